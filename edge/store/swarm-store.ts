@@ -1,0 +1,59 @@
+// What the tracker needs from swarm state; the memory store and the Upstash store implement it.
+
+export type AnnounceEvent = "started" | "completed" | "stopped" | "";
+
+export interface AnnounceInput {
+  /** 40 lowercase hex digits. */
+  infoHash: string;
+  /** 40 lowercase hex digits. */
+  peerId: string;
+  ip: string;
+  port: number;
+  /** Bytes left to download; 0 means seeder. */
+  left: number;
+  event: AnnounceEvent;
+  numwant: number;
+  /** Unix time in milliseconds, from the caller so stores and tests agree on the clock. */
+  now: number;
+  /** A peer not heard from for this many milliseconds is dropped. */
+  peerTtlMs: number;
+}
+
+export interface SwarmPeer {
+  peerId: string;
+  ip: string;
+  port: number;
+}
+
+export interface SwarmCounts {
+  complete: number;
+  incomplete: number;
+  downloaded: number;
+}
+
+export interface AnnounceResult extends SwarmCounts {
+  peers: SwarmPeer[];
+}
+
+export interface StoreStats {
+  torrents: number;
+  seeders: number;
+  leechers: number;
+  announces: number;
+}
+
+export interface SwarmStore {
+  announce(input: AnnounceInput): Promise<AnnounceResult>;
+  /** Counts for each info hash (hex), in the same order; unknown torrents give zeros. */
+  scrape(infoHashes: string[], now: number): Promise<SwarmCounts[]>;
+  stats(now: number): Promise<StoreStats>;
+  /** Private mode: whether this info hash is on the allowlist. */
+  isAllowed(infoHash: string): Promise<boolean>;
+  allow(infoHash: string): Promise<void>;
+}
+
+/** Thrown by a store whose backend is unreachable; the tracker turns it into a bencoded failure. */
+export class StoreUnavailableError extends Error {
+  override readonly name = "StoreUnavailableError";
+  readonly code = "store-unavailable";
+}
