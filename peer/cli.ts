@@ -1,0 +1,45 @@
+#!/usr/bin/env bun
+// btpeer: one binary, one subcommand per file in commands/. Each command module exports `run(argv)`
+// returning an exit code; errors that reach here become one clear line and a non-zero exit.
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
+  create: { summary: "make a .torrent from a file or folder", load: () => import("./commands/create.ts") },
+  info: { summary: "show what a .torrent or magnet link describes", load: () => import("./commands/info.ts") },
+  download: { summary: "download a torrent, then seed it", load: () => import("./commands/download.ts") },
+  seed: { summary: "verify data on disk and seed it", load: () => import("./commands/seed.ts") },
+  bench: { summary: "measure SHA-1 and wire codec speed on this machine", load: () => import("./commands/bench.ts") },
+};
+
+function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  return `usage: btpeer <command> [options]\n\ncommands:\n${lines.join("\n")}\n\nRun \`btpeer <command> --help\` for a command's options.`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    console.log(usage());
+    return name ? 0 : 2;
+  }
+  if (name === "--version") {
+    console.log("btpeer 0.1.0");
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`btpeer: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  const module = await command.load();
+  return module.run(rest);
+}
+
+export {};
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  const message = error instanceof Error ? error.message : String(error);
+  console.error(`btpeer: ${message}`);
+  process.exitCode = 1;
+}
