@@ -1,0 +1,112 @@
+// One piece being downloaded into one pool slot. Each block is copied once, from the socket's chunk into
+// the slot; SHA-1 is fed every run of blocks as soon as it becomes contiguous from the piece's start
+// (out-of-order blocks wait for the gap to fill), so a complete piece is verified without re-reading it.
+import { BLOCK_SIZE } from "../shared/wire/types.ts";
+import type { PoolSlot } from "./pool.ts";
+
+interface SlotState {
+  /** Reused piece after piece: Bun's digest() resets a hasher, so one per slot is enough. */
+  hasher: Bun.CryptoHasher;
+  /** True while the hasher holds a piece that was never digested (abandoned): reset before reuse. */
+  dirty: boolean;
+  received: Uint8Array;
+}
+
+// Per-slot state, so steady state allocates no hasher or block map per piece.
+const slotStates = new WeakMap<PoolSlot, SlotState>();
+// digest(into) needs at least 64 bytes; SHA-1 fills the first 20.
+const digestScratch = new Uint8Array(64);
+
+function stateFor(slot: PoolSlot, blockCount: number): SlotState {
+  let s = slotStates.get(slot);
+  if (!s || s.received.length < blockCount) {
+    s = { hasher: new Bun.CryptoHasher("sha1"), dirty: false, received: new Uint8Array(Math.ceil(slot.bytes.length / BLOCK_SIZE)) };
+    slotStates.set(slot, s);
+  }
+  if (s.dirty) s.hasher.digest(digestScratch);
+  s.dirty = false;
+  s.received.fill(0, 0, blockCount);
+  return s;
+}
+
+export class PieceAssembly {
+  readonly slot: PoolSlot;
+  readonly index: number;
+  readonly length: number;
+  readonly blockCount: number;
+  /** View of the slot's first `length` bytes. */
+  readonly data: Uint8Array;
+  readonly #state: SlotState;
+  #receivedBlocks = 0;
+  /** Blocks [0, hashedBlocks) have been fed to SHA-1. */
+  #hashedBlocks = 0;
+  #verdict: boolean | undefined;
+
+  constructor(slot: PoolSlot, index: number, length: number) {
+    if (!Number.isSafeInteger(length) || length < 1 || length > slot.bytes.length) {
+      throw new RangeError(`piece ${index} of ${length} bytes does not fit a ${slot.bytes.length}-byte slot`);
+    }
+    this.slot = slot;
+    this.index = index;
+    this.length = length;
+    this.blockCount = Math.ceil(length / BLOCK_SIZE);
+    this.data = slot.bytes.subarray(0, length);
+    this.#state = stateFor(slot, this.blockCount);
+  }
+
+  get complete(): boolean {
+    return this.#receivedBlocks === this.blockCount;
+  }
+
+  get receivedBlocks(): number {
+    return this.#receivedBlocks;
+  }
+
+  hasBlock(blockIndex: number): boolean {
+    return blockIndex >= 0 && blockIndex < this.blockCount && this.#state.received[blockIndex] === 1;
+  }
+
+  /** Byte length of block `blockIndex` (the piece's last block may be short). */
+  blockLength(blockIndex: number): number {
+    return Math.min(BLOCK_SIZE, this.length - blockIndex * BLOCK_SIZE);
+  }
+
+  /**
+   * Copies `data` into the slot (the ONE copy of a received byte) and feeds SHA-1 with what became
+   * contiguous. Returns false, copying nothing, for a duplicate, misaligned, wrong-sized or out-of-range block.
+   */
+  addBlock(begin: number, data: Uint8Array): boolean {
+    if (begin % BLOCK_SIZE !== 0 || begin < 0 || begin >= this.length) return false;
+    const blockIndex = begin / BLOCK_SIZE;
+    const received = this.#state.received;
+    if (received[blockIndex] === 1 || data.length !== this.blockLength(blockIndex)) return false;
+    this.slot.bytes.set(data, begin);
+    received[blockIndex] = 1;
+    this.#receivedBlocks++;
+    if (blockIndex === this.#hashedBlocks) this.#hashContiguous();
+    return true;
+  }
+
+  /** Only when complete: true when the piece's SHA-1 equals `expected` (20 bytes). */
+  verify(expected: Uint8Array): boolean {
+    if (this.#verdict !== undefined) return this.#verdict;
+    if (!this.complete) throw new Error(`piece ${this.index} is not complete: ${this.#receivedBlocks}/${this.blockCount} blocks`);
+    this.#state.hasher.digest(digestScratch);
+    this.#state.dirty = false;
+    let same = expected.length === 20;
+    for (let i = 0; same && i < 20; i++) same = digestScratch[i] === expected[i];
+    this.#verdict = same;
+    return same;
+  }
+
+  #hashContiguous(): void {
+    const received = this.#state.received;
+    const from = this.#hashedBlocks;
+    let to = from;
+    while (to < this.blockCount && received[to] === 1) to++;
+    this.#hashedBlocks = to;
+    const end = Math.min(this.length, to * BLOCK_SIZE);
+    this.#state.hasher.update(this.slot.bytes.subarray(from * BLOCK_SIZE, end));
+    this.#state.dirty = true;
+  }
+}

@@ -1,0 +1,73 @@
+// A fixed pool of piece-sized buffers: ONE ArrayBuffer allocated up front, cut into slots whose views are
+// made once. acquire/release only move a slot id on a stack, so steady state allocates nothing and
+// memory stays flat whatever the torrent's size. When the pool is empty the downloader stops requesting.
+
+export interface PoolSlot {
+  readonly id: number;
+  /** A fixed view of `slotSize` bytes into the pool's buffer. */
+  readonly bytes: Uint8Array;
+}
+
+export interface BufferPoolOptions {
+  slotSize: number;
+  totalBytes: number;
+  /** Back the pool with a SharedArrayBuffer so slots can be handed to workers without copying. */
+  shared?: boolean;
+}
+
+export class PoolError extends Error {
+  override readonly name = "PoolError";
+  constructor(
+    readonly code: "double-release" | "foreign-slot" | "bad-size",
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class BufferPool {
+  readonly slotSize: number;
+  readonly slotCount: number;
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
+  readonly #slots: PoolSlot[];
+  readonly #free: Int32Array;
+  readonly #inUse: Uint8Array;
+  #freeTop: number;
+
+  constructor(opts: BufferPoolOptions) {
+    const { slotSize, totalBytes } = opts;
+    if (!Number.isSafeInteger(slotSize) || slotSize < 1) throw new PoolError("bad-size", `slot size must be a positive integer, got ${slotSize}`);
+    if (!Number.isSafeInteger(totalBytes) || totalBytes < 0) throw new PoolError("bad-size", `pool size must be a non-negative integer, got ${totalBytes}`);
+    // At least one slot: a piece larger than the pool must still be downloadable.
+    this.slotSize = slotSize;
+    this.slotCount = Math.max(1, Math.floor(totalBytes / slotSize));
+    const bytes = this.slotSize * this.slotCount;
+    this.buffer = opts.shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+    this.#slots = Array.from({ length: this.slotCount }, (_, id) => ({ id, bytes: new Uint8Array(this.buffer, id * slotSize, slotSize) }));
+    this.#free = new Int32Array(this.slotCount);
+    // Hand out low ids first: the stack's top is slot 0.
+    for (let i = 0; i < this.slotCount; i++) this.#free[i] = this.slotCount - 1 - i;
+    this.#freeTop = this.slotCount;
+    this.#inUse = new Uint8Array(this.slotCount);
+  }
+
+  get freeCount(): number {
+    return this.#freeTop;
+  }
+
+  /** A free slot, or null when all are in use. The slot's bytes keep whatever they held before. */
+  acquire(): PoolSlot | null {
+    if (this.#freeTop === 0) return null;
+    const id = this.#free[--this.#freeTop]!;
+    this.#inUse[id] = 1;
+    return this.#slots[id]!;
+  }
+
+  release(slot: PoolSlot): void {
+    const id = slot.id;
+    if (this.#slots[id] !== slot) throw new PoolError("foreign-slot", `slot ${id} does not belong to this pool`);
+    if (this.#inUse[id] === 0) throw new PoolError("double-release", `slot ${id} released twice`);
+    this.#inUse[id] = 0;
+    this.#free[this.#freeTop++] = id;
+  }
+}
