@@ -50,6 +50,11 @@ export interface SwarmStore {
   /** Private mode: whether this info hash is on the allowlist. */
   isAllowed(infoHash: string): Promise<boolean>;
   allow(infoHash: string): Promise<void>;
+  /**
+   * Optional, for full scrape (off by default): up to `limit` live swarms as [info hash hex, counts].
+   * A store that cannot list cheaply leaves it out and full scrape answers with a failure.
+   */
+  listSwarms?(now: number, limit: number): Promise<Array<[string, SwarmCounts]>>;
 }
 
 /** Thrown by a store whose backend is unreachable; the tracker turns it into a bencoded failure. */

@@ -1,0 +1,78 @@
+// The tracker as a Hono app on Web-standard APIs. Runtime entry files (adapter/) give it a store,
+// a configuration and a way to read the client address. Every failure ends in errorResponse: the
+// one place that writes a bencoded `failure reason`.
+import { Hono, type Context } from "hono";
+import { encode } from "../shared/bencode.ts";
+import type { TrackerConfig } from "./config.ts";
+import { TrackerError } from "./errors.ts";
+import { RawQuery, rawSearch } from "./query.ts";
+import { handleAnnounce } from "./routes/announce.ts";
+import { bencodeReply, type TrackerContext } from "./routes/common.ts";
+import { handleScrape } from "./routes/scrape.ts";
+import { handleHealth, handleStats } from "./routes/stats.ts";
+import type { SwarmStore } from "./store/swarm-store.ts";
+
+export interface AppOptions {
+  /** null = this deployment has no store configured: announces are refused with a clear reason. */
+  store: SwarmStore | null;
+  config: TrackerConfig;
+  /** The connection's remote address, from the runtime's getConnInfo. */
+  clientIp: (c: Context) => string | undefined;
+  /** Sent as `warning message` with every announce. */
+  warning?: string;
+}
+
+/** BitTorrent clients only read the body of a 200 reply, so tracker paths answer failures with 200. */
+const TRACKER_PATHS = new Set(["/announce", "/scrape"]);
+
+export function createApp(opts: AppOptions): Hono {
+  const { store, config } = opts;
+  const t: TrackerContext = {
+    config,
+    clientIp: opts.clientIp,
+    warning: opts.warning,
+    requireStore() {
+      if (!store) {
+        throw new TrackerError("store-unavailable", "tracker not configured: it has no swarm store (set UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN)");
+      }
+      return store;
+    },
+  };
+  const app = new Hono();
+
+  app.use("*", async (c, next) => {
+    const search = rawSearch(c.req.url);
+    if (search.length > config.maxQueryBytes) {
+      throw new TrackerError("query-too-long", `query is ${search.length} bytes; the limit is ${config.maxQueryBytes}`);
+    }
+    if (c.req.method !== "GET" && c.req.method !== "HEAD") {
+      c.header("Allow", "GET, HEAD");
+      throw new TrackerError("method-not-allowed", `${c.req.method} is not supported; use GET`);
+    }
+    await next();
+  });
+
+  app.get("/announce", (c) => handleAnnounce(c, RawQuery.parse(rawSearch(c.req.url)), t));
+  app.get("/scrape", (c) => handleScrape(c, RawQuery.parse(rawSearch(c.req.url)), t));
+  app.get("/stats", (c) => handleStats(c, t));
+  app.get("/health", (c) => handleHealth(c, t, store !== null));
+  app.get("/", (c) => c.text("btswarm tracker: announce at /announce, scrape at /scrape, counts at /stats\n"));
+
+  app.notFound((c) => errorResponse(c, new TrackerError("not-found", `no such path ${new URL(c.req.url).pathname}; announce at /announce`)));
+  app.onError((err, c) => errorResponse(c, err));
+  return app;
+}
+
+function errorResponse(c: Context, err: unknown): Response {
+  let failure: TrackerError;
+  if (err instanceof TrackerError) failure = err;
+  else {
+    console.error("tracker bug:", err);
+    failure = new TrackerError("internal", "internal tracker error");
+  }
+  const path = new URL(c.req.url).pathname;
+  const status = TRACKER_PATHS.has(path) && failure.code !== "method-not-allowed" ? 200 : failure.status;
+  c.header("X-Tracker-Error", failure.code);
+  const body = encode({ "failure reason": failure.message });
+  return bencodeReply(c, body, status as Parameters<typeof bencodeReply>[2]);
+}

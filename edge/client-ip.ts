@@ -1,0 +1,50 @@
+// The requester's address: from the runtime (getConnInfo), or from a proxy header / the `ip`
+// parameter only when the configuration says to trust them. Always returned in canonical form.
+import type { Context } from "hono";
+import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from "../shared/compact.ts";
+import type { TrackerConfig } from "./config.ts";
+import { TrackerError } from "./errors.ts";
+import type { RawQuery } from "./query.ts";
+
+/** Canonical text of an address ("1.2.3.4", "2001:db8::1"); IPv4-mapped IPv6 becomes IPv4. Null if invalid. */
+export function normalizeIp(raw: string): string | null {
+  let text = raw.trim();
+  if (text.startsWith("[") && text.endsWith("]")) text = text.slice(1, -1);
+  if (!text.includes(":")) {
+    const v4 = parseIPv4(text);
+    return v4 ? formatIPv4(v4) : null;
+  }
+  const v6 = parseIPv6(text);
+  if (!v6) return null;
+  const mapped = v6.subarray(0, 10).every((b) => b === 0) && v6[10] === 0xff && v6[11] === 0xff;
+  return mapped ? formatIPv4(v6.subarray(12)) : formatIPv6(v6);
+}
+
+export function resolveClientIp(
+  c: Context,
+  query: RawQuery,
+  config: TrackerConfig,
+  runtimeIp: (c: Context) => string | undefined,
+): string {
+  if (config.trustIpParam) {
+    const param = query.text("ip");
+    if (param !== undefined) {
+      const ip = normalizeIp(param);
+      if (!ip) throw new TrackerError("bad-param", `ip "${param}" is not an IPv4 or IPv6 address`);
+      return ip;
+    }
+  }
+  if (config.trustedProxyHeader !== "") {
+    // The left-most entry is the original client; proxies append themselves.
+    const header = c.req.header(config.trustedProxyHeader)?.split(",")[0];
+    if (header !== undefined && header.trim() !== "") {
+      const ip = normalizeIp(header);
+      if (!ip) throw new TrackerError("bad-param", `${config.trustedProxyHeader} "${header}" is not an IP address`);
+      return ip;
+    }
+  }
+  const fromRuntime = runtimeIp(c);
+  const ip = fromRuntime === undefined ? null : normalizeIp(fromRuntime);
+  if (!ip) throw new TrackerError("no-client-ip", "the tracker could not determine your IP address");
+  return ip;
+}

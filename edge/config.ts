@@ -1,0 +1,120 @@
+// Tracker configuration from plain string variables (Workers `[vars]`, Deno.env, process.env).
+// Every value is checked once at start-up, so a typo fails loudly instead of serving odd replies.
+
+export interface TrackerConfig {
+  /** Seconds between announces we ask clients for. */
+  intervalSec: number;
+  /** Up to this many seconds are added at random to each reply's interval, so clients spread out. */
+  intervalSpreadSec: number;
+  /** Clients must not announce more often than this (`min interval`). */
+  minIntervalSec: number;
+  /** Peers a client gets when it does not send `numwant`. */
+  defaultNumwant: number;
+  /** Upper bound on `numwant`, whatever the client asks for. */
+  maxNumwant: number;
+  /** A peer not heard from for this long is dropped. */
+  peerTtlSec: number;
+  /** Most info hashes answered in one scrape request. */
+  maxScrapeHashes: number;
+  /** A scrape without `info_hash` lists every torrent (off by default: it is costly and leaks the catalogue). */
+  fullScrape: boolean;
+  /** Only info hashes on the allowlist (kept in the store) are tracked. */
+  privateMode: boolean;
+  /** Header carrying the client address from a proxy we trust (e.g. "x-forwarded-for"); empty = trust none. */
+  trustedProxyHeader: string;
+  /** Honour the `ip` query parameter (off by default: anyone could enrol someone else's address). */
+  trustIpParam: boolean;
+  /** Longest raw query string accepted, in bytes. */
+  maxQueryBytes: number;
+}
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  readonly code = "bad-config";
+}
+
+export const DEFAULT_CONFIG: TrackerConfig = {
+  intervalSec: 1800,
+  intervalSpreadSec: 120,
+  minIntervalSec: 900,
+  defaultNumwant: 50,
+  maxNumwant: 200,
+  // A bit over two intervals (with spread): one lost announce does not drop a live peer.
+  peerTtlSec: 2 * (1800 + 120) + 300,
+  maxScrapeHashes: 64,
+  fullScrape: false,
+  privateMode: false,
+  trustedProxyHeader: "",
+  trustIpParam: false,
+  maxQueryBytes: 4096,
+};
+
+/** The variable names, as documented in the README and `wrangler.toml`. */
+export const CONFIG_VARS = {
+  intervalSec: "TRACKER_INTERVAL",
+  intervalSpreadSec: "TRACKER_INTERVAL_SPREAD",
+  minIntervalSec: "TRACKER_MIN_INTERVAL",
+  defaultNumwant: "TRACKER_DEFAULT_NUMWANT",
+  maxNumwant: "TRACKER_MAX_NUMWANT",
+  peerTtlSec: "TRACKER_PEER_TTL",
+  maxScrapeHashes: "TRACKER_MAX_SCRAPE",
+  fullScrape: "TRACKER_FULL_SCRAPE",
+  privateMode: "TRACKER_PRIVATE",
+  trustedProxyHeader: "TRACKER_TRUSTED_PROXY_HEADER",
+  trustIpParam: "TRACKER_TRUST_IP_PARAM",
+  maxQueryBytes: "TRACKER_MAX_QUERY_BYTES",
+} as const satisfies Record<keyof TrackerConfig, string>;
+
+type Env = Record<string, string | undefined>;
+
+function readInt(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === "") return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number, got "${raw}"`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function readBool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === "") return fallback;
+  if (["1", "true", "yes", "on"].includes(raw)) return true;
+  if (["0", "false", "no", "off"].includes(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${env[name]}"`);
+}
+
+function readHeaderName(env: Env, name: string): string {
+  const raw = env[name]?.trim().toLowerCase() ?? "";
+  if (raw !== "" && !/^[a-z0-9!#$%&'*+.^_`|~-]+$/.test(raw)) throw new ConfigError(`${name} must be an HTTP header name, got "${raw}"`);
+  return raw;
+}
+
+export function loadConfig(env: Env): TrackerConfig {
+  const v = CONFIG_VARS;
+  const d = DEFAULT_CONFIG;
+  const DAY = 86_400;
+  const intervalSec = readInt(env, v.intervalSec, d.intervalSec, 1, DAY);
+  const minIntervalSec = readInt(env, v.minIntervalSec, Math.min(d.minIntervalSec, intervalSec), 1, DAY);
+  if (minIntervalSec > intervalSec) {
+    throw new ConfigError(`${v.minIntervalSec} (${minIntervalSec}) must not exceed ${v.intervalSec} (${intervalSec})`);
+  }
+  const intervalSpreadSec = readInt(env, v.intervalSpreadSec, Math.min(d.intervalSpreadSec, Math.floor(intervalSec / 10)), 0, DAY);
+  const maxNumwant = readInt(env, v.maxNumwant, d.maxNumwant, 1, 10_000);
+  const defaultNumwant = readInt(env, v.defaultNumwant, Math.min(d.defaultNumwant, maxNumwant), 0, maxNumwant);
+  const peerTtlSec = readInt(env, v.peerTtlSec, 2 * (intervalSec + intervalSpreadSec) + 300, 1, 30 * DAY);
+  return {
+    intervalSec,
+    intervalSpreadSec,
+    minIntervalSec,
+    defaultNumwant,
+    maxNumwant,
+    peerTtlSec,
+    maxScrapeHashes: readInt(env, v.maxScrapeHashes, d.maxScrapeHashes, 1, 10_000),
+    fullScrape: readBool(env, v.fullScrape, d.fullScrape),
+    privateMode: readBool(env, v.privateMode, d.privateMode),
+    trustedProxyHeader: readHeaderName(env, v.trustedProxyHeader),
+    trustIpParam: readBool(env, v.trustIpParam, d.trustIpParam),
+    maxQueryBytes: readInt(env, v.maxQueryBytes, d.maxQueryBytes, 256, 1_000_000),
+  };
+}

@@ -1,0 +1,99 @@
+// Query strings parsed into raw bytes. `info_hash` and `peer_id` are percent-encoded binary: a
+// generic helper (URLSearchParams, c.req.query) decodes them as UTF-8 and replaces invalid
+// sequences, corrupting them, so every value here stays bytes until a parameter reader decides.
+import { TrackerError } from "./errors.ts";
+
+export class RawQuery {
+  private constructor(private readonly params: Map<string, Uint8Array[]>) {}
+
+  /** Parses the part of a URL after "?" (a leading "?" and any "#fragment" are ignored). */
+  static parse(search: string): RawQuery {
+    const params = new Map<string, Uint8Array[]>();
+    let text = search.startsWith("?") ? search.slice(1) : search;
+    const hash = text.indexOf("#");
+    if (hash >= 0) text = text.slice(0, hash);
+    if (text === "") return new RawQuery(params);
+    for (const pair of text.split("&")) {
+      if (pair === "") continue;
+      const eq = pair.indexOf("=");
+      const name = latin1(percentDecode(eq < 0 ? pair : pair.slice(0, eq), "parameter name"));
+      const value = percentDecode(eq < 0 ? "" : pair.slice(eq + 1), name);
+      const list = params.get(name);
+      if (list) list.push(value);
+      else params.set(name, [value]);
+    }
+    return new RawQuery(params);
+  }
+
+  /** Parses the query of a full request URL without building a URL object (which would re-encode it). */
+  static fromUrl(url: string): RawQuery {
+    return RawQuery.parse(rawSearch(url));
+  }
+
+  has(name: string): boolean {
+    return this.params.has(name);
+  }
+
+  /** Every value of a repeated parameter (e.g. `info_hash` in a scrape). */
+  all(name: string): Uint8Array[] {
+    return this.params.get(name) ?? [];
+  }
+
+  /** The first value, or undefined when absent. */
+  bytes(name: string): Uint8Array | undefined {
+    return this.params.get(name)?.[0];
+  }
+
+  /** The first value as text (bytes taken as Latin-1, so nothing is lost), or undefined. */
+  text(name: string): string | undefined {
+    const b = this.bytes(name);
+    return b === undefined ? undefined : latin1(b);
+  }
+}
+
+/** The raw query of a URL: everything between the first "?" and a "#", untouched. */
+export function rawSearch(url: string): string {
+  const q = url.indexOf("?");
+  if (q < 0) return "";
+  const hash = url.indexOf("#", q);
+  return hash < 0 ? url.slice(q + 1) : url.slice(q + 1, hash);
+}
+
+function hexValue(code: number): number {
+  if (code >= 48 && code <= 57) return code - 48;
+  if (code >= 65 && code <= 70) return code - 55;
+  if (code >= 97 && code <= 102) return code - 87;
+  return -1;
+}
+
+/** Percent-decoding to bytes; "+" is a space (form encoding, which some clients use). */
+export function percentDecode(text: string, what: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 37 /* % */) {
+      const hi = hexValue(text.charCodeAt(i + 1));
+      const lo = hexValue(text.charCodeAt(i + 2));
+      if (hi < 0 || lo < 0) {
+        throw new TrackerError("bad-query-encoding", `bad percent-escape "${text.slice(i, i + 3)}" in ${what}`);
+      }
+      out[n++] = (hi << 4) | lo;
+      i += 2;
+    } else if (c === 43 /* + */) {
+      out[n++] = 32;
+    } else if (c < 128) {
+      out[n++] = c;
+    } else {
+      // URL parsers percent-encode anything outside ASCII, so this is a malformed request line.
+      throw new TrackerError("bad-query-encoding", `unencoded non-ASCII character in ${what}; percent-encode every byte`);
+    }
+  }
+  return out.subarray(0, n);
+}
+
+function latin1(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]!);
+  return s;
+}

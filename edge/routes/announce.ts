@@ -1,0 +1,81 @@
+// GET /announce (BEP 3, with compact peers of BEP 23 and IPv6 peers of BEP 7).
+import type { Context } from "hono";
+import { encode, type BEncodable } from "../../shared/bencode.ts";
+import { fromHex } from "../../shared/bytes.ts";
+import { encodeCompactPeers, isIPv6 } from "../../shared/compact.ts";
+import type { AnnounceEvent, AnnounceInput, SwarmPeer } from "../store/swarm-store.ts";
+import { resolveClientIp } from "../client-ip.ts";
+import { TrackerError } from "../errors.ts";
+import { readCount, readId, readPort } from "../params.ts";
+import type { RawQuery } from "../query.ts";
+import { bencodeReply, callStore, type TrackerContext } from "./common.ts";
+
+const EVENTS: Record<string, AnnounceEvent> = {
+  "": "",
+  started: "started",
+  completed: "completed",
+  stopped: "stopped",
+  // BEP 21: a partial seed that stopped downloading; tracked like a regular announce.
+  paused: "",
+};
+
+export interface AnnounceRequest {
+  input: Omit<AnnounceInput, "now" | "peerTtlMs">;
+  compact: boolean;
+  noPeerId: boolean;
+}
+
+export function parseAnnounce(query: RawQuery, ip: string, maxNumwant: number, defaultNumwant: number): AnnounceRequest {
+  const infoHash = readId(query, "info_hash");
+  const peerId = readId(query, "peer_id");
+  const port = readPort(query);
+  readCount(query, "uploaded", false);
+  readCount(query, "downloaded", false);
+  const left = readCount(query, "left", true)!;
+  const eventText = query.text("event") ?? "";
+  const event = EVENTS[eventText];
+  if (event === undefined) {
+    throw new TrackerError("bad-param", `event must be started, completed, stopped or empty, got "${eventText.slice(0, 32)}"`);
+  }
+  const wanted = readCount(query, "numwant", false) ?? defaultNumwant;
+  return {
+    input: { infoHash, peerId, ip, port, left, event, numwant: event === "stopped" ? 0 : Math.min(wanted, maxNumwant) },
+    compact: query.text("compact") !== "0",
+    noPeerId: query.text("no_peer_id") === "1",
+  };
+}
+
+export async function handleAnnounce(c: Context, query: RawQuery, t: TrackerContext): Promise<Response> {
+  const { config } = t;
+  const ip = resolveClientIp(c, query, config, t.clientIp);
+  const req = parseAnnounce(query, ip, config.maxNumwant, config.defaultNumwant);
+  const store = t.requireStore();
+  if (config.privateMode && !(await callStore(() => store.isAllowed(req.input.infoHash)))) {
+    throw new TrackerError("not-allowed", "this torrent is not registered with this private tracker");
+  }
+  const now = Date.now();
+  const result = await callStore(() => store.announce({ ...req.input, now, peerTtlMs: config.peerTtlSec * 1000 }));
+  // Stores already leave the requester out; checking again is cheap and keeps the promise here.
+  const peers = result.peers.filter((p) => p.peerId !== req.input.peerId);
+  const reply: Record<string, BEncodable | undefined> = {
+    interval: config.intervalSec + Math.floor(Math.random() * (config.intervalSpreadSec + 1)),
+    "min interval": config.minIntervalSec,
+    complete: result.complete,
+    incomplete: result.incomplete,
+    downloaded: result.downloaded,
+    "warning message": t.warning,
+    ...(req.compact ? compactPeers(peers) : { peers: dictPeers(peers, req.noPeerId) }),
+  };
+  return bencodeReply(c, encode(reply), 200);
+}
+
+function compactPeers(peers: SwarmPeer[]): { peers: Uint8Array; peers6: Uint8Array } {
+  const v4: SwarmPeer[] = [];
+  const v6: SwarmPeer[] = [];
+  for (const p of peers) (isIPv6(p.ip) ? v6 : v4).push(p);
+  return { peers: encodeCompactPeers(v4), peers6: encodeCompactPeers(v6) };
+}
+
+function dictPeers(peers: SwarmPeer[], noPeerId: boolean): BEncodable[] {
+  return peers.map((p) => ({ ip: p.ip, port: p.port, "peer id": noPeerId ? undefined : (fromHex(p.peerId) ?? undefined) }));
+}

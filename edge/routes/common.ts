@@ -1,0 +1,33 @@
+// What every route handler shares: the options, store access that turns outages into one error.
+import type { Context } from "hono";
+import type { TrackerConfig } from "../config.ts";
+import { STORE_UNAVAILABLE_MESSAGE, TrackerError } from "../errors.ts";
+import type { SwarmStore } from "../store/swarm-store.ts";
+
+export interface TrackerContext {
+  config: TrackerConfig;
+  clientIp: (c: Context) => string | undefined;
+  warning: string | undefined;
+  /** The store, or a TrackerError when the deployment has none configured. */
+  requireStore(): SwarmStore;
+}
+
+/**
+ * Runs one store operation. Any failure of the backend (StoreUnavailableError, a network error, a
+ * Redis error reply) becomes "temporarily unavailable" for the client; the cause goes to the log.
+ */
+export async function callStore<T>(op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (cause) {
+    if (cause instanceof TrackerError) throw cause;
+    console.error("tracker store failed:", cause);
+    throw new TrackerError("store-unavailable", STORE_UNAVAILABLE_MESSAGE);
+  }
+}
+
+export function bencodeReply(c: Context, body: Uint8Array, status: 200 | 400 | 403 | 404 | 405 | 414 | 500 | 503): Response {
+  c.header("Content-Type", "text/plain; charset=binary");
+  c.header("Cache-Control", "no-store");
+  return c.body(body as Uint8Array<ArrayBuffer>, status);
+}

@@ -1,0 +1,49 @@
+// GET /scrape (BEP 48): counts for one or many info hashes; a full scrape only when enabled.
+import type { Context } from "hono";
+import { encode } from "../../shared/bencode.ts";
+import { concatBytes, fromHex, toBinaryString, utf8 } from "../../shared/bytes.ts";
+import { TrackerError } from "../errors.ts";
+import { idToHex } from "../params.ts";
+import type { RawQuery } from "../query.ts";
+import type { SwarmCounts } from "../store/swarm-store.ts";
+import { bencodeReply, callStore, type TrackerContext } from "./common.ts";
+
+export async function handleScrape(c: Context, query: RawQuery, t: TrackerContext): Promise<Response> {
+  const { config } = t;
+  const raw = query.all("info_hash");
+  if (raw.length === 0) {
+    if (!config.fullScrape) throw new TrackerError("full-scrape-disabled", "scrape needs at least one info_hash; full scrape is disabled");
+    const store = t.requireStore();
+    if (!store.listSwarms) throw new TrackerError("full-scrape-disabled", "this tracker's store cannot list every torrent");
+    const list = store.listSwarms;
+    const all = await callStore(() => list.call(store, Date.now(), config.maxScrapeHashes));
+    return bencodeReply(c, encodeScrape(all.map(([hash, counts]) => [fromHex(hash)!, counts])), 200);
+  }
+  if (raw.length > config.maxScrapeHashes) {
+    throw new TrackerError("too-many-hashes", `at most ${config.maxScrapeHashes} info_hash values per scrape, got ${raw.length}`);
+  }
+  const hashes = [...new Set(raw.map((b) => idToHex(b, "info_hash")))];
+  const store = t.requireStore();
+  let wanted = hashes;
+  if (config.privateMode) {
+    const allowed = await callStore(() => Promise.all(hashes.map((h) => store.isAllowed(h))));
+    wanted = hashes.filter((_, i) => allowed[i]);
+  }
+  const counts = wanted.length === 0 ? [] : await callStore(() => store.scrape(wanted, Date.now()));
+  return bencodeReply(c, encodeScrape(wanted.map((h, i) => [fromHex(h)!, counts[i] ?? { complete: 0, incomplete: 0, downloaded: 0 }])), 200);
+}
+
+/**
+ * `d5:filesd<20-byte hash><counts>...ee`. The keys of `files` are raw binary hashes, which a
+ * text-keyed dictionary cannot carry, so the dictionary is joined here from encoded parts, keys
+ * sorted by raw bytes as bencode requires.
+ */
+function encodeScrape(entries: [Uint8Array, SwarmCounts][]): Uint8Array {
+  entries.sort(([a], [b]) => (toBinaryString(a) < toBinaryString(b) ? -1 : 1));
+  const parts: Uint8Array[] = [utf8.encode("d5:filesd")];
+  for (const [hash, counts] of entries) {
+    parts.push(utf8.encode(`${hash.length}:`), hash, encode({ ...counts }));
+  }
+  parts.push(utf8.encode("ee"));
+  return concatBytes(parts);
+}

@@ -1,0 +1,170 @@
+// The embedded swarm store: everything in this process's memory, for local use and tests. Each
+// announce costs O(numwant) plus amortised O(1) expiry: peers are kept in a Map ordered by when
+// they were last heard from (so expired ones sit at the front), and in one array per role with an
+// index, so a random sample needs no pass over the swarm and a removal is a swap with the last.
+import type { AnnounceInput, AnnounceResult, StoreStats, SwarmCounts, SwarmPeer, SwarmStore } from "./swarm-store.ts";
+
+interface PeerEntry extends SwarmPeer {
+  seeder: boolean;
+  /** Position in its role's array. */
+  slot: number;
+  expiresAt: number;
+}
+
+class Swarm {
+  /** Insertion order = order of last announce; the oldest first. */
+  readonly byId = new Map<string, PeerEntry>();
+  readonly seeders: PeerEntry[] = [];
+  readonly leechers: PeerEntry[] = [];
+  /** When the most recently announced peer expires: after that the whole swarm is gone. */
+  expiresAt = 0;
+
+  add(entry: PeerEntry): void {
+    const list = entry.seeder ? this.seeders : this.leechers;
+    entry.slot = list.length;
+    list.push(entry);
+    this.byId.set(entry.peerId, entry);
+  }
+
+  remove(entry: PeerEntry): void {
+    const list = entry.seeder ? this.seeders : this.leechers;
+    const last = list.pop()!;
+    if (last !== entry) {
+      list[entry.slot] = last;
+      last.slot = entry.slot;
+    }
+    this.byId.delete(entry.peerId);
+  }
+
+  /** Drops peers whose time is up; stops at the first live one since the Map is ordered by last announce. */
+  expire(now: number): void {
+    for (const entry of this.byId.values()) {
+      if (entry.expiresAt > now) break;
+      this.remove(entry);
+    }
+  }
+
+  get size(): number {
+    return this.byId.size;
+  }
+}
+
+export class MemorySwarmStore implements SwarmStore {
+  private readonly swarms = new Map<string, Swarm>();
+  /** Completed-download counts outlive their swarm (as long as this process lives). */
+  private readonly downloaded = new Map<string, number>();
+  private readonly allowlist = new Set<string>();
+  private announces = 0;
+
+  constructor(private readonly random: () => number = Math.random) {}
+
+  async announce(input: AnnounceInput): Promise<AnnounceResult> {
+    this.announces++;
+    const { infoHash, peerId, now } = input;
+    this.dropAbandonedSwarms(now);
+    let swarm = this.swarms.get(infoHash);
+    if (!swarm) {
+      swarm = new Swarm();
+      this.swarms.set(infoHash, swarm);
+    }
+    swarm.expire(now);
+    // Re-inserting keeps this.swarms ordered by last activity, like each swarm's peers.
+    this.swarms.delete(infoHash);
+    this.swarms.set(infoHash, swarm);
+    swarm.expiresAt = now + input.peerTtlMs;
+
+    const previous = swarm.byId.get(peerId);
+    if (previous) swarm.remove(previous);
+    if (input.event === "completed" && !previous?.seeder) {
+      this.downloaded.set(infoHash, (this.downloaded.get(infoHash) ?? 0) + 1);
+    }
+    const seeder = input.left === 0 || input.event === "completed";
+    if (input.event !== "stopped") {
+      swarm.add({ peerId, ip: input.ip, port: input.port, seeder, slot: 0, expiresAt: now + input.peerTtlMs });
+    }
+    const peers = input.event === "stopped" ? [] : this.sample(swarm, seeder, peerId, input.numwant);
+    const counts = this.countsOf(infoHash, swarm);
+    if (swarm.size === 0) this.swarms.delete(infoHash);
+    return { ...counts, peers };
+  }
+
+  async scrape(infoHashes: string[], now: number): Promise<SwarmCounts[]> {
+    return infoHashes.map((hash) => {
+      const swarm = this.swarms.get(hash);
+      swarm?.expire(now);
+      return this.countsOf(hash, swarm);
+    });
+  }
+
+  async stats(now: number): Promise<StoreStats> {
+    let seeders = 0;
+    let leechers = 0;
+    let torrents = 0;
+    for (const [hash, swarm] of this.swarms) {
+      swarm.expire(now);
+      if (swarm.size === 0) {
+        this.swarms.delete(hash);
+        continue;
+      }
+      torrents++;
+      seeders += swarm.seeders.length;
+      leechers += swarm.leechers.length;
+    }
+    return { torrents, seeders, leechers, announces: this.announces };
+  }
+
+  async isAllowed(infoHash: string): Promise<boolean> {
+    return this.allowlist.has(infoHash);
+  }
+
+  async allow(infoHash: string): Promise<void> {
+    this.allowlist.add(infoHash);
+  }
+
+  async listSwarms(now: number, limit: number): Promise<Array<[string, SwarmCounts]>> {
+    const out: Array<[string, SwarmCounts]> = [];
+    for (const [hash, swarm] of this.swarms) {
+      if (out.length >= limit) break;
+      swarm.expire(now);
+      if (swarm.size > 0) out.push([hash, this.countsOf(hash, swarm)]);
+    }
+    return out;
+  }
+
+  private countsOf(hash: string, swarm: Swarm | undefined): SwarmCounts {
+    return {
+      complete: swarm?.seeders.length ?? 0,
+      incomplete: swarm?.leechers.length ?? 0,
+      downloaded: this.downloaded.get(hash) ?? 0,
+    };
+  }
+
+  /** Swarms whose last announce is older than every peer's lifetime hold no live peer: drop them. */
+  private dropAbandonedSwarms(now: number): void {
+    for (const [hash, swarm] of this.swarms) {
+      if (swarm.expiresAt > now) break;
+      this.swarms.delete(hash);
+    }
+  }
+
+  /**
+   * Up to `want` distinct peers other than `self`, picked uniformly at random: leechers only for a
+   * seeder, anyone for a leecher. A partial Fisher-Yates over the virtual concatenation
+   * [leechers..., seeders...], with swaps recorded in a small Map, so the cost is O(want).
+   */
+  private sample(swarm: Swarm, seeder: boolean, self: string, want: number): SwarmPeer[] {
+    const pools: PeerEntry[][] = seeder ? [swarm.leechers] : [swarm.leechers, swarm.seeders];
+    const n = pools.reduce((sum, p) => sum + p.length, 0);
+    const at = (i: number): PeerEntry => (i < pools[0]!.length ? pools[0]![i]! : pools[1]![i - pools[0]!.length]!);
+    const out: SwarmPeer[] = [];
+    const swapped = new Map<number, number>();
+    for (let i = 0; i < n && out.length < want; i++) {
+      const j = i + Math.floor(this.random() * (n - i));
+      const picked = swapped.get(j) ?? j;
+      swapped.set(j, swapped.get(i) ?? i);
+      const entry = at(picked);
+      if (entry.peerId !== self) out.push({ peerId: entry.peerId, ip: entry.ip, port: entry.port });
+    }
+    return out;
+  }
+}
