@@ -40,6 +40,8 @@ export interface StoreStats {
   seeders: number;
   leechers: number;
   announces: number;
+  /** True when the store looked at only part of the data (a bounded scan) and the figures are a lower bound. */
+  approximate?: boolean;
 }
 
 export interface SwarmStore {
