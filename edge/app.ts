@@ -20,9 +20,14 @@ export interface AppOptions {
   clientIp: (c: Context) => string | undefined;
   /** Sent as `warning message` with every announce. */
   warning?: string;
+  /** Why there is no store, when `store` is null (the failure reason every announce gets). */
+  unavailableReason?: string;
 }
 
 /** BitTorrent clients only read the body of a 200 reply, so tracker paths answer failures with 200. */
+const NOT_CONFIGURED =
+  "tracker not configured: no swarm store. The operator must set the UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN secrets";
+
 const TRACKER_PATHS = new Set(["/announce", "/scrape"]);
 
 export function createApp(opts: AppOptions): Hono {
@@ -33,7 +38,7 @@ export function createApp(opts: AppOptions): Hono {
     warning: opts.warning,
     requireStore() {
       if (!store) {
-        throw new TrackerError("store-unavailable", "tracker not configured: it has no swarm store (set UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN)");
+        throw new TrackerError("not-configured", opts.unavailableReason ?? NOT_CONFIGURED);
       }
       return store;
     },
@@ -55,7 +60,7 @@ export function createApp(opts: AppOptions): Hono {
   app.get("/announce", (c) => handleAnnounce(c, RawQuery.parse(rawSearch(c.req.url)), t));
   app.get("/scrape", (c) => handleScrape(c, RawQuery.parse(rawSearch(c.req.url)), t));
   app.get("/stats", (c) => handleStats(c, t));
-  app.get("/health", (c) => handleHealth(c, t, store !== null));
+  app.get("/health", (c) => handleHealth(c, store ? null : (opts.unavailableReason ?? NOT_CONFIGURED)));
   app.get("/", (c) => c.text("btswarm tracker: announce at /announce, scrape at /scrape, counts at /stats\n"));
 
   app.notFound((c) => errorResponse(c, new TrackerError("not-found", `no such path ${new URL(c.req.url).pathname}; announce at /announce`)));

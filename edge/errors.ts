@@ -16,6 +16,7 @@ export type TrackerErrorCode =
   | "not-found"
   | "no-client-ip"
   | "store-unavailable"
+  | "not-configured"
   | "internal";
 
 /** HTTP status for each code, for paths other than /announce and /scrape (those always answer 200). */
@@ -34,6 +35,7 @@ const STATUS: Record<TrackerErrorCode, number> = {
   "not-found": 404,
   "no-client-ip": 400,
   "store-unavailable": 503,
+  "not-configured": 503,
   internal: 500,
 };
 

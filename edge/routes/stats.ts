@@ -10,8 +10,8 @@ export async function handleStats(c: Context, t: TrackerContext): Promise<Respon
 }
 
 /** Cheap on purpose (no store call): load balancers and uptime checks hit it often. */
-export function handleHealth(c: Context, t: TrackerContext, hasStore: boolean): Response {
+export function handleHealth(c: Context, problem: string | null): Response {
   c.header("Cache-Control", "no-store");
-  if (!hasStore) return c.json({ ok: false, problem: "no swarm store configured", warning: t.warning ?? null }, 503);
+  if (problem !== null) return c.json({ ok: false, problem }, 503);
   return c.json({ ok: true });
 }

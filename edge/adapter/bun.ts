@@ -1,0 +1,10 @@
+// Bun entry (`npm start`): the tracker on 127.0.0.1:$PORT (default 8787), memory store unless
+// UPSTASH_REDIS_REST_URL/_TOKEN are set. HOST changes the listening address.
+import { getConnInfo } from "hono/bun";
+import { setupTracker } from "../server-setup.ts";
+
+const { app, storeKind } = setupTracker(process.env, { clientIp: (c) => getConnInfo(c).remote.address, withoutUpstash: "memory" });
+const hostname = process.env.HOST ?? "127.0.0.1";
+const server = Bun.serve({ hostname, port: Number(process.env.PORT ?? 8787), fetch: app.fetch });
+const shown = hostname.includes(":") ? `[${hostname}]` : hostname;
+console.log(`btswarm tracker (${storeKind} store) at http://${shown}:${server.port}/announce`);

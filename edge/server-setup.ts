@@ -1,0 +1,73 @@
+// The wiring every runtime entry shares: environment variables -> configuration + swarm store -> app.
+// Web-standard only; the entry files in adapter/ add just the runtime's way to serve and to read the
+// client address.
+import type { Context, Hono } from "hono";
+import { createApp } from "./app.ts";
+import { ConfigError, DEFAULT_CONFIG, loadConfig, type TrackerConfig } from "./config.ts";
+import { MemorySwarmStore } from "./store/memory.ts";
+import type { SwarmStore } from "./store/swarm-store.ts";
+import { upstashStoreFromEnv } from "./store/upstash.ts";
+
+export type StoreKind = "upstash" | "memory" | "none";
+
+export interface TrackerSetup {
+  app: Hono;
+  config: TrackerConfig;
+  store: SwarmStore | null;
+  storeKind: StoreKind;
+}
+
+export interface SetupOptions {
+  clientIp: (c: Context) => string | undefined;
+  /**
+   * What to do without Upstash credentials: "memory" keeps swarms in this process (Bun, Deno: one
+   * long-lived process), "none" refuses announces (Workers: each isolate would hold its own swarm).
+   */
+  withoutUpstash: "memory" | "none";
+}
+
+export const UPSTASH_URL_VAR = "UPSTASH_REDIS_REST_URL";
+export const UPSTASH_TOKEN_VAR = "UPSTASH_REDIS_REST_TOKEN";
+
+/** Throws ConfigError on a bad variable. */
+export function setupTracker(env: Record<string, string | undefined>, opts: SetupOptions): TrackerSetup {
+  const config = loadConfig(env);
+  const url = env[UPSTASH_URL_VAR]?.trim() ?? "";
+  const token = env[UPSTASH_TOKEN_VAR]?.trim() ?? "";
+  if ((url === "") !== (token === "")) {
+    throw new ConfigError(`set both ${UPSTASH_URL_VAR} and ${UPSTASH_TOKEN_VAR}, or neither (only one is set)`);
+  }
+  let store: SwarmStore | null = null;
+  let storeKind: StoreKind = "none";
+  if (url !== "") {
+    if (!/^https?:\/\//.test(url)) throw new ConfigError(`${UPSTASH_URL_VAR} must be an http(s) URL, got "${url}"`);
+    store = upstashStoreFromEnv({ [UPSTASH_URL_VAR]: url, [UPSTASH_TOKEN_VAR]: token });
+    storeKind = "upstash";
+  } else if (opts.withoutUpstash === "memory") {
+    store = new MemorySwarmStore();
+    storeKind = "memory";
+  }
+  const app = createApp({ store, config, clientIp: opts.clientIp });
+  return { app, config, store, storeKind };
+}
+
+/**
+ * For runtimes that read the environment per request (Workers): a broken configuration still gets an
+ * app, which refuses every announce with the configuration problem as the failure reason.
+ */
+export function setupTrackerOrExplain(env: Record<string, string | undefined>, opts: SetupOptions): TrackerSetup {
+  try {
+    return setupTracker(env, opts);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    const app = createApp({ store: null, config: DEFAULT_CONFIG, clientIp: opts.clientIp, unavailableReason: `tracker misconfigured: ${err.message}` });
+    return { app, config: DEFAULT_CONFIG, store: null, storeKind: "none" };
+  }
+}
+
+/** Only the string-valued bindings (Workers env also holds secrets as strings, and other bindings as objects). */
+export function stringVars(env: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (env && typeof env === "object") for (const [k, v] of Object.entries(env)) if (typeof v === "string") out[k] = v;
+  return out;
+}
