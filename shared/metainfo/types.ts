@@ -2,11 +2,16 @@
 import type { InfoHash } from "../ids.ts";
 
 export interface TorrentFile {
-  /** Path components relative to the torrent's root folder, already checked to be safe. */
+  /**
+   * Path components, already checked to be safe. Multi-file: relative to the folder named `name`;
+   * single-file: just `[name]`.
+   */
   path: string[];
   length: number;
   /** Byte offset of this file's first byte within the torrent's concatenated content. */
   offset: number;
+  /** A BEP 47 padding file (attr "p"): zeros that align the next file to a piece; never worth writing. */
+  padding?: boolean;
 }
 
 export interface Metainfo {
