@@ -1,0 +1,115 @@
+// The announce as one Redis script: the whole hot path costs one round trip (EVALSHA) to Redis.
+//
+// KEYS (all share the hash tag {<info hash hex>}, so the script touches one cluster slot and, on
+// Upstash, `allow-key-locking` locks only these keys instead of the whole database):
+//   1 seeders   sorted set: peer id hex -> expiry (ms)
+//   2 leechers  sorted set: peer id hex -> expiry (ms)
+//   3 addresses hash: peer id hex -> compact address hex (IP bytes + big-endian port)
+//   4 history   hash: downloaded (times `completed` was reported), announces; long TTL
+// ARGV:
+//   1 peer id hex   2 address hex   3 now (ms)   4 expiry of this peer (ms)   5 "1" when seeding
+//   6 event         7 numwant       8 random number in [0, 1) (scripts must stay deterministic)
+//   9 TTL of the swarm keys (ms)    10 TTL of the history key (ms)
+// Reply: { complete, incomplete, downloaded, id1, address1, id2, address2, ... }
+//
+// Cost: expired peers are dropped a bounded batch at a time (each peer once, so amortised O(1));
+// counts are ZCOUNTs (O(log n)); the sample is ZRANDMEMBER with at most numwant + 1 members and
+// one HMGET of the chosen ids: O(numwant), never O(swarm).
+
+export const ANNOUNCE_SCRIPT = `#!lua flags=allow-key-locking
+local seeders, leechers, addresses, history = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local peer, address, now, expires = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local seeding = ARGV[5] == '1'
+local event = ARGV[6]
+local numwant = tonumber(ARGV[7])
+local coin = tonumber(ARGV[8])
+local swarmTtl, historyTtl = ARGV[9], ARGV[10]
+
+local function dropExpired(set)
+  local gone = redis.call('ZRANGEBYSCORE', set, '-inf', now, 'LIMIT', 0, 200)
+  if #gone > 0 then
+    redis.call('ZREM', set, unpack(gone))
+    redis.call('HDEL', addresses, unpack(gone))
+  end
+end
+dropExpired(seeders)
+dropExpired(leechers)
+
+local wasSeeder = redis.call('ZSCORE', seeders, peer)
+if event == 'stopped' then
+  redis.call('ZREM', seeders, peer)
+  redis.call('ZREM', leechers, peer)
+  redis.call('HDEL', addresses, peer)
+else
+  if seeding then
+    redis.call('ZADD', seeders, expires, peer)
+    redis.call('ZREM', leechers, peer)
+  else
+    redis.call('ZADD', leechers, expires, peer)
+    redis.call('ZREM', seeders, peer)
+  end
+  redis.call('HSET', addresses, peer, address)
+  redis.call('PEXPIRE', seeders, swarmTtl)
+  redis.call('PEXPIRE', leechers, swarmTtl)
+  redis.call('PEXPIRE', addresses, swarmTtl)
+end
+if event == 'completed' and not wasSeeder then
+  redis.call('HINCRBY', history, 'downloaded', 1)
+end
+redis.call('HINCRBY', history, 'announces', 1)
+redis.call('PEXPIRE', history, historyTtl)
+
+local live = '(' .. now
+local complete = redis.call('ZCOUNT', seeders, live, '+inf')
+local incomplete = redis.call('ZCOUNT', leechers, live, '+inf')
+local downloaded = tonumber(redis.call('HGET', history, 'downloaded') or '0')
+local reply = { complete, incomplete, downloaded }
+if event == 'stopped' or numwant <= 0 then
+  return reply
+end
+
+-- How many to take from each set, excluding the requester; a seeder gets leechers only.
+local otherSeeders = complete
+local otherLeechers = incomplete
+if seeding then otherSeeders = otherSeeders - 1 else otherLeechers = otherLeechers - 1 end
+local fromSeeders, fromLeechers = 0, math.min(numwant, math.max(otherLeechers, 0))
+if not seeding then
+  local others = otherSeeders + otherLeechers
+  if others <= numwant then
+    fromSeeders, fromLeechers = otherSeeders, otherLeechers
+  else
+    -- Proportional split with random rounding, so the sample is uniform over both sets.
+    fromSeeders = math.min(math.floor(numwant * otherSeeders / others + coin), otherSeeders)
+    fromLeechers = numwant - fromSeeders
+    if fromLeechers > otherLeechers then
+      fromLeechers = otherLeechers
+      fromSeeders = numwant - fromLeechers
+    end
+  end
+end
+
+local chosen = {}
+local function pick(set, n)
+  if n <= 0 then return end
+  local got = redis.call('ZRANDMEMBER', set, n + 1, 'WITHSCORES')
+  for i = 1, #got, 2 do
+    if n == 0 then return end
+    if got[i] ~= peer and tonumber(got[i + 1]) > tonumber(now) then
+      chosen[#chosen + 1] = got[i]
+      n = n - 1
+    end
+  end
+end
+pick(seeders, fromSeeders)
+pick(leechers, fromLeechers)
+if #chosen > 0 then
+  local where = redis.call('HMGET', addresses, unpack(chosen))
+  for i = 1, #chosen do
+    if where[i] then
+      reply[#reply + 1] = chosen[i]
+      reply[#reply + 1] = where[i]
+    end
+  end
+end
+return reply
+`;

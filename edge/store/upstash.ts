@@ -1,0 +1,234 @@
+// Swarm state in Redis through @upstash/redis: one script call per announce, one pipeline per scrape.
+// Only fetch underneath, so the same code runs in workerd, Deno and Bun.
+import { Redis } from "@upstash/redis/cloudflare";
+import { fromHex, toHex } from "../../shared/bytes.ts";
+import { decodeCompactPeers, encodeCompactPeer } from "../../shared/compact.ts";
+import { ANNOUNCE_SCRIPT } from "./announce-script.ts";
+import {
+  StoreUnavailableError,
+  type AnnounceInput,
+  type AnnounceResult,
+  type StoreStats,
+  type SwarmCounts,
+  type SwarmPeer,
+  type SwarmStore,
+} from "./swarm-store.ts";
+
+/** The slice of the @upstash/redis client this store uses (any of its platform entries fits). */
+type RedisClient = Pick<Redis, "evalsha" | "eval" | "pipeline" | "scan" | "sismember" | "sadd">;
+
+export interface UpstashStoreOptions {
+  /** Prefix of every key; several trackers can share one database with different prefixes. */
+  prefix?: string;
+  /** How long `downloaded` and the announce count of a swarm outlive its last announce. Default 30 days. */
+  historyTtlMs?: number;
+  /** `stats` looks at most this many swarms (SCAN), then reports `approximate`. Default 10,000. */
+  statsSwarmLimit?: number;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** Swarm keys outlive their newest peer by this much, so clock skew between caller and Redis cannot drop live peers. */
+const KEY_TTL_MARGIN_MS = 60_000;
+const SCAN_BATCH = 1000;
+const ALLOWED_CACHE_LIMIT = 10_000;
+
+export class UpstashSwarmStore implements SwarmStore {
+  private readonly prefix: string;
+  private readonly historyTtlMs: number;
+  private readonly statsSwarmLimit: number;
+  private scriptSha: Promise<string> | undefined;
+  /** Info hashes known to be allowed; the allowlist only grows, so a positive answer never goes stale. */
+  private readonly allowedCache = new Set<string>();
+
+  constructor(
+    private readonly redis: RedisClient,
+    opts: UpstashStoreOptions = {},
+  ) {
+    this.prefix = opts.prefix ?? "bt";
+    this.historyTtlMs = opts.historyTtlMs ?? 30 * DAY_MS;
+    this.statsSwarmLimit = opts.statsSwarmLimit ?? 10_000;
+  }
+
+  /** The four keys of one swarm, all with the hash tag {<info hash>} so they live in one cluster slot. */
+  swarmKeys(infoHash: string): [seeders: string, leechers: string, addresses: string, history: string] {
+    const base = `${this.prefix}:{${infoHash}}`;
+    return [`${base}:s`, `${base}:l`, `${base}:a`, `${base}:h`];
+  }
+
+  async announce(input: AnnounceInput): Promise<AnnounceResult> {
+    const keys = this.swarmKeys(input.infoHash);
+    const args = [
+      input.peerId,
+      addressToText(input.ip, input.port),
+      String(input.now),
+      String(input.now + input.peerTtlMs),
+      input.left === 0 ? "1" : "0",
+      input.event,
+      String(Math.max(0, Math.floor(input.numwant))),
+      String(Math.random()),
+      String(input.peerTtlMs + KEY_TTL_MARGIN_MS),
+      String(this.historyTtlMs),
+    ];
+    const reply = await this.guard("announce", () => this.runScript(keys, args));
+    return parseAnnounceReply(reply);
+  }
+
+  async scrape(infoHashes: string[], now: number): Promise<SwarmCounts[]> {
+    if (infoHashes.length === 0) return [];
+    const live = `(${now}`;
+    const replies = await this.guard("scrape", () => {
+      const pipe = this.redis.pipeline();
+      for (const hash of infoHashes) {
+        const [seeders, leechers, , history] = this.swarmKeys(hash);
+        pipe.zcount(seeders, live, "+inf").zcount(leechers, live, "+inf").hget(history, "downloaded");
+      }
+      return pipe.exec();
+    });
+    return infoHashes.map((_, i) => ({
+      complete: toCount(replies[i * 3]),
+      incomplete: toCount(replies[i * 3 + 1]),
+      downloaded: toCount(replies[i * 3 + 2]),
+    }));
+  }
+
+  /**
+   * Computed on request, never on the announce path (a global counter would be a cross-slot hot key):
+   * SCAN over the swarms' history keys, then one pipeline of counts per batch. Looks at no more than
+   * `statsSwarmLimit` swarms and marks the answer `approximate` when it stopped early. `announces`
+   * sums the per-swarm counters, so it covers swarms active within the history TTL.
+   */
+  async stats(now: number): Promise<StoreStats> {
+    const totals: StoreStats = { torrents: 0, seeders: 0, leechers: 0, announces: 0 };
+    const live = `(${now}`;
+    const pattern = `${this.prefix}:{*}:h`;
+    let cursor = "0";
+    let seen = 0;
+    // SCAN may return few matches per call on a large database; bound the calls as well as the keys.
+    let calls = 0;
+    const maxCalls = Math.ceil(this.statsSwarmLimit / SCAN_BATCH) * 10;
+    do {
+      const [next, keys] = await this.guard("stats", () => this.redis.scan(cursor, { match: pattern, count: SCAN_BATCH }));
+      cursor = String(next);
+      calls++;
+      const batch = keys.map(String).slice(0, this.statsSwarmLimit - seen);
+      seen += batch.length;
+      if (batch.length > 0) {
+        const replies = await this.guard("stats", () => {
+          const pipe = this.redis.pipeline();
+          for (const historyKey of batch) {
+            const base = historyKey.slice(0, -2);
+            pipe.zcount(`${base}:s`, live, "+inf").zcount(`${base}:l`, live, "+inf").hget(historyKey, "announces");
+          }
+          return pipe.exec();
+        });
+        batch.forEach((_, i) => {
+          const seeders = toCount(replies[i * 3]);
+          const leechers = toCount(replies[i * 3 + 1]);
+          if (seeders + leechers > 0) totals.torrents++;
+          totals.seeders += seeders;
+          totals.leechers += leechers;
+          totals.announces += toCount(replies[i * 3 + 2]);
+        });
+      }
+    } while (cursor !== "0" && seen < this.statsSwarmLimit && calls < maxCalls);
+    if (cursor !== "0") totals.approximate = true;
+    return totals;
+  }
+
+  async isAllowed(infoHash: string): Promise<boolean> {
+    if (this.allowedCache.has(infoHash)) return true;
+    const member = await this.guard("allowlist", () => this.redis.sismember(this.allowlistKey(), infoHash));
+    if (member === 1) this.remember(infoHash);
+    return member === 1;
+  }
+
+  async allow(infoHash: string): Promise<void> {
+    await this.guard("allowlist", () => this.redis.sadd(this.allowlistKey(), infoHash));
+    this.remember(infoHash);
+  }
+
+  private allowlistKey(): string {
+    return `${this.prefix}:allowed`;
+  }
+
+  private remember(infoHash: string): void {
+    if (this.allowedCache.size >= ALLOWED_CACHE_LIMIT) this.allowedCache.clear();
+    this.allowedCache.add(infoHash);
+  }
+
+  /** EVALSHA; only when Redis has not seen the script yet (NOSCRIPT), EVAL, which also caches it there. */
+  private async runScript(keys: string[], args: string[]): Promise<unknown> {
+    this.scriptSha ??= sha1Hex(ANNOUNCE_SCRIPT);
+    const sha = await this.scriptSha;
+    try {
+      return await this.redis.evalsha(sha, keys, args);
+    } catch (error) {
+      if (!(error instanceof Error) || !/NOSCRIPT/i.test(error.message)) throw error;
+      return await this.redis.eval(ANNOUNCE_SCRIPT, keys, args);
+    }
+  }
+
+  /** Every failure of the backend (network, HTTP, Redis error) becomes one error the app knows how to answer. */
+  private async guard<T>(what: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new StoreUnavailableError(`Redis is unavailable (${what}): ${reason}`, { cause: error });
+    }
+  }
+}
+
+/**
+ * The store for a deployment whose environment has Upstash credentials, or null when it has not
+ * (then the app falls back to the memory store). Fails fast on a dead network instead of the
+ * client's default of five retries, since a tracker client simply announces again later.
+ */
+export function upstashStoreFromEnv(env: Record<string, string | undefined>, opts: UpstashStoreOptions = {}): UpstashSwarmStore | null {
+  const url = env.UPSTASH_REDIS_REST_URL;
+  const token = env.UPSTASH_REDIS_REST_TOKEN;
+  if (!url || !token) return null;
+  const redis = new Redis({
+    url,
+    token,
+    enableTelemetry: false,
+    // One request per store call, sent at once: the store already batches where batching helps.
+    enableAutoPipelining: false,
+    retry: { retries: 1, backoff: () => 50 },
+  });
+  return new UpstashSwarmStore(redis, opts);
+}
+
+/** Peers are stored as text: Upstash replies are decoded as UTF-8, which would mangle raw bytes. */
+function addressToText(ip: string, port: number): string {
+  return toHex(encodeCompactPeer({ ip, port }));
+}
+
+function textToAddress(text: string): { ip: string; port: number } | null {
+  const bytes = fromHex(text);
+  if (!bytes || (bytes.length !== 6 && bytes.length !== 18)) return null;
+  return decodeCompactPeers(bytes, bytes.length === 6 ? 4 : 6)[0] ?? null;
+}
+
+function parseAnnounceReply(reply: unknown): AnnounceResult {
+  if (!Array.isArray(reply) || reply.length < 3) {
+    throw new StoreUnavailableError(`Redis gave an unexpected announce reply: ${JSON.stringify(reply)?.slice(0, 200)}`);
+  }
+  const peers: SwarmPeer[] = [];
+  for (let i = 3; i + 1 < reply.length; i += 2) {
+    // String(): the client's automatic JSON deserialisation turns an all-digit hex text into a number.
+    const address = textToAddress(String(reply[i + 1]));
+    if (address) peers.push({ peerId: String(reply[i]), ip: address.ip, port: address.port });
+  }
+  return { complete: toCount(reply[0]), incomplete: toCount(reply[1]), downloaded: toCount(reply[2]), peers };
+}
+
+function toCount(value: unknown): number {
+  const n = Number(value ?? 0);
+  return Number.isFinite(n) ? n : 0;
+}
+
+async function sha1Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-1", new TextEncoder().encode(text));
+  return toHex(new Uint8Array(digest));
+}
