@@ -22,13 +22,13 @@ export interface UpstashStoreOptions {
   prefix?: string;
   /** How long `downloaded` and the announce count of a swarm outlive its last announce. Default 30 days. */
   historyTtlMs?: number;
+  /** Swarm keys outlive their newest peer by this much, so clock skew between caller and Redis cannot drop live peers. Default 60 s. */
+  keyTtlMarginMs?: number;
   /** `stats` looks at most this many swarms (SCAN), then reports `approximate`. Default 10,000. */
   statsSwarmLimit?: number;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-/** Swarm keys outlive their newest peer by this much, so clock skew between caller and Redis cannot drop live peers. */
-const KEY_TTL_MARGIN_MS = 60_000;
 const SCAN_BATCH = 1000;
 const ALLOWED_CACHE_LIMIT = 10_000;
 
@@ -36,6 +36,7 @@ export class UpstashSwarmStore implements SwarmStore {
   private readonly prefix: string;
   private readonly historyTtlMs: number;
   private readonly statsSwarmLimit: number;
+  private readonly keyTtlMarginMs: number;
   private scriptSha: Promise<string> | undefined;
   /** Info hashes known to be allowed; the allowlist only grows, so a positive answer never goes stale. */
   private readonly allowedCache = new Set<string>();
@@ -47,6 +48,7 @@ export class UpstashSwarmStore implements SwarmStore {
     this.prefix = opts.prefix ?? "bt";
     this.historyTtlMs = opts.historyTtlMs ?? 30 * DAY_MS;
     this.statsSwarmLimit = opts.statsSwarmLimit ?? 10_000;
+    this.keyTtlMarginMs = opts.keyTtlMarginMs ?? 60_000;
   }
 
   /** The four keys of one swarm, all with the hash tag {<info hash>} so they live in one cluster slot. */
@@ -66,7 +68,7 @@ export class UpstashSwarmStore implements SwarmStore {
       input.event,
       String(Math.max(0, Math.floor(input.numwant))),
       String(Math.random()),
-      String(input.peerTtlMs + KEY_TTL_MARGIN_MS),
+      String(input.peerTtlMs + this.keyTtlMarginMs),
       String(this.historyTtlMs),
     ];
     const reply = await this.guard("announce", () => this.runScript(keys, args));

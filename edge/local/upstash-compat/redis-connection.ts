@@ -29,11 +29,17 @@ export class RedisConnection {
   private outbox: Uint8Array | null = null;
   private closedError: Error | null = null;
 
-  private constructor(private socket: Socket<undefined> | null) {}
+  private constructor(
+    private socket: Socket<undefined> | null,
+    private readonly onUnsolicited?: (value: RespValue) => void,
+  ) {}
 
-  /** Connects, authenticates and selects the database; rejects when Redis is not there. */
-  static async open(address: RedisAddress): Promise<RedisConnection> {
-    const connection = new RedisConnection(null);
+  /**
+   * Connects, authenticates and selects the database; rejects when Redis is not there.
+   * `onUnsolicited` receives replies nobody asked for (what MONITOR streams).
+   */
+  static async open(address: RedisAddress, onUnsolicited?: (value: RespValue) => void): Promise<RedisConnection> {
+    const connection = new RedisConnection(null, onUnsolicited);
     try {
       connection.socket = await Bun.connect({
         hostname: address.host,
@@ -109,7 +115,10 @@ export class RedisConnection {
     }
     for (const value of values) {
       const head = this.pending[0];
-      if (!head) continue; // nothing asked for this reply (cannot happen without a protocol bug)
+      if (!head) {
+        this.onUnsolicited?.(value);
+        continue;
+      }
       head.replies.push(value);
       if (head.replies.length === head.count) {
         this.pending.shift();
