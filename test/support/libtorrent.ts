@@ -1,0 +1,132 @@
+// A real libtorrent peer (Debian's python3-libtorrent through libtorrent/lt_peer.py), as a handle.
+// See lt_peer.py for the settings: loopback and TCP only, no DHT/LSD/UPnP/NAT-PMP, several connections
+// per IP allowed, SSRF mitigation off so that loopback trackers and peers are accepted.
+import path from "node:path";
+import { spawnService, type Service } from "./processes.ts";
+import { DEBIAN_PYTHON } from "./system.ts";
+
+export const LT_PEER_SCRIPT = path.join(import.meta.dir, "libtorrent", "lt_peer.py");
+
+export interface LtPeerOptions {
+  mode: "seed" | "download";
+  torrent: string;
+  /** The save directory: the torrent's file (or its top directory) is inside it. */
+  dir: string;
+  /** TCP port on 127.0.0.1; 0 or absent picks a free one (read it from `port`). */
+  port?: number;
+  /** HOST:PORT peers to connect to directly. */
+  peers?: string[];
+  /** Find peers only through the torrent's trackers (also turns PEX off). */
+  trackerOnly?: boolean;
+  /** Ignore the torrent's trackers (direct peers only). */
+  noTrackers?: boolean;
+  /** download: keep running as a seeder after finishing (default: exit when done). */
+  keepSeeding?: boolean;
+  /** download: seconds to complete before lt_peer exits with code 4 (default 120). */
+  timeoutS?: number;
+  /** Hard bound on the process lifetime (default 900 s). */
+  maxLifeS?: number;
+  /** Seconds between status lines (default 1). */
+  intervalS?: number;
+  /** Start from libtorrent's high_performance_seed settings. */
+  highPerformance?: boolean;
+  name?: string;
+}
+
+/** One JSON line from lt_peer.py; see its docstring for the events. */
+export interface LtEvent {
+  event: string;
+  t: number;
+  [field: string]: unknown;
+}
+
+export interface LtStatus extends LtEvent {
+  state: string;
+  progress: number;
+  download_rate: number;
+  upload_rate: number;
+  total_download: number;
+  total_upload: number;
+  num_peers: number;
+  num_seeds: number;
+  pieces_have: number;
+}
+
+export interface LtPeer {
+  service: Service;
+  /** The TCP port it listens on. */
+  port: number;
+  /** "127.0.0.1:PORT", ready for another peer's --peer. */
+  address: string;
+  /** Every event so far, parsed. */
+  readonly lines: LtEvent[];
+  /** The first event (past or future) matching; rejects on exit or timeout, with the peer's output. */
+  waitFor(predicate: (e: LtEvent) => boolean, timeoutMs?: number): Promise<LtEvent>;
+  /** download: resolves with the `finished` event; rejects with the output if the peer fails. */
+  finished(timeoutMs?: number): Promise<LtEvent>;
+  /** The last `status` event, if any. */
+  lastStatus(): LtStatus | undefined;
+  /** SIGTERM (lt_peer flushes and prints `stopped`), SIGKILL after a grace period. */
+  stop(): Promise<number>;
+}
+
+function parse(line: string): LtEvent | undefined {
+  if (!line.startsWith("{")) return undefined;
+  try {
+    return JSON.parse(line) as LtEvent;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Starts lt_peer.py and waits until it listens; a seeder also until its data is verified (a seeder
+ * whose data does not match the torrent fails here, with lt_peer's message).
+ */
+export async function startLtPeer(options: LtPeerOptions): Promise<LtPeer> {
+  const cmd = [DEBIAN_PYTHON, "-u", LT_PEER_SCRIPT, options.mode, options.torrent, options.dir, "--port", String(options.port ?? 0)];
+  for (const p of options.peers ?? []) cmd.push("--peer", p);
+  if (options.trackerOnly) cmd.push("--tracker-only");
+  if (options.noTrackers) cmd.push("--no-trackers");
+  if (options.mode === "download") cmd.push(options.keepSeeding ? "--keep-seeding" : "--exit-when-done");
+  if (options.mode === "download") cmd.push("--timeout", String(options.timeoutS ?? 120));
+  cmd.push("--max-life", String(options.maxLifeS ?? 900), "--interval", String(options.intervalS ?? 1));
+  if (options.highPerformance) cmd.push("--high-performance");
+
+  const name = options.name ?? `libtorrent ${options.mode}`;
+  const readyEvent = options.mode === "seed" ? "seeding" : "listening";
+  const service = await spawnService({
+    name,
+    cmd,
+    ready: { line: new RegExp(`"event": "${readyEvent}"`) },
+    readyTimeoutMs: 120_000, // a seeder checks all its data first
+    graceMs: 10_000,
+  });
+  const listening = parse(await service.waitForLine(/"event": "listening"/))!;
+  const port = Number(listening.port);
+
+  const events = () => service.lines.map(parse).filter((e): e is LtEvent => e !== undefined);
+  const waitFor = async (predicate: (e: LtEvent) => boolean, timeoutMs = 120_000) => {
+    const line = await service.waitForLine((l) => {
+      const e = parse(l);
+      return e !== undefined && predicate(e);
+    }, timeoutMs);
+    return parse(line)!;
+  };
+  return {
+    service,
+    port,
+    address: `127.0.0.1:${port}`,
+    get lines() {
+      return events();
+    },
+    waitFor,
+    finished: async (timeoutMs = (options.timeoutS ?? 120) * 1000 + 10_000) => {
+      const e = await waitFor((ev) => ev.event === "finished" || ev.event === "error", timeoutMs);
+      if (e.event === "error") throw new Error(`${name} failed: ${String(e.message)}\n${service.output()}`);
+      return e;
+    },
+    lastStatus: () => events().findLast((e) => e.event === "status") as LtStatus | undefined,
+    stop: () => service.stop(),
+  };
+}

@@ -1,0 +1,266 @@
+#!/usr/bin/python3
+"""A libtorrent peer for tests and benchmarks, driven from the command line, reporting JSON lines.
+
+Run with Debian's /usr/bin/python3 (python3-libtorrent lives there). Loopback only, TCP only,
+no DHT/LSD/UPnP/NAT-PMP, so a peer finds others only through the given --peer addresses or the
+torrent's trackers.
+
+  lt_peer.py seed     <torrent> <save_dir> [--port N] [--peer HOST:PORT]... [--tracker-only|--no-trackers]
+  lt_peer.py download <torrent> <save_dir> [...same] [--exit-when-done | --keep-seeding] [--timeout S]
+
+Every line on stdout is one JSON object with an "event" field:
+  listening {port}          the TCP port peers can connect to
+  checked   {pieces, have}  the data on disk was checked
+  seeding                   ready to upload (seed: data verified complete)
+  status    {...}           about every --interval seconds
+  piece-failed {piece}      a downloaded piece failed its hash
+  tracker-error / tracker-reply / peer-error   diagnostics, not fatal
+  finished  {...}           download complete and flushed to disk
+  stopped   {...}           on SIGTERM/SIGINT, after a clean shutdown
+  error     {message}       fatal; the exit code is non-zero
+Exit codes: 0 done, 2 bad usage/torrent, 3 data mismatch (seed), 4 timeout, 5 libtorrent error.
+"""
+import argparse
+import json
+import os
+import signal
+import sys
+import time
+
+import libtorrent as lt
+
+EXIT_USAGE, EXIT_MISMATCH, EXIT_TIMEOUT, EXIT_LT = 2, 3, 4, 5
+
+
+def emit(event, **fields):
+    fields["event"] = event
+    fields["t"] = round(time.time(), 3)
+    sys.stdout.write(json.dumps(fields) + "\n")
+    sys.stdout.flush()
+
+
+def fail(code, message):
+    emit("error", message=message, code=code)
+    sys.stderr.write("lt_peer: " + message + "\n")
+    sys.exit(code)
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(prog="lt_peer.py")
+    p.add_argument("mode", choices=["seed", "download"])
+    p.add_argument("torrent")
+    p.add_argument("save_dir")
+    p.add_argument("--port", type=int, default=0, help="listen on 127.0.0.1:N (0: any free port)")
+    p.add_argument("--peer", action="append", default=[], help="HOST:PORT to connect to (repeatable)")
+    p.add_argument("--tracker-only", action="store_true", help="find peers only through the torrent's trackers (no --peer, no PEX)")
+    p.add_argument("--no-trackers", action="store_true", help="ignore the torrent's trackers")
+    done = p.add_mutually_exclusive_group()
+    done.add_argument("--exit-when-done", action="store_true")
+    done.add_argument("--keep-seeding", action="store_true")
+    p.add_argument("--timeout", type=float, default=0, help="seconds to reach completion, else exit 4 (0: none)")
+    p.add_argument("--max-life", type=float, default=900, help="hard bound on the process lifetime in seconds")
+    p.add_argument("--interval", type=float, default=1.0, help="seconds between status lines")
+    p.add_argument("--high-performance", action="store_true", help="start from libtorrent's high_performance_seed preset")
+    a = p.parse_args(argv)
+    if a.tracker_only and (a.peer or a.no_trackers):
+        fail(EXIT_USAGE, "--tracker-only cannot be combined with --peer or --no-trackers")
+    return a
+
+
+def parse_peer(text):
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit():
+        fail(EXIT_USAGE, "bad --peer %r: expected HOST:PORT" % text)
+    return (host.strip("[]"), int(port))
+
+
+def session_settings(args):
+    s = lt.high_performance_seed() if args.high_performance else lt.default_settings()
+    s.update({
+        "listen_interfaces": "127.0.0.1:%d" % args.port,
+        "listen_system_port_fallback": False,
+        "enable_dht": False,
+        "enable_lsd": False,
+        "enable_upnp": False,
+        "enable_natpmp": False,
+        "enable_incoming_utp": False,
+        "enable_outgoing_utp": False,
+        "enable_incoming_tcp": True,
+        "enable_outgoing_tcp": True,
+        # Every test peer shares 127.0.0.1; by default libtorrent keeps one connection per IP.
+        "allow_multiple_connections_per_ip": True,
+        # With SSRF mitigation on, libtorrent refuses a tracker on a local address unless its path is
+        # exactly /announce, and drops some local peers; tests run everything on loopback.
+        "ssrf_mitigation": False,
+        "download_rate_limit": 0,
+        "upload_rate_limit": 0,
+        "announce_to_all_trackers": True,
+        "announce_to_all_tiers": True,
+        "alert_mask": lt.alert.category_t.error_notification
+        | lt.alert.category_t.status_notification
+        | lt.alert.category_t.tracker_notification
+        | lt.alert.category_t.storage_notification,
+    })
+    return s
+
+
+def make_session(args):
+    # Without the default plugins there is no ut_pex, so --tracker-only really means tracker only.
+    flags = 0 if args.tracker_only else lt.session_flags_t.add_default_plugins
+    ses = lt.session(session_settings(args), flags)
+    if args.tracker_only:
+        ses.add_extension("ut_metadata")
+        ses.add_extension("smart_ban")
+    return ses
+
+
+def add_torrent(ses, args):
+    try:
+        info = lt.torrent_info(args.torrent)
+    except Exception as e:  # libtorrent raises RuntimeError with its own message
+        fail(EXIT_USAGE, "cannot read torrent %s: %s" % (args.torrent, e))
+    if not os.path.isdir(args.save_dir):
+        if args.mode == "seed":
+            fail(EXIT_USAGE, "seed directory %s does not exist" % args.save_dir)
+        os.makedirs(args.save_dir, exist_ok=True)
+    params = lt.add_torrent_params()
+    params.ti = info
+    params.save_path = args.save_dir
+    if args.no_trackers:
+        info.clear_trackers() if hasattr(info, "clear_trackers") else None
+        params.trackers = []
+    # Not auto-managed: the queueing logic must not pause a test torrent.
+    params.flags &= ~lt.torrent_flags.auto_managed
+    params.flags &= ~lt.torrent_flags.paused
+    h = ses.add_torrent(params)
+    if args.no_trackers:
+        h.replace_trackers([])
+    return h, info
+
+
+def status_fields(st):
+    return {
+        "state": str(st.state),
+        "progress": round(st.progress, 6),
+        "download_rate": st.download_payload_rate,
+        "upload_rate": st.upload_payload_rate,
+        "total_download": st.total_payload_download,
+        "total_upload": st.total_payload_upload,
+        "num_peers": st.num_peers,
+        "num_seeds": st.num_seeds,
+        "pieces_have": st.num_pieces,
+        "errc": st.errc.message() if st.errc.value() != 0 else None,
+    }
+
+
+class Peer:
+    def __init__(self, args):
+        self.args = args
+        self.start = time.time()
+        self.stop_requested = False
+        self.ses = make_session(args)
+        self.h, self.info = add_torrent(self.ses, args)
+        self.peers = [parse_peer(p) for p in args.peer]
+        self.checked = False
+        self.done = False
+        self.last_connect = 0.0
+        self.flushed = False
+
+    def handle_alert(self, a):
+        if isinstance(a, lt.listen_succeeded_alert):
+            if a.socket_type == lt.socket_type_t.tcp:
+                emit("listening", port=a.port, address=str(a.address))
+        elif isinstance(a, lt.listen_failed_alert):
+            fail(EXIT_LT, "cannot listen on 127.0.0.1:%d: %s" % (self.args.port, a.message()))
+        elif isinstance(a, lt.hash_failed_alert):
+            emit("piece-failed", piece=a.piece_index)
+        elif isinstance(a, lt.tracker_error_alert):
+            emit("tracker-error", url=a.tracker_url(), message=a.message())
+        elif isinstance(a, lt.tracker_reply_alert):
+            emit("tracker-reply", url=a.tracker_url(), peers=a.num_peers)
+        elif isinstance(a, lt.tracker_warning_alert):
+            emit("tracker-warning", url=a.tracker_url(), message=a.message())
+        elif isinstance(a, (lt.file_error_alert, lt.torrent_error_alert)):
+            fail(EXIT_LT, a.message())
+        elif isinstance(a, lt.cache_flushed_alert):
+            self.flushed = True
+        elif isinstance(a, lt.torrent_checked_alert):
+            self.on_checked(self.h.status())
+
+    def pump_alerts(self, wait_ms):
+        self.ses.wait_for_alert(wait_ms)
+        for a in self.ses.pop_alerts():
+            self.handle_alert(a)
+
+    def on_checked(self, st):
+        self.checked = True
+        emit("checked", pieces=self.info.num_pieces(), have=st.num_pieces)
+        if self.args.mode == "seed":
+            if not st.is_seeding:
+                fail(EXIT_MISMATCH, "data in %s does not match %s: %d of %d pieces verified"
+                     % (self.args.save_dir, self.args.torrent, st.num_pieces, self.info.num_pieces()))
+            emit("seeding", pieces=st.num_pieces)
+
+    def connect_peers(self, st):
+        # Retry direct peers that are not connected yet (they may start listening after us).
+        now = time.time()
+        if not self.peers or now - self.last_connect < 2 or st.num_peers >= len(self.peers):
+            return
+        self.last_connect = now
+        for p in self.peers:
+            self.h.connect_peer(p)
+
+    def flush(self):
+        self.flushed = False
+        self.h.flush_cache()
+        deadline = time.time() + 30
+        while not self.flushed and time.time() < deadline:
+            self.pump_alerts(200)
+
+    def run(self):
+        last_status = 0.0
+        while not self.stop_requested:
+            self.pump_alerts(100)
+            st = self.h.status()
+            if self.checked:
+                self.connect_peers(st)
+            now = time.time()
+            if now - last_status >= self.args.interval:
+                last_status = now
+                emit("status", **status_fields(st))
+            if self.args.mode == "download" and not self.done and st.is_seeding:
+                self.done = True
+                self.flush()
+                elapsed = time.time() - self.start
+                emit("finished", seconds=round(elapsed, 3), **status_fields(self.h.status()))
+                if not self.args.keep_seeding:
+                    return 0
+            if self.args.timeout and not self.done and self.args.mode == "download" and now - self.start > self.args.timeout:
+                fail(EXIT_TIMEOUT, "download not complete after %.0f s: progress %.1f%%, %d peers"
+                     % (self.args.timeout, st.progress * 100, st.num_peers))
+            if now - self.start > self.args.max_life:
+                emit("max-life", seconds=self.args.max_life)
+                break
+            if os.getppid() == 1:  # the parent died: do not linger as a stray process
+                break
+        self.flush()
+        emit("stopped", **status_fields(self.h.status()))
+        return 0
+
+
+def main():
+    args = parse_args(sys.argv[1:])
+    peer = Peer(args)
+
+    def on_signal(signum, frame):
+        peer.stop_requested = True
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    code = peer.run()
+    del peer.ses  # the session destructor waits for outstanding disk I/O
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()
