@@ -21,11 +21,11 @@ export interface CreateFile {
   length: number;
 }
 
-export interface CreateOptions {
+export interface CreateOptions<F extends CreateFile = CreateFile> {
   name: string;
   /** True for a folder torrent (files under `name/`), false for a single file. */
   multiFile: boolean;
-  files: CreateFile[];
+  files: F[];
   /** Power of two, 16 KiB..128 MiB; chosen from the total size when left out. */
   pieceLength?: number;
   /** Tracker tiers (BEP 12): each inner list is one tier. */
@@ -43,7 +43,7 @@ export interface CreateOptions {
 }
 
 /** Yields the bytes of one file, in order. A chunk may be reused by the reader once the next is asked for. */
-export type FileReader = (file: CreateFile, index: number) => AsyncIterable<Uint8Array>;
+export type FileReader<F extends CreateFile = CreateFile> = (file: F, index: number) => AsyncIterable<Uint8Array>;
 
 export const MIN_PIECE_LENGTH = 16 * 1024;
 const AUTO_MAX_PIECE_LENGTH = 16 * 1024 * 1024;
@@ -71,7 +71,7 @@ export function sortFiles<T extends CreateFile>(files: readonly T[]): T[] {
   return keyed.map((k) => k.f);
 }
 
-export async function createTorrent(options: CreateOptions, read: FileReader): Promise<{ torrent: Uint8Array; metainfo: Metainfo }> {
+export async function createTorrent<F extends CreateFile>(options: CreateOptions<F>, read: FileReader<F>): Promise<{ torrent: Uint8Array; metainfo: Metainfo }> {
   checkOptions(options);
   const files = options.multiFile ? sortFiles(options.files) : options.files;
   const total = files.reduce((sum, f) => sum + f.length, 0);
@@ -101,7 +101,7 @@ export async function createTorrent(options: CreateOptions, read: FileReader): P
   return { torrent, metainfo: parseMetainfo(torrent) };
 }
 
-async function hashPieces(files: CreateFile[], read: FileReader, pieceLength: number, total: number, options: CreateOptions): Promise<Uint8Array> {
+async function hashPieces<F extends CreateFile>(files: F[], read: FileReader<F>, pieceLength: number, total: number, options: CreateOptions<F>): Promise<Uint8Array> {
   const newHasher = options.sha1 ?? (() => new Sha1());
   const pieceCount = Math.ceil(total / pieceLength);
   const pieces = new Uint8Array(pieceCount * 20);
@@ -141,7 +141,7 @@ function changed(file: CreateFile, how: string): MetainfoError {
   return new MetainfoError("data-mismatch", `"${file.path.join("/")}" ${how} while it was being hashed (expected ${file.length} bytes); try again`);
 }
 
-function checkOptions(options: CreateOptions): void {
+function checkOptions(options: CreateOptions<CreateFile>): void {
   checkPathComponent(options.name, "the torrent name");
   if (!options.multiFile && options.files.length !== 1) {
     throw new MetainfoError("bad-option", "a single-file torrent needs exactly one file");
