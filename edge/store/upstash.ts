@@ -64,7 +64,7 @@ export class UpstashSwarmStore implements SwarmStore {
       addressToText(input.ip, input.port),
       String(input.now),
       String(input.now + input.peerTtlMs),
-      input.left === 0 ? "1" : "0",
+      input.left === 0 || input.event === "completed" ? "1" : "0",
       input.event,
       String(Math.max(0, Math.floor(input.numwant))),
       String(Math.random()),
@@ -105,6 +105,7 @@ export class UpstashSwarmStore implements SwarmStore {
     const pattern = `${this.prefix}:{*}:h`;
     let cursor = "0";
     let seen = 0;
+    let skipped = false;
     // SCAN may return few matches per call on a large database; bound the calls as well as the keys.
     let calls = 0;
     const maxCalls = Math.ceil(this.statsSwarmLimit / SCAN_BATCH) * 10;
@@ -114,6 +115,7 @@ export class UpstashSwarmStore implements SwarmStore {
       calls++;
       const batch = keys.map(String).slice(0, this.statsSwarmLimit - seen);
       seen += batch.length;
+      if (batch.length < keys.length) skipped = true;
       if (batch.length > 0) {
         const replies = await this.guard("stats", () => {
           const pipe = this.redis.pipeline();
@@ -133,7 +135,7 @@ export class UpstashSwarmStore implements SwarmStore {
         });
       }
     } while (cursor !== "0" && seen < this.statsSwarmLimit && calls < maxCalls);
-    if (cursor !== "0") totals.approximate = true;
+    if (cursor !== "0" || skipped) totals.approximate = true;
     return totals;
   }
 
