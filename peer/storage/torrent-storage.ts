@@ -1,0 +1,92 @@
+// A torrent's files on disk: created sparse in the torrent's layout under one folder, written one
+// verified piece at a time and read one block at a time, always with explicit positions.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { pieceSize, type Metainfo } from "../../shared/metainfo/types.ts";
+import { StorageError, storageErrorFrom } from "./errors.ts";
+import { FileSet, missingData } from "./file-set.ts";
+import { forEachSpan, isInside, layoutFiles, type FileSpan } from "./layout.ts";
+
+type Layout = Pick<Metainfo, "name" | "multiFile" | "files" | "pieceLength" | "pieceCount" | "length">;
+
+export class TorrentStorage {
+  readonly meta: Layout;
+  readonly dir: string;
+  readonly #files: FileSet;
+
+  private constructor(meta: Layout, dir: string, files: FileSpan[]) {
+    this.meta = meta;
+    this.dir = dir;
+    this.#files = new FileSet(files, true);
+  }
+
+  /** Creates folders and files (sparse, no pre-zeroing); refuses any path that resolves outside `dir`. */
+  static open(meta: Layout, dir: string): TorrentStorage {
+    const root = path.resolve(dir);
+    const files = layoutFiles(meta, root);
+    try {
+      fs.mkdirSync(root, { recursive: true });
+      fs.accessSync(root, fs.constants.W_OK);
+    } catch (error) {
+      throw storageErrorFrom(error, root);
+    }
+    const realRoot = fs.realpathSync(root);
+    for (const file of files) createFile(file, realRoot);
+    return new TorrentStorage(meta, root, files);
+  }
+
+  /** Writes a whole verified piece with positional writes, split across file boundaries. */
+  writePiece(index: number, data: Uint8Array): void {
+    this.#checkPiece(index);
+    const size = pieceSize(this.meta, index);
+    if (data.length !== size) throw new StorageError("bad-range", `piece ${index} is ${size} bytes, got ${data.length}`);
+    forEachSpan(this.#files.files, index * this.meta.pieceLength, size, (i, position, length, at) => {
+      this.#files.write(i, data, at, length, position);
+    });
+  }
+
+  /** Reads `length` bytes at `begin` of piece `index` into `into` at `intoOffset`, across file boundaries. */
+  readBlock(index: number, begin: number, length: number, into: Uint8Array, intoOffset: number): void {
+    this.#checkPiece(index);
+    if (begin < 0 || length < 0 || begin + length > pieceSize(this.meta, index) || intoOffset + length > into.length) {
+      throw new StorageError("bad-range", `block ${begin}+${length} is outside piece ${index}`);
+    }
+    forEachSpan(this.#files.files, index * this.meta.pieceLength + begin, length, (i, position, n, at) => {
+      if (!this.#files.read(i, into, intoOffset + at, n, position)) throw missingData(this.#files.files[i]!, position + n);
+    });
+  }
+
+  close(): void {
+    this.#files.close();
+  }
+
+  #checkPiece(index: number): void {
+    if (!Number.isInteger(index) || index < 0 || index >= this.meta.pieceCount) {
+      throw new StorageError("bad-range", `piece ${index} is outside 0..${this.meta.pieceCount - 1}`);
+    }
+  }
+}
+
+/** Creates `file` (and its folders) at its full length as a sparse file; keeps what is already there. */
+function createFile(file: FileSpan, realRoot: string): void {
+  const parent = path.dirname(file.path);
+  try {
+    fs.mkdirSync(parent, { recursive: true });
+  } catch (error) {
+    throw storageErrorFrom(error, parent);
+  }
+  // A folder inside `dir` may be a symlink pointing elsewhere: check where it really is.
+  const realParent = fs.realpathSync(parent);
+  if (realParent !== realRoot && !isInside(realRoot, realParent)) {
+    throw new StorageError("path-escape", `${parent} resolves to ${realParent}, outside ${realRoot}; refusing to write there`);
+  }
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file.path, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o644);
+    if (fs.fstatSync(fd).size < file.length) fs.ftruncateSync(fd, file.length);
+  } catch (error) {
+    throw storageErrorFrom(error, file.path);
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}

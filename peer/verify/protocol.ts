@@ -1,0 +1,25 @@
+// Messages between verifyExisting (main thread) and its hashing workers.
+import type { FileSpan } from "../storage/layout.ts";
+
+export interface InitMessage {
+  type: "init";
+  files: FileSpan[];
+  pieceLength: number;
+  pieceCount: number;
+  length: number;
+  /** All expected piece hashes, 20 bytes each. */
+  pieceHashes: Uint8Array;
+}
+
+/** Hash pieces [first, first + count). */
+export interface JobMessage {
+  type: "job";
+  first: number;
+  count: number;
+}
+
+export type ToWorker = InitMessage | JobMessage;
+
+export type FromWorker =
+  | { type: "result"; first: number; ok: Uint8Array; bytes: number }
+  | { type: "error"; code: string; message: string };
