@@ -12,7 +12,7 @@ const HELP = `usage: btpeer info <file.torrent | magnet-uri> [--json]
 
 Shows what a torrent describes: name, info hash, size, pieces, files and trackers.
 With --json, prints one JSON object: infoHash, name, length, pieceLength, pieces (count),
-files [{path, length}] (paths relative to the download folder, "/"-separated), announce (all
+files [{path, length, padding?}] (paths relative to the download folder, "/"-separated), announce (all
 tracker URLs), announceList (tiers), urlList, private, comment, createdBy, creationDate, warnings.
 For a magnet link, fields only the metadata can tell (length, pieceLength, pieces) are null.`;
 
@@ -66,7 +66,7 @@ interface Summary {
   length: number | null;
   pieceLength: number | null;
   pieces: number | null;
-  files: { path: string; length: number }[];
+  files: { path: string; length: number; padding?: true }[];
   announce: string[];
   announceList: string[][];
   urlList: string[];
@@ -86,7 +86,7 @@ function torrentSummary(meta: Metainfo): Summary {
     length: meta.length,
     pieceLength: meta.pieceLength,
     pieces: meta.pieceCount,
-    files: meta.files.map((f) => ({ path: [...prefix, ...f.path].join("/"), length: f.length })),
+    files: meta.files.map((f) => ({ path: [...prefix, ...f.path].join("/"), length: f.length, ...(f.padding ? { padding: true as const } : {}) })),
     announce: meta.announceList.flat(),
     announceList: meta.announceList,
     urlList: meta.urlList,
