@@ -41,12 +41,13 @@ const PEER_TTL_MS = 5000;
 export function runConformance(name: string, start: () => Promise<TrackerUnderTest>): void {
   describe(`tracker conformance: ${name}`, () => {
     let t: TrackerUnderTest;
+    // Starting workerd or Deno (and redis-server) takes a few seconds, more on a busy CI machine.
     beforeAll(async () => {
       t = await start();
-    });
+    }, 120_000);
     afterAll(async () => {
       await t?.stop();
-    });
+    }, 30_000);
 
     const peer = (infoHash: Uint8Array, port: number, left: number, extra: Partial<AnnounceParams> = {}): AnnounceParams => ({
       infoHash,

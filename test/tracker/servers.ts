@@ -1,0 +1,86 @@
+// Starting the real tracker under workerd (`wrangler dev`, local mode) and under `deno serve`, on a
+// loopback address, with the given variables. Each returns once /health answers.
+import { writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { freePort } from "../support/ports.ts";
+import { makeTempDir, removeDir, spawnService } from "../support/processes.ts";
+
+const ROOT = resolve(import.meta.dir, "../..");
+const BIN = join(ROOT, "node_modules/.bin");
+
+export interface RunningTracker {
+  baseUrl: string;
+  stop(): Promise<void>;
+}
+
+/** Loopback only, no telemetry, no update check, no fetch of Cloudflare's `Request.cf` data. */
+const QUIET_WRANGLER_ENV = {
+  WRANGLER_SEND_METRICS: "false",
+  WRANGLER_HIDE_BANNER: "true",
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+  CI: "true",
+};
+
+function urlFor(host: string, port: number): string {
+  return host.includes(":") ? `http://[${host}]:${port}` : `http://${host}:${port}`;
+}
+
+function toml(value: string): string {
+  return JSON.stringify(value);
+}
+
+/**
+ * `wrangler dev` in local mode (real workerd) from a temp directory holding a generated config: the
+ * project's Workers entry, `vars` as [vars], `secrets` in .dev.vars (as `wrangler secret put` would
+ * provide them in production). Its state (.wrangler/) stays in the temp directory.
+ */
+export async function startWorkerd(opts: { host: string; vars: Record<string, string>; secrets: Record<string, string> }): Promise<RunningTracker> {
+  const dir = makeTempDir("btswarm-workerd-");
+  const config = [
+    `name = "btswarm-tracker-test"`,
+    `main = ${toml(join(ROOT, "edge/adapter/workers.ts"))}`,
+    `compatibility_date = "2026-04-01"`,
+    `[vars]`,
+    ...Object.entries(opts.vars).map(([k, v]) => `${k} = ${toml(v)}`),
+  ].join("\n");
+  writeFileSync(join(dir, "wrangler.toml"), config + "\n");
+  writeFileSync(join(dir, ".dev.vars"), Object.entries(opts.secrets).map(([k, v]) => `${k}=${toml(v)}`).join("\n") + "\n");
+  const port = freePort();
+  const baseUrl = urlFor(opts.host, port);
+  try {
+    const service = await spawnService({
+      name: `wrangler dev on ${opts.host}`,
+      cwd: dir,
+      cmd: [join(BIN, "wrangler"), "dev", "--ip", opts.host, "--port", String(port), "--inspector-port", String(freePort()), "--show-interactive-dev-session=false", "--log-level", "warn"],
+      env: { ...QUIET_WRANGLER_ENV, HOME: dir, XDG_CONFIG_HOME: join(dir, ".config") },
+      ready: { url: `${baseUrl}/health` },
+      readyTimeoutMs: 90_000,
+      graceMs: 5000,
+    });
+    return {
+      baseUrl,
+      async stop() {
+        await service.stop();
+        removeDir(dir);
+      },
+    };
+  } catch (err) {
+    removeDir(dir);
+    throw err;
+  }
+}
+
+/** `deno serve` of the Deno entry with the given variables as its environment. */
+export async function startDeno(opts: { host: string; env: Record<string, string> }): Promise<RunningTracker> {
+  const port = freePort();
+  const baseUrl = urlFor(opts.host, port);
+  const service = await spawnService({
+    name: `deno serve on ${opts.host}`,
+    cwd: ROOT,
+    cmd: [join(BIN, "deno"), "serve", "--allow-net", "--allow-env", "--host", opts.host.includes(":") ? `[${opts.host}]` : opts.host, "--port", String(port), "edge/adapter/deno.ts"],
+    env: { ...opts.env, DENO_NO_UPDATE_CHECK: "1", DENO_NO_PROMPT: "1", NO_COLOR: "1" },
+    ready: { url: `${baseUrl}/health` },
+    readyTimeoutMs: 60_000,
+  });
+  return { baseUrl, stop: async () => void (await service.stop()) };
+}
