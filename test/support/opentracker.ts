@@ -21,7 +21,13 @@ export interface Opentracker {
  * Starts opentracker on 127.0.0.1 serving exactly `infoHashes` (hex). `dir` must be a directory the
  * caller removes later; it is made world-readable because opentracker reads it as "nobody".
  */
-export async function startOpentracker(options: { infoHashes: string[]; dir: string; port?: number }): Promise<Opentracker> {
+export async function startOpentracker(options: {
+  infoHashes: string[];
+  dir: string;
+  port?: number;
+  /** Put before the command, e.g. ["taskset", "-c", "0"] in benchmarks. */
+  wrap?: string[];
+}): Promise<Opentracker> {
   const port = options.port ?? freePort();
   fs.mkdirSync(options.dir, { recursive: true });
   fs.chmodSync(options.dir, 0o755);
@@ -33,7 +39,7 @@ export async function startOpentracker(options: { infoHashes: string[]; dir: str
   fs.writeFileSync(config, "access.whitelist /whitelist.txt\n", { mode: 0o644 });
   const service = await spawnService({
     name: "opentracker",
-    cmd: ["opentracker", "-i", "127.0.0.1", "-p", String(port), "-d", options.dir, "-f", config],
+    cmd: [...(options.wrap ?? []), "opentracker", "-i", "127.0.0.1", "-p", String(port), "-d", options.dir, "-f", config],
     cwd: options.dir,
     ready: { port },
   });
