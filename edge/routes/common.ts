@@ -21,7 +21,7 @@ export async function callStore<T>(op: () => Promise<T>): Promise<T> {
     return await op();
   } catch (cause) {
     if (cause instanceof TrackerError) throw cause;
-    console.error("tracker store failed:", cause);
+    console.error(`tracker store failed: ${cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)}`);
     throw new TrackerError("store-unavailable", STORE_UNAVAILABLE_MESSAGE);
   }
 }
