@@ -50,7 +50,9 @@ export function startUpstashCompat(options: UpstashCompatOptions): UpstashCompat
           throw new BadRequest("ERR the request body is not JSON");
         });
         if (path === "/") return await single(body, base64);
-        return Response.json(await batch(body, base64, path === "/multi-exec"));
+        const replies = await batch(body, base64, path === "/multi-exec");
+        // A whole transaction refused is one error, which the client must see as a failed request.
+        return Response.json(replies, { status: Array.isArray(replies) ? 200 : 400 });
       } catch (error) {
         if (error instanceof BadRequest) return Response.json({ error: error.message }, { status: 400 });
         // Redis itself is unreachable: a server-side failure, like Upstash's 5xx.
