@@ -4,11 +4,12 @@
 import { TrackerError } from "./errors.ts";
 
 export class RawQuery {
-  private constructor(private readonly params: Map<string, Uint8Array[]>) {}
+  /** Values stay in their escaped form until read: a request reads each parameter at most once. */
+  private constructor(private readonly params: Map<string, string[]>) {}
 
   /** Parses the part of a URL after "?" (a leading "?" and any "#fragment" are ignored). */
   static parse(search: string): RawQuery {
-    const params = new Map<string, Uint8Array[]>();
+    const params = new Map<string, string[]>();
     let text = search.startsWith("?") ? search.slice(1) : search;
     const hash = text.indexOf("#");
     if (hash >= 0) text = text.slice(0, hash);
@@ -16,8 +17,9 @@ export class RawQuery {
     for (const pair of text.split("&")) {
       if (pair === "") continue;
       const eq = pair.indexOf("=");
-      const name = latin1(percentDecode(eq < 0 ? pair : pair.slice(0, eq), "parameter name"));
-      const value = percentDecode(eq < 0 ? "" : pair.slice(eq + 1), name);
+      const rawName = eq < 0 ? pair : pair.slice(0, eq);
+      const name = isPlain(rawName) ? rawName : latin1(percentDecode(rawName, "parameter name"));
+      const value = eq < 0 ? "" : pair.slice(eq + 1);
       const list = params.get(name);
       if (list) list.push(value);
       else params.set(name, [value]);
@@ -36,19 +38,26 @@ export class RawQuery {
 
   /** Every value of a repeated parameter (e.g. `info_hash` in a scrape). */
   all(name: string): Uint8Array[] {
-    return this.params.get(name) ?? [];
+    return (this.params.get(name) ?? []).map((v) => percentDecode(v, name));
   }
 
   /** The first value, or undefined when absent. */
   bytes(name: string): Uint8Array | undefined {
-    return this.params.get(name)?.[0];
+    const raw = this.params.get(name)?.[0];
+    return raw === undefined ? undefined : percentDecode(raw, name);
   }
 
   /** The first value as text (bytes taken as Latin-1, so nothing is lost), or undefined. */
   text(name: string): string | undefined {
-    const b = this.bytes(name);
-    return b === undefined ? undefined : latin1(b);
+    const raw = this.params.get(name)?.[0];
+    if (raw === undefined) return undefined;
+    return isPlain(raw) ? raw : latin1(percentDecode(raw, name));
   }
+}
+
+/** ASCII with nothing to decode: the common case for names and numeric values. */
+function isPlain(text: string): boolean {
+  return !/[%+\u0080-\uffff]/.test(text);
 }
 
 /** The raw query of a URL: everything between the first "?" and a "#", untouched. */

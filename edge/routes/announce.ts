@@ -2,7 +2,7 @@
 import type { Context } from "hono";
 import { encode, type BEncodable } from "../../shared/bencode.ts";
 import { fromHex } from "../../shared/bytes.ts";
-import { encodeCompactPeers, isIPv6 } from "../../shared/compact.ts";
+import { encodeCompactPeer } from "../../shared/compact.ts";
 import type { AnnounceEvent, AnnounceInput, SwarmPeer } from "../store/swarm-store.ts";
 import { resolveClientIp } from "../client-ip.ts";
 import { TrackerError } from "../errors.ts";
@@ -69,11 +69,26 @@ export async function handleAnnounce(c: Context, query: RawQuery, t: TrackerCont
   return bencodeReply(c, encode(reply), 200);
 }
 
+/** `peers` (6 bytes each) and `peers6` (18 bytes each), using the store's compact forms where given. */
 function compactPeers(peers: SwarmPeer[]): { peers: Uint8Array; peers6: Uint8Array } {
-  const v4: SwarmPeer[] = [];
-  const v6: SwarmPeer[] = [];
-  for (const p of peers) (isIPv6(p.ip) ? v6 : v4).push(p);
-  return { peers: encodeCompactPeers(v4), peers6: encodeCompactPeers(v6) };
+  const forms = peers.map((p) => p.compact ?? encodeCompactPeer(p));
+  let n4 = 0;
+  let n6 = 0;
+  for (const f of forms) f.length === 6 ? n4++ : n6++;
+  const v4 = new Uint8Array(n4 * 6);
+  const v6 = new Uint8Array(n6 * 18);
+  let at4 = 0;
+  let at6 = 0;
+  for (const f of forms) {
+    if (f.length === 6) {
+      v4.set(f, at4);
+      at4 += 6;
+    } else {
+      v6.set(f, at6);
+      at6 += 18;
+    }
+  }
+  return { peers: v4, peers6: v6 };
 }
 
 function dictPeers(peers: SwarmPeer[], noPeerId: boolean): BEncodable[] {

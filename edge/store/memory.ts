@@ -2,9 +2,11 @@
 // announce costs O(numwant) plus amortised O(1) expiry: peers are kept in a Map ordered by when
 // they were last heard from (so expired ones sit at the front), and in one array per role with an
 // index, so a random sample needs no pass over the swarm and a removal is a swap with the last.
+import { encodeCompactPeer } from "../../shared/compact.ts";
 import type { AnnounceInput, AnnounceResult, StoreStats, SwarmCounts, SwarmPeer, SwarmStore } from "./swarm-store.ts";
 
 interface PeerEntry extends SwarmPeer {
+  compact: Uint8Array;
   seeder: boolean;
   /** Position in its role's array. */
   slot: number;
@@ -80,7 +82,9 @@ export class MemorySwarmStore implements SwarmStore {
     }
     const seeder = input.left === 0 || input.event === "completed";
     if (input.event !== "stopped") {
-      swarm.add({ peerId, ip: input.ip, port: input.port, seeder, slot: 0, expiresAt: now + input.peerTtlMs });
+      // Encoded once here rather than in every reply that samples this peer.
+      const compact = previous && previous.ip === input.ip && previous.port === input.port ? previous.compact : encodeCompactPeer(input);
+      swarm.add({ peerId, ip: input.ip, port: input.port, compact, seeder, slot: 0, expiresAt: now + input.peerTtlMs });
     }
     const peers = input.event === "stopped" ? [] : this.sample(swarm, seeder, peerId, input.numwant);
     const counts = this.countsOf(infoHash, swarm);
@@ -163,7 +167,7 @@ export class MemorySwarmStore implements SwarmStore {
       const picked = swapped.get(j) ?? j;
       swapped.set(j, swapped.get(i) ?? i);
       const entry = at(picked);
-      if (entry.peerId !== self) out.push({ peerId: entry.peerId, ip: entry.ip, port: entry.port });
+      if (entry.peerId !== self) out.push({ peerId: entry.peerId, ip: entry.ip, port: entry.port, compact: entry.compact });
     }
     return out;
   }

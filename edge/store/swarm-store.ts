@@ -23,6 +23,8 @@ export interface SwarmPeer {
   peerId: string;
   ip: string;
   port: number;
+  /** Optional: the compact form (6 bytes IPv4, 18 bytes IPv6) when the store has it at hand, so replies need not re-encode it. */
+  compact?: Uint8Array;
 }
 
 export interface SwarmCounts {
