@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { concatBytes, toHex } from "../bytes.ts";
 import { autoPieceLength, createTorrent, sortFiles, type CreateOptions, type FileReader } from "./create.ts";
-import { MetainfoError } from "./errors.ts";
+import { MetainfoError, type MetainfoErrorCode } from "./errors.ts";
 import { pieceHash } from "./types.ts";
 
 const sha1Hex = (bytes: Uint8Array) => createHash("sha1").update(bytes).digest("hex");
@@ -23,7 +23,7 @@ function randomBytes(n: number): Uint8Array {
   return out;
 }
 
-async function expectError(promise: Promise<unknown>, code: string) {
+async function expectError(promise: Promise<unknown>, code: MetainfoErrorCode) {
   const error = await promise.then(
     () => null,
     (e: unknown) => e,
