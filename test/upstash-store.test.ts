@@ -5,6 +5,7 @@ import { Redis } from "@upstash/redis/cloudflare";
 import { decode } from "../shared/bencode.ts";
 import { percentEncodeBytes } from "../shared/ids.ts";
 import { fromHex } from "../shared/bytes.ts";
+import { encodeCompactPeer } from "../shared/compact.ts";
 import { createApp } from "../edge/app.ts";
 import { DEFAULT_CONFIG } from "../edge/config.ts";
 import { RedisConnection } from "../edge/local/upstash-compat/redis-connection.ts";
@@ -28,8 +29,9 @@ describe.skipIf(!needs(PROGRAMS.redis))("UpstashSwarmStore on a real redis-serve
   const newStore = (opts: UpstashStoreOptions = {}) =>
     new UpstashSwarmStore(new Redis({ url: stack.restUrl, token: stack.token, enableTelemetry: false, enableAutoPipelining: false, retry: false }), opts);
   const redisCall = async (...args: string[]): Promise<RespValue> => (await admin.send([args]))[0]!;
-  const announce = (store: UpstashSwarmStore, infoHash: string, peer: number, over: Partial<AnnounceInput> = {}) =>
-    store.announce({
+  /** Announces, and returns the peers as id, ip and port (checking each one's compact form on the way). */
+  const announce = async (store: UpstashSwarmStore, infoHash: string, peer: number, over: Partial<AnnounceInput> = {}) => {
+    const reply = await store.announce({
       infoHash,
       peerId: hex40(peer),
       ip: `10.0.${peer >> 8}.${peer & 255}`,
@@ -41,6 +43,9 @@ describe.skipIf(!needs(PROGRAMS.redis))("UpstashSwarmStore on a real redis-serve
       peerTtlMs: TTL,
       ...over,
     });
+    for (const p of reply.peers) expect(p.compact).toEqual(encodeCompactPeer(p));
+    return { ...reply, peers: reply.peers.map(({ peerId, ip, port }) => ({ peerId, ip, port })) };
+  };
 
   beforeAll(async () => {
     stack = await startRedisStack();

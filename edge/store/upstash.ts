@@ -208,10 +208,11 @@ function addressToText(ip: string, port: number): string {
   return toHex(encodeCompactPeer({ ip, port }));
 }
 
-function textToAddress(text: string): { ip: string; port: number } | null {
-  const bytes = fromHex(text);
-  if (!bytes || (bytes.length !== 6 && bytes.length !== 18)) return null;
-  return decodeCompactPeers(bytes, bytes.length === 6 ? 4 : 6)[0] ?? null;
+function textToAddress(text: string): { ip: string; port: number; compact: Uint8Array } | null {
+  const compact = fromHex(text);
+  if (!compact || (compact.length !== 6 && compact.length !== 18)) return null;
+  const address = decodeCompactPeers(compact, compact.length === 6 ? 4 : 6)[0];
+  return address ? { ...address, compact } : null;
 }
 
 function parseAnnounceReply(reply: unknown): AnnounceResult {
@@ -222,7 +223,7 @@ function parseAnnounceReply(reply: unknown): AnnounceResult {
   for (let i = 3; i + 1 < reply.length; i += 2) {
     // String(): the client's automatic JSON deserialisation turns an all-digit hex text into a number.
     const address = textToAddress(String(reply[i + 1]));
-    if (address) peers.push({ peerId: String(reply[i]), ip: address.ip, port: address.port });
+    if (address) peers.push({ peerId: String(reply[i]), ip: address.ip, port: address.port, compact: address.compact });
   }
   return { complete: toCount(reply[0]), incomplete: toCount(reply[1]), downloaded: toCount(reply[2]), peers };
 }
