@@ -64,7 +64,7 @@ export async function benchSha1(opts: Sha1Options = {}): Promise<Row[]> {
   return rows;
 }
 
-function fill(size: number): Uint8Array {
+function fill(size: number): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(size);
   for (let at = 0; at < size; at += 65536) crypto.getRandomValues(out.subarray(at, at + 65536));
   return out;
