@@ -1,5 +1,62 @@
-// Placeholder until this command is built (see the open issues).
-export async function run(_argv: string[]): Promise<number> {
-  console.error("btpeer seed: not built yet");
-  return 1;
+// btpeer seed <file.torrent> --dir <dir> [--port <n>] [--json]
+import { parseArgs } from "node:util";
+import { intOption } from "./download.ts";
+import { CliError, parsePeerAddress, runSession } from "./session-runner.ts";
+
+const HELP = `usage: btpeer seed <file.torrent> --dir <dir> [options]
+
+Verifies the data in <dir> (in parallel over the cores) and serves it until interrupted (Ctrl-C).
+
+options:
+  --dir <dir>          where the torrent's files are (required)
+  --port <n>           TCP port to accept peers on (default 6881; 0 = any free port)
+  --peer <host:port>   also connect to this peer (repeatable)
+  --max-peers <n>      connections for this torrent (default 50)
+  --json               one JSON event per line instead of the live progress line`;
+
+export async function run(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        dir: { type: "string" },
+        port: { type: "string", default: "6881" },
+        peer: { type: "string", multiple: true },
+        "max-peers": { type: "string", default: "50" },
+        json: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (error) {
+    console.error(`btpeer seed: ${(error as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  try {
+    if (positionals.length !== 1) throw new CliError("usage", "give exactly one .torrent file");
+    if (!values.dir) throw new CliError("usage", "--dir <dir> is required");
+    return await runSession({
+      torrentPath: positionals[0]!,
+      dir: values.dir,
+      port: intOption("--port", values.port, 0, 65535),
+      seed: true,
+      peers: (values.peer ?? []).map(parsePeerAddress),
+      poolMiB: 1,
+      maxPeers: intOption("--max-peers", values["max-peers"], 1, 10_000),
+      json: values.json,
+      requireComplete: true,
+    });
+  } catch (error) {
+    if (error instanceof CliError && error.code === "usage") {
+      console.error(`btpeer seed: ${error.message}\n\n${HELP}`);
+      return 2;
+    }
+    throw error;
+  }
 }

@@ -1,0 +1,106 @@
+// What `download` and `seed` share: read the torrent, open storage, verify what is on disk, run a
+// session until it finishes or a signal arrives, and turn every failure into one line and an exit code.
+import * as fs from "node:fs";
+import { parseMetainfo } from "../../shared/metainfo/parse.ts";
+import type { Metainfo } from "../../shared/metainfo/types.ts";
+import type { PeerAddress } from "../../shared/compact.ts";
+import { generatePeerId } from "../../shared/ids.ts";
+import { ListenError } from "../net/sockets.ts";
+import { humanReporter, jsonReporter } from "../progress.ts";
+import { Session, exitCodeFor } from "../session/session.ts";
+import { TorrentStorage, verifyExisting } from "../storage/index.ts";
+
+export interface RunOptions {
+  torrentPath: string;
+  dir: string;
+  port: number;
+  seed: boolean;
+  peers: PeerAddress[];
+  poolMiB: number;
+  maxPeers: number;
+  json: boolean;
+  /** `seed` command: every piece must be on disk already. */
+  requireComplete: boolean;
+}
+
+export class CliError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function loadTorrent(path: string): Metainfo {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(fs.readFileSync(path));
+  } catch (error) {
+    throw new CliError("bad-torrent", `cannot read ${path}: ${(error as Error).message}`);
+  }
+  try {
+    return parseMetainfo(bytes);
+  } catch (error) {
+    throw new CliError("bad-torrent", `${path} is not a valid torrent: ${(error as Error).message}`);
+  }
+}
+
+export async function runSession(options: RunOptions): Promise<number> {
+  const report = options.json ? jsonReporter() : humanReporter();
+  const fail = (code: string, message: string): number => {
+    if (options.json) report({ event: "error", code, message });
+    else console.error(`btpeer: ${message}`);
+    return exitCodeFor(code);
+  };
+  try {
+    const meta = loadTorrent(options.torrentPath);
+    for (const warning of meta.warnings) report({ event: "warning", message: warning });
+    const storage = TorrentStorage.open(meta, options.dir);
+    const have = await verifyExisting(meta, options.dir);
+    if (options.requireComplete && !have.isComplete()) {
+      storage.close();
+      const missing = meta.pieceCount - have.count();
+      return fail("incomplete-data", `${missing} of ${meta.pieceCount} pieces are missing or damaged in ${options.dir}; use \`btpeer download\` to fetch them`);
+    }
+    const session = new Session({
+      meta,
+      storage,
+      have,
+      peerId: generatePeerId(),
+      port: options.port,
+      poolBytes: options.poolMiB * 1024 * 1024,
+      maxPeers: options.maxPeers,
+      peers: options.peers,
+      seed: options.seed,
+      onEvent: report,
+    });
+    const onSignal = () => void session.stop(0);
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    try {
+      session.start();
+    } catch (error) {
+      storage.close();
+      throw error;
+    }
+    const code = await session.finished;
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    return code;
+  } catch (error) {
+    if (error instanceof ListenError || error instanceof CliError) return fail(error.code, error.message);
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === "string" && error instanceof Error) return fail(code, error.message);
+    throw error;
+  }
+}
+
+/** "host:port", "[v6]:port". */
+export function parsePeerAddress(text: string): PeerAddress {
+  const match = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:]+):(\d+)$/.exec(text);
+  const port = match ? Number(match[2]) : NaN;
+  if (!match || !(port > 0 && port < 65536)) throw new CliError("usage", `--peer wants host:port (or [v6]:port), got "${text}"`);
+  const ip = match[1]! === "localhost" ? "127.0.0.1" : match[1]!;
+  return { ip, port };
+}

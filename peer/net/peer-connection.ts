@@ -1,0 +1,298 @@
+// One peer wire connection (BEP 3) over a Bun socket: handshake, framing through the shared codec,
+// ordered writes with backpressure, and the wire-level state (choke/interest flags, the peer's pieces).
+// It never parses bytes itself and knows nothing of pieces on disk: the session reacts to its events.
+import { Bitfield } from "../../shared/bitfield.ts";
+import { bytesEqual } from "../../shared/bytes.ts";
+import type { PeerAddress } from "../../shared/compact.ts";
+import { decodeHandshake, decodeMessage, encodeHandshake, encodeMessage, encodeMessageInto, WireError } from "../../shared/wire/codec.ts";
+import { BLOCK_SIZE, type Handshake, type WireMessage } from "../../shared/wire/types.ts";
+import { EXTENDED_MESSAGE_ID, EXTENSION_BIT, encodeExtensionHandshake, readPeerReqq } from "./extension-handshake.ts";
+import { RateMeter } from "./rate-meter.ts";
+import { WriteQueue, type WritableSocket } from "./write-queue.ts";
+
+export interface ConnectionSocket extends WritableSocket {
+  end(): void;
+}
+
+export interface ConnectionHandler {
+  /** The peer's handshake arrived; return a reason to drop it, or null to go on. */
+  onHandshake(conn: PeerConnection, handshake: Handshake): string | null;
+  /** Every message after the handshake. Views inside `message` are valid only during the call. */
+  onMessage(conn: PeerConnection, message: WireMessage): void;
+  onDrain(conn: PeerConnection): void;
+  onClose(conn: PeerConnection, reason: string): void;
+}
+
+export interface ConnectionOptions {
+  infoHash: Uint8Array;
+  ourPeerId: Uint8Array;
+  pieceCount: number;
+  /** Our listening port, told to the peer in the extension handshake (0 = not listening). */
+  listenPort: number;
+  /** True when we dialled: we send our handshake first. */
+  outgoing: boolean;
+  address: PeerAddress;
+  /** Our pieces, sent as a bitfield right after the handshake. */
+  ourPieces: () => Bitfield;
+}
+
+const REQUEST_FRAME = 17;
+const BATCH_FRAMES = 64;
+let nextConnectionId = 1;
+
+export class PeerConnection {
+  readonly id = nextConnectionId++;
+  readonly address: PeerAddress;
+  readonly outgoing: boolean;
+  state: "handshake" | "open" | "closed" = "handshake";
+  remotePeerId: Uint8Array | null = null;
+  closeReason = "";
+
+  amChoking = true;
+  amInterested = false;
+  peerChoking = true;
+  peerInterested = false;
+  readonly peerPieces: Bitfield;
+  /** Requests the peer will queue (BEP 10 `reqq`), when it told us. */
+  peerReqq: number | null = null;
+
+  /** Piece payload bytes received from / sent to this peer. */
+  readonly down = new RateMeter();
+  readonly up = new RateMeter();
+  readonly connectedAt = Date.now();
+  lastReceivedAt = Date.now();
+  lastSentAt = Date.now();
+  /** Last time a requested block arrived (stall detection). */
+  lastBlockAt = Date.now();
+
+  private readonly writes: WriteQueue;
+  /** At most one partially received message: only its bytes are kept (copied from the chunk's tail). */
+  private remainder: Uint8Array;
+  private remainderLength = 0;
+  private readonly batch = new Uint8Array(REQUEST_FRAME * BATCH_FRAMES);
+  private batchLength = 0;
+  private readonly limits: { pieceCount: number; maxBlock: number; maxOther: number };
+  private sawFirstMessage = false;
+
+  constructor(
+    private readonly socket: ConnectionSocket,
+    private readonly options: ConnectionOptions,
+    private readonly handler: ConnectionHandler,
+  ) {
+    this.address = options.address;
+    this.outgoing = options.outgoing;
+    this.peerPieces = new Bitfield(options.pieceCount);
+    // Extension messages we care about are small; a peer cannot make us buffer more than 64 KiB for one.
+    this.limits = { pieceCount: options.pieceCount, maxBlock: BLOCK_SIZE, maxOther: 1 << 16 };
+    this.remainder = new Uint8Array(13 + BLOCK_SIZE + 5 + Math.ceil(options.pieceCount / 8));
+    this.writes = new WriteQueue(socket);
+    if (this.outgoing) this.sendHandshake();
+  }
+
+  isClosed(): boolean {
+    return this.state === "closed";
+  }
+
+  /** Bytes waiting for the kernel: uploads pause above a threshold. */
+  get queuedBytes(): number {
+    return this.writes.queuedBytes;
+  }
+
+  // ---- reading ---------------------------------------------------------------------------------------
+
+  receive(chunk: Uint8Array): void {
+    if (this.state === "closed") return;
+    this.lastReceivedAt = Date.now();
+    try {
+      let offset = 0;
+      if (this.remainderLength > 0) {
+        offset = this.completeRemainder(chunk);
+        if (offset < 0) return; // the chunk went entirely into the pending message
+      }
+      while (offset < chunk.length && !this.isClosed()) {
+        const decoded = this.decode(chunk, offset);
+        if ("need" in decoded) {
+          this.keepRemainder(chunk.subarray(offset));
+          return;
+        }
+        offset += decoded.size;
+        this.dispatch(decoded.value);
+      }
+    } catch (error) {
+      if (error instanceof WireError) this.close(`protocol error: ${error.message}`);
+      else throw error;
+    }
+  }
+
+  /** Tops up the pending message with just the bytes it still needs; returns the chunk offset after it. */
+  private completeRemainder(chunk: Uint8Array): number {
+    let offset = 0;
+    for (;;) {
+      const decoded = this.decode(this.remainder.subarray(0, this.remainderLength), 0);
+      if (!("need" in decoded)) {
+        this.remainderLength = 0;
+        this.dispatch(decoded.value);
+        return offset;
+      }
+      const take = Math.min(decoded.need, chunk.length - offset);
+      this.ensureRemainder(this.remainderLength + take);
+      this.remainder.set(chunk.subarray(offset, offset + take), this.remainderLength);
+      this.remainderLength += take;
+      offset += take;
+      if (take < decoded.need) return -1;
+    }
+  }
+
+  private keepRemainder(tail: Uint8Array): void {
+    this.ensureRemainder(tail.length);
+    this.remainder.set(tail, 0);
+    this.remainderLength = tail.length;
+  }
+
+  private ensureRemainder(size: number): void {
+    if (size <= this.remainder.length) return;
+    const grown = new Uint8Array(Math.max(size, this.remainder.length * 2));
+    grown.set(this.remainder.subarray(0, this.remainderLength));
+    this.remainder = grown;
+  }
+
+  private decode(bytes: Uint8Array, offset: number) {
+    if (this.state === "handshake") return decodeHandshake(bytes, offset);
+    return decodeMessage(bytes, offset, this.limits);
+  }
+
+  private dispatch(value: Handshake | WireMessage): void {
+    if (this.state === "handshake") return this.onHandshake(value as Handshake);
+    const message = value as WireMessage;
+    switch (message.type) {
+      case "choke":
+        this.peerChoking = true;
+        break;
+      case "unchoke":
+        this.peerChoking = false;
+        break;
+      case "interested":
+        this.peerInterested = true;
+        break;
+      case "not-interested":
+        this.peerInterested = false;
+        break;
+      case "have":
+        if (message.index >= this.options.pieceCount) return this.close(`have for piece ${message.index} past the end`);
+        this.peerPieces.set(message.index);
+        break;
+      case "bitfield":
+        if (this.sawFirstMessage) return this.close("bitfield after the first message");
+        this.peerPieces.bytes.set(Bitfield.fromWire(message.bits, this.options.pieceCount).bytes);
+        break;
+      case "piece":
+        this.down.add(message.block.length);
+        break;
+      case "unknown":
+        if (message.id === EXTENDED_MESSAGE_ID) this.peerReqq = readPeerReqq(message.payload) ?? this.peerReqq;
+        break;
+    }
+    // Some clients send their extension handshake before the bitfield: tolerate that order.
+    if (message.type !== "keep-alive" && message.type !== "unknown") this.sawFirstMessage = true;
+    this.handler.onMessage(this, message);
+  }
+
+  private onHandshake(handshake: Handshake): void {
+    if (!bytesEqual(handshake.infoHash, this.options.infoHash)) return this.close("wrong info hash");
+    if (bytesEqual(handshake.peerId, this.options.ourPeerId)) return this.close("connected to ourselves");
+    this.remotePeerId = handshake.peerId.slice();
+    const refusal = this.handler.onHandshake(this, handshake);
+    if (refusal) return this.close(refusal);
+    this.state = "open";
+    if (!this.outgoing) this.sendHandshake();
+    // BEP 3: the bitfield must be the first message; the extension handshake follows it.
+    const ours = this.options.ourPieces();
+    if (ours.count() > 0) this.sendRaw(encodeMessage({ type: "bitfield", bits: ours.bytes }));
+    const reserved = handshake.reserved;
+    if ((reserved[EXTENSION_BIT.byte]! & EXTENSION_BIT.mask) !== 0) {
+      this.sendRaw(encodeMessage({ type: "unknown", id: EXTENDED_MESSAGE_ID, payload: encodeExtensionHandshake(this.options.listenPort) }));
+    }
+  }
+
+  // ---- writing ---------------------------------------------------------------------------------------
+
+  private sendHandshake(): void {
+    const reserved = new Uint8Array(8);
+    reserved[EXTENSION_BIT.byte] = EXTENSION_BIT.mask;
+    this.sendRaw(encodeHandshake({ reserved, infoHash: this.options.infoHash, peerId: this.options.ourPeerId }));
+  }
+
+  private sendRaw(bytes: Uint8Array, done?: () => void): void {
+    if (this.state === "closed") {
+      done?.();
+      return;
+    }
+    this.lastSentAt = Date.now();
+    this.writes.send(bytes, done);
+  }
+
+  send(message: WireMessage): void {
+    this.flushRequests();
+    switch (message.type) {
+      case "choke":
+        this.amChoking = true;
+        break;
+      case "unchoke":
+        this.amChoking = false;
+        break;
+      case "interested":
+        this.amInterested = true;
+        break;
+      case "not-interested":
+        this.amInterested = false;
+        break;
+    }
+    this.sendRaw(encodeMessage(message));
+  }
+
+  /** Queues a request into a batch that goes out in one write on `flushRequests` (or when full). */
+  request(index: number, begin: number, length: number): void {
+    if (this.batchLength + REQUEST_FRAME > this.batch.length) this.flushRequests();
+    this.batchLength += encodeMessageInto({ type: "request", index, begin, length }, this.batch, this.batchLength);
+  }
+
+  flushRequests(): void {
+    if (this.batchLength === 0) return;
+    const frames = this.batch.subarray(0, this.batchLength);
+    this.batchLength = 0;
+    this.sendRaw(frames); // borrowed: an unsent tail is copied by the queue
+  }
+
+  /** A whole piece message (13-byte header + block) already framed in `frame`; `done` runs once it is sent. */
+  sendFramedBlock(frame: Uint8Array, blockLength: number, done: () => void): void {
+    this.flushRequests();
+    this.up.add(blockLength);
+    this.sendRaw(frame, done);
+  }
+
+  drained(): void {
+    this.writes.flush();
+    if (this.state !== "closed") this.handler.onDrain(this);
+  }
+
+  // ---- closing ---------------------------------------------------------------------------------------
+
+  close(reason: string): void {
+    if (this.state === "closed") return;
+    this.state = "closed";
+    this.closeReason = reason;
+    if (process.env.BTPEER_DEBUG) console.error(`peer ${this.address.ip}:${this.address.port} closed: ${reason}`);
+    this.writes.close();
+    try {
+      this.socket.end();
+    } catch {
+      // already gone
+    }
+    this.handler.onClose(this, reason);
+  }
+
+  /** The socket went away underneath us. */
+  closed(reason: string): void {
+    this.close(reason);
+  }
+}

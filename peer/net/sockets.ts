@@ -1,0 +1,102 @@
+// Bun TCP sockets for peer connections: one listener for incoming peers, dialling for outgoing ones.
+// Each socket carries its PeerConnection in `socket.data`; the handlers only forward events to it.
+import type { Socket, SocketHandler, TCPSocketListener } from "bun";
+import type { PeerAddress } from "../../shared/compact.ts";
+import type { PeerConnection } from "./peer-connection.ts";
+
+interface SocketData {
+  conn: PeerConnection | null;
+  /** Builds the connection once the socket is open. */
+  open?: (socket: Socket<SocketData>) => PeerConnection | null;
+  failed?: (reason: string) => void;
+}
+
+const handlers: SocketHandler<SocketData, "uint8array"> = {
+  binaryType: "uint8array",
+  open(socket) {
+    const make = socket.data?.open;
+    if (!make) return;
+    socket.data.conn = make(socket);
+    if (!socket.data.conn) socket.end();
+  },
+  data(socket, chunk) {
+    socket.data?.conn?.receive(chunk);
+  },
+  drain(socket) {
+    socket.data?.conn?.drained();
+  },
+  close(socket, error) {
+    socket.data?.conn?.closed(error ? `connection lost: ${error.message}` : "closed by peer");
+  },
+  error(socket, error) {
+    socket.data?.conn?.closed(`socket error: ${error.message}`);
+  },
+  connectError(socket, error) {
+    socket.data?.failed?.(error.message);
+  },
+};
+
+export class ListenError extends Error {
+  override readonly name = "ListenError";
+  constructor(
+    readonly code: "port-in-use" | "listen-failed",
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Listens on every interface (IPv6 and IPv4 where the system allows). `accept` turns an open socket into a
+ * connection, or returns null to refuse it (connection limits).
+ */
+export function listenForPeers(
+  port: number,
+  accept: (socket: Socket<SocketData>, address: PeerAddress) => PeerConnection | null,
+): TCPSocketListener<SocketData> {
+  const options = (hostname: string) => ({
+    hostname,
+    port,
+    data: { conn: null } as SocketData,
+    socket: {
+      ...handlers,
+      open(socket: Socket<SocketData>) {
+        socket.data = { conn: null };
+        const ip = socket.remoteAddress.startsWith("::ffff:") ? socket.remoteAddress.slice(7) : socket.remoteAddress;
+        socket.data.conn = accept(socket, { ip, port: (socket as unknown as { remotePort?: number }).remotePort ?? 0 });
+        if (!socket.data.conn) socket.end();
+      },
+    },
+  });
+  try {
+    return Bun.listen<SocketData>(options("::") as never);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (/EADDRINUSE|in use/i.test(message)) throw new ListenError("port-in-use", `port ${port} is already in use; pick another with --port`);
+    try {
+      return Bun.listen<SocketData>(options("0.0.0.0") as never);
+    } catch (again) {
+      const text = again instanceof Error ? again.message : String(again);
+      if (/EADDRINUSE|in use/i.test(text)) throw new ListenError("port-in-use", `port ${port} is already in use; pick another with --port`);
+      throw new ListenError("listen-failed", `cannot listen on port ${port}: ${text}`);
+    }
+  }
+}
+
+/** Dials a peer; `open` builds the connection when TCP is up, `failed` runs when it cannot connect. */
+export function dialPeer(
+  address: PeerAddress,
+  open: (socket: Socket<SocketData>) => PeerConnection | null,
+  failed: (reason: string) => void,
+): void {
+  Bun.connect<SocketData>({
+    hostname: address.ip,
+    port: address.port,
+    data: { conn: null, open, failed },
+    socket: handlers as never,
+  }).catch(() => {
+    // connectError already reported it
+  });
+}
+
+export type PeerSocket = Socket<SocketData>;

@@ -1,0 +1,68 @@
+// How a session shows itself: one JSON object per line (--json, for scripts and tests), or a live line
+// on a terminal (percent, rates, peers, ETA), or plain occasional lines when output is not a terminal.
+import type { SessionEvent } from "./session/events.ts";
+
+export type Reporter = (event: SessionEvent) => void;
+
+export function jsonReporter(write: (line: string) => void = (l) => process.stdout.write(l)): Reporter {
+  return (event) => write(JSON.stringify({ ...event, time: Date.now() }) + "\n");
+}
+
+export function formatBytes(n: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
+    i++;
+  }
+  return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
+}
+
+export function formatDuration(seconds: number | null): string {
+  if (seconds === null || !Number.isFinite(seconds)) return "--:--";
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const pad = (x: number) => String(x).padStart(2, "0");
+  return h > 0 ? `${h}:${pad(m)}:${pad(s % 60)}` : `${m}:${pad(s % 60)}`;
+}
+
+export function humanReporter(isTTY = Boolean(process.stdout.isTTY)): Reporter {
+  let lineOpen = false;
+  const line = (text: string) => {
+    if (lineOpen) process.stdout.write("\n");
+    lineOpen = false;
+    console.log(text);
+  };
+  return (e) => {
+    switch (e.event) {
+      case "started":
+        return line(
+          `${e.name}: ${formatBytes(e.length)}, ${e.pieces} pieces, ${e.resumedPieces} already on disk; listening on port ${e.port}`,
+        );
+      case "progress": {
+        if (!isTTY) return;
+        const text =
+          `${e.percent.toFixed(1).padStart(5)}%  ↓ ${formatBytes(e.downRate)}/s  ↑ ${formatBytes(e.upRate)}/s  ` +
+          `peers ${e.peers}  ETA ${e.have === e.pieces ? "done" : formatDuration(e.eta)}`;
+        process.stdout.write(`\r\x1b[2K${text}`);
+        lineOpen = true;
+        return;
+      }
+      case "piece-failed":
+        return line(`piece ${e.index} failed its hash check (from ${e.peers.join(", ") || "unknown"}); fetching it again`);
+      case "peer-banned":
+        return line(`banned ${e.peer}: ${e.reason}`);
+      case "completed":
+        return line(`complete: ${e.pieces} pieces verified (${e.fetchedPieces} fetched, ${e.resumedPieces} already on disk) in ${e.seconds.toFixed(1)} s`);
+      case "warning":
+        return line(`warning: ${e.message}`);
+      case "tracker":
+        return e.warning ? line(`tracker warning: ${e.warning}`) : undefined;
+      case "error":
+        return line(`error: ${e.message}`);
+      case "stopped":
+        return line(`stopped: ${formatBytes(e.downloaded)} down, ${formatBytes(e.uploaded)} up`);
+    }
+  };
+}

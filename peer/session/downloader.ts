@@ -1,0 +1,176 @@
+// The receiving half of a session: keeps each peer's request pipeline full from the picker, copies
+// arriving blocks into their pool slot (the one copy), verifies finished pieces (SHA-1 already fed
+// incrementally), writes them once, then announces `have`. Failed pieces are refetched and blamed on
+// the peers that sent them; repeat offenders are banned.
+import type { Bitfield } from "../../shared/bitfield.ts";
+import { pieceHash, type Metainfo } from "../../shared/metainfo/types.ts";
+import { BLOCK_SIZE } from "../../shared/wire/types.ts";
+import { PieceAssembly } from "../piece-assembly.ts";
+import { PiecePicker, type PieceProgress } from "../picker.ts";
+import type { BufferPool } from "../pool.ts";
+import { pipelineDepth } from "./pipeline.ts";
+import type { SwarmPeer } from "./swarm-peer.ts";
+
+export interface PieceWriter {
+  writePiece(index: number, data: Uint8Array): void;
+}
+
+export interface DownloaderHooks {
+  peers(): Iterable<SwarmPeer>;
+  /** A piece is verified and on disk (`have` goes out from here). */
+  pieceDone(index: number): void;
+  pieceFailed(index: number, blamed: SwarmPeer[]): void;
+  /** A peer sent bad data too often. */
+  ban(peer: SwarmPeer, reason: string): void;
+}
+
+/** Failed pieces a peer may have contributed to before it is banned for the session. */
+export const STRIKES_TO_BAN = 2;
+
+export class Downloader {
+  readonly picker: PiecePicker<PieceAssembly>;
+  /** Payload bytes accepted into pieces this run. */
+  downloaded = 0;
+  fetchedPieces = 0;
+  failedPieces = 0;
+  private readonly picked: number[] = [];
+  private readonly startPiece = (index: number, length: number): PieceAssembly | null => {
+    const slot = this.pool.acquire();
+    return slot ? new PieceAssembly(slot, index, length) : null;
+  };
+
+  constructor(
+    private readonly meta: Metainfo,
+    readonly have: Bitfield,
+    private readonly pool: BufferPool,
+    private readonly storage: PieceWriter,
+    private readonly hooks: DownloaderHooks,
+  ) {
+    this.picker = new PiecePicker(meta, have);
+  }
+
+  get complete(): boolean {
+    return this.have.isComplete();
+  }
+
+  peerAdded(peer: SwarmPeer): void {
+    this.picker.addPeerPieces(peer.peerPieces);
+  }
+
+  /** The peer's bitfield arrived (it starts empty, so only now is availability counted). */
+  bitfieldReceived(peer: SwarmPeer): void {
+    this.picker.addPeerPieces(peer.peerPieces);
+    this.updateInterest(peer);
+  }
+
+  haveReceived(peer: SwarmPeer, index: number): void {
+    this.picker.addHave(index);
+    if (!this.have.has(index) && !peer.conn.amInterested) peer.conn.send({ type: "interested" });
+    this.fill(peer);
+  }
+
+  peerRemoved(peer: SwarmPeer): void {
+    this.dropRequests(peer);
+    this.picker.removePeerPieces(peer.peerPieces);
+  }
+
+  /** The peer choked us: BEP 3 says pending requests are discarded, so they go back to the picker. */
+  choked(peer: SwarmPeer): void {
+    this.dropRequests(peer);
+  }
+
+  dropRequests(peer: SwarmPeer): void {
+    for (const key of peer.outstanding) this.picker.requestLost(key);
+    peer.outstanding.clear();
+  }
+
+  updateInterest(peer: SwarmPeer): void {
+    const want = !this.complete && this.picker.wants(peer);
+    if (want && !peer.conn.amInterested) peer.conn.send({ type: "interested" });
+    else if (!want && peer.conn.amInterested) peer.conn.send({ type: "not-interested" });
+    if (want) this.fill(peer);
+  }
+
+  /** Tops up the peer's pipeline. */
+  fill(peer: SwarmPeer): void {
+    const conn = peer.conn;
+    if (conn.state !== "open" || conn.peerChoking || !conn.amInterested || this.complete) return;
+    const room = pipelineDepth(conn.down.rate(), conn.peerReqq) - peer.outstanding.size;
+    if (room <= 0) return;
+    const picked = this.picked;
+    picked.length = 0;
+    this.picker.pick(peer, room, this.pool.freeCount > 0 ? this.startPiece : null, picked);
+    if (picked.length > 0 && peer.outstanding.size === 0) conn.lastBlockAt = Date.now(); // stall clock starts now
+    for (const key of picked) {
+      const { index, block } = this.picker.splitKey(key);
+      const progress = this.picker.inProgress.get(index)!;
+      peer.outstanding.add(key);
+      conn.request(index, block * BLOCK_SIZE, progress.blockLength(block));
+    }
+    conn.flushRequests();
+  }
+
+  fillAll(): void {
+    for (const peer of this.hooks.peers()) this.fill(peer);
+  }
+
+  /** A `piece` message: `block` is a view into the socket's chunk, copied once into the slot here. */
+  blockReceived(peer: SwarmPeer, index: number, begin: number, block: Uint8Array): void {
+    if (begin % BLOCK_SIZE !== 0) return;
+    const blockIndex = begin / BLOCK_SIZE;
+    const key = this.picker.blockKey(index, blockIndex);
+    if (peer.outstanding.delete(key)) peer.conn.lastBlockAt = Date.now();
+    const progress = this.picker.inProgress.get(index);
+    if (!progress || blockIndex >= progress.blockCount || block.length !== progress.blockLength(blockIndex)) return;
+    const wasDuplicated = progress.requested[blockIndex]! > 1;
+    if (!this.picker.blockReceived(index, blockIndex, peer.id)) return; // a late duplicate (end game)
+    progress.payload.addBlock(begin, block);
+    this.downloaded += block.length;
+    if (wasDuplicated || this.picker.inEndGame) this.cancelElsewhere(peer, key, index, begin, block.length);
+    if (progress.receivedCount === progress.blockCount) this.finishPiece(progress);
+    this.fill(peer);
+  }
+
+  private cancelElsewhere(from: SwarmPeer, key: number, index: number, begin: number, length: number): void {
+    for (const other of this.hooks.peers()) {
+      if (other === from || !other.outstanding.delete(key)) continue;
+      other.conn.send({ type: "cancel", index, begin, length });
+    }
+  }
+
+  private finishPiece(progress: PieceProgress<PieceAssembly>): void {
+    const assembly = progress.payload;
+    const index = progress.index;
+    const ok = assembly.verify(pieceHash(this.meta, index));
+    try {
+      if (ok) this.storage.writePiece(index, assembly.data);
+    } finally {
+      this.pool.release(assembly.slot);
+    }
+    if (ok) {
+      this.picker.pieceVerified(index);
+      this.fetchedPieces++;
+      this.hooks.pieceDone(index);
+    } else {
+      this.picker.pieceFailed(index);
+      this.failedPieces++;
+      const blamed: SwarmPeer[] = [];
+      for (const peer of this.hooks.peers()) {
+        if (!progress.contributors.has(peer.id)) continue;
+        blamed.push(peer);
+        peer.strikes++;
+      }
+      this.hooks.pieceFailed(index, blamed);
+      for (const peer of blamed) if (peer.strikes >= STRIKES_TO_BAN) this.hooks.ban(peer, `sent data failing the hash check ${peer.strikes} times`);
+    }
+    this.fillAll(); // a slot is free again
+  }
+
+  /** Releases the slots of pieces under way (at shutdown). */
+  abandonAll(): void {
+    for (const progress of [...this.picker.inProgress.values()]) {
+      this.picker.abandon(progress.index);
+      this.pool.release(progress.payload.slot);
+    }
+  }
+}

@@ -1,0 +1,25 @@
+// What a session reports. The CLI prints these as one JSON object per line (--json) or as a live line.
+
+export interface Totals {
+  /** Pieces verified and on disk, of `pieces`. */
+  have: number;
+  pieces: number;
+  /** Payload bytes received / sent over the wire this run. */
+  downloaded: number;
+  uploaded: number;
+  /** Pieces fetched and verified this run, and pieces found already verified on disk at start. */
+  fetchedPieces: number;
+  resumedPieces: number;
+  failedPieces: number;
+}
+
+export type SessionEvent =
+  | ({ event: "started"; name: string; infoHash: string; length: number; port: number; seeding: boolean } & Totals)
+  | ({ event: "progress"; percent: number; downRate: number; upRate: number; peers: number; eta: number | null } & Totals)
+  | { event: "piece-failed"; index: number; peers: string[] }
+  | { event: "peer-banned"; peer: string; reason: string }
+  | ({ event: "completed"; seconds: number } & Totals)
+  | { event: "tracker"; tracker: string; peers: number; warning?: string }
+  | { event: "warning"; message: string }
+  | { event: "error"; code: string; message: string }
+  | ({ event: "stopped" } & Totals);

@@ -1,0 +1,68 @@
+// Every peer address we have heard of (tracker, --peer, incoming) and when we may dial it again:
+// failures back off exponentially, and peers that sent bad data are banned for the session.
+import type { PeerAddress } from "../../shared/compact.ts";
+
+interface Entry {
+  address: PeerAddress;
+  failures: number;
+  nextAttemptAt: number;
+  connected: boolean;
+  /** Seeds are not dialled while we seed ourselves. */
+  seed: boolean;
+}
+
+const BACKOFF_BASE_MS = 2_000;
+const BACKOFF_MAX_MS = 5 * 60_000;
+
+export const addressKey = (a: PeerAddress): string => (a.ip.includes(":") ? `[${a.ip}]:${a.port}` : `${a.ip}:${a.port}`);
+
+export class PeerDirectory {
+  private readonly entries = new Map<string, Entry>();
+  private readonly banned = new Set<string>();
+
+  add(address: PeerAddress): void {
+    const key = addressKey(address);
+    if (!this.entries.has(key)) this.entries.set(key, { address, failures: 0, nextAttemptAt: 0, connected: false, seed: false });
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  isBanned(key: string): boolean {
+    return this.banned.has(key);
+  }
+
+  ban(key: string): void {
+    this.banned.add(key);
+  }
+
+  /** Addresses worth dialling now, at most `limit`. */
+  due(now: number, limit: number, skipSeeds: boolean): PeerAddress[] {
+    const out: PeerAddress[] = [];
+    for (const [key, e] of this.entries) {
+      if (out.length >= limit) break;
+      if (e.connected || e.nextAttemptAt > now || this.banned.has(key) || (skipSeeds && e.seed)) continue;
+      e.nextAttemptAt = now + 30_000; // until the attempt resolves
+      out.push(e.address);
+    }
+    return out;
+  }
+
+  connected(address: PeerAddress): void {
+    const e = this.entries.get(addressKey(address));
+    if (!e) return;
+    e.connected = true;
+    e.failures = 0;
+  }
+
+  /** The connection ended (or never came up): dial again later, later still after repeated failures. */
+  disconnected(address: PeerAddress, now: number, opts: { failed: boolean; seed?: boolean }): void {
+    const e = this.entries.get(addressKey(address));
+    if (!e) return;
+    e.connected = false;
+    if (opts.seed !== undefined) e.seed = opts.seed;
+    if (opts.failed) e.failures++;
+    e.nextAttemptAt = now + Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** e.failures);
+  }
+}

@@ -1,0 +1,392 @@
+// One torrent: ties storage, the piece pool, picker, choker, peer connections and the tracker client
+// together, and reports what happens as SessionEvents. The data path lives in Downloader/Uploader; this
+// file is about peers coming and going, timers, and the tracker.
+import type { Bitfield } from "../../shared/bitfield.ts";
+import { toHex } from "../../shared/bytes.ts";
+import type { PeerAddress } from "../../shared/compact.ts";
+import type { Metainfo } from "../../shared/metainfo/types.ts";
+import type { Handshake, WireMessage } from "../../shared/wire/types.ts";
+import { Choker, RECHOKE_INTERVAL_MS } from "../choker.ts";
+import { OUR_REQQ } from "../net/extension-handshake.ts";
+import { PeerConnection, type ConnectionHandler } from "../net/peer-connection.ts";
+import { dialPeer, listenForPeers, type PeerSocket } from "../net/sockets.ts";
+import { BufferPool } from "../pool.ts";
+import { Downloader, type PieceWriter } from "./downloader.ts";
+import type { SessionEvent, Totals } from "./events.ts";
+import { addressKey, PeerDirectory } from "./peer-directory.ts";
+import { SwarmPeer } from "./swarm-peer.ts";
+import { TrackerAnnouncer } from "./tracker-announcer.ts";
+import { Uploader, type BlockReader } from "./uploader.ts";
+
+export interface SessionStorage extends PieceWriter, BlockReader {
+  close(): void;
+}
+
+export interface SessionOptions {
+  meta: Metainfo;
+  storage: SessionStorage;
+  /** Pieces already verified on disk. */
+  have: Bitfield;
+  peerId: Uint8Array;
+  /** 0 picks a free port. */
+  port: number;
+  poolBytes: number;
+  maxPeers: number;
+  /** Peers to dial besides what trackers tell us. */
+  peers: PeerAddress[];
+  /** Stay on as a seeder once complete. */
+  seed: boolean;
+  onEvent: (event: SessionEvent) => void;
+}
+
+const TICK_MS = 1_000;
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+const DIAL_TIMEOUT_MS = 10_000;
+const SILENT_TIMEOUT_MS = 120_000;
+const STALL_TIMEOUT_MS = 30_000;
+const KEEP_ALIVE_MS = 60_000;
+const MAX_HALF_OPEN = 8;
+
+export class Session implements ConnectionHandler {
+  readonly peers = new Map<number, SwarmPeer>();
+  private readonly handshaking = new Set<PeerConnection>();
+  private readonly directory = new PeerDirectory();
+  private readonly choker = new Choker();
+  private readonly downloader: Downloader;
+  private readonly uploader: Uploader;
+  private readonly tracker: TrackerAnnouncer;
+  private readonly bannedPeerIds = new Set<string>();
+  private listener: ReturnType<typeof listenForPeers> | null = null;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private halfOpen = 0;
+  private lastRechoke = 0;
+  private readonly startedAt = Date.now();
+  private readonly resumedPieces: number;
+  private completedAnnounced = false;
+  private stopping = false;
+  /** Resolves when the session ends: download complete without --seed, stop(), or a fatal error. */
+  readonly finished: Promise<number>;
+  private finish!: (code: number) => void;
+  port = 0;
+
+  constructor(private readonly options: SessionOptions) {
+    const { meta, have } = options;
+    this.resumedPieces = have.count();
+    const pool = new BufferPool({ slotSize: meta.pieceLength, totalBytes: options.poolBytes });
+    this.downloader = new Downloader(meta, have, pool, options.storage, {
+      peers: () => this.peers.values(),
+      pieceDone: (index) => this.pieceDone(index),
+      pieceFailed: (index, blamed) => this.emit({ event: "piece-failed", index, peers: blamed.map((p) => p.label) }),
+      ban: (peer, reason) => this.ban(peer, reason),
+    });
+    this.uploader = new Uploader(meta, have, options.storage);
+    this.tracker = new TrackerAnnouncer(meta, options.peerId, {
+      stats: () => ({ uploaded: this.uploader.uploaded, downloaded: this.downloader.downloaded, left: this.bytesLeft() }),
+      peersFound: (peers) => {
+        for (const p of peers) this.directory.add(p);
+        this.connectMore();
+      },
+      emit: (e) => this.emit(e),
+      // A seeder can wait for peers to come; a downloader that knows none cannot get anywhere.
+      knowsPeers: () => this.directory.size > 0 || this.peers.size > 0 || this.options.have.isComplete(),
+      fatal: (code, message) => this.fail(code, message),
+    });
+    this.finished = new Promise((resolve) => (this.finish = resolve));
+  }
+
+  /** Listens, announces, dials. Throws ListenError when the port is taken. */
+  start(): void {
+    const { meta, have } = this.options;
+    this.listener = listenForPeers(this.options.port, (socket, address) => this.accept(socket, address));
+    this.port = this.listener.port;
+    for (const p of this.options.peers) this.directory.add(p);
+    this.emit({ event: "started", name: meta.name, infoHash: toHex(meta.infoHash), length: meta.length, port: this.port, seeding: have.isComplete(), ...this.totals() });
+    this.timer = setInterval(() => this.tick(), TICK_MS);
+    this.tracker.start(this.port, have.isComplete());
+    this.connectMore();
+    if (have.isComplete()) this.onComplete();
+  }
+
+  /** Announces `stopped`, closes every connection and the files. Safe to call twice. */
+  async stop(code = 0): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    if (this.timer) clearInterval(this.timer);
+    this.listener?.stop(true);
+    for (const conn of [...this.handshaking]) conn.close("shutting down");
+    for (const peer of [...this.peers.values()]) peer.conn.close("shutting down");
+    this.downloader.abandonAll();
+    await this.tracker.stop();
+    this.options.storage.close();
+    this.emit({ event: "stopped", ...this.totals() });
+    this.finish(code);
+  }
+
+  private fail(code: string, message: string): void {
+    this.emit({ event: "error", code, message });
+    void this.stop(exitCodeFor(code));
+  }
+
+  totals(): Totals {
+    return {
+      have: this.options.have.count(),
+      pieces: this.options.meta.pieceCount,
+      downloaded: this.downloader.downloaded,
+      uploaded: this.uploader.uploaded,
+      fetchedPieces: this.downloader.fetchedPieces,
+      resumedPieces: this.resumedPieces,
+      failedPieces: this.downloader.failedPieces,
+    };
+  }
+
+  private bytesLeft(): number {
+    const { meta, have } = this.options;
+    let left = 0;
+    for (let i = 0; i < meta.pieceCount; i++) if (!have.has(i)) left += i === meta.pieceCount - 1 ? meta.length - meta.pieceLength * i : meta.pieceLength;
+    return left;
+  }
+
+  private emit(event: SessionEvent): void {
+    this.options.onEvent(event);
+  }
+
+  // ---- connections -------------------------------------------------------------------------------------
+
+  private connectionOptions(address: PeerAddress, outgoing: boolean) {
+    const { meta, have, peerId } = this.options;
+    return { infoHash: meta.infoHash, ourPeerId: peerId, pieceCount: meta.pieceCount, listenPort: this.port, outgoing, address, ourPieces: () => have };
+  }
+
+  private accept(socket: PeerSocket, address: PeerAddress): PeerConnection | null {
+    if (this.stopping || this.peers.size + this.handshaking.size >= this.options.maxPeers) return null;
+    const conn = new PeerConnection(socket, this.connectionOptions(address, false), this);
+    this.handshaking.add(conn);
+    return conn;
+  }
+
+  private connectMore(): void {
+    if (this.stopping) return;
+    const room = Math.min(MAX_HALF_OPEN - this.halfOpen, this.options.maxPeers - this.peers.size - this.handshaking.size);
+    if (room <= 0) return;
+    const seeding = this.options.have.isComplete();
+    for (const address of this.directory.due(Date.now(), room, seeding)) this.dial(address);
+  }
+
+  private dial(address: PeerAddress): void {
+    this.halfOpen++;
+    let settled = false;
+    const settle = () => {
+      if (settled) return false;
+      settled = true;
+      this.halfOpen--;
+      clearTimeout(timeout);
+      return true;
+    };
+    const timeout = setTimeout(() => {
+      if (settle()) this.directory.disconnected(address, Date.now(), { failed: true });
+    }, DIAL_TIMEOUT_MS);
+    dialPeer(
+      address,
+      (socket) => {
+        if (!settle() || this.stopping) return null;
+        const conn = new PeerConnection(socket, this.connectionOptions(address, true), this);
+        this.handshaking.add(conn);
+        this.directory.connected(address);
+        return conn;
+      },
+      () => {
+        if (settle()) this.directory.disconnected(address, Date.now(), { failed: true });
+      },
+    );
+  }
+
+  onHandshake(conn: PeerConnection, handshake: Handshake): string | null {
+    const id = toHex(handshake.peerId);
+    if (this.bannedPeerIds.has(id) || this.directory.isBanned(addressKey(conn.address))) return "banned";
+    for (const peer of this.peers.values()) if (peer.conn.remotePeerId && toHex(peer.conn.remotePeerId) === id) return "already connected to this peer";
+    if (this.peers.size >= this.options.maxPeers) return "too many peers";
+    this.handshaking.delete(conn);
+    const peer = new SwarmPeer(conn, OUR_REQQ);
+    this.peers.set(conn.id, peer);
+    this.downloader.peerAdded(peer);
+    return null;
+  }
+
+  onMessage(conn: PeerConnection, message: WireMessage): void {
+    const peer = this.peers.get(conn.id);
+    if (!peer) return;
+    try {
+      this.handleMessage(peer, message);
+    } catch (error) {
+      // Disk trouble (full, unwritable) ends the session with a clear line; anything else is a bug.
+      const code = (error as { code?: unknown }).code;
+      if (typeof code !== "string") throw error;
+      this.fail(code, error instanceof Error ? error.message : String(error));
+    }
+  }
+
+  private handleMessage(peer: SwarmPeer, message: WireMessage): void {
+    const conn = peer.conn;
+    switch (message.type) {
+      case "piece":
+        return this.downloader.blockReceived(peer, message.index, message.begin, message.block);
+      case "request": {
+        const problem = this.uploader.requested(peer, message.index, message.begin, message.length);
+        if (problem) conn.close(problem);
+        return;
+      }
+      case "cancel":
+        return this.uploader.cancelled(peer, message.index, message.begin, message.length);
+      case "bitfield":
+        return this.downloader.bitfieldReceived(peer);
+      case "have":
+        return this.downloader.haveReceived(peer, message.index);
+      case "unchoke":
+        return this.downloader.fill(peer);
+      case "choke":
+        return this.downloader.choked(peer);
+      case "interested":
+        if (conn.amChoking && this.choker.hasFreeSlot([...this.peers.values()])) conn.send({ type: "unchoke" });
+        return;
+      case "not-interested":
+        if (!conn.amChoking) {
+          conn.send({ type: "choke" });
+          this.uploader.choked(peer);
+        }
+        return;
+      case "unknown":
+        // The extension handshake may raise the peer's reqq: use the room at once.
+        return this.downloader.fill(peer);
+      default:
+        return;
+    }
+  }
+
+  onDrain(conn: PeerConnection): void {
+    const peer = this.peers.get(conn.id);
+    if (peer) this.uploader.serve(peer);
+  }
+
+  onClose(conn: PeerConnection, _reason: string): void {
+    this.handshaking.delete(conn);
+    const peer = this.peers.get(conn.id);
+    if (peer) {
+      this.peers.delete(conn.id);
+      this.downloader.peerRemoved(peer);
+      this.uploader.peerRemoved(peer);
+      this.choker.forget(conn.id);
+    }
+    if (conn.outgoing) {
+      const failed = conn.state !== "closed" || !peer || conn.closeReason.startsWith("protocol") || conn.closeReason.includes("timeout");
+      this.directory.disconnected(conn.address, Date.now(), { failed, seed: conn.peerPieces.isComplete() });
+    }
+    if (!this.stopping) queueMicrotask(() => this.connectMore());
+  }
+
+  private ban(peer: SwarmPeer, reason: string): void {
+    if (peer.conn.remotePeerId) this.bannedPeerIds.add(toHex(peer.conn.remotePeerId));
+    this.directory.ban(addressKey(peer.conn.address));
+    this.emit({ event: "peer-banned", peer: peer.label, reason });
+    peer.conn.close(`banned: ${reason}`);
+  }
+
+  // ---- pieces ------------------------------------------------------------------------------------------
+
+  private pieceDone(index: number): void {
+    // `have` only after the write: a peer may ask for the piece at once.
+    for (const peer of this.peers.values()) {
+      if (peer.conn.state !== "open") continue;
+      peer.conn.send({ type: "have", index });
+      if (peer.conn.amInterested && !this.downloader.picker.wants(peer)) peer.conn.send({ type: "not-interested" });
+    }
+    if (this.options.have.isComplete()) this.onComplete();
+  }
+
+  private onComplete(): void {
+    if (this.completedAnnounced) return;
+    this.completedAnnounced = true;
+    const fresh = this.downloader.fetchedPieces > 0;
+    this.emit({ event: "completed", seconds: (Date.now() - this.startedAt) / 1000, ...this.totals() });
+    if (fresh) this.tracker.completed();
+    // Seeds have nothing for us now that we are complete.
+    for (const peer of [...this.peers.values()]) if (peer.conn.peerPieces.isComplete()) peer.conn.close("both complete");
+    if (!this.options.seed) void this.stop(0);
+  }
+
+  // ---- timers ------------------------------------------------------------------------------------------
+
+  private tick(): void {
+    const now = Date.now();
+    for (const conn of [...this.handshaking]) if (now - conn.connectedAt > HANDSHAKE_TIMEOUT_MS) conn.close("handshake timeout");
+    for (const peer of [...this.peers.values()]) {
+      const conn = peer.conn;
+      if (now - conn.lastReceivedAt > SILENT_TIMEOUT_MS) {
+        conn.close("silent peer timeout");
+        continue;
+      }
+      if (peer.outstanding.size > 0 && now - conn.lastBlockAt > STALL_TIMEOUT_MS) {
+        conn.close("stalled peer timeout"); // requests go back to the picker for other peers
+        continue;
+      }
+      if (now - conn.lastSentAt > KEEP_ALIVE_MS) conn.send({ type: "keep-alive" });
+    }
+    if (now - this.lastRechoke >= RECHOKE_INTERVAL_MS) this.rechoke(now);
+    this.downloader.fillAll();
+    this.connectMore();
+    this.emitProgress();
+  }
+
+  private rechoke(now: number): void {
+    this.lastRechoke = now;
+    const peers = [...this.peers.values()];
+    const unchoke = this.choker.decide(peers, this.options.have.isComplete(), now);
+    for (const peer of peers) {
+      const conn = peer.conn;
+      if (unchoke.has(peer.id) && conn.amChoking) conn.send({ type: "unchoke" });
+      else if (!unchoke.has(peer.id) && !conn.amChoking) {
+        conn.send({ type: "choke" });
+        this.uploader.choked(peer);
+      }
+    }
+  }
+
+  private emitProgress(): void {
+    let down = 0;
+    let up = 0;
+    for (const peer of this.peers.values()) {
+      down += peer.conn.down.rate();
+      up += peer.conn.up.rate();
+    }
+    const totals = this.totals();
+    const left = this.bytesLeft();
+    this.emit({
+      event: "progress",
+      percent: Math.floor((1000 * totals.have) / Math.max(1, totals.pieces)) / 10,
+      downRate: Math.round(down),
+      upRate: Math.round(up),
+      peers: this.peers.size,
+      eta: left === 0 ? 0 : down > 0 ? Math.round(left / down) : null,
+      ...totals,
+    });
+  }
+}
+
+/** Exit codes of the CLI, by error code. */
+export function exitCodeFor(code: string): number {
+  switch (code) {
+    case "bad-torrent":
+      return 3;
+    case "unwritable":
+    case "disk-full":
+    case "path-escape":
+    case "io":
+      return 4;
+    case "port-in-use":
+      return 5;
+    case "tracker-unreachable":
+    case "tracker-failure":
+      return 6;
+    default:
+      return 1;
+  }
+}

@@ -1,0 +1,94 @@
+// Drives the tracker client over a session's life: `started`, re-announces at the tracker's interval,
+// `completed`, and `stopped` at shutdown. When no tracker answers it backs off and keeps trying as long
+// as we know peers some other way; with no peers at all it is a fatal error for the session.
+import type { PeerAddress } from "../../shared/compact.ts";
+import type { Metainfo } from "../../shared/metainfo/types.ts";
+import { TrackerClient, TrackerError, type AnnounceEvent, type AnnounceStats } from "../tracker-client.ts";
+import type { SessionEvent } from "./events.ts";
+
+export interface AnnouncerHooks {
+  stats(): AnnounceStats;
+  peersFound(peers: PeerAddress[]): void;
+  emit(event: SessionEvent): void;
+  knowsPeers(): boolean;
+  fatal(code: string, message: string): void;
+}
+
+const STOP_TIMEOUT_MS = 3_000;
+
+export class TrackerAnnouncer {
+  private client: TrackerClient | null = null;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private startedOk = false;
+  private stopped = false;
+  private pendingCompleted = false;
+  private inFlight: Promise<void> | null = null;
+
+  constructor(
+    private readonly meta: Metainfo,
+    private readonly peerId: Uint8Array,
+    private readonly hooks: AnnouncerHooks,
+  ) {}
+
+  start(port: number, _seeding: boolean): void {
+    this.client = new TrackerClient(this.meta.announceList, this.meta.infoHash, this.peerId, port);
+    if (!this.client.hasTrackers) {
+      if (this.meta.announceList.length > 0) this.hooks.emit({ event: "warning", message: "the torrent names no HTTP(S) tracker (UDP trackers are not supported)" });
+      if (!this.hooks.knowsPeers()) this.hooks.fatal("tracker-unreachable", "no usable tracker in the torrent and no --peer given");
+      return;
+    }
+    this.run("started");
+  }
+
+  completed(): void {
+    if (!this.client?.hasTrackers || this.stopped) return;
+    if (!this.startedOk) {
+      this.pendingCompleted = true;
+      return;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.run("completed");
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (!this.client?.hasTrackers || !this.startedOk) return;
+    try {
+      await this.client.announce("stopped", this.hooks.stats(), STOP_TIMEOUT_MS);
+    } catch {
+      // leaving anyway; the tracker forgets us after its timeout
+    }
+  }
+
+  private run(event: AnnounceEvent): void {
+    const client = this.client;
+    if (!client || this.stopped) return;
+    this.inFlight = (async () => {
+      let next: number;
+      try {
+        const result = await client.announce(this.startedOk ? event : "started", this.hooks.stats());
+        if (this.stopped) return;
+        this.startedOk = true;
+        this.hooks.emit({ event: "tracker", tracker: result.tracker, peers: result.peers.length, ...(result.warning ? { warning: result.warning } : {}) });
+        this.hooks.peersFound(result.peers);
+        next = result.interval * 1000;
+        if (this.pendingCompleted) {
+          this.pendingCompleted = false;
+          next = 0;
+          event = "completed";
+        } else event = undefined;
+      } catch (error) {
+        if (this.stopped) return;
+        const message = error instanceof Error ? error.message : String(error);
+        const code = error instanceof TrackerError && error.code === "failure" ? "tracker-failure" : "tracker-unreachable";
+        if (!this.hooks.knowsPeers()) return this.hooks.fatal(code, message);
+        next = client.backoffSeconds() * 1000;
+        this.hooks.emit({ event: "warning", message: `${message}; retrying in ${Math.round(next / 1000)} s` });
+      }
+      const again = event;
+      this.timer = setTimeout(() => this.run(again), next);
+    })();
+  }
+}

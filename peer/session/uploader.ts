@@ -1,0 +1,97 @@
+// The sending half of a session: answers unchoked peers' requests for pieces we have. Each block is read
+// from disk straight into a pooled buffer right after its 13-byte piece header, so header and block go to
+// the socket as one write with no reframing copy; the buffer returns to the pool once the kernel took it.
+// A peer whose socket is backed up gets nothing more read for it until `drain`.
+import type { Bitfield } from "../../shared/bitfield.ts";
+import { pieceSize, type Metainfo } from "../../shared/metainfo/types.ts";
+import { writePieceHeader } from "../../shared/wire/codec.ts";
+import { BLOCK_SIZE } from "../../shared/wire/types.ts";
+import { BufferPool, type PoolSlot } from "../pool.ts";
+import type { SwarmPeer } from "./swarm-peer.ts";
+
+export interface BlockReader {
+  readBlock(index: number, begin: number, length: number, into: Uint8Array, intoOffset: number): void;
+}
+
+const HEADER = 13;
+/** Bytes queued on one socket before we stop reading blocks for it. */
+const HIGH_WATER = 512 * 1024;
+
+export class Uploader {
+  /** Payload bytes sent this run. */
+  uploaded = 0;
+  private readonly pool: BufferPool;
+  private readonly waiting = new Set<SwarmPeer>();
+  private readonly item = new Uint32Array(3);
+  private wakeScheduled = false;
+
+  constructor(
+    private readonly meta: Metainfo,
+    private readonly have: Bitfield,
+    private readonly reader: BlockReader,
+    poolBytes = 8 * 1024 * 1024,
+  ) {
+    this.pool = new BufferPool({ slotSize: HEADER + BLOCK_SIZE, totalBytes: poolBytes });
+  }
+
+  /** Returns a reason to drop the peer, or null. */
+  requested(peer: SwarmPeer, index: number, begin: number, length: number): string | null {
+    if (begin + length > pieceSize(this.meta, index)) return `request past the end of piece ${index}`;
+    if (peer.conn.amChoking) return null; // BEP 3: requests while choked are ignored
+    if (!this.have.has(index)) return null; // we may have sent `have` late; just do not answer
+    if (!peer.uploads.push(index, begin, length)) return null; // over our reqq: dropped like libtorrent does
+    this.serve(peer);
+    return null;
+  }
+
+  cancelled(peer: SwarmPeer, index: number, begin: number, length: number): void {
+    peer.uploads.remove(index, begin, length);
+  }
+
+  /** We choked the peer: its queued requests are void. */
+  choked(peer: SwarmPeer): void {
+    peer.uploads.clear();
+    this.waiting.delete(peer);
+  }
+
+  peerRemoved(peer: SwarmPeer): void {
+    this.choked(peer);
+  }
+
+  serve(peer: SwarmPeer): void {
+    const conn = peer.conn;
+    while (peer.uploads.length > 0 && conn.state === "open" && conn.queuedBytes < HIGH_WATER) {
+      const slot = this.pool.acquire();
+      if (!slot) {
+        this.waiting.add(peer);
+        return;
+      }
+      peer.uploads.shift(this.item);
+      const index = this.item[0]!;
+      const begin = this.item[1]!;
+      const length = this.item[2]!;
+      try {
+        this.reader.readBlock(index, begin, length, slot.bytes, HEADER);
+      } catch (error) {
+        this.pool.release(slot);
+        throw error;
+      }
+      writePieceHeader(slot.bytes, 0, index, begin, length);
+      this.uploaded += length;
+      conn.sendFramedBlock(slot.bytes.subarray(0, HEADER + length), length, () => this.release(slot));
+    }
+  }
+
+  private release(slot: PoolSlot): void {
+    this.pool.release(slot);
+    if (this.waiting.size === 0 || this.wakeScheduled) return;
+    // Not from inside a write callback: serve the waiting peers on the next turn.
+    this.wakeScheduled = true;
+    queueMicrotask(() => {
+      this.wakeScheduled = false;
+      const peers = [...this.waiting];
+      this.waiting.clear();
+      for (const peer of peers) this.serve(peer);
+    });
+  }
+}
