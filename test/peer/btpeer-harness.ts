@@ -1,0 +1,102 @@
+// Helpers for btpeer's end-to-end tests: our tracker (embedded memory store) as a child process, torrents
+// made with our own create API, and btpeer processes run from source whose --json events we follow.
+import fs from "node:fs";
+import path from "node:path";
+import { createTorrentFromDisk } from "../../peer/files/create-from-disk.ts";
+import { freePort } from "../support/ports.ts";
+import { spawnService, type Service } from "../support/processes.ts";
+
+export const ROOT = path.resolve(import.meta.dir, "../..");
+export const CLI = path.join(ROOT, "peer/cli.ts");
+
+export interface Tracker {
+  service: Service;
+  announce: string;
+  stop(): Promise<number>;
+}
+
+/** `npm start`: the Bun tracker on the embedded memory store, on a free loopback port. */
+export async function startTracker(): Promise<Tracker> {
+  const port = freePort();
+  const service = await spawnService({
+    name: "tracker",
+    cmd: [process.execPath, path.join(ROOT, "edge/adapter/bun.ts")],
+    env: { PORT: String(port), HOST: "127.0.0.1", UPSTASH_REDIS_REST_URL: undefined, UPSTASH_REDIS_REST_TOKEN: undefined },
+    ready: { port },
+  });
+  return { service, announce: `http://127.0.0.1:${port}/announce`, stop: () => service.stop() };
+}
+
+/** Writes a .torrent for `source` (file or folder) and returns its path. */
+export async function makeTorrent(source: string, out: string, opts: { trackers?: string[]; pieceLength?: number } = {}): Promise<string> {
+  const { torrent } = await createTorrentFromDisk(source, {
+    trackers: (opts.trackers ?? []).map((t) => [t]),
+    ...(opts.pieceLength ? { pieceLength: opts.pieceLength } : {}),
+    creationDate: null,
+  });
+  fs.writeFileSync(out, torrent);
+  return out;
+}
+
+export interface BtpeerEvent {
+  event: string;
+  [field: string]: unknown;
+}
+
+export interface Btpeer {
+  service: Service;
+  port: number;
+  address: string;
+  events(): BtpeerEvent[];
+  waitFor(predicate: (e: BtpeerEvent) => boolean, timeoutMs?: number): Promise<BtpeerEvent>;
+  /** The last event of a kind. */
+  last(kind: string): BtpeerEvent | undefined;
+  stop(): Promise<number>;
+}
+
+function parse(line: string): BtpeerEvent | undefined {
+  if (!line.startsWith("{")) return undefined;
+  try {
+    return JSON.parse(line) as BtpeerEvent;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Runs `btpeer <args> --json --port <free>` from source (or `binary` when given) and waits for `started`.
+ */
+export async function startBtpeer(args: string[], opts: { name?: string; binary?: string; cwd?: string } = {}): Promise<Btpeer> {
+  const port = freePort();
+  const cmd = opts.binary ? [opts.binary, ...args] : [process.execPath, CLI, ...args];
+  cmd.push("--json", "--port", String(port));
+  const service = await spawnService({
+    name: opts.name ?? `btpeer ${args[0]}`,
+    cmd,
+    ...(opts.cwd ? { cwd: opts.cwd } : {}),
+    ready: { line: /"event":"started"/ },
+    readyTimeoutMs: 60_000,
+    graceMs: 5_000,
+  });
+  const events = () => service.lines.map(parse).filter((e): e is BtpeerEvent => e !== undefined);
+  return {
+    service,
+    port,
+    address: `127.0.0.1:${port}`,
+    events,
+    async waitFor(predicate, timeoutMs = 120_000) {
+      const line = await service.waitForLine((l) => {
+        const e = parse(l);
+        return e !== undefined && predicate(e);
+      }, timeoutMs);
+      return parse(line)!;
+    },
+    last(kind) {
+      const all = events().filter((e) => e.event === kind);
+      return all[all.length - 1];
+    },
+    stop: () => service.stop(),
+  };
+}
+
+export const isEvent = (kind: string) => (e: BtpeerEvent) => e.event === kind;
