@@ -51,7 +51,8 @@ export async function benchVerify(opts: VerifyBenchOptions = {}): Promise<Row[]>
   const gib = opts.gib ?? 1;
   const rounds = opts.rounds ?? 3;
   const workers = opts.workers ?? availableParallelism();
-  const bytes = Math.round(gib * 1024 ** 3);
+  // Whole pieces, so every expected hash is one of the pattern's.
+  const bytes = Math.max(1, Math.round((gib * 1024 ** 3) / PIECE)) * PIECE;
   const dir = fs.mkdtempSync(path.join(tmpdir(), "btpeer-bench-verify-"));
   try {
     const meta = writeData(path.join(dir, "data.bin"), bytes);
