@@ -20,9 +20,18 @@ type VerifyMeta = Pick<Metainfo, "name" | "multiFile" | "files" | "pieceLength" 
 // About 16 MiB per job: large enough that messages cost nothing, small enough to balance the cores.
 const JOB_BYTES = 16 * 1024 * 1024;
 
+/**
+ * Where the worker's code is. From source: next to this file. In the compiled binary (`npm run build`
+ * lists peer/verify/worker.ts as a second entry point, so the bundle's root is peer/) every module is
+ * inlined into the entry at $bunfs/root/btpeer and the worker sits at $bunfs/root/verify/worker.js.
+ */
+export function workerUrl(): string {
+  const compiled = import.meta.url.includes("$bunfs") || import.meta.url.includes("~BUN");
+  return compiled ? new URL("./verify/worker.js", import.meta.url).href : new URL("./worker.ts", import.meta.url).href;
+}
+
 function startWorker(): Worker {
-  // Resolved inside the compiled binary too, because the build lists this file as an entry point.
-  return new Worker(new URL("./worker.ts", import.meta.url).href);
+  return new Worker(workerUrl());
 }
 
 /** Hashes what is already on disk; missing or short files just mean missing pieces. */
