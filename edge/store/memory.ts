@@ -153,22 +153,45 @@ export class MemorySwarmStore implements SwarmStore {
 
   /**
    * Up to `want` distinct peers other than `self`, picked uniformly at random: leechers only for a
-   * seeder, anyone for a leecher. A partial Fisher-Yates over the virtual concatenation
-   * [leechers..., seeders...], with swaps recorded in a small Map, so the cost is O(want).
+   * seeder, anyone for a leecher, from the virtual concatenation [leechers..., seeders...]. The cost
+   * is O(want): everyone when the pool is small, a partial shuffle of an index array when `want` is
+   * at least half the pool, else rejection sampling (few repeats when picking under half).
    */
   private sample(swarm: Swarm, seeder: boolean, self: string, want: number): SwarmPeer[] {
-    const pools: PeerEntry[][] = seeder ? [swarm.leechers] : [swarm.leechers, swarm.seeders];
-    const n = pools.reduce((sum, p) => sum + p.length, 0);
-    const at = (i: number): PeerEntry => (i < pools[0]!.length ? pools[0]![i]! : pools[1]![i - pools[0]!.length]!);
+    const first = swarm.leechers;
+    const second = seeder ? [] : swarm.seeders;
+    const n = first.length + second.length;
+    const at = (i: number): PeerEntry => (i < first.length ? first[i]! : second[i - first.length]!);
     const out: SwarmPeer[] = [];
-    const swapped = new Map<number, number>();
-    for (let i = 0; i < n && out.length < want; i++) {
-      const j = i + Math.floor(this.random() * (n - i));
-      const picked = swapped.get(j) ?? j;
-      swapped.set(j, swapped.get(i) ?? i);
-      const entry = at(picked);
-      if (entry.peerId !== self) out.push({ peerId: entry.peerId, ip: entry.ip, port: entry.port, compact: entry.compact });
+    const take = (i: number) => {
+      const e = at(i);
+      if (e.peerId !== self) out.push({ peerId: e.peerId, ip: e.ip, port: e.port, compact: e.compact });
+    };
+    // The requester may be in the pool: one extra pick covers for it being drawn.
+    const picks = Math.min(n, want + 1);
+    if (want <= 0 || n === 0) return out;
+    if (picks === n) {
+      for (let i = 0; i < n; i++) take(i);
+    } else if (picks * 2 >= n) {
+      const order = new Int32Array(n);
+      for (let i = 0; i < n; i++) order[i] = i;
+      for (let i = 0; i < picks; i++) {
+        const j = i + Math.floor(this.random() * (n - i));
+        const tmp = order[j]!;
+        order[j] = order[i]!;
+        order[i] = tmp;
+        take(tmp);
+      }
+    } else {
+      const chosen = new Set<number>();
+      while (chosen.size < picks) {
+        const i = Math.floor(this.random() * n);
+        if (chosen.has(i)) continue;
+        chosen.add(i);
+        take(i);
+      }
     }
+    if (out.length > want) out.length = want;
     return out;
   }
 }
