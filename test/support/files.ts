@@ -6,37 +6,61 @@ import path from "node:path";
 const CHUNK = 4 * 1024 * 1024;
 
 /**
- * Writes `size` bytes of pseudo-random data derived from `seed` (xorshift128): the same seed gives
- * the same bytes on every machine, every chunk differs, and it runs at well over 1 GB/s.
+ * Writes `size` bytes of pseudo-random data derived from `seed`: the same seed gives the same bytes on
+ * every machine, and every 16 KiB block differs from every other block of this and any other seed's
+ * file (a stamp of seed, chunk and block index over a fixed xorshift128 pattern that each seed enters at
+ * its own offset), so misplaced blocks or pieces never hash right by accident. Runs at page-cache speed.
  */
 export function makeRandomFile(file: string, size: number, seed = 1): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
+  const chunk = Math.min(CHUNK, Math.max(STAMP_EVERY, Math.ceil(size / STAMP_EVERY) * STAMP_EVERY));
+  const buf = new Uint8Array(chunk);
+  const view = new DataView(buf.buffer);
+  const p = pattern();
+  const offset = (Math.imul(seed >>> 0, 2654435761) >>> 0) % (CHUNK / 64) * 64;
   const fd = fs.openSync(file, "w");
   try {
-    const buf = new Uint8Array(Math.min(CHUNK, Math.max(size, 4)));
-    const words = new Uint32Array(buf.buffer, 0, buf.length >>> 2);
-    // Seed the four state words so that nearby seeds still give unrelated streams.
-    let x = (seed ^ 0x9e3779b9) >>> 0 || 1;
-    let y = Math.imul(seed, 0x85ebca6b) >>> 0 || 2;
-    let z = Math.imul(seed ^ 0xdeadbeef, 0xc2b2ae35) >>> 0 || 3;
-    let w = (seed * 2654435761) >>> 0 || 4;
-    let written = 0;
-    while (written < size) {
-      for (let i = 0; i < words.length; i++) {
-        const t = x ^ (x << 11);
-        x = y;
-        y = z;
-        z = w;
-        w = (w ^ (w >>> 19) ^ (t ^ (t >>> 8))) >>> 0;
-        words[i] = w;
+    for (let index = 0, written = 0; written < size; index++) {
+      // The pattern from `offset` on, wrapping around: two copies, no per-byte work.
+      const head = Math.min(chunk, CHUNK - offset);
+      buf.set(p.subarray(offset, offset + head));
+      if (head < chunk) buf.set(p.subarray(0, chunk - head), head);
+      for (let block = 0; block < chunk / STAMP_EVERY; block++) {
+        const at = block * STAMP_EVERY;
+        view.setUint32(at, seed >>> 0, true);
+        view.setUint32(at + 4, index, true);
+        view.setUint32(at + 8, block, true);
       }
-      const n = Math.min(buf.length, size - written);
+      const n = Math.min(chunk, size - written);
       fs.writeSync(fd, buf, 0, n, written);
       written += n;
     }
   } finally {
     fs.closeSync(fd);
   }
+}
+
+const STAMP_EVERY = 16 * 1024;
+let cachedPattern: Uint8Array | undefined;
+
+/** 4 MiB of xorshift128 output, computed once per process. */
+function pattern(): Uint8Array {
+  if (cachedPattern) return cachedPattern;
+  const words = new Uint32Array(CHUNK / 4);
+  let x = 123456789;
+  let y = 362436069;
+  let z = 521288629;
+  let w = 88675123;
+  for (let i = 0; i < words.length; i++) {
+    const t = x ^ (x << 11);
+    x = y;
+    y = z;
+    z = w;
+    w = (w ^ (w >>> 19) ^ (t ^ (t >>> 8))) >>> 0;
+    words[i] = w;
+  }
+  cachedPattern = new Uint8Array(words.buffer);
+  return cachedPattern;
 }
 
 async function hashFile(file: string, algorithm: "sha256" | "sha1"): Promise<string> {

@@ -1,0 +1,47 @@
+// Data sets and small figures for bench:swarm.
+import path from "node:path";
+import { makeRandomFile } from "../../test/support/files.ts";
+
+const UNITS: Record<string, number> = { "": 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30 };
+
+/** "64M", "1G", "512K", "1048576" → bytes (binary units). */
+export function parseSize(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([KMG]?)(?:i?B)?$/i.exec(text.trim());
+  if (!m) throw new Error(`bad size "${text}": use e.g. 64M, 1G`);
+  return Math.round(Number(m[1]) * UNITS[m[2]!.toUpperCase()]!);
+}
+
+export function formatSize(bytes: number): string {
+  for (const [unit, n] of [["GiB", 2 ** 30], ["MiB", 2 ** 20], ["KiB", 2 ** 10]] as const) {
+    if (bytes >= n && bytes % n === 0) return `${bytes / n} ${unit}`;
+  }
+  return bytes >= 2 ** 20 ? `${(bytes / 2 ** 20).toFixed(1)} MiB` : `${bytes} B`;
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/**
+ * `count` files of sizes spread deterministically in [min, max] bytes, in a few nested folders (so
+ * file boundaries fall inside pieces everywhere); returns the total size.
+ */
+export function makeSmallFiles(dir: string, count: number, min: number, max: number, seed: number): number {
+  let state = seed >>> 0 || 1;
+  const next = () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) / 2 ** 32;
+  };
+  let total = 0;
+  for (let i = 0; i < count; i++) {
+    const size = Math.floor(min + next() * (max - min + 1));
+    const folder = `d${String(i % 10).padStart(2, "0")}`;
+    makeRandomFile(path.join(dir, folder, `f${String(i).padStart(4, "0")}.bin`), size, seed * 10_000 + i);
+    total += size;
+  }
+  return total;
+}
