@@ -52,7 +52,9 @@ export class PeerConnection {
   amInterested = false;
   peerChoking = true;
   peerInterested = false;
-  readonly peerPieces: Bitfield;
+  peerPieces: Bitfield;
+  /** While a `bitfield` message is handled: the pieces it replaces (for availability counts). */
+  replacedPieces: Bitfield | null = null;
   /** Requests the peer will queue (BEP 10 `reqq`), when it told us. */
   peerReqq: number | null = null;
 
@@ -72,7 +74,6 @@ export class PeerConnection {
   private readonly batch = new Uint8Array(REQUEST_FRAME * BATCH_FRAMES);
   private batchLength = 0;
   private readonly limits: { pieceCount: number; maxBlock: number; maxOther: number };
-  private sawFirstMessage = false;
 
   constructor(
     private readonly socket: ConnectionSocket,
@@ -182,8 +183,9 @@ export class PeerConnection {
         this.peerPieces.set(message.index);
         break;
       case "bitfield":
-        if (this.sawFirstMessage) return this.close("bitfield after the first message");
-        this.peerPieces.bytes.set(Bitfield.fromWire(message.bits, this.options.pieceCount).bytes);
+        // BEP 3 wants it first, but aria2 sends one late instead of `have`s: take it as a full replacement.
+        this.replacedPieces = this.peerPieces;
+        this.peerPieces = Bitfield.fromWire(message.bits, this.options.pieceCount);
         break;
       case "piece":
         this.down.add(message.block.length);
@@ -192,9 +194,8 @@ export class PeerConnection {
         if (message.id === EXTENDED_MESSAGE_ID) this.peerReqq = readPeerReqq(message.payload) ?? this.peerReqq;
         break;
     }
-    // Some clients send their extension handshake before the bitfield: tolerate that order.
-    if (message.type !== "keep-alive" && message.type !== "unknown") this.sawFirstMessage = true;
     this.handler.onMessage(this, message);
+    this.replacedPieces = null;
   }
 
   private onHandshake(handshake: Handshake): void {

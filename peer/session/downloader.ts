@@ -53,12 +53,9 @@ export class Downloader {
     return this.have.isComplete();
   }
 
-  peerAdded(peer: SwarmPeer): void {
-    this.picker.addPeerPieces(peer.peerPieces);
-  }
-
-  /** The peer's bitfield arrived (it starts empty, so only now is availability counted). */
-  bitfieldReceived(peer: SwarmPeer): void {
+  /** The peer's bitfield arrived: it replaces what we knew (empty, unless the peer sends it late). */
+  bitfieldReceived(peer: SwarmPeer, replaced: Bitfield | null): void {
+    if (replaced) this.picker.removePeerPieces(replaced);
     this.picker.addPeerPieces(peer.peerPieces);
     this.updateInterest(peer);
   }

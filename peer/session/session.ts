@@ -208,7 +208,6 @@ export class Session implements ConnectionHandler {
     this.handshaking.delete(conn);
     const peer = new SwarmPeer(conn, OUR_REQQ);
     this.peers.set(conn.id, peer);
-    this.downloader.peerAdded(peer);
     return null;
   }
 
@@ -238,7 +237,7 @@ export class Session implements ConnectionHandler {
       case "cancel":
         return this.uploader.cancelled(peer, message.index, message.begin, message.length);
       case "bitfield":
-        return this.downloader.bitfieldReceived(peer);
+        return this.downloader.bitfieldReceived(peer, conn.replacedPieces);
       case "have":
         return this.downloader.haveReceived(peer, message.index);
       case "unchoke":
