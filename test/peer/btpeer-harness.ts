@@ -66,8 +66,8 @@ function parse(line: string): BtpeerEvent | undefined {
 /**
  * Runs `btpeer <args> --json --port <free>` from source (or `binary` when given) and waits for `started`.
  */
-export async function startBtpeer(args: string[], opts: { name?: string; binary?: string; cwd?: string } = {}): Promise<Btpeer> {
-  const port = freePort();
+export async function startBtpeer(args: string[], opts: { name?: string; binary?: string; cwd?: string; port?: number } = {}): Promise<Btpeer> {
+  const port = opts.port ?? freePort();
   const cmd = opts.binary ? [opts.binary, ...args] : [process.execPath, CLI, ...args];
   cmd.push("--json", "--port", String(port));
   const service = await spawnService({

@@ -1,0 +1,139 @@
+// Hostile peers, written here with Bun sockets and the shared codec: each one misbehaves in one way.
+// The btpeer leecher must drop each without crashing and still complete from the one good peer (a btpeer
+// seeder that only comes up once the bad-data peer has been caught, so that peer surely gets requests).
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import path from "node:path";
+import type { TCPSocketListener } from "bun";
+import { parseMetainfo } from "../../shared/metainfo/parse.ts";
+import type { Metainfo } from "../../shared/metainfo/types.ts";
+import { decodeHandshake, decodeMessage, encodeHandshake, encodeMessage } from "../../shared/wire/codec.ts";
+import { makeRandomFile, makeTempDir, removeDir, sha256File } from "../support/files.ts";
+import { freePort } from "../support/ports.ts";
+import { stopAllServices } from "../support/processes.ts";
+import { isEvent, makeTorrent, startBtpeer } from "./btpeer-harness.ts";
+import fs from "node:fs";
+
+type Behaviour = "wrong-info-hash" | "huge-length" | "bad-bitfield" | "request-past-end" | "bad-data" | "silent";
+
+interface HostilePeer {
+  behaviour: Behaviour;
+  port: number;
+  server: TCPSocketListener<{ buf: Uint8Array; shook: boolean }>;
+  /** Set when the leecher closed the connection on us. */
+  closed: Promise<void>;
+  requestsAnswered: number;
+}
+
+function fullBitfield(meta: Metainfo): Uint8Array {
+  const bits = new Uint8Array(Math.ceil(meta.pieceCount / 8)).fill(0xff);
+  const spare = bits.length * 8 - meta.pieceCount;
+  if (spare > 0) bits[bits.length - 1] = (0xff << spare) & 0xff;
+  return bits;
+}
+
+function startHostile(behaviour: Behaviour, meta: Metainfo): HostilePeer {
+  let onClosed!: () => void;
+  const closed = new Promise<void>((r) => (onClosed = r));
+  const peerId = new TextEncoder().encode(`-XX0001-${behaviour}`.padEnd(20, "x").slice(0, 20));
+  const peer: HostilePeer = { behaviour, port: 0, server: null as never, closed, requestsAnswered: 0 };
+  const frame = (m: Parameters<typeof encodeMessage>[0]) => encodeMessage(m);
+  peer.server = Bun.listen<{ buf: Uint8Array; shook: boolean }>({
+    hostname: "127.0.0.1",
+    port: 0,
+    socket: {
+      open(socket) {
+        socket.data = { buf: new Uint8Array(0), shook: false };
+      },
+      data(socket, chunk) {
+        if (behaviour === "silent") return;
+        const joined = new Uint8Array(socket.data.buf.length + chunk.length);
+        joined.set(socket.data.buf);
+        joined.set(chunk, socket.data.buf.length);
+        let offset = 0;
+        if (!socket.data.shook) {
+          const hs = decodeHandshake(joined, 0);
+          if ("need" in hs) return void (socket.data.buf = joined);
+          socket.data.shook = true;
+          offset = hs.size;
+          const infoHash = behaviour === "wrong-info-hash" ? new Uint8Array(20).fill(7) : meta.infoHash;
+          socket.write(encodeHandshake({ reserved: new Uint8Array(8), infoHash, peerId }));
+          if (behaviour === "huge-length") socket.write(new Uint8Array([0x7f, 0xff, 0xff, 0xff, 7]));
+          if (behaviour === "bad-bitfield") socket.write(frame({ type: "bitfield", bits: new Uint8Array(Math.ceil(meta.pieceCount / 8) + 3) }));
+          if (behaviour === "request-past-end") {
+            socket.write(frame({ type: "interested" }));
+            socket.write(frame({ type: "request", index: meta.pieceCount + 5, begin: 0, length: 16384 }));
+          }
+          if (behaviour === "bad-data") {
+            socket.write(frame({ type: "bitfield", bits: fullBitfield(meta) }));
+            socket.write(frame({ type: "unchoke" }));
+          }
+        }
+        // bad-data: answer every request with a block of the right size and the wrong content.
+        for (;;) {
+          const decoded = decodeMessage(joined, offset, { pieceCount: meta.pieceCount });
+          if ("need" in decoded) break;
+          offset += decoded.size;
+          const m = decoded.value;
+          if (behaviour === "bad-data" && m.type === "request") {
+            const block = new Uint8Array(m.length).fill(0xab);
+            socket.write(frame({ type: "piece", index: m.index, begin: m.begin, block }));
+            peer.requestsAnswered++;
+          }
+        }
+        socket.data.buf = joined.slice(offset);
+      },
+      close() {
+        onClosed();
+      },
+    },
+  });
+  peer.port = peer.server.port;
+  return peer;
+}
+
+let dir = "";
+let torrent = "";
+let meta: Metainfo;
+const hostiles: HostilePeer[] = [];
+
+beforeAll(async () => {
+  dir = makeTempDir("btpeer-hostile-");
+  makeRandomFile(path.join(dir, "src", "data.bin"), 8 * 1024 * 1024 + 999, 9);
+  torrent = await makeTorrent(path.join(dir, "src", "data.bin"), path.join(dir, "data.torrent"), { pieceLength: 64 * 1024 });
+  meta = parseMetainfo(new Uint8Array(fs.readFileSync(torrent)));
+});
+
+afterAll(async () => {
+  for (const h of hostiles) h.server.stop(true);
+  await stopAllServices();
+  removeDir(dir);
+});
+
+describe("a btpeer leecher among hostile peers", () => {
+  test("drops a wrong info hash, a huge length prefix, a wrong-size bitfield, a request past the end, bad data (banned) and a silent peer, and completes from the good peer", async () => {
+    for (const b of ["wrong-info-hash", "huge-length", "bad-bitfield", "request-past-end", "bad-data", "silent"] as const) hostiles.push(startHostile(b, meta));
+    const seederPort = freePort(); // the good peer comes up later, on this port
+    const peerArgs = [...hostiles.map((h) => `127.0.0.1:${h.port}`), `127.0.0.1:${seederPort}`].flatMap((a) => ["--peer", a]);
+    const leecher = await startBtpeer(["download", torrent, "--out", path.join(dir, "out"), "--no-seed", ...peerArgs], { name: "leecher" });
+
+    const byBehaviour = (b: Behaviour) => hostiles.find((h) => h.behaviour === b)!;
+    const bounded = (p: Promise<void>, what: string) =>
+      Promise.race([p, new Promise<void>((_, reject) => setTimeout(() => reject(new Error(`${what} was not dropped`)), 30_000))]);
+    for (const b of ["wrong-info-hash", "huge-length", "bad-bitfield", "request-past-end"] as const) await bounded(byBehaviour(b).closed, b);
+
+    // The bad-data peer is the only one serving for now: its pieces fail the hash check until it is banned.
+    const banned = await leecher.waitFor(isEvent("peer-banned"), 60_000);
+    expect(String(banned.peer)).toBe(`127.0.0.1:${byBehaviour("bad-data").port}`);
+    await bounded(byBehaviour("bad-data").closed, "bad-data");
+    expect(leecher.events().filter(isEvent("piece-failed")).length).toBeGreaterThanOrEqual(1);
+    expect(leecher.events().some((e) => e.event === "completed")).toBe(false); // bad data never counts as done
+
+    const seeder = await startBtpeer(["seed", torrent, "--dir", path.join(dir, "src")], { name: "good seeder", port: seederPort });
+    const done = await leecher.waitFor(isEvent("completed"), 90_000);
+    expect(done.have).toBe(done.pieces);
+    expect(await leecher.service.exited).toBe(0);
+    expect(await sha256File(path.join(dir, "out", "data.bin"))).toBe(await sha256File(path.join(dir, "src", "data.bin")));
+    await bounded(byBehaviour("silent").closed, "silent"); // handshake timeout, or closed at exit
+    await seeder.stop();
+  }, 170_000);
+});
