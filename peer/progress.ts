@@ -60,7 +60,10 @@ export function humanReporter(isTTY = Boolean(process.stdout.isTTY)): Reporter {
       case "tracker":
         return e.warning ? line(`tracker warning: ${e.warning}`) : undefined;
       case "error":
-        return line(`error: ${e.message}`);
+        if (lineOpen) process.stdout.write("\n");
+        lineOpen = false;
+        console.error(`btpeer: ${e.message}`);
+        return;
       case "stopped":
         return line(`stopped: ${formatBytes(e.downloaded)} down, ${formatBytes(e.uploaded)} up`);
     }

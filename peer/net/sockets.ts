@@ -68,17 +68,17 @@ export function listenForPeers(
       },
     },
   });
+  const inUse = (error: unknown) => (error as { code?: string } | null)?.code === "EADDRINUSE" || /EADDRINUSE|in use/i.test(String(error));
+  const portInUse = () => new ListenError("port-in-use", `port ${port} is already in use; pick another with --port`);
   try {
     return Bun.listen<SocketData>(options("::") as never);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    if (/EADDRINUSE|in use/i.test(message)) throw new ListenError("port-in-use", `port ${port} is already in use; pick another with --port`);
+    if (inUse(error)) throw portInUse();
     try {
-      return Bun.listen<SocketData>(options("0.0.0.0") as never);
+      return Bun.listen<SocketData>(options("0.0.0.0") as never); // no IPv6 on this system
     } catch (again) {
-      const text = again instanceof Error ? again.message : String(again);
-      if (/EADDRINUSE|in use/i.test(text)) throw new ListenError("port-in-use", `port ${port} is already in use; pick another with --port`);
-      throw new ListenError("listen-failed", `cannot listen on port ${port}: ${text}`);
+      if (inUse(again)) throw portInUse();
+      throw new ListenError("listen-failed", `cannot listen on port ${port}: ${again instanceof Error ? again.message : String(again)}`);
     }
   }
 }
