@@ -136,7 +136,7 @@ export class PiecePicker<T> {
         for (let b = 0; b < progress.blockCount && out.length < max; b++) {
           if (progress.received[b] || progress.requested[b]! >= MAX_DUPLICATES_PER_BLOCK) continue;
           const key = this.blockKey(progress.index, b);
-          if (peer.outstanding.has(key)) continue;
+          if (peer.outstanding.has(key) || out.includes(key)) continue; // never twice to the same peer
           progress.requested[b]!++;
           out.push(key);
         }
