@@ -57,6 +57,9 @@ export class MemorySwarmStore implements SwarmStore {
   private readonly downloaded = new Map<string, number>();
   private readonly allowlist = new Set<string>();
   private announces = 0;
+  /** For rejection sampling: drawnAt[i] === drawStamp when pool position i was drawn in this draw. */
+  private drawnAt = new Uint32Array(256);
+  private drawStamp = 0;
 
   constructor(private readonly random: () => number = Math.random) {}
 
@@ -81,12 +84,14 @@ export class MemorySwarmStore implements SwarmStore {
       this.downloaded.set(infoHash, (this.downloaded.get(infoHash) ?? 0) + 1);
     }
     const seeder = input.left === 0 || input.event === "completed";
+    let self: PeerEntry | null = null;
     if (input.event !== "stopped") {
       // Encoded once here rather than in every reply that samples this peer.
       const compact = previous && previous.ip === input.ip && previous.port === input.port ? previous.compact : encodeCompactPeer(input);
-      swarm.add({ peerId, ip: input.ip, port: input.port, compact, seeder, slot: 0, expiresAt: now + input.peerTtlMs });
+      self = { peerId, ip: input.ip, port: input.port, compact, seeder, slot: 0, expiresAt: now + input.peerTtlMs };
+      swarm.add(self);
     }
-    const peers = input.event === "stopped" ? [] : this.sample(swarm, seeder, peerId, input.numwant);
+    const peers = self === null ? [] : this.sample(swarm, seeder, self, input.numwant);
     const counts = this.countsOf(infoHash, swarm);
     if (swarm.size === 0) this.swarms.delete(infoHash);
     return { ...counts, peers };
@@ -157,15 +162,18 @@ export class MemorySwarmStore implements SwarmStore {
    * is O(want): everyone when the pool is small, a partial shuffle of an index array when `want` is
    * at least half the pool, else rejection sampling (few repeats when picking under half).
    */
-  private sample(swarm: Swarm, seeder: boolean, self: string, want: number): SwarmPeer[] {
+  private sample(swarm: Swarm, seeder: boolean, self: PeerEntry, want: number): SwarmPeer[] {
     const first = swarm.leechers;
     const second = seeder ? [] : swarm.seeders;
     const n = first.length + second.length;
-    const at = (i: number): PeerEntry => (i < first.length ? first[i]! : second[i - first.length]!);
+    const split = first.length;
     const out: SwarmPeer[] = [];
+    // The entries themselves, not copies: the caller only reads them, and an entry's id, address
+    // and compact form never change (a re-announce makes a new entry).
     const take = (i: number) => {
-      const e = at(i);
-      if (e.peerId !== self) out.push({ peerId: e.peerId, ip: e.ip, port: e.port, compact: e.compact });
+      const e = i < split ? first[i]! : second[i - split]!;
+      // By identity: comparing id strings would read each sampled peer's id from memory.
+      if (e !== self) out.push(e);
     };
     // The requester may be in the pool: one extra pick covers for it being drawn.
     const picks = Math.min(n, want + 1);
@@ -183,11 +191,20 @@ export class MemorySwarmStore implements SwarmStore {
         take(tmp);
       }
     } else {
-      const chosen = new Set<number>();
-      while (chosen.size < picks) {
+      // Drawn positions are marked with this draw's stamp in a reused array: no Set per announce.
+      if (this.drawnAt.length < n) this.drawnAt = new Uint32Array(Math.max(n, this.drawnAt.length * 2));
+      if (this.drawStamp === 0xffffffff) {
+        this.drawnAt.fill(0);
+        this.drawStamp = 0;
+      }
+      const stamp = ++this.drawStamp;
+      const drawnAt = this.drawnAt;
+      let chosen = 0;
+      while (chosen < picks) {
         const i = Math.floor(this.random() * n);
-        if (chosen.has(i)) continue;
-        chosen.add(i);
+        if (drawnAt[i] === stamp) continue;
+        drawnAt[i] = stamp;
+        chosen++;
         take(i);
       }
     }

@@ -34,6 +34,7 @@ export interface SwarmCounts {
 }
 
 export interface AnnounceResult extends SwarmCounts {
+  /** The sample handed to the requester: never the requester itself (the reply uses it as is). */
   peers: SwarmPeer[];
 }
 
