@@ -26,7 +26,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await stopAllServices();
   removeDir(dir);
-});
+}, 30_000);
 
 function runCli(args: string[], cmd: string[] = [process.execPath, CLI]) {
   const r = Bun.spawnSync([...cmd, ...args], { stdout: "pipe", stderr: "pipe", cwd: dir, timeout: 60_000 });

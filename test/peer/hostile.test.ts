@@ -107,7 +107,7 @@ afterAll(async () => {
   for (const h of hostiles) h.server.stop(true);
   await stopAllServices();
   removeDir(dir);
-});
+}, 30_000);
 
 describe("a btpeer leecher among hostile peers", () => {
   test("drops a wrong info hash, a huge length prefix, a wrong-size bitfield, a request past the end, bad data (banned) and a silent peer, and completes from the good peer", async () => {

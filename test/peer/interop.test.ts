@@ -31,7 +31,7 @@ beforeAll(() => {
 afterAll(async () => {
   await stopAllServices();
   removeDir(dir);
-});
+}, 30_000);
 
 async function expectSameTree(a: string, b: string): Promise<void> {
   const [x, y] = await Promise.all([sha256Tree(a), sha256Tree(b)]);
@@ -83,7 +83,7 @@ describe.skipIf(!needs(PROGRAMS.aria2, PROGRAMS.mktorrent))("aria2c and btpeer",
   });
   afterAll(async () => {
     await tracker?.stop();
-  });
+  }, 30_000);
 
   test("aria2c downloads a single-file torrent from a btpeer seeder found through our tracker", async () => {
     const seeder = await startBtpeer(["seed", singleTorrent, "--dir", path.join(dir, "src")], { name: "btpeer seeder" });

@@ -24,7 +24,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await stopAllServices();
   removeDir(dir);
-});
+}, 30_000);
 
 describe("a btpeer swarm through our tracker", () => {
   test("one seeder and four leechers all complete, the leechers upload to each other, and a finished leecher serves a newcomer after the seeder leaves", async () => {

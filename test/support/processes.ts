@@ -2,6 +2,7 @@
 // Every service is registered until it exits, and whatever is still running when this process exits
 // is killed, so a failing test never leaves a tracker or a peer behind.
 import type { Subprocess } from "bun";
+import { readdirSync, readFileSync } from "node:fs";
 
 export type Readiness =
   | { port: number; host?: string }
@@ -43,14 +44,51 @@ export interface Service {
 const OUTPUT_CAP = 64 * 1024;
 const live = new Set<Service>();
 
-function killAllNow(): void {
-  for (const s of live) {
+/** The pids of every process below `root` (npm's `deno` and `wrangler` bins are Node wrappers whose real
+ *  server is a grandchild: signalling only the wrapper would leave it running, holding our pipes). */
+function descendants(root: number): number[] {
+  const children = new Map<number, number[]>();
+  let entries: string[] = [];
+  try {
+    entries = readdirSync("/proc").filter((name) => /^\d+$/.test(name));
+  } catch {
+    return []; // no /proc (not Linux): only the direct child is signalled
+  }
+  for (const name of entries) {
     try {
-      s.proc.kill("SIGKILL");
+      // Fields after the command name, which is in parentheses and may contain spaces.
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      const list = children.get(ppid) ?? [];
+      list.push(Number(name));
+      children.set(ppid, list);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  const out: number[] = [];
+  const queue = [root];
+  while (queue.length > 0) {
+    for (const child of children.get(queue.shift()!) ?? []) {
+      out.push(child);
+      queue.push(child);
+    }
+  }
+  return out;
+}
+
+function signalTree(pids: number[], signal: "SIGTERM" | "SIGKILL"): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, signal);
     } catch {
       // already gone
     }
   }
+}
+
+function killAllNow(): void {
+  for (const s of live) signalTree([s.pid, ...descendants(s.pid)], "SIGKILL");
   live.clear();
 }
 
@@ -133,7 +171,8 @@ export async function spawnService(options: ServiceOptions): Promise<Service> {
   let registered: Service | undefined;
   const exitedPromise = (async () => {
     const code = await proc.exited;
-    await Promise.allSettled([pumpStdout, pumpStderr]);
+    // A grandchild that outlived its parent may hold the pipes open: read what is there, not forever.
+    await Promise.race([Promise.allSettled([pumpStdout, pumpStderr]), Bun.sleep(1000)]);
     exited = true;
     if (registered) live.delete(registered);
     for (const l of exitListeners) l();
@@ -177,13 +216,15 @@ export async function spawnService(options: ServiceOptions): Promise<Service> {
     if (!stopping) {
       stopping = (async () => {
         if (!exited) {
-          proc.kill("SIGTERM");
+          const tree = [proc.pid, ...descendants(proc.pid)];
+          signalTree(tree, "SIGTERM");
           const grace = options.graceMs ?? 3000;
-          const timer = setTimeout(() => proc.kill("SIGKILL"), grace);
+          const timer = setTimeout(() => signalTree([...tree, ...descendants(proc.pid)], "SIGKILL"), grace);
           try {
             return await exitedPromise;
           } finally {
             clearTimeout(timer);
+            signalTree(tree.slice(1), "SIGKILL"); // grandchildren that outlived the wrapper we signalled
           }
         }
         return exitedPromise;
