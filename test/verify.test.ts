@@ -87,4 +87,32 @@ describe("verifyExisting", () => {
     expect(one.bytes).toEqual(two.bytes);
     expect(one.count()).toBe(piecesOf(0, 1_300_000).length - 1);
   });
+
+  test("skips pieces that lie wholly in data storage just created, and hashes the rest", async () => {
+    const dir = complete();
+    // a.bin loses its tail and c.bin disappears: reopening extends one and recreates the other as holes.
+    fs.truncateSync(path.join(dir, "set", "a.bin"), 100_000);
+    fs.rmSync(path.join(dir, "set", "c.bin"));
+    const storage = TorrentStorage.open(meta, dir);
+    const fresh = everyPiece.filter((i) => !storage.mayHoldData(i));
+    // Pieces wholly inside a.bin past 100,000 bytes, or wholly inside c.bin (bytes 1,300,000.. of the torrent).
+    const within = (start: number, end: number) => everyPiece.filter((i) => i * PIECE >= start && i * PIECE + pieceSize(meta, i) <= end);
+    expect(fresh).toEqual([...within(100_000, 300_000), ...within(1_300_000, all.length)]);
+    const checked: number[] = [];
+    const have = await verifyExisting(meta, dir, { workers: 2, skip: (i) => !storage.mayHoldData(i), onProgress: (done) => checked.push(done) });
+    storage.close();
+    expect(checked.at(-1)).toBe(meta.pieceCount - fresh.length);
+    const lost = new Set([...piecesOf(100_000, 300_000), ...piecesOf(1_300_000, all.length)]);
+    expect(havePieces(have)).toEqual(everyPiece.filter((i) => !lost.has(i)));
+  });
+
+  test("a folder storage has just created needs no hashing at all", async () => {
+    const dir = path.join(tmp, `fresh${n++}`);
+    const storage = TorrentStorage.open(meta, dir);
+    let progress = 0;
+    const have = await verifyExisting(meta, dir, { skip: (i) => !storage.mayHoldData(i), onProgress: () => progress++ });
+    storage.close();
+    expect(have.count()).toBe(0);
+    expect(progress).toBe(0);
+  });
 });

@@ -57,7 +57,7 @@ export async function runSession(options: RunOptions): Promise<number> {
     const meta = loadTorrent(options.torrentPath);
     for (const warning of meta.warnings) report({ event: "warning", message: warning });
     const storage = TorrentStorage.open(meta, options.dir);
-    const have = await verifyExisting(meta, options.dir);
+    const have = await verifyExisting(meta, options.dir, { skip: (i) => !storage.mayHoldData(i) });
     if (options.requireComplete && !have.isComplete()) {
       storage.close();
       const missing = meta.pieceCount - have.count();

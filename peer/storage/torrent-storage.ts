@@ -13,11 +13,14 @@ export class TorrentStorage {
   readonly meta: Layout;
   readonly dir: string;
   readonly #files: FileSet;
+  /** Each file's length before open() created or extended it: bytes past it are holes we made. */
+  readonly #lengthBefore: number[];
 
-  private constructor(meta: Layout, dir: string, files: FileSpan[]) {
+  private constructor(meta: Layout, dir: string, files: FileSpan[], lengthBefore: number[]) {
     this.meta = meta;
     this.dir = dir;
     this.#files = new FileSet(files, true);
+    this.#lengthBefore = lengthBefore;
   }
 
   /** Creates folders and files (sparse, no pre-zeroing); refuses any path that resolves outside `dir`. */
@@ -31,8 +34,22 @@ export class TorrentStorage {
       throw storageErrorFrom(error, root);
     }
     const realRoot = fs.realpathSync(root);
-    for (const file of files) createFile(file, realRoot);
-    return new TorrentStorage(meta, root, files);
+    const lengthBefore = files.map((file) => createFile(file, realRoot));
+    return new TorrentStorage(meta, root, files, lengthBefore);
+  }
+
+  /**
+   * False when every byte of piece `index` lies in a region open() itself created (a new file, or the
+   * extension of a short one): such a piece is known to be missing, and hashing its zeros would only
+   * cost time (most of a fresh download's start-up otherwise).
+   */
+  mayHoldData(index: number): boolean {
+    this.#checkPiece(index);
+    let found = false;
+    forEachSpan(this.#files.files, index * this.meta.pieceLength, pieceSize(this.meta, index), (i, position) => {
+      if (position < this.#lengthBefore[i]!) found = true;
+    });
+    return found;
   }
 
   /** Writes a whole verified piece with positional writes, split across file boundaries. */
@@ -67,8 +84,11 @@ export class TorrentStorage {
   }
 }
 
-/** Creates `file` (and its folders) at its full length as a sparse file; keeps what is already there. */
-function createFile(file: FileSpan, realRoot: string): void {
+/**
+ * Creates `file` (and its folders) at its full length as a sparse file; keeps what is already there.
+ * Returns the file's length before (0 when it did not exist).
+ */
+function createFile(file: FileSpan, realRoot: string): number {
   const parent = path.dirname(file.path);
   try {
     fs.mkdirSync(parent, { recursive: true });
@@ -83,7 +103,9 @@ function createFile(file: FileSpan, realRoot: string): void {
   let fd: number | undefined;
   try {
     fd = fs.openSync(file.path, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o644);
-    if (fs.fstatSync(fd).size < file.length) fs.ftruncateSync(fd, file.length);
+    const before = fs.fstatSync(fd).size;
+    if (before < file.length) fs.ftruncateSync(fd, file.length);
+    return before;
   } catch (error) {
     throw storageErrorFrom(error, file.path);
   } finally {

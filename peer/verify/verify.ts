@@ -13,6 +13,8 @@ export interface VerifyOptions {
   workers?: number;
   /** Called after each batch of pieces: pieces checked so far, and the total. */
   onProgress?: (done: number, total: number) => void;
+  /** Pieces known to be missing (e.g. in files just created): reported missing without being read. */
+  skip?: (index: number) => boolean;
 }
 
 type VerifyMeta = Pick<Metainfo, "name" | "multiFile" | "files" | "pieceLength" | "pieceCount" | "length" | "pieceHashes">;
@@ -37,7 +39,10 @@ function startWorker(): Worker {
 /** Hashes what is already on disk; missing or short files just mean missing pieces. */
 export async function verifyExisting(meta: VerifyMeta, dir: string, opts: VerifyOptions = {}): Promise<Bitfield> {
   const result = new Bitfield(meta.pieceCount);
-  const total = meta.pieceCount;
+  const pieceCount = meta.pieceCount;
+  const skip = opts.skip ?? (() => false);
+  let total = 0;
+  for (let i = 0; i < pieceCount; i++) if (!skip(i)) total++;
   if (total === 0) return result;
   const wanted = Math.max(1, opts.workers ?? availableParallelism());
   // At least ~4 jobs per worker so a slow worker does not hold up the end.
@@ -55,11 +60,13 @@ export async function verifyExisting(meta: VerifyMeta, dir: string, opts: Verify
   let nextPiece = 0;
   let donePieces = 0;
 
+  // A job is a run of consecutive pieces to check, at most perJob long.
   const nextJob = (): JobMessage | null => {
-    if (nextPiece >= total) return null;
-    const job: JobMessage = { type: "job", first: nextPiece, count: Math.min(perJob, total - nextPiece) };
-    nextPiece += job.count;
-    return job;
+    while (nextPiece < pieceCount && skip(nextPiece)) nextPiece++;
+    if (nextPiece >= pieceCount) return null;
+    const first = nextPiece;
+    while (nextPiece < pieceCount && nextPiece - first < perJob && !skip(nextPiece)) nextPiece++;
+    return { type: "job", first, count: nextPiece - first };
   };
 
   try {
