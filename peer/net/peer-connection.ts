@@ -7,6 +7,7 @@ import type { PeerAddress } from "../../shared/compact.ts";
 import { decodeHandshake, decodeMessage, encodeHandshake, encodeMessage, encodeMessageInto, WireError } from "../../shared/wire/codec.ts";
 import { BLOCK_SIZE, type Handshake, type WireMessage } from "../../shared/wire/types.ts";
 import { EXTENDED_MESSAGE_ID, EXTENSION_BIT, encodeExtensionHandshake, readPeerReqq } from "./extension-handshake.ts";
+import { noteChunkReceived } from "./chunk-garbage.ts";
 import { RateMeter } from "./rate-meter.ts";
 import { WriteQueue, type WritableSocket } from "./write-queue.ts";
 
@@ -73,6 +74,8 @@ export class PeerConnection {
   private remainderLength = 0;
   private readonly batch = new Uint8Array(REQUEST_FRAME * BATCH_FRAMES);
   private batchLength = 0;
+  /** True while a received chunk is being dispatched: request batches wait for its end. */
+  private receiving = false;
   private readonly limits: { pieceCount: number; maxBlock: number; maxOther: number };
 
   constructor(
@@ -103,7 +106,9 @@ export class PeerConnection {
 
   receive(chunk: Uint8Array): void {
     if (this.state === "closed") return;
+    noteChunkReceived(chunk.length);
     this.lastReceivedAt = Date.now();
+    this.receiving = true;
     try {
       let offset = 0;
       if (this.remainderLength > 0) {
@@ -122,6 +127,10 @@ export class PeerConnection {
     } catch (error) {
       if (error instanceof WireError) this.close(`protocol error: ${error.message}`);
       else throw error;
+    } finally {
+      this.receiving = false;
+      // Requests made while handling this chunk's blocks go out together: one write, not one per block.
+      this.sendRequestBatch();
     }
   }
 
@@ -233,7 +242,7 @@ export class PeerConnection {
   }
 
   send(message: WireMessage): void {
-    this.flushRequests();
+    this.sendRequestBatch();
     switch (message.type) {
       case "choke":
         this.amChoking = true;
@@ -253,20 +262,26 @@ export class PeerConnection {
 
   /** Queues a request into a batch that goes out in one write on `flushRequests` (or when full). */
   request(index: number, begin: number, length: number): void {
-    if (this.batchLength + REQUEST_FRAME > this.batch.length) this.flushRequests();
+    if (this.batchLength + REQUEST_FRAME > this.batch.length) this.sendRequestBatch();
     this.batchLength += encodeMessageInto({ type: "request", index, begin, length }, this.batch, this.batchLength);
   }
 
+  /** Sends the queued requests now, or, while a received chunk is handled, at the end of it. */
   flushRequests(): void {
+    if (!this.receiving) this.sendRequestBatch();
+  }
+
+  private sendRequestBatch(): void {
     if (this.batchLength === 0) return;
     const frames = this.batch.subarray(0, this.batchLength);
     this.batchLength = 0;
     this.sendRaw(frames); // borrowed: an unsent tail is copied by the queue
   }
 
-  /** A whole piece message (13-byte header + block) already framed in `frame`; `done` runs once it is sent. */
+  /** Whole piece messages (13-byte header + block each) already framed in `frame`, carrying `blockLength`
+   *  payload bytes in all; `done` runs once the kernel took the last byte. */
   sendFramedBlock(frame: Uint8Array, blockLength: number, done: () => void): void {
-    this.flushRequests();
+    this.sendRequestBatch();
     this.up.add(blockLength);
     this.sendRaw(frame, done);
   }

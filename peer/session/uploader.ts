@@ -1,6 +1,8 @@
-// The sending half of a session: answers unchoked peers' requests for pieces we have. Each block is read
-// from disk straight into a pooled buffer right after its 13-byte piece header, so header and block go to
-// the socket as one write with no reframing copy; the buffer returns to the pool once the kernel took it.
+// The sending half of a session: answers unchoked peers' requests for pieces we have. Queued requests are
+// answered a span at a time: up to SPAN_FRAMES blocks are read from disk straight into a pooled buffer,
+// each right after its 13-byte piece header, and the whole span goes to the socket as ONE write (one
+// syscall for many blocks, no reframing copy); the buffer returns to the pool once the kernel took it.
+// Requests are served at the end of the turn that queued them, so a batch of requests becomes one span.
 // A peer whose socket is backed up gets nothing more read for it until `drain`.
 import type { Bitfield } from "../../shared/bitfield.ts";
 import { pieceSize, type Metainfo } from "../../shared/metainfo/types.ts";
@@ -14,6 +16,9 @@ export interface BlockReader {
 }
 
 const HEADER = 13;
+const FRAME = HEADER + BLOCK_SIZE;
+/** Blocks sent in one socket write. */
+export const SPAN_FRAMES = 16;
 /** Bytes queued on one socket before we stop reading blocks for it. */
 const HIGH_WATER = 512 * 1024;
 
@@ -24,6 +29,12 @@ export class Uploader {
   private readonly waiting = new Set<SwarmPeer>();
   private readonly item = new Uint32Array(3);
   private wakeScheduled = false;
+  private readonly wake = () => {
+    this.wakeScheduled = false;
+    const peers = [...this.waiting];
+    this.waiting.clear();
+    for (const peer of peers) this.serve(peer);
+  };
 
   constructor(
     private readonly meta: Metainfo,
@@ -31,7 +42,7 @@ export class Uploader {
     private readonly reader: BlockReader,
     poolBytes = 8 * 1024 * 1024,
   ) {
-    this.pool = new BufferPool({ slotSize: HEADER + BLOCK_SIZE, totalBytes: poolBytes });
+    this.pool = new BufferPool({ slotSize: FRAME * SPAN_FRAMES, totalBytes: poolBytes });
   }
 
   /** Returns a reason to drop the peer, or null. */
@@ -40,7 +51,7 @@ export class Uploader {
     if (peer.conn.amChoking) return null; // BEP 3: requests while choked are ignored
     if (!this.have.has(index)) return null; // we may have sent `have` late; just do not answer
     if (!peer.uploads.push(index, begin, length)) return null; // over our reqq: dropped like libtorrent does
-    this.serve(peer);
+    this.serveSoon(peer);
     return null;
   }
 
@@ -66,20 +77,33 @@ export class Uploader {
         this.waiting.add(peer);
         return;
       }
-      peer.uploads.shift(this.item);
-      const index = this.item[0]!;
-      const begin = this.item[1]!;
-      const length = this.item[2]!;
+      let used = 0;
+      let payload = 0;
       try {
-        this.reader.readBlock(index, begin, length, slot.bytes, HEADER);
+        while (used + FRAME <= slot.bytes.length && peer.uploads.shift(this.item)) {
+          const index = this.item[0]!;
+          const begin = this.item[1]!;
+          const length = this.item[2]!;
+          this.reader.readBlock(index, begin, length, slot.bytes, used + HEADER);
+          writePieceHeader(slot.bytes, used, index, begin, length);
+          used += HEADER + length;
+          payload += length;
+        }
       } catch (error) {
         this.pool.release(slot);
         throw error;
       }
-      writePieceHeader(slot.bytes, 0, index, begin, length);
-      this.uploaded += length;
-      conn.sendFramedBlock(slot.bytes.subarray(0, HEADER + length), length, () => this.release(slot));
+      this.uploaded += payload;
+      conn.sendFramedBlock(slot.bytes.subarray(0, used), payload, () => this.release(slot));
     }
+  }
+
+  /** Serves `peer` once the current turn is over, when all requests that arrived in it are queued. */
+  private serveSoon(peer: SwarmPeer): void {
+    this.waiting.add(peer);
+    if (this.wakeScheduled) return;
+    this.wakeScheduled = true;
+    queueMicrotask(this.wake);
   }
 
   private release(slot: PoolSlot): void {
@@ -87,11 +111,6 @@ export class Uploader {
     if (this.waiting.size === 0 || this.wakeScheduled) return;
     // Not from inside a write callback: serve the waiting peers on the next turn.
     this.wakeScheduled = true;
-    queueMicrotask(() => {
-      this.wakeScheduled = false;
-      const peers = [...this.waiting];
-      this.waiting.clear();
-      for (const peer of peers) this.serve(peer);
-    });
+    queueMicrotask(this.wake);
   }
 }
