@@ -1,6 +1,8 @@
 // One piece being downloaded into one pool slot. Each block is copied once, from the socket's chunk into
 // the slot; SHA-1 is fed every run of blocks as soon as it becomes contiguous from the piece's start
 // (out-of-order blocks wait for the gap to fill), so a complete piece is verified without re-reading it.
+// A block whose message is split across socket chunks is streamed in part by part (openStream /
+// writeBlockPart / endStream): still one copy per byte, with no staging buffer in between.
 import { BLOCK_SIZE } from "../shared/wire/types.ts";
 import type { PoolSlot } from "./pool.ts";
 
@@ -10,6 +12,8 @@ interface SlotState {
   /** True while the hasher holds a piece that was never digested (abandoned): reset before reuse. */
   dirty: boolean;
   received: Uint8Array;
+  /** 1 while a connection streams a split block straight into the slot (one streamer per block). */
+  streaming: Uint8Array;
 }
 
 // Per-slot state, so steady state allocates no hasher or block map per piece.
@@ -20,16 +24,26 @@ const digestScratch = new Uint8Array(64);
 function stateFor(slot: PoolSlot, blockCount: number): SlotState {
   let s = slotStates.get(slot);
   if (!s || s.received.length < blockCount) {
-    s = { hasher: new Bun.CryptoHasher("sha1"), dirty: false, received: new Uint8Array(Math.ceil(slot.bytes.length / BLOCK_SIZE)) };
+    const blocks = Math.ceil(slot.bytes.length / BLOCK_SIZE);
+    s = { hasher: new Bun.CryptoHasher("sha1"), dirty: false, received: new Uint8Array(blocks), streaming: new Uint8Array(blocks) };
     slotStates.set(slot, s);
   }
   if (s.dirty) s.hasher.digest(digestScratch);
   s.dirty = false;
   s.received.fill(0, 0, blockCount);
+  s.streaming.fill(0, 0, blockCount);
   return s;
 }
 
-export class PieceAssembly {
+/** Where a connection copies a block that arrives split across socket chunks (see PieceAssembly). */
+export interface BlockSink {
+  /** Copies `bytes` into the block at `begin`, `at` bytes in; false once the block no longer wants them. */
+  writeBlockPart(begin: number, at: number, bytes: Uint8Array): boolean;
+  /** The stream of the block at `begin` is over: its bytes in the slot, to hand to addBlock. */
+  endStream(begin: number, length: number): Uint8Array;
+}
+
+export class PieceAssembly implements BlockSink {
   readonly slot: PoolSlot;
   readonly index: number;
   readonly length: number;
@@ -41,6 +55,8 @@ export class PieceAssembly {
   /** Blocks [0, hashedBlocks) have been fed to SHA-1. */
   #hashedBlocks = 0;
   #verdict: boolean | undefined;
+  /** Set when the slot went back to the pool: the slot's bytes belong to someone else now. */
+  #retired = false;
 
   constructor(slot: PoolSlot, index: number, length: number) {
     if (!Number.isSafeInteger(length) || length < 1 || length > slot.bytes.length) {
@@ -76,15 +92,53 @@ export class PieceAssembly {
    * contiguous. Returns false, copying nothing, for a duplicate, misaligned, wrong-sized or out-of-range block.
    */
   addBlock(begin: number, data: Uint8Array): boolean {
-    if (begin % BLOCK_SIZE !== 0 || begin < 0 || begin >= this.length) return false;
+    if (this.#retired || begin % BLOCK_SIZE !== 0 || begin < 0 || begin >= this.length) return false;
     const blockIndex = begin / BLOCK_SIZE;
     const received = this.#state.received;
     if (received[blockIndex] === 1 || data.length !== this.blockLength(blockIndex)) return false;
-    this.slot.bytes.set(data, begin);
+    // A streamed block (endStream) is already in place: nothing to copy.
+    if (!this.#inPlace(begin, data)) this.slot.bytes.set(data, begin);
     received[blockIndex] = 1;
     this.#receivedBlocks++;
     if (blockIndex === this.#hashedBlocks) this.#hashContiguous();
     return true;
+  }
+
+  /**
+   * Reserves the block at `begin` for one connection to stream into part by part. False (use addBlock
+   * instead) for a block that is received, already streamed by another connection, or not a valid block.
+   */
+  openStream(begin: number, length: number): boolean {
+    if (this.#retired || begin % BLOCK_SIZE !== 0 || begin < 0 || begin >= this.length) return false;
+    const blockIndex = begin / BLOCK_SIZE;
+    const s = this.#state;
+    if (s.received[blockIndex] === 1 || s.streaming[blockIndex] === 1 || length !== this.blockLength(blockIndex)) return false;
+    s.streaming[blockIndex] = 1;
+    return true;
+  }
+
+  writeBlockPart(begin: number, at: number, bytes: Uint8Array): boolean {
+    const blockIndex = begin / BLOCK_SIZE;
+    // Another peer's copy of the block won (end game), or the piece is gone: keep our hands off the slot.
+    if (this.#retired || this.#state.received[blockIndex] === 1) return false;
+    if (at < 0 || at + bytes.length > this.blockLength(blockIndex)) return false;
+    this.slot.bytes.set(bytes, begin + at);
+    return true;
+  }
+
+  endStream(begin: number, length: number): Uint8Array {
+    if (!this.#retired) this.#state.streaming[begin / BLOCK_SIZE] = 0;
+    return this.slot.bytes.subarray(begin, begin + length);
+  }
+
+  /** The slot goes back to the pool: refuse every later write (a stream may still be under way). */
+  retire(): void {
+    this.#retired = true;
+  }
+
+  #inPlace(begin: number, data: Uint8Array): boolean {
+    const slot = this.slot.bytes;
+    return data.buffer === slot.buffer && data.byteOffset === slot.byteOffset + begin;
   }
 
   /** Only when complete: true when the piece's SHA-1 equals `expected` (20 bytes). */

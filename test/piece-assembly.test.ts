@@ -121,4 +121,35 @@ describe("PieceAssembly", () => {
     const pool = new BufferPool({ slotSize: PIECE, totalBytes: PIECE });
     expect(() => new PieceAssembly(pool.acquire()!, 0, PIECE + 1)).toThrow(RangeError);
   });
+
+  test("a block streamed in parts lands in place, hashed, without a second copy", () => {
+    const pool = new BufferPool({ slotSize: PIECE, totalBytes: PIECE });
+    const piece = randomBytes(PIECE);
+    const a = new PieceAssembly(pool.acquire()!, 0, PIECE);
+    for (const b of blocksOf(piece)) {
+      expect(a.openStream(b.begin, b.data.length)).toBe(true);
+      expect(a.openStream(b.begin, b.data.length)).toBe(false); // one streamer per block
+      for (let at = 0; at < b.data.length; at += 5000) expect(a.writeBlockPart(b.begin, at, b.data.subarray(at, at + 5000))).toBe(true);
+      const view = a.endStream(b.begin, b.data.length);
+      expect(view.buffer).toBe(pool.buffer);
+      expect(a.addBlock(b.begin, view)).toBe(true);
+    }
+    expect(a.verify(sha1(piece))).toBe(true);
+  });
+
+  test("once another copy of a streamed block lands, or the slot is retired, the stream may not write", () => {
+    const pool = new BufferPool({ slotSize: PIECE, totalBytes: PIECE });
+    const piece = randomBytes(PIECE);
+    const a = new PieceAssembly(pool.acquire()!, 0, PIECE);
+    const [first, second] = blocksOf(piece);
+    expect(a.openStream(0, BLOCK_SIZE)).toBe(true);
+    expect(a.writeBlockPart(0, 0, new Uint8Array(100).fill(0xee))).toBe(true);
+    expect(a.addBlock(0, first!.data)).toBe(true); // e.g. end game: another peer's whole copy
+    expect(a.writeBlockPart(0, 100, new Uint8Array(100).fill(0xee))).toBe(false);
+    expect(a.data.subarray(0, BLOCK_SIZE)).toEqual(first!.data);
+    expect(a.openStream(BLOCK_SIZE, BLOCK_SIZE)).toBe(true);
+    a.retire();
+    expect(a.writeBlockPart(BLOCK_SIZE, 0, second!.data.subarray(0, 10))).toBe(false);
+    expect(a.addBlock(BLOCK_SIZE, second!.data)).toBe(false);
+  });
 });

@@ -5,7 +5,8 @@ import { Bitfield } from "../../shared/bitfield.ts";
 import { bytesEqual } from "../../shared/bytes.ts";
 import type { PeerAddress } from "../../shared/compact.ts";
 import { decodeHandshake, decodeMessage, encodeHandshake, encodeMessage, encodeMessageInto, WireError } from "../../shared/wire/codec.ts";
-import { BLOCK_SIZE, type Handshake, type WireMessage } from "../../shared/wire/types.ts";
+import { BLOCK_SIZE, MessageId, type Handshake, type WireMessage } from "../../shared/wire/types.ts";
+import type { BlockSink } from "../piece-assembly.ts";
 import { EXTENDED_MESSAGE_ID, EXTENSION_BIT, encodeExtensionHandshake, readPeerReqq } from "./extension-handshake.ts";
 import { noteChunkReceived } from "./chunk-garbage.ts";
 import { RateMeter } from "./rate-meter.ts";
@@ -20,6 +21,11 @@ export interface ConnectionHandler {
   onHandshake(conn: PeerConnection, handshake: Handshake): string | null;
   /** Every message after the handshake. Views inside `message` are valid only during the call. */
   onMessage(conn: PeerConnection, message: WireMessage): void;
+  /**
+   * A `piece` message's 13-byte header is here but its block continues in later chunks: where to copy
+   * the block as it comes (straight into its pool slot), or null to buffer the message whole.
+   */
+  blockSink?(conn: PeerConnection, index: number, begin: number, length: number): BlockSink | null;
   onDrain(conn: PeerConnection): void;
   onClose(conn: PeerConnection, reason: string): void;
 }
@@ -38,8 +44,11 @@ export interface ConnectionOptions {
 }
 
 const REQUEST_FRAME = 17;
+const PIECE_HEADER = 13;
 const BATCH_FRAMES = 64;
 let nextConnectionId = 1;
+
+const readU32 = (b: Uint8Array, o: number): number => ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
 
 export class PeerConnection {
   readonly id = nextConnectionId++;
@@ -74,6 +83,14 @@ export class PeerConnection {
   private remainderLength = 0;
   private readonly batch = new Uint8Array(REQUEST_FRAME * BATCH_FRAMES);
   private batchLength = 0;
+  /** A split block being copied straight into its slot: where, which block, and how far. */
+  private stream: BlockSink | null = null;
+  private streamIndex = 0;
+  private streamBegin = 0;
+  private streamLength = 0;
+  private streamFilled = 0;
+  /** False once the sink refused a part (another peer's copy won): the rest is read and dropped. */
+  private streamWanted = true;
   /** True while a received chunk is being dispatched: request batches wait for its end. */
   private receiving = false;
   private readonly limits: { pieceCount: number; maxBlock: number; maxOther: number };
@@ -111,13 +128,22 @@ export class PeerConnection {
     this.receiving = true;
     try {
       let offset = 0;
-      if (this.remainderLength > 0) {
-        offset = this.completeRemainder(chunk);
+      if (this.stream) offset = this.feedStream(chunk, 0);
+      if (this.remainderLength > 0 && offset < chunk.length) {
+        offset = this.completeRemainder(chunk, offset);
         if (offset < 0) return; // the chunk went entirely into the pending message
       }
       while (offset < chunk.length && !this.isClosed()) {
+        if (this.stream) {
+          offset = this.feedStream(chunk, offset);
+          continue;
+        }
         const decoded = this.decode(chunk, offset);
         if ("need" in decoded) {
+          if (chunk.length - offset >= PIECE_HEADER && this.openStream(chunk, offset)) {
+            offset = this.feedStream(chunk, offset + PIECE_HEADER);
+            continue;
+          }
           this.keepRemainder(chunk.subarray(offset));
           return;
         }
@@ -135,8 +161,7 @@ export class PeerConnection {
   }
 
   /** Tops up the pending message with just the bytes it still needs; returns the chunk offset after it. */
-  private completeRemainder(chunk: Uint8Array): number {
-    let offset = 0;
+  private completeRemainder(chunk: Uint8Array, offset: number): number {
     for (;;) {
       const decoded = this.decode(this.remainder.subarray(0, this.remainderLength), 0);
       if (!("need" in decoded)) {
@@ -144,13 +169,55 @@ export class PeerConnection {
         this.dispatch(decoded.value);
         return offset;
       }
-      const take = Math.min(decoded.need, chunk.length - offset);
+      // Gather a message's header first: if it turns out to be a piece, its block can be streamed.
+      const headerLeft = this.state === "open" ? (this.remainderLength < 5 ? 5 : PIECE_HEADER) - this.remainderLength : 0;
+      const isPiece = this.remainderLength < 5 || this.remainder[4] === MessageId.Piece;
+      const want = headerLeft > 0 && isPiece ? Math.min(headerLeft, decoded.need) : decoded.need;
+      const take = Math.min(want, chunk.length - offset);
       this.ensureRemainder(this.remainderLength + take);
       this.remainder.set(chunk.subarray(offset, offset + take), this.remainderLength);
       this.remainderLength += take;
       offset += take;
-      if (take < decoded.need) return -1;
+      if (this.remainderLength === PIECE_HEADER && this.state === "open" && this.openStream(this.remainder, 0)) {
+        this.remainderLength = 0;
+        return this.feedStream(chunk, offset);
+      }
+      if (offset === chunk.length && take < decoded.need) return -1;
     }
+  }
+
+  /** For a `piece` whose header is at `at` in `bytes` and whose block is not all there: true when a sink takes it. */
+  private openStream(bytes: Uint8Array, at: number): boolean {
+    if (this.state !== "open" || !this.handler.blockSink || bytes[at + 4] !== MessageId.Piece) return false;
+    const length = readU32(bytes, at) - 9;
+    const index = readU32(bytes, at + 5);
+    const begin = readU32(bytes, at + 9);
+    // Anything odd goes the buffered way, where the codec reports it.
+    if (index >= this.options.pieceCount || length < 1 || length > BLOCK_SIZE) return false;
+    const sink = this.handler.blockSink(this, index, begin, length);
+    if (!sink) return false;
+    this.stream = sink;
+    this.streamIndex = index;
+    this.streamBegin = begin;
+    this.streamLength = length;
+    this.streamFilled = 0;
+    this.streamWanted = true;
+    return true;
+  }
+
+  /** Copies the next part of the streamed block from `chunk`; returns the chunk offset after it. */
+  private feedStream(chunk: Uint8Array, offset: number): number {
+    const sink = this.stream!;
+    const take = Math.min(this.streamLength - this.streamFilled, chunk.length - offset);
+    if (this.streamWanted && take > 0) this.streamWanted = sink.writeBlockPart(this.streamBegin, this.streamFilled, chunk.subarray(offset, offset + take));
+    this.streamFilled += take;
+    if (this.streamFilled === this.streamLength) {
+      this.stream = null;
+      const block = sink.endStream(this.streamBegin, this.streamLength);
+      if (this.streamWanted) this.dispatch({ type: "piece", index: this.streamIndex, begin: this.streamBegin, block });
+      else this.down.add(this.streamLength);
+    }
+    return offset + take;
   }
 
   private keepRemainder(tail: Uint8Array): void {
@@ -299,6 +366,10 @@ export class PeerConnection {
     this.closeReason = reason;
     if (process.env.BTPEER_DEBUG) console.error(`peer ${this.address.ip}:${this.address.port} closed: ${reason}`);
     this.writes.close();
+    if (this.stream) {
+      this.stream.endStream(this.streamBegin, this.streamLength);
+      this.stream = null;
+    }
     try {
       this.socket.end();
     } catch {

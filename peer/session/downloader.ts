@@ -5,7 +5,7 @@
 import type { Bitfield } from "../../shared/bitfield.ts";
 import { pieceHash, type Metainfo } from "../../shared/metainfo/types.ts";
 import { BLOCK_SIZE } from "../../shared/wire/types.ts";
-import { PieceAssembly } from "../piece-assembly.ts";
+import { PieceAssembly, type BlockSink } from "../piece-assembly.ts";
 import { PiecePicker, type PieceProgress } from "../picker.ts";
 import type { BufferPool } from "../pool.ts";
 import { pipelineDepth } from "./pipeline.ts";
@@ -128,6 +128,18 @@ export class Downloader {
     this.fill(peer);
   }
 
+  /**
+   * A `piece` message's header arrived but its block is split across socket chunks: where to stream it
+   * (its place in the pool slot), or null to let the connection buffer it. Only blocks we asked this
+   * peer for, and only one streamer per block.
+   */
+  blockSink(peer: SwarmPeer, index: number, begin: number, length: number): BlockSink | null {
+    if (begin % BLOCK_SIZE !== 0) return null;
+    const progress = this.picker.inProgress.get(index);
+    if (!progress || !peer.outstanding.has(this.picker.blockKey(index, begin / BLOCK_SIZE))) return null;
+    return progress.payload.openStream(begin, length) ? progress.payload : null;
+  }
+
   private cancelElsewhere(from: SwarmPeer, key: number, index: number, begin: number, length: number): void {
     for (const other of this.hooks.peers()) {
       if (other === from || !other.outstanding.delete(key)) continue;
@@ -142,6 +154,7 @@ export class Downloader {
     try {
       if (ok) this.storage.writePiece(index, assembly.data);
     } finally {
+      assembly.retire();
       this.pool.release(assembly.slot);
     }
     if (ok) {
@@ -167,6 +180,7 @@ export class Downloader {
   abandonAll(): void {
     for (const progress of [...this.picker.inProgress.values()]) {
       this.picker.abandon(progress.index);
+      progress.payload.retire();
       this.pool.release(progress.payload.slot);
     }
   }

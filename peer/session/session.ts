@@ -261,6 +261,11 @@ export class Session implements ConnectionHandler {
     }
   }
 
+  blockSink(conn: PeerConnection, index: number, begin: number, length: number) {
+    const peer = this.peers.get(conn.id);
+    return peer ? this.downloader.blockSink(peer, index, begin, length) : null;
+  }
+
   onDrain(conn: PeerConnection): void {
     const peer = this.peers.get(conn.id);
     if (peer) this.uploader.serve(peer);
