@@ -7,6 +7,12 @@
 // wrk must have seen no non-2xx status. Each tracker runs on its own core where there are two or more
 // (taskset), wrk on another. Several rounds, trackers interleaved, medians reported.
 //
+// What bounds a figure is reported with it: the tracker's CPU time per request and its share of its
+// core (from /proc, Linux), and the load generator's share of its own core. A tracker near 100% is
+// the bound; wrk near 100% with the tracker well below means the figure is the load generator's
+// ceiling on this machine, a lower bound for that tracker. The mean reply size shows each tracker
+// handed out full peer lists under load, not short failures.
+//
 // Two connection modes, each its own table: "close" (one announce per TCP connection, as real clients
 // announce: each from a different host) and "keep-alive" (connections reused; measures request handling
 // alone; opentracker does not keep connections open, so wrk reconnects and counts read errors there).
@@ -73,6 +79,7 @@ interface Tracker {
 interface WrkResult {
   requests: number;
   duration_us: number;
+  bytes: number;
   p50_us: number;
   p99_us: number;
   connect_errors: number;
@@ -134,19 +141,47 @@ async function checkPeerExchange(t: Tracker, hashes: string[]): Promise<void> {
   if ((reply.peers as Uint8Array).length < 6) throw new Error(`${t.name} gave no peers in a swarm that had announces`);
 }
 
-async function runWrk(t: Tracker, o: Options, hashesFile: string, mode: Mode, seconds: number, pinTo: string | null): Promise<WrkResult> {
+interface Run {
+  wrk: WrkResult;
+  /** The tracker's CPU time (all its threads) during the run, µs; null where /proc is not there. */
+  trackerCpuUs: number | null;
+  /** wrk's CPU time during the run, µs. */
+  wrkCpuUs: number;
+}
+
+const CLOCK_TICKS_PER_S = 100; // USER_HZ: what /proc/<pid>/stat counts in on Linux
+
+/** utime + stime of a process (all threads) in µs, from /proc; null elsewhere. */
+function processCpuUs(pid: number): number | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS_PER_S;
+  } catch {
+    return null;
+  }
+}
+
+async function runWrk(t: Tracker, o: Options, hashesFile: string, mode: Mode, seconds: number, pinTo: string | null): Promise<Run> {
   const cmd = [
     ...(pinTo ? ["taskset", "-c", pinTo] : []),
     "wrk", "-t", String(o.threads), "-c", String(o.connections), "-d", `${seconds}s`, "--timeout", "5s",
     "-s", path.join(ROOT, "bench/wrk/announce.lua"), t.announceUrl, "--", hashesFile, mode,
   ];
+  const cpuBefore = processCpuUs(t.service.pid);
   const p = Bun.spawn(cmd, { stdout: "pipe", stderr: "pipe" });
   const timer = setTimeout(() => p.kill("SIGKILL"), (seconds + 20) * 1000);
   const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
   clearTimeout(timer);
+  const cpuAfter = processCpuUs(t.service.pid);
   const line = out.split("\n").find((l) => l.startsWith("WRK_JSON "));
   if (code !== 0 || !line) throw new Error(`wrk against ${t.name} failed (code ${code}):\n${out}\n${err}`);
-  return JSON.parse(line.slice("WRK_JSON ".length)) as WrkResult;
+  return {
+    wrk: JSON.parse(line.slice("WRK_JSON ".length)) as WrkResult,
+    trackerCpuUs: cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore,
+    wrkCpuUs: Number(p.resourceUsage()?.cpuTime.total ?? 0n),
+  };
 }
 
 async function startTrackers(o: Options, dir: string, hashes: string[], pin: string[]): Promise<Tracker[]> {
@@ -179,23 +214,40 @@ async function startTrackers(o: Options, dir: string, hashes: string[], pin: str
   return trackers;
 }
 
+const loadAverage = () => os.loadavg().map((l) => l.toFixed(2)).join(" ");
 const rate = (w: WrkResult) => w.requests / (w.duration_us / 1e6);
+const cpuPerRequest = (r: Run) => (r.trackerCpuUs === null ? NaN : r.trackerCpuUs / r.wrk.requests);
+const trackerShare = (r: Run) => (r.trackerCpuUs === null ? NaN : r.trackerCpuUs / r.wrk.duration_us);
+const wrkShare = (r: Run) => r.wrkCpuUs / r.wrk.duration_us;
+const pct = (x: number) => (Number.isNaN(x) ? "n/a" : `${(x * 100).toFixed(0)}%`);
 
-function printTable(mode: Mode, trackers: Tracker[], results: Map<string, WrkResult[]>): void {
+function printTable(mode: Mode, trackers: Tracker[], results: Map<string, Run[]>): void {
   const rows = trackers.map((t) => {
     const rs = results.get(t.name)!;
-    return { name: t.name, rps: median(rs.map(rate)), p50: median(rs.map((w) => w.p50_us / 1000)), p99: median(rs.map((w) => w.p99_us / 1000)) };
+    return {
+      name: t.name,
+      rps: median(rs.map((r) => rate(r.wrk))),
+      p50: median(rs.map((r) => r.wrk.p50_us / 1000)),
+      p99: median(rs.map((r) => r.wrk.p99_us / 1000)),
+      cpuUs: median(rs.map(cpuPerRequest)),
+      trackerCpu: median(rs.map(trackerShare)),
+      wrkCpu: median(rs.map(wrkShare)),
+      replyBytes: median(rs.map((r) => r.wrk.bytes / r.wrk.requests)),
+    };
   });
   const ours = rows.find((r) => r.name === "ours")!;
   console.log(`\nconnection mode: ${mode === "close" ? "close (one announce per connection, as clients do)" : "keep-alive"}`);
-  console.log(`| tracker | requests/s (median) | p50 ms | p99 ms | ours ÷ this (req/s) | target |`);
-  console.log(`|---|---:|---:|---:|---:|---|`);
+  console.log(`| tracker | requests/s (median) | p50 ms | p99 ms | tracker CPU µs/request | tracker CPU | wrk CPU | response bytes (mean) | ours ÷ this (req/s) | target |`);
+  console.log(`|---|---:|---:|---:|---:|---:|---:|---:|---:|---|`);
   for (const r of rows) {
     const ratio = ours.rps / r.rps;
     const target =
       r.name === "bittorrent-tracker" ? `≥ 3× : ${ratio >= 3 ? "met" : "NOT met"}` : r.name === "opentracker" ? `≥ 0.5× : ${ratio >= 0.5 ? "met" : "NOT met"}` : "";
-    console.log(`| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.name === "ours" ? "1.00" : ratio.toFixed(2)} | ${target} |`);
+    console.log(
+      `| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${Number.isNaN(r.cpuUs) ? "n/a" : r.cpuUs.toFixed(1)} | ${pct(r.trackerCpu)} | ${pct(r.wrkCpu)} | ${r.replyBytes.toFixed(0)} | ${r.name === "ours" ? "1.00" : ratio.toFixed(2)} | ${target} |`,
+    );
   }
+  console.log("(tracker CPU: its share of one core during the load; wrk CPU: the load generator's share of its core. Response bytes include HTTP headers.)");
   console.log("");
 }
 
@@ -218,21 +270,24 @@ async function main() {
     for (const t of trackers) await checkServes(t, hashes);
     console.log(
       `tracker HTTP announce load: ${SWARMS} swarms, random peer ids, wrk -t${o.threads} -c${o.connections} -d${o.duration}s, ` +
-        `${o.runs} rounds; ${pinned ? `trackers on CPU 0, wrk on CPU ${wrkCpus}` : "no CPU pinning"}; ${cores} cores`,
+        `${o.runs} rounds; ${pinned ? `trackers on CPU 0, wrk on CPU ${wrkCpus}` : "no CPU pinning"}; ${cores} cores; ` +
+        `load average ${loadAverage()} (other work on the machine shows up as noise between rounds)`,
     );
     for (const mode of o.modes) {
       for (const t of trackers) await runWrk(t, o, hashesFile, mode, 1, wrkCpus); // warm-up (JIT, swarms populated)
-      const results = new Map<string, WrkResult[]>(trackers.map((t) => [t.name, []]));
+      const results = new Map<string, Run[]>(trackers.map((t) => [t.name, []]));
       for (let r = 0; r < o.runs; r++) {
         // Rotate the order each round so that drift in machine load does not favour one tracker.
         const order = trackers.map((_, i) => trackers[(i + r) % trackers.length]!);
         for (const t of order) {
-          const w = await runWrk(t, o, hashesFile, mode, o.duration, wrkCpus);
+          const run = await runWrk(t, o, hashesFile, mode, o.duration, wrkCpus);
+          const w = run.wrk;
           const bad = w.status_errors + w.connect_errors + w.timeouts;
           if (bad > 0) throw new Error(`${t.name}: ${w.status_errors} non-2xx, ${w.connect_errors} connect errors, ${w.timeouts} timeouts under load`);
-          results.get(t.name)!.push(w);
+          results.get(t.name)!.push(run);
           console.log(
-            `  ${mode.padEnd(10)} round ${r + 1} ${t.name.padEnd(18)} ${rate(w).toFixed(0).padStart(8)} req/s  p99 ${(w.p99_us / 1000).toFixed(2)} ms  (read errors ${w.read_errors})`,
+            `  ${mode.padEnd(10)} round ${r + 1} ${t.name.padEnd(18)} ${rate(w).toFixed(0).padStart(8)} req/s  p99 ${(w.p99_us / 1000).toFixed(2)} ms  ` +
+              `tracker CPU ${pct(trackerShare(run))}, wrk CPU ${pct(wrkShare(run))}  (read errors ${w.read_errors})`,
           );
         }
       }
@@ -242,7 +297,7 @@ async function main() {
       await checkServes(t, hashes);
       await checkPeerExchange(t, hashes);
     }
-    console.log(`\n(total ${((Date.now() - started) / 1000).toFixed(0)} s; every tracker answered 200 with valid bencoded peers before and after the load)`);
+    console.log(`\n(total ${((Date.now() - started) / 1000).toFixed(0)} s; load average at the end ${loadAverage()}; every tracker answered 200 with valid bencoded peers before and after the load)`);
   } finally {
     await stopAllServices();
     removeDir(dir);
