@@ -1,5 +1,5 @@
 // The announce hot path's shortcuts give exactly what the plain way gives: ids decoded straight to hex,
-// the query parser's first-value/repeats split, and the compact reply written by DictShape (byte for
+// the query parser's first-value/repeats split, and the compact announce and scrape replies written by DictShape (byte for
 // byte the generic encoder's output, keys in canonical order).
 import { describe, expect, test } from "bun:test";
 import { createApp } from "../edge/app.ts";
@@ -8,7 +8,7 @@ import { TrackerError } from "../edge/errors.ts";
 import { readId } from "../edge/params.ts";
 import { RawQuery } from "../edge/query.ts";
 import { MemorySwarmStore } from "../edge/store/memory.ts";
-import { decode, encode, type BDict } from "../shared/bencode.ts";
+import { decode, decodeDict, encode, type BDict } from "../shared/bencode.ts";
 import { toHex } from "../shared/bytes.ts";
 import { announceQuery, escapeAll, randomId } from "./tracker/http.ts";
 
@@ -98,5 +98,34 @@ describe("compact announce reply", () => {
     const reply = decode(body) as BDict;
     expect(new TextDecoder().decode(reply["warning message"] as Uint8Array)).toBe("test wärning");
     expect(encode(reply)).toEqual(body);
+  });
+});
+
+describe("scrape reply", () => {
+  test("is canonical bencode, raw info hash keys in byte order, the bytes the generic encoder writes", async () => {
+    const app = createApp({ store: new MemorySwarmStore(), config: loadConfig({}), clientIp: () => "10.0.0.1" });
+    const hashes = Array.from({ length: 12 }, (_, i) => {
+      const h = crypto.getRandomValues(new Uint8Array(20));
+      h[0] = i * 20; // spread first bytes, so the order is decided on raw bytes above 0x7f too
+      return h;
+    });
+    for (const [i, infoHash] of hashes.entries()) {
+      for (let p = 0; p <= i % 3; p++) {
+        await app.request(`http://t.test/announce?${announceQuery({ infoHash, peerId: randomId(), port: 2000 + p, left: p === 0 ? 0 : 9 })}`);
+      }
+    }
+    const res = await app.request(`http://t.test/scrape?${hashes.map((h) => `info_hash=${escapeAll(h)}`).join("&")}`);
+    const body = new Uint8Array(await res.arrayBuffer());
+    const outer = decodeDict(body); // strict: keys in raw-byte order
+    expect(outer.entries.map((e) => new TextDecoder().decode(e.key))).toEqual(["files"]);
+    const filesBytes = body.subarray(outer.entries[0]!.start, outer.entries[0]!.end);
+    const files = decodeDict(filesBytes); // strict again: raw 20-byte hash keys in byte order
+    expect(files.entries.map((e) => toHex(e.key)).sort()).toEqual(hashes.map(toHex).sort());
+    for (const e of files.entries) {
+      const countsBytes = filesBytes.subarray(e.start, e.end);
+      const counts = decode(countsBytes) as BDict;
+      expect(Object.keys(counts)).toEqual(["complete", "downloaded", "incomplete"]);
+      expect(encode(counts)).toEqual(countsBytes);
+    }
   });
 });

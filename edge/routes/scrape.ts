@@ -1,6 +1,6 @@
 // GET /scrape (BEP 48): counts for one or many info hashes; a full scrape only when enabled.
 import type { Context } from "hono";
-import { encode } from "../../shared/bencode.ts";
+import { DictShape } from "../../shared/bencode-writer.ts";
 import { concatBytes, fromHex, toBinaryString, utf8 } from "../../shared/bytes.ts";
 import { TrackerError } from "../errors.ts";
 import { idToHex } from "../params.ts";
@@ -33,6 +33,9 @@ export async function handleScrape(c: Context, query: RawQuery, t: TrackerContex
   return bencodeReply(c, encodeScrape(wanted.map((h, i) => [fromHex(h)!, counts[i] ?? { complete: 0, incomplete: 0, downloaded: 0 }])), 200);
 }
 
+/** One torrent's counts in a scrape reply, written without the generic encoder. */
+const COUNTS = new DictShape<keyof SwarmCounts>(["complete", "downloaded", "incomplete"]);
+
 /**
  * `d5:filesd<20-byte hash><counts>...ee`. The keys of `files` are raw binary hashes, which a
  * text-keyed dictionary cannot carry, so the dictionary is joined here from encoded parts, keys
@@ -42,7 +45,7 @@ function encodeScrape(entries: [Uint8Array, SwarmCounts][]): Uint8Array {
   entries.sort(([a], [b]) => (toBinaryString(a) < toBinaryString(b) ? -1 : 1));
   const parts: Uint8Array[] = [utf8.encode("d5:filesd")];
   for (const [hash, counts] of entries) {
-    parts.push(utf8.encode(`${hash.length}:`), hash, encode({ ...counts }));
+    parts.push(utf8.encode(`${hash.length}:`), hash, COUNTS.encode(counts));
   }
   parts.push(utf8.encode("ee"));
   return concatBytes(parts);
