@@ -1,6 +1,6 @@
-// The announce hot path's shortcuts give exactly what the plain way gives: ids decoded straight to hex,
-// the query parser's first-value/repeats split, and the compact announce and scrape replies written by DictShape (byte for
-// byte the generic encoder's output, keys in canonical order).
+// The announce hot path's shortcuts give exactly what the plain way gives: ids decoded straight to
+// hex, the query parser's first-value/repeats split, and the compact announce and scrape replies
+// written by DictShape (byte for byte the generic encoder's output, keys in canonical order).
 import { describe, expect, test } from "bun:test";
 import { createApp } from "../edge/app.ts";
 import { loadConfig } from "../edge/config.ts";
