@@ -45,6 +45,19 @@ describe("TorrentStorage", () => {
     for (const f of FILES) expect(fs.statSync(path.join(dir, "multi", ...f.path)).size).toBe(f.data.length);
   });
 
+  test("writes pieces asynchronously, all at once, across file boundaries", async () => {
+    const meta = metainfoOf("multi", FILES, PIECE);
+    const all = contentOf(FILES);
+    const dir = freshDir();
+    const s = TorrentStorage.open(meta, dir);
+    const pieces = Array.from({ length: meta.pieceCount }, (_, i) => all.slice(i * PIECE, i * PIECE + pieceSize(meta, i)));
+    await Promise.all(pieces.map((p, i) => s.writePieceAsync(i, p)));
+    for (const f of FILES) expectSame(fs.readFileSync(path.join(dir, "multi", ...f.path)), f.data);
+    const rejected = await s.writePieceAsync(0, new Uint8Array(PIECE - 1)).then(() => "no error", (e: StorageError) => e.code);
+    expect(rejected).toBe("bad-range");
+    s.close();
+  });
+
   test("a single-file torrent sits directly in the folder", () => {
     const meta = metainfoOf("one.bin", [{ path: ["one.bin"], data: randomBytes(1000) }], PIECE);
     const dir = freshDir();

@@ -12,7 +12,8 @@ import { pipelineDepth } from "./pipeline.ts";
 import type { SwarmPeer } from "./swarm-peer.ts";
 
 export interface PieceWriter {
-  writePiece(index: number, data: Uint8Array): void;
+  /** Writes a verified piece off the main thread; `data` stays untouched until the promise settles. */
+  writePieceAsync(index: number, data: Uint8Array): Promise<void>;
 }
 
 export interface DownloaderHooks {
@@ -22,7 +23,16 @@ export interface DownloaderHooks {
   pieceFailed(index: number, blamed: SwarmPeer[]): void;
   /** A peer sent bad data too often. */
   ban(peer: SwarmPeer, reason: string): void;
+  /** Writing a piece failed (disk full, I/O error): the session cannot go on. */
+  writeFailed(error: unknown): void;
 }
+
+/**
+ * Verified pieces waiting for their write before no new piece is started: when the disk is slower than
+ * the network, the download waits for it instead of filling the whole pool (memory stays near what is
+ * in flight; the pool's slots are reused lowest first, so untouched slots never become resident).
+ */
+export const MAX_WRITES_IN_FLIGHT = 8;
 
 /** Failed pieces a peer may have contributed to before it is banned for the session. */
 export const STRIKES_TO_BAN = 2;
@@ -34,6 +44,9 @@ export class Downloader {
   fetchedPieces = 0;
   failedPieces = 0;
   private readonly picked: number[] = [];
+  /** Verified pieces whose write is under way (their slots are still held). */
+  private readonly writing = new Set<number>();
+  private writesDone: (() => void) | null = null;
   private readonly startPiece = (index: number, length: number): PieceAssembly | null => {
     const slot = this.pool.acquire();
     return slot ? new PieceAssembly(slot, index, length) : null;
@@ -96,7 +109,8 @@ export class Downloader {
     if (room <= 0) return;
     const picked = this.picked;
     picked.length = 0;
-    this.picker.pick(peer, room, this.pool.freeCount > 0 ? this.startPiece : null, picked);
+    const canStart = this.pool.freeCount > 0 && this.writing.size < MAX_WRITES_IN_FLIGHT;
+    this.picker.pick(peer, room, canStart ? this.startPiece : null, picked);
     if (picked.length > 0 && peer.outstanding.size === 0) conn.lastBlockAt = Date.now(); // stall clock starts now
     for (const key of picked) {
       const { index, block } = this.picker.splitKey(key);
@@ -151,34 +165,67 @@ export class Downloader {
     const assembly = progress.payload;
     const index = progress.index;
     const ok = assembly.verify(pieceHash(this.meta, index));
-    try {
-      if (ok) this.storage.writePiece(index, assembly.data);
-    } finally {
-      assembly.retire();
-      this.pool.release(assembly.slot);
-    }
+    assembly.retire(); // every block is in: nothing may write into the slot any more
     if (ok) {
-      this.picker.pieceVerified(index);
-      this.fetchedPieces++;
-      this.hooks.pieceDone(index);
-    } else {
-      this.picker.pieceFailed(index);
-      this.failedPieces++;
-      const blamed: SwarmPeer[] = [];
-      for (const peer of this.hooks.peers()) {
-        if (!progress.contributors.has(peer.id)) continue;
-        blamed.push(peer);
-        peer.strikes++;
-      }
-      this.hooks.pieceFailed(index, blamed);
-      for (const peer of blamed) if (peer.strikes >= STRIKES_TO_BAN) this.hooks.ban(peer, `sent data failing the hash check ${peer.strikes} times`);
+      // The write runs on the I/O pool while this thread keeps receiving and hashing. Until it is done
+      // the piece stays "in progress" with every block received, so nobody asks for it again, and
+      // `have` goes out only after it.
+      this.writing.add(index);
+      this.storage.writePieceAsync(index, assembly.data).then(
+        () => this.pieceWritten(progress),
+        (error) => {
+          this.writeSettled(index, assembly);
+          this.hooks.writeFailed(error);
+        },
+      );
+      return;
     }
+    this.pool.release(assembly.slot);
+    this.picker.pieceFailed(index);
+    this.failedPieces++;
+    const blamed: SwarmPeer[] = [];
+    for (const peer of this.hooks.peers()) {
+      if (!progress.contributors.has(peer.id)) continue;
+      blamed.push(peer);
+      peer.strikes++;
+    }
+    this.hooks.pieceFailed(index, blamed);
+    for (const peer of blamed) if (peer.strikes >= STRIKES_TO_BAN) this.hooks.ban(peer, `sent data failing the hash check ${peer.strikes} times`);
     this.fillAll(); // a slot is free again
+  }
+
+  private pieceWritten(progress: PieceProgress<PieceAssembly>): void {
+    const index = progress.index;
+    if (!this.writeSettled(index, progress.payload)) return; // abandoned at shutdown meanwhile
+    this.picker.pieceVerified(index);
+    this.fetchedPieces++;
+    this.hooks.pieceDone(index);
+    this.fillAll(); // a slot is free again
+  }
+
+  /** The write of `index` is over: its slot goes back to the pool. False when it was already let go. */
+  private writeSettled(index: number, assembly: PieceAssembly): boolean {
+    if (!this.writing.delete(index)) return false;
+    this.pool.release(assembly.slot);
+    if (this.writing.size === 0) this.writesDone?.();
+    return true;
+  }
+
+  /** Resolves once no piece write is under way (before the files are closed). */
+  writesSettled(): Promise<void> {
+    if (this.writing.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.writesDone = () => {
+        this.writesDone = null;
+        resolve();
+      };
+    });
   }
 
   /** Releases the slots of pieces under way (at shutdown). */
   abandonAll(): void {
     for (const progress of [...this.picker.inProgress.values()]) {
+      if (this.writing.has(progress.index)) continue; // its write releases the slot when it settles
       this.picker.abandon(progress.index);
       progress.payload.retire();
       this.pool.release(progress.payload.slot);

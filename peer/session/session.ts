@@ -78,6 +78,10 @@ export class Session implements ConnectionHandler {
       pieceDone: (index) => this.pieceDone(index),
       pieceFailed: (index, blamed) => this.emit({ event: "piece-failed", index, peers: blamed.map((p) => p.label) }),
       ban: (peer, reason) => this.ban(peer, reason),
+      writeFailed: (error) => {
+        const code = (error as { code?: unknown }).code;
+        this.fail(typeof code === "string" ? code : "io", error instanceof Error ? error.message : String(error));
+      },
     });
     this.uploader = new Uploader(meta, have, options.storage);
     this.tracker = new TrackerAnnouncer(meta, options.peerId, {
@@ -117,6 +121,7 @@ export class Session implements ConnectionHandler {
     for (const peer of [...this.peers.values()]) peer.conn.close("shutting down");
     this.downloader.abandonAll();
     await this.tracker.stop();
+    await this.downloader.writesSettled();
     this.options.storage.close();
     this.emit({ event: "stopped", ...this.totals() });
     this.finish(code);

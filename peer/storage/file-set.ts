@@ -11,6 +11,8 @@ export class FileSet {
   readonly #writable: boolean;
   /** fileIndex -> fd; Map order is least recently used first. */
   readonly #open = new Map<number, number>();
+  /** fileIndex -> asynchronous writes under way: such an fd is never closed to make room. */
+  readonly #busy = new Map<number, number>();
 
   constructor(files: readonly FileSpan[], writable: boolean) {
     this.files = files;
@@ -35,9 +37,12 @@ export class FileSet {
       throw storageErrorFrom(error, file.path);
     }
     if (this.#open.size >= MAX_OPEN) {
-      const [oldest, oldFd] = this.#open.entries().next().value as [number, number];
-      this.#open.delete(oldest);
-      fs.closeSync(oldFd);
+      for (const [oldest, oldFd] of this.#open) {
+        if (this.#busy.has(oldest)) continue; // closing it would pull the fd from under a pending write
+        this.#open.delete(oldest);
+        fs.closeSync(oldFd);
+        break;
+      }
     }
     this.#open.set(i, fd);
     return fd;
@@ -54,6 +59,29 @@ export class FileSet {
       }
     } catch (error) {
       throw storageErrorFrom(error, this.files[i]!.path);
+    }
+  }
+
+  /**
+   * Like write, on a thread of the runtime's I/O pool: the caller's thread goes on (receiving, hashing)
+   * while the kernel copies the bytes into the page cache. `data` must stay untouched until it settles.
+   */
+  async writeAsync(i: number, data: Uint8Array, offset: number, length: number, position: number): Promise<void> {
+    const fd = this.fd(i);
+    this.#busy.set(i, (this.#busy.get(i) ?? 0) + 1);
+    try {
+      while (length > 0) {
+        const n = await writeAt(fd, data, offset, length, position);
+        offset += n;
+        position += n;
+        length -= n;
+      }
+    } catch (error) {
+      throw storageErrorFrom(error, this.files[i]!.path);
+    } finally {
+      const left = this.#busy.get(i)! - 1;
+      if (left === 0) this.#busy.delete(i);
+      else this.#busy.set(i, left);
     }
   }
 
@@ -79,6 +107,10 @@ export class FileSet {
     for (const fd of this.#open.values()) fs.closeSync(fd);
     this.#open.clear();
   }
+}
+
+function writeAt(fd: number, data: Uint8Array, offset: number, length: number, position: number): Promise<number> {
+  return new Promise((resolve, reject) => fs.write(fd, data, offset, length, position, (error, n) => (error ? reject(error) : resolve(n))));
 }
 
 export function missingData(file: FileSpan, position: number): StorageError {

@@ -62,6 +62,22 @@ export class TorrentStorage {
     });
   }
 
+  /** writePiece off the calling thread; `data` must stay untouched until the promise settles. */
+  writePieceAsync(index: number, data: Uint8Array): Promise<void> {
+    this.#checkPiece(index);
+    const size = pieceSize(this.meta, index);
+    if (data.length !== size) return Promise.reject(new StorageError("bad-range", `piece ${index} is ${size} bytes, got ${data.length}`));
+    const writes: Promise<void>[] = [];
+    forEachSpan(this.#files.files, index * this.meta.pieceLength, size, (i, position, length, at) => {
+      writes.push(this.#files.writeAsync(i, data, at, length, position));
+    });
+    if (writes.length === 1) return writes[0]!;
+    // Settle all before reporting: the caller reuses `data` as soon as this promise settles.
+    return Promise.allSettled(writes).then((results) => {
+      for (const r of results) if (r.status === "rejected") throw r.reason;
+    });
+  }
+
   /** Reads `length` bytes at `begin` of piece `index` into `into` at `intoOffset`, across file boundaries. */
   readBlock(index: number, begin: number, length: number, into: Uint8Array, intoOffset: number): void {
     this.#checkPiece(index);
