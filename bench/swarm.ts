@@ -16,6 +16,10 @@
 // (process start-up and the check of an empty directory included for both clients), CPU seconds
 // (user+sys) per GiB, peak RSS (ru_maxrss) and the peak anonymous RSS sampled every 100 ms.
 // libtorrent 2 maps its files, so its peak RSS counts file pages: compare anonymous RSS for memory.
+// Before EVERY run, as much memory as the run will write is touched and freed again (a file written and
+// deleted): on VMs that hand idle memory back to the host (DAMON reclaim, balloon free-page reporting),
+// the first write into reclaimed memory costs ~10x (measured here: 2.65 s vs 0.2 s of sys time per
+// GiB), and without this the figures swing with how long memory sat idle, not with the client.
 import fs from "node:fs";
 import path from "node:path";
 import { makeRandomFile, makeTempDir, removeDir, sha256Tree } from "../test/support/files.ts";
@@ -154,6 +158,7 @@ class Bench {
           row.error = `stopped: --max-minutes ${this.o.maxMinutes} reached`;
           break;
         }
+        warmMemory(this.tmp, ds.bytes * leechers);
         const ports = Array.from({ length: leechers }, () => freePort());
         const outs = ports.map((_, i) => path.join(this.tmp, `leech-${i}`));
         for (const out of outs) removeDir(out);
@@ -192,6 +197,13 @@ class Bench {
     }
     return row;
   }
+}
+
+/** Touches `bytes` of memory through the page cache and frees it (see the header). */
+function warmMemory(tmp: string, bytes: number): void {
+  const file = path.join(tmp, "warm.bin");
+  makeRandomFile(file, Math.min(bytes, 8 * 2 ** 30), 99);
+  fs.rmSync(file);
 }
 
 /** Empty when `got` holds exactly the expected files with the expected contents, else what differs. */
@@ -243,9 +255,7 @@ async function main() {
   try {
     // Fresh memory is slow to touch on some VMs; write and drop as much as the largest run will write,
     // so the first measured run does not pay for it.
-    const warm = Math.max(...o.sizes) * (o.only.includes("bt-4") ? 4 : 1);
-    makeRandomFile(path.join(tmp, "warm.bin"), Math.min(warm, 8 * 2 ** 30), 99);
-    fs.rmSync(path.join(tmp, "warm.bin"));
+    warmMemory(tmp, Math.max(...o.sizes) * (o.only.includes("bt-4") ? 4 : 1));
     console.log(`bench:swarm on loopback, ${o.runs} runs each, medians; temp dir ${tmp}`);
     for (const size of o.sizes) {
       if (o.only.includes("bt-bt")) rows.push(await bench.run("bt→bt", "btpeer", "btpeer", await bench.dataset("single", size), 1));
