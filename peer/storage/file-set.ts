@@ -13,6 +13,8 @@ export class FileSet {
   readonly #open = new Map<number, number>();
   /** fileIndex -> asynchronous writes under way: such an fd is never closed to make room. */
   readonly #busy = new Map<number, number>();
+  /** The last asynchronous write queued: writes run one after another (see writeAsync). */
+  #lastWrite: Promise<unknown> = Promise.resolve();
 
   constructor(files: readonly FileSpan[], writable: boolean) {
     this.files = files;
@@ -65,24 +67,31 @@ export class FileSet {
   /**
    * Like write, on a thread of the runtime's I/O pool: the caller's thread goes on (receiving, hashing)
    * while the kernel copies the bytes into the page cache. `data` must stay untouched until it settles.
+   * Writes run one at a time: two pool threads writing into one file only spin on its inode lock
+   * (measured: 10 % of a downloading peer's CPU in rwsem_spin_on_owner), and one keeps up.
    */
-  async writeAsync(i: number, data: Uint8Array, offset: number, length: number, position: number): Promise<void> {
+  writeAsync(i: number, data: Uint8Array, offset: number, length: number, position: number): Promise<void> {
     const fd = this.fd(i);
     this.#busy.set(i, (this.#busy.get(i) ?? 0) + 1);
-    try {
-      while (length > 0) {
-        const n = await writeAt(fd, data, offset, length, position);
-        offset += n;
-        position += n;
-        length -= n;
+    const run = async () => {
+      try {
+        while (length > 0) {
+          const n = await writeAt(fd, data, offset, length, position);
+          offset += n;
+          position += n;
+          length -= n;
+        }
+      } catch (error) {
+        throw storageErrorFrom(error, this.files[i]!.path);
+      } finally {
+        const left = this.#busy.get(i)! - 1;
+        if (left === 0) this.#busy.delete(i);
+        else this.#busy.set(i, left);
       }
-    } catch (error) {
-      throw storageErrorFrom(error, this.files[i]!.path);
-    } finally {
-      const left = this.#busy.get(i)! - 1;
-      if (left === 0) this.#busy.delete(i);
-      else this.#busy.set(i, left);
-    }
+    };
+    const done = this.#lastWrite.then(run, run);
+    this.#lastWrite = done;
+    return done;
   }
 
   /** Reads exactly `length` bytes; returns false when the file is missing or ends first. */
