@@ -182,7 +182,7 @@ async function runWrk(t: Tracker, o: Options, hashesFile: string, mode: Mode, se
   ];
   const cpuBefore = processCpuUs(t.service.pid);
   const p = Bun.spawn(cmd, { stdout: "pipe", stderr: "pipe" });
-  raisePriority(p.pid, o);
+  await raisePriority(p.pid, o);
   const timer = setTimeout(() => p.kill("SIGKILL"), (seconds + 20) * 1000);
   const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
   clearTimeout(timer);
@@ -235,14 +235,30 @@ async function startTrackers(o: Options, dir: string, hashes: string[], pin: str
 const niceWrap = (o: Options): string[] =>
   o.nice === null || o.nice === 0 ? [] : [...(Bun.which("setsid") ? ["setsid"] : []), "nice", "-n", String(o.nice)];
 
-function raisePriority(pid: number, o: Options): void {
-  if (o.nice === null || o.nice === 0) return;
-  try {
-    fs.writeFileSync(`/proc/${pid}/autogroup`, String(o.nice));
-  } catch {
-    // No autogroup scheduling here (or not permitted): plain nice is all there is.
+async function raisePriority(pid: number, o: Options): Promise<void> {
+  if (o.nice === null || o.nice === 0 || !Bun.which("setsid")) return;
+  // Only once the process leads its own session: until setsid has run it still shares this
+  // process's autogroup, and writing then would raise (and leave raised) the caller's own session.
+  for (let tries = 0; tries < 100; tries++) {
+    let stat: string;
+    try {
+      stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    } catch {
+      return; // gone, or no /proc
+    }
+    const session = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[3]);
+    if (session === pid) {
+      try {
+        fs.writeFileSync(`/proc/${pid}/autogroup`, String(o.nice));
+      } catch {
+        // No autogroup scheduling here (or not permitted): plain nice is all there is.
+      }
+      return;
+    }
+    await Bun.sleep(2);
   }
 }
+
 const loadAverage = () => os.loadavg().map((l) => l.toFixed(2)).join(" ");
 const rate = (w: WrkResult) => w.requests / (w.duration_us / 1e6);
 const cpuPerRequest = (r: Run) => (r.trackerCpuUs === null ? NaN : r.trackerCpuUs / r.wrk.requests);
@@ -301,7 +317,7 @@ async function main() {
     const hashesFile = path.join(dir, "hashes.txt");
     fs.writeFileSync(hashesFile, hashes.join("\n") + "\n");
     const trackers = await startTrackers(o, dir, hashes, trackerPin);
-    for (const t of trackers) raisePriority(t.service.pid, o);
+    for (const t of trackers) await raisePriority(t.service.pid, o);
     for (const t of trackers) await checkServes(t, hashes);
     console.log(
       `tracker HTTP announce load: ${SWARMS} swarms, random peer ids, wrk -t${o.threads} -c${o.connections} -d${o.duration}s, ` +
