@@ -174,7 +174,8 @@ export class Downloader {
       this.storage.writePieceAsync(index, assembly.data).then(
         () => this.pieceWritten(progress),
         (error) => {
-          this.writeSettled(index, assembly);
+          // Not on disk: the piece goes back to the picker, so shutdown does not release its slot again.
+          if (this.writeSettled(index, assembly)) this.picker.abandon(index);
           this.hooks.writeFailed(error);
         },
       );

@@ -128,6 +128,7 @@ export class Session implements ConnectionHandler {
   }
 
   private fail(code: string, message: string): void {
+    if (this.stopping) return; // the first error says it; writes failing after it would only repeat it
     this.emit({ event: "error", code, message });
     void this.stop(exitCodeFor(code));
   }
