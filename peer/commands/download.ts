@@ -1,6 +1,6 @@
 // btpeer download <file.torrent> --out <dir> [--port <n>] [--seed | --no-seed] [--peer <host:port>]...
 //                 [--pool <MiB>] [--max-peers <n>] [--json]
-import { parseArgs } from "node:util";
+import { intOption, runCommand } from "./command-args.ts";
 import { CliError, parsePeerAddress, runSession } from "./session-runner.ts";
 
 const HELP = `usage: btpeer download <file.torrent> --out <dir> [options]
@@ -17,38 +17,23 @@ options:
   --max-peers <n>      connections for this torrent (default 50)
   --json               one JSON event per line instead of the live progress line`;
 
-export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        out: { type: "string" },
-        port: { type: "string", default: "6881" },
-        seed: { type: "boolean" },
-        "no-seed": { type: "boolean" },
-        peer: { type: "string", multiple: true },
-        pool: { type: "string", default: "64" },
-        "max-peers": { type: "string", default: "50" },
-        json: { type: "boolean", default: false },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (error) {
-    console.error(`btpeer download: ${(error as Error).message}\n\n${HELP}`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
-  try {
+const OPTIONS = {
+  out: { type: "string" },
+  port: { type: "string", default: "6881" },
+  seed: { type: "boolean" },
+  "no-seed": { type: "boolean" },
+  peer: { type: "string", multiple: true },
+  pool: { type: "string", default: "64" },
+  "max-peers": { type: "string", default: "50" },
+  json: { type: "boolean", default: false },
+} as const;
+
+export function run(argv: string[]): Promise<number> {
+  return runCommand("download", HELP, argv, OPTIONS, (values, positionals) => {
     if (positionals.length !== 1) throw new CliError("usage", "give exactly one .torrent file");
     if (!values.out) throw new CliError("usage", "--out <dir> is required");
     if (values.seed && values["no-seed"]) throw new CliError("usage", "--seed and --no-seed contradict each other");
-    return await runSession({
+    return runSession({
       torrentPath: positionals[0]!,
       dir: values.out,
       port: intOption("--port", values.port, 0, 65535),
@@ -59,17 +44,5 @@ export async function run(argv: string[]): Promise<number> {
       json: values.json,
       requireComplete: false,
     });
-  } catch (error) {
-    if (error instanceof CliError && error.code === "usage") {
-      console.error(`btpeer download: ${error.message}\n\n${HELP}`);
-      return 2;
-    }
-    throw error;
-  }
-}
-
-export function intOption(name: string, text: string, min: number, max: number): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || n < min || n > max) throw new CliError("usage", `${name} wants a whole number from ${min} to ${max}, got "${text}"`);
-  return n;
+  });
 }

@@ -1,6 +1,5 @@
 // btpeer seed <file.torrent> --dir <dir> [--port <n>] [--json]
-import { parseArgs } from "node:util";
-import { intOption } from "./download.ts";
+import { intOption, runCommand } from "./command-args.ts";
 import { CliError, parsePeerAddress, runSession } from "./session-runner.ts";
 
 const HELP = `usage: btpeer seed <file.torrent> --dir <dir> [options]
@@ -14,34 +13,19 @@ options:
   --max-peers <n>      connections for this torrent (default 50)
   --json               one JSON event per line instead of the live progress line`;
 
-export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        dir: { type: "string" },
-        port: { type: "string", default: "6881" },
-        peer: { type: "string", multiple: true },
-        "max-peers": { type: "string", default: "50" },
-        json: { type: "boolean", default: false },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (error) {
-    console.error(`btpeer seed: ${(error as Error).message}\n\n${HELP}`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
-  try {
+const OPTIONS = {
+  dir: { type: "string" },
+  port: { type: "string", default: "6881" },
+  peer: { type: "string", multiple: true },
+  "max-peers": { type: "string", default: "50" },
+  json: { type: "boolean", default: false },
+} as const;
+
+export function run(argv: string[]): Promise<number> {
+  return runCommand("seed", HELP, argv, OPTIONS, (values, positionals) => {
     if (positionals.length !== 1) throw new CliError("usage", "give exactly one .torrent file");
     if (!values.dir) throw new CliError("usage", "--dir <dir> is required");
-    return await runSession({
+    return runSession({
       torrentPath: positionals[0]!,
       dir: values.dir,
       port: intOption("--port", values.port, 0, 65535),
@@ -52,11 +36,5 @@ export async function run(argv: string[]): Promise<number> {
       json: values.json,
       requireComplete: true,
     });
-  } catch (error) {
-    if (error instanceof CliError && error.code === "usage") {
-      console.error(`btpeer seed: ${error.message}\n\n${HELP}`);
-      return 2;
-    }
-    throw error;
-  }
+  });
 }
