@@ -9,8 +9,9 @@ import type { Handshake, WireMessage } from "../../shared/wire/types.ts";
 import { Choker, RECHOKE_INTERVAL_MS } from "../choker.ts";
 import { OUR_REQQ } from "../net/extension-handshake.ts";
 import { PeerConnection, type ConnectionHandler } from "../net/peer-connection.ts";
-import { dialPeer, listenForPeers, type PeerSocket } from "../net/sockets.ts";
+import { listenForPeers, type PeerSocket } from "../net/sockets.ts";
 import { BufferPool } from "../pool.ts";
+import { Dialer } from "./dialer.ts";
 import { Downloader, type PieceWriter } from "./downloader.ts";
 import type { SessionEvent, Totals } from "./events.ts";
 import { addressKey, PeerDirectory } from "./peer-directory.ts";
@@ -41,11 +42,9 @@ export interface SessionOptions {
 
 const TICK_MS = 1_000;
 const HANDSHAKE_TIMEOUT_MS = 10_000;
-const DIAL_TIMEOUT_MS = 10_000;
 const SILENT_TIMEOUT_MS = 120_000;
 const STALL_TIMEOUT_MS = 30_000;
 const KEEP_ALIVE_MS = 60_000;
-const MAX_HALF_OPEN = 8;
 
 export class Session implements ConnectionHandler {
   readonly peers = new Map<number, SwarmPeer>();
@@ -55,10 +54,10 @@ export class Session implements ConnectionHandler {
   private readonly downloader: Downloader;
   private readonly uploader: Uploader;
   private readonly tracker: TrackerAnnouncer;
+  private readonly dialer: Dialer;
   private readonly bannedPeerIds = new Set<string>();
   private listener: ReturnType<typeof listenForPeers> | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
-  private halfOpen = 0;
   private lastRechoke = 0;
   private readonly startedAt = Date.now();
   private readonly resumedPieces: number;
@@ -94,6 +93,16 @@ export class Session implements ConnectionHandler {
       // A seeder can wait for peers to come; a downloader that knows none cannot get anywhere.
       knowsPeers: () => this.directory.size > 0 || this.peers.size > 0 || this.options.have.isComplete(),
       fatal: (code, message) => this.fail(code, message),
+    });
+    this.dialer = new Dialer(this.directory, {
+      room: () => this.options.maxPeers - this.peers.size - this.handshaking.size,
+      seeding: () => this.options.have.isComplete(),
+      open: (socket, address) => {
+        if (this.stopping) return null;
+        const conn = new PeerConnection(socket, this.connectionOptions(address, true), this);
+        this.handshaking.add(conn);
+        return conn;
+      },
     });
     this.finished = new Promise((resolve) => (this.finish = resolve));
   }
@@ -171,39 +180,7 @@ export class Session implements ConnectionHandler {
   }
 
   private connectMore(): void {
-    if (this.stopping) return;
-    const room = Math.min(MAX_HALF_OPEN - this.halfOpen, this.options.maxPeers - this.peers.size - this.handshaking.size);
-    if (room <= 0) return;
-    const seeding = this.options.have.isComplete();
-    for (const address of this.directory.due(Date.now(), room, seeding)) this.dial(address);
-  }
-
-  private dial(address: PeerAddress): void {
-    this.halfOpen++;
-    let settled = false;
-    const settle = () => {
-      if (settled) return false;
-      settled = true;
-      this.halfOpen--;
-      clearTimeout(timeout);
-      return true;
-    };
-    const timeout = setTimeout(() => {
-      if (settle()) this.directory.disconnected(address, Date.now(), { failed: true });
-    }, DIAL_TIMEOUT_MS);
-    dialPeer(
-      address,
-      (socket) => {
-        if (!settle() || this.stopping) return null;
-        const conn = new PeerConnection(socket, this.connectionOptions(address, true), this);
-        this.handshaking.add(conn);
-        this.directory.connected(address);
-        return conn;
-      },
-      () => {
-        if (settle()) this.directory.disconnected(address, Date.now(), { failed: true });
-      },
-    );
+    if (!this.stopping) this.dialer.connectMore();
   }
 
   onHandshake(conn: PeerConnection, handshake: Handshake): string | null {
