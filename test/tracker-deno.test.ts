@@ -2,25 +2,14 @@
 // local Upstash-compatible server to a real redis-server. Two Deno servers, on 127.0.0.1 and [::1],
 // share that Redis, so IPv6 requests really come from ::1.
 import { describe } from "bun:test";
-import { startRedisStack } from "./support/redis.ts";
 import { needs, PROGRAMS } from "./support/system.ts";
 import { CONFORMANCE_ENV, runConformance } from "./tracker/conformance.ts";
-import { startDeno } from "./tracker/servers.ts";
+import { startDeno, startOnBothLoopbacks } from "./tracker/servers.ts";
 
 describe.skipIf(!needs(PROGRAMS.redis))("deno", () => {
-  runConformance("deno serve on Upstash store over redis-server", async () => {
-    const redis = await startRedisStack();
-    const env = { ...CONFORMANCE_ENV, UPSTASH_REDIS_REST_URL: redis.restUrl, UPSTASH_REDIS_REST_TOKEN: redis.token };
-    const started = await Promise.allSettled([startDeno({ host: "127.0.0.1", env }), startDeno({ host: "::1", env })]);
-    const stopAll = async () => {
-      await Promise.all(started.map((s) => (s.status === "fulfilled" ? s.value.stop() : undefined)));
-      await redis.stop();
-    };
-    const [v4, v6] = started;
-    if (v4?.status !== "fulfilled" || v6?.status !== "fulfilled") {
-      await stopAll();
-      throw (v4?.status === "rejected" ? v4.reason : (v6 as PromiseRejectedResult).reason) as Error;
-    }
-    return { baseUrl: v4.value.baseUrl, baseUrl6: v6.value.baseUrl, stop: stopAll };
-  });
+  runConformance("deno serve on Upstash store over redis-server", () =>
+    startOnBothLoopbacks((host, redis) =>
+      startDeno({ host, env: { ...CONFORMANCE_ENV, UPSTASH_REDIS_REST_URL: redis.restUrl, UPSTASH_REDIS_REST_TOKEN: redis.token } }),
+    ),
+  );
 });

@@ -4,6 +4,7 @@ import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { freePort } from "../support/ports.ts";
 import { makeTempDir, removeDir, spawnService } from "../support/processes.ts";
+import { startRedisStack, type RedisStack } from "../support/redis.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
 const BIN = join(ROOT, "node_modules/.bin");
@@ -83,4 +84,25 @@ export async function startDeno(opts: { host: string; env: Record<string, string
     readyTimeoutMs: 60_000,
   });
   return { baseUrl, stop: async () => void (await service.stop()) };
+}
+
+/**
+ * The same tracker started twice, on 127.0.0.1 and on [::1], both over one Redis stack, so IPv6
+ * requests really come from ::1. If either fails to start, both and the stack are stopped.
+ */
+export async function startOnBothLoopbacks(
+  start: (host: string, redis: RedisStack) => Promise<RunningTracker>,
+): Promise<{ baseUrl: string; baseUrl6: string; stop(): Promise<void> }> {
+  const redis = await startRedisStack();
+  const started = await Promise.allSettled([start("127.0.0.1", redis), start("::1", redis)]);
+  const stop = async () => {
+    await Promise.all(started.map((s) => (s.status === "fulfilled" ? s.value.stop() : undefined)));
+    await redis.stop();
+  };
+  const [v4, v6] = started;
+  if (v4?.status !== "fulfilled" || v6?.status !== "fulfilled") {
+    await stop();
+    throw (v4?.status === "rejected" ? v4.reason : (v6 as PromiseRejectedResult).reason) as Error;
+  }
+  return { baseUrl: v4.value.baseUrl, baseUrl6: v6.value.baseUrl, stop };
 }
