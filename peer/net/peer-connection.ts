@@ -1,14 +1,16 @@
 // One peer wire connection (BEP 3) over a Bun socket: handshake, framing through the shared codec,
 // ordered writes with backpressure, and the wire-level state (choke/interest flags, the peer's pieces).
+// Chunks go to its MessageReader, which decodes them and streams split blocks into their slots.
 // It never parses bytes itself and knows nothing of pieces on disk: the session reacts to its events.
 import { Bitfield } from "../../shared/bitfield.ts";
 import { bytesEqual } from "../../shared/bytes.ts";
 import type { PeerAddress } from "../../shared/compact.ts";
-import { decodeHandshake, decodeMessage, encodeHandshake, encodeMessage, encodeMessageInto, WireError } from "../../shared/wire/codec.ts";
-import { BLOCK_SIZE, MessageId, type Handshake, type WireMessage } from "../../shared/wire/types.ts";
+import { encodeHandshake, encodeMessage, encodeMessageInto, WireError } from "../../shared/wire/codec.ts";
+import { type Handshake, type WireMessage } from "../../shared/wire/types.ts";
 import type { BlockSink } from "../piece-assembly.ts";
 import { EXTENDED_MESSAGE_ID, EXTENSION_BIT, encodeExtensionHandshake, readPeerReqq } from "./extension-handshake.ts";
 import { noteChunkReceived } from "./chunk-garbage.ts";
+import { MessageReader } from "./message-reader.ts";
 import { RateMeter } from "./rate-meter.ts";
 import { WriteQueue, type WritableSocket } from "./write-queue.ts";
 
@@ -44,11 +46,8 @@ export interface ConnectionOptions {
 }
 
 const REQUEST_FRAME = 17;
-const PIECE_HEADER = 13;
 const BATCH_FRAMES = 64;
 let nextConnectionId = 1;
-
-const readU32 = (b: Uint8Array, o: number): number => ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
 
 export class PeerConnection {
   readonly id = nextConnectionId++;
@@ -78,22 +77,11 @@ export class PeerConnection {
   lastBlockAt = Date.now();
 
   private readonly writes: WriteQueue;
-  /** At most one partially received message: only its bytes are kept (copied from the chunk's tail). */
-  private remainder: Uint8Array;
-  private remainderLength = 0;
+  private readonly reader: MessageReader;
   private readonly batch = new Uint8Array(REQUEST_FRAME * BATCH_FRAMES);
   private batchLength = 0;
-  /** A split block being copied straight into its slot: where, which block, and how far. */
-  private stream: BlockSink | null = null;
-  private streamIndex = 0;
-  private streamBegin = 0;
-  private streamLength = 0;
-  private streamFilled = 0;
-  /** False once the sink refused a part (another peer's copy won): the rest is read and dropped. */
-  private streamWanted = true;
   /** True while a received chunk is being dispatched: request batches wait for its end. */
   private receiving = false;
-  private readonly limits: { pieceCount: number; maxBlock: number; maxOther: number };
 
   constructor(
     private readonly socket: ConnectionSocket,
@@ -103,9 +91,14 @@ export class PeerConnection {
     this.address = options.address;
     this.outgoing = options.outgoing;
     this.peerPieces = new Bitfield(options.pieceCount);
-    // Extension messages we care about are small; a peer cannot make us buffer more than 64 KiB for one.
-    this.limits = { pieceCount: options.pieceCount, maxBlock: BLOCK_SIZE, maxOther: 1 << 16 };
-    this.remainder = new Uint8Array(13 + BLOCK_SIZE + 5 + Math.ceil(options.pieceCount / 8));
+    const blockSink = handler.blockSink?.bind(handler);
+    // One events object per connection: the reader calls back through it, no closure per chunk or message.
+    this.reader = new MessageReader(options.pieceCount, {
+      handshake: (handshake) => this.onHandshake(handshake),
+      message: (message) => this.dispatch(message),
+      blockSink: blockSink && ((index, begin, length) => blockSink(this, index, begin, length)),
+      droppedBlock: (length) => this.down.add(length),
+    });
     this.writes = new WriteQueue(socket);
     if (this.outgoing) this.sendHandshake();
   }
@@ -127,29 +120,7 @@ export class PeerConnection {
     this.lastReceivedAt = Date.now();
     this.receiving = true;
     try {
-      let offset = 0;
-      if (this.stream) offset = this.feedStream(chunk, 0);
-      if (this.remainderLength > 0 && offset < chunk.length) {
-        offset = this.completeRemainder(chunk, offset);
-        if (offset < 0) return; // the chunk went entirely into the pending message
-      }
-      while (offset < chunk.length && !this.isClosed()) {
-        if (this.stream) {
-          offset = this.feedStream(chunk, offset);
-          continue;
-        }
-        const decoded = this.decode(chunk, offset);
-        if ("need" in decoded) {
-          if (chunk.length - offset >= PIECE_HEADER && this.openStream(chunk, offset)) {
-            offset = this.feedStream(chunk, offset + PIECE_HEADER);
-            continue;
-          }
-          this.keepRemainder(chunk.subarray(offset));
-          return;
-        }
-        offset += decoded.size;
-        this.dispatch(decoded.value);
-      }
+      this.reader.feed(chunk);
     } catch (error) {
       if (error instanceof WireError) this.close(`protocol error: ${error.message}`);
       else throw error;
@@ -160,87 +131,7 @@ export class PeerConnection {
     }
   }
 
-  /** Tops up the pending message with just the bytes it still needs; returns the chunk offset after it. */
-  private completeRemainder(chunk: Uint8Array, offset: number): number {
-    for (;;) {
-      const decoded = this.decode(this.remainder.subarray(0, this.remainderLength), 0);
-      if (!("need" in decoded)) {
-        this.remainderLength = 0;
-        this.dispatch(decoded.value);
-        return offset;
-      }
-      // Gather a message's header first: if it turns out to be a piece, its block can be streamed.
-      const headerLeft = this.state === "open" ? (this.remainderLength < 5 ? 5 : PIECE_HEADER) - this.remainderLength : 0;
-      const isPiece = this.remainderLength < 5 || this.remainder[4] === MessageId.Piece;
-      const want = headerLeft > 0 && isPiece ? Math.min(headerLeft, decoded.need) : decoded.need;
-      const take = Math.min(want, chunk.length - offset);
-      this.ensureRemainder(this.remainderLength + take);
-      this.remainder.set(chunk.subarray(offset, offset + take), this.remainderLength);
-      this.remainderLength += take;
-      offset += take;
-      if (this.remainderLength === PIECE_HEADER && this.state === "open" && this.openStream(this.remainder, 0)) {
-        this.remainderLength = 0;
-        return this.feedStream(chunk, offset);
-      }
-      if (offset === chunk.length && take < decoded.need) return -1;
-    }
-  }
-
-  /** For a `piece` whose header is at `at` in `bytes` and whose block is not all there: true when a sink takes it. */
-  private openStream(bytes: Uint8Array, at: number): boolean {
-    if (this.state !== "open" || !this.handler.blockSink || bytes[at + 4] !== MessageId.Piece) return false;
-    const length = readU32(bytes, at) - 9;
-    const index = readU32(bytes, at + 5);
-    const begin = readU32(bytes, at + 9);
-    // Anything odd goes the buffered way, where the codec reports it.
-    if (index >= this.options.pieceCount || length < 1 || length > BLOCK_SIZE) return false;
-    const sink = this.handler.blockSink(this, index, begin, length);
-    if (!sink) return false;
-    this.stream = sink;
-    this.streamIndex = index;
-    this.streamBegin = begin;
-    this.streamLength = length;
-    this.streamFilled = 0;
-    this.streamWanted = true;
-    return true;
-  }
-
-  /** Copies the next part of the streamed block from `chunk`; returns the chunk offset after it. */
-  private feedStream(chunk: Uint8Array, offset: number): number {
-    const sink = this.stream!;
-    const take = Math.min(this.streamLength - this.streamFilled, chunk.length - offset);
-    if (this.streamWanted && take > 0) this.streamWanted = sink.writeBlockPart(this.streamBegin, this.streamFilled, chunk.subarray(offset, offset + take));
-    this.streamFilled += take;
-    if (this.streamFilled === this.streamLength) {
-      this.stream = null;
-      const block = sink.endStream(this.streamBegin, this.streamLength);
-      if (this.streamWanted) this.dispatch({ type: "piece", index: this.streamIndex, begin: this.streamBegin, block });
-      else this.down.add(this.streamLength);
-    }
-    return offset + take;
-  }
-
-  private keepRemainder(tail: Uint8Array): void {
-    this.ensureRemainder(tail.length);
-    this.remainder.set(tail, 0);
-    this.remainderLength = tail.length;
-  }
-
-  private ensureRemainder(size: number): void {
-    if (size <= this.remainder.length) return;
-    const grown = new Uint8Array(Math.max(size, this.remainder.length * 2));
-    grown.set(this.remainder.subarray(0, this.remainderLength));
-    this.remainder = grown;
-  }
-
-  private decode(bytes: Uint8Array, offset: number) {
-    if (this.state === "handshake") return decodeHandshake(bytes, offset);
-    return decodeMessage(bytes, offset, this.limits);
-  }
-
-  private dispatch(value: Handshake | WireMessage): void {
-    if (this.state === "handshake") return this.onHandshake(value as Handshake);
-    const message = value as WireMessage;
+  private dispatch(message: WireMessage): void {
     switch (message.type) {
       case "choke":
         this.peerChoking = true;
@@ -366,10 +257,7 @@ export class PeerConnection {
     this.closeReason = reason;
     if (process.env.BTPEER_DEBUG) console.error(`peer ${this.address.ip}:${this.address.port} closed: ${reason}`);
     this.writes.close();
-    if (this.stream) {
-      this.stream.endStream(this.streamBegin, this.streamLength);
-      this.stream = null;
-    }
+    this.reader.stop();
     try {
       this.socket.end();
     } catch {
