@@ -15,6 +15,7 @@ import { Dialer } from "./dialer.ts";
 import { Downloader, type PieceWriter } from "./downloader.ts";
 import type { SessionEvent, Totals } from "./events.ts";
 import { addressKey, PeerDirectory } from "./peer-directory.ts";
+import { ProgressReport } from "./progress-report.ts";
 import { SwarmPeer } from "./swarm-peer.ts";
 import { TrackerAnnouncer } from "./tracker-announcer.ts";
 import { Uploader, type BlockReader } from "./uploader.ts";
@@ -59,8 +60,7 @@ export class Session implements ConnectionHandler {
   private listener: ReturnType<typeof listenForPeers> | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
   private lastRechoke = 0;
-  private readonly startedAt = Date.now();
-  private readonly resumedPieces: number;
+  private readonly report: ProgressReport;
   private completedAnnounced = false;
   private stopping = false;
   /** Resolves when the session ends: download complete without --seed, stop(), or a fatal error. */
@@ -70,7 +70,6 @@ export class Session implements ConnectionHandler {
 
   constructor(private readonly options: SessionOptions) {
     const { meta, have } = options;
-    this.resumedPieces = have.count();
     const pool = new BufferPool({ slotSize: meta.pieceLength, totalBytes: options.poolBytes });
     this.downloader = new Downloader(meta, have, pool, options.storage, {
       peers: () => this.peers.values(),
@@ -83,8 +82,9 @@ export class Session implements ConnectionHandler {
       },
     });
     this.uploader = new Uploader(meta, have, options.storage);
+    this.report = new ProgressReport(meta, have, this.downloader, this.uploader);
     this.tracker = new TrackerAnnouncer(meta, options.peerId, {
-      stats: () => ({ uploaded: this.uploader.uploaded, downloaded: this.downloader.downloaded, left: this.bytesLeft() }),
+      stats: () => ({ uploaded: this.uploader.uploaded, downloaded: this.downloader.downloaded, left: this.report.bytesLeft() }),
       peersFound: (peers) => {
         for (const p of peers) this.directory.add(p);
         this.connectMore();
@@ -143,22 +143,7 @@ export class Session implements ConnectionHandler {
   }
 
   totals(): Totals {
-    return {
-      have: this.options.have.count(),
-      pieces: this.options.meta.pieceCount,
-      downloaded: this.downloader.downloaded,
-      uploaded: this.uploader.uploaded,
-      fetchedPieces: this.downloader.fetchedPieces,
-      resumedPieces: this.resumedPieces,
-      failedPieces: this.downloader.failedPieces,
-    };
-  }
-
-  private bytesLeft(): number {
-    const { meta, have } = this.options;
-    let left = 0;
-    for (let i = 0; i < meta.pieceCount; i++) if (!have.has(i)) left += i === meta.pieceCount - 1 ? meta.length - meta.pieceLength * i : meta.pieceLength;
-    return left;
+    return this.report.totals();
   }
 
   private emit(event: SessionEvent): void {
@@ -293,7 +278,7 @@ export class Session implements ConnectionHandler {
     if (this.completedAnnounced) return;
     this.completedAnnounced = true;
     const fresh = this.downloader.fetchedPieces > 0;
-    this.emit({ event: "completed", seconds: (Date.now() - this.startedAt) / 1000, ...this.totals() });
+    this.emit({ event: "completed", seconds: this.report.elapsedSeconds(), ...this.totals() });
     if (fresh) this.tracker.completed();
     // Seeds have nothing for us now that we are complete.
     for (const peer of [...this.peers.values()]) if (peer.conn.peerPieces.isComplete()) peer.conn.close("both complete");
@@ -320,7 +305,7 @@ export class Session implements ConnectionHandler {
     if (now - this.lastRechoke >= RECHOKE_INTERVAL_MS) this.rechoke(now);
     this.downloader.fillAll();
     this.connectMore();
-    this.emitProgress();
+    this.emit(this.report.progress(this.peers));
   }
 
   private rechoke(now: number): void {
@@ -335,26 +320,6 @@ export class Session implements ConnectionHandler {
         this.uploader.choked(peer);
       }
     }
-  }
-
-  private emitProgress(): void {
-    let down = 0;
-    let up = 0;
-    for (const peer of this.peers.values()) {
-      down += peer.conn.down.rate();
-      up += peer.conn.up.rate();
-    }
-    const totals = this.totals();
-    const left = this.bytesLeft();
-    this.emit({
-      event: "progress",
-      percent: Math.floor((1000 * totals.have) / Math.max(1, totals.pieces)) / 10,
-      downRate: Math.round(down),
-      upRate: Math.round(up),
-      peers: this.peers.size,
-      eta: left === 0 ? 0 : down > 0 ? Math.round(left / down) : null,
-      ...totals,
-    });
   }
 }
 
