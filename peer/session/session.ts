@@ -14,6 +14,7 @@ import { BufferPool } from "../pool.ts";
 import { Dialer } from "./dialer.ts";
 import { Downloader, type PieceWriter } from "./downloader.ts";
 import type { SessionEvent, Totals } from "./events.ts";
+import { checkLiveness } from "./liveness.ts";
 import { addressKey, PeerDirectory } from "./peer-directory.ts";
 import { ProgressReport } from "./progress-report.ts";
 import { SwarmPeer } from "./swarm-peer.ts";
@@ -42,10 +43,6 @@ export interface SessionOptions {
 }
 
 const TICK_MS = 1_000;
-const HANDSHAKE_TIMEOUT_MS = 10_000;
-const SILENT_TIMEOUT_MS = 120_000;
-const STALL_TIMEOUT_MS = 30_000;
-const KEEP_ALIVE_MS = 60_000;
 
 export class Session implements ConnectionHandler {
   readonly peers = new Map<number, SwarmPeer>();
@@ -289,19 +286,7 @@ export class Session implements ConnectionHandler {
 
   private tick(): void {
     const now = Date.now();
-    for (const conn of [...this.handshaking]) if (now - conn.connectedAt > HANDSHAKE_TIMEOUT_MS) conn.close("handshake timeout");
-    for (const peer of [...this.peers.values()]) {
-      const conn = peer.conn;
-      if (now - conn.lastReceivedAt > SILENT_TIMEOUT_MS) {
-        conn.close("silent peer timeout");
-        continue;
-      }
-      if (peer.outstanding.size > 0 && now - conn.lastBlockAt > STALL_TIMEOUT_MS) {
-        conn.close("stalled peer timeout"); // requests go back to the picker for other peers
-        continue;
-      }
-      if (now - conn.lastSentAt > KEEP_ALIVE_MS) conn.send({ type: "keep-alive" });
-    }
+    checkLiveness(this.handshaking, this.peers.values(), now);
     if (now - this.lastRechoke >= RECHOKE_INTERVAL_MS) this.rechoke(now);
     this.downloader.fillAll();
     this.connectMore();

@@ -1,0 +1,26 @@
+// Connection liveness, checked once a tick: peers that never finish the handshake, fall silent, or sit on
+// our requests without sending a block are dropped; a connection we have been quiet on gets a keep-alive.
+import type { PeerConnection } from "../net/peer-connection.ts";
+import type { SwarmPeer } from "./swarm-peer.ts";
+
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+const SILENT_TIMEOUT_MS = 120_000;
+const STALL_TIMEOUT_MS = 30_000;
+const KEEP_ALIVE_MS = 60_000;
+
+/** Closes the connections that timed out and keeps the quiet ones alive. Safe while closing mutates the collections. */
+export function checkLiveness(handshaking: Iterable<PeerConnection>, peers: Iterable<SwarmPeer>, now: number): void {
+  for (const conn of [...handshaking]) if (now - conn.connectedAt > HANDSHAKE_TIMEOUT_MS) conn.close("handshake timeout");
+  for (const peer of [...peers]) {
+    const conn = peer.conn;
+    if (now - conn.lastReceivedAt > SILENT_TIMEOUT_MS) {
+      conn.close("silent peer timeout");
+      continue;
+    }
+    if (peer.outstanding.size > 0 && now - conn.lastBlockAt > STALL_TIMEOUT_MS) {
+      conn.close("stalled peer timeout"); // requests go back to the picker for other peers
+      continue;
+    }
+    if (now - conn.lastSentAt > KEEP_ALIVE_MS) conn.send({ type: "keep-alive" });
+  }
+}
