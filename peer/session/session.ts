@@ -14,12 +14,16 @@ import { BufferPool } from "../pool.ts";
 import { Dialer } from "./dialer.ts";
 import { Downloader, type PieceWriter } from "./downloader.ts";
 import type { SessionEvent, Totals } from "./events.ts";
+import { exitCodeFor } from "./exit-codes.ts";
 import { checkLiveness } from "./liveness.ts";
 import { addressKey, PeerDirectory } from "./peer-directory.ts";
 import { ProgressReport } from "./progress-report.ts";
 import { SwarmPeer } from "./swarm-peer.ts";
 import { TrackerAnnouncer } from "./tracker-announcer.ts";
 import { Uploader, type BlockReader } from "./uploader.ts";
+
+// The commands import it from here.
+export { exitCodeFor };
 
 export interface SessionStorage extends PieceWriter, BlockReader {
   close(): void;
@@ -305,25 +309,5 @@ export class Session implements ConnectionHandler {
         this.uploader.choked(peer);
       }
     }
-  }
-}
-
-/** Exit codes of the CLI, by error code. */
-export function exitCodeFor(code: string): number {
-  switch (code) {
-    case "bad-torrent":
-      return 3;
-    case "unwritable":
-    case "disk-full":
-    case "path-escape":
-    case "io":
-      return 4;
-    case "port-in-use":
-      return 5;
-    case "tracker-unreachable":
-    case "tracker-failure":
-      return 6;
-    default:
-      return 1;
   }
 }
