@@ -6,11 +6,12 @@ import path from "node:path";
 import type { TCPSocketListener } from "bun";
 import { parseMetainfo } from "../../shared/metainfo/parse.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
-import { decodeHandshake, decodeMessage, encodeHandshake, encodeMessage } from "../../shared/wire/codec.ts";
+import { encodeHandshake, encodeMessage } from "../../shared/wire/codec.ts";
 import { makeRandomFile, makeTempDir, removeDir, sha256File } from "../support/files.ts";
 import { freePort } from "../support/ports.ts";
 import { stopAllServices } from "../support/processes.ts";
 import { isEvent, makeTorrent, startBtpeer } from "./btpeer-harness.ts";
+import { fullBitfield, newWireReadState, readWire, type WireReadState } from "./scripted-peer.ts";
 import fs from "node:fs";
 
 type Behaviour = "wrong-info-hash" | "huge-length" | "bad-bitfield" | "request-past-end" | "bad-data" | "silent";
@@ -18,17 +19,10 @@ type Behaviour = "wrong-info-hash" | "huge-length" | "bad-bitfield" | "request-p
 interface HostilePeer {
   behaviour: Behaviour;
   port: number;
-  server: TCPSocketListener<{ buf: Uint8Array; shook: boolean }>;
+  server: TCPSocketListener<WireReadState>;
   /** Set when the leecher closed the connection on us. */
   closed: Promise<void>;
   requestsAnswered: number;
-}
-
-function fullBitfield(meta: Metainfo): Uint8Array {
-  const bits = new Uint8Array(Math.ceil(meta.pieceCount / 8)).fill(0xff);
-  const spare = bits.length * 8 - meta.pieceCount;
-  if (spare > 0) bits[bits.length - 1] = (0xff << spare) & 0xff;
-  return bits;
 }
 
 function startHostile(behaviour: Behaviour, meta: Metainfo): HostilePeer {
@@ -37,50 +31,39 @@ function startHostile(behaviour: Behaviour, meta: Metainfo): HostilePeer {
   const peerId = new TextEncoder().encode(`-XX0001-${behaviour}`.padEnd(20, "x").slice(0, 20));
   const peer: HostilePeer = { behaviour, port: 0, server: null as never, closed, requestsAnswered: 0 };
   const frame = (m: Parameters<typeof encodeMessage>[0]) => encodeMessage(m);
-  peer.server = Bun.listen<{ buf: Uint8Array; shook: boolean }>({
+  peer.server = Bun.listen<WireReadState>({
     hostname: "127.0.0.1",
     port: 0,
     socket: {
       open(socket) {
-        socket.data = { buf: new Uint8Array(0), shook: false };
+        socket.data = newWireReadState();
       },
       data(socket, chunk) {
         if (behaviour === "silent") return;
-        const joined = new Uint8Array(socket.data.buf.length + chunk.length);
-        joined.set(socket.data.buf);
-        joined.set(chunk, socket.data.buf.length);
-        let offset = 0;
-        if (!socket.data.shook) {
-          const hs = decodeHandshake(joined, 0);
-          if ("need" in hs) return void (socket.data.buf = joined);
-          socket.data.shook = true;
-          offset = hs.size;
-          const infoHash = behaviour === "wrong-info-hash" ? new Uint8Array(20).fill(7) : meta.infoHash;
-          socket.write(encodeHandshake({ reserved: new Uint8Array(8), infoHash, peerId }));
-          if (behaviour === "huge-length") socket.write(new Uint8Array([0x7f, 0xff, 0xff, 0xff, 7]));
-          if (behaviour === "bad-bitfield") socket.write(frame({ type: "bitfield", bits: new Uint8Array(Math.ceil(meta.pieceCount / 8) + 3) }));
-          if (behaviour === "request-past-end") {
-            socket.write(frame({ type: "interested" }));
-            socket.write(frame({ type: "request", index: meta.pieceCount + 5, begin: 0, length: 16384 }));
-          }
-          if (behaviour === "bad-data") {
-            socket.write(frame({ type: "bitfield", bits: fullBitfield(meta) }));
-            socket.write(frame({ type: "unchoke" }));
-          }
-        }
-        // bad-data: answer every request with a block of the right size and the wrong content.
-        for (;;) {
-          const decoded = decodeMessage(joined, offset, { pieceCount: meta.pieceCount });
-          if ("need" in decoded) break;
-          offset += decoded.size;
-          const m = decoded.value;
-          if (behaviour === "bad-data" && m.type === "request") {
-            const block = new Uint8Array(m.length).fill(0xab);
-            socket.write(frame({ type: "piece", index: m.index, begin: m.begin, block }));
-            peer.requestsAnswered++;
-          }
-        }
-        socket.data.buf = joined.slice(offset);
+        readWire(socket.data, chunk, meta.pieceCount, {
+          handshake() {
+            const infoHash = behaviour === "wrong-info-hash" ? new Uint8Array(20).fill(7) : meta.infoHash;
+            socket.write(encodeHandshake({ reserved: new Uint8Array(8), infoHash, peerId }));
+            if (behaviour === "huge-length") socket.write(new Uint8Array([0x7f, 0xff, 0xff, 0xff, 7]));
+            if (behaviour === "bad-bitfield") socket.write(frame({ type: "bitfield", bits: new Uint8Array(Math.ceil(meta.pieceCount / 8) + 3) }));
+            if (behaviour === "request-past-end") {
+              socket.write(frame({ type: "interested" }));
+              socket.write(frame({ type: "request", index: meta.pieceCount + 5, begin: 0, length: 16384 }));
+            }
+            if (behaviour === "bad-data") {
+              socket.write(frame({ type: "bitfield", bits: fullBitfield(meta.pieceCount) }));
+              socket.write(frame({ type: "unchoke" }));
+            }
+          },
+          // bad-data: answer every request with a block of the right size and the wrong content.
+          message(m) {
+            if (behaviour === "bad-data" && m.type === "request") {
+              const block = new Uint8Array(m.length).fill(0xab);
+              socket.write(frame({ type: "piece", index: m.index, begin: m.begin, block }));
+              peer.requestsAnswered++;
+            }
+          },
+        });
       },
       close() {
         onClosed();

@@ -3,7 +3,8 @@
 import fs from "node:fs";
 import type { TCPSocketListener } from "bun";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
-import { decodeHandshake, decodeMessage, encodeHandshake, encodeMessage } from "../../shared/wire/codec.ts";
+import { encodeHandshake, encodeMessage } from "../../shared/wire/codec.ts";
+import { fullBitfield, newWireReadState, readWire, type WireReadState } from "./scripted-peer.ts";
 
 export interface SlowSeeder {
   port: number;
@@ -14,18 +15,16 @@ export interface SlowSeeder {
 export function startSlowSeeder(meta: Metainfo, sourceFile: string, intervalMs: number): SlowSeeder {
   const fd = fs.openSync(sourceFile, "r");
   const peerId = new TextEncoder().encode("-XX0001-slow-seeder!");
-  const bits = new Uint8Array(Math.ceil(meta.pieceCount / 8)).fill(0xff);
-  const spare = bits.length * 8 - meta.pieceCount;
-  if (spare > 0) bits[bits.length - 1] = (0xff << spare) & 0xff;
+  const bits = fullBitfield(meta.pieceCount);
   const timers = new Set<ReturnType<typeof setInterval>>();
   const state: SlowSeeder = { port: 0, blocksServed: 0, stop: () => {} };
-  type Data = { buf: Uint8Array; shook: boolean; queue: { index: number; begin: number; length: number }[] };
+  type Data = WireReadState & { queue: { index: number; begin: number; length: number }[] };
   const server: TCPSocketListener<Data> = Bun.listen<Data>({
     hostname: "127.0.0.1",
     port: 0,
     socket: {
       open(socket) {
-        socket.data = { buf: new Uint8Array(0), shook: false, queue: [] };
+        socket.data = { ...newWireReadState(), queue: [] };
         const timer = setInterval(() => {
           const r = socket.data.queue.shift();
           if (!r) return;
@@ -38,27 +37,16 @@ export function startSlowSeeder(meta: Metainfo, sourceFile: string, intervalMs: 
         (socket.data as Data & { timer?: unknown }).timer = timer;
       },
       data(socket, chunk) {
-        const joined = new Uint8Array(socket.data.buf.length + chunk.length);
-        joined.set(socket.data.buf);
-        joined.set(chunk, socket.data.buf.length);
-        let offset = 0;
-        if (!socket.data.shook) {
-          const hs = decodeHandshake(joined, 0);
-          if ("need" in hs) return void (socket.data.buf = joined);
-          socket.data.shook = true;
-          offset = hs.size;
-          socket.write(encodeHandshake({ reserved: new Uint8Array(8), infoHash: meta.infoHash, peerId }));
-          socket.write(encodeMessage({ type: "bitfield", bits }));
-          socket.write(encodeMessage({ type: "unchoke" }));
-        }
-        for (;;) {
-          const decoded = decodeMessage(joined, offset, { pieceCount: meta.pieceCount });
-          if ("need" in decoded) break;
-          offset += decoded.size;
-          const m = decoded.value;
-          if (m.type === "request") socket.data.queue.push({ index: m.index, begin: m.begin, length: m.length });
-        }
-        socket.data.buf = joined.slice(offset);
+        readWire(socket.data, chunk, meta.pieceCount, {
+          handshake() {
+            socket.write(encodeHandshake({ reserved: new Uint8Array(8), infoHash: meta.infoHash, peerId }));
+            socket.write(encodeMessage({ type: "bitfield", bits }));
+            socket.write(encodeMessage({ type: "unchoke" }));
+          },
+          message(m) {
+            if (m.type === "request") socket.data.queue.push({ index: m.index, begin: m.begin, length: m.length });
+          },
+        });
       },
       close(socket) {
         const timer = (socket.data as Data & { timer?: ReturnType<typeof setInterval> }).timer;

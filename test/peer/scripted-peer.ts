@@ -1,0 +1,52 @@
+// What the hand-written test peers (hostile peers, the slow seeder) share: reading the peer wire off
+// a socket with the project's codec, and a bitfield of every piece.
+import type { Handshake, WireMessage } from "../../shared/wire/types.ts";
+import { decodeHandshake, decodeMessage } from "../../shared/wire/codec.ts";
+
+/** Per-socket read state: bytes not yet decoded, and whether the handshake has been read. */
+export interface WireReadState {
+  buf: Uint8Array;
+  shook: boolean;
+}
+
+export function newWireReadState(): WireReadState {
+  return { buf: new Uint8Array(0), shook: false };
+}
+
+/** Appends `chunk`, then calls `onHandshake` once the handshake is complete and `onMessage` for each whole message. */
+export function readWire(
+  state: WireReadState,
+  chunk: Uint8Array,
+  pieceCount: number,
+  on: { handshake(h: Handshake): void; message(m: WireMessage): void },
+): void {
+  const joined = new Uint8Array(state.buf.length + chunk.length);
+  joined.set(state.buf);
+  joined.set(chunk, state.buf.length);
+  let offset = 0;
+  if (!state.shook) {
+    const hs = decodeHandshake(joined, 0);
+    if ("need" in hs) {
+      state.buf = joined;
+      return;
+    }
+    state.shook = true;
+    offset = hs.size;
+    on.handshake(hs.value);
+  }
+  for (;;) {
+    const decoded = decodeMessage(joined, offset, { pieceCount });
+    if ("need" in decoded) break;
+    offset += decoded.size;
+    on.message(decoded.value);
+  }
+  state.buf = joined.slice(offset);
+}
+
+/** The wire bitfield of a peer that has every piece (spare bits clear). */
+export function fullBitfield(pieceCount: number): Uint8Array {
+  const bits = new Uint8Array(Math.ceil(pieceCount / 8)).fill(0xff);
+  const spare = bits.length * 8 - pieceCount;
+  if (spare > 0) bits[bits.length - 1] = (0xff << spare) & 0xff;
+  return bits;
+}
