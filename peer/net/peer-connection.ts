@@ -10,12 +10,15 @@ import { type Handshake, type WireMessage } from "../../shared/wire/types.ts";
 import type { BlockSink } from "../piece-assembly.ts";
 import { EXTENDED_MESSAGE_ID, EXTENSION_BIT, encodeExtensionHandshake, readPeerReqq } from "./extension-handshake.ts";
 import { noteChunkReceived } from "./chunk-garbage.ts";
+import { readAvailable } from "./direct-read.ts";
 import { MessageReader } from "./message-reader.ts";
 import { RateMeter } from "./rate-meter.ts";
 import { WriteQueue, type WritableSocket } from "./write-queue.ts";
 
 export interface ConnectionSocket extends WritableSocket {
   end(): void;
+  /** The socket's file descriptor, when there is one: what the kernel holds beyond Bun's chunk is read directly. */
+  readonly fd?: number;
 }
 
 export interface ConnectionHandler {
@@ -114,21 +117,37 @@ export class PeerConnection {
 
   // ---- reading ---------------------------------------------------------------------------------------
 
+  /** A chunk Bun read for us; then whatever else the kernel already holds is read straight into a reused buffer. */
   receive(chunk: Uint8Array): void {
     if (this.state === "closed") return;
-    noteChunkReceived(chunk.length);
-    this.lastReceivedAt = Date.now();
+    noteChunkReceived(chunk.length); // only Bun's own chunks are garbage to collect
     this.receiving = true;
     try {
-      this.reader.feed(chunk);
-    } catch (error) {
-      if (error instanceof WireError) this.close(`protocol error: ${error.message}`);
-      else throw error;
+      if (this.feed(chunk) && this.socket.fd !== undefined) readAvailable(this.socket.fd, this.feedDirect);
     } finally {
       this.receiving = false;
       // Requests made while handling this chunk's blocks go out together: one write, not one per block.
       this.sendRequestBatch();
     }
+  }
+
+  private readonly feedDirect = (bytes: Uint8Array): boolean => {
+    const open = this.feed(bytes);
+    // Requests made for these blocks go out now, not after the whole read: the pipeline keeps moving.
+    this.sendRequestBatch();
+    return open;
+  };
+
+  /** Decodes `bytes` and delivers what they complete; false once the connection is closed. */
+  private feed(bytes: Uint8Array): boolean {
+    this.lastReceivedAt = Date.now();
+    try {
+      this.reader.feed(bytes);
+    } catch (error) {
+      if (error instanceof WireError) this.close(`protocol error: ${error.message}`);
+      else throw error;
+    }
+    return this.state !== "closed";
   }
 
   private dispatch(message: WireMessage): void {
