@@ -1,6 +1,7 @@
 // One piece being downloaded into one pool slot. Each block is copied once, from the socket's chunk into
-// the slot; SHA-1 is fed every run of blocks as soon as it becomes contiguous from the piece's start
-// (out-of-order blocks wait for the gap to fill), so a complete piece is verified without re-reading it.
+// the slot. Unless the piece is checked elsewhere (a download hashes on its own thread, SlotHasher), SHA-1
+// is fed every run of blocks as soon as it becomes contiguous from the piece's start (out-of-order blocks
+// wait for the gap to fill), so a complete piece is verified without re-reading it.
 // A block whose message is split across socket chunks is streamed in part by part (openStream /
 // writeBlockPart / endStream): still one copy per byte, with no staging buffer in between.
 import { BLOCK_SIZE } from "../shared/wire/types.ts";
@@ -58,7 +59,10 @@ export class PieceAssembly implements BlockSink {
   /** Set when the slot went back to the pool: the slot's bytes belong to someone else now. */
   #retired = false;
 
-  constructor(slot: PoolSlot, index: number, length: number) {
+  /** False when the complete piece is checked elsewhere (SlotHasher): `verify` is then unavailable. */
+  readonly #hashOnArrival: boolean;
+
+  constructor(slot: PoolSlot, index: number, length: number, options: { hashOnArrival?: boolean } = {}) {
     if (!Number.isSafeInteger(length) || length < 1 || length > slot.bytes.length) {
       throw new RangeError(`piece ${index} of ${length} bytes does not fit a ${slot.bytes.length}-byte slot`);
     }
@@ -68,6 +72,7 @@ export class PieceAssembly implements BlockSink {
     this.blockCount = Math.ceil(length / BLOCK_SIZE);
     this.data = slot.bytes.subarray(0, length);
     this.#state = stateFor(slot, this.blockCount);
+    this.#hashOnArrival = options.hashOnArrival ?? true;
   }
 
   get complete(): boolean {
@@ -100,7 +105,7 @@ export class PieceAssembly implements BlockSink {
     if (!this.#inPlace(begin, data)) this.slot.bytes.set(data, begin);
     received[blockIndex] = 1;
     this.#receivedBlocks++;
-    if (blockIndex === this.#hashedBlocks) this.#hashContiguous();
+    if (this.#hashOnArrival && blockIndex === this.#hashedBlocks) this.#hashContiguous();
     return true;
   }
 
@@ -144,6 +149,7 @@ export class PieceAssembly implements BlockSink {
   /** Only when complete: true when the piece's SHA-1 equals `expected` (20 bytes). */
   verify(expected: Uint8Array): boolean {
     if (this.#verdict !== undefined) return this.#verdict;
+    if (!this.#hashOnArrival) throw new Error(`piece ${this.index} is checked by its SlotHasher, not here`);
     if (!this.complete) throw new Error(`piece ${this.index} is not complete: ${this.#receivedBlocks}/${this.blockCount} blocks`);
     this.#state.hasher.digest(digestScratch);
     this.#state.dirty = false;

@@ -1,6 +1,6 @@
 // The receiving half of a session: keeps each peer's request pipeline full from the picker, copies
-// arriving blocks into their pool slot (the one copy), verifies finished pieces (SHA-1 already fed
-// incrementally), writes them once, then announces `have`. Failed pieces are refetched and blamed on
+// arriving blocks into their pool slot (the one copy), verifies finished pieces (on the hashing thread
+// when there is one, else with SHA-1 fed as blocks arrived), writes them once, then announces `have`. Failed pieces are refetched and blamed on
 // the peers that sent them; repeat offenders are banned.
 import type { Bitfield } from "../../shared/bitfield.ts";
 import { pieceHash, type Metainfo } from "../../shared/metainfo/types.ts";
@@ -8,6 +8,7 @@ import { BLOCK_SIZE } from "../../shared/wire/types.ts";
 import { PieceAssembly, type BlockSink } from "../piece-assembly.ts";
 import { PiecePicker, type PieceProgress } from "../picker.ts";
 import type { BufferPool } from "../pool.ts";
+import type { SlotHasher } from "../verify/slot-hasher.ts";
 import { pipelineDepth } from "./pipeline.ts";
 import type { SwarmPeer } from "./swarm-peer.ts";
 
@@ -28,7 +29,7 @@ export interface DownloaderHooks {
 }
 
 /**
- * Verified pieces waiting for their write before no new piece is started: when the disk is slower than
+ * Finished pieces waiting for their hash check or write before no new piece is started: when the disk is slower than
  * the network, the download waits for it instead of filling the whole pool (memory stays near what is
  * in flight; the pool's slots are reused lowest first, so untouched slots never become resident).
  */
@@ -44,12 +45,12 @@ export class Downloader {
   fetchedPieces = 0;
   failedPieces = 0;
   private readonly picked: number[] = [];
-  /** Verified pieces whose write is under way (their slots are still held). */
+  /** Finished pieces whose hash check or write is under way (their slots are still held). */
   private readonly writing = new Set<number>();
   private writesDone: (() => void) | null = null;
   private readonly startPiece = (index: number, length: number): PieceAssembly | null => {
     const slot = this.pool.acquire();
-    return slot ? new PieceAssembly(slot, index, length) : null;
+    return slot ? new PieceAssembly(slot, index, length, { hashOnArrival: !this.hasher }) : null;
   };
 
   constructor(
@@ -58,6 +59,8 @@ export class Downloader {
     private readonly pool: BufferPool,
     private readonly storage: PieceWriter,
     private readonly hooks: DownloaderHooks,
+    /** Checks finished pieces on another thread; null: hash on this one as blocks arrive. */
+    private readonly hasher: SlotHasher | null = null,
   ) {
     this.picker = new PiecePicker(meta, have);
   }
@@ -164,13 +167,19 @@ export class Downloader {
   private finishPiece(progress: PieceProgress<PieceAssembly>): void {
     const assembly = progress.payload;
     const index = progress.index;
-    const ok = assembly.verify(pieceHash(this.meta, index));
     assembly.retire(); // every block is in: nothing may write into the slot any more
+    // Until the check and the write are done the piece stays "in progress" with every block received,
+    // so nobody asks for it again, and `have` goes out only after it is on disk.
+    this.writing.add(index);
+    if (this.hasher) void this.hasher.check(index, assembly.data).then((ok) => this.checked(progress, ok));
+    else this.checked(progress, assembly.verify(pieceHash(this.meta, index)));
+  }
+
+  private checked(progress: PieceProgress<PieceAssembly>, ok: boolean): void {
+    const assembly = progress.payload;
+    const index = progress.index;
     if (ok) {
-      // The write runs on the I/O pool while this thread keeps receiving and hashing. Until it is done
-      // the piece stays "in progress" with every block received, so nobody asks for it again, and
-      // `have` goes out only after it.
-      this.writing.add(index);
+      // The write runs on the I/O pool while this thread keeps receiving.
       this.storage.writePieceAsync(index, assembly.data).then(
         () => this.pieceWritten(progress),
         (error) => {
@@ -181,7 +190,7 @@ export class Downloader {
       );
       return;
     }
-    this.pool.release(assembly.slot);
+    this.writeSettled(index, assembly);
     this.picker.pieceFailed(index);
     this.failedPieces++;
     const blamed: SwarmPeer[] = [];
@@ -204,7 +213,7 @@ export class Downloader {
     this.fillAll(); // a slot is free again
   }
 
-  /** The write of `index` is over: its slot goes back to the pool. False when it was already let go. */
+  /** The check or write of `index` is over: its slot goes back to the pool. False when it was already let go. */
   private writeSettled(index: number, assembly: PieceAssembly): boolean {
     if (!this.writing.delete(index)) return false;
     this.pool.release(assembly.slot);
@@ -212,7 +221,7 @@ export class Downloader {
     return true;
   }
 
-  /** Resolves once no piece write is under way (before the files are closed). */
+  /** Resolves once no piece check or write is under way (before the files are closed). */
   writesSettled(): Promise<void> {
     if (this.writing.size === 0) return Promise.resolve();
     return new Promise((resolve) => {

@@ -8,6 +8,7 @@ import type { Metainfo } from "../../shared/metainfo/types.ts";
 import type { Handshake, WireMessage } from "../../shared/wire/types.ts";
 import { Choker, RECHOKE_INTERVAL_MS } from "../choker.ts";
 import { OUR_REQQ } from "../net/extension-handshake.ts";
+import { SlotHasher } from "../verify/slot-hasher.ts";
 import { PeerConnection, type ConnectionHandler } from "../net/peer-connection.ts";
 import { listenForPeers, type PeerSocket } from "../net/sockets.ts";
 import { BufferPool } from "../pool.ts";
@@ -62,6 +63,7 @@ export class Session implements ConnectionHandler {
   private timer: ReturnType<typeof setInterval> | null = null;
   private lastRechoke = 0;
   private readonly report: ProgressReport;
+  private readonly hasher: SlotHasher | null;
   private completedAnnounced = false;
   private stopping = false;
   /** Resolves when the session ends: download complete without --seed, stop(), or a fatal error. */
@@ -71,7 +73,10 @@ export class Session implements ConnectionHandler {
 
   constructor(private readonly options: SessionOptions) {
     const { meta, have } = options;
-    const pool = new BufferPool({ slotSize: meta.pieceLength, totalBytes: options.poolBytes });
+    // Pieces are checked on a hashing thread that reads them in place, so the pool is shared memory.
+    const downloading = !have.isComplete();
+    const pool = new BufferPool({ slotSize: meta.pieceLength, totalBytes: options.poolBytes, shared: downloading });
+    this.hasher = downloading ? new SlotHasher(pool.buffer as SharedArrayBuffer, meta.pieceHashes) : null;
     this.downloader = new Downloader(meta, have, pool, options.storage, {
       peers: () => this.peers.values(),
       pieceDone: (index) => this.pieceDone(index),
@@ -81,7 +86,7 @@ export class Session implements ConnectionHandler {
         const code = (error as { code?: unknown }).code;
         this.fail(typeof code === "string" ? code : "io", error instanceof Error ? error.message : String(error));
       },
-    });
+    }, this.hasher);
     this.uploader = new Uploader(meta, have, options.storage);
     this.report = new ProgressReport(meta, have, this.downloader, this.uploader);
     this.tracker = new TrackerAnnouncer(meta, options.peerId, {
@@ -132,6 +137,7 @@ export class Session implements ConnectionHandler {
     this.downloader.abandonAll();
     await this.tracker.stop();
     await this.downloader.writesSettled();
+    this.hasher?.stop();
     this.options.storage.close();
     this.emit({ event: "stopped", ...this.totals() });
     this.finish(code);
@@ -278,6 +284,7 @@ export class Session implements ConnectionHandler {
   private onComplete(): void {
     if (this.completedAnnounced) return;
     this.completedAnnounced = true;
+    this.hasher?.stop(); // every piece is checked and on disk: the hashing thread has nothing left to do
     const fresh = this.downloader.fetchedPieces > 0;
     this.emit({ event: "completed", seconds: this.report.elapsedSeconds(), ...this.totals() });
     if (fresh) this.tracker.completed();

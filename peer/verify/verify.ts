@@ -23,17 +23,17 @@ type VerifyMeta = Pick<Metainfo, "name" | "multiFile" | "files" | "pieceLength" 
 const JOB_BYTES = 16 * 1024 * 1024;
 
 /**
- * Where the worker's code is. From source: next to this file. In the compiled binary (`npm run build`
- * lists peer/verify/worker.ts as a second entry point, so the bundle's root is peer/) every module is
- * inlined into the entry at $bunfs/root/btpeer and the worker sits at $bunfs/root/verify/worker.js.
+ * Where a worker's code is. From source: next to this file. In the compiled binary (`npm run build`
+ * lists peer/verify/<name>.ts as extra entry points, so the bundle's root is peer/) every module is
+ * inlined into the entry at $bunfs/root/btpeer and the worker sits at $bunfs/root/verify/<name>.js.
  */
-export function workerUrl(): string {
+export function workerUrl(name: "worker" | "slot-hash-worker"): string {
   const compiled = import.meta.url.includes("$bunfs") || import.meta.url.includes("~BUN");
-  return compiled ? new URL("./verify/worker.js", import.meta.url).href : new URL("./worker.ts", import.meta.url).href;
+  return compiled ? new URL(`./verify/${name}.js`, import.meta.url).href : new URL(`./${name}.ts`, import.meta.url).href;
 }
 
 function startWorker(): Worker {
-  return new Worker(workerUrl());
+  return new Worker(workerUrl("worker"));
 }
 
 /** Hashes what is already on disk; missing or short files just mean missing pieces. */
