@@ -14,13 +14,16 @@
 //
 // Figures per leecher: MB/s from spawn to its own exit after a complete, verified, flushed download
 // (process start-up and the check of an empty directory included for both clients), CPU seconds
-// (user+sys) per GiB, peak RSS (ru_maxrss) and the peak anonymous RSS sampled every 100 ms.
+// (user+sys) per GiB, peak RSS (ru_maxrss) and the peak anonymous RSS sampled every 100 ms; per run, the
+// CPU the whole machine spent (/proc/stat: seeder, leechers and kernel) per GiB delivered, which bounds
+// what any number of leechers can reach on this many cores.
 // libtorrent 2 maps its files, so its peak RSS counts file pages: compare anonymous RSS for memory.
 // Before EVERY run, as much memory as the run will write is touched and freed again (a file written and
 // deleted): on VMs that hand idle memory back to the host (DAMON reclaim, balloon free-page reporting),
 // the first write into reclaimed memory costs ~10x (measured here: 2.65 s vs 0.2 s of sys time per
 // GiB), and without this the figures swing with how long memory sat idle, not with the client.
 import fs from "node:fs";
+import { availableParallelism } from "node:os";
 import path from "node:path";
 import { makeRandomFile, makeTempDir, removeDir, sha256Tree } from "../test/support/files.ts";
 import { freePort } from "../test/support/ports.ts";
@@ -102,6 +105,8 @@ interface Row {
   peakAnon: number[];
   /** Wall seconds until every leecher of a run was done. */
   seconds: number[];
+  /** CPU seconds the whole machine was busy (every process: seeder, leechers, kernel) per GiB delivered. */
+  machineCpuPerGiB: number[];
   bytes: number;
   error?: string;
 }
@@ -142,7 +147,7 @@ class Bench {
   }
 
   async run(config: string, seederKind: ClientKind, leecherKind: ClientKind, ds: Dataset, leechers: number): Promise<Row> {
-    const row: Row = { config, size: ds.label, seeder: seederKind, leecher: leecherKind, leechers, mbps: [], cpuPerGiB: [], peakRss: [], peakAnon: [], seconds: [], bytes: ds.bytes };
+    const row: Row = { config, size: ds.label, seeder: seederKind, leecher: leecherKind, leechers, mbps: [], cpuPerGiB: [], peakRss: [], peakAnon: [], seconds: [], machineCpuPerGiB: [], bytes: ds.bytes };
     const seedPort = freePort();
     let seeder;
     try {
@@ -163,6 +168,7 @@ class Bench {
         const outs = ports.map((_, i) => path.join(this.tmp, `leech-${i}`));
         for (const out of outs) removeDir(out);
         const started = performance.now();
+        const busyBefore = machineBusySeconds();
         const running = await Promise.all(
           ports.map((port, i) => {
             // Every leecher knows the seeder and all the other leechers, so they can trade pieces.
@@ -172,6 +178,7 @@ class Bench {
         );
         const results: LeechResult[] = await Promise.all(running.map((l) => l.result));
         const wall = (performance.now() - started) / 1000;
+        const busy = machineBusySeconds() - busyBefore;
         for (const out of outs) {
           const got = await sha256Tree(out);
           const diff = compareSums(got, ds.sums);
@@ -184,6 +191,7 @@ class Bench {
         row.cpuPerGiB.push(results.reduce((s, x) => s + x.cpuSeconds, 0) / leechers / gib);
         row.peakRss.push(Math.max(...results.map((x) => x.peakRss)));
         row.peakAnon.push(Math.max(...results.map((x) => x.peakAnon)));
+        row.machineCpuPerGiB.push(busy / (gib * leechers));
         console.log(
           `  ${config} ${ds.label} run ${r + 1}: ${row.mbps.at(-1)!.toFixed(0)} MB/s, ${row.cpuPerGiB.at(-1)!.toFixed(2)} CPU s/GiB, ` +
             `peak RSS ${mib(row.peakRss.at(-1)!)} (anon ${mib(row.peakAnon.at(-1)!)}), ${wall.toFixed(1)} s, checksum ok`,
@@ -197,6 +205,13 @@ class Bench {
     }
     return row;
   }
+}
+
+/** CPU seconds all cores have spent busy since boot (/proc/stat: everything but idle and iowait). */
+function machineBusySeconds(): number {
+  const fields = fs.readFileSync("/proc/stat", "utf8").split("\n", 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
+  return (user + nice + system + irq + softirq + steal) / 100; // USER_HZ is 100 on Linux
 }
 
 /** Touches `bytes` of memory through the page cache and frees it (see the header). */
@@ -220,11 +235,11 @@ const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 function printTable(rows: Row[], o: Options): void {
   const ref = (row: Row) => rows.find((r) => r.config.startsWith("lt→lt") && r.size === row.size && r.mbps.length > 0);
   console.log("");
-  console.log(`| configuration | data | runs | MB/s (median) | × lt→lt | CPU s/GiB | × lt→lt | peak RSS | peak anon RSS | all done (s) |`);
-  console.log(`|---|---|---:|---:|---:|---:|---:|---:|---:|---:|`);
+  console.log(`| configuration | data | runs | MB/s (median) | × lt→lt | CPU s/GiB | × lt→lt | machine CPU s/GiB | peak RSS | peak anon RSS | all done (s) |`);
+  console.log(`|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|`);
   for (const r of rows) {
     if (r.mbps.length === 0) {
-      console.log(`| ${r.config} | ${r.size} | 0 | — | | | | | | | ${r.error ?? ""}`);
+      console.log(`| ${r.config} | ${r.size} | 0 | — | | | | | | | | ${r.error ?? ""}`);
       continue;
     }
     const base = ref(r);
@@ -233,13 +248,24 @@ function printTable(rows: Row[], o: Options): void {
     const x = (v: number, b: number | undefined) => (b ? (v / b).toFixed(2) : "—");
     console.log(
       `| ${r.config} | ${r.size} | ${r.mbps.length} | ${speed.toFixed(0)} | ${x(speed, base && median(base.mbps))} | ${cpu.toFixed(2)} | ` +
-        `${x(cpu, base && median(base.cpuPerGiB))} | ${mib(median(r.peakRss))} | ${mib(median(r.peakAnon))} | ${median(r.seconds).toFixed(1)} |${r.error ? ` ${r.error}` : ""}`,
+        `${x(cpu, base && median(base.cpuPerGiB))} | ${median(r.machineCpuPerGiB).toFixed(2)} | ${mib(median(r.peakRss))} | ${mib(median(r.peakAnon))} | ${median(r.seconds).toFixed(1)} |${r.error ? ` ${r.error}` : ""}`,
     );
   }
   const single = rows.find((r) => r.config === "bt→bt" && r.mbps.length);
   const four = rows.find((r) => r.config.startsWith("bt→4×bt") && r.mbps.length);
   if (single && four && single.size === four.size) {
-    console.log(`\none seeder → four leechers, aggregate ÷ single leecher: ${(median(four.mbps) / median(single.mbps)).toFixed(2)} (target ≥ 1.5)`);
+    const singleRate = median(single.mbps);
+    console.log(`\none seeder → four leechers, aggregate ÷ single leecher: ${(median(four.mbps) / singleRate).toFixed(2)} (target ≥ 1.5)`);
+    // What the cores allow: at the CPU the whole machine spent per GiB delivered, N cores cannot deliver
+    // more than N ÷ that, however the work is scheduled.
+    const cores = availableParallelism();
+    const cost1 = median(single.machineCpuPerGiB);
+    const cost4 = median(four.machineCpuPerGiB);
+    const ceiling = (cores / cost4) * (2 ** 30 / 1e6);
+    console.log(
+      `machine CPU per GiB delivered (all processes and the kernel, /proc/stat): single ${cost1.toFixed(2)} s, four leechers ${cost4.toFixed(2)} s; ` +
+        `${cores} cores → four leechers can reach at most ${ceiling.toFixed(0)} MB/s here = ${(ceiling / singleRate).toFixed(2)}× the single leecher`,
+    );
   }
   console.log(`btpeer pool ${o.settings.poolMiB} MiB; libtorrent ${o.settings.ltHighPerformance ? "high_performance_seed preset" : "default settings"}; piece ${formatSize(o.pieceLength)}`);
 }
