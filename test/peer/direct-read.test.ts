@@ -44,7 +44,9 @@ describe("direct socket reads", () => {
         data(socket, chunk) {
           viaBun += chunk.length;
           received.update(chunk);
-          direct += readAvailable(socket.fd, (bytes) => {
+          // Bun's sockets have `fd` (bun-types does not declare it yet).
+          const fd = (socket as unknown as { fd: number }).fd;
+          direct += readAvailable(fd, (bytes) => {
             received.update(bytes);
             return true;
           });
