@@ -1,7 +1,7 @@
 // The download's hashing thread: checks finished pieces where they lie in the (shared) piece pool, so the
 // main thread only receives blocks. Nothing is copied between threads: a job names a piece and its place
 // in the pool. Built into the binary as its own entry point (see the `build` script).
-import type { SlotHashReply, SlotHashRequest } from "./slot-hash-protocol.ts";
+import { matchesPieceHash, type SlotHashReply, type SlotHashRequest } from "./slot-hash-protocol.ts";
 
 declare const self: Worker;
 
@@ -10,13 +10,6 @@ const hasher = new Bun.CryptoHasher("sha1");
 const digest = new Uint8Array(64);
 let pool: Uint8Array | undefined;
 let pieceHashes: Uint8Array | undefined;
-
-function matches(index: number): boolean {
-  const expected = pieceHashes!.subarray(index * 20, index * 20 + 20);
-  if (expected.length !== 20) return false;
-  for (let i = 0; i < 20; i++) if (digest[i] !== expected[i]) return false;
-  return true;
-}
 
 self.onmessage = (event: MessageEvent<SlotHashRequest>) => {
   const m = event.data;
@@ -30,7 +23,7 @@ self.onmessage = (event: MessageEvent<SlotHashRequest>) => {
   else {
     hasher.update(pool.subarray(m.offset, m.offset + m.length));
     hasher.digest(digest); // also resets the hasher for the next piece
-    reply = { type: "result", id: m.id, ok: matches(m.index) };
+    reply = { type: "result", id: m.id, ok: matchesPieceHash(digest, pieceHashes, m.index) };
   }
   self.postMessage(reply);
 };

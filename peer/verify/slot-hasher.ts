@@ -3,7 +3,7 @@
 // with it on another core, the main thread goes back to the socket at once. If the thread fails, the
 // pieces it held (and every later one) are hashed on the main thread instead: a download never stalls on it.
 import { workerUrl } from "./verify.ts";
-import type { SlotHashReply, SlotHashRequest } from "./slot-hash-protocol.ts";
+import { matchesPieceHash, type SlotHashReply, type SlotHashRequest } from "./slot-hash-protocol.ts";
 
 interface Pending {
   index: number;
@@ -81,9 +81,6 @@ export class SlotHasher {
     this.#fallback ??= new Bun.CryptoHasher("sha1");
     this.#fallback.update(bytes);
     this.#fallback.digest(digestScratch);
-    const expected = this.#pieceHashes.subarray(index * 20, index * 20 + 20);
-    if (expected.length !== 20) return false;
-    for (let i = 0; i < 20; i++) if (digestScratch[i] !== expected[i]) return false;
-    return true;
+    return matchesPieceHash(digestScratch, this.#pieceHashes, index);
   }
 }
