@@ -38,7 +38,8 @@ export function humanReporter(isTTY = Boolean(process.stdout.isTTY)): Reporter {
     switch (e.event) {
       case "started":
         return line(
-          `${e.name}: ${formatBytes(e.length)}, ${e.pieces} pieces, ${e.resumedPieces} already on disk; listening on port ${e.port}`,
+          `${e.name}: ${formatBytes(e.length)}, ${e.pieces} pieces, ${e.resumedPieces} already on disk; listening on port ${e.port}` +
+            (e.uploadLimit ? `; uploads capped at ${formatBytes(e.uploadLimit)}/s` : ""),
         );
       case "progress": {
         if (!isTTY) return;

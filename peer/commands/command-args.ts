@@ -45,3 +45,20 @@ export function intOption(name: string, text: string, min: number, max: number):
   if (!/^\d+$/.test(text) || n < min || n > max) throw new CliError("usage", `${name} wants a whole number from ${min} to ${max}, got "${text}"`);
   return n;
 }
+
+/** "262144", "256K", "256KiB", "4M", "4MB", "1.5G": binary multiples, rounded to whole bytes. */
+export function parseSize(text: string): number | null {
+  const match = /^(\d+(?:\.\d+)?)\s*([kmg]?)(i?b)?$/i.exec(text.trim());
+  if (!match) return null;
+  const unit = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[match[2]!.toLowerCase() as "" | "k" | "m" | "g"];
+  return Math.round(Number(match[1]) * unit);
+}
+
+/** `--upload-limit`: bytes per second with an optional K/M/G (binary) suffix, e.g. "500K", "50M"; "0" means none. */
+export function rateOption(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const bytes = parseSize(text.replace(/\/s$/i, ""));
+  if (bytes === null) throw new CliError("usage", `${name} wants bytes per second such as 500K, 50M or 1G (binary units), got "${text}"`);
+  if (bytes > 0 && bytes < 16 * 1024) throw new CliError("usage", `${name} must be at least 16K (one block per second), got "${text}"`);
+  return bytes === 0 ? undefined : bytes;
+}

@@ -9,6 +9,7 @@ import { MetainfoError } from "../../shared/metainfo/errors.ts";
 import { createTorrentFromDisk } from "../files/create-from-disk.ts";
 import { SourceError } from "../files/walk.ts";
 import { formatBytes } from "../progress.ts";
+import { parseSize } from "./command-args.ts";
 
 const HELP = `usage: btpeer create <file-or-dir> --tracker <url> [options] -o <file.torrent>
 
@@ -102,14 +103,6 @@ export async function run(argv: string[]): Promise<number> {
     }
     throw error;
   }
-}
-
-/** "262144", "256K", "256KiB", "4M", "4MB": binary multiples. */
-export function parseSize(text: string): number | null {
-  const match = /^(\d+)\s*([kmg]?)(i?b)?$/i.exec(text.trim());
-  if (!match) return null;
-  const unit = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[match[2]!.toLowerCase() as "" | "k" | "m" | "g"];
-  return Number(match[1]) * unit;
 }
 
 /** A live percentage on stderr, only when it is a terminal, redrawn at most 10 times a second. */

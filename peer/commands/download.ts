@@ -1,6 +1,6 @@
 // btpeer download <file.torrent> --out <dir> [--port <n>] [--seed | --no-seed] [--peer <host:port>]...
-//                 [--pool <MiB>] [--max-peers <n>] [--json]
-import { intOption, runCommand } from "./command-args.ts";
+//                 [--pool <MiB>] [--max-peers <n>] [--upload-limit <rate>] [--json]
+import { intOption, rateOption, runCommand } from "./command-args.ts";
 import { CliError, parsePeerAddress, runSession } from "./session-runner.ts";
 
 const HELP = `usage: btpeer download <file.torrent> --out <dir> [options]
@@ -15,6 +15,8 @@ options:
   --peer <host:port>   also connect to this peer (repeatable)
   --pool <MiB>         piece buffer pool size (default 64)
   --max-peers <n>      connections for this torrent (default 50)
+  --upload-limit <r>   cap on what this peer sends, all peers together, in bytes per second:
+                       500K, 50M, 1G (binary units); default none
   --json               one JSON event per line instead of the live progress line`;
 
 const OPTIONS = {
@@ -25,6 +27,7 @@ const OPTIONS = {
   peer: { type: "string", multiple: true },
   pool: { type: "string", default: "64" },
   "max-peers": { type: "string", default: "50" },
+  "upload-limit": { type: "string" },
   json: { type: "boolean", default: false },
 } as const;
 
@@ -41,6 +44,7 @@ export function run(argv: string[]): Promise<number> {
       peers: (values.peer ?? []).map(parsePeerAddress),
       poolMiB: intOption("--pool", values.pool, 1, 1 << 20),
       maxPeers: intOption("--max-peers", values["max-peers"], 1, 10_000),
+      uploadLimit: rateOption("--upload-limit", values["upload-limit"]),
       json: values.json,
       requireComplete: false,
     });

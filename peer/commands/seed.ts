@@ -1,5 +1,5 @@
-// btpeer seed <file.torrent> --dir <dir> [--port <n>] [--json]
-import { intOption, runCommand } from "./command-args.ts";
+// btpeer seed <file.torrent> --dir <dir> [--port <n>] [--upload-limit <rate>] [--json]
+import { intOption, rateOption, runCommand } from "./command-args.ts";
 import { CliError, parsePeerAddress, runSession } from "./session-runner.ts";
 
 const HELP = `usage: btpeer seed <file.torrent> --dir <dir> [options]
@@ -11,6 +11,8 @@ options:
   --port <n>           TCP port to accept peers on (default 6881; 0 = any free port)
   --peer <host:port>   also connect to this peer (repeatable)
   --max-peers <n>      connections for this torrent (default 50)
+  --upload-limit <r>   cap on what this peer sends, all peers together, in bytes per second:
+                       500K, 50M, 1G (binary units); default none
   --json               one JSON event per line instead of the live progress line`;
 
 const OPTIONS = {
@@ -18,6 +20,7 @@ const OPTIONS = {
   port: { type: "string", default: "6881" },
   peer: { type: "string", multiple: true },
   "max-peers": { type: "string", default: "50" },
+  "upload-limit": { type: "string" },
   json: { type: "boolean", default: false },
 } as const;
 
@@ -33,6 +36,7 @@ export function run(argv: string[]): Promise<number> {
       peers: (values.peer ?? []).map(parsePeerAddress),
       poolMiB: 1,
       maxPeers: intOption("--max-peers", values["max-peers"], 1, 10_000),
+      uploadLimit: rateOption("--upload-limit", values["upload-limit"]),
       json: values.json,
       requireComplete: true,
     });

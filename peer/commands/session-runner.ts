@@ -18,6 +18,8 @@ export interface RunOptions {
   peers: PeerAddress[];
   poolMiB: number;
   maxPeers: number;
+  /** Bytes per second this session may upload, all peers together (undefined: no limit). */
+  uploadLimit?: number;
   json: boolean;
   /** `seed` command: every piece must be on disk already. */
   requireComplete: boolean;
@@ -73,6 +75,7 @@ export async function runSession(options: RunOptions): Promise<number> {
       maxPeers: options.maxPeers,
       peers: options.peers,
       seed: options.seed,
+      uploadLimit: options.uploadLimit,
       onEvent: report,
     });
     const onSignal = () => void session.stop(0);

@@ -14,7 +14,7 @@ export interface Totals {
 }
 
 export type SessionEvent =
-  | ({ event: "started"; name: string; infoHash: string; length: number; port: number; seeding: boolean } & Totals)
+  | ({ event: "started"; name: string; infoHash: string; length: number; port: number; seeding: boolean; uploadLimit: number | null } & Totals)
   | ({ event: "progress"; percent: number; downRate: number; upRate: number; peers: number; eta: number | null } & Totals)
   | { event: "piece-failed"; index: number; peers: string[] }
   | { event: "peer-banned"; peer: string; reason: string }

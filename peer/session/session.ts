@@ -11,6 +11,7 @@ import { OUR_REQQ } from "../net/extension-handshake.ts";
 import { SlotHasher } from "../verify/slot-hasher.ts";
 import { PeerConnection, type ConnectionHandler } from "../net/peer-connection.ts";
 import { listenForPeers, type PeerSocket } from "../net/sockets.ts";
+import { TokenBucket } from "../net/token-bucket.ts";
 import { BufferPool } from "../pool.ts";
 import { Dialer } from "./dialer.ts";
 import { Downloader, type PieceWriter } from "./downloader.ts";
@@ -21,7 +22,7 @@ import { addressKey, PeerDirectory } from "./peer-directory.ts";
 import { ProgressReport } from "./progress-report.ts";
 import { SwarmPeer } from "./swarm-peer.ts";
 import { TrackerAnnouncer } from "./tracker-announcer.ts";
-import { Uploader, type BlockReader } from "./uploader.ts";
+import { SPAN_PAYLOAD, Uploader, type BlockReader } from "./uploader.ts";
 
 // The commands import it from here.
 export { exitCodeFor };
@@ -44,6 +45,8 @@ export interface SessionOptions {
   peers: PeerAddress[];
   /** Stay on as a seeder once complete. */
   seed: boolean;
+  /** Upload limit for the whole session in bytes per second (undefined: none). */
+  uploadLimit?: number;
   onEvent: (event: SessionEvent) => void;
 }
 
@@ -87,7 +90,8 @@ export class Session implements ConnectionHandler {
         this.fail(typeof code === "string" ? code : "io", error instanceof Error ? error.message : String(error));
       },
     }, this.hasher);
-    this.uploader = new Uploader(meta, have, options.storage);
+    const limit = options.uploadLimit ? new TokenBucket(options.uploadLimit, { minBurst: SPAN_PAYLOAD }) : undefined;
+    this.uploader = new Uploader(meta, have, options.storage, undefined, limit);
     this.report = new ProgressReport(meta, have, this.downloader, this.uploader);
     this.tracker = new TrackerAnnouncer(meta, options.peerId, {
       stats: () => ({ uploaded: this.uploader.uploaded, downloaded: this.downloader.downloaded, left: this.report.bytesLeft() }),
@@ -119,7 +123,7 @@ export class Session implements ConnectionHandler {
     this.listener = listenForPeers(this.options.port, (socket, address) => this.accept(socket, address));
     this.port = this.listener.port;
     for (const p of this.options.peers) this.directory.add(p);
-    this.emit({ event: "started", name: meta.name, infoHash: toHex(meta.infoHash), length: meta.length, port: this.port, seeding: have.isComplete(), ...this.totals() });
+    this.emit({ event: "started", name: meta.name, infoHash: toHex(meta.infoHash), length: meta.length, port: this.port, seeding: have.isComplete(), uploadLimit: this.options.uploadLimit ?? null, ...this.totals() });
     this.timer = setInterval(() => this.tick(), TICK_MS);
     this.tracker.start(this.port, have.isComplete());
     this.connectMore();
@@ -134,6 +138,7 @@ export class Session implements ConnectionHandler {
     this.listener?.stop(true);
     for (const conn of [...this.handshaking]) conn.close("shutting down");
     for (const peer of [...this.peers.values()]) peer.conn.close("shutting down");
+    this.uploader.stop();
     this.downloader.abandonAll();
     await this.tracker.stop();
     await this.downloader.writesSettled();

@@ -3,11 +3,13 @@
 // each right after its 13-byte piece header, and the whole span goes to the socket as ONE write (one
 // syscall for many blocks, no reframing copy); the buffer returns to the pool once the kernel took it.
 // Requests are served at the end of the turn that queued them, so a batch of requests becomes one span.
-// A peer whose socket is backed up gets nothing more read for it until `drain`.
+// A peer whose socket is backed up gets nothing more read for it until `drain`. With an upload limit,
+// spans are cut to the byte budget, peers take turns a span at a time, and an empty budget waits on a timer.
 import type { Bitfield } from "../../shared/bitfield.ts";
 import { pieceSize, type Metainfo } from "../../shared/metainfo/types.ts";
 import { writePieceHeader } from "../../shared/wire/codec.ts";
 import { BLOCK_SIZE } from "../../shared/wire/types.ts";
+import type { TokenBucket } from "../net/token-bucket.ts";
 import { BufferPool, type PoolSlot } from "../pool.ts";
 import type { SwarmPeer } from "./swarm-peer.ts";
 
@@ -21,6 +23,8 @@ const FRAME = HEADER + BLOCK_SIZE;
 export const SPAN_FRAMES = 16;
 /** Bytes queued on one socket before we stop reading blocks for it. */
 const HIGH_WATER = 512 * 1024;
+/** The most payload one span carries: an upload limit's budget must allow at least this burst. */
+export const SPAN_PAYLOAD = BLOCK_SIZE * SPAN_FRAMES;
 
 export class Uploader {
   /** Payload bytes sent this run. */
@@ -29,11 +33,23 @@ export class Uploader {
   private readonly waiting = new Set<SwarmPeer>();
   private readonly item = new Uint32Array(3);
   private wakeScheduled = false;
+  private budgetTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly wake = () => {
     this.wakeScheduled = false;
     const peers = [...this.waiting];
     this.waiting.clear();
-    for (const peer of peers) this.serve(peer);
+    for (let i = 0; i < peers.length; i++) {
+      if (this.limit && this.limit.available() < BLOCK_SIZE) {
+        // Out of budget: the peers not reached keep their place in line, ahead of those just served.
+        const served = [...this.waiting];
+        this.waiting.clear();
+        for (let j = i; j < peers.length; j++) this.waiting.add(peers[j]!);
+        for (const peer of served) this.waiting.add(peer);
+        this.waitForBudget();
+        return;
+      }
+      this.serve(peers[i]!);
+    }
   };
 
   constructor(
@@ -41,6 +57,8 @@ export class Uploader {
     private readonly have: Bitfield,
     private readonly reader: BlockReader,
     poolBytes = 8 * 1024 * 1024,
+    /** The session's upload limit, if any. */
+    private readonly limit?: TokenBucket,
   ) {
     this.pool = new BufferPool({ slotSize: FRAME * SPAN_FRAMES, totalBytes: poolBytes });
   }
@@ -72,6 +90,11 @@ export class Uploader {
   serve(peer: SwarmPeer): void {
     const conn = peer.conn;
     while (peer.uploads.length > 0 && conn.state === "open" && conn.queuedBytes < HIGH_WATER) {
+      const budget = this.limit ? this.limit.available() : Number.POSITIVE_INFINITY;
+      if (budget < BLOCK_SIZE) {
+        this.waitForBudget(peer);
+        return;
+      }
       const slot = this.pool.acquire();
       if (!slot) {
         this.waiting.add(peer);
@@ -80,7 +103,7 @@ export class Uploader {
       let used = 0;
       let payload = 0;
       try {
-        while (used + FRAME <= slot.bytes.length && peer.uploads.shift(this.item)) {
+        while (used + FRAME <= slot.bytes.length && payload + BLOCK_SIZE <= budget && peer.uploads.shift(this.item)) {
           const index = this.item[0]!;
           const begin = this.item[1]!;
           const length = this.item[2]!;
@@ -94,8 +117,32 @@ export class Uploader {
         throw error;
       }
       this.uploaded += payload;
+      this.limit?.spend(payload);
       conn.sendFramedBlock(slot.bytes.subarray(0, used), payload, () => this.release(slot));
+      if (this.limit && peer.uploads.length > 0) {
+        // A shared budget: the other waiting peers get a span before this one gets its next.
+        this.serveSoon(peer);
+        return;
+      }
     }
+  }
+
+  /** Stops the upload-limit timer (the session is ending). */
+  stop(): void {
+    clearTimeout(this.budgetTimer);
+    this.budgetTimer = undefined;
+    this.waiting.clear();
+  }
+
+  /** Serves `peer` (and whoever else waits) once the upload limit allows another block. */
+  private waitForBudget(peer?: SwarmPeer): void {
+    if (peer) this.waiting.add(peer);
+    if (this.budgetTimer || !this.limit) return;
+    this.budgetTimer = setTimeout(() => {
+      this.budgetTimer = undefined;
+      this.wake();
+    }, Math.max(1, this.limit.msUntil(BLOCK_SIZE)));
+    this.budgetTimer.unref?.();
   }
 
   /** Serves `peer` once the current turn is over, when all requests that arrived in it are queued. */

@@ -1,6 +1,6 @@
 // `btpeer download` as a user meets it: resuming after a hard kill without refetching verified pieces,
-// refusing to write outside the output folder, clear errors with distinct exit codes, and the compiled
-// binary working with no node_modules beside it.
+// refusing to write outside the output folder, clear errors with distinct exit codes, an upload limit
+// that still serves whole downloads, and the compiled binary working with no node_modules beside it.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
@@ -127,6 +127,28 @@ describe("btpeer download: errors", () => {
     const r = runCli(["download", torrent, "--out", path.join(blocker, "sub"), "--port", "0", "--peer", "127.0.0.1:1"]);
     expect(r.code).toBe(4);
     expect(r.err.trim().split("\n")).toHaveLength(1);
+  });
+});
+
+describe("btpeer --upload-limit", () => {
+  test("a seeder with an upload limit says so when it starts and still serves a complete, verified download", async () => {
+    const seeder = await startBtpeer(["seed", torrent, "--dir", path.dirname(source), "--upload-limit", "2M"], { name: "capped seeder" });
+    try {
+      expect(seeder.events().find(isEvent("started"))!.uploadLimit).toBe(2 * 1024 * 1024);
+      const out = path.join(dir, "capped");
+      const leecher = await startBtpeer(["download", torrent, "--out", out, "--no-seed", "--peer", seeder.address], { name: "leecher" });
+      expect(leecher.events().find(isEvent("started"))!.uploadLimit).toBeNull();
+      expect(await leecher.service.exited).toBe(0);
+      expect(await sha256File(path.join(out, "data.bin"))).toBe(await sha256File(source));
+    } finally {
+      await seeder.stop();
+    }
+  });
+
+  test("a limit that is not a rate is a usage error (exit code 2) naming the option", () => {
+    const r = runCli(["seed", torrent, "--dir", path.dirname(source), "--upload-limit", "fast"]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("--upload-limit wants bytes per second");
   });
 });
 
