@@ -4,7 +4,9 @@
 // syscall for many blocks, no reframing copy); the buffer returns to the pool once the kernel took it.
 // Requests are served at the end of the turn that queued them, so a batch of requests becomes one span.
 // A peer whose socket is backed up gets nothing more read for it until `drain`. With an upload limit,
-// spans are cut to the byte budget, peers take turns a span at a time, and an empty budget waits on a timer.
+// spans are cut to the byte budget, peers take turns a span at a time, and an empty budget waits on a
+// timer for a tenth of a second's worth (up to a span): a few large writes rather than a block every
+// millisecond, which would wake the receiving peer a thousand times a second.
 import type { Bitfield } from "../../shared/bitfield.ts";
 import { pieceSize, type Metainfo } from "../../shared/metainfo/types.ts";
 import { writePieceHeader } from "../../shared/wire/codec.ts";
@@ -34,12 +36,14 @@ export class Uploader {
   private readonly item = new Uint32Array(3);
   private wakeScheduled = false;
   private budgetTimer: ReturnType<typeof setTimeout> | undefined;
+  /** With a limit: the budget a span waits for (whole blocks, one block to one span). */
+  private readonly minSpan: number;
   private readonly wake = () => {
     this.wakeScheduled = false;
     const peers = [...this.waiting];
     this.waiting.clear();
     for (let i = 0; i < peers.length; i++) {
-      if (this.limit && this.limit.available() < BLOCK_SIZE) {
+      if (this.limit && this.limit.available() < this.minSpan) {
         // Out of budget: the peers not reached keep their place in line, ahead of those just served.
         const served = [...this.waiting];
         this.waiting.clear();
@@ -61,6 +65,8 @@ export class Uploader {
     private readonly limit?: TokenBucket,
   ) {
     this.pool = new BufferPool({ slotSize: FRAME * SPAN_FRAMES, totalBytes: poolBytes });
+    const tenth = limit ? Math.floor(limit.rate / 10 / BLOCK_SIZE) * BLOCK_SIZE : 0;
+    this.minSpan = Math.min(SPAN_PAYLOAD, Math.max(BLOCK_SIZE, tenth));
   }
 
   /** Returns a reason to drop the peer, or null. */
@@ -91,7 +97,7 @@ export class Uploader {
     const conn = peer.conn;
     while (peer.uploads.length > 0 && conn.state === "open" && conn.queuedBytes < HIGH_WATER) {
       const budget = this.limit ? this.limit.available() : Number.POSITIVE_INFINITY;
-      if (budget < BLOCK_SIZE) {
+      if (budget < Math.min(this.minSpan, peer.uploads.length * BLOCK_SIZE)) {
         this.waitForBudget(peer);
         return;
       }
@@ -141,7 +147,7 @@ export class Uploader {
     this.budgetTimer = setTimeout(() => {
       this.budgetTimer = undefined;
       this.wake();
-    }, Math.max(1, this.limit.msUntil(BLOCK_SIZE)));
+    }, Math.max(1, this.limit.msUntil(this.minSpan)));
     this.budgetTimer.unref?.();
   }
 

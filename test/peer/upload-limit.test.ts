@@ -187,6 +187,22 @@ describe("Uploader with an upload limit", () => {
     uploader.stop();
   });
 
+  test("at higher rates it waits for a whole span (a tenth of a second's worth) instead of sending block by block", async () => {
+    const clock = new ManualClock();
+    const { uploader, addPeer } = seedingUploader(new TokenBucket(160 * BLOCK_SIZE, { burst: SPAN_PAYLOAD, now: clock.now }));
+    const a = addPeer();
+    a.request(64);
+    await turn();
+    expect(a.blocksSent().length).toBe(SPAN_PAYLOAD / BLOCK_SIZE);
+    clock.ms += 50; // half a span's worth: not enough to send
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(a.blocksSent().length).toBe(SPAN_PAYLOAD / BLOCK_SIZE);
+    clock.ms += 50;
+    await until(() => a.blocksSent().length > SPAN_PAYLOAD / BLOCK_SIZE, "the next span");
+    expect(a.blocksSent().length).toBe((2 * SPAN_PAYLOAD) / BLOCK_SIZE);
+    uploader.stop();
+  });
+
   test("without a limit the same requests all go out in the first turn", async () => {
     const { uploader, addPeer } = seedingUploader();
     const a = addPeer();
