@@ -7,10 +7,12 @@
 //   lt-bt   libtorrent seeder → btpeer leecher (first size)
 //   bt-lt   btpeer seeder → libtorrent leecher (first size)
 //   bt-4    one btpeer seeder → four btpeer leechers at once, all knowing each other (first size)
+//   capped  the seeder's upload capped (--seed-limit, default 50M = 50 MiB/s, a server's uplink): one
+//           leecher, then four; what the leechers gain by trading pieces when the seeder is the bottleneck
 //   multi   1,000 files of 64 KiB–1 MiB: btpeer → btpeer and libtorrent → libtorrent
 //
 //   bun bench/swarm.ts [--only ...] [--size 1G,4G] [--runs 3] [--piece 1M] [--pool 64]
-//                      [--btpeer dist/btpeer] [--lt-defaults] [--max-minutes 20] [--keep]
+//                      [--btpeer dist/btpeer] [--lt-defaults] [--seed-limit 50M] [--max-minutes 20] [--keep]
 //
 // Figures per leecher: MB/s from spawn to its own exit after a complete, verified, flushed download
 // (process start-up and the check of an empty directory included for both clients), CPU seconds
@@ -33,7 +35,7 @@ import { BenchError, btpeerFromSource, startLeecher, startSeeder, type ClientKin
 import { makeSmallFiles, parseSize, formatSize, median } from "./swarm/data.ts";
 
 const ROOT = path.resolve(import.meta.dir, "..");
-const ALL = ["bt-bt", "lt-lt", "lt-bt", "bt-lt", "bt-4", "multi"] as const;
+const ALL = ["bt-bt", "lt-lt", "lt-bt", "bt-lt", "bt-4", "capped", "multi"] as const;
 type ConfigId = (typeof ALL)[number];
 
 interface Options {
@@ -43,6 +45,8 @@ interface Options {
   pieceLength: number;
   maxMinutes: number;
   keep: boolean;
+  /** btpeer --upload-limit of the seeder in the `capped` configurations. */
+  seedLimit: string;
   settings: ClientSettings;
 }
 
@@ -54,6 +58,7 @@ function parseOptions(argv: string[]): Options {
     pieceLength: parseSize("1M"),
     maxMinutes: 20,
     keep: false,
+    seedLimit: "50M",
     settings: { btpeerCmd: btpeerFromSource(ROOT), poolMiB: 64, ltHighPerformance: true },
   };
   for (let i = 0; i < argv.length; i++) {
@@ -76,6 +81,7 @@ function parseOptions(argv: string[]): Options {
     else if (a === "--lt-defaults") o.settings.ltHighPerformance = false;
     else if (a === "--max-minutes") o.maxMinutes = Number(next());
     else if (a === "--keep") o.keep = true;
+    else if (a === "--seed-limit") o.seedLimit = next();
     else throw new Error(`unknown option ${a}; see the header of bench/swarm.ts`);
   }
   return o;
@@ -107,6 +113,8 @@ interface Row {
   seconds: number[];
   /** CPU seconds the whole machine was busy (every process: seeder, leechers, kernel) per GiB delivered. */
   machineCpuPerGiB: number[];
+  /** Cores the whole machine kept busy on average during the run. */
+  busyCores: number[];
   bytes: number;
   error?: string;
 }
@@ -142,16 +150,18 @@ class Bench {
     return ds;
   }
 
-  private timeoutFor(bytes: number, leechers: number): number {
-    return Math.ceil(60 + (bytes * leechers) / 20e6); // generous: 20 MB/s is far below any working client
+  private timeoutFor(bytes: number, leechers: number, seedLimit?: string): number {
+    // Generous: 20 MB/s is far below any working client; a capped seeder sends every byte at least once.
+    return Math.ceil(60 + (bytes * leechers) / 20e6 + (seedLimit ? (2 * bytes) / parseSize(seedLimit) : 0));
   }
 
-  async run(config: string, seederKind: ClientKind, leecherKind: ClientKind, ds: Dataset, leechers: number): Promise<Row> {
-    const row: Row = { config, size: ds.label, seeder: seederKind, leecher: leecherKind, leechers, mbps: [], cpuPerGiB: [], peakRss: [], peakAnon: [], seconds: [], machineCpuPerGiB: [], bytes: ds.bytes };
+  /** `seedLimit`: the seeder's --upload-limit (btpeer seeders only). */
+  async run(config: string, seederKind: ClientKind, leecherKind: ClientKind, ds: Dataset, leechers: number, seedLimit?: string): Promise<Row> {
+    const row: Row = { config, size: ds.label, seeder: seederKind, leecher: leecherKind, leechers, mbps: [], cpuPerGiB: [], peakRss: [], peakAnon: [], seconds: [], machineCpuPerGiB: [], busyCores: [], bytes: ds.bytes };
     const seedPort = freePort();
     let seeder;
     try {
-      seeder = await startSeeder(seederKind, this.o.settings, ds.torrent, ds.seedDir, seedPort);
+      seeder = await startSeeder(seederKind, this.o.settings, ds.torrent, ds.seedDir, seedPort, seedLimit);
     } catch (e) {
       row.error = `seeder: ${(e as Error).message.split("\n")[0]}`;
       console.error((e as Error).message);
@@ -173,7 +183,7 @@ class Bench {
           ports.map((port, i) => {
             // Every leecher knows the seeder and all the other leechers, so they can trade pieces.
             const peers = [seeder.address, ...ports.filter((_, j) => j !== i).map((p) => `127.0.0.1:${p}`)];
-            return startLeecher(leecherKind, this.o.settings, ds.torrent, outs[i]!, port, peers, this.timeoutFor(ds.bytes, leechers));
+            return startLeecher(leecherKind, this.o.settings, ds.torrent, outs[i]!, port, peers, this.timeoutFor(ds.bytes, leechers, seedLimit));
           }),
         );
         const results: LeechResult[] = await Promise.all(running.map((l) => l.result));
@@ -192,6 +202,7 @@ class Bench {
         row.peakRss.push(Math.max(...results.map((x) => x.peakRss)));
         row.peakAnon.push(Math.max(...results.map((x) => x.peakAnon)));
         row.machineCpuPerGiB.push(busy / (gib * leechers));
+        row.busyCores.push(busy / wall);
         console.log(
           `  ${config} ${ds.label} run ${r + 1}: ${row.mbps.at(-1)!.toFixed(0)} MB/s, ${row.cpuPerGiB.at(-1)!.toFixed(2)} CPU s/GiB, ` +
             `peak RSS ${mib(row.peakRss.at(-1)!)} (anon ${mib(row.peakAnon.at(-1)!)}), ${wall.toFixed(1)} s, checksum ok`,
@@ -251,21 +262,30 @@ function printTable(rows: Row[], o: Options): void {
         `${x(cpu, base && median(base.cpuPerGiB))} | ${median(r.machineCpuPerGiB).toFixed(2)} | ${mib(median(r.peakRss))} | ${mib(median(r.peakAnon))} | ${median(r.seconds).toFixed(1)} |${r.error ? ` ${r.error}` : ""}`,
     );
   }
-  const single = rows.find((r) => r.config === "bt→bt" && r.mbps.length);
-  const four = rows.find((r) => r.config.startsWith("bt→4×bt") && r.mbps.length);
+  const find = (config: string) => rows.find((r) => r.config === config && r.mbps.length);
+  const single = find("bt→bt");
+  const four = find("bt→4×bt (aggregate)");
   if (single && four && single.size === four.size) {
     const singleRate = median(single.mbps);
     console.log(`\none seeder → four leechers, aggregate ÷ single leecher: ${(median(four.mbps) / singleRate).toFixed(2)} (target ≥ 1.5)`);
-    // What the cores allow: at the CPU the whole machine spent per GiB delivered, N cores cannot deliver
-    // more than N ÷ that, however the work is scheduled.
+    // What the cores allow. Delivering a byte costs the same CPU whoever sends it (read, send, receive,
+    // hash, write), so four leechers can at best keep ALL cores busy at the single run's cost per GiB:
+    // N cores ÷ the cores the single run already kept busy bounds the ratio however well peers trade.
     const cores = availableParallelism();
+    const busy1 = median(single.busyCores);
     const cost1 = median(single.machineCpuPerGiB);
     const cost4 = median(four.machineCpuPerGiB);
-    const ceiling = (cores / cost4) * (2 ** 30 / 1e6);
     console.log(
-      `machine CPU per GiB delivered (all processes and the kernel, /proc/stat): single ${cost1.toFixed(2)} s, four leechers ${cost4.toFixed(2)} s; ` +
-        `${cores} cores → four leechers can reach at most ${ceiling.toFixed(0)} MB/s here = ${(ceiling / singleRate).toFixed(2)}× the single leecher`,
+      `  the single run kept ${busy1.toFixed(2)} of ${cores} cores busy (machine CPU ${cost1.toFixed(2)} s per GiB delivered, /proc/stat, every process and the kernel); ` +
+        `at that cost per GiB the ${cores} cores bound four leechers to ${(cores / busy1).toFixed(2)}× the single leecher. ` +
+        `Four leechers spent ${cost4.toFixed(2)} s per GiB and kept ${median(four.busyCores).toFixed(2)} cores busy.`,
     );
+  }
+  const cappedOne = find(`bt→bt, seeder capped at ${o.seedLimit}/s`);
+  const cappedFour = find(`bt→4×bt (aggregate), seeder capped at ${o.seedLimit}/s`);
+  if (cappedOne && cappedFour) {
+    const ratio = median(cappedFour.mbps) / median(cappedOne.mbps);
+    console.log(`seeder capped at ${o.seedLimit}/s → four leechers, aggregate ÷ single leecher: ${ratio.toFixed(2)} (target ≥ 1.5; at most 4 when every byte leaves the seeder once)`);
   }
   console.log(`btpeer pool ${o.settings.poolMiB} MiB; libtorrent ${o.settings.ltHighPerformance ? "high_performance_seed preset" : "default settings"}; piece ${formatSize(o.pieceLength)}`);
 }
@@ -281,7 +301,7 @@ async function main() {
   try {
     // Fresh memory is slow to touch on some VMs; write and drop as much as the largest run will write,
     // so the first measured run does not pay for it.
-    warmMemory(tmp, Math.max(...o.sizes) * (o.only.includes("bt-4") ? 4 : 1));
+    warmMemory(tmp, Math.max(...o.sizes) * (o.only.includes("bt-4") || o.only.includes("capped") ? 4 : 1));
     console.log(`bench:swarm on loopback, ${o.runs} runs each, medians; temp dir ${tmp}`);
     for (const size of o.sizes) {
       if (o.only.includes("bt-bt")) rows.push(await bench.run("bt→bt", "btpeer", "btpeer", await bench.dataset("single", size), 1));
@@ -291,6 +311,11 @@ async function main() {
     if (o.only.includes("lt-bt")) rows.push(await bench.run("lt→bt", "libtorrent", "btpeer", ds, 1));
     if (o.only.includes("bt-lt")) rows.push(await bench.run("bt→lt", "btpeer", "libtorrent", ds, 1));
     if (o.only.includes("bt-4")) rows.push(await bench.run("bt→4×bt (aggregate)", "btpeer", "btpeer", ds, 4));
+    if (o.only.includes("capped")) {
+      const cap = `seeder capped at ${o.seedLimit}/s`;
+      rows.push(await bench.run(`bt→bt, ${cap}`, "btpeer", "btpeer", ds, 1, o.seedLimit));
+      rows.push(await bench.run(`bt→4×bt (aggregate), ${cap}`, "btpeer", "btpeer", ds, 4, o.seedLimit));
+    }
     if (o.only.includes("multi")) {
       const multi = await bench.dataset("multi", 0);
       rows.push(await bench.run("bt→bt", "btpeer", "btpeer", multi, 1));

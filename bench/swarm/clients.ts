@@ -43,14 +43,16 @@ export class BenchError extends Error {
   }
 }
 
-export async function startSeeder(kind: ClientKind, s: ClientSettings, torrent: string, dir: string, port: number): Promise<Seeder> {
+/** `uploadLimit` (btpeer only): its --upload-limit, e.g. "50M". */
+export async function startSeeder(kind: ClientKind, s: ClientSettings, torrent: string, dir: string, port: number, uploadLimit?: string): Promise<Seeder> {
   if (kind === "libtorrent") {
+    if (uploadLimit) throw new Error("the bench caps only btpeer seeders");
     const lt = await startLtPeer({ mode: "seed", torrent, dir, port, noTrackers: true, highPerformance: s.ltHighPerformance, maxLifeS: 3600, intervalS: 5 });
     return { kind, address: lt.address, stop: () => lt.stop() };
   }
   const service = await spawnService({
     name: "btpeer seed",
-    cmd: [...s.btpeerCmd, "seed", torrent, "--dir", dir, "--port", String(port), "--json"],
+    cmd: [...s.btpeerCmd, "seed", torrent, "--dir", dir, "--port", String(port), "--json", ...(uploadLimit ? ["--upload-limit", uploadLimit] : [])],
     ready: { line: /"event":"started"/ },
     readyTimeoutMs: 300_000, // checks all the data first
     graceMs: 5000,

@@ -1,14 +1,13 @@
 // Data sets and small figures for bench:swarm.
 import path from "node:path";
+import { parseSize as parseSizeOrNull } from "../../peer/commands/command-args.ts";
 import { makeRandomFile } from "../../test/support/files.ts";
 
-const UNITS: Record<string, number> = { "": 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30 };
-
-/** "64M", "1G", "512K", "1048576" → bytes (binary units). */
+/** "64M", "1G", "512K", "1048576" → bytes (binary units), as btpeer's own options read them. */
 export function parseSize(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([KMG]?)(?:i?B)?$/i.exec(text.trim());
-  if (!m) throw new Error(`bad size "${text}": use e.g. 64M, 1G`);
-  return Math.round(Number(m[1]) * UNITS[m[2]!.toUpperCase()]!);
+  const bytes = parseSizeOrNull(text);
+  if (bytes === null) throw new Error(`bad size "${text}": use e.g. 64M, 1G`);
+  return bytes;
 }
 
 export function formatSize(bytes: number): string {
