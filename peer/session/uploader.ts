@@ -140,7 +140,7 @@ export class Uploader {
     this.waiting.clear();
   }
 
-  /** Serves `peer` (and whoever else waits) once the upload limit allows another block. */
+  /** Serves `peer` (and whoever else waits) once the upload limit allows the next span. */
   private waitForBudget(peer?: SwarmPeer): void {
     if (peer) this.waiting.add(peer);
     if (this.budgetTimer || !this.limit) return;
