@@ -6,6 +6,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { sampleMemory } from "./memory-sampler.ts";
 import { formatTable, median, type Row } from "./table.ts";
 
 const CLI = path.resolve(import.meta.dir, "../peer/cli.ts");
@@ -24,11 +25,14 @@ interface RunResult {
 async function runCreate(input: string, out: string): Promise<RunResult> {
   const started = performance.now();
   const proc = Bun.spawn([process.execPath, CLI, "create", input, "--no-date", "--force", "-o", out], { stdout: "ignore", stderr: "pipe" });
+  const memory = sampleMemory(proc.pid, 5); // the 1 KiB run lasts only a few tens of milliseconds
   const timer = setTimeout(() => proc.kill(), RUN_LIMIT_S * 1000);
   const [code, stderr] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
+  const peaks = memory.stop();
   clearTimeout(timer);
   if (code !== 0) throw new Error(`btpeer create ${input} failed (exit ${code}): ${stderr.trim()}`);
-  return { peakRss: proc.resourceUsage()!.maxRSS, seconds: (performance.now() - started) / 1000 };
+  if (!peaks) throw new Error(`btpeer create ${input} ended before its memory could be read`);
+  return { peakRss: peaks.peakRss, seconds: (performance.now() - started) / 1000 };
 }
 
 async function baseline(dir: string): Promise<number> {

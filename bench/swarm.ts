@@ -16,7 +16,7 @@
 //
 // Figures per leecher: MB/s from spawn to its own exit after a complete, verified, flushed download
 // (process start-up and the check of an empty directory included for both clients), CPU seconds
-// (user+sys) per GiB, peak RSS (ru_maxrss) and the peak anonymous RSS sampled every 100 ms; per run, the
+// (user+sys) per GiB, peak RSS (VmHWM) and the peak anonymous RSS sampled every 50 ms; per run, the
 // CPU the whole machine spent (/proc/stat: seeder, leechers and kernel) per GiB delivered, which bounds
 // what any number of leechers can reach on this many cores.
 // libtorrent 2 maps its files, so its peak RSS counts file pages: compare anonymous RSS for memory.

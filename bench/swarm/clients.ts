@@ -6,6 +6,7 @@ import { startLtPeer } from "../../test/support/libtorrent.ts";
 import { LT_PEER_SCRIPT } from "../../test/support/libtorrent.ts";
 import { spawnService, type Service } from "../../test/support/processes.ts";
 import { DEBIAN_PYTHON } from "../../test/support/system.ts";
+import { sampleMemory } from "../memory-sampler.ts";
 
 export type ClientKind = "btpeer" | "libtorrent";
 
@@ -28,9 +29,9 @@ export interface LeechResult {
   /** From spawn to the process's own exit after a complete, verified, flushed download. */
   seconds: number;
   cpuSeconds: number;
-  /** Peak resident set (VmHWM / ru_maxrss), bytes. Includes file pages a client maps (libtorrent mmaps its files). */
+  /** Peak resident set (VmHWM), bytes. Includes file pages a client maps (libtorrent mmaps its files). */
   peakRss: number;
-  /** Largest anonymous resident memory seen while sampling every 100 ms (heap, buffers; no file pages). */
+  /** Largest anonymous resident memory seen while sampling every 50 ms (heap, buffers; no file pages). */
   peakAnon: number;
 }
 
@@ -73,15 +74,6 @@ function leecherCommand(kind: ClientKind, s: ClientSettings, torrent: string, ou
   return cmd;
 }
 
-function readStatusKiB(pid: number, field: string): number {
-  try {
-    const m = fs.readFileSync(`/proc/${pid}/status`, "utf8").match(new RegExp(`^${field}:\\s+(\\d+) kB`, "m"));
-    return m ? Number(m[1]) * 1024 : 0;
-  } catch {
-    return 0; // the process is gone
-  }
-}
-
 /** A leecher run that has been started; `result` resolves when it exits cleanly, with its figures. */
 export interface RunningLeecher {
   service: Service;
@@ -100,21 +92,19 @@ export async function startLeecher(
   fs.mkdirSync(out, { recursive: true });
   const started = performance.now();
   const service = await spawnService({ name: `${kind} leecher`, cmd: leecherCommand(kind, s, torrent, out, port, peers, timeoutS), graceMs: 5000 });
-  let peakAnon = 0;
-  const sampler = setInterval(() => {
-    peakAnon = Math.max(peakAnon, readStatusKiB(service.pid, "RssAnon"));
-  }, 100);
+  const memory = sampleMemory(service.pid);
   const killer = setTimeout(() => void service.stop(), (timeoutS + 15) * 1000);
   const result = (async () => {
     const code = await service.exited;
     const seconds = (performance.now() - started) / 1000;
-    clearInterval(sampler);
+    const peaks = memory.stop();
     clearTimeout(killer);
     if (code !== 0) throw new BenchError("leecher-failed", `${kind} leecher exited with code ${code}\n${service.output()}`);
+    if (!peaks) throw new BenchError("leecher-failed", `no memory figures for the ${kind} leecher: it ended before the first sample`);
     const usage = service.proc.resourceUsage();
     if (!usage) throw new BenchError("leecher-failed", `no resource usage for the ${kind} leecher`);
     const cpuSeconds = Number(usage.cpuTime.user + usage.cpuTime.system) / 1e6;
-    return { seconds, cpuSeconds, peakRss: usage.maxRSS, peakAnon };
+    return { seconds, cpuSeconds, ...peaks };
   })();
   return { service, result };
 }
