@@ -10,7 +10,6 @@ import { makeRandomFile, makeTempDir, removeDir, sha256File } from "../support/f
 import { freePort } from "../support/ports.ts";
 import { stopAllServices } from "../support/processes.ts";
 import { CLI, isEvent, makeTorrent, ROOT, startBtpeer } from "./btpeer-harness.ts";
-import { startSlowSeeder } from "./slow-seeder.ts";
 
 let dir = "";
 let torrent = "";
@@ -36,15 +35,16 @@ function runCli(args: string[], cmd: string[] = [process.execPath, CLI]) {
 describe("btpeer download: resume", () => {
   test("after SIGKILL halfway, a second run reuses every verified piece and fetches only the rest", async () => {
     const meta = parseMetainfo(new Uint8Array(fs.readFileSync(torrent)));
-    const slow = startSlowSeeder(meta, source, 15); // ~1 MiB/s: several seconds for the whole torrent
+    // A real seeder held to 512 KiB/s: the 4 MiB torrent takes about 8 s, so the kill lands halfway.
+    const slow = await startBtpeer(["seed", torrent, "--dir", path.dirname(source), "--upload-limit", "512K"], { name: "capped seeder" });
     const out = path.join(dir, "resume");
     try {
-      const first = await startBtpeer(["download", torrent, "--out", out, "--no-seed", "--peer", `127.0.0.1:${slow.port}`], { name: "first run" });
+      const first = await startBtpeer(["download", torrent, "--out", out, "--no-seed", "--peer", slow.address], { name: "first run" });
       await first.waitFor((e) => e.event === "progress" && Number(e.have) >= meta.pieceCount * 0.3 && Number(e.have) < meta.pieceCount, 60_000);
       first.service.proc.kill("SIGKILL");
       await first.service.exited;
     } finally {
-      slow.stop();
+      await slow.stop();
     }
     const seeder = await startBtpeer(["seed", torrent, "--dir", path.dirname(source)], { name: "seeder" });
     try {
