@@ -12,10 +12,13 @@ export interface FileSpan {
   readonly offset: number;
 }
 
-/** True when `child` is strictly inside `root` (both absolute, normalised). */
+/**
+ * True when `child` is strictly inside `root` (both absolute, normalised). Judged on the first path
+ * component, not the string: `..data` is a file name like any other, only `..` itself climbs out.
+ */
 export function isInside(root: string, child: string): boolean {
   const rel = path.relative(root, child);
-  return rel !== "" && !rel.startsWith("..") && !path.isAbsolute(rel);
+  return rel !== "" && !path.isAbsolute(rel) && rel.split(path.sep)[0] !== "..";
 }
 
 /**
