@@ -1,7 +1,7 @@
 // Readers for single tracker query parameters, each failing with a TrackerError that names it.
 import { toHex } from "../shared/bytes.ts";
 import { TrackerError } from "./errors.ts";
-import { percentDecodeInto, type RawQuery } from "./query.ts";
+import { percentDecode, percentDecodeInto, type RawQuery } from "./query.ts";
 
 /** Every announce decodes two ids: into this buffer, not a fresh array each. */
 const ID_BYTES = new Uint8Array(20);
@@ -52,4 +52,20 @@ export function readPort(query: RawQuery): number {
   const port = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
   if (!(port >= 1 && port <= 65535)) throw new TrackerError("bad-port", `port must be 1-65535, got "${text.slice(0, 32)}"`);
   return port;
+}
+
+/** Longest `key` kept; clients send 8 characters or so. A longer one is refused rather than truncated, which would weaken it. */
+export const MAX_KEY_BYTES = 64;
+
+/**
+ * The `key` parameter (the client's proof that it is the same peer after an address change), as a
+ * string of its bytes taken as Latin-1; undefined when absent or empty. Built afresh from the bytes,
+ * so a stored key never holds on to the request's URL.
+ */
+export function readKey(query: RawQuery): string | undefined {
+  const escaped = query.escaped("key");
+  if (escaped === undefined || escaped === "") return undefined;
+  const bytes = percentDecode(escaped, "key");
+  if (bytes.length > MAX_KEY_BYTES) throw new TrackerError("bad-param", `key must be at most ${MAX_KEY_BYTES} bytes, got ${bytes.length}`);
+  return String.fromCharCode.apply(null, bytes as unknown as number[]);
 }

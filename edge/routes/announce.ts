@@ -7,7 +7,7 @@ import { encodeCompactPeer } from "../../shared/compact.ts";
 import type { AnnounceEvent, AnnounceInput, SwarmPeer } from "../store/swarm-store.ts";
 import { resolveClientIp } from "../client-ip.ts";
 import { TrackerError } from "../errors.ts";
-import { readCount, readId, readPort } from "../params.ts";
+import { readCount, readId, readKey, readPort } from "../params.ts";
 import type { RawQuery } from "../query.ts";
 import { bencodeReply, callStore, type TrackerContext } from "./common.ts";
 
@@ -43,7 +43,7 @@ export function parseAnnounce(query: RawQuery, ip: string, maxNumwant: number, d
   }
   const wanted = readCount(query, "numwant", false) ?? defaultNumwant;
   return {
-    input: { infoHash, peerId, ip, port, left, event, numwant: event === "stopped" ? 0 : Math.min(wanted, maxNumwant) },
+    input: { infoHash, peerId, ip, port, left, event, numwant: event === "stopped" ? 0 : Math.min(wanted, maxNumwant), key: readKey(query) },
     compact: query.text("compact") !== "0",
     noPeerId: query.text("no_peer_id") === "1",
   };

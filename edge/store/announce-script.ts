@@ -4,12 +4,13 @@
 // Upstash, `allow-key-locking` locks only these keys instead of the whole database):
 //   1 seeders   sorted set: peer id hex -> expiry (ms)
 //   2 leechers  sorted set: peer id hex -> expiry (ms)
-//   3 addresses hash: peer id hex -> compact address hex (IP bytes + big-endian port)
+//   3 addresses hash: peer id hex -> compact address hex (IP bytes + big-endian port), followed by
+//                 " " and the peer's `key` when it sent one (the key never leaves the script)
 //   4 history   hash: downloaded (times `completed` was reported), announces; long TTL
 // ARGV:
 //   1 peer id hex   2 address hex   3 now (ms)   4 expiry of this peer (ms)   5 "1" when seeding
 //   6 event         7 numwant       8 random number in [0, 1) (scripts must stay deterministic)
-//   9 TTL of the swarm keys (ms)    10 TTL of the history key (ms)
+//   9 TTL of the swarm keys (ms)    10 TTL of the history key (ms)   11 the client's key, or ""
 // Reply: { complete, incomplete, downloaded, id1, address1, id2, address2, ... }
 //
 // Cost: expired peers are dropped a bounded batch at a time (each peer once, so amortised O(1));
@@ -24,6 +25,17 @@ local event = ARGV[6]
 local numwant = tonumber(ARGV[7])
 local coin = tonumber(ARGV[8])
 local swarmTtl, historyTtl = ARGV[9], ARGV[10]
+local key = ARGV[11]
+
+-- A stored address value is the address, then " " and the key if the peer sent one.
+local function split(stored)
+  local cut = string.find(stored, ' ', 1, true)
+  if not cut then return stored, nil end
+  return string.sub(stored, 1, cut - 1), string.sub(stored, cut + 1)
+end
+local function live(score)
+  return score and tonumber(score) > tonumber(now)
+end
 
 local function dropExpired(set)
   local gone = redis.call('ZRANGEBYSCORE', set, '-inf', now, 'LIMIT', 0, 200)
@@ -36,7 +48,17 @@ dropExpired(seeders)
 dropExpired(leechers)
 
 local wasSeeder = redis.call('ZSCORE', seeders, peer)
-if event == 'stopped' then
+-- A live entry belongs to the address that announced it, or to whoever shows its key: peer ids are
+-- public, so an announce with another's id from elsewhere records nothing and is answered as usual.
+local owned = true
+local stored = redis.call('HGET', addresses, peer)
+if stored and (live(wasSeeder) or live(redis.call('ZSCORE', leechers, peer))) then
+  local storedAddress, storedKey = split(stored)
+  owned = storedAddress == address or (storedKey ~= nil and storedKey == key)
+end
+if not owned then
+  -- nothing recorded
+elseif event == 'stopped' then
   redis.call('ZREM', seeders, peer)
   redis.call('ZREM', leechers, peer)
   redis.call('HDEL', addresses, peer)
@@ -48,12 +70,14 @@ else
     redis.call('ZADD', leechers, expires, peer)
     redis.call('ZREM', seeders, peer)
   end
-  redis.call('HSET', addresses, peer, address)
+  local value = address
+  if key ~= '' then value = address .. ' ' .. key end
+  redis.call('HSET', addresses, peer, value)
   redis.call('PEXPIRE', seeders, swarmTtl)
   redis.call('PEXPIRE', leechers, swarmTtl)
   redis.call('PEXPIRE', addresses, swarmTtl)
 end
-if event == 'completed' and not wasSeeder then
+if owned and event == 'completed' and not wasSeeder then
   redis.call('HINCRBY', history, 'downloaded', 1)
 end
 redis.call('HINCRBY', history, 'announces', 1)
@@ -107,7 +131,7 @@ if #chosen > 0 then
   for i = 1, #chosen do
     if where[i] then
       reply[#reply + 1] = chosen[i]
-      reply[#reply + 1] = where[i]
+      reply[#reply + 1] = (split(where[i]))
     end
   end
 end

@@ -1,55 +1,9 @@
 // The embedded swarm store: everything in this process's memory, for local use and tests. Each
-// announce costs O(numwant) plus amortised O(1) expiry: peers are kept in a Map ordered by when
-// they were last heard from (so expired ones sit at the front), and in one array per role with an
-// index, so a random sample needs no pass over the swarm and a removal is a swap with the last.
+// announce costs O(numwant) plus amortised O(1) expiry (see memory-swarm.ts for how a swarm keeps
+// its peers).
 import { encodeCompactPeer } from "../../shared/compact.ts";
+import { mayChange, Swarm, type PeerEntry } from "./memory-swarm.ts";
 import type { AnnounceInput, AnnounceResult, StoreStats, SwarmCounts, SwarmPeer, SwarmStore } from "./swarm-store.ts";
-
-interface PeerEntry extends SwarmPeer {
-  compact: Uint8Array;
-  seeder: boolean;
-  /** Position in its role's array. */
-  slot: number;
-  expiresAt: number;
-}
-
-class Swarm {
-  /** Insertion order = order of last announce; the oldest first. */
-  readonly byId = new Map<string, PeerEntry>();
-  readonly seeders: PeerEntry[] = [];
-  readonly leechers: PeerEntry[] = [];
-  /** When the most recently announced peer expires: after that the whole swarm is gone. */
-  expiresAt = 0;
-
-  add(entry: PeerEntry): void {
-    const list = entry.seeder ? this.seeders : this.leechers;
-    entry.slot = list.length;
-    list.push(entry);
-    this.byId.set(entry.peerId, entry);
-  }
-
-  remove(entry: PeerEntry): void {
-    const list = entry.seeder ? this.seeders : this.leechers;
-    const last = list.pop()!;
-    if (last !== entry) {
-      list[entry.slot] = last;
-      last.slot = entry.slot;
-    }
-    this.byId.delete(entry.peerId);
-  }
-
-  /** Drops peers whose time is up; stops at the first live one since the Map is ordered by last announce. */
-  expire(now: number): void {
-    for (const entry of this.byId.values()) {
-      if (entry.expiresAt > now) break;
-      this.remove(entry);
-    }
-  }
-
-  get size(): number {
-    return this.byId.size;
-  }
-}
 
 export class MemorySwarmStore implements SwarmStore {
   private readonly swarms = new Map<string, Swarm>();
@@ -78,17 +32,24 @@ export class MemorySwarmStore implements SwarmStore {
     this.swarms.set(infoHash, swarm);
     swarm.expiresAt = now + input.peerTtlMs;
 
+    const seeder = input.left === 0 || input.event === "completed";
     const previous = swarm.byId.get(peerId);
+    if (previous && !mayChange(previous, input.ip, input.port, input.key)) {
+      // Someone else's entry: record nothing and answer as usual, leaving that entry out like the
+      // requester's own (a client whose address changed still gets peers; it is listed again once
+      // the old entry has expired).
+      const peers = input.event === "stopped" ? [] : this.sample(swarm, seeder, previous, input.numwant);
+      return { ...this.countsOf(infoHash, swarm), peers };
+    }
     if (previous) swarm.remove(previous);
     if (input.event === "completed" && !previous?.seeder) {
       this.downloaded.set(infoHash, (this.downloaded.get(infoHash) ?? 0) + 1);
     }
-    const seeder = input.left === 0 || input.event === "completed";
     let self: PeerEntry | null = null;
     if (input.event !== "stopped") {
       // Encoded once here rather than in every reply that samples this peer.
       const compact = previous && previous.ip === input.ip && previous.port === input.port ? previous.compact : encodeCompactPeer(input);
-      self = { peerId, ip: input.ip, port: input.port, compact, seeder, slot: 0, expiresAt: now + input.peerTtlMs };
+      self = { peerId, ip: input.ip, port: input.port, compact, seeder, slot: 0, expiresAt: now + input.peerTtlMs, key: input.key };
       swarm.add(self);
     }
     const peers = self === null ? [] : this.sample(swarm, seeder, self, input.numwant);

@@ -13,6 +13,12 @@ export interface AnnounceInput {
   left: number;
   event: AnnounceEvent;
   numwant: number;
+  /**
+   * The client's `key` parameter, if sent. A stored peer belongs to the address (ip and port) that
+   * announced it: an announce with its peer id from another address changes nothing unless it shows
+   * the same key. Stores keep it with the peer and never hand it out.
+   */
+  key?: string;
   /** Unix time in milliseconds, from the caller so stores and tests agree on the clock. */
   now: number;
   /** A peer not heard from for this many milliseconds is dropped. */
@@ -34,7 +40,7 @@ export interface SwarmCounts {
 }
 
 export interface AnnounceResult extends SwarmCounts {
-  /** The sample handed to the requester: never the requester itself (the reply uses it as is). */
+  /** The sample handed to the requester: never a peer with the requester's id (the reply uses it as is). */
   peers: SwarmPeer[];
 }
 

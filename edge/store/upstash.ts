@@ -70,6 +70,7 @@ export class UpstashSwarmStore implements SwarmStore {
       String(Math.random()),
       String(input.peerTtlMs + this.keyTtlMarginMs),
       String(this.historyTtlMs),
+      input.key ?? "",
     ];
     const reply = await this.guard("announce", () => this.runScript(keys, args));
     return parseAnnounceReply(reply);

@@ -57,6 +57,15 @@ export function runConformance(name: string, start: () => Promise<TrackerUnderTe
       ...extra,
     });
 
+    /** Everyone a fresh leecher of the swarm is offered, as sorted "ip:port"; the observer leaves again (stopped). */
+    const observe = async (hash: Uint8Array) => {
+      const observer = peer(hash, 7999, 100, { numwant: 20 });
+      const { dict } = await announce(t.baseUrl, observer);
+      await announce(t.baseUrl, { ...observer, event: "stopped" });
+      const { v4, v6 } = compactPeers(dict);
+      return [...v4, ...v6].map((p) => `${p.ip}:${p.port}`).sort();
+    };
+
     describe("announce", () => {
       test("the first announce of a torrent gets interval, min interval, counts and no peers", async () => {
         const { dict, status, contentType } = await announce(t.baseUrl, peer(randomId(), 6881, 100, { event: "started" }));
@@ -183,6 +192,69 @@ export function runConformance(name: string, start: () => Promise<TrackerUnderTe
       });
     });
 
+    describe("peer identity: an entry belongs to the address that made it (or to its key)", () => {
+      test("a stopped with someone else's peer id from another address removes nothing", async () => {
+        const hash = randomId();
+        const victim = peer(hash, 7911, 100);
+        await announce(t.baseUrl, victim);
+        // From ::1, and from the victim's own IP on another port: neither is the victim's address.
+        const fromV6 = await announce(t.baseUrl6, { ...victim, port: 7912, event: "stopped" });
+        expect(fromV6.dict["failure reason"]).toBeUndefined();
+        await announce(t.baseUrl, { ...victim, port: 7913, event: "stopped" });
+        expect(await observe(hash)).toEqual(["127.0.0.1:7911"]);
+      });
+
+      test("a re-announce with someone else's peer id from another address neither moves it nor is listed, and is answered as usual", async () => {
+        const hash = randomId();
+        const victim = peer(hash, 7921, 100);
+        const other = peer(hash, 7922, 0);
+        await announce(t.baseUrl, victim);
+        await announce(t.baseUrl, other);
+        const hijack = await announce(t.baseUrl6, { ...victim, port: 7923, left: 0 });
+        // Answered like any announce (a client whose address changed still gets peers), minus the entry under its id.
+        expect(compactPeers(hijack.dict).v4).toEqual([]);
+        expect(compactPeers((await announce(t.baseUrl6, { ...victim, port: 7923 })).dict).v4).toEqual([{ ip: "127.0.0.1", port: 7922 }]);
+        await announce(t.baseUrl, { ...victim, port: 7924 });
+        expect(await observe(hash)).toEqual(["127.0.0.1:7921", "127.0.0.1:7922"]);
+        const { dict } = await announce(t.baseUrl, { ...other, numwant: 0 });
+        // Still one leecher (the victim) and one seeder: the hijacker's seeding announce was not recorded.
+        expect([num(dict.complete), num(dict.incomplete)]).toEqual([1, 1]);
+      });
+
+      test("two peers behind one address with different peer ids are both listed", async () => {
+        const hash = randomId();
+        await announce(t.baseUrl, peer(hash, 7931, 100));
+        await announce(t.baseUrl, peer(hash, 7931, 100));
+        expect(await observe(hash)).toEqual(["127.0.0.1:7931", "127.0.0.1:7931"]);
+      });
+
+      test("the peer's own key moves its entry to a new address; a wrong or missing key does not", async () => {
+        const hash = randomId();
+        const mover = peer(hash, 7941, 100, { key: "a1b2c3d4" });
+        await announce(t.baseUrl, mover);
+        await announce(t.baseUrl6, { ...mover, port: 7942, key: "ffffffff" });
+        await announce(t.baseUrl6, { ...mover, port: 7942, key: undefined });
+        expect(await observe(hash)).toEqual(["127.0.0.1:7941"]);
+        await announce(t.baseUrl6, { ...mover, port: 7942 });
+        expect(await observe(hash)).toEqual(["::1:7942"]);
+        // The old address no longer owns it; the key still does, also to remove it.
+        await announce(t.baseUrl, { ...mover, key: undefined, event: "stopped" });
+        expect(await observe(hash)).toEqual(["::1:7942"]);
+        await announce(t.baseUrl, { ...mover, event: "stopped" });
+        expect(await observe(hash)).toEqual([]);
+      });
+
+      test("the key is never sent to anyone", async () => {
+        const hash = randomId();
+        const secret = "k3y-0f-7951-zz";
+        await announce(t.baseUrl, peer(hash, 7951, 100, { key: secret }));
+        for (const compact of [0, 1] as const) {
+          const { body } = await announce(t.baseUrl6, peer(hash, 7952, 100, { compact }));
+          expect(new TextDecoder("latin1").decode(body)).not.toContain(secret);
+        }
+      });
+    });
+
     describe("scrape", () => {
       test("gives complete, incomplete and downloaded per info hash, keyed by the raw 20 bytes; unknown ones are zero", async () => {
         const [h1, h2, unknown] = [randomId(), randomId(), randomId()];
@@ -258,6 +330,7 @@ export function runConformance(name: string, start: () => Promise<TrackerUnderTe
         ["a negative numwant", `${ok}&numwant=-3`, "numwant must be a non-negative integer"],
         ["a broken percent-escape", `${without("info_hash")}&info_hash=%zz${id.slice(3)}`, "bad percent-escape"],
         ["an oversized query", `${ok}&key=${"k".repeat(3000)}`, "the limit is 2048"],
+        ["a 65-byte key", `${ok}&key=${"k".repeat(65)}`, "key must be at most 64 bytes"],
       ];
       for (const [what, query, expected] of cases) {
         test(`announce with ${what}: HTTP 200 and a failure reason`, async () => {
@@ -312,7 +385,17 @@ export function runConformance(name: string, start: () => Promise<TrackerUnderTe
         expect(compactPeers(later.dict).v4).toEqual([]);
         expect(num(later.dict.incomplete)).toBe(1);
       }, 30_000);
-    });
 
+      test("a peer whose address changed without a key is listed at its new address once the old entry expired", async () => {
+        const hash = randomId();
+        const moved = peer(hash, 8311, 100);
+        await announce(t.baseUrl, moved);
+        await announce(t.baseUrl6, { ...moved, port: 8312 });
+        expect(await observe(hash)).toEqual(["127.0.0.1:8311"]);
+        await Bun.sleep(PEER_TTL_MS + 1500);
+        await announce(t.baseUrl6, { ...moved, port: 8312 });
+        expect(await observe(hash)).toEqual(["::1:8312"]);
+      }, 30_000);
+    });
   });
 }

@@ -28,6 +28,8 @@ export interface AnnounceParams {
   numwant?: number;
   compact?: 0 | 1;
   noPeerId?: boolean;
+  /** The `key` parameter: a secret the client sends to prove it is the same peer across address changes. */
+  key?: string;
 }
 
 export function announceQuery(p: AnnounceParams): string {
@@ -36,6 +38,7 @@ export function announceQuery(p: AnnounceParams): string {
   if (p.numwant !== undefined) q += `&numwant=${p.numwant}`;
   if (p.compact !== undefined) q += `&compact=${p.compact}`;
   if (p.noPeerId) q += `&no_peer_id=1`;
+  if (p.key !== undefined) q += `&key=${encodeURIComponent(p.key)}`;
   return q;
 }
 
