@@ -97,6 +97,9 @@ export class MessageReader {
         this.deliver(decoded.value);
         return offset;
       }
+      // The whole chunk is in, and the decode above checked what there is of the message (a wrong
+      // handshake byte, a bad length for its id): the codec refuses those as soon as they arrive.
+      if (offset === chunk.length) return -1;
       // Gather a message's header first: if it turns out to be a piece, its block can be streamed.
       const headerLeft = this.expectHandshake ? 0 : (this.remainderLength < 5 ? 5 : PIECE_HEADER) - this.remainderLength;
       const isPiece = this.remainderLength < 5 || this.remainder[4] === MessageId.Piece;
@@ -110,7 +113,6 @@ export class MessageReader {
         this.remainderLength = 0;
         return this.feedStream(chunk, offset);
       }
-      if (offset === chunk.length && take < decoded.need) return -1;
     }
   }
 

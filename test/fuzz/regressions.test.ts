@@ -5,6 +5,8 @@ import { memoryUsage } from "bun:jsc";
 import { encode } from "../../shared/bencode.ts";
 import { MetainfoError } from "../../shared/metainfo/errors.ts";
 import { parseMetainfo } from "../../shared/metainfo/parse.ts";
+import { encodeHandshake, WireError } from "../../shared/wire/codec.ts";
+import { MessageReader } from "../../peer/net/message-reader.ts";
 
 /** Bytes the process holds (JS heap and malloc) grown across `fn`, with no collection in between. */
 function growthAcross(fn: () => void): number {
@@ -25,5 +27,32 @@ describe("metainfo", () => {
     // The clash check still works at depth: the same deep path twice is refused.
     const twice = encode({ info: { name: "deep", "piece length": 16384, pieces: new Uint8Array(20), files: [{ length: 1, path }, { length: 1, path }] } });
     expect(() => parseMetainfo(twice)).toThrow(MetainfoError);
+  });
+});
+
+describe("message reader", () => {
+  const reader = () =>
+    new MessageReader(13, { handshake() {}, message() {}, droppedBlock() {} });
+  const codeOf = (fn: () => void) => {
+    try {
+      fn();
+    } catch (error) {
+      if (error instanceof WireError) return error.code;
+      throw error;
+    }
+    return "no error";
+  };
+
+  test("a wrong handshake protocol byte arriving in a later chunk is refused with that chunk, not after 68 bytes", () => {
+    const r = reader();
+    r.feed(Uint8Array.from([19, 66, 105, 116])); // "\x13Bit"
+    expect(codeOf(() => r.feed(Uint8Array.from([84, 88])))).toBe("bad-protocol"); // "TX": not "To"
+  });
+
+  test("a message header completed by a later chunk is checked with that chunk: a 5-byte choke is refused at once", () => {
+    const r = reader();
+    r.feed(encodeHandshake({ reserved: new Uint8Array(8), infoHash: new Uint8Array(20), peerId: new Uint8Array(20) }));
+    r.feed(Uint8Array.from([0, 0, 0, 5]));
+    expect(codeOf(() => r.feed(Uint8Array.from([0])))).toBe("too-long");
   });
 });
