@@ -36,7 +36,8 @@ export interface ScanOptions {
   /**
    * Dictionary keys must be in strictly ascending raw-byte order, as BEP 3 requires (default true:
    * right for our own protocol data). Pass false for torrents and replies from the wild: unsorted keys
-   * are then accepted and, for a duplicate key, the last value wins.
+   * are then accepted. A duplicate key is refused either way: parsers disagree on which copy counts
+   * (libtorrent and Transmission keep the first, others the last), so such a file means two things.
    */
   strictKeyOrder?: boolean;
   /** Deepest nesting of lists and dictionaries accepted (default 64; torrents need about 5). */
@@ -50,6 +51,13 @@ export interface DictEntrySpan {
   /** Offset of the value's first byte. */
   start: number;
   /** Offset just past the value's last byte. */
+  end: number;
+}
+
+/** A dictionary key: where its length prefix starts (for errors) and its bytes. */
+interface KeySpan {
+  at: number;
+  start: number;
   end: number;
 }
 
@@ -157,6 +165,9 @@ export class Scanner {
     let p = pos + 1;
     let prevStart = -1;
     let prevEnd = -1;
+    // Lenient mode: every key, so that a duplicate among unsorted keys is found once the dictionary ends.
+    const keys: KeySpan[] | null = this.strict ? null : [];
+    let sorted = true;
     while (this.byteAt(p, "'e' closing a dictionary") !== E) {
       const b = this.bytes[p]!;
       if (b < ZERO || b > NINE) this.fail("bad-key", `dictionary key must be a string, found ${describe(b)}`, p);
@@ -165,16 +176,33 @@ export class Scanner {
       if (this.equals(keyStart, keyEnd, PROTO_KEY)) this.fail("forbidden-key", 'dictionary key "__proto__" is not allowed', p);
       if (prevStart >= 0) {
         const order = compare(this.bytes, prevStart, prevEnd, keyStart, keyEnd);
-        if (order === 0 && this.strict) this.fail("duplicate-key", `duplicate dictionary key ${quote(this.bytes, keyStart, keyEnd)}`, p);
+        if (order === 0) this.duplicate(keyStart, keyEnd, p);
         if (order > 0 && this.strict) this.fail("unsorted-keys", `dictionary key ${quote(this.bytes, keyStart, keyEnd)} is out of order`, p);
+        if (order > 0) sorted = false;
       }
+      keys?.push({ at: p, start: keyStart, end: keyEnd });
       prevStart = keyStart;
       prevEnd = keyEnd;
       const valueEnd = this.value(keyEnd, depth + 1, false);
       if (recordEntries) this.entries!.push({ key: this.bytes.subarray(keyStart, keyEnd), start: keyEnd, end: valueEnd });
       p = valueEnd;
     }
+    if (keys && !sorted) this.checkUnsortedKeys(keys);
     return p + 1;
+  }
+
+  /** Sorts a copy of the keys by bytes (O(n log n), whatever a hostile file holds) and refuses equal neighbours. */
+  private checkUnsortedKeys(keys: KeySpan[]): void {
+    const byBytes = [...keys].sort((a, b) => compare(this.bytes, a.start, a.end, b.start, b.end) || a.at - b.at);
+    for (let i = 1; i < byBytes.length; i++) {
+      const k = byBytes[i]!;
+      const prev = byBytes[i - 1]!;
+      if (compare(this.bytes, prev.start, prev.end, k.start, k.end) === 0) this.duplicate(k.start, k.end, k.at);
+    }
+  }
+
+  private duplicate(keyStart: number, keyEnd: number, at: number): never {
+    return this.fail("duplicate-key", `duplicate dictionary key ${quote(this.bytes, keyStart, keyEnd)}`, at);
   }
 
   private equals(start: number, end: number, ascii: readonly number[]): boolean {

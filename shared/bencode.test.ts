@@ -120,8 +120,11 @@ describe("bencode lenient key order, for torrents from the wild", () => {
   test("accepts unsorted keys", () => {
     expect(decode(b("d1:bi1e1:ai2ee"), { strictKeyOrder: false })).toEqual({ a: 2, b: 1 });
   });
-  test("keeps the last value of a duplicate key", () => {
-    expect(decode(b("d1:ai1e1:ai2ee"), { strictKeyOrder: false })).toEqual({ a: 2 });
+  test("still rejects a duplicate key, next to its twin or anywhere among unsorted keys", () => {
+    expectError("d1:ai1e1:ai2ee", "duplicate-key", 7, { strictKeyOrder: false });
+    expectError("d1:ai1e1:ci2e1:bi3e1:ai4ee", "duplicate-key", 19, { strictKeyOrder: false });
+    expectError("d1:xd1:bi1e1:ai2e1:bi3eee", "duplicate-key", 17, { strictKeyOrder: false });
+    expect(decode(b("d1:ci1e1:ai2e1:bi3ee"), { strictKeyOrder: false })).toEqual({ a: 2, b: 3, c: 1 });
   });
   test("still rejects every other error", () => {
     expectError("d1:ai01ee", "bad-integer", 5, { strictKeyOrder: false });

@@ -7,7 +7,7 @@
 // - byte strings are fresh copies, never views into the input;
 // - dictionary keys become text: UTF-8 when valid, else the package's hex of the raw bytes (so a key
 //   like a raw 20-byte info hash may come back as 40 hex digits). Use `decodeDict` to get raw keys.
-// - for a duplicate key (accepted only with `strictKeyOrder: false`) the last value wins.
+// - a duplicate dictionary key is always refused (`duplicate-key`), even with `strictKeyOrder: false`.
 /// <reference path="./bencode-package.d.ts" />
 import bencodePkg from "bencode";
 import { BencodeError, Scanner, type DictEntrySpan, type ScanOptions } from "./bencode-scan.ts";

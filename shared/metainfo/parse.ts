@@ -64,11 +64,16 @@ function decodeTorrent(bytes: Uint8Array): { root: BDict; infoBytes: Uint8Array 
   try {
     decoded = decodeDict(bytes, { strictKeyOrder: false });
   } catch (error) {
+    if (error instanceof BencodeError && error.code === "duplicate-key") {
+      // Clients keep different copies of a duplicate (libtorrent and Transmission the first): one file,
+      // two torrents with two info hashes. Refused rather than guessed.
+      throw new MetainfoError("bencode", `not a valid .torrent file: ${error.message}; clients disagree on which copy counts`);
+    }
     if (error instanceof BencodeError) throw new MetainfoError("bencode", `not a valid .torrent file: ${error.message}`);
     throw error;
   }
-  // With duplicate keys the decoded value keeps the last one; take the same entry's bytes.
-  const infoEntry = decoded.entries.findLast((e) => e.key.length === 4 && utf8.decode(e.key) === "info");
+  // Keys are unique (the decoder refuses duplicates): the one `info` entry is the dictionary hashed.
+  const infoEntry = decoded.entries.find((e) => e.key.length === 4 && utf8.decode(e.key) === "info");
   if (!infoEntry || !isDict(field(decoded.value, "info"))) {
     throw new MetainfoError("missing-info", "not a valid .torrent file: it has no `info` dictionary");
   }
