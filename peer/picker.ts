@@ -4,6 +4,7 @@
 // are cancelled). Pure bookkeeping: no I/O, no timers.
 import type { Bitfield } from "../shared/bitfield.ts";
 import { BLOCK_SIZE } from "../shared/wire/types.ts";
+import type { PaddingMap } from "./storage/padding.ts";
 
 export interface PickerGeometry {
   pieceCount: number;
@@ -61,6 +62,8 @@ export class PiecePicker<T> {
   constructor(
     private readonly geometry: PickerGeometry,
     private readonly have: Bitfield,
+    /** BEP 47 padding: blocks wholly inside it count as received from the start and are never asked for. */
+    private readonly padding: PaddingMap | null = null,
   ) {
     this.availability = new Uint32Array(geometry.pieceCount);
     this.blocksPerPiece = Math.ceil(geometry.pieceLength / BLOCK_SIZE);
@@ -124,6 +127,7 @@ export class PiecePicker<T> {
       const payload = start(index, this.pieceLength(index));
       if (payload === null) return; // pool full: wait for a slot
       const progress = new PieceProgress(index, this.pieceLength(index), payload);
+      this.markPadding(progress);
       this.inProgress.set(index, progress);
       this.open.add(progress);
       this.missingNotStarted--;
@@ -141,6 +145,17 @@ export class PiecePicker<T> {
           out.push(key);
         }
       }
+    }
+  }
+
+  /** Blocks lying wholly in padding are known zeros: received already (the payload's owner fills them in). */
+  private markPadding(progress: PieceProgress<T>): void {
+    if (!this.padding || this.padding.empty) return;
+    for (let b = 0; b < progress.blockCount; b++) {
+      if (!this.padding.blockIsPadding(progress.index, b)) continue;
+      progress.received[b] = 1;
+      progress.receivedCount++;
+      progress.unrequested--;
     }
   }
 
@@ -166,6 +181,9 @@ export class PiecePicker<T> {
     for (let n = 0; n < count; n++) {
       const i = (n + offset) % count;
       if (this.have.has(i) || this.inProgress.has(i) || !peer.peerPieces.has(i)) continue;
+      // All padding and yet missing: the check at start-up found these zeros do not match the piece's
+      // hash, and no peer can send anything else.
+      if (this.padding?.pieceIsPadding(i)) continue;
       if (random) return i; // random start point: the first candidate is a random one
       const a = this.availability[i]!;
       if (a < bestAvailability) {

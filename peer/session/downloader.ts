@@ -8,6 +8,7 @@ import { BLOCK_SIZE } from "../../shared/wire/types.ts";
 import { PieceAssembly, type BlockSink } from "../piece-assembly.ts";
 import { PiecePicker, type PieceProgress } from "../picker.ts";
 import type { BufferPool } from "../pool.ts";
+import { PaddingMap } from "../storage/padding.ts";
 import type { SlotHasher } from "../verify/slot-hasher.ts";
 import { pipelineDepth } from "./pipeline.ts";
 import type { SwarmPeer } from "./swarm-peer.ts";
@@ -35,6 +36,8 @@ export interface DownloaderHooks {
  */
 export const MAX_WRITES_IN_FLIGHT = 8;
 
+const ZERO_BLOCK = new Uint8Array(BLOCK_SIZE);
+
 /** Failed pieces a peer may have contributed to before it is banned for the session. */
 export const STRIKES_TO_BAN = 2;
 
@@ -48,9 +51,18 @@ export class Downloader {
   /** Finished pieces whose hash check or write is under way (their slots are still held). */
   private readonly writing = new Set<number>();
   private writesDone: (() => void) | null = null;
+  private readonly padding: PaddingMap;
   private readonly startPiece = (index: number, length: number): PieceAssembly | null => {
     const slot = this.pool.acquire();
-    return slot ? new PieceAssembly(slot, index, length, { hashOnArrival: !this.hasher }) : null;
+    if (!slot) return null;
+    const assembly = new PieceAssembly(slot, index, length, { hashOnArrival: !this.hasher });
+    // The picker counts blocks wholly in padding as received: their zeros go into the slot here.
+    if (!this.padding.empty) {
+      for (let b = 0; b < assembly.blockCount; b++) {
+        if (this.padding.blockIsPadding(index, b)) assembly.addBlock(b * BLOCK_SIZE, ZERO_BLOCK.subarray(0, assembly.blockLength(b)));
+      }
+    }
+    return assembly;
   };
 
   constructor(
@@ -62,7 +74,8 @@ export class Downloader {
     /** Checks finished pieces on another thread; null: hash on this one as blocks arrive. */
     private readonly hasher: SlotHasher | null = null,
   ) {
-    this.picker = new PiecePicker(meta, have);
+    this.padding = new PaddingMap(meta.files, meta.pieceLength, meta.length);
+    this.picker = new PiecePicker(meta, have, this.padding);
   }
 
   get complete(): boolean {

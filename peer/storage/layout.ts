@@ -10,6 +10,8 @@ export interface FileSpan {
   readonly length: number;
   /** Offset of the file's first byte in the torrent's concatenated content. */
   readonly offset: number;
+  /** A BEP 47 padding file: zeros, never created on disk (see padding.ts). */
+  readonly padding?: boolean;
 }
 
 /**
@@ -33,7 +35,7 @@ export function layoutFiles(meta: Pick<Metainfo, "name" | "multiFile" | "files">
     if (!isInside(root, full) || rel.some((c) => c === ".." || c === "." || c === "" || c.includes("\0"))) {
       throw new StorageError("path-escape", `torrent path "${rel.join("/")}" would leave ${root}; refusing to write it`);
     }
-    return { path: full, length: f.length, offset: f.offset };
+    return { path: full, length: f.length, offset: f.offset, ...(f.padding ? { padding: true } : {}) };
   });
 }
 

@@ -34,22 +34,28 @@ export class TorrentStorage {
       throw storageErrorFrom(error, root);
     }
     const realRoot = fs.realpathSync(root);
-    const lengthBefore = files.map((file) => createFile(file, realRoot));
+    // Padding is never created; it counts as there in full (it reads as zeros).
+    const lengthBefore = files.map((file) => (file.padding ? file.length : createFile(file, realRoot)));
     return new TorrentStorage(meta, root, files, lengthBefore);
   }
 
   /**
-   * False when every byte of piece `index` lies in a region open() itself created (a new file, or the
-   * extension of a short one): such a piece is known to be missing, and hashing its zeros would only
-   * cost time (most of a fresh download's start-up otherwise).
+   * False when every byte of piece `index` outside padding lies in a region open() itself created (a new
+   * file, or the extension of a short one): such a piece is known to be missing, and hashing its zeros
+   * would only cost time (most of a fresh download's start-up otherwise). A piece of nothing but
+   * padding is all zeros, there as it is: worth its one check.
    */
   mayHoldData(index: number): boolean {
     this.#checkPiece(index);
     let found = false;
-    forEachSpan(this.#files.files, index * this.meta.pieceLength, pieceSize(this.meta, index), (i, position) => {
+    let allPadding = true;
+    const files = this.#files.files;
+    forEachSpan(files, index * this.meta.pieceLength, pieceSize(this.meta, index), (i, position) => {
+      if (files[i]!.padding) return;
+      allPadding = false;
       if (position < this.#lengthBefore[i]!) found = true;
     });
-    return found;
+    return found || allPadding;
   }
 
   /** Writes a whole verified piece with positional writes, split across file boundaries. */
