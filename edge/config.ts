@@ -26,6 +26,10 @@ export interface TrackerConfig {
   trustIpParam: boolean;
   /** Longest raw query string accepted, in bytes. */
   maxQueryBytes: number;
+  /** Embedded store only: most swarms (and `downloaded` histories) held; the least recently active go first. */
+  maxSwarms: number;
+  /** Embedded store only: most peers held over all swarms; the least recently active swarm's oldest peer goes first. */
+  maxPeers: number;
 }
 
 export class ConfigError extends Error {
@@ -47,6 +51,10 @@ export const DEFAULT_CONFIG: TrackerConfig = {
   trustedProxyHeader: "",
   trustIpParam: false,
   maxQueryBytes: 4096,
+  // At most about 50 MiB of swarms and 90 MiB of peers (540 and 310 bytes each, measured by
+  // bench/tracker-memory.ts), plus as many `downloaded` histories as swarms.
+  maxSwarms: 100_000,
+  maxPeers: 300_000,
 };
 
 /** The variable names, as documented in the README and `wrangler.toml`. */
@@ -63,6 +71,8 @@ export const CONFIG_VARS = {
   trustedProxyHeader: "TRACKER_TRUSTED_PROXY_HEADER",
   trustIpParam: "TRACKER_TRUST_IP_PARAM",
   maxQueryBytes: "TRACKER_MAX_QUERY_BYTES",
+  maxSwarms: "TRACKER_MAX_SWARMS",
+  maxPeers: "TRACKER_MAX_PEERS",
 } as const satisfies Record<keyof TrackerConfig, string>;
 
 type Env = Record<string, string | undefined>;
@@ -116,5 +126,7 @@ export function loadConfig(env: Env): TrackerConfig {
     trustedProxyHeader: readHeaderName(env, v.trustedProxyHeader),
     trustIpParam: readBool(env, v.trustIpParam, d.trustIpParam),
     maxQueryBytes: readInt(env, v.maxQueryBytes, d.maxQueryBytes, 256, 1_000_000),
+    maxSwarms: readInt(env, v.maxSwarms, d.maxSwarms, 1, 100_000_000),
+    maxPeers: readInt(env, v.maxPeers, d.maxPeers, 1, 1_000_000_000),
   };
 }

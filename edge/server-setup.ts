@@ -44,7 +44,7 @@ export function setupTracker(env: Record<string, string | undefined>, opts: Setu
     store = upstashStoreFromEnv({ [UPSTASH_URL_VAR]: url, [UPSTASH_TOKEN_VAR]: token });
     storeKind = "upstash";
   } else if (opts.withoutUpstash === "memory") {
-    store = new MemorySwarmStore();
+    store = new MemorySwarmStore({ maxSwarms: config.maxSwarms, maxPeers: config.maxPeers });
     storeKind = "memory";
   }
   const app = createApp({ store, config, clientIp: opts.clientIp });

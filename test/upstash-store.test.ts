@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Redis } from "@upstash/redis/cloudflare";
 import { decode } from "../shared/bencode.ts";
 import { percentEncodeBytes } from "../shared/ids.ts";
-import { fromHex } from "../shared/bytes.ts";
+import { fromHex, toHex } from "../shared/bytes.ts";
 import { encodeCompactPeer } from "../shared/compact.ts";
 import { createApp } from "../edge/app.ts";
 import { DEFAULT_CONFIG } from "../edge/config.ts";
@@ -127,6 +127,35 @@ describe.skipIf(!needs(PROGRAMS.redis))("UpstashSwarmStore on a real redis-serve
     await Bun.sleep(400);
     expect(await redisCall("EXISTS", `bt:{${hash}}:s`, `bt:{${hash}}:l`, `bt:{${hash}}:a`)).toBe(0);
     expect((await store.scrape([hash], Date.now()))[0]!.downloaded).toBe(1);
+  });
+
+  test("a flood of announces for random info hashes leaves no key that outlives the swarm; a completed download keeps its count", async () => {
+    const store = newStore({ prefix: "flood", keyTtlMarginMs: 0 });
+    const flood = Array.from({ length: 300 }, () => toHex(crypto.getRandomValues(new Uint8Array(20))));
+    const events: AnnounceInput["event"][] = ["started", "", "stopped"];
+    for (let i = 0; i < flood.length; i++) await announce(store, flood[i]!, i + 1, { event: events[i % 3]! });
+    const completedHash = freshHash();
+    await announce(store, completedHash, 1, { event: "completed", left: 0 });
+    // A later plain announce of that swarm keeps the history's long life.
+    await announce(store, completedHash, 2);
+    const ttls = new Map<string, number>();
+    let cursor = "0";
+    do {
+      const [next, keys] = (await redisCall("SCAN", cursor, "MATCH", "flood:*", "COUNT", "1000")) as [Uint8Array, Uint8Array[]];
+      cursor = new TextDecoder().decode(next);
+      for (const key of keys) {
+        const name = new TextDecoder().decode(key);
+        ttls.set(name, (await redisCall("PTTL", name)) as number);
+      }
+    } while (cursor !== "0");
+    const history = (hash: string) => `flood:{${hash}}:h`;
+    expect(ttls.get(history(completedHash))!).toBeGreaterThan(29 * 24 * 3600 * 1000);
+    ttls.delete(history(completedHash));
+    // Every other key: seeders, leechers, addresses and the history of swarms without a completion.
+    expect(ttls.size).toBeGreaterThanOrEqual(flood.length);
+    const outliving = [...ttls].filter(([, ttl]) => ttl < 0 || ttl > TTL);
+    expect(outliving).toEqual([]);
+    expect((await store.scrape([completedHash], T0))[0]!.downloaded).toBe(1);
   });
 
   test("samples at most numwant distinct peers, never the requester, and a different sample each time", async () => {

@@ -6,7 +6,8 @@
 //   2 leechers  sorted set: peer id hex -> expiry (ms)
 //   3 addresses hash: peer id hex -> compact address hex (IP bytes + big-endian port), followed by
 //                 " " and the peer's `key` when it sent one (the key never leaves the script)
-//   4 history   hash: downloaded (times `completed` was reported), announces; long TTL
+//   4 history   hash: downloaded (times `completed` was reported), announces; lives as long as the
+//               swarm keys until a download completes, then for the history TTL
 // ARGV:
 //   1 peer id hex   2 address hex   3 now (ms)   4 expiry of this peer (ms)   5 "1" when seeding
 //   6 event         7 numwant       8 random number in [0, 1) (scripts must stay deterministic)
@@ -81,12 +82,18 @@ if owned and event == 'completed' and not wasSeeder then
   redis.call('HINCRBY', history, 'downloaded', 1)
 end
 redis.call('HINCRBY', history, 'announces', 1)
-redis.call('PEXPIRE', history, historyTtl)
+local downloaded = tonumber(redis.call('HGET', history, 'downloaded') or '0')
+-- Only a completed download is worth remembering past the swarm: announces for made-up info hashes
+-- leave nothing behind once their peers are gone.
+if downloaded > 0 then
+  redis.call('PEXPIRE', history, historyTtl)
+else
+  redis.call('PEXPIRE', history, swarmTtl)
+end
 
 local live = '(' .. now
 local complete = redis.call('ZCOUNT', seeders, live, '+inf')
 local incomplete = redis.call('ZCOUNT', leechers, live, '+inf')
-local downloaded = tonumber(redis.call('HGET', history, 'downloaded') or '0')
 local reply = { complete, incomplete, downloaded }
 if event == 'stopped' or numwant <= 0 then
   return reply

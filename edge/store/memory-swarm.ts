@@ -22,7 +22,14 @@ export function mayChange(entry: PeerEntry, ip: string, port: number, key: strin
   return (entry.ip === ip && entry.port === port) || (entry.key !== undefined && entry.key === key);
 }
 
+/** Peers held over all swarms of a store, kept by the swarms themselves so every removal counts. */
+export interface PeerTally {
+  peers: number;
+}
+
 export class Swarm {
+  constructor(private readonly tally: PeerTally) {}
+
   /** Insertion order = order of last announce; the oldest first. */
   readonly byId = new Map<string, PeerEntry>();
   readonly seeders: PeerEntry[] = [];
@@ -35,6 +42,7 @@ export class Swarm {
     entry.slot = list.length;
     list.push(entry);
     this.byId.set(entry.peerId, entry);
+    this.tally.peers++;
   }
 
   remove(entry: PeerEntry): void {
@@ -45,6 +53,18 @@ export class Swarm {
       last.slot = entry.slot;
     }
     this.byId.delete(entry.peerId);
+    this.tally.peers--;
+  }
+
+  /** The least recently heard peer goes (to make room for another under the store's peer cap). */
+  removeOldest(): void {
+    const oldest = this.byId.values().next().value;
+    if (oldest) this.remove(oldest);
+  }
+
+  /** The swarm is being dropped whole: its peers no longer count. */
+  discard(): void {
+    this.tally.peers -= this.byId.size;
   }
 
   /** Drops peers whose time is up; stops at the first live one since the Map is ordered by last announce. */

@@ -1,34 +1,65 @@
 // The embedded swarm store: everything in this process's memory, for local use and tests. Each
-// announce costs O(numwant) plus amortised O(1) expiry (see memory-swarm.ts for how a swarm keeps
-// its peers).
+// announce costs O(numwant) plus amortised O(1) expiry and eviction (see memory-swarm.ts for how a
+// swarm keeps its peers). Bounded: at most `maxSwarms` swarms and `downloaded` histories and
+// `maxPeers` peers, so a flood of announces for made-up info hashes costs a bounded amount of memory.
 import { encodeCompactPeer } from "../../shared/compact.ts";
-import { mayChange, Swarm, type PeerEntry } from "./memory-swarm.ts";
+import { mayChange, Swarm, type PeerEntry, type PeerTally } from "./memory-swarm.ts";
+import { DEFAULT_CONFIG } from "../config.ts";
 import type { AnnounceInput, AnnounceResult, StoreStats, SwarmCounts, SwarmPeer, SwarmStore } from "./swarm-store.ts";
 
+export interface MemoryStoreOptions {
+  /** Most swarms held; a new one evicts the least recently active. Also the most `downloaded` histories kept. */
+  maxSwarms?: number;
+  /** Most peers held over all swarms; a new one evicts the oldest peer of the least recently active swarm. */
+  maxPeers?: number;
+  /** Random numbers in [0, 1) for sampling. */
+  random?: () => number;
+}
+
 export class MemorySwarmStore implements SwarmStore {
+  /** Ordered by last activity (an announce re-inserts its swarm): the least recently active first. */
   private readonly swarms = new Map<string, Swarm>();
-  /** Completed-download counts outlive their swarm (as long as this process lives). */
+  private readonly tally: PeerTally = { peers: 0 };
+  /**
+   * Completed-download counts outlive their swarm, up to `maxSwarms` of them: ordered by last
+   * completion, the least recent dropped first. Only swarms with a completion have one.
+   */
   private readonly downloaded = new Map<string, number>();
+  private readonly maxSwarms: number;
+  private readonly maxPeers: number;
+  private readonly random: () => number;
   private readonly allowlist = new Set<string>();
   private announces = 0;
   /** For rejection sampling: drawnAt[i] === drawStamp when pool position i was drawn in this draw. */
   private drawnAt = new Uint32Array(256);
   private drawStamp = 0;
 
-  constructor(private readonly random: () => number = Math.random) {}
+  constructor(opts: MemoryStoreOptions = {}) {
+    this.maxSwarms = opts.maxSwarms ?? DEFAULT_CONFIG.maxSwarms;
+    this.maxPeers = opts.maxPeers ?? DEFAULT_CONFIG.maxPeers;
+    this.random = opts.random ?? Math.random;
+  }
+
+  /** What the store holds now, expired entries included until they are swept (for tests and the memory bench). */
+  footprint(): { swarms: number; peers: number; histories: number } {
+    return { swarms: this.swarms.size, peers: this.tally.peers, histories: this.downloaded.size };
+  }
 
   async announce(input: AnnounceInput): Promise<AnnounceResult> {
     this.announces++;
     const { infoHash, peerId, now } = input;
     this.dropAbandonedSwarms(now);
     let swarm = this.swarms.get(infoHash);
-    if (!swarm) {
-      swarm = new Swarm();
-      this.swarms.set(infoHash, swarm);
+    if (swarm) {
+      swarm.expire(now);
+      // Re-inserting keeps this.swarms ordered by last activity, like each swarm's peers.
+      this.swarms.delete(infoHash);
+    } else {
+      // Nobody to remove: a stopped for an unknown swarm must not evict a live one to make room.
+      if (input.event === "stopped") return { ...this.countsOf(infoHash, undefined), peers: [] };
+      if (this.swarms.size >= this.maxSwarms) this.evictLeastActiveSwarm();
+      swarm = new Swarm(this.tally);
     }
-    swarm.expire(now);
-    // Re-inserting keeps this.swarms ordered by last activity, like each swarm's peers.
-    this.swarms.delete(infoHash);
     this.swarms.set(infoHash, swarm);
     swarm.expiresAt = now + input.peerTtlMs;
 
@@ -42,19 +73,18 @@ export class MemorySwarmStore implements SwarmStore {
       return { ...this.countsOf(infoHash, swarm), peers };
     }
     if (previous) swarm.remove(previous);
-    if (input.event === "completed" && !previous?.seeder) {
-      this.downloaded.set(infoHash, (this.downloaded.get(infoHash) ?? 0) + 1);
-    }
+    if (input.event === "completed" && !previous?.seeder) this.countDownload(infoHash);
     let self: PeerEntry | null = null;
     if (input.event !== "stopped") {
       // Encoded once here rather than in every reply that samples this peer.
       const compact = previous && previous.ip === input.ip && previous.port === input.port ? previous.compact : encodeCompactPeer(input);
       self = { peerId, ip: input.ip, port: input.port, compact, seeder, slot: 0, expiresAt: now + input.peerTtlMs, key: input.key };
+      while (this.tally.peers >= this.maxPeers) this.evictOldestPeer();
       swarm.add(self);
     }
     const peers = self === null ? [] : this.sample(swarm, seeder, self, input.numwant);
     const counts = this.countsOf(infoHash, swarm);
-    if (swarm.size === 0) this.swarms.delete(infoHash);
+    if (swarm.size === 0) this.dropSwarm(infoHash, swarm);
     return { ...counts, peers };
   }
 
@@ -73,7 +103,7 @@ export class MemorySwarmStore implements SwarmStore {
     for (const [hash, swarm] of this.swarms) {
       swarm.expire(now);
       if (swarm.size === 0) {
-        this.swarms.delete(hash);
+        this.dropSwarm(hash, swarm);
         continue;
       }
       torrents++;
@@ -113,8 +143,35 @@ export class MemorySwarmStore implements SwarmStore {
   private dropAbandonedSwarms(now: number): void {
     for (const [hash, swarm] of this.swarms) {
       if (swarm.expiresAt > now) break;
-      this.swarms.delete(hash);
+      this.dropSwarm(hash, swarm);
     }
+  }
+
+  private dropSwarm(hash: string, swarm: Swarm): void {
+    swarm.discard();
+    this.swarms.delete(hash);
+  }
+
+  private evictLeastActiveSwarm(): void {
+    const [hash, swarm] = this.swarms.entries().next().value!;
+    this.dropSwarm(hash, swarm);
+  }
+
+  /**
+   * Makes room for one peer: the oldest peer of the least recently active swarm goes (the
+   * announcing swarm has just moved to the back, so it is first only when it is the only one).
+   */
+  private evictOldestPeer(): void {
+    const [hash, swarm] = this.swarms.entries().next().value!;
+    swarm.removeOldest();
+    if (swarm.size === 0 && this.swarms.size > 1) this.dropSwarm(hash, swarm);
+  }
+
+  private countDownload(hash: string): void {
+    const count = (this.downloaded.get(hash) ?? 0) + 1;
+    this.downloaded.delete(hash);
+    this.downloaded.set(hash, count);
+    if (this.downloaded.size > this.maxSwarms) this.downloaded.delete(this.downloaded.keys().next().value!);
   }
 
   /**

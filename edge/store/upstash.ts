@@ -20,7 +20,7 @@ type RedisClient = Pick<Redis, "evalsha" | "eval" | "pipeline" | "scan" | "sisme
 export interface UpstashStoreOptions {
   /** Prefix of every key; several trackers can share one database with different prefixes. */
   prefix?: string;
-  /** How long `downloaded` and the announce count of a swarm outlive its last announce. Default 30 days. */
+  /** How long `downloaded` and the announce count of a swarm with a completed download outlive its last announce. Default 30 days. */
   historyTtlMs?: number;
   /** Swarm keys outlive their newest peer by this much, so clock skew between caller and Redis cannot drop live peers. Default 60 s. */
   keyTtlMarginMs?: number;
@@ -98,7 +98,8 @@ export class UpstashSwarmStore implements SwarmStore {
    * Computed on request, never on the announce path (a global counter would be a cross-slot hot key):
    * SCAN over the swarms' history keys, then one pipeline of counts per batch. Looks at no more than
    * `statsSwarmLimit` swarms and marks the answer `approximate` when it stopped early. `announces`
-   * sums the per-swarm counters, so it covers swarms active within the history TTL.
+   * sums the per-swarm counters, so it covers live swarms and those with a completed download
+   * within the history TTL.
    */
   async stats(now: number): Promise<StoreStats> {
     const totals: StoreStats = { torrents: 0, seeders: 0, leechers: 0, announces: 0 };
