@@ -52,6 +52,8 @@ describe("memory store bounds", () => {
     expect(stats.torrents).toBe(100);
     expect(stats.leechers).toBe(100 - 1 + 5);
     expect(await peersOf(store, active)).toBe(5);
+    // Nothing else held: no downloaded history for swarms that never had a completion.
+    expect(store.footprint()).toEqual({ swarms: 100, peers: 104, histories: 0 });
     // The newest 99 flood swarms are there, the older ones were evicted.
     const counts = await store.scrape(flood, T0);
     expect(counts.slice(-99).every((c) => c.incomplete === 1)).toBe(true);
@@ -82,6 +84,7 @@ describe("memory store bounds", () => {
     }
     const counts = await store.scrape(hashes, T0);
     expect(counts.map((c) => c.downloaded)).toEqual(hashes.map((_, i) => (i >= 40 ? 1 : 0)));
+    expect(store.footprint().histories).toBe(10);
   });
 
   test("TRACKER_MAX_SWARMS and TRACKER_MAX_PEERS bound the store the server sets up", async () => {
