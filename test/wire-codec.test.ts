@@ -31,7 +31,8 @@ const ALL: WireMessage[] = [
   { type: "piece", index: 19, begin: 0, block: new Uint8Array([1, 2, 3]) },
   { type: "cancel", index: 3, begin: 16384, length: 100 },
   { type: "port", port: 6881 },
-  { type: "unknown", id: 20, payload: new Uint8Array([0, 100, 101]) },
+  { type: "extended", id: 0, payload: new Uint8Array([100, 101]) },
+  { type: "unknown", id: 13, payload: new Uint8Array([1, 2, 3, 4]) },
 ];
 
 function u32(n: number): number[] {

@@ -1,30 +1,19 @@
-// BEP 10 extension handshake, used only to learn the peer's `reqq` (how many requests it queues) and to
-// tell peers ours. We advertise no extension messages, so nothing else of BEP 10 is needed.
-import { decode, encode, type BDict } from "../../shared/bencode.ts";
-
-export const EXTENDED_MESSAGE_ID = 20;
-/** Reserved byte 5, bit 0x10: "I speak the extension protocol". */
-export const EXTENSION_BIT = { byte: 5, mask: 0x10 } as const;
+// Our side of the extension protocol (BEP 10): what we tell peers in our extension handshake. The
+// handshake's codec is shared/wire/extension.ts; extensions we speak get their names and ids here.
+import { encodeExtensionHandshake } from "../../shared/wire/extension.ts";
 
 /** How many requests we accept queued from one peer; anything beyond is dropped (libtorrent does the same). */
 export const OUR_REQQ = 500;
 
-export function encodeExtensionHandshake(listenPort: number): Uint8Array {
-  const body = encode({ m: {}, reqq: OUR_REQQ, v: "btpeer 0.1.0", ...(listenPort > 0 ? { p: listenPort } : {}) });
-  const payload = new Uint8Array(body.length + 1);
-  payload[0] = 0; // extended message id 0 = handshake
-  payload.set(body, 1);
-  return payload;
-}
+const CLIENT = "btpeer 0.1.0";
 
-/** The peer's `reqq`, or null when the payload is not a handshake or carries none. Never throws. */
-export function readPeerReqq(payload: Uint8Array): number | null {
-  if (payload.length < 2 || payload[0] !== 0) return null;
-  try {
-    const dict = decode(payload.subarray(1)) as BDict;
-    const reqq = dict.reqq;
-    return typeof reqq === "number" && Number.isInteger(reqq) && reqq > 0 ? reqq : null;
-  } catch {
-    return null;
-  }
+/**
+ * The extensions we receive, by name, with the extended id we want each on. None yet: the handshake alone
+ * carries `reqq` and our port. (ut_metadata, ut_pex go here as they are built.)
+ */
+export const OUR_EXTENSIONS: ReadonlyMap<string, number> = new Map();
+
+/** Our extension handshake payload (after the extended id 0). */
+export function ourExtensionHandshake(listenPort: number): Uint8Array {
+  return encodeExtensionHandshake({ m: OUR_EXTENSIONS, reqq: OUR_REQQ, client: CLIENT, ...(listenPort > 0 ? { port: listenPort } : {}) });
 }

@@ -8,7 +8,8 @@ import type { PeerAddress } from "../../shared/compact.ts";
 import { encodeHandshake, encodeMessage, encodeMessageInto, WireError } from "../../shared/wire/codec.ts";
 import { type Handshake, type WireMessage } from "../../shared/wire/types.ts";
 import type { BlockSink } from "../piece-assembly.ts";
-import { EXTENDED_MESSAGE_ID, EXTENSION_BIT, encodeExtensionHandshake, readPeerReqq } from "./extension-handshake.ts";
+import { decodeExtensionHandshake, EXTENSION_BIT, EXTENSION_HANDSHAKE_ID, supportsExtensions, type ExtensionHandshake } from "../../shared/wire/extension.ts";
+import { ourExtensionHandshake } from "./extension-handshake.ts";
 import { noteChunkReceived } from "./chunk-garbage.ts";
 import { readAvailable } from "./direct-read.ts";
 import { MessageReader } from "./message-reader.ts";
@@ -67,8 +68,8 @@ export class PeerConnection {
   peerPieces: Bitfield;
   /** While a `bitfield` message is handled: the pieces it replaces (for availability counts). */
   replacedPieces: Bitfield | null = null;
-  /** Requests the peer will queue (BEP 10 `reqq`), when it told us. */
-  peerReqq: number | null = null;
+  /** The peer's extension handshake (BEP 10), once it sent one; a later one replaces it. */
+  peerExtensions: ExtensionHandshake | null = null;
 
   /** Piece payload bytes received from / sent to this peer. */
   readonly down = new RateMeter();
@@ -176,8 +177,9 @@ export class PeerConnection {
       case "piece":
         this.down.add(message.block.length);
         break;
-      case "unknown":
-        if (message.id === EXTENDED_MESSAGE_ID) this.peerReqq = readPeerReqq(message.payload) ?? this.peerReqq;
+      case "extended":
+        // A malformed handshake throws WireError: the connection closes as for any protocol violation.
+        if (message.id === EXTENSION_HANDSHAKE_ID) this.peerExtensions = decodeExtensionHandshake(message.payload);
         break;
     }
     this.handler.onMessage(this, message);
@@ -195,9 +197,8 @@ export class PeerConnection {
     // BEP 3: the bitfield must be the first message; the extension handshake follows it.
     const ours = this.options.ourPieces();
     if (ours.count() > 0) this.sendRaw(encodeMessage({ type: "bitfield", bits: ours.bytes }));
-    const reserved = handshake.reserved;
-    if ((reserved[EXTENSION_BIT.byte]! & EXTENSION_BIT.mask) !== 0) {
-      this.sendRaw(encodeMessage({ type: "unknown", id: EXTENDED_MESSAGE_ID, payload: encodeExtensionHandshake(this.options.listenPort) }));
+    if (supportsExtensions(handshake.reserved)) {
+      this.sendRaw(encodeMessage({ type: "extended", id: EXTENSION_HANDSHAKE_ID, payload: ourExtensionHandshake(this.options.listenPort) }));
     }
   }
 

@@ -121,7 +121,7 @@ export class Downloader {
   fill(peer: SwarmPeer): void {
     const conn = peer.conn;
     if (conn.state !== "open" || conn.peerChoking || !conn.amInterested || this.complete) return;
-    const room = pipelineDepth(conn.down.rate(), conn.peerReqq) - peer.outstanding.size;
+    const room = pipelineDepth(conn.down.rate(), conn.peerExtensions?.reqq ?? null) - peer.outstanding.size;
     if (room <= 0) return;
     const picked = this.picked;
     picked.length = 0;

@@ -233,7 +233,7 @@ export class Session implements ConnectionHandler {
           this.uploader.choked(peer);
         }
         return;
-      case "unknown":
+      case "extended":
         // The extension handshake may raise the peer's reqq: use the room at once.
         return this.downloader.fill(peer);
       default:

@@ -4,3 +4,11 @@ export { decodeHandshake, encodeHandshake, HANDSHAKE_LENGTH, PROTOCOL } from "./
 export { readFrame, maxFrameLength, WireFrame, DEFAULT_MAX_OTHER, type Decoded, type WireLimits } from "./frame.ts";
 export { decodeMessage, encodeMessage, encodeMessageInto, encodedLength, messageOf, writePieceHeader } from "./messages.ts";
 export { BLOCK_SIZE, MessageId, type Handshake, type WireMessage } from "./types.ts";
+export {
+  decodeExtensionHandshake,
+  encodeExtensionHandshake,
+  EXTENSION_BIT,
+  EXTENSION_HANDSHAKE_ID,
+  supportsExtensions,
+  type ExtensionHandshake,
+} from "./extension.ts";

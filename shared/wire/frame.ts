@@ -118,6 +118,9 @@ function checkLength(id: number, length: number, limits: WireLimits): void {
       return exactly(id, length, 13);
     case MessageId.Port:
       return exactly(id, length, 3);
+    case MessageId.Extended:
+      if (length < 2) throw new WireError("bad-length", "extended message without its extended id");
+      return within(id, length, limits);
     case MessageId.Bitfield: {
       const expected = 1 + bitfieldLength(limits.pieceCount);
       if (length !== expected) {
@@ -132,9 +135,13 @@ function checkLength(id: number, length: number, limits: WireLimits): void {
       return;
     }
     default:
-      if (length - 1 > (limits.maxOther ?? DEFAULT_MAX_OTHER)) {
-        throw new WireError("too-long", `message id ${id} of ${length} bytes is over the ${limits.maxOther ?? DEFAULT_MAX_OTHER}-byte cap`);
-      }
+      return within(id, length, limits);
+  }
+}
+
+function within(id: number, length: number, limits: WireLimits): void {
+  if (length - 1 > (limits.maxOther ?? DEFAULT_MAX_OTHER)) {
+    throw new WireError("too-long", `message id ${id} of ${length} bytes is over the ${limits.maxOther ?? DEFAULT_MAX_OTHER}-byte cap`);
   }
 }
 

@@ -14,7 +14,7 @@ const scratch = new WireFrame();
 /**
  * Decodes one message at `offset`: the message and the bytes it used, or how many more bytes are needed.
  * An over-long length prefix throws WireError as soon as the 5 header bytes are there: nothing is
- * buffered for it. `bitfield.bits`, `piece.block` and `unknown.payload` are views into `bytes`.
+ * buffered for it. `bitfield.bits`, `piece.block`, `extended.payload` and `unknown.payload` are views into `bytes`.
  */
 export function decodeMessage(bytes: Uint8Array, offset: number, limits: WireLimits): Decoded<WireMessage> {
   const size = readFrame(bytes, offset, limits, scratch);
@@ -48,6 +48,8 @@ export function messageOf(bytes: Uint8Array, f: WireFrame): WireMessage {
       return { type: "piece", index: f.index, begin: f.begin, block: bytes.subarray(p + 8, p + f.payloadLength) };
     case MessageId.Port:
       return { type: "port", port: f.port };
+    case MessageId.Extended:
+      return { type: "extended", id: bytes[p]!, payload: bytes.subarray(p + 1, p + f.payloadLength) };
     default:
       return { type: "unknown", id: f.id, payload: bytes.subarray(p, p + f.payloadLength) };
   }
@@ -74,6 +76,8 @@ export function encodedLength(m: WireMessage): number {
       return 13 + m.block.length;
     case "port":
       return 7;
+    case "extended":
+      return 6 + m.payload.length;
     case "unknown":
       return 5 + m.payload.length;
   }
@@ -129,6 +133,11 @@ export function encodeMessageInto(m: WireMessage, into: Uint8Array, offset: numb
       into[offset + 4] = MessageId.Port;
       into[p] = (m.port >>> 8) & 0xff;
       into[p + 1] = m.port & 0xff;
+      break;
+    case "extended":
+      into[offset + 4] = MessageId.Extended;
+      into[p] = m.id;
+      into.set(m.payload, p + 1);
       break;
     case "unknown":
       into[offset + 4] = m.id;

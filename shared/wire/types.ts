@@ -30,7 +30,9 @@ export type WireMessage =
   | { type: "piece"; index: number; begin: number; block: Uint8Array }
   | { type: "cancel"; index: number; begin: number; length: number }
   | { type: "port"; port: number }
-  /** Any other id (extension protocol, fast extension...): kept so a connection can ignore it. */
+  /** BEP 10: `id` is the extended message id (0: the extension handshake); `payload` is a view into the input. */
+  | { type: "extended"; id: number; payload: Uint8Array }
+  /** Any other id (fast extension...): kept so a connection can ignore it. */
   | { type: "unknown"; id: number; payload: Uint8Array };
 
 export interface Handshake {

@@ -5,7 +5,7 @@ import { encode, type BEncodable } from "../../shared/bencode.ts";
 import { utf8 } from "../../shared/bytes.ts";
 import { createTorrent, type CreateFile, type CreateOptions } from "../../shared/metainfo/create.ts";
 import { encodeHandshake, encodeMessage, type WireMessage } from "../../shared/wire/codec.ts";
-import { encodeExtensionHandshake } from "../../peer/net/extension-handshake.ts";
+import { encodeExtensionHandshake } from "../../shared/wire/extension.ts";
 import { Rng } from "./fuzz-kit.ts";
 
 const text = (s: string) => utf8.encode(s);
@@ -71,6 +71,11 @@ export async function torrentCorpus(): Promise<Uint8Array[]> {
   return [...torrents, ...handMade.map((t) => encode(t))];
 }
 
+/** An extension handshake as clients send them: extensions by name, port, client, reqq, metadata size. */
+function extensionHandshake(): Uint8Array {
+  return encodeExtensionHandshake({ m: new Map([["ut_metadata", 3], ["ut_pex", 1]]), port: 6881, client: "btpeer 0.1.0", reqq: 500, metadataSize: 31_337 });
+}
+
 /** Bencoded values that are not torrents: tracker replies, an extension handshake, small oddities. */
 export function bencodeCorpus(): Uint8Array[] {
   return [
@@ -78,7 +83,7 @@ export function bencodeCorpus(): Uint8Array[] {
     encode({ "failure reason": "bad info_hash" }),
     encode({ files: { aaaaaaaaaaaaaaaaaaaa: { complete: 1, downloaded: 2, incomplete: 3 } } }),
     encode({ peers: [{ ip: "::1", port: 6881, "peer id": contentOf(20, 7) }] }),
-    encodeExtensionHandshake(6881).subarray(1),
+    extensionHandshake(),
     encode([0, -1, 9007199254740991, -9007199254740991, "", [], {}]),
     encode({ a: [[[[{ b: [1, 2, 3] }]]]], "é": "ü", z: contentOf(40, 3) }),
     text("i42e"),
@@ -103,7 +108,8 @@ export const WIRE_PIECES = 13;
 export function wireStreams(): Uint8Array[] {
   const handshake = encodeHandshake({ reserved: new Uint8Array([0, 0, 0, 0, 0, 0x10, 0, 0]), infoHash: contentOf(20, 11), peerId: contentOf(20, 12) });
   const messages: WireMessage[] = [
-    { type: "unknown", id: 20, payload: encodeExtensionHandshake(6881) },
+    { type: "extended", id: 0, payload: extensionHandshake() },
+    { type: "extended", id: 3, payload: encode({ msg_type: 0, piece: 0 }) },
     { type: "bitfield", bits: new Uint8Array([0xff, 0xf8]) },
     { type: "have", index: 12 },
     { type: "unchoke" },
