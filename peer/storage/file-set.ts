@@ -4,6 +4,7 @@
 import * as fs from "node:fs";
 import type { FileSpan } from "./layout.ts";
 import { StorageError, storageErrorFrom } from "./errors.ts";
+import type { OutputFolder } from "./output-folder.ts";
 
 const MAX_OPEN = 128;
 
@@ -17,9 +18,13 @@ export class FileSet {
   /** The last asynchronous write queued: writes run one after another (see writeAsync). */
   #lastWrite: Promise<unknown> = Promise.resolve();
 
-  constructor(files: readonly FileSpan[], writable: boolean) {
+  /** Every file is opened through `folder` (never by its path: see output-folder.ts); close() closes it. */
+  readonly #folder: OutputFolder;
+
+  constructor(files: readonly FileSpan[], writable: boolean, folder: OutputFolder) {
     this.files = files;
     this.#writable = writable;
+    this.#folder = folder;
   }
 
   /** The fd of file `i`, or -1 when it does not exist and we only read. */
@@ -31,14 +36,10 @@ export class FileSet {
       return cached;
     }
     const file = this.files[i]!;
-    let fd: number;
-    try {
-      const flags = (this.#writable ? fs.constants.O_RDWR : fs.constants.O_RDONLY) | fs.constants.O_NOFOLLOW;
-      fd = fs.openSync(file.path, flags);
-    } catch (error) {
-      if (!this.#writable && (error as { code?: string }).code === "ENOENT") return -1;
-      throw storageErrorFrom(error, file.path);
-    }
+    // Reopened after being closed to make room: through the folder's descriptor again, so a folder
+    // swapped for a symlink meanwhile is refused, not followed.
+    const fd = this.#folder.open(file.parts, this.#writable ? fs.constants.O_RDWR : fs.constants.O_RDONLY, !this.#writable);
+    if (fd < 0) return -1;
     if (this.#open.size >= MAX_OPEN) {
       for (const [oldest, oldFd] of this.#open) {
         if (this.#busy.has(oldest)) continue; // closing it would pull the fd from under a pending write
@@ -74,7 +75,12 @@ export class FileSet {
    */
   writeAsync(i: number, data: Uint8Array, offset: number, length: number, position: number): Promise<void> {
     if (this.files[i]!.padding) return Promise.resolve();
-    const fd = this.fd(i);
+    let fd: number;
+    try {
+      fd = this.fd(i);
+    } catch (error) {
+      return Promise.reject(error); // a refused (re)open reaches the caller's handler, not the event loop
+    }
     this.#busy.set(i, (this.#busy.get(i) ?? 0) + 1);
     const run = async () => {
       try {
@@ -122,6 +128,7 @@ export class FileSet {
   close(): void {
     for (const fd of this.#open.values()) fs.closeSync(fd);
     this.#open.clear();
+    this.#folder.close();
   }
 }
 

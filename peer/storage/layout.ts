@@ -7,6 +7,8 @@ import { StorageError } from "./errors.ts";
 export interface FileSpan {
   /** Absolute path under the output folder. */
   readonly path: string;
+  /** The same path as components below the output folder (what OutputFolder opens). */
+  readonly parts: readonly string[];
   readonly length: number;
   /** Offset of the file's first byte in the torrent's concatenated content. */
   readonly offset: number;
@@ -35,7 +37,7 @@ export function layoutFiles(meta: Pick<Metainfo, "name" | "multiFile" | "files">
     if (!isInside(root, full) || rel.some((c) => c === ".." || c === "." || c === "" || c.includes("\0"))) {
       throw new StorageError("path-escape", `torrent path "${rel.join("/")}" would leave ${root}; refusing to write it`);
     }
-    return { path: full, length: f.length, offset: f.offset, ...(f.padding ? { padding: true } : {}) };
+    return { path: full, parts: rel, length: f.length, offset: f.offset, ...(f.padding ? { padding: true } : {}) };
   });
 }
 

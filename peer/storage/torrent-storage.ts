@@ -5,7 +5,8 @@ import * as path from "node:path";
 import { pieceSize, type Metainfo } from "../../shared/metainfo/types.ts";
 import { StorageError, storageErrorFrom } from "./errors.ts";
 import { FileSet, missingData } from "./file-set.ts";
-import { forEachSpan, isInside, layoutFiles, type FileSpan } from "./layout.ts";
+import { forEachSpan, layoutFiles, type FileSpan } from "./layout.ts";
+import { OutputFolder } from "./output-folder.ts";
 
 type Layout = Pick<Metainfo, "name" | "multiFile" | "files" | "pieceLength" | "pieceCount" | "length">;
 
@@ -16,14 +17,17 @@ export class TorrentStorage {
   /** Each file's length before open() created or extended it: bytes past it are holes we made. */
   readonly #lengthBefore: number[];
 
-  private constructor(meta: Layout, dir: string, files: FileSpan[], lengthBefore: number[]) {
+  private constructor(meta: Layout, dir: string, files: FileSet, lengthBefore: number[]) {
     this.meta = meta;
     this.dir = dir;
-    this.#files = new FileSet(files, true);
+    this.#files = files;
     this.#lengthBefore = lengthBefore;
   }
 
-  /** Creates folders and files (sparse, no pre-zeroing); refuses any path that resolves outside `dir`. */
+  /**
+   * Creates folders and files (sparse, no pre-zeroing) below `dir`, never through a symlink: every
+   * path is checked before anything is created, and every open goes through OutputFolder.
+   */
   static open(meta: Layout, dir: string): TorrentStorage {
     const root = path.resolve(dir);
     const files = layoutFiles(meta, root);
@@ -33,10 +37,16 @@ export class TorrentStorage {
     } catch (error) {
       throw storageErrorFrom(error, root);
     }
-    const realRoot = fs.realpathSync(root);
-    // Padding is never created; it counts as there in full (it reads as zeros).
-    const lengthBefore = files.map((file) => (file.padding ? file.length : createFile(file, realRoot)));
-    return new TorrentStorage(meta, root, files, lengthBefore);
+    const folder = new OutputFolder(root);
+    try {
+      for (const file of files) if (!file.padding) folder.check(file.parts);
+      // Padding is never created; it counts as there in full (it reads as zeros).
+      const lengthBefore = files.map((file) => (file.padding ? file.length : createFile(folder, file)));
+      return new TorrentStorage(meta, root, new FileSet(files, true, folder), lengthBefore);
+    } catch (error) {
+      folder.close();
+      throw error;
+    }
   }
 
   /**
@@ -110,27 +120,15 @@ export class TorrentStorage {
  * Creates `file` (and its folders) at its full length as a sparse file; keeps what is already there.
  * Returns the file's length before (0 when it did not exist).
  */
-function createFile(file: FileSpan, realRoot: string): number {
-  const parent = path.dirname(file.path);
+function createFile(folder: OutputFolder, file: FileSpan): number {
+  const fd = folder.open(file.parts, fs.constants.O_RDWR | fs.constants.O_CREAT);
   try {
-    fs.mkdirSync(parent, { recursive: true });
-  } catch (error) {
-    throw storageErrorFrom(error, parent);
-  }
-  // A folder inside `dir` may be a symlink pointing elsewhere: check where it really is.
-  const realParent = fs.realpathSync(parent);
-  if (realParent !== realRoot && !isInside(realRoot, realParent)) {
-    throw new StorageError("path-escape", `${parent} resolves to ${realParent}, outside ${realRoot}; refusing to write there`);
-  }
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(file.path, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o644);
     const before = fs.fstatSync(fd).size;
     if (before < file.length) fs.ftruncateSync(fd, file.length);
     return before;
   } catch (error) {
     throw storageErrorFrom(error, file.path);
   } finally {
-    if (fd !== undefined) fs.closeSync(fd);
+    fs.closeSync(fd);
   }
 }

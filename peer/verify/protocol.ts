@@ -3,6 +3,8 @@ import type { FileSpan } from "../storage/layout.ts";
 
 export interface InitMessage {
   type: "init";
+  /** The output folder (absolute): the worker opens files below it through its own OutputFolder. */
+  dir: string;
   files: FileSpan[];
   pieceLength: number;
   pieceCount: number;

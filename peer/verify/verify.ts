@@ -2,6 +2,7 @@
 // Each worker reads its own pieces (positional reads from the page cache into a small private buffer),
 // so pieces are never copied between threads; the main thread only hands out piece ranges.
 import { availableParallelism } from "node:os";
+import * as path from "node:path";
 import { Bitfield } from "../../shared/bitfield.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
 import { StorageError, type StorageErrorCode } from "../storage/errors.ts";
@@ -50,6 +51,7 @@ export async function verifyExisting(meta: VerifyMeta, dir: string, opts: Verify
   const workerCount = Math.min(wanted, Math.ceil(total / perJob));
   const init: InitMessage = {
     type: "init",
+    dir: path.resolve(dir),
     files: layoutFiles(meta, dir),
     pieceLength: meta.pieceLength,
     pieceCount: meta.pieceCount,

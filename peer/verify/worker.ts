@@ -5,6 +5,7 @@ import { pieceSize } from "../../shared/metainfo/types.ts";
 import { StorageError } from "../storage/errors.ts";
 import { FileSet } from "../storage/file-set.ts";
 import { forEachSpan } from "../storage/layout.ts";
+import { OutputFolder } from "../storage/output-folder.ts";
 import type { FromWorker, InitMessage, ToWorker } from "./protocol.ts";
 
 declare const self: Worker;
@@ -45,7 +46,7 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
     if (m.type === "init") {
       init = m;
       files?.close();
-      files = new FileSet(m.files, false);
+      files = new FileSet(m.files, false, new OutputFolder(m.dir, { missingOk: true }));
       return;
     }
     if (!init || !files) throw new Error("job before init");
