@@ -47,6 +47,12 @@ export interface ConnectionOptions {
   address: PeerAddress;
   /** Our pieces, sent as a bitfield right after the handshake. */
   ourPieces: () => Bitfield;
+  /**
+   * Extensions we receive (name → our extended id) and the info dictionary's size, for our extension
+   * handshake. They must all be in that first handshake: libtorrent drops, for the whole connection, every
+   * extension a peer's first handshake leaves out. Default: those of extension-handshake.ts.
+   */
+  extensions?: { m: ReadonlyMap<string, number>; metadataSize?: number };
 }
 
 const REQUEST_FRAME = 17;
@@ -198,7 +204,7 @@ export class PeerConnection {
     const ours = this.options.ourPieces();
     if (ours.count() > 0) this.sendRaw(encodeMessage({ type: "bitfield", bits: ours.bytes }));
     if (supportsExtensions(handshake.reserved)) {
-      this.sendRaw(encodeMessage({ type: "extended", id: EXTENSION_HANDSHAKE_ID, payload: ourExtensionHandshake(this.options.listenPort) }));
+      this.sendRaw(encodeMessage({ type: "extended", id: EXTENSION_HANDSHAKE_ID, payload: ourExtensionHandshake(this.options.listenPort, this.options.extensions) }));
     }
   }
 
