@@ -1,5 +1,6 @@
 // What `download` and `seed` share around their own options: parsing argv, --help, and turning a usage
 // mistake into "btpeer <command>: <what is wrong>", the command's usage text and exit code 2.
+import { isIP } from "node:net";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { CliError } from "./session-runner.ts";
 
@@ -61,4 +62,12 @@ export function rateOption(name: string, text: string | undefined): number | und
   if (bytes === null) throw new CliError("usage", `${name} wants bytes per second such as 500K, 50M or 1G (binary units), got "${text}"`);
   if (bytes > 0 && bytes < 16 * 1024) throw new CliError("usage", `${name} must be at least 16K (one block per second), got "${text}"`);
   return bytes === 0 ? undefined : bytes;
+}
+
+/** `--bind`: one IPv4 or IPv6 address ("[::1]" also taken), not a host name: it must name one interface. */
+export function bindOption(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  const address = /^\[(.*)\]$/.exec(text)?.[1] ?? text;
+  if (isIP(address) === 0) throw new CliError("usage", `--bind wants an IP address of this machine such as 192.0.2.10 or 2001:db8::1, got "${text}"`);
+  return address;
 }

@@ -1,6 +1,6 @@
-// btpeer download <file.torrent> --out <dir> [--port <n>] [--seed | --no-seed] [--peer <host:port>]...
+// btpeer download <file.torrent> --out <dir> [--port <n>] [--bind <address>] [--seed | --no-seed] [--peer <host:port>]...
 //                 [--pool <MiB>] [--max-peers <n>] [--upload-limit <rate>] [--json]
-import { intOption, rateOption, runCommand } from "./command-args.ts";
+import { bindOption, intOption, rateOption, runCommand } from "./command-args.ts";
 import { CliError, parsePeerAddress, runSession } from "./session-runner.ts";
 
 const HELP = `usage: btpeer download <file.torrent> --out <dir> [options]
@@ -11,6 +11,8 @@ is checked and reused. By default it then stays on as a seeder until interrupted
 options:
   --out <dir>          where the files go (required)
   --port <n>           TCP port to accept peers on (default 6881; 0 = any free port)
+  --bind <address>     listen on this local IP address only, and connect out from it
+                       (default: listen on every interface)
   --seed / --no-seed   keep seeding once complete (default) / exit 0 once complete and verified
   --peer <host:port>   also connect to this peer (repeatable)
   --pool <MiB>         piece buffer pool size (default 64)
@@ -22,6 +24,7 @@ options:
 const OPTIONS = {
   out: { type: "string" },
   port: { type: "string", default: "6881" },
+  bind: { type: "string" },
   seed: { type: "boolean" },
   "no-seed": { type: "boolean" },
   peer: { type: "string", multiple: true },
@@ -40,6 +43,7 @@ export function run(argv: string[]): Promise<number> {
       torrentPath: positionals[0]!,
       dir: values.out,
       port: intOption("--port", values.port, 0, 65535),
+      bind: bindOption(values.bind),
       seed: !values["no-seed"],
       peers: (values.peer ?? []).map(parsePeerAddress),
       poolMiB: intOption("--pool", values.pool, 1, 1 << 20),

@@ -1,5 +1,5 @@
-// btpeer seed <file.torrent> --dir <dir> [--port <n>] [--upload-limit <rate>] [--json]
-import { intOption, rateOption, runCommand } from "./command-args.ts";
+// btpeer seed <file.torrent> --dir <dir> [--port <n>] [--bind <address>] [--upload-limit <rate>] [--json]
+import { bindOption, intOption, rateOption, runCommand } from "./command-args.ts";
 import { CliError, parsePeerAddress, runSession } from "./session-runner.ts";
 
 const HELP = `usage: btpeer seed <file.torrent> --dir <dir> [options]
@@ -9,6 +9,8 @@ Verifies the data in <dir> (in parallel over the cores) and serves it until inte
 options:
   --dir <dir>          where the torrent's files are (required)
   --port <n>           TCP port to accept peers on (default 6881; 0 = any free port)
+  --bind <address>     listen on this local IP address only, and connect out from it
+                       (default: listen on every interface)
   --peer <host:port>   also connect to this peer (repeatable)
   --max-peers <n>      connections for this torrent (default 50)
   --upload-limit <r>   cap on what this peer sends, all peers together, in bytes per second:
@@ -18,6 +20,7 @@ options:
 const OPTIONS = {
   dir: { type: "string" },
   port: { type: "string", default: "6881" },
+  bind: { type: "string" },
   peer: { type: "string", multiple: true },
   "max-peers": { type: "string", default: "50" },
   "upload-limit": { type: "string" },
@@ -32,6 +35,7 @@ export function run(argv: string[]): Promise<number> {
       torrentPath: positionals[0]!,
       dir: values.dir,
       port: intOption("--port", values.port, 0, 65535),
+      bind: bindOption(values.bind),
       seed: true,
       peers: (values.peer ?? []).map(parsePeerAddress),
       poolMiB: 1,

@@ -14,6 +14,8 @@ export interface RunOptions {
   torrentPath: string;
   dir: string;
   port: number;
+  /** --bind: the local address to listen on and dial from. */
+  bind?: string;
   seed: boolean;
   peers: PeerAddress[];
   poolMiB: number;
@@ -71,6 +73,7 @@ export async function runSession(options: RunOptions): Promise<number> {
       have,
       peerId: generatePeerId(),
       port: options.port,
+      bind: options.bind,
       poolBytes: options.poolMiB * 1024 * 1024,
       maxPeers: options.maxPeers,
       peers: options.peers,

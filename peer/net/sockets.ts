@@ -39,7 +39,7 @@ const handlers: SocketHandler<SocketData, "uint8array"> = {
 export class ListenError extends Error {
   override readonly name = "ListenError";
   constructor(
-    readonly code: "port-in-use" | "listen-failed",
+    readonly code: "port-in-use" | "address-unavailable" | "listen-failed",
     message: string,
   ) {
     super(message);
@@ -47,11 +47,12 @@ export class ListenError extends Error {
 }
 
 /**
- * Listens on every interface (IPv6 and IPv4 where the system allows). `accept` turns an open socket into a
- * connection, or returns null to refuse it (connection limits).
+ * Listens on `bind` only, or when it is null on every interface (IPv6 and IPv4 where the system allows).
+ * `accept` turns an open socket into a connection, or returns null to refuse it.
  */
 export function listenForPeers(
   port: number,
+  bind: string | null,
   accept: (socket: Socket<SocketData>, address: PeerAddress) => PeerConnection | null,
 ): TCPSocketListener<SocketData> {
   const options = (hostname: string) => ({
@@ -68,33 +69,48 @@ export function listenForPeers(
       },
     },
   });
-  const inUse = (error: unknown) => (error as { code?: string } | null)?.code === "EADDRINUSE" || /EADDRINUSE|in use/i.test(String(error));
-  const portInUse = () => new ListenError("port-in-use", `port ${port} is already in use; pick another with --port`);
-  try {
-    return Bun.listen<SocketData>(options("::") as never);
-  } catch (error) {
-    if (inUse(error)) throw portInUse();
-    try {
-      return Bun.listen<SocketData>(options("0.0.0.0") as never); // no IPv6 on this system
-    } catch (again) {
-      if (inUse(again)) throw portInUse();
-      throw new ListenError("listen-failed", `cannot listen on port ${port}: ${again instanceof Error ? again.message : String(again)}`);
+  const errno = (error: unknown) => (error as { code?: string } | null)?.code ?? "";
+  const explain = (error: unknown, hostname: string): ListenError => {
+    if (errno(error) === "EADDRINUSE" || /EADDRINUSE|in use/i.test(String(error))) {
+      return new ListenError("port-in-use", `port ${port} is already in use; pick another with --port`);
     }
+    if (errno(error) === "EADDRNOTAVAIL") return new ListenError("address-unavailable", `--bind ${hostname}: that address is not on this machine`);
+    return new ListenError("listen-failed", `cannot listen on ${hostname} port ${port}: ${error instanceof Error ? error.message : String(error)}`);
+  };
+  const listen = (hostname: string) => {
+    try {
+      return Bun.listen<SocketData>(options(hostname) as never);
+    } catch (error) {
+      throw explain(error, hostname);
+    }
+  };
+  if (bind !== null) return listen(bind);
+  try {
+    return listen("::");
+  } catch (error) {
+    if ((error as ListenError).code === "port-in-use") throw error;
+    return listen("0.0.0.0"); // no IPv6 on this system
   }
 }
 
-/** Dials a peer; `open` builds the connection when TCP is up, `failed` runs when it cannot connect. */
+/**
+ * Dials a peer, from `localAddress` when given; `open` builds the connection when TCP is up, `failed` runs
+ * when it cannot connect.
+ */
 export function dialPeer(
   address: PeerAddress,
+  localAddress: string | null,
   open: (socket: Socket<SocketData>) => PeerConnection | null,
   failed: (reason: string) => void,
 ): void {
   Bun.connect<SocketData>({
     hostname: address.ip,
     port: address.port,
+    // Bun.connect binds the socket to `localAddress` before connecting; bun-types does not declare it.
+    ...(localAddress !== null ? { localAddress } : {}),
     data: { conn: null, open, failed },
     socket: handlers as never,
-  }).catch(() => {
+  } as never).catch(() => {
     // connectError already reported it
   });
 }

@@ -1,5 +1,7 @@
 // Outgoing connections: dials peers the directory says are due, within the torrent's connection room and a
 // cap on half-open attempts, and reports dials that fail or time out back to the directory (for back-off).
+// With --bind, dials go out from that address, so only peers of its family (IPv4 or IPv6) can be reached.
+import { isIP } from "node:net";
 import type { PeerAddress } from "../../shared/compact.ts";
 import type { PeerConnection } from "../net/peer-connection.ts";
 import { dialPeer, type PeerSocket } from "../net/sockets.ts";
@@ -18,16 +20,25 @@ export interface DialerHooks {
 
 export class Dialer {
   private halfOpen = 0;
+  /** The address dials go out from (null: the system's choice). */
+  private readonly localAddress: string | null;
+  private readonly reachable: ((address: PeerAddress) => boolean) | undefined;
 
   constructor(
     private readonly directory: PeerDirectory,
     private readonly hooks: DialerHooks,
-  ) {}
+    bind: string | null = null,
+  ) {
+    // "0.0.0.0" and "::" only choose where we listen; the system still picks the source of each dial.
+    this.localAddress = bind === null || bind === "0.0.0.0" || bind === "::" ? null : bind;
+    const family = this.localAddress === null ? 0 : isIP(this.localAddress);
+    this.reachable = family === 0 ? undefined : (address) => isIP(address.ip) !== (family === 4 ? 6 : 4);
+  }
 
   connectMore(): void {
     const room = Math.min(MAX_HALF_OPEN - this.halfOpen, this.hooks.room());
     if (room <= 0) return;
-    for (const address of this.directory.due(Date.now(), room, this.hooks.seeding())) this.dial(address);
+    for (const address of this.directory.due(Date.now(), room, this.hooks.seeding(), this.reachable)) this.dial(address);
   }
 
   private dial(address: PeerAddress): void {
@@ -45,6 +56,7 @@ export class Dialer {
     }, DIAL_TIMEOUT_MS);
     dialPeer(
       address,
+      this.localAddress,
       (socket) => {
         if (!settle()) return null;
         const conn = this.hooks.open(socket, address);

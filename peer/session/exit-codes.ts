@@ -10,6 +10,7 @@ export function exitCodeFor(code: string): number {
     case "io":
       return 4;
     case "port-in-use":
+    case "address-unavailable":
       return 5;
     case "tracker-unreachable":
     case "tracker-failure":

@@ -37,12 +37,13 @@ export class PeerDirectory {
     this.banned.add(key);
   }
 
-  /** Addresses worth dialling now, at most `limit`. */
-  due(now: number, limit: number, skipSeeds: boolean): PeerAddress[] {
+  /** Addresses worth dialling now, at most `limit`; `reachable` leaves out those we cannot dial (another IP family). */
+  due(now: number, limit: number, skipSeeds: boolean, reachable?: (address: PeerAddress) => boolean): PeerAddress[] {
     const out: PeerAddress[] = [];
     for (const [key, e] of this.entries) {
       if (out.length >= limit) break;
       if (e.connected || e.nextAttemptAt > now || this.banned.has(key) || (skipSeeds && e.seed)) continue;
+      if (reachable && !reachable(e.address)) continue;
       e.nextAttemptAt = now + 30_000; // until the attempt resolves
       out.push(e.address);
     }

@@ -39,6 +39,8 @@ export interface SessionOptions {
   peerId: Uint8Array;
   /** 0 picks a free port. */
   port: number;
+  /** The one local address to listen on and dial from (undefined: every interface, the system's choice). */
+  bind?: string;
   poolBytes: number;
   maxPeers: number;
   /** Peers to dial besides what trackers tell us. */
@@ -113,14 +115,14 @@ export class Session implements ConnectionHandler {
         this.handshaking.add(conn);
         return conn;
       },
-    });
+    }, options.bind ?? null);
     this.finished = new Promise((resolve) => (this.finish = resolve));
   }
 
-  /** Listens, announces, dials. Throws ListenError when the port is taken. */
+  /** Listens, announces, dials. Throws ListenError when the port is taken or the --bind address is not ours. */
   start(): void {
     const { meta, have } = this.options;
-    this.listener = listenForPeers(this.options.port, (socket, address) => this.accept(socket, address));
+    this.listener = listenForPeers(this.options.port, this.options.bind ?? null, (socket, address) => this.accept(socket, address));
     this.port = this.listener.port;
     for (const p of this.options.peers) this.directory.add(p);
     this.emit({ event: "started", name: meta.name, infoHash: toHex(meta.infoHash), length: meta.length, port: this.port, seeding: have.isComplete(), uploadLimit: this.options.uploadLimit ?? null, ...this.totals() });
