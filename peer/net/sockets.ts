@@ -99,9 +99,9 @@ export function listenForPeers(
  */
 export function dialPeer(
   address: PeerAddress,
-  localAddress: string | null,
   open: (socket: Socket<SocketData>) => PeerConnection | null,
   failed: (reason: string) => void,
+  localAddress: string | null = null,
 ): void {
   Bun.connect<SocketData>({
     hostname: address.ip,

@@ -56,7 +56,6 @@ export class Dialer {
     }, DIAL_TIMEOUT_MS);
     dialPeer(
       address,
-      this.localAddress,
       (socket) => {
         if (!settle()) return null;
         const conn = this.hooks.open(socket, address);
@@ -66,6 +65,7 @@ export class Dialer {
       () => {
         if (settle()) this.directory.disconnected(address, Date.now(), { failed: true });
       },
+      this.localAddress,
     );
   }
 }
