@@ -6,6 +6,7 @@ import { encode } from "../shared/bencode.ts";
 import type { TrackerConfig } from "./config.ts";
 import { TrackerError } from "./errors.ts";
 import { RawQuery, rawSearch } from "./query.ts";
+import { HostCheck, requestPath } from "./request-url.ts";
 import { handleAnnounce } from "./routes/announce.ts";
 import { bencodeReply, type TrackerContext } from "./routes/common.ts";
 import { handleScrape } from "./routes/scrape.ts";
@@ -43,7 +44,9 @@ export function createApp(opts: AppOptions): Hono {
       return store;
     },
   };
-  const app = new Hono();
+  // requestPath: routing must not depend on the Host (see request-url.ts).
+  const app = new Hono({ getPath: requestPath });
+  const hosts = new HostCheck();
 
   /**
    * Checks every request gets first, whatever its path: the query's size, then the method. Called at
@@ -64,16 +67,26 @@ export function createApp(opts: AppOptions): Hono {
     return search;
   };
 
+  /**
+   * admit() for the paths that are not BitTorrent's. Announce and scrape never look at the Host (a
+   * Host-less HTTP/1.0 client such as ctorrent must be served); the other pages refuse a missing or
+   * malformed one with 400, as HTTP/1.1 asks.
+   */
+  const admitPage = (c: Context): void => {
+    admit(c);
+    if (!hosts.usable(c.req.url)) throw new TrackerError("bad-host", "the request has no usable Host header");
+  };
+
   // app.all: other methods reach admit(), which refuses them with 405 rather than "no such path".
   app.all("/announce", (c) => handleAnnounce(c, RawQuery.parse(admit(c)), t));
   app.all("/scrape", (c) => handleScrape(c, RawQuery.parse(admit(c)), t));
-  app.all("/stats", (c) => (admit(c), handleStats(c, t)));
-  app.all("/health", (c) => (admit(c), handleHealth(c, store ? null : (opts.unavailableReason ?? NOT_CONFIGURED))));
-  app.all("/", (c) => (admit(c), c.text("btswarm tracker: announce at /announce, scrape at /scrape, counts at /stats\n")));
+  app.all("/stats", (c) => (admitPage(c), handleStats(c, t)));
+  app.all("/health", (c) => (admitPage(c), handleHealth(c, store ? null : (opts.unavailableReason ?? NOT_CONFIGURED))));
+  app.all("/", (c) => (admitPage(c), c.text("btswarm tracker: announce at /announce, scrape at /scrape, counts at /stats\n")));
 
   app.notFound((c) => {
-    admit(c);
-    return errorResponse(c, new TrackerError("not-found", `no such path ${new URL(c.req.url).pathname}; announce at /announce`));
+    admitPage(c);
+    return errorResponse(c, new TrackerError("not-found", `no such path ${c.req.path}; announce at /announce`));
   });
   app.onError((err, c) => errorResponse(c, err));
   return app;
@@ -86,8 +99,7 @@ function errorResponse(c: Context, err: unknown): Response {
     console.error("tracker bug:", err);
     failure = new TrackerError("internal", "internal tracker error");
   }
-  const path = new URL(c.req.url).pathname;
-  const status = TRACKER_PATHS.has(path) && failure.code !== "method-not-allowed" ? 200 : failure.status;
+  const status = TRACKER_PATHS.has(c.req.path) && failure.code !== "method-not-allowed" ? 200 : failure.status;
   c.header("X-Tracker-Error", failure.code);
   const body = encode({ "failure reason": failure.message });
   return bencodeReply(c, body, status as Parameters<typeof bencodeReply>[2]);

@@ -14,6 +14,7 @@ export type TrackerErrorCode =
   | "not-allowed"
   | "method-not-allowed"
   | "not-found"
+  | "bad-host"
   | "no-client-ip"
   | "store-unavailable"
   | "not-configured"
@@ -33,6 +34,7 @@ const STATUS: Record<TrackerErrorCode, number> = {
   "not-allowed": 403,
   "method-not-allowed": 405,
   "not-found": 404,
+  "bad-host": 400,
   "no-client-ip": 400,
   "store-unavailable": 503,
   "not-configured": 503,

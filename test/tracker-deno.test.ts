@@ -11,5 +11,6 @@ describe.skipIf(!needs(PROGRAMS.redis))("deno", () => {
     startOnBothLoopbacks((host, redis) =>
       startDeno({ host, env: { ...CONFORMANCE_ENV, UPSTASH_REDIS_REST_URL: redis.restUrl, UPSTASH_REDIS_REST_TOKEN: redis.token } }),
     ),
+    { answersAfterHalfClose: false },
   );
 });

@@ -17,6 +17,7 @@ describe.skipIf(!needs(PROGRAMS.redis))("workerd", () => {
     startOnBothLoopbacks((host, redis) =>
       startWorkerd({ host, vars: CONFORMANCE_ENV, secrets: { UPSTASH_REDIS_REST_URL: redis.restUrl, UPSTASH_REDIS_REST_TOKEN: redis.token } }),
     ),
+    { hostAnsweredBy: "workerd" },
   );
 });
 

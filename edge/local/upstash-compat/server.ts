@@ -1,5 +1,6 @@
 // A local stand-in for Upstash's REST API in front of a real redis-server, for development and tests:
 // POST / (one command), POST /pipeline, POST /multi-exec, Bearer token, `Upstash-Encoding: base64`.
+import { requestPath } from "../../request-url.ts";
 import { RedisLink, type RedisAddress } from "./redis-connection.ts";
 import { RespError, RespStatus, type RespValue } from "./resp.ts";
 import { ScriptTranslator } from "./script-flags.ts";
@@ -36,8 +37,10 @@ export function startUpstashCompat(options: UpstashCompatOptions): UpstashCompat
   const server = Bun.serve({
     hostname: options.hostname ?? "127.0.0.1",
     port: options.port ?? 0,
+    development: false,
     async fetch(request) {
-      const path = new URL(request.url).pathname.replace(/\/+$/, "") || "/";
+      // requestPath: a Host-less request has a relative URL, which `new URL` would throw on.
+      const path = requestPath(request).replace(/\/+$/, "") || "/";
       if (request.headers.get("authorization") !== `Bearer ${options.token}`) {
         return Response.json({ error: "Unauthorized" }, { status: 401 });
       }

@@ -1,0 +1,37 @@
+// Runtimes build `request.url` from the Host header, and a request can come without a usable one:
+// HTTP/1.0 has no Host (ctorrent sends none), and a client can send garbage (`Host: a b`). Bun then
+// hands over a relative URL ("/announce?..."), Deno an absolute one that does not parse
+// ("http://a b/announce?..."). Nothing here parses the URL: the path and the query are cut out of the
+// text, so routing works on every shape, and the Host is judged apart, only where it matters.
+import { getPath } from "hono/utils/url";
+
+/** The request's path, for Hono's router: Hono's own reading, taught that a URL may be relative. */
+export function requestPath(request: Request): string {
+  const url = request.url;
+  // Hono looks for the first "/" after "scheme://"; a relative URL has no scheme to skip.
+  return url.charCodeAt(0) === 47 ? getPath(relativeAsRequest(url)) : getPath(request);
+}
+
+function relativeAsRequest(url: string): Request {
+  // getPath reads only `.url`; the placeholder origin is never shown to anyone.
+  return { url: `http://host.invalid${url}` } as Request;
+}
+
+/**
+ * Whether a request URL names a usable host (it parses as a URL). Remembers the last origin found
+ * good: a tracker is reached under one or two names, so the full parse runs only when the Host changes.
+ */
+export class HostCheck {
+  /** "scheme://authority/" of the last URL that parsed; what follows the authority cannot make a URL invalid. */
+  private goodOrigin = "";
+
+  usable(url: string): boolean {
+    if (this.goodOrigin !== "" && url.startsWith(this.goodOrigin)) return true;
+    const scheme = url.indexOf("://");
+    if (scheme <= 0) return false;
+    const slash = url.indexOf("/", scheme + 3);
+    if (slash < 0 || !URL.canParse(url)) return false;
+    this.goodOrigin = url.slice(0, slash + 1);
+    return true;
+  }
+}
