@@ -5,12 +5,14 @@ import { Hono, type Context } from "hono";
 import { encode } from "../shared/bencode.ts";
 import type { TrackerConfig } from "./config.ts";
 import { TrackerError } from "./errors.ts";
+import { createLogger, type Logger } from "./log.ts";
 import { RawQuery, rawSearch } from "./query.ts";
 import { HostCheck, requestPath } from "./request-url.ts";
 import { handleAnnounce } from "./routes/announce.ts";
 import { bencodeReply, type TrackerContext } from "./routes/common.ts";
 import { handleScrape } from "./routes/scrape.ts";
 import { handleHealth, handleStats } from "./routes/stats.ts";
+import { StoreOutageLog } from "./store-outage.ts";
 import type { SwarmStore } from "./store/swarm-store.ts";
 
 export interface AppOptions {
@@ -23,6 +25,8 @@ export interface AppOptions {
   warning?: string;
   /** Why there is no store, when `store` is null (the failure reason every announce gets). */
   unavailableReason?: string;
+  /** Default: stderr at the configured level. */
+  log?: Logger;
 }
 
 /** BitTorrent clients only read the body of a 200 reply, so tracker paths answer failures with 200. */
@@ -33,7 +37,10 @@ const TRACKER_PATHS = new Set(["/announce", "/scrape"]);
 
 export function createApp(opts: AppOptions): Hono {
   const { store, config } = opts;
+  const log = opts.log ?? createLogger(config.logLevel);
   const t: TrackerContext = {
+    log,
+    outage: new StoreOutageLog(log),
     config,
     clientIp: opts.clientIp,
     warning: opts.warning,
@@ -86,17 +93,19 @@ export function createApp(opts: AppOptions): Hono {
 
   app.notFound((c) => {
     admitPage(c);
-    return errorResponse(c, new TrackerError("not-found", `no such path ${c.req.path}; announce at /announce`));
+    return errorResponse(c, new TrackerError("not-found", `no such path ${c.req.path}; announce at /announce`), log);
   });
-  app.onError((err, c) => errorResponse(c, err));
+  app.onError((err, c) => errorResponse(c, err, log));
   return app;
 }
 
-function errorResponse(c: Context, err: unknown): Response {
+function errorResponse(c: Context, err: unknown, log: Logger): Response {
   let failure: TrackerError;
   if (err instanceof TrackerError) failure = err;
   else {
-    console.error("tracker bug:", err);
+    // Name and message only: a stack is for debugging, and the request's query (peer ids) is never logged.
+    log.error(`bug: ${err instanceof Error ? `${err.name}: ${err.message}` : typeof err}`);
+    if (err instanceof Error && err.stack) log.debug(err.stack);
     failure = new TrackerError("internal", "internal tracker error");
   }
   const status = TRACKER_PATHS.has(c.req.path) && failure.code !== "method-not-allowed" ? 200 : failure.status;

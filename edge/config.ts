@@ -1,5 +1,6 @@
 // Tracker configuration from plain string variables (Workers `[vars]`, Deno.env, process.env).
 // Every value is checked once at start-up, so a typo fails loudly instead of serving odd replies.
+import { LOG_LEVELS, type LogLevel } from "./log.ts";
 
 export interface TrackerConfig {
   /** Seconds between announces we ask clients for. */
@@ -30,6 +31,8 @@ export interface TrackerConfig {
   maxSwarms: number;
   /** Embedded store only: most peers held over all swarms; the least recently active swarm's oldest peer goes first. */
   maxPeers: number;
+  /** Lines below this level are not logged. */
+  logLevel: LogLevel;
 }
 
 export class ConfigError extends Error {
@@ -55,6 +58,7 @@ export const DEFAULT_CONFIG: TrackerConfig = {
   // bench/tracker-memory.ts), plus as many `downloaded` histories as swarms.
   maxSwarms: 100_000,
   maxPeers: 300_000,
+  logLevel: "info",
 };
 
 /** The variable names, as documented in the README and `wrangler.toml`. */
@@ -73,6 +77,7 @@ export const CONFIG_VARS = {
   maxQueryBytes: "TRACKER_MAX_QUERY_BYTES",
   maxSwarms: "TRACKER_MAX_SWARMS",
   maxPeers: "TRACKER_MAX_PEERS",
+  logLevel: "TRACKER_LOG_LEVEL",
 } as const satisfies Record<keyof TrackerConfig, string>;
 
 type Env = Record<string, string | undefined>;
@@ -92,6 +97,14 @@ function readBool(env: Env, name: string, fallback: boolean): boolean {
   if (["1", "true", "yes", "on"].includes(raw)) return true;
   if (["0", "false", "no", "off"].includes(raw)) return false;
   throw new ConfigError(`${name} must be true or false, got "${env[name]}"`);
+}
+
+function readLogLevel(env: Env, name: string, fallback: LogLevel): LogLevel {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === "") return fallback;
+  const level = LOG_LEVELS.find((l) => l === raw);
+  if (!level) throw new ConfigError(`${name} must be one of ${LOG_LEVELS.join(", ")}, got "${env[name]}"`);
+  return level;
 }
 
 function readHeaderName(env: Env, name: string): string {
@@ -128,5 +141,6 @@ export function loadConfig(env: Env): TrackerConfig {
     maxQueryBytes: readInt(env, v.maxQueryBytes, d.maxQueryBytes, 256, 1_000_000),
     maxSwarms: readInt(env, v.maxSwarms, d.maxSwarms, 1, 100_000_000),
     maxPeers: readInt(env, v.maxPeers, d.maxPeers, 1, 1_000_000_000),
+    logLevel: readLogLevel(env, v.logLevel, d.logLevel),
   };
 }

@@ -4,6 +4,7 @@
 import type { Context, Hono } from "hono";
 import { createApp } from "./app.ts";
 import { ConfigError, DEFAULT_CONFIG, loadConfig, type TrackerConfig } from "./config.ts";
+import { createLogger, type Logger } from "./log.ts";
 import { MemorySwarmStore } from "./store/memory.ts";
 import type { SwarmStore } from "./store/swarm-store.ts";
 import { upstashStoreFromEnv } from "./store/upstash.ts";
@@ -15,6 +16,7 @@ export interface TrackerSetup {
   config: TrackerConfig;
   store: SwarmStore | null;
   storeKind: StoreKind;
+  log: Logger;
 }
 
 export interface SetupOptions {
@@ -47,8 +49,9 @@ export function setupTracker(env: Record<string, string | undefined>, opts: Setu
     store = new MemorySwarmStore({ maxSwarms: config.maxSwarms, maxPeers: config.maxPeers });
     storeKind = "memory";
   }
-  const app = createApp({ store, config, clientIp: opts.clientIp });
-  return { app, config, store, storeKind };
+  const log = createLogger(config.logLevel);
+  const app = createApp({ store, config, clientIp: opts.clientIp, log });
+  return { app, config, store, storeKind, log };
 }
 
 /**
@@ -60,8 +63,9 @@ export function setupTrackerOrExplain(env: Record<string, string | undefined>, o
     return setupTracker(env, opts);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    const app = createApp({ store: null, config: DEFAULT_CONFIG, clientIp: opts.clientIp, unavailableReason: `tracker misconfigured: ${err.message}` });
-    return { app, config: DEFAULT_CONFIG, store: null, storeKind: "none" };
+    const log = createLogger(DEFAULT_CONFIG.logLevel);
+    const app = createApp({ store: null, config: DEFAULT_CONFIG, clientIp: opts.clientIp, unavailableReason: `tracker misconfigured: ${err.message}`, log });
+    return { app, config: DEFAULT_CONFIG, store: null, storeKind: "none", log };
   }
 }
 

@@ -6,11 +6,11 @@ import { setupTracker } from "../edge/server-setup.ts";
 import { CONFORMANCE_ENV, runConformance } from "./tracker/conformance.ts";
 
 runConformance("Bun in process, memory store", async () => {
-  const { app, storeKind } = setupTracker(CONFORMANCE_ENV, { clientIp: (c) => getConnInfo(c).remote.address, withoutUpstash: "memory" });
+  const { app, storeKind, log } = setupTracker(CONFORMANCE_ENV, { clientIp: (c) => getConnInfo(c).remote.address, withoutUpstash: "memory" });
   if (storeKind !== "memory") throw new Error(`expected the memory store, got ${storeKind}`);
   // Served as `npm start` serves it.
-  const v4 = serveTracker(app, { hostname: "127.0.0.1", port: 0 });
-  const v6 = serveTracker(app, { hostname: "::1", port: 0 });
+  const v4 = serveTracker(app, { hostname: "127.0.0.1", port: 0, log });
+  const v6 = serveTracker(app, { hostname: "::1", port: 0, log });
   return {
     baseUrl: `http://127.0.0.1:${v4.port}`,
     baseUrl6: `http://[::1]:${v6.port}`,

@@ -4,8 +4,8 @@ import { getConnInfo } from "hono/bun";
 import { setupTracker } from "../server-setup.ts";
 import { serveTracker } from "./bun-serve.ts";
 
-const { app, storeKind } = setupTracker(process.env, { clientIp: (c) => getConnInfo(c).remote.address, withoutUpstash: "memory" });
+const { app, storeKind, log } = setupTracker(process.env, { clientIp: (c) => getConnInfo(c).remote.address, withoutUpstash: "memory" });
 const hostname = process.env.HOST ?? "127.0.0.1";
-const server = serveTracker(app, { hostname, port: Number(process.env.PORT ?? 8787) });
+const server = serveTracker(app, { hostname, port: Number(process.env.PORT ?? 8787), log });
 const shown = hostname.includes(":") ? `[${hostname}]` : hostname;
 console.log(`btswarm tracker (${storeKind} store) at http://${shown}:${server.port}/announce`);

@@ -33,9 +33,11 @@ export function freeLoopbackPort(): number {
   return port;
 }
 
-export async function startRedisServer(opts: { readyTimeoutMs?: number } = {}): Promise<RunningRedis> {
+/** `port`: that port (e.g. to bring a stopped server back where its clients look for it), else a free one. */
+export async function startRedisServer(opts: { readyTimeoutMs?: number; port?: number } = {}): Promise<RunningRedis> {
   const binary = Bun.which("redis-server");
   if (!binary) throw new RedisServerError("redis-server-missing", `redis-server is not installed; install with: ${REDIS_INSTALL_HINT}`);
+  if (opts.port !== undefined) return launch(binary, opts.port, opts.readyTimeoutMs ?? 10_000);
   let lastError: Error | undefined;
   // A port can be taken between our probe and redis binding it; try a few.
   for (let attempt = 0; attempt < 3; attempt++) {

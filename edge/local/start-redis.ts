@@ -51,9 +51,9 @@ if (process.env.REDIS_URL) {
 
 const compat = startUpstashCompat({ redis, token: crypto.randomUUID() });
 const env = { ...process.env, [UPSTASH_URL_VAR]: compat.url, [UPSTASH_TOKEN_VAR]: compat.token };
-const { app, storeKind } = setupTracker(env, { clientIp: (c) => getConnInfo(c).remote.address, withoutUpstash: "memory" });
+const { app, storeKind, log } = setupTracker(env, { clientIp: (c) => getConnInfo(c).remote.address, withoutUpstash: "memory" });
 const hostname = process.env.HOST ?? "127.0.0.1";
-const server = serveTracker(app, { hostname, port: Number(process.env.PORT ?? 8787) });
+const server = serveTracker(app, { hostname, port: Number(process.env.PORT ?? 8787), log });
 
 let stopping = false;
 async function shutdown(): Promise<void> {

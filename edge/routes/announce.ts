@@ -54,11 +54,11 @@ export async function handleAnnounce(c: Context, query: RawQuery, t: TrackerCont
   const ip = resolveClientIp(c, query, config, t.clientIp);
   const req = parseAnnounce(query, ip, config.maxNumwant, config.defaultNumwant);
   const store = t.requireStore();
-  if (config.privateMode && !(await callStore(() => store.isAllowed(req.input.infoHash)))) {
+  if (config.privateMode && !(await callStore(t, "allowlist check", () => store.isAllowed(req.input.infoHash)))) {
     throw new TrackerError("not-allowed", "this torrent is not registered with this private tracker");
   }
   const now = Date.now();
-  const result = await callStore(() => store.announce({ ...req.input, now, peerTtlMs: config.peerTtlSec * 1000 }));
+  const result = await callStore(t, "announce", () => store.announce({ ...req.input, now, peerTtlMs: config.peerTtlSec * 1000 }));
   // Stores leave the requester out (SwarmStore contract, checked by the conformance suite): checking
   // again here would read every sampled peer's id from memory, a cache miss each in a large swarm.
   const peers = result.peers;

@@ -2,6 +2,8 @@
 import type { Context } from "hono";
 import type { TrackerConfig } from "../config.ts";
 import { STORE_UNAVAILABLE_MESSAGE, TrackerError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import type { StoreOutageLog } from "../store-outage.ts";
 import type { SwarmStore } from "../store/swarm-store.ts";
 
 export interface TrackerContext {
@@ -10,20 +12,26 @@ export interface TrackerContext {
   warning: string | undefined;
   /** The store, or a TrackerError when the deployment has none configured. */
   requireStore(): SwarmStore;
+  log: Logger;
+  outage: StoreOutageLog;
 }
 
 /**
- * Runs one store operation. Any failure of the backend (StoreUnavailableError, a network error, a
- * Redis error reply) becomes "temporarily unavailable" for the client; the cause goes to the log.
+ * Runs one store operation (`what`, for the log). Any failure of the backend (StoreUnavailableError,
+ * a network error, a Redis error reply) becomes "temporarily unavailable" for the client; the outage
+ * log counts it, and says once when the store fails and once when it is back.
  */
-export async function callStore<T>(op: () => Promise<T>): Promise<T> {
+export async function callStore<T>(t: TrackerContext, what: string, op: () => Promise<T>): Promise<T> {
+  let result: T;
   try {
-    return await op();
+    result = await op();
   } catch (cause) {
     if (cause instanceof TrackerError) throw cause;
-    console.error(`tracker store failed: ${cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)}`);
+    t.outage.failed(what, cause);
     throw new TrackerError("store-unavailable", STORE_UNAVAILABLE_MESSAGE);
   }
+  t.outage.succeeded();
+  return result;
 }
 
 export function bencodeReply(c: Context, body: Uint8Array, status: 200 | 400 | 403 | 404 | 405 | 414 | 500 | 503): Response {

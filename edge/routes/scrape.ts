@@ -16,7 +16,7 @@ export async function handleScrape(c: Context, query: RawQuery, t: TrackerContex
     const store = t.requireStore();
     if (!store.listSwarms) throw new TrackerError("full-scrape-disabled", "this tracker's store cannot list every torrent");
     const list = store.listSwarms;
-    const all = await callStore(() => list.call(store, Date.now(), config.maxScrapeHashes));
+    const all = await callStore(t, "full scrape", () => list.call(store, Date.now(), config.maxScrapeHashes));
     return bencodeReply(c, encodeScrape(all.map(([hash, counts]) => [fromHex(hash)!, counts])), 200);
   }
   if (raw.length > config.maxScrapeHashes) {
@@ -26,10 +26,10 @@ export async function handleScrape(c: Context, query: RawQuery, t: TrackerContex
   const store = t.requireStore();
   let wanted = hashes;
   if (config.privateMode) {
-    const allowed = await callStore(() => Promise.all(hashes.map((h) => store.isAllowed(h))));
+    const allowed = await callStore(t, "allowlist check", () => Promise.all(hashes.map((h) => store.isAllowed(h))));
     wanted = hashes.filter((_, i) => allowed[i]);
   }
-  const counts = wanted.length === 0 ? [] : await callStore(() => store.scrape(wanted, Date.now()));
+  const counts = wanted.length === 0 ? [] : await callStore(t, "scrape", () => store.scrape(wanted, Date.now()));
   return bencodeReply(c, encodeScrape(wanted.map((h, i) => [fromHex(h)!, counts[i] ?? { complete: 0, incomplete: 0, downloaded: 0 }])), 200);
 }
 

@@ -4,7 +4,7 @@ import { callStore, type TrackerContext } from "./common.ts";
 
 export async function handleStats(c: Context, t: TrackerContext): Promise<Response> {
   const store = t.requireStore();
-  const stats = await callStore(() => store.stats(Date.now()));
+  const stats = await callStore(t, "stats", () => store.stats(Date.now()));
   c.header("Cache-Control", "no-store");
   return c.json(stats);
 }

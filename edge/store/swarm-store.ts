@@ -68,8 +68,25 @@ export interface SwarmStore {
   listSwarms?(now: number, limit: number): Promise<Array<[string, SwarmCounts]>>;
 }
 
-/** Thrown by a store whose backend is unreachable; the tracker turns it into a bencoded failure. */
+/**
+ * Why a store call failed: nothing answered (`unreachable`), the backend answered with an error
+ * (`backend-error`: Upstash or Redis refused or failed the call), or its answer made no sense
+ * (`bad-reply`); `unexpected` is anything else a store threw.
+ */
+export type StoreFailureKind = "unreachable" | "backend-error" | "bad-reply" | "unexpected";
+
+/**
+ * Thrown by a store whose backend failed; the tracker turns it into a bencoded failure. The message
+ * goes to the log, so it must never hold the call's arguments (peer ids, addresses).
+ */
 export class StoreUnavailableError extends Error {
   override readonly name = "StoreUnavailableError";
   readonly code = "store-unavailable";
+  constructor(
+    readonly kind: StoreFailureKind,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
 }

@@ -1,6 +1,6 @@
 // Swarm state in Redis through @upstash/redis: one script call per announce, one pipeline per scrape.
 // Only fetch underneath, so the same code runs in workerd, Deno and Bun.
-import { Redis } from "@upstash/redis/cloudflare";
+import { errors, Redis } from "@upstash/redis/cloudflare";
 import { fromHex, toHex } from "../../shared/bytes.ts";
 import { decodeCompactPeers, encodeCompactPeer } from "../../shared/compact.ts";
 import { ANNOUNCE_SCRIPT } from "./announce-script.ts";
@@ -179,8 +179,7 @@ export class UpstashSwarmStore implements SwarmStore {
     try {
       return await call();
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      throw new StoreUnavailableError(`Redis is unavailable (${what}): ${reason}`, { cause: error });
+      throw storeFailure(what, error);
     }
   }
 }
@@ -205,6 +204,25 @@ export function upstashStoreFromEnv(env: Record<string, string | undefined>, opt
   return new UpstashSwarmStore(redis, opts);
 }
 
+/**
+ * The failure as the log may show it. The client's error messages end with the whole command
+ * (", command was: [...]"), which holds peer ids and addresses: only the text before it is kept.
+ */
+function storeFailure(what: string, error: unknown): StoreUnavailableError {
+  if (error instanceof StoreUnavailableError) return error;
+  if (error instanceof errors.UpstashJSONParseError) {
+    return new StoreUnavailableError("bad-reply", `Redis (${what}) answered with something that is not JSON`, { cause: error });
+  }
+  if (error instanceof errors.UpstashError) {
+    const reason = error.message.split(", command was:")[0]!.slice(0, 200);
+    return new StoreUnavailableError("backend-error", `Redis (${what}) failed: ${reason}`, { cause: error });
+  }
+  // Anything else came from fetch: no HTTP answer at all.
+  const text = error instanceof Error ? error.message.slice(0, 200) : typeof error;
+  const code = (error as { code?: unknown } | null)?.code;
+  return new StoreUnavailableError("unreachable", `Redis (${what}) is unreachable: ${text}${typeof code === "string" ? ` (${code})` : ""}`, { cause: error });
+}
+
 /** Peers are stored as text: Upstash replies are decoded as UTF-8, which would mangle raw bytes. */
 function addressToText(ip: string, port: number): string {
   return toHex(encodeCompactPeer({ ip, port }));
@@ -219,7 +237,9 @@ function textToAddress(text: string): { ip: string; port: number; compact: Uint8
 
 function parseAnnounceReply(reply: unknown): AnnounceResult {
   if (!Array.isArray(reply) || reply.length < 3) {
-    throw new StoreUnavailableError(`Redis gave an unexpected announce reply: ${JSON.stringify(reply)?.slice(0, 200)}`);
+    // Its shape only: the reply itself lists peers.
+    const shape = Array.isArray(reply) ? `an array of ${reply.length}` : typeof reply;
+    throw new StoreUnavailableError("bad-reply", `Redis gave an unexpected announce reply (${shape})`);
   }
   const peers: SwarmPeer[] = [];
   for (let i = 3; i + 1 < reply.length; i += 2) {

@@ -29,6 +29,8 @@ export interface Service {
   readonly pid: number;
   /** Every complete stdout line so far, in order. */
   readonly lines: string[];
+  /** Every complete stderr line so far, in order. */
+  readonly errLines: string[];
   /** Resolves with the exit code (or the signal number + 128) when the process ends. */
   readonly exited: Promise<number>;
   /** True once the process has ended. */
@@ -163,9 +165,19 @@ export async function spawnService(options: ServiceOptions): Promise<Service> {
       for (const l of lineListeners) l(partial);
     }
   })();
+  const errLines: string[] = [];
   const pumpStderr = (async () => {
     const decoder = new TextDecoder();
-    for await (const chunk of proc.stderr) stderrTail.add(decoder.decode(chunk, { stream: true }));
+    let partial = "";
+    for await (const chunk of proc.stderr) {
+      const text = decoder.decode(chunk, { stream: true });
+      stderrTail.add(text);
+      partial += text;
+      const complete = partial.split("\n");
+      partial = complete.pop()!;
+      errLines.push(...complete);
+    }
+    if (partial) errLines.push(partial);
   })();
 
   let registered: Service | undefined;
@@ -238,6 +250,7 @@ export async function spawnService(options: ServiceOptions): Promise<Service> {
     proc,
     pid: proc.pid,
     lines,
+    errLines,
     exited: exitedPromise,
     get hasExited() {
       return exited;
