@@ -1,10 +1,10 @@
 // HTTP(S) announces (BEP 3, compact peers BEP 23, IPv6 `peers6` BEP 7) over the tracker tiers of BEP 12:
 // trackers in a tier are shuffled once, tried in order, and one that answers moves to the front of its
 // tier. Re-announces at the tracker's `interval`; backs off (doubling, capped) while none answers.
-import { decode, type BDict, type BValue } from "../shared/bencode.ts";
-import { decodeCompactPeers, type PeerAddress } from "../shared/compact.ts";
 import { percentEncodeBytes } from "../shared/ids.ts";
-import { utf8 } from "../shared/bytes.ts";
+import { readAnnounceReply, TrackerError, type AnnounceResult } from "./tracker-reply.ts";
+
+export { TrackerError, type AnnounceResult } from "./tracker-reply.ts";
 
 export type AnnounceEvent = "started" | "completed" | "stopped" | undefined;
 
@@ -14,27 +14,7 @@ export interface AnnounceStats {
   left: number;
 }
 
-export interface AnnounceResult {
-  tracker: string;
-  peers: PeerAddress[];
-  interval: number;
-  warning?: string;
-}
-
-export class TrackerError extends Error {
-  override readonly name = "TrackerError";
-  constructor(
-    /** "failure": the tracker answered with a `failure reason`; "unreachable": no tracker answered. */
-    readonly code: "failure" | "unreachable" | "bad-response",
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 const NUMWANT = 50;
-const DEFAULT_INTERVAL_S = 1800;
-const MIN_INTERVAL_S = 5;
 const TIMEOUT_MS = 10_000;
 const BACKOFF_START_S = 5;
 const BACKOFF_MAX_S = 600;
@@ -97,50 +77,8 @@ export class TrackerClient {
       (event ? `&event=${event}` : "");
     const full = url + (url.includes("?") ? "&" : "?") + query;
     const response = await fetch(full, { signal: AbortSignal.timeout(timeoutMs), redirect: "follow" });
-    const body = new Uint8Array(await response.arrayBuffer());
-    let dict: BDict;
-    try {
-      const value = decode(body);
-      if (!isDict(value)) throw new Error("not a dictionary");
-      dict = value;
-    } catch {
-      throw new TrackerError("bad-response", `HTTP ${response.status}, not a bencoded reply`);
-    }
-    const failure = dict["failure reason"];
-    if (failure instanceof Uint8Array) throw new TrackerError("failure", `tracker says: ${utf8.decode(failure)}`);
-    const interval = typeof dict.interval === "number" && dict.interval > 0 ? dict.interval : DEFAULT_INTERVAL_S;
-    const warning = dict["warning message"];
-    return {
-      tracker: url,
-      peers: [...readPeers(dict.peers, 4), ...readPeers(dict.peers6, 6)],
-      interval: Math.max(MIN_INTERVAL_S, interval),
-      ...(warning instanceof Uint8Array ? { warning: utf8.decode(warning) } : {}),
-    };
+    return readAnnounceReply(url, response.status, new Uint8Array(await response.arrayBuffer()));
   }
-}
-
-function isDict(value: BValue): value is BDict {
-  return typeof value === "object" && !(value instanceof Uint8Array) && !Array.isArray(value);
-}
-
-/** Compact strings, or the original list of dictionaries some trackers still send. */
-function readPeers(value: BValue | undefined, family: 4 | 6): PeerAddress[] {
-  if (value instanceof Uint8Array) {
-    try {
-      return decodeCompactPeers(value, family);
-    } catch {
-      return [];
-    }
-  }
-  if (!Array.isArray(value)) return [];
-  const peers: PeerAddress[] = [];
-  for (const entry of value) {
-    if (!isDict(entry)) continue;
-    const ip = entry.ip instanceof Uint8Array ? utf8.decode(entry.ip) : null;
-    const port = entry.port;
-    if (ip && typeof port === "number" && port > 0 && port < 65536) peers.push({ ip, port });
-  }
-  return peers;
 }
 
 function shuffle<T>(items: T[]): T[] {
