@@ -24,6 +24,12 @@ export class TrackerError extends Error {
 
 const DEFAULT_INTERVAL_S = 1800;
 const MIN_INTERVAL_S = 5;
+/**
+ * A day: far beyond what trackers ask for (~30 min), and well inside what a timer can wait (2^31 ms,
+ * ~24.8 days; setTimeout fires after 1 ms for anything longer, which turned a huge interval into an
+ * announce loop).
+ */
+const MAX_INTERVAL_S = 24 * 3600;
 
 /** The reply of `tracker` (HTTP `status`, `body`); throws TrackerError for a `failure reason` or a body that is not a reply. */
 export function readAnnounceReply(tracker: string, status: number, body: Uint8Array): AnnounceResult {
@@ -42,7 +48,7 @@ export function readAnnounceReply(tracker: string, status: number, body: Uint8Ar
   return {
     tracker,
     peers: [...readPeers(dict.peers, 4), ...readPeers(dict.peers6, 6)],
-    interval: Math.max(MIN_INTERVAL_S, interval),
+    interval: Math.min(MAX_INTERVAL_S, Math.max(MIN_INTERVAL_S, interval)),
     ...(warning instanceof Uint8Array ? { warning: utf8.decode(warning) } : {}),
   };
 }

@@ -7,6 +7,7 @@ import { MetainfoError } from "../../shared/metainfo/errors.ts";
 import { parseMetainfo } from "../../shared/metainfo/parse.ts";
 import { encodeHandshake, WireError } from "../../shared/wire/codec.ts";
 import { MessageReader } from "../../peer/net/message-reader.ts";
+import { readAnnounceReply } from "../../peer/tracker-reply.ts";
 
 /** Bytes the process holds (JS heap and malloc) grown across `fn`, with no collection in between. */
 function growthAcross(fn: () => void): number {
@@ -54,5 +55,16 @@ describe("message reader", () => {
     r.feed(encodeHandshake({ reserved: new Uint8Array(8), infoHash: new Uint8Array(20), peerId: new Uint8Array(20) }));
     r.feed(Uint8Array.from([0, 0, 0, 5]));
     expect(codeOf(() => r.feed(Uint8Array.from([0])))).toBe("too-long");
+  });
+});
+
+describe("tracker reply", () => {
+  test("an interval longer than a timer holds (2^31 ms, ~24.8 days) is capped, so btpeer does not re-announce at once in a loop", () => {
+    // setTimeout fires after 1 ms for a delay past 2^31 - 1 ms: a tracker saying 3000000 s got an announce storm.
+    for (const interval of [3_000_000, 2 ** 32, 2 ** 53 - 1]) {
+      const reply = readAnnounceReply("http://t/announce", 200, encode({ interval, peers: new Uint8Array(0) }));
+      expect(reply.interval * 1000).toBeLessThanOrEqual(2 ** 31 - 1);
+      expect(reply.interval).toBeGreaterThanOrEqual(3600);
+    }
   });
 });
