@@ -35,7 +35,8 @@ const MAX_INTERVAL_S = 24 * 3600;
 export function readAnnounceReply(tracker: string, status: number, body: Uint8Array): AnnounceResult {
   let dict: BDict;
   try {
-    const value = decode(body);
+    // Replies from the wild: key order is not ours to insist on (some trackers write theirs by hand).
+    const value = decode(body, { strictKeyOrder: false });
     if (!isDict(value)) throw new Error("not a dictionary");
     dict = value;
   } catch {

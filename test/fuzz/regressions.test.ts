@@ -67,4 +67,10 @@ describe("tracker reply", () => {
       expect(reply.interval).toBeGreaterThanOrEqual(3600);
     }
   });
+
+  test("a reply with its keys out of order (as hand-written trackers send) is read, not refused as 'not a bencoded reply'", () => {
+    const text = (t: string) => new TextEncoder().encode(t);
+    const bytes = Uint8Array.from([...text("d8:intervali1800e5:peers6:"), 127, 0, 0, 1, 0x1a, 0xe1, ...text("8:completei1ee")]);
+    expect(readAnnounceReply("http://t/announce", 200, bytes).peers).toEqual([{ ip: "127.0.0.1", port: 6881 }]);
+  });
 });
