@@ -14,7 +14,7 @@ import { install, metered, uninstall } from "./alloc-meter.ts";
 import { WIRE_PIECES, wireStreams } from "./corpus.ts";
 import { fuzzSettings, fuzzTimeout, heapAfterGc, Mutator, runFuzz, type Rng } from "./fuzz-kit.ts";
 
-const CODES = new Set(["bad-protocol", "too-long", "bad-length", "bad-bitfield", "bad-index", "bad-request"]);
+const CODES = new Set(["bad-protocol", "too-long", "bad-length", "bad-bitfield", "bad-index", "bad-request", "bad-extension"]);
 const settings = fuzzSettings(2500);
 
 beforeAll(install);
