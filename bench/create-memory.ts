@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { sampleMemory } from "./memory-sampler.ts";
-import { formatTable, median, type Row } from "./table.ts";
+import { formatTable, median, type Row } from "../peer/bench/table.ts";
 
 const CLI = path.resolve(import.meta.dir, "../peer/cli.ts");
 const GiB = 1024 ** 3;

@@ -2,7 +2,7 @@
 // before and after millions of acquire/release pairs (flat = no allocation in steady state).
 import { heapStats } from "bun:jsc";
 import { BufferPool } from "../peer/pool.ts";
-import { medianOf, type Row } from "./table.ts";
+import { medianOf, type Row } from "../peer/bench/table.ts";
 
 const SLOT = 256 * 1024;
 

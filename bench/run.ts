@@ -4,11 +4,11 @@
 //   bun bench/run.ts [--quick] [--json] [--verify-gib N | --no-verify]
 //   (the 4 GiB verification target: bun bench/verify.ts --gib 4)
 import * as fs from "node:fs";
-import { benchCodec } from "./codec.ts";
+import { benchCodec } from "../peer/bench/codec.ts";
 import { benchPool } from "./pool.ts";
-import { benchSha1 } from "./sha1.ts";
-import { formatTable, rowsAsJson, type Row } from "./table.ts";
-import { benchVerify } from "./verify.ts";
+import { benchSha1 } from "../peer/bench/sha1.ts";
+import { formatTable, rowsAsJson, type Row } from "../peer/bench/table.ts";
+import { benchVerify } from "../peer/bench/verify.ts";
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");

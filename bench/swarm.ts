@@ -27,14 +27,15 @@
 import fs from "node:fs";
 import { availableParallelism } from "node:os";
 import path from "node:path";
+import { median } from "../peer/bench/table.ts";
 import { makeRandomFile, makeTempDir, removeDir, sha256Tree } from "../test/support/files.ts";
+import { BTPEER } from "../test/support/btpeer.ts";
 import { freePort } from "../test/support/ports.ts";
 import { stopAllServices } from "../test/support/processes.ts";
 import { mktorrent } from "../test/support/torrents.ts";
-import { BenchError, btpeerFromSource, startLeecher, startSeeder, type ClientKind, type ClientSettings, type LeechResult } from "./swarm/clients.ts";
-import { makeSmallFiles, parseSize, formatSize, median } from "./swarm/data.ts";
+import { BenchError, startLeecher, startSeeder, type ClientKind, type ClientSettings, type LeechResult } from "./swarm/clients.ts";
+import { makeSmallFiles, parseSize, formatSize } from "./swarm/data.ts";
 
-const ROOT = path.resolve(import.meta.dir, "..");
 const ALL = ["bt-bt", "lt-lt", "lt-bt", "bt-lt", "bt-4", "capped", "multi"] as const;
 type ConfigId = (typeof ALL)[number];
 
@@ -59,7 +60,7 @@ function parseOptions(argv: string[]): Options {
     maxMinutes: 20,
     keep: false,
     seedLimit: "50M",
-    settings: { btpeerCmd: btpeerFromSource(ROOT), poolMiB: 64, ltHighPerformance: true },
+    settings: { btpeerCmd: BTPEER, poolMiB: 64, ltHighPerformance: true },
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;

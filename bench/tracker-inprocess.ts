@@ -8,7 +8,7 @@ import { createApp } from "../edge/app.ts";
 import { loadConfig } from "../edge/config.ts";
 import { MemorySwarmStore } from "../edge/store/memory.ts";
 import { toHex } from "../shared/bytes.ts";
-import { formatTable, median, type Row } from "./table.ts";
+import { formatTable, median, type Row } from "../peer/bench/table.ts";
 
 const SWARMS = 1000;
 const PEERS_PER_SWARM = 60;

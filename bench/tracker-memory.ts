@@ -9,7 +9,7 @@ import { heapStats } from "bun:jsc";
 import { DEFAULT_CONFIG } from "../edge/config.ts";
 import { MemorySwarmStore } from "../edge/store/memory.ts";
 import { toHex } from "../shared/bytes.ts";
-import { formatTable, type Row } from "./table.ts";
+import { formatTable, type Row } from "../peer/bench/table.ts";
 
 const TTL_MS = DEFAULT_CONFIG.peerTtlSec * 1000;
 const MiB = 1024 * 1024;

@@ -108,7 +108,3 @@ export async function startLeecher(
   })();
   return { service, result };
 }
-
-export function btpeerFromSource(root: string): string[] {
-  return [process.execPath, path.join(root, "peer/cli.ts")];
-}

@@ -17,12 +17,6 @@ export function formatSize(bytes: number): string {
   return bytes >= 2 ** 20 ? `${(bytes / 2 ** 20).toFixed(1)} MiB` : `${bytes} B`;
 }
 
-export function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
 /**
  * `count` files of sizes spread deterministically in [min, max] bytes, in a few nested folders (so
  * file boundaries fall inside pieces everywhere); returns the total size.

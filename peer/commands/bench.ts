@@ -1,9 +1,9 @@
 // `btpeer bench`: SHA-1 and wire codec speed on this machine, from the binary alone (no checkout), to
 // size a server; `--verify` also times parallel verification of a temporary file in the page cache.
-import { benchCodec } from "../../bench/codec.ts";
-import { benchSha1 } from "../../bench/sha1.ts";
-import { formatTable, rowsAsJson, type Row } from "../../bench/table.ts";
-import { benchVerify } from "../../bench/verify.ts";
+import { benchCodec } from "../bench/codec.ts";
+import { benchSha1 } from "../bench/sha1.ts";
+import { formatTable, rowsAsJson, type Row } from "../bench/table.ts";
+import { benchVerify } from "../bench/verify.ts";
 
 const HELP = `usage: btpeer bench [--quick] [--json] [--verify [GiB]]
 

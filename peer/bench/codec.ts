@@ -12,7 +12,7 @@ import {
   writePieceHeader,
   type WireLimits,
   type WireMessage,
-} from "../shared/wire/codec.ts";
+} from "../../shared/wire/codec.ts";
 import { median, type Row } from "./table.ts";
 
 const limits: WireLimits = { pieceCount: 100_000 };
