@@ -82,18 +82,19 @@ export class Session implements ConnectionHandler {
     const downloading = !have.isComplete();
     const pool = new BufferPool({ slotSize: meta.pieceLength, totalBytes: options.poolBytes, shared: downloading });
     this.hasher = downloading ? new SlotHasher(pool.buffer as SharedArrayBuffer, meta.pieceHashes) : null;
+    const storageFailed = (error: unknown) => {
+      const code = (error as { code?: unknown }).code;
+      this.fail(typeof code === "string" ? code : "io", error instanceof Error ? error.message : String(error));
+    };
     this.downloader = new Downloader(meta, have, pool, options.storage, {
       peers: () => this.peers.values(),
       pieceDone: (index) => this.pieceDone(index),
       pieceFailed: (index, blamed) => this.emit({ event: "piece-failed", index, peers: blamed.map((p) => p.label) }),
       ban: (peer, reason) => this.ban(peer, reason),
-      writeFailed: (error) => {
-        const code = (error as { code?: unknown }).code;
-        this.fail(typeof code === "string" ? code : "io", error instanceof Error ? error.message : String(error));
-      },
+      writeFailed: storageFailed,
     }, this.hasher);
     const limit = options.uploadLimit ? new TokenBucket(options.uploadLimit, { minBurst: SPAN_PAYLOAD }) : undefined;
-    this.uploader = new Uploader(meta, have, options.storage, undefined, limit);
+    this.uploader = new Uploader(meta, have, options.storage, undefined, limit, storageFailed);
     this.report = new ProgressReport(meta, have, this.downloader, this.uploader);
     this.tracker = new TrackerAnnouncer(meta, options.peerId, {
       stats: () => ({ uploaded: this.uploader.uploaded, downloaded: this.downloader.downloaded, left: this.report.bytesLeft() }),

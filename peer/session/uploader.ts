@@ -63,6 +63,10 @@ export class Uploader {
     poolBytes = 8 * 1024 * 1024,
     /** The session's upload limit, if any. */
     private readonly limit?: TokenBucket,
+    /** Reading a block from disk failed (a file gone, a folder swapped for a symlink): nothing more is served. */
+    private readonly readFailed: (error: unknown) => void = (error) => {
+      throw error;
+    },
   ) {
     this.pool = new BufferPool({ slotSize: FRAME * SPAN_FRAMES, totalBytes: poolBytes });
     const tenth = limit ? Math.floor(limit.rate / 10 / BLOCK_SIZE) * BLOCK_SIZE : 0;
@@ -120,7 +124,9 @@ export class Uploader {
         }
       } catch (error) {
         this.pool.release(slot);
-        throw error;
+        // Served from a timer or a microtask: thrown from here it would reach no handler at all.
+        this.readFailed(error);
+        return;
       }
       this.uploaded += payload;
       this.limit?.spend(payload);

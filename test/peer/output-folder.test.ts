@@ -160,3 +160,27 @@ describe("symlinks below the output folder", () => {
     }
   }, 120_000);
 });
+
+describe("symlinks below the seeded folder", () => {
+  test("a folder swapped for a symlink while seeding: nothing is read through it, the seeder stops with exit 4", async () => {
+    const src = path.join(dir, "seed-swap-src");
+    makeRandomFile(path.join(src, "album", "sub", "x.bin"), 300_000, 8);
+    makeRandomFile(path.join(src, "album", "top.bin"), 100_000, 9);
+    const torrent = await create(path.join(src, "album"), path.join(dir, "seed-swap.torrent"));
+    // The bait outside holds the very same bytes: served through the link, a download would succeed.
+    const outside = path.join(dir, "seed-swap-outside");
+    fs.cpSync(path.join(src, "album", "sub"), outside, { recursive: true });
+    const seeder = await startBtpeer(["seed", torrent, "--dir", src], { name: "seeder" });
+    swapForSymlink(src, outside);
+    const leecher = await startBtpeer(["download", torrent, "--out", path.join(dir, "seed-swap-out"), "--no-seed", "--peer", seeder.address], { name: "leecher" });
+    try {
+      expect(await seeder.service.exited).toBe(4);
+      const error = seeder.last("error")!;
+      expect(error.code).toBe("path-escape");
+      expect(String(error.message)).toContain("symbolic link");
+      expect(leecher.events().some(isEvent("completed"))).toBe(false);
+    } finally {
+      await leecher.stop();
+    }
+  }, 120_000);
+});
