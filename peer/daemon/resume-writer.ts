@@ -104,7 +104,7 @@ export class ResumeWriter {
     this.#touch(t);
   }
 
-  /** Piece `piece` was hashed right and its write completed. */
+  /** Piece `piece` was hashed right and its write completed. May flush, so may throw a StateError (disk full). */
   markVerified(infoHash: InfoHash, piece: number): void {
     const t = this.#get(infoHash);
     this.#endWrite(t, piece);

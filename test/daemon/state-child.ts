@@ -16,6 +16,7 @@ const store = StateStore.open(dir);
 
 if (mode === "hold") {
   console.log("open");
+  setInterval(() => {}, 60_000); // stays until killed
   await new Promise(() => {});
 }
 

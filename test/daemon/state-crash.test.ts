@@ -27,10 +27,11 @@ test(
     for (let round = 0; round < ROUNDS; round++) {
       // Half the rounds die early (during start, open or the first commits), half after a few commits.
       const early = round % 2 === 0;
-      const flushes = early ? 0 : 1 + Math.floor(Math.random() * 6);
-      const where = early ? `${Math.floor(Math.random() * 250)} ms after spawn` : `${flushes} commits in`;
+      const delayMs = Math.floor(Math.random() * 250);
+      const flushes = 1 + Math.floor(Math.random() * 6);
+      const where = early ? `${delayMs} ms after spawn` : `${flushes} commits in`;
       const proc = await child();
-      if (early) await Bun.sleep(Number(where.split(" ")[0]));
+      if (early) await Bun.sleep(delayMs);
       else {
         let seen = 0;
         await proc.waitForLine((line) => line.startsWith("flushed ") && ++seen >= flushes, 30_000).catch(() => {});
