@@ -18,6 +18,12 @@ function relativeAsRequest(url: string): Request {
 }
 
 /**
+ * The origin a server that must build an absolute URL (a Request needs one) gives a request without a
+ * usable Host; HostCheck counts it as none. `.invalid` cannot be a real name (RFC 6761).
+ */
+export const NO_HOST_ORIGIN = "http://no-usable-host.invalid";
+
+/**
  * Whether a request URL names a usable host (it parses as a URL). Remembers the last origin found
  * good: a tracker is reached under one or two names, so the full parse runs only when the Host changes.
  */
@@ -27,6 +33,7 @@ export class HostCheck {
 
   usable(url: string): boolean {
     if (this.goodOrigin !== "" && url.startsWith(this.goodOrigin)) return true;
+    if (url.startsWith(NO_HOST_ORIGIN) && url.charCodeAt(NO_HOST_ORIGIN.length) === 47) return false;
     const scheme = url.indexOf("://");
     if (scheme <= 0) return false;
     const slash = url.indexOf("/", scheme + 3);

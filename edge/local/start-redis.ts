@@ -1,7 +1,6 @@
 // `npm run start:redis`: the local tracker on the Upstash store, through the local Upstash-compatible
 // server, in front of the redis-server at REDIS_URL, or of one started here (and stopped on exit).
-import { getConnInfo } from "hono/bun";
-import { serveTracker } from "../adapter/bun-serve.ts";
+import { clientAddress, serveTracker } from "../adapter/bun-serve.ts";
 import { setupTracker, UPSTASH_TOKEN_VAR, UPSTASH_URL_VAR } from "../server-setup.ts";
 import type { RedisAddress } from "./upstash-compat/redis-connection.ts";
 import { startUpstashCompat } from "./upstash-compat/server.ts";
@@ -51,15 +50,15 @@ if (process.env.REDIS_URL) {
 
 const compat = startUpstashCompat({ redis, token: crypto.randomUUID() });
 const env = { ...process.env, [UPSTASH_URL_VAR]: compat.url, [UPSTASH_TOKEN_VAR]: compat.token };
-const { app, storeKind, log } = setupTracker(env, { clientIp: (c) => getConnInfo(c).remote.address, withoutUpstash: "memory" });
+const { app, storeKind, log } = setupTracker(env, { clientIp: clientAddress, withoutUpstash: "memory" });
 const hostname = process.env.HOST ?? "127.0.0.1";
-const server = serveTracker(app, { hostname, port: Number(process.env.PORT ?? 8787), log });
+const server = serveTracker(app, { hostname, port: Number(process.env.PORT ?? 8787), log, storeKind });
 
 let stopping = false;
 async function shutdown(): Promise<void> {
   if (stopping) return;
   stopping = true;
-  await server.stop(true);
+  await server.stop();
   await compat.stop();
   await ownRedis?.stop();
   process.exit(0);

@@ -87,6 +87,23 @@ export async function startDeno(opts: { host: string; env: Record<string, string
 }
 
 /**
+ * `npm run start:redis` (Bun, Upstash store, the local Upstash-compatible server) in front of the given
+ * redis-server, with the given variables.
+ */
+export async function startBunOnRedis(opts: { host: string; redisPort: number; env: Record<string, string> }): Promise<RunningTracker> {
+  const port = freePort();
+  const baseUrl = urlFor(opts.host, port);
+  const service = await spawnService({
+    name: `start:redis on ${opts.host}`,
+    cwd: ROOT,
+    cmd: [process.execPath, "edge/local/start-redis.ts"],
+    env: { ...opts.env, HOST: opts.host, PORT: String(port), REDIS_URL: `redis://127.0.0.1:${opts.redisPort}` },
+    ready: { url: `${baseUrl}/health` },
+  });
+  return { baseUrl, stop: async () => void (await service.stop()) };
+}
+
+/**
  * The same tracker started twice, on 127.0.0.1 and on [::1], both over one Redis stack, so IPv6
  * requests really come from ::1. If either fails to start, both and the stack are stopped.
  */
