@@ -9,7 +9,16 @@ import { getPath } from "hono/utils/url";
 export function requestPath(request: Request): string {
   const url = request.url;
   // Hono looks for the first "/" after "scheme://"; a relative URL has no scheme to skip.
-  return url.charCodeAt(0) === 47 ? getPath(relativeAsRequest(url)) : getPath(request);
+  if (url.charCodeAt(0) === 47) return getPath(relativeAsRequest(url));
+  // Deno passes an absolute-form target on as it came: in "http://x?y" the authority runs into the
+  // query, the path is empty, and Hono would take it from the first "/" anywhere after (in the query),
+  // or find none and leave the router nothing to match (it threw: a 500). An empty path is the root.
+  const scheme = url.indexOf("://");
+  if (scheme >= 0) {
+    const authorityEnd = url.slice(scheme + 3).search(/[/?#]/);
+    if (authorityEnd < 0 || url.charCodeAt(scheme + 3 + authorityEnd) !== 47) return "/";
+  }
+  return getPath(request);
 }
 
 function relativeAsRequest(url: string): Request {
@@ -36,9 +45,10 @@ export class HostCheck {
     if (url.startsWith(NO_HOST_ORIGIN) && url.charCodeAt(NO_HOST_ORIGIN.length) === 47) return false;
     const scheme = url.indexOf("://");
     if (scheme <= 0) return false;
-    const slash = url.indexOf("/", scheme + 3);
-    if (slash < 0 || !URL.canParse(url)) return false;
-    this.goodOrigin = url.slice(0, slash + 1);
+    if (!URL.canParse(url)) return false;
+    // Remembered only when a "/" ends the authority; "http://x?y" (Deno, absolute-form) is checked each time.
+    const authorityEnd = url.slice(scheme + 3).search(/[/?#]/);
+    if (authorityEnd >= 0 && url.charCodeAt(scheme + 3 + authorityEnd) === 47) this.goodOrigin = url.slice(0, scheme + 3 + authorityEnd + 1);
     return true;
   }
 }

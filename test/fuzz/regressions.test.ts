@@ -1,6 +1,6 @@
 // Inputs the fuzz targets (or the review that writing them prompted) found mishandled, each reduced
 // to the smallest input showing it, kept as plain tests so the defect cannot come back unnoticed.
-import { describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { memoryUsage } from "bun:jsc";
 import { encode } from "../../shared/bencode.ts";
 import { MetainfoError } from "../../shared/metainfo/errors.ts";
@@ -8,6 +8,8 @@ import { parseMetainfo } from "../../shared/metainfo/parse.ts";
 import { encodeHandshake, WireError } from "../../shared/wire/codec.ts";
 import { MessageReader } from "../../peer/net/message-reader.ts";
 import { readAnnounceReply } from "../../peer/tracker-reply.ts";
+import { rawExchange } from "../tracker/raw-http.ts";
+import { startDeno } from "../tracker/servers.ts";
 
 /** Bytes the process holds (JS heap and malloc) grown across `fn`, with no collection in between. */
 function growthAcross(fn: () => void): number {
@@ -72,5 +74,30 @@ describe("tracker reply", () => {
     const text = (t: string) => new TextEncoder().encode(t);
     const bytes = Uint8Array.from([...text("d8:intervali1800e5:peers6:"), 127, 0, 0, 1, 0x1a, 0xe1, ...text("8:completei1ee")]);
     expect(readAnnounceReply("http://t/announce", 200, bytes).peers).toEqual([{ ip: "127.0.0.1", port: 6881 }]);
+  });
+});
+
+describe("tracker on deno serve", () => {
+  // Deno hands an absolute-form request target on as it came: "GET http://x?y" gives the URL
+  // "http://x?y", whose path is empty. Hono's router found no route for "" and threw (a 500).
+  let tracker: Awaited<ReturnType<typeof startDeno>>;
+  beforeAll(async () => {
+    tracker = await startDeno({ host: "127.0.0.1", env: {} });
+  }, 90_000);
+  afterAll(async () => {
+    await tracker?.stop();
+  });
+
+  test("an absolute-form request target with an empty path is answered as the root, not with a 500", async () => {
+    for (const [target, status, body] of [
+      ["http://tracker.test?info_hash=x", 200, "btswarm tracker"],
+      ["http://tracker.test:1#x", 200, "btswarm tracker"],
+      // and a "/" inside the query is not the path
+      ["http://tracker.test?x=/announce", 200, "btswarm tracker"],
+    ] as const) {
+      const { replies, text } = await rawExchange(tracker.baseUrl, `GET ${target} HTTP/1.1\r\nHost: tracker.test\r\nConnection: close\r\n\r\n`, { expect: 1 });
+      expect({ target, status: replies[0]?.status }).toEqual({ target, status });
+      expect(text).toContain(body);
+    }
   });
 });
