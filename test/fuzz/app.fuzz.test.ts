@@ -27,6 +27,30 @@ const HEADERS: [string, string][] = [
   ["content-type", "application/x-www-form-urlencoded"], ["content-length", "5"], ["accept-encoding", "gzip"], ["user-agent", "\u00ff"],
 ];
 
+/**
+ * A request whose `url` reads as a runtime hands it over, not as `new Request` normalises it: Bun gives
+ * "/path?query" when the Host is missing or bad, Deno "http://a b/path" (which does not parse) or an
+ * absolute-form target as it came ("http://x?query", no path).
+ */
+class AsRuntimeGives extends Request {
+  constructor(
+    private readonly given: string,
+    init: RequestInit,
+  ) {
+    super("http://placeholder.invalid/", init);
+  }
+  override get url(): string {
+    return this.given;
+  }
+}
+
+const URL_SHAPES = [
+  (path: string, query: string) => `/${path.replace(/^\//, "")}?${query}`,
+  (path: string, query: string) => `http://a b${path}?${query}`,
+  (_path: string, query: string) => `http://tracker.test?${query}`,
+  (path: string, query: string) => `http://tracker.test:8787${path}#${query}`,
+];
+
 /** The deployments a request can meet: defaults, and every trust and catalogue option switched on. */
 function apps() {
   const clientIp = (rng: Rng) => () => rng.pick(["127.0.0.1", "::1", "10.1.2.3", "2001:db8::5", "127.0.0.1", "::ffff:10.1.2.3", "not-an-address", undefined]);
@@ -121,11 +145,19 @@ test("app: every request through app.request() gets a proper answer, never a 5xx
       const [name, value] = rng.pick(HEADERS);
       headers.append(name, value);
     }
+    const init = { method, headers, body: method === "GET" || method === "HEAD" || rng.chance(0.5) ? undefined : new Uint8Array(query) };
     let request: Request;
     try {
-      request = new Request(url, { method, headers, body: method === "GET" || method === "HEAD" || rng.chance(0.5) ? undefined : new Uint8Array(query) });
+      request = new Request(url, init);
     } catch {
       return; // not a request any client could send (Request refuses it before the app)
+    }
+    if (rng.chance(0.2)) {
+      // The same request with its URL as a runtime may give it (relative, unparsable, no path): only the
+      // status and the error code are checked, as which route answers depends on the shape.
+      const given = rng.pick(URL_SHAPES)(path, Buffer.from(query).toString("latin1"));
+      const res = await app.fetch(new AsRuntimeGives(given, { ...init, body: undefined }));
+      return checkResponse(res, request.method, "(as given) " + given);
     }
     const res = await app.request(request);
     await checkResponse(res, request.method, new URL(request.url).pathname);
