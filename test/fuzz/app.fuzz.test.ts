@@ -1,17 +1,23 @@
-// Fuzz: the whole tracker app through app.request(), on the memory store, under a few
-// configurations: mutated announce and scrape queries, methods, paths and headers. Every response is
-// a proper answer: status below 500, never the "internal" error; on /announce and /scrape (other than
-// a refused method) a bencoded dictionary that decodes, holding either a `failure reason` or a valid
-// reply (announce: integer counts and intervals, compact peers in 6/18-byte records or a peer list;
-// scrape: a `files` dictionary of 20-byte hashes to counts).
-import { expect, test } from "bun:test";
+// Fuzz: the whole tracker app through app.request(), on the memory store and on the Upstash store over
+// a real redis-server, under a few configurations: mutated announce and scrape queries, methods, paths
+// and headers. Every response is a proper answer: status below 500, never the "internal" or (redis
+// being up) "store-unavailable" error; on /announce and /scrape (other than a refused method) a
+// bencoded dictionary that decodes, holding either a `failure reason` or a valid reply (announce:
+// integer counts and intervals, compact peers in 6/18-byte records or a peer list; scrape: a `files`
+// dictionary of 20-byte hashes to counts).
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { Hono } from "hono";
 import { createApp } from "../../edge/app.ts";
 import { loadConfig } from "../../edge/config.ts";
 import { MemorySwarmStore } from "../../edge/store/memory.ts";
+import type { SwarmStore } from "../../edge/store/swarm-store.ts";
+import { upstashStoreFromEnv } from "../../edge/store/upstash.ts";
 import { decode, decodeDict, type BDict, type BValue } from "../../shared/bencode.ts";
 import { utf8 } from "../../shared/bytes.ts";
 import { QUERY_TOKENS, queryCorpus } from "./corpus.ts";
-import { fuzzSettings, fuzzTimeout, heapAfterGc, Mutator, runFuzz, type Rng } from "./fuzz-kit.ts";
+import { startRedisStack, type RedisStack } from "../support/redis.ts";
+import { needs, PROGRAMS } from "../support/system.ts";
+import { fuzzSettings, fuzzTimeout, heapAfterGc, Mutator, runFuzz, type FuzzSettings, type Rng } from "./fuzz-kit.ts";
 
 const settings = fuzzSettings(800);
 
@@ -52,7 +58,7 @@ const URL_SHAPES = [
 ];
 
 /** The deployments a request can meet: defaults, and every trust and catalogue option switched on. */
-function apps() {
+function apps(makeStore: () => SwarmStore) {
   const clientIp = (rng: Rng) => () => rng.pick(["127.0.0.1", "::1", "10.1.2.3", "2001:db8::5", "127.0.0.1", "::ffff:10.1.2.3", "not-an-address", undefined]);
   let current: Rng | null = null;
   const ip = () => clientIp(current!)();
@@ -61,7 +67,7 @@ function apps() {
     { TRACKER_TRUSTED_PROXY_HEADER: "x-forwarded-for", TRACKER_TRUST_IP_PARAM: "true", TRACKER_FULL_SCRAPE: "true", TRACKER_MAX_SCRAPE: "3" },
     { TRACKER_PRIVATE: "true", TRACKER_MAX_NUMWANT: "5", TRACKER_MAX_QUERY_BYTES: "300" },
   ];
-  const list = configs.map((env) => createApp({ store: new MemorySwarmStore(), config: loadConfig(env), clientIp: ip, warning: "fuzz" }));
+  const list = configs.map((env) => createApp({ store: makeStore(), config: loadConfig(env), clientIp: ip, warning: "fuzz" }));
   return (rng: Rng) => {
     current = rng;
     return rng.pick(list);
@@ -105,7 +111,8 @@ async function checkResponse(res: Response, method: string, path: string): Promi
   const body = new Uint8Array(await res.arrayBuffer());
   const summary = `${method} ${path} -> ${res.status} ${res.headers.get("x-tracker-error") ?? ""} ${utf8.decode(body.subarray(0, 120))}`;
   if (res.status >= 500 && res.status !== 503) throw new Error(`server error: ${summary}`);
-  if (res.headers.get("x-tracker-error") === "internal") throw new Error(`internal error: ${summary}`);
+  const code = res.headers.get("x-tracker-error");
+  if (code === "internal" || code === "store-unavailable") throw new Error(`${code} error: ${summary}`);
   // 503 only for /health without a store; every app here has one.
   if (res.status === 503) throw new Error(`unavailable: ${summary}`);
   if (method === "HEAD" || res.status === 405 || (path !== "/announce" && path !== "/scrape")) return;
@@ -124,14 +131,13 @@ async function checkResponse(res: Response, method: string, path: string): Promi
   else checkScrape(body);
 }
 
-test("app: every request through app.request() gets a proper answer, never a 5xx or an internal error", async () => {
-  const pickApp = apps();
+/** Sends `settings.cases` mutated requests to the apps `pickApp` chooses from, checking each answer. */
+async function fuzzApp(target: string, settings: FuzzSettings, pickApp: (rng: Rng) => Hono): Promise<void> {
   const corpus = queryCorpus().map((q) => utf8.encode(q));
   const queries = new Mutator(corpus, QUERY_TOKENS, 8192);
-  const heapBefore = heapAfterGc();
   // A quarter of the queries are valid ones, so the reply checks see real announces and scrapes.
   const generate = (rng: Rng) => (rng.chance(0.25) ? rng.pick(corpus) : queries.next(rng));
-  await runFuzz("app", settings, generate, async (query, rng) => {
+  await runFuzz(target, settings, generate, async (query, rng) => {
     const app = pickApp(rng);
     // Most requests are GETs of /announce or /scrape, so the query reaches the handlers; the rest
     // try every method and path.
@@ -162,5 +168,28 @@ test("app: every request through app.request() gets a proper answer, never a 5xx
     const res = await app.request(request);
     await checkResponse(res, request.method, new URL(request.url).pathname);
   });
+}
+
+test("app: every request through app.request() gets a proper answer, never a 5xx or an internal error", async () => {
+  const heapBefore = heapAfterGc();
+  await fuzzApp("app", settings, apps(() => new MemorySwarmStore()));
   expect(heapAfterGc() - heapBefore).toBeLessThan(256 * 1024 * 1024);
 }, fuzzTimeout(settings, 20));
+
+describe.skipIf(!needs(PROGRAMS.redis))("on the Upstash store", () => {
+  // Each request is a round trip to redis-server: a quarter of the cases. A store failure here is a
+  // bug (a script error on some input): redis is up, so no request may be told "temporarily unavailable".
+  const redisSettings = { ...settings, cases: Math.max(1, Math.floor(settings.cases / 4)) };
+  let redis: RedisStack;
+  beforeAll(async () => {
+    redis = await startRedisStack();
+  }, 60_000);
+  afterAll(async () => {
+    await redis?.stop();
+  });
+
+  test("app: every request gets a proper answer from the Upstash store over a real redis-server", async () => {
+    const env = { UPSTASH_REDIS_REST_URL: redis.restUrl, UPSTASH_REDIS_REST_TOKEN: redis.token };
+    await fuzzApp("app on upstash", redisSettings, apps(() => upstashStoreFromEnv(env)!));
+  }, fuzzTimeout(redisSettings, 100));
+});
