@@ -120,7 +120,7 @@ export class OutputFolder {
     if (parts.length === 0) throw new StorageError("path-escape", `an empty path is not a file below ${this.root}`);
     if (this.#absent && missingOk) return -1;
     try {
-      return this.#dirFd >= 0 ? this.#openAt(parts, flags) : this.#openChecked(parts, flags);
+      return this.#dirFd >= 0 ? this.#openAt(parts, flags) : openChecked(this.realRoot, parts, flags);
     } catch (error) {
       if (missingOk && (error as { code?: string }).code === "ENOENT") return -1;
       if ((error as { code?: string }).code === "ELOOP" || (error as { code?: string }).code === "ENOTDIR") this.#explain(parts);
@@ -159,31 +159,6 @@ export class OutputFolder {
     }
   }
 
-  /** Fallback: lstat every component, open with O_NOFOLLOW, then check the file opened is the one meant. */
-  #openChecked(parts: readonly string[], flags: number): number {
-    const create = (flags & fs.constants.O_CREAT) !== 0;
-    let at = this.realRoot;
-    for (const part of parts.slice(0, -1)) {
-      at = path.join(at, part);
-      if (create && !fs.existsSync(at)) fs.mkdirSync(at, DIR_MODE); // not recursive: through no symlink
-      const stat = fs.lstatSync(at);
-      if (stat.isSymbolicLink()) throw osError(os.constants.errno.ELOOP, at);
-      if (!stat.isDirectory()) throw osError(os.constants.errno.ENOTDIR, at);
-    }
-    const full = path.join(at, parts[parts.length - 1]!);
-    const fd = fs.openSync(full, flags | fs.constants.O_NOFOLLOW, FILE_MODE);
-    try {
-      const opened = fs.fstatSync(fd);
-      const there = fs.lstatSync(full);
-      const realParent = fs.realpathSync(path.dirname(full));
-      if (opened.dev !== there.dev || opened.ino !== there.ino || realParent !== path.dirname(full)) throw osError(os.constants.errno.ELOOP, full);
-    } catch (error) {
-      fs.closeSync(fd);
-      throw error;
-    }
-    return fd;
-  }
-
   /** A refused component: say which one is a symlink, when one is. */
   #explain(parts: readonly string[]): void {
     for (let k = 1; k <= parts.length; k++) {
@@ -195,6 +170,35 @@ export class OutputFolder {
       }
     }
   }
+}
+
+/**
+ * The fallback without openat (exported for its tests): lstat every folder below `realRoot` (creating
+ * missing ones one level at a time when `flags` has O_CREAT), open with O_NOFOLLOW, then check that
+ * the file opened is the one at that path and that its folder really is below `realRoot`.
+ */
+export function openChecked(realRoot: string, parts: readonly string[], flags: number): number {
+  const create = (flags & fs.constants.O_CREAT) !== 0;
+  let at = realRoot;
+  for (const part of parts.slice(0, -1)) {
+    at = path.join(at, part);
+    if (create && !fs.existsSync(at)) fs.mkdirSync(at, DIR_MODE); // not recursive: through no symlink
+    const stat = fs.lstatSync(at);
+    if (stat.isSymbolicLink()) throw osError(os.constants.errno.ELOOP, at);
+    if (!stat.isDirectory()) throw osError(os.constants.errno.ENOTDIR, at);
+  }
+  const full = path.join(at, parts[parts.length - 1]!);
+  const fd = fs.openSync(full, flags | fs.constants.O_NOFOLLOW, FILE_MODE);
+  try {
+    const opened = fs.fstatSync(fd);
+    const there = fs.lstatSync(full);
+    const realParent = fs.realpathSync(path.dirname(full));
+    if (opened.dev !== there.dev || opened.ino !== there.ino || realParent !== path.dirname(full)) throw osError(os.constants.errno.ELOOP, full);
+  } catch (error) {
+    fs.closeSync(fd);
+    throw error;
+  }
+  return fd;
 }
 
 function symlinkRefused(root: string, parts: readonly string[]): StorageError {

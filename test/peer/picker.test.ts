@@ -5,6 +5,7 @@ import { BLOCK_SIZE } from "../../shared/wire/types.ts";
 import { Choker, type ChokerPeer } from "../../peer/choker.ts";
 import { PiecePicker, type PickerPeer } from "../../peer/picker.ts";
 import { pipelineDepth } from "../../peer/session/pipeline.ts";
+import { PaddingMap } from "../../peer/storage/padding.ts";
 
 const geometry = { pieceCount: 8, pieceLength: 4 * BLOCK_SIZE, length: 7 * 4 * BLOCK_SIZE + 100 };
 const peerWith = (id: number, pieces: number[]): PickerPeer => {
@@ -139,5 +140,34 @@ describe("pipelineDepth", () => {
     expect(pipelineDepth(1e9, null)).toBe(250);
     expect(pipelineDepth(1e9, 2000)).toBe(500);
     expect(pipelineDepth(1e9, 40)).toBe(40);
+  });
+});
+
+describe("PiecePicker with BEP 47 padding", () => {
+  // a.bin ends 100 bytes into piece 1; padding fills the rest of piece 1 and all of piece 2.
+  const B = BLOCK_SIZE;
+  const files = [
+    { offset: 0, length: 4 * B + 100 },
+    { offset: 4 * B + 100, length: 4 * B - 100, padding: true },
+    { offset: 8 * B, length: 4 * B, padding: true },
+    { offset: 12 * B, length: geometry.length - 12 * B },
+  ];
+
+  test("never asks for a block lying wholly inside padding, still asks for one partly in it, and never starts an all-padding piece", () => {
+    const padding = new PaddingMap(files, geometry.pieceLength, geometry.length);
+    const picker = new PiecePicker(geometry, new Bitfield(geometry.pieceCount), padding);
+    const peer = peerWith(1, [0, 1, 2, 3, 4, 5, 6, 7]);
+    picker.addPeerPieces(peer.peerPieces);
+    const out: number[] = [];
+    picker.pick(peer, 1000, start, out);
+    const asked = out.map((k) => picker.splitKey(k)).map(({ index, block }) => `${index}:${block}`);
+    expect(asked).toContain("1:0"); // a.bin's last 100 bytes, then padding
+    for (const block of [1, 2, 3]) expect(asked).not.toContain(`1:${block}`);
+    expect(asked.filter((k) => k.startsWith("2:"))).toEqual([]);
+    expect(picker.inProgress.has(2)).toBe(false);
+    expect(asked).toHaveLength(5 * 4 + 1 + 1); // pieces 0, 3-6 whole, piece 1's first block, the last piece
+    // Piece 1 is complete as soon as its one real block arrives.
+    const progress = picker.blockReceived(1, 0, peer.id)!;
+    expect(progress.receivedCount).toBe(progress.blockCount);
   });
 });
