@@ -18,8 +18,10 @@ export class PieceProgress<T> {
   /** Outstanding requests per block (more than one only in end game). */
   readonly requested: Uint8Array;
   readonly received: Uint8Array;
-  /** Peers (connection ids) that sent blocks of this piece: blamed together if the hash fails. */
-  readonly contributors = new Set<number>();
+  /** Who sent each received block: if the hash fails, blame goes to the senders of the wrong blocks. */
+  readonly senders: (PickerPeer | undefined)[] = [];
+  /** On parole (see PiecePicker.parole): the one peer (connection id) this fetch may come from. */
+  owner: number | null = null;
   receivedCount = 0;
   /** Blocks never requested yet; the first of them is at or after `cursor`. */
   unrequested: number;
@@ -54,6 +56,11 @@ const MAX_DUPLICATES_PER_BLOCK = 3;
 export class PiecePicker<T> {
   readonly availability: Uint32Array;
   readonly inProgress = new Map<number, PieceProgress<T>>();
+  /**
+   * Pieces that failed with data from several peers: their next fetch comes from one peer alone, so a
+   * failure then is that peer's, and a pass shows which earlier blocks were wrong.
+   */
+  readonly parole = new Set<number>();
   /** Pieces under way that still have never-requested blocks: what step 1 of `pick` scans. */
   private readonly open = new Set<PieceProgress<T>>();
   readonly blocksPerPiece: number;
@@ -116,7 +123,7 @@ export class PiecePicker<T> {
     if (max <= 0) return;
     // 1. Finish pieces already under way (fewer pieces in the pool, sooner verified).
     for (const progress of this.open) {
-      if (!peer.peerPieces.has(progress.index)) continue;
+      if (!peer.peerPieces.has(progress.index) || !this.mayFetch(progress, peer)) continue;
       this.takeUnrequested(progress, peer, max, out);
       if (out.length >= max) return;
     }
@@ -128,6 +135,7 @@ export class PiecePicker<T> {
       if (payload === null) return; // pool full: wait for a slot
       const progress = new PieceProgress(index, this.pieceLength(index), payload);
       this.markPadding(progress);
+      if (this.parole.has(index)) progress.owner = peer.id;
       this.inProgress.set(index, progress);
       this.open.add(progress);
       this.missingNotStarted--;
@@ -136,7 +144,7 @@ export class PiecePicker<T> {
     // 3. End game: everything missing is requested; ask this peer for blocks still outstanding elsewhere.
     if (out.length < max && this.inEndGame) {
       for (const progress of this.inProgress.values()) {
-        if (!peer.peerPieces.has(progress.index)) continue;
+        if (!peer.peerPieces.has(progress.index) || !this.mayFetch(progress, peer)) continue;
         for (let b = 0; b < progress.blockCount && out.length < max; b++) {
           if (progress.received[b] || progress.requested[b]! >= MAX_DUPLICATES_PER_BLOCK) continue;
           const key = this.blockKey(progress.index, b);
@@ -157,6 +165,10 @@ export class PiecePicker<T> {
       progress.receivedCount++;
       progress.unrequested--;
     }
+  }
+
+  private mayFetch(progress: PieceProgress<T>, peer: PickerPeer): boolean {
+    return progress.owner === null || progress.owner === peer.id;
   }
 
   private takeUnrequested(progress: PieceProgress<T>, peer: PickerPeer, max: number, out: number[]): void {
@@ -198,7 +210,7 @@ export class PiecePicker<T> {
   }
 
   /** A block arrived. Returns the progress entry if the block was wanted (not a duplicate), else null. */
-  blockReceived(index: number, block: number, from: number): PieceProgress<T> | null {
+  blockReceived(index: number, block: number, from: PickerPeer): PieceProgress<T> | null {
     const progress = this.inProgress.get(index);
     if (!progress || block >= progress.blockCount || progress.received[block]) return null;
     if (progress.requested[block] === 0) {
@@ -208,7 +220,7 @@ export class PiecePicker<T> {
     progress.received[block] = 1;
     progress.requested[block] = 0;
     progress.receivedCount++;
-    progress.contributors.add(from);
+    progress.senders[block] = from;
     return progress;
   }
 
@@ -229,11 +241,13 @@ export class PiecePicker<T> {
     const progress = this.inProgress.get(index);
     if (progress) this.open.delete(progress);
     this.inProgress.delete(index);
+    this.parole.delete(index);
     this.have.set(index);
   }
 
-  /** The piece failed its hash: forget its blocks so it is fetched again from scratch. */
-  pieceFailed(index: number): void {
+  /** The piece failed its hash: forget its blocks so it is fetched again from scratch (from one peer, on parole). */
+  pieceFailed(index: number, parole = false): void {
+    if (parole) this.parole.add(index);
     const progress = this.inProgress.get(index);
     if (!progress) return;
     this.open.delete(progress);

@@ -51,7 +51,7 @@ export function humanReporter(isTTY = Boolean(process.stdout.isTTY)): Reporter {
         return;
       }
       case "piece-failed":
-        return line(`piece ${e.index} failed its hash check (from ${e.peers.join(", ") || "unknown"}); fetching it again`);
+        return line(`piece ${e.index} failed its hash check (from ${e.peers.join(", ") || "unknown"}); fetching it again${e.parole ? " from one peer" : ""}`);
       case "peer-banned":
         return line(`banned ${e.peer}: ${e.reason}`);
       case "completed":

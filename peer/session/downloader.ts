@@ -1,12 +1,14 @@
 // The receiving half of a session: keeps each peer's request pipeline full from the picker, copies
 // arriving blocks into their pool slot (the one copy), verifies finished pieces (on the hashing thread
-// when there is one, else with SHA-1 fed as blocks arrived), writes them once, then announces `have`. Failed pieces are refetched and blamed on
-// the peers that sent them; repeat offenders are banned.
+// when there is one, else with SHA-1 fed as blocks arrived), writes them once, then announces `have`. Only
+// blocks asked of that very peer are taken. Failed pieces are refetched; blame goes to the peers whose data
+// was wrong (see blame.ts), and repeat offenders are banned.
 import type { Bitfield } from "../../shared/bitfield.ts";
 import { pieceHash, type Metainfo } from "../../shared/metainfo/types.ts";
 import { BLOCK_SIZE } from "../../shared/wire/types.ts";
 import { PieceAssembly, type BlockSink } from "../piece-assembly.ts";
 import { PiecePicker, type PieceProgress } from "../picker.ts";
+import { Blame, STRIKES_TO_BAN } from "./blame.ts";
 import type { BufferPool } from "../pool.ts";
 import { PaddingMap } from "../storage/padding.ts";
 import type { SlotHasher } from "../verify/slot-hasher.ts";
@@ -22,8 +24,9 @@ export interface DownloaderHooks {
   peers(): Iterable<SwarmPeer>;
   /** A piece is verified and on disk (`have` goes out from here). */
   pieceDone(index: number): void;
-  pieceFailed(index: number, blamed: SwarmPeer[]): void;
-  /** A peer sent bad data too often. */
+  /** `senders` sent its blocks; on parole, it is fetched again from one peer before anyone is blamed. */
+  pieceFailed(index: number, senders: SwarmPeer[], parole: boolean): void;
+  /** A peer's address sent bad data too often: ban it (the peer may have left already). */
   ban(peer: SwarmPeer, reason: string): void;
   /** Writing a piece failed (disk full, I/O error): the session cannot go on. */
   writeFailed(error: unknown): void;
@@ -38,8 +41,13 @@ export const MAX_WRITES_IN_FLIGHT = 8;
 
 const ZERO_BLOCK = new Uint8Array(BLOCK_SIZE);
 
-/** Failed pieces a peer may have contributed to before it is banned for the session. */
-export const STRIKES_TO_BAN = 2;
+export { STRIKES_TO_BAN };
+
+/** Blocks nobody asked for (beyond late ones, see SwarmPeer.released) a peer may send before it is dropped. */
+export const MAX_UNREQUESTED_BLOCKS = 16;
+
+/** Chokes a peer may send us in a minute before it is dropped: each unchoke makes us fill its pipeline again. */
+export const MAX_CHOKES_PER_MINUTE = 20;
 
 export class Downloader {
   readonly picker: PiecePicker<PieceAssembly>;
@@ -47,6 +55,9 @@ export class Downloader {
   downloaded = 0;
   fetchedPieces = 0;
   failedPieces = 0;
+  /** Blocks dropped because the peer that sent them had not been asked for them. */
+  unrequestedBlocks = 0;
+  private readonly blame = new Blame();
   private readonly picked: number[] = [];
   /** Finished pieces whose hash check or write is under way (their slots are still held). */
   private readonly writing = new Set<number>();
@@ -100,14 +111,32 @@ export class Downloader {
     this.picker.removePeerPieces(peer.peerPieces);
   }
 
-  /** The peer choked us: BEP 3 says pending requests are discarded, so they go back to the picker. */
+  /**
+   * The peer choked us: BEP 3 says pending requests are discarded, so they go back to the picker. A peer
+   * choking us over and over would have us re-send a pipeline of requests at every unchoke: it is dropped.
+   */
   choked(peer: SwarmPeer): void {
+    const chokes = peer.chokes.note(Date.now());
+    if (chokes > MAX_CHOKES_PER_MINUTE) return peer.conn.close(`protocol error: choked us ${chokes} times in a minute`);
     this.dropRequests(peer);
   }
 
   dropRequests(peer: SwarmPeer): void {
-    for (const key of peer.outstanding) this.picker.requestLost(key);
-    peer.outstanding.clear();
+    for (const key of peer.outstanding) {
+      this.picker.requestLost(key);
+      peer.release(key);
+    }
+    this.abandonParole(peer);
+  }
+
+  /** A piece on parole must come from its one peer: if that peer stops sending, the fetch starts over. */
+  private abandonParole(peer: SwarmPeer): void {
+    for (const progress of [...this.picker.inProgress.values()]) {
+      if (progress.owner !== peer.id || this.writing.has(progress.index)) continue;
+      this.picker.abandon(progress.index);
+      progress.payload.retire();
+      this.pool.release(progress.payload.slot);
+    }
   }
 
   updateInterest(peer: SwarmPeer): void {
@@ -141,21 +170,43 @@ export class Downloader {
     for (const peer of this.hooks.peers()) this.fill(peer);
   }
 
-  /** A `piece` message: `block` is a view into the socket's chunk, copied once into the slot here. */
+  /**
+   * A `piece` message: `block` is a view into the socket's chunk, copied once into the slot here. Taken only
+   * if we asked this peer for exactly this block; checked before any state changes.
+   */
   blockReceived(peer: SwarmPeer, index: number, begin: number, block: Uint8Array): void {
-    if (begin % BLOCK_SIZE !== 0) return;
-    const blockIndex = begin / BLOCK_SIZE;
-    const key = this.picker.blockKey(index, blockIndex);
-    if (peer.outstanding.delete(key)) peer.conn.lastBlockAt = Date.now();
+    const key = this.keyOf(index, begin);
+    if (key < 0 || !peer.outstanding.has(key)) return this.unrequested(peer, key);
     const progress = this.picker.inProgress.get(index);
-    if (!progress || blockIndex >= progress.blockCount || block.length !== progress.blockLength(blockIndex)) return;
+    if (!progress) return void peer.outstanding.delete(key); // the piece was given up meanwhile
+    const blockIndex = begin / BLOCK_SIZE;
+    if (block.length !== progress.blockLength(blockIndex)) {
+      // Closing gives the block (and the rest of the peer's requests) back to the picker.
+      return peer.conn.close(`protocol error: block ${index}:${begin} of ${block.length} bytes, ${progress.blockLength(blockIndex)} asked for`);
+    }
+    peer.outstanding.delete(key);
+    peer.conn.lastBlockAt = Date.now();
     const wasDuplicated = progress.requested[blockIndex]! > 1;
-    if (!this.picker.blockReceived(index, blockIndex, peer.id)) return; // a late duplicate (end game)
+    if (!this.picker.blockReceived(index, blockIndex, peer)) return; // a late duplicate (end game)
     progress.payload.addBlock(begin, block);
     this.downloaded += block.length;
     if (wasDuplicated || this.picker.inEndGame) this.cancelElsewhere(peer, key, index, begin, block.length);
     if (progress.receivedCount === progress.blockCount) this.finishPiece(progress);
     this.fill(peer);
+  }
+
+  /** The block key of (index, begin), or -1 when that is not where a block starts. */
+  private keyOf(index: number, begin: number): number {
+    if (begin % BLOCK_SIZE !== 0 || index >= this.meta.pieceCount) return -1;
+    const blockIndex = begin / BLOCK_SIZE;
+    return blockIndex < Math.ceil(this.picker.pieceLength(index) / BLOCK_SIZE) ? this.picker.blockKey(index, blockIndex) : -1;
+  }
+
+  /** A block this peer was not asked for: dropped; a late one we gave up on is fine, many others are not. */
+  private unrequested(peer: SwarmPeer, key: number): void {
+    if (key >= 0 && peer.released.delete(key)) return;
+    this.unrequestedBlocks++;
+    if (++peer.unrequestedBlocks > MAX_UNREQUESTED_BLOCKS) peer.conn.close(`protocol error: sent ${peer.unrequestedBlocks} blocks nobody asked for`);
   }
 
   /**
@@ -172,7 +223,8 @@ export class Downloader {
 
   private cancelElsewhere(from: SwarmPeer, key: number, index: number, begin: number, length: number): void {
     for (const other of this.hooks.peers()) {
-      if (other === from || !other.outstanding.delete(key)) continue;
+      if (other === from || !other.outstanding.has(key)) continue;
+      other.release(key);
       other.conn.send({ type: "cancel", index, begin, length });
     }
   }
@@ -192,6 +244,7 @@ export class Downloader {
     const assembly = progress.payload;
     const index = progress.index;
     if (ok) {
+      this.convict(this.blame.pieceVerified(index, assembly.data), "sent blocks that differ from the verified piece");
       // The write runs on the I/O pool while this thread keeps receiving.
       this.storage.writePieceAsync(index, assembly.data).then(
         () => this.pieceWritten(progress),
@@ -203,18 +256,20 @@ export class Downloader {
       );
       return;
     }
+    const senders = progress.senders as (SwarmPeer | undefined)[];
+    const { guilty, parole } = this.blame.pieceFailed(index, senders, assembly.data);
     this.writeSettled(index, assembly);
-    this.picker.pieceFailed(index);
+    this.picker.pieceFailed(index, parole);
     this.failedPieces++;
-    const blamed: SwarmPeer[] = [];
-    for (const peer of this.hooks.peers()) {
-      if (!progress.contributors.has(peer.id)) continue;
-      blamed.push(peer);
-      peer.strikes++;
-    }
-    this.hooks.pieceFailed(index, blamed);
-    for (const peer of blamed) if (peer.strikes >= STRIKES_TO_BAN) this.hooks.ban(peer, `sent data failing the hash check ${peer.strikes} times`);
+    this.hooks.pieceFailed(index, [...new Set(senders.filter((p) => p !== undefined))], parole);
+    this.convict(guilty, "sent data failing the hash check");
     this.fillAll(); // a slot is free again
+  }
+
+  private convict(guilty: SwarmPeer[], what: string): void {
+    for (const { peer, strikes } of this.blame.strike(guilty)) {
+      if (strikes >= STRIKES_TO_BAN) this.hooks.ban(peer, `${what} (${strikes} pieces)`);
+    }
   }
 
   private pieceWritten(progress: PieceProgress<PieceAssembly>): void {

@@ -16,7 +16,8 @@ export interface Totals {
 export type SessionEvent =
   | ({ event: "started"; name: string; infoHash: string; length: number; port: number; seeding: boolean; uploadLimit: number | null } & Totals)
   | ({ event: "progress"; percent: number; downRate: number; upRate: number; peers: number; eta: number | null } & Totals)
-  | { event: "piece-failed"; index: number; peers: string[] }
+  /** `peers` sent its blocks; `parole`: they were several, so it is fetched again from one before anyone is blamed. */
+  | { event: "piece-failed"; index: number; peers: string[]; parole: boolean }
   | { event: "peer-banned"; peer: string; reason: string }
   | ({ event: "completed"; seconds: number } & Totals)
   | { event: "tracker"; tracker: string; peers: number; warning?: string }

@@ -18,7 +18,7 @@ import { Downloader, type PieceWriter } from "./downloader.ts";
 import type { SessionEvent, Totals } from "./events.ts";
 import { exitCodeFor } from "./exit-codes.ts";
 import { checkLiveness } from "./liveness.ts";
-import { addressKey, PeerDirectory } from "./peer-directory.ts";
+import { PeerDirectory } from "./peer-directory.ts";
 import { ProgressReport } from "./progress-report.ts";
 import { SwarmPeer } from "./swarm-peer.ts";
 import { TrackerAnnouncer } from "./tracker-announcer.ts";
@@ -89,7 +89,7 @@ export class Session implements ConnectionHandler {
     this.downloader = new Downloader(meta, have, pool, options.storage, {
       peers: () => this.peers.values(),
       pieceDone: (index) => this.pieceDone(index),
-      pieceFailed: (index, blamed) => this.emit({ event: "piece-failed", index, peers: blamed.map((p) => p.label) }),
+      pieceFailed: (index, senders, parole) => this.emit({ event: "piece-failed", index, peers: senders.map((p) => p.label), parole }),
       ban: (peer, reason) => this.ban(peer, reason),
       writeFailed: storageFailed,
     }, this.hasher);
@@ -173,7 +173,7 @@ export class Session implements ConnectionHandler {
   }
 
   private accept(socket: PeerSocket, address: PeerAddress): PeerConnection | null {
-    if (this.stopping || this.peers.size + this.handshaking.size >= this.options.maxPeers) return null;
+    if (this.stopping || this.directory.isBanned(address.ip) || this.peers.size + this.handshaking.size >= this.options.maxPeers) return null;
     const conn = new PeerConnection(socket, this.connectionOptions(address, false), this);
     this.handshaking.add(conn);
     return conn;
@@ -185,7 +185,7 @@ export class Session implements ConnectionHandler {
 
   onHandshake(conn: PeerConnection, handshake: Handshake): string | null {
     const id = toHex(handshake.peerId);
-    if (this.bannedPeerIds.has(id) || this.directory.isBanned(addressKey(conn.address))) return "banned";
+    if (this.bannedPeerIds.has(id) || this.directory.isBanned(conn.address.ip)) return "banned";
     for (const peer of this.peers.values()) if (peer.conn.remotePeerId && toHex(peer.conn.remotePeerId) === id) return "already connected to this peer";
     if (this.peers.size >= this.options.maxPeers) return "too many peers";
     this.handshaking.delete(conn);
@@ -270,11 +270,16 @@ export class Session implements ConnectionHandler {
     if (!this.stopping) queueMicrotask(() => this.connectMore());
   }
 
+  /** Bans the peer's IP for the session (its port and peer id cost nothing to change) and drops every connection from it. */
   private ban(peer: SwarmPeer, reason: string): void {
     if (peer.conn.remotePeerId) this.bannedPeerIds.add(toHex(peer.conn.remotePeerId));
-    this.directory.ban(addressKey(peer.conn.address));
+    const ip = peer.conn.address.ip;
+    if (this.directory.isBanned(ip)) return;
+    this.directory.ban(ip);
     this.emit({ event: "peer-banned", peer: peer.label, reason });
-    peer.conn.close(`banned: ${reason}`);
+    for (const conn of [...this.handshaking, ...[...this.peers.values()].map((p) => p.conn)]) {
+      if (this.directory.isBanned(conn.address.ip)) conn.close(`banned: ${reason}`);
+    }
   }
 
   // ---- pieces ------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 // What the session keeps about one connected peer beyond the wire state: our outstanding requests to it,
-// its requests to us, and strikes for bad data.
+// requests we gave up on (their blocks may still come), its requests to us, and how often it misbehaved.
 import type { PeerConnection } from "../net/peer-connection.ts";
 import type { PickerPeer } from "../picker.ts";
 
@@ -53,12 +53,39 @@ export class RequestRing {
   }
 }
 
+/** Requests given up on that are remembered per peer: enough for a few pipelines. */
+const RELEASED_CAP = 1024;
+
+/** Counts events in fixed windows of `windowMs` (cheap, and twice the limit at most across a boundary). */
+export class WindowCounter {
+  private windowStart = -Infinity;
+  private count = 0;
+
+  constructor(private readonly windowMs: number) {}
+
+  /** Counts one event at `now`; returns how many fell in the current window. */
+  note(now: number): number {
+    if (now - this.windowStart >= this.windowMs) {
+      this.windowStart = now;
+      this.count = 0;
+    }
+    return ++this.count;
+  }
+}
+
 export class SwarmPeer implements PickerPeer {
   /** Block keys (see PiecePicker.blockKey) we asked this peer for and did not get yet. */
   readonly outstanding = new Set<number>();
+  /**
+   * Block keys we asked for and then gave up on (cancelled in end game, or dropped when it choked us): the
+   * block may still be on its way, which is not the peer's fault. Oldest forgotten past RELEASED_CAP.
+   */
+  readonly released = new Set<number>();
+  /** Blocks it sent that nobody asked it for (dropped). */
+  unrequestedBlocks = 0;
+  /** Chokes it sent us lately: a peer flapping choke/unchoke would make us re-send requests each time. */
+  readonly chokes = new WindowCounter(60_000);
   readonly uploads: RequestRing;
-  /** Failed pieces this peer sent blocks of. */
-  strikes = 0;
   waitingForUploadBuffer = false;
 
   constructor(
@@ -66,6 +93,13 @@ export class SwarmPeer implements PickerPeer {
     requestQueueCapacity: number,
   ) {
     this.uploads = new RequestRing(requestQueueCapacity);
+  }
+
+  /** We no longer wait for `key` from this peer (it stays acceptable as a late arrival, see `released`). */
+  release(key: number): void {
+    if (!this.outstanding.delete(key)) return;
+    this.released.add(key);
+    if (this.released.size > RELEASED_CAP) this.released.delete(this.released.values().next().value!);
   }
 
   get id(): number {

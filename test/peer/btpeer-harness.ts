@@ -66,7 +66,10 @@ function parse(line: string): BtpeerEvent | undefined {
 /**
  * Runs `btpeer <args> --json --port <free>` from source (or `binary` when given) and waits for `started`.
  */
-export async function startBtpeer(args: string[], opts: { name?: string; binary?: string; cwd?: string; port?: number } = {}): Promise<Btpeer> {
+export async function startBtpeer(
+  args: string[],
+  opts: { name?: string; binary?: string; cwd?: string; port?: number; env?: Record<string, string> } = {},
+): Promise<Btpeer> {
   const port = opts.port ?? freePort();
   const cmd = opts.binary ? [opts.binary, ...args] : [process.execPath, CLI, ...args];
   cmd.push("--json", "--port", String(port));
@@ -74,6 +77,7 @@ export async function startBtpeer(args: string[], opts: { name?: string; binary?
     name: opts.name ?? `btpeer ${args[0]}`,
     cmd,
     ...(opts.cwd ? { cwd: opts.cwd } : {}),
+    ...(opts.env ? { env: opts.env } : {}),
     ready: { line: /"event":"started"/ },
     readyTimeoutMs: 60_000,
     graceMs: 5_000,

@@ -1,6 +1,7 @@
 // Hostile peers, written here with Bun sockets and the shared codec: each one misbehaves in one way.
 // The btpeer leecher must drop each without crashing and still complete from the one good peer (a btpeer
 // seeder that only comes up once the bad-data peer has been caught, so that peer surely gets requests).
+// The hostile peers listen on 127.0.0.2: bans hold for a whole IP, and the good seeder is on 127.0.0.1.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import path from "node:path";
 import type { TCPSocketListener } from "bun";
@@ -13,6 +14,8 @@ import { stopAllServices } from "../support/processes.ts";
 import { isEvent, makeTorrent, startBtpeer } from "./btpeer-harness.ts";
 import { fullBitfield, newWireReadState, readWire, type WireReadState } from "./scripted-peer.ts";
 import fs from "node:fs";
+
+const HOSTILE_HOST = "127.0.0.2";
 
 type Behaviour = "wrong-info-hash" | "huge-length" | "bad-bitfield" | "request-past-end" | "bad-data" | "silent";
 
@@ -32,7 +35,7 @@ function startHostile(behaviour: Behaviour, meta: Metainfo): HostilePeer {
   const peer: HostilePeer = { behaviour, port: 0, server: null as never, closed, requestsAnswered: 0 };
   const frame = (m: Parameters<typeof encodeMessage>[0]) => encodeMessage(m);
   peer.server = Bun.listen<WireReadState>({
-    hostname: "127.0.0.1",
+    hostname: HOSTILE_HOST,
     port: 0,
     socket: {
       open(socket) {
@@ -96,7 +99,7 @@ describe("a btpeer leecher among hostile peers", () => {
   test("drops a wrong info hash, a huge length prefix, a wrong-size bitfield, a request past the end, bad data (banned) and a silent peer, and completes from the good peer", async () => {
     for (const b of ["wrong-info-hash", "huge-length", "bad-bitfield", "request-past-end", "bad-data", "silent"] as const) hostiles.push(startHostile(b, meta));
     const seederPort = freePort(); // the good peer comes up later, on this port
-    const peerArgs = [...hostiles.map((h) => `127.0.0.1:${h.port}`), `127.0.0.1:${seederPort}`].flatMap((a) => ["--peer", a]);
+    const peerArgs = [...hostiles.map((h) => `${HOSTILE_HOST}:${h.port}`), `127.0.0.1:${seederPort}`].flatMap((a) => ["--peer", a]);
     const leecher = await startBtpeer(["download", torrent, "--out", path.join(dir, "out"), "--no-seed", ...peerArgs], { name: "leecher" });
 
     const byBehaviour = (b: Behaviour) => hostiles.find((h) => h.behaviour === b)!;
@@ -106,7 +109,7 @@ describe("a btpeer leecher among hostile peers", () => {
 
     // The bad-data peer is the only one serving for now: its pieces fail the hash check until it is banned.
     const banned = await leecher.waitFor(isEvent("peer-banned"), 60_000);
-    expect(String(banned.peer)).toBe(`127.0.0.1:${byBehaviour("bad-data").port}`);
+    expect(String(banned.peer)).toBe(`${HOSTILE_HOST}:${byBehaviour("bad-data").port}`);
     await bounded(byBehaviour("bad-data").closed, "bad-data");
     expect(leecher.events().filter(isEvent("piece-failed")).length).toBeGreaterThanOrEqual(1);
     expect(leecher.events().some((e) => e.event === "completed")).toBe(false); // bad data never counts as done

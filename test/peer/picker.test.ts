@@ -67,9 +67,9 @@ describe("PiecePicker", () => {
     const dup: number[] = [];
     picker.pick(fast, 10, start, dup);
     expect(dup).toEqual(out);
-    const progress = picker.blockReceived(7, 0, fast.id);
+    const progress = picker.blockReceived(7, 0, fast);
     expect(progress?.receivedCount).toBe(1);
-    expect(picker.blockReceived(7, 0, slow.id)).toBeNull(); // the late copy is a duplicate
+    expect(picker.blockReceived(7, 0, slow)).toBeNull(); // the late copy is a duplicate
   });
 
   test("a failed piece is fetched again from scratch", () => {
@@ -77,7 +77,7 @@ describe("PiecePicker", () => {
     const peer = peerWith(1, [3]);
     const out: number[] = [];
     picker.pick(peer, 10, start, out);
-    for (let b = 0; b < 4; b++) picker.blockReceived(3, b, peer.id);
+    for (let b = 0; b < 4; b++) picker.blockReceived(3, b, peer);
     picker.pieceFailed(3);
     out.length = 0;
     picker.pick(peer, 10, start, out);
