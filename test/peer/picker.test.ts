@@ -167,7 +167,7 @@ describe("PiecePicker with BEP 47 padding", () => {
     expect(picker.inProgress.has(2)).toBe(false);
     expect(asked).toHaveLength(5 * 4 + 1 + 1); // pieces 0, 3-6 whole, piece 1's first block, the last piece
     // Piece 1 is complete as soon as its one real block arrives.
-    const progress = picker.blockReceived(1, 0, peer.id)!;
+    const progress = picker.blockReceived(1, 0, peer)!;
     expect(progress.receivedCount).toBe(progress.blockCount);
   });
 });
