@@ -30,6 +30,7 @@ export const PROGRAMS = {
   transmission: { label: "transmission-create", probe: () => onPath("transmission-create"), install: "sudo apt-get install -y transmission-cli" },
   mktorrent: { label: "mktorrent", probe: () => onPath("mktorrent"), install: "sudo apt-get install -y mktorrent" },
   opentracker: { label: "opentracker", probe: () => onPath("opentracker"), install: "sudo apt-get install -y opentracker" },
+  ctorrent: { label: "ctorrent", probe: () => onPath("ctorrent"), install: "sudo apt-get install -y ctorrent" },
 } satisfies Record<string, Program>;
 
 const checked = new Map<string, boolean>();
