@@ -1,8 +1,8 @@
 // Runtimes build `request.url` from the Host header, and a request can come without a usable one:
 // HTTP/1.0 has no Host (ctorrent sends none), and a client can send garbage (`Host: a b`). Bun then
 // hands over a relative URL ("/announce?..."), Deno an absolute one that does not parse
-// ("http://a b/announce?..."). Nothing here parses the URL: the path and the query are cut out of the
-// text, so routing works on every shape, and the Host is judged apart, only where it matters.
+// ("http://a b/announce?..."). Routing never parses the URL: the path and the query are cut out of
+// the text, so it works on every shape, and the Host is judged apart (HostCheck), only where it matters.
 import { getPath } from "hono/utils/url";
 
 /** The request's path, for Hono's router: Hono's own reading, taught that a URL may be relative. */
