@@ -33,6 +33,10 @@ export interface TrackerConfig {
   maxPeers: number;
   /** Lines below this level are not logged. */
   logLevel: LogLevel;
+  /** UDP tracker (BEP 15) port on Bun and Deno: "http-port" = the HTTP port's number, 0 = no UDP. */
+  udpPort: number | "http-port";
+  /** 32 hex digits keying UDP connection ids, shared by instances behind one address; "" = random per process. */
+  udpKey: string;
 }
 
 export class ConfigError extends Error {
@@ -59,6 +63,8 @@ export const DEFAULT_CONFIG: TrackerConfig = {
   maxSwarms: 100_000,
   maxPeers: 300_000,
   logLevel: "info",
+  udpPort: "http-port",
+  udpKey: "",
 };
 
 /** The variable names, as documented in the README and `wrangler.toml`. */
@@ -78,6 +84,8 @@ export const CONFIG_VARS = {
   maxSwarms: "TRACKER_MAX_SWARMS",
   maxPeers: "TRACKER_MAX_PEERS",
   logLevel: "TRACKER_LOG_LEVEL",
+  udpPort: "TRACKER_UDP_PORT",
+  udpKey: "TRACKER_UDP_KEY",
 } as const satisfies Record<keyof TrackerConfig, string>;
 
 type Env = Record<string, string | undefined>;
@@ -113,6 +121,12 @@ function readHeaderName(env: Env, name: string): string {
   return raw;
 }
 
+function readUdpKey(env: Env, name: string): string {
+  const raw = env[name]?.trim().toLowerCase() ?? "";
+  if (raw !== "" && !/^[0-9a-f]{32}$/.test(raw)) throw new ConfigError(`${name} must be 32 hex digits (16 random bytes), got ${raw.length} characters`);
+  return raw;
+}
+
 export function loadConfig(env: Env): TrackerConfig {
   const v = CONFIG_VARS;
   const d = DEFAULT_CONFIG;
@@ -142,5 +156,7 @@ export function loadConfig(env: Env): TrackerConfig {
     maxSwarms: readInt(env, v.maxSwarms, d.maxSwarms, 1, 100_000_000),
     maxPeers: readInt(env, v.maxPeers, d.maxPeers, 1, 1_000_000_000),
     logLevel: readLogLevel(env, v.logLevel, d.logLevel),
+    udpPort: env[v.udpPort]?.trim() ? readInt(env, v.udpPort, 0, 0, 65535) : d.udpPort,
+    udpKey: readUdpKey(env, v.udpKey),
   };
 }

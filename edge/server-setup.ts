@@ -3,10 +3,16 @@
 // client address.
 import type { Context, Hono } from "hono";
 import { createApp } from "./app.ts";
+import { fromHex } from "../shared/bytes.ts";
 import { ConfigError, DEFAULT_CONFIG, loadConfig, type TrackerConfig } from "./config.ts";
 import { createLogger, type Logger } from "./log.ts";
+import type { TrackerCore } from "./announce-core.ts";
+import { TrackerError } from "./errors.ts";
+import { StoreOutageLog } from "./store-outage.ts";
 import { MemorySwarmStore } from "./store/memory.ts";
 import type { SwarmStore } from "./store/swarm-store.ts";
+import { ConnectionIds } from "./udp/connection-id.ts";
+import { UdpTracker } from "./udp/udp-tracker.ts";
 import { upstashStoreFromEnv } from "./store/upstash.ts";
 
 export type StoreKind = "upstash" | "memory" | "none";
@@ -52,6 +58,29 @@ export function setupTracker(env: Record<string, string | undefined>, opts: Setu
   const log = createLogger(config.logLevel);
   const app = createApp({ store, config, clientIp: opts.clientIp, log });
   return { app, config, store, storeKind, log };
+}
+
+/**
+ * The UDP tracker over the same store and configuration as the app, and the port it should listen on
+ * (`httpPort` unless TRACKER_UDP_PORT says otherwise); null when TRACKER_UDP_PORT is 0. Bun and Deno
+ * only: Workers cannot receive UDP.
+ */
+export function setupUdpTracker(setup: TrackerSetup, httpPort: number): { tracker: UdpTracker; port: number } | null {
+  const { config, store } = setup;
+  const port = config.udpPort === "http-port" ? httpPort : config.udpPort;
+  if (port === 0) return null;
+  const connectionIds = config.udpKey === "" ? ConnectionIds.withRandomKey() : new ConnectionIds(fromHex(config.udpKey)!);
+  const core: TrackerCore = {
+    config,
+    log: setup.log,
+    // Its own outage log: UDP and HTTP requests each report a store outage once.
+    outage: new StoreOutageLog(setup.log),
+    requireStore(): SwarmStore {
+      if (!store) throw new TrackerError("not-configured", "tracker not configured: no swarm store");
+      return store;
+    },
+  };
+  return { tracker: new UdpTracker({ core, connectionIds }), port };
 }
 
 /**

@@ -5,11 +5,12 @@ import { DictShape } from "../../shared/bencode-writer.ts";
 import { fromHex } from "../../shared/bytes.ts";
 import { encodeCompactPeer } from "../../shared/compact.ts";
 import type { AnnounceEvent, AnnounceInput, SwarmPeer } from "../store/swarm-store.ts";
+import { announcePeer } from "../announce-core.ts";
 import { resolveClientIp } from "../client-ip.ts";
 import { TrackerError } from "../errors.ts";
 import { readCount, readId, readKey, readPort } from "../params.ts";
 import type { RawQuery } from "../query.ts";
-import { bencodeReply, callStore, type TrackerContext } from "./common.ts";
+import { bencodeReply, type TrackerContext } from "./common.ts";
 
 const EVENTS: Record<string, AnnounceEvent> = {
   "": "",
@@ -53,16 +54,10 @@ export async function handleAnnounce(c: Context, query: RawQuery, t: TrackerCont
   const { config } = t;
   const ip = resolveClientIp(c, query, config, t.clientIp);
   const req = parseAnnounce(query, ip, config.maxNumwant, config.defaultNumwant);
-  const store = t.requireStore();
-  if (config.privateMode && !(await callStore(t, "allowlist check", () => store.isAllowed(req.input.infoHash)))) {
-    throw new TrackerError("not-allowed", "this torrent is not registered with this private tracker");
-  }
-  const now = Date.now();
-  const result = await callStore(t, "announce", () => store.announce({ ...req.input, now, peerTtlMs: config.peerTtlSec * 1000 }));
+  const { result, interval } = await announcePeer(t, req.input);
   // Stores leave the requester out (SwarmStore contract, checked by the conformance suite): checking
   // again here would read every sampled peer's id from memory, a cache miss each in a large swarm.
   const peers = result.peers;
-  const interval = config.intervalSec + Math.floor(Math.random() * (config.intervalSpreadSec + 1));
   if (req.compact) {
     const { v4, v6 } = compactPeers(peers);
     const body = COMPACT_REPLY.encode({

@@ -21,7 +21,7 @@ export interface TrackerContext {
  * a network error, a Redis error reply) becomes "temporarily unavailable" for the client; the outage
  * log counts it, and says once when the store fails and once when it is back.
  */
-export async function callStore<T>(t: TrackerContext, what: string, op: () => Promise<T>): Promise<T> {
+export async function callStore<T>(t: Pick<TrackerContext, "outage">, what: string, op: () => Promise<T>): Promise<T> {
   let result: T;
   try {
     result = await op();

@@ -2,6 +2,7 @@
 import type { Context } from "hono";
 import { DictShape } from "../../shared/bencode-writer.ts";
 import { concatBytes, fromHex, toBinaryString, utf8 } from "../../shared/bytes.ts";
+import { scrapeCounts } from "../announce-core.ts";
 import { TrackerError } from "../errors.ts";
 import { idToHex } from "../params.ts";
 import type { RawQuery } from "../query.ts";
@@ -23,14 +24,14 @@ export async function handleScrape(c: Context, query: RawQuery, t: TrackerContex
     throw new TrackerError("too-many-hashes", `at most ${config.maxScrapeHashes} info_hash values per scrape, got ${raw.length}`);
   }
   const hashes = [...new Set(raw.map((b) => idToHex(b, "info_hash")))];
-  const store = t.requireStore();
-  let wanted = hashes;
-  if (config.privateMode) {
-    const allowed = await callStore(t, "allowlist check", () => Promise.all(hashes.map((h) => store.isAllowed(h))));
-    wanted = hashes.filter((_, i) => allowed[i]);
-  }
-  const counts = wanted.length === 0 ? [] : await callStore(t, "scrape", () => store.scrape(wanted, Date.now()));
-  return bencodeReply(c, encodeScrape(wanted.map((h, i) => [fromHex(h)!, counts[i] ?? { complete: 0, incomplete: 0, downloaded: 0 }])), 200);
+  const counts = await scrapeCounts(t, hashes);
+  const served: [Uint8Array, SwarmCounts][] = [];
+  // A private tracker leaves out the torrents it does not serve.
+  hashes.forEach((hash, i) => {
+    const found = counts[i];
+    if (found) served.push([fromHex(hash)!, found]);
+  });
+  return bencodeReply(c, encodeScrape(served), 200);
 }
 
 /** One torrent's counts in a scrape reply, written without the generic encoder. */

@@ -1,0 +1,153 @@
+// The UDP tracker (BEP 15) on Web-standard APIs: one function from a datagram and its sender to the
+// reply datagram, or null for none. The runtime adapters own the socket; announces and scrapes go
+// through the same core (announce-core.ts) and store as HTTP.
+//
+// Never an amplifier: a request whose connection id is not ours for the sender's address gets no
+// reply at all (that address may be spoofed), so the only thing an unconnected sender can get is a
+// 16-byte connect reply to its 16-byte connect request. Malformed packets are dropped, or answered
+// with an error packet when they carry a valid connection id.
+import { toHex } from "../../shared/bytes.ts";
+import { encodeCompactPeer, formatIPv4 } from "../../shared/compact.ts";
+import {
+  decodeRequest,
+  encodeAnnounceResponse,
+  encodeConnectResponse,
+  encodeErrorResponse,
+  encodeScrapeResponse,
+  MAX_SCRAPE_HASHES,
+  PEER_BYTES,
+  UdpCodecError,
+  type AnnounceRequest,
+  type Family,
+  type ScrapeRequest,
+  type UdpEvent,
+} from "../../shared/udp-tracker/index.ts";
+import { announcePeer, scrapeCounts, type TrackerCore } from "../announce-core.ts";
+import { normalizeIp } from "../client-ip.ts";
+import { TrackerError } from "../errors.ts";
+import type { AnnounceEvent } from "../store/swarm-store.ts";
+import { ConnectionIds } from "./connection-id.ts";
+
+/**
+ * Peers per announce reply, so a reply fits one unfragmented datagram on a 1500-byte link (IPv4 and
+ * UDP headers 28 bytes, IPv6 and UDP 48): 242 IPv4 peers, 79 IPv6 peers.
+ */
+const MAX_REPLY_PEERS: Record<Family, number> = { 4: Math.floor((1500 - 28 - 20) / 6), 6: Math.floor((1500 - 48 - 20) / 18) };
+
+const EVENT_OF: Record<UdpEvent, AnnounceEvent> = { none: "", completed: "completed", started: "started", stopped: "stopped" };
+
+export interface UdpTrackerOptions {
+  core: TrackerCore;
+  connectionIds?: ConnectionIds;
+  /** The clock, in Unix milliseconds (tests move it to expire connection ids). */
+  now?: () => number;
+}
+
+export class UdpTracker {
+  private readonly core: TrackerCore;
+  private readonly ids: ConnectionIds;
+  private readonly now: () => number;
+
+  constructor(opts: UdpTrackerOptions) {
+    this.core = opts.core;
+    this.ids = opts.connectionIds ?? ConnectionIds.withRandomKey();
+    this.now = opts.now ?? Date.now;
+  }
+
+  /**
+   * For the adapters: answers one datagram through `send`, if at all. Never throws or rejects: a
+   * failure is logged and the datagram dropped (the client retries, as BEP 15 has it do).
+   */
+  receive(packet: Uint8Array, address: string, port: number, send: (reply: Uint8Array) => void): void {
+    this.handle(packet, address, port).then(
+      (reply) => {
+        if (reply !== null) send(reply);
+      },
+      (err) => this.core.log.error(`udp tracker bug: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`),
+    );
+  }
+
+  /** `address` as the runtime reports it (IPv4-mapped IPv6 counts as IPv4). Null: send nothing. */
+  async handle(packet: Uint8Array, address: string, port: number): Promise<Uint8Array | null> {
+    const ip = normalizeIp(address);
+    if (ip === null) return null;
+    let request;
+    try {
+      request = decodeRequest(packet);
+    } catch (err) {
+      if (!(err instanceof UdpCodecError)) throw err;
+      return this.refuseMalformed(packet, ip, port, err);
+    }
+    if (request.action === "connect") {
+      return encodeConnectResponse({ transactionId: request.transactionId, connectionId: this.ids.issue(ip, port, this.now()) });
+    }
+    if (!this.ids.isValid(request.connectionId, ip, port, this.now())) return null;
+    try {
+      return request.action === "announce" ? await this.announce(request, ip) : await this.scrape(request);
+    } catch (err) {
+      let failure: TrackerError;
+      if (err instanceof TrackerError) failure = err;
+      else {
+        this.core.log.error(`udp tracker bug: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
+        failure = new TrackerError("internal", "internal tracker error");
+      }
+      return encodeErrorResponse({ transactionId: request.transactionId, message: failure.message });
+    }
+  }
+
+  private async announce(req: AnnounceRequest, sender: string): Promise<Uint8Array> {
+    const { config } = this.core;
+    if (req.port === 0) throw new TrackerError("bad-port", "port must be 1-65535, got 0");
+    const family: Family = sender.includes(":") ? 6 : 4;
+    // The ip field is an IPv4 address; like HTTP's `ip` parameter, honoured only when configured.
+    const ip = config.trustIpParam && req.ip !== 0 && family === 4 ? formatIPv4(u32Bytes(req.ip)) : sender;
+    const event = EVENT_OF[req.event];
+    const wanted = req.numWant < 0 ? config.defaultNumwant : Math.min(req.numWant, config.maxNumwant);
+    const numwant = event === "stopped" ? 0 : Math.min(wanted, MAX_REPLY_PEERS[family]);
+    const { result, interval } = await announcePeer(this.core, {
+      infoHash: toHex(req.infoHash),
+      peerId: toHex(req.peerId),
+      ip,
+      port: req.port,
+      left: req.left,
+      event,
+      numwant,
+      // As libtorrent sends it over HTTP (%08X), so one client's key matches over both; 0 = none sent.
+      key: req.key === 0 ? undefined : req.key.toString(16).toUpperCase().padStart(8, "0"),
+    });
+    // A reply carries peers of the request's family only: the client reads every entry as that size.
+    const size = PEER_BYTES[family];
+    const forms: Uint8Array[] = [];
+    for (const p of result.peers) {
+      const form = p.compact ?? encodeCompactPeer(p);
+      if (form.length === size) forms.push(form);
+    }
+    return encodeAnnounceResponse(
+      { transactionId: req.transactionId, interval, leechers: result.incomplete, seeders: result.complete, peers: forms },
+      family,
+    );
+  }
+
+  private async scrape(req: ScrapeRequest): Promise<Uint8Array> {
+    const limit = Math.min(this.core.config.maxScrapeHashes, MAX_SCRAPE_HASHES);
+    if (req.infoHashes.length > limit) {
+      throw new TrackerError("too-many-hashes", `at most ${limit} info hashes per scrape`);
+    }
+    const counts = await scrapeCounts(this.core, req.infoHashes.map(toHex));
+    // Entries stay in request order (the client matches them by position): unserved torrents read 0.
+    const entries = counts.map((c) => ({ seeders: c?.complete ?? 0, completed: c?.downloaded ?? 0, leechers: c?.incomplete ?? 0 }));
+    return encodeScrapeResponse({ transactionId: req.transactionId, entries });
+  }
+
+  /** A connected request we cannot read gets an error packet; anything else is dropped. */
+  private refuseMalformed(packet: Uint8Array, ip: string, port: number, err: UdpCodecError): Uint8Array | null {
+    if (packet.length < 16 || err.code === "bad-protocol-id" || err.code === "unknown-action") return null;
+    const v = new DataView(packet.buffer, packet.byteOffset, packet.byteLength);
+    if (!this.ids.isValid(v.getBigUint64(0), ip, port, this.now())) return null;
+    return encodeErrorResponse({ transactionId: v.getUint32(12), message: err.message });
+  }
+}
+
+function u32Bytes(n: number): Uint8Array {
+  return Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
+}
