@@ -91,7 +91,7 @@ export class UdpTracker {
         this.core.log.error(`udp tracker bug: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
         failure = new TrackerError("internal", "internal tracker error");
       }
-      return encodeErrorResponse({ transactionId: request.transactionId, message: failure.message });
+      return errorReply(request.transactionId, failure.message, packet.length);
     }
   }
 
@@ -144,8 +144,13 @@ export class UdpTracker {
     if (packet.length < 16 || err.code === "bad-protocol-id" || err.code === "unknown-action") return null;
     const v = new DataView(packet.buffer, packet.byteOffset, packet.byteLength);
     if (!this.ids.isValid(v.getBigUint64(0), ip, port, this.now())) return null;
-    return encodeErrorResponse({ transactionId: v.getUint32(12), message: err.message });
+    return errorReply(v.getUint32(12), err.message, packet.length);
   }
+}
+
+/** An error packet no larger than the request it answers (messages are ASCII: cut by characters). */
+function errorReply(transactionId: number, message: string, requestBytes: number): Uint8Array {
+  return encodeErrorResponse({ transactionId, message: message.slice(0, Math.max(0, requestBytes - 8)) });
 }
 
 function u32Bytes(n: number): Uint8Array {

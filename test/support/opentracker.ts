@@ -25,6 +25,8 @@ export async function startOpentracker(options: {
   infoHashes: string[];
   dir: string;
   port?: number;
+  /** Also serve UDP (BEP 15) on this port (opentracker opens no UDP port unless given one). */
+  udpPort?: number;
   /** Put before the command, e.g. ["taskset", "-c", "0"] in benchmarks. */
   wrap?: string[];
 }): Promise<Opentracker> {
@@ -39,7 +41,7 @@ export async function startOpentracker(options: {
   fs.writeFileSync(config, "access.whitelist /whitelist.txt\n", { mode: 0o644 });
   const service = await spawnService({
     name: "opentracker",
-    cmd: [...(options.wrap ?? []), "opentracker", "-i", "127.0.0.1", "-p", String(port), "-d", options.dir, "-f", config],
+    cmd: [...(options.wrap ?? []), "opentracker", "-i", "127.0.0.1", "-p", String(port), ...(options.udpPort ? ["-P", String(options.udpPort)] : []), "-d", options.dir, "-f", config],
     cwd: options.dir,
     ready: { port },
   });
