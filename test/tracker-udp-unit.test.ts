@@ -1,7 +1,7 @@
 // The UDP tracker in process, where the clock and the configuration can be set: connection id
 // lifetime, private mode, the `ip` field, address families.
 import { describe, expect, test } from "bun:test";
-import { loadConfig } from "../edge/config.ts";
+import { ConfigError, loadConfig } from "../edge/config.ts";
 import { MemorySwarmStore } from "../edge/store/memory.ts";
 import { ConnectionIds, WINDOW_MS } from "../edge/udp/connection-id.ts";
 import { UdpTracker } from "../edge/udp/udp-tracker.ts";
@@ -88,4 +88,13 @@ describe("UDP tracker in process", () => {
     const t = tracker();
     expect((await t.ask(announce(await t.connect(), { port: 0 })))?.action).toBe("error");
   });
+});
+
+test("TRACKER_UDP_PORT and TRACKER_UDP_KEY are checked at start-up", () => {
+  expect(loadConfig({}).udpPort).toBe("http-port");
+  expect(loadConfig({ TRACKER_UDP_PORT: "0" }).udpPort).toBe(0);
+  expect(loadConfig({ TRACKER_UDP_PORT: "6969" }).udpPort).toBe(6969);
+  expect(() => loadConfig({ TRACKER_UDP_PORT: "70000" })).toThrow(ConfigError);
+  expect(() => loadConfig({ TRACKER_UDP_KEY: "abc" })).toThrow("TRACKER_UDP_KEY must be 32 hex digits");
+  expect(loadConfig({ TRACKER_UDP_KEY: "00112233445566778899AABBCCDDEEFF" }).udpKey).toBe("00112233445566778899aabbccddeeff");
 });
