@@ -4,7 +4,7 @@ import type { TrackerConfig } from "./config.ts";
 import { TrackerError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import { callStore } from "./routes/common.ts";
-import type { StoreOutageLog } from "./store-outage.ts";
+import { StoreOutageLog } from "./store-outage.ts";
 import type { AnnounceInput, AnnounceResult, SwarmCounts, SwarmStore } from "./store/swarm-store.ts";
 
 export interface TrackerCore {
@@ -13,6 +13,19 @@ export interface TrackerCore {
   requireStore(): SwarmStore;
   log: Logger;
   outage: StoreOutageLog;
+}
+
+/** A core over `store` (null: every request is refused as not configured), with its own outage log. */
+export function trackerCore(config: TrackerConfig, store: SwarmStore | null, log: Logger): TrackerCore {
+  return {
+    config,
+    log,
+    outage: new StoreOutageLog(log),
+    requireStore() {
+      if (!store) throw new TrackerError("not-configured", "tracker not configured: no swarm store");
+      return store;
+    },
+  };
 }
 
 export interface AnnounceOutcome {

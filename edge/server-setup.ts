@@ -6,9 +6,7 @@ import { createApp } from "./app.ts";
 import { fromHex } from "../shared/bytes.ts";
 import { ConfigError, DEFAULT_CONFIG, loadConfig, type TrackerConfig } from "./config.ts";
 import { createLogger, type Logger } from "./log.ts";
-import type { TrackerCore } from "./announce-core.ts";
-import { TrackerError } from "./errors.ts";
-import { StoreOutageLog } from "./store-outage.ts";
+import { trackerCore } from "./announce-core.ts";
 import { MemorySwarmStore } from "./store/memory.ts";
 import type { SwarmStore } from "./store/swarm-store.ts";
 import { ConnectionIds } from "./udp/connection-id.ts";
@@ -70,16 +68,8 @@ export function setupUdpTracker(setup: TrackerSetup, httpPort: number): { tracke
   const port = config.udpPort === "http-port" ? httpPort : config.udpPort;
   if (port === 0) return null;
   const connectionIds = config.udpKey === "" ? ConnectionIds.withRandomKey() : new ConnectionIds(fromHex(config.udpKey)!);
-  const core: TrackerCore = {
-    config,
-    log: setup.log,
-    // Its own outage log: UDP and HTTP requests each report a store outage once.
-    outage: new StoreOutageLog(setup.log),
-    requireStore(): SwarmStore {
-      if (!store) throw new TrackerError("not-configured", "tracker not configured: no swarm store");
-      return store;
-    },
-  };
+  // Its own outage log: UDP and HTTP requests each report a store outage once.
+  const core = trackerCore(config, store, setup.log);
   return { tracker: new UdpTracker({ core, connectionIds }), port };
 }
 

@@ -2,6 +2,8 @@
 // lifetime, private mode, the `ip` field, address families.
 import { describe, expect, test } from "bun:test";
 import { ConfigError, loadConfig } from "../edge/config.ts";
+import { trackerCore } from "../edge/announce-core.ts";
+import { createLogger } from "../edge/log.ts";
 import { MemorySwarmStore } from "../edge/store/memory.ts";
 import { ConnectionIds, WINDOW_MS } from "../edge/udp/connection-id.ts";
 import { UdpTracker } from "../edge/udp/udp-tracker.ts";
@@ -11,7 +13,7 @@ import { decodeResponse, encodeAnnounceRequest, encodeConnectRequest, type Annou
 function tracker(env: Record<string, string> = {}) {
   const clock = { now: 10 * WINDOW_MS + 1 };
   const store = new MemorySwarmStore();
-  const udp = new UdpTracker({ core: { config: loadConfig(env), requireStore: () => store }, connectionIds: ConnectionIds.withRandomKey(), now: () => clock.now });
+  const udp = new UdpTracker({ core: trackerCore(loadConfig(env), store, createLogger("error")), connectionIds: ConnectionIds.withRandomKey(), now: () => clock.now });
   const ask = async (packet: Uint8Array, ip = "127.0.0.1", port = 5000): Promise<UdpResponse | null> => {
     const reply = await udp.handle(packet, ip, port);
     return reply && decodeResponse(reply, ip.includes(":") && !ip.startsWith("::ffff:") ? 6 : 4);

@@ -16,6 +16,8 @@ import {
   UdpCodecError,
 } from "../../shared/udp-tracker/index.ts";
 import { loadConfig } from "../../edge/config.ts";
+import { trackerCore } from "../../edge/announce-core.ts";
+import { createLogger } from "../../edge/log.ts";
 import { MemorySwarmStore } from "../../edge/store/memory.ts";
 import { ConnectionIds } from "../../edge/udp/connection-id.ts";
 import { UdpTracker } from "../../edge/udp/udp-tracker.ts";
@@ -63,12 +65,12 @@ test(`fuzz: UDP tracker messages decode or throw UdpCodecError, and re-encode ex
 test(`fuzz: the UDP tracker never throws and never answers an unconnected sender with more than it sent (${settings.cases} cases)`, async () => {
   const now = 1_700_000_000_000;
   const connectionIds = new ConnectionIds(new Uint8Array(16).fill(7));
+  const store = new MemorySwarmStore();
   const tracker = new UdpTracker({
-    core: { config: loadConfig({}), requireStore: () => store },
+    core: trackerCore(loadConfig({}), store, createLogger("error")),
     connectionIds,
     now: () => now,
   });
-  const store = new MemorySwarmStore();
   let announced = 0;
   const valid = connectionIds.issue("127.0.0.1", 5000, now);
   // Half the corpus carries a valid connection id for the sender, so mutations reach the store.
