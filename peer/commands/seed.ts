@@ -12,7 +12,8 @@ options:
   --bind <address>     listen on this local IP address only, and connect out from it
                        (default: listen on every interface)
   --peer <host:port>   also connect to this peer (repeatable)
-  --max-peers <n>      connections for this torrent (default 50)
+  --max-peers <n>      peer slots for this torrent (default 50); when they are full, a new peer
+                       with something to trade replaces one with nothing to trade
   --upload-limit <r>   cap on what this peer sends, all peers together, in bytes per second:
                        500K, 50M, 1G (binary units); default none
   --json               one JSON event per line instead of the live progress line`;

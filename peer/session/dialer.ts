@@ -11,7 +11,7 @@ const DIAL_TIMEOUT_MS = 10_000;
 const MAX_HALF_OPEN = 8;
 
 export interface DialerHooks {
-  /** Connections the torrent may still open (its limit minus connected and handshaking peers). */
+  /** Connections the torrent may still open (its limit minus connected peers and our dials still handshaking). */
   room(): number;
   seeding(): boolean;
   /** Builds the connection for a socket that is up; null refuses it (shutting down). */

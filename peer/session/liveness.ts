@@ -3,7 +3,8 @@
 import type { PeerConnection } from "../net/peer-connection.ts";
 import type { SwarmPeer } from "./swarm-peer.ts";
 
-const HANDSHAKE_TIMEOUT_MS = 10_000;
+// Short: a handshaking connection holds no peer slot, but a peer that means it answers within a round trip.
+const HANDSHAKE_TIMEOUT_MS = 5_000;
 const SILENT_TIMEOUT_MS = 120_000;
 const STALL_TIMEOUT_MS = 30_000;
 const KEEP_ALIVE_MS = 60_000;

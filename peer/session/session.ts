@@ -17,6 +17,7 @@ import { Dialer } from "./dialer.ts";
 import { Downloader, type PieceWriter } from "./downloader.ts";
 import type { SessionEvent, Totals } from "./events.ts";
 import { exitCodeFor } from "./exit-codes.ts";
+import { ConnectionSlots, handshakeToDrop, slotLimits, type SlotChange } from "./connection-slots.ts";
 import { checkLiveness } from "./liveness.ts";
 import { PeerDirectory } from "./peer-directory.ts";
 import { ProgressReport } from "./progress-report.ts";
@@ -63,6 +64,7 @@ export class Session implements ConnectionHandler {
   private readonly uploader: Uploader;
   private readonly tracker: TrackerAnnouncer;
   private readonly dialer: Dialer;
+  private readonly slots: ConnectionSlots;
   private readonly bannedPeerIds = new Set<string>();
   private listener: ReturnType<typeof listenForPeers> | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
@@ -107,8 +109,13 @@ export class Session implements ConnectionHandler {
       knowsPeers: () => this.directory.size > 0 || this.peers.size > 0 || this.options.have.isComplete(),
       fatal: (code, message) => this.fail(code, message),
     });
+    // A peer has something to trade with us while it wants our pieces or we want its.
+    this.slots = new ConnectionSlots(slotLimits(options.maxPeers), (id) => {
+      const conn = this.peers.get(id)?.conn;
+      return conn !== undefined && (conn.peerInterested || conn.amInterested);
+    });
     this.dialer = new Dialer(this.directory, {
-      room: () => this.options.maxPeers - this.peers.size - this.handshaking.size,
+      room: () => this.options.maxPeers - this.peers.size - this.ownHandshakes(),
       seeding: () => this.options.have.isComplete(),
       open: (socket, address) => {
         if (this.stopping) return null;
@@ -173,10 +180,18 @@ export class Session implements ConnectionHandler {
   }
 
   private accept(socket: PeerSocket, address: PeerAddress): PeerConnection | null {
-    if (this.stopping || this.directory.isBanned(address.ip) || this.peers.size + this.handshaking.size >= this.options.maxPeers) return null;
+    if (this.stopping || this.directory.isBanned(address.ip)) return null;
+    // Handshakes hold no peer slot (connection-slots.ts); past their own cap the oldest makes room.
+    handshakeToDrop(this.handshaking, this.slots.limits.handshakes)?.close("too many handshakes");
     const conn = new PeerConnection(socket, this.connectionOptions(address, false), this);
     this.handshaking.add(conn);
     return conn;
+  }
+
+  private ownHandshakes(): number {
+    let n = 0;
+    for (const conn of this.handshaking) if (conn.outgoing) n++;
+    return n;
   }
 
   private connectMore(): void {
@@ -187,18 +202,23 @@ export class Session implements ConnectionHandler {
     const id = toHex(handshake.peerId);
     if (this.bannedPeerIds.has(id) || this.directory.isBanned(conn.address.ip)) return "banned";
     for (const peer of this.peers.values()) if (peer.conn.remotePeerId && toHex(peer.conn.remotePeerId) === id) return "already connected to this peer";
-    if (this.peers.size >= this.options.maxPeers) return "too many peers";
+    const admission = this.slots.admit(conn.id, Date.now());
+    if (admission.state === "refused") return "too many peers";
     this.handshaking.delete(conn);
     const peer = new SwarmPeer(conn, OUR_REQQ);
     this.peers.set(conn.id, peer);
+    if (admission.state === "provisional" && admission.displaced !== null) this.peers.get(admission.displaced)?.conn.close("too many peers");
     return null;
   }
 
   onMessage(conn: PeerConnection, message: WireMessage): void {
     const peer = this.peers.get(conn.id);
     if (!peer) return;
+    if (message.type !== "keep-alive") this.slots.active(conn.id, conn.lastReceivedAt);
     try {
       this.handleMessage(peer, message);
+      // A peer let in above the cap may have just shown it is worth a slot.
+      if (this.slots.stateOf(conn.id) === "provisional") this.applySlotChanges(this.slots.review(Date.now()));
     } catch (error) {
       // Disk trouble (full, unwritable) ends the session with a clear line; anything else is a bug.
       const code = (error as { code?: unknown }).code;
@@ -256,6 +276,7 @@ export class Session implements ConnectionHandler {
 
   onClose(conn: PeerConnection, _reason: string): void {
     this.handshaking.delete(conn);
+    this.slots.release(conn.id, Date.now()); // a provisional peer, if any, takes the slot
     const peer = this.peers.get(conn.id);
     if (peer) {
       this.peers.delete(conn.id);
@@ -268,6 +289,14 @@ export class Session implements ConnectionHandler {
       this.directory.disconnected(conn.address, Date.now(), { failed, seed: conn.peerPieces.isComplete() });
     }
     if (!this.stopping) queueMicrotask(() => this.connectMore());
+  }
+
+  /** Closes the members replaced by more useful peers and the provisional peers that found no slot. */
+  private applySlotChanges(changes: SlotChange[]): void {
+    for (const change of changes) {
+      if (change.kind === "replaced") this.peers.get(change.evicted)?.conn.close("replaced by a peer with something to trade");
+      else this.peers.get(change.id)?.conn.close("too many peers");
+    }
   }
 
   /** Bans the peer's IP for the session (its port and peer id cost nothing to change) and drops every connection from it. */
@@ -311,6 +340,7 @@ export class Session implements ConnectionHandler {
   private tick(): void {
     const now = Date.now();
     checkLiveness(this.handshaking, this.peers.values(), now);
+    this.applySlotChanges(this.slots.review(now));
     if (now - this.lastRechoke >= RECHOKE_INTERVAL_MS) this.rechoke(now);
     this.downloader.fillAll();
     this.connectMore();
