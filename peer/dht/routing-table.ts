@@ -105,7 +105,14 @@ export class RoutingTable {
     for (;;) {
       const index = this.bucketIndex(node.id);
       const bucket = this.buckets[index]!;
-      if (bucket.nodes.some((n) => bytesEq(n.id, node.id))) return "refused"; // the id is taken at another address
+      // The id at another address: a node that moved, or one spoofing it. Only a place whose holder has
+      // gone quiet is handed over, so a live node cannot be pushed out by someone claiming its id.
+      const holder = bucket.nodes.find((n) => bytesEq(n.id, node.id));
+      if (holder) {
+        if (nodeState(holder, now) === "good") return "refused";
+        this.remove(holder);
+        continue;
+      }
       if (bucket.nodes.length < this.k) {
         this.place(bucket, node, now);
         return "added";

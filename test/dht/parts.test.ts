@@ -139,6 +139,17 @@ describe("routing table", () => {
     expect(table.heard(node(idWithPrefix("1"), 77), true)).toBe("replaced-bad");
   });
 
+  test("an id seen at a new address takes its place over only once the old address has gone quiet", () => {
+    const c = clock();
+    const table = new RoutingTable(own, c.now);
+    const id = idWithPrefix("1");
+    table.heard({ id, ip: "10.0.0.1", port: 1 }, true);
+    expect(table.heard({ id, ip: "10.0.0.2", port: 2 }, true)).toBe("refused");
+    c.t += QUESTIONABLE_AFTER_MS;
+    expect(table.heard({ id, ip: "10.0.0.2", port: 2 }, true)).toBe("added");
+    expect(table.all().map((n) => n.port)).toEqual([2]);
+  });
+
   test("closest() sorts by XOR distance", () => {
     const table = new RoutingTable(own);
     for (let i = 0; i < 30; i++) table.heard(node(randomId(), i), true);

@@ -1,0 +1,330 @@
+// A mainline DHT node (BEP 5, with BEP 32 for IPv6, BEP 42 node-id checks and BEP 43 read-only peers):
+// one per process, shared by every torrent. It answers queries on a UDP socket per address family and
+// runs lookups for the torrents (getPeers, announce). Memory is bounded by its parts' caps: routing
+// tables (160 buckets of K + K replacements), the peer store, the outstanding query table and the
+// per-address rate limiter.
+import type { PeerAddress } from "../../shared/compact.ts";
+import { decodeMessage, encodeMessage, KrpcError, type KrpcMessage, type KrpcQuery, type KrpcResponse, type NodeInfo } from "../../shared/dht/index.ts";
+import { DEFAULT_BOOTSTRAP, resolveBootstrap } from "./bootstrap.ts";
+import { DhtError } from "./errors.ts";
+import { DEFAULT_LOOKUP_LIMITS, iterativeLookup, type LookupLimits, type LookupReply, type LookupResult } from "./lookup.ts";
+import { generateIdForAddress, idMatchesAddress, isGlobalAddress, randomId, randomIdInBucket } from "./node-id.ts";
+import { DEFAULT_STORE_LIMITS, PeerStore, type PeerStoreLimits } from "./peer-store.ts";
+import { QueryTable } from "./query-table.ts";
+import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimit } from "./rate-limit.ts";
+import { answer, type ResponderContext } from "./responder.ts";
+import { K, QUESTIONABLE_AFTER_MS, RoutingTable } from "./routing-table.ts";
+import { decodeSavedTable, encodeSavedTable } from "./table-file.ts";
+import { TokenManager } from "./tokens.ts";
+import { openUdpTransport, type DhtTransport, type Family } from "./transport.ts";
+
+export interface DhtNodeOptions {
+  /** UDP port for both families, or one per family (0: any free port). */
+  port: number | { 4: number; 6: number };
+  /** Listen address per family; null leaves that family out. Default 0.0.0.0 and ::. */
+  hosts?: { 4?: string | null; 6?: string | null };
+  /** host:port routers asked when no saved node answers; default the well-known public routers. */
+  bootstrap?: readonly string[];
+  /** A routing table saved by `saveTable()`: its id is reused and its nodes asked first. */
+  savedTable?: Uint8Array;
+  /** Our external address when known: the id is then made valid for it under BEP 42. */
+  externalIp?: string;
+  /** Tests: refuse to send anywhere but loopback. */
+  loopbackOnly?: boolean;
+  /** BEP 42: keep nodes with a global address whose id does not match it out of the table (default true). */
+  enforceNodeIds?: boolean;
+  rateLimit?: RateLimit;
+  storeLimits?: PeerStoreLimits;
+  lookupLimits?: LookupLimits;
+  maxOutstanding?: number;
+  queryTimeoutMs?: number;
+  /** The clock of tables, tokens, store and rate limits (tests; default Date.now). */
+  now?: () => number;
+  /** Own transports instead of UDP sockets (the fuzz test drives packets in directly). */
+  transports?: DhtTransport[];
+}
+
+export interface DhtStats {
+  nodes: Record<Family, number>;
+  /** Nodes held in all, replacement caches included. */
+  held: number;
+  storedPeers: number;
+  storedTorrents: number;
+  outstanding: number;
+  rateTracked: number;
+  dropped: { malformed: number; unsolicited: number; rateLimited: number };
+}
+
+const VERSION = new Uint8Array([0x42, 0x57, 0, 1]); // "BW" 0.1
+const MAINTENANCE_MS = 60_000;
+
+export class DhtNode {
+  private readonly tables: Partial<Record<Family, RoutingTable>> = {};
+  private readonly tokens: TokenManager;
+  private readonly store: PeerStore;
+  private readonly limiter: RateLimiter;
+  private readonly queries: QueryTable;
+  private readonly responder: ResponderContext;
+  private readonly dropped = { malformed: 0, unsolicited: 0, rateLimited: 0 };
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private closed = false;
+
+  private constructor(
+    readonly id: Uint8Array,
+    private readonly transports: Partial<Record<Family, DhtTransport>>,
+    private readonly savedNodes: NodeInfo[],
+    private readonly options: DhtNodeOptions,
+  ) {
+    const now = options.now ?? Date.now;
+    for (const family of [4, 6] as const) if (transports[family]) this.tables[family] = new RoutingTable(id, now);
+    this.tokens = new TokenManager(now);
+    this.store = new PeerStore(options.storeLimits ?? DEFAULT_STORE_LIMITS, now);
+    this.limiter = new RateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT, now);
+    this.queries = new QueryTable(options.maxOutstanding ?? 256, options.queryTimeoutMs ?? 2000);
+    this.responder = { ownId: id, tables: this.tables, tokens: this.tokens, store: this.store, version: VERSION };
+  }
+
+  static async start(options: DhtNodeOptions): Promise<DhtNode> {
+    const saved = options.savedTable ? decodeSavedTable(options.savedTable) : undefined;
+    const id = saved?.id ?? (options.externalIp ? generateIdForAddress(options.externalIp) : randomId());
+    const transports: Partial<Record<Family, DhtTransport>> = {};
+    let node: DhtNode | undefined;
+    const deliver = (family: Family) => (bytes: Uint8Array, ip: string, port: number) => node?.handlePacket(bytes, ip, port, family);
+    if (options.transports) {
+      for (const t of options.transports) transports[t.family] = t;
+    } else {
+      const hosts = { 4: "0.0.0.0", 6: "::", ...options.hosts };
+      for (const family of [4, 6] as const) {
+        const host = hosts[family];
+        if (!host) continue;
+        try {
+          transports[family] = await openUdpTransport({ family, host, port: typeof options.port === "number" ? options.port : options.port[family], loopbackOnly: options.loopbackOnly }, deliver(family));
+        } catch (error) {
+          // IPv6 may be missing or its port taken by a dual-stack socket: run on IPv4 alone.
+          if (family === 4) throw error;
+        }
+      }
+    }
+    if (!transports[4] && !transports[6]) throw new DhtError("no-socket", "no UDP socket could be opened for the DHT");
+    node = new DhtNode(id, transports, saved?.nodes ?? [], options);
+    node.timer = setInterval(() => node.maintain(), MAINTENANCE_MS);
+    node.timer.unref?.();
+    return node;
+  }
+
+  /** The UDP port of a family's socket (what the extension handshake's `p`/`port` message should carry). */
+  port(family: Family = 4): number | undefined {
+    return this.transports[family]?.port;
+  }
+
+  /**
+   * Fills the routing table: asks the saved nodes first; only when none of them answers does it ask
+   * the bootstrap routers. Resolves with where the table came from and how many nodes it holds.
+   */
+  async bootstrap(): Promise<{ source: "saved" | "routers" | "none"; nodes: number }> {
+    const size = () => (this.tables[4]?.size ?? 0) + (this.tables[6]?.size ?? 0);
+    if (this.savedNodes.length > 0) {
+      await this.selfLookup(this.savedNodes);
+      if (size() > 0) return { source: "saved", nodes: size() };
+    }
+    const routers = await resolveBootstrap(this.options.bootstrap ?? DEFAULT_BOOTSTRAP);
+    const found: NodeInfo[] = [];
+    await Promise.all(
+      routers.map(async (r) => {
+        const family: Family = r.ip.includes(":") ? 6 : 4;
+        const reply = await this.query(family, r, { method: "find_node", target: this.id, want: [family === 4 ? "n4" : "n6"] });
+        if (reply) found.push(...(reply.nodes ?? []), ...(reply.nodes6 ?? []));
+      }),
+    );
+    await this.selfLookup(found);
+    return { source: size() > 0 ? "routers" : "none", nodes: size() };
+  }
+
+  /** Peers of a torrent, from every family's lookup. */
+  async getPeers(infoHash: Uint8Array): Promise<PeerAddress[]> {
+    const results = await this.lookupAll(infoHash, "get_peers");
+    return dedupe(results.flatMap((r) => r.values));
+  }
+
+  /**
+   * Finds a torrent's peers and announces us on `port` (or, with "implied", on the DHT socket's port) to
+   * the closest nodes that gave a token. Resolves with the peers found and how many nodes took it.
+   */
+  async announce(infoHash: Uint8Array, port: number | "implied"): Promise<{ peers: PeerAddress[]; announcedTo: number }> {
+    const results = await this.lookupAll(infoHash, "get_peers");
+    let announcedTo = 0;
+    await Promise.all(
+      results.flatMap((r) =>
+        r.closest.map(async ({ node, token }) => {
+          if (!token) return;
+          const family: Family = node.ip.includes(":") ? 6 : 4;
+          const query = port === "implied" ? { port: 0, impliedPort: true } : { port, impliedPort: false };
+          if (await this.query(family, node, { method: "announce_peer", infoHash, token, ...query })) announcedTo++;
+        }),
+      ),
+    );
+    return { peers: dedupe(results.flatMap((r) => r.values)), announcedTo };
+  }
+
+  /** Pings one address; resolves with the node's id, or null when it does not answer. */
+  async ping(ip: string, port: number): Promise<Uint8Array | null> {
+    const reply = await this.query(ip.includes(":") ? 6 : 4, { ip, port }, { method: "ping" });
+    return reply?.id ?? null;
+  }
+
+  /** The routing table as bytes for the daemon's state (see table-file.ts); load it with `savedTable`. */
+  saveTable(): Uint8Array {
+    const nodes = [4, 6].flatMap((f) => this.tables[f as Family]?.closest(this.id, 200) ?? []).map(({ id, ip, port }) => ({ id, ip, port }));
+    return encodeSavedTable({ id: this.id, nodes });
+  }
+
+  /** Nodes in a family's routing table (tests and status). */
+  tableNodes(family: Family): NodeInfo[] {
+    return (this.tables[family]?.all() ?? []).map(({ id, ip, port }) => ({ id, ip, port }));
+  }
+
+  stats(): DhtStats {
+    return {
+      nodes: { 4: this.tables[4]?.size ?? 0, 6: this.tables[6]?.size ?? 0 },
+      held: (this.tables[4]?.held() ?? 0) + (this.tables[6]?.held() ?? 0),
+      storedPeers: this.store.peerCount,
+      storedTorrents: this.store.torrentCount,
+      outstanding: this.queries.size,
+      rateTracked: this.limiter.tracked,
+      dropped: { ...this.dropped },
+    };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    this.queries.clear();
+    for (const t of Object.values(this.transports)) t.close();
+  }
+
+  /** One datagram from `ip`:`port` on a family's socket. Never throws for what a packet holds. */
+  handlePacket(bytes: Uint8Array, ip: string, port: number, family: Family): void {
+    if (this.closed) return;
+    let message: KrpcMessage;
+    try {
+      message = decodeMessage(bytes);
+    } catch (error) {
+      if (!(error instanceof KrpcError)) throw error;
+      this.dropped.malformed++;
+      // A query we could half read gets a protocol error, within the same rate limit as answers.
+      if (error.wasQuery && error.transactionId && this.limiter.allow(ip)) {
+        this.send(family, { type: "error", transactionId: error.transactionId, code: 203, message: "Protocol Error" }, ip, port);
+      }
+      return;
+    }
+    if (message.type !== "query") {
+      if (!this.queries.settle(message, ip, port)) this.dropped.unsolicited++;
+      return;
+    }
+    if (!this.limiter.allow(ip)) {
+      this.dropped.rateLimited++;
+      return;
+    }
+    this.send(family, answer(this.responder, message, { ip, port }, family), ip, port);
+    this.noteQuerier(message, ip, port, family);
+  }
+
+  /** A node that queried us: refresh it if known; if not, ping it, and its answer will add it. */
+  private noteQuerier(query: KrpcQuery, ip: string, port: number, family: Family): void {
+    const table = this.tables[family];
+    if (!table || query.readOnly || !this.acceptableId(query.id, ip)) return;
+    if (table.heard({ id: query.id, ip, port }, false) !== "refused") return;
+    if (this.queries.size < this.queries.max / 2) void this.query(family, { ip, port }, { method: "ping" });
+  }
+
+  private acceptableId(id: Uint8Array, ip: string): boolean {
+    return this.options.enforceNodeIds === false || !isGlobalAddress(ip) || idMatchesAddress(id, ip);
+  }
+
+  private send(family: Family, message: KrpcMessage, ip: string, port: number): void {
+    const transport = this.transports[family];
+    if (!transport) return;
+    transport.send(encodeMessage(message), ip, port);
+  }
+
+  /**
+   * Sends one query and waits for its reply. Resolves null on a timeout, an error reply or a full query
+   * table; a node that answers is recorded in the routing table, one that does not is marked failed.
+   */
+  private async query(family: Family, to: { ip: string; port: number }, body: QueryBody): Promise<KrpcResponse | null> {
+    const transport = this.transports[family];
+    const table = this.tables[family];
+    if (!transport || !table || this.closed) return null;
+    let outcome;
+    try {
+      outcome = await this.queries.open(to.ip, to.port, (transactionId) =>
+        transport.send(encodeMessage({ ...body, type: "query", transactionId, id: this.id } as KrpcQuery), to.ip, to.port),
+      );
+    } catch (error) {
+      if (error instanceof DhtError && error.code === "busy") return null;
+      throw error;
+    }
+    if (outcome.kind === "timeout") {
+      table.failed(to);
+      return null;
+    }
+    if (outcome.kind === "error") return null;
+    const reply = outcome.response;
+    if (!reply.readOnly && this.acceptableId(reply.id, to.ip)) table.heard({ id: reply.id, ip: to.ip, port: to.port }, true);
+    return reply;
+  }
+
+  private selfLookup(seeds: readonly NodeInfo[]): Promise<LookupResult[]> {
+    return Promise.all(this.families().map((f) => this.lookup(f, this.id, "find_node", seeds)));
+  }
+
+  private lookupAll(target: Uint8Array, method: "find_node" | "get_peers"): Promise<LookupResult[]> {
+    return Promise.all(this.families().map((f) => this.lookup(f, target, method, [])));
+  }
+
+  private families(): Family[] {
+    return ([4, 6] as const).filter((f) => this.transports[f]);
+  }
+
+  private lookup(family: Family, target: Uint8Array, method: "find_node" | "get_peers", extraSeeds: readonly NodeInfo[]): Promise<LookupResult> {
+    const limits = this.options.lookupLimits ?? DEFAULT_LOOKUP_LIMITS;
+    const inFamily = (n: NodeInfo) => n.ip.includes(":") === (family === 6) && !sameBytes(n.id, this.id);
+    const seeds = [...(this.tables[family]?.closest(target, limits.k * 2) ?? []), ...extraSeeds].filter(inFamily);
+    const ask = async (node: NodeInfo): Promise<LookupReply | null> => {
+      const body: QueryBody = method === "find_node" ? { method, target } : { method, infoHash: target };
+      const reply = await this.query(family, node, body);
+      if (!reply) return null;
+      const nodes = (family === 4 ? reply.nodes : reply.nodes6) ?? [];
+      return { id: reply.id, nodes: nodes.filter(inFamily), values: reply.values, token: reply.token };
+    };
+    return iterativeLookup(target, seeds, ask, limits);
+  }
+
+  /** Every minute: expire stored peers, ping questionable nodes, refresh one stale bucket per family. */
+  private maintain(): void {
+    this.store.expire();
+    for (const family of this.families()) {
+      const table = this.tables[family]!;
+      for (const node of table.questionable(K)) void this.query(family, node, { method: "ping" });
+      const stale = table.staleBuckets(QUESTIONABLE_AFTER_MS)[0];
+      if (stale !== undefined) {
+        table.touchBucket(stale);
+        void this.lookup(family, randomIdInBucket(this.id, stale), "find_node", []).catch(() => {});
+      }
+    }
+  }
+}
+
+type QueryBody = DistributiveOmit<KrpcQuery, "type" | "transactionId" | "id">;
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+function dedupe(peers: PeerAddress[]): PeerAddress[] {
+  const seen = new Map<string, PeerAddress>();
+  for (const p of peers) seen.set(`${p.ip}|${p.port}`, p);
+  return [...seen.values()];
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
