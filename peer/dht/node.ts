@@ -166,6 +166,14 @@ export class DhtNode {
     return { peers: dedupe(results.flatMap((r) => r.values)), announcedTo };
   }
 
+  /**
+   * A node heard of outside the DHT (a peer's BEP 5 `port` message, a --dht-bootstrap added later):
+   * pinged, and added to the table if it answers. Resolves with whether it did.
+   */
+  async addNode(ip: string, port: number): Promise<boolean> {
+    return (await this.ping(ip, port)) !== null;
+  }
+
   /** Pings one address; resolves with the node's id, or null when it does not answer. */
   async ping(ip: string, port: number): Promise<Uint8Array | null> {
     const reply = await this.query(ip.includes(":") ? 6 : 4, { ip, port }, { method: "ping" });

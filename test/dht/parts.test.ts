@@ -228,16 +228,22 @@ test("rate limiter: a burst, then the rate; addresses tracked are bounded", () =
 });
 
 describe("iterative lookup over a simulated network", () => {
-  // 500 nodes, each knowing 20 random others and its 8 true closest: a lookup must converge on the
-  // true 8 closest to the target.
-  const nodes: NodeInfo[] = Array.from({ length: 500 }, (_, i) => ({ id: randomId(), ip: "10.9.0.1", port: i + 1 }));
-  const knows = new Map<number, NodeInfo[]>();
-  for (const n of nodes) knows.set(n.port, Array.from({ length: 20 }, () => nodes[Math.floor(Math.random() * nodes.length)]!));
+  // 500 nodes with seeded ids, each with a real routing table holding whatever of the others fit (a
+  // proper Kademlia network); one in ten is dead. A lookup must converge on the 8 closest live nodes.
+  let seed = 12345;
+  const seededId = () => Uint8Array.from({ length: 20 }, () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 16) & 0xff);
+  const nodes: NodeInfo[] = Array.from({ length: 500 }, (_, i) => ({ id: seededId(), ip: "10.9.0.1", port: i + 1 }));
+  const dead = (n: NodeInfo) => n.port % 10 === 0;
+  const tables = nodes.map((me) => {
+    const table = new RoutingTable(me.id);
+    for (const other of nodes) if (other !== me) table.heard(other, true);
+    return table;
+  });
   const closestTo = (target: Uint8Array, list: NodeInfo[], k: number) => [...list].sort((a, b) => compareDistance(target, a.id, b.id)).slice(0, k);
 
-  test("finds the 8 closest nodes, values on the way, with bounded parallelism and queries", async () => {
-    const target = randomId();
-    const truth = closestTo(target, nodes, 8);
+  test("finds the 8 closest live nodes, values on the way, with bounded parallelism and queries", async () => {
+    const target = seededId();
+    const truth = closestTo(target, nodes.filter((n) => !dead(n)), 8);
     const holder = truth[0]!;
     let inFlight = 0;
     let maxInFlight = 0;
@@ -246,13 +252,12 @@ describe("iterative lookup over a simulated network", () => {
       maxInFlight = Math.max(maxInFlight, inFlight);
       await new Promise((r) => setTimeout(r, 1));
       inFlight--;
-      if (n.port % 10 === 0 && n !== holder && !truth.includes(n)) return null; // some nodes are dead
-      const me = nodes[n.port - 1]!;
+      if (dead(n)) return null;
       return {
-        id: me.id,
-        nodes: closestTo(target, [...knows.get(n.port)!, ...closestTo(me.id, nodes, 8)], 8),
+        id: n.id,
+        nodes: tables[n.port - 1]!.closest(target, 8).map(({ id, ip, port }) => ({ id, ip, port })),
         token: new Uint8Array([n.port & 0xff]),
-        ...(n === holder ? { values: [{ ip: "10.0.0.7", port: 7 }] } : {}),
+        ...(n.port === holder.port ? { values: [{ ip: "10.0.0.7", port: 7 }] } : {}),
       };
     };
     const seeds = nodes.slice(0, 8);
