@@ -1,0 +1,84 @@
+// Fuzz: the request-head parser of the tracker's own HTTP/1.1 server on Bun
+// (edge/adapter/http1-codec.ts), on pipelined requests as clients write them, mutated. Every parse
+// gives a head, "incomplete" or a refusal with a status the server can send; nothing else escapes. A
+// head's size lies within the bytes given, and its fields are ones the server can frame and pass on.
+// A head parses the same whatever follows it, and no prefix shorter than it parses as a head.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { MAX_BODY_BYTES, MAX_HEAD_BYTES, parseRequestHead, type HeadResult } from "../../edge/adapter/http1-codec.ts";
+import { utf8 } from "../../shared/bytes.ts";
+import { install, metered, uninstall } from "./alloc-meter.ts";
+import { queryCorpus } from "./corpus.ts";
+import { fuzzSettings, fuzzTimeout, heapAfterGc, Mutator, runFuzz, type Rng } from "./fuzz-kit.ts";
+
+const settings = fuzzSettings(4000);
+const STATUSES = new Set([400, 413, 431, 501, 505]);
+
+beforeAll(install);
+afterAll(uninstall);
+
+function requestCorpus(): Uint8Array[] {
+  const [announce, announce2, , , scrape] = queryCorpus();
+  const requests = [
+    `GET /announce?${announce} HTTP/1.1\r\nHost: tracker.test:8787\r\nUser-Agent: qBittorrent/4.6\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n`,
+    `GET /scrape?${scrape} HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /announce?${announce2} HTTP/1.0\r\n\r\n`,
+    `\r\nPOST /announce HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhelloHEAD / HTTP/1.1\r\nhost: [::1]:1\r\n\r\n`,
+    `GET http://tracker.test/announce?${announce} HTTP/1.1\nHost: a b\n\n`,
+  ];
+  return requests.map((r) => utf8.encode(r));
+}
+
+const TOKENS = [
+  "\r\n", "\n", "\r\n\r\n", "\n\n", " ", "\t", ":", "\0", "HTTP/1.1", "HTTP/1.0", "HTTP/2.0", "HTTP/1.10", "Host: ", "Host: a\r\nHost: b\r\n",
+  "Content-Length: 0\r\n", "Content-Length: 65537\r\n", "Content-Length: 99999999999999999\r\n", "Content-Length: 1\r\nContent-Length: 2\r\n",
+  "Transfer-Encoding: chunked\r\n", "Connection: close\r\n", "Connection: keep-alive, Upgrade\r\n", " folded\r\n", "*", "GET ", "http://",
+].map((t) => utf8.encode(t));
+
+/** Throws unless `r` is a result the server can act on for `bytes[start..end)`. */
+function checkResult(r: HeadResult, start: number, end: number): void {
+  if ("incomplete" in r) return;
+  if ("error" in r) {
+    if (!STATUSES.has(r.error.status) || r.error.reason === "") throw new Error(`refused with ${r.error.status} "${r.error.reason}"`);
+    return;
+  }
+  const { head, size } = r;
+  if (!(size > 0 && size <= end - start && size <= MAX_HEAD_BYTES + 2)) throw new Error(`a head of ${size} bytes in ${end - start}`);
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(head.method)) throw new Error(`method ${JSON.stringify(head.method)}`);
+  if (!(head.target.startsWith("/") || /^https?:\/\//i.test(head.target)) || /\s/.test(head.target)) throw new Error(`target ${JSON.stringify(head.target)}`);
+  if (!Number.isSafeInteger(head.bodyLength) || head.bodyLength < 0 || head.bodyLength > MAX_BODY_BYTES) throw new Error(`body length ${head.bodyLength}`);
+  // A value the Fetch API refuses (a bare CR) is refused by the connection, with a 400, when it builds the Request.
+  for (const [name, value] of head.headers) {
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || /[\0\n]/.test(value)) throw new Error(`header ${JSON.stringify([name, value])}`);
+  }
+}
+
+function checkOne(input: Uint8Array, rng: Rng): void {
+  const run = metered(() => parseRequestHead(input, 0, input.length));
+  if (run.threw) throw run.error;
+  if (run.bytes > 2 * input.length + 4096) throw new Error(`parsing allocated ${run.bytes} bytes for ${input.length}`);
+  const whole = run.value!;
+  checkResult(whole, 0, input.length);
+  // Within a larger buffer (a connection's, with more after it), from an offset: the same answer.
+  const pad = rng.int(8);
+  const bigger = new Uint8Array(pad + input.length + 32);
+  bigger.set(input, pad);
+  bigger.set(rng.bytes(32), pad + input.length);
+  const within = parseRequestHead(bigger, pad, pad + input.length);
+  if (JSON.stringify(within) !== JSON.stringify(whole)) throw new Error(`parsing inside a larger buffer differs: ${JSON.stringify(within).slice(0, 200)}`);
+  if ("head" in whole) {
+    // What follows a complete head does not change it; no shorter prefix is a head.
+    const more = parseRequestHead(bigger, pad, bigger.length);
+    if (JSON.stringify(more) !== JSON.stringify(whole)) throw new Error(`bytes after the head change it: ${JSON.stringify(more).slice(0, 200)}`);
+    const cut = rng.int(whole.size);
+    const prefix = parseRequestHead(input, 0, cut);
+    if ("head" in prefix) throw new Error(`a ${cut}-byte prefix of a ${whole.size}-byte head parses as a head`);
+  }
+}
+
+test("http1: every request head parses, waits for more, or is refused with a status; a head is the same whatever follows", async () => {
+  const corpus = requestCorpus();
+  for (const r of corpus) expect("head" in parseRequestHead(r, 0, r.length)).toBe(true);
+  const mutator = new Mutator(corpus, TOKENS, 1 << 16);
+  const heapBefore = heapAfterGc();
+  await runFuzz("http1 head", settings, (rng) => mutator.next(rng), checkOne);
+  expect(heapAfterGc() - heapBefore).toBeLessThan(256 * 1024 * 1024);
+}, fuzzTimeout(settings));
