@@ -47,6 +47,7 @@ export class Http1Connection {
   private answering = false;
   /** Bytes the kernel did not take yet (Bun's write may be partial); sent on drain. */
   private outbox: Uint8Array | null = null;
+  private readingPaused = false;
 
   constructor(
     private readonly socket: Socket<Http1Connection>,
@@ -55,6 +56,18 @@ export class Http1Connection {
     private readonly noHostOrigin: string,
     private readonly onHandlerError: (error: unknown) => void,
   ) {}
+
+  /** Bytes read from the client and not yet answered (unparsed, and queued bodies) or not yet sent. */
+  get heldBytes(): number {
+    let n = this.buffer.length + (this.outbox?.length ?? 0);
+    for (const q of this.queue) if ("body" in q) n += q.body.length;
+    return n;
+  }
+
+  /** Whether reading from the client is stopped (see `flowControl`). */
+  get paused(): boolean {
+    return this.readingPaused;
+  }
 
   onData(chunk: Uint8Array): void {
     if (this.state !== "reading") return; // nothing after the last request is read
@@ -70,6 +83,7 @@ export class Http1Connection {
     // Bun's chunk is not ours to keep past this call: a partial request left in it is copied.
     if (this.buffer.buffer === chunk.buffer) this.buffer = this.buffer.slice();
     this.pump();
+    this.flowControl();
   }
 
   /** The client half-closed: what it sent is still answered. */
@@ -83,6 +97,7 @@ export class Http1Connection {
     this.outbox = null;
     if (rest) this.write(rest);
     if (this.state === "closing" && !this.outbox) this.socket.end();
+    this.flowControl();
   }
 
   onClose(): void {
@@ -128,7 +143,22 @@ export class Http1Connection {
       this.answering = false;
       if (this.state === "reading") this.parse(); // requests that waited behind a full queue
       this.pump();
+      this.flowControl();
     });
+  }
+
+  /**
+   * Reading stops while MAX_QUEUED requests wait, or while answers wait for the client to take them,
+   * and resumes when there is room: a client pipelining faster than it is answered, or not reading
+   * its answers, is held back by TCP instead of filling this process (it took 32 MB in as fast as it
+   * sent them, and would have taken any amount).
+   */
+  private flowControl(): void {
+    const full = this.state === "reading" && (this.queue.length >= MAX_QUEUED || this.outbox !== null);
+    if (full === this.readingPaused || this.state === "closed") return;
+    this.readingPaused = full;
+    if (full) this.socket.pause();
+    else this.socket.resume();
   }
 
   private async answer(next: Queued): Promise<void> {

@@ -9,12 +9,20 @@ export interface Http1Server {
   port: number;
   /** Stops listening and closes every connection. */
   stop(): void;
+  /** What the open connections hold: bytes read but not yet answered or sent, and how many stopped reading. */
+  load(): { connections: number; heldBytes: number; pausedConnections: number };
 }
 
 /** Seconds a connection may wait for its client between requests. */
 const IDLE_TIMEOUT_SEC = 30;
 
 export function serveHttp1(opts: { hostname: string; port: number; handler: RequestHandler; onHandlerError: (error: unknown) => void }): Http1Server {
+  const open = new Set<Http1Connection>();
+  const closed = (connection: Http1Connection | undefined) => {
+    if (!connection) return;
+    connection.onClose();
+    open.delete(connection);
+  };
   const listener = Bun.listen<Http1Connection>({
     hostname: opts.hostname,
     port: opts.port,
@@ -25,14 +33,24 @@ export function serveHttp1(opts: { hostname: string; port: number; handler: Requ
         socket.timeout(IDLE_TIMEOUT_SEC);
         const info: ConnectionInfo = { remoteAddress: socket.remoteAddress };
         socket.data = new Http1Connection(socket, opts.handler, info, NO_HOST_ORIGIN, opts.onHandlerError);
+        open.add(socket.data);
       },
       data: (socket, chunk) => socket.data.onData(chunk),
       end: (socket) => socket.data.onEnd(),
       drain: (socket) => socket.data.onDrain(),
       timeout: (socket) => socket.data.onTimeout(),
-      close: (socket) => socket.data?.onClose(),
-      error: (socket) => socket.data?.onClose(),
+      close: (socket) => closed(socket.data),
+      error: (socket) => closed(socket.data),
     },
   });
-  return { hostname: listener.hostname, port: listener.port, stop: () => listener.stop(true) };
+  const load = () => {
+    let heldBytes = 0;
+    let pausedConnections = 0;
+    for (const c of open) {
+      heldBytes += c.heldBytes;
+      if (c.paused) pausedConnections++;
+    }
+    return { connections: open.size, heldBytes, pausedConnections };
+  };
+  return { hostname: listener.hostname, port: listener.port, stop: () => listener.stop(true), load };
 }

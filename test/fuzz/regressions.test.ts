@@ -8,6 +8,8 @@ import { parseMetainfo } from "../../shared/metainfo/parse.ts";
 import { encodeHandshake, WireError } from "../../shared/wire/codec.ts";
 import { MessageReader } from "../../peer/net/message-reader.ts";
 import { readAnnounceReply } from "../../peer/tracker-reply.ts";
+import { connect } from "node:net";
+import { serveHttp1 } from "../../edge/adapter/http1-server.ts";
 import { rawExchange } from "../tracker/raw-http.ts";
 import { startDeno } from "../tracker/servers.ts";
 
@@ -100,4 +102,39 @@ describe("tracker on deno serve", () => {
       expect(text).toContain(body);
     }
   });
+});
+
+describe("the tracker's HTTP/1.1 server on Bun", () => {
+  test("a client pipelining 32 MiB while its answers wait is not read into memory: the server stops reading at 16 queued requests", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    // Each answer waits, as an announce waits for Redis; the gate opens once the client is held back.
+    const server = serveHttp1({ hostname: "127.0.0.1", port: 0, handler: async () => (await gate, new Response("ok")), onHandlerError: () => {} });
+    // 2048 requests of 16 KiB (a long query), back to back: 32 MiB.
+    const one = new TextEncoder().encode(`GET /announce?${"x".repeat(16 * 1024 - 40)} HTTP/1.1\r\nHost: t\r\n\r\n`);
+    const block = new Uint8Array(one.length * 64);
+    for (let i = 0; i < 64; i++) block.set(one, i * one.length);
+    const blocks = 32;
+    const perBlock = 64;
+    let received = "";
+    let flushed = false;
+    const socket = connect({ host: "127.0.0.1", port: server.port });
+    socket.on("data", (d: Buffer) => (received += d.toString("latin1")));
+    const answers = () => received.split("HTTP/1.1 200").length - 1;
+    try {
+      for (let i = 0; i < blocks; i++) socket.write(block, i === blocks - 1 ? () => (flushed = true) : undefined);
+      // Until the server stops reading, or (before the fix) has read all 32 MB. A safety deadline only.
+      for (let waited = 0; waited < 60_000 && !flushed && server.load().pausedConnections === 0; waited += 10) await Bun.sleep(10);
+      const held = server.load().heldBytes;
+      expect(held).toBeLessThan(1 << 20);
+      release();
+      // Everything is still answered, in order, once answers flow.
+      for (let waited = 0; waited < 120_000 && answers() < blocks * perBlock; waited += 20) await Bun.sleep(20);
+      expect(answers()).toBe(blocks * perBlock);
+    } finally {
+      release();
+      socket.destroy();
+      server.stop();
+    }
+  }, 180_000);
 });
