@@ -16,12 +16,12 @@ import { answer, type ResponderContext } from "./responder.ts";
 import { K, QUESTIONABLE_AFTER_MS, RoutingTable } from "./routing-table.ts";
 import { decodeSavedTable, encodeSavedTable } from "./table-file.ts";
 import { TokenManager } from "./tokens.ts";
-import { openUdpTransport, type DhtTransport, type Family } from "./transport.ts";
+import { openTransports, type DhtTransport, type Family } from "./transport.ts";
 
 export interface DhtNodeOptions {
   /** UDP port for both families, or one per family (0: any free port). */
   port: number | { 4: number; 6: number };
-  /** Listen address per family; null leaves that family out. Default 0.0.0.0 and ::. */
+  /** Listen address per family, each its own socket; null leaves a family out. Default: one dual-stack socket on :: for both. */
   hosts?: { 4?: string | null; 6?: string | null };
   /** host:port routers asked when no saved node answers; default the well-known public routers. */
   bootstrap?: readonly string[];
@@ -93,17 +93,7 @@ export class DhtNode {
     if (options.transports) {
       for (const t of options.transports) transports[t.family] = t;
     } else {
-      const hosts = { 4: "0.0.0.0", 6: "::", ...options.hosts };
-      for (const family of [4, 6] as const) {
-        const host = hosts[family];
-        if (!host) continue;
-        try {
-          transports[family] = await openUdpTransport({ family, host, port: typeof options.port === "number" ? options.port : options.port[family], loopbackOnly: options.loopbackOnly }, deliver(family));
-        } catch (error) {
-          // IPv6 may be missing or its port taken by a dual-stack socket: run on IPv4 alone.
-          if (family === 4) throw error;
-        }
-      }
+      for (const t of await openTransports(options.port, options.hosts, options.loopbackOnly ?? false, deliver)) transports[t.family] = t;
     }
     if (!transports[4] && !transports[6]) throw new DhtError("no-socket", "no UDP socket could be opened for the DHT");
     node = new DhtNode(id, transports, saved?.nodes ?? [], options);

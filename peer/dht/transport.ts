@@ -22,6 +22,43 @@ export interface UdpTransportOptions {
   loopbackOnly?: boolean;
 }
 
+/**
+ * Both families on one dual-stack socket bound to `::`, so they share one port (the one the `port`
+ * message announces): Linux refuses `::` on a port `0.0.0.0` already holds. IPv4 arrives as
+ * ::ffff:a.b.c.d and is handed on as plain a.b.c.d. Rejects where IPv6 is unavailable.
+ */
+export async function openDualStackTransports(port: number, loopbackOnly: boolean, onPacket: (family: Family) => PacketHandler): Promise<DhtTransport[]> {
+  const v4 = onPacket(4);
+  const v6 = onPacket(6);
+  const socket = await Bun.udpSocket({
+    hostname: "::",
+    port,
+    binaryType: "uint8array",
+    socket: {
+      data(_socket, data, fromPort, address) {
+        if (address.startsWith("::ffff:") && address.includes(".")) v4(data, address.slice(7), fromPort);
+        else v6(data, address, fromPort);
+      },
+      error() {},
+    },
+  });
+  let open = 2;
+  const view = (family: Family): DhtTransport => ({
+    family,
+    port: socket.port,
+    send(bytes, ip, toPort) {
+      if (loopbackOnly && !isLoopbackAddress(ip)) {
+        throw new DhtError("non-loopback-destination", `refusing to send to ${ip}:${toPort}: this transport is loopback-only`);
+      }
+      socket.send(bytes, toPort, family === 4 ? `::ffff:${ip}` : ip);
+    },
+    close() {
+      if (--open === 0) socket.close();
+    },
+  });
+  return [view(4), view(6)];
+}
+
 export async function openUdpTransport(options: UdpTransportOptions, onPacket: PacketHandler): Promise<DhtTransport> {
   const socket = await Bun.udpSocket({
     hostname: options.host,
@@ -51,4 +88,35 @@ export async function openUdpTransport(options: UdpTransportOptions, onPacket: P
       socket.close();
     },
   };
+}
+
+/**
+ * The node's sockets. By default every interface, both families on one dual-stack port, or IPv4 alone
+ * where IPv6 is missing; with `hosts`, one socket per family on the given addresses (null: none).
+ */
+export async function openTransports(
+  port: number | Record<Family, number>,
+  hosts: { 4?: string | null; 6?: string | null } | undefined,
+  loopbackOnly: boolean,
+  deliver: (family: Family) => PacketHandler,
+): Promise<DhtTransport[]> {
+  const portOf = (family: Family) => (typeof port === "number" ? port : port[family]);
+  if (!hosts) {
+    try {
+      return await openDualStackTransports(portOf(4), loopbackOnly, deliver);
+    } catch {
+      return [await openUdpTransport({ family: 4, host: "0.0.0.0", port: portOf(4), loopbackOnly }, deliver(4))];
+    }
+  }
+  const out: DhtTransport[] = [];
+  for (const family of [4, 6] as const) {
+    const host = hosts[family];
+    if (!host) continue;
+    try {
+      out.push(await openUdpTransport({ family, host, port: portOf(family), loopbackOnly }, deliver(family)));
+    } catch (error) {
+      if (family === 4) throw error; // IPv6 may be missing on this host: run on IPv4 alone
+    }
+  }
+  return out;
 }

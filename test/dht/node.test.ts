@@ -1,0 +1,164 @@
+// The node's rules, one by one, with packets handed straight to its handler and its sends recorded (no
+// sockets, except where the socket is the point): replies only to our own queries, tokens, bounded
+// answers, unknown methods, BEP 42, read-only nodes, the loopback guard and the dual-stack port.
+import { afterAll, describe, expect, test } from "bun:test";
+import { decodeMessage, encodeMessage, type KrpcMessage, type KrpcResponse } from "../../shared/dht/index.ts";
+import { DhtError } from "../../peer/dht/errors.ts";
+import { DhtNode, type DhtNodeOptions } from "../../peer/dht/node.ts";
+import { generateIdForAddress, randomId } from "../../peer/dht/node-id.ts";
+import { MAX_REPLY_BYTES, MAX_VALUES } from "../../peer/dht/responder.ts";
+import { openUdpTransport, type DhtTransport, type Family } from "../../peer/dht/transport.ts";
+
+interface Sent {
+  message: KrpcMessage;
+  size: number;
+  ip: string;
+  port: number;
+}
+
+const opened: DhtNode[] = [];
+afterAll(() => opened.forEach((n) => n.close()));
+
+async function recordedNode(extra: Partial<DhtNodeOptions> = {}) {
+  const sent: Sent[] = [];
+  const transport = (family: Family): DhtTransport => ({
+    family,
+    port: 6881,
+    send: (bytes, ip, port) => void sent.push({ message: decodeMessage(bytes), size: bytes.length, ip, port }),
+    close() {},
+  });
+  const node = await DhtNode.start({ port: 0, transports: [transport(4), transport(6)], bootstrap: [], queryTimeoutMs: 300, ...extra });
+  opened.push(node);
+  const query = (message: KrpcMessage, ip: string, port = 1000) => {
+    const from = sent.length;
+    node.handlePacket(encodeMessage(message), ip, port, ip.includes(":") ? 6 : 4);
+    return sent.slice(from);
+  };
+  return { node, sent, query };
+}
+
+const t = (n: number) => new Uint8Array([n]);
+
+describe("replies", () => {
+  test("a reply is taken only for a transaction id we sent, from the address we sent it to", async () => {
+    const { node, sent } = await recordedNode();
+    const pinged = node.ping("10.0.0.5", 7000);
+    const ping = sent[0]!;
+    expect(ping).toMatchObject({ ip: "10.0.0.5", port: 7000, message: { type: "query", method: "ping" } });
+    const reply = (transactionId: Uint8Array): KrpcResponse => ({ type: "response", transactionId, id: randomId() });
+    // never sent: a made-up transaction id
+    node.handlePacket(encodeMessage(reply(new Uint8Array([0xde, 0xad]))), "10.0.0.5", 7000, 4);
+    // the right id from another port, and from another host
+    node.handlePacket(encodeMessage(reply(ping.message.transactionId)), "10.0.0.5", 7001, 4);
+    node.handlePacket(encodeMessage(reply(ping.message.transactionId)), "10.0.0.6", 7000, 4);
+    expect(node.stats().dropped.unsolicited).toBe(3);
+    expect(node.stats().nodes[4]).toBe(0);
+    const good = reply(ping.message.transactionId);
+    node.handlePacket(encodeMessage(good), "10.0.0.5", 7000, 4);
+    expect(await pinged).toEqual(good.id);
+    expect(node.tableNodes(4)).toEqual([{ id: good.id, ip: "10.0.0.5", port: 7000 }]);
+    // the same reply again: its query is settled, so it is unsolicited now
+    node.handlePacket(encodeMessage(good), "10.0.0.5", 7000, 4);
+    expect(node.stats().dropped.unsolicited).toBe(4);
+  });
+
+  test("an unanswered query times out and leaves the table alone", async () => {
+    const { node } = await recordedNode();
+    expect(await node.ping("10.0.0.5", 7000)).toBeNull();
+    expect(node.stats()).toMatchObject({ outstanding: 0, nodes: { 4: 0 } });
+  });
+});
+
+describe("tokens", () => {
+  test("announce_peer needs the token get_peers gave to the same IP", async () => {
+    const { node, query } = await recordedNode();
+    const infoHash = randomId();
+    const [answer] = query({ type: "query", method: "get_peers", transactionId: t(1), id: randomId(), infoHash }, "10.0.0.1");
+    const token = (answer!.message as KrpcResponse).token!;
+    const announce = (tok: Uint8Array, from: string) =>
+      query({ type: "query", method: "announce_peer", transactionId: t(2), id: randomId(), infoHash, port: 6000, impliedPort: false, token: tok }, from)[0]!.message;
+    expect(announce(token, "10.0.0.2")).toMatchObject({ type: "error", code: 203 });
+    expect(announce(new Uint8Array(8), "10.0.0.1")).toMatchObject({ type: "error", code: 203 });
+    expect(node.stats().storedPeers).toBe(0);
+    expect(announce(token, "10.0.0.1")).toMatchObject({ type: "response" });
+    const [found] = query({ type: "query", method: "get_peers", transactionId: t(3), id: randomId(), infoHash }, "10.0.0.9");
+    expect((found!.message as KrpcResponse).values).toEqual([{ ip: "10.0.0.1", port: 6000 }]);
+  });
+});
+
+test("a get_peers answer stays within MAX_VALUES peers and MAX_REPLY_BYTES however many are stored", async () => {
+  const { query } = await recordedNode({ rateLimit: { perSecond: 1e6, burst: 1e6, maxAddresses: 1000 } });
+  const infoHash = randomId();
+  for (let i = 0; i < 150; i++) {
+    const ip = `2001:db8::${(i + 1).toString(16)}`;
+    const [a] = query({ type: "query", method: "get_peers", transactionId: t(1), id: randomId(), infoHash }, ip);
+    query({ type: "query", method: "announce_peer", transactionId: t(2), id: randomId(), infoHash, port: 1, impliedPort: true, token: (a!.message as KrpcResponse).token! }, ip);
+  }
+  const [reply] = query({ type: "query", method: "get_peers", transactionId: new Uint8Array(16), id: randomId(), infoHash, want: ["n4", "n6"] }, "2001:db8::ffff");
+  expect((reply!.message as KrpcResponse).values).toHaveLength(MAX_VALUES);
+  expect(reply!.size).toBeLessThanOrEqual(MAX_REPLY_BYTES);
+});
+
+test("an unknown method gets error 204, a half-read query 203, garbage nothing", async () => {
+  const { node, query, sent } = await recordedNode();
+  expect(query({ type: "query", method: "other", name: "vote", transactionId: t(1), id: randomId() }, "10.0.0.1")[0]!.message).toMatchObject({ type: "error", code: 204 });
+  const before = sent.length;
+  node.handlePacket(new TextEncoder().encode("d1:ad2:id3:abce1:q4:ping1:t2:xy1:y1:qe"), "10.0.0.1", 1000, 4);
+  expect(sent[before]!.message).toMatchObject({ type: "error", code: 203, transactionId: new TextEncoder().encode("xy") });
+  node.handlePacket(new Uint8Array([1, 2, 3]), "10.0.0.1", 1000, 4);
+  expect(sent.length).toBe(before + 1);
+});
+
+describe("who gets into the routing table", () => {
+  test("a stranger that queries us is pinged, and enters only by answering; read-only nodes are not pinged", async () => {
+    const { node, query, sent } = await recordedNode();
+    const id = randomId();
+    const out = query({ type: "query", method: "ping", transactionId: t(1), id }, "10.0.0.7", 4000);
+    expect(out.map((s) => s.message.type)).toEqual(["response", "query"]);
+    expect(node.stats().nodes[4]).toBe(0);
+    node.handlePacket(encodeMessage({ type: "response", transactionId: out[1]!.message.transactionId, id }), "10.0.0.7", 4000, 4);
+    await Bun.sleep(0);
+    expect(node.tableNodes(4)).toEqual([{ id, ip: "10.0.0.7", port: 4000 }]);
+    const before = sent.length;
+    query({ type: "query", method: "ping", transactionId: t(2), id: randomId(), readOnly: true }, "10.0.0.8");
+    expect(sent.slice(before).map((s) => s.message.type)).toEqual(["response"]);
+  });
+
+  test("BEP 42: on a global address only an id made for that address is kept; private addresses are exempt", async () => {
+    const { node, query, sent } = await recordedNode();
+    const answerPing = (ip: string, id: Uint8Array) => {
+      const out = query({ type: "query", method: "ping", transactionId: t(1), id }, ip, 5000);
+      const ping = out.find((s) => s.message.type === "query");
+      if (ping) node.handlePacket(encodeMessage({ type: "response", transactionId: ping.message.transactionId, id }), ip, 5000, 4);
+      return ping !== undefined;
+    };
+    expect(answerPing("203.0.113.9", randomId())).toBe(false); // a wrong id is not even pinged
+    expect(answerPing("203.0.113.10", generateIdForAddress("203.0.113.10"))).toBe(true);
+    expect(answerPing("192.168.1.20", randomId())).toBe(true);
+    await Bun.sleep(0);
+    expect(node.tableNodes(4).map((n) => n.ip).sort()).toEqual(["192.168.1.20", "203.0.113.10"]);
+    void sent;
+  });
+});
+
+test("the loopback-only transport throws before sending anywhere else", async () => {
+  const transport = await openUdpTransport({ family: 4, host: "127.0.0.1", port: 0, loopbackOnly: true }, () => {});
+  try {
+    expect(() => transport.send(new Uint8Array(1), "67.215.246.10", 6881)).toThrow(DhtError);
+    expect(() => transport.send(new Uint8Array(1), "10.0.0.1", 6881)).toThrow("loopback-only");
+  } finally {
+    transport.close();
+  }
+});
+
+test("by default both families share one dual-stack port, and each is answered on it", async () => {
+  const node = await DhtNode.start({ port: 0, bootstrap: [], loopbackOnly: true });
+  opened.push(node);
+  expect(node.port(6)).toBe(node.port(4)!);
+  const client = await DhtNode.start({ port: 0, hosts: { 4: "127.0.0.1", 6: "::1" }, bootstrap: [], loopbackOnly: true });
+  opened.push(client);
+  expect(await client.ping("127.0.0.1", node.port(4)!)).toEqual(node.id);
+  expect(await client.ping("::1", node.port(6)!)).toEqual(node.id);
+  // and its replies came back to each family's socket: both families' tables now hold the node
+  expect(client.stats().nodes).toEqual({ 4: 1, 6: 1 });
+});
