@@ -82,6 +82,12 @@ export class PiecePicker<T> {
     return index * this.blocksPerPiece + block;
   }
 
+  /** The key of the block that starts at byte `begin` of piece `index`, or -1 when no block starts there. */
+  keyAt(index: number, begin: number): number {
+    if (index >= this.geometry.pieceCount || begin % BLOCK_SIZE !== 0 || begin >= this.pieceLength(index)) return -1;
+    return this.blockKey(index, begin / BLOCK_SIZE);
+  }
+
   splitKey(key: number): { index: number; block: number } {
     const index = Math.floor(key / this.blocksPerPiece);
     return { index, block: key - index * this.blocksPerPiece };

@@ -175,7 +175,7 @@ export class Downloader {
    * if we asked this peer for exactly this block; checked before any state changes.
    */
   blockReceived(peer: SwarmPeer, index: number, begin: number, block: Uint8Array): void {
-    const key = this.keyOf(index, begin);
+    const key = this.picker.keyAt(index, begin);
     if (key < 0 || !peer.outstanding.has(key)) return this.unrequested(peer, key);
     const progress = this.picker.inProgress.get(index);
     if (!progress) return void peer.outstanding.delete(key); // the piece was given up meanwhile
@@ -195,13 +195,6 @@ export class Downloader {
     this.fill(peer);
   }
 
-  /** The block key of (index, begin), or -1 when that is not where a block starts. */
-  private keyOf(index: number, begin: number): number {
-    if (begin % BLOCK_SIZE !== 0 || index >= this.meta.pieceCount) return -1;
-    const blockIndex = begin / BLOCK_SIZE;
-    return blockIndex < Math.ceil(this.picker.pieceLength(index) / BLOCK_SIZE) ? this.picker.blockKey(index, blockIndex) : -1;
-  }
-
   /** A block this peer was not asked for: dropped; a late one we gave up on is fine, many others are not. */
   private unrequested(peer: SwarmPeer, key: number): void {
     if (key >= 0 && peer.released.delete(key)) return;
@@ -215,9 +208,9 @@ export class Downloader {
    * peer for, and only one streamer per block.
    */
   blockSink(peer: SwarmPeer, index: number, begin: number, length: number): BlockSink | null {
-    if (begin % BLOCK_SIZE !== 0) return null;
+    const key = this.picker.keyAt(index, begin);
     const progress = this.picker.inProgress.get(index);
-    if (!progress || !peer.outstanding.has(this.picker.blockKey(index, begin / BLOCK_SIZE))) return null;
+    if (key < 0 || !progress || !peer.outstanding.has(key)) return null;
     return progress.payload.openStream(begin, length) ? progress.payload : null;
   }
 

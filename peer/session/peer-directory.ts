@@ -17,11 +17,26 @@ const BACKOFF_MAX_MS = 5 * 60_000;
 
 export const addressKey = (a: PeerAddress): string => (a.ip.includes(":") ? `[${a.ip}]:${a.port}` : `${a.ip}:${a.port}`);
 
-/** An IP as a ban key: IPv4-mapped IPv6 is the IPv4 address, and IPv6 is compared in lower case. */
+/**
+ * An IP as a ban key. IPv4 (IPv4-mapped IPv6 too) is the address itself; IPv6 is its /64, the block one
+ * subscriber gets, so a peer cannot step around a ban by taking another address from it.
+ */
 export const ipKey = (ip: string): string => {
   const lower = ip.toLowerCase();
-  return lower.startsWith("::ffff:") && lower.includes(".") ? lower.slice(7) : lower;
+  if (!lower.includes(":")) return lower;
+  if (lower.startsWith("::ffff:") && lower.includes(".")) return lower.slice(7);
+  return `${prefix64(lower)}::/64`;
 };
+
+/** The first four groups of an IPv6 address, without leading zeros ("2001:db8:0:1"). */
+function prefix64(ip: string): string {
+  const [head = "", tail] = ip.split("%")[0]!.split("::");
+  const groups = (part: string | undefined) => (part ? part.split(":").flatMap((g) => (g.includes(".") ? ["0", "0"] : [g])) : []);
+  const before = groups(head);
+  const after = groups(tail);
+  const all = tail === undefined ? before : [...before, ...Array<string>(Math.max(0, 8 - before.length - after.length)).fill("0"), ...after];
+  return all.slice(0, 4).map((g) => (parseInt(g, 16) || 0).toString(16)).join(":");
+}
 
 export class PeerDirectory {
   private readonly entries = new Map<string, Entry>();
