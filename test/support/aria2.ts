@@ -20,6 +20,8 @@ export interface Aria2Options {
   trackerIntervalS?: number;
   /** aria2c gives up when nothing arrives for this many seconds (default 60). */
   stallTimeoutS?: number;
+  /** MSE/PE only: --bt-require-crypto=true --bt-min-crypto-level=arc4 (no plaintext peers, RC4 payload). */
+  requireCrypto?: boolean;
   name?: string;
 }
 
@@ -63,6 +65,7 @@ export function aria2Args(options: Aria2Options, port: number): string[] {
   if (options.tracker) args.push(`--bt-tracker=${options.tracker}`);
   if (options.onlyThisTracker) args.push("--bt-exclude-tracker=*");
   if (options.trackerIntervalS) args.push(`--bt-tracker-interval=${options.trackerIntervalS}`);
+  if (options.requireCrypto) args.push("--bt-require-crypto=true", "--bt-min-crypto-level=arc4");
   args.push(options.torrent);
   return args;
 }

@@ -30,6 +30,12 @@ export interface LtPeerOptions {
   intervalS?: number;
   /** Start from libtorrent's high_performance_seed settings. */
   highPerformance?: boolean;
+  /** MSE/PE policy both ways (out_enc_policy/in_enc_policy); libtorrent's default is "enabled". */
+  encryption?: "forced" | "enabled" | "disabled";
+  /** allowed_enc_level: the payload methods an MSE handshake may select (default both). */
+  encLevel?: "rc4" | "plaintext" | "both";
+  /** prefer_rc4: select RC4 when the peer offers both. */
+  preferRc4?: boolean;
   name?: string;
 }
 
@@ -92,6 +98,9 @@ export async function startLtPeer(options: LtPeerOptions): Promise<LtPeer> {
   if (options.mode === "download") cmd.push("--timeout", String(options.timeoutS ?? 120));
   cmd.push("--max-life", String(options.maxLifeS ?? 900), "--interval", String(options.intervalS ?? 1));
   if (options.highPerformance) cmd.push("--high-performance");
+  if (options.encryption) cmd.push("--encryption", options.encryption);
+  if (options.encLevel) cmd.push("--enc-level", options.encLevel);
+  if (options.preferRc4) cmd.push("--prefer-rc4");
 
   const name = options.name ?? `libtorrent ${options.mode}`;
   const readyEvent = options.mode === "seed" ? "seeding" : "listening";

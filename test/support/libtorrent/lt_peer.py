@@ -7,6 +7,7 @@ torrent's trackers.
 
   lt_peer.py seed     <torrent> <save_dir> [--port N] [--peer HOST:PORT]... [--tracker-only|--no-trackers]
   lt_peer.py download <torrent> <save_dir> [...same] [--exit-when-done | --keep-seeding] [--timeout S]
+  [--encryption forced|enabled|disabled] [--enc-level rc4|plaintext|both] [--prefer-rc4]   (MSE/PE)
 
 Every line on stdout is one JSON object with an "event" field:
   listening {port}          the TCP port peers can connect to
@@ -61,6 +62,11 @@ def parse_args(argv):
     p.add_argument("--max-life", type=float, default=900, help="hard bound on the process lifetime in seconds")
     p.add_argument("--interval", type=float, default=1.0, help="seconds between status lines")
     p.add_argument("--high-performance", action="store_true", help="start from libtorrent's high_performance_seed preset")
+    p.add_argument("--encryption", choices=["forced", "enabled", "disabled"], default="enabled",
+                   help="MSE/PE policy for incoming and outgoing connections (out_enc_policy/in_enc_policy)")
+    p.add_argument("--enc-level", choices=["rc4", "plaintext", "both"], default="both",
+                   help="allowed_enc_level: which payload methods an MSE handshake may select")
+    p.add_argument("--prefer-rc4", action="store_true", help="select RC4 over plaintext when the peer offers both")
     a = p.parse_args(argv)
     if a.tracker_only and (a.peer or a.no_trackers):
         fail(EXIT_USAGE, "--tracker-only cannot be combined with --peer or --no-trackers")
@@ -96,6 +102,10 @@ def session_settings(args):
         "upload_rate_limit": 0,
         "announce_to_all_trackers": True,
         "announce_to_all_tiers": True,
+        "out_enc_policy": int(getattr(lt.enc_policy, args.encryption)),
+        "in_enc_policy": int(getattr(lt.enc_policy, args.encryption)),
+        "allowed_enc_level": int(getattr(lt.enc_level, args.enc_level)),
+        "prefer_rc4": args.prefer_rc4,
         "alert_mask": lt.alert.category_t.error_notification
         | lt.alert.category_t.status_notification
         | lt.alert.category_t.tracker_notification

@@ -1,0 +1,168 @@
+// Test-only plumbing for MSE over real sockets: dial or accept a TCP connection, run our MSE handshake
+// on it through MseSocket, then put a real PeerConnection on top of the decrypted stream (what the
+// connection layer will do once it plugs MSE in; peer-connection.ts itself is unchanged).
+import type { Socket } from "bun";
+import fs from "node:fs";
+import { Bitfield } from "../../shared/bitfield.ts";
+import { classifyIncoming, MseError, MseInitiator, MseReceiver, type MseResult } from "../../shared/mse/index.ts";
+import { PeerConnection, type ConnectionHandler, type ConnectionOptions } from "../../peer/net/peer-connection.ts";
+import { MseSocket } from "../../peer/net/mse/mse-socket.ts";
+import type { MseLimits } from "../../peer/net/mse/limits.ts";
+import type { Metainfo } from "../../shared/metainfo/types.ts";
+
+interface Link {
+  mse: MseSocket | null;
+  /** Bytes read before we know whether the peer speaks MSE (incoming only). */
+  sniffed: Uint8Array;
+  payload: (chunk: Uint8Array) => void;
+  /** Where a drain and a close go once the handshake is done. */
+  drain: () => void;
+  closed: (reason: string) => void;
+}
+
+export interface MseOutcome {
+  mse: MseSocket;
+  result: MseResult;
+  /** Connect a handler to the payload stream (chunks from the handshake's end on), and to drain. */
+  attach(onData: (chunk: Uint8Array) => void, onDrain?: () => void, onClosed?: (reason: string) => void): void;
+}
+
+function handlers(onOpen: (socket: Socket<Link>) => void) {
+  return {
+    binaryType: "uint8array" as const,
+    open: onOpen,
+    data(socket: Socket<Link>, chunk: Uint8Array) {
+      const link = socket.data;
+      if (link.mse) return link.mse.receive(chunk);
+      link.sniffed = Uint8Array.from([...link.sniffed, ...chunk]);
+      link.payload(chunk);
+    },
+    drain(socket: Socket<Link>) {
+      socket.data.mse?.drained();
+    },
+    close(socket: Socket<Link>) {
+      socket.data.mse?.closed("closed by peer");
+      socket.data.closed("closed by peer");
+    },
+    error(socket: Socket<Link>, error: Error) {
+      socket.data.mse?.closed(error.message);
+      socket.data.closed(error.message);
+    },
+  };
+}
+
+/** Wires an MseSocket to the promise of its handshake and to whoever reads the payload afterwards. */
+function track(link: Link, socket: Socket<Link>, machine: MseInitiator | MseReceiver, resolve: (o: MseOutcome) => void, reject: (e: unknown) => void, limits: Partial<MseLimits> = {}): MseSocket {
+  let reader: ((chunk: Uint8Array) => void) | null = null;
+  const early: Uint8Array[] = [];
+  const mse = new MseSocket(socket as never, machine, {
+    ready: (s, result) => resolve({
+      mse: s,
+      result,
+      attach(onData, onDrain, onClosed) {
+        reader = onData;
+        if (onDrain) link.drain = onDrain;
+        if (onClosed) link.closed = onClosed;
+        for (const c of early.splice(0)) onData(c);
+      },
+    }),
+    data: (chunk) => (reader ? reader(chunk) : early.push(chunk.slice())),
+    failed: (error: MseError) => reject(error),
+    drain: () => link.drain(),
+  }, limits);
+  link.mse = mse;
+  return mse;
+}
+
+/** Dials `port` on loopback and runs our MSE handshake as the initiator. */
+export function dialMse(port: number, machine: MseInitiator, limits: Partial<MseLimits> = {}): Promise<MseOutcome> {
+  return new Promise((resolve, reject) => {
+    const link: Link = { mse: null, sniffed: new Uint8Array(0), payload: () => {}, drain: () => {}, closed: () => {} };
+    Bun.connect<Link>({
+      hostname: "127.0.0.1",
+      port,
+      data: link,
+      socket: {
+        ...handlers((socket) => track(link, socket, machine, resolve, reject, limits).start()),
+        connectError: (_s: unknown, e: Error) => reject(e),
+      } as never,
+    }).catch(reject);
+  });
+}
+
+/**
+ * Listens on loopback; each incoming connection that classifyIncoming calls MSE is handed to a new
+ * receiver from `makeReceiver`; `onPlaintext` hears of any other.
+ */
+export function listenMse(
+  makeReceiver: () => MseReceiver,
+  onHandshake: (outcome: Promise<MseOutcome>) => void,
+  onPlaintext: (first: Uint8Array) => void = () => {},
+  limits: Partial<MseLimits> = {},
+) {
+  return Bun.listen<Link>({
+    hostname: "127.0.0.1",
+    port: 0,
+    socket: handlers((socket) => {
+      const link: Link = { mse: null, sniffed: new Uint8Array(0), payload: () => {}, drain: () => {}, closed: () => {} };
+      socket.data = link;
+      link.payload = () => {
+        const kind = classifyIncoming(link.sniffed);
+        if (kind === "need-more") return;
+        link.payload = () => {}; // decided once
+        if (kind === "plaintext") return onPlaintext(link.sniffed);
+        onHandshake(new Promise((resolve, reject) => {
+          const mse = track(link, socket, makeReceiver(), resolve, reject, limits);
+          mse.start();
+          mse.receive(link.sniffed);
+        }));
+      };
+    }) as never,
+  });
+}
+
+/** A real PeerConnection over the decrypted stream. Incoming: the peer's IA and early payload are fed first. */
+export function connectionOver(outcome: MseOutcome, options: ConnectionOptions, handler: ConnectionHandler): PeerConnection {
+  const conn = new PeerConnection(outcome.mse, options, handler);
+  if (outcome.result.initialPayload.length > 0) conn.receive(outcome.result.initialPayload);
+  outcome.attach((chunk) => conn.receive(chunk), () => conn.drained(), (reason) => conn.closed(reason));
+  return conn;
+}
+
+export function connectionOptions(meta: Metainfo, outgoing: boolean, port: number): ConnectionOptions {
+  return {
+    infoHash: meta.infoHash,
+    ourPeerId: new TextEncoder().encode(`-BT0001-mse${outgoing ? "out" : "in"}${String(port).padStart(6, "0")}`.slice(0, 20).padEnd(20, "x")),
+    pieceCount: meta.pieceCount,
+    listenPort: 0,
+    outgoing,
+    address: { ip: "127.0.0.1", port },
+    ourPieces: () => new Bitfield(meta.pieceCount),
+  };
+}
+
+/**
+ * A handler that serves `file` (a single-file torrent's data) to the peer: unchokes it when interested,
+ * answers every request from the file. Enough for a real client to download the whole torrent from us.
+ */
+export function servingHandler(meta: Metainfo, file: string, onClose: (reason: string) => void = () => {}): ConnectionHandler {
+  const data = new Uint8Array(fs.readFileSync(file));
+  return {
+    onHandshake: () => null,
+    onMessage(conn, m) {
+      if (m.type === "interested") conn.send({ type: "unchoke" });
+      if (m.type === "request") {
+        const at = m.index * meta.pieceLength + m.begin;
+        conn.send({ type: "piece", index: m.index, begin: m.begin, block: data.subarray(at, at + m.length) });
+      }
+    },
+    onDrain: () => {},
+    onClose: (_c, reason) => onClose(reason),
+  };
+}
+
+export function fullBitfield(pieceCount: number): Bitfield {
+  const b = new Bitfield(pieceCount);
+  for (let i = 0; i < pieceCount; i++) b.set(i);
+  return b;
+}
