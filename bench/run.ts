@@ -6,6 +6,7 @@
 import * as fs from "node:fs";
 import { benchCodec } from "../peer/bench/codec.ts";
 import { benchPool } from "./pool.ts";
+import { benchRc4 } from "../peer/bench/rc4.ts";
 import { benchSha1 } from "../peer/bench/sha1.ts";
 import { formatTable, rowsAsJson, type Row } from "../peer/bench/table.ts";
 import { benchVerify } from "../peer/bench/verify.ts";
@@ -26,6 +27,7 @@ const section = async (name: string, run: () => Promise<Row[]>) => {
 
 await section("SHA-1", () => benchSha1({ rounds, time }));
 await section("wire codec", () => benchCodec({ rounds, time }));
+await section("MSE RC4", () => benchRc4({ rounds, time }));
 await section("buffer pool", () => benchPool({ rounds, heapOps: quick ? 1_000_000 : 5_000_000 }));
 // The tracker's in-process bench lives with the tracker; include it when it is there.
 const trackerBench = new URL("./tracker-inprocess.ts", import.meta.url);

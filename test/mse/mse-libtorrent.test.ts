@@ -103,33 +103,38 @@ describe.skipIf(!needs(PROGRAMS.libtorrent))("MSE/PE with libtorrent forcing enc
     await seeder.stop();
   }, 90_000);
 
-  test("a leecher forced to RC4 dials us: our receiver finds its torrent among several and it downloads everything from our PeerConnection", async () => {
-    const others = [new Uint8Array(20).fill(1), new Uint8Array(20).fill(2)];
-    const skeys = new SkeyTable([...others, meta.infoHash]);
-    const results: MseOutcome[] = [];
-    const conns: PeerConnection[] = [];
-    const failures: string[] = [];
-    const server = listenMse(
-      () => new MseReceiver({ skeys, accept: ["rc4", "plaintext"] }),
-      (pending) =>
-        pending.then((outcome) => {
-          results.push(outcome);
-          const options = { ...connectionOptions(meta, false, server.port), ourPieces: () => fullBitfield(meta.pieceCount) };
-          conns.push(connectionOver(outcome, options, servingHandler(meta, source)));
-        }, (error) => failures.push(String(error))),
-      () => failures.push("plaintext connection"),
-    );
-    const out = path.join(dir, "lt-leech");
-    try {
-      const leecher = await startLtPeer({ mode: "download", torrent, dir: out, noTrackers: true, peers: [`127.0.0.1:${server.port}`], encryption: "forced", encLevel: "rc4", timeoutS: 60, name: "lt leech rc4" });
-      await leecher.finished();
-      expect(await sha1File(path.join(out, "data.bin"))).toBe(await sha1File(source));
-      expect(results.length).toBeGreaterThan(0);
-      expect(results.every((r) => r.result.selected === "rc4" && bytesEqual(r.result.infoHash, meta.infoHash))).toBe(true);
-      expect(failures).toEqual([]);
-    } finally {
-      for (const c of conns) c.close("test done");
-      server.stop(true);
-    }
-  }, 120_000);
+  for (const [level, accept, selected] of [
+    ["rc4", ["rc4", "plaintext"], "rc4"],
+    ["both", ["plaintext"], "plaintext"],
+  ] as const) {
+    test(`a leecher forcing MSE (level ${level}) dials us: our receiver finds its torrent among several, selects ${selected}, and it downloads everything from our PeerConnection`, async () => {
+      const others = [new Uint8Array(20).fill(1), new Uint8Array(20).fill(2)];
+      const skeys = new SkeyTable([...others, meta.infoHash]);
+      const results: MseOutcome[] = [];
+      const conns: PeerConnection[] = [];
+      const failures: string[] = [];
+      const server = listenMse(
+        () => new MseReceiver({ skeys, accept }),
+        (pending) =>
+          pending.then((outcome) => {
+            results.push(outcome);
+            const options = { ...connectionOptions(meta, false, server.port), ourPieces: () => fullBitfield(meta.pieceCount) };
+            conns.push(connectionOver(outcome, options, servingHandler(meta, source)));
+          }, (error) => failures.push(String(error))),
+        () => failures.push("plaintext connection"),
+      );
+      const out = path.join(dir, `lt-leech-${selected}`);
+      try {
+        const leecher = await startLtPeer({ mode: "download", torrent, dir: out, noTrackers: true, peers: [`127.0.0.1:${server.port}`], encryption: "forced", encLevel: level, timeoutS: 60, name: `lt leech ${level}` });
+        await leecher.finished();
+        expect(await sha1File(path.join(out, "data.bin"))).toBe(await sha1File(source));
+        expect(results.length).toBeGreaterThan(0);
+        expect(results.every((r) => r.result.selected === selected && bytesEqual(r.result.infoHash, meta.infoHash))).toBe(true);
+        expect(failures).toEqual([]);
+      } finally {
+        for (const c of conns) c.close("test done");
+        server.stop(true);
+      }
+    }, 120_000);
+  }
 });
