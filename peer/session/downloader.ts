@@ -8,10 +8,10 @@ import { pieceHash, type Metainfo } from "../../shared/metainfo/types.ts";
 import { BLOCK_SIZE } from "../../shared/wire/types.ts";
 import { PieceAssembly, type BlockSink } from "../piece-assembly.ts";
 import { PiecePicker, type PieceProgress } from "../picker.ts";
-import { Blame, STRIKES_TO_BAN } from "./blame.ts";
 import type { BufferPool } from "../pool.ts";
 import { PaddingMap } from "../storage/padding.ts";
 import type { SlotHasher } from "../verify/slot-hasher.ts";
+import { Blame, STRIKES_TO_BAN } from "./blame.ts";
 import { pipelineDepth } from "./pipeline.ts";
 import type { SwarmPeer } from "./swarm-peer.ts";
 
@@ -40,8 +40,6 @@ export interface DownloaderHooks {
 export const MAX_WRITES_IN_FLIGHT = 8;
 
 const ZERO_BLOCK = new Uint8Array(BLOCK_SIZE);
-
-export { STRIKES_TO_BAN };
 
 /** Blocks nobody asked for (beyond late ones, see SwarmPeer.released) a peer may send before it is dropped. */
 export const MAX_UNREQUESTED_BLOCKS = 16;
