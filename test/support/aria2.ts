@@ -18,6 +18,12 @@ export interface Aria2Options {
   seedTimeMin?: number;
   /** Re-announce every N seconds instead of the tracker's interval (useful if aria2c may start first). */
   trackerIntervalS?: number;
+  /**
+   * aria2c sends UDP tracker requests through its DHT socket, so UDP trackers need DHT on. It starts
+   * with no DHT node to ask (no entry point, a fresh routing table file in `dir`), so it still meets
+   * only the peers the tracker names.
+   */
+  udpTrackers?: boolean;
   /** aria2c gives up when nothing arrives for this many seconds (default 60). */
   stallTimeoutS?: number;
   /** MSE/PE only: --bt-require-crypto=true --bt-min-crypto-level=arc4 (no plaintext peers, RC4 payload). */
@@ -42,7 +48,9 @@ export function aria2Args(options: Aria2Options, port: number): string[] {
     `--listen-port=${port}`,
     "--interface=127.0.0.1",
     "--disable-ipv6=true",
-    "--enable-dht=false",
+    ...(options.udpTrackers
+      ? ["--enable-dht=true", `--dht-listen-port=${freePort()}`, `--dht-file-path=${options.dir}/.aria2-dht.dat`]
+      : ["--enable-dht=false"]),
     "--enable-dht6=false",
     "--bt-enable-lpd=false",
     "--enable-peer-exchange=false",

@@ -28,6 +28,8 @@ export const PROGRAMS = {
   },
   aria2: { label: "aria2c", probe: () => onPath("aria2c"), install: "sudo apt-get install -y aria2" },
   transmission: { label: "transmission-create", probe: () => onPath("transmission-create"), install: "sudo apt-get install -y transmission-cli" },
+  transmissionCli: { label: "transmission-cli", probe: () => onPath("transmission-cli"), install: "sudo apt-get install -y transmission-cli" },
+  qbittorrent: { label: "qbittorrent-nox", probe: () => onPath("qbittorrent-nox"), install: "sudo apt-get install -y qbittorrent-nox" },
   mktorrent: { label: "mktorrent", probe: () => onPath("mktorrent"), install: "sudo apt-get install -y mktorrent" },
   opentracker: { label: "opentracker", probe: () => onPath("opentracker"), install: "sudo apt-get install -y opentracker" },
   ctorrent: { label: "ctorrent", probe: () => onPath("ctorrent"), install: "sudo apt-get install -y ctorrent" },
