@@ -2,11 +2,11 @@
 
 export type DhtErrorCode =
   | "busy" // too many queries in flight
-  | "closed" // the node was closed
   | "non-loopback-destination" // a loopback-only transport (tests) was asked to send elsewhere
   | "bad-table" // a saved routing table that cannot be read
   | "bad-address" // a bootstrap address that is not host:port
-  | "no-socket"; // no address family could be bound
+  | "no-socket" // no address family could be bound
+  | "private-torrent"; // BEP 27: a private torrent was given to the DHT
 
 export class DhtError extends Error {
   override readonly name = "DhtError";

@@ -7,6 +7,7 @@ import type { PeerAddress } from "../../shared/compact.ts";
 import { decodeMessage, encodeMessage, KrpcError, type KrpcMessage, type KrpcQuery, type KrpcResponse, type NodeInfo } from "../../shared/dht/index.ts";
 import { DEFAULT_BOOTSTRAP, resolveBootstrap } from "./bootstrap.ts";
 import { DhtError } from "./errors.ts";
+import { ExternalIpVotes } from "./external-ip.ts";
 import { DEFAULT_LOOKUP_LIMITS, iterativeLookup, type LookupLimits, type LookupReply, type LookupResult } from "./lookup.ts";
 import { generateIdForAddress, idMatchesAddress, isGlobalAddress, randomId, randomIdInBucket } from "./node-id.ts";
 import { DEFAULT_STORE_LIMITS, PeerStore, type PeerStoreLimits } from "./peer-store.ts";
@@ -27,7 +28,7 @@ export interface DhtNodeOptions {
   bootstrap?: readonly string[];
   /** A routing table saved by `saveTable()`: its id is reused and its nodes asked first. */
   savedTable?: Uint8Array;
-  /** Our external address when known: the id is then made valid for it under BEP 42. */
+  /** Our external address when known (e.g. `externalIp()` of the last run): the id is made valid for it under BEP 42. */
   externalIp?: string;
   /** Tests: refuse to send anywhere but loopback. */
   loopbackOnly?: boolean;
@@ -66,6 +67,7 @@ export class DhtNode {
   private readonly queries: QueryTable;
   private readonly responder: ResponderContext;
   private readonly dropped = { malformed: 0, unsolicited: 0, rateLimited: 0 };
+  private readonly ipVotes = new ExternalIpVotes();
   private timer: ReturnType<typeof setInterval> | undefined;
   private closed = false;
 
@@ -86,7 +88,11 @@ export class DhtNode {
 
   static async start(options: DhtNodeOptions): Promise<DhtNode> {
     const saved = options.savedTable ? decodeSavedTable(options.savedTable) : undefined;
-    const id = saved?.id ?? (options.externalIp ? generateIdForAddress(options.externalIp) : randomId());
+    // A saved id is kept unless our address is known and the id is not valid for it under BEP 42
+    // (the address changed since): then nodes enforcing BEP 42 would not route to us.
+    const external = options.externalIp;
+    const savedIdFits = saved && (!external || !isGlobalAddress(external) || idMatchesAddress(saved.id, external));
+    const id = savedIdFits ? saved.id : external ? generateIdForAddress(external) : randomId();
     const transports: Partial<Record<Family, DhtTransport>> = {};
     let node: DhtNode | undefined;
     const deliver = (family: Family) => (bytes: Uint8Array, ip: string, port: number) => node?.handlePacket(bytes, ip, port, family);
@@ -174,6 +180,14 @@ export class DhtNode {
   saveTable(): Uint8Array {
     const nodes = [4, 6].flatMap((f) => this.tables[f as Family]?.closest(this.id, 200) ?? []).map(({ id, ip, port }) => ({ id, ip, port }));
     return encodeSavedTable({ id: this.id, nodes });
+  }
+
+  /**
+   * Our address as a majority of the nodes answering us see it (BEP 42), once known. The daemon keeps it
+   * with the saved table and passes it back as `externalIp`, so the next start has a matching id.
+   */
+  externalIp(): string | undefined {
+    return this.ipVotes.address;
   }
 
   /** Nodes in a family's routing table (tests and status). */
@@ -270,6 +284,7 @@ export class DhtNode {
     if (outcome.kind === "error") return null;
     const reply = outcome.response;
     if (!reply.readOnly && this.acceptableId(reply.id, to.ip)) table.heard({ id: reply.id, ip: to.ip, port: to.port }, true);
+    if (reply.ip) this.ipVotes.vote(reply.ip.ip, to.ip);
     return reply;
   }
 

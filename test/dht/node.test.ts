@@ -5,7 +5,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { decodeMessage, encodeMessage, type KrpcMessage, type KrpcResponse } from "../../shared/dht/index.ts";
 import { DhtError } from "../../peer/dht/errors.ts";
 import { DhtNode, type DhtNodeOptions } from "../../peer/dht/node.ts";
-import { generateIdForAddress, randomId } from "../../peer/dht/node-id.ts";
+import { generateIdForAddress, idMatchesAddress, randomId } from "../../peer/dht/node-id.ts";
 import { MAX_REPLY_BYTES, MAX_VALUES } from "../../peer/dht/responder.ts";
 import { openUdpTransport, type DhtTransport, type Family } from "../../peer/dht/transport.ts";
 
@@ -161,4 +161,32 @@ test("by default both families share one dual-stack port, and each is answered o
   expect(await client.ping("::1", node.port(6)!)).toEqual(node.id);
   // and its replies came back to each family's socket: both families' tables now hold the node
   expect(client.stats().nodes).toEqual({ 4: 1, 6: 1 });
+});
+
+describe("our external address (BEP 42)", () => {
+  test("learnt from the `ip` of replies once five hosts agree; one host voting many times does not count", async () => {
+    const { node, sent } = await recordedNode();
+    const answer = async (host: string, seenAs: string) => {
+      const pinged = node.ping(host, 6881);
+      const q = sent[sent.length - 1]!;
+      node.handlePacket(encodeMessage({ type: "response", transactionId: q.message.transactionId, id: randomId(), ip: { ip: seenAs, port: 6881 } }), host, 6881, 4);
+      await pinged;
+    };
+    for (let i = 0; i < 10; i++) await answer("10.0.0.1", "198.51.100.7");
+    expect(node.externalIp()).toBeUndefined();
+    for (let i = 2; i <= 5; i++) await answer(`10.0.0.${i}`, "198.51.100.7");
+    expect(node.externalIp()).toBe("198.51.100.7");
+  });
+
+  test("a saved id is kept unless it does not fit the known global address; then a fitting one is made", async () => {
+    const first = await recordedNode();
+    const saved = first.node.saveTable();
+    const kept = await recordedNode({ savedTable: saved, externalIp: "127.0.0.1" });
+    expect(kept.node.id).toEqual(first.node.id);
+    const moved = await recordedNode({ savedTable: saved, externalIp: "198.51.100.7" });
+    expect(moved.node.id).not.toEqual(first.node.id);
+    expect(idMatchesAddress(moved.node.id, "198.51.100.7")).toBe(true);
+    const again = await recordedNode({ savedTable: moved.node.saveTable(), externalIp: "198.51.100.7" });
+    expect(again.node.id).toEqual(moved.node.id);
+  });
 });

@@ -1,0 +1,127 @@
+// The DHT side of each torrent (BEP 5 use): a lookup and announce when the torrent starts and again
+// every ~15 minutes, the peers found handed to the torrent's callback (the Client feeds them into the
+// same peer directory as trackers and PEX). Private torrents (BEP 27) are refused here, in one place.
+// Lookups run a few at a time, so a daemon with a thousand torrents does not start a thousand at once.
+import type { PeerAddress } from "../../shared/compact.ts";
+import { toBinaryString } from "../../shared/bytes.ts";
+import { DhtError } from "./errors.ts";
+
+export const ANNOUNCE_INTERVAL_MS = 15 * 60_000;
+
+export interface AnnouncerOptions {
+  intervalMs: number;
+  /** Up to this much is added to each torrent's interval, so torrents added together spread out. */
+  jitterMs: number;
+  /** Lookups running at once, all torrents together. */
+  maxConcurrent: number;
+}
+
+export const DEFAULT_ANNOUNCER_OPTIONS: AnnouncerOptions = { intervalMs: ANNOUNCE_INTERVAL_MS, jitterMs: 60_000, maxConcurrent: 4 };
+
+export interface DhtTorrentEntry {
+  /** The TCP port peers should connect to; "implied" lists the DHT socket's port (BEP 5 implied_port). */
+  port: number | "implied";
+  /** BEP 27: a private torrent must not use the DHT. */
+  private: boolean;
+  onPeers: (peers: PeerAddress[]) => void;
+  /** Announce our port (true) or only look for peers (a torrent that does not accept connections). */
+  announce?: boolean;
+}
+
+type State = { kind: "waiting"; due: number } | { kind: "running" };
+
+interface Torrent {
+  infoHash: Uint8Array;
+  entry: DhtTorrentEntry;
+  state: State;
+}
+
+export interface AnnouncingNode {
+  announce(infoHash: Uint8Array, port: number | "implied"): Promise<{ peers: PeerAddress[]; announcedTo: number }>;
+  getPeers(infoHash: Uint8Array): Promise<PeerAddress[]>;
+}
+
+export class DhtAnnouncer {
+  private readonly torrents = new Map<string, Torrent>();
+  private running = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly node: AnnouncingNode,
+    private readonly options: AnnouncerOptions = DEFAULT_ANNOUNCER_OPTIONS,
+  ) {}
+
+  /** Starts a torrent's lookups (the first at once). Throws DhtError("private-torrent") for BEP 27 torrents. */
+  add(infoHash: Uint8Array, entry: DhtTorrentEntry): void {
+    if (entry.private) throw new DhtError("private-torrent", "a private torrent (BEP 27) must not use the DHT");
+    const key = toBinaryString(infoHash);
+    const known = this.torrents.get(key);
+    if (known) {
+      known.entry = entry;
+      return;
+    }
+    this.torrents.set(key, { infoHash, entry, state: { kind: "waiting", due: 0 } });
+    this.schedule();
+  }
+
+  remove(infoHash: Uint8Array): void {
+    this.torrents.delete(toBinaryString(infoHash));
+  }
+
+  /** Moves a torrent's next lookup to now (it is short of peers); no-op while one is running. */
+  lookupNow(infoHash: Uint8Array): void {
+    const torrent = this.torrents.get(toBinaryString(infoHash));
+    if (torrent?.state.kind !== "waiting") return;
+    torrent.state = { kind: "waiting", due: 0 };
+    this.schedule();
+  }
+
+  get size(): number {
+    return this.torrents.size;
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.torrents.clear();
+  }
+
+  /** Starts what is due, up to the concurrency cap, and sets the timer for the next due torrent. */
+  private schedule(): void {
+    if (this.closed) return;
+    clearTimeout(this.timer);
+    const now = Date.now();
+    const waiting = [...this.torrents.values()].filter((t) => t.state.kind === "waiting").sort((a, b) => dueOf(a) - dueOf(b));
+    for (const torrent of waiting) {
+      if (this.running >= this.options.maxConcurrent) return; // a lookup ending calls schedule() again
+      const due = dueOf(torrent);
+      if (due > now) {
+        this.timer = setTimeout(() => this.schedule(), due - now);
+        this.timer.unref?.();
+        return;
+      }
+      void this.run(torrent);
+    }
+  }
+
+  private async run(torrent: Torrent): Promise<void> {
+    torrent.state = { kind: "running" };
+    this.running++;
+    try {
+      const { entry } = torrent;
+      const peers = entry.announce === false ? await this.node.getPeers(torrent.infoHash) : (await this.node.announce(torrent.infoHash, entry.port)).peers;
+      if (this.torrents.get(toBinaryString(torrent.infoHash)) === torrent && peers.length > 0) entry.onPeers(peers);
+    } catch {
+      // A lookup fails only when the node closes; the next round tries again.
+    } finally {
+      this.running--;
+      torrent.state = { kind: "waiting", due: Date.now() + this.options.intervalMs + Math.random() * this.options.jitterMs };
+      this.schedule();
+    }
+  }
+}
+
+function dueOf(t: Torrent): number {
+  return t.state.kind === "waiting" ? t.state.due : Infinity;
+}
