@@ -1,5 +1,5 @@
 // Connection admission on a real `btpeer seed` with four peer slots: connections that hold a slot and do
-// nothing, and sockets that never handshake, must not keep a real leecher (another btpeer) out.
+// nothing, and sockets that never handshake, must not keep a real leecher (another btpeer, libtorrent) out.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
@@ -8,7 +8,9 @@ import { parseMetainfo } from "../../shared/metainfo/parse.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
 import { encodeHandshake, encodeMessage } from "../../shared/wire/codec.ts";
 import { makeRandomFile, makeTempDir, removeDir, sha256File } from "../support/files.ts";
+import { startLtPeer } from "../support/libtorrent.ts";
 import { stopAllServices } from "../support/processes.ts";
+import { needs, PROGRAMS } from "../support/system.ts";
 import { isEvent, makeTorrent, startBtpeer, type Btpeer } from "./btpeer-harness.ts";
 import { newWireReadState, readWire, type WireReadState } from "./scripted-peer.ts";
 
@@ -78,10 +80,11 @@ function idlePeer(port: number, n: number): Promise<{ socket: Socket<IdleState>;
 
 /**
  * Opens TCP connections to `port` at `perSecond`, up to `max` in all, never sending a byte. A socket the
- * seeder closes after it stood for `regrabMs` (a handshake deadline, not a refusal) is replaced at once:
- * an attacker grabbing back every slot the seeder frees. stop() ends it and closes them.
+ * seeder closes after it stood for `regrabMs` (a handshake deadline, not a refusal or the handshake cap
+ * making room) is replaced at once: an attacker grabbing back every slot the seeder frees. stop() ends it
+ * and closes them.
  */
-function halfOpenTrickle(port: number, perSecond: number, max: number, regrabMs = 3_000) {
+function halfOpenTrickle(port: number, perSecond: number, max: number, regrabMs = 4_500) {
   const open = new Map<Socket<undefined>, number>();
   const stats = { opened: 0, closedBySeeder: 0 };
   let stopped = false;
@@ -139,6 +142,23 @@ describe("btpeer seed admission with every slot taken", () => {
       // The leecher took the slot of one of them.
       const dropped = await Promise.race([Promise.any(idle.map((p) => p.closed)).then(() => true), Bun.sleep(5_000).then(() => false)]);
       expect(dropped).toBe(true);
+    } finally {
+      for (const p of idle) p.socket.end();
+      await seeder.stop();
+    }
+  }, 150_000);
+
+  test.skipIf(!needs(PROGRAMS.libtorrent))("a libtorrent leecher gets in past idle connections holding all the slots too", async () => {
+    const seeder = await startBtpeer(["seed", torrent, "--dir", path.dirname(source), "--max-peers", String(MAX_PEERS), "--upload-limit", "512K"], { name: "seeder" });
+    const idle = [];
+    try {
+      for (let n = 0; n < MAX_PEERS; n++) idle.push(await idlePeer(seeder.port, n));
+      const out = path.join(dir, "out-lt");
+      fs.mkdirSync(out, { recursive: true });
+      const lt = await startLtPeer({ mode: "download", torrent, dir: out, noTrackers: true, peers: [seeder.address], name: "libtorrent leecher" });
+      await lt.finished(120_000);
+      await lt.stop();
+      expect(await sha256File(path.join(out, "data.bin"))).toBe(await sha256File(source));
     } finally {
       for (const p of idle) p.socket.end();
       await seeder.stop();
