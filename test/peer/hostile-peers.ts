@@ -24,8 +24,8 @@ export interface Script {
 export interface ScriptOptions {
   /** Our BEP 10 `reqq`: how many requests btpeer may keep outstanding with us. */
   reqq?: number;
-  /** Sent as the first message: every piece, unless told otherwise. */
-  bitfield?: boolean;
+  /** The pieces it says it has (a wire bitfield): every piece unless given. */
+  bitfield?: Uint8Array;
 }
 
 /** Counters of one scripted peer, over all its connections. */
@@ -62,7 +62,7 @@ function handshakeBytes(meta: Metainfo, tag: string, options: ScriptOptions): Ui
 }
 
 function afterHandshake(meta: Metainfo, wire: Wire, script: Script, options: ScriptOptions): void {
-  if (options.bitfield !== false) wire.send({ type: "bitfield", bits: fullBitfield(meta.pieceCount) });
+  wire.send({ type: "bitfield", bits: options.bitfield ?? fullBitfield(meta.pieceCount) });
   if (options.reqq) wire.send({ type: "extended", id: 0, payload: encode({ m: {}, reqq: options.reqq }) });
   script.start?.(wire);
 }
