@@ -4,14 +4,13 @@
 // tables (160 buckets of K + K replacements), the peer store, the outstanding query table and the
 // per-address rate limiter.
 import type { PeerAddress } from "../../shared/compact.ts";
-import { decodeMessage, encodeMessage, KrpcError, type KrpcMessage, type KrpcQuery, type KrpcResponse, type NodeInfo } from "../../shared/dht/index.ts";
+import { decodeMessage, encodeMessage, KrpcError, type KrpcMessage, type KrpcQuery, type NodeInfo } from "../../shared/dht/index.ts";
 import { DEFAULT_BOOTSTRAP, resolveBootstrap } from "./bootstrap.ts";
 import { DhtError } from "./errors.ts";
-import { ExternalIpVotes } from "./external-ip.ts";
-import { DEFAULT_LOOKUP_LIMITS, iterativeLookup, type LookupLimits, type LookupReply, type LookupResult } from "./lookup.ts";
+import { DEFAULT_LOOKUP_LIMITS, type LookupLimits } from "./lookup.ts";
 import { generateIdForAddress, idMatchesAddress, isGlobalAddress, randomId, randomIdInBucket } from "./node-id.ts";
 import { DEFAULT_STORE_LIMITS, PeerStore, type PeerStoreLimits } from "./peer-store.ts";
-import { QueryTable } from "./query-table.ts";
+import { Querier } from "./querier.ts";
 import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimit } from "./rate-limit.ts";
 import { answer, type ResponderContext } from "./responder.ts";
 import { K, QUESTIONABLE_AFTER_MS, RoutingTable } from "./routing-table.ts";
@@ -39,6 +38,8 @@ export interface DhtNodeOptions {
   lookupLimits?: LookupLimits;
   maxOutstanding?: number;
   queryTimeoutMs?: number;
+  /** How often questionable nodes are pinged, stale buckets refreshed and stored peers expired (default 1 min). */
+  maintenanceMs?: number;
   /** The clock of tables, tokens, store and rate limits (tests; default Date.now). */
   now?: () => number;
   /** Own transports instead of UDP sockets (the fuzz test drives packets in directly). */
@@ -47,6 +48,8 @@ export interface DhtNodeOptions {
 
 export interface DhtStats {
   nodes: Record<Family, number>;
+  /** Nodes of the tables not heard from in 15 minutes (pinged by the maintenance timer). */
+  questionable: number;
   /** Nodes held in all, replacement caches included. */
   held: number;
   storedPeers: number;
@@ -64,10 +67,12 @@ export class DhtNode {
   private readonly tokens: TokenManager;
   private readonly store: PeerStore;
   private readonly limiter: RateLimiter;
-  private readonly queries: QueryTable;
+  private readonly querier: Querier;
   private readonly responder: ResponderContext;
   private readonly dropped = { malformed: 0, unsolicited: 0, rateLimited: 0 };
-  private readonly ipVotes = new ExternalIpVotes();
+  /** Bootstrap routers (ip|port): they only hand out nodes and store no peers, so, as libtorrent does,
+   *  they are kept out of the routing tables unless they are all the DHT has (see bootstrap()). */
+  private readonly routers = new Set<string>();
   private timer: ReturnType<typeof setInterval> | undefined;
   private closed = false;
 
@@ -82,7 +87,8 @@ export class DhtNode {
     this.tokens = new TokenManager(now);
     this.store = new PeerStore(options.storeLimits ?? DEFAULT_STORE_LIMITS, now);
     this.limiter = new RateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT, now);
-    this.queries = new QueryTable(options.maxOutstanding ?? 256, options.queryTimeoutMs ?? 2000);
+    const limits = options.lookupLimits ?? DEFAULT_LOOKUP_LIMITS;
+    this.querier = new Querier(id, transports, this.tables, (n) => this.acceptableId(n.id, n.ip) && !this.routers.has(`${n.ip}|${n.port}`), limits, options.maxOutstanding ?? 256, options.queryTimeoutMs ?? 2000);
     this.responder = { ownId: id, tables: this.tables, tokens: this.tokens, store: this.store, version: VERSION };
   }
 
@@ -103,7 +109,7 @@ export class DhtNode {
     }
     if (!transports[4] && !transports[6]) throw new DhtError("no-socket", "no UDP socket could be opened for the DHT");
     node = new DhtNode(id, transports, saved?.nodes ?? [], options);
-    node.timer = setInterval(() => node.maintain(), MAINTENANCE_MS);
+    node.timer = setInterval(() => node.maintain(), options.maintenanceMs ?? MAINTENANCE_MS);
     node.timer.unref?.();
     return node;
   }
@@ -120,25 +126,32 @@ export class DhtNode {
   async bootstrap(): Promise<{ source: "saved" | "routers" | "none"; nodes: number }> {
     const size = () => (this.tables[4]?.size ?? 0) + (this.tables[6]?.size ?? 0);
     if (this.savedNodes.length > 0) {
-      await this.selfLookup(this.savedNodes);
+      await this.querier.lookupAll(this.id, "find_node", this.savedNodes);
       if (size() > 0) return { source: "saved", nodes: size() };
     }
     const routers = await resolveBootstrap(this.options.bootstrap ?? DEFAULT_BOOTSTRAP);
     const found: NodeInfo[] = [];
+    const answered: NodeInfo[] = [];
     await Promise.all(
       routers.map(async (r) => {
         const family: Family = r.ip.includes(":") ? 6 : 4;
-        const reply = await this.query(family, r, { method: "find_node", target: this.id, want: [family === 4 ? "n4" : "n6"] });
-        if (reply) found.push(...(reply.nodes ?? []), ...(reply.nodes6 ?? []));
+        this.routers.add(`${r.ip}|${r.port}`);
+        const reply = await this.querier.query(family, r, { method: "find_node", target: this.id, want: [family === 4 ? "n4" : "n6"] });
+        if (!reply) return;
+        found.push(...(reply.nodes ?? []), ...(reply.nodes6 ?? []));
+        answered.push({ id: reply.id, ip: r.ip, port: r.port });
       }),
     );
-    await this.selfLookup(found);
+    await this.querier.lookupAll(this.id, "find_node", found);
+    for (const node of size() === 0 ? answered : []) {
+      if (this.acceptableId(node.id, node.ip)) this.tables[node.ip.includes(":") ? 6 : 4]?.heard(node, true);
+    }
     return { source: size() > 0 ? "routers" : "none", nodes: size() };
   }
 
   /** Peers of a torrent, from every family's lookup. */
   async getPeers(infoHash: Uint8Array): Promise<PeerAddress[]> {
-    const results = await this.lookupAll(infoHash, "get_peers");
+    const results = await this.querier.lookupAll(infoHash, "get_peers");
     return dedupe(results.flatMap((r) => r.values));
   }
 
@@ -147,7 +160,7 @@ export class DhtNode {
    * the closest nodes that gave a token. Resolves with the peers found and how many nodes took it.
    */
   async announce(infoHash: Uint8Array, port: number | "implied"): Promise<{ peers: PeerAddress[]; announcedTo: number }> {
-    const results = await this.lookupAll(infoHash, "get_peers");
+    const results = await this.querier.lookupAll(infoHash, "get_peers");
     let announcedTo = 0;
     await Promise.all(
       results.flatMap((r) =>
@@ -155,7 +168,7 @@ export class DhtNode {
           if (!token) return;
           const family: Family = node.ip.includes(":") ? 6 : 4;
           const query = port === "implied" ? { port: 0, impliedPort: true } : { port, impliedPort: false };
-          if (await this.query(family, node, { method: "announce_peer", infoHash, token, ...query })) announcedTo++;
+          if (await this.querier.query(family, node, { method: "announce_peer", infoHash, token, ...query })) announcedTo++;
         }),
       ),
     );
@@ -172,7 +185,7 @@ export class DhtNode {
 
   /** Pings one address; resolves with the node's id, or null when it does not answer. */
   async ping(ip: string, port: number): Promise<Uint8Array | null> {
-    const reply = await this.query(ip.includes(":") ? 6 : 4, { ip, port }, { method: "ping" });
+    const reply = await this.querier.query(ip.includes(":") ? 6 : 4, { ip, port }, { method: "ping" });
     return reply?.id ?? null;
   }
 
@@ -187,7 +200,7 @@ export class DhtNode {
    * with the saved table and passes it back as `externalIp`, so the next start has a matching id.
    */
   externalIp(): string | undefined {
-    return this.ipVotes.address;
+    return this.querier.ipVotes.address;
   }
 
   /** Nodes in a family's routing table (tests and status). */
@@ -198,10 +211,11 @@ export class DhtNode {
   stats(): DhtStats {
     return {
       nodes: { 4: this.tables[4]?.size ?? 0, 6: this.tables[6]?.size ?? 0 },
+      questionable: (this.tables[4]?.questionable(Infinity).length ?? 0) + (this.tables[6]?.questionable(Infinity).length ?? 0),
       held: (this.tables[4]?.held() ?? 0) + (this.tables[6]?.held() ?? 0),
       storedPeers: this.store.peerCount,
       storedTorrents: this.store.torrentCount,
-      outstanding: this.queries.size,
+      outstanding: this.querier.queries.size,
       rateTracked: this.limiter.tracked,
       dropped: { ...this.dropped },
     };
@@ -211,7 +225,7 @@ export class DhtNode {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
-    this.queries.clear();
+    this.querier.close();
     for (const t of Object.values(this.transports)) t.close();
   }
 
@@ -231,7 +245,7 @@ export class DhtNode {
       return;
     }
     if (message.type !== "query") {
-      if (!this.queries.settle(message, ip, port)) this.dropped.unsolicited++;
+      if (!this.querier.queries.settle(message, ip, port)) this.dropped.unsolicited++;
       return;
     }
     if (!this.limiter.allow(ip)) {
@@ -247,12 +261,14 @@ export class DhtNode {
     const table = this.tables[family];
     if (!table || query.readOnly || !this.acceptableId(query.id, ip)) return;
     if (table.heard({ id: query.id, ip, port }, false) !== "refused") return;
-    if (this.queries.size < this.queries.max / 2) void this.query(family, { ip, port }, { method: "ping" });
+    const { queries } = this.querier;
+    if (queries.size < queries.max / 2) void this.querier.query(family, { ip, port }, { method: "ping" });
   }
 
   private acceptableId(id: Uint8Array, ip: string): boolean {
     return this.options.enforceNodeIds === false || !isGlobalAddress(ip) || idMatchesAddress(id, ip);
   }
+
 
   private send(family: Family, message: KrpcMessage, ip: string, port: number): void {
     const transport = this.transports[family];
@@ -260,84 +276,23 @@ export class DhtNode {
     transport.send(encodeMessage(message), ip, port);
   }
 
-  /**
-   * Sends one query and waits for its reply. Resolves null on a timeout, an error reply or a full query
-   * table; a node that answers is recorded in the routing table, one that does not is marked failed.
-   */
-  private async query(family: Family, to: { ip: string; port: number }, body: QueryBody): Promise<KrpcResponse | null> {
-    const transport = this.transports[family];
-    const table = this.tables[family];
-    if (!transport || !table || this.closed) return null;
-    let outcome;
-    try {
-      outcome = await this.queries.open(to.ip, to.port, (transactionId) =>
-        transport.send(encodeMessage({ ...body, type: "query", transactionId, id: this.id } as KrpcQuery), to.ip, to.port),
-      );
-    } catch (error) {
-      if (error instanceof DhtError && error.code === "busy") return null;
-      throw error;
-    }
-    if (outcome.kind === "timeout") {
-      table.failed(to);
-      return null;
-    }
-    if (outcome.kind === "error") return null;
-    const reply = outcome.response;
-    if (!reply.readOnly && this.acceptableId(reply.id, to.ip)) table.heard({ id: reply.id, ip: to.ip, port: to.port }, true);
-    if (reply.ip) this.ipVotes.vote(reply.ip.ip, to.ip);
-    return reply;
-  }
-
-  private selfLookup(seeds: readonly NodeInfo[]): Promise<LookupResult[]> {
-    return Promise.all(this.families().map((f) => this.lookup(f, this.id, "find_node", seeds)));
-  }
-
-  private lookupAll(target: Uint8Array, method: "find_node" | "get_peers"): Promise<LookupResult[]> {
-    return Promise.all(this.families().map((f) => this.lookup(f, target, method, [])));
-  }
-
-  private families(): Family[] {
-    return ([4, 6] as const).filter((f) => this.transports[f]);
-  }
-
-  private lookup(family: Family, target: Uint8Array, method: "find_node" | "get_peers", extraSeeds: readonly NodeInfo[]): Promise<LookupResult> {
-    const limits = this.options.lookupLimits ?? DEFAULT_LOOKUP_LIMITS;
-    const inFamily = (n: NodeInfo) => n.ip.includes(":") === (family === 6) && !sameBytes(n.id, this.id);
-    const seeds = [...(this.tables[family]?.closest(target, limits.k * 2) ?? []), ...extraSeeds].filter(inFamily);
-    const ask = async (node: NodeInfo): Promise<LookupReply | null> => {
-      const body: QueryBody = method === "find_node" ? { method, target } : { method, infoHash: target };
-      const reply = await this.query(family, node, body);
-      if (!reply) return null;
-      const nodes = (family === 4 ? reply.nodes : reply.nodes6) ?? [];
-      return { id: reply.id, nodes: nodes.filter(inFamily), values: reply.values, token: reply.token };
-    };
-    return iterativeLookup(target, seeds, ask, limits);
-  }
-
   /** Every minute: expire stored peers, ping questionable nodes, refresh one stale bucket per family. */
   private maintain(): void {
     this.store.expire();
-    for (const family of this.families()) {
+    for (const family of this.querier.families()) {
       const table = this.tables[family]!;
-      for (const node of table.questionable(K)) void this.query(family, node, { method: "ping" });
+      for (const node of table.questionable(K)) void this.querier.query(family, node, { method: "ping" });
       const stale = table.staleBuckets(QUESTIONABLE_AFTER_MS)[0];
       if (stale !== undefined) {
         table.touchBucket(stale);
-        void this.lookup(family, randomIdInBucket(this.id, stale), "find_node", []).catch(() => {});
+        void this.querier.lookup(family, randomIdInBucket(this.id, stale), "find_node", []).catch(() => {});
       }
     }
   }
 }
 
-type QueryBody = DistributiveOmit<KrpcQuery, "type" | "transactionId" | "id">;
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-
 function dedupe(peers: PeerAddress[]): PeerAddress[] {
   const seen = new Map<string, PeerAddress>();
   for (const p of peers) seen.set(`${p.ip}|${p.port}`, p);
   return [...seen.values()];
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
 }

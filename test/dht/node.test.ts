@@ -190,3 +190,35 @@ describe("our external address (BEP 42)", () => {
     expect(again.node.id).toEqual(moved.node.id);
   });
 });
+
+test("maintenance: nodes silent for 15 minutes turn questionable and are pinged back to good", async () => {
+  const clock = { t: 1_000_000 };
+  const a = await DhtNode.start({ port: 0, hosts: { 4: "127.0.0.1", 6: null }, bootstrap: [], loopbackOnly: true, now: () => clock.t, maintenanceMs: 50 });
+  const b = await DhtNode.start({ port: 0, hosts: { 4: "127.0.0.1", 6: null }, bootstrap: [], loopbackOnly: true });
+  opened.push(a, b);
+  expect(await a.addNode("127.0.0.1", b.port(4)!)).toBe(true);
+  expect(a.stats().questionable).toBe(0);
+  clock.t += 15 * 60_000;
+  expect(a.stats().questionable).toBe(1);
+  for (let i = 0; i < 100 && a.stats().questionable > 0; i++) await Bun.sleep(20);
+  expect(a.stats()).toMatchObject({ questionable: 0, nodes: { 4: 1 } });
+});
+
+test("bootstrap routers stay out of the routing table, unless they are all the DHT has", async () => {
+  const start = (bootstrap: string[] = []) => DhtNode.start({ port: 0, hosts: { 4: "127.0.0.1", 6: null }, bootstrap, loopbackOnly: true, rateLimit: { perSecond: 1e4, burst: 1e4, maxAddresses: 64 } });
+  const router = await start();
+  const nodes = [await start(), await start(), await start()];
+  opened.push(router, ...nodes);
+  for (const n of nodes) expect(await router.addNode("127.0.0.1", n.port(4)!)).toBe(true);
+  const client = await start([`127.0.0.1:${router.port(4)}`]);
+  opened.push(client);
+  expect(await client.bootstrap()).toMatchObject({ source: "routers" });
+  const ports = client.tableNodes(4).map((n) => n.port);
+  expect(ports).toEqual(expect.arrayContaining(nodes.map((n) => n.port(4)!)));
+  expect(ports).not.toContain(router.port(4)!);
+  // a DHT of one: its router is all there is, so it is kept
+  const lonely = await start();
+  const second = await start([`127.0.0.1:${lonely.port(4)}`]);
+  opened.push(lonely, second);
+  expect(await second.bootstrap()).toMatchObject({ source: "routers", nodes: 1 });
+});
