@@ -13,11 +13,11 @@ import { PeerConnection, type ConnectionHandler } from "../net/peer-connection.t
 import { listenForPeers, type PeerSocket } from "../net/sockets.ts";
 import { TokenBucket } from "../net/token-bucket.ts";
 import { BufferPool } from "../pool.ts";
+import { Admission } from "./admission.ts";
 import { Dialer } from "./dialer.ts";
 import { Downloader, type PieceWriter } from "./downloader.ts";
 import type { SessionEvent, Totals } from "./events.ts";
 import { exitCodeFor } from "./exit-codes.ts";
-import { ConnectionSlots, handshakeToDrop, slotLimits, type SlotChange } from "./connection-slots.ts";
 import { checkLiveness } from "./liveness.ts";
 import { PeerDirectory } from "./peer-directory.ts";
 import { ProgressReport } from "./progress-report.ts";
@@ -57,14 +57,13 @@ const TICK_MS = 1_000;
 
 export class Session implements ConnectionHandler {
   readonly peers = new Map<number, SwarmPeer>();
-  private readonly handshaking = new Set<PeerConnection>();
   private readonly directory = new PeerDirectory();
   private readonly choker = new Choker();
   private readonly downloader: Downloader;
   private readonly uploader: Uploader;
   private readonly tracker: TrackerAnnouncer;
   private readonly dialer: Dialer;
-  private readonly slots: ConnectionSlots;
+  private readonly admission: Admission;
   private readonly bannedPeerIds = new Set<string>();
   private listener: ReturnType<typeof listenForPeers> | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
@@ -109,18 +108,14 @@ export class Session implements ConnectionHandler {
       knowsPeers: () => this.directory.size > 0 || this.peers.size > 0 || this.options.have.isComplete(),
       fatal: (code, message) => this.fail(code, message),
     });
-    // A peer has something to trade with us while it wants our pieces or we want its.
-    this.slots = new ConnectionSlots(slotLimits(options.maxPeers), (id) => {
-      const conn = this.peers.get(id)?.conn;
-      return conn !== undefined && (conn.peerInterested || conn.amInterested);
-    });
+    this.admission = new Admission(options.maxPeers, this.peers);
     this.dialer = new Dialer(this.directory, {
-      room: () => this.options.maxPeers - this.peers.size - this.ownHandshakes(),
+      room: () => this.options.maxPeers - this.peers.size - this.admission.ownHandshakes(),
       seeding: () => this.options.have.isComplete(),
       open: (socket, address) => {
         if (this.stopping) return null;
         const conn = new PeerConnection(socket, this.connectionOptions(address, true), this);
-        this.handshaking.add(conn);
+        this.admission.opened(conn);
         return conn;
       },
     }, options.bind ?? null);
@@ -146,7 +141,7 @@ export class Session implements ConnectionHandler {
     this.stopping = true;
     if (this.timer) clearInterval(this.timer);
     this.listener?.stop(true);
-    for (const conn of [...this.handshaking]) conn.close("shutting down");
+    for (const conn of [...this.admission.handshaking]) conn.close("shutting down");
     for (const peer of [...this.peers.values()]) peer.conn.close("shutting down");
     this.uploader.stop();
     this.downloader.abandonAll();
@@ -181,17 +176,9 @@ export class Session implements ConnectionHandler {
 
   private accept(socket: PeerSocket, address: PeerAddress): PeerConnection | null {
     if (this.stopping || this.directory.isBanned(address.ip)) return null;
-    // Handshakes hold no peer slot (connection-slots.ts); past their own cap the oldest makes room.
-    handshakeToDrop(this.handshaking, this.slots.limits.handshakes)?.close("too many handshakes");
     const conn = new PeerConnection(socket, this.connectionOptions(address, false), this);
-    this.handshaking.add(conn);
+    this.admission.opened(conn);
     return conn;
-  }
-
-  private ownHandshakes(): number {
-    let n = 0;
-    for (const conn of this.handshaking) if (conn.outgoing) n++;
-    return n;
   }
 
   private connectMore(): void {
@@ -202,23 +189,18 @@ export class Session implements ConnectionHandler {
     const id = toHex(handshake.peerId);
     if (this.bannedPeerIds.has(id) || this.directory.isBanned(conn.address.ip)) return "banned";
     for (const peer of this.peers.values()) if (peer.conn.remotePeerId && toHex(peer.conn.remotePeerId) === id) return "already connected to this peer";
-    const admission = this.slots.admit(conn.id, Date.now());
-    if (admission.state === "refused") return "too many peers";
-    this.handshaking.delete(conn);
-    const peer = new SwarmPeer(conn, OUR_REQQ);
-    this.peers.set(conn.id, peer);
-    if (admission.state === "provisional" && admission.displaced !== null) this.peers.get(admission.displaced)?.conn.close("too many peers");
+    const refusal = this.admission.admit(conn, Date.now());
+    if (refusal) return refusal;
+    this.peers.set(conn.id, new SwarmPeer(conn, OUR_REQQ));
     return null;
   }
 
   onMessage(conn: PeerConnection, message: WireMessage): void {
     const peer = this.peers.get(conn.id);
     if (!peer) return;
-    if (message.type !== "keep-alive") this.slots.active(conn.id, conn.lastReceivedAt);
     try {
       this.handleMessage(peer, message);
-      // A peer let in above the cap may have just shown it is worth a slot.
-      if (this.slots.stateOf(conn.id) === "provisional") this.applySlotChanges(this.slots.review(Date.now()));
+      this.admission.handled(conn, message);
     } catch (error) {
       // Disk trouble (full, unwritable) ends the session with a clear line; anything else is a bug.
       const code = (error as { code?: unknown }).code;
@@ -275,8 +257,7 @@ export class Session implements ConnectionHandler {
   }
 
   onClose(conn: PeerConnection, _reason: string): void {
-    this.handshaking.delete(conn);
-    this.slots.release(conn.id, Date.now()); // a provisional peer, if any, takes the slot
+    this.admission.closed(conn, Date.now());
     const peer = this.peers.get(conn.id);
     if (peer) {
       this.peers.delete(conn.id);
@@ -291,14 +272,6 @@ export class Session implements ConnectionHandler {
     if (!this.stopping) queueMicrotask(() => this.connectMore());
   }
 
-  /** Closes the members replaced by more useful peers and the provisional peers that found no slot. */
-  private applySlotChanges(changes: SlotChange[]): void {
-    for (const change of changes) {
-      if (change.kind === "replaced") this.peers.get(change.evicted)?.conn.close("replaced by a peer with something to trade");
-      else this.peers.get(change.id)?.conn.close("too many peers");
-    }
-  }
-
   /** Bans the peer's IP for the session (its port and peer id cost nothing to change) and drops every connection from it. */
   private ban(peer: SwarmPeer, reason: string): void {
     if (peer.conn.remotePeerId) this.bannedPeerIds.add(toHex(peer.conn.remotePeerId));
@@ -306,7 +279,7 @@ export class Session implements ConnectionHandler {
     if (this.directory.isBanned(ip)) return;
     this.directory.ban(ip);
     this.emit({ event: "peer-banned", peer: peer.label, reason });
-    for (const conn of [...this.handshaking, ...[...this.peers.values()].map((p) => p.conn)]) {
+    for (const conn of [...this.admission.handshaking, ...[...this.peers.values()].map((p) => p.conn)]) {
       if (this.directory.isBanned(conn.address.ip)) conn.close(`banned: ${reason}`);
     }
   }
@@ -339,8 +312,8 @@ export class Session implements ConnectionHandler {
 
   private tick(): void {
     const now = Date.now();
-    checkLiveness(this.handshaking, this.peers.values(), now);
-    this.applySlotChanges(this.slots.review(now));
+    checkLiveness(this.admission.handshaking, this.peers.values(), now);
+    this.admission.tick(now);
     if (now - this.lastRechoke >= RECHOKE_INTERVAL_MS) this.rechoke(now);
     this.downloader.fillAll();
     this.connectMore();
