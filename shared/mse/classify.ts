@@ -16,3 +16,32 @@ export function classifyIncoming(first: Uint8Array): IncomingKind {
   for (let i = 0; i < n; i++) if (first[i] !== PREFIX[i]) return "mse";
   return n === PREFIX.length ? "plaintext" : "need-more";
 }
+
+/**
+ * Holds an incoming connection's first bytes until `classifyIncoming` decides (at most 20 bytes are
+ * held; a chunk is never split). `push` returns the decision and every byte received so far, once.
+ */
+export class FirstBytes {
+  private held = new Uint8Array(0);
+  private decided = false;
+
+  push(chunk: Uint8Array): { kind: Exclude<IncomingKind, "need-more">; bytes: Uint8Array } | null {
+    if (this.decided) throw new Error("FirstBytes.push after the decision");
+    const bytes = this.held.length === 0 ? chunk : joined(this.held, chunk);
+    const kind = classifyIncoming(bytes);
+    if (kind === "need-more") {
+      this.held = bytes.slice(); // under 20 bytes
+      return null;
+    }
+    this.decided = true;
+    this.held = new Uint8Array(0);
+    return { kind, bytes };
+  }
+}
+
+function joined(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}

@@ -1,5 +1,5 @@
 // MSE/PE ("protocol encryption"): the handshake codecs and the cipher, pure TypeScript with no I/O.
-export { classifyIncoming, CLASSIFY_BYTES, type IncomingKind } from "./classify.ts";
+export { classifyIncoming, CLASSIFY_BYTES, FirstBytes, type IncomingKind } from "./classify.ts";
 export { MseError, type MseErrorCode } from "./errors.ts";
 export { MseInitiator, type InitiatorOptions } from "./initiator.ts";
 export { SkeyTable, type CipherPair } from "./keys.ts";

@@ -1,5 +1,6 @@
 // MSE/PE against a real aria2c that requires encryption (--bt-require-crypto=true, RC4 minimum): it
-// downloads a whole torrent from our receiver (it finds us through our tracker), and our initiator
+// downloads a whole torrent from our receiver (it finds us through our tracker; with default settings
+// too, since aria2c opens every connection with MSE), and our initiator
 // downloads a block from it seeding. Past the handshake a real PeerConnection runs on the stream.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import fs from "node:fs";
@@ -38,37 +39,39 @@ describe.skipIf(!needs(PROGRAMS.aria2))("MSE/PE with aria2c requiring encryption
     removeDir(dir);
   }, 30_000);
 
-  test("aria2c downloads the whole torrent from our receiver over RC4, where plaintext btpeer used to close it", async () => {
-    const results: MseOutcome[] = [];
-    const conns: PeerConnection[] = [];
-    const failures: string[] = [];
-    const skeys = new SkeyTable([meta.infoHash]);
-    const server = listenMse(
-      () => new MseReceiver({ skeys, accept: ["rc4", "plaintext"] }),
-      (pending) =>
-        pending.then((outcome) => {
-          results.push(outcome);
-          const options = { ...connectionOptions(meta, false, server.port), ourPieces: () => fullBitfield(meta.pieceCount) };
-          conns.push(connectionOver(outcome, options, servingHandler(meta, source)));
-        }, (error) => failures.push(String(error))),
-      () => failures.push("plaintext connection"),
-    );
-    try {
-      // Registered with the tracker as a seeder, so aria2c's announce names us.
-      const query = `info_hash=${percentEncodeBytes(meta.infoHash)}&peer_id=-BT0001-mseseed00001&port=${server.port}&uploaded=0&downloaded=0&left=0&event=started&compact=1`;
-      expect((await fetch(`${tracker.announce}?${query}`)).status).toBe(200);
-      const out = path.join(dir, "aria2-leech");
-      const aria2 = await startAria2({ torrent, dir: out, requireCrypto: true, stallTimeoutS: 60, name: "aria2c require-crypto" });
-      await aria2.done();
-      expect(await sha1File(path.join(out, "album.bin"))).toBe(await sha1File(source));
-      expect(results.length).toBeGreaterThan(0);
-      expect(results.every((r) => r.result.selected === "rc4")).toBe(true);
-      expect(failures).toEqual([]);
-    } finally {
-      for (const c of conns) c.close("test done");
-      server.stop(true);
-    }
-  }, 120_000);
+  for (const requireCrypto of [true, false]) {
+    test(`aria2c (${requireCrypto ? "--bt-require-crypto" : "default settings"}) opens with MSE and downloads the whole torrent from our receiver over RC4`, async () => {
+      const results: MseOutcome[] = [];
+      const conns: PeerConnection[] = [];
+      const failures: string[] = [];
+      const skeys = new SkeyTable([meta.infoHash]);
+      const server = listenMse(
+        () => new MseReceiver({ skeys, accept: ["rc4", "plaintext"] }),
+        (pending) =>
+          pending.then((outcome) => {
+            results.push(outcome);
+            const options = { ...connectionOptions(meta, false, server.port), ourPieces: () => fullBitfield(meta.pieceCount) };
+            conns.push(connectionOver(outcome, options, servingHandler(meta, source)));
+          }, (error) => failures.push(String(error))),
+        () => failures.push("plaintext connection"),
+      );
+      try {
+        // Registered with the tracker as a seeder, so aria2c's announce names us.
+        const query = `info_hash=${percentEncodeBytes(meta.infoHash)}&peer_id=-BT0001-mseseed0000${requireCrypto ? 1 : 2}&port=${server.port}&uploaded=0&downloaded=0&left=0&event=started&compact=1`;
+        expect((await fetch(`${tracker.announce}?${query}`)).status).toBe(200);
+        const out = path.join(dir, `aria2-leech-${requireCrypto}`);
+        const aria2 = await startAria2({ torrent, dir: out, requireCrypto, stallTimeoutS: 60, name: `aria2c require-crypto=${requireCrypto}` });
+        await aria2.done();
+        expect(await sha1File(path.join(out, "album.bin"))).toBe(await sha1File(source));
+        expect(results.length).toBeGreaterThan(0);
+        expect(results.every((r) => r.result.selected === "rc4")).toBe(true);
+        expect(failures).toEqual([]);
+      } finally {
+        for (const c of conns) c.close("test done");
+        server.stop(true);
+      }
+    }, 120_000);
+  }
 
   test("we dial aria2c seeding with encryption required and download a block over RC4", async () => {
     const port = freePort();

@@ -7,6 +7,7 @@ import {
   acceptedMethods,
   acceptsIncoming,
   classifyIncoming,
+  FirstBytes,
   MseError,
   MseInitiator,
   MseReceiver,
@@ -185,6 +186,18 @@ describe("first bytes and policy", () => {
     expect(classifyIncoming(new Uint8Array(0))).toBe("need-more");
     expect(classifyIncoming(ascii("\x13BitTorrenT"))).toBe("mse");
     expect(classifyIncoming(new Uint8Array([0x12]))).toBe("mse");
+  });
+
+  test("FirstBytes holds only what it needs to decide and hands every byte on once", () => {
+    const plain = new FirstBytes();
+    expect(plain.push(ascii("\x13BitTo"))).toBeNull();
+    expect(plain.push(ascii("rrent proto"))).toBeNull();
+    expect(plain.push(ascii("col\0\0\0rest"))).toEqual({ kind: "plaintext", bytes: ascii("\x13BitTorrent protocol\0\0\0rest") });
+    expect(() => plain.push(ascii("x"))).toThrow();
+    const mse = new FirstBytes();
+    const ya = new Uint8Array(96).fill(0x13, 0, 1).fill(7, 1);
+    expect(mse.push(ya.subarray(0, 1))).toBeNull();
+    expect(mse.push(ya.subarray(1))).toEqual({ kind: "mse", bytes: ya });
   });
 
   test("policies: what is offered, accepted and tried in which order", () => {

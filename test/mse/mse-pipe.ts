@@ -4,7 +4,7 @@
 import type { Socket } from "bun";
 import fs from "node:fs";
 import { Bitfield } from "../../shared/bitfield.ts";
-import { classifyIncoming, MseError, MseInitiator, MseReceiver, type MseResult } from "../../shared/mse/index.ts";
+import { FirstBytes, MseError, MseInitiator, MseReceiver, type MseResult } from "../../shared/mse/index.ts";
 import { PeerConnection, type ConnectionHandler, type ConnectionOptions } from "../../peer/net/peer-connection.ts";
 import { MseSocket } from "../../peer/net/mse/mse-socket.ts";
 import type { MseLimits } from "../../peer/net/mse/limits.ts";
@@ -12,8 +12,6 @@ import type { Metainfo } from "../../shared/metainfo/types.ts";
 
 interface Link {
   mse: MseSocket | null;
-  /** Bytes read before we know whether the peer speaks MSE (incoming only). */
-  sniffed: Uint8Array;
   payload: (chunk: Uint8Array) => void;
   /** Where a drain and a close go once the handshake is done. */
   drain: () => void;
@@ -34,7 +32,6 @@ function handlers(onOpen: (socket: Socket<Link>) => void) {
     data(socket: Socket<Link>, chunk: Uint8Array) {
       const link = socket.data;
       if (link.mse) return link.mse.receive(chunk);
-      link.sniffed = Uint8Array.from([...link.sniffed, ...chunk]);
       link.payload(chunk);
     },
     drain(socket: Socket<Link>) {
@@ -77,7 +74,7 @@ function track(link: Link, socket: Socket<Link>, machine: MseInitiator | MseRece
 /** Dials `port` on loopback and runs our MSE handshake as the initiator. */
 export function dialMse(port: number, machine: MseInitiator, limits: Partial<MseLimits> = {}): Promise<MseOutcome> {
   return new Promise((resolve, reject) => {
-    const link: Link = { mse: null, sniffed: new Uint8Array(0), payload: () => {}, drain: () => {}, closed: () => {} };
+    const link: Link = { mse: null, payload: () => {}, drain: () => {}, closed: () => {} };
     Bun.connect<Link>({
       hostname: "127.0.0.1",
       port,
@@ -104,17 +101,18 @@ export function listenMse(
     hostname: "127.0.0.1",
     port: 0,
     socket: handlers((socket) => {
-      const link: Link = { mse: null, sniffed: new Uint8Array(0), payload: () => {}, drain: () => {}, closed: () => {} };
+      const link: Link = { mse: null, payload: () => {}, drain: () => {}, closed: () => {} };
       socket.data = link;
-      link.payload = () => {
-        const kind = classifyIncoming(link.sniffed);
-        if (kind === "need-more") return;
-        link.payload = () => {}; // decided once
-        if (kind === "plaintext") return onPlaintext(link.sniffed);
+      const first = new FirstBytes();
+      link.payload = (chunk) => {
+        const decided = first.push(chunk);
+        if (!decided) return;
+        link.payload = () => {}; // a plaintext peer's later bytes are not ours here
+        if (decided.kind === "plaintext") return onPlaintext(decided.bytes);
         onHandshake(new Promise((resolve, reject) => {
           const mse = track(link, socket, makeReceiver(), resolve, reject, limits);
           mse.start();
-          mse.receive(link.sniffed);
+          mse.receive(decided.bytes);
         }));
       };
     }) as never,
