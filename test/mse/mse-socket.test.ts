@@ -35,7 +35,8 @@ describe("MseSocket over loopback", () => {
   test("32 MiB of RC4 payload, written through a WriteQueue that the kernel pushes back on, arrives intact", async () => {
     const { listener, outcomes } = server();
     try {
-      const client = await dialMse(listener.port, new MseInitiator({ infoHash: INFO_HASH, provide: ["rc4"] }));
+      // An odd scratch size: 1 MiB writes go out in uneven slices, any of which the kernel may cut.
+      const client = await dialMse(listener.port, new MseInitiator({ infoHash: INFO_HASH, provide: ["rc4"] }), { scratchBytes: 100_003 });
       await until(() => outcomes.length === 1, "the server's handshake");
       const served = await outcomes[0]!;
       expect(served.result.selected).toBe("rc4");

@@ -9,8 +9,8 @@ export const MSE_LIMITS = {
   handshakeDeadlineMs: 15_000,
   /** Longest IA we accept from an initiator: a BitTorrent handshake plus a little (extension handshake, bitfield). */
   maxInitialPayload: 16 * 1024,
-  /** The encryption scratch buffer grows to the largest write, and shrinks back above this after use. */
-  scratchKeepBytes: 256 * 1024,
+  /** Encryption goes through one scratch buffer of at most this size (larger writes go a slice at a time). */
+  scratchBytes: 256 * 1024,
 } as const;
 
 export type MseLimits = { [K in keyof typeof MSE_LIMITS]: number };

@@ -94,17 +94,25 @@ export class MseSocket implements RawSocket {
     if (s.kind === "handshake") throw new Error("MseSocket.write before the handshake is done");
     if (this.pending.length > 0) return 0; // handshake bytes first
     if (!s.cipher) return this.raw.write(data, byteOffset, byteLength);
-    if (this.scratch.length < byteLength) this.scratch = new Uint8Array(Math.max(byteLength, 2 * this.scratch.length, 4096));
+    // Encrypted through one scratch buffer of bounded size, a slice at a time, so a large write
+    // (a whole framed piece) allocates nothing.
     const cipher = s.cipher.encrypt;
-    cipher.saveState(this.saved);
-    cipher.applyTo(data, byteOffset, this.scratch, 0, byteLength);
-    const written = this.raw.write(this.scratch, 0, byteLength);
-    if (written < byteLength) {
-      cipher.restoreState(this.saved);
-      if (written > 0) cipher.skip(written);
+    let done = 0;
+    while (done < byteLength) {
+      const n = Math.min(byteLength - done, this.limits.scratchBytes);
+      if (this.scratch.length < n) this.scratch = new Uint8Array(Math.min(this.limits.scratchBytes, Math.max(n, 2 * this.scratch.length, 16 * 1024)));
+      cipher.saveState(this.saved);
+      cipher.applyTo(data, byteOffset + done, this.scratch, 0, n);
+      const written = this.raw.write(this.scratch, 0, n);
+      if (written < n) {
+        cipher.restoreState(this.saved);
+        if (written > 0) cipher.skip(written);
+        if (written < 0 && done === 0) return -1;
+        return done + Math.max(0, written);
+      }
+      done += n;
     }
-    if (this.scratch.length > this.limits.scratchKeepBytes) this.scratch = new Uint8Array(0);
-    return written;
+    return done;
   }
 
   /** From the raw socket's `drain`. */
