@@ -149,12 +149,24 @@ export class RoutingTable {
     this.place(bucket, replacement, this.now());
   }
 
-  /** The `count` nodes closest to `target`, good ones only unless there are too few. */
+  /**
+   * The `count` nodes closest to `target`, bad ones left out. Buckets are visited in distance order
+   * instead of sorting the whole table (this runs for every find_node and get_peers we answer): the
+   * target's own bucket holds the closest nodes, then every deeper bucket (all at the same distance
+   * prefix), then the shallower ones, each farther than the last.
+   */
   closest(target: Uint8Array, count = this.k): TableNode[] {
     const now = this.now();
-    const sorted = this.all().sort((a, b) => compareDistance(target, a.id, b.id));
-    const usable = sorted.filter((n) => nodeState(n, now) !== "bad");
-    return usable.slice(0, count);
+    const t = this.bucketIndex(target);
+    const groups: Bucket[][] = [[this.buckets[t]!], this.buckets.slice(t + 1)];
+    for (let j = t - 1; j >= 0; j--) groups.push([this.buckets[j]!]);
+    const out: TableNode[] = [];
+    for (const group of groups) {
+      const nodes = group.flatMap((b) => b.nodes).filter((n) => nodeState(n, now) !== "bad");
+      out.push(...nodes.sort((a, b) => compareDistance(target, a.id, b.id)));
+      if (out.length >= count) break;
+    }
+    return out.slice(0, count);
   }
 
   /** Nodes to ping now: the questionable ones (BEP 5: ping before trusting or replacing them). */
@@ -191,16 +203,17 @@ export class RoutingTable {
     this.byAddress.delete(addressKey(node));
   }
 
-  /** Splits the last bucket: nodes sharing more bits with us than its index move to a new last bucket. */
+  /**
+   * Splits the last bucket: nodes sharing more bits with us than its index move to a new last bucket.
+   * The last bucket has no replacement cache to split: a full last bucket splits instead of caching.
+   */
   private split(): void {
     const last = this.buckets[this.buckets.length - 1]!;
     const depth = this.buckets.length - 1;
     const next: Bucket = { nodes: [], replacements: [], lastChanged: last.lastChanged };
     const stays = (n: TableNode) => commonPrefixBits(this.ownId, n.id) === depth;
     next.nodes = last.nodes.filter((n) => !stays(n));
-    next.replacements = last.replacements.filter((n) => !stays(n));
     last.nodes = last.nodes.filter(stays);
-    last.replacements = last.replacements.filter(stays);
     this.buckets.push(next);
   }
 }

@@ -150,12 +150,19 @@ describe("routing table", () => {
     expect(table.all().map((n) => n.port)).toEqual([2]);
   });
 
-  test("closest() sorts by XOR distance", () => {
+  test("closest() gives exactly the nearest good nodes by XOR distance, whatever the target", () => {
     const table = new RoutingTable(own);
-    for (let i = 0; i < 30; i++) table.heard(node(randomId(), i), true);
-    const target = randomId();
-    const got = table.closest(target, 5);
-    for (let i = 1; i < got.length; i++) expect(compareDistance(target, got[i - 1]!.id, got[i]!.id)).toBe(-1);
+    for (let i = 0; i < 400; i++) table.heard(node(randomId(), i), true);
+    for (let i = 0; i < 60; i++) table.heard(node(randomIdInBucket(own, 4 + (i % 20)), 1000 + i), true);
+    const bad = table.all()[7]!;
+    table.failed(bad);
+    table.failed(bad);
+    const all = table.all(); // a replacement may have taken the bad node's place
+    const targets = [own, randomId(), randomIdInBucket(own, 0), randomIdInBucket(own, 6), randomIdInBucket(own, 30), ...all.slice(0, 5).map((n) => n.id)];
+    for (const target of targets) {
+      const brute = all.filter((n) => n !== bad).sort((a, b) => compareDistance(target, a.id, b.id)).slice(0, 8);
+      expect(table.closest(target, 8).map((n) => n.port)).toEqual(brute.map((n) => n.port));
+    }
   });
 
   test("saved as bytes and read back", () => {
