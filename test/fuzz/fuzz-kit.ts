@@ -220,12 +220,14 @@ export async function runFuzz(
   settings: FuzzSettings,
   generate: (rng: Rng) => Uint8Array,
   check: (input: Uint8Array, rng: Rng) => void | Promise<void>,
+  /** `shrinkAttempts`: how many smaller inputs to try on a failure (fewer for slow checks; default 4000). */
+  opts: { shrinkAttempts?: number } = {},
 ): Promise<void> {
   for (let i = 0; i < settings.cases; i++) {
     const input = generate(new Rng(caseSeed(settings.seed, i)));
     const failure = await failureOf(check, input, caseSeed(settings.seed, i) ^ 1);
     if (failure === null) continue;
-    const small = await shrink(check, input, caseSeed(settings.seed, i) ^ 1, kindOf(failure));
+    const small = await shrink(check, input, caseSeed(settings.seed, i) ^ 1, kindOf(failure), opts.shrinkAttempts ?? 4000);
     throw new Error(
       `fuzz ${target}: case ${i} failed (replay: FUZZ_SEED=${settings.seed} FUZZ_CASES=${i + 1})\n` +
         `  ${describeFailure(failure)}\n` +
@@ -257,11 +259,11 @@ function describeFailure(failure: unknown): string {
 }
 
 /** Delta debugging, lite: drop ever smaller ranges while the failure stays the same kind. Bounded. */
-async function shrink(check: (input: Uint8Array, rng: Rng) => void | Promise<void>, input: Uint8Array, seed: number, kind: string): Promise<Uint8Array> {
+async function shrink(check: (input: Uint8Array, rng: Rng) => void | Promise<void>, input: Uint8Array, seed: number, kind: string, maxAttempts: number): Promise<Uint8Array> {
   let best = input;
   let attempts = 0;
-  for (let size = best.length >> 1; size >= 1 && attempts < 4000; size = size >> 1) {
-    for (let at = 0; at + size <= best.length && attempts < 4000; ) {
+  for (let size = best.length >> 1; size >= 1 && attempts < maxAttempts; size = size >> 1) {
+    for (let at = 0; at + size <= best.length && attempts < maxAttempts; ) {
       attempts++;
       const candidate = concat(best.subarray(0, at), best.subarray(at + size));
       const failure = await failureOf(check, candidate, seed);

@@ -1,0 +1,130 @@
+// Fuzz: a real btpeer seeder, over loopback TCP, from connections that speak mutated wire streams
+// (a correct handshake most of the time, then a leecher's messages from the codec, mutated, written
+// in random chunks). The seeder must never exit, everything it sends back must be valid wire
+// protocol, and afterwards a real btpeer leecher still downloads the whole torrent from it.
+// The hostile connections come from 127.0.0.2: a ban holds for a whole address, the leecher is on 127.0.0.1.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { connect } from "node:net";
+import fs from "node:fs";
+import path from "node:path";
+import { parseMetainfo } from "../../shared/metainfo/parse.ts";
+import type { Metainfo } from "../../shared/metainfo/types.ts";
+import { encodeHandshake, encodeMessage, WireError, type WireMessage } from "../../shared/wire/codec.ts";
+import { MessageReader } from "../../peer/net/message-reader.ts";
+import { makeRandomFile, makeTempDir, removeDir, sha256File } from "../support/files.ts";
+import { stopAllServices } from "../support/processes.ts";
+import { isEvent, makeTorrent, startBtpeer, type Btpeer } from "../peer/btpeer-harness.ts";
+import { concat, fuzzSettings, fuzzTimeout, Mutator, runFuzz, type Rng } from "./fuzz-kit.ts";
+
+// Each case is a TCP connection to a real process: a fiftieth of the count the in-process targets run.
+const base = fuzzSettings(2500);
+const settings = { ...base, cases: Math.max(1, Math.floor(base.cases / 50)) };
+const HOSTILE_HOST = "127.0.0.2";
+
+let dir = "";
+let torrent = "";
+let meta: Metainfo;
+let seeder: Btpeer;
+
+beforeAll(async () => {
+  dir = makeTempDir("btpeer-fuzz-");
+  makeRandomFile(path.join(dir, "src", "data.bin"), 1024 * 1024 + 777, 5);
+  torrent = await makeTorrent(path.join(dir, "src", "data.bin"), path.join(dir, "data.torrent"), { pieceLength: 32 * 1024 });
+  meta = parseMetainfo(new Uint8Array(fs.readFileSync(torrent)));
+  seeder = await startBtpeer(["seed", torrent, "--dir", path.join(dir, "src")], { name: "fuzzed seeder" });
+}, 90_000);
+
+afterAll(async () => {
+  await stopAllServices();
+  removeDir(dir);
+}, 30_000);
+
+/** What a leecher says after the handshake: from the codec, every message type, some requests past the end. */
+function leecherStreams(): Uint8Array[] {
+  const last = meta.pieceCount - 1;
+  const messages: WireMessage[][] = [
+    [{ type: "bitfield", bits: new Uint8Array(Math.ceil(meta.pieceCount / 8)) }, { type: "interested" }, { type: "request", index: 0, begin: 0, length: 16384 }, { type: "request", index: last, begin: 0, length: 1 }],
+    [{ type: "interested" }, { type: "have", index: 1 }, { type: "request", index: 2, begin: 16384, length: 16384 }, { type: "cancel", index: 2, begin: 16384, length: 16384 }, { type: "keep-alive" }],
+    [{ type: "unknown", id: 20, payload: concat(new Uint8Array([0]), new TextEncoder().encode("d1:md6:ut_pexi1ee4:reqqi500ee")) }, { type: "port", port: 6881 }, { type: "not-interested" }, { type: "choke" }, { type: "unchoke" }],
+    [{ type: "interested" }, ...Array.from({ length: 40 }, (_, i): WireMessage => ({ type: "request", index: i % meta.pieceCount, begin: 0, length: 16384 }))],
+  ];
+  return messages.map((list) => concat(...list.map((m) => encodeMessage(m))));
+}
+
+/** Sends `stream` in random chunks, collects what the seeder answers until it closes or goes quiet. */
+async function exchange(stream: Uint8Array, rng: Rng): Promise<Uint8Array> {
+  const received: Buffer[] = [];
+  await new Promise<void>((resolve) => {
+    let quiet: ReturnType<typeof setTimeout> | undefined;
+    const done = () => {
+      clearTimeout(quiet);
+      socket.destroy();
+      resolve();
+    };
+    // Not an assertion: a peer may keep a connection open for minutes; this only paces the run.
+    const waitQuiet = () => {
+      clearTimeout(quiet);
+      quiet = setTimeout(done, 300);
+    };
+    const socket = connect({ host: "127.0.0.1", port: seeder.port, localAddress: HOSTILE_HOST }, async () => {
+      for (let at = 0; at < stream.length && !socket.destroyed; ) {
+        const n = 1 + rng.int(rng.chance(0.3) ? 16 : 4096);
+        socket.write(stream.subarray(at, at + n));
+        at += n;
+        if (rng.chance(0.1)) await Bun.sleep(1);
+      }
+      waitQuiet();
+    });
+    socket.on("data", (d: Buffer) => {
+      received.push(d);
+      waitQuiet();
+    });
+    socket.on("error", done);
+    socket.on("close", done);
+  });
+  return new Uint8Array(Buffer.concat(received));
+}
+
+/** The seeder's side must be valid wire protocol: a handshake, then messages the codec accepts. */
+function checkReply(reply: Uint8Array): void {
+  const reader = new MessageReader(meta.pieceCount, { handshake() {}, message() {}, droppedBlock() {} });
+  try {
+    reader.feed(reply);
+  } catch (error) {
+    if (error instanceof WireError) throw new Error(`the seeder sent invalid wire protocol: ${error.code}: ${error.message}`);
+    throw error;
+  }
+}
+
+test("btpeer: a seeder fed mutated wire streams stays up, speaks valid protocol, and still serves a real leecher", async () => {
+  const handshake = encodeHandshake({ reserved: new Uint8Array([0, 0, 0, 0, 0, 0x10, 0, 0]), infoHash: meta.infoHash, peerId: new TextEncoder().encode("-FZ0001-fuzzfuzzfuzz") });
+  const seeds = leecherStreams();
+  const mutator = new Mutator(seeds, [], 1 << 17);
+  const generate = (rng: Rng) => {
+    // Mostly a correct handshake with mutated messages after it; sometimes the handshake is mutated too.
+    if (rng.chance(0.85)) return concat(handshake, mutator.next(rng));
+    return new Mutator([concat(handshake, rng.pick(seeds))]).next(rng);
+  };
+  let answered = 0;
+  await runFuzz(
+    "btpeer seeder",
+    settings,
+    generate,
+    async (stream, rng) => {
+      const reply = await exchange(stream, rng);
+      if (reply.length > 0) answered++;
+      checkReply(reply);
+      if (seeder.service.hasExited) throw new Error(`the seeder exited: ${seeder.service.output()}`);
+    },
+    { shrinkAttempts: 30 },
+  );
+  // Most connections got past the handshake and were answered: the fuzz reached the message handling.
+  expect(answered).toBeGreaterThan(settings.cases / 2);
+  expect(seeder.service.hasExited).toBe(false);
+  const leecher = await startBtpeer(["download", torrent, "--out", path.join(dir, "out"), "--no-seed", "--peer", seeder.address], { name: "leecher after the fuzz" });
+  const done = await leecher.waitFor(isEvent("completed"), 120_000);
+  expect(done.have).toBe(done.pieces);
+  expect(await leecher.service.exited).toBe(0);
+  expect(await sha256File(path.join(dir, "out", "data.bin"))).toBe(await sha256File(path.join(dir, "src", "data.bin")));
+  expect(seeder.service.hasExited).toBe(false);
+}, fuzzTimeout(settings, 2000));
