@@ -100,3 +100,19 @@ test("TRACKER_UDP_PORT and TRACKER_UDP_KEY are checked at start-up", () => {
   expect(() => loadConfig({ TRACKER_UDP_KEY: "abc" })).toThrow("TRACKER_UDP_KEY must be 32 hex digits");
   expect(loadConfig({ TRACKER_UDP_KEY: "00112233445566778899AABBCCDDEEFF" }).udpKey).toBe("00112233445566778899aabbccddeeff");
 });
+
+test("the announce's key field binds a peer to its address as HTTP's key does: only the same key moves it", async () => {
+  const t = tracker();
+  const peerId = new Uint8Array(20).fill(4);
+  const seen = async () => {
+    const reply = await t.ask(announce(await t.connect(), { peerId: new Uint8Array(20).fill(5), port: 9000 }));
+    return reply?.action === "announce" ? (reply.peers[4]! << 8) | reply.peers[5]! : -1;
+  };
+  await t.ask(announce(await t.connect(), { peerId, port: 7000, key: 0xabcdef01 }));
+  expect(await seen()).toBe(7000);
+  await t.ask(announce(await t.connect(), { peerId, port: 7001, key: 0xabcdef01 }));
+  expect(await seen()).toBe(7001);
+  await t.ask(announce(await t.connect(), { peerId, port: 7002, key: 0 }));
+  await t.ask(announce(await t.connect(), { peerId, port: 7003, key: 0x12345678 }));
+  expect(await seen()).toBe(7001);
+});

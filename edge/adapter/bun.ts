@@ -2,6 +2,7 @@
 // UPSTASH_REDIS_REST_URL/_TOKEN are set. HOST changes the listening address. UDP (BEP 15) on the
 // same port number unless TRACKER_UDP_PORT says otherwise (0: none).
 import { setupTracker, setupUdpTracker } from "../server-setup.ts";
+import { ReplyBatch } from "../udp/reply-batch.ts";
 import { clientAddress, serveTracker } from "./bun-serve.ts";
 
 const setup = setupTracker(process.env, { clientIp: clientAddress, withoutUpstash: "memory" });
@@ -13,10 +14,12 @@ console.log(`btswarm tracker (${storeKind} store) at http://${shown}:${server.po
 
 const udp = setupUdpTracker(setup, server.port!);
 if (udp) {
+  const batch = new ReplyBatch((items) => socket.sendMany(items), setImmediate);
   const socket = await Bun.udpSocket({
     hostname,
     port: udp.port,
-    socket: { data: (sock, packet, port, address) => udp.tracker.receive(packet, address, port, (reply) => sock.send(reply, port, address)) },
+    binaryType: "uint8array",
+    socket: { data: (_s, packet, port, address) => udp.tracker.receive(packet, address, port, (reply) => batch.add(reply, port, address)) },
   });
   console.log(`btswarm tracker UDP at udp://${shown}:${socket.port}/announce`);
 }

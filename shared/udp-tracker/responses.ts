@@ -17,7 +17,7 @@ import {
   type ScrapeResponse,
   type UdpResponse,
 } from "./types.ts";
-import { view } from "./wire.ts";
+import { readU32, readU64Big, writeU32, writeU64Big } from "./wire.ts";
 
 const utf8Encoder = new TextEncoder();
 // Not fatal: a tracker's error text is shown, not trusted; bad bytes become U+FFFD.
@@ -29,13 +29,12 @@ const utf8Decoder = new TextDecoder();
  */
 export function decodeResponse(packet: Uint8Array, family: Family): UdpResponse {
   if (packet.length < 8) throw new UdpCodecError("too-short", `a response is at least 8 bytes, got ${packet.length}`);
-  const v = view(packet);
-  const action = v.getUint32(0);
-  const transactionId = v.getUint32(4);
+  const action = readU32(packet, 0);
+  const transactionId = readU32(packet, 4);
   switch (action) {
     case ACTION.connect:
       if (packet.length < CONNECT_RESPONSE_BYTES) throw new UdpCodecError("too-short", `a connect response is ${CONNECT_RESPONSE_BYTES} bytes, got ${packet.length}`);
-      return { action: "connect", transactionId, connectionId: v.getBigUint64(8) };
+      return { action: "connect", transactionId, connectionId: readU64Big(packet, 8) };
     case ACTION.announce: {
       if (packet.length < ANNOUNCE_RESPONSE_HEADER_BYTES) {
         throw new UdpCodecError("too-short", `an announce response is at least ${ANNOUNCE_RESPONSE_HEADER_BYTES} bytes, got ${packet.length}`);
@@ -44,14 +43,14 @@ export function decodeResponse(packet: Uint8Array, family: Family): UdpResponse 
       if (peers.length % PEER_BYTES[family] !== 0) {
         throw new UdpCodecError("bad-family", `IPv${family} peers are ${PEER_BYTES[family]} bytes each; got ${peers.length} bytes`);
       }
-      return { action: "announce", transactionId, interval: v.getUint32(8), leechers: v.getUint32(12), seeders: v.getUint32(16), peers };
+      return { action: "announce", transactionId, interval: readU32(packet, 8), leechers: readU32(packet, 12), seeders: readU32(packet, 16), peers };
     }
     case ACTION.scrape: {
       const body = packet.length - SCRAPE_RESPONSE_HEADER_BYTES;
       if (body % SCRAPE_ENTRY_BYTES !== 0) throw new UdpCodecError("bad-length", `scrape entries are ${SCRAPE_ENTRY_BYTES} bytes each; got ${body} bytes`);
       const entries: ScrapeEntry[] = [];
       for (let at = SCRAPE_RESPONSE_HEADER_BYTES; at < packet.length; at += SCRAPE_ENTRY_BYTES) {
-        entries.push({ seeders: v.getUint32(at), completed: v.getUint32(at + 4), leechers: v.getUint32(at + 8) });
+        entries.push({ seeders: readU32(packet, at), completed: readU32(packet, at + 4), leechers: readU32(packet, at + 8) });
       }
       return { action: "scrape", transactionId, entries };
     }
@@ -64,10 +63,9 @@ export function decodeResponse(packet: Uint8Array, family: Family): UdpResponse 
 
 export function encodeConnectResponse(res: Omit<ConnectResponse, "action">): Uint8Array {
   const out = new Uint8Array(CONNECT_RESPONSE_BYTES);
-  const v = view(out);
-  v.setUint32(0, ACTION.connect);
-  v.setUint32(4, res.transactionId >>> 0);
-  v.setBigUint64(8, BigInt.asUintN(64, res.connectionId));
+  writeU32(out, 0, ACTION.connect);
+  writeU32(out, 4, res.transactionId >>> 0);
+  writeU64Big(out, 8, res.connectionId);
   return out;
 }
 
@@ -83,12 +81,11 @@ export function encodeAnnounceResponse(res: Omit<AnnounceResponse, "action" | "p
     throw new UdpCodecError("bad-family", `IPv${family} peers are ${size} bytes each; got ${peerBytes} bytes`);
   }
   const out = new Uint8Array(ANNOUNCE_RESPONSE_HEADER_BYTES + peerBytes);
-  const v = view(out);
-  v.setUint32(0, ACTION.announce);
-  v.setUint32(4, res.transactionId >>> 0);
-  v.setUint32(8, res.interval >>> 0);
-  v.setUint32(12, res.leechers >>> 0);
-  v.setUint32(16, res.seeders >>> 0);
+  writeU32(out, 0, ACTION.announce);
+  writeU32(out, 4, res.transactionId >>> 0);
+  writeU32(out, 8, res.interval >>> 0);
+  writeU32(out, 12, res.leechers >>> 0);
+  writeU32(out, 16, res.seeders >>> 0);
   if (forms instanceof Uint8Array) {
     out.set(forms, ANNOUNCE_RESPONSE_HEADER_BYTES);
   } else {
@@ -104,14 +101,13 @@ export function encodeAnnounceResponse(res: Omit<AnnounceResponse, "action" | "p
 
 export function encodeScrapeResponse(res: Omit<ScrapeResponse, "action">): Uint8Array {
   const out = new Uint8Array(SCRAPE_RESPONSE_HEADER_BYTES + SCRAPE_ENTRY_BYTES * res.entries.length);
-  const v = view(out);
-  v.setUint32(0, ACTION.scrape);
-  v.setUint32(4, res.transactionId >>> 0);
+  writeU32(out, 0, ACTION.scrape);
+  writeU32(out, 4, res.transactionId >>> 0);
   res.entries.forEach((e, i) => {
     const at = SCRAPE_RESPONSE_HEADER_BYTES + SCRAPE_ENTRY_BYTES * i;
-    v.setUint32(at, e.seeders >>> 0);
-    v.setUint32(at + 4, e.completed >>> 0);
-    v.setUint32(at + 8, e.leechers >>> 0);
+    writeU32(out, at, e.seeders >>> 0);
+    writeU32(out, at + 4, e.completed >>> 0);
+    writeU32(out, at + 8, e.leechers >>> 0);
   });
   return out;
 }
@@ -119,9 +115,8 @@ export function encodeScrapeResponse(res: Omit<ScrapeResponse, "action">): Uint8
 export function encodeErrorResponse(res: Omit<ErrorResponse, "action">): Uint8Array {
   const text = utf8Encoder.encode(res.message);
   const out = new Uint8Array(ERROR_RESPONSE_HEADER_BYTES + text.length);
-  const v = view(out);
-  v.setUint32(0, ACTION.error);
-  v.setUint32(4, res.transactionId >>> 0);
+  writeU32(out, 0, ACTION.error);
+  writeU32(out, 4, res.transactionId >>> 0);
   out.set(text, ERROR_RESPONSE_HEADER_BYTES);
   return out;
 }
