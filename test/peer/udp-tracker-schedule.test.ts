@@ -1,0 +1,235 @@
+// The UDP tracker client's retransmission schedule (BEP 15: 15 × 2^n s, shortened here through the
+// client's base) and its reaction to hostile or broken "trackers": real sockets on loopback whose
+// answers the test writes. The client keeps waiting through replies it cannot take, or ends with a
+// typed UdpTrackerError; it never throws anything else and leaves nothing outstanding.
+import { afterAll, describe, expect, test } from "bun:test";
+import {
+  encodeAnnounceResponse,
+  encodeConnectResponse,
+  encodeErrorResponse,
+  encodeScrapeResponse,
+} from "../../shared/udp-tracker/index.ts";
+import { UdpTrackerClient, UdpTrackerError, type UdpAnnounce } from "../../peer/tracker/udp-tracker-client.ts";
+import { requestAction, requestTx, startScriptedTracker, startUdpRelay, type ScriptedReply, type ScriptedTracker } from "../support/udp-relay.ts";
+import { startBunTracker } from "../tracker/udp-servers.ts";
+
+const HOST = "127.0.0.1";
+const CONNECT = 0;
+const ANNOUNCE = 1;
+const announce: UdpAnnounce = { infoHash: new Uint8Array(20).fill(1), peerId: new Uint8Array(20).fill(2), port: 6881, left: 5, downloaded: 0, uploaded: 0, key: 7 };
+
+const opened: Array<{ close(): void }> = [];
+afterAll(() => {
+  for (const o of opened) o.close();
+});
+function client(options: ConstructorParameters<typeof UdpTrackerClient>[0]): UdpTrackerClient {
+  const c = new UdpTrackerClient(options);
+  opened.push(c);
+  return c;
+}
+async function scripted(answer: (request: Uint8Array, index: number) => ScriptedReply[]): Promise<ScriptedTracker> {
+  const t = await startScriptedTracker(HOST, answer);
+  opened.push(t);
+  return t;
+}
+const connectionIdOf = (request: Uint8Array) => new DataView(request.buffer, request.byteOffset).getBigUint64(0);
+const connectReply = (request: Uint8Array, connectionId = 0x1234n): ScriptedReply => ({ bytes: encodeConnectResponse({ transactionId: requestTx(request), connectionId }) });
+const announceReply = (request: Uint8Array): ScriptedReply => ({
+  bytes: encodeAnnounceResponse({ transactionId: requestTx(request), interval: 900, leechers: 1, seeders: 2, peers: Uint8Array.of(10, 0, 0, 1, 0x1a, 0xe1) }, 4),
+});
+/** A tracker that answers connects and announces correctly. */
+const honest = (request: Uint8Array) => [requestAction(request) === CONNECT ? connectReply(request) : announceReply(request)];
+async function failureOf(p: Promise<unknown>): Promise<UdpTrackerError> {
+  const e = await p.then(() => null, (err: unknown) => err);
+  if (!(e instanceof UdpTrackerError)) throw new Error(`expected a UdpTrackerError, got ${String(e)}`);
+  return e;
+}
+
+describe("retransmission", () => {
+  test("datagrams lost on the way are sent again, same bytes, each after at least base × 2^n; then the request succeeds", async () => {
+    const tracker = await startBunTracker({ host: HOST });
+    const relay = await startUdpRelay(HOST, tracker.port, 3);
+    try {
+      const base = 40;
+      const c = client({ retransmitBaseMs: base, maxAttempts: 9 });
+      const reply = await c.announce(relay.url, announce);
+      expect(reply.interval).toBeGreaterThan(0);
+      const actions = relay.requests.map(requestAction);
+      expect(actions).toEqual([CONNECT, CONNECT, CONNECT, CONNECT, ANNOUNCE]);
+      // Retransmissions repeat the datagram, transaction id included, so a late reply still counts.
+      for (const r of relay.requests.slice(1, 4)) expect(r).toEqual(relay.requests[0]!);
+      // Timers do not fire early (1 ms of slack for clock rounding); how late they are is load.
+      for (let n = 0; n < 3; n++) expect(relay.arrivals[n + 1]! - relay.arrivals[n]!).toBeGreaterThanOrEqual(base * 2 ** n - 1);
+    } finally {
+      relay.close();
+      await tracker.stop();
+    }
+  }, 30_000);
+
+  test("a tracker that never answers: exactly maxAttempts identical sends, then a typed timeout", async () => {
+    const silent = await scripted(() => []);
+    const c = client({ retransmitBaseMs: 20, maxAttempts: 4 });
+    const e = await failureOf(c.announce(silent.url, announce));
+    expect(e.code).toBe("timeout");
+    expect(silent.requests.length).toBe(4);
+    for (const r of silent.requests) expect(r).toEqual(silent.requests[0]!);
+    expect(c.counts().outstanding).toBe(0);
+  }, 30_000);
+
+  test("a connection id that expires while an announce is being retransmitted is asked for again", async () => {
+    // Connection ids 1, 2, ...; announces are answered only with the second id, as if the tracker
+    // had forgotten the first.
+    let issued = 0n;
+    const tracker = await scripted((request) => {
+      if (requestAction(request) === CONNECT) return [connectReply(request, ++issued)];
+      return connectionIdOf(request) === 2n ? [announceReply(request)] : [];
+    });
+    const c = client({ retransmitBaseMs: 30, maxAttempts: 9, connectionIdTtlMs: 100 });
+    const reply = await c.announce(tracker.url, announce);
+    expect(reply.peers).toEqual([{ ip: "10.0.0.1", port: 6881 }]);
+    const actions = tracker.requests.map(requestAction);
+    expect(actions[0]).toBe(CONNECT);
+    const reconnect = actions.indexOf(CONNECT, 1);
+    expect(reconnect).toBeGreaterThan(1);
+    expect(tracker.requests.slice(1, reconnect).every((r) => requestAction(r) === ANNOUNCE && connectionIdOf(r) === 1n)).toBe(true);
+    expect(tracker.requests.slice(reconnect + 1).map((r) => [requestAction(r), connectionIdOf(r)])).toEqual([[ANNOUNCE, 2n]]);
+  }, 30_000);
+});
+
+describe("hostile and broken replies", () => {
+  test("wrong transaction ids, short packets, replies from another port and malformed replies are passed over; the real reply is taken", async () => {
+    const tracker = await scripted((request) => {
+      if (requestAction(request) !== CONNECT) return [announceReply(request)];
+      const tx = requestTx(request);
+      return [
+        { bytes: encodeConnectResponse({ transactionId: (tx + 1) >>> 0, connectionId: 0xbadn }) },
+        { bytes: Uint8Array.of(0, 0, 0) },
+        { bytes: encodeConnectResponse({ transactionId: tx, connectionId: 0xbadn }), fromOtherSocket: true },
+        { bytes: encodeConnectResponse({ transactionId: tx, connectionId: 0xbadn }).subarray(0, 12) },
+        { bytes: encodeErrorResponse({ transactionId: (tx ^ 0x80000000) >>> 0, message: "not yours" }) },
+        connectReply(request, 0x600dn),
+      ];
+    });
+    const c = client({ retransmitBaseMs: 2000, maxAttempts: 3 });
+    await c.announce(tracker.url, announce);
+    expect(tracker.requests.map((r) => [requestAction(r), requestAction(r) === ANNOUNCE ? connectionIdOf(r) : 0n])).toEqual([
+      [CONNECT, 0n],
+      [ANNOUNCE, 0x600dn],
+    ]);
+    expect(c.counts()).toMatchObject({ outstanding: 0, dropped: 4, refused: 1 });
+  }, 30_000);
+
+  test("only malformed replies from the tracker: a typed bad-reply once the attempts are spent", async () => {
+    const tracker = await scripted((request) => [{ bytes: encodeConnectResponse({ transactionId: requestTx(request), connectionId: 1n }).subarray(0, 15) }]);
+    const c = client({ retransmitBaseMs: 20, maxAttempts: 3 });
+    const e = await failureOf(c.announce(tracker.url, announce));
+    expect(e.code).toBe("bad-reply");
+    expect(tracker.requests.length).toBe(3);
+  }, 30_000);
+
+  test("only strangers' datagrams (wrong id or wrong port): a timeout, not a bad reply", async () => {
+    const tracker = await scripted((request) => [
+      { bytes: encodeConnectResponse({ transactionId: (requestTx(request) + 7) >>> 0, connectionId: 1n }) },
+      { bytes: encodeErrorResponse({ transactionId: requestTx(request), message: "spoofed" }), fromOtherSocket: true },
+    ]);
+    const c = client({ retransmitBaseMs: 20, maxAttempts: 2 });
+    expect((await failureOf(c.announce(tracker.url, announce))).code).toBe("timeout");
+  }, 30_000);
+
+  test("a reply of the wrong kind (a scrape reply to an announce, too few scrape entries) is refused", async () => {
+    const tracker = await scripted((request) => {
+      if (requestAction(request) === CONNECT) return [connectReply(request)];
+      return [{ bytes: encodeScrapeResponse({ transactionId: requestTx(request), entries: [{ seeders: 1, completed: 1, leechers: 1 }] }) }];
+    });
+    const c = client({ retransmitBaseMs: 20, maxAttempts: 2 });
+    expect((await failureOf(c.announce(tracker.url, announce))).message).toContain("a scrape reply to an announce");
+    const scrape = await failureOf(c.scrape(tracker.url, [new Uint8Array(20), new Uint8Array(20).fill(9)]));
+    expect(scrape.code).toBe("bad-reply");
+    expect(scrape.message).toContain("1 scrape entries for 2 info hashes");
+  }, 30_000);
+
+  test("an error packet ends the request with its message, and the next request connects again", async () => {
+    let announces = 0;
+    const tracker = await scripted((request) => {
+      if (requestAction(request) === CONNECT) return [connectReply(request)];
+      return announces++ === 0 ? [{ bytes: encodeErrorResponse({ transactionId: requestTx(request), message: "go away" }) }] : [announceReply(request)];
+    });
+    const c = client({ retransmitBaseMs: 2000, maxAttempts: 3 });
+    const e = await failureOf(c.announce(tracker.url, announce));
+    expect(e.code).toBe("tracker-error");
+    expect(e.message).toContain("go away");
+    await c.announce(tracker.url, announce);
+    expect(tracker.requests.map(requestAction)).toEqual([CONNECT, ANNOUNCE, CONNECT, ANNOUNCE]);
+  }, 30_000);
+
+  test("an error packet answering the connect is a tracker-error too", async () => {
+    const tracker = await scripted((request) => [{ bytes: encodeErrorResponse({ transactionId: requestTx(request), message: "closed for maintenance" }) }]);
+    const e = await failureOf(client({ retransmitBaseMs: 2000, maxAttempts: 3 }).announce(tracker.url, announce));
+    expect([e.code, e.message]).toEqual(["tracker-error", "tracker says: closed for maintenance"]);
+  }, 30_000);
+});
+
+describe("bounds and endings", () => {
+  test("past maxOutstanding requests a new one is refused as busy at once; aborting frees the table", async () => {
+    const silent = await Promise.all([scripted(() => []), scripted(() => []), scripted(() => [])]);
+    const c = client({ retransmitBaseMs: 60_000, maxAttempts: 1, maxOutstanding: 2 });
+    const controller = new AbortController();
+    const waiting = silent.slice(0, 2).map((t) => failureOf(c.announce(t.url, announce, controller.signal)));
+    while (c.counts().outstanding < 2) await Bun.sleep(5);
+    expect((await failureOf(c.announce(silent[2]!.url, announce))).code).toBe("busy");
+    controller.abort();
+    expect((await Promise.all(waiting)).map((e) => e.code)).toEqual(["aborted", "aborted"]);
+    expect(c.counts().outstanding).toBe(0);
+  }, 30_000);
+
+  test("a connect shared by two requests goes on while one of them remains, and is abandoned when both give up", async () => {
+    const silent = await scripted(() => []);
+    const c = client({ retransmitBaseMs: 60_000, maxAttempts: 1 });
+    const first = new AbortController();
+    const second = new AbortController();
+    const a = failureOf(c.announce(silent.url, announce, first.signal));
+    const b = failureOf(c.announce(silent.url, announce, second.signal));
+    while (silent.requests.length < 1) await Bun.sleep(5);
+    first.abort();
+    expect((await a).code).toBe("aborted");
+    expect(c.counts().outstanding).toBe(1);
+    second.abort();
+    expect((await b).code).toBe("aborted");
+    expect(c.counts()).toMatchObject({ outstanding: 0, connectsSent: 1 });
+  }, 30_000);
+
+  test("close() ends what is outstanding with 'closed'; bad URLs are typed errors", async () => {
+    const silent = await scripted(() => []);
+    const c = new UdpTrackerClient({ retransmitBaseMs: 60_000 });
+    const pending = failureOf(c.announce(silent.url, announce));
+    while (silent.requests.length < 1) await Bun.sleep(5);
+    c.close();
+    expect((await pending).code).toBe("closed");
+    const other = client({});
+    for (const url of ["http://127.0.0.1:1/announce", "udp://127.0.0.1/announce", "udp://127.0.0.1:70000", "udp://:5/x"]) {
+      expect((await failureOf(other.announce(url, announce))).code).toBe("bad-url");
+    }
+    expect((await failureOf(other.announce("udp://no-such-host.invalid:80/announce", announce))).code).toBe("unresolvable");
+  }, 30_000);
+});
+
+test("over IPv6 an announce reply must carry 18-byte peers: a reply with 6-byte ones is refused, the right one taken", async () => {
+  let t: ScriptedTracker;
+  try {
+    t = await startScriptedTracker("::1", (request) => {
+      if (requestAction(request) === CONNECT) return [connectReply(request)];
+      const reply = (peers: Uint8Array, family: 4 | 6) => ({ bytes: encodeAnnounceResponse({ transactionId: requestTx(request), interval: 60, leechers: 0, seeders: 1, peers }, family) });
+      const v6 = new Uint8Array(18);
+      v6.set([0x20, 0x01, 0x0d, 0xb8], 0);
+      v6.set([0x1a, 0xe1], 16);
+      return [reply(Uint8Array.of(10, 0, 0, 1, 0x1a, 0xe1), 4), reply(v6, 6)];
+    });
+  } catch {
+    return; // no IPv6 loopback here; the real-tracker tests say so
+  }
+  opened.push(t);
+  const c = client({ retransmitBaseMs: 2000 });
+  const reply = await c.announce(t.url, announce);
+  expect(reply.peers).toEqual([{ ip: "2001:db8::", port: 6881 }]);
+  expect(c.counts()).toMatchObject({ refused: 1, outstanding: 0 });
+}, 30_000);
