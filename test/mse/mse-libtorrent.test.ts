@@ -1,5 +1,6 @@
 // MSE/PE against a real libtorrent with its encryption policy forced (out_enc_policy/in_enc_policy =
-// forced, allowed_enc_level = rc4): our initiator dials its seeder, and its leecher dials our receiver.
+// forced, allowed_enc_level = rc4): our initiator dials its seeder, and its leecher dials our receiver;
+// with encryption disabled, our MSE attempt fails cleanly and the policy's plaintext fallback connects.
 // Past the handshake a real PeerConnection runs on the decrypted stream (test/mse/mse-pipe.ts).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import fs from "node:fs";
@@ -7,10 +8,11 @@ import path from "node:path";
 import { bytesEqual } from "../../shared/bytes.ts";
 import { parseMetainfo } from "../../shared/metainfo/parse.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
-import { MseInitiator, MseReceiver, SkeyTable } from "../../shared/mse/index.ts";
+import { MseError, MseInitiator, MseReceiver, nextAttempt, offeredMethods, SkeyTable, type Attempt } from "../../shared/mse/index.ts";
 import { decodeHandshake, encodeHandshake } from "../../shared/wire/handshake.ts";
 import { decodeMessage } from "../../shared/wire/codec.ts";
-import type { PeerConnection } from "../../peer/net/peer-connection.ts";
+import { PeerConnection } from "../../peer/net/peer-connection.ts";
+import { dialPeer } from "../../peer/net/sockets.ts";
 import { makeRandomFile, makeTempDir, removeDir, sha1File } from "../support/files.ts";
 import { startLtPeer } from "../support/libtorrent.ts";
 import { stopAllServices } from "../support/processes.ts";
@@ -20,7 +22,7 @@ import { connectionOptions, connectionOver, dialMse, fullBitfield, listenMse, se
 
 const PEER_ID = new TextEncoder().encode("-BT0001-msetest00001");
 
-describe.skipIf(!needs(PROGRAMS.libtorrent))("MSE/PE with libtorrent forcing encryption", () => {
+describe.skipIf(!needs(PROGRAMS.libtorrent))("MSE/PE with libtorrent (encryption forced; disabled for the fallback)", () => {
   let dir = "";
   let source = "";
   let torrent = "";
@@ -100,6 +102,36 @@ describe.skipIf(!needs(PROGRAMS.libtorrent))("MSE/PE with libtorrent forcing enc
     });
     expect(bytesEqual(infoHash, meta.infoHash)).toBe(true);
     outcome.mse.end();
+    await seeder.stop();
+  }, 90_000);
+
+  test("under 'prefer', a seeder with encryption disabled refuses our MSE handshake with a clean 'closed', and the plaintext attempt the policy gives next works", async () => {
+    const seeder = await startLtPeer({ mode: "seed", torrent, dir: path.join(dir, "seed"), noTrackers: true, encryption: "disabled", name: "lt seed no encryption" });
+    const tried: Attempt[] = [];
+    const first = nextAttempt("prefer", tried);
+    expect(first).toBe("mse");
+    tried.push(first!);
+    const error = await dialMse(seeder.port, new MseInitiator({ infoHash: meta.infoHash, provide: offeredMethods("prefer") })).then(
+      (o) => (o.mse.end(), null),
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(MseError);
+    expect((error as MseError).code).toBe("closed");
+    expect(nextAttempt("prefer", tried)).toBe("plaintext");
+    const handshake = await new Promise<string>((resolve, reject) => {
+      dialPeer({ ip: "127.0.0.1", port: seeder.port }, (socket) =>
+        new PeerConnection(socket, connectionOptions(meta, true, seeder.port), {
+          onHandshake: (conn, h) => {
+            resolve(bytesEqual(h.infoHash, meta.infoHash) ? "ok" : "wrong info hash");
+            queueMicrotask(() => conn.close("test done"));
+            return null;
+          },
+          onMessage: () => {},
+          onDrain: () => {},
+          onClose: (_c, reason) => reject(new Error(reason)),
+        }), (reason) => reject(new Error(reason)));
+    });
+    expect(handshake).toBe("ok");
     await seeder.stop();
   }, 90_000);
 
