@@ -12,9 +12,15 @@ export interface LookupLimits {
   maxQueries: number;
   maxCandidates: number;
   maxValues: number;
+  /**
+   * A node that has not answered after this long counts as failed for the lookup, which moves on (its
+   * query still runs to its own timeout, for the routing table): one dead node must not hold a lookup
+   * for the whole query timeout, nor a query that never settles hold it at all.
+   */
+  slowMs: number;
 }
 
-export const DEFAULT_LOOKUP_LIMITS: LookupLimits = { alpha: 3, k: 8, maxQueries: 96, maxCandidates: 64, maxValues: 500 };
+export const DEFAULT_LOOKUP_LIMITS: LookupLimits = { alpha: 3, k: 8, maxQueries: 96, maxCandidates: 64, maxValues: 500, slowMs: 1000 };
 
 /** What one queried node gave back; null when it did not answer. */
 export interface LookupReply {
@@ -94,9 +100,17 @@ export function iterativeLookup(
         next.state = "asking";
         queries++;
         inFlight++;
-        query(next.node).then(
-          (reply) => settle(next, reply),
-          () => settle(next, null),
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const slow = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), limits.slowMs)));
+        Promise.race([query(next.node), slow]).then(
+          (reply) => {
+            clearTimeout(timer);
+            settle(next, reply);
+          },
+          () => {
+            clearTimeout(timer);
+            settle(next, null);
+          },
         );
       }
       if (inFlight === 0) finish();

@@ -268,7 +268,7 @@ describe("iterative lookup over a simulated network", () => {
       };
     };
     const seeds = nodes.slice(0, 8);
-    const result = await iterativeLookup(target, seeds, query, { alpha: 3, k: 8, maxQueries: 200, maxCandidates: 64, maxValues: 10 });
+    const result = await iterativeLookup(target, seeds, query, { alpha: 3, k: 8, maxQueries: 200, maxCandidates: 64, maxValues: 10, slowMs: 1000 });
     expect(result.closest.map((c) => c.node.port)).toEqual(truth.map((n) => n.port));
     expect(result.closest.every((c) => c.token !== undefined)).toBe(true);
     expect(result.values).toEqual([{ ip: "10.0.0.7", port: 7 }]);
@@ -276,13 +276,26 @@ describe("iterative lookup over a simulated network", () => {
     expect(result.queries).toBeLessThanOrEqual(200);
   });
 
+  test("a node that never answers does not hold the lookup: it counts as failed after slowMs", async () => {
+    // The silent node is the target itself: the closest of all, asked first and never out of the top 8.
+    const silent = nodes[0]!;
+    const target = silent.id;
+    const query = (n: NodeInfo): Promise<LookupReply | null> => {
+      if (n === silent) return new Promise(() => {}); // neither answers nor times out
+      return Promise.resolve({ id: n.id, nodes: tables[n.port - 1]!.closest(target, 8).map(({ id, ip, port }) => ({ id, ip, port })) });
+    };
+    const result = await iterativeLookup(target, nodes.slice(0, 8), query, { alpha: 3, k: 8, maxQueries: 200, maxCandidates: 64, maxValues: 10, slowMs: 50 });
+    expect(result.closest.length).toBe(8);
+    expect(result.closest.map((c) => c.node.port)).not.toContain(silent.port);
+  }, 10_000);
+
   test("stops at maxQueries however many nodes keep turning up", async () => {
     let asked = 0;
     const endless = async (): Promise<LookupReply> => {
       asked++;
       return { id: randomId(), nodes: Array.from({ length: 8 }, (_, i) => ({ id: randomId(), ip: "10.9.9.9", port: asked * 8 + i })) };
     };
-    const result = await iterativeLookup(randomId(), [{ id: randomId(), ip: "10.9.9.9", port: 1 }], endless, { alpha: 3, k: 8, maxQueries: 30, maxCandidates: 64, maxValues: 10 });
+    const result = await iterativeLookup(randomId(), [{ id: randomId(), ip: "10.9.9.9", port: 1 }], endless, { alpha: 3, k: 8, maxQueries: 30, maxCandidates: 64, maxValues: 10, slowMs: 1000 });
     expect(result.queries).toBe(30);
     expect(asked).toBe(30);
   });
