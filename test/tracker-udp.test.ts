@@ -8,7 +8,7 @@ import { makeTempDir } from "./support/processes.ts";
 import { startRedisStack } from "./support/redis.ts";
 import { needs, PROGRAMS } from "./support/system.ts";
 import { runUdpConformance, UDP_CONFORMANCE_HASHES } from "./tracker/udp-conformance.ts";
-import { startBunTracker, startDenoTracker } from "./tracker/udp-servers.ts";
+import { startBunTracker, startDenoTracker, type UdpTrackerProcess } from "./tracker/udp-servers.ts";
 import { describe } from "bun:test";
 
 runUdpConformance("Bun entry on 127.0.0.1", () => startBunTracker({ host: "127.0.0.1" }));
@@ -16,16 +16,19 @@ runUdpConformance("Bun entry on ::1 (18-byte peers)", () => startBunTracker({ ho
 runUdpConformance("Deno entry on 127.0.0.1", () => startDenoTracker({ host: "127.0.0.1" }));
 
 describe.skipIf(!needs(PROGRAMS.redis))("Upstash store", () => {
-  runUdpConformance("Bun entry on the Upstash store over redis-server", async () => {
+  /** A tracker entry on the Upstash store, through the local Upstash-compatible server to redis-server. */
+  const onUpstash = (start: (env: Record<string, string>) => Promise<UdpTrackerProcess>) => async () => {
     const redis = await startRedisStack();
     try {
-      const tracker = await startBunTracker({ host: "127.0.0.1", env: { UPSTASH_REDIS_REST_URL: redis.restUrl, UPSTASH_REDIS_REST_TOKEN: redis.token } });
+      const tracker = await start({ UPSTASH_REDIS_REST_URL: redis.restUrl, UPSTASH_REDIS_REST_TOKEN: redis.token });
       return { ...tracker, stop: async () => (await tracker.stop(), await redis.stop()) };
     } catch (err) {
       await redis.stop();
       throw err;
     }
-  });
+  };
+  runUdpConformance("Bun entry on the Upstash store over redis-server", onUpstash((env) => startBunTracker({ host: "127.0.0.1", env })));
+  runUdpConformance("Deno entry on the Upstash store over redis-server", onUpstash((env) => startDenoTracker({ host: "127.0.0.1", env })));
 });
 
 describe.skipIf(!needs(PROGRAMS.opentracker))("reference", () => {
