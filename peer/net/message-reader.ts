@@ -40,15 +40,35 @@ export class MessageReader {
   private streamFilled = 0;
   /** False once the sink refused a part (another peer's copy won): the rest is read and dropped. */
   private streamWanted = true;
-  private readonly limits: { pieceCount: number; maxBlock: number; maxOther: number };
+  /** Set by `bind`: messages after the handshake are bounded by the torrent's piece count. */
+  private limits: { pieceCount: number; maxBlock: number; maxOther: number } | null = null;
 
+  /**
+   * `pieceCount`: the torrent's, when known from the start; null for a connection that learns its torrent
+   * from the peer's handshake (`bind` then, from the handshake event, before any message is decoded).
+   */
   constructor(
-    private readonly pieceCount: number,
+    pieceCount: number | null,
     private readonly events: ReaderEvents,
   ) {
+    this.remainder = new Uint8Array(PIECE_HEADER + BLOCK_SIZE + 5 + Math.ceil((pieceCount ?? 0) / 8));
+    if (pieceCount !== null) this.bind(pieceCount);
+  }
+
+  /** The torrent is known: its piece count bounds `have`, `bitfield` and `piece` messages. */
+  bind(pieceCount: number): void {
     // Extension messages we care about are small; a peer cannot make us buffer more than 64 KiB for one.
     this.limits = { pieceCount, maxBlock: BLOCK_SIZE, maxOther: 1 << 16 };
-    this.remainder = new Uint8Array(PIECE_HEADER + BLOCK_SIZE + 5 + Math.ceil(pieceCount / 8));
+  }
+
+  private get pieceCount(): number {
+    return this.boundLimits().pieceCount;
+  }
+
+  private boundLimits() {
+    // A bug, not a peer's fault: the handshake handler must bind the torrent before messages follow.
+    if (!this.limits) throw new Error("MessageReader: a message arrived before the torrent was bound");
+    return this.limits;
   }
 
   /** Decodes what `chunk` completes and delivers it; throws the codec's `WireError` on a protocol error. */
@@ -165,7 +185,7 @@ export class MessageReader {
 
   private decode(bytes: Uint8Array, offset: number) {
     if (this.expectHandshake) return decodeHandshake(bytes, offset);
-    return decodeMessage(bytes, offset, this.limits);
+    return decodeMessage(bytes, offset, this.boundLimits());
   }
 
   private deliver(value: Handshake | WireMessage): void {

@@ -23,8 +23,12 @@ export interface ConnectionSocket extends WritableSocket {
 }
 
 export interface ConnectionHandler {
-  /** The peer's handshake arrived; return a reason to drop it, or null to go on. */
-  onHandshake(conn: PeerConnection, handshake: Handshake): string | null;
+  /**
+   * The peer's handshake arrived. Return a reason to drop it; null to go on with the torrent the connection
+   * was built for; or the torrent it names and the handler that serves it from now on (an incoming
+   * connection that did not know its torrent learns it here).
+   */
+  onHandshake(conn: PeerConnection, handshake: Handshake): string | null | TorrentAdoption;
   /** Every message after the handshake. Views inside `message` are valid only during the call. */
   onMessage(conn: PeerConnection, message: WireMessage): void;
   /**
@@ -36,15 +40,25 @@ export interface ConnectionHandler {
   onClose(conn: PeerConnection, reason: string): void;
 }
 
+/** What a connection knows from birth, whatever torrent it turns out to serve. */
 export interface ConnectionOptions {
-  infoHash: Uint8Array;
   ourPeerId: Uint8Array;
-  pieceCount: number;
   /** Our listening port, told to the peer in the extension handshake (0 = not listening). */
   listenPort: number;
   /** True when we dialled: we send our handshake first. */
   outgoing: boolean;
   address: PeerAddress;
+  /**
+   * The torrent, when known from birth (always for a dial: our handshake names it); the peer's handshake
+   * must then name the same one. Without it the peer's handshake decides (see ConnectionHandler).
+   */
+  torrent?: TorrentBinding;
+}
+
+/** The torrent a connection serves. */
+export interface TorrentBinding {
+  infoHash: Uint8Array;
+  pieceCount: number;
   /** Our pieces, sent as a bitfield right after the handshake. */
   ourPieces: () => Bitfield;
   /**
@@ -53,6 +67,12 @@ export interface ConnectionOptions {
    * extension a peer's first handshake leaves out. Default: those of extension-handshake.ts.
    */
   extensions?: { m: ReadonlyMap<string, number>; metadataSize?: number };
+}
+
+/** A handshake handler's answer for a connection that learns its torrent from the peer: serve `torrent` with `handler`. */
+export interface TorrentAdoption {
+  torrent: TorrentBinding;
+  handler: ConnectionHandler;
 }
 
 const REQUEST_FRAME = 17;
@@ -92,25 +112,34 @@ export class PeerConnection {
   private batchLength = 0;
   /** True while a received chunk is being dispatched: request batches wait for its end. */
   private receiving = false;
+  /** The torrent served: from birth, or from the peer's handshake (null until then). */
+  private torrent: TorrentBinding | null;
 
   constructor(
     private readonly socket: ConnectionSocket,
     private readonly options: ConnectionOptions,
-    private readonly handler: ConnectionHandler,
+    private handler: ConnectionHandler,
   ) {
     this.address = options.address;
     this.outgoing = options.outgoing;
-    this.peerPieces = new Bitfield(options.pieceCount);
-    const blockSink = handler.blockSink?.bind(handler);
+    this.torrent = options.torrent ?? null;
+    // We speak first on a dial, so a dial must know what it is for.
+    if (this.outgoing && !this.torrent) throw new Error("PeerConnection: an outgoing connection needs its torrent");
+    this.peerPieces = new Bitfield(this.torrent?.pieceCount ?? 0);
     // One events object per connection: the reader calls back through it, no closure per chunk or message.
-    this.reader = new MessageReader(options.pieceCount, {
+    this.reader = new MessageReader(this.torrent?.pieceCount ?? null, {
       handshake: (handshake) => this.onHandshake(handshake),
       message: (message) => this.dispatch(message),
-      blockSink: blockSink && ((index, begin, length) => blockSink(this, index, begin, length)),
+      blockSink: (index, begin, length) => this.handler.blockSink?.(this, index, begin, length) ?? null,
       droppedBlock: (length) => this.down.add(length),
     });
     this.writes = new WriteQueue(socket);
-    if (this.outgoing) this.sendHandshake();
+    if (this.outgoing) this.sendHandshake(this.torrent!);
+  }
+
+  /** The torrent's info hash, once known. */
+  get infoHash(): Uint8Array | null {
+    return this.torrent?.infoHash ?? null;
   }
 
   isClosed(): boolean {
@@ -172,13 +201,13 @@ export class PeerConnection {
         this.peerInterested = false;
         break;
       case "have":
-        if (message.index >= this.options.pieceCount) return this.close(`have for piece ${message.index} past the end`);
+        if (message.index >= this.peerPieces.pieceCount) return this.close(`have for piece ${message.index} past the end`);
         this.peerPieces.set(message.index);
         break;
       case "bitfield":
         // BEP 3 wants it first, but aria2 sends one late instead of `have`s: take it as a full replacement.
         this.replacedPieces = this.peerPieces;
-        this.peerPieces = Bitfield.fromWire(message.bits, this.options.pieceCount);
+        this.peerPieces = Bitfield.fromWire(message.bits, this.peerPieces.pieceCount);
         break;
       case "piece":
         this.down.add(message.block.length);
@@ -193,27 +222,41 @@ export class PeerConnection {
   }
 
   private onHandshake(handshake: Handshake): void {
-    if (!bytesEqual(handshake.infoHash, this.options.infoHash)) return this.close("wrong info hash");
+    if (this.torrent && !bytesEqual(handshake.infoHash, this.torrent.infoHash)) return this.close("wrong info hash");
     if (bytesEqual(handshake.peerId, this.options.ourPeerId)) return this.close("connected to ourselves");
     this.remotePeerId = handshake.peerId.slice();
-    const refusal = this.handler.onHandshake(this, handshake);
-    if (refusal) return this.close(refusal);
+    const answer = this.handler.onHandshake(this, handshake);
+    if (typeof answer === "string") return this.close(answer);
+    if (answer !== null) this.bind(answer, handshake.infoHash);
+    const torrent = this.torrent;
+    // A bug in the handler, not the peer's doing: it accepted a connection without saying for what.
+    if (!torrent) throw new Error("PeerConnection: handshake accepted with no torrent bound");
     this.state = "open";
-    if (!this.outgoing) this.sendHandshake();
+    if (!this.outgoing) this.sendHandshake(torrent);
     // BEP 3: the bitfield must be the first message; the extension handshake follows it.
-    const ours = this.options.ourPieces();
+    const ours = torrent.ourPieces();
     if (ours.count() > 0) this.sendRaw(encodeMessage({ type: "bitfield", bits: ours.bytes }));
     if (supportsExtensions(handshake.reserved)) {
-      this.sendRaw(encodeMessage({ type: "extended", id: EXTENSION_HANDSHAKE_ID, payload: ourExtensionHandshake(this.options.listenPort, this.options.extensions) }));
+      this.sendRaw(encodeMessage({ type: "extended", id: EXTENSION_HANDSHAKE_ID, payload: ourExtensionHandshake(this.options.listenPort, torrent.extensions) }));
     }
+  }
+
+  /** The handshake named the torrent: messages from now on are bounded by it and go to its handler. */
+  private bind(adoption: TorrentAdoption, named: Uint8Array): void {
+    if (this.torrent) throw new Error("PeerConnection: torrent bound twice");
+    if (!bytesEqual(adoption.torrent.infoHash, named)) throw new Error("PeerConnection: bound to a torrent the peer did not name");
+    this.torrent = adoption.torrent;
+    this.handler = adoption.handler;
+    this.peerPieces = new Bitfield(adoption.torrent.pieceCount);
+    this.reader.bind(adoption.torrent.pieceCount);
   }
 
   // ---- writing ---------------------------------------------------------------------------------------
 
-  private sendHandshake(): void {
+  private sendHandshake(torrent: TorrentBinding): void {
     const reserved = new Uint8Array(8);
     reserved[EXTENSION_BIT.byte] = EXTENSION_BIT.mask;
-    this.sendRaw(encodeHandshake({ reserved, infoHash: this.options.infoHash, peerId: this.options.ourPeerId }));
+    this.sendRaw(encodeHandshake({ reserved, infoHash: torrent.infoHash, peerId: this.options.ourPeerId }));
   }
 
   private sendRaw(bytes: Uint8Array, done?: () => void): void {

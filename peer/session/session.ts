@@ -9,7 +9,7 @@ import type { Handshake, WireMessage } from "../../shared/wire/types.ts";
 import { Choker, RECHOKE_INTERVAL_MS } from "../choker.ts";
 import { OUR_REQQ } from "../net/extension-handshake.ts";
 import { SlotHasher } from "../verify/slot-hasher.ts";
-import { PeerConnection, type ConnectionHandler } from "../net/peer-connection.ts";
+import { PeerConnection, type ConnectionHandler, type ConnectionOptions } from "../net/peer-connection.ts";
 import { listenForPeers, type PeerSocket } from "../net/sockets.ts";
 import { TokenBucket } from "../net/token-bucket.ts";
 import { BufferPool } from "../pool.ts";
@@ -169,9 +169,9 @@ export class Session implements ConnectionHandler {
 
   // ---- connections -------------------------------------------------------------------------------------
 
-  private connectionOptions(address: PeerAddress, outgoing: boolean) {
+  private connectionOptions(address: PeerAddress, outgoing: boolean): ConnectionOptions {
     const { meta, have, peerId } = this.options;
-    return { infoHash: meta.infoHash, ourPeerId: peerId, pieceCount: meta.pieceCount, listenPort: this.port, outgoing, address, ourPieces: () => have };
+    return { ourPeerId: peerId, listenPort: this.port, outgoing, address, torrent: { infoHash: meta.infoHash, pieceCount: meta.pieceCount, ourPieces: () => have } };
   }
 
   private accept(socket: PeerSocket, address: PeerAddress): PeerConnection | null {

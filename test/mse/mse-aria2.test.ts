@@ -50,7 +50,7 @@ describe.skipIf(!needs(PROGRAMS.aria2))("MSE/PE with aria2c requiring encryption
         (pending) =>
           pending.then((outcome) => {
             results.push(outcome);
-            const options = { ...connectionOptions(meta, false, server.port), ourPieces: () => fullBitfield(meta.pieceCount) };
+            const options = connectionOptions(meta, false, server.port, () => fullBitfield(meta.pieceCount));
             conns.push(connectionOver(outcome, options, servingHandler(meta, source)));
           }, (error) => failures.push(String(error))),
         () => failures.push("plaintext connection"),

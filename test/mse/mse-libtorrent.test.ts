@@ -150,7 +150,7 @@ describe.skipIf(!needs(PROGRAMS.libtorrent))("MSE/PE with libtorrent (encryption
         (pending) =>
           pending.then((outcome) => {
             results.push(outcome);
-            const options = { ...connectionOptions(meta, false, server.port), ourPieces: () => fullBitfield(meta.pieceCount) };
+            const options = connectionOptions(meta, false, server.port, () => fullBitfield(meta.pieceCount));
             conns.push(connectionOver(outcome, options, servingHandler(meta, source)));
           }, (error) => failures.push(String(error))),
         () => failures.push("plaintext connection"),

@@ -127,15 +127,13 @@ export function connectionOver(outcome: MseOutcome, options: ConnectionOptions, 
   return conn;
 }
 
-export function connectionOptions(meta: Metainfo, outgoing: boolean, port: number): ConnectionOptions {
+export function connectionOptions(meta: Metainfo, outgoing: boolean, port: number, ourPieces = () => new Bitfield(meta.pieceCount)): ConnectionOptions {
   return {
-    infoHash: meta.infoHash,
     ourPeerId: new TextEncoder().encode(`-BT0001-mse${outgoing ? "out" : "in"}${String(port).padStart(6, "0")}`.slice(0, 20).padEnd(20, "x")),
-    pieceCount: meta.pieceCount,
     listenPort: 0,
     outgoing,
     address: { ip: "127.0.0.1", port },
-    ourPieces: () => new Bitfield(meta.pieceCount),
+    torrent: { infoHash: meta.infoHash, pieceCount: meta.pieceCount, ourPieces },
   };
 }
 

@@ -77,13 +77,11 @@ function receiveInChunks(bytes: Uint8Array, chunkSize: number, stream = true): R
   }
   const socket = { write: (data: Uint8Array, offset = 0, length = data.length - offset) => length, end() {} };
   const conn = new PeerConnection(socket, {
-    infoHash: INFO_HASH,
     ourPeerId: OUR_ID,
-    pieceCount: 4,
     listenPort: 0,
     outgoing: false,
     address: { ip: "127.0.0.1", port: 1 },
-    ourPieces: () => ({ count: () => 0 }) as never,
+    torrent: { infoHash: INFO_HASH, pieceCount: 4, ourPieces: () => ({ count: () => 0 }) as never },
   }, handler);
   for (let at = 0; at < bytes.length; at += chunkSize) conn.receive(bytes.slice(at, at + chunkSize));
   return run;

@@ -63,7 +63,7 @@ function swarm(slots = 1) {
     let peer!: SwarmPeer;
     const conn = new PeerConnection(
       socket,
-      { infoHash: INFO_HASH, ourPeerId: new Uint8Array(20).fill(1), pieceCount: PIECES, listenPort: 0, outgoing: true, address: { ip: `10.0.0.${nextIp++}`, port: 6881 }, ourPieces: () => downloader.have },
+      { ourPeerId: new Uint8Array(20).fill(1), listenPort: 0, outgoing: true, address: { ip: `10.0.0.${nextIp++}`, port: 6881 }, torrent: { infoHash: INFO_HASH, pieceCount: PIECES, ourPieces: () => downloader.have } },
       {
         onHandshake: () => null,
         // What Session.handleMessage does with these messages.

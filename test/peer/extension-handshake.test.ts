@@ -108,13 +108,11 @@ describe.skipIf(!needs(PROGRAMS.libtorrent))("extension handshake with libtorren
     };
     let conn: PeerConnection | null = null;
     const options = {
-      infoHash: meta.infoHash,
       ourPeerId: new TextEncoder().encode("-BT0001-exthandshake"),
-      pieceCount: meta.pieceCount,
       listenPort: 0,
       outgoing: true,
       address: { ip: "127.0.0.1", port: seeder.port },
-      ourPieces: () => new Bitfield(meta.pieceCount),
+      torrent: { infoHash: meta.infoHash, pieceCount: meta.pieceCount, ourPieces: () => new Bitfield(meta.pieceCount) },
     };
     dialPeer(options.address, (socket) => (conn = new PeerConnection(socket, options, handler)), (reason) => {
       closed = reason;

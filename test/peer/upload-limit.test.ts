@@ -97,13 +97,11 @@ function seedingUploader(limit?: TokenBucket) {
     const conn = new PeerConnection(
       socket,
       {
-        infoHash: new Uint8Array(20).fill(3),
         ourPeerId: new Uint8Array(20).fill(1),
-        pieceCount: PIECES,
         listenPort: 0,
         outgoing: false,
         address: { ip: "127.0.0.1", port: 1 },
-        ourPieces: () => have,
+        torrent: { infoHash: new Uint8Array(20).fill(3), pieceCount: PIECES, ourPieces: () => have },
       },
       { onHandshake: () => null, onMessage() {}, onDrain() {}, onClose() {} },
     );

@@ -123,15 +123,17 @@ describe.skipIf(!needs(PROGRAMS.libtorrent))("ut_metadata with libtorrent", () =
     };
     let conn: PeerConnection | null = null;
     const options = {
-      infoHash: meta.infoHash,
       ourPeerId: new TextEncoder().encode("-BT0001-utmetadata00"),
-      pieceCount: meta.pieceCount,
       listenPort: 0,
       outgoing: true,
       address: { ip: "127.0.0.1", port: seeder.port },
-      ourPieces: () => new Bitfield(meta.pieceCount),
-      // In the connection's one extension handshake: libtorrent keeps only the extensions named in the first.
-      extensions: { m: new Map([[UT_METADATA, OUR_ID_FOR_METADATA]]) },
+      torrent: {
+        infoHash: meta.infoHash,
+        pieceCount: meta.pieceCount,
+        ourPieces: () => new Bitfield(meta.pieceCount),
+        // In the connection's one extension handshake: libtorrent keeps only the extensions named in the first.
+        extensions: { m: new Map([[UT_METADATA, OUR_ID_FOR_METADATA]]) },
+      },
     };
     dialPeer(options.address, (socket) => (conn = new PeerConnection(socket, options, handler)), (reason) => finish(`dial failed: ${reason}`));
     expect(await done).toBe("complete");
