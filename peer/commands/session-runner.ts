@@ -1,13 +1,14 @@
-// What `download` and `seed` share: read the torrent, open storage, verify what is on disk, run a
-// session until it finishes or a signal arrives, and turn every failure into one line and an exit code.
+// What `download` and `seed` share: read the torrent, open storage, verify what is on disk, run a client
+// with that one torrent until it finishes or a signal arrives, and turn every failure into one line and an
+// exit code.
 import * as fs from "node:fs";
 import { parseMetainfo } from "../../shared/metainfo/parse.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
 import type { PeerAddress } from "../../shared/compact.ts";
-import { generatePeerId } from "../../shared/ids.ts";
+import { Client } from "../client/client.ts";
 import { ListenError } from "../net/sockets.ts";
 import { humanReporter, jsonReporter } from "../progress.ts";
-import { Session, exitCodeFor } from "../session/session.ts";
+import { exitCodeFor } from "../session/exit-codes.ts";
 import { TorrentStorage, verifyExisting } from "../storage/index.ts";
 
 export interface RunOptions {
@@ -67,30 +68,22 @@ export async function runSession(options: RunOptions): Promise<number> {
       const missing = meta.pieceCount - have.count();
       return fail("incomplete-data", `${missing} of ${meta.pieceCount} pieces are missing or damaged in ${options.dir}; use \`btpeer download\` to fetch them`);
     }
-    const session = new Session({
-      meta,
-      storage,
-      have,
-      peerId: generatePeerId(),
-      port: options.port,
-      bind: options.bind,
-      poolBytes: options.poolMiB * 1024 * 1024,
-      maxPeers: options.maxPeers,
-      peers: options.peers,
-      seed: options.seed,
-      uploadLimit: options.uploadLimit,
-      onEvent: report,
-    });
-    const onSignal = () => void session.stop(0);
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
+    const poolBytes = options.poolMiB * 1024 * 1024;
+    // One torrent: the client's limits are the torrent's, so they never bind first.
+    const client = new Client({ port: options.port, bind: options.bind, maxConnections: options.maxPeers, poolBytes });
     try {
-      session.start();
+      client.start();
     } catch (error) {
       storage.close();
       throw error;
     }
-    const code = await session.finished;
+    const torrent = client.addTorrent({ meta, storage, have, poolBytes, maxPeers: options.maxPeers, peers: options.peers, seed: options.seed, uploadLimit: options.uploadLimit, onEvent: report });
+    const onSignal = () => void torrent.stop(0);
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    torrent.start();
+    const code = await torrent.finished;
+    await client.stop();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     return code;

@@ -9,9 +9,13 @@ const SILENT_TIMEOUT_MS = 120_000;
 const STALL_TIMEOUT_MS = 30_000;
 const KEEP_ALIVE_MS = 60_000;
 
-/** Closes the connections that timed out and keeps the quiet ones alive. Safe while closing mutates the collections. */
-export function checkLiveness(handshaking: Iterable<PeerConnection>, peers: Iterable<SwarmPeer>, now: number): void {
+/** Closes the connections whose handshake is overdue (the client's incoming ones, a torrent's dials). */
+export function expireHandshakes(handshaking: Iterable<PeerConnection>, now: number): void {
   for (const conn of [...handshaking]) if (now - conn.connectedAt > HANDSHAKE_TIMEOUT_MS) conn.close("handshake timeout");
+}
+
+/** Closes the peers that timed out and keeps the quiet ones alive. Safe while closing mutates the collection. */
+export function checkLiveness(peers: Iterable<SwarmPeer>, now: number): void {
   for (const peer of [...peers]) {
     const conn = peer.conn;
     if (now - conn.lastReceivedAt > SILENT_TIMEOUT_MS) {

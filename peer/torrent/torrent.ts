@@ -1,87 +1,70 @@
-// One torrent: ties storage, the piece pool, picker, choker, peer connections and the tracker client
-// together, and reports what happens as SessionEvents. The data path lives in Downloader/Uploader; this
-// file is about peers coming and going, timers, and the tracker.
-import type { Bitfield } from "../../shared/bitfield.ts";
+// One torrent of a client: ties storage, the piece pool, picker, choker, peer connections and the tracker
+// client together, and reports what happens as SessionEvents. The data path lives in Downloader/Uploader;
+// this file is about peers coming and going, timers, the tracker, and the torrent's lifecycle (state.ts).
+// The client (client/client.ts) listens and hands over incoming peers whose handshake names this torrent.
 import { toHex } from "../../shared/bytes.ts";
-import type { PeerAddress } from "../../shared/compact.ts";
-import type { Metainfo } from "../../shared/metainfo/types.ts";
 import type { Handshake, WireMessage } from "../../shared/wire/types.ts";
 import { Choker, RECHOKE_INTERVAL_MS } from "../choker.ts";
+import type { TorrentHost } from "../client/client.ts";
 import { OUR_REQQ } from "../net/extension-handshake.ts";
-import { SlotHasher } from "../verify/slot-hasher.ts";
-import { PeerConnection, type ConnectionHandler, type ConnectionOptions } from "../net/peer-connection.ts";
-import { listenForPeers, type PeerSocket } from "../net/sockets.ts";
+import { PeerConnection, type ConnectionHandler, type TorrentAdoption, type TorrentBinding } from "../net/peer-connection.ts";
 import { TokenBucket } from "../net/token-bucket.ts";
 import { BufferPool } from "../pool.ts";
-import { Admission } from "./admission.ts";
-import { Dialer } from "./dialer.ts";
-import { Downloader, type PieceWriter } from "./downloader.ts";
-import type { SessionEvent, Totals } from "./events.ts";
-import { exitCodeFor } from "./exit-codes.ts";
-import { checkLiveness } from "./liveness.ts";
-import { PeerDirectory } from "./peer-directory.ts";
-import { ProgressReport } from "./progress-report.ts";
-import { SwarmPeer } from "./swarm-peer.ts";
-import { TrackerAnnouncer } from "./tracker-announcer.ts";
-import { SPAN_PAYLOAD, Uploader, type BlockReader } from "./uploader.ts";
+import { Admission } from "../session/admission.ts";
+import { Dialer } from "../session/dialer.ts";
+import { Downloader } from "../session/downloader.ts";
+import type { SessionEvent, Totals } from "../session/events.ts";
+import { exitCodeFor } from "../session/exit-codes.ts";
+import { checkLiveness, expireHandshakes } from "../session/liveness.ts";
+import { PeerDirectory } from "../session/peer-directory.ts";
+import { ProgressReport } from "../session/progress-report.ts";
+import { SwarmPeer } from "../session/swarm-peer.ts";
+import { TrackerAnnouncer } from "../session/tracker-announcer.ts";
+import { SlotHasher } from "../verify/slot-hasher.ts";
+import { SPAN_PAYLOAD, Uploader } from "../session/uploader.ts";
+import type { TorrentOptions } from "./options.ts";
+import { handlePeerMessage, rechoke, type PeerParts } from "./peer-messages.ts";
+import { TorrentLifecycle, type TorrentState } from "./state.ts";
 
-// The commands import it from here.
-export { exitCodeFor };
-
-export interface SessionStorage extends PieceWriter, BlockReader {
-  close(): void;
-}
-
-export interface SessionOptions {
-  meta: Metainfo;
-  storage: SessionStorage;
-  /** Pieces already verified on disk. */
-  have: Bitfield;
-  peerId: Uint8Array;
-  /** 0 picks a free port. */
-  port: number;
-  /** The one local address to listen on and dial from (undefined: every interface, the system's choice). */
-  bind?: string;
-  poolBytes: number;
-  maxPeers: number;
-  /** Peers to dial besides what trackers tell us. */
-  peers: PeerAddress[];
-  /** Stay on as a seeder once complete. */
-  seed: boolean;
-  /** Upload limit for the whole session in bytes per second (undefined: none). */
-  uploadLimit?: number;
-  onEvent: (event: SessionEvent) => void;
-}
+export type { TorrentOptions, PieceStore } from "./options.ts";
 
 const TICK_MS = 1_000;
 
-export class Session implements ConnectionHandler {
+export class Torrent implements ConnectionHandler {
   readonly peers = new Map<number, SwarmPeer>();
   private readonly directory = new PeerDirectory();
   private readonly choker = new Choker();
   private readonly downloader: Downloader;
   private readonly uploader: Uploader;
+  /** What peers' messages act on (peer-messages.ts). */
+  private readonly parts: PeerParts;
   private readonly tracker: TrackerAnnouncer;
   private readonly dialer: Dialer;
+  /** Our dials until their handshake, and the slot policy (incoming connections reach us admitted by the client). */
   private readonly admission: Admission;
   private readonly bannedPeerIds = new Set<string>();
-  private listener: ReturnType<typeof listenForPeers> | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
   private lastRechoke = 0;
   private readonly report: ProgressReport;
   private readonly hasher: SlotHasher | null;
-  private completedAnnounced = false;
-  private stopping = false;
-  /** Resolves when the session ends: download complete without --seed, stop(), or a fatal error. */
+  private readonly lifecycle: TorrentLifecycle;
+  private readonly host: TorrentHost;
+  private readonly poolBytes: number;
+  /** What connections to this torrent are bound to. */
+  private readonly binding: TorrentBinding;
+  /** Resolves when the torrent ends: download complete without --seed, stop(), or a fatal error. */
   readonly finished: Promise<number>;
   private finish!: (code: number) => void;
-  port = 0;
 
-  constructor(private readonly options: SessionOptions) {
+  constructor(private readonly options: TorrentOptions) {
     const { meta, have } = options;
-    // Pieces are checked on a hashing thread that reads them in place, so the pool is shared memory.
+    this.host = options.host;
     const downloading = !have.isComplete();
-    const pool = new BufferPool({ slotSize: meta.pieceLength, totalBytes: options.poolBytes, shared: downloading });
+    this.lifecycle = new TorrentLifecycle(downloading ? "downloading" : "seeding");
+    this.binding = { infoHash: meta.infoHash, pieceCount: meta.pieceCount, ourPieces: () => have };
+    this.poolBytes = this.host.pool.reserve(options.poolBytes);
+    // Pieces are checked on a hashing thread that reads them in place, so the pool is shared memory.
+    const pool = new BufferPool({ slotSize: meta.pieceLength, totalBytes: this.poolBytes, shared: downloading });
     this.hasher = downloading ? new SlotHasher(pool.buffer as SharedArrayBuffer, meta.pieceHashes) : null;
     const storageFailed = (error: unknown) => {
       const code = (error as { code?: unknown }).code;
@@ -97,7 +80,7 @@ export class Session implements ConnectionHandler {
     const limit = options.uploadLimit ? new TokenBucket(options.uploadLimit, { minBurst: SPAN_PAYLOAD }) : undefined;
     this.uploader = new Uploader(meta, have, options.storage, undefined, limit, storageFailed);
     this.report = new ProgressReport(meta, have, this.downloader, this.uploader);
-    this.tracker = new TrackerAnnouncer(meta, options.peerId, {
+    this.tracker = new TrackerAnnouncer(meta, this.host.peerId, {
       stats: () => ({ uploaded: this.uploader.uploaded, downloaded: this.downloader.downloaded, left: this.report.bytesLeft() }),
       peersFound: (peers) => {
         for (const p of peers) this.directory.add(p);
@@ -110,37 +93,44 @@ export class Session implements ConnectionHandler {
     });
     this.admission = new Admission(options.maxPeers, this.peers);
     this.dialer = new Dialer(this.directory, {
-      room: () => this.options.maxPeers - this.peers.size - this.admission.ownHandshakes(),
+      room: () => Math.min(this.options.maxPeers - this.connectionCount(), this.host.room()),
       seeding: () => this.options.have.isComplete(),
       open: (socket, address) => {
-        if (this.stopping) return null;
-        const conn = new PeerConnection(socket, this.connectionOptions(address, true), this);
+        if (!this.lifecycle.live) return null;
+        const options = { ourPeerId: this.host.peerId, listenPort: this.host.port, outgoing: true, address, torrent: this.binding };
+        const conn = new PeerConnection(socket, options, this);
         this.admission.opened(conn);
         return conn;
       },
-    }, options.bind ?? null);
+    }, this.host.bind);
+    this.parts = { peers: this.peers, downloader: this.downloader, uploader: this.uploader, choker: this.choker };
     this.finished = new Promise((resolve) => (this.finish = resolve));
   }
 
-  /** Listens, announces, dials. Throws ListenError when the port is taken or the --bind address is not ours. */
+  get state(): TorrentState {
+    return this.lifecycle.state;
+  }
+
+  /** Announces and dials; the client must be listening already (its port goes to the tracker). */
   start(): void {
     const { meta, have } = this.options;
-    this.listener = listenForPeers(this.options.port, this.options.bind ?? null, (socket, address) => this.accept(socket, address));
-    this.port = this.listener.port;
     for (const p of this.options.peers) this.directory.add(p);
-    this.emit({ event: "started", name: meta.name, infoHash: toHex(meta.infoHash), length: meta.length, port: this.port, seeding: have.isComplete(), uploadLimit: this.options.uploadLimit ?? null, ...this.totals() });
+    this.emit({ event: "started", name: meta.name, infoHash: toHex(meta.infoHash), length: meta.length, port: this.host.port, seeding: have.isComplete(), uploadLimit: this.options.uploadLimit ?? null, ...this.totals() });
     this.timer = setInterval(() => this.tick(), TICK_MS);
-    this.tracker.start(this.port, have.isComplete());
+    this.tracker.start(this.host.port, have.isComplete());
     this.connectMore();
-    if (have.isComplete()) this.onComplete();
+    if (have.isComplete()) this.completed();
   }
 
   /** Announces `stopped`, closes every connection and the files. Safe to call twice. */
   async stop(code = 0): Promise<void> {
-    if (this.stopping) return;
-    this.stopping = true;
+    if (!this.lifecycle.live) return;
+    this.lifecycle.enter("stopped");
+    await this.shutdown(code);
+  }
+
+  private async shutdown(code: number): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    this.listener?.stop(true);
     for (const conn of [...this.admission.handshaking]) conn.close("shutting down");
     for (const peer of [...this.peers.values()]) peer.conn.close("shutting down");
     this.uploader.stop();
@@ -149,14 +139,16 @@ export class Session implements ConnectionHandler {
     await this.downloader.writesSettled();
     this.hasher?.stop();
     this.options.storage.close();
+    this.host.pool.release(this.poolBytes);
     this.emit({ event: "stopped", ...this.totals() });
     this.finish(code);
   }
 
   private fail(code: string, message: string): void {
-    if (this.stopping) return; // the first error says it; writes failing after it would only repeat it
+    if (!this.lifecycle.live) return; // the first error says it; writes failing after it would only repeat it
     this.emit({ event: "error", code, message });
-    void this.stop(exitCodeFor(code));
+    this.lifecycle.enter("error");
+    void this.shutdown(exitCodeFor(code));
   }
 
   totals(): Totals {
@@ -169,23 +161,28 @@ export class Session implements ConnectionHandler {
 
   // ---- connections -------------------------------------------------------------------------------------
 
-  private connectionOptions(address: PeerAddress, outgoing: boolean): ConnectionOptions {
-    const { meta, have, peerId } = this.options;
-    return { ourPeerId: peerId, listenPort: this.port, outgoing, address, torrent: { infoHash: meta.infoHash, pieceCount: meta.pieceCount, ourPieces: () => have } };
-  }
-
-  private accept(socket: PeerSocket, address: PeerAddress): PeerConnection | null {
-    if (this.stopping || this.directory.isBanned(address.ip)) return null;
-    const conn = new PeerConnection(socket, this.connectionOptions(address, false), this);
-    this.admission.opened(conn);
-    return conn;
+  /** Connections this torrent holds: its peers and its dials still handshaking. */
+  connectionCount(): number {
+    return this.peers.size + this.admission.ownHandshakes();
   }
 
   private connectMore(): void {
-    if (!this.stopping) this.dialer.connectMore();
+    if (this.lifecycle.live) this.dialer.connectMore();
   }
 
+  /** An incoming connection whose handshake named this torrent (routed by the client). */
+  adopt(conn: PeerConnection, handshake: Handshake): string | TorrentAdoption {
+    if (!this.lifecycle.live) return "shutting down";
+    return this.admit(conn, handshake) ?? { torrent: this.binding, handler: this };
+  }
+
+  /** The handshake of one of our dials. */
   onHandshake(conn: PeerConnection, handshake: Handshake): string | null {
+    return this.admit(conn, handshake);
+  }
+
+  /** Takes the peer in (a member, or provisionally above --max-peers), or says why not. */
+  private admit(conn: PeerConnection, handshake: Handshake): string | null {
     const id = toHex(handshake.peerId);
     if (this.bannedPeerIds.has(id) || this.directory.isBanned(conn.address.ip)) return "banned";
     for (const peer of this.peers.values()) if (peer.conn.remotePeerId && toHex(peer.conn.remotePeerId) === id) return "already connected to this peer";
@@ -199,50 +196,13 @@ export class Session implements ConnectionHandler {
     const peer = this.peers.get(conn.id);
     if (!peer) return;
     try {
-      this.handleMessage(peer, message);
+      handlePeerMessage(this.parts, peer, message);
       this.admission.handled(conn, message);
     } catch (error) {
       // Disk trouble (full, unwritable) ends the session with a clear line; anything else is a bug.
       const code = (error as { code?: unknown }).code;
       if (typeof code !== "string") throw error;
       this.fail(code, error instanceof Error ? error.message : String(error));
-    }
-  }
-
-  private handleMessage(peer: SwarmPeer, message: WireMessage): void {
-    const conn = peer.conn;
-    switch (message.type) {
-      case "piece":
-        return this.downloader.blockReceived(peer, message.index, message.begin, message.block);
-      case "request": {
-        const problem = this.uploader.requested(peer, message.index, message.begin, message.length);
-        if (problem) conn.close(problem);
-        return;
-      }
-      case "cancel":
-        return this.uploader.cancelled(peer, message.index, message.begin, message.length);
-      case "bitfield":
-        return this.downloader.bitfieldReceived(peer, conn.replacedPieces);
-      case "have":
-        return this.downloader.haveReceived(peer, message.index);
-      case "unchoke":
-        return this.downloader.fill(peer);
-      case "choke":
-        return this.downloader.choked(peer);
-      case "interested":
-        if (conn.amChoking && this.choker.hasFreeSlot([...this.peers.values()])) conn.send({ type: "unchoke" });
-        return;
-      case "not-interested":
-        if (!conn.amChoking) {
-          conn.send({ type: "choke" });
-          this.uploader.choked(peer);
-        }
-        return;
-      case "extended":
-        // The extension handshake may raise the peer's reqq: use the room at once.
-        return this.downloader.fill(peer);
-      default:
-        return;
     }
   }
 
@@ -269,7 +229,7 @@ export class Session implements ConnectionHandler {
       const failed = conn.state !== "closed" || !peer || conn.closeReason.startsWith("protocol") || conn.closeReason.includes("timeout");
       this.directory.disconnected(conn.address, Date.now(), { failed, seed: conn.peerPieces.isComplete() });
     }
-    if (!this.stopping) queueMicrotask(() => this.connectMore());
+    if (this.lifecycle.live) queueMicrotask(() => this.connectMore());
   }
 
   /** Bans the peer's IP for the session (its port and peer id cost nothing to change) and drops every connection from it. */
@@ -293,12 +253,14 @@ export class Session implements ConnectionHandler {
       peer.conn.send({ type: "have", index });
       if (peer.conn.amInterested && !this.downloader.picker.wants(peer)) peer.conn.send({ type: "not-interested" });
     }
-    if (this.options.have.isComplete()) this.onComplete();
+    if (this.lifecycle.state === "downloading" && this.options.have.isComplete()) {
+      this.lifecycle.enter("seeding");
+      this.completed();
+    }
   }
 
-  private onComplete(): void {
-    if (this.completedAnnounced) return;
-    this.completedAnnounced = true;
+  /** Every piece is on disk: at start, or on entering `seeding`. */
+  private completed(): void {
     this.hasher?.stop(); // every piece is checked and on disk: the hashing thread has nothing left to do
     const fresh = this.downloader.fetchedPieces > 0;
     this.emit({ event: "completed", seconds: this.report.elapsedSeconds(), ...this.totals() });
@@ -312,25 +274,15 @@ export class Session implements ConnectionHandler {
 
   private tick(): void {
     const now = Date.now();
-    checkLiveness(this.admission.handshaking, this.peers.values(), now);
+    expireHandshakes(this.admission.handshaking, now);
+    checkLiveness(this.peers.values(), now);
     this.admission.tick(now);
-    if (now - this.lastRechoke >= RECHOKE_INTERVAL_MS) this.rechoke(now);
+    if (now - this.lastRechoke >= RECHOKE_INTERVAL_MS) {
+      this.lastRechoke = now;
+      rechoke(this.parts, this.options.have.isComplete(), now);
+    }
     this.downloader.fillAll();
     this.connectMore();
     this.emit(this.report.progress(this.peers));
-  }
-
-  private rechoke(now: number): void {
-    this.lastRechoke = now;
-    const peers = [...this.peers.values()];
-    const unchoke = this.choker.decide(peers, this.options.have.isComplete(), now);
-    for (const peer of peers) {
-      const conn = peer.conn;
-      if (unchoke.has(peer.id) && conn.amChoking) conn.send({ type: "unchoke" });
-      else if (!unchoke.has(peer.id) && !conn.amChoking) {
-        conn.send({ type: "choke" });
-        this.uploader.choked(peer);
-      }
-    }
   }
 }

@@ -1,0 +1,67 @@
+// What a torrent does with each message of a connected peer, and the periodic rechoke: the wire's side of
+// the torrent, apart from its lifecycle and its peers coming and going (torrent.ts).
+import type { WireMessage } from "../../shared/wire/types.ts";
+import type { Choker } from "../choker.ts";
+import type { Downloader } from "../session/downloader.ts";
+import type { SwarmPeer } from "../session/swarm-peer.ts";
+import type { Uploader } from "../session/uploader.ts";
+
+/** The torrent's parts a peer's messages act on. */
+export interface PeerParts {
+  readonly peers: ReadonlyMap<number, SwarmPeer>;
+  readonly downloader: Downloader;
+  readonly uploader: Uploader;
+  readonly choker: Choker;
+}
+
+export function handlePeerMessage(parts: PeerParts, peer: SwarmPeer, message: WireMessage): void {
+  const { downloader, uploader } = parts;
+  const conn = peer.conn;
+  switch (message.type) {
+    case "piece":
+      return downloader.blockReceived(peer, message.index, message.begin, message.block);
+    case "request": {
+      const problem = uploader.requested(peer, message.index, message.begin, message.length);
+      if (problem) conn.close(problem);
+      return;
+    }
+    case "cancel":
+      return uploader.cancelled(peer, message.index, message.begin, message.length);
+    case "bitfield":
+      return downloader.bitfieldReceived(peer, conn.replacedPieces);
+    case "have":
+      return downloader.haveReceived(peer, message.index);
+    case "unchoke":
+      return downloader.fill(peer);
+    case "choke":
+      return downloader.choked(peer);
+    case "interested":
+      if (conn.amChoking && parts.choker.hasFreeSlot([...parts.peers.values()])) conn.send({ type: "unchoke" });
+      return;
+    case "not-interested":
+      if (!conn.amChoking) {
+        conn.send({ type: "choke" });
+        uploader.choked(peer);
+      }
+      return;
+    case "extended":
+      // The extension handshake may raise the peer's reqq: use the room at once.
+      return downloader.fill(peer);
+    default:
+      return;
+  }
+}
+
+/** Unchokes the peers the choker picks and chokes the rest. */
+export function rechoke(parts: PeerParts, seeding: boolean, now: number): void {
+  const peers = [...parts.peers.values()];
+  const unchoke = parts.choker.decide(peers, seeding, now);
+  for (const peer of peers) {
+    const conn = peer.conn;
+    if (unchoke.has(peer.id) && conn.amChoking) conn.send({ type: "unchoke" });
+    else if (!unchoke.has(peer.id) && !conn.amChoking) {
+      conn.send({ type: "choke" });
+      parts.uploader.choked(peer);
+    }
+  }
+}
