@@ -34,6 +34,11 @@ export interface DhtNodeOptions {
   /** BEP 42: keep nodes with a global address whose id does not match it out of the table (default true). */
   enforceNodeIds?: boolean;
   rateLimit?: RateLimit;
+  /**
+   * Bytes of answers per second, all askers together (default 64 KiB/s, with a one-second burst): many
+   * spoofed sources, each within its own rate limit, still cannot make us flood one victim or the link.
+   */
+  replyBytesPerSecond?: number;
   storeLimits?: PeerStoreLimits;
   lookupLimits?: LookupLimits;
   maxOutstanding?: number;
@@ -56,7 +61,7 @@ export interface DhtStats {
   storedTorrents: number;
   outstanding: number;
   rateTracked: number;
-  dropped: { malformed: number; unsolicited: number; rateLimited: number };
+  dropped: { malformed: number; unsolicited: number; rateLimited: number; overBudget: number };
 }
 
 const VERSION = new Uint8Array([0x42, 0x57, 0, 1]); // "BW" 0.1
@@ -69,7 +74,8 @@ export class DhtNode {
   private readonly limiter: RateLimiter;
   private readonly querier: Querier;
   private readonly responder: ResponderContext;
-  private readonly dropped = { malformed: 0, unsolicited: 0, rateLimited: 0 };
+  private readonly dropped = { malformed: 0, unsolicited: 0, rateLimited: 0, overBudget: 0 };
+  private readonly replyBudget: RateLimiter;
   /** Bootstrap routers (ip|port): they only hand out nodes and store no peers, so, as libtorrent does,
    *  they are kept out of the routing tables unless they are all the DHT has (see bootstrap()). */
   private readonly routers = new Set<string>();
@@ -87,6 +93,8 @@ export class DhtNode {
     this.tokens = new TokenManager(now);
     this.store = new PeerStore(options.storeLimits ?? DEFAULT_STORE_LIMITS, now);
     this.limiter = new RateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT, now);
+    const budget = options.replyBytesPerSecond ?? 64 * 1024;
+    this.replyBudget = new RateLimiter({ perSecond: budget, burst: budget, maxAddresses: 1 }, now);
     const limits = options.lookupLimits ?? DEFAULT_LOOKUP_LIMITS;
     this.querier = new Querier(id, transports, this.tables, (n) => this.acceptableId(n.id, n.ip) && !this.routers.has(`${n.ip}|${n.port}`), limits, options.maxOutstanding ?? 256, options.queryTimeoutMs ?? 2000);
     this.responder = { ownId: id, tables: this.tables, tokens: this.tokens, store: this.store, version: VERSION };
@@ -270,10 +278,16 @@ export class DhtNode {
   }
 
 
+  /** Sends an answer (or error) to a query, within the global reply budget. */
   private send(family: Family, message: KrpcMessage, ip: string, port: number): void {
     const transport = this.transports[family];
     if (!transport) return;
-    transport.send(encodeMessage(message), ip, port);
+    const bytes = encodeMessage(message);
+    if (!this.replyBudget.allow("all", bytes.length)) {
+      this.dropped.overBudget++;
+      return;
+    }
+    transport.send(bytes, ip, port);
   }
 
   /** Every minute: expire stored peers, ping questionable nodes, refresh one stale bucket per family. */

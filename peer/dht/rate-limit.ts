@@ -23,8 +23,8 @@ export class RateLimiter {
     return this.buckets.size;
   }
 
-  /** Takes one token for `ip`; false when it has none left. */
-  allow(ip: string): boolean {
+  /** Takes `cost` tokens for `ip` (one query, or a reply's bytes); false, taking none, when it has too few. */
+  allow(ip: string, cost = 1): boolean {
     const now = this.now();
     let bucket = this.buckets.get(ip);
     if (bucket) {
@@ -36,8 +36,8 @@ export class RateLimiter {
       if (this.buckets.size >= this.limit.maxAddresses) this.buckets.delete(this.buckets.keys().next().value!);
     }
     this.buckets.set(ip, bucket);
-    if (bucket.tokens < 1) return false;
-    bucket.tokens -= 1;
+    if (bucket.tokens < cost) return false;
+    bucket.tokens -= cost;
     return true;
   }
 }

@@ -87,7 +87,7 @@ describe("tokens", () => {
 });
 
 test("a get_peers answer stays within MAX_VALUES peers and MAX_REPLY_BYTES however many are stored", async () => {
-  const { query } = await recordedNode({ rateLimit: { perSecond: 1e6, burst: 1e6, maxAddresses: 1000 } });
+  const { query } = await recordedNode({ rateLimit: { perSecond: 1e6, burst: 1e6, maxAddresses: 1000 }, replyBytesPerSecond: 1e9 });
   const infoHash = randomId();
   for (let i = 0; i < 150; i++) {
     const ip = `2001:db8::${(i + 1).toString(16)}`;
@@ -221,4 +221,17 @@ test("bootstrap routers stay out of the routing table, unless they are all the D
   const second = await start([`127.0.0.1:${lonely.port(4)}`]);
   opened.push(lonely, second);
   expect(await second.bootstrap()).toMatchObject({ source: "routers", nodes: 1 });
+});
+
+test("answers to all askers together stay within the reply budget (bytes per second)", async () => {
+  const clock = { t: 1_000_000 };
+  const { node, query, sent } = await recordedNode({ now: () => clock.t, replyBytesPerSecond: 4000 });
+  // 200 get_peers from 200 addresses, each well within its own rate limit, in the same instant.
+  for (let i = 0; i < 200; i++) query({ type: "query", method: "get_peers", transactionId: t(i), id: randomId(), infoHash: randomId(), want: ["n4", "n6"] }, `10.1.${i >> 8}.${i & 0xff}`);
+  const answered = sent.filter((s) => s.message.type !== "query");
+  expect(answered.reduce((n, s) => n + s.size, 0)).toBeLessThanOrEqual(4000);
+  expect(node.stats().dropped.overBudget).toBe(200 - answered.length);
+  // a second later the budget has refilled
+  clock.t += 1000;
+  expect(query({ type: "query", method: "ping", transactionId: t(1), id: randomId() }, "10.2.0.1")[0]!.message.type).toBe("response");
 });
