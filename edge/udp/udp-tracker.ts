@@ -127,7 +127,7 @@ export class UdpTracker {
       event,
       numwant,
       // As libtorrent sends it over HTTP (%08X), so one client's key matches over both; 0 = none sent.
-      key: req.key === 0 ? undefined : req.key.toString(16).toUpperCase().padStart(8, "0"),
+      key: req.key === 0 ? undefined : keyText(req.key),
     });
     // A reply carries peers of the request's family only: the client reads every entry as that size.
     const size = PEER_BYTES[family];
@@ -178,6 +178,15 @@ function hexId(id: Uint8Array): string {
     ID_HEX[2 * i + 1] = HEX_CODES[b & 15]!;
   }
   return String.fromCharCode.apply(null, ID_HEX);
+}
+
+const HEX_UPPER_CODES = Array.from("0123456789ABCDEF", (ch) => ch.charCodeAt(0));
+const KEY_HEX: number[] = new Array(8).fill(0);
+
+/** The 32-bit key as 8 upper-case hex digits (toString/padStart cost a measurable share of an announce). */
+function keyText(key: number): string {
+  for (let i = 0; i < 8; i++) KEY_HEX[i] = HEX_UPPER_CODES[(key >>> (28 - 4 * i)) & 15]!;
+  return String.fromCharCode.apply(null, KEY_HEX);
 }
 
 function u32Bytes(n: number): Uint8Array {
