@@ -6,6 +6,7 @@ import { toHex } from "../../shared/bytes.ts";
 import type { PeerAddress } from "../../shared/compact.ts";
 import { generatePeerId } from "../../shared/ids.ts";
 import type { Handshake } from "../../shared/wire/types.ts";
+import type { CloseReason } from "../net/close-reason.ts";
 import { PeerConnection, type ConnectionHandler, type TorrentAdoption } from "../net/peer-connection.ts";
 import { listenForPeers, type PeerSocket } from "../net/sockets.ts";
 import { handshakeToDrop, slotLimits, type SlotLimits } from "../session/connection-slots.ts";
@@ -97,7 +98,7 @@ export class Client implements ConnectionHandler, TorrentHost {
     this.timer = null;
     this.listener?.stop(true);
     this.listener = null;
-    for (const conn of [...this.handshaking]) conn.close("shutting down");
+    for (const conn of [...this.handshaking]) conn.close({ code: "shutting-down" });
     await Promise.all([...this.torrents.values()].map((t) => t.stop(0)));
     this.torrents.clear();
   }
@@ -113,18 +114,18 @@ export class Client implements ConnectionHandler, TorrentHost {
   private accept(socket: PeerSocket, address: PeerAddress): PeerConnection | null {
     if (!this.listener) return null;
     // Handshakes hold no peer slot (connection-slots.ts); past their own cap the oldest makes room.
-    handshakeToDrop(this.handshaking, this.limits.handshakes)?.close("too many handshakes");
+    handshakeToDrop(this.handshaking, this.limits.handshakes)?.close({ code: "too-many-handshakes" });
     const conn = new PeerConnection(socket, { ourPeerId: this.peerId, listenPort: this.port, outgoing: false, address }, this);
     this.handshaking.add(conn);
     return conn;
   }
 
   /** Routes the connection to the torrent its handshake names; an info hash we do not serve is dropped. */
-  onHandshake(conn: PeerConnection, handshake: Handshake): string | TorrentAdoption {
+  onHandshake(conn: PeerConnection, handshake: Handshake): CloseReason | TorrentAdoption {
     this.handshaking.delete(conn);
     const torrent = this.torrents.get(toHex(handshake.infoHash));
-    if (!torrent) return "unknown torrent";
-    if (this.room() <= -this.limits.provisional) return "too many peers";
+    if (!torrent) return { code: "unknown-torrent" };
+    if (this.room() <= -this.limits.provisional) return { code: "too-many-peers" };
     return torrent.adopt(conn, handshake);
   }
 

@@ -8,8 +8,8 @@ import type { PeerAddress } from "../../shared/compact.ts";
 import { Client } from "../client/client.ts";
 import { ListenError } from "../net/sockets.ts";
 import { humanReporter, jsonReporter } from "../progress.ts";
-import { exitCodeFor } from "../session/exit-codes.ts";
-import { TorrentStorage, verifyExisting } from "../storage/index.ts";
+import { exitCodeFor, type CliErrorCode, type PeerErrorCode } from "../session/exit-codes.ts";
+import { StorageError, TorrentStorage, verifyExisting } from "../storage/index.ts";
 
 export interface RunOptions {
   torrentPath: string;
@@ -30,7 +30,7 @@ export interface RunOptions {
 
 export class CliError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: CliErrorCode,
     message: string,
   ) {
     super(message);
@@ -53,7 +53,7 @@ function loadTorrent(path: string): Metainfo {
 
 export async function runSession(options: RunOptions): Promise<number> {
   const report = options.json ? jsonReporter() : humanReporter();
-  const fail = (code: string, message: string): number => {
+  const fail = (code: PeerErrorCode, message: string): number => {
     if (options.json) report({ event: "error", code, message });
     else console.error(`btpeer: ${message}`);
     return exitCodeFor(code);
@@ -88,9 +88,8 @@ export async function runSession(options: RunOptions): Promise<number> {
     process.off("SIGTERM", onSignal);
     return code;
   } catch (error) {
-    if (error instanceof ListenError || error instanceof CliError) return fail(error.code, error.message);
-    const code = (error as { code?: unknown }).code;
-    if (typeof code === "string" && error instanceof Error) return fail(code, error.message);
+    // Only the errors that say what went wrong in a code end here; anything else is a bug and is thrown.
+    if (error instanceof ListenError || error instanceof CliError || error instanceof StorageError) return fail(error.code, error.message);
     throw error;
   }
 }

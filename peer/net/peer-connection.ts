@@ -9,6 +9,7 @@ import { encodeHandshake, encodeMessage, encodeMessageInto, WireError } from "..
 import { type Handshake, type WireMessage } from "../../shared/wire/types.ts";
 import type { BlockSink } from "../piece-assembly.ts";
 import { decodeExtensionHandshake, EXTENSION_BIT, EXTENSION_HANDSHAKE_ID, supportsExtensions, type ExtensionHandshake } from "../../shared/wire/extension.ts";
+import { describeClose, type CloseReason } from "./close-reason.ts";
 import { ourExtensionHandshake } from "./extension-handshake.ts";
 import { noteChunkReceived } from "./chunk-garbage.ts";
 import { readAvailable } from "./direct-read.ts";
@@ -24,11 +25,11 @@ export interface ConnectionSocket extends WritableSocket {
 
 export interface ConnectionHandler {
   /**
-   * The peer's handshake arrived. Return a reason to drop it; null to go on with the torrent the connection
+   * The peer's handshake arrived. Return why to drop it; null to go on with the torrent the connection
    * was built for; or the torrent it names and the handler that serves it from now on (an incoming
    * connection that did not know its torrent learns it here).
    */
-  onHandshake(conn: PeerConnection, handshake: Handshake): string | null | TorrentAdoption;
+  onHandshake(conn: PeerConnection, handshake: Handshake): CloseReason | null | TorrentAdoption;
   /** Every message after the handshake. Views inside `message` are valid only during the call. */
   onMessage(conn: PeerConnection, message: WireMessage): void;
   /**
@@ -37,6 +38,7 @@ export interface ConnectionHandler {
    */
   blockSink?(conn: PeerConnection, index: number, begin: number, length: number): BlockSink | null;
   onDrain(conn: PeerConnection): void;
+  /** `reason`: describeClose of `conn.closedFor`, for logs and events. */
   onClose(conn: PeerConnection, reason: string): void;
 }
 
@@ -85,6 +87,8 @@ export class PeerConnection {
   readonly outgoing: boolean;
   state: "handshake" | "open" | "closed" = "handshake";
   remotePeerId: Uint8Array | null = null;
+  /** Why it closed, once closed; `closeReason` is its text. */
+  closedFor: CloseReason | null = null;
   closeReason = "";
 
   amChoking = true;
@@ -180,7 +184,7 @@ export class PeerConnection {
     try {
       this.reader.feed(bytes);
     } catch (error) {
-      if (error instanceof WireError) this.close(`protocol error: ${error.message}`);
+      if (error instanceof WireError) this.close({ code: "protocol", detail: error.message });
       else throw error;
     }
     return this.state !== "closed";
@@ -201,7 +205,7 @@ export class PeerConnection {
         this.peerInterested = false;
         break;
       case "have":
-        if (message.index >= this.peerPieces.pieceCount) return this.close(`have for piece ${message.index} past the end`);
+        if (message.index >= this.peerPieces.pieceCount) return this.close({ code: "out-of-range", detail: `have for piece ${message.index} past the end` });
         this.peerPieces.set(message.index);
         break;
       case "bitfield":
@@ -222,11 +226,11 @@ export class PeerConnection {
   }
 
   private onHandshake(handshake: Handshake): void {
-    if (this.torrent && !bytesEqual(handshake.infoHash, this.torrent.infoHash)) return this.close("wrong info hash");
-    if (bytesEqual(handshake.peerId, this.options.ourPeerId)) return this.close("connected to ourselves");
+    if (this.torrent && !bytesEqual(handshake.infoHash, this.torrent.infoHash)) return this.close({ code: "wrong-info-hash" });
+    if (bytesEqual(handshake.peerId, this.options.ourPeerId)) return this.close({ code: "self" });
     this.remotePeerId = handshake.peerId.slice();
     const answer = this.handler.onHandshake(this, handshake);
-    if (typeof answer === "string") return this.close(answer);
+    if (answer !== null && "code" in answer) return this.close(answer);
     if (answer !== null) this.bind(answer, handshake.infoHash);
     const torrent = this.torrent;
     // A bug in the handler, not the peer's doing: it accepted a connection without saying for what.
@@ -320,11 +324,12 @@ export class PeerConnection {
 
   // ---- closing ---------------------------------------------------------------------------------------
 
-  close(reason: string): void {
+  close(reason: CloseReason): void {
     if (this.state === "closed") return;
     this.state = "closed";
-    this.closeReason = reason;
-    if (process.env.BTPEER_DEBUG) console.error(`peer ${this.address.ip}:${this.address.port} closed: ${reason}`);
+    this.closedFor = reason;
+    this.closeReason = describeClose(reason);
+    if (process.env.BTPEER_DEBUG) console.error(`peer ${this.address.ip}:${this.address.port} closed: ${this.closeReason}`);
     this.writes.close();
     this.reader.stop();
     try {
@@ -332,11 +337,11 @@ export class PeerConnection {
     } catch {
       // already gone
     }
-    this.handler.onClose(this, reason);
+    this.handler.onClose(this, this.closeReason);
   }
 
   /** The socket went away underneath us. */
-  closed(reason: string): void {
+  closed(reason: CloseReason): void {
     this.close(reason);
   }
 }

@@ -26,20 +26,22 @@ const handlers: SocketHandler<SocketData, "uint8array"> = {
     socket.data?.conn?.drained();
   },
   close(socket, error) {
-    socket.data?.conn?.closed(error ? `connection lost: ${error.message}` : "closed by peer");
+    socket.data?.conn?.closed(error ? { code: "connection-lost", detail: error.message } : { code: "closed-by-peer" });
   },
   error(socket, error) {
-    socket.data?.conn?.closed(`socket error: ${error.message}`);
+    socket.data?.conn?.closed({ code: "socket-error", detail: error.message });
   },
   connectError(socket, error) {
     socket.data?.failed?.(error.message);
   },
 };
 
+export type ListenErrorCode = "port-in-use" | "address-unavailable" | "listen-failed";
+
 export class ListenError extends Error {
   override readonly name = "ListenError";
   constructor(
-    readonly code: "port-in-use" | "address-unavailable" | "listen-failed",
+    readonly code: ListenErrorCode,
     message: string,
   ) {
     super(message);

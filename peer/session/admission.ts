@@ -2,6 +2,7 @@
 // oldest dropped for a newcomer), then the slot policy of connection-slots.ts once the handshake is in.
 // The session owns the SwarmPeers; this decides which connections may hold one and closes the others.
 import type { WireMessage } from "../../shared/wire/types.ts";
+import type { CloseReason } from "../net/close-reason.ts";
 import type { PeerConnection } from "../net/peer-connection.ts";
 import { ConnectionSlots, handshakeToDrop, slotLimits, type SlotChange } from "./connection-slots.ts";
 import type { SwarmPeer } from "./swarm-peer.ts";
@@ -23,7 +24,7 @@ export class Admission {
 
   /** TCP is up, the handshake not yet in. Handshakes hold no peer slot; past their own cap the oldest incoming one makes room. */
   opened(conn: PeerConnection): void {
-    if (!conn.outgoing) handshakeToDrop(this.handshaking, this.slots.limits.handshakes)?.close("too many handshakes");
+    if (!conn.outgoing) handshakeToDrop(this.handshaking, this.slots.limits.handshakes)?.close({ code: "too-many-handshakes" });
     this.handshaking.add(conn);
   }
 
@@ -35,11 +36,11 @@ export class Admission {
   }
 
   /** The handshake is in: a reason to refuse it, or null once it holds a slot or waits above the cap. */
-  admit(conn: PeerConnection, now: number): string | null {
+  admit(conn: PeerConnection, now: number): CloseReason | null {
     const admission = this.slots.admit(conn.id, now);
-    if (admission.state === "refused") return "too many peers";
+    if (admission.state === "refused") return { code: "too-many-peers" };
     this.handshaking.delete(conn);
-    if (admission.state === "provisional" && admission.displaced !== null) this.peers.get(admission.displaced)?.conn.close("too many peers");
+    if (admission.state === "provisional" && admission.displaced !== null) this.peers.get(admission.displaced)?.conn.close({ code: "too-many-peers" });
     return null;
   }
 
@@ -64,8 +65,8 @@ export class Admission {
   /** Closes the members replaced by more useful peers and the provisional peers that found no slot. */
   private apply(changes: SlotChange[]): void {
     for (const change of changes) {
-      if (change.kind === "replaced") this.peers.get(change.evicted)?.conn.close("replaced by a peer with something to trade");
-      else this.peers.get(change.id)?.conn.close("too many peers");
+      if (change.kind === "replaced") this.peers.get(change.evicted)?.conn.close({ code: "replaced" });
+      else this.peers.get(change.id)?.conn.close({ code: "too-many-peers" });
     }
   }
 }

@@ -115,7 +115,7 @@ export class Downloader {
    */
   choked(peer: SwarmPeer): void {
     const chokes = peer.chokes.note(Date.now());
-    if (chokes > MAX_CHOKES_PER_MINUTE) return peer.conn.close(`protocol error: choked us ${chokes} times in a minute`);
+    if (chokes > MAX_CHOKES_PER_MINUTE) return peer.conn.close({ code: "protocol", detail: `choked us ${chokes} times in a minute` });
     this.dropRequests(peer);
   }
 
@@ -180,7 +180,7 @@ export class Downloader {
     const blockIndex = begin / BLOCK_SIZE;
     if (block.length !== progress.blockLength(blockIndex)) {
       // Closing gives the block (and the rest of the peer's requests) back to the picker.
-      return peer.conn.close(`protocol error: block ${index}:${begin} of ${block.length} bytes, ${progress.blockLength(blockIndex)} asked for`);
+      return peer.conn.close({ code: "protocol", detail: `block ${index}:${begin} of ${block.length} bytes, ${progress.blockLength(blockIndex)} asked for` });
     }
     peer.outstanding.delete(key);
     peer.conn.lastBlockAt = Date.now();
@@ -197,7 +197,7 @@ export class Downloader {
   private unrequested(peer: SwarmPeer, key: number): void {
     if (key >= 0 && peer.released.delete(key)) return;
     this.unrequestedBlocks++;
-    if (++peer.unrequestedBlocks > MAX_UNREQUESTED_BLOCKS) peer.conn.close(`protocol error: sent ${peer.unrequestedBlocks} blocks nobody asked for`);
+    if (++peer.unrequestedBlocks > MAX_UNREQUESTED_BLOCKS) peer.conn.close({ code: "protocol", detail: `sent ${peer.unrequestedBlocks} blocks nobody asked for` });
   }
 
   /**

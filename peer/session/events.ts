@@ -1,3 +1,5 @@
+import type { PeerErrorCode } from "./exit-codes.ts";
+
 // What a session reports. The CLI prints these as one JSON object per line (--json) or as a live line.
 
 export interface Totals {
@@ -22,5 +24,5 @@ export type SessionEvent =
   | ({ event: "completed"; seconds: number } & Totals)
   | { event: "tracker"; tracker: string; peers: number; warning?: string }
   | { event: "warning"; message: string }
-  | { event: "error"; code: string; message: string }
+  | { event: "error"; code: PeerErrorCode; message: string }
   | ({ event: "stopped" } & Totals);

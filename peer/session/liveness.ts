@@ -11,7 +11,7 @@ const KEEP_ALIVE_MS = 60_000;
 
 /** Closes the connections whose handshake is overdue (the client's incoming ones, a torrent's dials). */
 export function expireHandshakes(handshaking: Iterable<PeerConnection>, now: number): void {
-  for (const conn of [...handshaking]) if (now - conn.connectedAt > HANDSHAKE_TIMEOUT_MS) conn.close("handshake timeout");
+  for (const conn of [...handshaking]) if (now - conn.connectedAt > HANDSHAKE_TIMEOUT_MS) conn.close({ code: "timeout", which: "handshake" });
 }
 
 /** Closes the peers that timed out and keeps the quiet ones alive. Safe while closing mutates the collection. */
@@ -19,11 +19,11 @@ export function checkLiveness(peers: Iterable<SwarmPeer>, now: number): void {
   for (const peer of [...peers]) {
     const conn = peer.conn;
     if (now - conn.lastReceivedAt > SILENT_TIMEOUT_MS) {
-      conn.close("silent peer timeout");
+      conn.close({ code: "timeout", which: "silent" });
       continue;
     }
     if (peer.outstanding.size > 0 && now - conn.lastBlockAt > STALL_TIMEOUT_MS) {
-      conn.close("stalled peer timeout"); // requests go back to the picker for other peers
+      conn.close({ code: "timeout", which: "stalled" }); // requests go back to the picker for other peers
       continue;
     }
     if (now - conn.lastSentAt > KEEP_ALIVE_MS) conn.send({ type: "keep-alive" });

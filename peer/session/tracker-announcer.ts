@@ -5,13 +5,14 @@ import type { PeerAddress } from "../../shared/compact.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
 import { TrackerClient, TrackerError, type AnnounceEvent, type AnnounceStats } from "../tracker-client.ts";
 import type { SessionEvent } from "./events.ts";
+import type { TrackerFailureCode } from "./exit-codes.ts";
 
 export interface AnnouncerHooks {
   stats(): AnnounceStats;
   peersFound(peers: PeerAddress[]): void;
   emit(event: SessionEvent): void;
   knowsPeers(): boolean;
-  fatal(code: string, message: string): void;
+  fatal(code: TrackerFailureCode, message: string): void;
 }
 
 const STOP_TIMEOUT_MS = 3_000;

@@ -11,6 +11,7 @@ import type { Bitfield } from "../../shared/bitfield.ts";
 import { pieceSize, type Metainfo } from "../../shared/metainfo/types.ts";
 import { writePieceHeader } from "../../shared/wire/codec.ts";
 import { BLOCK_SIZE } from "../../shared/wire/types.ts";
+import type { CloseReason } from "../net/close-reason.ts";
 import type { TokenBucket } from "../net/token-bucket.ts";
 import { BufferPool, type PoolSlot } from "../pool.ts";
 import type { SwarmPeer } from "./swarm-peer.ts";
@@ -73,9 +74,9 @@ export class Uploader {
     this.minSpan = Math.min(SPAN_PAYLOAD, Math.max(BLOCK_SIZE, tenth));
   }
 
-  /** Returns a reason to drop the peer, or null. */
-  requested(peer: SwarmPeer, index: number, begin: number, length: number): string | null {
-    if (begin + length > pieceSize(this.meta, index)) return `request past the end of piece ${index}`;
+  /** Returns why to drop the peer, or null. */
+  requested(peer: SwarmPeer, index: number, begin: number, length: number): CloseReason | null {
+    if (begin + length > pieceSize(this.meta, index)) return { code: "out-of-range", detail: `request past the end of piece ${index}` };
     if (peer.conn.amChoking) return null; // BEP 3: requests while choked are ignored
     if (!this.have.has(index)) return null; // we may have sent `have` late; just do not answer
     if (!peer.uploads.push(index, begin, length)) return null; // over our reqq: dropped like libtorrent does

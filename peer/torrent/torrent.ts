@@ -6,6 +6,7 @@ import { toHex } from "../../shared/bytes.ts";
 import type { Handshake, WireMessage } from "../../shared/wire/types.ts";
 import { Choker, RECHOKE_INTERVAL_MS } from "../choker.ts";
 import type { TorrentHost } from "../client/client.ts";
+import { peerFailed, type CloseReason } from "../net/close-reason.ts";
 import { OUR_REQQ } from "../net/extension-handshake.ts";
 import { PeerConnection, type ConnectionHandler, type TorrentAdoption, type TorrentBinding } from "../net/peer-connection.ts";
 import { TokenBucket } from "../net/token-bucket.ts";
@@ -14,12 +15,13 @@ import { Admission } from "../session/admission.ts";
 import { Dialer } from "../session/dialer.ts";
 import { Downloader } from "../session/downloader.ts";
 import type { SessionEvent, Totals } from "../session/events.ts";
-import { exitCodeFor } from "../session/exit-codes.ts";
+import { exitCodeFor, type PeerErrorCode } from "../session/exit-codes.ts";
 import { checkLiveness, expireHandshakes } from "../session/liveness.ts";
 import { PeerDirectory } from "../session/peer-directory.ts";
 import { ProgressReport } from "../session/progress-report.ts";
 import { SwarmPeer } from "../session/swarm-peer.ts";
 import { TrackerAnnouncer } from "../session/tracker-announcer.ts";
+import { StorageError } from "../storage/errors.ts";
 import { SlotHasher } from "../verify/slot-hasher.ts";
 import { SPAN_PAYLOAD, Uploader } from "../session/uploader.ts";
 import type { TorrentOptions } from "./options.ts";
@@ -67,8 +69,8 @@ export class Torrent implements ConnectionHandler {
     const pool = new BufferPool({ slotSize: meta.pieceLength, totalBytes: this.poolBytes, shared: downloading });
     this.hasher = downloading ? new SlotHasher(pool.buffer as SharedArrayBuffer, meta.pieceHashes) : null;
     const storageFailed = (error: unknown) => {
-      const code = (error as { code?: unknown }).code;
-      this.fail(typeof code === "string" ? code : "io", error instanceof Error ? error.message : String(error));
+      if (!(error instanceof StorageError)) throw error; // a bug, not a disk's trouble
+      this.fail(error.code, error.message);
     };
     this.downloader = new Downloader(meta, have, pool, options.storage, {
       peers: () => this.peers.values(),
@@ -131,8 +133,8 @@ export class Torrent implements ConnectionHandler {
 
   private async shutdown(code: number): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    for (const conn of [...this.admission.handshaking]) conn.close("shutting down");
-    for (const peer of [...this.peers.values()]) peer.conn.close("shutting down");
+    for (const conn of [...this.admission.handshaking]) conn.close({ code: "shutting-down" });
+    for (const peer of [...this.peers.values()]) peer.conn.close({ code: "shutting-down" });
     this.uploader.stop();
     this.downloader.abandonAll();
     await this.tracker.stop();
@@ -144,7 +146,7 @@ export class Torrent implements ConnectionHandler {
     this.finish(code);
   }
 
-  private fail(code: string, message: string): void {
+  private fail(code: PeerErrorCode, message: string): void {
     if (!this.lifecycle.live) return; // the first error says it; writes failing after it would only repeat it
     this.emit({ event: "error", code, message });
     this.lifecycle.enter("error");
@@ -171,21 +173,21 @@ export class Torrent implements ConnectionHandler {
   }
 
   /** An incoming connection whose handshake named this torrent (routed by the client). */
-  adopt(conn: PeerConnection, handshake: Handshake): string | TorrentAdoption {
-    if (!this.lifecycle.live) return "shutting down";
+  adopt(conn: PeerConnection, handshake: Handshake): CloseReason | TorrentAdoption {
+    if (!this.lifecycle.live) return { code: "shutting-down" };
     return this.admit(conn, handshake) ?? { torrent: this.binding, handler: this };
   }
 
   /** The handshake of one of our dials. */
-  onHandshake(conn: PeerConnection, handshake: Handshake): string | null {
+  onHandshake(conn: PeerConnection, handshake: Handshake): CloseReason | null {
     return this.admit(conn, handshake);
   }
 
   /** Takes the peer in (a member, or provisionally above --max-peers), or says why not. */
-  private admit(conn: PeerConnection, handshake: Handshake): string | null {
+  private admit(conn: PeerConnection, handshake: Handshake): CloseReason | null {
     const id = toHex(handshake.peerId);
-    if (this.bannedPeerIds.has(id) || this.directory.isBanned(conn.address.ip)) return "banned";
-    for (const peer of this.peers.values()) if (peer.conn.remotePeerId && toHex(peer.conn.remotePeerId) === id) return "already connected to this peer";
+    if (this.bannedPeerIds.has(id) || this.directory.isBanned(conn.address.ip)) return { code: "banned" };
+    for (const peer of this.peers.values()) if (peer.conn.remotePeerId && toHex(peer.conn.remotePeerId) === id) return { code: "duplicate" };
     const refusal = this.admission.admit(conn, Date.now());
     if (refusal) return refusal;
     this.peers.set(conn.id, new SwarmPeer(conn, OUR_REQQ));
@@ -199,10 +201,9 @@ export class Torrent implements ConnectionHandler {
       handlePeerMessage(this.parts, peer, message);
       this.admission.handled(conn, message);
     } catch (error) {
-      // Disk trouble (full, unwritable) ends the session with a clear line; anything else is a bug.
-      const code = (error as { code?: unknown }).code;
-      if (typeof code !== "string") throw error;
-      this.fail(code, error instanceof Error ? error.message : String(error));
+      // Disk trouble (full, unwritable) ends the torrent with a clear line; anything else is a bug.
+      if (!(error instanceof StorageError)) throw error;
+      this.fail(error.code, error.message);
     }
   }
 
@@ -226,7 +227,7 @@ export class Torrent implements ConnectionHandler {
       this.choker.forget(conn.id);
     }
     if (conn.outgoing) {
-      const failed = conn.state !== "closed" || !peer || conn.closeReason.startsWith("protocol") || conn.closeReason.includes("timeout");
+      const failed = conn.closedFor === null || !peer || peerFailed(conn.closedFor);
       this.directory.disconnected(conn.address, Date.now(), { failed, seed: conn.peerPieces.isComplete() });
     }
     if (this.lifecycle.live) queueMicrotask(() => this.connectMore());
@@ -240,7 +241,7 @@ export class Torrent implements ConnectionHandler {
     this.directory.ban(ip);
     this.emit({ event: "peer-banned", peer: peer.label, reason });
     for (const conn of [...this.admission.handshaking, ...[...this.peers.values()].map((p) => p.conn)]) {
-      if (this.directory.isBanned(conn.address.ip)) conn.close(`banned: ${reason}`);
+      if (this.directory.isBanned(conn.address.ip)) conn.close({ code: "banned", detail: reason });
     }
   }
 
@@ -266,7 +267,7 @@ export class Torrent implements ConnectionHandler {
     this.emit({ event: "completed", seconds: this.report.elapsedSeconds(), ...this.totals() });
     if (fresh) this.tracker.completed();
     // Seeds have nothing for us now that we are complete.
-    for (const peer of [...this.peers.values()]) if (peer.conn.peerPieces.isComplete()) peer.conn.close("both complete");
+    for (const peer of [...this.peers.values()]) if (peer.conn.peerPieces.isComplete()) peer.conn.close({ code: "both-complete" });
     if (!this.options.seed) void this.stop(0);
   }
 

@@ -67,7 +67,7 @@ describe.skipIf(!needs(PROGRAMS.aria2))("MSE/PE with aria2c requiring encryption
         expect(results.every((r) => r.result.selected === "rc4")).toBe(true);
         expect(failures).toEqual([]);
       } finally {
-        for (const c of conns) c.close("test done");
+        for (const c of conns) c.close({ code: "local", detail: "test done" });
         server.stop(true);
       }
     }, 120_000);

@@ -123,7 +123,7 @@ describe.skipIf(!needs(PROGRAMS.libtorrent))("MSE/PE with libtorrent (encryption
         new PeerConnection(socket, connectionOptions(meta, true, seeder.port), {
           onHandshake: (conn, h) => {
             resolve(bytesEqual(h.infoHash, meta.infoHash) ? "ok" : "wrong info hash");
-            queueMicrotask(() => conn.close("test done"));
+            queueMicrotask(() => conn.close({ code: "local", detail: "test done" }));
             return null;
           },
           onMessage: () => {},
@@ -164,7 +164,7 @@ describe.skipIf(!needs(PROGRAMS.libtorrent))("MSE/PE with libtorrent (encryption
         expect(results.every((r) => r.result.selected === selected && bytesEqual(r.result.infoHash, meta.infoHash))).toBe(true);
         expect(failures).toEqual([]);
       } finally {
-        for (const c of conns) c.close("test done");
+        for (const c of conns) c.close({ code: "local", detail: "test done" });
         server.stop(true);
       }
     }, 120_000);

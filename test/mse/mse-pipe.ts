@@ -123,7 +123,7 @@ export function listenMse(
 export function connectionOver(outcome: MseOutcome, options: ConnectionOptions, handler: ConnectionHandler): PeerConnection {
   const conn = new PeerConnection(outcome.mse, options, handler);
   if (outcome.result.initialPayload.length > 0) conn.receive(outcome.result.initialPayload);
-  outcome.attach((chunk) => conn.receive(chunk), () => conn.drained(), (reason) => conn.closed(reason));
+  outcome.attach((chunk) => conn.receive(chunk), () => conn.drained(), (reason) => conn.closed({ code: "connection-lost", detail: reason }));
   return conn;
 }
 

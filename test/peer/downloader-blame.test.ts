@@ -42,7 +42,7 @@ function swarm(slots = 1) {
     pieceFailed: (index, senders, parole) => events.failed.push({ index, senders: senders.map((p) => p.label), parole }),
     ban: (peer) => {
       events.banned.push(peer);
-      peer.conn.close("banned");
+      peer.conn.close({ code: "banned" });
     },
     writeFailed: (error) => {
       throw error;

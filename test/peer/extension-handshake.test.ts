@@ -126,6 +126,6 @@ describe.skipIf(!needs(PROGRAMS.libtorrent))("extension handshake with libtorren
     expect(ext.client).toMatch(/libtorrent|Deluge|\d/i);
     expect(ext.reqq).toBeGreaterThan(0);
     expect(ext.metadataSize).toBe(meta.infoBytes.length);
-    conn!.close("test done");
+    conn!.close({ code: "local", detail: "test done" });
   }, 60_000);
 });

@@ -140,6 +140,6 @@ describe.skipIf(!needs(PROGRAMS.libtorrent))("ut_metadata with libtorrent", () =
     const whole = new Uint8Array(totalSize);
     for (const [piece, bytes] of pieces) whole.set(bytes, piece * METADATA_PIECE);
     expect(createHash("sha1").update(whole).digest("hex")).toBe(Buffer.from(meta.infoHash).toString("hex"));
-    (conn as PeerConnection | null)?.close("test done");
+    (conn as PeerConnection | null)?.close({ code: "local", detail: "test done" });
   }, 120_000);
 });
