@@ -3,6 +3,7 @@
 import type { TrackerConfig } from "./config.ts";
 import { TrackerError } from "./errors.ts";
 import type { Logger } from "./log.ts";
+import { InstanceCounters } from "./metrics/instance-counters.ts";
 import { callStore } from "./routes/common.ts";
 import { StoreOutageLog } from "./store-outage.ts";
 import type { AnnounceInput, AnnounceResult, SwarmCounts, SwarmStore } from "./store/swarm-store.ts";
@@ -13,14 +14,16 @@ export interface TrackerCore {
   requireStore(): SwarmStore;
   log: Logger;
   outage: StoreOutageLog;
+  counters: InstanceCounters;
 }
 
 /** A core over `store` (null: every request is refused as not configured), with its own outage log. */
-export function trackerCore(config: TrackerConfig, store: SwarmStore | null, log: Logger): TrackerCore {
+export function trackerCore(config: TrackerConfig, store: SwarmStore | null, log: Logger, counters = new InstanceCounters()): TrackerCore {
   return {
     config,
     log,
     outage: new StoreOutageLog(log),
+    counters,
     requireStore() {
       if (!store) throw new TrackerError("not-configured", "tracker not configured: no swarm store");
       return store;

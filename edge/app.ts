@@ -6,11 +6,13 @@ import { encode } from "../shared/bencode.ts";
 import type { TrackerConfig } from "./config.ts";
 import { TrackerError } from "./errors.ts";
 import { createLogger, type Logger } from "./log.ts";
+import { InstanceCounters } from "./metrics/instance-counters.ts";
 import { RawQuery, rawSearch } from "./query.ts";
 import { HostCheck, requestPath } from "./request-url.ts";
 import { handleAnnounce } from "./routes/announce.ts";
 import { bencodeReply, type TrackerContext } from "./routes/common.ts";
 import { handleScrape } from "./routes/scrape.ts";
+import { handleMetrics } from "./routes/metrics.ts";
 import { handleHealth, handleStats } from "./routes/stats.ts";
 import { StoreOutageLog } from "./store-outage.ts";
 import type { SwarmStore } from "./store/swarm-store.ts";
@@ -27,6 +29,8 @@ export interface AppOptions {
   unavailableReason?: string;
   /** Default: stderr at the configured level. */
   log?: Logger;
+  /** This instance's own counters; shared with the UDP tracker of the same process. Default: new ones. */
+  counters?: InstanceCounters;
 }
 
 /** BitTorrent clients only read the body of a 200 reply, so tracker paths answer failures with 200. */
@@ -38,9 +42,11 @@ const TRACKER_PATHS = new Set(["/announce", "/scrape"]);
 export function createApp(opts: AppOptions): Hono {
   const { store, config } = opts;
   const log = opts.log ?? createLogger(config.logLevel);
+  const counters = opts.counters ?? new InstanceCounters();
   const t: TrackerContext = {
     log,
     outage: new StoreOutageLog(log),
+    counters,
     config,
     clientIp: opts.clientIp,
     warning: opts.warning,
@@ -88,18 +94,19 @@ export function createApp(opts: AppOptions): Hono {
   app.all("/announce", (c) => handleAnnounce(c, RawQuery.parse(admit(c)), t));
   app.all("/scrape", (c) => handleScrape(c, RawQuery.parse(admit(c)), t));
   app.all("/stats", (c) => (admitPage(c), handleStats(c, t)));
+  app.all("/metrics", (c) => (admitPage(c), handleMetrics(c, t, store)));
   app.all("/health", (c) => (admitPage(c), handleHealth(c, store ? null : (opts.unavailableReason ?? NOT_CONFIGURED))));
   app.all("/", (c) => (admitPage(c), c.text("btswarm tracker: announce at /announce, scrape at /scrape, counts at /stats\n")));
 
   app.notFound((c) => {
     admitPage(c);
-    return errorResponse(c, new TrackerError("not-found", `no such path ${c.req.path}; announce at /announce`), log);
+    return errorResponse(c, new TrackerError("not-found", `no such path ${c.req.path}; announce at /announce`), log, counters);
   });
-  app.onError((err, c) => errorResponse(c, err, log));
+  app.onError((err, c) => errorResponse(c, err, log, counters));
   return app;
 }
 
-function errorResponse(c: Context, err: unknown, log: Logger): Response {
+function errorResponse(c: Context, err: unknown, log: Logger, counters: InstanceCounters): Response {
   let failure: TrackerError;
   if (err instanceof TrackerError) failure = err;
   else {
@@ -108,6 +115,7 @@ function errorResponse(c: Context, err: unknown, log: Logger): Response {
     if (err instanceof Error && err.stack) log.debug(err.stack);
     failure = new TrackerError("internal", "internal tracker error");
   }
+  counters.failed(failure.code);
   const status = TRACKER_PATHS.has(c.req.path) && failure.code !== "method-not-allowed" ? 200 : failure.status;
   c.header("X-Tracker-Error", failure.code);
   const body = encode({ "failure reason": failure.message });

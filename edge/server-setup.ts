@@ -6,6 +6,7 @@ import { createApp } from "./app.ts";
 import { fromHex } from "../shared/bytes.ts";
 import { ConfigError, DEFAULT_CONFIG, loadConfig, type TrackerConfig } from "./config.ts";
 import { createLogger, type Logger } from "./log.ts";
+import { InstanceCounters } from "./metrics/instance-counters.ts";
 import { trackerCore } from "./announce-core.ts";
 import { MemorySwarmStore } from "./store/memory.ts";
 import type { SwarmStore } from "./store/swarm-store.ts";
@@ -21,6 +22,8 @@ export interface TrackerSetup {
   store: SwarmStore | null;
   storeKind: StoreKind;
   log: Logger;
+  /** This process's own counters, shared by its HTTP app and its UDP tracker. */
+  counters: InstanceCounters;
 }
 
 export interface SetupOptions {
@@ -54,8 +57,9 @@ export function setupTracker(env: Record<string, string | undefined>, opts: Setu
     storeKind = "memory";
   }
   const log = createLogger(config.logLevel);
-  const app = createApp({ store, config, clientIp: opts.clientIp, log });
-  return { app, config, store, storeKind, log };
+  const counters = new InstanceCounters();
+  const app = createApp({ store, config, clientIp: opts.clientIp, log, counters });
+  return { app, config, store, storeKind, log, counters };
 }
 
 /**
@@ -69,7 +73,7 @@ export function setupUdpTracker(setup: TrackerSetup, httpPort: number): { tracke
   if (port === 0) return null;
   const connectionIds = config.udpKey === "" ? ConnectionIds.withRandomKey() : new ConnectionIds(fromHex(config.udpKey)!);
   // Its own outage log: UDP and HTTP requests each report a store outage once.
-  const core = trackerCore(config, store, setup.log);
+  const core = trackerCore(config, store, setup.log, setup.counters);
   return { tracker: new UdpTracker({ core, connectionIds }), port };
 }
 
@@ -83,8 +87,9 @@ export function setupTrackerOrExplain(env: Record<string, string | undefined>, o
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     const log = createLogger(DEFAULT_CONFIG.logLevel);
-    const app = createApp({ store: null, config: DEFAULT_CONFIG, clientIp: opts.clientIp, unavailableReason: `tracker misconfigured: ${err.message}`, log });
-    return { app, config: DEFAULT_CONFIG, store: null, storeKind: "none", log };
+    const counters = new InstanceCounters();
+    const app = createApp({ store: null, config: DEFAULT_CONFIG, clientIp: opts.clientIp, unavailableReason: `tracker misconfigured: ${err.message}`, log, counters });
+    return { app, config: DEFAULT_CONFIG, store: null, storeKind: "none", log, counters };
   }
 }
 

@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import type { TrackerConfig } from "../config.ts";
 import { STORE_UNAVAILABLE_MESSAGE, TrackerError } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import type { InstanceCounters } from "../metrics/instance-counters.ts";
 import type { StoreOutageLog } from "../store-outage.ts";
 import type { SwarmStore } from "../store/swarm-store.ts";
 
@@ -14,6 +15,8 @@ export interface TrackerContext {
   requireStore(): SwarmStore;
   log: Logger;
   outage: StoreOutageLog;
+  /** This instance's own counters (failures, store errors), for /metrics. */
+  counters: InstanceCounters;
 }
 
 /**
@@ -21,13 +24,14 @@ export interface TrackerContext {
  * a network error, a Redis error reply) becomes "temporarily unavailable" for the client; the outage
  * log counts it, and says once when the store fails and once when it is back.
  */
-export async function callStore<T>(t: Pick<TrackerContext, "outage">, what: string, op: () => Promise<T>): Promise<T> {
+export async function callStore<T>(t: Pick<TrackerContext, "outage" | "counters">, what: string, op: () => Promise<T>): Promise<T> {
   let result: T;
   try {
     result = await op();
   } catch (cause) {
     if (cause instanceof TrackerError) throw cause;
     t.outage.failed(what, cause);
+    t.counters.storeFailed(cause);
     throw new TrackerError("store-unavailable", STORE_UNAVAILABLE_MESSAGE);
   }
   t.outage.succeeded();

@@ -1,17 +1,25 @@
 // The announce as one Redis script: the whole hot path costs one round trip (EVALSHA) to Redis.
 //
-// KEYS (all share the hash tag {<info hash hex>}, so the script touches one cluster slot and, on
-// Upstash, `allow-key-locking` locks only these keys instead of the whole database):
+// KEYS 1-4 share the hash tag {<info hash hex>}, so on Upstash `allow-key-locking` locks only these
+// keys instead of the whole database:
 //   1 seeders   sorted set: peer id hex -> expiry (ms)
 //   2 leechers  sorted set: peer id hex -> expiry (ms)
 //   3 addresses hash: peer id hex -> compact address hex (IP bytes + big-endian port), followed by
 //                 " " and the peer's `key` when it sent one (the key never leaves the script)
 //   4 history   hash: downloaded (times `completed` was reported), announces; lives as long as the
 //               swarm keys until a download completes, then for the history TTL
+// and 5-6 are the tracker-wide counters (counters.ts), written here so that counting costs no extra call:
+//   5 counters  hash: announce:<event>:<recorded|ignored> -> count, scrapes -> count
+//   6 minute    string: announces in the current minute (the caller names the key), expiring after ARGV 12
+// Keys 5 and 6 are outside the swarm's hash tag: on a Redis Cluster this script would touch two or
+// three slots and be refused (CROSSSLOT). Upstash's single databases are not clustered; a clustered
+// deployment would need the counters sharded by hash tag (one counters hash per slot, summed by
+// /metrics). Every announce also writes these two keys, which makes them the database's hottest.
 // ARGV:
 //   1 peer id hex   2 address hex   3 now (ms)   4 expiry of this peer (ms)   5 "1" when seeding
 //   6 event         7 numwant       8 random number in [0, 1) (scripts must stay deterministic)
 //   9 TTL of the swarm keys (ms)    10 TTL of the history key (ms)   11 the client's key, or ""
+//  12 TTL of the minute key (ms)
 // Reply: { complete, incomplete, downloaded, id1, address1, id2, address2, ... }
 //
 // Cost: expired peers are dropped a bounded batch at a time (each peer once, so amortised O(1));
@@ -20,6 +28,7 @@
 
 export const ANNOUNCE_SCRIPT = `#!lua flags=allow-key-locking
 local seeders, leechers, addresses, history = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local counters, minute = KEYS[5], KEYS[6]
 local peer, address, now, expires = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local seeding = ARGV[5] == '1'
 local event = ARGV[6]
@@ -27,6 +36,7 @@ local numwant = tonumber(ARGV[7])
 local coin = tonumber(ARGV[8])
 local swarmTtl, historyTtl = ARGV[9], ARGV[10]
 local key = ARGV[11]
+local minuteTtl = ARGV[12]
 
 -- A stored address value is the address, then " " and the key if the peer sent one.
 local function split(stored)
@@ -82,6 +92,12 @@ if owned and event == 'completed' and not wasSeeder then
   redis.call('HINCRBY', history, 'downloaded', 1)
 end
 redis.call('HINCRBY', history, 'announces', 1)
+local outcome = 'ignored'
+if owned then outcome = 'recorded' end
+redis.call('HINCRBY', counters, 'announce:' .. event .. ':' .. outcome, 1)
+if redis.call('INCR', minute) == 1 then
+  redis.call('PEXPIRE', minute, minuteTtl)
+end
 local downloaded = tonumber(redis.call('HGET', history, 'downloaded') or '0')
 -- Only a completed download is worth remembering past the swarm: announces for made-up info hashes
 -- leave nothing behind once their peers are gone.

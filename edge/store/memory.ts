@@ -5,7 +5,8 @@
 import { encodeCompactPeer } from "../../shared/compact.ts";
 import { mayChange, Swarm, type PeerEntry, type PeerTally } from "./memory-swarm.ts";
 import { DEFAULT_CONFIG } from "../config.ts";
-import type { AnnounceInput, AnnounceResult, StoreStats, SwarmCounts, SwarmPeer, SwarmStore } from "./swarm-store.ts";
+import { MemoryCounters } from "./counters.ts";
+import type { AnnounceInput, AnnounceResult, StoreCounters, StoreStats, SwarmCounts, SwarmPeer, SwarmStore } from "./swarm-store.ts";
 
 export interface MemoryStoreOptions {
   /** Most swarms held; a new one evicts the least recently active. Also the most `downloaded` histories kept. */
@@ -29,7 +30,7 @@ export class MemorySwarmStore implements SwarmStore {
   private readonly maxPeers: number;
   private readonly random: () => number;
   private readonly allowlist = new Set<string>();
-  private announces = 0;
+  private readonly counters_ = new MemoryCounters();
   /** For rejection sampling: drawnAt[i] === drawStamp when pool position i was drawn in this draw. */
   private drawnAt = new Uint32Array(256);
   private drawStamp = 0;
@@ -46,7 +47,6 @@ export class MemorySwarmStore implements SwarmStore {
   }
 
   async announce(input: AnnounceInput): Promise<AnnounceResult> {
-    this.announces++;
     const { infoHash, peerId, now } = input;
     this.dropAbandonedSwarms(now);
     let swarm = this.swarms.get(infoHash);
@@ -56,7 +56,10 @@ export class MemorySwarmStore implements SwarmStore {
       this.swarms.delete(infoHash);
     } else {
       // Nobody to remove: a stopped for an unknown swarm must not evict a live one to make room.
-      if (input.event === "stopped") return { ...this.countsOf(infoHash, undefined), peers: [] };
+      if (input.event === "stopped") {
+        this.counters_.announced(input.event, "recorded", now);
+        return { ...this.countsOf(infoHash, undefined), peers: [] };
+      }
       if (this.swarms.size >= this.maxSwarms) this.evictLeastActiveSwarm();
       swarm = new Swarm(this.tally);
     }
@@ -69,9 +72,11 @@ export class MemorySwarmStore implements SwarmStore {
       // Someone else's entry: record nothing and answer as usual, leaving that entry out like the
       // requester's own (a client whose address changed still gets peers; it is listed again once
       // the old entry has expired).
+      this.counters_.announced(input.event, "ignored", now);
       const peers = input.event === "stopped" ? [] : this.sample(swarm, seeder, previous, input.numwant);
       return { ...this.countsOf(infoHash, swarm), peers };
     }
+    this.counters_.announced(input.event, "recorded", now);
     if (previous) swarm.remove(previous);
     if (input.event === "completed" && !previous?.seeder) this.countDownload(infoHash);
     let self: PeerEntry | null = null;
@@ -88,7 +93,12 @@ export class MemorySwarmStore implements SwarmStore {
     return { ...counts, peers };
   }
 
+  async counters(now: number): Promise<StoreCounters> {
+    return this.counters_.snapshot(now);
+  }
+
   async scrape(infoHashes: string[], now: number): Promise<SwarmCounts[]> {
+    this.counters_.scraped();
     return infoHashes.map((hash) => {
       const swarm = this.swarms.get(hash);
       swarm?.expire(now);
@@ -110,7 +120,7 @@ export class MemorySwarmStore implements SwarmStore {
       seeders += swarm.seeders.length;
       leechers += swarm.leechers.length;
     }
-    return { torrents, seeders, leechers, announces: this.announces };
+    return { torrents, seeders, leechers, announces: this.counters_.total() };
   }
 
   async isAllowed(infoHash: string): Promise<boolean> {
@@ -122,6 +132,7 @@ export class MemorySwarmStore implements SwarmStore {
   }
 
   async listSwarms(now: number, limit: number): Promise<Array<[string, SwarmCounts]>> {
+    this.counters_.scraped();
     const out: Array<[string, SwarmCounts]> = [];
     for (const [hash, swarm] of this.swarms) {
       if (out.length >= limit) break;

@@ -53,8 +53,37 @@ export interface StoreStats {
   approximate?: boolean;
 }
 
+/**
+ * What became of an announce that reached the store: `recorded` (the peer's entry was added, renewed
+ * or removed) or `ignored` (the peer id is listed from another address and no key proved ownership:
+ * answered, nothing changed).
+ */
+export type AnnounceOutcome = "recorded" | "ignored";
+
+export interface AnnounceTally {
+  event: AnnounceEvent;
+  outcome: AnnounceOutcome;
+  count: number;
+}
+
+/**
+ * Totals the store keeps itself, so every tracker instance on one store reports the same numbers
+ * (on Workers a counter in one isolate's memory would mean nothing). Updated by the announce and
+ * scrape calls themselves, never by an extra call.
+ */
+export interface StoreCounters {
+  /** Announces that reached the store, by event and outcome (combinations never seen are left out). */
+  announces: AnnounceTally[];
+  /** Scrape requests that reached the store. */
+  scrapes: number;
+  /** Announces in each of the last CHART_MINUTES minutes (counters.ts), oldest first; the last is `now`'s minute. */
+  perMinute: number[];
+}
+
 export interface SwarmStore {
   announce(input: AnnounceInput): Promise<AnnounceResult>;
+  /** The store's own counters (see StoreCounters): one call. */
+  counters(now: number): Promise<StoreCounters>;
   /** Counts for each info hash (hex), in the same order; unknown torrents give zeros. */
   scrape(infoHashes: string[], now: number): Promise<SwarmCounts[]>;
   stats(now: number): Promise<StoreStats>;

@@ -4,10 +4,12 @@ import { errors, Redis } from "@upstash/redis/cloudflare";
 import { fromHex, toHex } from "../../shared/bytes.ts";
 import { decodeCompactPeers, encodeCompactPeer } from "../../shared/compact.ts";
 import { ANNOUNCE_SCRIPT } from "./announce-script.ts";
+import { CHART_MINUTES, MINUTE_KEY_TTL_MS, minuteOf, SCRAPES_FIELD, talliesFromHash } from "./counters.ts";
 import {
   StoreUnavailableError,
   type AnnounceInput,
   type AnnounceResult,
+  type StoreCounters,
   type StoreStats,
   type SwarmCounts,
   type SwarmPeer,
@@ -15,7 +17,7 @@ import {
 } from "./swarm-store.ts";
 
 /** The slice of the @upstash/redis client this store uses (any of its platform entries fits). */
-type RedisClient = Pick<Redis, "evalsha" | "eval" | "pipeline" | "scan" | "sismember" | "sadd">;
+type RedisClient = Pick<Redis, "evalsha" | "eval" | "pipeline" | "scan" | "sismember" | "sadd" | "hgetall">;
 
 export interface UpstashStoreOptions {
   /** Prefix of every key; several trackers can share one database with different prefixes. */
@@ -57,8 +59,24 @@ export class UpstashSwarmStore implements SwarmStore {
     return [`${base}:s`, `${base}:l`, `${base}:a`, `${base}:h`];
   }
 
+  /**
+   * The tracker-wide counters hash and the key of one minute's announce count. Outside every swarm's
+   * hash tag (see announce-script.ts for what that means on a Redis Cluster).
+   */
+  counterKeys(now: number): [counters: string, minute: string] {
+    return [this.countersKey(), this.minuteKey(minuteOf(now))];
+  }
+
+  private countersKey(): string {
+    return `${this.prefix}:counters`;
+  }
+
+  private minuteKey(minute: number): string {
+    return `${this.prefix}:apm:${minute}`;
+  }
+
   async announce(input: AnnounceInput): Promise<AnnounceResult> {
-    const keys = this.swarmKeys(input.infoHash);
+    const keys = [...this.swarmKeys(input.infoHash), ...this.counterKeys(input.now)];
     const args = [
       input.peerId,
       addressToText(input.ip, input.port),
@@ -71,6 +89,7 @@ export class UpstashSwarmStore implements SwarmStore {
       String(input.peerTtlMs + this.keyTtlMarginMs),
       String(this.historyTtlMs),
       input.key ?? "",
+      String(MINUTE_KEY_TTL_MS),
     ];
     const reply = await this.guard("announce", () => this.runScript(keys, args));
     return parseAnnounceReply(reply);
@@ -80,7 +99,8 @@ export class UpstashSwarmStore implements SwarmStore {
     if (infoHashes.length === 0) return [];
     const live = `(${now}`;
     const replies = await this.guard("scrape", () => {
-      const pipe = this.redis.pipeline();
+      // Counted in the same pipeline: no extra call. Its reply comes first.
+      const pipe = this.redis.pipeline().hincrby(this.countersKey(), SCRAPES_FIELD, 1);
       for (const hash of infoHashes) {
         const [seeders, leechers, , history] = this.swarmKeys(hash);
         pipe.zcount(seeders, live, "+inf").zcount(leechers, live, "+inf").hget(history, "downloaded");
@@ -88,21 +108,32 @@ export class UpstashSwarmStore implements SwarmStore {
       return pipe.exec();
     });
     return infoHashes.map((_, i) => ({
-      complete: toCount(replies[i * 3]),
-      incomplete: toCount(replies[i * 3 + 1]),
-      downloaded: toCount(replies[i * 3 + 2]),
+      complete: toCount(replies[i * 3 + 1]),
+      incomplete: toCount(replies[i * 3 + 2]),
+      downloaded: toCount(replies[i * 3 + 3]),
     }));
   }
 
+  /** One pipeline: the counters hash and the last CHART_MINUTES minute keys. */
+  async counters(now: number): Promise<StoreCounters> {
+    const last = minuteOf(now);
+    const minutes = Array.from({ length: CHART_MINUTES }, (_, i) => this.minuteKey(last - CHART_MINUTES + 1 + i));
+    const [hash, perMinute] = await this.guard("counters", () =>
+      this.redis.pipeline().hgetall(this.countersKey()).mget(...minutes).exec<[Record<string, unknown> | null, unknown[]]>(),
+    );
+    return { announces: talliesFromHash(hash), scrapes: toCount(hash?.[SCRAPES_FIELD]), perMinute: perMinute.map(toCount) };
+  }
+
   /**
-   * Computed on request, never on the announce path (a global counter would be a cross-slot hot key):
-   * SCAN over the swarms' history keys, then one pipeline of counts per batch. Looks at no more than
+   * Peers are counted on request, never on the announce path (a live-peer gauge would need every
+   * expiry to reach one key, which TTL expiry cannot do): SCAN over the swarms' history keys, then one pipeline of counts per batch. Looks at no more than
    * `statsSwarmLimit` swarms and marks the answer `approximate` when it stopped early. `announces`
-   * sums the per-swarm counters, so it covers live swarms and those with a completed download
-   * within the history TTL.
+   * is the tracker-wide counter (every announce since the counters began), read first.
    */
   async stats(now: number): Promise<StoreStats> {
-    const totals: StoreStats = { torrents: 0, seeders: 0, leechers: 0, announces: 0 };
+    const counted = await this.guard("stats", () => this.redis.hgetall(this.countersKey()));
+    const announces = talliesFromHash(counted).reduce((sum, t) => sum + t.count, 0);
+    const totals: StoreStats = { torrents: 0, seeders: 0, leechers: 0, announces };
     const live = `(${now}`;
     const pattern = `${this.prefix}:{*}:h`;
     let cursor = "0";
@@ -123,17 +154,16 @@ export class UpstashSwarmStore implements SwarmStore {
           const pipe = this.redis.pipeline();
           for (const historyKey of batch) {
             const base = historyKey.slice(0, -2);
-            pipe.zcount(`${base}:s`, live, "+inf").zcount(`${base}:l`, live, "+inf").hget(historyKey, "announces");
+            pipe.zcount(`${base}:s`, live, "+inf").zcount(`${base}:l`, live, "+inf");
           }
           return pipe.exec();
         });
         batch.forEach((_, i) => {
-          const seeders = toCount(replies[i * 3]);
-          const leechers = toCount(replies[i * 3 + 1]);
+          const seeders = toCount(replies[i * 2]);
+          const leechers = toCount(replies[i * 2 + 1]);
           if (seeders + leechers > 0) totals.torrents++;
           totals.seeders += seeders;
           totals.leechers += leechers;
-          totals.announces += toCount(replies[i * 3 + 2]);
         });
       }
     } while (cursor !== "0" && seen < this.statsSwarmLimit && calls < maxCalls);

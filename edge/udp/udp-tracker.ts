@@ -90,6 +90,7 @@ export class UdpTracker {
         this.core.log.error(`udp tracker bug: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
         failure = new TrackerError("internal", "internal tracker error");
       }
+      this.core.counters.failed(failure.code);
       return errorReply(request.transactionId, failure.message, packet.length);
     }
   }

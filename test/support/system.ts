@@ -33,6 +33,8 @@ export const PROGRAMS = {
   mktorrent: { label: "mktorrent", probe: () => onPath("mktorrent"), install: "sudo apt-get install -y mktorrent" },
   opentracker: { label: "opentracker", probe: () => onPath("opentracker"), install: "sudo apt-get install -y opentracker" },
   ctorrent: { label: "ctorrent", probe: () => onPath("ctorrent"), install: "sudo apt-get install -y ctorrent" },
+  // Prometheus's own checker of the text exposition format (the server is not started: only promtool is used).
+  promtool: { label: "promtool", probe: () => onPath("promtool"), install: "sudo apt-get install -y --no-install-recommends prometheus" },
 } satisfies Record<string, Program>;
 
 const checked = new Map<string, boolean>();

@@ -1,0 +1,76 @@
+// Announce and scrape counters as the stores keep them: per event and outcome, and per minute for
+// the dashboard's chart of the last hour. The memory store holds them in these objects; the Upstash
+// store in Redis, under the field names and minute keys defined here.
+import type { AnnounceEvent, AnnounceOutcome, AnnounceTally, StoreCounters } from "./swarm-store.ts";
+
+/** Minutes the chart shows, and how long a minute's count is kept (a little more, for clock skew between instances). */
+export const CHART_MINUTES = 60;
+export const MINUTE_MS = 60_000;
+export const MINUTE_KEY_TTL_MS = (CHART_MINUTES + 5) * MINUTE_MS;
+
+export const EVENTS: readonly AnnounceEvent[] = ["started", "completed", "stopped", ""];
+export const OUTCOMES: readonly AnnounceOutcome[] = ["recorded", "ignored"];
+
+export function minuteOf(now: number): number {
+  return Math.floor(now / MINUTE_MS);
+}
+
+/** The counters hash field of one event and outcome: `announce:started:recorded`, `announce::ignored`. */
+export function announceField(event: AnnounceEvent, outcome: AnnounceOutcome): string {
+  return `announce:${event}:${outcome}`;
+}
+
+export const SCRAPES_FIELD = "scrapes";
+
+/** Tallies from a counters hash as Redis returns it (field -> count), in a fixed order. */
+export function talliesFromHash(hash: Record<string, unknown> | null): AnnounceTally[] {
+  const out: AnnounceTally[] = [];
+  for (const event of EVENTS) {
+    for (const outcome of OUTCOMES) {
+      const count = Number(hash?.[announceField(event, outcome)] ?? 0);
+      if (Number.isFinite(count) && count > 0) out.push({ event, outcome, count });
+    }
+  }
+  return out;
+}
+
+/** The embedded store's counters: plain numbers, and a ring of the last CHART_MINUTES minutes. */
+export class MemoryCounters {
+  private readonly announces = new Map<string, number>();
+  private scrapes = 0;
+  private readonly minutes = new Float64Array(CHART_MINUTES).fill(-1);
+  private readonly perMinute = new Float64Array(CHART_MINUTES);
+
+  announced(event: AnnounceEvent, outcome: AnnounceOutcome, now: number): void {
+    const field = announceField(event, outcome);
+    this.announces.set(field, (this.announces.get(field) ?? 0) + 1);
+    const minute = minuteOf(now);
+    const slot = minute % CHART_MINUTES;
+    if (this.minutes[slot] !== minute) {
+      this.minutes[slot] = minute;
+      this.perMinute[slot] = 0;
+    }
+    this.perMinute[slot]!++;
+  }
+
+  scraped(): void {
+    this.scrapes++;
+  }
+
+  /** Every announce counted, whatever its event and outcome. */
+  total(): number {
+    let sum = 0;
+    for (const n of this.announces.values()) sum += n;
+    return sum;
+  }
+
+  snapshot(now: number): StoreCounters {
+    const last = minuteOf(now);
+    const perMinute: number[] = [];
+    for (let minute = last - CHART_MINUTES + 1; minute <= last; minute++) {
+      const slot = ((minute % CHART_MINUTES) + CHART_MINUTES) % CHART_MINUTES;
+      perMinute.push(this.minutes[slot] === minute ? this.perMinute[slot]! : 0);
+    }
+    return { announces: talliesFromHash(Object.fromEntries(this.announces)), scrapes: this.scrapes, perMinute };
+  }
+}
