@@ -1,8 +1,11 @@
-// HTTP(S) announces (BEP 3, compact peers BEP 23, IPv6 `peers6` BEP 7) over the tracker tiers of BEP 12:
-// trackers in a tier are shuffled once, tried in order, and one that answers moves to the front of its
-// tier. Re-announces at the tracker's `interval`; backs off (doubling, capped) while none answers.
+// Announces over the tracker tiers of BEP 12, HTTP(S) (BEP 3, compact peers BEP 23, IPv6 `peers6` BEP 7)
+// and UDP (BEP 15, tracker/udp-announce.ts) alike: trackers in a tier are shuffled once, tried in order,
+// and one that answers moves to the front of its tier; the next tier is tried only when every tracker
+// of this one failed. Re-announces at the tracker's `interval`; backs off (doubling, capped) while none answers.
 import { percentEncodeBytes } from "../shared/ids.ts";
 import { readAnnounceReply, TrackerError, type AnnounceResult } from "./tracker-reply.ts";
+import { isUdpTrackerUrl, processUdpTrackerClient, udpAnnounce } from "./tracker/udp-announce.ts";
+import type { UdpTrackerClient } from "./tracker/udp-tracker-client.ts";
 
 export { TrackerError, type AnnounceResult } from "./tracker-reply.ts";
 
@@ -22,16 +25,18 @@ const BACKOFF_MAX_S = 600;
 export class TrackerClient {
   private readonly tiers: string[][];
   private failures = 0;
+  /** BEP 15's key: one per torrent, the same in every UDP announce. */
+  private readonly key = crypto.getRandomValues(new Uint32Array(1))[0]!;
 
   constructor(
     announceList: string[][],
     private readonly infoHash: Uint8Array,
     private readonly peerId: Uint8Array,
     private readonly port: number,
+    private readonly udp: UdpTrackerClient = processUdpTrackerClient(),
   ) {
-    // Only HTTP(S) trackers: UDP (BEP 15) is not spoken here.
     this.tiers = announceList
-      .map((tier) => shuffle(tier.filter((url) => /^https?:\/\//i.test(url))))
+      .map((tier) => shuffle(tier.filter((url) => /^https?:\/\//i.test(url) || isUdpTrackerUrl(url))))
       .filter((tier) => tier.length > 0);
   }
 
@@ -44,9 +49,13 @@ export class TrackerClient {
     return Math.min(BACKOFF_MAX_S, BACKOFF_START_S * 2 ** Math.max(0, this.failures - 1));
   }
 
-  /** Tries the tiers in order until one tracker answers. A `failure reason` is thrown at once (as the user must see it). */
-  async announce(event: AnnounceEvent, stats: AnnounceStats, timeoutMs = TIMEOUT_MS): Promise<AnnounceResult> {
-    let lastProblem = "no HTTP tracker in the torrent";
+  /**
+   * Tries the tiers in order until one tracker answers. A `failure reason` (or UDP error packet) is
+   * thrown at once (as the user must see it). `timeoutMs` bounds an HTTP request (10 s by default);
+   * a UDP request runs BEP 15's retransmission schedule unless `timeoutMs` is given.
+   */
+  async announce(event: AnnounceEvent, stats: AnnounceStats, timeoutMs?: number): Promise<AnnounceResult> {
+    let lastProblem = "no HTTP(S) or UDP tracker in the torrent";
     for (const tier of this.tiers) {
       for (let i = 0; i < tier.length; i++) {
         const url = tier[i]!;
@@ -69,14 +78,19 @@ export class TrackerClient {
     throw new TrackerError("unreachable", `no tracker answered (${lastProblem})`);
   }
 
-  private async announceTo(url: string, event: AnnounceEvent, stats: AnnounceStats, timeoutMs: number): Promise<AnnounceResult> {
+  private async announceTo(url: string, event: AnnounceEvent, stats: AnnounceStats, timeoutMs: number | undefined): Promise<AnnounceResult> {
+    const numWant = event === "stopped" ? 0 : NUMWANT;
+    if (isUdpTrackerUrl(url)) {
+      const announce = { infoHash: this.infoHash, peerId: this.peerId, port: this.port, event, ...stats, numWant, key: this.key };
+      return udpAnnounce(this.udp, url, announce, timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs));
+    }
     const query =
       `info_hash=${percentEncodeBytes(this.infoHash)}&peer_id=${percentEncodeBytes(this.peerId)}` +
       `&port=${this.port}&uploaded=${stats.uploaded}&downloaded=${stats.downloaded}&left=${stats.left}` +
-      `&compact=1&numwant=${event === "stopped" ? 0 : NUMWANT}` +
+      `&compact=1&numwant=${numWant}` +
       (event ? `&event=${event}` : "");
     const full = url + (url.includes("?") ? "&" : "?") + query;
-    const response = await fetch(full, { signal: AbortSignal.timeout(timeoutMs), redirect: "follow" });
+    const response = await fetch(full, { signal: AbortSignal.timeout(timeoutMs ?? TIMEOUT_MS), redirect: "follow" });
     return readAnnounceReply(url, response.status, new Uint8Array(await response.arrayBuffer()));
   }
 }

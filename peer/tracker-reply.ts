@@ -31,6 +31,11 @@ const MIN_INTERVAL_S = 5;
  */
 const MAX_INTERVAL_S = 24 * 3600;
 
+/** A tracker's re-announce interval (seconds) as btpeer waits it: the default for none, within [5 s, a day]. */
+export function clampInterval(seconds: number): number {
+  return Math.min(MAX_INTERVAL_S, Math.max(MIN_INTERVAL_S, seconds > 0 ? seconds : DEFAULT_INTERVAL_S));
+}
+
 /** The reply of `tracker` (HTTP `status`, `body`); throws TrackerError for a `failure reason` or a body that is not a reply. */
 export function readAnnounceReply(tracker: string, status: number, body: Uint8Array): AnnounceResult {
   let dict: BDict;
@@ -44,12 +49,11 @@ export function readAnnounceReply(tracker: string, status: number, body: Uint8Ar
   }
   const failure = dict["failure reason"];
   if (failure instanceof Uint8Array) throw new TrackerError("failure", `tracker says: ${utf8.decode(failure)}`);
-  const interval = typeof dict.interval === "number" && dict.interval > 0 ? dict.interval : DEFAULT_INTERVAL_S;
   const warning = dict["warning message"];
   return {
     tracker,
     peers: [...readPeers(dict.peers, 4), ...readPeers(dict.peers6, 6)],
-    interval: Math.min(MAX_INTERVAL_S, Math.max(MIN_INTERVAL_S, interval)),
+    interval: clampInterval(typeof dict.interval === "number" ? dict.interval : 0),
     ...(warning instanceof Uint8Array ? { warning: utf8.decode(warning) } : {}),
   };
 }

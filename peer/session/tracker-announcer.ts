@@ -34,7 +34,7 @@ export class TrackerAnnouncer {
   start(port: number, _seeding: boolean): void {
     this.client = new TrackerClient(this.meta.announceList, this.meta.infoHash, this.peerId, port);
     if (!this.client.hasTrackers) {
-      if (this.meta.announceList.length > 0) this.hooks.emit({ event: "warning", message: "the torrent names no HTTP(S) tracker (UDP trackers are not supported)" });
+      if (this.meta.announceList.length > 0) this.hooks.emit({ event: "warning", message: "the torrent names no HTTP(S) or UDP tracker" });
       if (!this.hooks.knowsPeers()) this.hooks.fatal("tracker-unreachable", "no usable tracker in the torrent and no --peer given");
       return;
     }

@@ -1,0 +1,137 @@
+// BEP 12 tracker tiers across HTTP and UDP (peer/tracker-client.ts), in process against real trackers
+// on loopback: our tracker (HTTP and UDP on one port number), relays in front of it that count what
+// reaches them, silent UDP sockets, and an HTTP port nobody listens on. The UDP client is the real one
+// with BEP 15's schedule shortened (50 ms, two attempts), so a silent tracker fails quickly.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { TrackerClient, TrackerError } from "../../peer/tracker-client.ts";
+import { UdpTrackerClient } from "../../peer/tracker/udp-tracker-client.ts";
+import { decodeRequest, encodeConnectResponse, encodeErrorResponse, type AnnounceRequest } from "../../shared/udp-tracker/index.ts";
+import { freePort } from "../support/ports.ts";
+import { requestAction, requestTx, startScriptedTracker, startUdpRelay, type ScriptedTracker, type UdpRelay } from "../support/udp-relay.ts";
+import { startBunTracker, type UdpTrackerProcess } from "../tracker/udp-servers.ts";
+
+const HOST = "127.0.0.1";
+const ANNOUNCE = 1;
+const stats = { uploaded: 0, downloaded: 0, left: 100 };
+const random20 = () => crypto.getRandomValues(new Uint8Array(20));
+
+let tracker: UdpTrackerProcess;
+let httpUrl = "";
+const closers: Array<() => void> = [];
+const udp = new UdpTrackerClient({ retransmitBaseMs: 50, maxAttempts: 2 });
+
+beforeAll(async () => {
+  tracker = await startBunTracker({ host: HOST });
+  httpUrl = `http://${HOST}:${tracker.port}/announce`;
+}, 60_000);
+afterAll(async () => {
+  udp.close();
+  for (const close of closers) close();
+  await tracker?.stop();
+}, 30_000);
+
+async function relay(): Promise<UdpRelay> {
+  const r = await startUdpRelay(HOST, tracker.port);
+  closers.push(() => r.close());
+  return r;
+}
+async function silent(): Promise<ScriptedTracker> {
+  const t = await startScriptedTracker(HOST, () => []);
+  closers.push(() => t.close());
+  return t;
+}
+const announcesAt = (r: { requests: Uint8Array[] }) => r.requests.filter((p) => requestAction(p) === ANNOUNCE).length;
+/** http://127.0.0.1:PORT/announce with nothing listening: refused at once. */
+const refusedHttp = () => `http://${HOST}:${freePort()}/announce`;
+const newClient = (tiers: string[][], port = 6881) => new TrackerClient(tiers, random20(), random20(), port, udp);
+
+test("the next tier is tried only when every tracker of this one failed (a silent UDP tracker, a refused HTTP one); later tiers are not asked", async () => {
+  const dead = await silent();
+  const second = await relay();
+  const third = await relay();
+  const client = newClient([[dead.url, refusedHttp()], [second.url], [third.url]]);
+  const result = await client.announce("started", stats);
+  expect(result.tracker).toBe(second.url);
+  expect(dead.requests.length).toBe(2); // the shortened schedule's two attempts at a connect
+  expect(announcesAt(second)).toBe(1);
+  expect(third.requests.length).toBe(0);
+}, 30_000);
+
+test("within a tier, a tracker that answers moves to the front and is asked first from then on (UDP and HTTP mixed)", async () => {
+  // The tier is shuffled: over six fresh clients the good tracker comes after a dead one in some
+  // (all but 1 in 729 runs), which is the case under test; in the others nothing moves.
+  for (let round = 0; round < 6; round++) {
+    const dead = await silent();
+    const good = await relay();
+    const client = newClient([[dead.url, refusedHttp(), good.url]]);
+    expect((await client.announce("started", stats)).tracker).toBe(good.url);
+    const deadBefore = dead.requests.length;
+    for (let i = 0; i < 3; i++) expect((await client.announce(undefined, stats)).tracker).toBe(good.url);
+    expect(dead.requests.length).toBe(deadBefore);
+    expect(announcesAt(good)).toBe(4);
+  }
+}, 60_000);
+
+test("with two working trackers in a tier only the one tried first is ever asked (shuffled once, then kept)", async () => {
+  const a = await relay();
+  const b = await relay();
+  const client = newClient([[a.url, httpUrl, b.url]]);
+  const first = (await client.announce("started", stats)).tracker;
+  for (let i = 0; i < 3; i++) expect((await client.announce(undefined, stats)).tracker).toBe(first);
+  expect(announcesAt(a) + announcesAt(b)).toBe(first === httpUrl ? 0 : 4);
+}, 30_000);
+
+test("peers come back through a UDP tracker as through an HTTP one", async () => {
+  const hash = random20();
+  const seeder = new TrackerClient([[`udp://${HOST}:${tracker.port}/announce`]], hash, random20(), 7001, udp);
+  await seeder.announce("started", { ...stats, left: 0 });
+  const leecher = new TrackerClient([[httpUrl]], hash, random20(), 7002, udp);
+  expect((await leecher.announce("started", stats)).peers).toEqual([{ ip: HOST, port: 7001 }]);
+  const udpLeecher = new TrackerClient([[`udp://${HOST}:${tracker.port}`]], hash, random20(), 7003, udp);
+  const reply = await udpLeecher.announce("started", stats);
+  expect(reply.peers).toContainEqual({ ip: HOST, port: 7001 });
+  expect(reply.peers).toContainEqual({ ip: HOST, port: 7002 });
+}, 30_000);
+
+test("UDP announces carry the stats, the event, numwant (0 when stopping) and one key per torrent", async () => {
+  const r = await relay();
+  const client = newClient([[r.url]], 6999);
+  await client.announce("started", { uploaded: 1, downloaded: 2, left: 3 });
+  await client.announce("stopped", { uploaded: 4, downloaded: 5, left: 0 }, 3_000);
+  const sent = r.requests.filter((p) => requestAction(p) === ANNOUNCE).map((p) => decodeRequest(p) as AnnounceRequest);
+  expect(sent.map((a) => [a.event, a.uploaded, a.downloaded, a.left, a.numWant, a.port])).toEqual([
+    ["started", 1, 2, 3, 50, 6999],
+    ["stopped", 4, 5, 0, 0, 6999],
+  ]);
+  expect(sent[0]!.key).toBe(sent[1]!.key);
+}, 30_000);
+
+test("a UDP tracker's error packet is a TrackerError failure carrying its text", async () => {
+  const refusing = await startScriptedTracker(HOST, (request) => [
+    requestAction(request) === 0
+      ? { bytes: encodeConnectResponse({ transactionId: requestTx(request), connectionId: 5n }) }
+      : { bytes: encodeErrorResponse({ transactionId: requestTx(request), message: "torrent not registered" }) },
+  ]);
+  closers.push(() => refusing.close());
+  const failure = await newClient([[refusing.url]]).announce("started", stats).catch((e) => e);
+  expect(failure).toBeInstanceOf(TrackerError);
+  expect([failure.code, failure.message]).toEqual(["failure", "tracker says: torrent not registered"]);
+}, 30_000);
+
+test("when no tracker of any tier answers: TrackerError unreachable, naming the last problem", async () => {
+  const dead = await silent();
+  const failure = await newClient([[refusedHttp()], [dead.url]]).announce("started", stats).catch((e) => e);
+  expect(failure).toBeInstanceOf(TrackerError);
+  expect(failure.code).toBe("unreachable");
+  expect(failure.message).toContain(`${dead.url}: no reply`);
+}, 30_000);
+
+test("a stop announce with a deadline gives up on a silent UDP tracker at the deadline, not the schedule", async () => {
+  const dead = await silent();
+  const slow = new UdpTrackerClient({ retransmitBaseMs: 60_000, maxAttempts: 9 });
+  closers.push(() => slow.close());
+  const failure = await new TrackerClient([[dead.url]], random20(), random20(), 6881, slow).announce("stopped", stats, 200).catch((e) => e);
+  expect(failure.code).toBe("unreachable");
+  expect(failure.message).toContain("aborted");
+  expect(slow.counts().outstanding).toBe(0);
+}, 30_000);
