@@ -1,6 +1,6 @@
 // A UDP tracker client (BEP 15) for the whole process: one socket per address family, bound on first
 // use and shared by every torrent's announces and scrapes; connection ids cached per tracker address
-// for a minute (one connect in flight per tracker, however many torrents ask); every request is
+// for a minute (one connect in flight per tracker, udp-connections.ts); every request is
 // retransmitted on BEP 15's schedule (15 × 2^n s) up to a cap of attempts; replies are taken only
 // from the tracker a request went to, with its transaction id (see udp-transactions.ts).
 import type { udp } from "bun";
@@ -15,6 +15,7 @@ import {
   type UdpEvent,
   type UdpResponse,
 } from "../../shared/udp-tracker/index.ts";
+import { Connections, type Connection } from "./udp-connections.ts";
 import { resolveUdpTarget, systemResolver, type Resolver, type UdpTarget } from "./udp-target.ts";
 import { UdpTrackerError } from "./udp-tracker-error.ts";
 import { Transactions, type ReplyCheck, type TransactionCounts } from "./udp-transactions.ts";
@@ -71,27 +72,12 @@ const SCHEDULE_MAX_N = 8;
 
 type Socket = udp.Socket<"uint8array">;
 
-interface Connection {
-  id: bigint;
-  obtainedAt: number;
-}
-
-/** A connect in flight, shared by the requests that need it; abandoned when all of them have left. */
-interface Connecting {
-  promise: Promise<Connection>;
-  controller: AbortController;
-  waiters: number;
-}
-
 export class UdpTrackerClient {
   private readonly baseMs: number;
   private readonly maxAttempts: number;
-  private readonly ttlMs: number;
-  private readonly maxTrackers: number;
   private readonly table: Transactions;
   private readonly sockets = new Map<Family, Promise<Socket>>();
-  private readonly connections = new Map<string, Connection>();
-  private readonly connecting = new Map<string, Connecting>();
+  private readonly connections: Connections;
   private connectsSent = 0;
   private requestsSent = 0;
   private closed = false;
@@ -99,8 +85,7 @@ export class UdpTrackerClient {
   constructor(private readonly options: UdpTrackerClientOptions = {}) {
     this.baseMs = options.retransmitBaseMs ?? 15_000;
     this.maxAttempts = Math.max(1, options.maxAttempts ?? SCHEDULE_MAX_N + 1);
-    this.ttlMs = options.connectionIdTtlMs ?? 60_000;
-    this.maxTrackers = options.maxTrackers ?? 4096;
+    this.connections = new Connections(options.connectionIdTtlMs ?? 60_000, options.maxTrackers ?? 4096);
     this.table = new Transactions(options.maxOutstanding ?? 1024);
   }
 
@@ -156,7 +141,6 @@ export class UdpTrackerClient {
     if (this.closed) return;
     this.closed = true;
     this.table.failAll(new UdpTrackerError("closed", "the UDP tracker client was closed"));
-    for (const c of this.connecting.values()) c.controller.abort();
     for (const socket of this.sockets.values()) socket.then((s) => s.close(), () => {});
     this.sockets.clear();
     this.connections.clear();
@@ -172,12 +156,12 @@ export class UdpTrackerClient {
     for (;;) {
       const connection = await this.connection(target, signal);
       // BEP 15: a connection id must be asked for again once expired, also between retransmissions.
-      const stale = () => Date.now() - connection.obtainedAt >= this.ttlMs;
+      const stale = () => this.connections.isStale(connection);
       const reply = await this.exchange(target, (tx) => encode(connection.id, tx), check, signal, stale);
       if (reply === "stale") continue;
       if (reply.action === "error") {
         // The id may be what it refused; the next request asks for a new one.
-        this.connections.delete(keyOf(target));
+        this.connections.forget(keyOf(target));
         throw new UdpTrackerError("tracker-error", `tracker says: ${reply.message}`);
       }
       return reply;
@@ -185,52 +169,15 @@ export class UdpTrackerClient {
   }
 
   private connection(target: UdpTarget, signal?: AbortSignal): Promise<Connection> {
-    const key = keyOf(target);
-    const cached = this.connections.get(key);
-    if (cached && Date.now() - cached.obtainedAt < this.ttlMs) return Promise.resolve(cached);
-    let c = this.connecting.get(key);
-    if (!c) {
-      const controller = new AbortController();
-      const promise = this.connect(target, controller.signal).finally(() => this.connecting.delete(key));
-      c = { promise, controller, waiters: 0 };
-      this.connecting.set(key, c);
-    }
-    return this.join(c, signal);
+    return this.connections.obtain(keyOf(target), (abandoned) => this.connect(target, abandoned), signal);
   }
 
-  /** Waits for a shared connect; the last waiter to give up abandons it. */
-  private join(c: Connecting, signal?: AbortSignal): Promise<Connection> {
-    c.waiters++;
-    return new Promise<Connection>((resolve, reject) => {
-      const leave = () => {
-        signal?.removeEventListener("abort", onAbort);
-        c.waiters--;
-      };
-      const onAbort = () => {
-        leave();
-        if (c.waiters === 0) c.controller.abort();
-        reject(new UdpTrackerError("aborted", "the UDP tracker request was aborted"));
-      };
-      if (signal?.aborted) return onAbort();
-      signal?.addEventListener("abort", onAbort, { once: true });
-      c.promise.then(
-        (v) => (leave(), resolve(v)),
-        (e) => (leave(), reject(e)),
-      );
-    });
-  }
-
-  private async connect(target: UdpTarget, signal: AbortSignal): Promise<Connection> {
+  private async connect(target: UdpTarget, signal: AbortSignal): Promise<bigint> {
     const reply = await this.exchange(target, encodeConnectRequest, (r) => (r.action === "connect" ? null : `a ${r.action} reply to a connect`), signal);
     if (reply === "stale") throw new Error("unreachable: a connect is never stale");
     if (reply.action === "error") throw new UdpTrackerError("tracker-error", `tracker says: ${reply.message}`);
     if (reply.action !== "connect") throw new Error("unreachable: checked by the reply check");
-    const connection = { id: reply.connectionId, obtainedAt: Date.now() };
-    const key = keyOf(target);
-    this.connections.delete(key);
-    this.connections.set(key, connection);
-    if (this.connections.size > this.maxTrackers) this.connections.delete(this.connections.keys().next().value!);
-    return connection;
+    return reply.connectionId;
   }
 
   /**

@@ -198,6 +198,34 @@ describe("bounds and endings", () => {
     expect(c.counts()).toMatchObject({ outstanding: 0, connectsSent: 1 });
   }, 30_000);
 
+  test("a request whose signal has already fired ends as aborted; one arriving as a shared connect is abandoned is not ended by it", async () => {
+    const silent = await scripted(() => []);
+    const c = client({ retransmitBaseMs: 60_000, maxAttempts: 1 });
+    const gone = new AbortController();
+    gone.abort();
+    expect((await failureOf(c.announce(silent.url, announce, gone.signal))).code).toBe("aborted");
+    // One waiter leaves after the connect has started; the other must keep it alive, then end it.
+    const first = new AbortController();
+    const second = new AbortController();
+    const a = failureOf(c.announce(silent.url, announce, first.signal));
+    const b = failureOf(c.announce(silent.url, announce, second.signal));
+    while (silent.requests.length < 1) await Bun.sleep(5);
+    first.abort();
+    await a;
+    // A third request arrives just as the last waiter leaves: it must get a connect of its own
+    // (or keep this one), never the abandoned connect's abort.
+    const third = new AbortController();
+    let thirdEnded = false;
+    const d = failureOf(c.announce(silent.url, announce, third.signal)).finally(() => (thirdEnded = true));
+    second.abort();
+    await b;
+    while (c.counts().outstanding < 1 && !thirdEnded) await Bun.sleep(5);
+    expect(thirdEnded).toBe(false);
+    third.abort();
+    expect((await d).code).toBe("aborted");
+    expect(c.counts().outstanding).toBe(0);
+  }, 30_000);
+
   test("close() ends what is outstanding with 'closed'; bad URLs are typed errors", async () => {
     const silent = await scripted(() => []);
     const c = new UdpTrackerClient({ retransmitBaseMs: 60_000 });
