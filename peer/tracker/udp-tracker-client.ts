@@ -191,7 +191,12 @@ export class UdpTrackerClient {
     try {
       const packet = encode(t.id);
       for (let n = 0; ; n++) {
-        socket.send(packet, target.port, target.address);
+        try {
+          socket.send(packet, target.port, target.address);
+        } catch (error) {
+          // Refused in the kernel, so it would be refused again: no point in the schedule.
+          throw new UdpTrackerError("send-failed", `cannot send to ${target.address}:${target.port}: ${error instanceof Error ? error.message : String(error)}`);
+        }
         if (stale) this.requestsSent++;
         else this.connectsSent++;
         const outcome = await this.table.wait(t, this.baseMs * 2 ** Math.min(n, SCHEDULE_MAX_N), signal);

@@ -5,6 +5,7 @@ export type UdpTrackerErrorCode =
   | "bad-url" // not udp://host:port[/path]
   | "unresolvable" // the host name did not resolve
   | "no-socket" // no UDP socket of the tracker's address family could be bound (e.g. no IPv6)
+  | "send-failed" // the system refused to send the datagram (no route, family not supported)
   | "busy" // the table of outstanding requests is full
   | "tracker-error" // the tracker answered with an error packet; the message is its text
   | "bad-reply" // only replies we could not take (malformed, wrong action, wrong count) came back

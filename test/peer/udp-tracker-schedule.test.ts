@@ -226,6 +226,15 @@ describe("bounds and endings", () => {
     expect(c.counts().outstanding).toBe(0);
   }, 30_000);
 
+  test("a datagram the socket refuses to send is a typed send-failed, not a thrown system error", async () => {
+    // A resolver that names an IPv6 address as IPv4: the IPv4 socket's send fails in the kernel
+    // (EAFNOSUPPORT), as one does with no route to a family; nothing leaves the machine.
+    const c = client({ retransmitBaseMs: 50, resolve: async () => ({ address: "::1", family: 4 }) });
+    const e = await failureOf(c.announce("udp://tracker.invalid:6969/announce", announce));
+    expect(e.code).toBe("send-failed");
+    expect(c.counts().outstanding).toBe(0);
+  }, 30_000);
+
   test("close() ends what is outstanding with 'closed'; bad URLs are typed errors", async () => {
     const silent = await scripted(() => []);
     const c = new UdpTrackerClient({ retransmitBaseMs: 60_000 });
