@@ -66,6 +66,9 @@ export interface DhtStats {
 
 const VERSION = new Uint8Array([0x42, 0x57, 0, 1]); // "BW" 0.1
 const MAINTENANCE_MS = 60_000;
+/** A stranger that queried us is pinged at most once in this long, remembered for this many addresses. */
+const RECENT_PING_MS = 10 * 60_000;
+const MAX_RECENT_PINGS = 1024;
 
 export class DhtNode {
   private readonly tables: Partial<Record<Family, RoutingTable>> = {};
@@ -79,6 +82,8 @@ export class DhtNode {
   /** Bootstrap routers (ip|port): they only hand out nodes and store no peers, so, as libtorrent does,
    *  they are kept out of the routing tables unless they are all the DHT has (see bootstrap()). */
   private readonly routers = new Set<string>();
+  /** ip|port -> when we last pinged it because it queried us (Map order: oldest first). */
+  private readonly recentPings = new Map<string, number>();
   private timer: ReturnType<typeof setInterval> | undefined;
   private closed = false;
 
@@ -267,8 +272,19 @@ export class DhtNode {
   /** A node that queried us: refresh it if known; if not, ping it, and its answer will add it. */
   private noteQuerier(query: KrpcQuery, ip: string, port: number, family: Family): void {
     const table = this.tables[family];
-    if (!table || query.readOnly || !this.acceptableId(query.id, ip)) return;
+    const key = `${ip}|${port}`;
+    // Never ping back our own id (ourselves: our ping would come back as a query and be pinged again,
+    // forever) or a router (never admitted, so each of its queries would bring another ping).
+    if (!table || query.readOnly || sameBytes(query.id, this.id) || this.routers.has(key) || !this.acceptableId(query.id, ip)) return;
     if (table.heard({ id: query.id, ip, port }, false) !== "refused") return;
+    // Once per address per RECENT_PING_MS: one that answered and was still not admitted is not pinged
+    // again on each query it sends.
+    const now = (this.options.now ?? Date.now)();
+    const last = this.recentPings.get(key);
+    if (last !== undefined && now - last < RECENT_PING_MS) return;
+    this.recentPings.delete(key);
+    this.recentPings.set(key, now);
+    if (this.recentPings.size > MAX_RECENT_PINGS) this.recentPings.delete(this.recentPings.keys().next().value!);
     const { queries } = this.querier;
     if (queries.size < queries.max / 2) void this.querier.query(family, { ip, port }, { method: "ping" });
   }
@@ -309,4 +325,8 @@ function dedupe(peers: PeerAddress[]): PeerAddress[] {
   const seen = new Map<string, PeerAddress>();
   for (const p of peers) seen.set(`${p.ip}|${p.port}`, p);
   return [...seen.values()];
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
 }

@@ -235,3 +235,32 @@ test("answers to all askers together stay within the reply budget (bytes per sec
   clock.t += 1000;
   expect(query({ type: "query", method: "ping", transactionId: t(1), id: randomId() }, "10.2.0.1")[0]!.message.type).toBe("response");
 });
+
+describe("no ping storms", () => {
+  test("a query carrying our own id (ourselves, or someone posing as us) is answered but never pinged back", async () => {
+    const { node, query } = await recordedNode();
+    const out = query({ type: "query", method: "ping", transactionId: t(1), id: node.id }, "10.0.0.1", 6881);
+    expect(out.map((s) => s.message.type)).toEqual(["response"]);
+  });
+
+  test("a node sent its own address (as a lookup result or a `port` message would) does not ping itself forever", async () => {
+    // A transport that delivers to its own node, counting every packet.
+    let packets = 0;
+    let node: DhtNode | undefined;
+    const loop: DhtTransport = {
+      family: 4,
+      port: 7000,
+      send(bytes) {
+        packets++;
+        setTimeout(() => node?.handlePacket(bytes, "127.0.0.1", 7000, 4), 0);
+      },
+      close() {},
+    };
+    node = await DhtNode.start({ port: 0, transports: [loop], bootstrap: [], rateLimit: { perSecond: 1e6, burst: 1e6, maxAddresses: 8 }, replyBytesPerSecond: 1e9 });
+    opened.push(node);
+    await node.addNode("127.0.0.1", 7000);
+    await Bun.sleep(300);
+    expect(packets).toBeLessThan(10);
+    expect(node.stats().nodes[4]).toBe(0);
+  });
+});
