@@ -9,6 +9,9 @@ import { QueryTable } from "./query-table.ts";
 import type { RoutingTable } from "./routing-table.ts";
 import type { DhtTransport, Family } from "./transport.ts";
 
+/** Nodes of the other family pinged after one lookup, at most (and only while that table is small). */
+const CROSS_FAMILY_PINGS = 16;
+
 export type QueryBody = DistributiveOmit<KrpcQuery, "type" | "transactionId" | "id">;
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
@@ -69,17 +72,31 @@ export class Querier {
     return Promise.all(this.families().map((f) => this.lookup(f, target, method, extraSeeds)));
   }
 
-  lookup(family: Family, target: Uint8Array, method: "find_node" | "get_peers", extraSeeds: readonly NodeInfo[] = []): Promise<LookupResult> {
+  async lookup(family: Family, target: Uint8Array, method: "find_node" | "get_peers", extraSeeds: readonly NodeInfo[] = []): Promise<LookupResult> {
     const inFamily = (n: NodeInfo) => n.ip.includes(":") === (family === 6) && !sameBytes(n.id, this.ownId);
     const seeds = [...(this.tables[family]?.closest(target, this.limits.k * 2) ?? []), ...extraSeeds].filter(inFamily);
+    // BEP 32: with a socket of the other family too, ask for both kinds of nodes; those of the other
+    // family are pinged afterwards (and enter its table by answering), so one family fills the other.
+    const other: Family = family === 4 ? 6 : 4;
+    const want = this.transports[other] ? (["n4", "n6"] as const) : undefined;
+    const crossFamily = new Map<string, NodeInfo>();
     const ask = async (node: NodeInfo): Promise<LookupReply | null> => {
-      const body: QueryBody = method === "find_node" ? { method, target } : { method, infoHash: target };
+      const body: QueryBody = method === "find_node" ? { method, target, want } : { method, infoHash: target, want };
       const reply = await this.query(family, node, body);
       if (!reply) return null;
+      for (const n of (family === 4 ? reply.nodes6 : reply.nodes) ?? []) {
+        if (crossFamily.size < CROSS_FAMILY_PINGS && !sameBytes(n.id, this.ownId)) crossFamily.set(`${n.ip}|${n.port}`, n);
+      }
       const nodes = (family === 4 ? reply.nodes : reply.nodes6) ?? [];
       return { id: reply.id, nodes: nodes.filter(inFamily), values: reply.values, token: reply.token };
     };
-    return iterativeLookup(target, seeds, ask, this.limits);
+    const result = await iterativeLookup(target, seeds, ask, this.limits);
+    const otherTable = this.tables[other];
+    if (otherTable && otherTable.size < this.limits.k * 4) {
+      const known = new Set(otherTable.all().map((n) => `${n.ip}|${n.port}`));
+      for (const [key, n] of crossFamily) if (!known.has(key)) void this.query(other, n, { method: "ping" });
+    }
+    return result;
   }
 
   close(): void {

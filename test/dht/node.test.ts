@@ -205,7 +205,7 @@ test("maintenance: nodes silent for 15 minutes turn questionable and are pinged 
 });
 
 test("bootstrap routers stay out of the routing table, unless they are all the DHT has", async () => {
-  const start = (bootstrap: string[] = []) => DhtNode.start({ port: 0, hosts: { 4: "127.0.0.1", 6: null }, bootstrap, loopbackOnly: true, rateLimit: { perSecond: 1e4, burst: 1e4, maxAddresses: 64 } });
+  const start = (bootstrap: string[] = []) => DhtNode.start({ port: 0, hosts: { 4: "127.0.0.1", 6: null }, bootstrap, loopbackOnly: true, rateLimit: { perSecond: 1e4, burst: 1e4, maxAddresses: 64 }, replyBytesPerSecond: 1e9 });
   const router = await start();
   const nodes = [await start(), await start(), await start()];
   opened.push(router, ...nodes);
@@ -263,4 +263,24 @@ describe("no ping storms", () => {
     expect(packets).toBeLessThan(10);
     expect(node.stats().nodes[4]).toBe(0);
   });
+});
+
+test("BEP 32: bootstrapped over IPv4 alone, a dual-stack node fills its IPv6 table from the nodes6 it asked for", async () => {
+  const start = (bootstrap: string[] = []) => DhtNode.start({ port: 0, hosts: { 4: "127.0.0.1", 6: "::1" }, bootstrap, loopbackOnly: true, rateLimit: { perSecond: 1e4, burst: 1e4, maxAddresses: 64 }, replyBytesPerSecond: 1e9 });
+  const first = await start();
+  opened.push(first);
+  const others = [];
+  for (let i = 0; i < 4; i++) {
+    const node = await start([`127.0.0.1:${first.port(4)}`, `[::1]:${first.port(6)}`]);
+    opened.push(node);
+    await node.bootstrap();
+    others.push(node);
+  }
+  const client = await start([`127.0.0.1:${first.port(4)}`]);
+  opened.push(client);
+  await client.bootstrap();
+  expect(client.stats().nodes[4]).toBeGreaterThanOrEqual(3);
+  for (let i = 0; i < 100 && client.stats().nodes[6] < 3; i++) await Bun.sleep(20);
+  expect(client.stats().nodes[6]).toBeGreaterThanOrEqual(3);
+  expect(client.tableNodes(6).every((n) => n.ip === "::1")).toBe(true);
 });
