@@ -12,6 +12,7 @@ import { HostCheck, requestPath } from "./request-url.ts";
 import { handleAnnounce } from "./routes/announce.ts";
 import { bencodeReply, type TrackerContext } from "./routes/common.ts";
 import { handleScrape } from "./routes/scrape.ts";
+import { handleDashboardAsset, handleDashboardData, handleDashboardPage } from "./routes/dashboard.ts";
 import { handleMetrics } from "./routes/metrics.ts";
 import { handleHealth, handleStats } from "./routes/stats.ts";
 import { StoreOutageLog } from "./store-outage.ts";
@@ -96,7 +97,10 @@ export function createApp(opts: AppOptions): Hono {
   app.all("/stats", (c) => (admitPage(c), handleStats(c, t)));
   app.all("/metrics", (c) => (admitPage(c), handleMetrics(c, t, store)));
   app.all("/health", (c) => (admitPage(c), handleHealth(c, store ? null : (opts.unavailableReason ?? NOT_CONFIGURED))));
-  app.all("/", (c) => (admitPage(c), c.text("btswarm tracker: announce at /announce, scrape at /scrape, counts at /stats\n")));
+  app.all("/", (c) => (admitPage(c), handleDashboardPage(c)));
+  app.all("/dashboard.js", (c) => (admitPage(c), handleDashboardAsset(c, "script")));
+  app.all("/dashboard.css", (c) => (admitPage(c), handleDashboardAsset(c, "style")));
+  app.all("/dashboard.json", (c) => (admitPage(c), handleDashboardData(c, t)));
 
   app.notFound((c) => {
     admitPage(c);

@@ -158,3 +158,19 @@ describe.skipIf(!needs(PROGRAMS.redis, PROGRAMS.promtool))("/metrics on the Upst
     expect(m.has("btswarm_announces_total")).toBe(false);
   });
 });
+
+describe.skipIf(!needs(PROGRAMS.promtool))("a deployment without a store (Workers without its secrets)", () => {
+  test("/metrics answers with store_up 0, /dashboard.json with 503 and the reason, / with the page under its CSP", async () => {
+    const app = createApp({ store: null, config: DEFAULT_CONFIG, clientIp: () => "10.0.0.1" });
+    const m = await metricsOf(app);
+    expect(valueOf(m, "btswarm_store_up")).toBe(0);
+    const data = await app.request("http://tracker.test/dashboard.json");
+    expect(data.status).toBe(503);
+    expect(((await data.json()) as { problem: string }).problem).toContain("UPSTASH_REDIS_REST_URL");
+    const page = await app.request("http://tracker.test/");
+    expect(page.headers.get("content-type")).toStartWith("text/html");
+    expect(page.headers.get("content-security-policy")).toContain("script-src 'self'");
+    expect(await page.text()).toContain('<script src="/dashboard.js" defer></script>');
+    expect((await app.request("http://tracker.test/dashboard.js")).headers.get("content-type")).toBe("text/javascript; charset=utf-8");
+  });
+});

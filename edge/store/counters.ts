@@ -1,7 +1,7 @@
 // Announce and scrape counters as the stores keep them: per event and outcome, and per minute for
 // the dashboard's chart of the last hour. The memory store holds them in these objects; the Upstash
 // store in Redis, under the field names and minute keys defined here.
-import type { AnnounceEvent, AnnounceOutcome, AnnounceTally, StoreCounters } from "./swarm-store.ts";
+import type { AnnounceEvent, AnnounceOutcome, AnnounceTally, BusySwarm, StoreCounters } from "./swarm-store.ts";
 
 /** Minutes the chart shows, and how long a minute's count is kept (a little more, for clock skew between instances). */
 export const CHART_MINUTES = 60;
@@ -73,4 +73,28 @@ export class MemoryCounters {
     }
     return { announces: talliesFromHash(Object.fromEntries(this.announces)), scrapes: this.scrapes, perMinute };
   }
+}
+
+/** Keeps the `limit` swarms with the most peers seen so far: O(limit) per swarm offered, for small limits. */
+export class BusiestSwarms {
+  private readonly top: BusySwarm[] = [];
+  constructor(private readonly limit: number) {}
+
+  offer(infoHash: string, seeders: number, leechers: number): void {
+    if (this.limit <= 0 || seeders + leechers === 0) return;
+    const peers = seeders + leechers;
+    if (this.top.length === this.limit && peers <= size(this.top[this.top.length - 1]!)) return;
+    let at = this.top.length;
+    while (at > 0 && size(this.top[at - 1]!) < peers) at--;
+    this.top.splice(at, 0, { infoHash, seeders, leechers });
+    if (this.top.length > this.limit) this.top.pop();
+  }
+
+  list(): BusySwarm[] {
+    return this.top;
+  }
+}
+
+function size(s: BusySwarm): number {
+  return s.seeders + s.leechers;
 }

@@ -5,7 +5,7 @@
 import { encodeCompactPeer } from "../../shared/compact.ts";
 import { mayChange, Swarm, type PeerEntry, type PeerTally } from "./memory-swarm.ts";
 import { DEFAULT_CONFIG } from "../config.ts";
-import { MemoryCounters } from "./counters.ts";
+import { BusiestSwarms, MemoryCounters } from "./counters.ts";
 import type { AnnounceInput, AnnounceResult, StoreCounters, StoreStats, SwarmCounts, SwarmPeer, SwarmStore } from "./swarm-store.ts";
 
 export interface MemoryStoreOptions {
@@ -106,7 +106,8 @@ export class MemorySwarmStore implements SwarmStore {
     });
   }
 
-  async stats(now: number): Promise<StoreStats> {
+  async stats(now: number, busiest = 0): Promise<StoreStats> {
+    const top = new BusiestSwarms(busiest);
     let seeders = 0;
     let leechers = 0;
     let torrents = 0;
@@ -119,8 +120,11 @@ export class MemorySwarmStore implements SwarmStore {
       torrents++;
       seeders += swarm.seeders.length;
       leechers += swarm.leechers.length;
+      top.offer(hash, swarm.seeders.length, swarm.leechers.length);
     }
-    return { torrents, seeders, leechers, announces: this.counters_.total() };
+    const stats: StoreStats = { torrents, seeders, leechers, announces: this.counters_.total() };
+    if (busiest > 0) stats.busiest = top.list();
+    return stats;
   }
 
   async isAllowed(infoHash: string): Promise<boolean> {

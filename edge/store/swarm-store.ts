@@ -44,6 +44,13 @@ export interface AnnounceResult extends SwarmCounts {
   peers: SwarmPeer[];
 }
 
+/** One swarm among the busiest, for the dashboard. */
+export interface BusySwarm {
+  infoHash: string;
+  seeders: number;
+  leechers: number;
+}
+
 export interface StoreStats {
   torrents: number;
   seeders: number;
@@ -51,6 +58,8 @@ export interface StoreStats {
   announces: number;
   /** True when the store looked at only part of the data (a bounded scan) and the figures are a lower bound. */
   approximate?: boolean;
+  /** Only when asked (`busiest` > 0): the swarms with the most live peers among those looked at, most first. */
+  busiest?: BusySwarm[];
 }
 
 /**
@@ -86,7 +95,8 @@ export interface SwarmStore {
   counters(now: number): Promise<StoreCounters>;
   /** Counts for each info hash (hex), in the same order; unknown torrents give zeros. */
   scrape(infoHashes: string[], now: number): Promise<SwarmCounts[]>;
-  stats(now: number): Promise<StoreStats>;
+  /** Totals over live swarms (bounded work); with `busiest` > 0, also that many of the busiest swarms. */
+  stats(now: number, busiest?: number): Promise<StoreStats>;
   /** Private mode: whether this info hash is on the allowlist. */
   isAllowed(infoHash: string): Promise<boolean>;
   allow(infoHash: string): Promise<void>;

@@ -4,7 +4,7 @@ import { errors, Redis } from "@upstash/redis/cloudflare";
 import { fromHex, toHex } from "../../shared/bytes.ts";
 import { decodeCompactPeers, encodeCompactPeer } from "../../shared/compact.ts";
 import { ANNOUNCE_SCRIPT } from "./announce-script.ts";
-import { CHART_MINUTES, MINUTE_KEY_TTL_MS, minuteOf, SCRAPES_FIELD, talliesFromHash } from "./counters.ts";
+import { BusiestSwarms, CHART_MINUTES, MINUTE_KEY_TTL_MS, minuteOf, SCRAPES_FIELD, talliesFromHash } from "./counters.ts";
 import {
   StoreUnavailableError,
   type AnnounceInput,
@@ -130,7 +130,8 @@ export class UpstashSwarmStore implements SwarmStore {
    * `statsSwarmLimit` swarms and marks the answer `approximate` when it stopped early. `announces`
    * is the tracker-wide counter (every announce since the counters began), read first.
    */
-  async stats(now: number): Promise<StoreStats> {
+  async stats(now: number, busiest = 0): Promise<StoreStats> {
+    const top = new BusiestSwarms(busiest);
     const counted = await this.guard("stats", () => this.redis.hgetall(this.countersKey()));
     const announces = talliesFromHash(counted).reduce((sum, t) => sum + t.count, 0);
     const totals: StoreStats = { torrents: 0, seeders: 0, leechers: 0, announces };
@@ -162,12 +163,15 @@ export class UpstashSwarmStore implements SwarmStore {
           const seeders = toCount(replies[i * 2]);
           const leechers = toCount(replies[i * 2 + 1]);
           if (seeders + leechers > 0) totals.torrents++;
+          // The hash tag of "<prefix>:{<info hash>}:h".
+          top.offer(batch[i]!.slice(batch[i]!.lastIndexOf("{") + 1, -3), seeders, leechers);
           totals.seeders += seeders;
           totals.leechers += leechers;
         });
       }
     } while (cursor !== "0" && seen < this.statsSwarmLimit && calls < maxCalls);
     if (cursor !== "0" || skipped) totals.approximate = true;
+    if (busiest > 0) totals.busiest = top.list();
     return totals;
   }
 

@@ -34,6 +34,8 @@ export const PROGRAMS = {
   opentracker: { label: "opentracker", probe: () => onPath("opentracker"), install: "sudo apt-get install -y opentracker" },
   ctorrent: { label: "ctorrent", probe: () => onPath("ctorrent"), install: "sudo apt-get install -y ctorrent" },
   // Prometheus's own checker of the text exposition format (the server is not started: only promtool is used).
+  // Debian's Chromium, driven headless by puppeteer-core (which never downloads a browser of its own).
+  chromium: { label: "chromium", probe: () => onPath("chromium"), install: "sudo apt-get install -y --no-install-recommends chromium" },
   promtool: { label: "promtool", probe: () => onPath("promtool"), install: "sudo apt-get install -y --no-install-recommends prometheus" },
 } satisfies Record<string, Program>;
 
