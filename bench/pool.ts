@@ -1,7 +1,7 @@
 // Buffer pool: acquire/release rate against allocating a fresh piece buffer each time, and the heap
 // before and after millions of acquire/release pairs (flat = no allocation in steady state).
 import { heapStats } from "bun:jsc";
-import { BufferPool } from "../peer/pool.ts";
+import { BufferPool } from "../peer/pieces/pool.ts";
 import { medianOf, type Row } from "../peer/bench/table.ts";
 
 const SLOT = 256 * 1024;

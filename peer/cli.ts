@@ -3,12 +3,12 @@
 // returning an exit code; errors that reach here become one clear line and a non-zero exit.
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
-  create: { summary: "make a .torrent from a file or folder", load: () => import("./commands/create.ts") },
-  info: { summary: "show what a .torrent or magnet link describes", load: () => import("./commands/info.ts") },
-  download: { summary: "download a torrent, then seed it", load: () => import("./commands/download.ts") },
-  seed: { summary: "verify data on disk and seed it", load: () => import("./commands/seed.ts") },
-  "dht-lookup": { summary: "find a torrent's peers on the DHT (BEP 5)", load: () => import("./commands/dht-lookup.ts") },
-  bench: { summary: "measure SHA-1 and wire codec speed on this machine", load: () => import("./commands/bench.ts") },
+  create: { summary: "make a .torrent from a file or folder", load: () => import("./cli/create.ts") },
+  info: { summary: "show what a .torrent or magnet link describes", load: () => import("./cli/info.ts") },
+  download: { summary: "download a torrent, then seed it", load: () => import("./cli/download.ts") },
+  seed: { summary: "verify data on disk and seed it", load: () => import("./cli/seed.ts") },
+  "dht-lookup": { summary: "find a torrent's peers on the DHT (BEP 5)", load: () => import("./cli/dht-lookup.ts") },
+  bench: { summary: "measure SHA-1 and wire codec speed on this machine", load: () => import("./cli/bench.ts") },
 };
 
 function usage(): string {

@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { createTorrentFromDisk } from "./files/create-from-disk.ts";
-import { formatBytes } from "./progress.ts";
+import { formatBytes } from "./cli/progress.ts";
 
 const ROOT = path.resolve(import.meta.dir, "..");
 const SAMPLE_BYTES = 64 * 1024 * 1024;

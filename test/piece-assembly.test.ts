@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { PieceAssembly } from "../peer/piece-assembly.ts";
-import { BufferPool } from "../peer/pool.ts";
+import { PieceAssembly } from "../peer/pieces/piece-assembly.ts";
+import { BufferPool } from "../peer/pieces/pool.ts";
 import { BLOCK_SIZE } from "../shared/wire/types.ts";
 
 function randomBytes(n: number): Uint8Array {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { BufferPool, PoolError } from "../peer/pool.ts";
+import { BufferPool, PoolError } from "../peer/pieces/pool.ts";
 
 describe("BufferPool", () => {
   test("cuts one buffer into fixed slots that do not overlap", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { BufferPool } from "../peer/pool.ts";
+import { BufferPool } from "../peer/pieces/pool.ts";
 import { SlotHasher } from "../peer/verify/slot-hasher.ts";
 
 const PIECE = 256 * 1024;

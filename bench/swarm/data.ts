@@ -1,6 +1,6 @@
 // Data sets and small figures for bench:swarm.
 import path from "node:path";
-import { parseSize as parseSizeOrNull } from "../../peer/commands/command-args.ts";
+import { parseSize as parseSizeOrNull } from "../../peer/cli/command-args.ts";
 import { makeRandomFile } from "../../test/support/files.ts";
 
 /** "64M", "1G", "512K", "1048576" → bytes (binary units), as btpeer's own options read them. */

@@ -9,8 +9,8 @@ import type { Handshake } from "../../shared/wire/types.ts";
 import type { CloseReason } from "../net/close-reason.ts";
 import { PeerConnection, type ConnectionHandler, type TorrentAdoption } from "../net/peer-connection.ts";
 import { listenForPeers, type PeerSocket } from "../net/sockets.ts";
-import { handshakeToDrop, slotLimits, type SlotLimits } from "../session/connection-slots.ts";
-import { expireHandshakes } from "../session/liveness.ts";
+import { handshakeToDrop, slotLimits, type SlotLimits } from "../swarm/connection-slots.ts";
+import { expireHandshakes } from "../swarm/liveness.ts";
 import { Torrent, type TorrentOptions } from "../torrent/torrent.ts";
 import { PoolBudget } from "./pool-budget.ts";
 

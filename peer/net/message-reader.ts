@@ -4,7 +4,7 @@
 // straight into the slot a `BlockSink` names, part by part as chunks arrive.
 import { decodeHandshake, decodeMessage } from "../../shared/wire/codec.ts";
 import { BLOCK_SIZE, MessageId, type Handshake, type WireMessage } from "../../shared/wire/types.ts";
-import type { BlockSink } from "../piece-assembly.ts";
+import type { BlockSink } from "../pieces/piece-assembly.ts";
 
 /** Where decoded input goes; given once at construction so no closure is made per chunk or message. */
 export interface ReaderEvents {

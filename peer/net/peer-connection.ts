@@ -7,7 +7,7 @@ import { bytesEqual } from "../../shared/bytes.ts";
 import type { PeerAddress } from "../../shared/compact.ts";
 import { encodeHandshake, encodeMessage, encodeMessageInto, WireError } from "../../shared/wire/codec.ts";
 import { type Handshake, type WireMessage } from "../../shared/wire/types.ts";
-import type { BlockSink } from "../piece-assembly.ts";
+import type { BlockSink } from "../pieces/piece-assembly.ts";
 import { decodeExtensionHandshake, EXTENSION_BIT, EXTENSION_HANDSHAKE_ID, supportsExtensions, type ExtensionHandshake } from "../../shared/wire/extension.ts";
 import { describeClose, type CloseReason } from "./close-reason.ts";
 import { ourExtensionHandshake } from "./extension-handshake.ts";

@@ -3,9 +3,9 @@ import type { Bitfield } from "../../shared/bitfield.ts";
 import type { PeerAddress } from "../../shared/compact.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
 import type { TorrentHost } from "../client/client.ts";
-import type { PieceWriter } from "../session/downloader.ts";
-import type { SessionEvent } from "../session/events.ts";
-import type { BlockReader } from "../session/uploader.ts";
+import type { PieceWriter } from "../pieces/downloader.ts";
+import type { SessionEvent } from "./events.ts";
+import type { BlockReader } from "../upload/uploader.ts";
 
 export interface PieceStore extends PieceWriter, BlockReader {
   close(): void;

@@ -1,10 +1,10 @@
 // What a torrent does with each message of a connected peer, and the periodic rechoke: the wire's side of
 // the torrent, apart from its lifecycle and its peers coming and going (torrent.ts).
 import type { WireMessage } from "../../shared/wire/types.ts";
-import type { Choker } from "../choker.ts";
-import type { Downloader } from "../session/downloader.ts";
-import type { SwarmPeer } from "../session/swarm-peer.ts";
-import type { Uploader } from "../session/uploader.ts";
+import type { Choker } from "../upload/choker.ts";
+import type { Downloader } from "../pieces/downloader.ts";
+import type { SwarmPeer } from "../swarm/swarm-peer.ts";
+import type { Uploader } from "../upload/uploader.ts";
 
 /** The torrent's parts a peer's messages act on. */
 export interface PeerParts {

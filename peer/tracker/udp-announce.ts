@@ -1,7 +1,7 @@
 // A torrent's announce to one udp:// tracker, in the terms of the tracker tiers (tracker-client.ts):
 // the AnnounceResult an HTTP tracker's reply gives, and a tracker's error packet as a TrackerError
 // "failure" like an HTTP `failure reason`. All torrents of the process share one UdpTrackerClient.
-import { clampInterval, TrackerError, type AnnounceResult } from "../tracker-reply.ts";
+import { clampInterval, TrackerError, type AnnounceResult } from "./tracker-reply.ts";
 import { UdpTrackerClient, UdpTrackerError, type UdpAnnounce } from "./udp-tracker-client.ts";
 
 /**

@@ -7,7 +7,7 @@ import { MetainfoError } from "../../shared/metainfo/errors.ts";
 import { parseMetainfo } from "../../shared/metainfo/parse.ts";
 import { encodeHandshake, WireError } from "../../shared/wire/codec.ts";
 import { MessageReader } from "../../peer/net/message-reader.ts";
-import { readAnnounceReply } from "../../peer/tracker-reply.ts";
+import { readAnnounceReply } from "../../peer/tracker/tracker-reply.ts";
 import { connect } from "node:net";
 import { serveHttp1 } from "../../edge/adapter/http1-server.ts";
 import { rawExchange } from "../tracker/raw-http.ts";

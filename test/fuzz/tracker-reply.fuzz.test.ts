@@ -6,7 +6,7 @@ import { expect, test } from "bun:test";
 import { createApp } from "../../edge/app.ts";
 import { loadConfig } from "../../edge/config.ts";
 import { MemorySwarmStore } from "../../edge/store/memory.ts";
-import { readAnnounceReply, TrackerError } from "../../peer/tracker-reply.ts";
+import { readAnnounceReply, TrackerError } from "../../peer/tracker/tracker-reply.ts";
 import { encode } from "../../shared/bencode.ts";
 import { BENCODE_TOKENS, escapeAll } from "./corpus.ts";
 import { fuzzSettings, fuzzTimeout, Mutator, Rng, runFuzz } from "./fuzz-kit.ts";

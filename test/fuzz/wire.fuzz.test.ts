@@ -9,7 +9,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { bytesEqual, toHex } from "../../shared/bytes.ts";
 import { decodeHandshake, decodeMessage, encodeMessage, maxFrameLength, WireError, type WireLimits, type WireMessage } from "../../shared/wire/codec.ts";
 import { MessageReader } from "../../peer/net/message-reader.ts";
-import type { BlockSink } from "../../peer/piece-assembly.ts";
+import type { BlockSink } from "../../peer/pieces/piece-assembly.ts";
 import { install, metered, uninstall } from "./alloc-meter.ts";
 import { WIRE_PIECES, wireStreams } from "./corpus.ts";
 import { fuzzSettings, fuzzTimeout, heapAfterGc, Mutator, runFuzz, type Rng } from "./fuzz-kit.ts";

@@ -1,7 +1,7 @@
 // The connection-slot policy on its own: who is a member, who waits provisionally above the cap, who is
 // replaced and who is let go. Peers are ids; whether each is useful is a set the test changes.
 import { describe, expect, test } from "bun:test";
-import { ConnectionSlots, handshakeToDrop, slotLimits, type SlotLimits } from "../../peer/session/connection-slots.ts";
+import { ConnectionSlots, handshakeToDrop, slotLimits, type SlotLimits } from "../../peer/swarm/connection-slots.ts";
 
 const limits: SlotLimits = { capacity: 2, provisional: 2, handshakes: 3, graceMs: 10_000, settleMs: 5_000 };
 

@@ -3,8 +3,8 @@
 import { describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { PeerConnection, type ConnectionHandler } from "../../peer/net/peer-connection.ts";
-import { PieceAssembly } from "../../peer/piece-assembly.ts";
-import { BufferPool } from "../../peer/pool.ts";
+import { PieceAssembly } from "../../peer/pieces/piece-assembly.ts";
+import { BufferPool } from "../../peer/pieces/pool.ts";
 import { encodeHandshake, encodeMessage } from "../../shared/wire/codec.ts";
 import { BLOCK_SIZE, type WireMessage } from "../../shared/wire/types.ts";
 

@@ -7,9 +7,9 @@ import type { Metainfo } from "../../shared/metainfo/types.ts";
 import { decodeMessage, encodeHandshake, encodeMessage, HANDSHAKE_LENGTH } from "../../shared/wire/codec.ts";
 import { BLOCK_SIZE, type WireMessage } from "../../shared/wire/types.ts";
 import { PeerConnection } from "../../peer/net/peer-connection.ts";
-import { BufferPool } from "../../peer/pool.ts";
-import { Downloader, MAX_CHOKES_PER_MINUTE, MAX_UNREQUESTED_BLOCKS } from "../../peer/session/downloader.ts";
-import { SwarmPeer } from "../../peer/session/swarm-peer.ts";
+import { BufferPool } from "../../peer/pieces/pool.ts";
+import { Downloader, MAX_CHOKES_PER_MINUTE, MAX_UNREQUESTED_BLOCKS } from "../../peer/pieces/downloader.ts";
+import { SwarmPeer } from "../../peer/swarm/swarm-peer.ts";
 import { fullBitfield } from "./scripted-peer.ts";
 
 const PIECE = 4 * BLOCK_SIZE;

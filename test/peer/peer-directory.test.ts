@@ -2,7 +2,7 @@
 // system picked, and a fresh one costs nothing), for an IPv4-mapped IPv6 address as for the IPv4 one, and
 // for an IPv6 address's whole /64 (the block one subscriber gets).
 import { describe, expect, test } from "bun:test";
-import { ipKey, PeerDirectory } from "../../peer/session/peer-directory.ts";
+import { ipKey, PeerDirectory } from "../../peer/swarm/peer-directory.ts";
 
 describe("PeerDirectory bans", () => {
   test("a banned IP is banned on every port, and not dialled again", () => {

@@ -2,9 +2,9 @@
 import { describe, expect, test } from "bun:test";
 import { Bitfield } from "../../shared/bitfield.ts";
 import { BLOCK_SIZE } from "../../shared/wire/types.ts";
-import { Choker, type ChokerPeer } from "../../peer/choker.ts";
-import { PiecePicker, type PickerPeer } from "../../peer/picker.ts";
-import { pipelineDepth } from "../../peer/session/pipeline.ts";
+import { Choker, type ChokerPeer } from "../../peer/upload/choker.ts";
+import { PiecePicker, type PickerPeer } from "../../peer/pieces/picker.ts";
+import { pipelineDepth } from "../../peer/pieces/pipeline.ts";
 import { PaddingMap } from "../../peer/storage/padding.ts";
 
 const geometry = { pieceCount: 8, pieceLength: 4 * BLOCK_SIZE, length: 7 * 4 * BLOCK_SIZE + 100 };

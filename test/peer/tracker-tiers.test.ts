@@ -3,7 +3,7 @@
 // reaches them, silent UDP sockets, and an HTTP port nobody listens on. The UDP client is the real one
 // with BEP 15's schedule shortened (50 ms, two attempts), so a silent tracker fails quickly.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { TrackerClient, TrackerError } from "../../peer/tracker-client.ts";
+import { TrackerClient, TrackerError } from "../../peer/tracker/tracker-client.ts";
 import { UdpTrackerClient } from "../../peer/tracker/udp-tracker-client.ts";
 import { decodeRequest, encodeConnectResponse, encodeErrorResponse, type AnnounceRequest } from "../../shared/udp-tracker/index.ts";
 import { freePort } from "../support/ports.ts";

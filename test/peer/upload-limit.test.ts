@@ -8,9 +8,9 @@ import { decodeMessage, encodeHandshake, HANDSHAKE_LENGTH } from "../../shared/w
 import { BLOCK_SIZE, type WireMessage } from "../../shared/wire/types.ts";
 import { PeerConnection } from "../../peer/net/peer-connection.ts";
 import { TokenBucket } from "../../peer/net/token-bucket.ts";
-import { SwarmPeer } from "../../peer/session/swarm-peer.ts";
-import { SPAN_PAYLOAD, Uploader } from "../../peer/session/uploader.ts";
-import { rateOption } from "../../peer/commands/command-args.ts";
+import { SwarmPeer } from "../../peer/swarm/swarm-peer.ts";
+import { SPAN_PAYLOAD, Uploader } from "../../peer/upload/uploader.ts";
+import { rateOption } from "../../peer/cli/command-args.ts";
 
 class ManualClock {
   ms = 1_000;

@@ -2,10 +2,10 @@
 // and UDP (BEP 15, tracker/udp-announce.ts) alike: trackers in a tier are shuffled once, tried in order,
 // and one that answers moves to the front of its tier; the next tier is tried only when every tracker
 // of this one failed. Re-announces at the tracker's `interval`; backs off (doubling, capped) while none answers.
-import { percentEncodeBytes } from "../shared/ids.ts";
+import { percentEncodeBytes } from "../../shared/ids.ts";
 import { readAnnounceReply, TrackerError, type AnnounceResult } from "./tracker-reply.ts";
-import { isUdpTrackerUrl, processUdpTrackerClient, udpAnnounce } from "./tracker/udp-announce.ts";
-import type { UdpTrackerClient } from "./tracker/udp-tracker-client.ts";
+import { isUdpTrackerUrl, processUdpTrackerClient, udpAnnounce } from "./udp-announce.ts";
+import type { UdpTrackerClient } from "./udp-tracker-client.ts";
 
 export { TrackerError, type AnnounceResult } from "./tracker-reply.ts";
 

@@ -6,14 +6,14 @@
 import type { Bitfield } from "../../shared/bitfield.ts";
 import { pieceHash, type Metainfo } from "../../shared/metainfo/types.ts";
 import { BLOCK_SIZE } from "../../shared/wire/types.ts";
-import { PieceAssembly, type BlockSink } from "../piece-assembly.ts";
-import { PiecePicker, type PieceProgress } from "../picker.ts";
-import type { BufferPool } from "../pool.ts";
+import { PieceAssembly, type BlockSink } from "./piece-assembly.ts";
+import { PiecePicker, type PieceProgress } from "./picker.ts";
+import type { BufferPool } from "./pool.ts";
 import { PaddingMap } from "../storage/padding.ts";
 import type { SlotHasher } from "../verify/slot-hasher.ts";
 import { Blame, STRIKES_TO_BAN } from "./blame.ts";
 import { pipelineDepth } from "./pipeline.ts";
-import type { SwarmPeer } from "./swarm-peer.ts";
+import type { SwarmPeer } from "../swarm/swarm-peer.ts";
 
 export interface PieceWriter {
   /** Writes a verified piece off the main thread; `data` stays untouched until the promise settles. */

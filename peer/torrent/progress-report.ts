@@ -2,10 +2,10 @@
 // tracker and the ETA), and the periodic progress event with transfer rates summed over the peers.
 import type { Bitfield } from "../../shared/bitfield.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
-import type { Downloader } from "./downloader.ts";
+import type { Downloader } from "../pieces/downloader.ts";
 import type { SessionEvent, Totals } from "./events.ts";
-import type { SwarmPeer } from "./swarm-peer.ts";
-import type { Uploader } from "./uploader.ts";
+import type { SwarmPeer } from "../swarm/swarm-peer.ts";
+import type { Uploader } from "../upload/uploader.ts";
 
 export class ProgressReport {
   private readonly startedAt = Date.now();

@@ -1,6 +1,6 @@
 // How a session shows itself: one JSON object per line (--json, for scripts and tests), or a live line
 // on a terminal (percent, rates, peers, ETA), or plain occasional lines when output is not a terminal.
-import type { SessionEvent } from "./session/events.ts";
+import type { SessionEvent } from "../torrent/events.ts";
 
 export type Reporter = (event: SessionEvent) => void;
 

@@ -1,7 +1,7 @@
 // What the session keeps about one connected peer beyond the wire state: our outstanding requests to it,
 // requests we gave up on (their blocks may still come), its requests to us, and how often it misbehaved.
 import type { PeerConnection } from "../net/peer-connection.ts";
-import type { PickerPeer } from "../picker.ts";
+import type { PickerPeer } from "../pieces/picker.ts";
 
 /** The peer's queued requests to us, as (index, begin, length) triples in a fixed ring: no allocation per request. */
 export class RequestRing {

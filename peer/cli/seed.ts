@@ -1,6 +1,6 @@
 // btpeer seed <file.torrent> --dir <dir> [--port <n>] [--bind <address>] [--upload-limit <rate>] [--json]
 import { bindOption, intOption, rateOption, runCommand } from "./command-args.ts";
-import { CliError, parsePeerAddress, runSession } from "./session-runner.ts";
+import { CliError, parsePeerAddress, runSession } from "./torrent-runner.ts";
 
 const HELP = `usage: btpeer seed <file.torrent> --dir <dir> [options]
 

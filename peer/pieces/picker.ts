@@ -2,9 +2,9 @@
 // then rarest first with a random tie-break, and a strict end game (only once every missing block is
 // requested, the last outstanding blocks are asked of other peers too; the first copy wins, the rest
 // are cancelled). Pure bookkeeping: no I/O, no timers.
-import type { Bitfield } from "../shared/bitfield.ts";
-import { BLOCK_SIZE } from "../shared/wire/types.ts";
-import type { PaddingMap } from "./storage/padding.ts";
+import type { Bitfield } from "../../shared/bitfield.ts";
+import { BLOCK_SIZE } from "../../shared/wire/types.ts";
+import type { PaddingMap } from "../storage/padding.ts";
 
 export interface PickerGeometry {
   pieceCount: number;

@@ -2,7 +2,7 @@
 // mistake into "btpeer <command>: <what is wrong>", the command's usage text and exit code 2.
 import { isIP } from "node:net";
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { CliError } from "./session-runner.ts";
+import { CliError } from "./torrent-runner.ts";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 type Parsed<O extends Options> = ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: O }>>;

@@ -5,8 +5,8 @@
 // differ from the verified data are the guilty ones. Strikes count per IP address, so a peer that comes
 // back from a fresh port with a fresh peer id keeps its record.
 import { BLOCK_SIZE } from "../../shared/wire/types.ts";
-import { ipKey } from "./peer-directory.ts";
-import type { SwarmPeer } from "./swarm-peer.ts";
+import { ipKey } from "../swarm/peer-directory.ts";
+import type { SwarmPeer } from "../swarm/swarm-peer.ts";
 
 /** Pieces with wrong data an address may have sent before it is banned for the session. */
 export const STRIKES_TO_BAN = 2;

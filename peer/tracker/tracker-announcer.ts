@@ -3,9 +3,9 @@
 // as we know peers some other way; with no peers at all it is a fatal error for the session.
 import type { PeerAddress } from "../../shared/compact.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
-import { TrackerClient, TrackerError, type AnnounceEvent, type AnnounceStats } from "../tracker-client.ts";
-import type { SessionEvent } from "./events.ts";
-import type { TrackerFailureCode } from "./exit-codes.ts";
+import { TrackerClient, TrackerError, type AnnounceEvent, type AnnounceStats } from "./tracker-client.ts";
+import type { SessionEvent } from "../torrent/events.ts";
+import type { TrackerFailureCode } from "../torrent/exit-codes.ts";
 
 export interface AnnouncerHooks {
   stats(): AnnounceStats;

@@ -1,8 +1,8 @@
 // Reading an HTTP tracker's announce reply (BEP 3, compact peers BEP 23, IPv6 `peers6` BEP 7): bytes
 // from the network in, peers and the re-announce interval out, or a TrackerError. No I/O here.
-import { decode, type BDict, type BValue } from "../shared/bencode.ts";
-import { utf8 } from "../shared/bytes.ts";
-import { decodeCompactPeers, type PeerAddress } from "../shared/compact.ts";
+import { decode, type BDict, type BValue } from "../../shared/bencode.ts";
+import { utf8 } from "../../shared/bytes.ts";
+import { decodeCompactPeers, type PeerAddress } from "../../shared/compact.ts";
 
 export interface AnnounceResult {
   tracker: string;

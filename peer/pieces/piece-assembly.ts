@@ -4,7 +4,7 @@
 // wait for the gap to fill), so a complete piece is verified without re-reading it.
 // A block whose message is split across socket chunks is streamed in part by part (openStream /
 // writeBlockPart / endStream): still one copy per byte, with no staging buffer in between.
-import { BLOCK_SIZE } from "../shared/wire/types.ts";
+import { BLOCK_SIZE } from "../../shared/wire/types.ts";
 import type { PoolSlot } from "./pool.ts";
 
 interface SlotState {

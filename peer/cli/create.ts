@@ -8,7 +8,7 @@ import { formatMagnet } from "../../shared/magnet.ts";
 import { MetainfoError } from "../../shared/metainfo/errors.ts";
 import { createTorrentFromDisk } from "../files/create-from-disk.ts";
 import { SourceError } from "../files/walk.ts";
-import { formatBytes } from "../progress.ts";
+import { formatBytes } from "./progress.ts";
 import { parseSize } from "./command-args.ts";
 
 const HELP = `usage: btpeer create <file-or-dir> --tracker <url> [options] -o <file.torrent>

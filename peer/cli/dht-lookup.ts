@@ -8,7 +8,7 @@ import { parseHostPort } from "../dht/bootstrap.ts";
 import { DhtError } from "../dht/errors.ts";
 import { DhtNode } from "../dht/node.ts";
 import { intOption, runCommand } from "./command-args.ts";
-import { CliError } from "./session-runner.ts";
+import { CliError } from "./torrent-runner.ts";
 
 const HELP = `usage: btpeer dht-lookup <info-hash | magnet-uri> [options]
 

@@ -13,8 +13,8 @@ import { writePieceHeader } from "../../shared/wire/codec.ts";
 import { BLOCK_SIZE } from "../../shared/wire/types.ts";
 import type { CloseReason } from "../net/close-reason.ts";
 import type { TokenBucket } from "../net/token-bucket.ts";
-import { BufferPool, type PoolSlot } from "../pool.ts";
-import type { SwarmPeer } from "./swarm-peer.ts";
+import { BufferPool, type PoolSlot } from "../pieces/pool.ts";
+import type { SwarmPeer } from "../swarm/swarm-peer.ts";
 
 export interface BlockReader {
   readBlock(index: number, begin: number, length: number, into: Uint8Array, intoOffset: number): void;

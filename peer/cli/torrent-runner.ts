@@ -7,8 +7,8 @@ import type { Metainfo } from "../../shared/metainfo/types.ts";
 import type { PeerAddress } from "../../shared/compact.ts";
 import { Client } from "../client/client.ts";
 import { ListenError } from "../net/sockets.ts";
-import { humanReporter, jsonReporter } from "../progress.ts";
-import { exitCodeFor, type CliErrorCode, type PeerErrorCode } from "../session/exit-codes.ts";
+import { humanReporter, jsonReporter } from "./progress.ts";
+import { exitCodeFor, type CliErrorCode, type PeerErrorCode } from "../torrent/exit-codes.ts";
 import { StorageError, TorrentStorage, verifyExisting } from "../storage/index.ts";
 
 export interface RunOptions {

@@ -1,7 +1,7 @@
 // btpeer download <file.torrent> --out <dir> [--port <n>] [--bind <address>] [--seed | --no-seed] [--peer <host:port>]...
 //                 [--pool <MiB>] [--max-peers <n>] [--upload-limit <rate>] [--json]
 import { bindOption, intOption, rateOption, runCommand } from "./command-args.ts";
-import { CliError, parsePeerAddress, runSession } from "./session-runner.ts";
+import { CliError, parsePeerAddress, runSession } from "./torrent-runner.ts";
 
 const HELP = `usage: btpeer download <file.torrent> --out <dir> [options]
 

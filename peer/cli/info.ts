@@ -6,7 +6,7 @@ import { isMagnet, MagnetError, parseMagnet } from "../../shared/magnet.ts";
 import { MetainfoError } from "../../shared/metainfo/errors.ts";
 import { parseMetainfo } from "../../shared/metainfo/parse.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
-import { formatBytes } from "../progress.ts";
+import { formatBytes } from "./progress.ts";
 
 const HELP = `usage: btpeer info <file.torrent | magnet-uri> [--json]
 
