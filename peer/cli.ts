@@ -1,5 +1,5 @@
 #!/usr/bin/env bun
-// btpeer: one binary, one subcommand per file in commands/. Each command module exports `run(argv)`
+// btpeer: one binary, one subcommand per file in cli/. Each command module exports `run(argv)`
 // returning an exit code; errors that reach here become one clear line and a non-zero exit.
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {

@@ -1,7 +1,7 @@
 // btpeer download <file.torrent> --out <dir> [--port <n>] [--bind <address>] [--seed | --no-seed] [--peer <host:port>]...
 //                 [--pool <MiB>] [--max-peers <n>] [--upload-limit <rate>] [--json]
 import { bindOption, intOption, rateOption, runCommand } from "./command-args.ts";
-import { CliError, parsePeerAddress, runSession } from "./torrent-runner.ts";
+import { CliError, parsePeerAddress, runTorrent } from "./torrent-runner.ts";
 
 const HELP = `usage: btpeer download <file.torrent> --out <dir> [options]
 
@@ -40,7 +40,7 @@ export function run(argv: string[]): Promise<number> {
     if (positionals.length !== 1) throw new CliError("usage", "give exactly one .torrent file");
     if (!values.out) throw new CliError("usage", "--out <dir> is required");
     if (values.seed && values["no-seed"]) throw new CliError("usage", "--seed and --no-seed contradict each other");
-    return runSession({
+    return runTorrent({
       torrentPath: positionals[0]!,
       dir: values.out,
       port: intOption("--port", values.port, 0, 65535),

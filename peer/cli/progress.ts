@@ -1,8 +1,8 @@
 // How a session shows itself: one JSON object per line (--json, for scripts and tests), or a live line
 // on a terminal (percent, rates, peers, ETA), or plain occasional lines when output is not a terminal.
-import type { SessionEvent } from "../torrent/events.ts";
+import type { TorrentEvent } from "../torrent/events.ts";
 
-export type Reporter = (event: SessionEvent) => void;
+export type Reporter = (event: TorrentEvent) => void;
 
 export function jsonReporter(write: (line: string) => void = (l) => process.stdout.write(l)): Reporter {
   return (event) => write(JSON.stringify({ ...event, time: Date.now() }) + "\n");

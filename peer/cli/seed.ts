@@ -1,6 +1,6 @@
 // btpeer seed <file.torrent> --dir <dir> [--port <n>] [--bind <address>] [--upload-limit <rate>] [--json]
 import { bindOption, intOption, rateOption, runCommand } from "./command-args.ts";
-import { CliError, parsePeerAddress, runSession } from "./torrent-runner.ts";
+import { CliError, parsePeerAddress, runTorrent } from "./torrent-runner.ts";
 
 const HELP = `usage: btpeer seed <file.torrent> --dir <dir> [options]
 
@@ -32,7 +32,7 @@ export function run(argv: string[]): Promise<number> {
   return runCommand("seed", HELP, argv, OPTIONS, (values, positionals) => {
     if (positionals.length !== 1) throw new CliError("usage", "give exactly one .torrent file");
     if (!values.dir) throw new CliError("usage", "--dir <dir> is required");
-    return runSession({
+    return runTorrent({
       torrentPath: positionals[0]!,
       dir: values.dir,
       port: intOption("--port", values.port, 0, 65535),

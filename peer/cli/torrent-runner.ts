@@ -51,7 +51,7 @@ function loadTorrent(path: string): Metainfo {
   }
 }
 
-export async function runSession(options: RunOptions): Promise<number> {
+export async function runTorrent(options: RunOptions): Promise<number> {
   const report = options.json ? jsonReporter() : humanReporter();
   const fail = (code: PeerErrorCode, message: string): number => {
     if (options.json) report({ event: "error", code, message });

@@ -8,7 +8,7 @@ import { BLOCK_SIZE } from "../../shared/wire/types.ts";
 import { ipKey } from "../swarm/peer-directory.ts";
 import type { SwarmPeer } from "../swarm/swarm-peer.ts";
 
-/** Pieces with wrong data an address may have sent before it is banned for the session. */
+/** Pieces with wrong data an address may have sent before it is banned for the torrent. */
 export const STRIKES_TO_BAN = 2;
 
 const DIGEST = 20;

@@ -1,4 +1,4 @@
-// The receiving half of a session: keeps each peer's request pipeline full from the picker, copies
+// The receiving half of a torrent: keeps each peer's request pipeline full from the picker, copies
 // arriving blocks into their pool slot (the one copy), verifies finished pieces (on the hashing thread
 // when there is one, else with SHA-1 fed as blocks arrived), writes them once, then announces `have`. Only
 // blocks asked of that very peer are taken. Failed pieces are refetched; blame goes to the peers whose data
@@ -28,7 +28,7 @@ export interface DownloaderHooks {
   pieceFailed(index: number, senders: SwarmPeer[], parole: boolean): void;
   /** A peer's address sent bad data too often: ban it (the peer may have left already). */
   ban(peer: SwarmPeer, reason: string): void;
-  /** Writing a piece failed (disk full, I/O error): the session cannot go on. */
+  /** Writing a piece failed (disk full, I/O error): the torrent cannot go on. */
   writeFailed(error: unknown): void;
 }
 

@@ -1,6 +1,6 @@
 // A torrent's connections from TCP up to a peer slot: those still handshaking (incoming ones capped, the
 // oldest dropped for a newcomer), then the slot policy of connection-slots.ts once the handshake is in.
-// The session owns the SwarmPeers; this decides which connections may hold one and closes the others.
+// The torrent owns the SwarmPeers; this decides which connections may hold one and closes the others.
 import type { WireMessage } from "../../shared/wire/types.ts";
 import type { CloseReason } from "../net/close-reason.ts";
 import type { PeerConnection } from "../net/peer-connection.ts";
@@ -44,7 +44,7 @@ export class Admission {
     return null;
   }
 
-  /** After the session handled `message` from an admitted peer. */
+  /** After the torrent handled `message` from an admitted peer. */
   handled(conn: PeerConnection, message: WireMessage): void {
     if (message.type === "keep-alive") return; // silence is measured without them
     this.slots.active(conn.id, conn.lastReceivedAt);

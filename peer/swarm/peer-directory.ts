@@ -1,5 +1,5 @@
 // Every peer address we have heard of (tracker, --peer, incoming) and when we may dial it again:
-// failures back off exponentially, and addresses that sent bad data are banned for the session: by IP, since
+// failures back off exponentially, and addresses that sent bad data are banned for the torrent: by IP, since
 // a peer can come back from a fresh port with a fresh peer id at no cost.
 import type { PeerAddress } from "../../shared/compact.ts";
 
@@ -56,7 +56,7 @@ export class PeerDirectory {
     return this.banned.has(ipKey(ip));
   }
 
-  /** Bans an IP for the session: it is neither dialled nor let in again. */
+  /** Bans an IP for the torrent: it is neither dialled nor let in again. */
   ban(ip: string): void {
     this.banned.add(ipKey(ip));
   }

@@ -1,4 +1,4 @@
-// What the session keeps about one connected peer beyond the wire state: our outstanding requests to it,
+// What the torrent keeps about one connected peer beyond the wire state: our outstanding requests to it,
 // requests we gave up on (their blocks may still come), its requests to us, and how often it misbehaved.
 import type { PeerConnection } from "../net/peer-connection.ts";
 import type { PickerPeer } from "../pieces/picker.ts";

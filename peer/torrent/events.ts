@@ -1,6 +1,6 @@
 import type { PeerErrorCode } from "./exit-codes.ts";
 
-// What a session reports. The CLI prints these as one JSON object per line (--json) or as a live line.
+// What a torrent reports. The CLI prints these as one JSON object per line (--json) or as a live line.
 
 export interface Totals {
   /** Pieces verified and on disk, of `pieces`. */
@@ -15,7 +15,7 @@ export interface Totals {
   failedPieces: number;
 }
 
-export type SessionEvent =
+export type TorrentEvent =
   | ({ event: "started"; name: string; infoHash: string; length: number; port: number; seeding: boolean; uploadLimit: number | null } & Totals)
   | ({ event: "progress"; percent: number; downRate: number; upRate: number; peers: number; eta: number | null } & Totals)
   /** `peers` sent its blocks; `parole`: they were several, so it is fetched again from one before anyone is blamed. */

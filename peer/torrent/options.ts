@@ -4,7 +4,7 @@ import type { PeerAddress } from "../../shared/compact.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
 import type { TorrentHost } from "../client/client.ts";
 import type { PieceWriter } from "../pieces/downloader.ts";
-import type { SessionEvent } from "./events.ts";
+import type { TorrentEvent } from "./events.ts";
 import type { BlockReader } from "../upload/uploader.ts";
 
 export interface PieceStore extends PieceWriter, BlockReader {
@@ -27,5 +27,5 @@ export interface TorrentOptions {
   seed: boolean;
   /** Upload limit for the whole torrent in bytes per second (undefined: none). */
   uploadLimit?: number;
-  onEvent: (event: SessionEvent) => void;
+  onEvent: (event: TorrentEvent) => void;
 }

@@ -1,9 +1,9 @@
-// What a session says about its progress: the totals every event carries, the bytes still left (for the
+// What a torrent says about its progress: the totals every event carries, the bytes still left (for the
 // tracker and the ETA), and the periodic progress event with transfer rates summed over the peers.
 import type { Bitfield } from "../../shared/bitfield.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
 import type { Downloader } from "../pieces/downloader.ts";
-import type { SessionEvent, Totals } from "./events.ts";
+import type { TorrentEvent, Totals } from "./events.ts";
 import type { SwarmPeer } from "../swarm/swarm-peer.ts";
 import type { Uploader } from "../upload/uploader.ts";
 
@@ -33,7 +33,7 @@ export class ProgressReport {
     };
   }
 
-  /** Seconds since the session was made. */
+  /** Seconds since the torrent was made. */
   elapsedSeconds(): number {
     return (Date.now() - this.startedAt) / 1000;
   }
@@ -45,7 +45,7 @@ export class ProgressReport {
     return left;
   }
 
-  progress(peers: Map<number, SwarmPeer>): SessionEvent {
+  progress(peers: Map<number, SwarmPeer>): TorrentEvent {
     let down = 0;
     let up = 0;
     for (const peer of peers.values()) {

@@ -1,5 +1,5 @@
 // One torrent of a client: ties storage, the piece pool, picker, choker, peer connections and the tracker
-// client together, and reports what happens as SessionEvents. The data path lives in Downloader/Uploader;
+// client together, and reports what happens as TorrentEvents. The data path lives in Downloader/Uploader;
 // this file is about peers coming and going, timers, the tracker, and the torrent's lifecycle (state.ts).
 // The client (client/client.ts) listens and hands over incoming peers whose handshake names this torrent.
 import { toHex } from "../../shared/bytes.ts";
@@ -14,7 +14,7 @@ import { BufferPool } from "../pieces/pool.ts";
 import { Admission } from "../swarm/admission.ts";
 import { Dialer } from "../swarm/dialer.ts";
 import { Downloader } from "../pieces/downloader.ts";
-import type { SessionEvent, Totals } from "./events.ts";
+import type { TorrentEvent, Totals } from "./events.ts";
 import { exitCodeFor, type PeerErrorCode } from "./exit-codes.ts";
 import { checkLiveness, expireHandshakes } from "../swarm/liveness.ts";
 import { PeerDirectory } from "../swarm/peer-directory.ts";
@@ -157,7 +157,7 @@ export class Torrent implements ConnectionHandler {
     return this.report.totals();
   }
 
-  private emit(event: SessionEvent): void {
+  private emit(event: TorrentEvent): void {
     this.options.onEvent(event);
   }
 
@@ -233,7 +233,7 @@ export class Torrent implements ConnectionHandler {
     if (this.lifecycle.live) queueMicrotask(() => this.connectMore());
   }
 
-  /** Bans the peer's IP for the session (its port and peer id cost nothing to change) and drops every connection from it. */
+  /** Bans the peer's IP for the torrent (its port and peer id cost nothing to change) and drops every connection from it. */
   private ban(peer: SwarmPeer, reason: string): void {
     if (peer.conn.remotePeerId) this.bannedPeerIds.add(toHex(peer.conn.remotePeerId));
     const ip = peer.conn.address.ip;

@@ -1,16 +1,16 @@
-// Drives the tracker client over a session's life: `started`, re-announces at the tracker's interval,
+// Drives the tracker client over a torrent's life: `started`, re-announces at the tracker's interval,
 // `completed`, and `stopped` at shutdown. When no tracker answers it backs off and keeps trying as long
-// as we know peers some other way; with no peers at all it is a fatal error for the session.
+// as we know peers some other way; with no peers at all it is a fatal error for the torrent.
 import type { PeerAddress } from "../../shared/compact.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
 import { TrackerClient, TrackerError, type AnnounceEvent, type AnnounceStats } from "./tracker-client.ts";
-import type { SessionEvent } from "../torrent/events.ts";
+import type { TorrentEvent } from "../torrent/events.ts";
 import type { TrackerFailureCode } from "../torrent/exit-codes.ts";
 
 export interface AnnouncerHooks {
   stats(): AnnounceStats;
   peersFound(peers: PeerAddress[]): void;
-  emit(event: SessionEvent): void;
+  emit(event: TorrentEvent): void;
   knowsPeers(): boolean;
   fatal(code: TrackerFailureCode, message: string): void;
 }

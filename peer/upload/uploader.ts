@@ -1,4 +1,4 @@
-// The sending half of a session: answers unchoked peers' requests for pieces we have. Queued requests are
+// The sending half of a torrent: answers unchoked peers' requests for pieces we have. Queued requests are
 // answered a span at a time: up to SPAN_FRAMES blocks are read from disk straight into a pooled buffer,
 // each right after its 13-byte piece header, and the whole span goes to the socket as ONE write (one
 // syscall for many blocks, no reframing copy); the buffer returns to the pool once the kernel took it.
@@ -62,7 +62,7 @@ export class Uploader {
     private readonly have: Bitfield,
     private readonly reader: BlockReader,
     poolBytes = 8 * 1024 * 1024,
-    /** The session's upload limit, if any. */
+    /** The torrent's upload limit, if any. */
     private readonly limit?: TokenBucket,
     /** Reading a block from disk failed (a file gone, a folder swapped for a symlink): nothing more is served. */
     private readonly readFailed: (error: unknown) => void = (error) => {
@@ -140,7 +140,7 @@ export class Uploader {
     }
   }
 
-  /** Stops the upload-limit timer (the session is ending). */
+  /** Stops the upload-limit timer (the torrent is ending). */
   stop(): void {
     clearTimeout(this.budgetTimer);
     this.budgetTimer = undefined;

@@ -66,7 +66,7 @@ function swarm(slots = 1) {
       { ourPeerId: new Uint8Array(20).fill(1), listenPort: 0, outgoing: true, address: { ip: `10.0.0.${nextIp++}`, port: 6881 }, torrent: { infoHash: INFO_HASH, pieceCount: PIECES, ourPieces: () => downloader.have } },
       {
         onHandshake: () => null,
-        // What Session.handleMessage does with these messages.
+        // What the torrent does with these messages (torrent/peer-messages.ts).
         onMessage(_conn, m) {
           if (m.type === "piece") downloader.blockReceived(peer, m.index, m.begin, m.block);
           else if (m.type === "bitfield") downloader.bitfieldReceived(peer, null);

@@ -1,4 +1,4 @@
-// BEP 12 tracker tiers across HTTP and UDP (peer/tracker-client.ts), in process against real trackers
+// BEP 12 tracker tiers across HTTP and UDP (peer/tracker/tracker-client.ts), in process against real trackers
 // on loopback: our tracker (HTTP and UDP on one port number), relays in front of it that count what
 // reaches them, silent UDP sockets, and an HTTP port nobody listens on. The UDP client is the real one
 // with BEP 15's schedule shortened (50 ms, two attempts), so a silent tracker fails quickly.
