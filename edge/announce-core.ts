@@ -1,12 +1,13 @@
 // What an announce and a scrape do, whatever they came over (HTTP routes, UDP): the private-mode
-// check, the store call with the clock and peer lifetime, and the interval with its random spread.
+// and passkey checks, the store call with the clock and peer lifetime, and the interval with its random spread.
 import type { TrackerConfig } from "./config.ts";
 import { TrackerError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import { InstanceCounters } from "./metrics/instance-counters.ts";
 import { callStore } from "./routes/common.ts";
 import { StoreOutageLog } from "./store-outage.ts";
-import type { AnnounceInput, AnnounceResult, SwarmCounts, SwarmStore } from "./store/swarm-store.ts";
+import { PASSKEY_PATTERN } from "./store/account-store.ts";
+import type { AnnounceInput, AnnounceRefusal, AnnounceResult, SwarmCounts, SwarmStore } from "./store/swarm-store.ts";
 
 export interface TrackerCore {
   config: TrackerConfig;
@@ -37,25 +38,51 @@ export interface AnnounceOutcome {
   interval: number;
 }
 
+/** Seeding time between two announces counts up to the interval we ask for plus this much. */
+const SEEDING_GRACE_SEC = 60;
+
 export async function announcePeer(t: TrackerCore, input: Omit<AnnounceInput, "now" | "peerTtlMs">): Promise<AnnounceOutcome> {
   const { config } = t;
   const store = t.requireStore();
-  if (config.privateMode && !(await callStore(t, "allowlist check", () => store.isAllowed(input.infoHash)))) {
-    throw new TrackerError("not-allowed", "this torrent is not registered with this private tracker");
-  }
+  requirePasskey(config, input.passkey);
   const now = Date.now();
-  const result = await callStore(t, "announce", () => store.announce({ ...input, now, peerTtlMs: config.peerTtlSec * 1000 }));
+  const seedCapMs = (config.intervalSec + config.intervalSpreadSec + SEEDING_GRACE_SEC) * 1000;
+  // The passkey and allowlist checks happen inside the store's one call (one script on Redis).
+  const result = await callStore(t, "announce", () =>
+    store.announce({ ...input, now, peerTtlMs: config.peerTtlSec * 1000, allowlistOnly: config.privateMode, seedCapMs }),
+  );
+  if (result.refused) throw refusal(result.refused);
   const interval = config.intervalSec + Math.floor(Math.random() * (config.intervalSpreadSec + 1));
   return { result, interval };
 }
 
-/** Counts per info hash (hex), in order; `undefined` for a torrent a private tracker does not serve. */
-export async function scrapeCounts(t: TrackerCore, infoHashes: string[]): Promise<Array<SwarmCounts | undefined>> {
+/**
+ * Counts per info hash (hex), in order; `undefined` for a torrent a private tracker does not serve.
+ * A passkey, when given (or required), must name an enabled user.
+ */
+export async function scrapeCounts(t: TrackerCore, infoHashes: string[], passkey?: string): Promise<Array<SwarmCounts | undefined>> {
   const store = t.requireStore();
+  requirePasskey(t.config, passkey);
+  if (passkey !== undefined && !(await callStore(t, "passkey check", () => store.accounts.passkeyEnabled(passkey)))) {
+    throw refusal("unknown-passkey");
+  }
   let allowed: boolean[] | undefined;
-  if (t.config.privateMode) allowed = await callStore(t, "allowlist check", () => Promise.all(infoHashes.map((h) => store.isAllowed(h))));
+  if (t.config.privateMode) allowed = await callStore(t, "allowlist check", () => Promise.all(infoHashes.map((h) => store.accounts.isAllowed(h))));
   const wanted = allowed ? infoHashes.filter((_, i) => allowed[i]) : infoHashes;
   const counts = wanted.length === 0 ? [] : await callStore(t, "scrape", () => store.scrape(wanted, Date.now()));
   let next = 0;
   return infoHashes.map((_, i) => (allowed && !allowed[i] ? undefined : (counts[next++] ?? { complete: 0, incomplete: 0, downloaded: 0 })));
+}
+
+function requirePasskey(config: TrackerConfig, passkey: string | undefined): void {
+  if (config.privateMode && passkey === undefined) {
+    throw new TrackerError("passkey-required", "this private tracker needs your passkey: announce at /<passkey>/announce");
+  }
+  if (passkey !== undefined && !PASSKEY_PATTERN.test(passkey)) throw refusal("unknown-passkey");
+}
+
+function refusal(why: AnnounceRefusal): TrackerError {
+  return why === "unknown-passkey"
+    ? new TrackerError("unknown-passkey", "unknown or disabled passkey")
+    : new TrackerError("not-allowed", "this torrent is not registered with this private tracker");
 }

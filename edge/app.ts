@@ -38,7 +38,8 @@ export interface AppOptions {
 const NOT_CONFIGURED =
   "tracker not configured: no swarm store. The operator must set the UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN secrets";
 
-const TRACKER_PATHS = new Set(["/announce", "/scrape"]);
+/** BitTorrent's paths, also under a passkey (`/<passkey>/announce`): failures there are answered with 200. */
+const TRACKER_PATH = /^(?:\/[^/]+)?\/(?:announce|scrape)$/;
 
 export function createApp(opts: AppOptions): Hono {
   const { store, config } = opts;
@@ -94,6 +95,8 @@ export function createApp(opts: AppOptions): Hono {
   // app.all: other methods reach admit(), which refuses them with 405 rather than "no such path".
   app.all("/announce", (c) => handleAnnounce(c, RawQuery.parse(admit(c)), t));
   app.all("/scrape", (c) => handleScrape(c, RawQuery.parse(admit(c)), t));
+  app.all("/:passkey/announce", (c) => handleAnnounce(c, RawQuery.parse(admit(c)), t, c.req.param("passkey")));
+  app.all("/:passkey/scrape", (c) => handleScrape(c, RawQuery.parse(admit(c)), t, c.req.param("passkey")));
   app.all("/stats", (c) => (admitPage(c), handleStats(c, t)));
   app.all("/metrics", (c) => (admitPage(c), handleMetrics(c, t, store)));
   app.all("/health", (c) => (admitPage(c), handleHealth(c, store ? null : (opts.unavailableReason ?? NOT_CONFIGURED))));
@@ -120,7 +123,7 @@ function errorResponse(c: Context, err: unknown, log: Logger, counters: Instance
     failure = new TrackerError("internal", "internal tracker error");
   }
   counters.failed(failure.code);
-  const status = TRACKER_PATHS.has(c.req.path) && failure.code !== "method-not-allowed" ? 200 : failure.status;
+  const status = TRACKER_PATH.test(c.req.path) && failure.code !== "method-not-allowed" ? 200 : failure.status;
   c.header("X-Tracker-Error", failure.code);
   const body = encode({ "failure reason": failure.message });
   return bencodeReply(c, body, status as Parameters<typeof bencodeReply>[2]);

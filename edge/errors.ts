@@ -12,6 +12,8 @@ export type TrackerErrorCode =
   | "too-many-hashes"
   | "full-scrape-disabled"
   | "not-allowed"
+  | "passkey-required"
+  | "unknown-passkey"
   | "method-not-allowed"
   | "not-found"
   | "bad-host"
@@ -32,6 +34,8 @@ const STATUS: Record<TrackerErrorCode, number> = {
   "too-many-hashes": 400,
   "full-scrape-disabled": 403,
   "not-allowed": 403,
+  "passkey-required": 403,
+  "unknown-passkey": 403,
   "method-not-allowed": 405,
   "not-found": 404,
   "bad-host": 400,

@@ -65,14 +65,18 @@ describe("raw query parsing", () => {
 });
 
 describe("private mode", () => {
-  test("announces and scrapes of an info hash not on the allowlist are refused; allowed ones work", async () => {
+  test("announces and scrapes need a passkey; those of an info hash not on the allowlist are refused; allowed ones work", async () => {
     const store = new MemorySwarmStore();
     const app = createApp({ store, config: loadConfig({ TRACKER_PRIVATE: "true" }), clientIp: () => "10.0.0.1" });
+    const passkey = "0123456789abcdef0123456789abcdef";
+    await store.accounts.createUser("alice", passkey);
     const [listed, unlisted] = [randomId(), randomId()];
-    await store.allow(toHex(listed));
-    expect(text((await call(app, announceUrl(unlisted, 6881))).dict["failure reason"])).toContain("not registered");
-    expect((await call(app, announceUrl(listed, 6881))).dict["failure reason"]).toBeUndefined();
-    const scrape = await call(app, `http://tracker.test/scrape?info_hash=${escapeAll(listed)}&info_hash=${escapeAll(unlisted)}`);
+    await store.accounts.allow(toHex(listed));
+    expect(text((await call(app, announceUrl(listed, 6881))).dict["failure reason"])).toContain("needs your passkey");
+    const withKey = (url: string) => url.replace("tracker.test/", `tracker.test/${passkey}/`);
+    expect(text((await call(app, withKey(announceUrl(unlisted, 6881)))).dict["failure reason"])).toContain("not registered");
+    expect((await call(app, withKey(announceUrl(listed, 6881)))).dict["failure reason"]).toBeUndefined();
+    const scrape = await call(app, withKey(`http://tracker.test/scrape?info_hash=${escapeAll(listed)}&info_hash=${escapeAll(unlisted)}`));
     expect([...scrapeFiles(scrape.body).keys()]).toEqual([toHex(listed)]);
   });
 });

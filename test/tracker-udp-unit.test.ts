@@ -69,12 +69,11 @@ describe("UDP tracker in process", () => {
     expect(reply?.action === "announce" && [reply.peers.length, reply.leechers]).toEqual([18, 3]);
   });
 
-  test("private mode: an unregistered torrent gets an error packet naming why", async () => {
+  test("private mode: UDP carries no passkey, so every announce gets an error packet naming why, allowlisted or not", async () => {
     const t = tracker({ TRACKER_PRIVATE: "true" });
+    await t.store.accounts.allow(toHex(new Uint8Array(20).fill(1)));
     const reply = await t.ask(announce(await t.connect()));
-    expect(reply).toEqual({ action: "error", transactionId: 2, message: "this torrent is not registered with this private tracker" });
-    await t.store.allow(toHex(new Uint8Array(20).fill(1)));
-    expect((await t.ask(announce(await t.connect())))?.action).toBe("announce");
+    expect(reply).toEqual({ action: "error", transactionId: 2, message: "this private tracker needs your passkey: announce at /<passkey>/announce" });
   });
 
   test("the ip field is honoured only with TRACKER_TRUST_IP_PARAM", async () => {

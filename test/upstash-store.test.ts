@@ -212,12 +212,14 @@ describe.skipIf(!needs(PROGRAMS.redis))("UpstashSwarmStore on a real redis-serve
     expect(await store.scrape([], T0)).toEqual([]);
   });
 
-  test("keeps an allowlist that another store instance sees", async () => {
+  test("keeps an allowlist that another store instance sees, removals included", async () => {
     const hash = freshHash();
-    expect(await newStore().isAllowed(hash)).toBe(false);
-    await newStore().allow(hash);
-    expect(await newStore().isAllowed(hash)).toBe(true);
-    expect(await redisCall("SISMEMBER", "bt:allowed", hash)).toBe(1);
+    expect(await newStore().accounts.isAllowed(hash)).toBe(false);
+    await newStore().accounts.allow(hash);
+    expect(await newStore().accounts.isAllowed(hash)).toBe(true);
+    expect(await redisCall("ZSCORE", "bt:torrents", hash)).toBeDefined();
+    await newStore().accounts.disallow(hash);
+    expect(await newStore().accounts.isAllowed(hash)).toBe(false);
   });
 
   test("computes stats over live swarms, and marks them approximate when the scan is capped", async () => {
@@ -234,11 +236,18 @@ describe.skipIf(!needs(PROGRAMS.redis))("UpstashSwarmStore on a real redis-serve
     expect(capped.approximate).toBe(true);
   });
 
-  test("costs exactly one Redis command per announce after warm-up: one EVALSHA, one HTTP request", async () => {
+  test.each([
+    ["", {}],
+    [" with a passkey in private mode (user check, allowlist check and accounting included)", { passkey: "ab".repeat(16), allowlistOnly: true, uploaded: 5 }],
+  ] as Array<[string, Partial<AnnounceInput>]>)("costs exactly one Redis command per announce after warm-up%s: one EVALSHA, one HTTP request", async (_, over) => {
     const store = newStore();
     const hash = freshHash();
-    await announce(store, hash, 1); // warm-up: EVALSHA answers NOSCRIPT on a fresh server, then EVAL loads it
-    await announce(store, hash, 2);
+    if (over.passkey) {
+      await store.accounts.createUser(`counted-${hash.slice(-6)}`, over.passkey);
+      await store.accounts.allow(hash);
+    }
+    await announce(store, hash, 1, over); // warm-up: EVALSHA answers NOSCRIPT on a fresh server, then EVAL loads it
+    await announce(store, hash, 2, over);
     const monitored: string[] = [];
     const monitor = await RedisConnection.open({ host: "127.0.0.1", port: stack.redisPort }, (value) => {
       if (value instanceof RespStatus) monitored.push(value.text);
@@ -247,7 +256,7 @@ describe.skipIf(!needs(PROGRAMS.redis))("UpstashSwarmStore on a real redis-serve
       await monitor.send([["MONITOR"]]);
       await redisCall("CONFIG", "RESETSTAT");
       const httpBefore = { ...stack.compat.requests };
-      await announce(store, hash, 3);
+      expect((await announce(store, hash, 3, over)).refused).toBeUndefined();
       await redisCall("PING"); // a marker: once MONITOR shows it, everything before it has been seen
       for (let i = 0; i < 200 && !monitored.some((l) => l.includes('"PING"')); i++) await Bun.sleep(5);
       const fromClients = monitored.filter((l) => !l.includes("[0 lua]") && !/"(PING|CONFIG)"/.test(l));

@@ -34,8 +34,8 @@ export function parseAnnounce(query: RawQuery, ip: string, maxNumwant: number, d
   const infoHash = readId(query, "info_hash");
   const peerId = readId(query, "peer_id");
   const port = readPort(query);
-  readCount(query, "uploaded", false);
-  readCount(query, "downloaded", false);
+  const uploaded = readCount(query, "uploaded", false);
+  const downloaded = readCount(query, "downloaded", false);
   const left = readCount(query, "left", true)!;
   const eventText = query.text("event") ?? "";
   const event = EVENTS[eventText];
@@ -44,17 +44,29 @@ export function parseAnnounce(query: RawQuery, ip: string, maxNumwant: number, d
   }
   const wanted = readCount(query, "numwant", false) ?? defaultNumwant;
   return {
-    input: { infoHash, peerId, ip, port, left, event, numwant: event === "stopped" ? 0 : Math.min(wanted, maxNumwant), key: readKey(query) },
+    input: {
+      infoHash,
+      peerId,
+      ip,
+      port,
+      left,
+      event,
+      numwant: event === "stopped" ? 0 : Math.min(wanted, maxNumwant),
+      key: readKey(query),
+      uploaded,
+      downloaded,
+    },
     compact: query.text("compact") !== "0",
     noPeerId: query.text("no_peer_id") === "1",
   };
 }
 
-export async function handleAnnounce(c: Context, query: RawQuery, t: TrackerContext): Promise<Response> {
+/** `passkey`: from the path `/<passkey>/announce`. */
+export async function handleAnnounce(c: Context, query: RawQuery, t: TrackerContext, passkey?: string): Promise<Response> {
   const { config } = t;
   const ip = resolveClientIp(c, query, config, t.clientIp);
   const req = parseAnnounce(query, ip, config.maxNumwant, config.defaultNumwant);
-  const { result, interval } = await announcePeer(t, req.input);
+  const { result, interval } = await announcePeer(t, passkey === undefined ? req.input : { ...req.input, passkey });
   // Stores leave the requester out (SwarmStore contract, checked by the conformance suite): checking
   // again here would read every sampled peer's id from memory, a cache miss each in a large swarm.
   const peers = result.peers;

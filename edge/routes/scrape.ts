@@ -9,11 +9,13 @@ import type { RawQuery } from "../query.ts";
 import type { SwarmCounts } from "../store/swarm-store.ts";
 import { bencodeReply, callStore, type TrackerContext } from "./common.ts";
 
-export async function handleScrape(c: Context, query: RawQuery, t: TrackerContext): Promise<Response> {
+/** `passkey`: from the path `/<passkey>/scrape`. */
+export async function handleScrape(c: Context, query: RawQuery, t: TrackerContext, passkey?: string): Promise<Response> {
   const { config } = t;
   const raw = query.all("info_hash");
   if (raw.length === 0) {
-    if (!config.fullScrape) throw new TrackerError("full-scrape-disabled", "scrape needs at least one info_hash; full scrape is disabled");
+    // A private tracker never lists its catalogue.
+    if (!config.fullScrape || config.privateMode || passkey !== undefined) throw new TrackerError("full-scrape-disabled", "scrape needs at least one info_hash; full scrape is disabled");
     const store = t.requireStore();
     if (!store.listSwarms) throw new TrackerError("full-scrape-disabled", "this tracker's store cannot list every torrent");
     const list = store.listSwarms;
@@ -24,7 +26,7 @@ export async function handleScrape(c: Context, query: RawQuery, t: TrackerContex
     throw new TrackerError("too-many-hashes", `at most ${config.maxScrapeHashes} info_hash values per scrape, got ${raw.length}`);
   }
   const hashes = [...new Set(raw.map((b) => idToHex(b, "info_hash")))];
-  const counts = await scrapeCounts(t, hashes);
+  const counts = await scrapeCounts(t, hashes, passkey);
   const served: [Uint8Array, SwarmCounts][] = [];
   // A private tracker leaves out the torrents it does not serve.
   hashes.forEach((hash, i) => {

@@ -6,6 +6,7 @@ import { encodeCompactPeer } from "../../shared/compact.ts";
 import { mayChange, Swarm, type PeerEntry, type PeerTally } from "./memory-swarm.ts";
 import { DEFAULT_CONFIG } from "../config.ts";
 import { BusiestSwarms, MemoryCounters } from "./counters.ts";
+import { MemoryAccounts } from "./memory-accounts.ts";
 import type { AnnounceInput, AnnounceResult, StoreCounters, StoreStats, SwarmCounts, SwarmPeer, SwarmStore } from "./swarm-store.ts";
 
 export interface MemoryStoreOptions {
@@ -29,8 +30,8 @@ export class MemorySwarmStore implements SwarmStore {
   private readonly maxSwarms: number;
   private readonly maxPeers: number;
   private readonly random: () => number;
-  private readonly allowlist = new Set<string>();
   private readonly counters_ = new MemoryCounters();
+  readonly accounts: MemoryAccounts;
   /** For rejection sampling: drawnAt[i] === drawStamp when pool position i was drawn in this draw. */
   private drawnAt = new Uint32Array(256);
   private drawStamp = 0;
@@ -39,6 +40,7 @@ export class MemorySwarmStore implements SwarmStore {
     this.maxSwarms = opts.maxSwarms ?? DEFAULT_CONFIG.maxSwarms;
     this.maxPeers = opts.maxPeers ?? DEFAULT_CONFIG.maxPeers;
     this.random = opts.random ?? Math.random;
+    this.accounts = new MemoryAccounts(this.maxPeers);
   }
 
   /** What the store holds now, expired entries included until they are swept (for tests and the memory bench). */
@@ -47,6 +49,9 @@ export class MemorySwarmStore implements SwarmStore {
   }
 
   async announce(input: AnnounceInput): Promise<AnnounceResult> {
+    // A refused announce (unknown passkey, torrent off the allowlist) changes nothing, counters included.
+    const user = this.accounts.admit(input);
+    if (typeof user === "string") return { complete: 0, incomplete: 0, downloaded: 0, peers: [], refused: user };
     const { infoHash, peerId, now } = input;
     this.dropAbandonedSwarms(now);
     let swarm = this.swarms.get(infoHash);
@@ -58,6 +63,7 @@ export class MemorySwarmStore implements SwarmStore {
       // Nobody to remove: a stopped for an unknown swarm must not evict a live one to make room.
       if (input.event === "stopped") {
         this.counters_.announced(input.event, "recorded", now);
+        if (user) this.accounts.record(user, input, false);
         return { ...this.countsOf(infoHash, undefined), peers: [] };
       }
       if (this.swarms.size >= this.maxSwarms) this.evictLeastActiveSwarm();
@@ -78,6 +84,7 @@ export class MemorySwarmStore implements SwarmStore {
     }
     this.counters_.announced(input.event, "recorded", now);
     if (previous) swarm.remove(previous);
+    if (user) this.accounts.record(user, input, previous?.seeder === true);
     if (input.event === "completed" && !previous?.seeder) this.countDownload(infoHash);
     let self: PeerEntry | null = null;
     if (input.event !== "stopped") {
@@ -125,14 +132,6 @@ export class MemorySwarmStore implements SwarmStore {
     const stats: StoreStats = { torrents, seeders, leechers, announces: this.counters_.total() };
     if (busiest > 0) stats.busiest = top.list();
     return stats;
-  }
-
-  async isAllowed(infoHash: string): Promise<boolean> {
-    return this.allowlist.has(infoHash);
-  }
-
-  async allow(infoHash: string): Promise<void> {
-    this.allowlist.add(infoHash);
   }
 
   async listSwarms(now: number, limit: number): Promise<Array<[string, SwarmCounts]>> {

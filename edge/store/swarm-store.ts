@@ -1,4 +1,5 @@
 // What the tracker needs from swarm state; the memory store and the Upstash store implement it.
+import type { AccountStore } from "./account-store.ts";
 
 export type AnnounceEvent = "started" | "completed" | "stopped" | "";
 
@@ -23,7 +24,22 @@ export interface AnnounceInput {
   now: number;
   /** A peer not heard from for this many milliseconds is dropped. */
   peerTtlMs: number;
+  /** The totals the client reports (bytes since it started on this torrent); only accounting uses them. */
+  uploaded?: number;
+  downloaded?: number;
+  /**
+   * From the announce path (`/<passkey>/announce`): the announce is refused, with nothing written,
+   * unless it names an enabled user, and is then accounted to that user.
+   */
+  passkey?: string;
+  /** Private mode: refuse (writing nothing) an info hash that is not on the allowlist. */
+  allowlistOnly?: boolean;
+  /** Longest gap between two seeding announces counted as seeding time (the interval plus grace). */
+  seedCapMs?: number;
 }
+
+/** Why a store refused an announce before recording anything. */
+export type AnnounceRefusal = "unknown-passkey" | "not-allowed";
 
 export interface SwarmPeer {
   peerId: string;
@@ -42,6 +58,8 @@ export interface SwarmCounts {
 export interface AnnounceResult extends SwarmCounts {
   /** The sample handed to the requester: never a peer with the requester's id (the reply uses it as is). */
   peers: SwarmPeer[];
+  /** Set when the announce was refused: nothing was recorded, counts are zero and peers empty. */
+  refused?: AnnounceRefusal;
 }
 
 /** One swarm among the busiest, for the dashboard. */
@@ -90,6 +108,8 @@ export interface StoreCounters {
 }
 
 export interface SwarmStore {
+  /** Users, the allowlist and accounting (private trackers), kept in the same backend as the swarms. */
+  readonly accounts: AccountStore;
   announce(input: AnnounceInput): Promise<AnnounceResult>;
   /** The store's own counters (see StoreCounters): one call. */
   counters(now: number): Promise<StoreCounters>;
@@ -97,9 +117,6 @@ export interface SwarmStore {
   scrape(infoHashes: string[], now: number): Promise<SwarmCounts[]>;
   /** Totals over live swarms (bounded work); with `busiest` > 0, also that many of the busiest swarms. */
   stats(now: number, busiest?: number): Promise<StoreStats>;
-  /** Private mode: whether this info hash is on the allowlist. */
-  isAllowed(infoHash: string): Promise<boolean>;
-  allow(infoHash: string): Promise<void>;
   /**
    * Optional, for full scrape (off by default): up to `limit` live swarms as [info hash hex, counts].
    * A store that cannot list cheaply leaves it out and full scrape answers with a failure.

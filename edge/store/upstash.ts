@@ -5,6 +5,7 @@ import { fromHex, toHex } from "../../shared/bytes.ts";
 import { decodeCompactPeers, encodeCompactPeer } from "../../shared/compact.ts";
 import { ANNOUNCE_SCRIPT } from "./announce-script.ts";
 import { BusiestSwarms, CHART_MINUTES, MINUTE_KEY_TTL_MS, minuteOf, SCRAPES_FIELD, talliesFromHash } from "./counters.ts";
+import { UpstashAccounts, type AccountKeys } from "./upstash-accounts.ts";
 import {
   StoreUnavailableError,
   type AnnounceInput,
@@ -17,7 +18,7 @@ import {
 } from "./swarm-store.ts";
 
 /** The slice of the @upstash/redis client this store uses (any of its platform entries fits). */
-type RedisClient = Pick<Redis, "evalsha" | "eval" | "pipeline" | "scan" | "sismember" | "sadd" | "hgetall">;
+export type RedisClient = Pick<Redis, "evalsha" | "eval" | "pipeline" | "scan" | "hget" | "hgetall" | "hmget" | "zcard" | "zrange">;
 
 export interface UpstashStoreOptions {
   /** Prefix of every key; several trackers can share one database with different prefixes. */
@@ -32,7 +33,6 @@ export interface UpstashStoreOptions {
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const SCAN_BATCH = 1000;
-const ALLOWED_CACHE_LIMIT = 10_000;
 
 export class UpstashSwarmStore implements SwarmStore {
   private readonly prefix: string;
@@ -40,8 +40,7 @@ export class UpstashSwarmStore implements SwarmStore {
   private readonly statsSwarmLimit: number;
   private readonly keyTtlMarginMs: number;
   private scriptSha: Promise<string> | undefined;
-  /** Info hashes known to be allowed; the allowlist only grows, so a positive answer never goes stale. */
-  private readonly allowedCache = new Set<string>();
+  readonly accounts: UpstashAccounts;
 
   constructor(
     private readonly redis: RedisClient,
@@ -51,7 +50,19 @@ export class UpstashSwarmStore implements SwarmStore {
     this.historyTtlMs = opts.historyTtlMs ?? 30 * DAY_MS;
     this.statsSwarmLimit = opts.statsSwarmLimit ?? 10_000;
     this.keyTtlMarginMs = opts.keyTtlMarginMs ?? 60_000;
+    this.accounts = new UpstashAccounts(redis, this.keys, (what, call) => this.guard(what, call));
   }
+
+  /** Where everything lives; the account keys are described in announce-script.ts and upstash-accounts.ts. */
+  readonly keys: AccountKeys = {
+    swarm: (infoHash) => this.swarmKeys(infoHash),
+    torrent: (infoHash) => `${this.prefix}:{${infoHash}}:t`,
+    usage: (infoHash) => `${this.prefix}:{${infoHash}}:u`,
+    user: (passkey) => `${this.prefix}:pk:${passkey}`,
+    users: () => `${this.prefix}:users`,
+    passkeys: () => `${this.prefix}:passkeys`,
+    torrents: () => `${this.prefix}:torrents`,
+  };
 
   /** The four keys of one swarm, all with the hash tag {<info hash>} so they live in one cluster slot. */
   swarmKeys(infoHash: string): [seeders: string, leechers: string, addresses: string, history: string] {
@@ -76,7 +87,15 @@ export class UpstashSwarmStore implements SwarmStore {
   }
 
   async announce(input: AnnounceInput): Promise<AnnounceResult> {
-    const keys = [...this.swarmKeys(input.infoHash), ...this.counterKeys(input.now)];
+    const { infoHash } = input;
+    const keys = [
+      ...this.swarmKeys(infoHash),
+      ...this.counterKeys(input.now),
+      this.keys.torrent(infoHash),
+      `${this.prefix}:{${infoHash}}:c`,
+      this.keys.usage(infoHash),
+    ];
+    if (input.passkey !== undefined) keys.push(this.keys.user(input.passkey));
     const args = [
       input.peerId,
       addressToText(input.ip, input.port),
@@ -90,6 +109,10 @@ export class UpstashSwarmStore implements SwarmStore {
       String(this.historyTtlMs),
       input.key ?? "",
       String(MINUTE_KEY_TTL_MS),
+      input.allowlistOnly ? "1" : "0",
+      String(input.uploaded ?? 0),
+      String(input.downloaded ?? 0),
+      String(input.seedCapMs ?? 0),
     ];
     const reply = await this.guard("announce", () => this.runScript(keys, args));
     return parseAnnounceReply(reply);
@@ -175,27 +198,6 @@ export class UpstashSwarmStore implements SwarmStore {
     return totals;
   }
 
-  async isAllowed(infoHash: string): Promise<boolean> {
-    if (this.allowedCache.has(infoHash)) return true;
-    const member = await this.guard("allowlist", () => this.redis.sismember(this.allowlistKey(), infoHash));
-    if (member === 1) this.remember(infoHash);
-    return member === 1;
-  }
-
-  async allow(infoHash: string): Promise<void> {
-    await this.guard("allowlist", () => this.redis.sadd(this.allowlistKey(), infoHash));
-    this.remember(infoHash);
-  }
-
-  private allowlistKey(): string {
-    return `${this.prefix}:allowed`;
-  }
-
-  private remember(infoHash: string): void {
-    if (this.allowedCache.size >= ALLOWED_CACHE_LIMIT) this.allowedCache.clear();
-    this.allowedCache.add(infoHash);
-  }
-
   /** EVALSHA; only when Redis has not seen the script yet (NOSCRIPT), EVAL, which also caches it there. */
   private async runScript(keys: string[], args: string[]): Promise<unknown> {
     this.scriptSha ??= sha1Hex(ANNOUNCE_SCRIPT);
@@ -270,6 +272,9 @@ function textToAddress(text: string): { ip: string; port: number; compact: Uint8
 }
 
 function parseAnnounceReply(reply: unknown): AnnounceResult {
+  if (Array.isArray(reply) && reply.length === 1 && (reply[0] === -1 || reply[0] === -2)) {
+    return { complete: 0, incomplete: 0, downloaded: 0, peers: [], refused: reply[0] === -1 ? "unknown-passkey" : "not-allowed" };
+  }
   if (!Array.isArray(reply) || reply.length < 3) {
     // Its shape only: the reply itself lists peers.
     const shape = Array.isArray(reply) ? `an array of ${reply.length}` : typeof reply;
