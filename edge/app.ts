@@ -9,6 +9,7 @@ import { createLogger, type Logger } from "./log.ts";
 import { InstanceCounters } from "./metrics/instance-counters.ts";
 import { RawQuery, rawSearch } from "./query.ts";
 import { HostCheck, requestPath } from "./request-url.ts";
+import { createAdminApp } from "./routes/admin/routes.ts";
 import { handleAnnounce } from "./routes/announce.ts";
 import { bencodeReply, type TrackerContext } from "./routes/common.ts";
 import { handleScrape } from "./routes/scrape.ts";
@@ -97,6 +98,8 @@ export function createApp(opts: AppOptions): Hono {
   app.all("/scrape", (c) => handleScrape(c, RawQuery.parse(admit(c)), t));
   app.all("/:passkey/announce", (c) => handleAnnounce(c, RawQuery.parse(admit(c)), t, c.req.param("passkey")));
   app.all("/:passkey/scrape", (c) => handleScrape(c, RawQuery.parse(admit(c)), t, c.req.param("passkey")));
+  // No token, no admin API: its paths are unknown (404) like any other.
+  if (config.adminToken !== "") app.route("/admin/v1", createAdminApp(t, config.adminToken));
   app.all("/stats", (c) => (admitPage(c), handleStats(c, t)));
   app.all("/metrics", (c) => (admitPage(c), handleMetrics(c, t, store)));
   app.all("/health", (c) => (admitPage(c), handleHealth(c, store ? null : (opts.unavailableReason ?? NOT_CONFIGURED))));
@@ -106,6 +109,9 @@ export function createApp(opts: AppOptions): Hono {
   app.all("/dashboard.json", (c) => (admitPage(c), handleDashboardData(c, t)));
 
   app.notFound((c) => {
+    if (config.adminToken !== "" && c.req.path.startsWith("/admin/v1/")) {
+      return c.json({ error: "not-found", message: `no admin endpoint ${c.req.method} ${c.req.path}` }, 404);
+    }
     admitPage(c);
     return errorResponse(c, new TrackerError("not-found", `no such path ${c.req.path}; announce at /announce`), log, counters);
   });

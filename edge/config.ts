@@ -37,6 +37,8 @@ export interface TrackerConfig {
   udpPort: number | "http-port";
   /** 32 hex digits keying UDP connection ids, shared by instances behind one address; "" = random per process. */
   udpKey: string;
+  /** Bearer token of the admin API (/admin/v1); "" = no admin API. A secret: never logged. */
+  adminToken: string;
 }
 
 export class ConfigError extends Error {
@@ -65,6 +67,7 @@ export const DEFAULT_CONFIG: TrackerConfig = {
   logLevel: "info",
   udpPort: "http-port",
   udpKey: "",
+  adminToken: "",
 };
 
 /** The variable names, as documented in the README and `wrangler.toml`. */
@@ -86,6 +89,7 @@ export const CONFIG_VARS = {
   logLevel: "TRACKER_LOG_LEVEL",
   udpPort: "TRACKER_UDP_PORT",
   udpKey: "TRACKER_UDP_KEY",
+  adminToken: "TRACKER_ADMIN_TOKEN",
 } as const satisfies Record<keyof TrackerConfig, string>;
 
 type Env = Record<string, string | undefined>;
@@ -127,6 +131,13 @@ function readUdpKey(env: Env, name: string): string {
   return raw;
 }
 
+/** Long enough that guessing is hopeless; the message never repeats the value. */
+function readAdminToken(env: Env, name: string): string {
+  const raw = env[name]?.trim() ?? "";
+  if (raw !== "" && !/^[\x21-\x7e]{16,512}$/.test(raw)) throw new ConfigError(`${name} must be 16 to 512 printable characters without spaces, got ${raw.length} characters`);
+  return raw;
+}
+
 export function loadConfig(env: Env): TrackerConfig {
   const v = CONFIG_VARS;
   const d = DEFAULT_CONFIG;
@@ -158,5 +169,6 @@ export function loadConfig(env: Env): TrackerConfig {
     logLevel: readLogLevel(env, v.logLevel, d.logLevel),
     udpPort: env[v.udpPort]?.trim() ? readInt(env, v.udpPort, 0, 0, 65535) : d.udpPort,
     udpKey: readUdpKey(env, v.udpKey),
+    adminToken: readAdminToken(env, v.adminToken),
   };
 }

@@ -40,6 +40,7 @@ describe("configuration", () => {
     [{ TRACKER_MAX_NUMWANT: "10", TRACKER_DEFAULT_NUMWANT: "50" }, "TRACKER_DEFAULT_NUMWANT must be between 0 and 10"],
     [{ TRACKER_PRIVATE: "maybe" }, "TRACKER_PRIVATE must be true or false"],
     [{ TRACKER_TRUSTED_PROXY_HEADER: "x forwarded" }, "must be an HTTP header name"],
+    [{ TRACKER_ADMIN_TOKEN: "too-short" }, "TRACKER_ADMIN_TOKEN must be 16 to 512 printable characters"],
   ])("rejects %j with a message naming the variable", (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

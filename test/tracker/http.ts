@@ -30,10 +30,13 @@ export interface AnnounceParams {
   noPeerId?: boolean;
   /** The `key` parameter: a secret the client sends to prove it is the same peer across address changes. */
   key?: string;
+  /** Totals reported (default 0). */
+  uploaded?: number;
+  downloaded?: number;
 }
 
 export function announceQuery(p: AnnounceParams): string {
-  let q = `info_hash=${escapeAll(p.infoHash)}&peer_id=${escapeAll(p.peerId)}&port=${p.port}&uploaded=0&downloaded=0&left=${p.left}`;
+  let q = `info_hash=${escapeAll(p.infoHash)}&peer_id=${escapeAll(p.peerId)}&port=${p.port}&uploaded=${p.uploaded ?? 0}&downloaded=${p.downloaded ?? 0}&left=${p.left}`;
   if (p.event) q += `&event=${p.event}`;
   if (p.numwant !== undefined) q += `&numwant=${p.numwant}`;
   if (p.compact !== undefined) q += `&compact=${p.compact}`;
