@@ -114,11 +114,8 @@ async function measure(compatUrl: string): Promise<void> {
 
     const phases: Record<string, (i: number) => Promise<unknown>> = {
       "script over RESP (reference)": (i) => {
-        const a = announceInput(i);
-        const [s, l, ad, h] = store.swarmKeys(a.infoHash);
-        const addr = a.ip.split(".").map((o) => Number(o).toString(16).padStart(2, "0")).join("") + a.port.toString(16).padStart(4, "0");
-        const args = [a.peerId, addr, String(a.now), String(a.now + PEER_TTL_MS), a.left === 0 ? "1" : "0", "", "50", String(Math.random()), String(PEER_TTL_MS + 60_000), String(30 * 86400_000)];
-        return direct.send([["EVALSHA", directSha, "4", s, l, ad, h, ...args]]);
+        const { keys, args } = store.scriptCall(announceInput(i));
+        return direct.send([["EVALSHA", directSha, String(keys.length), ...keys, ...args]]);
       },
       "store via Upstash REST": (i) => store.announce(announceInput(i)),
       "tracker HTTP + store": (i) => {

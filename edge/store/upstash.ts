@@ -87,6 +87,13 @@ export class UpstashSwarmStore implements SwarmStore {
   }
 
   async announce(input: AnnounceInput): Promise<AnnounceResult> {
+    const { keys, args } = this.scriptCall(input);
+    const reply = await this.guard("announce", () => this.runScript(keys, args));
+    return parseAnnounceReply(reply);
+  }
+
+  /** KEYS and ARGV of the announce script for this announce (announce-script.ts documents them). */
+  scriptCall(input: AnnounceInput): { keys: string[]; args: string[] } {
     const { infoHash } = input;
     const keys = [
       ...this.swarmKeys(infoHash),
@@ -114,8 +121,7 @@ export class UpstashSwarmStore implements SwarmStore {
       String(input.downloaded ?? 0),
       String(input.seedCapMs ?? 0),
     ];
-    const reply = await this.guard("announce", () => this.runScript(keys, args));
-    return parseAnnounceReply(reply);
+    return { keys, args };
   }
 
   async scrape(infoHashes: string[], now: number): Promise<SwarmCounts[]> {
