@@ -67,7 +67,7 @@ export async function scrapeCounts(t: TrackerCore, infoHashes: string[], passkey
     throw refusal("unknown-passkey");
   }
   let allowed: boolean[] | undefined;
-  if (t.config.privateMode) allowed = await callStore(t, "allowlist check", () => Promise.all(infoHashes.map((h) => store.accounts.isAllowed(h))));
+  if (t.config.privateMode) allowed = await callStore(t, "allowlist check", () => store.accounts.areAllowed(infoHashes));
   const wanted = allowed ? infoHashes.filter((_, i) => allowed[i]) : infoHashes;
   const counts = wanted.length === 0 ? [] : await callStore(t, "scrape", () => store.scrape(wanted, Date.now()));
   let next = 0;

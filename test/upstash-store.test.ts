@@ -7,7 +7,7 @@ import { percentEncodeBytes } from "../shared/ids.ts";
 import { fromHex, toHex } from "../shared/bytes.ts";
 import { encodeCompactPeer } from "../shared/compact.ts";
 import { createApp } from "../edge/app.ts";
-import { DEFAULT_CONFIG } from "../edge/config.ts";
+import { DEFAULT_CONFIG, loadConfig } from "../edge/config.ts";
 import { RedisConnection } from "../edge/local/upstash-compat/redis-connection.ts";
 import { RespStatus, type RespValue } from "../edge/local/upstash-compat/resp.ts";
 import { StoreUnavailableError, type AnnounceInput } from "../edge/store/swarm-store.ts";
@@ -283,6 +283,22 @@ describe.skipIf(!needs(PROGRAMS.redis))("UpstashSwarmStore on a real redis-serve
     const info = new TextDecoder().decode((await redisCall("INFO", "commandstats")) as Uint8Array);
     expect(info).toMatch(/cmdstat_zcount:calls=40,/);
     expect(info).toMatch(/cmdstat_hget:calls=20,/);
+  });
+
+  test("a private scrape of N torrents costs three requests: the passkey check, one allowlist pipeline, one scrape pipeline", async () => {
+    const store = newStore();
+    const passkey = "cd".repeat(16);
+    await store.accounts.createUser("scraper", passkey);
+    const hashes = Array.from({ length: 8 }, freshHash);
+    for (const h of hashes.slice(0, 4)) await store.accounts.allow(h);
+    const app = createApp({ store, config: loadConfig({ TRACKER_PRIVATE: "true" }), clientIp: () => "127.0.0.1" });
+    const before = { ...stack.compat.requests };
+    const query = hashes.map((h) => `info_hash=${percentEncodeBytes(fromHex(h)!)}`).join("&");
+    const response = await app.request(`http://tracker.test/${passkey}/scrape?${query}`);
+    const files = decode(new Uint8Array(await response.arrayBuffer())) as Record<string, Record<string, unknown>>;
+    expect(Object.keys(files.files!)).toHaveLength(4);
+    expect(stack.compat.requests["/"]! - before["/"]!).toBe(1);
+    expect(stack.compat.requests["/pipeline"]! - before["/pipeline"]!).toBe(2);
   });
 
   test("upstashStoreFromEnv needs both the URL and the token", () => {

@@ -57,6 +57,8 @@ export interface AccountStore {
 
   /** Private mode: whether this info hash is on the allowlist. */
   isAllowed(infoHash: string): Promise<boolean>;
+  /** isAllowed for several, in order, in one store call (a private scrape). */
+  areAllowed(infoHashes: string[]): Promise<boolean[]>;
   allow(infoHash: string): Promise<void>;
   /** false when it was not on the allowlist. */
   disallow(infoHash: string): Promise<boolean>;

@@ -113,6 +113,10 @@ export class MemoryAccounts implements AccountStore {
     return this.torrents.get(infoHash)?.allowed === true;
   }
 
+  async areAllowed(infoHashes: string[]): Promise<boolean[]> {
+    return infoHashes.map((h) => this.torrents.get(h)?.allowed === true);
+  }
+
   async allow(infoHash: string): Promise<void> {
     this.torrentRecord(infoHash).allowed = true;
   }

@@ -120,6 +120,16 @@ export class UpstashAccounts implements AccountStore {
     return String(allowed) === "1";
   }
 
+  async areAllowed(infoHashes: string[]): Promise<boolean[]> {
+    if (infoHashes.length === 0) return [];
+    const replies = await this.guard("allowlist", () => {
+      const pipe = this.redis.pipeline();
+      for (const hash of infoHashes) pipe.hget(this.keys.torrent(hash), "allowed");
+      return pipe.exec();
+    });
+    return infoHashes.map((_, i) => String(replies[i]) === "1");
+  }
+
   async allow(infoHash: string): Promise<void> {
     await this.run("allowlist", SET_ALLOWED, [this.keys.torrent(infoHash), this.keys.torrents()], [infoHash, "1"]);
   }
