@@ -8,13 +8,13 @@
 //                 " " and the peer's `key` when it sent one (the key never leaves the script)
 //   4 history   hash: downloaded (times `completed` was reported), announces; lives as long as the
 //               swarm keys until a download completes, then for the history TTL
-// 5-6 are the tracker-wide counters (counters.ts), written here so that counting costs no extra call:
+// 5-6 are the tracker-wide counters (counters.ts) of the info hash's shard (one of 16, so that
+// announces of different swarms seldom lock the same key), written here so counting costs no extra call:
 //   5 counters  hash: announce:<event>:<recorded|ignored> -> count, scrapes -> count
 //   6 minute    string: announces in the current minute (the caller names the key), expiring after ARGV 12
 // Keys 5 and 6 are outside the swarm's hash tag: on a Redis Cluster this script would touch two or
 // three slots and be refused (CROSSSLOT). Upstash's single databases are not clustered; a clustered
-// deployment would need the counters sharded by hash tag (one counters hash per slot, summed by
-// /metrics). Every announce also writes these two keys, which makes them the database's hottest.
+// deployment would need counter keys that hash to the swarm's slot.
 // 7-10 are for private trackers:
 //   7 torrent   hash: allowed, freeleech ("1" when set); uploaded, downloaded, snatches, seeding_ms
 //   8 clients   hash: peer id hex -> "<user id> <uploaded> <downloaded> <last announce ms> <1 if seeding>",

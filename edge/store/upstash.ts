@@ -4,7 +4,7 @@ import { errors, Redis } from "@upstash/redis/cloudflare";
 import { fromHex, toHex } from "../../shared/bytes.ts";
 import { decodeCompactPeers, encodeCompactPeer } from "../../shared/compact.ts";
 import { ANNOUNCE_SCRIPT } from "./announce-script.ts";
-import { BusiestSwarms, CHART_MINUTES, MINUTE_KEY_TTL_MS, minuteOf, SCRAPES_FIELD, talliesFromHash } from "./counters.ts";
+import { BusiestSwarms, CHART_MINUTES, COUNTER_SHARDS, counterShard, MINUTE_KEY_TTL_MS, minuteOf, SCRAPES_FIELD, sumHashes, talliesFromHash } from "./counters.ts";
 import { UpstashAccounts, type AccountKeys } from "./upstash-accounts.ts";
 import {
   StoreUnavailableError,
@@ -71,19 +71,25 @@ export class UpstashSwarmStore implements SwarmStore {
   }
 
   /**
-   * The tracker-wide counters hash and the key of one minute's announce count. Outside every swarm's
-   * hash tag (see announce-script.ts for what that means on a Redis Cluster).
+   * The counters hash and the key of one minute's announce count that an announce for `infoHash`
+   * writes: those of its shard (counters.ts). Outside every swarm's hash tag (see announce-script.ts
+   * for what that means on a Redis Cluster).
    */
-  counterKeys(now: number): [counters: string, minute: string] {
-    return [this.countersKey(), this.minuteKey(minuteOf(now))];
+  counterKeys(infoHash: string, now: number): [counters: string, minute: string] {
+    const shard = counterShard(infoHash);
+    return [this.countersKey(shard), this.minuteKey(minuteOf(now), shard)];
   }
 
-  private countersKey(): string {
-    return `${this.prefix}:counters`;
+  private countersKey(shard: number): string {
+    return `${this.prefix}:counters:${shard}`;
   }
 
-  private minuteKey(minute: number): string {
-    return `${this.prefix}:apm:${minute}`;
+  private minuteKey(minute: number, shard: number): string {
+    return `${this.prefix}:apm:${minute}:${shard}`;
+  }
+
+  private allCountersKeys(): string[] {
+    return Array.from({ length: COUNTER_SHARDS }, (_, shard) => this.countersKey(shard));
   }
 
   async announce(input: AnnounceInput): Promise<AnnounceResult> {
@@ -97,7 +103,7 @@ export class UpstashSwarmStore implements SwarmStore {
     const { infoHash } = input;
     const keys = [
       ...this.swarmKeys(infoHash),
-      ...this.counterKeys(input.now),
+      ...this.counterKeys(infoHash, input.now),
       this.keys.torrent(infoHash),
       `${this.prefix}:{${infoHash}}:c`,
       this.keys.usage(infoHash),
@@ -129,7 +135,7 @@ export class UpstashSwarmStore implements SwarmStore {
     const live = `(${now}`;
     const replies = await this.guard("scrape", () => {
       // Counted in the same pipeline: no extra call. Its reply comes first.
-      const pipe = this.redis.pipeline().hincrby(this.countersKey(), SCRAPES_FIELD, 1);
+      const pipe = this.redis.pipeline().hincrby(this.countersKey(counterShard(infoHashes[0]!)), SCRAPES_FIELD, 1);
       for (const hash of infoHashes) {
         const [seeders, leechers, , history] = this.swarmKeys(hash);
         pipe.zcount(seeders, live, "+inf").zcount(leechers, live, "+inf").hget(history, "downloaded");
@@ -143,26 +149,42 @@ export class UpstashSwarmStore implements SwarmStore {
     }));
   }
 
-  /** One pipeline: the counters hash and the last CHART_MINUTES minute keys. */
+  /** One pipeline: every shard's counters hash (HGETALL each) and one MGET of every shard's last CHART_MINUTES minute keys. */
   async counters(now: number): Promise<StoreCounters> {
-    const last = minuteOf(now);
-    const minutes = Array.from({ length: CHART_MINUTES }, (_, i) => this.minuteKey(last - CHART_MINUTES + 1 + i));
-    const [hash, perMinute] = await this.guard("counters", () =>
-      this.redis.pipeline().hgetall(this.countersKey()).mget(...minutes).exec<[Record<string, unknown> | null, unknown[]]>(),
-    );
-    return { announces: talliesFromHash(hash), scrapes: toCount(hash?.[SCRAPES_FIELD]), perMinute: perMinute.map(toCount) };
+    const first = minuteOf(now) - CHART_MINUTES + 1;
+    const minuteKeys: string[] = [];
+    for (let i = 0; i < CHART_MINUTES; i++) for (let shard = 0; shard < COUNTER_SHARDS; shard++) minuteKeys.push(this.minuteKey(first + i, shard));
+    const replies = await this.guard("counters", () => {
+      const pipe = this.redis.pipeline();
+      for (const key of this.allCountersKeys()) pipe.hgetall(key);
+      return pipe.mget(...minuteKeys).exec<unknown[]>();
+    });
+    const hash = sumHashes(replies.slice(0, COUNTER_SHARDS) as Array<Record<string, unknown> | null>);
+    const counts = (replies[COUNTER_SHARDS] as unknown[]).map(toCount);
+    const perMinute = Array.from({ length: CHART_MINUTES }, (_, i) => counts.slice(i * COUNTER_SHARDS, (i + 1) * COUNTER_SHARDS).reduce((a, b) => a + b, 0));
+    return { announces: talliesFromHash(hash), scrapes: toCount(hash[SCRAPES_FIELD]), perMinute };
+  }
+
+  /** Every announce counted, over all shards: one pipeline. */
+  private async announceTotal(): Promise<number> {
+    const hashes = await this.guard("stats", () => {
+      const pipe = this.redis.pipeline();
+      for (const key of this.allCountersKeys()) pipe.hgetall(key);
+      return pipe.exec<Array<Record<string, unknown> | null>>();
+    });
+    return talliesFromHash(sumHashes(hashes)).reduce((sum, t) => sum + t.count, 0);
   }
 
   /**
    * Peers are counted on request, never on the announce path (a live-peer gauge would need every
-   * expiry to reach one key, which TTL expiry cannot do): SCAN over the swarms' history keys, then one pipeline of counts per batch. Looks at no more than
+   * expiry to reach one key, which TTL expiry cannot do): SCAN over the swarms' history keys, then
+   * one pipeline of counts per batch. Looks at no more than
    * `statsSwarmLimit` swarms and marks the answer `approximate` when it stopped early. `announces`
    * is the tracker-wide counter (every announce since the counters began), read first.
    */
   async stats(now: number, busiest = 0): Promise<StoreStats> {
     const top = new BusiestSwarms(busiest);
-    const counted = await this.guard("stats", () => this.redis.hgetall(this.countersKey()));
-    const announces = talliesFromHash(counted).reduce((sum, t) => sum + t.count, 0);
+    const announces = await this.announceTotal();
     const totals: StoreStats = { torrents: 0, seeders: 0, leechers: 0, announces };
     const live = `(${now}`;
     const pattern = `${this.prefix}:{*}:h`;
