@@ -70,10 +70,12 @@ function parseOptions(argv: string[]): Options {
       return v;
     };
     if (a === "--only") {
-      o.only = next().split(",").map((c) => {
-        if (!(ALL as readonly string[]).includes(c)) throw new Error(`unknown configuration ${c}; pick from ${ALL.join(", ")}`);
-        return c as ConfigId;
-      });
+      o.only = next()
+        .split(",")
+        .map((c) => {
+          if (!(ALL as readonly string[]).includes(c)) throw new Error(`unknown configuration ${c}; pick from ${ALL.join(", ")}`);
+          return c as ConfigId;
+        });
     } else if (a === "--size") o.sizes = next().split(",").map(parseSize);
     else if (a === "--runs") o.runs = Math.max(1, Number(next()));
     else if (a === "--piece") o.pieceLength = parseSize(next());
@@ -139,14 +141,25 @@ class Bench {
     let bytes: number;
     if (kind === "single") {
       name = `data-${formatSize(size)}.bin`;
-      makeRandomFile(path.join(seedDir, name), size, size % 1000 + 3);
+      makeRandomFile(path.join(seedDir, name), size, (size % 1000) + 3);
       bytes = size;
     } else {
       name = "small-files";
       bytes = makeSmallFiles(path.join(seedDir, name), 1000, 64 * 1024, 1024 * 1024, 11);
     }
-    const torrent = mktorrent({ source: path.join(seedDir, name), out: path.join(this.tmp, `${key}.torrent`), pieceLength: kind === "multi" ? 256 * 1024 : this.o.pieceLength });
-    const ds: Dataset = { label: kind === "single" ? formatSize(size) : `1000 files, ${formatSize(bytes)}`, bytes, seedDir, name, torrent, sums: await sha256Tree(seedDir) };
+    const torrent = mktorrent({
+      source: path.join(seedDir, name),
+      out: path.join(this.tmp, `${key}.torrent`),
+      pieceLength: kind === "multi" ? 256 * 1024 : this.o.pieceLength,
+    });
+    const ds: Dataset = {
+      label: kind === "single" ? formatSize(size) : `1000 files, ${formatSize(bytes)}`,
+      bytes,
+      seedDir,
+      name,
+      torrent,
+      sums: await sha256Tree(seedDir),
+    };
     this.datasets.set(key, ds);
     return ds;
   }
@@ -158,7 +171,21 @@ class Bench {
 
   /** `seedLimit`: the seeder's --upload-limit (btpeer seeders only). */
   async run(config: string, seederKind: ClientKind, leecherKind: ClientKind, ds: Dataset, leechers: number, seedLimit?: string): Promise<Row> {
-    const row: Row = { config, size: ds.label, seeder: seederKind, leecher: leecherKind, leechers, mbps: [], cpuPerGiB: [], peakRss: [], peakAnon: [], seconds: [], machineCpuPerGiB: [], busyCores: [], bytes: ds.bytes };
+    const row: Row = {
+      config,
+      size: ds.label,
+      seeder: seederKind,
+      leecher: leecherKind,
+      leechers,
+      mbps: [],
+      cpuPerGiB: [],
+      peakRss: [],
+      peakAnon: [],
+      seconds: [],
+      machineCpuPerGiB: [],
+      busyCores: [],
+      bytes: ds.bytes,
+    };
     const seedPort = freePort();
     let seeder;
     try {
@@ -246,7 +273,8 @@ const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 
 function printTable(rows: Row[], o: Options): void {
   // A capped seeder sets its own pace: comparing it with uncapped libtorrent would say nothing.
-  const ref = (row: Row) => (row.config.includes("capped") ? undefined : rows.find((r) => r.config.startsWith("lt→lt") && r.size === row.size && r.mbps.length > 0));
+  const ref = (row: Row) =>
+    row.config.includes("capped") ? undefined : rows.find((r) => r.config.startsWith("lt→lt") && r.size === row.size && r.mbps.length > 0);
   console.log("");
   console.log(`| configuration | data | runs | MB/s (median) | × lt→lt | CPU s/GiB | × lt→lt | machine CPU s/GiB | peak RSS | peak anon RSS | all done (s) |`);
   console.log(`|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|`);
@@ -287,9 +315,13 @@ function printTable(rows: Row[], o: Options): void {
   const cappedFour = find(`bt→4×bt (aggregate), seeder capped at ${o.seedLimit}/s`);
   if (cappedOne && cappedFour) {
     const ratio = median(cappedFour.mbps) / median(cappedOne.mbps);
-    console.log(`seeder capped at ${o.seedLimit}/s → four leechers, aggregate ÷ single leecher: ${ratio.toFixed(2)} (target ≥ 1.5; at most 4 when every byte leaves the seeder once)`);
+    console.log(
+      `seeder capped at ${o.seedLimit}/s → four leechers, aggregate ÷ single leecher: ${ratio.toFixed(2)} (target ≥ 1.5; at most 4 when every byte leaves the seeder once)`,
+    );
   }
-  console.log(`btpeer pool ${o.settings.poolMiB} MiB; libtorrent ${o.settings.ltHighPerformance ? "high_performance_seed preset" : "default settings"}; piece ${formatSize(o.pieceLength)}`);
+  console.log(
+    `btpeer pool ${o.settings.poolMiB} MiB; libtorrent ${o.settings.ltHighPerformance ? "high_performance_seed preset" : "default settings"}; piece ${formatSize(o.pieceLength)}`,
+  );
 }
 
 async function main() {

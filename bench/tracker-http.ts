@@ -58,7 +58,16 @@ function fail(message: string): never {
 }
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { runs: 5, duration: 3, connections: 32, threads: 1, only: ["ours", "opentracker", "bittorrent-tracker"], modes: ["close", "keep-alive"], pin: true, nice: process.getuid?.() === 0 ? -10 : null };
+  const o: Options = {
+    runs: 5,
+    duration: 3,
+    connections: 32,
+    threads: 1,
+    only: ["ours", "opentracker", "bittorrent-tracker"],
+    modes: ["close", "keep-alive"],
+    pin: true,
+    nice: process.getuid?.() === 0 ? -10 : null,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -71,7 +80,10 @@ function parseOptions(argv: string[]): Options {
     else if (a === "--connections") o.connections = Math.max(1, Number(next()));
     else if (a === "--threads") o.threads = Math.max(1, Number(next()));
     else if (a === "--only") o.only = next().split(",");
-    else if (a === "--modes") o.modes = next().split(",").map((m) => (m === "close" || m === "keep-alive" ? m : fail(`unknown mode ${m}`)));
+    else if (a === "--modes")
+      o.modes = next()
+        .split(",")
+        .map((m) => (m === "close" || m === "keep-alive" ? m : fail(`unknown mode ${m}`)));
     else if (a === "--no-pin") o.pin = false;
     else if (a === "--nice") o.nice = Number(next());
     else throw new Error(`unknown option ${a}; see the header of bench/tracker-http.ts`);
@@ -177,8 +189,21 @@ async function runWrk(t: Tracker, o: Options, hashesFile: string, mode: Mode, se
   const cmd = [
     ...niceWrap(o),
     ...(pinTo ? ["taskset", "-c", pinTo] : []),
-    "wrk", "-t", String(o.threads), "-c", String(o.connections), "-d", `${seconds}s`, "--timeout", "5s",
-    "-s", path.join(ROOT, "bench/wrk/announce.lua"), t.announceUrl, "--", hashesFile, mode,
+    "wrk",
+    "-t",
+    String(o.threads),
+    "-c",
+    String(o.connections),
+    "-d",
+    `${seconds}s`,
+    "--timeout",
+    "5s",
+    "-s",
+    path.join(ROOT, "bench/wrk/announce.lua"),
+    t.announceUrl,
+    "--",
+    hashesFile,
+    mode,
   ];
   const cpuBefore = processCpuUs(t.service.pid);
   const p = Bun.spawn(cmd, { stdout: "pipe", stderr: "pipe" });
@@ -232,8 +257,7 @@ async function startTrackers(o: Options, dir: string, hashes: string[], pin: str
  * each process also gets a session of its own (setsid: still the same pid) whose autogroup gets the
  * niceness (raisePriority); the group goes away with the process.
  */
-const niceWrap = (o: Options): string[] =>
-  o.nice === null || o.nice === 0 ? [] : [...(Bun.which("setsid") ? ["setsid"] : []), "nice", "-n", String(o.nice)];
+const niceWrap = (o: Options): string[] => (o.nice === null || o.nice === 0 ? [] : [...(Bun.which("setsid") ? ["setsid"] : []), "nice", "-n", String(o.nice)]);
 
 async function raisePriority(pid: number, o: Options): Promise<void> {
   if (o.nice === null || o.nice === 0 || !Bun.which("setsid")) return;
@@ -259,7 +283,11 @@ async function raisePriority(pid: number, o: Options): Promise<void> {
   }
 }
 
-const loadAverage = () => os.loadavg().map((l) => l.toFixed(2)).join(" ");
+const loadAverage = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ");
 const rate = (w: WrkResult) => w.requests / (w.duration_us / 1e6);
 const cpuPerRequest = (r: Run) => (r.trackerCpuUs === null ? NaN : r.trackerCpuUs / r.wrk.requests);
 const trackerShare = (r: Run) => (r.trackerCpuUs === null ? NaN : r.trackerCpuUs / r.wrk.duration_us);
@@ -289,7 +317,11 @@ function printTable(mode: Mode, trackers: Tracker[], results: Map<string, Run[]>
   for (const r of rows) {
     const ratio = ours.rps / r.rps;
     const target =
-      r.name === "bittorrent-tracker" ? `≥ 3× : ${ratio >= 3 ? "met" : "NOT met"}` : r.name === "opentracker" ? `≥ 0.5× : ${ratio >= 0.5 ? "met" : "NOT met"}` : "";
+      r.name === "bittorrent-tracker"
+        ? `≥ 3× : ${ratio >= 3 ? "met" : "NOT met"}`
+        : r.name === "opentracker"
+          ? `≥ 0.5× : ${ratio >= 0.5 ? "met" : "NOT met"}`
+          : "";
     console.log(
       `| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${Number.isNaN(r.cpuUs) ? "n/a" : r.cpuUs.toFixed(1)} | ${pct(r.trackerCpu)} | ${pct(r.wrkCpu)} | ${r.replyBytes.toFixed(0)} | ${r.name === "ours" ? "1.00" : ratio.toFixed(2)} | ${target} | ${Number.isNaN(r.cpuUs) ? "n/a" : (r.cpuUs / ours.cpuUs).toFixed(2)} |`,
     );
@@ -349,7 +381,9 @@ async function main() {
       await checkServes(t, hashes);
       await checkPeerExchange(t, hashes);
     }
-    console.log(`\n(total ${((Date.now() - started) / 1000).toFixed(0)} s; load average at the end ${loadAverage()}; every tracker answered 200 with valid bencoded peers before and after the load)`);
+    console.log(
+      `\n(total ${((Date.now() - started) / 1000).toFixed(0)} s; load average at the end ${loadAverage()}; every tracker answered 200 with valid bencoded peers before and after the load)`,
+    );
   } finally {
     await stopAllServices();
     removeDir(dir);

@@ -35,7 +35,17 @@ export async function benchTrackerInProcess(opts: { rounds?: number; time?: numb
   const now = Date.now();
   for (let s = 0; s < SWARMS; s++) {
     for (let p = 0; p < PEERS_PER_SWARM; p++) {
-      await store.announce({ infoHash: hexHashes[s]!, peerId: hexIds[(s * PEERS_PER_SWARM + p) % ID_POOL]!, ip: `10.0.${p}.${s % 250}`, port: 6881 + p, left: p % 3 === 0 ? 0 : 1000, event: "started", numwant: 0, now, peerTtlMs: 3_600_000 });
+      await store.announce({
+        infoHash: hexHashes[s]!,
+        peerId: hexIds[(s * PEERS_PER_SWARM + p) % ID_POOL]!,
+        ip: `10.0.${p}.${s % 250}`,
+        port: 6881 + p,
+        left: p % 3 === 0 ? 0 : 1000,
+        event: "started",
+        numwant: 0,
+        now,
+        peerTtlMs: 3_600_000,
+      });
     }
   }
   let i = 0;
@@ -47,7 +57,17 @@ export async function benchTrackerInProcess(opts: { rounds?: number; time?: numb
   };
   const storeOnly = async () => {
     const n = i++;
-    await store.announce({ infoHash: hexHashes[n % SWARMS]!, peerId: hexIds[n % ID_POOL]!, ip: "10.1.2.3", port: 6881 + (n % 1000), left: n % 4 === 0 ? 0 : 5000, event: "", numwant: 50, now: Date.now(), peerTtlMs: config.peerTtlSec * 1000 });
+    await store.announce({
+      infoHash: hexHashes[n % SWARMS]!,
+      peerId: hexIds[n % ID_POOL]!,
+      ip: "10.1.2.3",
+      port: 6881 + (n % 1000),
+      left: n % 4 === 0 ? 0 : 5000,
+      event: "",
+      numwant: 50,
+      now: Date.now(),
+      peerTtlMs: config.peerTtlSec * 1000,
+    });
   };
   const app_: number[] = [];
   const ref: number[] = [];

@@ -143,13 +143,7 @@ async function measure(compatUrl: string): Promise<void> {
       }
       const rate = median(rates);
       if (referenceRate === 0) referenceRate = rate;
-      rows.push([
-        name,
-        rate.toFixed(0),
-        (rate / referenceRate).toFixed(2),
-        median(p99s).toFixed(2),
-        (calls / announces).toFixed(3),
-      ]);
+      rows.push([name, rate.toFixed(0), (rate / referenceRate).toFixed(2), median(p99s).toFixed(2), (calls / announces).toFixed(3)]);
     }
 
     const header = ["path", "announces/s", "vs RESP", "p99 ms", "Redis calls/announce"];

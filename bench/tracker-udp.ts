@@ -38,7 +38,8 @@ function parseOptions(argv: string[]): Options {
   for (let i = 0; i < argv.length; i++) {
     const key = argv[i]!.replace(/^--/, "") as keyof Options;
     const value = Number(argv[++i]);
-    if (!(key in o) || !Number.isInteger(value) || value < 1) throw new Error(`usage: bun bench/tracker-udp.ts [--runs N] [--announces N] [--seconds N] [--sockets N] [--window N]`);
+    if (!(key in o) || !Number.isInteger(value) || value < 1)
+      throw new Error(`usage: bun bench/tracker-udp.ts [--runs N] [--announces N] [--seconds N] [--sockets N] [--window N]`);
     o[key] = value;
   }
   // Bounds on the bounds: a mistyped figure must not turn into an hour-long flood.
@@ -71,7 +72,8 @@ async function measure(t: Tracker, load: Omit<UdpLoadOptions, "port">): Promise<
   const result = await runUdpLoad({ ...load, port: t.port });
   const cpuS = cpuSeconds(t.service.pid) - before;
   if (result.refused > 0) throw new Error(`${t.name} answered ${result.refused} announces with an error packet`);
-  if (result.answered === 0 || result.peersReturned / result.answered < 1) throw new Error(`${t.name} handed out no peers (${result.peersReturned} for ${result.answered} replies)`);
+  if (result.answered === 0 || result.peersReturned / result.answered < 1)
+    throw new Error(`${t.name} handed out no peers (${result.peersReturned} for ${result.answered} replies)`);
   return { load: result, cpuS, perCpuS: result.answered / cpuS };
 }
 
@@ -102,7 +104,10 @@ async function main() {
     const load = { announces: o.announces, seconds: o.seconds, sockets: o.sockets, window: o.window, swarms, peers: 20_000, numWant: 50 };
     console.log(
       `UDP announces per tracker CPU-second: ${o.runs} runs of ${o.announces} announces (at most ${o.seconds} s), ${o.sockets} sockets x ${o.window} in flight, ` +
-        `${swarms.length} swarms, 20000 peer ids, numwant 50; ${pinned ? "trackers on core 0, load on core 1" : "not pinned"}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`,
+        `${swarms.length} swarms, 20000 peer ids, numwant 50; ${pinned ? "trackers on core 0, load on core 1" : "not pinned"}; load average ${os
+          .loadavg()
+          .map((l) => l.toFixed(2))
+          .join(" ")}`,
     );
     for (const t of trackers) await measure(t, { ...load, announces: Math.min(50_000, o.announces) });
     const results = new Map<string, Measured[]>(trackers.map((t) => [t.name, []]));
@@ -118,7 +123,9 @@ async function main() {
     }
     const ourRate = median(results.get("ours")!.map((m) => m.perCpuS));
     const otRate = median(results.get("opentracker")!.map((m) => m.perCpuS));
-    console.log(`median announces per CPU-second: ours ${Math.round(ourRate)}, opentracker ${Math.round(otRate)}; ratio ours/opentracker ${(ourRate / otRate).toFixed(2)}x`);
+    console.log(
+      `median announces per CPU-second: ours ${Math.round(ourRate)}, opentracker ${Math.round(otRate)}; ratio ours/opentracker ${(ourRate / otRate).toFixed(2)}x`,
+    );
   } finally {
     await stopAllServices();
     removeDir(dir);

@@ -36,8 +36,7 @@ export interface AppOptions {
 }
 
 /** BitTorrent clients only read the body of a 200 reply, so tracker paths answer failures with 200. */
-const NOT_CONFIGURED =
-  "tracker not configured: no swarm store. The operator must set the UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN secrets";
+const NOT_CONFIGURED = "tracker not configured: no swarm store. The operator must set the UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN secrets";
 
 /** BitTorrent's paths, also under a passkey (`/<passkey>/announce`): failures there are answered with 200. */
 const TRACKER_PATH = /^(?:\/[^/]+)?\/(?:announce|scrape)$/;

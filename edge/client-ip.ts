@@ -20,12 +20,7 @@ export function normalizeIp(raw: string): string | null {
   return mapped ? formatIPv4(v6.subarray(12)) : formatIPv6(v6);
 }
 
-export function resolveClientIp(
-  c: Context,
-  query: RawQuery,
-  config: TrackerConfig,
-  runtimeIp: (c: Context) => string | undefined,
-): string {
+export function resolveClientIp(c: Context, query: RawQuery, config: TrackerConfig, runtimeIp: (c: Context) => string | undefined): string {
   if (config.trustIpParam) {
     const param = query.text("ip");
     if (param !== undefined) {

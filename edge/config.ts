@@ -134,7 +134,8 @@ function readUdpKey(env: Env, name: string): string {
 /** Long enough that guessing is hopeless; the message never repeats the value. */
 function readAdminToken(env: Env, name: string): string {
   const raw = env[name]?.trim() ?? "";
-  if (raw !== "" && !/^[\x21-\x7e]{16,512}$/.test(raw)) throw new ConfigError(`${name} must be 16 to 512 printable characters without spaces, got ${raw.length} characters`);
+  if (raw !== "" && !/^[\x21-\x7e]{16,512}$/.test(raw))
+    throw new ConfigError(`${name} must be 16 to 512 printable characters without spaces, got ${raw.length} characters`);
   return raw;
 }
 

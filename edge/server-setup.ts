@@ -88,7 +88,14 @@ export function setupTrackerOrExplain(env: Record<string, string | undefined>, o
     if (!(err instanceof ConfigError)) throw err;
     const log = createLogger(DEFAULT_CONFIG.logLevel);
     const counters = new InstanceCounters();
-    const app = createApp({ store: null, config: DEFAULT_CONFIG, clientIp: opts.clientIp, unavailableReason: `tracker misconfigured: ${err.message}`, log, counters });
+    const app = createApp({
+      store: null,
+      config: DEFAULT_CONFIG,
+      clientIp: opts.clientIp,
+      unavailableReason: `tracker misconfigured: ${err.message}`,
+      log,
+      counters,
+    });
     return { app, config: DEFAULT_CONFIG, store: null, storeKind: "none", log, counters };
   }
 }

@@ -69,7 +69,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function until(what: string, check: () => boolean | Promise<boolean>, deadline: number): Promise<void> {
   while (!(await check())) {
-    for (const c of children) if (c.proc.exitCode !== null && c.proc.exitCode !== 0) throw new Error(`${c.name} exited with code ${c.proc.exitCode}: ${c.stderr.trim() || c.lines.slice(-3).join(" ")}`);
+    for (const c of children)
+      if (c.proc.exitCode !== null && c.proc.exitCode !== 0)
+        throw new Error(`${c.name} exited with code ${c.proc.exitCode}: ${c.stderr.trim() || c.lines.slice(-3).join(" ")}`);
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(100);
   }
@@ -92,12 +94,15 @@ async function sha256(file: string): Promise<string> {
 }
 
 function table(isTTY: boolean, redraw: boolean): void {
-  const rows = children.filter((c) => c.name !== "tracker").map((c) => {
-    const e = c.last;
-    const pct = typeof e.percent === "number" ? e.percent : typeof e.have === "number" && typeof e.pieces === "number" ? (100 * e.have) / Math.max(1, e.pieces) : 0;
-    const bar = "#".repeat(Math.round(pct / 5)).padEnd(20, ".");
-    return `  ${c.name.padEnd(10)} [${bar}] ${pct.toFixed(1).padStart(5)}%  ↓ ${formatBytes(Number(e.downRate ?? 0)).padStart(10)}/s  ↑ ${formatBytes(Number(e.upRate ?? 0)).padStart(10)}/s  peers ${String(e.peers ?? 0).padStart(2)}  up total ${formatBytes(Number(e.uploaded ?? 0))}`;
-  });
+  const rows = children
+    .filter((c) => c.name !== "tracker")
+    .map((c) => {
+      const e = c.last;
+      const pct =
+        typeof e.percent === "number" ? e.percent : typeof e.have === "number" && typeof e.pieces === "number" ? (100 * e.have) / Math.max(1, e.pieces) : 0;
+      const bar = "#".repeat(Math.round(pct / 5)).padEnd(20, ".");
+      return `  ${c.name.padEnd(10)} [${bar}] ${pct.toFixed(1).padStart(5)}%  ↓ ${formatBytes(Number(e.downRate ?? 0)).padStart(10)}/s  ↑ ${formatBytes(Number(e.upRate ?? 0)).padStart(10)}/s  peers ${String(e.peers ?? 0).padStart(2)}  up total ${formatBytes(Number(e.uploaded ?? 0))}`;
+    });
   if (isTTY && redraw) process.stdout.write(`\x1b[${rows.length}A`);
   for (const row of rows) process.stdout.write(`${isTTY ? "\x1b[2K" : ""}${row}\n`);
 }
@@ -110,14 +115,18 @@ async function main(): Promise<void> {
     console.log(`1. tracker: bun edge/adapter/bun.ts on 127.0.0.1:${port} (embedded memory store)`);
     const tracker = spawn("tracker", [process.execPath, "edge/adapter/bun.ts"], { PORT: String(port), HOST: "127.0.0.1" });
     const announce = `http://127.0.0.1:${port}/announce`;
-    await until("the tracker", async () => {
-      try {
-        await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(500) });
-        return true;
-      } catch {
-        return tracker.proc.exitCode !== null && Promise.reject(new Error(`the tracker exited: ${tracker.stderr.trim()}`));
-      }
-    }, deadline);
+    await until(
+      "the tracker",
+      async () => {
+        try {
+          await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(500) });
+          return true;
+        } catch {
+          return tracker.proc.exitCode !== null && Promise.reject(new Error(`the tracker exited: ${tracker.stderr.trim()}`));
+        }
+      },
+      deadline,
+    );
 
     const src = path.join(work, "seeder");
     fs.mkdirSync(src);
@@ -139,15 +148,19 @@ async function main(): Promise<void> {
     let drawn = false;
     const leechers = children.slice(2);
     let lastPrint = 0;
-    await until("the leechers to complete", () => {
-      if (isTTY || Date.now() - lastPrint > 1000) {
-        table(isTTY, drawn);
-        drawn = true;
-        lastPrint = Date.now();
-        if (!isTTY) console.log("");
-      }
-      return leechers.every((c) => c.completed);
-    }, deadline);
+    await until(
+      "the leechers to complete",
+      () => {
+        if (isTTY || Date.now() - lastPrint > 1000) {
+          table(isTTY, drawn);
+          drawn = true;
+          lastPrint = Date.now();
+          if (!isTTY) console.log("");
+        }
+        return leechers.every((c) => c.completed);
+      },
+      deadline,
+    );
     await sleep(1100); // one more progress event each: final upload totals
     table(isTTY, drawn && isTTY);
 

@@ -61,7 +61,14 @@ interface KeySpan {
   end: number;
 }
 
-const D = 0x64, L = 0x6c, I = 0x69, E = 0x65, COLON = 0x3a, MINUS = 0x2d, ZERO = 0x30, NINE = 0x39;
+const D = 0x64,
+  L = 0x6c,
+  I = 0x69,
+  E = 0x65,
+  COLON = 0x3a,
+  MINUS = 0x2d,
+  ZERO = 0x30,
+  NINE = 0x39;
 /** Digits in a safe integer (2^53 - 1 has 16); anything longer is rejected before it is summed. */
 const MAX_DIGITS = 16;
 /** Dictionary keys the JS object built from them must never carry (they would change its prototype). */
@@ -75,7 +82,10 @@ export class Scanner {
   /** Offset of the first content byte of the string `string()` checked last. */
   private lastStringStart = 0;
 
-  constructor(private readonly bytes: Uint8Array, options: ScanOptions = {}) {
+  constructor(
+    private readonly bytes: Uint8Array,
+    options: ScanOptions = {},
+  ) {
     this.strict = options.strictKeyOrder ?? true;
     this.maxDepth = Math.min(options.maxDepth ?? 64, 1000);
   }

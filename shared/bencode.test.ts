@@ -101,8 +101,7 @@ describe("bencode decode rejects malformed data with a code and offset", () => {
   test("rejects unsorted keys by default", () => expectError("d1:bi1e1:ai2ee", "unsorted-keys", 7));
   test("rejects duplicate keys by default", () => expectError("d1:ai1e1:ai2ee", "duplicate-key", 7));
   test("rejects a shorter key after a longer one it prefixes", () => expectError("d2:abi1e1:ai2ee", "unsorted-keys", 8));
-  test("rejects a __proto__ key, which would change the object's prototype", () =>
-    expectError("d9:__proto__d6:lengthi5eee", "forbidden-key", 1));
+  test("rejects a __proto__ key, which would change the object's prototype", () => expectError("d9:__proto__d6:lengthi5eee", "forbidden-key", 1));
   test("rejects trailing bytes", () => expectError("i1ei2e", "trailing-bytes", 3));
   test("rejects a missing dictionary value", () => expectError("d1:ae", "unexpected-byte", 4));
 

@@ -8,7 +8,10 @@ export interface PeerAddress {
 
 export class CompactError extends Error {
   override readonly name = "CompactError";
-  constructor(readonly code: "bad-length" | "bad-address" | "bad-port", message: string) {
+  constructor(
+    readonly code: "bad-length" | "bad-address" | "bad-port",
+    message: string,
+  ) {
     super(message);
   }
 }

@@ -11,7 +11,10 @@ export type PeerId = Uint8Array & { readonly [peerIdBrand]: true };
 
 export class IdError extends Error {
   override readonly name = "IdError";
-  constructor(readonly code: "bad-length" | "bad-hex", message: string) {
+  constructor(
+    readonly code: "bad-length" | "bad-hex",
+    message: string,
+  ) {
     super(message);
   }
 }

@@ -51,7 +51,13 @@ describe("magnet links", () => {
   });
 
   test("formats a link that parses back to the same thing", () => {
-    const link = { infoHash: infoHashFromHex(HEX), name: "a & b/ü", trackers: ["http://t.test/announce?x=1&y=2"], peers: ["[::1]:6881"], webSeeds: ["http://ws.test/"] };
+    const link = {
+      infoHash: infoHashFromHex(HEX),
+      name: "a & b/ü",
+      trackers: ["http://t.test/announce?x=1&y=2"],
+      peers: ["[::1]:6881"],
+      webSeeds: ["http://ws.test/"],
+    };
     const uri = formatMagnet(link);
     expect(uri.startsWith(`magnet:?xt=urn:btih:${HEX}&dn=`)).toBe(true);
     expect(parseMagnet(uri)).toEqual(link);

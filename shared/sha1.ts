@@ -60,7 +60,11 @@ export class Sha1 implements Sha1Hasher {
       const x = w[t - 3]! ^ w[t - 8]! ^ w[t - 14]! ^ w[t - 16]!;
       w[t] = (x << 1) | (x >>> 31);
     }
-    let a = this.h[0]!, b = this.h[1]!, c = this.h[2]!, d = this.h[3]!, e = this.h[4]!;
+    let a = this.h[0]!,
+      b = this.h[1]!,
+      c = this.h[2]!,
+      d = this.h[3]!,
+      e = this.h[4]!;
     for (let t = 0; t < 80; t++) {
       let f: number, k: number;
       if (t < 20) (f = (b & c) | (~b & d)), (k = 0x5a827999);

@@ -36,11 +36,7 @@ function landing(file: string, specifier: string): string {
   return relative(ROOT, resolve(file, "..", specifier));
 }
 
-function violations(
-  folder: string,
-  allowed: (target: string, file: string, landing: string) => boolean,
-  withTests = false,
-): string[] {
+function violations(folder: string, allowed: (target: string, file: string, landing: string) => boolean, withTests = false): string[] {
   return sourceFiles(join(ROOT, folder), withTests).flatMap((file) =>
     importsOf(file)
       .filter((spec) => !allowed(target(file, spec), file, landing(file, spec)))

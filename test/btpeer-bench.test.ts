@@ -16,7 +16,12 @@ describe("btpeer bench from the compiled binary", () => {
     // The project's own build line, writing into the temp folder instead of dist/.
     const build = pkg.scripts.build!.replace("dist/btpeer", binary);
     expect(build).toContain("peer/verify/worker.ts");
-    const built = Bun.spawnSync(["sh", "-c", build], { cwd: repo, stdout: "pipe", stderr: "pipe", env: { ...process.env, PATH: `${repo}/node_modules/.bin:${process.env.PATH}` } });
+    const built = Bun.spawnSync(["sh", "-c", build], {
+      cwd: repo,
+      stdout: "pipe",
+      stderr: "pipe",
+      env: { ...process.env, PATH: `${repo}/node_modules/.bin:${process.env.PATH}` },
+    });
     expect(built.stderr.toString()).not.toContain("error");
     expect(built.exitCode).toBe(0);
 
@@ -24,10 +29,19 @@ describe("btpeer bench from the compiled binary", () => {
     fs.mkdirSync(alone);
     fs.copyFileSync(binary, path.join(alone, "btpeer"));
     fs.chmodSync(path.join(alone, "btpeer"), 0o755);
-    const r = Bun.spawnSync([path.join(alone, "btpeer"), "bench", "--quick", "--json", "--verify", "0.05"], { cwd: alone, stdout: "pipe", stderr: "pipe", timeout: 120_000 });
+    const r = Bun.spawnSync([path.join(alone, "btpeer"), "bench", "--quick", "--json", "--verify", "0.05"], {
+      cwd: alone,
+      stdout: "pipe",
+      stderr: "pipe",
+      timeout: 120_000,
+    });
     expect(r.stderr.toString()).toBe("");
     expect(r.exitCode).toBe(0);
-    const rows = r.stdout.toString().trim().split("\n").map((l) => JSON.parse(l) as { figure: string; value: number; unit: string });
+    const rows = r.stdout
+      .toString()
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { figure: string; value: number; unit: string });
     const workers = os.availableParallelism();
     const parallel = rows.find((row) => row.figure.startsWith("verify") && row.figure.endsWith(`${workers} workers`));
     const single = rows.find((row) => row.figure.startsWith("verify") && row.figure.endsWith("1 worker"));

@@ -51,8 +51,21 @@ describe("btpeer create", () => {
   test("makes a folder torrent that info reads back with every option", async () => {
     const out = at("folder.torrent");
     const r = await runBtpeer([
-      "create", at("folder"), "--tracker", TRACKER, "--tracker", "http://127.0.0.1:10/a,http://127.0.0.1:11/b",
-      "--piece-length", "16384", "--private", "--comment", "hello", "--web-seed", "http://127.0.0.1:12/ws/", "-o", out,
+      "create",
+      at("folder"),
+      "--tracker",
+      TRACKER,
+      "--tracker",
+      "http://127.0.0.1:10/a,http://127.0.0.1:11/b",
+      "--piece-length",
+      "16384",
+      "--private",
+      "--comment",
+      "hello",
+      "--web-seed",
+      "http://127.0.0.1:12/ws/",
+      "-o",
+      out,
     ]);
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain(`created ${out}`);
@@ -87,7 +100,9 @@ describe("btpeer create", () => {
     const marker = Buffer.from("6:pieces60:");
     const start = torrent.indexOf(marker) + marker.length;
     for (let i = 0; i < 3; i++) {
-      const expected = createHash("sha1").update(data.subarray(i * 32768, (i + 1) * 32768)).digest();
+      const expected = createHash("sha1")
+        .update(data.subarray(i * 32768, (i + 1) * 32768))
+        .digest();
       expect(Buffer.from(torrent.subarray(start + i * 20, start + i * 20 + 20))).toEqual(expected);
     }
     const json = await info(out);

@@ -53,7 +53,10 @@ describe("TorrentStorage", () => {
     const pieces = Array.from({ length: meta.pieceCount }, (_, i) => all.slice(i * PIECE, i * PIECE + pieceSize(meta, i)));
     await Promise.all(pieces.map((p, i) => s.writePieceAsync(i, p)));
     for (const f of FILES) expectSame(fs.readFileSync(path.join(dir, "multi", ...f.path)), f.data);
-    const rejected = await s.writePieceAsync(0, new Uint8Array(PIECE - 1)).then(() => "no error", (e: StorageError) => e.code);
+    const rejected = await s.writePieceAsync(0, new Uint8Array(PIECE - 1)).then(
+      () => "no error",
+      (e: StorageError) => e.code,
+    );
     expect(rejected).toBe("bad-range");
     s.close();
   });
@@ -112,7 +115,15 @@ describe("TorrentStorage", () => {
 
   test("refuses a path that would resolve outside the folder and writes nothing", () => {
     const dir = freshDir();
-    const evil = metainfoOf("multi", [{ path: ["..", "..", "escaped.bin"], data: randomBytes(10) }, { path: ["ok"], data: randomBytes(10) }], PIECE, true);
+    const evil = metainfoOf(
+      "multi",
+      [
+        { path: ["..", "..", "escaped.bin"], data: randomBytes(10) },
+        { path: ["ok"], data: randomBytes(10) },
+      ],
+      PIECE,
+      true,
+    );
     expect(codeOf(() => TorrentStorage.open(evil, dir))).toBe("path-escape");
     const evilName = metainfoOf("../outside.bin", [{ path: [], data: randomBytes(10) }], PIECE, false);
     expect(codeOf(() => TorrentStorage.open(evilName, dir))).toBe("path-escape");

@@ -45,7 +45,14 @@ function oneLine(text: string): string[] {
 
 describe("a torrent with a duplicate key", () => {
   test("btpeer info refuses two `info` dictionaries with one line and exit code 1", async () => {
-    const file = write("two-infos.torrent", rawDict([["announce", announce], ["info", infoA], ["info", infoB]]));
+    const file = write(
+      "two-infos.torrent",
+      rawDict([
+        ["announce", announce],
+        ["info", infoA],
+        ["info", infoB],
+      ]),
+    );
     const r = await runBtpeer(["info", file]);
     expect(r.exitCode).toBe(1);
     expect(oneLine(r.stderr)).toHaveLength(1);
@@ -54,8 +61,20 @@ describe("a torrent with a duplicate key", () => {
   });
 
   test("btpeer info --json refuses a key twice inside `info` (same bytes hashed, two meanings)", async () => {
-    const info = rawDict([["length", encode(1000)], ["name", encode("a.bin")], ["name", encode("b.bin")], ["piece length", encode(16384)], ["pieces", encode(new Uint8Array(20))]]);
-    const file = write("two-names.torrent", rawDict([["announce", announce], ["info", info]]));
+    const info = rawDict([
+      ["length", encode(1000)],
+      ["name", encode("a.bin")],
+      ["name", encode("b.bin")],
+      ["piece length", encode(16384)],
+      ["pieces", encode(new Uint8Array(20))],
+    ]);
+    const file = write(
+      "two-names.torrent",
+      rawDict([
+        ["announce", announce],
+        ["info", info],
+      ]),
+    );
     const r = await runBtpeer(["info", "--json", file]);
     expect(r.exitCode).toBe(1);
     expect(r.stderr + r.stdout).toContain('duplicate dictionary key "name"');
@@ -63,7 +82,15 @@ describe("a torrent with a duplicate key", () => {
 
   test("btpeer download refuses it with exit code 3 and writes nothing", async () => {
     // The twins are far apart, with unsorted keys between them: found all the same.
-    const file = write("far-twins.torrent", rawDict([["info", infoA], ["comment", encode("x")], ["announce", announce], ["info", infoB]]));
+    const file = write(
+      "far-twins.torrent",
+      rawDict([
+        ["info", infoA],
+        ["comment", encode("x")],
+        ["announce", announce],
+        ["info", infoB],
+      ]),
+    );
     const out = path.join(work, "out");
     const r = Bun.spawnSync([process.execPath, path.resolve(import.meta.dir, "../peer/cli.ts"), "download", file, "--out", out, "--port", "0", "--no-seed"], {
       stdout: "pipe",
@@ -77,7 +104,13 @@ describe("a torrent with a duplicate key", () => {
   });
 
   test("unsorted keys without duplicates still load (many real torrents have them)", async () => {
-    const file = write("unsorted.torrent", rawDict([["info", infoA], ["announce", announce]]));
+    const file = write(
+      "unsorted.torrent",
+      rawDict([
+        ["info", infoA],
+        ["announce", announce],
+      ]),
+    );
     const r = await runBtpeer(["info", "--json", file]);
     expect(r.exitCode).toBe(0);
     expect((JSON.parse(r.stdout) as { name: string }).name).toBe("first.bin");

@@ -114,7 +114,11 @@ describe("client address", () => {
 
 describe("full scrape", () => {
   test("when enabled, a scrape without info_hash lists live torrents (up to the scrape cap)", async () => {
-    const app = createApp({ store: new MemorySwarmStore(), config: loadConfig({ TRACKER_FULL_SCRAPE: "true", TRACKER_MAX_SCRAPE: "2" }), clientIp: () => "10.0.0.1" });
+    const app = createApp({
+      store: new MemorySwarmStore(),
+      config: loadConfig({ TRACKER_FULL_SCRAPE: "true", TRACKER_MAX_SCRAPE: "2" }),
+      clientIp: () => "10.0.0.1",
+    });
     for (let i = 0; i < 3; i++) await call(app, announceUrl(randomId(), 7000 + i));
     const files = scrapeFiles((await call(app, "http://tracker.test/scrape")).body);
     expect(files.size).toBe(2);

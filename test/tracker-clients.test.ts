@@ -62,7 +62,9 @@ describe.skipIf(!ready)("real clients through the tracker in workerd", () => {
     expect(await scrape()).toEqual({ complete: 1, incomplete: 0, downloaded: 0 });
 
     const leechers = await Promise.all(
-      ["a", "b"].map((n) => startLtPeer({ mode: "download", torrent, dir: path.join(tmp, `lt-${n}`), trackerOnly: true, keepSeeding: true, timeoutS: 90, name: `lt leecher ${n}` })),
+      ["a", "b"].map((n) =>
+        startLtPeer({ mode: "download", torrent, dir: path.join(tmp, `lt-${n}`), trackerOnly: true, keepSeeding: true, timeoutS: 90, name: `lt leecher ${n}` }),
+      ),
     );
     peers.push(...leechers);
     const finished = await Promise.all(leechers.map((l) => l.finished()));

@@ -7,10 +7,12 @@ import { CONFORMANCE_ENV, runConformance } from "./tracker/conformance.ts";
 import { startDeno, startOnBothLoopbacks } from "./tracker/servers.ts";
 
 describe.skipIf(!needs(PROGRAMS.redis))("deno", () => {
-  runConformance("deno serve on Upstash store over redis-server", () =>
-    startOnBothLoopbacks((host, redis) =>
-      startDeno({ host, env: { ...CONFORMANCE_ENV, UPSTASH_REDIS_REST_URL: redis.restUrl, UPSTASH_REDIS_REST_TOKEN: redis.token } }),
-    ),
+  runConformance(
+    "deno serve on Upstash store over redis-server",
+    () =>
+      startOnBothLoopbacks((host, redis) =>
+        startDeno({ host, env: { ...CONFORMANCE_ENV, UPSTASH_REDIS_REST_URL: redis.restUrl, UPSTASH_REDIS_REST_TOKEN: redis.token } }),
+      ),
     { answersAfterHalfClose: false },
   );
 });

@@ -61,7 +61,10 @@ describe("the tracker's HTTP/1.1 server", () => {
     const hash = randomId();
     const requests = Array.from({ length: 20 }, (_, i) => get(announceTarget(hash, 7000 + i))).join("");
     const { replies, text } = await rawExchange(base, requests, { expect: 20 });
-    expect(replies.map((r) => r.status), text.slice(0, 300)).toEqual(Array(20).fill(200));
+    expect(
+      replies.map((r) => r.status),
+      text.slice(0, 300),
+    ).toEqual(Array(20).fill(200));
     expect(replies.map((r) => incomplete(r.body))).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
   });
 

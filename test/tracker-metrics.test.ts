@@ -101,7 +101,17 @@ describe.skipIf(!needs(PROGRAMS.promtool))("/metrics on the embedded store", () 
     const store = new MemorySwarmStore();
     const t0 = 1_700_000_000_000 - (1_700_000_000_000 % 60_000);
     const at = (now: number, peer: number) =>
-      store.announce({ infoHash: "a1".repeat(20), peerId: (peer % 256).toString(16).padStart(2, "0").repeat(20), ip: "10.0.0.1", port: peer, left: 1, event: "", numwant: 0, now, peerTtlMs: 1e9 });
+      store.announce({
+        infoHash: "a1".repeat(20),
+        peerId: (peer % 256).toString(16).padStart(2, "0").repeat(20),
+        ip: "10.0.0.1",
+        port: peer,
+        left: 1,
+        event: "",
+        numwant: 0,
+        now,
+        peerTtlMs: 1e9,
+      });
     await at(t0, 1);
     await at(t0 + 1000, 2);
     await at(t0 + 60_000, 3);

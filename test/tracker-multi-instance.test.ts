@@ -12,7 +12,10 @@ import { needs, PROGRAMS } from "./support/system.ts";
 
 const HASH = new Uint8Array(20).fill(0x5e);
 const peer = (n: number, port: number, left = 100): AnnounceParams => ({ infoHash: HASH, peerId: new Uint8Array(20).fill(n), port, left, numwant: 50 });
-const ports = (reply: Awaited<ReturnType<typeof announce>>) => compactPeers(reply.dict).v4.map((p) => p.port).sort();
+const ports = (reply: Awaited<ReturnType<typeof announce>>) =>
+  compactPeers(reply.dict)
+    .v4.map((p) => p.port)
+    .sort();
 
 /** The store-wide series of a /metrics text: everything without an instance_id. */
 function trackerWide(samples: Samples): Record<string, number> {
@@ -80,7 +83,14 @@ describe.skipIf(!needs(PROGRAMS.redis, PROGRAMS.promtool))("Bun, Deno and worker
     for (const t of [bun, deno, workerd]) {
       expect(await (await fetch(`${t.baseUrl}/stats`)).json()).toEqual({ torrents: 1, seeders: 1, leechers: 2, announces: 4 });
       const board = (await (await fetch(`${t.baseUrl}/dashboard.json`)).json()) as Record<string, unknown>;
-      expect(board).toMatchObject({ swarms: 1, seeders: 1, leechers: 2, announces: 4, scrapes: 1, busiest: [{ infoHash: "5e".repeat(20), seeders: 1, leechers: 2 }] });
+      expect(board).toMatchObject({
+        swarms: 1,
+        seeders: 1,
+        leechers: 2,
+        announces: 4,
+        scrapes: 1,
+        busiest: [{ infoHash: "5e".repeat(20), seeders: 1, leechers: 2 }],
+      });
       expect((board.perMinute as number[]).reduce((a, b) => a + b, 0)).toBe(4);
       // The dashboard itself is served the same way everywhere, workerd included.
       const page = await fetch(`${t.baseUrl}/`);

@@ -87,15 +87,12 @@ describe.skipIf(!needs(PROGRAMS.redis))("a Redis outage, seen from the tracker p
     redis = await startRedisServer({ port: redis.port });
     for (const t of trackers) {
       // The first announces after the restart may still fail while the compat server reconnects.
-      const served = await until(
-        async () => {
-          const reply = await announceOnce(t, n++);
-          if (reply.dict["failure reason"] === undefined) return true;
-          expectUnavailable(t, reply);
-          return false;
-        },
-        20_000,
-      );
+      const served = await until(async () => {
+        const reply = await announceOnce(t, n++);
+        if (reply.dict["failure reason"] === undefined) return true;
+        expectUnavailable(t, reply);
+        return false;
+      }, 20_000);
       expect(served).toBe(true);
     }
 

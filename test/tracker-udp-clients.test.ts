@@ -68,7 +68,15 @@ describe.skipIf(!ready)("real clients over UDP to the tracker", () => {
 
   test("a libtorrent leecher finds the seeder through the UDP tracker and completes", async () => {
     const before = (await counts()).completed;
-    const leecher = await startLtPeer({ mode: "download", torrent, dir: path.join(tmp, "lt"), trackerOnly: true, keepSeeding: true, timeoutS: 90, name: "lt leecher" });
+    const leecher = await startLtPeer({
+      mode: "download",
+      torrent,
+      dir: path.join(tmp, "lt"),
+      trackerOnly: true,
+      keepSeeding: true,
+      timeoutS: 90,
+      name: "lt leecher",
+    });
     await leecher.finished();
     expect(await sha256File(path.join(tmp, "lt", "payload.bin"))).toBe(sourceSum);
     expect(await completedReaches(before + 1)).toBe(before + 1);
@@ -106,7 +114,14 @@ describe.skipIf(!ready)("real clients over UDP to the tracker", () => {
       if (Date.now() > deadline) throw new Error(`Transmission never announced as a seeder (safety deadline)\n${tr.service.output().slice(-2000)}`);
       await Bun.sleep(200);
     }
-    const leecher = await startLtPeer({ mode: "download", torrent: solo, dir: path.join(tmp, "lt-from-transmission"), trackerOnly: true, timeoutS: 90, name: "lt leecher of transmission" });
+    const leecher = await startLtPeer({
+      mode: "download",
+      torrent: solo,
+      dir: path.join(tmp, "lt-from-transmission"),
+      trackerOnly: true,
+      timeoutS: 90,
+      name: "lt leecher of transmission",
+    });
     await leecher.finished();
     expect(await sha256File(path.join(tmp, "lt-from-transmission", "solo.bin"))).toBe(soloSum);
     await tr.stop();

@@ -13,7 +13,11 @@ import { decodeResponse, encodeAnnounceRequest, encodeConnectRequest, type Annou
 function tracker(env: Record<string, string> = {}) {
   const clock = { now: 10 * WINDOW_MS + 1 };
   const store = new MemorySwarmStore();
-  const udp = new UdpTracker({ core: trackerCore(loadConfig(env), store, createLogger("error")), connectionIds: ConnectionIds.withRandomKey(), now: () => clock.now });
+  const udp = new UdpTracker({
+    core: trackerCore(loadConfig(env), store, createLogger("error")),
+    connectionIds: ConnectionIds.withRandomKey(),
+    now: () => clock.now,
+  });
   const ask = async (packet: Uint8Array, ip = "127.0.0.1", port = 5000): Promise<UdpResponse | null> => {
     const reply = await udp.handle(packet, ip, port);
     return reply && decodeResponse(reply, ip.includes(":") && !ip.startsWith("::ffff:") ? 6 : 4);
@@ -77,7 +81,10 @@ describe("UDP tracker in process", () => {
   });
 
   test("the ip field is honoured only with TRACKER_TRUST_IP_PARAM", async () => {
-    for (const [trust, expected] of [["false", "127.0.0.1"], ["true", "10.1.2.3"]] as const) {
+    for (const [trust, expected] of [
+      ["false", "127.0.0.1"],
+      ["true", "10.1.2.3"],
+    ] as const) {
       const t = tracker({ TRACKER_TRUST_IP_PARAM: trust });
       await t.ask(announce(await t.connect(), { ip: 0x0a010203, port: 7000 }));
       const reply = await t.ask(announce(await t.connect(), { port: 7001 }));

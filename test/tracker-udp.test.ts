@@ -27,22 +27,32 @@ describe.skipIf(!needs(PROGRAMS.redis))("Upstash store", () => {
       throw err;
     }
   };
-  runUdpConformance("Bun entry on the Upstash store over redis-server", onUpstash((env) => startBunTracker({ host: "127.0.0.1", env })));
-  runUdpConformance("Deno entry on the Upstash store over redis-server", onUpstash((env) => startDenoTracker({ host: "127.0.0.1", env })));
+  runUdpConformance(
+    "Bun entry on the Upstash store over redis-server",
+    onUpstash((env) => startBunTracker({ host: "127.0.0.1", env })),
+  );
+  runUdpConformance(
+    "Deno entry on the Upstash store over redis-server",
+    onUpstash((env) => startDenoTracker({ host: "127.0.0.1", env })),
+  );
 });
 
 describe.skipIf(!needs(PROGRAMS.opentracker))("reference", () => {
-  runUdpConformance("opentracker (reference)", async () => {
-    const dir = makeTempDir("opentracker-udp-");
-    const port = freePort();
-    const ot = await startOpentracker({ infoHashes: UDP_CONFORMANCE_HASHES.map(toHex), dir, udpPort: port, port });
-    return {
-      host: "127.0.0.1",
-      port,
-      async stop() {
-        await ot.stop();
-        rmSync(dir, { recursive: true, force: true });
-      },
-    };
-  }, { reference: true });
+  runUdpConformance(
+    "opentracker (reference)",
+    async () => {
+      const dir = makeTempDir("opentracker-udp-");
+      const port = freePort();
+      const ot = await startOpentracker({ infoHashes: UDP_CONFORMANCE_HASHES.map(toHex), dir, udpPort: port, port });
+      return {
+        host: "127.0.0.1",
+        port,
+        async stop() {
+          await ot.stop();
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    },
+    { reference: true },
+  );
 });

@@ -13,10 +13,12 @@ import { startOnBothLoopbacks, startWorkerd } from "./tracker/servers.ts";
 const ROOT = resolve(import.meta.dir, "..");
 
 describe.skipIf(!needs(PROGRAMS.redis))("workerd", () => {
-  runConformance("workerd (wrangler dev) on Upstash store over redis-server", () =>
-    startOnBothLoopbacks((host, redis) =>
-      startWorkerd({ host, vars: CONFORMANCE_ENV, secrets: { UPSTASH_REDIS_REST_URL: redis.restUrl, UPSTASH_REDIS_REST_TOKEN: redis.token } }),
-    ),
+  runConformance(
+    "workerd (wrangler dev) on Upstash store over redis-server",
+    () =>
+      startOnBothLoopbacks((host, redis) =>
+        startWorkerd({ host, vars: CONFORMANCE_ENV, secrets: { UPSTASH_REDIS_REST_URL: redis.restUrl, UPSTASH_REDIS_REST_TOKEN: redis.token } }),
+      ),
     { hostAnsweredBy: "workerd" },
   );
 });

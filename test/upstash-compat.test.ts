@@ -37,7 +37,7 @@ describe.skipIf(!needs(PROGRAMS.redis))("Upstash-compatible server with @upstash
   });
 
   test("sets and gets strings, including non-ASCII and control characters, exactly", async () => {
-    const value = "plain ascii, é, ☃, 🐝, \u0000\u0001\u007f and a \"quote\"";
+    const value = 'plain ascii, é, ☃, 🐝, \u0000\u0001\u007f and a "quote"';
     expect(await redis.set("text", value)).toBe("OK");
     expect(await redis.get<string>("text")).toBe(value);
     expect(await redis.get("missing")).toBeNull();

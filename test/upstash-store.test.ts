@@ -248,38 +248,41 @@ describe.skipIf(!needs(PROGRAMS.redis))("UpstashSwarmStore on a real redis-serve
   test.each([
     ["", {}],
     [" with a passkey in private mode (user check, allowlist check and accounting included)", { passkey: "ab".repeat(16), allowlistOnly: true, uploaded: 5 }],
-  ] as Array<[string, Partial<AnnounceInput>]>)("costs exactly one Redis command per announce after warm-up%s: one EVALSHA, one HTTP request", async (_, over) => {
-    const store = newStore();
-    const hash = freshHash();
-    if (over.passkey) {
-      await store.accounts.createUser(`counted-${hash.slice(-6)}`, over.passkey);
-      await store.accounts.allow(hash);
-    }
-    await announce(store, hash, 1, over); // warm-up: EVALSHA answers NOSCRIPT on a fresh server, then EVAL loads it
-    await announce(store, hash, 2, over);
-    const monitored: string[] = [];
-    const monitor = await RedisConnection.open({ host: "127.0.0.1", port: stack.redisPort }, (value) => {
-      if (value instanceof RespStatus) monitored.push(value.text);
-    });
-    try {
-      await monitor.send([["MONITOR"]]);
-      await redisCall("CONFIG", "RESETSTAT");
-      const httpBefore = { ...stack.compat.requests };
-      expect((await announce(store, hash, 3, over)).refused).toBeUndefined();
-      await redisCall("PING"); // a marker: once MONITOR shows it, everything before it has been seen
-      for (let i = 0; i < 200 && !monitored.some((l) => l.includes('"PING"')); i++) await Bun.sleep(5);
-      const fromClients = monitored.filter((l) => !l.includes("[0 lua]") && !/"(PING|CONFIG)"/.test(l));
-      expect(fromClients).toHaveLength(1);
-      expect(fromClients[0]).toContain('"evalsha"');
-      expect(stack.compat.requests["/"]! - httpBefore["/"]!).toBe(1);
-      expect(stack.compat.requests["/pipeline"]).toBe(httpBefore["/pipeline"]!);
-      const info = new TextDecoder().decode((await redisCall("INFO", "commandstats")) as Uint8Array);
-      expect(info).toMatch(/cmdstat_evalsha:calls=1,/);
-      expect(info).not.toMatch(/cmdstat_eval:/);
-    } finally {
-      monitor.close();
-    }
-  });
+  ] as Array<[string, Partial<AnnounceInput>]>)(
+    "costs exactly one Redis command per announce after warm-up%s: one EVALSHA, one HTTP request",
+    async (_, over) => {
+      const store = newStore();
+      const hash = freshHash();
+      if (over.passkey) {
+        await store.accounts.createUser(`counted-${hash.slice(-6)}`, over.passkey);
+        await store.accounts.allow(hash);
+      }
+      await announce(store, hash, 1, over); // warm-up: EVALSHA answers NOSCRIPT on a fresh server, then EVAL loads it
+      await announce(store, hash, 2, over);
+      const monitored: string[] = [];
+      const monitor = await RedisConnection.open({ host: "127.0.0.1", port: stack.redisPort }, (value) => {
+        if (value instanceof RespStatus) monitored.push(value.text);
+      });
+      try {
+        await monitor.send([["MONITOR"]]);
+        await redisCall("CONFIG", "RESETSTAT");
+        const httpBefore = { ...stack.compat.requests };
+        expect((await announce(store, hash, 3, over)).refused).toBeUndefined();
+        await redisCall("PING"); // a marker: once MONITOR shows it, everything before it has been seen
+        for (let i = 0; i < 200 && !monitored.some((l) => l.includes('"PING"')); i++) await Bun.sleep(5);
+        const fromClients = monitored.filter((l) => !l.includes("[0 lua]") && !/"(PING|CONFIG)"/.test(l));
+        expect(fromClients).toHaveLength(1);
+        expect(fromClients[0]).toContain('"evalsha"');
+        expect(stack.compat.requests["/"]! - httpBefore["/"]!).toBe(1);
+        expect(stack.compat.requests["/pipeline"]).toBe(httpBefore["/pipeline"]!);
+        const info = new TextDecoder().decode((await redisCall("INFO", "commandstats")) as Uint8Array);
+        expect(info).toMatch(/cmdstat_evalsha:calls=1,/);
+        expect(info).not.toMatch(/cmdstat_eval:/);
+      } finally {
+        monitor.close();
+      }
+    },
+  );
 
   test("scrapes N torrents with one pipeline request", async () => {
     const store = newStore();

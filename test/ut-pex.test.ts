@@ -13,7 +13,10 @@ describe("ut_pex codec", () => {
         { ip: "::1", port: 51413, flags: PexFlag.encryption },
         { ip: "10.0.0.9", port: 1, flags: 0 },
       ],
-      dropped: [{ ip: "127.0.0.3", port: 7000 }, { ip: "fe80::1", port: 9 }],
+      dropped: [
+        { ip: "127.0.0.3", port: 7000 },
+        { ip: "fe80::1", port: 9 },
+      ],
     };
     const back = decodePexMessage(encodePexMessage(m));
     expect(back.added).toEqual([m.added[0]!, m.added[2]!, m.added[1]!]);

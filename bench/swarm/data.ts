@@ -11,7 +11,11 @@ export function parseSize(text: string): number {
 }
 
 export function formatSize(bytes: number): string {
-  for (const [unit, n] of [["GiB", 2 ** 30], ["MiB", 2 ** 20], ["KiB", 2 ** 10]] as const) {
+  for (const [unit, n] of [
+    ["GiB", 2 ** 30],
+    ["MiB", 2 ** 20],
+    ["KiB", 2 ** 10],
+  ] as const) {
     if (bytes >= n && bytes % n === 0) return `${bytes / n} ${unit}`;
   }
   return bytes >= 2 ** 20 ? `${(bytes / 2 ** 20).toFixed(1)} MiB` : `${bytes} B`;

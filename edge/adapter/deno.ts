@@ -17,9 +17,7 @@ export default {
     if (!udp) return;
     const host = hostname.replace(/^\[|\]$/g, "");
     const socket = dgram.createSocket(host.includes(":") ? "udp6" : "udp4");
-    socket.on("message", (packet, from) =>
-      udp.tracker.receive(packet, from.address, from.port, (reply) => socket.send(reply, from.port, from.address)),
-    );
+    socket.on("message", (packet, from) => udp.tracker.receive(packet, from.address, from.port, (reply) => socket.send(reply, from.port, from.address)));
     socket.bind(udp.port, host, () => console.log(`btswarm tracker UDP at udp://${hostname}:${socket.address().port}/announce`));
   },
 } satisfies Deno.ServeDefaultExport;

@@ -120,7 +120,12 @@ const FRAMING = new Set(["content-length", "transfer-encoding", "connection", "k
  * The response head for a body of `bodyLength` bytes. `close`: the connection ends after this
  * response. An HTTP/1.0 client that asked to keep the connection is told it is kept.
  */
-export function encodeResponseHead(status: number, headers: Headers, bodyLength: number, opts: { close: boolean; version: "1.0" | "1.1"; date: string }): string {
+export function encodeResponseHead(
+  status: number,
+  headers: Headers,
+  bodyLength: number,
+  opts: { close: boolean; version: "1.0" | "1.1"; date: string },
+): string {
   let head = `HTTP/1.1 ${status} ${REASONS[status] ?? ""}\r\n`;
   headers.forEach((value, name) => {
     if (!FRAMING.has(name)) head += `${name}: ${value}\r\n`;

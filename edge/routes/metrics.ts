@@ -32,7 +32,12 @@ export function eventLabel(event: string): string {
 }
 
 function storeMetrics(fromStore: [StoreStats, StoreCounters] | null): Metric[] {
-  const up: Metric = { name: "btswarm_store_up", help: "1 when this scrape could read the swarm store, else 0.", type: "gauge", samples: [{ value: fromStore ? 1 : 0 }] };
+  const up: Metric = {
+    name: "btswarm_store_up",
+    help: "1 when this scrape could read the swarm store, else 0.",
+    type: "gauge",
+    samples: [{ value: fromStore ? 1 : 0 }],
+  };
   if (!fromStore) return [up];
   const [stats, counters] = fromStore;
   return [

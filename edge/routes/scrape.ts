@@ -15,7 +15,8 @@ export async function handleScrape(c: Context, query: RawQuery, t: TrackerContex
   const raw = query.all("info_hash");
   if (raw.length === 0) {
     // A private tracker never lists its catalogue.
-    if (!config.fullScrape || config.privateMode || passkey !== undefined) throw new TrackerError("full-scrape-disabled", "scrape needs at least one info_hash; full scrape is disabled");
+    if (!config.fullScrape || config.privateMode || passkey !== undefined)
+      throw new TrackerError("full-scrape-disabled", "scrape needs at least one info_hash; full scrape is disabled");
     const store = t.requireStore();
     if (!store.listSwarms) throw new TrackerError("full-scrape-disabled", "this tracker's store cannot list every torrent");
     const list = store.listSwarms;

@@ -137,7 +137,10 @@ export class MemoryAccounts implements AccountStore {
   }
 
   async listTorrents(offset: number, limit: number): Promise<Page<TorrentRecord>> {
-    const hashes = [...this.torrents.values()].filter((t) => t.allowed).map((t) => t.infoHash).sort();
+    const hashes = [...this.torrents.values()]
+      .filter((t) => t.allowed)
+      .map((t) => t.infoHash)
+      .sort();
     return { items: hashes.slice(offset, offset + limit).map((h) => ({ ...this.torrents.get(h)! })), total: hashes.length };
   }
 

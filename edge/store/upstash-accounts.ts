@@ -139,7 +139,12 @@ export class UpstashAccounts implements AccountStore {
   }
 
   async setFreeleech(infoHash: string, freeleech: boolean): Promise<void> {
-    await this.guard("freeleech", () => this.redis.pipeline().hset(this.keys.torrent(infoHash), { freeleech: freeleech ? "1" : "0" }).exec());
+    await this.guard("freeleech", () =>
+      this.redis
+        .pipeline()
+        .hset(this.keys.torrent(infoHash), { freeleech: freeleech ? "1" : "0" })
+        .exec(),
+    );
   }
 
   async torrent(infoHash: string): Promise<TorrentRecord> {
@@ -165,7 +170,13 @@ export class UpstashAccounts implements AccountStore {
 
   /** Members [offset, offset + limit) of a sorted set in order, with its size: one pipeline. */
   private async page(what: string, key: string, offset: number, limit: number): Promise<[number, string[]]> {
-    const [total, members] = await this.guard(what, () => this.redis.pipeline().zcard(key).zrange(key, offset, offset + limit - 1).exec());
+    const [total, members] = await this.guard(what, () =>
+      this.redis
+        .pipeline()
+        .zcard(key)
+        .zrange(key, offset, offset + limit - 1)
+        .exec(),
+    );
     return [count(total), (members as unknown[]).map(String)];
   }
 

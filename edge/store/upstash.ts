@@ -4,7 +4,17 @@ import { errors, Redis } from "@upstash/redis/cloudflare";
 import { fromHex, toHex } from "../../shared/bytes.ts";
 import { decodeCompactPeers, encodeCompactPeer } from "../../shared/compact.ts";
 import { ANNOUNCE_SCRIPT } from "./announce-script.ts";
-import { BusiestSwarms, CHART_MINUTES, COUNTER_SHARDS, counterShard, MINUTE_KEY_TTL_MS, minuteOf, SCRAPES_FIELD, sumHashes, talliesFromHash } from "./counters.ts";
+import {
+  BusiestSwarms,
+  CHART_MINUTES,
+  COUNTER_SHARDS,
+  counterShard,
+  MINUTE_KEY_TTL_MS,
+  minuteOf,
+  SCRAPES_FIELD,
+  sumHashes,
+  talliesFromHash,
+} from "./counters.ts";
 import { UpstashAccounts, type AccountKeys } from "./upstash-accounts.ts";
 import {
   StoreUnavailableError,

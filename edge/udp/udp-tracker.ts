@@ -137,10 +137,7 @@ export class UdpTracker {
       const form = p.compact ?? encodeCompactPeer(p);
       if (form.length === size) forms.push(form);
     }
-    return encodeAnnounceResponse(
-      { transactionId: req.transactionId, interval, leechers: result.incomplete, seeders: result.complete, peers: forms },
-      family,
-    );
+    return encodeAnnounceResponse({ transactionId: req.transactionId, interval, leechers: result.incomplete, seeders: result.complete, peers: forms }, family);
   }
 
   private async scrape(req: ScrapeRequest): Promise<Uint8Array> {

@@ -138,11 +138,35 @@ export async function benchCodec(opts: CodecOptions = {}): Promise<Row[]> {
     }
   }
   const decodeControl = makeDecoder(false);
-  tasks.push({ name: "decode control messages, 1448-byte chunks", bytes: controls.length, messages: controlCount, fn: () => { for (const c of controlChunks) decodeControl(c); } });
+  tasks.push({
+    name: "decode control messages, 1448-byte chunks",
+    bytes: controls.length,
+    messages: controlCount,
+    fn: () => {
+      for (const c of controlChunks) decodeControl(c);
+    },
+  });
   tasks.push({ name: "copy the same piece bytes once (memcpy reference)", bytes: pieces.length, messages: 64, fn: () => copyTarget.set(pieces) });
-  tasks.push({ name: "encode piece header (writePieceHeader, block sent as is)", bytes: 13 + BLOCK_SIZE, messages: 1, fn: () => writePieceHeader(header, 0, 1, 0, BLOCK_SIZE) });
-  tasks.push({ name: "encode piece by reframing copy (encodeMessage)", bytes: 13 + BLOCK_SIZE, messages: 1, fn: () => encodeMessage({ type: "piece", index: 1, begin: 0, block }) });
-  tasks.push({ name: "encode 64 requests into one buffer (encodeMessageInto)", bytes: requests.length, messages: 64, fn: () => { for (let at = 0; at < requests.length; at += 17) encodeMessageInto(request, requests, at); } });
+  tasks.push({
+    name: "encode piece header (writePieceHeader, block sent as is)",
+    bytes: 13 + BLOCK_SIZE,
+    messages: 1,
+    fn: () => writePieceHeader(header, 0, 1, 0, BLOCK_SIZE),
+  });
+  tasks.push({
+    name: "encode piece by reframing copy (encodeMessage)",
+    bytes: 13 + BLOCK_SIZE,
+    messages: 1,
+    fn: () => encodeMessage({ type: "piece", index: 1, begin: 0, block }),
+  });
+  tasks.push({
+    name: "encode 64 requests into one buffer (encodeMessageInto)",
+    bytes: requests.length,
+    messages: 64,
+    fn: () => {
+      for (let at = 0; at < requests.length; at += 17) encodeMessageInto(request, requests, at);
+    },
+  });
   tasks.push({ name: "encode a request (encodeMessage, fresh bytes)", bytes: 17, messages: 1, fn: () => encodeMessage(request) });
 
   const rates = new Map<string, number[]>();
@@ -170,7 +194,12 @@ export async function benchCodec(opts: CodecOptions = {}): Promise<Row[]> {
     rows.push({ figure: `codec: ${frames}`, value: mbps(frames), unit: "MB/s", reference: { label: "message objects", value: mbps(objects) } });
   }
   const control = "decode control messages, 1448-byte chunks";
-  rows.push({ figure: `codec: ${control}`, value: msgs(control), unit: "msg/s", reference: { note: `${((controls.length / controlCount) | 0)} bytes/message avg; ${(mbps(control)).toFixed(0)} MB/s` } });
+  rows.push({
+    figure: `codec: ${control}`,
+    value: msgs(control),
+    unit: "msg/s",
+    reference: { note: `${(controls.length / controlCount) | 0} bytes/message avg; ${(mbps(control)).toFixed(0)} MB/s` },
+  });
   const header13 = "encode piece header (writePieceHeader, block sent as is)";
   const reframe = "encode piece by reframing copy (encodeMessage)";
   rows.push({ figure: `codec: ${header13}`, value: msgs(header13), unit: "msg/s", reference: { label: "reframing copy", value: msgs(reframe) } });

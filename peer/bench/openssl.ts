@@ -4,7 +4,10 @@
 /** openssl's SHA-1 rate in MB/s for `bytes`-sized inputs, or null when openssl is not installed. */
 export function opensslSha1(bytes: number, seconds = 1): number | null {
   if (!Bun.which("openssl")) return null;
-  const r = Bun.spawnSync(["openssl", "speed", "-elapsed", "-evp", "sha1", "-seconds", String(seconds), "-bytes", String(bytes)], { stdout: "pipe", stderr: "pipe" });
+  const r = Bun.spawnSync(["openssl", "speed", "-elapsed", "-evp", "sha1", "-seconds", String(seconds), "-bytes", String(bytes)], {
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   if (r.exitCode !== 0) return null;
   // The last line reads "sha1   2008023.04k": thousands of bytes per second.
   const m = /^sha1\s+([\d.]+)k\s*$/m.exec(r.stdout.toString());

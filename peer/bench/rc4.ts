@@ -43,7 +43,17 @@ export async function benchRc4(opts: Rc4BenchOptions = {}): Promise<Row[]> {
   }
   const mbps = (name: string) => (median(rates.get(name)!) * stream.length) / 1e6;
   return [
-    { figure: "MSE RC4 in place, 16 KiB piece messages (decrypting a read)", value: mbps("inPlace"), unit: "MB/s", reference: { label: "plain copy of the same bytes", value: mbps("copy") } },
-    { figure: "MSE RC4 buffer to buffer, 16 KiB piece messages (encrypting a write)", value: mbps("copying"), unit: "MB/s", reference: { label: "node:crypto rc4 (native, new buffer per call)", value: mbps("native") } },
+    {
+      figure: "MSE RC4 in place, 16 KiB piece messages (decrypting a read)",
+      value: mbps("inPlace"),
+      unit: "MB/s",
+      reference: { label: "plain copy of the same bytes", value: mbps("copy") },
+    },
+    {
+      figure: "MSE RC4 buffer to buffer, 16 KiB piece messages (encrypting a write)",
+      value: mbps("copying"),
+      unit: "MB/s",
+      reference: { label: "node:crypto rc4 (native, new buffer per call)", value: mbps("native") },
+    },
   ];
 }

@@ -25,14 +25,20 @@ export async function benchSha1(opts: Sha1Options = {}): Promise<Row[]> {
     const hasher = new Bun.CryptoHasher("sha1");
     const out = new Uint8Array(64);
     const tasks: [string, () => unknown][] = [
-      ["Bun.CryptoHasher one-shot", () => {
-        hasher.update(piece);
-        hasher.digest(out);
-      }],
-      ["Bun.CryptoHasher incremental 16 KiB", () => {
-        for (let at = 0; at < size; at += BLOCK) hasher.update(piece.subarray(at, at + BLOCK));
-        hasher.digest(out);
-      }],
+      [
+        "Bun.CryptoHasher one-shot",
+        () => {
+          hasher.update(piece);
+          hasher.digest(out);
+        },
+      ],
+      [
+        "Bun.CryptoHasher incremental 16 KiB",
+        () => {
+          for (let at = 0; at < size; at += BLOCK) hasher.update(piece.subarray(at, at + BLOCK));
+          hasher.digest(out);
+        },
+      ],
       ["node:crypto createHash", () => createHash("sha1").update(piece).digest()],
       ["crypto.subtle.digest", () => crypto.subtle.digest("SHA-1", piece)],
     ];

@@ -21,7 +21,11 @@ function writeData(file: string, bytes: number): Metainfo {
   for (let at = 0; at < bytes; at += PATTERN) fs.writeSync(fd, pattern, 0, Math.min(PATTERN, bytes - at), at);
   fs.closeSync(fd);
   const pieceCount = Math.ceil(bytes / PIECE);
-  const patternHashes = Array.from({ length: PATTERN / PIECE }, (_, i) => createHash("sha1").update(pattern.subarray(i * PIECE, (i + 1) * PIECE)).digest());
+  const patternHashes = Array.from({ length: PATTERN / PIECE }, (_, i) =>
+    createHash("sha1")
+      .update(pattern.subarray(i * PIECE, (i + 1) * PIECE))
+      .digest(),
+  );
   const pieceHashes = new Uint8Array(pieceCount * 20);
   for (let i = 0; i < pieceCount; i++) pieceHashes.set(patternHashes[i % patternHashes.length]!, i * 20);
   return {

@@ -75,7 +75,12 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const { torrent, metainfo, skipped } = await createTorrentFromDisk(input, {
       pieceLength,
-      trackers: (values.tracker ?? []).map((t) => t.split(",").map((u) => u.trim()).filter((u) => u !== "")),
+      trackers: (values.tracker ?? []).map((t) =>
+        t
+          .split(",")
+          .map((u) => u.trim())
+          .filter((u) => u !== ""),
+      ),
       webSeeds: values["web-seed"] ?? [],
       comment: values.comment,
       private: values.private ?? false,

@@ -63,7 +63,9 @@ export function run(argv: string[]): Promise<number> {
         return 6;
       }
       const result =
-        announce === undefined ? { peers: await node.getPeers(infoHash), announcedTo: 0 } : await node.announce(infoHash, announce === 0 ? "implied" : announce);
+        announce === undefined
+          ? { peers: await node.getPeers(infoHash), announcedTo: 0 }
+          : await node.announce(infoHash, announce === 0 ? "implied" : announce);
       if (statePath) {
         // Written whole then renamed: a crash never leaves half a table behind.
         writeFileSync(`${statePath}.tmp`, node.saveTable());
@@ -71,7 +73,15 @@ export function run(argv: string[]): Promise<number> {
       }
       if (values.json) {
         const { nodes } = node.stats();
-        console.log(JSON.stringify({ infoHash: infoHashToHex(infoHash), peers: result.peers.map(hostPort), announcedTo: result.announcedTo, nodes: nodes[4] + nodes[6], source: joined.source }));
+        console.log(
+          JSON.stringify({
+            infoHash: infoHashToHex(infoHash),
+            peers: result.peers.map(hostPort),
+            announcedTo: result.announcedTo,
+            nodes: nodes[4] + nodes[6],
+            source: joined.source,
+          }),
+        );
       } else {
         for (const p of result.peers) console.log(hostPort(p));
       }

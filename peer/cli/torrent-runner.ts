@@ -77,7 +77,17 @@ export async function runTorrent(options: RunOptions): Promise<number> {
       storage.close();
       throw error;
     }
-    const torrent = client.addTorrent({ meta, storage, have, poolBytes, maxPeers: options.maxPeers, peers: options.peers, seed: options.seed, uploadLimit: options.uploadLimit, onEvent: report });
+    const torrent = client.addTorrent({
+      meta,
+      storage,
+      have,
+      poolBytes,
+      maxPeers: options.maxPeers,
+      peers: options.peers,
+      seed: options.seed,
+      uploadLimit: options.uploadLimit,
+      onEvent: report,
+    });
     const onSignal = () => void torrent.stop(0);
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);

@@ -108,7 +108,8 @@ export function isGlobalAddress(ip: string): boolean {
   const addr = addressBytes(ip);
   if (!addr) return false;
   if (addr.length === 16) {
-    if (addr.subarray(0, 10).every((b) => b === 0) && addr[10] === 0xff && addr[11] === 0xff) return isGlobalAddress(`${addr[12]}.${addr[13]}.${addr[14]}.${addr[15]}`);
+    if (addr.subarray(0, 10).every((b) => b === 0) && addr[10] === 0xff && addr[11] === 0xff)
+      return isGlobalAddress(`${addr[12]}.${addr[13]}.${addr[14]}.${addr[15]}`);
     if (addr.subarray(0, 15).every((b) => b === 0)) return false; // :: and ::1
     if ((addr[0]! & 0xfe) === 0xfc) return false; // fc00::/7 unique local
     if (addr[0] === 0xfe && (addr[1]! & 0xc0) === 0x80) return false; // fe80::/10 link-local

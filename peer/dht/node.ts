@@ -101,7 +101,15 @@ export class DhtNode {
     const budget = options.replyBytesPerSecond ?? 64 * 1024;
     this.replyBudget = new RateLimiter({ perSecond: budget, burst: budget, maxAddresses: 1 }, now);
     const limits = options.lookupLimits ?? DEFAULT_LOOKUP_LIMITS;
-    this.querier = new Querier(id, transports, this.tables, (n) => this.acceptableId(n.id, n.ip) && !this.routers.has(`${n.ip}|${n.port}`), limits, options.maxOutstanding ?? 256, options.queryTimeoutMs ?? 2000);
+    this.querier = new Querier(
+      id,
+      transports,
+      this.tables,
+      (n) => this.acceptableId(n.id, n.ip) && !this.routers.has(`${n.ip}|${n.port}`),
+      limits,
+      options.maxOutstanding ?? 256,
+      options.queryTimeoutMs ?? 2000,
+    );
     this.responder = { ownId: id, tables: this.tables, tokens: this.tokens, store: this.store, version: VERSION };
   }
 
@@ -292,7 +300,6 @@ export class DhtNode {
   private acceptableId(id: Uint8Array, ip: string): boolean {
     return this.options.enforceNodeIds === false || !isGlobalAddress(ip) || idMatchesAddress(id, ip);
   }
-
 
   /** Sends an answer (or error) to a query, within the global reply budget. */
   private send(family: Family, message: KrpcMessage, ip: string, port: number): void {

@@ -6,10 +6,7 @@ import type { KrpcErrorMessage, KrpcResponse } from "../../shared/dht/types.ts";
 import { toBinaryString } from "../../shared/bytes.ts";
 import { DhtError } from "./errors.ts";
 
-export type QueryOutcome =
-  | { kind: "response"; response: KrpcResponse }
-  | { kind: "error"; error: KrpcErrorMessage }
-  | { kind: "timeout" };
+export type QueryOutcome = { kind: "response"; response: KrpcResponse } | { kind: "error"; error: KrpcErrorMessage } | { kind: "timeout" };
 
 interface Pending {
   address: string;

@@ -172,7 +172,9 @@ export class RoutingTable {
   /** Nodes to ping now: the questionable ones (BEP 5: ping before trusting or replacing them). */
   questionable(limit: number): TableNode[] {
     const now = this.now();
-    return this.all().filter((n) => nodeState(n, now) === "questionable").slice(0, limit);
+    return this.all()
+      .filter((n) => nodeState(n, now) === "questionable")
+      .slice(0, limit);
   }
 
   /** Buckets with no answer for `ageMs`: each gives its common-prefix length, for a refresh lookup. */

@@ -15,8 +15,14 @@ export function encodeSavedTable(table: SavedTable): Uint8Array {
   return encode({
     v: FORMAT_VERSION,
     id: table.id,
-    nodes: encodeNodes(table.nodes.filter((n) => !n.ip.includes(":")), 4),
-    nodes6: encodeNodes(table.nodes.filter((n) => n.ip.includes(":")), 6),
+    nodes: encodeNodes(
+      table.nodes.filter((n) => !n.ip.includes(":")),
+      4,
+    ),
+    nodes6: encodeNodes(
+      table.nodes.filter((n) => n.ip.includes(":")),
+      6,
+    ),
   });
 }
 

@@ -28,7 +28,10 @@ export interface TorrentSource {
 
 export class SourceError extends Error {
   override readonly name = "SourceError";
-  constructor(readonly code: "not-found" | "not-a-file", message: string) {
+  constructor(
+    readonly code: "not-found" | "not-a-file",
+    message: string,
+  ) {
     super(message);
   }
 }

@@ -14,6 +14,9 @@ const CLIENT = "btpeer 0.1.0";
 export const OUR_EXTENSIONS: ReadonlyMap<string, number> = new Map();
 
 /** Our extension handshake payload (after the extended id 0). */
-export function ourExtensionHandshake(listenPort: number, extensions: { m: ReadonlyMap<string, number>; metadataSize?: number } = { m: OUR_EXTENSIONS }): Uint8Array {
+export function ourExtensionHandshake(
+  listenPort: number,
+  extensions: { m: ReadonlyMap<string, number>; metadataSize?: number } = { m: OUR_EXTENSIONS },
+): Uint8Array {
   return encodeExtensionHandshake({ ...extensions, reqq: OUR_REQQ, client: CLIENT, ...(listenPort > 0 ? { port: listenPort } : {}) });
 }

@@ -183,7 +183,9 @@ export class PeerConnection {
     const ours = torrent.ourPieces();
     if (ours.count() > 0) this.sendRaw(encodeMessage({ type: "bitfield", bits: ours.bytes }));
     if (supportsExtensions(handshake.reserved)) {
-      this.sendRaw(encodeMessage({ type: "extended", id: EXTENSION_HANDSHAKE_ID, payload: ourExtensionHandshake(this.options.listenPort, torrent.extensions) }));
+      this.sendRaw(
+        encodeMessage({ type: "extended", id: EXTENSION_HANDSHAKE_ID, payload: ourExtensionHandshake(this.options.listenPort, torrent.extensions) }),
+      );
     }
   }
 

@@ -197,7 +197,8 @@ export class Downloader {
   private unrequested(peer: SwarmPeer, key: number): void {
     if (key >= 0 && peer.released.delete(key)) return;
     this.unrequestedBlocks++;
-    if (++peer.unrequestedBlocks > MAX_UNREQUESTED_BLOCKS) peer.conn.close({ code: "protocol", detail: `sent ${peer.unrequestedBlocks} blocks nobody asked for` });
+    if (++peer.unrequestedBlocks > MAX_UNREQUESTED_BLOCKS)
+      peer.conn.close({ code: "protocol", detail: `sent ${peer.unrequestedBlocks} blocks nobody asked for` });
   }
 
   /**

@@ -35,7 +35,10 @@ function prefix64(ip: string): string {
   const before = groups(head);
   const after = groups(tail);
   const all = tail === undefined ? before : [...before, ...Array<string>(Math.max(0, 8 - before.length - after.length)).fill("0"), ...after];
-  return all.slice(0, 4).map((g) => (parseInt(g, 16) || 0).toString(16)).join(":");
+  return all
+    .slice(0, 4)
+    .map((g) => (parseInt(g, 16) || 0).toString(16))
+    .join(":");
 }
 
 export class PeerDirectory {

@@ -72,13 +72,20 @@ export class Torrent implements ConnectionHandler {
       if (!(error instanceof StorageError)) throw error; // a bug, not a disk's trouble
       this.fail(error.code, error.message);
     };
-    this.downloader = new Downloader(meta, have, pool, options.storage, {
-      peers: () => this.peers.values(),
-      pieceDone: (index) => this.pieceDone(index),
-      pieceFailed: (index, senders, parole) => this.emit({ event: "piece-failed", index, peers: senders.map((p) => p.label), parole }),
-      ban: (peer, reason) => this.ban(peer, reason),
-      writeFailed: storageFailed,
-    }, this.hasher);
+    this.downloader = new Downloader(
+      meta,
+      have,
+      pool,
+      options.storage,
+      {
+        peers: () => this.peers.values(),
+        pieceDone: (index) => this.pieceDone(index),
+        pieceFailed: (index, senders, parole) => this.emit({ event: "piece-failed", index, peers: senders.map((p) => p.label), parole }),
+        ban: (peer, reason) => this.ban(peer, reason),
+        writeFailed: storageFailed,
+      },
+      this.hasher,
+    );
     const limit = options.uploadLimit ? new TokenBucket(options.uploadLimit, { minBurst: SPAN_PAYLOAD }) : undefined;
     this.uploader = new Uploader(meta, have, options.storage, undefined, limit, storageFailed);
     this.report = new ProgressReport(meta, have, this.downloader, this.uploader);
@@ -94,17 +101,21 @@ export class Torrent implements ConnectionHandler {
       fatal: (code, message) => this.fail(code, message),
     });
     this.admission = new Admission(options.maxPeers, this.peers);
-    this.dialer = new Dialer(this.directory, {
-      room: () => Math.min(this.options.maxPeers - this.connectionCount(), this.host.room()),
-      seeding: () => this.options.have.isComplete(),
-      open: (socket, address) => {
-        if (!this.lifecycle.live) return null;
-        const options = { ourPeerId: this.host.peerId, listenPort: this.host.port, outgoing: true, address, torrent: this.binding };
-        const conn = new PeerConnection(socket, options, this);
-        this.admission.opened(conn);
-        return conn;
+    this.dialer = new Dialer(
+      this.directory,
+      {
+        room: () => Math.min(this.options.maxPeers - this.connectionCount(), this.host.room()),
+        seeding: () => this.options.have.isComplete(),
+        open: (socket, address) => {
+          if (!this.lifecycle.live) return null;
+          const options = { ourPeerId: this.host.peerId, listenPort: this.host.port, outgoing: true, address, torrent: this.binding };
+          const conn = new PeerConnection(socket, options, this);
+          this.admission.opened(conn);
+          return conn;
+        },
       },
-    }, this.host.bind);
+      this.host.bind,
+    );
     this.parts = { peers: this.peers, downloader: this.downloader, uploader: this.uploader, choker: this.choker };
     this.finished = new Promise((resolve) => (this.finish = resolve));
   }
@@ -117,7 +128,16 @@ export class Torrent implements ConnectionHandler {
   start(): void {
     const { meta, have } = this.options;
     for (const p of this.options.peers) this.directory.add(p);
-    this.emit({ event: "started", name: meta.name, infoHash: toHex(meta.infoHash), length: meta.length, port: this.host.port, seeding: have.isComplete(), uploadLimit: this.options.uploadLimit ?? null, ...this.totals() });
+    this.emit({
+      event: "started",
+      name: meta.name,
+      infoHash: toHex(meta.infoHash),
+      length: meta.length,
+      port: this.host.port,
+      seeding: have.isComplete(),
+      uploadLimit: this.options.uploadLimit ?? null,
+      ...this.totals(),
+    });
     this.timer = setInterval(() => this.tick(), TICK_MS);
     this.tracker.start(this.host.port, have.isComplete());
     this.connectMore();

@@ -35,9 +35,7 @@ export class TrackerClient {
     private readonly port: number,
     private readonly udp: UdpTrackerClient = processUdpTrackerClient(),
   ) {
-    this.tiers = announceList
-      .map((tier) => shuffle(tier.filter((url) => /^https?:\/\//i.test(url) || isUdpTrackerUrl(url))))
-      .filter((tier) => tier.length > 0);
+    this.tiers = announceList.map((tier) => shuffle(tier.filter((url) => /^https?:\/\//i.test(url) || isUdpTrackerUrl(url)))).filter((tier) => tier.length > 0);
   }
 
   get hasTrackers(): boolean {

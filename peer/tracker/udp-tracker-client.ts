@@ -125,7 +125,11 @@ export class UdpTrackerClient {
       target,
       (connectionId, transactionId) => encodeScrapeRequest({ connectionId, transactionId, infoHashes }),
       (r) =>
-        r.action !== "scrape" ? `a ${r.action} reply to a scrape` : r.entries.length < infoHashes.length ? `${r.entries.length} scrape entries for ${infoHashes.length} info hashes` : null,
+        r.action !== "scrape"
+          ? `a ${r.action} reply to a scrape`
+          : r.entries.length < infoHashes.length
+            ? `${r.entries.length} scrape entries for ${infoHashes.length} info hashes`
+            : null,
       signal,
     );
     if (reply.action !== "scrape") throw new Error("unreachable: checked by the reply check");
@@ -141,7 +145,11 @@ export class UdpTrackerClient {
     if (this.closed) return;
     this.closed = true;
     this.table.failAll(new UdpTrackerError("closed", "the UDP tracker client was closed"));
-    for (const socket of this.sockets.values()) socket.then((s) => s.close(), () => {});
+    for (const socket of this.sockets.values())
+      socket.then(
+        (s) => s.close(),
+        () => {},
+      );
     this.sockets.clear();
     this.connections.clear();
   }
@@ -152,7 +160,12 @@ export class UdpTrackerClient {
   }
 
   /** One announce or scrape: a connection id (cached or fresh), then the request on the schedule. */
-  private async request(target: UdpTarget, encode: (connectionId: bigint, tx: number) => Uint8Array, check: ReplyCheck, signal?: AbortSignal): Promise<UdpResponse> {
+  private async request(
+    target: UdpTarget,
+    encode: (connectionId: bigint, tx: number) => Uint8Array,
+    check: ReplyCheck,
+    signal?: AbortSignal,
+  ): Promise<UdpResponse> {
     for (;;) {
       const connection = await this.connection(target, signal);
       // BEP 15: a connection id must be asked for again once expired, also between retransmissions.
@@ -185,7 +198,13 @@ export class UdpTrackerClient {
    * reply to an earlier copy still counts) after 15 × 2^n s, n = 0, 1, ... up to the attempt cap.
    * Only connected requests can go stale, so a call without `stale` is a connect.
    */
-  private async exchange(target: UdpTarget, encode: (tx: number) => Uint8Array, check: ReplyCheck, signal?: AbortSignal, stale?: () => boolean): Promise<UdpResponse | "stale"> {
+  private async exchange(
+    target: UdpTarget,
+    encode: (tx: number) => Uint8Array,
+    check: ReplyCheck,
+    signal?: AbortSignal,
+    stale?: () => boolean,
+  ): Promise<UdpResponse | "stale"> {
     const socket = await this.socket(target.family);
     const t = this.table.begin(target, check);
     try {
@@ -195,7 +214,10 @@ export class UdpTrackerClient {
           socket.send(packet, target.port, target.address);
         } catch (error) {
           // Refused in the kernel, so it would be refused again: no point in the schedule.
-          throw new UdpTrackerError("send-failed", `cannot send to ${target.address}:${target.port}: ${error instanceof Error ? error.message : String(error)}`);
+          throw new UdpTrackerError(
+            "send-failed",
+            `cannot send to ${target.address}:${target.port}: ${error instanceof Error ? error.message : String(error)}`,
+          );
         }
         if (stale) this.requestsSent++;
         else this.connectsSent++;

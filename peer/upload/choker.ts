@@ -75,9 +75,7 @@ export class Choker {
       return since !== undefined && !p.amChoking && now - since < OPTIMISTIC_INTERVAL_MS;
     };
     const holders = interested.filter(held).sort((a, b) => b.upRate() - a.upRate());
-    const waiting = interested
-      .filter((p) => p.amChoking)
-      .sort((a, b) => (this.chokedSince.get(a.id) ?? now) - (this.chokedSince.get(b.id) ?? now));
+    const waiting = interested.filter((p) => p.amChoking).sort((a, b) => (this.chokedSince.get(a.id) ?? now) - (this.chokedSince.get(b.id) ?? now));
     const expired = interested.filter((p) => !p.amChoking && !held(p)).sort((a, b) => b.upRate() - a.upRate());
     return [...holders, ...waiting, ...expired];
   }

@@ -151,10 +151,13 @@ export class Uploader {
   private waitForBudget(peer?: SwarmPeer): void {
     if (peer) this.waiting.add(peer);
     if (this.budgetTimer || !this.limit) return;
-    this.budgetTimer = setTimeout(() => {
-      this.budgetTimer = undefined;
-      this.wake();
-    }, Math.max(1, this.limit.msUntil(this.minSpan)));
+    this.budgetTimer = setTimeout(
+      () => {
+        this.budgetTimer = undefined;
+        this.wake();
+      },
+      Math.max(1, this.limit.msUntil(this.minSpan)),
+    );
     this.budgetTimer.unref?.();
   }
 

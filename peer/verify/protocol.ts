@@ -22,6 +22,4 @@ export interface JobMessage {
 
 export type ToWorker = InitMessage | JobMessage;
 
-export type FromWorker =
-  | { type: "result"; first: number; ok: Uint8Array; bytes: number }
-  | { type: "error"; code: string; message: string };
+export type FromWorker = { type: "result"; first: number; ok: Uint8Array; bytes: number } | { type: "error"; code: string; message: string };

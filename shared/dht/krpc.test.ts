@@ -11,7 +11,8 @@ const bep5 = {
   findNode: "d1:ad2:id20:abcdefghij01234567896:target20:mnopqrstuvwxyz123456e1:q9:find_node1:t2:aa1:y1:qe",
   getPeers: "d1:ad2:id20:abcdefghij01234567899:info_hash20:mnopqrstuvwxyz123456e1:q9:get_peers1:t2:aa1:y1:qe",
   values: "d1:rd2:id20:abcdefghij01234567895:token8:aoeusnth6:valuesl6:axje.u6:idhtnmee1:t2:aa1:y1:re",
-  announce: "d1:ad2:id20:abcdefghij012345678912:implied_porti1e9:info_hash20:mnopqrstuvwxyz1234564:porti6881e5:token8:aoeusnthe1:q13:announce_peer1:t2:aa1:y1:qe",
+  announce:
+    "d1:ad2:id20:abcdefghij012345678912:implied_porti1e9:info_hash20:mnopqrstuvwxyz1234564:porti6881e5:token8:aoeusnthe1:q13:announce_peer1:t2:aa1:y1:qe",
 };
 
 function roundTrips(wire: string): KrpcMessage {
@@ -36,7 +37,14 @@ describe("BEP 5 examples decode to typed messages and encode back byte for byte"
   });
   test("get_peers reply with values", () => {
     const r = roundTrips(bep5.values);
-    expect(r).toMatchObject({ type: "response", token: text("aoeusnth"), values: [{ ip: "97.120.106.101", port: 11893 }, { ip: "105.100.104.116", port: 28269 }] });
+    expect(r).toMatchObject({
+      type: "response",
+      token: text("aoeusnth"),
+      values: [
+        { ip: "97.120.106.101", port: 11893 },
+        { ip: "105.100.104.116", port: 28269 },
+      ],
+    });
   });
   test("announce_peer with implied_port: the sender's UDP port counts", () => {
     const a = decodeMessage(text(bep5.announce));
@@ -48,8 +56,14 @@ describe("BEP 5 examples decode to typed messages and encode back byte for byte"
 
 test("compact node info: 26 bytes for IPv4, 38 for IPv6, both directions; port 0 entries skipped", () => {
   const id = (n: number) => new Uint8Array(20).fill(n);
-  const v4 = [{ id: id(1), ip: "127.0.0.1", port: 6881 }, { id: id(2), ip: "10.1.2.3", port: 1 }];
-  const v6 = [{ id: id(3), ip: "::1", port: 65535 }, { id: id(4), ip: "2001:db8::7", port: 51413 }];
+  const v4 = [
+    { id: id(1), ip: "127.0.0.1", port: 6881 },
+    { id: id(2), ip: "10.1.2.3", port: 1 },
+  ];
+  const v6 = [
+    { id: id(3), ip: "::1", port: 65535 },
+    { id: id(4), ip: "2001:db8::7", port: 51413 },
+  ];
   expect(encodeNodes(v4, 4).length).toBe(52);
   expect(encodeNodes(v6, 6).length).toBe(76);
   expect(decodeNodes(encodeNodes(v4, 4), 4)).toEqual(v4);
@@ -67,7 +81,10 @@ test("a reply with nodes, nodes6, values of both families and BEP 42 ip round-tr
     id: new Uint8Array(20).fill(9),
     nodes: [{ id: new Uint8Array(20).fill(1), ip: "1.2.3.4", port: 5 }],
     nodes6: [{ id: new Uint8Array(20).fill(2), ip: "fe80::1", port: 6 }],
-    values: [{ ip: "5.6.7.8", port: 9 }, { ip: "::1", port: 10 }],
+    values: [
+      { ip: "5.6.7.8", port: 9 },
+      { ip: "::1", port: 10 },
+    ],
     token: new Uint8Array([7, 7]),
     ip: { ip: "127.0.0.1", port: 4000 },
   };

@@ -45,7 +45,10 @@ describe("createTorrent", () => {
     expect(sorted).toEqual(["a.bin", "b/inner.bin", "c-empty", "d.bin"]);
     const all = concatBytes(sorted.map((p) => contents.get(p)!));
     for (const chunk of [1000, 16384, 65536]) {
-      const { metainfo } = await createTorrent({ name: "set", multiFile: true, files, pieceLength: 16 * KiB, creationDate: null }, memoryReader(contents, chunk));
+      const { metainfo } = await createTorrent(
+        { name: "set", multiFile: true, files, pieceLength: 16 * KiB, creationDate: null },
+        memoryReader(contents, chunk),
+      );
       expect(metainfo.pieceCount).toBe(Math.ceil(all.length / (16 * KiB)));
       for (let i = 0; i < metainfo.pieceCount; i++) {
         expect(toHex(pieceHash(metainfo, i))).toBe(sha1Hex(all.subarray(i * 16 * KiB, (i + 1) * 16 * KiB)));

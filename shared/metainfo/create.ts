@@ -71,7 +71,10 @@ export function sortFiles<T extends CreateFile>(files: readonly T[]): T[] {
   return keyed.map((k) => k.f);
 }
 
-export async function createTorrent<F extends CreateFile>(options: CreateOptions<F>, read: FileReader<F>): Promise<{ torrent: Uint8Array; metainfo: Metainfo }> {
+export async function createTorrent<F extends CreateFile>(
+  options: CreateOptions<F>,
+  read: FileReader<F>,
+): Promise<{ torrent: Uint8Array; metainfo: Metainfo }> {
   checkOptions(options);
   const files = options.multiFile ? sortFiles(options.files) : options.files;
   const total = files.reduce((sum, f) => sum + f.length, 0);
@@ -101,7 +104,13 @@ export async function createTorrent<F extends CreateFile>(options: CreateOptions
   return { torrent, metainfo: parseMetainfo(torrent) };
 }
 
-async function hashPieces<F extends CreateFile>(files: F[], read: FileReader<F>, pieceLength: number, total: number, options: CreateOptions<F>): Promise<Uint8Array> {
+async function hashPieces<F extends CreateFile>(
+  files: F[],
+  read: FileReader<F>,
+  pieceLength: number,
+  total: number,
+  options: CreateOptions<F>,
+): Promise<Uint8Array> {
   const newHasher = options.sha1 ?? (() => new Sha1());
   const pieceCount = Math.ceil(total / pieceLength);
   const pieces = new Uint8Array(pieceCount * 20);

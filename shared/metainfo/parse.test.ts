@@ -46,7 +46,15 @@ describe("parseMetainfo on valid torrents", () => {
   });
 
   test("reads a multi-file torrent with nested folders and offsets", () => {
-    const meta = parseMetainfo(torrent(multi([{ length: 10, path: ["a", "b.txt"] }, { length: 0, path: ["empty"] }, { length: 5, path: ["c"] }])));
+    const meta = parseMetainfo(
+      torrent(
+        multi([
+          { length: 10, path: ["a", "b.txt"] },
+          { length: 0, path: ["empty"] },
+          { length: 5, path: ["c"] },
+        ]),
+      ),
+    );
     expect(meta.multiFile).toBe(true);
     expect(meta.files).toEqual([
       { path: ["a", "b.txt"], length: 10, offset: 0 },
@@ -109,7 +117,14 @@ describe("parseMetainfo on valid torrents", () => {
   });
 
   test("marks BEP 47 padding files", () => {
-    const meta = parseMetainfo(torrent(multi([{ length: 1, path: ["a"] }, { length: 16383, path: [".pad", "16383"], attr: "p" }])));
+    const meta = parseMetainfo(
+      torrent(
+        multi([
+          { length: 1, path: ["a"] },
+          { length: 16383, path: [".pad", "16383"], attr: "p" },
+        ]),
+      ),
+    );
     expect(meta.files[1]!.padding).toBe(true);
     expect(meta.files[0]!.padding).toBeUndefined();
   });
@@ -160,11 +175,36 @@ describe("parseMetainfo rejects malformed torrents with a stable code", () => {
   test("rejects a backslash inside a component", () => expectCode(torrent(multi([{ length: 1, path: ["..\\evil"] }])), "unsafe-path"));
   test("rejects a NUL byte in a component", () => expectCode(torrent(multi([{ length: 1, path: ["a\0b"] }])), "unsafe-path"));
   test("rejects a Windows drive prefix", () => expectCode(torrent(multi([{ length: 1, path: ["C:evil"] }])), "unsafe-path"));
-  test("rejects the same path twice", () => expectCode(torrent(multi([{ length: 1, path: ["a"] }, { length: 1, path: ["a"] }])), "duplicate-path"));
+  test("rejects the same path twice", () =>
+    expectCode(
+      torrent(
+        multi([
+          { length: 1, path: ["a"] },
+          { length: 1, path: ["a"] },
+        ]),
+      ),
+      "duplicate-path",
+    ));
   test("rejects a path used as both file and folder", () =>
-    expectCode(torrent(multi([{ length: 1, path: ["a"] }, { length: 1, path: ["a", "b"] }])), "duplicate-path"));
+    expectCode(
+      torrent(
+        multi([
+          { length: 1, path: ["a"] },
+          { length: 1, path: ["a", "b"] },
+        ]),
+      ),
+      "duplicate-path",
+    ));
   test("rejects a folder later used as a file", () =>
-    expectCode(torrent(multi([{ length: 1, path: ["a", "b"] }, { length: 1, path: ["a"] }])), "duplicate-path"));
+    expectCode(
+      torrent(
+        multi([
+          { length: 1, path: ["a", "b"] },
+          { length: 1, path: ["a"] },
+        ]),
+      ),
+      "duplicate-path",
+    ));
   test("rejects a v2-only torrent", () =>
     expectCode(torrent({ name: "x", "piece length": 16384, "meta version": 2, "file tree": { x: { "": { length: 1 } } } }), "v2-only"));
 

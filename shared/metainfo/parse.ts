@@ -179,10 +179,7 @@ function readPieces(info: BDict, pieceCount: number, length: number, pieceLength
     throw new MetainfoError("bad-pieces", `\`pieces\` is ${pieces.length} bytes, not a multiple of 20 (one SHA-1 per piece)`);
   }
   if (pieces.length / 20 !== pieceCount) {
-    throw new MetainfoError(
-      "bad-pieces",
-      `\`pieces\` holds ${pieces.length / 20} hashes but ${length} bytes in pieces of ${pieceLength} make ${pieceCount}`,
-    );
+    throw new MetainfoError("bad-pieces", `\`pieces\` holds ${pieces.length / 20} hashes but ${length} bytes in pieces of ${pieceLength} make ${pieceCount}`);
   }
   return pieces;
 }
@@ -196,7 +193,10 @@ function readAnnounceList(root: BDict, warnings: string[]): string[][] {
         warnings.push("ignored an `announce-list` tier that is not a list");
         continue;
       }
-      const urls = tier.filter(isBytes).map((u) => utf8.decode(u).trim()).filter((u) => u !== "");
+      const urls = tier
+        .filter(isBytes)
+        .map((u) => utf8.decode(u).trim())
+        .filter((u) => u !== "");
       if (urls.length > 0) tiers.push(urls);
     }
   } else if (list !== undefined) {
@@ -214,7 +214,10 @@ function readUrlList(root: BDict, warnings: string[]): string[] {
   if (value === undefined) return [];
   const items = isBytes(value) ? [value] : Array.isArray(value) ? value : [];
   if (!isBytes(value) && !Array.isArray(value)) warnings.push("ignored a `url-list` that is neither a string nor a list");
-  return items.filter(isBytes).map((u) => utf8.decode(u).trim()).filter((u) => u !== "");
+  return items
+    .filter(isBytes)
+    .map((u) => utf8.decode(u).trim())
+    .filter((u) => u !== "");
 }
 
 function v2Only(): MetainfoError {

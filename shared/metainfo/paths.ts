@@ -11,7 +11,8 @@ import { MetainfoError } from "./errors.ts";
 /** Throws `unsafe-path` unless `component` is a plain, single file or folder name. */
 export function checkPathComponent(component: string, where: string): void {
   const bad = unsafeReason(component);
-  if (bad) throw new MetainfoError("unsafe-path", `${where} ${JSON.stringify(component)} ${bad}; refusing to load a torrent that could write outside its folder`);
+  if (bad)
+    throw new MetainfoError("unsafe-path", `${where} ${JSON.stringify(component)} ${bad}; refusing to load a torrent that could write outside its folder`);
 }
 
 function unsafeReason(component: string): string | null {

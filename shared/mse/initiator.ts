@@ -89,7 +89,8 @@ export class MseInitiator {
         case "sync-vc": {
           const at = this.inbox.indexOf(s.encryptedVc, MSE_PAD_MAX);
           if (at < 0) {
-            if (this.inbox.length >= MSE_PAD_MAX + MSE_VC_LENGTH) throw new MseError("sync-failed", "no encrypted VC within 512 bytes after Yb: not an MSE peer, or another key");
+            if (this.inbox.length >= MSE_PAD_MAX + MSE_VC_LENGTH)
+              throw new MseError("sync-failed", "no encrypted VC within 512 bytes after Yb: not an MSE peer, or another key");
             return { send, done: null };
           }
           this.inbox.take(at + MSE_VC_LENGTH);

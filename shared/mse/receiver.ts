@@ -80,7 +80,8 @@ export class MseReceiver {
         case "sync-req1": {
           const at = this.inbox.indexOf(s.req1, MSE_PAD_MAX);
           if (at < 0) {
-            if (this.inbox.length >= MSE_PAD_MAX + 20) throw new MseError("sync-failed", "no HASH('req1', S) within 512 bytes after Ya: not an MSE peer, or another key");
+            if (this.inbox.length >= MSE_PAD_MAX + 20)
+              throw new MseError("sync-failed", "no HASH('req1', S) within 512 bytes after Ya: not an MSE peer, or another key");
             return wait();
           }
           this.inbox.take(at + 20);

@@ -14,7 +14,13 @@ import {
   type UdpCodecErrorCode,
 } from "./index.ts";
 
-const hex = (s: string) => Uint8Array.from(s.replace(/\s+/g, "").match(/../g)!.map((b) => parseInt(b, 16)));
+const hex = (s: string) =>
+  Uint8Array.from(
+    s
+      .replace(/\s+/g, "")
+      .match(/../g)!
+      .map((b) => parseInt(b, 16)),
+  );
 const toHexStr = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 const filled = (n: number, byte: number) => new Uint8Array(n).fill(byte);
 
@@ -115,7 +121,14 @@ describe("responses", () => {
     const peers = [hex("7f000001 1ae1"), hex("0a000002 1ae2")];
     const bytes = encodeAnnounceResponse({ transactionId: 3, interval: 1800, leechers: 4, seeders: 2, peers }, 4);
     expect(toHexStr(bytes)).toBe("00000001" + "00000003" + "00000708" + "00000004" + "00000002" + "7f0000011ae1" + "0a0000021ae2");
-    expect(decodeResponse(bytes, 4)).toEqual({ action: "announce", transactionId: 3, interval: 1800, leechers: 4, seeders: 2, peers: hex("7f0000011ae1 0a0000021ae2") });
+    expect(decodeResponse(bytes, 4)).toEqual({
+      action: "announce",
+      transactionId: 3,
+      interval: 1800,
+      leechers: 4,
+      seeders: 2,
+      peers: hex("7f0000011ae1 0a0000021ae2"),
+    });
   });
 
   test("announce over IPv6: 18-byte peers; the other family's size is refused both ways", () => {

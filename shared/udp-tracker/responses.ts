@@ -33,7 +33,8 @@ export function decodeResponse(packet: Uint8Array, family: Family): UdpResponse 
   const transactionId = readU32(packet, 4);
   switch (action) {
     case ACTION.connect:
-      if (packet.length < CONNECT_RESPONSE_BYTES) throw new UdpCodecError("too-short", `a connect response is ${CONNECT_RESPONSE_BYTES} bytes, got ${packet.length}`);
+      if (packet.length < CONNECT_RESPONSE_BYTES)
+        throw new UdpCodecError("too-short", `a connect response is ${CONNECT_RESPONSE_BYTES} bytes, got ${packet.length}`);
       return { action: "connect", transactionId, connectionId: readU64Big(packet, 8) };
     case ACTION.announce: {
       if (packet.length < ANNOUNCE_RESPONSE_HEADER_BYTES) {
@@ -73,7 +74,10 @@ export function encodeConnectResponse(res: Omit<ConnectResponse, "action">): Uin
  * `peers` is either the compact peers concatenated, or one compact form per peer (what a swarm store
  * keeps), all of one family. Forms of the other family's size are refused, not silently mixed.
  */
-export function encodeAnnounceResponse(res: Omit<AnnounceResponse, "action" | "peers"> & { peers: Uint8Array | readonly Uint8Array[] }, family: Family): Uint8Array {
+export function encodeAnnounceResponse(
+  res: Omit<AnnounceResponse, "action" | "peers"> & { peers: Uint8Array | readonly Uint8Array[] },
+  family: Family,
+): Uint8Array {
   const size = PEER_BYTES[family];
   const forms = res.peers;
   const peerBytes = forms instanceof Uint8Array ? forms.length : forms.length * size;

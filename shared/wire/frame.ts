@@ -37,8 +37,7 @@ export class WireFrame {
   port = 0;
 }
 
-const readU32 = (b: Uint8Array, o: number): number =>
-  ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+const readU32 = (b: Uint8Array, o: number): number => ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
 
 /** Upper bound on any length prefix under these limits: checked before the id byte is even there. */
 export function maxFrameLength(limits: WireLimits): number {

@@ -96,8 +96,7 @@ describe("checking a presented token", () => {
   });
 
   test("a bad or missing token gets a bare 401; the right one passes", async () => {
-    const request = (authorization?: string) =>
-      new Request("http://127.0.0.1/api/torrents", { headers: authorization ? { authorization } : {} });
+    const request = (authorization?: string) => new Request("http://127.0.0.1/api/torrents", { headers: authorization ? { authorization } : {} });
     expect(authorize(request(`Bearer ${token}`), token)).toBeNull();
     for (const bad of [undefined, "Bearer wrong", `Basic ${token}`, `Bearer ${token}x`]) {
       const response = authorize(request(bad), token)!;

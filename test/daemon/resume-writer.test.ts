@@ -62,7 +62,10 @@ describe("batching", () => {
     }
     expect(writer.flushes).toBe(2); // after pieces 7 and 15
     expect(store.transactions - before).toBe(2);
-    expect(commits).toEqual([[0, 1, 2, 3, 4, 5, 6, 7], [8, 9, 10, 11, 12, 13, 14, 15]]);
+    expect(commits).toEqual([
+      [0, 1, 2, 3, 4, 5, 6, 7],
+      [8, 9, 10, 11, 12, 13, 14, 15],
+    ]);
     expect(store.getResume(HASH)!.bitfield.count()).toBe(16);
     writer.close();
     expect(writer.flushes).toBe(3);

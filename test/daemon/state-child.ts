@@ -32,7 +32,11 @@ for (const f of layout.files) {
   }
 }
 
-const plan = planResume(layout, store.getResume(CRASH_TORRENT.infoHash), layout.files.map((f) => stampFile(f.path)));
+const plan = planResume(
+  layout,
+  store.getResume(CRASH_TORRENT.infoHash),
+  layout.files.map((f) => stampFile(f.path)),
+);
 const have = new Bitfield(layout.pieceCount, plan.verified.bytes);
 for (const p of plan.recheck) if (pieceOnDiskIsRight(layout, p)) have.set(p);
 console.log(`resumed ${JSON.stringify({ verified: plan.verified.count(), recheck: plan.recheck.length, have: have.count() })}`);

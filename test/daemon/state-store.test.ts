@@ -99,7 +99,16 @@ describe("round trips", () => {
     const store = open(tempDir());
     store.addTorrent(CRASH_TORRENT);
     expect(errorOf(() => store.addTorrent(CRASH_TORRENT)).code).toBe("exists");
-    store.writeResume([{ infoHash: CRASH_TORRENT.infoHash, pieceCount: 8, bitfield: new Uint8Array([0xff]), uploaded: 0, downloaded: 0, files: [{ index: 0, stamp: { size: 1, mtimeMs: 1 } }] }]);
+    store.writeResume([
+      {
+        infoHash: CRASH_TORRENT.infoHash,
+        pieceCount: 8,
+        bitfield: new Uint8Array([0xff]),
+        uploaded: 0,
+        downloaded: 0,
+        files: [{ index: 0, stamp: { size: 1, mtimeMs: 1 } }],
+      },
+    ]);
     expect(store.removeTorrent(CRASH_TORRENT.infoHash)).toBe(true);
     expect(store.removeTorrent(CRASH_TORRENT.infoHash)).toBe(false);
     expect(store.getResume(CRASH_TORRENT.infoHash)).toBeNull();

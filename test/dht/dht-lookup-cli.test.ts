@@ -52,7 +52,16 @@ test("dht-lookup finds an announced peer, saves its table, and a second run rejo
   expect(out.peers).toContain("127.0.0.1:5555");
   expect(existsSync(state)).toBe(true);
 
-  const second = await btpeer([`magnet:?xt=urn:btih:${toHex(infoHash)}`, "--dht-bootstrap", "127.0.0.1:1", "--dht-state", state, "--announce", "6000", "--json"]);
+  const second = await btpeer([
+    `magnet:?xt=urn:btih:${toHex(infoHash)}`,
+    "--dht-bootstrap",
+    "127.0.0.1:1",
+    "--dht-state",
+    state,
+    "--announce",
+    "6000",
+    "--json",
+  ]);
   expect(second.exitCode).toBe(0);
   const again = JSON.parse(second.stdout);
   expect(again.source).toBe("saved");
@@ -75,7 +84,10 @@ test("the compiled binary, with no node_modules beside it, finds the announced p
   if (existsSync(built)) copyFileSync(built, bin);
   else {
     const root = path.join(import.meta.dir, "..", "..");
-    const r = Bun.spawnSync([process.execPath, "build", "--compile", "--minify", path.join(root, "peer/cli.ts"), "--outfile", bin], { stdout: "pipe", stderr: "pipe" });
+    const r = Bun.spawnSync([process.execPath, "build", "--compile", "--minify", path.join(root, "peer/cli.ts"), "--outfile", bin], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     expect(r.exitCode).toBe(0);
   }
   chmodSync(bin, 0o755);

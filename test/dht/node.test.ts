@@ -76,7 +76,8 @@ describe("tokens", () => {
     const [answer] = query({ type: "query", method: "get_peers", transactionId: t(1), id: randomId(), infoHash }, "10.0.0.1");
     const token = (answer!.message as KrpcResponse).token!;
     const announce = (tok: Uint8Array, from: string) =>
-      query({ type: "query", method: "announce_peer", transactionId: t(2), id: randomId(), infoHash, port: 6000, impliedPort: false, token: tok }, from)[0]!.message;
+      query({ type: "query", method: "announce_peer", transactionId: t(2), id: randomId(), infoHash, port: 6000, impliedPort: false, token: tok }, from)[0]!
+        .message;
     expect(announce(token, "10.0.0.2")).toMatchObject({ type: "error", code: 203 });
     expect(announce(new Uint8Array(8), "10.0.0.1")).toMatchObject({ type: "error", code: 203 });
     expect(node.stats().storedPeers).toBe(0);
@@ -92,16 +93,34 @@ test("a get_peers answer stays within MAX_VALUES peers and MAX_REPLY_BYTES howev
   for (let i = 0; i < 150; i++) {
     const ip = `2001:db8::${(i + 1).toString(16)}`;
     const [a] = query({ type: "query", method: "get_peers", transactionId: t(1), id: randomId(), infoHash }, ip);
-    query({ type: "query", method: "announce_peer", transactionId: t(2), id: randomId(), infoHash, port: 1, impliedPort: true, token: (a!.message as KrpcResponse).token! }, ip);
+    query(
+      {
+        type: "query",
+        method: "announce_peer",
+        transactionId: t(2),
+        id: randomId(),
+        infoHash,
+        port: 1,
+        impliedPort: true,
+        token: (a!.message as KrpcResponse).token!,
+      },
+      ip,
+    );
   }
-  const [reply] = query({ type: "query", method: "get_peers", transactionId: new Uint8Array(16), id: randomId(), infoHash, want: ["n4", "n6"] }, "2001:db8::ffff");
+  const [reply] = query(
+    { type: "query", method: "get_peers", transactionId: new Uint8Array(16), id: randomId(), infoHash, want: ["n4", "n6"] },
+    "2001:db8::ffff",
+  );
   expect((reply!.message as KrpcResponse).values).toHaveLength(MAX_VALUES);
   expect(reply!.size).toBeLessThanOrEqual(MAX_REPLY_BYTES);
 });
 
 test("an unknown method gets error 204, a half-read query 203, garbage nothing", async () => {
   const { node, query, sent } = await recordedNode();
-  expect(query({ type: "query", method: "other", name: "vote", transactionId: t(1), id: randomId() }, "10.0.0.1")[0]!.message).toMatchObject({ type: "error", code: 204 });
+  expect(query({ type: "query", method: "other", name: "vote", transactionId: t(1), id: randomId() }, "10.0.0.1")[0]!.message).toMatchObject({
+    type: "error",
+    code: 204,
+  });
   const before = sent.length;
   node.handlePacket(new TextEncoder().encode("d1:ad2:id3:abce1:q4:ping1:t2:xy1:y1:qe"), "10.0.0.1", 1000, 4);
   expect(sent[before]!.message).toMatchObject({ type: "error", code: 203, transactionId: new TextEncoder().encode("xy") });
@@ -136,7 +155,12 @@ describe("who gets into the routing table", () => {
     expect(answerPing("203.0.113.10", generateIdForAddress("203.0.113.10"))).toBe(true);
     expect(answerPing("192.168.1.20", randomId())).toBe(true);
     await Bun.sleep(0);
-    expect(node.tableNodes(4).map((n) => n.ip).sort()).toEqual(["192.168.1.20", "203.0.113.10"]);
+    expect(
+      node
+        .tableNodes(4)
+        .map((n) => n.ip)
+        .sort(),
+    ).toEqual(["192.168.1.20", "203.0.113.10"]);
     void sent;
   });
 });
@@ -169,7 +193,12 @@ describe("our external address (BEP 42)", () => {
     const answer = async (host: string, seenAs: string) => {
       const pinged = node.ping(host, 6881);
       const q = sent[sent.length - 1]!;
-      node.handlePacket(encodeMessage({ type: "response", transactionId: q.message.transactionId, id: randomId(), ip: { ip: seenAs, port: 6881 } }), host, 6881, 4);
+      node.handlePacket(
+        encodeMessage({ type: "response", transactionId: q.message.transactionId, id: randomId(), ip: { ip: seenAs, port: 6881 } }),
+        host,
+        6881,
+        4,
+      );
       await pinged;
     };
     for (let i = 0; i < 10; i++) await answer("10.0.0.1", "198.51.100.7");
@@ -205,7 +234,15 @@ test("maintenance: nodes silent for 15 minutes turn questionable and are pinged 
 });
 
 test("bootstrap routers stay out of the routing table, unless they are all the DHT has", async () => {
-  const start = (bootstrap: string[] = []) => DhtNode.start({ port: 0, hosts: { 4: "127.0.0.1", 6: null }, bootstrap, loopbackOnly: true, rateLimit: { perSecond: 1e4, burst: 1e4, maxAddresses: 64 }, replyBytesPerSecond: 1e9 });
+  const start = (bootstrap: string[] = []) =>
+    DhtNode.start({
+      port: 0,
+      hosts: { 4: "127.0.0.1", 6: null },
+      bootstrap,
+      loopbackOnly: true,
+      rateLimit: { perSecond: 1e4, burst: 1e4, maxAddresses: 64 },
+      replyBytesPerSecond: 1e9,
+    });
   const router = await start();
   const nodes = [await start(), await start(), await start()];
   opened.push(router, ...nodes);
@@ -227,7 +264,8 @@ test("answers to all askers together stay within the reply budget (bytes per sec
   const clock = { t: 1_000_000 };
   const { node, query, sent } = await recordedNode({ now: () => clock.t, replyBytesPerSecond: 4000 });
   // 200 get_peers from 200 addresses, each well within its own rate limit, in the same instant.
-  for (let i = 0; i < 200; i++) query({ type: "query", method: "get_peers", transactionId: t(i), id: randomId(), infoHash: randomId(), want: ["n4", "n6"] }, `10.1.${i >> 8}.${i & 0xff}`);
+  for (let i = 0; i < 200; i++)
+    query({ type: "query", method: "get_peers", transactionId: t(i), id: randomId(), infoHash: randomId(), want: ["n4", "n6"] }, `10.1.${i >> 8}.${i & 0xff}`);
   const answered = sent.filter((s) => s.message.type !== "query");
   expect(answered.reduce((n, s) => n + s.size, 0)).toBeLessThanOrEqual(4000);
   expect(node.stats().dropped.overBudget).toBe(200 - answered.length);
@@ -256,7 +294,13 @@ describe("no ping storms", () => {
       },
       close() {},
     };
-    node = await DhtNode.start({ port: 0, transports: [loop], bootstrap: [], rateLimit: { perSecond: 1e6, burst: 1e6, maxAddresses: 8 }, replyBytesPerSecond: 1e9 });
+    node = await DhtNode.start({
+      port: 0,
+      transports: [loop],
+      bootstrap: [],
+      rateLimit: { perSecond: 1e6, burst: 1e6, maxAddresses: 8 },
+      replyBytesPerSecond: 1e9,
+    });
     opened.push(node);
     await node.addNode("127.0.0.1", 7000);
     await Bun.sleep(300);
@@ -266,7 +310,15 @@ describe("no ping storms", () => {
 });
 
 test("BEP 32: bootstrapped over IPv4 alone, a dual-stack node fills its IPv6 table from the nodes6 it asked for", async () => {
-  const start = (bootstrap: string[] = []) => DhtNode.start({ port: 0, hosts: { 4: "127.0.0.1", 6: "::1" }, bootstrap, loopbackOnly: true, rateLimit: { perSecond: 1e4, burst: 1e4, maxAddresses: 64 }, replyBytesPerSecond: 1e9 });
+  const start = (bootstrap: string[] = []) =>
+    DhtNode.start({
+      port: 0,
+      hosts: { 4: "127.0.0.1", 6: "::1" },
+      bootstrap,
+      loopbackOnly: true,
+      rateLimit: { perSecond: 1e4, burst: 1e4, maxAddresses: 64 },
+      replyBytesPerSecond: 1e9,
+    });
   const first = await start();
   opened.push(first);
   const others = [];

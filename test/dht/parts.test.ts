@@ -4,7 +4,16 @@ import { describe, expect, test } from "bun:test";
 import { fromHex, toHex } from "../../shared/bytes.ts";
 import type { NodeInfo } from "../../shared/dht/types.ts";
 import { iterativeLookup, type LookupReply } from "../../peer/dht/lookup.ts";
-import { commonPrefixBits, compareDistance, crc32c, generateIdForAddress, idMatchesAddress, isGlobalAddress, randomId, randomIdInBucket } from "../../peer/dht/node-id.ts";
+import {
+  commonPrefixBits,
+  compareDistance,
+  crc32c,
+  generateIdForAddress,
+  idMatchesAddress,
+  isGlobalAddress,
+  randomId,
+  randomIdInBucket,
+} from "../../peer/dht/node-id.ts";
 import { PEER_TTL_MS, PeerStore } from "../../peer/dht/peer-store.ts";
 import { RateLimiter } from "../../peer/dht/rate-limit.ts";
 import { K, nodeState, QUESTIONABLE_AFTER_MS, RoutingTable } from "../../peer/dht/routing-table.ts";
@@ -160,7 +169,10 @@ describe("routing table", () => {
     const all = table.all(); // a replacement may have taken the bad node's place
     const targets = [own, randomId(), randomIdInBucket(own, 0), randomIdInBucket(own, 6), randomIdInBucket(own, 30), ...all.slice(0, 5).map((n) => n.id)];
     for (const target of targets) {
-      const brute = all.filter((n) => n !== bad).sort((a, b) => compareDistance(target, a.id, b.id)).slice(0, 8);
+      const brute = all
+        .filter((n) => n !== bad)
+        .sort((a, b) => compareDistance(target, a.id, b.id))
+        .slice(0, 8);
       expect(table.closest(target, 8).map((n) => n.port)).toEqual(brute.map((n) => n.port));
     }
   });
@@ -250,7 +262,11 @@ describe("iterative lookup over a simulated network", () => {
 
   test("finds the 8 closest live nodes, values on the way, with bounded parallelism and queries", async () => {
     const target = seededId();
-    const truth = closestTo(target, nodes.filter((n) => !dead(n)), 8);
+    const truth = closestTo(
+      target,
+      nodes.filter((n) => !dead(n)),
+      8,
+    );
     const holder = truth[0]!;
     let inFlight = 0;
     let maxInFlight = 0;
@@ -295,7 +311,14 @@ describe("iterative lookup over a simulated network", () => {
       asked++;
       return { id: randomId(), nodes: Array.from({ length: 8 }, (_, i) => ({ id: randomId(), ip: "10.9.9.9", port: asked * 8 + i })) };
     };
-    const result = await iterativeLookup(randomId(), [{ id: randomId(), ip: "10.9.9.9", port: 1 }], endless, { alpha: 3, k: 8, maxQueries: 30, maxCandidates: 64, maxValues: 10, slowMs: 1000 });
+    const result = await iterativeLookup(randomId(), [{ id: randomId(), ip: "10.9.9.9", port: 1 }], endless, {
+      alpha: 3,
+      k: 8,
+      maxQueries: 30,
+      maxCandidates: 64,
+      maxValues: 10,
+      slowMs: 1000,
+    });
     expect(result.queries).toBe(30);
     expect(asked).toBe(30);
   });

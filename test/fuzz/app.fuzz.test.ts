@@ -23,14 +23,43 @@ const settings = fuzzSettings(800);
 
 const METHODS = ["GET", "GET", "GET", "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"];
 const PATHS = [
-  "/announce", "/announce", "/announce", "/scrape", "/scrape", "/stats", "/health", "/", "/announce/", "//announce",
-  "/ANNOUNCE", "/announce%00", "/%", "/%zz", "/%ff%fe", "/scrape/x", "/announce.php", "/a/../announce", "/..%2fannounce", "/%E2%82%AC",
+  "/announce",
+  "/announce",
+  "/announce",
+  "/scrape",
+  "/scrape",
+  "/stats",
+  "/health",
+  "/",
+  "/announce/",
+  "//announce",
+  "/ANNOUNCE",
+  "/announce%00",
+  "/%",
+  "/%zz",
+  "/%ff%fe",
+  "/scrape/x",
+  "/announce.php",
+  "/a/../announce",
+  "/..%2fannounce",
+  "/%E2%82%AC",
 ];
 const HEADERS: [string, string][] = [
-  ["x-forwarded-for", "203.0.113.7"], ["x-forwarded-for", "::ffff:10.0.0.1, 10.0.0.2"], ["x-forwarded-for", "not-an-ip"],
-  ["x-forwarded-for", ""], ["x-forwarded-for", "[::1]"], ["x-forwarded-for", "999.1.1.1"], ["x-forwarded-for", "1.2.3.4:5678"],
-  ["host", "tracker.test"], ["host", "[::1]:8787"], ["host", "xn--bcher-kva.example"], ["host", "a b"],
-  ["content-type", "application/x-www-form-urlencoded"], ["content-length", "5"], ["accept-encoding", "gzip"], ["user-agent", "\u00ff"],
+  ["x-forwarded-for", "203.0.113.7"],
+  ["x-forwarded-for", "::ffff:10.0.0.1, 10.0.0.2"],
+  ["x-forwarded-for", "not-an-ip"],
+  ["x-forwarded-for", ""],
+  ["x-forwarded-for", "[::1]"],
+  ["x-forwarded-for", "999.1.1.1"],
+  ["x-forwarded-for", "1.2.3.4:5678"],
+  ["host", "tracker.test"],
+  ["host", "[::1]:8787"],
+  ["host", "xn--bcher-kva.example"],
+  ["host", "a b"],
+  ["content-type", "application/x-www-form-urlencoded"],
+  ["content-length", "5"],
+  ["accept-encoding", "gzip"],
+  ["user-agent", "\u00ff"],
 ];
 
 /**
@@ -170,11 +199,19 @@ async function fuzzApp(target: string, settings: FuzzSettings, pickApp: (rng: Rn
   });
 }
 
-test("app: every request through app.request() gets a proper answer, never a 5xx or an internal error", async () => {
-  const heapBefore = heapAfterGc();
-  await fuzzApp("app", settings, apps(() => new MemorySwarmStore()));
-  expect(heapAfterGc() - heapBefore).toBeLessThan(256 * 1024 * 1024);
-}, fuzzTimeout(settings, 20));
+test(
+  "app: every request through app.request() gets a proper answer, never a 5xx or an internal error",
+  async () => {
+    const heapBefore = heapAfterGc();
+    await fuzzApp(
+      "app",
+      settings,
+      apps(() => new MemorySwarmStore()),
+    );
+    expect(heapAfterGc() - heapBefore).toBeLessThan(256 * 1024 * 1024);
+  },
+  fuzzTimeout(settings, 20),
+);
 
 describe.skipIf(!needs(PROGRAMS.redis))("on the Upstash store", () => {
   // Each request is a round trip to redis-server: a quarter of the cases. A store failure here is a
@@ -188,8 +225,16 @@ describe.skipIf(!needs(PROGRAMS.redis))("on the Upstash store", () => {
     await redis?.stop();
   });
 
-  test("app: every request gets a proper answer from the Upstash store over a real redis-server", async () => {
-    const env = { UPSTASH_REDIS_REST_URL: redis.restUrl, UPSTASH_REDIS_REST_TOKEN: redis.token };
-    await fuzzApp("app on upstash", redisSettings, apps(() => upstashStoreFromEnv(env)!));
-  }, fuzzTimeout(redisSettings, 100));
+  test(
+    "app: every request gets a proper answer from the Upstash store over a real redis-server",
+    async () => {
+      const env = { UPSTASH_REDIS_REST_URL: redis.restUrl, UPSTASH_REDIS_REST_TOKEN: redis.token };
+      await fuzzApp(
+        "app on upstash",
+        redisSettings,
+        apps(() => upstashStoreFromEnv(env)!),
+      );
+    },
+    fuzzTimeout(redisSettings, 100),
+  );
 });

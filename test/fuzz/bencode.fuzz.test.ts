@@ -11,8 +11,19 @@ import { BENCODE_TOKENS, bencodeCorpus, torrentCorpus } from "./corpus.ts";
 import { fuzzSettings, fuzzTimeout, heapAfterGc, Mutator, runFuzz } from "./fuzz-kit.ts";
 
 const CODES = new Set([
-  "empty", "truncated", "unexpected-byte", "bad-integer", "integer-too-large", "bad-string-length", "string-past-end",
-  "bad-key", "forbidden-key", "unsorted-keys", "duplicate-key", "too-deep", "trailing-bytes",
+  "empty",
+  "truncated",
+  "unexpected-byte",
+  "bad-integer",
+  "integer-too-large",
+  "bad-string-length",
+  "string-past-end",
+  "bad-key",
+  "forbidden-key",
+  "unsorted-keys",
+  "duplicate-key",
+  "too-deep",
+  "trailing-bytes",
 ]);
 
 /** Copies of the input made by the package (two) and byte strings cut from it (at most one more). */
@@ -65,10 +76,14 @@ function checkOne(input: Uint8Array): void {
   }
 }
 
-test("bencode: every mutated input decodes or fails with a BencodeError; no decode allocates more than a few times its input", async () => {
-  const mutator = new Mutator([...bencodeCorpus(), ...(await torrentCorpus())], BENCODE_TOKENS);
-  const heapBefore = heapAfterGc();
-  await runFuzz("bencode", settings, (rng) => mutator.next(rng), checkOne);
-  // Nothing kept from the run: a generous bound that a leak per case would cross on a long run.
-  expect(heapAfterGc() - heapBefore).toBeLessThan(256 * 1024 * 1024);
-}, fuzzTimeout(settings));
+test(
+  "bencode: every mutated input decodes or fails with a BencodeError; no decode allocates more than a few times its input",
+  async () => {
+    const mutator = new Mutator([...bencodeCorpus(), ...(await torrentCorpus())], BENCODE_TOKENS);
+    const heapBefore = heapAfterGc();
+    await runFuzz("bencode", settings, (rng) => mutator.next(rng), checkOne);
+    // Nothing kept from the run: a generous bound that a leak per case would cross on a long run.
+    expect(heapAfterGc() - heapBefore).toBeLessThan(256 * 1024 * 1024);
+  },
+  fuzzTimeout(settings),
+);

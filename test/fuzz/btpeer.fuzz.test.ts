@@ -43,9 +43,26 @@ afterAll(async () => {
 function leecherStreams(): Uint8Array[] {
   const last = meta.pieceCount - 1;
   const messages: WireMessage[][] = [
-    [{ type: "bitfield", bits: new Uint8Array(Math.ceil(meta.pieceCount / 8)) }, { type: "interested" }, { type: "request", index: 0, begin: 0, length: 16384 }, { type: "request", index: last, begin: 0, length: 1 }],
-    [{ type: "interested" }, { type: "have", index: 1 }, { type: "request", index: 2, begin: 16384, length: 16384 }, { type: "cancel", index: 2, begin: 16384, length: 16384 }, { type: "keep-alive" }],
-    [{ type: "unknown", id: 20, payload: concat(new Uint8Array([0]), new TextEncoder().encode("d1:md6:ut_pexi1ee4:reqqi500ee")) }, { type: "port", port: 6881 }, { type: "not-interested" }, { type: "choke" }, { type: "unchoke" }],
+    [
+      { type: "bitfield", bits: new Uint8Array(Math.ceil(meta.pieceCount / 8)) },
+      { type: "interested" },
+      { type: "request", index: 0, begin: 0, length: 16384 },
+      { type: "request", index: last, begin: 0, length: 1 },
+    ],
+    [
+      { type: "interested" },
+      { type: "have", index: 1 },
+      { type: "request", index: 2, begin: 16384, length: 16384 },
+      { type: "cancel", index: 2, begin: 16384, length: 16384 },
+      { type: "keep-alive" },
+    ],
+    [
+      { type: "unknown", id: 20, payload: concat(new Uint8Array([0]), new TextEncoder().encode("d1:md6:ut_pexi1ee4:reqqi500ee")) },
+      { type: "port", port: 6881 },
+      { type: "not-interested" },
+      { type: "choke" },
+      { type: "unchoke" },
+    ],
     [{ type: "interested" }, ...Array.from({ length: 40 }, (_, i): WireMessage => ({ type: "request", index: i % meta.pieceCount, begin: 0, length: 16384 }))],
   ];
   return messages.map((list) => concat(...list.map((m) => encodeMessage(m))));
@@ -96,35 +113,45 @@ function checkReply(reply: Uint8Array): void {
   }
 }
 
-test("btpeer: a seeder fed mutated wire streams stays up, speaks valid protocol, and still serves a real leecher", async () => {
-  const handshake = encodeHandshake({ reserved: new Uint8Array([0, 0, 0, 0, 0, 0x10, 0, 0]), infoHash: meta.infoHash, peerId: new TextEncoder().encode("-FZ0001-fuzzfuzzfuzz") });
-  const seeds = leecherStreams();
-  const mutator = new Mutator(seeds, [], 1 << 17);
-  const generate = (rng: Rng) => {
-    // Mostly a correct handshake with mutated messages after it; sometimes the handshake is mutated too.
-    if (rng.chance(0.85)) return concat(handshake, mutator.next(rng));
-    return new Mutator([concat(handshake, rng.pick(seeds))]).next(rng);
-  };
-  let answered = 0;
-  await runFuzz(
-    "btpeer seeder",
-    settings,
-    generate,
-    async (stream, rng) => {
-      const reply = await exchange(stream, rng);
-      if (reply.length > 0) answered++;
-      checkReply(reply);
-      if (seeder.service.hasExited) throw new Error(`the seeder exited: ${seeder.service.output()}`);
-    },
-    { shrinkAttempts: 30 },
-  );
-  // Most connections got past the handshake and were answered: the fuzz reached the message handling.
-  expect(answered).toBeGreaterThan(settings.cases / 2);
-  expect(seeder.service.hasExited).toBe(false);
-  const leecher = await startBtpeer(["download", torrent, "--out", path.join(dir, "out"), "--no-seed", "--peer", seeder.address], { name: "leecher after the fuzz" });
-  const done = await leecher.waitFor(isEvent("completed"), 120_000);
-  expect(done.have).toBe(done.pieces);
-  expect(await leecher.service.exited).toBe(0);
-  expect(await sha256File(path.join(dir, "out", "data.bin"))).toBe(await sha256File(path.join(dir, "src", "data.bin")));
-  expect(seeder.service.hasExited).toBe(false);
-}, fuzzTimeout(settings, 2000));
+test(
+  "btpeer: a seeder fed mutated wire streams stays up, speaks valid protocol, and still serves a real leecher",
+  async () => {
+    const handshake = encodeHandshake({
+      reserved: new Uint8Array([0, 0, 0, 0, 0, 0x10, 0, 0]),
+      infoHash: meta.infoHash,
+      peerId: new TextEncoder().encode("-FZ0001-fuzzfuzzfuzz"),
+    });
+    const seeds = leecherStreams();
+    const mutator = new Mutator(seeds, [], 1 << 17);
+    const generate = (rng: Rng) => {
+      // Mostly a correct handshake with mutated messages after it; sometimes the handshake is mutated too.
+      if (rng.chance(0.85)) return concat(handshake, mutator.next(rng));
+      return new Mutator([concat(handshake, rng.pick(seeds))]).next(rng);
+    };
+    let answered = 0;
+    await runFuzz(
+      "btpeer seeder",
+      settings,
+      generate,
+      async (stream, rng) => {
+        const reply = await exchange(stream, rng);
+        if (reply.length > 0) answered++;
+        checkReply(reply);
+        if (seeder.service.hasExited) throw new Error(`the seeder exited: ${seeder.service.output()}`);
+      },
+      { shrinkAttempts: 30 },
+    );
+    // Most connections got past the handshake and were answered: the fuzz reached the message handling.
+    expect(answered).toBeGreaterThan(settings.cases / 2);
+    expect(seeder.service.hasExited).toBe(false);
+    const leecher = await startBtpeer(["download", torrent, "--out", path.join(dir, "out"), "--no-seed", "--peer", seeder.address], {
+      name: "leecher after the fuzz",
+    });
+    const done = await leecher.waitFor(isEvent("completed"), 120_000);
+    expect(done.have).toBe(done.pieces);
+    expect(await leecher.service.exited).toBe(0);
+    expect(await sha256File(path.join(dir, "out", "data.bin"))).toBe(await sha256File(path.join(dir, "src", "data.bin")));
+    expect(seeder.service.hasExited).toBe(false);
+  },
+  fuzzTimeout(settings, 2000),
+);

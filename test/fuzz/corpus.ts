@@ -25,7 +25,13 @@ async function made(options: Omit<CreateOptions, "creationDate">): Promise<Uint8
 /** Every torrent in the corpus, built once (hashing takes a moment). */
 export async function torrentCorpus(): Promise<Uint8Array[]> {
   const torrents = [
-    await made({ name: "one.bin", multiFile: false, files: [{ path: ["one.bin"], length: 40_000 }], pieceLength: 16384, trackers: [["http://127.0.0.1:8787/announce"]] }),
+    await made({
+      name: "one.bin",
+      multiFile: false,
+      files: [{ path: ["one.bin"], length: 40_000 }],
+      pieceLength: 16384,
+      trackers: [["http://127.0.0.1:8787/announce"]],
+    }),
     await made({
       name: "folder",
       multiFile: true,
@@ -73,7 +79,16 @@ export async function torrentCorpus(): Promise<Uint8Array[]> {
 
 /** An extension handshake as clients send them: extensions by name, port, client, reqq, metadata size. */
 function extensionHandshake(): Uint8Array {
-  return encodeExtensionHandshake({ m: new Map([["ut_metadata", 3], ["ut_pex", 1]]), port: 6881, client: "btpeer 0.1.0", reqq: 500, metadataSize: 31_337 });
+  return encodeExtensionHandshake({
+    m: new Map([
+      ["ut_metadata", 3],
+      ["ut_pex", 1],
+    ]),
+    port: 6881,
+    client: "btpeer 0.1.0",
+    reqq: 500,
+    metadataSize: 31_337,
+  });
 }
 
 /** Bencoded values that are not torrents: tracker replies, an extension handshake, small oddities. */
@@ -85,7 +100,7 @@ export function bencodeCorpus(): Uint8Array[] {
     encode({ peers: [{ ip: "::1", port: 6881, "peer id": contentOf(20, 7) }] }),
     extensionHandshake(),
     encode([0, -1, 9007199254740991, -9007199254740991, "", [], {}]),
-    encode({ a: [[[[{ b: [1, 2, 3] }]]]], "é": "ü", z: contentOf(40, 3) }),
+    encode({ a: [[[[{ b: [1, 2, 3] }]]]], é: "ü", z: contentOf(40, 3) }),
     text("i42e"),
     text("0:"),
     text("le"),
@@ -95,10 +110,40 @@ export function bencodeCorpus(): Uint8Array[] {
 
 /** Fragments worth inserting into bencode: markers, edge integers, huge lengths, forbidden keys. */
 export const BENCODE_TOKENS = [
-  "i", "e", "d", "l", ":", "0:", "1:", "i0e", "i-0e", "i-e", "ie", "i01e", "i9007199254740992e", "i-9007199254740991e",
-  "999999999:", "4294967296:", "9007199254740993:", "00:", "1:a1:a", "9:__proto__", "11:constructor", "d9:__proto__de",
-  "llllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllll", "dddddddd", "4:info", "6:pieces", "6:length",
-  "12:piece length", "5:files", "4:path", "4:name", "2:..", "1:/", "1:\0",
+  "i",
+  "e",
+  "d",
+  "l",
+  ":",
+  "0:",
+  "1:",
+  "i0e",
+  "i-0e",
+  "i-e",
+  "ie",
+  "i01e",
+  "i9007199254740992e",
+  "i-9007199254740991e",
+  "999999999:",
+  "4294967296:",
+  "9007199254740993:",
+  "00:",
+  "1:a1:a",
+  "9:__proto__",
+  "11:constructor",
+  "d9:__proto__de",
+  "llllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllll",
+  "dddddddd",
+  "4:info",
+  "6:pieces",
+  "6:length",
+  "12:piece length",
+  "5:files",
+  "4:path",
+  "4:name",
+  "2:..",
+  "1:/",
+  "1:\0",
 ].map(text);
 
 /** Pieces in the torrent the wire corpus talks about: 13, so the bitfield's last byte has spare bits. */
@@ -128,7 +173,7 @@ export function wireStreams(): Uint8Array[] {
   const join = (parts: Uint8Array[]) => {
     const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
     let o = 0;
-    for (const p of parts) (out.set(p, o), (o += p.length));
+    for (const p of parts) out.set(p, o), (o += p.length);
     return out;
   };
   return [join([handshake, ...all]), join([handshake, all[1]!, all[6]!, all[7]!]), join([handshake, all[2]!, all[9]!, all[5]!])];
@@ -160,7 +205,37 @@ export function queryCorpus(): string[] {
 }
 
 export const QUERY_TOKENS = [
-  "&", "=", "%", "%0", "%zz", "%FF", "%00", "+", "#", "?", "&&", "==", "é", "\u{1F600}", "\r\n", " ",
-  "info_hash=", "peer_id=", "port=", "left=", "event=", "numwant=", "compact=", "ip=", "no_peer_id=1", "uploaded=", "downloaded=",
-  "event=paused", "event=started", "numwant=99999999999999999999", "port=0", "port=65536", "left=-1",
+  "&",
+  "=",
+  "%",
+  "%0",
+  "%zz",
+  "%FF",
+  "%00",
+  "+",
+  "#",
+  "?",
+  "&&",
+  "==",
+  "é",
+  "\u{1F600}",
+  "\r\n",
+  " ",
+  "info_hash=",
+  "peer_id=",
+  "port=",
+  "left=",
+  "event=",
+  "numwant=",
+  "compact=",
+  "ip=",
+  "no_peer_id=1",
+  "uploaded=",
+  "downloaded=",
+  "event=paused",
+  "event=started",
+  "numwant=99999999999999999999",
+  "port=0",
+  "port=65536",
+  "left=-1",
 ].map(text);

@@ -57,10 +57,35 @@ export class Rng {
 
 /** Integers where parsers go wrong: zero, signs, the edges of 8/16/31/32/53/64 bits, lengths past any input. */
 export const BOUNDARY_NUMBERS: readonly string[] = [
-  "0", "1", "-1", "-0", "00", "01", "255", "256", "65535", "65536", "16384", "16385",
-  "2147483647", "2147483648", "-2147483648", "4294967295", "4294967296",
-  "9007199254740991", "9007199254740992", "-9007199254740991", "-9007199254740992",
-  "18446744073709551615", "18446744073709551616", "999999999", "99999999999999999999", "1e3", "0x10", " 1", "+1",
+  "0",
+  "1",
+  "-1",
+  "-0",
+  "00",
+  "01",
+  "255",
+  "256",
+  "65535",
+  "65536",
+  "16384",
+  "16385",
+  "2147483647",
+  "2147483648",
+  "-2147483648",
+  "4294967295",
+  "4294967296",
+  "9007199254740991",
+  "9007199254740992",
+  "-9007199254740991",
+  "-9007199254740992",
+  "18446744073709551615",
+  "18446744073709551616",
+  "999999999",
+  "99999999999999999999",
+  "1e3",
+  "0x10",
+  " 1",
+  "+1",
 ];
 
 /** Binary 32-bit values where length prefixes and indexes go wrong. */
@@ -259,7 +284,13 @@ function describeFailure(failure: unknown): string {
 }
 
 /** Delta debugging, lite: drop ever smaller ranges while the failure stays the same kind. Bounded. */
-async function shrink(check: (input: Uint8Array, rng: Rng) => void | Promise<void>, input: Uint8Array, seed: number, kind: string, maxAttempts: number): Promise<Uint8Array> {
+async function shrink(
+  check: (input: Uint8Array, rng: Rng) => void | Promise<void>,
+  input: Uint8Array,
+  seed: number,
+  kind: string,
+  maxAttempts: number,
+): Promise<Uint8Array> {
   let best = input;
   let attempts = 0;
   for (let size = best.length >> 1; size >= 1 && attempts < maxAttempts; size = size >> 1) {

@@ -38,9 +38,31 @@ function requestCorpus(): Uint8Array[] {
 }
 
 const TOKENS = [
-  "\r\n", "\n", "\r\n\r\n", "\n\n", " ", "\t", ":", "\0", "HTTP/1.1", "HTTP/1.0", "HTTP/2.0", "HTTP/1.10", "Host: ", "Host: a\r\nHost: b\r\n",
-  "Content-Length: 0\r\n", "Content-Length: 65537\r\n", "Content-Length: 99999999999999999\r\n", "Content-Length: 1\r\nContent-Length: 2\r\n",
-  "Transfer-Encoding: chunked\r\n", "Connection: close\r\n", "Connection: keep-alive, Upgrade\r\n", " folded\r\n", "*", "GET ", "http://",
+  "\r\n",
+  "\n",
+  "\r\n\r\n",
+  "\n\n",
+  " ",
+  "\t",
+  ":",
+  "\0",
+  "HTTP/1.1",
+  "HTTP/1.0",
+  "HTTP/2.0",
+  "HTTP/1.10",
+  "Host: ",
+  "Host: a\r\nHost: b\r\n",
+  "Content-Length: 0\r\n",
+  "Content-Length: 65537\r\n",
+  "Content-Length: 99999999999999999\r\n",
+  "Content-Length: 1\r\nContent-Length: 2\r\n",
+  "Transfer-Encoding: chunked\r\n",
+  "Connection: close\r\n",
+  "Connection: keep-alive, Upgrade\r\n",
+  " folded\r\n",
+  "*",
+  "GET ",
+  "http://",
 ].map((t) => utf8.encode(t));
 
 /** Throws unless `r` is a result the server can act on for `bytes[start..end)`. */
@@ -84,14 +106,18 @@ function checkOne(input: Uint8Array, rng: Rng): void {
   }
 }
 
-test("http1: every request head parses, waits for more, or is refused with a status; a head is the same whatever follows", async () => {
-  const corpus = requestCorpus();
-  for (const r of corpus) expect("head" in parseRequestHead(r, 0, r.length)).toBe(true);
-  const mutator = new Mutator(corpus, TOKENS, 1 << 16);
-  const heapBefore = heapAfterGc();
-  await runFuzz("http1 head", settings, (rng) => mutator.next(rng), checkOne);
-  expect(heapAfterGc() - heapBefore).toBeLessThan(256 * 1024 * 1024);
-}, fuzzTimeout(settings));
+test(
+  "http1: every request head parses, waits for more, or is refused with a status; a head is the same whatever follows",
+  async () => {
+    const corpus = requestCorpus();
+    for (const r of corpus) expect("head" in parseRequestHead(r, 0, r.length)).toBe(true);
+    const mutator = new Mutator(corpus, TOKENS, 1 << 16);
+    const heapBefore = heapAfterGc();
+    await runFuzz("http1 head", settings, (rng) => mutator.next(rng), checkOne);
+    expect(heapAfterGc() - heapBefore).toBeLessThan(256 * 1024 * 1024);
+  },
+  fuzzTimeout(settings),
+);
 
 /** Splits a server's byte stream into responses (status line, headers, Content-Length body); throws on anything else. */
 function responsesIn(bytes: Uint8Array): number[] {
@@ -111,50 +137,59 @@ function responsesIn(bytes: Uint8Array): number[] {
   return statuses;
 }
 
-test("http1 server: mutated pipelined requests over TCP get framed answers, never a 5xx; nothing is held afterwards", async () => {
-  // Each case is a TCP connection: a hundredth of the count.
-  const tcp: FuzzSettings = { ...settings, cases: Math.max(1, Math.floor(settings.cases / 100)) };
-  const app = createApp({ store: new MemorySwarmStore(), config: loadConfig({}), clientIp: clientAddress, log: createLogger("error") });
-  const handlerErrors: unknown[] = [];
-  // Answers wait a timer turn, as on Redis, so pipelined requests queue behind them.
-  const server = serveHttp1({ hostname: "127.0.0.1", port: 0, handler: async (r, info) => (await Bun.sleep(0), app.fetch(r, info)), onHandlerError: (e) => handlerErrors.push(e) });
-  const exchange = (bytes: Uint8Array, rng: Rng) =>
-    new Promise<Uint8Array>((resolve) => {
-      const got: Buffer[] = [];
-      let quiet: ReturnType<typeof setTimeout> | undefined;
-      const done = () => (clearTimeout(quiet), socket.destroy(), resolve(new Uint8Array(Buffer.concat(got))));
-      // Pacing only: a kept-alive connection is left once it has been quiet for a moment.
-      const waitQuiet = () => (clearTimeout(quiet), (quiet = setTimeout(done, 200)));
-      const socket = connect({ host: "127.0.0.1", port: server.port }, async () => {
-        for (let at = 0; at < bytes.length && !socket.destroyed; ) {
-          const n = 1 + rng.int(rng.chance(0.3) ? 8 : 2048);
-          socket.write(bytes.subarray(at, at + n));
-          at += n;
-          if (rng.chance(0.1)) await Bun.sleep(1);
-        }
-        if (rng.chance(0.3)) socket.end();
-        waitQuiet();
-      });
-      socket.on("data", (d: Buffer) => (got.push(d), waitQuiet()));
-      socket.on("error", done);
-      socket.on("close", done);
+test(
+  "http1 server: mutated pipelined requests over TCP get framed answers, never a 5xx; nothing is held afterwards",
+  async () => {
+    // Each case is a TCP connection: a hundredth of the count.
+    const tcp: FuzzSettings = { ...settings, cases: Math.max(1, Math.floor(settings.cases / 100)) };
+    const app = createApp({ store: new MemorySwarmStore(), config: loadConfig({}), clientIp: clientAddress, log: createLogger("error") });
+    const handlerErrors: unknown[] = [];
+    // Answers wait a timer turn, as on Redis, so pipelined requests queue behind them.
+    const server = serveHttp1({
+      hostname: "127.0.0.1",
+      port: 0,
+      handler: async (r, info) => (await Bun.sleep(0), app.fetch(r, info)),
+      onHandlerError: (e) => handlerErrors.push(e),
     });
-  try {
-    const mutator = new Mutator(requestCorpus(), TOKENS, 1 << 16);
-    await runFuzz(
-      "http1 server",
-      tcp,
-      (rng) => mutator.next(rng),
-      async (input, rng) => {
-        const statuses = responsesIn(await exchange(input, rng));
-        if (statuses.some((s) => s >= 500 && s !== 501 && s !== 505)) throw new Error(`answered ${statuses.join(", ")}`);
-        if (handlerErrors.length > 0) throw new Error(`the handler threw: ${String(handlerErrors[0])}`);
-      },
-      { shrinkAttempts: 30 },
-    );
-    for (let waited = 0; waited < 30_000 && server.load().connections > 0; waited += 20) await Bun.sleep(20);
-    expect(server.load()).toEqual({ connections: 0, heldBytes: 0, pausedConnections: 0 });
-  } finally {
-    server.stop();
-  }
-}, fuzzTimeout(settings, 100));
+    const exchange = (bytes: Uint8Array, rng: Rng) =>
+      new Promise<Uint8Array>((resolve) => {
+        const got: Buffer[] = [];
+        let quiet: ReturnType<typeof setTimeout> | undefined;
+        const done = () => (clearTimeout(quiet), socket.destroy(), resolve(new Uint8Array(Buffer.concat(got))));
+        // Pacing only: a kept-alive connection is left once it has been quiet for a moment.
+        const waitQuiet = () => (clearTimeout(quiet), (quiet = setTimeout(done, 200)));
+        const socket = connect({ host: "127.0.0.1", port: server.port }, async () => {
+          for (let at = 0; at < bytes.length && !socket.destroyed; ) {
+            const n = 1 + rng.int(rng.chance(0.3) ? 8 : 2048);
+            socket.write(bytes.subarray(at, at + n));
+            at += n;
+            if (rng.chance(0.1)) await Bun.sleep(1);
+          }
+          if (rng.chance(0.3)) socket.end();
+          waitQuiet();
+        });
+        socket.on("data", (d: Buffer) => (got.push(d), waitQuiet()));
+        socket.on("error", done);
+        socket.on("close", done);
+      });
+    try {
+      const mutator = new Mutator(requestCorpus(), TOKENS, 1 << 16);
+      await runFuzz(
+        "http1 server",
+        tcp,
+        (rng) => mutator.next(rng),
+        async (input, rng) => {
+          const statuses = responsesIn(await exchange(input, rng));
+          if (statuses.some((s) => s >= 500 && s !== 501 && s !== 505)) throw new Error(`answered ${statuses.join(", ")}`);
+          if (handlerErrors.length > 0) throw new Error(`the handler threw: ${String(handlerErrors[0])}`);
+        },
+        { shrinkAttempts: 30 },
+      );
+      for (let waited = 0; waited < 30_000 && server.load().connections > 0; waited += 20) await Bun.sleep(20);
+      expect(server.load()).toEqual({ connections: 0, heldBytes: 0, pausedConnections: 0 });
+    } finally {
+      server.stop();
+    }
+  },
+  fuzzTimeout(settings, 100),
+);

@@ -15,8 +15,18 @@ import { fuzzSettings, fuzzTimeout, heapAfterGc, Mutator, runFuzz, type Rng } fr
 import { mutateTree } from "./tree-mutator.ts";
 
 const CODES = new Set([
-  "bencode", "not-a-dict", "missing-info", "bad-name", "bad-piece-length", "bad-pieces", "bad-length", "bad-files",
-  "unsafe-path", "duplicate-path", "empty-torrent", "v2-only",
+  "bencode",
+  "not-a-dict",
+  "missing-info",
+  "bad-name",
+  "bad-piece-length",
+  "bad-pieces",
+  "bad-length",
+  "bad-files",
+  "unsafe-path",
+  "duplicate-path",
+  "empty-torrent",
+  "v2-only",
 ]);
 
 const settings = fuzzSettings(3000);
@@ -70,14 +80,18 @@ function checkOne(input: Uint8Array): void {
   if (!CODES.has(error.code) || error.message === "") throw new Error(`a MetainfoError without a known code or a message: ${error.code} "${error.message}"`);
 }
 
-test("metainfo: every mutated torrent parses into a consistent Metainfo or fails with a MetainfoError", async () => {
-  const corpus = await torrentCorpus();
-  // The corpus itself parses, so mutations start from torrents that reach every check.
-  for (const torrent of corpus) expect(toHex(parseMetainfo(torrent).infoHash)).toHaveLength(40);
-  const mutator = new Mutator(corpus, BENCODE_TOKENS);
-  const heapBefore = heapAfterGc();
-  // Half byte mutations (the bencode layer), half tree mutations (the checks behind it).
-  const generate = (rng: Rng) => (rng.chance(0.5) ? mutator.next(rng) : mutateTree(rng.pick(corpus), rng));
-  await runFuzz("metainfo", settings, generate, checkOne);
-  expect(heapAfterGc() - heapBefore).toBeLessThan(256 * 1024 * 1024);
-}, fuzzTimeout(settings));
+test(
+  "metainfo: every mutated torrent parses into a consistent Metainfo or fails with a MetainfoError",
+  async () => {
+    const corpus = await torrentCorpus();
+    // The corpus itself parses, so mutations start from torrents that reach every check.
+    for (const torrent of corpus) expect(toHex(parseMetainfo(torrent).infoHash)).toHaveLength(40);
+    const mutator = new Mutator(corpus, BENCODE_TOKENS);
+    const heapBefore = heapAfterGc();
+    // Half byte mutations (the bencode layer), half tree mutations (the checks behind it).
+    const generate = (rng: Rng) => (rng.chance(0.5) ? mutator.next(rng) : mutateTree(rng.pick(corpus), rng));
+    await runFuzz("metainfo", settings, generate, checkOne);
+    expect(heapAfterGc() - heapBefore).toBeLessThan(256 * 1024 * 1024);
+  },
+  fuzzTimeout(settings),
+);

@@ -36,7 +36,14 @@ const initiator = (provide: MseMethod[]) => {
 function corpus(): { fromInitiator: Uint8Array[]; fromReceiver: Uint8Array[] } {
   const fromInitiator: Uint8Array[] = [];
   const fromReceiver: Uint8Array[] = [];
-  for (const [provide, accept] of [[["rc4"], ["rc4"]], [["rc4", "plaintext"], ["plaintext", "rc4"]], [["plaintext"], ["rc4", "plaintext"]]] as [MseMethod[], MseMethod[]][]) {
+  for (const [provide, accept] of [
+    [["rc4"], ["rc4"]],
+    [
+      ["rc4", "plaintext"],
+      ["plaintext", "rc4"],
+    ],
+    [["plaintext"], ["rc4", "plaintext"]],
+  ] as [MseMethod[], MseMethod[]][]) {
     const { a, ya } = initiator(provide);
     const b = receiver(accept);
     const yb = b.feed(ya).send!;
@@ -74,19 +81,37 @@ function drive(machine: { feed(chunk: Uint8Array): MseStep; readonly buffered: n
   }
 }
 
-test(`fuzz: a receiver fed mutated initiator streams and noise fails only with a typed MseError, holding bounded bytes (${settings.cases} cases)`, async () => {
-  const mutator = new Mutator(corpus().fromInitiator, [], 4096);
-  await runFuzz("mse-receiver", settings, (rng) => (rng.chance(0.1) ? rng.bytes(rng.int(1500)) : mutator.next(rng)), (input, rng) => {
-    drive(receiver(rng.chance(0.5) ? ["rc4", "plaintext"] : ["rc4"]), input, rng, MAX_IA);
-  });
-}, fuzzTimeout(settings, 20));
+test(
+  `fuzz: a receiver fed mutated initiator streams and noise fails only with a typed MseError, holding bounded bytes (${settings.cases} cases)`,
+  async () => {
+    const mutator = new Mutator(corpus().fromInitiator, [], 4096);
+    await runFuzz(
+      "mse-receiver",
+      settings,
+      (rng) => (rng.chance(0.1) ? rng.bytes(rng.int(1500)) : mutator.next(rng)),
+      (input, rng) => {
+        drive(receiver(rng.chance(0.5) ? ["rc4", "plaintext"] : ["rc4"]), input, rng, MAX_IA);
+      },
+    );
+  },
+  fuzzTimeout(settings, 20),
+);
 
-test(`fuzz: an initiator fed mutated receiver streams and noise fails only with a typed MseError, holding bounded bytes (${settings.cases} cases)`, async () => {
-  const mutator = new Mutator(corpus().fromReceiver, [], 4096);
-  await runFuzz("mse-initiator", settings, (rng) => (rng.chance(0.1) ? rng.bytes(rng.int(1500)) : mutator.next(rng)), (input, rng) => {
-    drive(initiator(rng.chance(0.5) ? ["rc4", "plaintext"] : ["plaintext"]).a, input, rng, MSE_PAD_MAX + 8);
-  });
-}, fuzzTimeout(settings, 20));
+test(
+  `fuzz: an initiator fed mutated receiver streams and noise fails only with a typed MseError, holding bounded bytes (${settings.cases} cases)`,
+  async () => {
+    const mutator = new Mutator(corpus().fromReceiver, [], 4096);
+    await runFuzz(
+      "mse-initiator",
+      settings,
+      (rng) => (rng.chance(0.1) ? rng.bytes(rng.int(1500)) : mutator.next(rng)),
+      (input, rng) => {
+        drive(initiator(rng.chance(0.5) ? ["rc4", "plaintext"] : ["plaintext"]).a, input, rng, MSE_PAD_MAX + 8);
+      },
+    );
+  },
+  fuzzTimeout(settings, 20),
+);
 
 test("the corpus is valid: unmutated streams complete both handshakes", () => {
   const { fromInitiator, fromReceiver } = corpus();

@@ -62,7 +62,8 @@ function firstValues(search: string): Map<string, string> {
 
 function expectTrackerError(error: unknown, what: string): void {
   if (!(error instanceof TrackerError)) throw new Error(`${what} threw something other than a TrackerError: ${String(error)}`, { cause: error });
-  if (error.message === "" || !(error.status >= 400 && error.status < 500)) throw new Error(`${what}: TrackerError ${error.code} with status ${error.status}, message "${error.message}"`);
+  if (error.message === "" || !(error.status >= 400 && error.status < 500))
+    throw new Error(`${what}: TrackerError ${error.code} with status ${error.status}, message "${error.message}"`);
 }
 
 function readEverything(query: RawQuery): void {
@@ -75,7 +76,12 @@ function readEverything(query: RawQuery): void {
       }
     }
   }
-  for (const read of [() => readId(query, "info_hash"), () => readId(query, "peer_id"), () => readPort(query), () => parseAnnounce(query, "127.0.0.1", 200, 50)]) {
+  for (const read of [
+    () => readId(query, "info_hash"),
+    () => readId(query, "peer_id"),
+    () => readPort(query),
+    () => parseAnnounce(query, "127.0.0.1", 200, 50),
+  ]) {
     try {
       read();
     } catch (error) {
@@ -117,10 +123,14 @@ function checkOne(input: Uint8Array, rng: Rng): void {
   }
 }
 
-test("query: any query string parses into bytes or a TrackerError; values decode as a plain reference decoder says", async () => {
-  const corpus = queryCorpus().map((q) => utf8.encode(q));
-  const mutator = new Mutator(corpus, QUERY_TOKENS, 8192);
-  const heapBefore = heapAfterGc();
-  await runFuzz("query", settings, (rng) => mutator.next(rng), checkOne);
-  expect(heapAfterGc() - heapBefore).toBeLessThan(256 * 1024 * 1024);
-}, fuzzTimeout(settings));
+test(
+  "query: any query string parses into bytes or a TrackerError; values decode as a plain reference decoder says",
+  async () => {
+    const corpus = queryCorpus().map((q) => utf8.encode(q));
+    const mutator = new Mutator(corpus, QUERY_TOKENS, 8192);
+    const heapBefore = heapAfterGc();
+    await runFuzz("query", settings, (rng) => mutator.next(rng), checkOne);
+    expect(heapAfterGc() - heapBefore).toBeLessThan(256 * 1024 * 1024);
+  },
+  fuzzTimeout(settings),
+);

@@ -54,10 +54,14 @@ function checkOne(input: Uint8Array): void {
   }
 }
 
-test("tracker reply: every mutated reply gives dialable peers and a usable interval, or a TrackerError", async () => {
-  const corpus = await replyCorpus();
-  expect(readAnnounceReply("t", 200, corpus[0]!).peers.length).toBeGreaterThanOrEqual(4);
-  const bytes = new Mutator(corpus, BENCODE_TOKENS);
-  const generate = (rng: Rng) => (rng.chance(0.5) ? bytes.next(rng) : mutateTree(rng.pick(corpus), rng));
-  await runFuzz("tracker reply", settings, generate, checkOne);
-}, fuzzTimeout(settings));
+test(
+  "tracker reply: every mutated reply gives dialable peers and a usable interval, or a TrackerError",
+  async () => {
+    const corpus = await replyCorpus();
+    expect(readAnnounceReply("t", 200, corpus[0]!).peers.length).toBeGreaterThanOrEqual(4);
+    const bytes = new Mutator(corpus, BENCODE_TOKENS);
+    const generate = (rng: Rng) => (rng.chance(0.5) ? bytes.next(rng) : mutateTree(rng.pick(corpus), rng));
+    await runFuzz("tracker reply", settings, generate, checkOne);
+  },
+  fuzzTimeout(settings),
+);

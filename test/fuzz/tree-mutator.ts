@@ -9,8 +9,27 @@ import type { Rng } from "./fuzz-kit.ts";
 const INTEGERS = [0, 1, -1, 2, 16383, 16384, 2 ** 31 - 1, 2 ** 31, 2 ** 32, 2 ** 53 - 1, -(2 ** 53 - 1), 134217728, 134217729];
 const STRINGS = ["", ".", "..", "/", "a/b", "\\", "C:", "c:x", "\0", "\uFFFD", "é", "p", "x".repeat(300), "/etc/passwd", "__proto__", "constructor"];
 const KEYS = [
-  "info", "name", "name.utf-8", "piece length", "pieces", "length", "files", "path", "path.utf-8", "attr", "private",
-  "announce", "announce-list", "url-list", "comment", "created by", "creation date", "file tree", "meta version", "constructor", "toString",
+  "info",
+  "name",
+  "name.utf-8",
+  "piece length",
+  "pieces",
+  "length",
+  "files",
+  "path",
+  "path.utf-8",
+  "attr",
+  "private",
+  "announce",
+  "announce-list",
+  "url-list",
+  "comment",
+  "created by",
+  "creation date",
+  "file tree",
+  "meta version",
+  "constructor",
+  "toString",
 ];
 
 function randomLeaf(rng: Rng): BValue {

@@ -146,26 +146,42 @@ function checkReader(input: Uint8Array, rng: Rng): void {
   };
   if (chunked.length !== whole.length || !chunked.every(same)) {
     const i = chunked.findIndex((s, k) => !same(s, k));
-    throw new Error(`cut into ${cuts.length + 1} chunks the reader delivers differently at event ${i}: ${chunked[i]?.slice(0, 80)} vs ${whole[i]?.slice(0, 80)}`);
+    throw new Error(
+      `cut into ${cuts.length + 1} chunks the reader delivers differently at event ${i}: ${chunked[i]?.slice(0, 80)} vs ${whole[i]?.slice(0, 80)}`,
+    );
   }
 }
 
-test("wire: the codec decodes, asks for bounded more, or throws a WireError; the reader delivers the same whatever the chunking", async () => {
-  const corpus = wireStreams();
-  expect(readAll(corpus[0]!, [], false, null as unknown as Rng).some((e) => e.startsWith("error"))).toBe(false);
-  const mutator = new Mutator(corpus, [], 1 << 17);
-  const heapBefore = heapAfterGc();
-  await runFuzz("wire", settings, (rng) => mutator.next(rng), (input, rng) => {
-    const limits: WireLimits = { pieceCount: rng.pick([WIRE_PIECES, 0, 1, 8, 100_000]), maxOther: rng.pick([1 << 16, 0, 1 << 20]) };
-    checkCodec(input, limits, rng);
-    checkReader(input, rng);
-  });
-  expect(heapAfterGc() - heapBefore).toBeLessThan(256 * 1024 * 1024);
-}, fuzzTimeout(settings, 5));
+test(
+  "wire: the codec decodes, asks for bounded more, or throws a WireError; the reader delivers the same whatever the chunking",
+  async () => {
+    const corpus = wireStreams();
+    expect(readAll(corpus[0]!, [], false, null as unknown as Rng).some((e) => e.startsWith("error"))).toBe(false);
+    const mutator = new Mutator(corpus, [], 1 << 17);
+    const heapBefore = heapAfterGc();
+    await runFuzz(
+      "wire",
+      settings,
+      (rng) => mutator.next(rng),
+      (input, rng) => {
+        const limits: WireLimits = { pieceCount: rng.pick([WIRE_PIECES, 0, 1, 8, 100_000]), maxOther: rng.pick([1 << 16, 0, 1 << 20]) };
+        checkCodec(input, limits, rng);
+        checkReader(input, rng);
+      },
+    );
+    expect(heapAfterGc() - heapBefore).toBeLessThan(256 * 1024 * 1024);
+  },
+  fuzzTimeout(settings, 5),
+);
 
 test("wire: the corpus stream round-trips through the reader unchanged", () => {
   const stream = wireStreams()[0]!;
-  const events = readAll(stream, [1, 2, 70, 71, 100, 16400], true, { chance: (p: number) => p > 0.5, int: () => 0 } as unknown as Rng /* always a sink, never a refusal */);
+  const events = readAll(
+    stream,
+    [1, 2, 70, 71, 100, 16400],
+    true,
+    { chance: (p: number) => p > 0.5, int: () => 0 } as unknown as Rng /* always a sink, never a refusal */,
+  );
   expect(events[0]).toStartWith("handshake ");
   expect(bytesEqual(Uint8Array.from(Buffer.from(events.slice(1).join(""), "hex")), stream.subarray(68))).toBe(true);
 });

@@ -48,11 +48,14 @@ describe.skipIf(!needs(PROGRAMS.aria2))("MSE/PE with aria2c requiring encryption
       const server = listenMse(
         () => new MseReceiver({ skeys, accept: ["rc4", "plaintext"] }),
         (pending) =>
-          pending.then((outcome) => {
-            results.push(outcome);
-            const options = connectionOptions(meta, false, server.port, () => fullBitfield(meta.pieceCount));
-            conns.push(connectionOver(outcome, options, servingHandler(meta, source)));
-          }, (error) => failures.push(String(error))),
+          pending.then(
+            (outcome) => {
+              results.push(outcome);
+              const options = connectionOptions(meta, false, server.port, () => fullBitfield(meta.pieceCount));
+              conns.push(connectionOver(outcome, options, servingHandler(meta, source)));
+            },
+            (error) => failures.push(String(error)),
+          ),
         () => failures.push("plaintext connection"),
       );
       try {

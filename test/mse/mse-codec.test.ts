@@ -91,7 +91,15 @@ describe("Diffie-Hellman", () => {
 });
 
 /** Runs a whole handshake between our two sides, delivering bytes in chunks of at most `chunk`. */
-function handshake(opts: { provide: MseMethod[]; accept: MseMethod[]; chunk: number; seed: number; ia?: Uint8Array; infoHashes?: Uint8Array[]; skey?: Uint8Array }) {
+function handshake(opts: {
+  provide: MseMethod[];
+  accept: MseMethod[];
+  chunk: number;
+  seed: number;
+  ia?: Uint8Array;
+  infoHashes?: Uint8Array[];
+  skey?: Uint8Array;
+}) {
   const infoHash = opts.skey ?? seeded(opts.seed + 100)(20);
   const a = new MseInitiator({ infoHash, provide: opts.provide, initialPayload: opts.ia, random: seeded(opts.seed) });
   const b = new MseReceiver({ skeys: new SkeyTable(opts.infoHashes ?? [seeded(9)(20), infoHash]), accept: opts.accept, random: seeded(opts.seed + 1) });

@@ -40,7 +40,15 @@ describe.skipIf(!needs(PROGRAMS.libtorrent))("MSE/PE with libtorrent (encryption
   }, 30_000);
 
   test("we dial a seeder forced to RC4, carry our BitTorrent handshake as IA, and read its handshake back through RC4", async () => {
-    const seeder = await startLtPeer({ mode: "seed", torrent, dir: path.join(dir, "seed"), noTrackers: true, encryption: "forced", encLevel: "rc4", name: "lt seed rc4" });
+    const seeder = await startLtPeer({
+      mode: "seed",
+      torrent,
+      dir: path.join(dir, "seed"),
+      noTrackers: true,
+      encryption: "forced",
+      encLevel: "rc4",
+      name: "lt seed rc4",
+    });
     const ia = encodeHandshake({ reserved: new Uint8Array(8), infoHash: meta.infoHash, peerId: PEER_ID });
     const outcome = await dialMse(seeder.port, new MseInitiator({ infoHash: meta.infoHash, provide: ["rc4"], initialPayload: ia }));
     expect(outcome.result.selected).toBe("rc4");
@@ -62,7 +70,15 @@ describe.skipIf(!needs(PROGRAMS.libtorrent))("MSE/PE with libtorrent (encryption
   }, 90_000);
 
   test("a real PeerConnection over our RC4 stream downloads a block from the forced seeder and it matches the file", async () => {
-    const seeder = await startLtPeer({ mode: "seed", torrent, dir: path.join(dir, "seed"), noTrackers: true, encryption: "forced", encLevel: "rc4", name: "lt seed rc4 2" });
+    const seeder = await startLtPeer({
+      mode: "seed",
+      torrent,
+      dir: path.join(dir, "seed"),
+      noTrackers: true,
+      encryption: "forced",
+      encLevel: "rc4",
+      name: "lt seed rc4 2",
+    });
     const outcome = await dialMse(seeder.port, new MseInitiator({ infoHash: meta.infoHash, provide: ["rc4", "plaintext"] }));
     expect(outcome.result.selected).toBe("rc4");
     const file = fs.readFileSync(source);
@@ -87,7 +103,15 @@ describe.skipIf(!needs(PROGRAMS.libtorrent))("MSE/PE with libtorrent (encryption
   }, 90_000);
 
   test("offered both, a libtorrent allowing only plaintext selects plaintext: the handshake is hidden, the payload is not", async () => {
-    const seeder = await startLtPeer({ mode: "seed", torrent, dir: path.join(dir, "seed"), noTrackers: true, encryption: "forced", encLevel: "plaintext", name: "lt seed plaintext" });
+    const seeder = await startLtPeer({
+      mode: "seed",
+      torrent,
+      dir: path.join(dir, "seed"),
+      noTrackers: true,
+      encryption: "forced",
+      encLevel: "plaintext",
+      name: "lt seed plaintext",
+    });
     const ia = encodeHandshake({ reserved: new Uint8Array(8), infoHash: meta.infoHash, peerId: PEER_ID });
     const outcome = await dialMse(seeder.port, new MseInitiator({ infoHash: meta.infoHash, provide: ["rc4", "plaintext"], initialPayload: ia }));
     expect(outcome.result.selected).toBe("plaintext");
@@ -106,7 +130,14 @@ describe.skipIf(!needs(PROGRAMS.libtorrent))("MSE/PE with libtorrent (encryption
   }, 90_000);
 
   test("under 'prefer', a seeder with encryption disabled refuses our MSE handshake with a clean 'closed', and the plaintext attempt the policy gives next works", async () => {
-    const seeder = await startLtPeer({ mode: "seed", torrent, dir: path.join(dir, "seed"), noTrackers: true, encryption: "disabled", name: "lt seed no encryption" });
+    const seeder = await startLtPeer({
+      mode: "seed",
+      torrent,
+      dir: path.join(dir, "seed"),
+      noTrackers: true,
+      encryption: "disabled",
+      name: "lt seed no encryption",
+    });
     const tried: Attempt[] = [];
     const first = nextAttempt("prefer", tried);
     expect(first).toBe("mse");
@@ -119,17 +150,21 @@ describe.skipIf(!needs(PROGRAMS.libtorrent))("MSE/PE with libtorrent (encryption
     expect((error as MseError).code).toBe("closed");
     expect(nextAttempt("prefer", tried)).toBe("plaintext");
     const handshake = await new Promise<string>((resolve, reject) => {
-      dialPeer({ ip: "127.0.0.1", port: seeder.port }, (socket) =>
-        new PeerConnection(socket, connectionOptions(meta, true, seeder.port), {
-          onHandshake: (conn, h) => {
-            resolve(bytesEqual(h.infoHash, meta.infoHash) ? "ok" : "wrong info hash");
-            queueMicrotask(() => conn.close({ code: "local", detail: "test done" }));
-            return null;
-          },
-          onMessage: () => {},
-          onDrain: () => {},
-          onClose: (_c, reason) => reject(new Error(reason)),
-        }), (reason) => reject(new Error(reason)));
+      dialPeer(
+        { ip: "127.0.0.1", port: seeder.port },
+        (socket) =>
+          new PeerConnection(socket, connectionOptions(meta, true, seeder.port), {
+            onHandshake: (conn, h) => {
+              resolve(bytesEqual(h.infoHash, meta.infoHash) ? "ok" : "wrong info hash");
+              queueMicrotask(() => conn.close({ code: "local", detail: "test done" }));
+              return null;
+            },
+            onMessage: () => {},
+            onDrain: () => {},
+            onClose: (_c, reason) => reject(new Error(reason)),
+          }),
+        (reason) => reject(new Error(reason)),
+      );
     });
     expect(handshake).toBe("ok");
     await seeder.stop();
@@ -148,16 +183,29 @@ describe.skipIf(!needs(PROGRAMS.libtorrent))("MSE/PE with libtorrent (encryption
       const server = listenMse(
         () => new MseReceiver({ skeys, accept }),
         (pending) =>
-          pending.then((outcome) => {
-            results.push(outcome);
-            const options = connectionOptions(meta, false, server.port, () => fullBitfield(meta.pieceCount));
-            conns.push(connectionOver(outcome, options, servingHandler(meta, source)));
-          }, (error) => failures.push(String(error))),
+          pending.then(
+            (outcome) => {
+              results.push(outcome);
+              const options = connectionOptions(meta, false, server.port, () => fullBitfield(meta.pieceCount));
+              conns.push(connectionOver(outcome, options, servingHandler(meta, source)));
+            },
+            (error) => failures.push(String(error)),
+          ),
         () => failures.push("plaintext connection"),
       );
       const out = path.join(dir, `lt-leech-${selected}`);
       try {
-        const leecher = await startLtPeer({ mode: "download", torrent, dir: out, noTrackers: true, peers: [`127.0.0.1:${server.port}`], encryption: "forced", encLevel: level, timeoutS: 60, name: `lt leech ${level}` });
+        const leecher = await startLtPeer({
+          mode: "download",
+          torrent,
+          dir: out,
+          noTrackers: true,
+          peers: [`127.0.0.1:${server.port}`],
+          encryption: "forced",
+          encLevel: level,
+          timeoutS: 60,
+          name: `lt leech ${level}`,
+        });
         await leecher.finished();
         expect(await sha1File(path.join(out, "data.bin"))).toBe(await sha1File(source));
         expect(results.length).toBeGreaterThan(0);

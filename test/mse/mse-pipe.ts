@@ -49,24 +49,37 @@ function handlers(onOpen: (socket: Socket<Link>) => void) {
 }
 
 /** Wires an MseSocket to the promise of its handshake and to whoever reads the payload afterwards. */
-function track(link: Link, socket: Socket<Link>, machine: MseInitiator | MseReceiver, resolve: (o: MseOutcome) => void, reject: (e: unknown) => void, limits: Partial<MseLimits> = {}): MseSocket {
+function track(
+  link: Link,
+  socket: Socket<Link>,
+  machine: MseInitiator | MseReceiver,
+  resolve: (o: MseOutcome) => void,
+  reject: (e: unknown) => void,
+  limits: Partial<MseLimits> = {},
+): MseSocket {
   let reader: ((chunk: Uint8Array) => void) | null = null;
   const early: Uint8Array[] = [];
-  const mse = new MseSocket(socket as never, machine, {
-    ready: (s, result) => resolve({
-      mse: s,
-      result,
-      attach(onData, onDrain, onClosed) {
-        reader = onData;
-        if (onDrain) link.drain = onDrain;
-        if (onClosed) link.closed = onClosed;
-        for (const c of early.splice(0)) onData(c);
-      },
-    }),
-    data: (chunk) => (reader ? reader(chunk) : early.push(chunk.slice())),
-    failed: (error: MseError) => reject(error),
-    drain: () => link.drain(),
-  }, limits);
+  const mse = new MseSocket(
+    socket as never,
+    machine,
+    {
+      ready: (s, result) =>
+        resolve({
+          mse: s,
+          result,
+          attach(onData, onDrain, onClosed) {
+            reader = onData;
+            if (onDrain) link.drain = onDrain;
+            if (onClosed) link.closed = onClosed;
+            for (const c of early.splice(0)) onData(c);
+          },
+        }),
+      data: (chunk) => (reader ? reader(chunk) : early.push(chunk.slice())),
+      failed: (error: MseError) => reject(error),
+      drain: () => link.drain(),
+    },
+    limits,
+  );
   link.mse = mse;
   return mse;
 }
@@ -109,11 +122,13 @@ export function listenMse(
         if (!decided) return;
         link.payload = () => {}; // a plaintext peer's later bytes are not ours here
         if (decided.kind === "plaintext") return onPlaintext(decided.bytes);
-        onHandshake(new Promise((resolve, reject) => {
-          const mse = track(link, socket, makeReceiver(), resolve, reject, limits);
-          mse.start();
-          mse.receive(decided.bytes);
-        }));
+        onHandshake(
+          new Promise((resolve, reject) => {
+            const mse = track(link, socket, makeReceiver(), resolve, reject, limits);
+            mse.start();
+            mse.receive(decided.bytes);
+          }),
+        );
       };
     }) as never,
   });
@@ -123,7 +138,11 @@ export function listenMse(
 export function connectionOver(outcome: MseOutcome, options: ConnectionOptions, handler: ConnectionHandler): PeerConnection {
   const conn = new PeerConnection(outcome.mse, options, handler);
   if (outcome.result.initialPayload.length > 0) conn.receive(outcome.result.initialPayload);
-  outcome.attach((chunk) => conn.receive(chunk), () => conn.drained(), (reason) => conn.closed({ code: "connection-lost", detail: reason }));
+  outcome.attach(
+    (chunk) => conn.receive(chunk),
+    () => conn.drained(),
+    (reason) => conn.closed({ code: "connection-lost", detail: reason }),
+  );
   return conn;
 }
 

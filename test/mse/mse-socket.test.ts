@@ -53,7 +53,10 @@ describe("MseSocket over loopback", () => {
       );
       const queue = new WriteQueue(client.mse);
       let pushedBack = false;
-      client.attach(() => {}, () => queue.flush());
+      client.attach(
+        () => {},
+        () => queue.flush(),
+      );
       for (let at = 0; at < total; at += 1 << 20) {
         const block = new Uint8Array(1 << 20);
         for (let i = 0; i < block.length; i++) block[i] = patternByte(at + i);
@@ -81,7 +84,10 @@ describe("MseSocket over loopback", () => {
     socket.write(new Uint8Array(120).fill(0x42)); // a DH value and a little padding, then silence
     try {
       await until(() => outcomes.length === 1, "the handshake to start");
-      const error = await outcomes[0]!.then(() => null, (e: unknown) => e);
+      const error = await outcomes[0]!.then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(MseError);
       expect((error as MseError).code).toBe("timeout");
       await until(() => peerSawClose, "the socket to close");
@@ -98,7 +104,10 @@ describe("MseSocket over loopback", () => {
     try {
       await until(() => outcomes.length === 1, "the handshake to start");
       socket.end();
-      const error = await outcomes[0]!.then(() => null, (e: unknown) => e);
+      const error = await outcomes[0]!.then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect((error as MseError).code).toBe("closed");
     } finally {
       listener.stop(true);

@@ -134,7 +134,9 @@ describe("btpeer seed admission with every slot taken", () => {
   test("idle connections holding all the slots give one up to a leecher that wants data", async () => {
     // Held to 512 KiB/s, the download lasts about 8 s: long enough for the leecher to take an idle peer's slot
     // (it is served from the start, above the cap, while it waits for one).
-    const seeder = await startBtpeer(["seed", torrent, "--dir", path.dirname(source), "--max-peers", String(MAX_PEERS), "--upload-limit", "512K"], { name: "seeder" });
+    const seeder = await startBtpeer(["seed", torrent, "--dir", path.dirname(source), "--max-peers", String(MAX_PEERS), "--upload-limit", "512K"], {
+      name: "seeder",
+    });
     const idle = [];
     try {
       for (let n = 0; n < MAX_PEERS; n++) idle.push(await idlePeer(seeder.port, n));
@@ -148,22 +150,28 @@ describe("btpeer seed admission with every slot taken", () => {
     }
   }, 150_000);
 
-  test.skipIf(!needs(PROGRAMS.libtorrent))("a libtorrent leecher gets in past idle connections holding all the slots too", async () => {
-    const seeder = await startBtpeer(["seed", torrent, "--dir", path.dirname(source), "--max-peers", String(MAX_PEERS), "--upload-limit", "512K"], { name: "seeder" });
-    const idle = [];
-    try {
-      for (let n = 0; n < MAX_PEERS; n++) idle.push(await idlePeer(seeder.port, n));
-      const out = path.join(dir, "out-lt");
-      fs.mkdirSync(out, { recursive: true });
-      const lt = await startLtPeer({ mode: "download", torrent, dir: out, noTrackers: true, peers: [seeder.address], name: "libtorrent leecher" });
-      await lt.finished(120_000);
-      await lt.stop();
-      expect(await sha256File(path.join(out, "data.bin"))).toBe(await sha256File(source));
-    } finally {
-      for (const p of idle) p.socket.end();
-      await seeder.stop();
-    }
-  }, 150_000);
+  test.skipIf(!needs(PROGRAMS.libtorrent))(
+    "a libtorrent leecher gets in past idle connections holding all the slots too",
+    async () => {
+      const seeder = await startBtpeer(["seed", torrent, "--dir", path.dirname(source), "--max-peers", String(MAX_PEERS), "--upload-limit", "512K"], {
+        name: "seeder",
+      });
+      const idle = [];
+      try {
+        for (let n = 0; n < MAX_PEERS; n++) idle.push(await idlePeer(seeder.port, n));
+        const out = path.join(dir, "out-lt");
+        fs.mkdirSync(out, { recursive: true });
+        const lt = await startLtPeer({ mode: "download", torrent, dir: out, noTrackers: true, peers: [seeder.address], name: "libtorrent leecher" });
+        await lt.finished(120_000);
+        await lt.stop();
+        expect(await sha256File(path.join(out, "data.bin"))).toBe(await sha256File(source));
+      } finally {
+        for (const p of idle) p.socket.end();
+        await seeder.stop();
+      }
+    },
+    150_000,
+  );
 
   test("a trickle of sockets that never handshake does not keep a leecher out", async () => {
     const seeder = await startBtpeer(["seed", torrent, "--dir", path.dirname(source), "--max-peers", String(MAX_PEERS)], { name: "seeder" });

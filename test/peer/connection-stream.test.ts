@@ -76,13 +76,17 @@ function receiveInChunks(bytes: Uint8Array, chunkSize: number, stream = true): R
     };
   }
   const socket = { write: (data: Uint8Array, offset = 0, length = data.length - offset) => length, end() {} };
-  const conn = new PeerConnection(socket, {
-    ourPeerId: OUR_ID,
-    listenPort: 0,
-    outgoing: false,
-    address: { ip: "127.0.0.1", port: 1 },
-    torrent: { infoHash: INFO_HASH, pieceCount: 4, ourPieces: () => ({ count: () => 0 }) as never },
-  }, handler);
+  const conn = new PeerConnection(
+    socket,
+    {
+      ourPeerId: OUR_ID,
+      listenPort: 0,
+      outgoing: false,
+      address: { ip: "127.0.0.1", port: 1 },
+      torrent: { infoHash: INFO_HASH, pieceCount: 4, ourPieces: () => ({ count: () => 0 }) as never },
+    },
+    handler,
+  );
   for (let at = 0; at < bytes.length; at += chunkSize) conn.receive(bytes.slice(at, at + chunkSize));
   return run;
 }

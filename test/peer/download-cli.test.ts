@@ -115,7 +115,10 @@ describe("btpeer download: errors", () => {
   });
 
   test("an unreachable tracker with no other peer gives exit code 6", async () => {
-    const t = await makeTorrent(source, path.join(dir, "dead-tracker.torrent"), { pieceLength: 64 * 1024, trackers: [`http://127.0.0.1:${freePort()}/announce`] });
+    const t = await makeTorrent(source, path.join(dir, "dead-tracker.torrent"), {
+      pieceLength: 64 * 1024,
+      trackers: [`http://127.0.0.1:${freePort()}/announce`],
+    });
     const r = runCli(["download", t, "--out", path.join(dir, "dead"), "--port", "0"]);
     expect(r.code).toBe(6);
     expect(r.err).toContain("no tracker answered");
@@ -159,14 +162,21 @@ describe("dist/btpeer", () => {
     const built = path.join(ROOT, "dist", "btpeer");
     if (fs.existsSync(built)) fs.copyFileSync(built, bin);
     else {
-      const r = Bun.spawnSync([process.execPath, "build", "--compile", "--minify", path.join(ROOT, "peer/cli.ts"), "--outfile", bin], { stdout: "pipe", stderr: "pipe" });
+      const r = Bun.spawnSync([process.execPath, "build", "--compile", "--minify", path.join(ROOT, "peer/cli.ts"), "--outfile", bin], {
+        stdout: "pipe",
+        stderr: "pipe",
+      });
       expect(r.exitCode).toBe(0);
     }
     fs.chmodSync(bin, 0o755);
     const seeder = await startBtpeer(["seed", torrent, "--dir", path.dirname(source)], { name: "binary seeder", binary: bin, cwd: path.dirname(bin) });
     try {
       const out = path.join(dir, "from-binary");
-      const leecher = await startBtpeer(["download", torrent, "--out", out, "--no-seed", "--peer", seeder.address], { name: "binary leecher", binary: bin, cwd: path.dirname(bin) });
+      const leecher = await startBtpeer(["download", torrent, "--out", out, "--no-seed", "--peer", seeder.address], {
+        name: "binary leecher",
+        binary: bin,
+        cwd: path.dirname(bin),
+      });
       await leecher.waitFor(isEvent("completed"), 60_000);
       expect(await leecher.service.exited).toBe(0);
       expect(await sha256File(path.join(out, "data.bin"))).toBe(await sha256File(source));

@@ -34,20 +34,31 @@ function swarm(slots = 1) {
   const files = [{ path: ["data"], length: data.length, offset: 0 }];
   const meta = { pieceLength: PIECE, pieceCount: PIECES, length: data.length, pieceHashes: hashes, infoHash: INFO_HASH, files } as Metainfo;
   const peers: SwarmPeer[] = [];
-  const events = { done: [] as number[], failed: [] as { index: number; senders: string[]; parole: boolean }[], banned: [] as SwarmPeer[], closed: new Map<SwarmPeer, string>() };
+  const events = {
+    done: [] as number[],
+    failed: [] as { index: number; senders: string[]; parole: boolean }[],
+    banned: [] as SwarmPeer[],
+    closed: new Map<SwarmPeer, string>(),
+  };
   const pool = new BufferPool({ slotSize: PIECE, totalBytes: slots * PIECE });
-  const downloader = new Downloader(meta, new Bitfield(PIECES), pool, { writePieceAsync: async () => {} }, {
-    peers: () => peers.values(),
-    pieceDone: (index) => events.done.push(index),
-    pieceFailed: (index, senders, parole) => events.failed.push({ index, senders: senders.map((p) => p.label), parole }),
-    ban: (peer) => {
-      events.banned.push(peer);
-      peer.conn.close({ code: "banned" });
+  const downloader = new Downloader(
+    meta,
+    new Bitfield(PIECES),
+    pool,
+    { writePieceAsync: async () => {} },
+    {
+      peers: () => peers.values(),
+      pieceDone: (index) => events.done.push(index),
+      pieceFailed: (index, senders, parole) => events.failed.push({ index, senders: senders.map((p) => p.label), parole }),
+      ban: (peer) => {
+        events.banned.push(peer);
+        peer.conn.close({ code: "banned" });
+      },
+      writeFailed: (error) => {
+        throw error;
+      },
     },
-    writeFailed: (error) => {
-      throw error;
-    },
-  });
+  );
 
   let nextIp = 1;
   /** A peer with `pieces` (all by default), on its own IP; `say` feeds it wire messages as if they came off its socket. */
@@ -63,7 +74,13 @@ function swarm(slots = 1) {
     let peer!: SwarmPeer;
     const conn = new PeerConnection(
       socket,
-      { ourPeerId: new Uint8Array(20).fill(1), listenPort: 0, outgoing: true, address: { ip: `10.0.0.${nextIp++}`, port: 6881 }, torrent: { infoHash: INFO_HASH, pieceCount: PIECES, ourPieces: () => downloader.have } },
+      {
+        ourPeerId: new Uint8Array(20).fill(1),
+        listenPort: 0,
+        outgoing: true,
+        address: { ip: `10.0.0.${nextIp++}`, port: 6881 },
+        torrent: { infoHash: INFO_HASH, pieceCount: PIECES, ourPieces: () => downloader.have },
+      },
       {
         onHandshake: () => null,
         // What the torrent does with these messages (torrent/peer-messages.ts).
@@ -142,7 +159,9 @@ describe("Downloader: which blocks it takes", () => {
     const b = addPeer();
     a.say({ type: "unchoke" });
     const asked = a.requests();
-    const strays = Array.from({ length: MAX_UNREQUESTED_BLOCKS + 1 }, (_, i) => b.block({ index: asked[0]!.index, begin: (i % 4) * BLOCK_SIZE, length: BLOCK_SIZE }, true));
+    const strays = Array.from({ length: MAX_UNREQUESTED_BLOCKS + 1 }, (_, i) =>
+      b.block({ index: asked[0]!.index, begin: (i % 4) * BLOCK_SIZE, length: BLOCK_SIZE }, true),
+    );
     b.say(...strays);
     expect(events.closed.get(b.peer)).toMatch(/^protocol error: sent \d+ blocks nobody asked for/);
     expect(downloader.unrequestedBlocks).toBe(MAX_UNREQUESTED_BLOCKS + 1);

@@ -39,7 +39,11 @@ describe("extension handshake codec", () => {
       metadata_size: 31_337,
     });
     const h = decodeExtensionHandshake(payload);
-    expect([...h.m]).toEqual([["lt_donthave", 7], ["ut_metadata", 3], ["ut_pex", 1]]);
+    expect([...h.m]).toEqual([
+      ["lt_donthave", 7],
+      ["ut_metadata", 3],
+      ["ut_pex", 1],
+    ]);
     expect(h).toMatchObject({ port: 6881, client: "qBittorrent/5.0.0", reqq: 250, metadataSize: 31_337 });
     expect(h.yourIp).toEqual(new Uint8Array([127, 0, 0, 1]));
     expect(h.ipv6).toEqual(new Uint8Array(16).fill(1));
@@ -114,10 +118,14 @@ describe.skipIf(!needs(PROGRAMS.libtorrent))("extension handshake with libtorren
       address: { ip: "127.0.0.1", port: seeder.port },
       torrent: { infoHash: meta.infoHash, pieceCount: meta.pieceCount, ourPieces: () => new Bitfield(meta.pieceCount) },
     };
-    dialPeer(options.address, (socket) => (conn = new PeerConnection(socket, options, handler)), (reason) => {
-      closed = reason;
-      opened();
-    });
+    dialPeer(
+      options.address,
+      (socket) => (conn = new PeerConnection(socket, options, handler)),
+      (reason) => {
+        closed = reason;
+        opened();
+      },
+    );
     await ready;
     expect(closed).toBe("");
     const ext = conn!.peerExtensions!;

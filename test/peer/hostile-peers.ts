@@ -122,7 +122,15 @@ export function listenScripted(meta: Metainfo, host: string, tag: string, script
  * Dials btpeer at 127.0.0.1:`port` from `from` (a loopback address of ours), with a fresh peer id. Resolves
  * when the connection ends, whether btpeer let it past the handshake or not.
  */
-export function connectScripted(meta: Metainfo, from: string, port: number, tag: string, stats: ScriptedStats, script: Script, options: ScriptOptions = {}): Promise<void> {
+export function connectScripted(
+  meta: Metainfo,
+  from: string,
+  port: number,
+  tag: string,
+  stats: ScriptedStats,
+  script: Script,
+  options: ScriptOptions = {},
+): Promise<void> {
   return new Promise((resolve) => {
     const ended = () => {
       stats.closed++;

@@ -63,7 +63,14 @@ describe.skipIf(!needs(PROGRAMS.libtorrent, PROGRAMS.mktorrent))("btpeer and lib
     try {
       const out = path.join(dir, "lt-from-btpeer");
       fs.mkdirSync(out, { recursive: true });
-      const lt = await startLtPeer({ mode: "download", torrent: multiTorrent, dir: out, noTrackers: true, peers: [seeder.address], name: "libtorrent leecher" });
+      const lt = await startLtPeer({
+        mode: "download",
+        torrent: multiTorrent,
+        dir: out,
+        noTrackers: true,
+        peers: [seeder.address],
+        name: "libtorrent leecher",
+      });
       await lt.finished(120_000);
       await lt.stop();
       await expectSameTree(multiSource(), path.join(out, "album"));

@@ -172,7 +172,9 @@ describe("symlinks below the seeded folder", () => {
     fs.cpSync(path.join(src, "album", "sub"), outside, { recursive: true });
     const seeder = await startBtpeer(["seed", torrent, "--dir", src], { name: "seeder" });
     swapForSymlink(src, outside);
-    const leecher = await startBtpeer(["download", torrent, "--out", path.join(dir, "seed-swap-out"), "--no-seed", "--peer", seeder.address], { name: "leecher" });
+    const leecher = await startBtpeer(["download", torrent, "--out", path.join(dir, "seed-swap-out"), "--no-seed", "--peer", seeder.address], {
+      name: "leecher",
+    });
     try {
       expect(await seeder.service.exited).toBe(4);
       const error = seeder.last("error")!;

@@ -122,11 +122,7 @@ describe("Choker", () => {
     const b = peer(2, 0, 10, true, true);
     const first = choker.decide([a, b], true, 0);
     const holder = [...first].find((id) => id === 1 || id === 2)!;
-    const after = choker.decide(
-      [peer(1, 0, 900, true, !first.has(1)), peer(2, 0, 10, true, !first.has(2))],
-      true,
-      60_000,
-    );
+    const after = choker.decide([peer(1, 0, 900, true, !first.has(1)), peer(2, 0, 10, true, !first.has(2))], true, 60_000);
     // One regular slot plus the optimistic one: both peers still get served, and the regular holder rotated.
     expect(after.size).toBe(2);
     expect(holder === 1 || holder === 2).toBe(true);

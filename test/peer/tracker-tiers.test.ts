@@ -113,14 +113,18 @@ test("a UDP tracker's error packet is a TrackerError failure carrying its text",
       : { bytes: encodeErrorResponse({ transactionId: requestTx(request), message: "torrent not registered" }) },
   ]);
   closers.push(() => refusing.close());
-  const failure = await newClient([[refusing.url]]).announce("started", stats).catch((e) => e);
+  const failure = await newClient([[refusing.url]])
+    .announce("started", stats)
+    .catch((e) => e);
   expect(failure).toBeInstanceOf(TrackerError);
   expect([failure.code, failure.message]).toEqual(["failure", "tracker says: torrent not registered"]);
 }, 30_000);
 
 test("when no tracker of any tier answers: TrackerError unreachable, naming the last problem", async () => {
   const dead = await silent();
-  const failure = await newClient([[refusedHttp()], [dead.url]]).announce("started", stats).catch((e) => e);
+  const failure = await newClient([[refusedHttp()], [dead.url]])
+    .announce("started", stats)
+    .catch((e) => e);
   expect(failure).toBeInstanceOf(TrackerError);
   expect(failure.code).toBe("unreachable");
   expect(failure.message).toContain(`${dead.url}: no reply`);

@@ -32,13 +32,21 @@ describe.skipIf(!needs(PROGRAMS.libtorrent, PROGRAMS.mktorrent, PROGRAMS.opentra
   beforeAll(async () => {
     const port = freePort();
     udpUrl = `udp://127.0.0.1:${port}/announce`;
-    for (const [key, size, seed] of [["btpeerSeeds", 5 * 1024 * 1024 + 777, 31], ["ltSeeds", 4 * 1024 * 1024 + 99, 32]] as const) {
+    for (const [key, size, seed] of [
+      ["btpeerSeeds", 5 * 1024 * 1024 + 777, 31],
+      ["ltSeeds", 4 * 1024 * 1024 + 99, 32],
+    ] as const) {
       const source = path.join(dir, key, "src", `${key}.bin`);
       makeRandomFile(source, size, seed);
       torrents[key] = { source, torrent: mktorrent({ source, out: path.join(dir, `${key}.torrent`), pieceLength: 64 * 1024, trackers: [udpUrl] }) };
     }
     // opentracker serves only whitelisted torrents; -P opens its UDP port (the same number as TCP here).
-    ot = await startOpentracker({ infoHashes: Object.values(torrents).map((t) => infoHashHex(t.torrent)), dir: path.join(dir, "opentracker"), port, udpPort: port });
+    ot = await startOpentracker({
+      infoHashes: Object.values(torrents).map((t) => infoHashHex(t.torrent)),
+      dir: path.join(dir, "opentracker"),
+      port,
+      udpPort: port,
+    });
   }, 60_000);
   afterAll(async () => {
     await ot?.stop();

@@ -3,12 +3,7 @@
 // answers the test writes. The client keeps waiting through replies it cannot take, or ends with a
 // typed UdpTrackerError; it never throws anything else and leaves nothing outstanding.
 import { afterAll, describe, expect, test } from "bun:test";
-import {
-  encodeAnnounceResponse,
-  encodeConnectResponse,
-  encodeErrorResponse,
-  encodeScrapeResponse,
-} from "../../shared/udp-tracker/index.ts";
+import { encodeAnnounceResponse, encodeConnectResponse, encodeErrorResponse, encodeScrapeResponse } from "../../shared/udp-tracker/index.ts";
 import { UdpTrackerClient, UdpTrackerError, type UdpAnnounce } from "../../peer/tracker/udp-tracker-client.ts";
 import { requestAction, requestTx, startScriptedTracker, startUdpRelay, type ScriptedReply, type ScriptedTracker } from "../support/udp-relay.ts";
 import { startBunTracker } from "../tracker/udp-servers.ts";
@@ -16,7 +11,15 @@ import { startBunTracker } from "../tracker/udp-servers.ts";
 const HOST = "127.0.0.1";
 const CONNECT = 0;
 const ANNOUNCE = 1;
-const announce: UdpAnnounce = { infoHash: new Uint8Array(20).fill(1), peerId: new Uint8Array(20).fill(2), port: 6881, left: 5, downloaded: 0, uploaded: 0, key: 7 };
+const announce: UdpAnnounce = {
+  infoHash: new Uint8Array(20).fill(1),
+  peerId: new Uint8Array(20).fill(2),
+  port: 6881,
+  left: 5,
+  downloaded: 0,
+  uploaded: 0,
+  key: 7,
+};
 
 const opened: Array<{ close(): void }> = [];
 afterAll(() => {
@@ -33,14 +36,22 @@ async function scripted(answer: (request: Uint8Array, index: number) => Scripted
   return t;
 }
 const connectionIdOf = (request: Uint8Array) => new DataView(request.buffer, request.byteOffset).getBigUint64(0);
-const connectReply = (request: Uint8Array, connectionId = 0x1234n): ScriptedReply => ({ bytes: encodeConnectResponse({ transactionId: requestTx(request), connectionId }) });
+const connectReply = (request: Uint8Array, connectionId = 0x1234n): ScriptedReply => ({
+  bytes: encodeConnectResponse({ transactionId: requestTx(request), connectionId }),
+});
 const announceReply = (request: Uint8Array): ScriptedReply => ({
-  bytes: encodeAnnounceResponse({ transactionId: requestTx(request), interval: 900, leechers: 1, seeders: 2, peers: Uint8Array.of(10, 0, 0, 1, 0x1a, 0xe1) }, 4),
+  bytes: encodeAnnounceResponse(
+    { transactionId: requestTx(request), interval: 900, leechers: 1, seeders: 2, peers: Uint8Array.of(10, 0, 0, 1, 0x1a, 0xe1) },
+    4,
+  ),
 });
 /** A tracker that answers connects and announces correctly. */
 const honest = (request: Uint8Array) => [requestAction(request) === CONNECT ? connectReply(request) : announceReply(request)];
 async function failureOf(p: Promise<unknown>): Promise<UdpTrackerError> {
-  const e = await p.then(() => null, (err: unknown) => err);
+  const e = await p.then(
+    () => null,
+    (err: unknown) => err,
+  );
   if (!(e instanceof UdpTrackerError)) throw new Error(`expected a UdpTrackerError, got ${String(e)}`);
   return e;
 }
@@ -255,7 +266,9 @@ test("over IPv6 an announce reply must carry 18-byte peers: a reply with 6-byte 
   try {
     t = await startScriptedTracker("::1", (request) => {
       if (requestAction(request) === CONNECT) return [connectReply(request)];
-      const reply = (peers: Uint8Array, family: 4 | 6) => ({ bytes: encodeAnnounceResponse({ transactionId: requestTx(request), interval: 60, leechers: 0, seeders: 1, peers }, family) });
+      const reply = (peers: Uint8Array, family: 4 | 6) => ({
+        bytes: encodeAnnounceResponse({ transactionId: requestTx(request), interval: 60, leechers: 0, seeders: 1, peers }, family),
+      });
       const v6 = new Uint8Array(18);
       v6.set([0x20, 0x01, 0x0d, 0xb8], 0);
       v6.set([0x1a, 0xe1], 16);

@@ -135,7 +135,11 @@ describe.skipIf(!needs(PROGRAMS.libtorrent))("ut_metadata with libtorrent", () =
         extensions: { m: new Map([[UT_METADATA, OUR_ID_FOR_METADATA]]) },
       },
     };
-    dialPeer(options.address, (socket) => (conn = new PeerConnection(socket, options, handler)), (reason) => finish(`dial failed: ${reason}`));
+    dialPeer(
+      options.address,
+      (socket) => (conn = new PeerConnection(socket, options, handler)),
+      (reason) => finish(`dial failed: ${reason}`),
+    );
     expect(await done).toBe("complete");
     const whole = new Uint8Array(totalSize);
     for (const [piece, bytes] of pieces) whole.set(bytes, piece * METADATA_PIECE);

@@ -55,6 +55,15 @@ export function launchChromium(puppeteer: Puppeteer, userDataDir: string): Promi
     executablePath: CHROMIUM,
     headless: true,
     userDataDir,
-    args: ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-dev-shm-usage", "--no-first-run", "--no-default-browser-check"],
+    args: [
+      "--headless=new",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-dev-shm-usage",
+      "--no-first-run",
+      "--no-default-browser-check",
+    ],
   });
 }

@@ -17,7 +17,7 @@ export function makeRandomFile(file: string, size: number, seed = 1): void {
   const buf = new Uint8Array(chunk);
   const view = new DataView(buf.buffer);
   const p = pattern();
-  const offset = (Math.imul(seed >>> 0, 2654435761) >>> 0) % (CHUNK / 64) * 64;
+  const offset = ((Math.imul(seed >>> 0, 2654435761) >>> 0) % (CHUNK / 64)) * 64;
   const fd = fs.openSync(file, "w");
   try {
     for (let index = 0, written = 0; written < size; index++) {
@@ -70,9 +70,7 @@ async function hashFile(file: string, algorithm: "sha256" | "sha1"): Promise<str
     const buf = new Uint8Array(CHUNK);
     let position = 0;
     for (;;) {
-      const n = await new Promise<number>((resolve, reject) =>
-        fs.read(fd, buf, 0, buf.length, position, (err, bytes) => (err ? reject(err) : resolve(bytes))),
-      );
+      const n = await new Promise<number>((resolve, reject) => fs.read(fd, buf, 0, buf.length, position, (err, bytes) => (err ? reject(err) : resolve(bytes))));
       if (n === 0) break;
       hasher.update(buf.subarray(0, n));
       position += n;

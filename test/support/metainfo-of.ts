@@ -21,7 +21,12 @@ export function metainfoOf(name: string, files: ContentFile[], pieceLength: numb
   const pieceCount = Math.ceil(offset / pieceLength);
   const pieceHashes = new Uint8Array(pieceCount * 20);
   for (let i = 0; i < pieceCount; i++) {
-    pieceHashes.set(createHash("sha1").update(all.subarray(i * pieceLength, (i + 1) * pieceLength)).digest(), i * 20);
+    pieceHashes.set(
+      createHash("sha1")
+        .update(all.subarray(i * pieceLength, (i + 1) * pieceLength))
+        .digest(),
+      i * 20,
+    );
   }
   return {
     infoHash: new Uint8Array(20) as InfoHash,

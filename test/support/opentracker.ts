@@ -41,7 +41,19 @@ export async function startOpentracker(options: {
   fs.writeFileSync(config, "access.whitelist /whitelist.txt\n", { mode: 0o644 });
   const service = await spawnService({
     name: "opentracker",
-    cmd: [...(options.wrap ?? []), "opentracker", "-i", "127.0.0.1", "-p", String(port), ...(options.udpPort ? ["-P", String(options.udpPort)] : []), "-d", options.dir, "-f", config],
+    cmd: [
+      ...(options.wrap ?? []),
+      "opentracker",
+      "-i",
+      "127.0.0.1",
+      "-p",
+      String(port),
+      ...(options.udpPort ? ["-P", String(options.udpPort)] : []),
+      "-d",
+      options.dir,
+      "-f",
+      config,
+    ],
     cwd: options.dir,
     ready: { port },
   });

@@ -4,10 +4,7 @@
 import type { Subprocess } from "bun";
 import { readdirSync, readFileSync } from "node:fs";
 
-export type Readiness =
-  | { port: number; host?: string }
-  | { line: RegExp }
-  | { url: string };
+export type Readiness = { port: number; host?: string } | { line: RegExp } | { url: string };
 
 export interface ServiceOptions {
   /** Shown in errors and output dumps. */
@@ -191,8 +188,7 @@ export async function spawnService(options: ServiceOptions): Promise<Service> {
     return proc.signalCode ? 128 + (signalNumber(String(proc.signalCode)) ?? 0) : code;
   })();
 
-  const output = () =>
-    `--- ${options.name} (${options.cmd.join(" ")}) stdout:\n${stdoutTail}\n--- ${options.name} stderr:\n${stderrTail}`;
+  const output = () => `--- ${options.name} (${options.cmd.join(" ")}) stdout:\n${stdoutTail}\n--- ${options.name} stderr:\n${stderrTail}`;
 
   const waitForLine = (match: RegExp | ((line: string) => boolean), timeoutMs = 30_000) =>
     new Promise<string>((resolve, reject) => {

@@ -76,7 +76,8 @@ export async function startQbittorrent(options: { torrent: string; dir: string; 
         // uploading/stalledUP/... : complete and checked, now seeding.
         if (t && t.progress === 1 && /UP$|^uploading$/.test(t.state)) return;
         if (service.hasExited) throw new Error(`${name} exited before finishing\n${service.output()}`);
-        if (Date.now() > deadline) throw new Error(`${name} did not finish within ${timeoutMs} ms (safety deadline); last state ${JSON.stringify(t)}\n${service.output()}`);
+        if (Date.now() > deadline)
+          throw new Error(`${name} did not finish within ${timeoutMs} ms (safety deadline); last state ${JSON.stringify(t)}\n${service.output()}`);
         await Bun.sleep(250);
       }
     },

@@ -5,19 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { resolve } from "node:path";
 import { decode, type BDict } from "../../shared/bencode.ts";
 import { toHex } from "../../shared/bytes.ts";
-import {
-  announce,
-  announceQuery,
-  compactPeers,
-  dictPeers,
-  escapeAll,
-  get,
-  num,
-  randomId,
-  scrapeFiles,
-  text,
-  type AnnounceParams,
-} from "./http.ts";
+import { announce, announceQuery, compactPeers, dictPeers, escapeAll, get, num, randomId, scrapeFiles, text, type AnnounceParams } from "./http.ts";
 import { rawExchange, type RawReply } from "./raw-http.ts";
 
 export interface TrackerUnderTest {
@@ -181,7 +169,11 @@ export function runConformance(name: string, start: () => Promise<TrackerUnderTe
         expect(compactPeers(seeder.dict).v4.map((p) => p.port)).toEqual([7603]);
         expect([num(seeder.dict.complete), num(seeder.dict.incomplete)]).toEqual([3, 1]);
         const leecher = await announce(t.baseUrl, peer(hash, 7605, 100));
-        expect(compactPeers(leecher.dict).v4.map((p) => p.port).sort()).toEqual([7601, 7602, 7603, 7604]);
+        expect(
+          compactPeers(leecher.dict)
+            .v4.map((p) => p.port)
+            .sort(),
+        ).toEqual([7601, 7602, 7603, 7604]);
       });
 
       test("completed moves the peer to the seeders and counts one download", async () => {
@@ -331,7 +323,11 @@ export function runConformance(name: string, start: () => Promise<TrackerUnderTe
     describe("bad requests get a bencoded failure reason naming the problem", () => {
       const id = escapeAll(randomId());
       const ok = `info_hash=${id}&peer_id=${id}&port=6881&uploaded=0&downloaded=0&left=5`;
-      const without = (name: string) => ok.split("&").filter((kv) => !kv.startsWith(`${name}=`)).join("&");
+      const without = (name: string) =>
+        ok
+          .split("&")
+          .filter((kv) => !kv.startsWith(`${name}=`))
+          .join("&");
       const cases: Array<[string, string, string]> = [
         ["missing info_hash", without("info_hash"), "missing info_hash"],
         ["missing peer_id", without("peer_id"), "missing peer_id"],
@@ -389,22 +385,23 @@ export function runConformance(name: string, start: () => Promise<TrackerUnderTe
       const byWorkerd = traits.hostAnsweredBy === "workerd";
       const hostless = (hash: Uint8Array) => rawExchange(t.baseUrl, `GET ${target(hash, 8401)} HTTP/1.0\r\n\r\n`, { expect: 1 });
 
-      if (byWorkerd) test("workerd answers an HTTP/1.0 request without Host with a plain 400 before the Worker runs", async () => {
-        const { replies, text: raw } = await hostless(randomId());
-        expect(replies, raw).toHaveLength(1);
-        expect(replies[0]!.status).toBe(400);
-        expectPlain(replies[0]);
-      });
-
-      else test("an HTTP/1.0 announce without Host (what ctorrent sends) gets a normal announce reply", async () => {
-        const hash = randomId();
-        const { replies, text: raw } = await hostless(hash);
-        expect(replies, raw).toHaveLength(1);
-        const dict = dictOf(replies[0]);
-        expect(dict["failure reason"]).toBeUndefined();
-        expect(num(dict.interval)).toBeGreaterThanOrEqual(60);
-        expect(num(dict.incomplete)).toBe(1);
-      });
+      if (byWorkerd)
+        test("workerd answers an HTTP/1.0 request without Host with a plain 400 before the Worker runs", async () => {
+          const { replies, text: raw } = await hostless(randomId());
+          expect(replies, raw).toHaveLength(1);
+          expect(replies[0]!.status).toBe(400);
+          expectPlain(replies[0]);
+        });
+      else
+        test("an HTTP/1.0 announce without Host (what ctorrent sends) gets a normal announce reply", async () => {
+          const hash = randomId();
+          const { replies, text: raw } = await hostless(hash);
+          expect(replies, raw).toHaveLength(1);
+          const dict = dictOf(replies[0]);
+          expect(dict["failure reason"]).toBeUndefined();
+          expect(num(dict.interval)).toBeGreaterThanOrEqual(60);
+          expect(num(dict.incomplete)).toBe(1);
+        });
 
       for (const host of ["a b", "[::1", "x:abc"]) {
         const what = byWorkerd ? "workerd refuses every path plainly" : "announce and scrape get bencoded replies and other paths a plain 400";
@@ -446,7 +443,10 @@ export function runConformance(name: string, start: () => Promise<TrackerUnderTe
       test("two announces pipelined on one connection both get their replies, in order", async () => {
         const hash = randomId();
         const { replies, text: raw } = await rawExchange(t.baseUrl, request(hash, 8601) + request(hash, 8602), { expect: 2 });
-        expect(replies.map((r) => r.status), raw).toEqual([200, 200]);
+        expect(
+          replies.map((r) => r.status),
+          raw,
+        ).toEqual([200, 200]);
         const counts = replies.map((r) => num((decode(r.body) as BDict).incomplete));
         expect(counts).toEqual([1, 2]);
       });
@@ -454,7 +454,10 @@ export function runConformance(name: string, start: () => Promise<TrackerUnderTe
       test.skipIf(traits.answersAfterHalfClose === false)("an announce followed by a half-close gets its reply", async () => {
         const hash = randomId();
         const { replies, text: raw } = await rawExchange(t.baseUrl, request(hash, 8701), { expect: 1, halfClose: true });
-        expect(replies.map((r) => r.status), raw).toEqual([200]);
+        expect(
+          replies.map((r) => r.status),
+          raw,
+        ).toEqual([200]);
         expect(num((decode(replies[0]!.body) as BDict).incomplete)).toBe(1);
       });
     });

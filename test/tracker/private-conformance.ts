@@ -22,7 +22,11 @@ export async function adminCall(baseUrl: string, method: string, path: string, b
   const headers: Record<string, string> = {};
   if (token !== null) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers["content-type"] = "application/json";
-  const res = await fetch(`${baseUrl}/admin/v1${path}`, { method, headers, body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body) });
+  const res = await fetch(`${baseUrl}/admin/v1${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
   const raw = await res.text();
   return { status: res.status, headers: res.headers, raw, json: (raw === "" ? {} : JSON.parse(raw)) as Json };
 }
@@ -48,7 +52,13 @@ export function runPrivateConformance(name: string, start: () => Promise<Private
       expect((await admin("POST", "/torrents", { infoHash: toHex(hash), ...over })).status).toBe(201);
       return hash;
     };
-    const peer = (infoHash: Uint8Array, port: number, left: number, extra: Partial<AnnounceParams> = {}): AnnounceParams => ({ infoHash, peerId: randomId(), port, left, ...extra });
+    const peer = (infoHash: Uint8Array, port: number, left: number, extra: Partial<AnnounceParams> = {}): AnnounceParams => ({
+      infoHash,
+      peerId: randomId(),
+      port,
+      left,
+      ...extra,
+    });
 
     describe("admin API authentication", () => {
       test("no token, a wrong token of the same length, or another scheme: 401 with nothing else", async () => {
@@ -108,7 +118,12 @@ export function runPrivateConformance(name: string, start: () => Promise<Private
         const page = await admin("GET", "/users?offset=1&limit=2");
         expect(page.json.items!.map((u) => u.id)).toEqual(ids.slice(1, 3));
         expect([page.json.total, page.json.offset, page.json.limit]).toEqual([all.json.total, 1, 2]);
-        for (const [query, named] of [["limit=0", "limit"], ["limit=201", "limit"], ["offset=-1", "offset"], ["limit=many", "limit"]]) {
+        for (const [query, named] of [
+          ["limit=0", "limit"],
+          ["limit=201", "limit"],
+          ["offset=-1", "offset"],
+          ["limit=many", "limit"],
+        ]) {
           const bad = await admin("GET", `/users?${query}`);
           expect([bad.status, bad.json.error]).toEqual([400, "bad-param"]);
           expect(bad.json.message).toContain(named!);
@@ -203,4 +218,3 @@ export function runPrivateConformance(name: string, start: () => Promise<Private
     });
   });
 }
-

@@ -21,11 +21,7 @@ const latin1 = new TextDecoder("latin1");
  * Sends `bytes` at once (optionally half-closing after them), and collects replies until `expect`
  * replies are complete, the server closes, or the safety deadline passes (then returns what came).
  */
-export async function rawExchange(
-  baseUrl: string,
-  bytes: string,
-  opts: { expect: number; halfClose?: boolean; timeoutMs?: number },
-): Promise<RawExchange> {
+export async function rawExchange(baseUrl: string, bytes: string, opts: { expect: number; halfClose?: boolean; timeoutMs?: number }): Promise<RawExchange> {
   const url = new URL(baseUrl);
   const host = url.hostname.replace(/^\[|\]$/g, "");
   const received: Buffer[] = [];

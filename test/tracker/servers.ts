@@ -45,14 +45,31 @@ export async function startWorkerd(opts: { host: string; vars: Record<string, st
     ...Object.entries(opts.vars).map(([k, v]) => `${k} = ${toml(v)}`),
   ].join("\n");
   writeFileSync(join(dir, "wrangler.toml"), config + "\n");
-  writeFileSync(join(dir, ".dev.vars"), Object.entries(opts.secrets).map(([k, v]) => `${k}=${toml(v)}`).join("\n") + "\n");
+  writeFileSync(
+    join(dir, ".dev.vars"),
+    Object.entries(opts.secrets)
+      .map(([k, v]) => `${k}=${toml(v)}`)
+      .join("\n") + "\n",
+  );
   const port = freePort();
   const baseUrl = urlFor(opts.host, port);
   try {
     const service = await spawnService({
       name: `wrangler dev on ${opts.host}`,
       cwd: dir,
-      cmd: [join(BIN, "wrangler"), "dev", "--ip", opts.host, "--port", String(port), "--inspector-port", String(freePort()), "--show-interactive-dev-session=false", "--log-level", "warn"],
+      cmd: [
+        join(BIN, "wrangler"),
+        "dev",
+        "--ip",
+        opts.host,
+        "--port",
+        String(port),
+        "--inspector-port",
+        String(freePort()),
+        "--show-interactive-dev-session=false",
+        "--log-level",
+        "warn",
+      ],
       env: { ...QUIET_WRANGLER_ENV, HOME: dir, XDG_CONFIG_HOME: join(dir, ".config") },
       ready: { url: `${baseUrl}/health` },
       readyTimeoutMs: 90_000,
@@ -78,7 +95,17 @@ export async function startDeno(opts: { host: string; env: Record<string, string
   const service = await spawnService({
     name: `deno serve on ${opts.host}`,
     cwd: ROOT,
-    cmd: [join(BIN, "deno"), "serve", "--allow-net", "--allow-env", "--host", opts.host.includes(":") ? `[${opts.host}]` : opts.host, "--port", String(port), "edge/adapter/deno.ts"],
+    cmd: [
+      join(BIN, "deno"),
+      "serve",
+      "--allow-net",
+      "--allow-env",
+      "--host",
+      opts.host.includes(":") ? `[${opts.host}]` : opts.host,
+      "--port",
+      String(port),
+      "edge/adapter/deno.ts",
+    ],
     env: { ...opts.env, DENO_NO_UPDATE_CHECK: "1", DENO_NO_PROMPT: "1", NO_COLOR: "1" },
     ready: { url: `${baseUrl}/health` },
     readyTimeoutMs: 60_000,

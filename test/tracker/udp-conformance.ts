@@ -166,7 +166,20 @@ export function runUdpConformance(name: string, start: () => Promise<UdpTrackerU
       const c = await client();
       const connectionId = await c.connect();
       const tx = c.tx();
-      const full = encodeAnnounceRequest({ connectionId, transactionId: tx, infoHash: hash(), peerId: new Uint8Array(20).fill(2), downloaded: 0, left: 1, uploaded: 0, event: "none", ip: 0, key: 0, numWant: 5, port: 7501 });
+      const full = encodeAnnounceRequest({
+        connectionId,
+        transactionId: tx,
+        infoHash: hash(),
+        peerId: new Uint8Array(20).fill(2),
+        downloaded: 0,
+        left: 1,
+        uploaded: 0,
+        event: "none",
+        ip: 0,
+        key: 0,
+        numWant: 5,
+        port: 7501,
+      });
       const packet = full.subarray(0, 60);
       const reply = await c.answers(packet, tx);
       if (reply !== undefined) {

@@ -39,7 +39,17 @@ export async function startDenoTracker(opts: { host: string; env?: Record<string
   const service = await spawnService({
     name: `deno serve on ${opts.host}`,
     cwd: ROOT,
-    cmd: [join(ROOT, "node_modules/.bin/deno"), "serve", "--allow-net", "--allow-env", "--host", opts.host.includes(":") ? `[${opts.host}]` : opts.host, "--port", String(port), "edge/adapter/deno.ts"],
+    cmd: [
+      join(ROOT, "node_modules/.bin/deno"),
+      "serve",
+      "--allow-net",
+      "--allow-env",
+      "--host",
+      opts.host.includes(":") ? `[${opts.host}]` : opts.host,
+      "--port",
+      String(port),
+      "edge/adapter/deno.ts",
+    ],
     env: { ...opts.env, DENO_NO_UPDATE_CHECK: "1", DENO_NO_PROMPT: "1", NO_COLOR: "1" },
     ready: { line: UDP_READY },
     readyTimeoutMs: 60_000,

@@ -13,7 +13,10 @@ export function stripUpstashFlags(script: string): string {
   const parts = shebang.split(/\s+/);
   const kept = parts.map((part) => {
     if (!part.startsWith("flags=")) return part;
-    const flags = part.slice("flags=".length).split(",").filter((f) => f !== "" && !UPSTASH_ONLY_FLAGS.has(f));
+    const flags = part
+      .slice("flags=".length)
+      .split(",")
+      .filter((f) => f !== "" && !UPSTASH_ONLY_FLAGS.has(f));
     return flags.length > 0 ? `flags=${flags.join(",")}` : "";
   });
   return kept.filter((p) => p !== "").join(" ") + rest;

@@ -120,7 +120,7 @@ function toReply(reply: RespValue, base64: boolean, loadedSha?: string): Reply {
 function toJson(value: RespValue, base64: boolean): unknown {
   if (value === null || typeof value === "number") return value;
   if (value instanceof Uint8Array) return encodeString(value, base64);
-  if (value instanceof RespStatus) return base64 ? value.text === "OK" ? "OK" : btoa(value.text) : value.text;
+  if (value instanceof RespStatus) return base64 ? (value.text === "OK" ? "OK" : btoa(value.text)) : value.text;
   if (value instanceof RespError) return value.message; // an error nested in an array (e.g. inside EXEC)
   return value.map((v) => toJson(v, base64));
 }

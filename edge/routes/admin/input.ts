@@ -41,7 +41,8 @@ export function booleanField(body: Record<string, unknown>, name: string, requir
 
 /** An info hash as 40 hex digits (either case), returned in lower case as the stores keep it. */
 export function infoHashOf(text: unknown, where: string): string {
-  if (typeof text !== "string" || !/^[0-9a-fA-F]{40}$/.test(text)) throw new AdminError(where.startsWith("field") ? "bad-field" : "bad-param", `${where} must be an info hash of 40 hex digits`);
+  if (typeof text !== "string" || !/^[0-9a-fA-F]{40}$/.test(text))
+    throw new AdminError(where.startsWith("field") ? "bad-field" : "bad-param", `${where} must be an info hash of 40 hex digits`);
   return text.toLowerCase();
 }
 

@@ -50,7 +50,10 @@ export class MseSocket implements RawSocket {
   /** Starts the deadline and, for an initiator, sends Ya and PadA. Call when TCP is up. */
   start(): void {
     if (this.state.kind !== "handshake") return;
-    this.timer = setTimeout(() => this.fail(new MseError("timeout", `MSE handshake not done after ${this.limits.handshakeDeadlineMs} ms`)), this.limits.handshakeDeadlineMs);
+    this.timer = setTimeout(
+      () => this.fail(new MseError("timeout", `MSE handshake not done after ${this.limits.handshakeDeadlineMs} ms`)),
+      this.limits.handshakeDeadlineMs,
+    );
     const machine = this.state.machine;
     if ("start" in machine) this.sendRaw(machine.start());
   }
