@@ -125,7 +125,7 @@ function swarmHashes(): string[] {
 }
 
 function randomPeerIdEncoded(): string {
-  return [...crypto.getRandomValues(new Uint8Array(20))].map((b) => "%" + b.toString(16).padStart(2, "0")).join("");
+  return [...crypto.getRandomValues(new Uint8Array(20))].map((b) => `%${b.toString(16).padStart(2, "0")}`).join("");
 }
 
 /** One announce as the Lua script sends it; returns the decoded reply or throws saying what is wrong. */
@@ -137,7 +137,7 @@ async function sampleAnnounce(t: Tracker, hash: string, left: number, port: numb
   let reply: Record<string, unknown>;
   try {
     reply = bencode.decode(body) as Record<string, unknown>;
-  } catch (e) {
+  } catch (_e) {
     throw new Error(`${t.name} answered bytes that are not bencode: ${new TextDecoder().decode(body).slice(0, 200)}`);
   }
   const failure = reply["failure reason"];
@@ -347,7 +347,7 @@ async function main() {
   try {
     const hashes = swarmHashes();
     const hashesFile = path.join(dir, "hashes.txt");
-    fs.writeFileSync(hashesFile, hashes.join("\n") + "\n");
+    fs.writeFileSync(hashesFile, `${hashes.join("\n")}\n`);
     const trackers = await startTrackers(o, dir, hashes, trackerPin);
     for (const t of trackers) await raisePriority(t.service.pid, o);
     for (const t of trackers) await checkServes(t, hashes);

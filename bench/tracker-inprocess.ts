@@ -16,7 +16,7 @@ const ID_POOL = 8192;
 
 function escapeAll(bytes: Uint8Array): string {
   let out = "";
-  for (const b of bytes) out += "%" + (b < 16 ? "0" : "") + b.toString(16);
+  for (const b of bytes) out += `%${b < 16 ? "0" : ""}${b.toString(16)}`;
   return out;
 }
 

@@ -238,5 +238,5 @@ function describe(b: number): string {
 
 function quote(bytes: Uint8Array, start: number, end: number): string {
   const text = new TextDecoder().decode(bytes.subarray(start, Math.min(end, start + 40)));
-  return JSON.stringify(end - start > 40 ? text + "…" : text);
+  return JSON.stringify(end - start > 40 ? `${text}…` : text);
 }

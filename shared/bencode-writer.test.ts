@@ -70,7 +70,7 @@ describe("DictShape writes the bytes encode() writes", () => {
         const pick = Math.random();
         if (pick < 0.15) continue;
         if (key === "peers" || key === "peers6") values[key] = randomBytes(Math.floor(Math.random() * 400));
-        else if (key === "warning message") values[key] = pick < 0.5 ? "warning " + round : undefined;
+        else if (key === "warning message") values[key] = pick < 0.5 ? `warning ${round}` : undefined;
         else values[key] = Math.floor((Math.random() - 0.2) * 10 ** Math.floor(Math.random() * 16));
       }
       expectSameAsEncode(announce, values);

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { bytesEqual, concatBytes, fromBinaryString, fromHex, toBinaryString, toHex, utf8 } from "./bytes.ts";
-import { CompactError, decodeCompactPeers, encodeCompactPeer, encodeCompactPeers, formatIPv6, parseIPv4, parseIPv6 } from "./compact.ts";
+import { type CompactError, decodeCompactPeers, encodeCompactPeer, encodeCompactPeers, formatIPv6, parseIPv4, parseIPv6 } from "./compact.ts";
 import { asInfoHash, CLIENT_PREFIX, generatePeerId, IdError, infoHashFromHex, percentDecodeBytes, percentEncodeBytes, peerIdClient } from "./ids.ts";
 
 describe("compact peers", () => {

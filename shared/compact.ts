@@ -46,7 +46,7 @@ export function parseIPv6(ip: string): Uint8Array | null {
   if (text.slice(lastColon + 1).includes(".")) {
     tail = parseIPv4(text.slice(lastColon + 1));
     if (!tail) return null;
-    text = text.slice(0, lastColon + 1) + "0:0";
+    text = `${text.slice(0, lastColon + 1)}0:0`;
   }
   const halves = text.split("::");
   if (halves.length > 2) return null;
@@ -99,7 +99,7 @@ export function formatIPv6(bytes: Uint8Array): string {
   }
   const hex = (ws: number[]) => ws.map((w) => w.toString(16)).join(":");
   if (bestStart < 0) return hex(words);
-  return hex(words.slice(0, bestStart)) + "::" + hex(words.slice(bestStart + bestLen));
+  return `${hex(words.slice(0, bestStart))}::${hex(words.slice(bestStart + bestLen))}`;
 }
 
 function checkPort(port: number): void {

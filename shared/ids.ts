@@ -31,7 +31,7 @@ export function asPeerId(bytes: Uint8Array): PeerId {
 
 export function infoHashFromHex(hex: string): InfoHash {
   const bytes = fromHex(hex);
-  if (!bytes || bytes.length !== 20) throw new IdError("bad-hex", `an info hash is 40 hex digits, got "${hex}"`);
+  if (bytes?.length !== 20) throw new IdError("bad-hex", `an info hash is 40 hex digits, got "${hex}"`);
   return bytes as InfoHash;
 }
 
@@ -53,7 +53,7 @@ export function generatePeerId(): PeerId {
 /** Each byte's form in a URL query: unreserved characters (RFC 3986) as they are, the rest as %XX. */
 const PERCENT = Array.from({ length: 256 }, (_, b) => {
   const ch = String.fromCharCode(b);
-  return /[A-Za-z0-9\-._~]/.test(ch) ? ch : "%" + b.toString(16).toUpperCase().padStart(2, "0");
+  return /[A-Za-z0-9\-._~]/.test(ch) ? ch : `%${b.toString(16).toUpperCase().padStart(2, "0")}`;
 });
 
 /** Percent-encodes raw bytes for a tracker URL query (unreserved characters stay as they are). */

@@ -106,7 +106,7 @@ export function formatMagnet(link: Omit<MagnetLink, "trackers" | "peers" | "webS
 
 function readInfoHash(text: string): InfoHash {
   const bytes = text.length === 40 ? fromHex(text) : text.length === 32 ? fromBase32(text) : null;
-  if (!bytes || bytes.length !== 20) {
+  if (bytes?.length !== 20) {
     throw new MagnetError("bad-info-hash", `"${shorten(text)}" is not an info hash (expected 40 hex digits or 32 base32 characters)`);
   }
   return asInfoHash(bytes);
@@ -121,12 +121,12 @@ function percentDecode(text: string, key: string): string {
 }
 
 function checkPeer(value: string): string {
-  const match = /^(\[[0-9a-fA-F:.]+\]|[^:\[\]]+):(\d{1,5})$/.exec(value);
+  const match = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]+):(\d{1,5})$/.exec(value);
   const port = match ? Number(match[2]) : 0;
   if (!match || port < 1 || port > 65535) throw new MagnetError("bad-peer", `x.pe "${shorten(value)}" is not host:port`);
   return value;
 }
 
 function shorten(text: string): string {
-  return text.length > 80 ? text.slice(0, 77) + "..." : text;
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }

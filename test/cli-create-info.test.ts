@@ -192,7 +192,7 @@ describe("btpeer info", () => {
   });
 
   test("fails with one clear line on a torrent with an unsafe path", async () => {
-    const evil = "d4:infod5:filesld6:lengthi1e4:pathl2:..6:passwdeee4:name1:x12:piece lengthi16384e6:pieces20:" + "\0".repeat(20) + "ee";
+    const evil = `d4:infod5:filesld6:lengthi1e4:pathl2:..6:passwdeee4:name1:x12:piece lengthi16384e6:pieces20:${"\0".repeat(20)}ee`;
     fs.writeFileSync(at("evil.torrent"), evil);
     const r = await runBtpeer(["info", at("evil.torrent")]);
     expect(r.exitCode).toBe(1);

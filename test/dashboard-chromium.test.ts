@@ -91,8 +91,8 @@ describe.skipIf(!puppeteer || !needs(PROGRAMS.chromium))("the dashboard in headl
         expect(await text(page, "scrapes")).toBe("1");
         expect(await chartTotal(page)).toBe(4);
         expect(await busiestRows(page)).toEqual([
-          ["01" + "aa".repeat(19), "1", "2"],
-          ["02" + "bb".repeat(19), "0", "1"],
+          [`01${"aa".repeat(19)}`, "1", "2"],
+          [`02${"bb".repeat(19)}`, "0", "1"],
         ]);
         expect(await text(page, "status")).toMatch(/^updated /);
 

@@ -16,7 +16,7 @@ const ready = needs(PROGRAMS.libtorrent, PROGRAMS.opentracker, PROGRAMS.mktorren
 
 describe.skipIf(!ready)("libtorrent and aria2c harness through opentracker", () => {
   let tmp: string;
-  let tracker: Opentracker;
+  let _tracker: Opentracker;
   let single: string; // torrent of one 24 MiB file with a short last piece
   let multi: string; // torrent of a directory of files of uneven sizes
   let singleSum: string;
@@ -36,7 +36,7 @@ describe.skipIf(!ready)("libtorrent and aria2c harness through opentracker", () 
     const announce = `http://127.0.0.1:${port}/announce`;
     single = mktorrent({ source: path.join(seedDir, "one.bin"), out: path.join(tmp, "one.torrent"), trackers: [announce] });
     multi = mktorrent({ source: path.join(seedDir, "album"), out: path.join(tmp, "album.torrent"), trackers: [announce], pieceLength: 32 * 1024 });
-    tracker = await startOpentracker({ infoHashes: [infoHashHex(single), infoHashHex(multi)], dir: path.join(tmp, "opentracker"), port });
+    _tracker = await startOpentracker({ infoHashes: [infoHashHex(single), infoHashHex(multi)], dir: path.join(tmp, "opentracker"), port });
   }, 60_000);
 
   afterAll(async () => {

@@ -156,7 +156,7 @@ describe("TorrentStorage", () => {
   });
 
   test("reports a folder that cannot be created (a file is in the way) as `unwritable`", () => {
-    const blocker = path.join(freshDir() + "-file");
+    const blocker = path.join(`${freshDir()}-file`);
     fs.writeFileSync(blocker, "not a folder");
     const meta = metainfoOf("multi", FILES, PIECE);
     expect(codeOf(() => TorrentStorage.open(meta, path.join(blocker, "inner")))).toBe("unwritable");

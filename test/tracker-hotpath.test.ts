@@ -32,7 +32,7 @@ describe("ids read from the raw query", () => {
       for (const b of id) {
         const ch = String.fromCharCode(b);
         if (/[A-Za-z0-9.\-_~]/.test(ch) && round % 2 === 0) escaped += ch;
-        else escaped += "%" + b.toString(16).padStart(2, "0")[round % 3 === 0 ? "toUpperCase" : "toLowerCase"]();
+        else escaped += `%${b.toString(16).padStart(2, "0")[round % 3 === 0 ? "toUpperCase" : "toLowerCase"]()}`;
       }
       expect(readId(RawQuery.parse(`info_hash=${escaped}`), "info_hash")).toBe(toHex(id));
     }

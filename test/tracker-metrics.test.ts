@@ -14,7 +14,7 @@ import { freePort } from "./support/ports.ts";
 import { startRedisStack, type RedisStack } from "./support/redis.ts";
 import { needs, PROGRAMS } from "./support/system.ts";
 import { announceQuery } from "./tracker/http.ts";
-import { instanceIds, parseSamples, promtoolCheck, valueOf, type Samples } from "./tracker/metrics-text.ts";
+import { instanceIds, parseSamples, promtoolCheck, sampleValue, type Samples } from "./tracker/metrics-text.ts";
 
 const id = (n: number) => new Uint8Array(20).fill(n);
 const HASH = id(0xa1);
@@ -61,26 +61,26 @@ async function metricsOf(app: App): Promise<Samples> {
 }
 
 function expectTrafficCounted(m: Samples) {
-  const announces = (event: string, outcome: string) => valueOf(m, "btswarm_announces_total", { event, outcome });
-  expect(valueOf(m, "btswarm_store_up")).toBe(1);
+  const announces = (event: string, outcome: string) => sampleValue(m, "btswarm_announces_total", { event, outcome });
+  expect(sampleValue(m, "btswarm_store_up")).toBe(1);
   expect(announces("started", "recorded")).toBe(3);
   expect(announces("none", "recorded")).toBe(1);
   expect(announces("completed", "recorded")).toBe(1);
   expect(announces("stopped", "recorded")).toBe(1);
   expect(announces("none", "ignored")).toBe(1);
-  expect(valueOf(m, "btswarm_scrapes_total")).toBe(1);
-  expect(valueOf(m, "btswarm_swarms")).toBe(1);
-  expect(valueOf(m, "btswarm_seeders")).toBe(1);
-  expect(valueOf(m, "btswarm_leechers")).toBe(1);
-  expect(valueOf(m, "btswarm_stats_approximate")).toBe(0);
+  expect(sampleValue(m, "btswarm_scrapes_total")).toBe(1);
+  expect(sampleValue(m, "btswarm_swarms")).toBe(1);
+  expect(sampleValue(m, "btswarm_seeders")).toBe(1);
+  expect(sampleValue(m, "btswarm_leechers")).toBe(1);
+  expect(sampleValue(m, "btswarm_stats_approximate")).toBe(0);
   const [instance] = instanceIds(m);
   expect(instanceIds(m)).toHaveLength(1);
-  const failures = (code: string) => valueOf(m, "btswarm_failures_total", { instance_id: instance!, code });
+  const failures = (code: string) => sampleValue(m, "btswarm_failures_total", { instance_id: instance!, code });
   expect(failures("missing-param")).toBe(2);
   expect(failures("bad-info-hash")).toBe(1);
   expect(failures("not-found")).toBe(1);
   expect(failures("store-unavailable")).toBe(0);
-  expect(valueOf(m, "btswarm_store_errors_total", { instance_id: instance!, kind: "unreachable" })).toBe(0);
+  expect(sampleValue(m, "btswarm_store_errors_total", { instance_id: instance!, kind: "unreachable" })).toBe(0);
 }
 
 describe.skipIf(!needs(PROGRAMS.promtool))("/metrics on the embedded store", () => {
@@ -162,10 +162,10 @@ describe.skipIf(!needs(PROGRAMS.redis, PROGRAMS.promtool))("/metrics on the Upst
     await app.request(`http://tracker.test/announce?${announceQuery({ infoHash: HASH, peerId: id(1), port: 6881, left: 1 })}`);
     const m = await metricsOf(app);
     const [instance] = instanceIds(m);
-    expect(valueOf(m, "btswarm_store_up")).toBe(0);
-    expect(valueOf(m, "btswarm_failures_total", { instance_id: instance!, code: "store-unavailable" })).toBe(1);
+    expect(sampleValue(m, "btswarm_store_up")).toBe(0);
+    expect(sampleValue(m, "btswarm_failures_total", { instance_id: instance!, code: "store-unavailable" })).toBe(1);
     // The announce's call, then this scrape's.
-    expect(valueOf(m, "btswarm_store_errors_total", { instance_id: instance!, kind: "unreachable" })).toBe(2);
+    expect(sampleValue(m, "btswarm_store_errors_total", { instance_id: instance!, kind: "unreachable" })).toBe(2);
     expect(m.has("btswarm_announces_total")).toBe(false);
   });
 });
@@ -174,7 +174,7 @@ describe.skipIf(!needs(PROGRAMS.promtool))("a deployment without a store (Worker
   test("/metrics answers with store_up 0, /dashboard.json with 503 and the reason, / with the page under its CSP", async () => {
     const app = createApp({ store: null, config: DEFAULT_CONFIG, clientIp: () => "10.0.0.1" });
     const m = await metricsOf(app);
-    expect(valueOf(m, "btswarm_store_up")).toBe(0);
+    expect(sampleValue(m, "btswarm_store_up")).toBe(0);
     const data = await app.request("http://tracker.test/dashboard.json");
     expect(data.status).toBe(503);
     expect(((await data.json()) as { problem: string }).problem).toContain("UPSTASH_REDIS_REST_URL");

@@ -108,7 +108,7 @@ describe.skipIf(!needs(PROGRAMS.redis))("Upstash-compatible server with @upstash
 
   test("rejects a wrong or missing token with 401", async () => {
     await expect(client("wrong-token").get("text")).rejects.toThrow(/Unauthorized/);
-    const response = await fetch(stack.restUrl + "/", { method: "POST", body: JSON.stringify(["PING"]) });
+    const response = await fetch(`${stack.restUrl}/`, { method: "POST", body: JSON.stringify(["PING"]) });
     expect(response.status).toBe(401);
   });
 
@@ -126,7 +126,7 @@ describe.skipIf(!needs(PROGRAMS.redis))("Upstash-compatible server with @upstash
       const { RedisConnection } = await import("../edge/local/upstash-compat/redis-connection.ts");
       const admin = await RedisConnection.open({ host: "127.0.0.1", port: own.redisPort });
       await admin.send([["SHUTDOWN", "NOSAVE"]]).catch(() => {}); // the connection drops as Redis exits
-      const response = await fetch(own.restUrl + "/", {
+      const response = await fetch(`${own.restUrl}/`, {
         method: "POST",
         headers: { authorization: `Bearer ${own.token}` },
         body: JSON.stringify(["GET", "k"]),

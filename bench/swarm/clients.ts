@@ -1,7 +1,6 @@
 // The two clients bench:swarm drives, behind one shape: btpeer (from source with Bun, or a compiled
 // binary) and libtorrent (lt_peer.py). A seeder is started once and kept; a leecher is one measured run.
 import fs from "node:fs";
-import path from "node:path";
 import { startLtPeer } from "../../test/support/libtorrent.ts";
 import { LT_PEER_SCRIPT } from "../../test/support/libtorrent.ts";
 import { spawnService, type Service } from "../../test/support/processes.ts";

@@ -133,5 +133,5 @@ export function encodeResponseHead(
   head += `date: ${opts.date}\r\ncontent-length: ${bodyLength}\r\n`;
   if (opts.close) head += "connection: close\r\n";
   else if (opts.version === "1.0") head += "connection: keep-alive\r\n";
-  return head + "\r\n";
+  return `${head}\r\n`;
 }

@@ -24,7 +24,7 @@ export function renderMetrics(metrics: Metric[]): string {
     lines.push(`# HELP ${m.name} ${escapeHelp(m.help)}`, `# TYPE ${m.name} ${m.type}`);
     for (const s of m.samples) lines.push(`${m.name}${labelText(s.labels)} ${numberText(s.value)}`);
   }
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }
 
 function labelText(labels: Record<string, string> | undefined): string {

@@ -6,7 +6,6 @@ import {
   decodeMessage,
   encodeMessage,
   encodeMessageInto,
-  messageOf,
   readFrame,
   WireFrame,
   writePieceHeader,

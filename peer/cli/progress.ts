@@ -5,7 +5,7 @@ import type { TorrentEvent } from "../torrent/events.ts";
 export type Reporter = (event: TorrentEvent) => void;
 
 export function jsonReporter(write: (line: string) => void = (l) => process.stdout.write(l)): Reporter {
-  return (event) => write(JSON.stringify({ ...event, time: Date.now() }) + "\n");
+  return (event) => write(`${JSON.stringify({ ...event, time: Date.now() })}\n`);
 }
 
 export function formatBytes(n: number): string {

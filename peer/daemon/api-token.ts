@@ -155,7 +155,7 @@ function parseIPv6(text: string): number[] | null {
     const v4 = parseIPv4(text.slice(lastColon + 1));
     if (!v4) return null;
     tail = [(v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!];
-    rest = text.slice(0, lastColon + 1) + "0"; // a placeholder word, dropped below
+    rest = `${text.slice(0, lastColon + 1)}0`; // a placeholder word, dropped below
   }
   const halves = rest.split("::");
   if (halves.length > 2) return null;

@@ -6,7 +6,7 @@ import { Bitfield } from "../../shared/bitfield.ts";
 import { bytesEqual } from "../../shared/bytes.ts";
 import type { PeerAddress } from "../../shared/compact.ts";
 import { encodeHandshake, encodeMessage, encodeMessageInto, WireError } from "../../shared/wire/codec.ts";
-import { type Handshake, type WireMessage } from "../../shared/wire/types.ts";
+import type { Handshake, WireMessage } from "../../shared/wire/types.ts";
 import { decodeExtensionHandshake, EXTENSION_BIT, EXTENSION_HANDSHAKE_ID, supportsExtensions, type ExtensionHandshake } from "../../shared/wire/extension.ts";
 import { describeClose, type CloseReason } from "./close-reason.ts";
 import type { ConnectionHandler, ConnectionOptions, ConnectionSocket, TorrentAdoption, TorrentBinding } from "./connection-types.ts";

@@ -130,7 +130,7 @@ export class PiecePicker<T> {
     // 1. Finish pieces already under way (fewer pieces in the pool, sooner verified).
     for (const progress of this.open) {
       if (!peer.peerPieces.has(progress.index) || !this.mayFetch(progress, peer)) continue;
-      this.takeUnrequested(progress, peer, max, out);
+      this.takeUnrequested(progress, max, out);
       if (out.length >= max) return;
     }
     // 2. Start new pieces (`start` is null while the pool is full: no scan at all then).
@@ -145,7 +145,7 @@ export class PiecePicker<T> {
       this.inProgress.set(index, progress);
       this.open.add(progress);
       this.missingNotStarted--;
-      this.takeUnrequested(progress, peer, max, out);
+      this.takeUnrequested(progress, max, out);
     }
     // 3. End game: everything missing is requested; ask this peer for blocks still outstanding elsewhere.
     if (out.length < max && this.inEndGame) {
@@ -177,7 +177,7 @@ export class PiecePicker<T> {
     return progress.owner === null || progress.owner === peer.id;
   }
 
-  private takeUnrequested(progress: PieceProgress<T>, peer: PickerPeer, max: number, out: number[]): void {
+  private takeUnrequested(progress: PieceProgress<T>, max: number, out: number[]): void {
     for (let b = progress.cursor; b < progress.blockCount && out.length < max; b++) {
       if (progress.received[b] || progress.requested[b]! > 0) continue;
       progress.requested[b] = 1;

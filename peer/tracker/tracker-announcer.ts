@@ -23,7 +23,6 @@ export class TrackerAnnouncer {
   private startedOk = false;
   private stopped = false;
   private pendingCompleted = false;
-  private inFlight: Promise<void> | null = null;
 
   constructor(
     private readonly meta: Metainfo,
@@ -66,7 +65,7 @@ export class TrackerAnnouncer {
   private run(event: AnnounceEvent): void {
     const client = this.client;
     if (!client || this.stopped) return;
-    this.inFlight = (async () => {
+    void (async () => {
       let next: number;
       try {
         const result = await client.announce(this.startedOk ? event : "started", this.hooks.stats());

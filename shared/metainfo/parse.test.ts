@@ -65,8 +65,8 @@ describe("parseMetainfo on valid torrents", () => {
   });
 
   test("hashes the info dictionary's exact bytes, even when its keys are unsorted", () => {
-    const info = "d6:lengthi5e4:name1:x12:piece lengthi16384e6:pieces20:" + "\0".repeat(20) + "e";
-    const unsorted = "d4:name1:x6:lengthi5e12:piece lengthi16384e6:pieces20:" + "\0".repeat(20) + "e";
+    const info = `d6:lengthi5e4:name1:x12:piece lengthi16384e6:pieces20:${"\0".repeat(20)}e`;
+    const unsorted = `d4:name1:x6:lengthi5e12:piece lengthi16384e6:pieces20:${"\0".repeat(20)}e`;
     for (const text of [info, unsorted]) {
       const bytes = te.encode(`d4:info${text}e`);
       const meta = parseMetainfo(bytes);

@@ -3,7 +3,7 @@
 // value (which starts that way with probability 2^-160).
 import { PROTOCOL } from "../wire/handshake.ts";
 
-const PREFIX = Uint8Array.from("\x13" + PROTOCOL, (c) => c.charCodeAt(0));
+const PREFIX = Uint8Array.from(`\x13${PROTOCOL}`, (c) => c.charCodeAt(0));
 
 /** Bytes needed at most to decide. */
 export const CLASSIFY_BYTES = PREFIX.length;

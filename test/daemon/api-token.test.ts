@@ -81,7 +81,7 @@ describe("checking a presented token", () => {
     expect(tokenMatches(token, token)).toBe(true);
     expect(tokenMatches(token, "A".repeat(42))).toBe(false);
     expect(tokenMatches(token, "A".repeat(44))).toBe(false);
-    expect(tokenMatches(token, "B" + "A".repeat(42))).toBe(false);
+    expect(tokenMatches(token, `B${"A".repeat(42)}`)).toBe(false);
     expect(tokenMatches(token, "")).toBe(false);
     expect(tokenMatches(token, null)).toBe(false);
     expect(tokenMatches(token, undefined)).toBe(false);

@@ -172,7 +172,7 @@ async function fuzzApp(target: string, settings: FuzzSettings, pickApp: (rng: Rn
     // try every method and path.
     const plain = rng.chance(0.6);
     const method = plain ? "GET" : rng.pick(METHODS);
-    const path = plain ? rng.pick(["/announce", "/scrape"]) : rng.chance(0.9) ? rng.pick(PATHS) : "/" + Buffer.from(rng.bytes(rng.int(6))).toString("latin1");
+    const path = plain ? rng.pick(["/announce", "/scrape"]) : rng.chance(0.9) ? rng.pick(PATHS) : `/${Buffer.from(rng.bytes(rng.int(6))).toString("latin1")}`;
     // The query's bytes as URL text: the URL parser percent-encodes what a request line cannot carry.
     const url = `http://tracker.test${path}?${Buffer.from(query).toString("latin1")}`;
     const headers = new Headers();
@@ -192,7 +192,7 @@ async function fuzzApp(target: string, settings: FuzzSettings, pickApp: (rng: Rn
       // status and the error code are checked, as which route answers depends on the shape.
       const given = rng.pick(URL_SHAPES)(path, Buffer.from(query).toString("latin1"));
       const res = await app.fetch(new AsRuntimeGives(given, { ...init, body: undefined }));
-      return checkResponse(res, request.method, "(as given) " + given);
+      return checkResponse(res, request.method, `(as given) ${given}`);
     }
     const res = await app.request(request);
     await checkResponse(res, request.method, new URL(request.url).pathname);

@@ -182,7 +182,7 @@ export function wireStreams(): Uint8Array[] {
 /** Every byte escaped, as most clients send binary ids. */
 export function escapeAll(bytes: Uint8Array): string {
   let out = "";
-  for (const b of bytes) out += "%" + b.toString(16).toUpperCase().padStart(2, "0");
+  for (const b of bytes) out += `%${b.toString(16).toUpperCase().padStart(2, "0")}`;
   return out;
 }
 

@@ -4,7 +4,7 @@
 import type { Socket } from "bun";
 import fs from "node:fs";
 import { Bitfield } from "../../shared/bitfield.ts";
-import { FirstBytes, MseError, MseInitiator, MseReceiver, type MseResult } from "../../shared/mse/index.ts";
+import { FirstBytes, type MseError, type MseInitiator, type MseReceiver, type MseResult } from "../../shared/mse/index.ts";
 import { PeerConnection, type ConnectionHandler, type ConnectionOptions } from "../../peer/net/peer-connection.ts";
 import { MseSocket } from "../../peer/net/mse/mse-socket.ts";
 import type { MseLimits } from "../../peer/net/mse/limits.ts";

@@ -11,7 +11,7 @@ import { CLI, isEvent, makeTorrent, startBtpeer, type Btpeer } from "./btpeer-ha
 const SCRIPT = { label: "script (util-linux)", probe: () => Bun.which("script") !== null, install: "sudo apt-get install -y util-linux" };
 
 // "  42.0%  ↓ 1.2 MiB/s  ↑ 0 B/s  peers 1  ETA 0:03" (ETA "done" once complete, "--:--" while unknown).
-const PROGRESS_LINE = /\d{1,3}\.\d%  ↓ \d+(\.\d)? [KMGT]?i?B\/s  ↑ \d+(\.\d)? [KMGT]?i?B\/s  peers \d+  ETA (done|--:--|\d+:\d\d(:\d\d)?)/;
+const PROGRESS_LINE = /\d{1,3}\.\d% {2}↓ \d+(\.\d)? [KMGT]?i?B\/s {2}↑ \d+(\.\d)? [KMGT]?i?B\/s {2}peers \d+ {2}ETA (done|--:--|\d+:\d\d(:\d\d)?)/;
 
 let dir = "";
 let torrent = "";

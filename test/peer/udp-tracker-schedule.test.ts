@@ -46,7 +46,7 @@ const announceReply = (request: Uint8Array): ScriptedReply => ({
   ),
 });
 /** A tracker that answers connects and announces correctly. */
-const honest = (request: Uint8Array) => [requestAction(request) === CONNECT ? connectReply(request) : announceReply(request)];
+const _honest = (request: Uint8Array) => [requestAction(request) === CONNECT ? connectReply(request) : announceReply(request)];
 async function failureOf(p: Promise<unknown>): Promise<UdpTrackerError> {
   const e = await p.then(
     () => null,

@@ -70,7 +70,7 @@ export async function startLtDht(bootstrap: string[]): Promise<LtDht> {
     port: listening.port as number,
     events,
     send(command) {
-      proc.stdin.write(JSON.stringify(command) + "\n");
+      proc.stdin.write(`${JSON.stringify(command)}\n`);
       proc.stdin.flush();
     },
     waitFor,

@@ -34,7 +34,7 @@ export async function startOpentracker(options: {
   fs.mkdirSync(options.dir, { recursive: true });
   fs.chmodSync(options.dir, 0o755);
   const whitelist = path.join(options.dir, "whitelist.txt");
-  fs.writeFileSync(whitelist, options.infoHashes.map((h) => h.toLowerCase()).join("\n") + "\n", { mode: 0o644 });
+  fs.writeFileSync(whitelist, `${options.infoHashes.map((h) => h.toLowerCase()).join("\n")}\n`, { mode: 0o644 });
   fs.chmodSync(whitelist, 0o644);
   const config = path.join(options.dir, "opentracker.conf");
   // The path is inside the chroot (-d dir).
@@ -64,7 +64,7 @@ export async function startOpentracker(options: {
 }
 
 export function percentEncodeHex(hex: string): string {
-  return hex.replace(/../g, (b) => "%" + b);
+  return hex.replace(/../g, (b) => `%${b}`);
 }
 
 async function waitUntilServed(announce: string, infoHash: string, service: Service): Promise<void> {

@@ -120,7 +120,7 @@ export function runConformance(name: string, start: () => Promise<TrackerUnderTe
         // Bytes that are unreserved URL characters may be sent literally; the rest must be escaped.
         const hash = new TextEncoder().encode("AbCd-._~0123456789xy");
         hash[19] = 0xfe;
-        const literal = "AbCd-._~0123456789xy".slice(0, 19) + "%fe";
+        const literal = `${"AbCd-._~0123456789xy".slice(0, 19)}%fe`;
         await announce(t.baseUrl, peer(hash, 7201, 100));
         const res = await get(`${t.baseUrl}/announce?info_hash=${literal}&peer_id=${escapeAll(randomId()).toLowerCase()}&port=7202&left=5`);
         expect(compactPeers(res.dict).v4).toEqual([{ ip: "127.0.0.1", port: 7201 }]);

@@ -7,7 +7,7 @@ import { toHex } from "../../shared/bytes.ts";
 /** Every byte escaped (upper-case hex), the strictest form a client can send. */
 export function escapeAll(bytes: Uint8Array): string {
   let out = "";
-  for (const b of bytes) out += "%" + b.toString(16).toUpperCase().padStart(2, "0");
+  for (const b of bytes) out += `%${b.toString(16).toUpperCase().padStart(2, "0")}`;
   return out;
 }
 

@@ -33,7 +33,7 @@ export function seriesKey(name: string, labels: Record<string, string> = {}): st
 }
 
 /** A sample's value, 0 when the series is absent (counters never seen are left out). */
-export function valueOf(samples: Samples, name: string, labels?: Record<string, string>): number {
+export function sampleValue(samples: Samples, name: string, labels?: Record<string, string>): number {
   return samples.get(seriesKey(name, labels)) ?? 0;
 }
 

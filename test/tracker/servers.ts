@@ -44,12 +44,12 @@ export async function startWorkerd(opts: { host: string; vars: Record<string, st
     `[vars]`,
     ...Object.entries(opts.vars).map(([k, v]) => `${k} = ${toml(v)}`),
   ].join("\n");
-  writeFileSync(join(dir, "wrangler.toml"), config + "\n");
+  writeFileSync(join(dir, "wrangler.toml"), `${config}\n`);
   writeFileSync(
     join(dir, ".dev.vars"),
-    Object.entries(opts.secrets)
+    `${Object.entries(opts.secrets)
       .map(([k, v]) => `${k}=${toml(v)}`)
-      .join("\n") + "\n",
+      .join("\n")}\n`,
   );
   const port = freePort();
   const baseUrl = urlFor(opts.host, port);
