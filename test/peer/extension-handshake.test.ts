@@ -4,9 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
-import { PeerConnection, type ConnectionHandler } from "../../peer/net/peer-connection.ts";
-import { dialPeer } from "../../peer/net/sockets.ts";
-import { Bitfield } from "../../shared/bitfield.ts";
+import type { ConnectionHandler } from "../../peer/net/connection-types.ts";
 import { encode } from "../../shared/bencode.ts";
 import { parseMetainfo } from "../../shared/metainfo/parse.ts";
 import { decodeMessage, encodeMessage } from "../../shared/wire/codec.ts";
@@ -17,6 +15,7 @@ import { startLtPeer } from "../support/libtorrent.ts";
 import { stopAllServices } from "../support/processes.ts";
 import { needs, PROGRAMS } from "../support/system.ts";
 import { makeTorrent } from "./btpeer-harness.ts";
+import { dialLeecher } from "./dial-leecher.ts";
 
 const codeOf = (f: () => unknown) => {
   try {
@@ -110,30 +109,18 @@ describe.skipIf(!needs(PROGRAMS.libtorrent))("extension handshake with libtorren
         opened();
       },
     };
-    let conn: PeerConnection | null = null;
-    const options = {
-      ourPeerId: new TextEncoder().encode("-BT0001-exthandshake"),
-      listenPort: 0,
-      outgoing: true,
-      address: { ip: "127.0.0.1", port: seeder.port },
-      torrent: { infoHash: meta.infoHash, pieceCount: meta.pieceCount, ourPieces: () => new Bitfield(meta.pieceCount) },
-    };
-    dialPeer(
-      options.address,
-      (socket) => (conn = new PeerConnection(socket, options, handler)),
-      (reason) => {
-        closed = reason;
-        opened();
-      },
-    );
+    const dialed = dialLeecher(meta, seeder.port, "-BT0001-exthandshake", handler, (reason) => {
+      closed = reason;
+      opened();
+    });
     await ready;
     expect(closed).toBe("");
-    const ext = conn!.peerExtensions!;
+    const ext = dialed.conn!.peerExtensions!;
     expect(ext.m.has("ut_metadata")).toBe(true);
     expect(ext.m.has("ut_pex")).toBe(true);
     expect(ext.client).toMatch(/libtorrent|Deluge|\d/i);
     expect(ext.reqq).toBeGreaterThan(0);
     expect(ext.metadataSize).toBe(meta.infoBytes.length);
-    conn!.close({ code: "local", detail: "test done" });
+    dialed.conn!.close({ code: "local", detail: "test done" });
   }, 60_000);
 });

@@ -5,9 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { PeerConnection, type ConnectionHandler } from "../../peer/net/peer-connection.ts";
-import { dialPeer } from "../../peer/net/sockets.ts";
-import { Bitfield } from "../../shared/bitfield.ts";
+import type { ConnectionHandler } from "../../peer/net/connection-types.ts";
 import { encode } from "../../shared/bencode.ts";
 import { parseMetainfo } from "../../shared/metainfo/parse.ts";
 import { WireError } from "../../shared/wire/errors.ts";
@@ -26,6 +24,7 @@ import { startLtPeer } from "../support/libtorrent.ts";
 import { stopAllServices } from "../support/processes.ts";
 import { needs, PROGRAMS } from "../support/system.ts";
 import { makeTorrent } from "./btpeer-harness.ts";
+import { dialLeecher } from "./dial-leecher.ts";
 
 const codeOf = (f: () => unknown) => {
   try {
@@ -121,29 +120,13 @@ describe.skipIf(!needs(PROGRAMS.libtorrent))("ut_metadata with libtorrent", () =
       onDrain: () => {},
       onClose: (_conn, reason) => finish(`closed: ${reason}`),
     };
-    let conn: PeerConnection | null = null;
-    const options = {
-      ourPeerId: new TextEncoder().encode("-BT0001-utmetadata00"),
-      listenPort: 0,
-      outgoing: true,
-      address: { ip: "127.0.0.1", port: seeder.port },
-      torrent: {
-        infoHash: meta.infoHash,
-        pieceCount: meta.pieceCount,
-        ourPieces: () => new Bitfield(meta.pieceCount),
-        // In the connection's one extension handshake: libtorrent keeps only the extensions named in the first.
-        extensions: { m: new Map([[UT_METADATA, OUR_ID_FOR_METADATA]]) },
-      },
-    };
-    dialPeer(
-      options.address,
-      (socket) => (conn = new PeerConnection(socket, options, handler)),
-      (reason) => finish(`dial failed: ${reason}`),
-    );
+    const dialed = dialLeecher(meta, seeder.port, "-BT0001-utmetadata", handler, (reason) => finish(`dial failed: ${reason}`), {
+      m: new Map([[UT_METADATA, OUR_ID_FOR_METADATA]]),
+    });
     expect(await done).toBe("complete");
     const whole = new Uint8Array(totalSize);
     for (const [piece, bytes] of pieces) whole.set(bytes, piece * METADATA_PIECE);
     expect(createHash("sha1").update(whole).digest("hex")).toBe(Buffer.from(meta.infoHash).toString("hex"));
-    (conn as PeerConnection | null)?.close({ code: "local", detail: "test done" });
+    dialed.conn?.close({ code: "local", detail: "test done" });
   }, 120_000);
 });
