@@ -1,0 +1,188 @@
+// What the daemon offers to whatever drives it: the HTTP API (daemon/api/), the web UI, `btpeer remote`
+// through the API, the watch folder. One interface so that the service and its front ends can change apart.
+// Views are plain JSON-ready values; rates are bytes per second, sizes bytes, times ms since the epoch
+// unless a field says seconds.
+import type { TorrentEvent } from "../torrent/events.ts";
+
+export type TorrentStateName = "metadata" | "checking" | "downloading" | "paused" | "seeding" | "stopped" | "error";
+
+/** A file's priority: `skip` files are not downloaded (pieces shared with a wanted file still are) and not created. */
+export type FilePriority = "skip" | "normal" | "high";
+
+export interface TorrentSummary {
+  /** 40 lowercase hex digits. */
+  infoHash: string;
+  name: string;
+  state: TorrentStateName;
+  /** Wanted bytes verified ÷ wanted bytes, 0..1. */
+  progress: number;
+  /** Total bytes of the torrent. */
+  size: number;
+  /** Bytes of the files not skipped. */
+  wantedSize: number;
+  downloadRate: number;
+  uploadRate: number;
+  /** Connected peers, and how many of them are seeds. */
+  peers: number;
+  seeds: number;
+  /** Uploaded ÷ downloaded over the torrent's life (totals survive restarts); 0 when nothing was downloaded. */
+  ratio: number;
+  /** Seconds to completion at the current rate, null when unknown or complete. */
+  eta: number | null;
+  addedAt: number;
+  savePath: string;
+  /** Totals over the torrent's life. */
+  downloaded: number;
+  uploaded: number;
+  /** Pieces that failed their hash check, and tracker announces that failed, over this run. */
+  hashFailures: number;
+  trackerErrors: number;
+  /** The error that put the torrent in `error`, else null. */
+  error: string | null;
+}
+
+export interface FileView {
+  index: number;
+  /** Path inside the torrent, "/"-separated. */
+  path: string;
+  length: number;
+  /** Verified bytes of this file ÷ its length, 0..1. */
+  progress: number;
+  priority: FilePriority;
+}
+
+export interface PeerView {
+  /** "ip:port" or "[v6]:port". */
+  address: string;
+  /** Client name from the peer id or extension handshake ("" when unknown). */
+  client: string;
+  downloadRate: number;
+  uploadRate: number;
+  /** The peer's pieces ÷ all pieces, 0..1. */
+  progress: number;
+  /** qBittorrent-style letters: D/d interested and unchoked/choked downloading, U/u uploading, I incoming, E encrypted, X PEX, H DHT. */
+  flags: string;
+}
+
+export interface TrackerView {
+  url: string;
+  tier: number;
+  status: "not-contacted" | "updating" | "working" | "error";
+  lastError: string | null;
+  /** Peers in its last reply. */
+  peers: number;
+  /** When the next announce is due, or null. */
+  nextAnnounceAt: number | null;
+}
+
+export interface TorrentLimits {
+  /** Bytes per second, null: no limit. */
+  uploadLimit: number | null;
+  downloadLimit: number | null;
+  /** Peer connections of this torrent at most. */
+  maxPeers: number;
+}
+
+export interface SeedingGoals {
+  /** Stop seeding once uploaded ÷ downloaded reaches this (null: no goal). */
+  ratioLimit: number | null;
+  /** Stop seeding after this many seconds of seeding (null: no goal). */
+  seedTimeLimit: number | null;
+}
+
+export interface TorrentDetail extends TorrentSummary {
+  pieceCount: number;
+  pieceLength: number;
+  /** The verified-piece bitfield, base64 (BEP 3 bit order). */
+  pieces: string;
+  files: FileView[];
+  peerList: PeerView[];
+  trackers: TrackerView[];
+  sequential: boolean;
+  limits: TorrentLimits;
+  goals: SeedingGoals;
+}
+
+export interface AddTorrentRequest {
+  /** The .torrent's bytes, or a magnet link (magnets come with issue 13; until then a clear 400). */
+  source: { torrent: Uint8Array } | { magnet: string };
+  /** Default: the daemon's --download-dir. */
+  savePath?: string;
+  paused?: boolean;
+  /** Per file index; files not named are `normal`. */
+  filePriorities?: Record<number, FilePriority>;
+  sequential?: boolean;
+  limits?: Partial<TorrentLimits>;
+  goals?: Partial<SeedingGoals>;
+}
+
+export interface TorrentPatch {
+  limits?: Partial<TorrentLimits>;
+  filePriorities?: Record<number, FilePriority>;
+  sequential?: boolean;
+  goals?: Partial<SeedingGoals>;
+}
+
+export interface GlobalLimits {
+  uploadLimit: number | null;
+  downloadLimit: number | null;
+  /** Peer connections across all torrents at most. */
+  maxPeers: number;
+}
+
+export interface DaemonStats {
+  torrents: number;
+  byState: Partial<Record<TorrentStateName, number>>;
+  downloadRate: number;
+  uploadRate: number;
+  /** Totals over this run. */
+  downloaded: number;
+  uploaded: number;
+  peers: number;
+  /** The peer port. */
+  port: number;
+  startedAt: number;
+  limits: GlobalLimits;
+}
+
+/** A torrent's event as `--json` prints it, tagged with its torrent. */
+export type DaemonEvent = TorrentEvent & { infoHash: string };
+
+export type DaemonErrorCode =
+  /** No torrent has this info hash. */
+  | "not-found"
+  /** Adding a torrent already present. */
+  | "duplicate"
+  /** The .torrent or magnet could not be read. */
+  | "bad-torrent"
+  /** A request that names something impossible (a file index out of range, a negative limit, ...). */
+  | "bad-request";
+
+export class DaemonError extends Error {
+  constructor(
+    readonly code: DaemonErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface DaemonControl {
+  /** Adds and starts (or keeps paused) a torrent; resolves to its info hash. Throws DaemonError. */
+  add(request: AddTorrentRequest): Promise<string>;
+  list(): TorrentSummary[];
+  /** Throws DaemonError("not-found"). */
+  get(infoHash: string): TorrentDetail;
+  pause(infoHash: string): Promise<void>;
+  resume(infoHash: string): Promise<void>;
+  /** Checks every piece on disk again (state `checking`), then carries on as before. */
+  recheck(infoHash: string): Promise<void>;
+  reannounce(infoHash: string): Promise<void>;
+  /** Stops (announcing `stopped`), forgets the torrent, and deletes its files when asked. */
+  remove(infoHash: string, deleteData: boolean): Promise<void>;
+  patch(infoHash: string, patch: TorrentPatch): Promise<TorrentDetail>;
+  stats(): DaemonStats;
+  setLimits(limits: Partial<GlobalLimits>): GlobalLimits;
+  /** Every torrent's events as they happen; returns the unsubscribe function. */
+  subscribe(listener: (event: DaemonEvent) => void): () => void;
+}
