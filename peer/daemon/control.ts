@@ -39,6 +39,25 @@ export interface TorrentSummary {
   trackerErrors: number;
   /** The error that put the torrent in `error`, else null. */
   error: string | null;
+  // Extras that front ends (the qBittorrent API, the web UI) show when the service fills them; cheap to
+  // compute, so a list of 10,000 torrents needs no per-torrent detail call.
+  /** When every wanted piece was verified, or null. */
+  completedAt?: number | null;
+  /** Seconds spent seeding, and active (downloading or seeding), over the torrent's life. */
+  seedingSeconds?: number;
+  activeSeconds?: number;
+  /** Totals over this run of the daemon. */
+  downloadedSession?: number;
+  uploadedSession?: number;
+  trackerCount?: number;
+  /** The tracker whose announce last succeeded, or null. */
+  currentTracker?: string | null;
+  /** Seeds and leechers in the swarm by the last tracker reply (complete / incomplete). */
+  swarmSeeds?: number;
+  swarmLeechers?: number;
+  sequential?: boolean;
+  limits?: TorrentLimits;
+  goals?: SeedingGoals;
 }
 
 export interface FileView {
