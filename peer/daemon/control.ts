@@ -120,6 +120,12 @@ export interface TorrentDetail extends TorrentSummary {
   sequential: boolean;
   limits: TorrentLimits;
   goals: SeedingGoals;
+  /** From the metainfo, when it has them. */
+  comment?: string | null;
+  createdBy?: string | null;
+  /** ms since the epoch. */
+  creationDate?: number | null;
+  isPrivate?: boolean;
 }
 
 export interface AddTorrentRequest {
