@@ -1,6 +1,7 @@
 // A real qBittorrent (qbittorrent-nox) on loopback, with its own profile directory: the legal notice
 // accepted, DHT, local peer discovery, PEX and UPnP off, peers and the Web UI bound to 127.0.0.1 (the
 // Web UI without a login from localhost, which is how the test reads the torrent's state).
+import { pbkdf2Sync, randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { freePort } from "./ports.ts";
@@ -17,7 +18,24 @@ export interface QbittorrentPeer {
   stop(): Promise<number>;
 }
 
-export async function startQbittorrent(options: { torrent: string; dir: string; profileDir: string; name?: string }): Promise<QbittorrentPeer> {
+/** qBittorrent's stored form of a Web UI password: PBKDF2-HMAC-SHA512, 100,000 rounds, 16-byte salt. */
+function pbkdf2Password(password: string): string {
+  const salt = randomBytes(16);
+  const key = pbkdf2Sync(password, salt, 100_000, 64, "sha512");
+  return `@ByteArray(${salt.toString("base64")}:${key.toString("base64")})`;
+}
+
+export interface QbittorrentOptions {
+  /** A .torrent to add at start (none: start empty). */
+  torrent?: string;
+  dir: string;
+  profileDir: string;
+  name?: string;
+  /** Require a login (user "admin" with this password) even from localhost; default: no login from localhost. */
+  password?: string;
+}
+
+export async function startQbittorrent(options: QbittorrentOptions): Promise<QbittorrentPeer> {
   const port = freePort();
   const webPort = freePort();
   const name = options.name ?? "qbittorrent-nox";
@@ -44,7 +62,9 @@ export async function startQbittorrent(options: { torrent: string; dir: string; 
     "Connection\\UPnP=false",
     `WebUI\\Port=${webPort}`,
     "WebUI\\Address=127.0.0.1",
-    "WebUI\\LocalHostAuth=false",
+    ...(options.password
+      ? ["WebUI\\LocalHostAuth=true", "WebUI\\Username=admin", `WebUI\\Password_PBKDF2="${pbkdf2Password(options.password)}"`]
+      : ["WebUI\\LocalHostAuth=false"]),
     "WebUI\\CSRFProtection=false",
     "WebUI\\HostHeaderValidation=false",
     "",
@@ -53,9 +73,17 @@ export async function startQbittorrent(options: { torrent: string; dir: string; 
   const webUi = `http://127.0.0.1:${webPort}`;
   const service = await spawnService({
     name,
-    cmd: ["qbittorrent-nox", `--profile=${options.profileDir}`, `--webui-port=${webPort}`, `--save-path=${options.dir}`, "--skip-dialog=true", options.torrent],
+    cmd: [
+      "qbittorrent-nox",
+      `--profile=${options.profileDir}`,
+      `--webui-port=${webPort}`,
+      `--save-path=${options.dir}`,
+      "--skip-dialog=true",
+      ...(options.torrent ? [options.torrent] : []),
+    ],
     env: { HOME: options.profileDir, XDG_CONFIG_HOME: path.join(options.profileDir, ".config"), XDG_DATA_HOME: path.join(options.profileDir, ".local") },
-    ready: { url: `${webUi}/api/v2/app/version` },
+    // With a password the API answers 403 until a login, so readiness is the port alone.
+    ready: options.password ? { port: webPort } : { url: `${webUi}/api/v2/app/version` },
     readyTimeoutMs: 60_000,
     graceMs: 5000,
   });
