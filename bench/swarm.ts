@@ -24,7 +24,6 @@
 // deleted): on VMs that hand idle memory back to the host (DAMON reclaim, balloon free-page reporting),
 // the first write into reclaimed memory costs ~10x (measured here: 2.65 s vs 0.2 s of sys time per
 // GiB), and without this the figures swing with how long memory sat idle, not with the client.
-import fs from "node:fs";
 import { availableParallelism } from "node:os";
 import path from "node:path";
 import { median } from "../peer/bench/table.ts";
@@ -35,6 +34,7 @@ import { stopAllServices } from "../test/support/processes.ts";
 import { mktorrent } from "../test/support/torrents.ts";
 import { BenchError, startLeecher, startSeeder, type ClientKind, type ClientSettings, type LeechResult } from "./swarm/clients.ts";
 import { makeSmallFiles, parseSize, formatSize } from "./swarm/data.ts";
+import { compareSums, machineBusySeconds, warmMemory } from "./measure.ts";
 
 const ALL = ["bt-bt", "lt-lt", "lt-bt", "bt-lt", "bt-4", "capped", "multi"] as const;
 type ConfigId = (typeof ALL)[number];
@@ -244,29 +244,6 @@ class Bench {
     }
     return row;
   }
-}
-
-/** CPU seconds all cores have spent busy since boot (/proc/stat: everything but idle and iowait). */
-function machineBusySeconds(): number {
-  const fields = fs.readFileSync("/proc/stat", "utf8").split("\n", 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
-  return (user + nice + system + irq + softirq + steal) / 100; // USER_HZ is 100 on Linux
-}
-
-/** Touches `bytes` of memory through the page cache and frees it (see the header). */
-function warmMemory(tmp: string, bytes: number): void {
-  const file = path.join(tmp, "warm.bin");
-  makeRandomFile(file, Math.min(bytes, 8 * 2 ** 30), 99);
-  fs.rmSync(file);
-}
-
-/** Empty when `got` holds exactly the expected files with the expected contents, else what differs. */
-function compareSums(got: Map<string, string>, want: Map<string, string>): string {
-  const missing = [...want.keys()].filter((k) => !got.has(k));
-  const extra = [...got.keys()].filter((k) => !want.has(k));
-  const wrong = [...want.keys()].filter((k) => got.has(k) && got.get(k) !== want.get(k));
-  const show = (what: string, xs: string[]) => (xs.length ? `${xs.length} ${what} (${xs.slice(0, 3).join(", ")}${xs.length > 3 ? ", ..." : ""})` : "");
-  return [show("missing", missing), show("unexpected", extra), show("with wrong content", wrong)].filter(Boolean).join("; ");
 }
 
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
