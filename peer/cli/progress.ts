@@ -39,7 +39,8 @@ export function humanReporter(isTTY = Boolean(process.stdout.isTTY)): Reporter {
       case "started":
         return line(
           `${e.name}: ${formatBytes(e.length)}, ${e.pieces} pieces, ${e.resumedPieces} already on disk; listening on port ${e.port}` +
-            (e.uploadLimit ? `; uploads capped at ${formatBytes(e.uploadLimit)}/s` : ""),
+            (e.uploadLimit ? `; uploads capped at ${formatBytes(e.uploadLimit)}/s` : "") +
+            (e.webSeeds.length > 0 ? `; web seeds: ${e.webSeeds.join(", ")}` : ""),
         );
       case "progress": {
         if (!isTTY) return;
@@ -58,6 +59,8 @@ export function humanReporter(isTTY = Boolean(process.stdout.isTTY)): Reporter {
         return line(`complete: ${e.pieces} pieces verified (${e.fetchedPieces} fetched, ${e.resumedPieces} already on disk) in ${e.seconds.toFixed(1)} s`);
       case "warning":
         return line(`warning: ${e.message}`);
+      case "webseed":
+        return line(`web seed: ${e.message}${e.retryIn !== undefined ? `; retrying in ${e.retryIn} s` : ""}`);
       case "tracker":
         return e.warning ? line(`tracker warning: ${e.warning}`) : undefined;
       case "error":

@@ -7,7 +7,7 @@ import type { Bitfield } from "../../shared/bitfield.ts";
 import { pieceHash, type Metainfo } from "../../shared/metainfo/types.ts";
 import { BLOCK_SIZE } from "../../shared/wire/types.ts";
 import { PieceAssembly, type BlockSink } from "./piece-assembly.ts";
-import { PiecePicker, type PieceProgress } from "./picker.ts";
+import { PiecePicker, type PickerPeer, type PieceProgress } from "./picker.ts";
 import type { BufferPool } from "./pool.ts";
 import { PaddingMap } from "../storage/padding.ts";
 import type { SlotHasher } from "../verify/slot-hasher.ts";
@@ -18,6 +18,11 @@ import type { SwarmPeer } from "../swarm/swarm-peer.ts";
 export interface PieceWriter {
   /** Writes a verified piece off the main thread; `data` stays untouched until the promise settles. */
   writePieceAsync(index: number, data: Uint8Array): Promise<void>;
+}
+
+/** A source that fetches whole pieces alone (a web seed, see PiecePicker.claimRun); told each one's verdict. */
+export interface WholePieceSource extends PickerPeer {
+  pieceChecked(index: number, ok: boolean): void;
 }
 
 export interface DownloaderHooks {
@@ -61,6 +66,8 @@ export class Downloader {
   private readonly writing = new Set<number>();
   private writesDone: (() => void) | null = null;
   private readonly padding: PaddingMap;
+  /** Pieces whole-piece sources are fetching (or whose check or write is under way), by index. */
+  private readonly wholePieces = new Map<number, WholePieceSource>();
   private readonly startPiece = (index: number, length: number): PieceAssembly | null => {
     const slot = this.pool.acquire();
     if (!slot) return null;
@@ -221,6 +228,50 @@ export class Downloader {
     }
   }
 
+  /**
+   * Up to `maxPieces` consecutive pieces for a whole-piece source, each in its own pool slot. Such sources
+   * hold at most half the pool together, so peers always find slots to start pieces in.
+   */
+  claimRun(source: WholePieceSource, maxPieces: number): PieceProgress<PieceAssembly>[] {
+    if (this.complete) return [];
+    const cap = Math.max(1, Math.floor(this.pool.slotCount / 2));
+    const run = this.picker.claimRun(source, maxPieces, (index, length) => {
+      if (this.wholePieces.size >= cap || this.writing.size >= MAX_WRITES_IN_FLIGHT) return null;
+      const assembly = this.startPiece(index, length);
+      if (assembly) this.wholePieces.set(index, source);
+      return assembly;
+    });
+    return run;
+  }
+
+  /**
+   * A whole-piece source put block `begin` of its piece in place in the slot (BlockSink). False when the
+   * piece is no longer its own to fill (given up meanwhile).
+   */
+  wholeBlockReceived(source: WholePieceSource, progress: PieceProgress<PieceAssembly>, begin: number, length: number): boolean {
+    if (this.picker.inProgress.get(progress.index) !== progress || progress.owner !== source.id) return false;
+    if (!this.picker.blockReceived(progress.index, begin / BLOCK_SIZE, source)) return false;
+    if (!progress.payload.addBlock(begin, progress.payload.endStream(begin, length))) return false;
+    this.downloaded += length;
+    if (progress.receivedCount === progress.blockCount) this.finishPiece(progress);
+    return true;
+  }
+
+  /** The source stopped (an error, a timeout): its unfinished pieces go back to the picker for anyone. */
+  releaseWhole(source: WholePieceSource, run: readonly PieceProgress<PieceAssembly>[]): void {
+    let released = false;
+    for (const progress of run) {
+      const index = progress.index;
+      if (this.picker.inProgress.get(index) !== progress || progress.owner !== source.id || this.writing.has(index)) continue;
+      this.picker.abandon(index);
+      this.wholePieces.delete(index);
+      progress.payload.retire();
+      this.pool.release(progress.payload.slot);
+      released = true;
+    }
+    if (released) this.fillAll();
+  }
+
   private finishPiece(progress: PieceProgress<PieceAssembly>): void {
     const assembly = progress.payload;
     const index = progress.index;
@@ -235,6 +286,17 @@ export class Downloader {
   private checked(progress: PieceProgress<PieceAssembly>, ok: boolean): void {
     const assembly = progress.payload;
     const index = progress.index;
+    const whole = this.wholePieces.get(index);
+    this.wholePieces.delete(index);
+    whole?.pieceChecked(index, ok);
+    if (!ok && whole) {
+      // A whole-piece source sent every block: the source itself counts the failure (no peer to blame).
+      this.writeSettled(index, assembly);
+      this.picker.pieceFailed(index);
+      this.failedPieces++;
+      this.fillAll();
+      return;
+    }
     if (ok) {
       this.convict(this.blame.pieceVerified(index, assembly.data), "sent blocks that differ from the verified piece");
       // The write runs on the I/O pool while this thread keeps receiving.
@@ -297,6 +359,7 @@ export class Downloader {
     for (const progress of [...this.picker.inProgress.values()]) {
       if (this.writing.has(progress.index)) continue; // its write releases the slot when it settles
       this.picker.abandon(progress.index);
+      this.wholePieces.delete(progress.index);
       progress.payload.retire();
       this.pool.release(progress.payload.slot);
     }

@@ -162,6 +162,43 @@ export class PiecePicker<T> {
     }
   }
 
+  /**
+   * Claims up to `max` consecutive pieces, none of them under way, for a source that fetches whole pieces
+   * alone (a web seed): each is owned by `source` (no peer joins it, not even in end game) and all its
+   * blocks count as requested. The run starts at the least available piece the source has (lowest index on
+   * ties, so runs stay sequential) and stops at the first piece that cannot be claimed or has no payload.
+   */
+  claimRun(source: PickerPeer, max: number, start: (index: number, length: number) => T | null): PieceProgress<T>[] {
+    const claimed: PieceProgress<T>[] = [];
+    let first = -1;
+    let lowest = Infinity;
+    for (let i = 0; i < this.geometry.pieceCount; i++) {
+      if (this.claimable(i, source) && this.availability[i]! < lowest) {
+        first = i;
+        lowest = this.availability[i]!;
+        if (lowest === 0) break;
+      }
+    }
+    for (let i = first; i >= 0 && i < this.geometry.pieceCount && claimed.length < max && this.claimable(i, source); i++) {
+      const payload = start(i, this.pieceLength(i));
+      if (payload === null) break;
+      const progress = new PieceProgress(i, this.pieceLength(i), payload);
+      this.markPadding(progress);
+      progress.owner = source.id;
+      for (let b = 0; b < progress.blockCount; b++) if (!progress.received[b]) progress.requested[b] = 1;
+      progress.unrequested = 0;
+      progress.cursor = progress.blockCount;
+      this.inProgress.set(i, progress);
+      this.missingNotStarted--;
+      claimed.push(progress);
+    }
+    return claimed;
+  }
+
+  private claimable(index: number, source: PickerPeer): boolean {
+    return !this.have.has(index) && !this.inProgress.has(index) && source.peerPieces.has(index) && !this.padding?.pieceIsPadding(index);
+  }
+
   /** Blocks lying wholly in padding are known zeros: received already (the payload's owner fills them in). */
   private markPadding(progress: PieceProgress<T>): void {
     if (!this.padding || this.padding.empty) return;

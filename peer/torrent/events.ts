@@ -1,3 +1,4 @@
+import type { WebSeedEvent } from "../webseed/web-seed.ts";
 import type { PeerErrorCode } from "./exit-codes.ts";
 
 // What a torrent reports. The CLI prints these as one JSON object per line (--json) or as a live line.
@@ -16,13 +17,25 @@ export interface Totals {
 }
 
 export type TorrentEvent =
-  | ({ event: "started"; name: string; infoHash: string; length: number; port: number; seeding: boolean; uploadLimit: number | null } & Totals)
+  | ({
+      event: "started";
+      name: string;
+      infoHash: string;
+      length: number;
+      port: number;
+      seeding: boolean;
+      uploadLimit: number | null;
+      /** The web seeds (BEP 19) used while downloading. */
+      webSeeds: string[];
+    } & Totals)
   | ({ event: "progress"; percent: number; downRate: number; upRate: number; peers: number; eta: number | null } & Totals)
   /** `peers` sent its blocks; `parole`: they were several, so it is fetched again from one before anyone is blamed. */
   | { event: "piece-failed"; index: number; peers: string[]; parole: boolean }
   | { event: "peer-banned"; peer: string; reason: string }
   | ({ event: "completed"; seconds: number } & Totals)
   | { event: "tracker"; tracker: string; peers: number; warning?: string }
+  /** A web seed's request failed (with when it is asked again), a piece from it was bad, or it was dropped. */
+  | ({ event: "webseed" } & WebSeedEvent)
   | { event: "warning"; message: string }
   | { event: "error"; code: PeerErrorCode; message: string }
   | ({ event: "stopped" } & Totals);

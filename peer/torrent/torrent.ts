@@ -25,6 +25,7 @@ import { StorageError } from "../storage/errors.ts";
 import { SlotHasher } from "../verify/slot-hasher.ts";
 import { SPAN_PAYLOAD, Uploader } from "../upload/uploader.ts";
 import type { TorrentOptions } from "./options.ts";
+import { WebSeeds } from "../webseed/web-seeds.ts";
 import { handlePeerMessage, rechoke, type PeerParts } from "./peer-messages.ts";
 import { TorrentLifecycle, type TorrentState } from "./state.ts";
 
@@ -49,6 +50,8 @@ export class Torrent implements ConnectionHandler {
   private lastRechoke = 0;
   private readonly report: ProgressReport;
   private readonly hasher: SlotHasher | null;
+  /** BEP 19 web seeds: a source beside peers while downloading. */
+  private readonly webSeeds: WebSeeds | null;
   private readonly lifecycle: TorrentLifecycle;
   private readonly host: TorrentHost;
   private readonly poolBytes: number;
@@ -86,6 +89,7 @@ export class Torrent implements ConnectionHandler {
       },
       this.hasher,
     );
+    this.webSeeds = downloading && meta.urlList.length > 0 ? new WebSeeds(meta, this.downloader, (e) => this.emit(e)) : null;
     const limit = options.uploadLimit ? new TokenBucket(options.uploadLimit, { minBurst: SPAN_PAYLOAD }) : undefined;
     this.uploader = new Uploader(meta, have, options.storage, undefined, limit, storageFailed);
     this.report = new ProgressReport(meta, have, this.downloader, this.uploader);
@@ -97,7 +101,7 @@ export class Torrent implements ConnectionHandler {
       },
       emit: (e) => this.emit(e),
       // A seeder can wait for peers to come; a downloader that knows none cannot get anywhere.
-      knowsPeers: () => this.directory.size > 0 || this.peers.size > 0 || this.options.have.isComplete(),
+      knowsPeers: () => this.directory.size > 0 || this.peers.size > 0 || this.options.have.isComplete() || this.webSeeds?.usable === true,
       fatal: (code, message) => this.fail(code, message),
     });
     this.admission = new Admission(options.maxPeers, this.peers);
@@ -136,11 +140,13 @@ export class Torrent implements ConnectionHandler {
       port: this.host.port,
       seeding: have.isComplete(),
       uploadLimit: this.options.uploadLimit ?? null,
+      webSeeds: this.webSeeds?.urls ?? [],
       ...this.totals(),
     });
     this.timer = setInterval(() => this.tick(), TICK_MS);
     this.tracker.start(this.host.port, have.isComplete());
     this.connectMore();
+    this.webSeeds?.fill();
     if (have.isComplete()) this.completed();
   }
 
@@ -156,6 +162,7 @@ export class Torrent implements ConnectionHandler {
     for (const conn of [...this.admission.handshaking]) conn.close({ code: "shutting-down" });
     for (const peer of [...this.peers.values()]) peer.conn.close({ code: "shutting-down" });
     this.uploader.stop();
+    this.webSeeds?.stop();
     this.downloader.abandonAll();
     await this.tracker.stop();
     await this.downloader.writesSettled();
@@ -277,12 +284,13 @@ export class Torrent implements ConnectionHandler {
     if (this.lifecycle.state === "downloading" && this.options.have.isComplete()) {
       this.lifecycle.enter("seeding");
       this.completed();
-    }
+    } else this.webSeeds?.fill();
   }
 
   /** Every piece is on disk: at start, or on entering `seeding`. */
   private completed(): void {
     this.hasher?.stop(); // every piece is checked and on disk: the hashing thread has nothing left to do
+    this.webSeeds?.stop();
     const fresh = this.downloader.fetchedPieces > 0;
     this.emit({ event: "completed", seconds: this.report.elapsedSeconds(), ...this.totals() });
     if (fresh) this.tracker.completed();
@@ -303,6 +311,7 @@ export class Torrent implements ConnectionHandler {
       rechoke(this.parts, this.options.have.isComplete(), now);
     }
     this.downloader.fillAll();
+    this.webSeeds?.fill();
     this.connectMore();
     this.emit(this.report.progress(this.peers));
   }
