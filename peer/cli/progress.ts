@@ -36,6 +36,14 @@ export function humanReporter(isTTY = Boolean(process.stdout.isTTY)): Reporter {
   };
   return (e) => {
     switch (e.event) {
+      case "checking":
+        return e.pieces > 0 ? line(`checking ${e.pieces} pieces on disk`) : undefined;
+      case "checked":
+        return undefined; // `started` (or the progress that follows a re-check) says what was found
+      case "paused":
+        return line("paused");
+      case "resumed":
+        return line("resumed");
       case "started":
         return line(
           `${e.name}: ${formatBytes(e.length)}, ${e.pieces} pieces, ${e.resumedPieces} already on disk; listening on port ${e.port}` +

@@ -1,6 +1,6 @@
-// What `download` and `seed` share: read the torrent, open storage, verify what is on disk, run a client
-// with that one torrent until it finishes or a signal arrives, and turn every failure into one line and an
-// exit code.
+// What `download` and `seed` share: read the torrent, open storage, run a client with that one torrent
+// (which first checks what is on disk) until it finishes or a signal arrives, and turn every failure into
+// one line and an exit code.
 import * as fs from "node:fs";
 import { parseMetainfo } from "../../shared/metainfo/parse.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
@@ -9,7 +9,8 @@ import { Client } from "../client/client.ts";
 import { ListenError } from "../net/sockets.ts";
 import { humanReporter, jsonReporter } from "./progress.ts";
 import { exitCodeFor, type CliErrorCode, type PeerErrorCode } from "../torrent/exit-codes.ts";
-import { StorageError, TorrentStorage, verifyExisting } from "../storage/index.ts";
+import { Bitfield } from "../../shared/bitfield.ts";
+import { StorageError, TorrentStorage } from "../storage/index.ts";
 
 export interface RunOptions {
   torrentPath: string;
@@ -62,12 +63,6 @@ export async function runTorrent(options: RunOptions): Promise<number> {
     const meta = loadTorrent(options.torrentPath);
     for (const warning of meta.warnings) report({ event: "warning", message: warning });
     const storage = TorrentStorage.open(meta, options.dir);
-    const have = await verifyExisting(meta, options.dir, { skip: (i) => !storage.mayHoldData(i) });
-    if (options.requireComplete && !have.isComplete()) {
-      storage.close();
-      const missing = meta.pieceCount - have.count();
-      return fail("incomplete-data", `${missing} of ${meta.pieceCount} pieces are missing or damaged in ${options.dir}; use \`btpeer download\` to fetch them`);
-    }
     const poolBytes = options.poolMiB * 1024 * 1024;
     // One torrent: the client's limits are the torrent's, so they never bind first.
     const client = new Client({ port: options.port, bind: options.bind, maxConnections: options.maxPeers, poolBytes });
@@ -80,7 +75,13 @@ export async function runTorrent(options: RunOptions): Promise<number> {
     const torrent = client.addTorrent({
       meta,
       storage,
-      have,
+      have: new Bitfield(meta.pieceCount),
+      dir: options.dir,
+      // Pieces lying wholly in what open() just created are known missing: not worth hashing.
+      check: (i) => storage.mayHoldData(i),
+      mustBeComplete: options.requireComplete
+        ? (missing) => `${missing} of ${meta.pieceCount} pieces are missing or damaged in ${options.dir}; use \`btpeer download\` to fetch them`
+        : undefined,
       poolBytes,
       maxPeers: options.maxPeers,
       peers: options.peers,

@@ -68,7 +68,7 @@ export class Client implements ConnectionHandler, TorrentHost {
   start(): void {
     this.listener = listenForPeers(this.port, this.bind, (socket, address) => this.accept(socket, address));
     this.port = this.listener.port;
-    this.timer = setInterval(() => expireHandshakes(this.handshaking, Date.now()), TICK_MS);
+    this.timer = setInterval(() => this.tick(), TICK_MS);
   }
 
   /** Registers a torrent; its `start()` announces and dials. */
@@ -101,6 +101,12 @@ export class Client implements ConnectionHandler, TorrentHost {
     for (const conn of [...this.handshaking]) conn.close({ code: "shutting-down" });
     await Promise.all([...this.torrents.values()].map((t) => t.stop(0)));
     this.torrents.clear();
+  }
+
+  /** The one timer of the process's peers: handshakes' deadlines, and each torrent's second. */
+  private tick(): void {
+    expireHandshakes(this.handshaking, Date.now());
+    for (const torrent of this.torrents.values()) torrent.tick();
   }
 
   room(): number {

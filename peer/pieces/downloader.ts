@@ -64,12 +64,13 @@ export class Downloader {
   private readonly picked: number[] = [];
   /** Finished pieces whose hash check or write is under way (their slots are still held). */
   private readonly writing = new Set<number>();
-  private writesDone: (() => void) | null = null;
+  /** Who waits for writesSettled (a pause and a stop may both). */
+  private writesDone: (() => void)[] = [];
   private readonly padding: PaddingMap;
   /** Pieces whole-piece sources are fetching (or whose check or write is under way), by index. */
   private readonly wholePieces = new Map<number, WholePieceSource>();
   private readonly startPiece = (index: number, length: number): PieceAssembly | null => {
-    const slot = this.pool.acquire();
+    const slot = this.pool?.acquire();
     if (!slot) return null;
     const assembly = new PieceAssembly(slot, index, length, { hashOnArrival: !this.hasher });
     // The picker counts blocks wholly in padding as received: their zeros go into the slot here.
@@ -84,11 +85,12 @@ export class Downloader {
   constructor(
     private readonly meta: Metainfo,
     readonly have: Bitfield,
-    private readonly pool: BufferPool,
+    /** Null while the torrent does not download (seeding, paused): a torrent holds memory only while it needs it. */
+    private pool: BufferPool | null,
     private readonly storage: PieceWriter,
     private readonly hooks: DownloaderHooks,
     /** Checks finished pieces on another thread; null: hash on this one as blocks arrive. */
-    private readonly hasher: SlotHasher | null = null,
+    private hasher: SlotHasher | null = null,
   ) {
     this.padding = new PaddingMap(meta.files, meta.pieceLength, meta.length);
     this.picker = new PiecePicker(meta, have, this.padding);
@@ -96,6 +98,19 @@ export class Downloader {
 
   get complete(): boolean {
     return this.have.isComplete();
+  }
+
+  /** Gives the downloader its piece memory (or takes it away): only while no piece is under way. */
+  useMemory(pool: BufferPool | null, hasher: SlotHasher | null): void {
+    if (this.picker.inProgress.size > 0 || this.writing.size > 0) throw new Error("Downloader: piece memory swapped with pieces under way");
+    this.pool = pool;
+    this.hasher = hasher;
+  }
+
+  /** `have` was changed from outside (a re-check): the picker counts again. Only with no peer and no piece under way. */
+  haveReplaced(): void {
+    if (this.picker.inProgress.size > 0 || this.writing.size > 0) throw new Error("Downloader: pieces replaced with pieces under way");
+    this.picker.haveReplaced();
   }
 
   /** The peer's bitfield arrived: it replaces what we knew (empty, unless the peer sends it late). */
@@ -140,7 +155,7 @@ export class Downloader {
       if (progress.owner !== peer.id || this.writing.has(progress.index)) continue;
       this.picker.abandon(progress.index);
       progress.payload.retire();
-      this.pool.release(progress.payload.slot);
+      this.pool!.release(progress.payload.slot);
     }
   }
 
@@ -159,7 +174,7 @@ export class Downloader {
     if (room <= 0) return;
     const picked = this.picked;
     picked.length = 0;
-    const canStart = this.pool.freeCount > 0 && this.writing.size < MAX_WRITES_IN_FLIGHT;
+    const canStart = this.pool !== null && this.pool.freeCount > 0 && this.writing.size < MAX_WRITES_IN_FLIGHT;
     this.picker.pick(peer, room, canStart ? this.startPiece : null, picked);
     if (picked.length > 0 && peer.outstanding.size === 0) conn.lastBlockAt = Date.now(); // stall clock starts now
     for (const key of picked) {
@@ -233,7 +248,7 @@ export class Downloader {
    * hold at most half the pool together, so peers always find slots to start pieces in.
    */
   claimRun(source: WholePieceSource, maxPieces: number): PieceProgress<PieceAssembly>[] {
-    if (this.complete) return [];
+    if (this.complete || !this.pool) return [];
     const cap = Math.max(1, Math.floor(this.pool.slotCount / 2));
     const run = this.picker.claimRun(source, maxPieces, (index, length) => {
       if (this.wholePieces.size >= cap || this.writing.size >= MAX_WRITES_IN_FLIGHT) return null;
@@ -266,7 +281,7 @@ export class Downloader {
       this.picker.abandon(index);
       this.wholePieces.delete(index);
       progress.payload.retire();
-      this.pool.release(progress.payload.slot);
+      this.pool!.release(progress.payload.slot);
       released = true;
     }
     if (released) this.fillAll();
@@ -338,20 +353,15 @@ export class Downloader {
   /** The check or write of `index` is over: its slot goes back to the pool. False when it was already let go. */
   private writeSettled(index: number, assembly: PieceAssembly): boolean {
     if (!this.writing.delete(index)) return false;
-    this.pool.release(assembly.slot);
-    if (this.writing.size === 0) this.writesDone?.();
+    this.pool!.release(assembly.slot);
+    if (this.writing.size === 0) for (const done of this.writesDone.splice(0)) done();
     return true;
   }
 
-  /** Resolves once no piece check or write is under way (before the files are closed). */
+  /** Resolves once no piece check or write is under way (before the files are closed, or the memory given back). */
   writesSettled(): Promise<void> {
     if (this.writing.size === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.writesDone = () => {
-        this.writesDone = null;
-        resolve();
-      };
-    });
+    return new Promise((resolve) => this.writesDone.push(resolve));
   }
 
   /** Releases the slots of pieces under way (at shutdown). */
@@ -361,7 +371,7 @@ export class Downloader {
       this.picker.abandon(progress.index);
       this.wholePieces.delete(progress.index);
       progress.payload.retire();
-      this.pool.release(progress.payload.slot);
+      this.pool!.release(progress.payload.slot);
     }
   }
 }

@@ -116,6 +116,11 @@ export class PiecePicker<T> {
     return false;
   }
 
+  /** `have` was changed from outside while no piece was under way (a re-check): count the missing again. */
+  haveReplaced(): void {
+    this.missingNotStarted = this.geometry.pieceCount - this.have.count() - this.inProgress.size;
+  }
+
   get inEndGame(): boolean {
     return this.missingNotStarted === 0;
   }

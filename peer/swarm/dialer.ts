@@ -59,7 +59,9 @@ export class Dialer {
       (socket) => {
         if (!settle()) return null;
         const conn = this.hooks.open(socket, address);
+        // Refused (the torrent paused or stopped meanwhile): the address is due again soon, not in 30 s.
         if (conn) this.directory.connected(address);
+        else this.directory.disconnected(address, Date.now(), { failed: false });
         return conn;
       },
       () => {

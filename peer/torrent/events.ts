@@ -17,6 +17,11 @@ export interface Totals {
 }
 
 export type TorrentEvent =
+  /** Hashing `pieces` pieces on disk before trusting them (at start, or a re-check). */
+  | { event: "checking"; pieces: number }
+  /** The check is done: `checked` pieces were hashed, `have` of them (and of those trusted unhashed) are there. */
+  | ({ event: "checked"; checked: number } & Totals)
+  /** Once, after the first check: the torrent goes to work (or stays paused). `checked`: pieces hashed at start. */
   | ({
       event: "started";
       name: string;
@@ -27,7 +32,10 @@ export type TorrentEvent =
       uploadLimit: number | null;
       /** The web seeds (BEP 19) used while downloading. */
       webSeeds: string[];
+      checked: number;
     } & Totals)
+  | ({ event: "paused" } & Totals)
+  | ({ event: "resumed" } & Totals)
   | ({ event: "progress"; percent: number; downRate: number; upRate: number; peers: number; eta: number | null } & Totals)
   /** `peers` sent its blocks; `parole`: they were several, so it is fetched again from one before anyone is blamed. */
   | { event: "piece-failed"; index: number; peers: string[]; parole: boolean }

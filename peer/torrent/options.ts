@@ -15,8 +15,19 @@ export interface TorrentOptions {
   host: TorrentHost;
   meta: Metainfo;
   storage: PieceStore;
-  /** Pieces already verified on disk. */
+  /** Pieces already verified on disk (trusted without hashing). */
   have: Bitfield;
+  /** The folder the torrent's files are in (what checks hash). */
+  dir: string;
+  /**
+   * Pieces to hash before trusting them: the torrent starts in `checking` and sets or clears those pieces of
+   * `have` from what it finds. Absent: `have` is trusted as it is.
+   */
+  check?: (index: number) => boolean;
+  /** After the first check: fail with `incomplete-data` and this message when pieces are missing (`seed`). */
+  mustBeComplete?: (missing: number) => string;
+  /** Stay paused after the first check, until resume(). */
+  paused?: boolean;
   /** Pool bytes this torrent asks of the client's budget. */
   poolBytes: number;
   /** --max-peers: this torrent's peer slots. */

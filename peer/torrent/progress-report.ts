@@ -10,7 +10,7 @@ import type { Uploader } from "../upload/uploader.ts";
 export class ProgressReport {
   private readonly startedAt = Date.now();
   /** Pieces found verified on disk at start, before any fetching. */
-  private readonly resumedPieces: number;
+  private resumedPieces: number;
 
   constructor(
     private readonly meta: Metainfo,
@@ -19,6 +19,11 @@ export class ProgressReport {
     private readonly uploader: Pick<Uploader, "uploaded">,
   ) {
     this.resumedPieces = have.count();
+  }
+
+  /** The check at start is over: what `have` holds now was on disk already. */
+  startChecked(): void {
+    this.resumedPieces = this.have.count();
   }
 
   totals(): Totals {

@@ -2,18 +2,24 @@
 // table does not allow is a bug in the caller, and throws.
 
 export type TorrentState =
+  /** Hashing what is on disk (at start, or asked to re-check): no peers, no tracker. */
+  | "checking"
   /** Fetching pieces (and serving those it has). */
   | "downloading"
   /** Every piece verified and on disk: serving only. */
   | "seeding"
+  /** Kept but idle: connections closed, `stopped` announced; resume() goes back to work. */
+  | "paused"
   /** Ended by stop(): connections closed, files closed (or closing). */
   | "stopped"
   /** Ended by a fatal error (disk, tracker, ...), which was reported as an `error` event. */
   | "error";
 
 const NEXT: Record<TorrentState, readonly TorrentState[]> = {
-  downloading: ["seeding", "stopped", "error"],
-  seeding: ["stopped", "error"],
+  checking: ["downloading", "seeding", "paused", "stopped", "error"],
+  downloading: ["seeding", "paused", "checking", "stopped", "error"],
+  seeding: ["paused", "checking", "stopped", "error"],
+  paused: ["downloading", "seeding", "checking", "stopped", "error"],
   stopped: [],
   error: [],
 };
@@ -25,9 +31,14 @@ export class TorrentLifecycle {
     return this.current;
   }
 
-  /** Still serving peers: neither stopped nor failed. */
+  /** Serving peers: downloading or seeding. */
   get live(): boolean {
     return this.current === "downloading" || this.current === "seeding";
+  }
+
+  /** Not ended: neither stopped nor failed. */
+  get kept(): boolean {
+    return this.current !== "stopped" && this.current !== "error";
   }
 
   enter(next: TorrentState): void {

@@ -1,8 +1,11 @@
 // One torrent of a client: ties storage, the piece pool, picker, choker, peer connections and the tracker
 // client together, and reports what happens as TorrentEvents. The data path lives in Downloader/Uploader;
-// this file is about peers coming and going, timers, the tracker, and the torrent's lifecycle (state.ts).
-// The client (client/client.ts) listens and hands over incoming peers whose handshake names this torrent.
+// this file is about peers coming and going, timers, the tracker, and the torrent's lifecycle (state.ts):
+// checking what is on disk, working (downloading, seeding), paused, ended. The client (client/client.ts)
+// listens, hands over incoming peers whose handshake names this torrent, and ticks it once a second.
 import { toHex } from "../../shared/bytes.ts";
+import type { Bitfield } from "../../shared/bitfield.ts";
+import type { Metainfo } from "../../shared/metainfo/types.ts";
 import type { Handshake, WireMessage } from "../../shared/wire/types.ts";
 import { Choker, RECHOKE_INTERVAL_MS } from "../upload/choker.ts";
 import type { TorrentHost } from "../client/client.ts";
@@ -23,15 +26,22 @@ import { SwarmPeer } from "../swarm/swarm-peer.ts";
 import { TrackerAnnouncer } from "../tracker/tracker-announcer.ts";
 import { StorageError } from "../storage/errors.ts";
 import { SlotHasher } from "../verify/slot-hasher.ts";
+import { verifyExisting } from "../verify/verify.ts";
 import { SPAN_PAYLOAD, Uploader } from "../upload/uploader.ts";
 import type { TorrentOptions } from "./options.ts";
+import { isWebSeedUrl } from "../webseed/urls.ts";
 import { WebSeeds } from "../webseed/web-seeds.ts";
 import { handlePeerMessage, rechoke, type PeerParts } from "./peer-messages.ts";
 import { TorrentLifecycle, type TorrentState } from "./state.ts";
 
 export type { TorrentOptions, PieceStore } from "./options.ts";
 
-const TICK_MS = 1_000;
+/** The piece memory of a downloading torrent: a pool cut from the client's budget, and its hashing thread. */
+interface PieceMemory {
+  readonly pool: BufferPool;
+  readonly hasher: SlotHasher;
+  readonly bytes: number;
+}
 
 export class Torrent implements ConnectionHandler {
   readonly peers = new Map<number, SwarmPeer>();
@@ -46,15 +56,16 @@ export class Torrent implements ConnectionHandler {
   /** Our dials until their handshake, and the slot policy (incoming connections reach us admitted by the client). */
   private readonly admission: Admission;
   private readonly bannedPeerIds = new Set<string>();
-  private timer: ReturnType<typeof setInterval> | null = null;
   private lastRechoke = 0;
   private readonly report: ProgressReport;
-  private readonly hasher: SlotHasher | null;
-  /** BEP 19 web seeds: a source beside peers while downloading. */
-  private readonly webSeeds: WebSeeds | null;
+  /** BEP 19 web seeds: a source beside peers while downloading (made again each time it starts downloading). */
+  private webSeeds: WebSeeds | null = null;
+  /** Held only while downloading: a seeding or paused torrent costs no pool and no thread. */
+  private memory: PieceMemory | null = null;
   private readonly lifecycle: TorrentLifecycle;
   private readonly host: TorrentHost;
-  private readonly poolBytes: number;
+  /** start, pause, resume and recheck run one after another (each awaits connections closing, a check...). */
+  private queue: Promise<void> = Promise.resolve();
   /** What connections to this torrent are bound to. */
   private readonly binding: TorrentBinding;
   /** Resolves when the torrent ends: download complete without --seed, stop(), or a fatal error. */
@@ -64,32 +75,19 @@ export class Torrent implements ConnectionHandler {
   constructor(private readonly options: TorrentOptions) {
     const { meta, have } = options;
     this.host = options.host;
-    const downloading = !have.isComplete();
-    this.lifecycle = new TorrentLifecycle(downloading ? "downloading" : "seeding");
+    this.lifecycle = new TorrentLifecycle(options.check ? "checking" : options.paused ? "paused" : have.isComplete() ? "seeding" : "downloading");
     this.binding = { infoHash: meta.infoHash, pieceCount: meta.pieceCount, ourPieces: () => have };
-    this.poolBytes = this.host.pool.reserve(options.poolBytes);
-    // Pieces are checked on a hashing thread that reads them in place, so the pool is shared memory.
-    const pool = new BufferPool({ slotSize: meta.pieceLength, totalBytes: this.poolBytes, shared: downloading });
-    this.hasher = downloading ? new SlotHasher(pool.buffer as SharedArrayBuffer, meta.pieceHashes) : null;
     const storageFailed = (error: unknown) => {
       if (!(error instanceof StorageError)) throw error; // a bug, not a disk's trouble
       this.fail(error.code, error.message);
     };
-    this.downloader = new Downloader(
-      meta,
-      have,
-      pool,
-      options.storage,
-      {
-        peers: () => this.peers.values(),
-        pieceDone: (index) => this.pieceDone(index),
-        pieceFailed: (index, senders, parole) => this.emit({ event: "piece-failed", index, peers: senders.map((p) => p.label), parole }),
-        ban: (peer, reason) => this.ban(peer, reason),
-        writeFailed: storageFailed,
-      },
-      this.hasher,
-    );
-    this.webSeeds = downloading && meta.urlList.length > 0 ? new WebSeeds(meta, this.downloader, (e) => this.emit(e)) : null;
+    this.downloader = new Downloader(meta, have, null, options.storage, {
+      peers: () => this.peers.values(),
+      pieceDone: (index) => this.pieceDone(index),
+      pieceFailed: (index, senders, parole) => this.emit({ event: "piece-failed", index, peers: senders.map((p) => p.label), parole }),
+      ban: (peer, reason) => this.ban(peer, reason),
+      writeFailed: storageFailed,
+    });
     const limit = options.uploadLimit ? new TokenBucket(options.uploadLimit, { minBurst: SPAN_PAYLOAD }) : undefined;
     this.uploader = new Uploader(meta, have, options.storage, undefined, limit, storageFailed);
     this.report = new ProgressReport(meta, have, this.downloader, this.uploader);
@@ -128,53 +126,181 @@ export class Torrent implements ConnectionHandler {
     return this.lifecycle.state;
   }
 
-  /** Announces and dials; the client must be listening already (its port goes to the tracker). */
-  start(): void {
-    const { meta, have } = this.options;
-    for (const p of this.options.peers) this.directory.add(p);
-    this.emit({
-      event: "started",
-      name: meta.name,
-      infoHash: toHex(meta.infoHash),
-      length: meta.length,
-      port: this.host.port,
-      seeding: have.isComplete(),
-      uploadLimit: this.options.uploadLimit ?? null,
-      webSeeds: this.webSeeds?.urls ?? [],
-      ...this.totals(),
-    });
-    this.timer = setInterval(() => this.tick(), TICK_MS);
-    this.tracker.start(this.host.port, have.isComplete());
-    this.connectMore();
-    this.webSeeds?.fill();
-    if (have.isComplete()) this.completed();
+  /** The pieces we have (verified and on disk); read-only for callers. */
+  get have(): Bitfield {
+    return this.options.have;
   }
 
-  /** Announces `stopped`, closes every connection and the files. Safe to call twice. */
+  /**
+   * Checks what `check` names (if anything), says `started`, then announces and dials (or stays paused);
+   * the client must be listening already (its port goes to the tracker).
+   */
+  start(): void {
+    void this.serially(async () => {
+      let checked = 0;
+      if (this.lifecycle.state === "checking") {
+        checked = await this.check(this.options.check!);
+        if (this.lifecycle.state !== "checking") return; // stopped, or failed, meanwhile
+        this.report.startChecked();
+      }
+      const { meta, have } = this.options;
+      if (this.options.mustBeComplete && !have.isComplete()) {
+        return this.fail("incomplete-data", this.options.mustBeComplete(meta.pieceCount - have.count()));
+      }
+      for (const p of this.options.peers) this.directory.add(p);
+      this.emit({
+        event: "started",
+        name: meta.name,
+        infoHash: toHex(meta.infoHash),
+        length: meta.length,
+        port: this.host.port,
+        seeding: have.isComplete(),
+        uploadLimit: this.options.uploadLimit ?? null,
+        webSeeds: have.isComplete() ? [] : webSeedUrls(meta),
+        checked,
+        ...this.totals(),
+      });
+      if (this.options.paused) {
+        if (this.lifecycle.state === "checking") this.lifecycle.enter("paused");
+        this.emit({ event: "paused", ...this.totals() });
+        return;
+      }
+      this.work();
+      if (have.isComplete()) this.completed();
+    });
+  }
+
+  /** Closes every connection and announces `stopped`, keeping the torrent; resume() carries on. */
+  pause(): Promise<void> {
+    return this.serially(async () => {
+      if (!this.lifecycle.live) return;
+      this.lifecycle.enter("paused");
+      await this.quiet();
+      if (this.lifecycle.state === "paused") this.emit({ event: "paused", ...this.totals() });
+    });
+  }
+
+  /** Announces `started` again and dials. */
+  resume(): Promise<void> {
+    return this.serially(async () => {
+      if (this.lifecycle.state !== "paused") return;
+      this.emit({ event: "resumed", ...this.totals() });
+      this.work();
+    });
+  }
+
+  /** Hashes every piece again (state `checking`, no peers meanwhile), then goes back to what it was doing. */
+  recheck(): Promise<void> {
+    return this.serially(async () => {
+      const was = this.lifecycle.state;
+      if (!this.lifecycle.live && was !== "paused") return;
+      this.lifecycle.enter("checking");
+      if (was !== "paused") await this.quiet();
+      if (this.lifecycle.state !== "checking") return;
+      await this.check(() => true);
+      if (this.lifecycle.state !== "checking") return;
+      if (was === "paused") this.lifecycle.enter("paused");
+      else this.work();
+    });
+  }
+
+  /** Asks the trackers for peers now rather than at their interval. */
+  reannounce(): void {
+    if (this.lifecycle.live) this.tracker.reannounce();
+  }
+
+  /** Announces `stopped`, closes every connection and the files. Safe to call twice, and in any state. */
   async stop(code = 0): Promise<void> {
-    if (!this.lifecycle.live) return;
+    if (!this.lifecycle.kept) return;
     this.lifecycle.enter("stopped");
     await this.shutdown(code);
   }
 
-  private async shutdown(code: number): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
+  private serially(step: () => Promise<void>): Promise<void> {
+    const next = this.queue.then(step);
+    this.queue = next.catch(() => {});
+    return next;
+  }
+
+  /** Hashes the pieces `which` names and sets or clears them in `have`; returns how many it hashed. */
+  private async check(which: (index: number) => boolean): Promise<number> {
+    const { meta, have } = this.options;
+    let count = 0;
+    for (let i = 0; i < meta.pieceCount; i++) if (which(i)) count++;
+    this.emit({ event: "checking", pieces: count });
+    let found: Bitfield;
+    try {
+      found = await verifyExisting(meta, this.options.dir, { skip: (i) => !which(i) });
+    } catch (error) {
+      if (!(error instanceof StorageError)) throw error;
+      this.fail(error.code, error.message);
+      return count;
+    }
+    if (this.lifecycle.state !== "checking") return count;
+    for (let i = 0; i < meta.pieceCount; i++) {
+      if (!which(i)) continue;
+      if (found.has(i)) have.set(i);
+      else have.clear(i);
+    }
+    this.downloader.haveReplaced();
+    this.emit({ event: "checked", checked: count, ...this.totals() });
+    return count;
+  }
+
+  /** Downloading or seeding, as `have` says: piece memory if needed, `started` to the trackers, dials. */
+  private work(): void {
+    const complete = this.options.have.isComplete();
+    const next = complete ? "seeding" : "downloading";
+    if (this.lifecycle.state !== next) this.lifecycle.enter(next); // a torrent given no check starts in it
+    if (!complete) this.takeMemory();
+    if (!complete && this.options.meta.urlList.length > 0) this.webSeeds = new WebSeeds(this.options.meta, this.downloader, (e) => this.emit(e));
+    this.tracker.start(this.host.port, complete);
+    this.connectMore();
+    this.webSeeds?.fill();
+  }
+
+  /** Closes every connection, announces `stopped`, waits for pieces being written, gives the memory back. */
+  private async quiet(): Promise<void> {
     for (const conn of [...this.admission.handshaking]) conn.close({ code: "shutting-down" });
     for (const peer of [...this.peers.values()]) peer.conn.close({ code: "shutting-down" });
     this.uploader.stop();
     this.webSeeds?.stop();
+    this.webSeeds = null;
     this.downloader.abandonAll();
     await this.tracker.stop();
     await this.downloader.writesSettled();
-    this.hasher?.stop();
+    this.giveMemoryBack();
+  }
+
+  private takeMemory(): void {
+    if (this.memory) return;
+    const { meta, poolBytes } = this.options;
+    const bytes = this.host.pool.reserve(poolBytes);
+    // Pieces are checked on a hashing thread that reads them in place, so the pool is shared memory.
+    const pool = new BufferPool({ slotSize: meta.pieceLength, totalBytes: bytes, shared: true });
+    const hasher = new SlotHasher(pool.buffer as SharedArrayBuffer, meta.pieceHashes);
+    this.memory = { pool, hasher, bytes };
+    this.downloader.useMemory(pool, hasher);
+  }
+
+  /** Only once no piece is under way (complete, or after abandonAll and writesSettled). */
+  private giveMemoryBack(): void {
+    if (!this.memory) return;
+    this.downloader.useMemory(null, null);
+    this.memory.hasher.stop();
+    this.host.pool.release(this.memory.bytes);
+    this.memory = null;
+  }
+
+  private async shutdown(code: number): Promise<void> {
+    await this.quiet();
     this.options.storage.close();
-    this.host.pool.release(this.poolBytes);
     this.emit({ event: "stopped", ...this.totals() });
     this.finish(code);
   }
 
   private fail(code: PeerErrorCode, message: string): void {
-    if (!this.lifecycle.live) return; // the first error says it; writes failing after it would only repeat it
+    if (!this.lifecycle.kept) return; // the first error says it; writes failing after it would only repeat it
     this.emit({ event: "error", code, message });
     this.lifecycle.enter("error");
     void this.shutdown(exitCodeFor(code));
@@ -289,8 +415,9 @@ export class Torrent implements ConnectionHandler {
 
   /** Every piece is on disk: at start, or on entering `seeding`. */
   private completed(): void {
-    this.hasher?.stop(); // every piece is checked and on disk: the hashing thread has nothing left to do
+    this.giveMemoryBack(); // every piece is checked and on disk: the pool and hashing thread have nothing left to do
     this.webSeeds?.stop();
+    this.webSeeds = null;
     const fresh = this.downloader.fetchedPieces > 0;
     this.emit({ event: "completed", seconds: this.report.elapsedSeconds(), ...this.totals() });
     if (fresh) this.tracker.completed();
@@ -301,7 +428,9 @@ export class Torrent implements ConnectionHandler {
 
   // ---- timers ------------------------------------------------------------------------------------------
 
-  private tick(): void {
+  /** Once a second, from the client's one timer (no timer per torrent: a daemon may hold thousands). */
+  tick(): void {
+    if (!this.lifecycle.live) return;
     const now = Date.now();
     expireHandshakes(this.admission.handshaking, now);
     checkLiveness(this.peers.values(), now);
@@ -315,4 +444,9 @@ export class Torrent implements ConnectionHandler {
     this.connectMore();
     this.emit(this.report.progress(this.peers));
   }
+}
+
+/** The web seeds a download of `meta` uses (WebSeeds keeps the same ones). */
+function webSeedUrls(meta: Metainfo): string[] {
+  return [...new Set(meta.urlList)].filter(isWebSeedUrl);
 }

@@ -21,8 +21,12 @@ export class TrackerAnnouncer {
   private client: TrackerClient | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private startedOk = false;
+  /** A `started` went out (answered or not): the tracker may count us until it hears `stopped`. */
+  private startSent = false;
   private stopped = false;
   private pendingCompleted = false;
+  /** Bumped by each start and stop: an announce still in flight from an earlier run is ignored. */
+  private generation = 0;
 
   constructor(
     private readonly meta: Metainfo,
@@ -30,7 +34,13 @@ export class TrackerAnnouncer {
     private readonly hooks: AnnouncerHooks,
   ) {}
 
+  /** Announces `started`; may be called again after stop() (a paused torrent resumed). */
   start(port: number, _seeding: boolean): void {
+    this.generation++;
+    this.stopped = false;
+    this.startedOk = false;
+    this.startSent = false;
+    this.pendingCompleted = false;
     this.client = new TrackerClient(this.meta.announceList, this.meta.infoHash, this.peerId, port);
     if (!this.client.hasTrackers) {
       if (this.meta.announceList.length > 0) this.hooks.emit({ event: "warning", message: "the torrent names no HTTP(S) or UDP tracker" });
@@ -50,11 +60,19 @@ export class TrackerAnnouncer {
     this.run("completed");
   }
 
+  /** Announces now rather than at the tracker's interval (asked by the user). */
+  reannounce(): void {
+    if (!this.client?.hasTrackers || this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.run(undefined);
+  }
+
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.generation++;
     if (this.timer) clearTimeout(this.timer);
-    if (!this.client?.hasTrackers || !this.startedOk) return;
+    if (!this.client?.hasTrackers || !this.startSent) return;
     try {
       await this.client.announce("stopped", this.hooks.stats(), STOP_TIMEOUT_MS);
     } catch {
@@ -65,11 +83,13 @@ export class TrackerAnnouncer {
   private run(event: AnnounceEvent): void {
     const client = this.client;
     if (!client || this.stopped) return;
+    const run = this.generation;
     void (async () => {
       let next: number;
       try {
+        if (!this.startedOk) this.startSent = true;
         const result = await client.announce(this.startedOk ? event : "started", this.hooks.stats());
-        if (this.stopped) return;
+        if (run !== this.generation) return;
         this.startedOk = true;
         this.hooks.emit({ event: "tracker", tracker: result.tracker, peers: result.peers.length, ...(result.warning ? { warning: result.warning } : {}) });
         this.hooks.peersFound(result.peers);
@@ -80,7 +100,7 @@ export class TrackerAnnouncer {
           event = "completed";
         } else event = undefined;
       } catch (error) {
-        if (this.stopped) return;
+        if (run !== this.generation) return;
         const message = error instanceof Error ? error.message : String(error);
         const code = error instanceof TrackerError && error.code === "failure" ? "tracker-failure" : "tracker-unreachable";
         if (!this.hooks.knowsPeers()) return this.hooks.fatal(code, message);

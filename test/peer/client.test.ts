@@ -39,7 +39,7 @@ async function seedOn(client: Client, torrentPath: string, dataDir: string): Pro
   const meta = parseMetainfo(new Uint8Array(fs.readFileSync(torrentPath)));
   const storage = TorrentStorage.open(meta, dataDir);
   const have = await verifyExisting(meta, dataDir);
-  const torrent = client.addTorrent({ meta, storage, have, poolBytes: 1 << 20, maxPeers: 10, peers: [], seed: true, onEvent: () => {} });
+  const torrent = client.addTorrent({ meta, storage, have, dir: dataDir, poolBytes: 1 << 20, maxPeers: 10, peers: [], seed: true, onEvent: () => {} });
   torrent.start();
   return torrent;
 }
