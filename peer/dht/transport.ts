@@ -23,6 +23,26 @@ export interface UdpTransportOptions {
 }
 
 /**
+ * One datagram out. An ICMP port-unreachable drawn by an earlier packet (a node that went away) is
+ * reported by the kernel on this send, as ECONNREFUSED, and this packet is not sent: it is sent once
+ * more. Any other send failure (no route, full buffers) loses the packet as the network could: its
+ * query times out. Never throws for the network's doing, so a dead node cannot fail a lookup.
+ */
+function sendDatagram(send: () => void): void {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      send();
+      return;
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      // Not a system error (none, or Node's ERR_ kind: a bad argument): a bug, thrown.
+      if (typeof code !== "string" || code.startsWith("ERR_")) throw error;
+      if (code !== "ECONNREFUSED") return;
+    }
+  }
+}
+
+/**
  * Both families on one dual-stack socket bound to `::`, so they share one port (the one the `port`
  * message announces): Linux refuses `::` on a port `0.0.0.0` already holds. IPv4 arrives as
  * ::ffff:a.b.c.d and is handed on as plain a.b.c.d. Rejects where IPv6 is unavailable.
@@ -50,7 +70,7 @@ export async function openDualStackTransports(port: number, loopbackOnly: boolea
       if (loopbackOnly && !isLoopbackAddress(ip)) {
         throw new DhtError("non-loopback-destination", `refusing to send to ${ip}:${toPort}: this transport is loopback-only`);
       }
-      socket.send(bytes, toPort, family === 4 ? `::ffff:${ip}` : ip);
+      sendDatagram(() => socket.send(bytes, toPort, family === 4 ? `::ffff:${ip}` : ip));
     },
     close() {
       if (--open === 0) socket.close();
@@ -70,8 +90,7 @@ export async function openUdpTransport(options: UdpTransportOptions, onPacket: P
         if (options.family === 6 && address.startsWith("::ffff:") && address.includes(".")) return;
         onPacket(data, address, port);
       },
-      // ICMP port-unreachable from a node that went away comes back as ECONNREFUSED on the next recv:
-      // the query to it times out on its own, so there is nothing to do here.
+      // ICMP errors come back on the next send (see sendDatagram); the query they concern times out.
       error() {},
     },
   });
@@ -82,7 +101,7 @@ export async function openUdpTransport(options: UdpTransportOptions, onPacket: P
       if (options.loopbackOnly && !isLoopbackAddress(ip)) {
         throw new DhtError("non-loopback-destination", `refusing to send to ${ip}:${port}: this transport is loopback-only`);
       }
-      socket.send(bytes, port, ip);
+      sendDatagram(() => socket.send(bytes, port, ip));
     },
     close() {
       socket.close();
