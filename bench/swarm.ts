@@ -36,6 +36,10 @@ import { BenchError, startLeecher, startSeeder, type ClientKind, type ClientSett
 import { makeSmallFiles, parseSize, formatSize } from "./swarm/data.ts";
 import { compareSums, machineBusySeconds, warmMemory } from "./measure.ts";
 
+// The benchmark's btpeer processes keep their DHT on loopback (an older --btpeer binary ignores this):
+// a measurement on this machine must not join the public DHT.
+process.env.BTPEER_DHT_LOOPBACK_ONLY = "1";
+
 const ALL = ["bt-bt", "lt-lt", "lt-bt", "bt-lt", "bt-4", "capped", "multi"] as const;
 type ConfigId = (typeof ALL)[number];
 

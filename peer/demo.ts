@@ -139,10 +139,21 @@ async function main(): Promise<void> {
 
     console.log(`3. one seeder and ${LEECHERS} leechers (btpeer), peers found through the tracker:\n`);
     const cli = path.join(ROOT, "peer/cli.ts");
-    spawn("seeder", [process.execPath, cli, "seed", torrentFile, "--dir", src, "--port", String(freePort()), "--json"]);
+    spawn("seeder", [process.execPath, cli, "seed", torrentFile, "--dir", src, "--port", String(freePort()), "--no-dht", "--json"]);
     await until("the seeder to verify its data", () => children[1]!.lines.some((l) => l.includes('"event":"tracker"')), deadline);
     for (let i = 1; i <= LEECHERS; i++) {
-      spawn(`leecher ${i}`, [process.execPath, cli, "download", torrentFile, "--out", path.join(work, `leecher${i}`), "--port", String(freePort()), "--json"]);
+      spawn(`leecher ${i}`, [
+        process.execPath,
+        cli,
+        "download",
+        torrentFile,
+        "--out",
+        path.join(work, `leecher${i}`),
+        "--port",
+        String(freePort()),
+        "--no-dht",
+        "--json",
+      ]);
     }
     const isTTY = Boolean(process.stdout.isTTY);
     let drawn = false;

@@ -1,13 +1,13 @@
 // btpeer dht-lookup <info-hash | magnet> [--dht-bootstrap host:port]... [--port N] [--announce PORT]
 //                   [--dht-state FILE] [--json]
 // One DHT node for one lookup: a way to exercise the DHT from the command line until the daemon owns it.
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { infoHashFromHex, infoHashToHex, IdError, type InfoHash } from "../../shared/ids.ts";
 import { isMagnet, MagnetError, parseMagnet } from "../../shared/magnet.ts";
 import { parseHostPort } from "../dht/bootstrap.ts";
 import { DhtError } from "../dht/errors.ts";
 import { DhtNode } from "../dht/node.ts";
 import { intOption, runCommand } from "./command-args.ts";
+import { readDhtState, writeDhtState } from "./dht-state-file.ts";
 import { CliError } from "./torrent-runner.ts";
 
 const HELP = `usage: btpeer dht-lookup <info-hash | magnet-uri> [options]
@@ -46,7 +46,7 @@ export function run(argv: string[]): Promise<number> {
     const port = values.port === undefined ? 0 : intOption("--port", values.port, 0, 65535);
     const announce = values.announce === undefined ? undefined : intOption("--announce", values.announce, 0, 65535);
     const statePath = values["dht-state"];
-    const savedTable = statePath && existsSync(statePath) ? readFileSync(statePath) : undefined;
+    const savedTable = readDhtState(statePath);
 
     let node: DhtNode;
     try {
@@ -66,11 +66,7 @@ export function run(argv: string[]): Promise<number> {
         announce === undefined
           ? { peers: await node.getPeers(infoHash), announcedTo: 0 }
           : await node.announce(infoHash, announce === 0 ? "implied" : announce);
-      if (statePath) {
-        // Written whole then renamed: a crash never leaves half a table behind.
-        writeFileSync(`${statePath}.tmp`, node.saveTable());
-        renameSync(`${statePath}.tmp`, statePath);
-      }
+      if (statePath) writeDhtState(statePath, node.saveTable());
       if (values.json) {
         const { nodes } = node.stats();
         console.log(

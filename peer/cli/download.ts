@@ -1,7 +1,8 @@
 // btpeer download <file.torrent> --out <dir> [--port <n>] [--bind <address>] [--seed | --no-seed] [--peer <host:port>]...
-//                 [--pool <MiB>] [--max-peers <n>] [--upload-limit <rate>] [--json]
+//                 [--pool <MiB>] [--max-peers <n>] [--upload-limit <rate>]
+//                 [--dht-bootstrap <host:port>]... [--dht-state <file>] [--no-dht] [--json]
 import { bindOption, intOption, rateOption, runCommand } from "./command-args.ts";
-import { CliError, parsePeerAddress, runTorrent } from "./torrent-runner.ts";
+import { CliError, dhtOption, parsePeerAddress, runTorrent } from "./torrent-runner.ts";
 
 const HELP = `usage: btpeer download <file.torrent> --out <dir> [options]
 
@@ -20,6 +21,13 @@ options:
                        with something to trade replaces one with nothing to trade
   --upload-limit <r>   cap on what this peer sends, all peers together, in bytes per second:
                        500K, 50M, 1G (binary units); default none
+  --dht-bootstrap <host:port>
+                       a DHT node to join through (repeatable; default: router.bittorrent.com:6881,
+                       dht.transmissionbt.com:6881 and router.utorrent.com:6881, looked up only if no
+                       node saved with --dht-state answers)
+  --dht-state <file>   keep the DHT's routing table in this file: read at start (its nodes are asked
+                       first, no router needed when they answer), written after joining and at the end
+  --no-dht             no DHT (BEP 5): peers only from trackers and --peer; private torrents never use it
   --json               one JSON event per line instead of the live progress line`;
 
 const OPTIONS = {
@@ -32,6 +40,9 @@ const OPTIONS = {
   pool: { type: "string", default: "64" },
   "max-peers": { type: "string", default: "50" },
   "upload-limit": { type: "string" },
+  "dht-bootstrap": { type: "string", multiple: true },
+  "dht-state": { type: "string" },
+  "no-dht": { type: "boolean" },
   json: { type: "boolean", default: false },
 } as const;
 
@@ -51,6 +62,7 @@ export function run(argv: string[]): Promise<number> {
       maxPeers: intOption("--max-peers", values["max-peers"], 1, 10_000),
       uploadLimit: rateOption("--upload-limit", values["upload-limit"]),
       json: values.json,
+      dht: dhtOption(values),
       requireComplete: false,
     });
   });

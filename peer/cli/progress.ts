@@ -69,6 +69,12 @@ export function humanReporter(isTTY = Boolean(process.stdout.isTTY)): Reporter {
         return line(`warning: ${e.message}`);
       case "webseed":
         return line(`web seed: ${e.message}${e.retryIn !== undefined ? `; retrying in ${e.retryIn} s` : ""}`);
+      case "dht-joined":
+        return line(
+          e.nodes > 0
+            ? `DHT: ${e.nodes} nodes (from ${e.source === "saved" ? "the saved table" : "the routers"}), UDP port ${e.port}`
+            : "DHT: no node answered yet",
+        );
       case "tracker":
         return e.warning ? line(`tracker warning: ${e.warning}`) : undefined;
       case "error":

@@ -6,6 +6,10 @@ import { parseMetainfo } from "../../shared/metainfo/parse.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
 import type { PeerAddress } from "../../shared/compact.ts";
 import { Client } from "../client/client.ts";
+import { parseHostPort } from "../dht/bootstrap.ts";
+import { DhtError } from "../dht/errors.ts";
+import { readDhtState, writeDhtState } from "./dht-state-file.ts";
+import type { TorrentEvent } from "../torrent/events.ts";
 import { ListenError } from "../net/sockets.ts";
 import { humanReporter, jsonReporter } from "./progress.ts";
 import { exitCodeFor, type CliErrorCode, type PeerErrorCode } from "../torrent/exit-codes.ts";
@@ -27,6 +31,8 @@ export interface RunOptions {
   json: boolean;
   /** `seed` command: every piece must be on disk already. */
   requireComplete: boolean;
+  /** The DHT: its bootstrap routers (undefined: the well-known ones) and --dht-state file, or null for --no-dht. */
+  dht: { bootstrap?: string[]; statePath?: string } | null;
 }
 
 export class CliError extends Error {
@@ -72,6 +78,8 @@ export async function runTorrent(options: RunOptions): Promise<number> {
       storage.close();
       throw error;
     }
+    // BEP 27: a private torrent does not use the DHT, so its process has no node at all.
+    if (options.dht && !meta.private) await enableDht(client, options.dht, report);
     const torrent = client.addTorrent({
       meta,
       storage,
@@ -94,6 +102,7 @@ export async function runTorrent(options: RunOptions): Promise<number> {
     process.on("SIGTERM", onSignal);
     torrent.start();
     const code = await torrent.finished;
+    saveDhtState(client, options.dht?.statePath);
     await client.stop();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
@@ -103,6 +112,52 @@ export async function runTorrent(options: RunOptions): Promise<number> {
     if (error instanceof ListenError || error instanceof CliError || error instanceof StorageError) return fail(error.code, error.message);
     throw error;
   }
+}
+
+/** Starts the client's DHT; one that cannot open a UDP socket is a warning, and the torrent runs without it. */
+async function enableDht(client: Client, dht: NonNullable<RunOptions["dht"]>, report: (e: TorrentEvent) => void): Promise<void> {
+  try {
+    await client.enableDht({
+      bootstrap: dht.bootstrap,
+      savedTable: readDhtState(dht.statePath),
+      // BTPEER_DHT_LOOPBACK_ONLY=1 (the tests' environment): never a packet or a DNS query off this machine.
+      loopbackOnly: process.env.BTPEER_DHT_LOOPBACK_ONLY === "1",
+      onJoined: ({ nodes, source }) => {
+        report({ event: "dht-joined", nodes, source, port: client.dht?.port ?? 0 });
+        if (nodes > 0) saveDhtState(client, dht.statePath);
+      },
+    });
+  } catch (error) {
+    if (!(error instanceof DhtError)) throw error;
+    report({ event: "warning", message: `running without the DHT: ${error.message}` });
+  }
+}
+
+/** The table as it is now, into --dht-state's file (after the join, and at the end). */
+function saveDhtState(client: Client, path: string | undefined): void {
+  if (!path || !client.dht) return;
+  try {
+    writeDhtState(path, client.dht.saveTable());
+  } catch (error) {
+    console.error(`btpeer: cannot write --dht-state ${path}: ${(error as Error).message}`);
+  }
+}
+
+/** --dht-bootstrap host:port (repeatable; checked here, resolved only when the DHT needs a router), --dht-state, --no-dht. */
+export function dhtOption(values: { "no-dht"?: boolean; "dht-bootstrap"?: string[]; "dht-state"?: string }): RunOptions["dht"] {
+  const bootstrap = values["dht-bootstrap"];
+  if (values["no-dht"]) {
+    if (bootstrap || values["dht-state"]) throw new CliError("usage", "--no-dht contradicts --dht-bootstrap and --dht-state");
+    return null;
+  }
+  for (const b of bootstrap ?? []) {
+    try {
+      parseHostPort(b);
+    } catch {
+      throw new CliError("usage", `--dht-bootstrap wants host:port, got "${b}"`);
+    }
+  }
+  return { bootstrap, statePath: values["dht-state"] };
 }
 
 /** "host:port", "[v6]:port". */

@@ -1,7 +1,8 @@
 // The process-level peer: one per process, whatever the number of torrents. It owns what torrents share:
 // the peer id, the listening socket, incoming connections until their handshake names a torrent (then they
 // are handed to that torrent, or dropped when it is not ours), the connection limit across torrents, and
-// the piece-pool budget. Each torrent keeps its own peers, slots (--max-peers), tracker and pieces.
+// the piece-pool budget, and the DHT node (client-dht.ts). Each torrent keeps its own peers, slots
+// (--max-peers), tracker and pieces.
 import { toHex } from "../../shared/bytes.ts";
 import type { PeerAddress } from "../../shared/compact.ts";
 import { generatePeerId } from "../../shared/ids.ts";
@@ -12,6 +13,7 @@ import { listenForPeers, type PeerSocket } from "../net/sockets.ts";
 import { handshakeToDrop, slotLimits, type SlotLimits } from "../swarm/connection-slots.ts";
 import { expireHandshakes } from "../swarm/liveness.ts";
 import { Torrent, type TorrentOptions } from "../torrent/torrent.ts";
+import { ClientDht, type ClientDhtOptions, type TorrentDht } from "./client-dht.ts";
 import { PoolBudget } from "./pool-budget.ts";
 
 export interface ClientOptions {
@@ -39,6 +41,8 @@ export interface TorrentHost {
   /** Connections the torrent may still open under the limit across torrents. */
   room(): number;
   readonly pool: PoolBudget;
+  /** The process's DHT, null without one (--no-dht, or before `enableDht`). */
+  readonly dht: TorrentDht | null;
 }
 
 export type TorrentSettings = Omit<TorrentOptions, "host">;
@@ -54,6 +58,7 @@ export class Client implements ConnectionHandler, TorrentHost {
   private readonly handshaking = new Set<PeerConnection>();
   private listener: ReturnType<typeof listenForPeers> | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
+  dht: ClientDht | null = null;
 
   constructor(options: ClientOptions) {
     this.peerId = options.peerId ?? generatePeerId();
@@ -69,6 +74,24 @@ export class Client implements ConnectionHandler, TorrentHost {
     this.listener = listenForPeers(this.port, this.bind, (socket, address) => this.accept(socket, address));
     this.port = this.listener.port;
     this.timer = setInterval(() => this.tick(), TICK_MS);
+  }
+
+  /**
+   * Starts the DHT node on the listener's port number (UDP), after `start()`. Torrents started before it
+   * are added to it too. Throws DhtError when no UDP socket can be opened.
+   */
+  async enableDht(options: ClientDhtOptions): Promise<ClientDht> {
+    if (this.dht) throw new Error("Client: the DHT is already enabled");
+    const dht = await ClientDht.start(this.port, this.bind, options, () => {
+      for (const torrent of this.torrents.values()) torrent.peerSourcesChanged();
+    });
+    if (!this.listener) {
+      dht.close(); // stopped meanwhile
+      return dht;
+    }
+    this.dht = dht;
+    for (const torrent of this.torrents.values()) torrent.dhtEnabled();
+    return dht;
   }
 
   /** Registers a torrent; its `start()` announces and dials. */
@@ -101,6 +124,8 @@ export class Client implements ConnectionHandler, TorrentHost {
     for (const conn of [...this.handshaking]) conn.close({ code: "shutting-down" });
     await Promise.all([...this.torrents.values()].map((t) => t.stop(0)));
     this.torrents.clear();
+    this.dht?.close();
+    this.dht = null;
   }
 
   /** The one timer of the process's peers: handshakes' deadlines, and each torrent's second. */

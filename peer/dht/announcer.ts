@@ -1,6 +1,6 @@
 // The DHT side of each torrent (BEP 5 use): a lookup and announce when the torrent starts and again
-// every ~15 minutes, the peers found handed to the torrent's callback (the Client feeds them into the
-// same peer directory as trackers and PEX). Private torrents (BEP 27) are refused here, in one place.
+// every ~15 minutes (every minute for a downloader that knows no peer), the peers found handed to the
+// torrent's callback (the Client feeds them into the same peer directory as trackers and PEX). Private torrents (BEP 27) are refused here, in one place.
 // Lookups run a few at a time, so a daemon with a thousand torrents does not start a thousand at once.
 import type { PeerAddress } from "../../shared/compact.ts";
 import { toBinaryString } from "../../shared/bytes.ts";
@@ -14,7 +14,11 @@ export interface AnnouncerOptions {
   jitterMs: number;
   /** Lookups running at once, all torrents together. */
   maxConcurrent: number;
+  /** After a lookup that found nobody for a torrent that `wantsPeers()`, the next comes this soon (default 1 min). */
+  retryMs?: number;
 }
+
+const RETRY_MS = 60_000;
 
 export const DEFAULT_ANNOUNCER_OPTIONS: AnnouncerOptions = { intervalMs: ANNOUNCE_INTERVAL_MS, jitterMs: 60_000, maxConcurrent: 4 };
 
@@ -24,6 +28,10 @@ export interface DhtTorrentEntry {
   /** BEP 27: a private torrent must not use the DHT. */
   private: boolean;
   onPeers: (peers: PeerAddress[]) => void;
+  /** After every lookup, peers found or not (events, counters). */
+  onLookup?: (result: { peers: number; announcedTo: number }) => void;
+  /** A torrent short of peers (a downloader that knows none) is looked up again after `retryMs`, not the full interval. */
+  wantsPeers?: () => boolean;
   /** Announce our port (true) or only look for peers (a torrent that does not accept connections). */
   announce?: boolean;
 }
@@ -77,6 +85,12 @@ export class DhtAnnouncer {
     this.schedule();
   }
 
+  /** Every torrent's next lookup to now: the table was empty and has just gained a node. */
+  lookupAllNow(): void {
+    for (const torrent of this.torrents.values()) if (torrent.state.kind === "waiting") torrent.state = { kind: "waiting", due: 0 };
+    this.schedule();
+  }
+
   get size(): number {
     return this.torrents.size;
   }
@@ -108,15 +122,25 @@ export class DhtAnnouncer {
   private async run(torrent: Torrent): Promise<void> {
     torrent.state = { kind: "running" };
     this.running++;
+    let found = 0;
     try {
       const { entry } = torrent;
-      const peers = entry.announce === false ? await this.node.getPeers(torrent.infoHash) : (await this.node.announce(torrent.infoHash, entry.port)).peers;
-      if (this.torrents.get(toBinaryString(torrent.infoHash)) === torrent && peers.length > 0) entry.onPeers(peers);
+      const result =
+        entry.announce === false
+          ? { peers: await this.node.getPeers(torrent.infoHash), announcedTo: 0 }
+          : await this.node.announce(torrent.infoHash, entry.port);
+      found = result.peers.length;
+      if (this.torrents.get(toBinaryString(torrent.infoHash)) === torrent) {
+        if (found > 0) entry.onPeers(result.peers);
+        entry.onLookup?.({ peers: found, announcedTo: result.announcedTo });
+      }
     } catch {
       // A lookup fails only when the node closes; the next round tries again.
     } finally {
       this.running--;
-      torrent.state = { kind: "waiting", due: Date.now() + this.options.intervalMs + Math.random() * this.options.jitterMs };
+      const starving = found === 0 && torrent.entry.wantsPeers?.() === true;
+      const interval = starving ? (this.options.retryMs ?? RETRY_MS) : this.options.intervalMs;
+      torrent.state = { kind: "waiting", due: Date.now() + interval + Math.random() * this.options.jitterMs };
       this.schedule();
     }
   }

@@ -2,6 +2,7 @@
 import { lookup } from "node:dns/promises";
 import { isIPv6, parseIPv4, parseIPv6 } from "../../shared/compact.ts";
 import { DhtError } from "./errors.ts";
+import { isLoopbackAddress } from "./node-id.ts";
 
 export const DEFAULT_BOOTSTRAP = ["router.bittorrent.com:6881", "dht.transmissionbt.com:6881", "router.utorrent.com:6881"];
 
@@ -18,17 +19,32 @@ export function parseHostPort(text: string): HostPort {
   return { host: m[1]!, port };
 }
 
-/** Addresses of the bootstrap nodes; a name that does not resolve is skipped. */
-export async function resolveBootstrap(list: readonly string[]): Promise<{ ip: string; port: number }[]> {
+export interface ResolveOptions {
+  /**
+   * Tests: only loopback addresses, and no name is looked up (a DNS query may leave the machine), save
+   * "localhost": the default routers are then skipped, never asked.
+   */
+  loopbackOnly?: boolean;
+  /** The resolver (default node:dns lookup). */
+  lookup?: (host: string) => Promise<{ address: string }[]>;
+}
+
+/** Addresses of the bootstrap nodes, resolved only now (when a node with no saved table needs them); a name that does not resolve is skipped. */
+export async function resolveBootstrap(list: readonly string[], options: ResolveOptions = {}): Promise<{ ip: string; port: number }[]> {
   const out: { ip: string; port: number }[] = [];
+  const resolve = options.lookup ?? ((host: string) => lookup(host, { all: true }));
   for (const entry of list) {
     const { host, port } = parseHostPort(entry);
     if (parseIPv4(host) || (isIPv6(host) && parseIPv6(host))) {
-      out.push({ ip: host, port });
+      if (!options.loopbackOnly || isLoopbackAddress(host)) out.push({ ip: host, port });
+      continue;
+    }
+    if (options.loopbackOnly) {
+      if (host === "localhost") out.push({ ip: "127.0.0.1", port });
       continue;
     }
     try {
-      for (const a of await lookup(host, { all: true })) out.push({ ip: a.address, port });
+      for (const a of await resolve(host)) out.push({ ip: a.address, port });
     } catch {
       // unresolvable: the other routers, or saved nodes, may do
     }

@@ -29,7 +29,7 @@ export interface DhtNodeOptions {
   savedTable?: Uint8Array;
   /** Our external address when known (e.g. `externalIp()` of the last run): the id is made valid for it under BEP 42. */
   externalIp?: string;
-  /** Tests: refuse to send anywhere but loopback. */
+  /** Tests: refuse to send anywhere but loopback, and look no bootstrap name up (see resolveBootstrap). */
   loopbackOnly?: boolean;
   /** BEP 42: keep nodes with a global address whose id does not match it out of the table (default true). */
   enforceNodeIds?: boolean;
@@ -150,7 +150,7 @@ export class DhtNode {
       await this.querier.lookupAll(this.id, "find_node", this.savedNodes);
       if (size() > 0) return { source: "saved", nodes: size() };
     }
-    const routers = await resolveBootstrap(this.options.bootstrap ?? DEFAULT_BOOTSTRAP);
+    const routers = await resolveBootstrap(this.options.bootstrap ?? DEFAULT_BOOTSTRAP, { loopbackOnly: this.options.loopbackOnly });
     const found: NodeInfo[] = [];
     const answered: NodeInfo[] = [];
     await Promise.all(

@@ -55,6 +55,11 @@ export interface TorrentBinding {
   /** Our pieces, sent as a bitfield right after the handshake. */
   ourPieces: () => Bitfield;
   /**
+   * Our DHT node's UDP port, when this torrent uses the DHT (not a private one, BEP 27): our handshake
+   * then sets the DHT bit, and a peer that sets it too gets a BEP 5 `port` message.
+   */
+  dhtPort?: () => number | undefined;
+  /**
    * Extensions we receive (name → our extended id) and the info dictionary's size, for our extension
    * handshake. They must all be in that first handshake: libtorrent drops, for the whole connection, every
    * extension a peer's first handshake leaves out. Default: those of extension-handshake.ts.

@@ -5,7 +5,7 @@
 import { Bitfield } from "../../shared/bitfield.ts";
 import { bytesEqual } from "../../shared/bytes.ts";
 import type { PeerAddress } from "../../shared/compact.ts";
-import { encodeHandshake, encodeMessage, encodeMessageInto, WireError } from "../../shared/wire/codec.ts";
+import { DHT_BIT, encodeHandshake, encodeMessage, encodeMessageInto, supportsDht, WireError } from "../../shared/wire/codec.ts";
 import type { Handshake, WireMessage } from "../../shared/wire/types.ts";
 import { decodeExtensionHandshake, EXTENSION_BIT, EXTENSION_HANDSHAKE_ID, supportsExtensions, type ExtensionHandshake } from "../../shared/wire/extension.ts";
 import { describeClose, type CloseReason } from "./close-reason.ts";
@@ -187,6 +187,8 @@ export class PeerConnection {
         encodeMessage({ type: "extended", id: EXTENSION_HANDSHAKE_ID, payload: ourExtensionHandshake(this.options.listenPort, torrent.extensions) }),
       );
     }
+    const dhtPort = torrent.dhtPort?.();
+    if (dhtPort && supportsDht(handshake.reserved)) this.sendRaw(encodeMessage({ type: "port", port: dhtPort }));
   }
 
   /** The handshake named the torrent: messages from now on are bounded by it and go to its handler. */
@@ -204,6 +206,7 @@ export class PeerConnection {
   private sendHandshake(torrent: TorrentBinding): void {
     const reserved = new Uint8Array(8);
     reserved[EXTENSION_BIT.byte] = EXTENSION_BIT.mask;
+    if (torrent.dhtPort?.()) reserved[DHT_BIT.byte]! |= DHT_BIT.mask;
     this.sendRaw(encodeHandshake({ reserved, infoHash: torrent.infoHash, peerId: this.options.ourPeerId }));
   }
 

@@ -44,6 +44,10 @@ export type TorrentEvent =
   | { event: "tracker"; tracker: string; peers: number; warning?: string }
   /** A web seed's request failed (with when it is asked again), a piece from it was bad, or it was dropped. */
   | ({ event: "webseed" } & WebSeedEvent)
+  /** A DHT lookup (and announce) of this torrent ended: peers found, nodes that took our announce. */
+  | { event: "dht"; peers: number; announcedTo: number }
+  /** The client's DHT joined (bootstrap ended): nodes in its table, and where they came from. */
+  | { event: "dht-joined"; nodes: number; source: "saved" | "routers" | "none"; port: number }
   | { event: "warning"; message: string }
   | { event: "error"; code: PeerErrorCode; message: string }
   | ({ event: "stopped" } & Totals);

@@ -1,11 +1,13 @@
 // One torrent of a client: ties storage, the piece pool, picker, choker, peer connections and the tracker
 // client together, and reports what happens as TorrentEvents. The data path lives in Downloader/Uploader;
-// this file is about peers coming and going, timers, the tracker, and the torrent's lifecycle (state.ts):
+// this file is about peers coming and going, timers, the tracker and the DHT (torrent-dht.ts), and the
+// torrent's lifecycle (state.ts):
 // checking what is on disk, working (downloading, seeding), paused, ended. The client (client/client.ts)
 // listens, hands over incoming peers whose handshake names this torrent, and ticks it once a second.
 import { toHex } from "../../shared/bytes.ts";
 import type { Bitfield } from "../../shared/bitfield.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
+import type { PeerAddress } from "../../shared/compact.ts";
 import type { Handshake, WireMessage } from "../../shared/wire/types.ts";
 import { Choker, RECHOKE_INTERVAL_MS } from "../upload/choker.ts";
 import type { TorrentHost } from "../client/client.ts";
@@ -33,6 +35,7 @@ import { isWebSeedUrl } from "../webseed/urls.ts";
 import { WebSeeds } from "../webseed/web-seeds.ts";
 import { handlePeerMessage, rechoke, type PeerParts } from "./peer-messages.ts";
 import { TorrentLifecycle, type TorrentState } from "./state.ts";
+import { TorrentDhtLink } from "./torrent-dht.ts";
 
 export type { TorrentOptions, PieceStore } from "./options.ts";
 
@@ -52,6 +55,7 @@ export class Torrent implements ConnectionHandler {
   /** What peers' messages act on (peer-messages.ts). */
   private readonly parts: PeerParts;
   private readonly tracker: TrackerAnnouncer;
+  private readonly dht: TorrentDhtLink;
   private readonly dialer: Dialer;
   /** Our dials until their handshake, and the slot policy (incoming connections reach us admitted by the client). */
   private readonly admission: Admission;
@@ -76,7 +80,12 @@ export class Torrent implements ConnectionHandler {
     const { meta, have } = options;
     this.host = options.host;
     this.lifecycle = new TorrentLifecycle(options.check ? "checking" : options.paused ? "paused" : have.isComplete() ? "seeding" : "downloading");
-    this.binding = { infoHash: meta.infoHash, pieceCount: meta.pieceCount, ourPieces: () => have };
+    this.dht = new TorrentDhtLink(meta, this.host, {
+      peersFound: (peers) => this.peersFound(peers),
+      emit: (e) => this.emit(e),
+      wantsPeers: () => this.lifecycle.state === "downloading" && this.peers.size === 0,
+    });
+    this.binding = { infoHash: meta.infoHash, pieceCount: meta.pieceCount, ourPieces: () => have, dhtPort: () => this.dht.port() };
     const storageFailed = (error: unknown) => {
       if (!(error instanceof StorageError)) throw error; // a bug, not a disk's trouble
       this.fail(error.code, error.message);
@@ -93,13 +102,9 @@ export class Torrent implements ConnectionHandler {
     this.report = new ProgressReport(meta, have, this.downloader, this.uploader);
     this.tracker = new TrackerAnnouncer(meta, this.host.peerId, {
       stats: () => ({ uploaded: this.uploader.uploaded, downloaded: this.downloader.downloaded, left: this.report.bytesLeft() }),
-      peersFound: (peers) => {
-        for (const p of peers) this.directory.add(p);
-        this.connectMore();
-      },
+      peersFound: (peers) => this.peersFound(peers),
       emit: (e) => this.emit(e),
-      // A seeder can wait for peers to come; a downloader that knows none cannot get anywhere.
-      knowsPeers: () => this.directory.size > 0 || this.peers.size > 0 || this.options.have.isComplete() || this.webSeeds?.usable === true,
+      knowsPeers: () => this.knowsPeers(),
       fatal: (code, message) => this.fail(code, message),
     });
     this.admission = new Admission(options.maxPeers, this.peers);
@@ -254,6 +259,7 @@ export class Torrent implements ConnectionHandler {
     if (this.lifecycle.state !== next) this.lifecycle.enter(next); // a torrent given no check starts in it
     if (!complete) this.takeMemory();
     if (!complete && this.options.meta.urlList.length > 0) this.webSeeds = new WebSeeds(this.options.meta, this.downloader, (e) => this.emit(e));
+    this.dht.join(); // before the tracker, whose start may end the torrent (and quiet() leaves the DHT)
     this.tracker.start(this.host.port, complete);
     this.connectMore();
     this.webSeeds?.fill();
@@ -267,6 +273,7 @@ export class Torrent implements ConnectionHandler {
     this.webSeeds?.stop();
     this.webSeeds = null;
     this.downloader.abandonAll();
+    this.dht.leave();
     await this.tracker.stop();
     await this.downloader.writesSettled();
     this.giveMemoryBack();
@@ -314,6 +321,29 @@ export class Torrent implements ConnectionHandler {
     this.options.onEvent(event);
   }
 
+  // ---- finding peers -----------------------------------------------------------------------------------
+
+  private peersFound(peers: PeerAddress[]): void {
+    for (const p of peers) this.directory.add(p);
+    this.connectMore();
+  }
+
+  /** A seeder can wait for peers to come; a downloader that knows none, with no usable web seed and no DHT that may find some, cannot get anywhere. */
+  private knowsPeers(): boolean {
+    return this.directory.size > 0 || this.peers.size > 0 || this.options.have.isComplete() || this.webSeeds?.usable === true || this.dht.mayFindPeers();
+  }
+
+  /** The client's DHT came on: a working torrent joins it now (others join when they start working). */
+  dhtEnabled(): void {
+    if (this.lifecycle.live) this.dht.join();
+  }
+
+  /** The DHT's join found no node: a download relying on it, with no other way to find a peer, ends. */
+  peerSourcesChanged(): void {
+    if (!this.dht.joined || this.lifecycle.state !== "downloading" || this.tracker.mayFindPeers() || this.knowsPeers()) return;
+    this.fail("tracker-unreachable", "no usable tracker in the torrent, no --peer given, and no DHT node answered");
+  }
+
   // ---- connections -------------------------------------------------------------------------------------
 
   /** Connections this torrent holds: its peers and its dials still handshaking. */
@@ -350,6 +380,7 @@ export class Torrent implements ConnectionHandler {
   onMessage(conn: PeerConnection, message: WireMessage): void {
     const peer = this.peers.get(conn.id);
     if (!peer) return;
+    if (message.type === "port") this.dht.portMessage(conn.address.ip, message.port);
     try {
       handlePeerMessage(this.parts, peer, message);
       this.admission.handled(conn, message);

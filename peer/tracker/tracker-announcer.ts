@@ -50,6 +50,11 @@ export class TrackerAnnouncer {
     this.run("started");
   }
 
+  /** Whether trackers may still give peers: there are some, and a failure is retried. */
+  mayFindPeers(): boolean {
+    return this.client?.hasTrackers === true && !this.stopped;
+  }
+
   completed(): void {
     if (!this.client?.hasTrackers || this.stopped) return;
     if (!this.startedOk) {

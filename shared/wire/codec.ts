@@ -1,6 +1,6 @@
 // The peer wire codec (BEP 3): pure functions on bytes, no I/O. One import for connections to use.
 export { WireError, type WireErrorCode } from "./errors.ts";
-export { decodeHandshake, encodeHandshake, HANDSHAKE_LENGTH, PROTOCOL } from "./handshake.ts";
+export { decodeHandshake, DHT_BIT, encodeHandshake, HANDSHAKE_LENGTH, PROTOCOL, supportsDht } from "./handshake.ts";
 export { readFrame, maxFrameLength, WireFrame, DEFAULT_MAX_OTHER, type Decoded, type WireLimits } from "./frame.ts";
 export { decodeMessage, encodeMessage, encodeMessageInto, encodedLength, messageOf, writePieceHeader } from "./messages.ts";
 export { BLOCK_SIZE, MessageId, type Handshake, type WireMessage } from "./types.ts";

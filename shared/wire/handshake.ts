@@ -8,6 +8,13 @@ export const HANDSHAKE_LENGTH = 68;
 
 const PROTOCOL_BYTES = Uint8Array.from(PROTOCOL, (c) => c.charCodeAt(0));
 
+/** Reserved byte 7, bit 0x01: "I run a DHT node" (BEP 5); such a peer is sent our `port` message. */
+export const DHT_BIT = { byte: 7, mask: 0x01 } as const;
+
+export function supportsDht(reserved: Uint8Array): boolean {
+  return ((reserved[DHT_BIT.byte] ?? 0) & DHT_BIT.mask) !== 0;
+}
+
 /**
  * Decodes a handshake at `offset`. Rejects a wrong protocol string as soon as its first differing byte
  * arrives, so a non-BitTorrent peer is dropped without waiting for 68 bytes. The ids are copies.

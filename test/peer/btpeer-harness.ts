@@ -28,10 +28,11 @@ export async function startTracker(): Promise<Tracker> {
 }
 
 /** Writes a .torrent for `source` (file or folder) and returns its path. */
-export async function makeTorrent(source: string, out: string, opts: { trackers?: string[]; pieceLength?: number } = {}): Promise<string> {
+export async function makeTorrent(source: string, out: string, opts: { trackers?: string[]; pieceLength?: number; private?: boolean } = {}): Promise<string> {
   const { torrent } = await createTorrentFromDisk(source, {
     trackers: (opts.trackers ?? []).map((t) => [t]),
     ...(opts.pieceLength ? { pieceLength: opts.pieceLength } : {}),
+    ...(opts.private ? { private: true } : {}),
     creationDate: null,
   });
   fs.writeFileSync(out, torrent);

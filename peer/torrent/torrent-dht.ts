@@ -1,0 +1,62 @@
+// A torrent's side of the client's DHT (BEP 5): its place in the announcer's schedule, the DHT port its
+// handshakes carry, the nodes its peers' `port` messages name, and whether the DHT may still find it
+// peers. A private torrent (BEP 27) does none of it, here in one place.
+import type { PeerAddress } from "../../shared/compact.ts";
+import type { Metainfo } from "../../shared/metainfo/types.ts";
+import type { TorrentHost } from "../client/client.ts";
+import type { TorrentEvent } from "./events.ts";
+
+export interface TorrentDhtHooks {
+  peersFound(peers: PeerAddress[]): void;
+  emit(event: TorrentEvent): void;
+  /** Short of peers (a downloader that knows none): looked up again sooner. */
+  wantsPeers(): boolean;
+}
+
+export class TorrentDhtLink {
+  private registered = false;
+
+  constructor(
+    private readonly meta: Metainfo,
+    private readonly host: TorrentHost,
+    private readonly hooks: TorrentDhtHooks,
+  ) {}
+
+  /** Our DHT node's port for this torrent's handshakes and port messages; undefined without one. */
+  port(): number | undefined {
+    return this.meta.private ? undefined : this.host.dht?.port;
+  }
+
+  /** Looked up and announced from now on (a no-op without a DHT, or once joined). */
+  join(): void {
+    const dht = this.host.dht;
+    if (!dht || this.meta.private || this.registered) return;
+    this.registered = true;
+    dht.add(this.meta.infoHash, {
+      port: this.host.port,
+      private: false,
+      onPeers: (peers) => this.hooks.peersFound(peers),
+      onLookup: ({ peers, announcedTo }) => this.hooks.emit({ event: "dht", peers, announcedTo }),
+      wantsPeers: () => this.hooks.wantsPeers(),
+    });
+  }
+
+  leave(): void {
+    if (this.registered) this.host.dht?.remove(this.meta.infoHash);
+    this.registered = false;
+  }
+
+  /** In the announcer's schedule (from the torrent's work() until its quiet()). */
+  get joined(): boolean {
+    return this.registered;
+  }
+
+  /** A peer's `port` message: the client's DHT pings its node and keeps it if it answers. */
+  portMessage(ip: string, port: number): void {
+    if (!this.meta.private) this.host.dht?.nodeHeard(ip, port);
+  }
+
+  mayFindPeers(): boolean {
+    return !this.meta.private && this.host.dht?.mayFindPeers() === true;
+  }
+}

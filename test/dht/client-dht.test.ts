@@ -1,0 +1,64 @@
+// The client's DHT parts against real nodes on loopback: router names are never looked up by a
+// loopback-only node, a downloader short of peers is looked up again soon, and the nodes of peers' port
+// messages are pinged a bounded number at a time, each address once.
+import { afterAll, expect, test } from "bun:test";
+import { resolveBootstrap } from "../../peer/dht/bootstrap.ts";
+import { DhtAnnouncer } from "../../peer/dht/announcer.ts";
+import { ClientDht } from "../../peer/client/client-dht.ts";
+import { randomId } from "../../peer/dht/node-id.ts";
+
+const closers: (() => void)[] = [];
+afterAll(() => closers.forEach((c) => c()));
+
+test("a loopback-only node looks no router name up (DNS may leave the machine) and keeps only loopback addresses", async () => {
+  const asked: string[] = [];
+  const lookup = async (host: string) => {
+    asked.push(host);
+    return [{ address: "192.0.2.1" }];
+  };
+  const list = ["router.bittorrent.com:6881", "localhost:7000", "127.0.0.2:7001", "192.0.2.7:7002", "[::1]:7003"];
+  expect(await resolveBootstrap(list, { loopbackOnly: true, lookup })).toEqual([
+    { ip: "127.0.0.1", port: 7000 },
+    { ip: "127.0.0.2", port: 7001 },
+    { ip: "::1", port: 7003 },
+  ]);
+  expect(asked).toEqual([]);
+  // Without the restriction the names are resolved, lazily, here and only here.
+  expect(await resolveBootstrap(["router.bittorrent.com:6881"], { lookup })).toEqual([{ ip: "192.0.2.1", port: 6881 }]);
+  expect(asked).toEqual(["router.bittorrent.com"]);
+});
+
+test("a torrent that wants peers and found none is looked up again after retryMs, not the full interval", async () => {
+  let lookups = 0;
+  const node = {
+    announce: async () => {
+      lookups++;
+      return { peers: [], announcedTo: 0 };
+    },
+    getPeers: async () => [],
+  };
+  const announcer = new DhtAnnouncer(node, { intervalMs: 3_600_000, jitterMs: 0, maxConcurrent: 1, retryMs: 20 });
+  closers.push(() => announcer.close());
+  const results: number[] = [];
+  announcer.add(randomId(), { port: 1, private: false, onPeers: () => {}, onLookup: (r) => results.push(r.peers), wantsPeers: () => lookups < 3 });
+  for (let i = 0; i < 200 && lookups < 3; i++) await Bun.sleep(10);
+  expect(lookups).toBe(3);
+  expect(results).toEqual([0, 0, 0]);
+  // It no longer wants peers: the next lookup is an interval (an hour) away.
+  await Bun.sleep(100);
+  expect(lookups).toBe(3);
+});
+
+test("port-message nodes: at most 8 pings in flight, an address pinged once however often it is heard", async () => {
+  const dht = await ClientDht.start(0, "127.0.0.1", { bootstrap: [], loopbackOnly: true }, () => {});
+  closers.push(() => dht.close());
+  await dht.joined;
+  // Loopback ports where nobody answers: every ping stays outstanding until its timeout.
+  for (let port = 40_001; port <= 40_020; port++) dht.nodeHeard("127.0.0.1", port);
+  expect(dht.stats().outstanding).toBe(8);
+  dht.nodeHeard("127.0.0.1", 40_001);
+  dht.nodeHeard("::ffff:127.0.0.1", 40_001);
+  expect(dht.stats().outstanding).toBe(8);
+  // Off loopback under loopbackOnly: never pinged (the transport would refuse to send).
+  expect(() => dht.nodeHeard("192.0.2.1", 6881)).not.toThrow();
+});
