@@ -33,7 +33,7 @@ beforeAll(async () => {
     const torrent = await makeTorrent(path.join(data, file), path.join(dir, `t${i}.torrent`), { pieceLength: 32 * 1024 });
     torrents.push({ torrent, data, file, sum: await sha256File(path.join(data, file)) });
   }
-});
+}, 180_000);
 
 afterAll(async () => {
   await stopAllServices();
@@ -96,4 +96,4 @@ test("ten btpeer processes find each other's torrents through their own DHT; a r
   expect(await sha256File(path.join(dir, "restarted", torrents[3]!.file))).toBe(torrents[3]!.sum);
 
   for (const p of [...seeders, ...leechers.slice(1)]) expect(await p.stop()).toBe(0);
-});
+}, 300_000);

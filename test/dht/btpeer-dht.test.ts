@@ -50,7 +50,7 @@ test("a downloader finds the seeder of a torrent with no tracker through the DHT
   expect(await leecher.service.exited).toBe(0);
   expect(await sha256File(path.join(dir, "solo-out", "solo.bin"))).toBe(t.sum);
   expect(leecher.events().some((e) => e.event === "error")).toBe(false);
-});
+}, 240_000);
 
 test("with the DHT off, or no DHT node answering, a download of a torrent with no tracker and no --peer ends with exit 6", async () => {
   const t = await trackerless("nobody", 13);
@@ -62,4 +62,4 @@ test("with the DHT off, or no DHT node answering, a download of a torrent with n
     if (args[0] !== "--no-dht") expect(leecher.last("dht-joined")).toMatchObject({ nodes: 0, source: "none" });
     else expect(leecher.last("dht-joined")).toBeUndefined();
   }
-});
+}, 240_000);

@@ -1,5 +1,5 @@
 // A real libtorrent peer (Debian's python3-libtorrent through libtorrent/lt_peer.py), as a handle.
-// See lt_peer.py for the settings: loopback and TCP only, no DHT/LSD/UPnP/NAT-PMP, several connections
+// See lt_peer.py for the settings: loopback and TCP only, no LSD/UPnP/NAT-PMP (no DHT unless `dht`), several connections
 // per IP allowed, SSRF mitigation off so that loopback trackers and peers are accepted.
 import path from "node:path";
 import { spawnService, type Service } from "./processes.ts";
@@ -36,6 +36,10 @@ export interface LtPeerOptions {
   encLevel?: "rc4" | "plaintext" | "both";
   /** prefer_rc4: select RC4 when the peer offers both. */
   preferRc4?: boolean;
+  /** Run libtorrent's DHT (on the listen port, UDP, loopback restrictions off), starting from these HOST:PORT nodes. */
+  dht?: string[];
+  /** BEP 43: libtorrent's DHT node asks but answers no query (with `dht`). */
+  dhtReadOnly?: boolean;
   name?: string;
 }
 
@@ -101,6 +105,8 @@ export async function startLtPeer(options: LtPeerOptions): Promise<LtPeer> {
   if (options.encryption) cmd.push("--encryption", options.encryption);
   if (options.encLevel) cmd.push("--enc-level", options.encLevel);
   if (options.preferRc4) cmd.push("--prefer-rc4");
+  if (options.dht) cmd.push("--dht", ...options.dht.flatMap((n) => ["--dht-node", n]));
+  if (options.dhtReadOnly) cmd.push("--dht-read-only");
 
   const name = options.name ?? `libtorrent ${options.mode}`;
   const readyEvent = options.mode === "seed" ? "seeding" : "listening";

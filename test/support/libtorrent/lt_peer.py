@@ -2,12 +2,14 @@
 """A libtorrent peer for tests and benchmarks, driven from the command line, reporting JSON lines.
 
 Run with Debian's /usr/bin/python3 (python3-libtorrent lives there). Loopback only, TCP only,
-no DHT/LSD/UPnP/NAT-PMP, so a peer finds others only through the given --peer addresses or the
-torrent's trackers.
+no LSD/UPnP/NAT-PMP, and no DHT unless --dht is given, so a peer finds others only through the given
+--peer addresses, the torrent's trackers, or (with --dht) the DHT nodes given by --dht-node.
 
   lt_peer.py seed     <torrent> <save_dir> [--port N] [--peer HOST:PORT]... [--tracker-only|--no-trackers]
   lt_peer.py download <torrent> <save_dir> [...same] [--exit-when-done | --keep-seeding] [--timeout S]
   [--encryption forced|enabled|disabled] [--enc-level rc4|plaintext|both] [--prefer-rc4]   (MSE/PE)
+  [--dht] [--dht-node HOST:PORT]... [--dht-read-only]   the DHT on the listen port (UDP), on loopback,
+                                      starting from these nodes; read-only (BEP 43): it answers no query
 
 Every line on stdout is one JSON object with an "event" field:
   listening {port}          the TCP port peers can connect to
@@ -18,6 +20,8 @@ Every line on stdout is one JSON object with an "event" field:
   tracker-error / tracker-reply / peer-error   diagnostics, not fatal
   finished  {...}           download complete and flushed to disk
   stopped   {...}           on SIGTERM/SIGINT, after a clean shutdown
+  dht-nodes {nodes: ["ip:port"...]}   (--dht) the DHT routing table, about every --interval seconds
+  dht-announce {ih, ip, port}        (--dht) a node announced itself to our DHT node for a torrent
   error     {message}       fatal; the exit code is non-zero
 Exit codes: 0 done, 2 bad usage/torrent, 3 data mismatch (seed), 4 timeout, 5 libtorrent error.
 """
@@ -27,6 +31,7 @@ import os
 import signal
 import sys
 import time
+import warnings
 
 import libtorrent as lt
 
@@ -67,7 +72,12 @@ def parse_args(argv):
     p.add_argument("--enc-level", choices=["rc4", "plaintext", "both"], default="both",
                    help="allowed_enc_level: which payload methods an MSE handshake may select")
     p.add_argument("--prefer-rc4", action="store_true", help="select RC4 over plaintext when the peer offers both")
+    p.add_argument("--dht", action="store_true", help="run libtorrent's DHT (loopback restrictions off)")
+    p.add_argument("--dht-node", action="append", default=[], help="HOST:PORT of a DHT node to start from (repeatable)")
+    p.add_argument("--dht-read-only", action="store_true", help="BEP 43: the DHT node asks but answers no query")
     a = p.parse_args(argv)
+    if a.dht_node and not a.dht:
+        fail(EXIT_USAGE, "--dht-node needs --dht")
     if a.tracker_only and (a.peer or a.no_trackers):
         fail(EXIT_USAGE, "--tracker-only cannot be combined with --peer or --no-trackers")
     return a
@@ -85,7 +95,7 @@ def session_settings(args):
     s.update({
         "listen_interfaces": "127.0.0.1:%d" % args.port,
         "listen_system_port_fallback": False,
-        "enable_dht": False,
+        "enable_dht": bool(args.dht),
         "enable_lsd": False,
         "enable_upnp": False,
         "enable_natpmp": False,
@@ -111,7 +121,28 @@ def session_settings(args):
         | lt.alert.category_t.tracker_notification
         | lt.alert.category_t.storage_notification,
     })
+    if args.dht:
+        s.update({
+            "dht_bootstrap_nodes": ",".join(args.dht_node),
+            # Loopback: every node shares 127.0.0.1 and none has a BEP 42 id for it.
+            "dht_restrict_routing_ips": False,
+            "dht_restrict_search_ips": False,
+            "dht_prefer_verified_node_ids": False,
+            "dht_enforce_node_id": False,
+            "dht_ignore_dark_internet": False,
+            "dht_block_ratelimit": 10000,
+            "dht_read_only": bool(args.dht_read_only),
+        })
+        s["alert_mask"] |= lt.alert.category_t.dht_notification | lt.alert.category_t.dht_operation_notification
     return s
+
+
+def own_node_id(ses):
+    """The id of the session's DHT node: dht_live_nodes wants it to pick the node."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ids = ses.dht_state()[b"node-id"]
+    return lt.sha1_hash(ids[0][:20])
 
 
 def make_session(args):
@@ -121,6 +152,9 @@ def make_session(args):
     if args.tracker_only:
         ses.add_extension("ut_metadata")
         ses.add_extension("smart_ban")
+    # Bootstrap nodes never enter libtorrent's routing table; these are added as ordinary nodes too.
+    for node in args.dht_node:
+        ses.add_dht_node(parse_peer(node))
     return ses
 
 
@@ -196,6 +230,10 @@ class Peer:
             self.flushed = True
         elif isinstance(a, lt.torrent_checked_alert):
             self.on_checked(self.h.status())
+        elif isinstance(a, lt.dht_live_nodes_alert):
+            emit("dht-nodes", nodes=["%s:%d" % tuple(n["endpoint"]) for n in a.nodes])
+        elif isinstance(a, lt.dht_announce_alert):
+            emit("dht-announce", ih=str(a.info_hash), ip=str(a.ip), port=a.port)
 
     def pump_alerts(self, wait_ms):
         self.ses.wait_for_alert(wait_ms)
@@ -238,6 +276,8 @@ class Peer:
             if now - last_status >= self.args.interval:
                 last_status = now
                 emit("status", **status_fields(st))
+                if self.args.dht:
+                    self.ses.dht_live_nodes(own_node_id(self.ses))
             if self.args.mode == "download" and not self.done and st.is_seeding:
                 self.done = True
                 self.flush()
