@@ -4,6 +4,8 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import path from "node:path";
 import { makeRandomFile, makeTempDir, removeDir, sha256File } from "../support/files.ts";
+import { runBtpeer } from "../support/btpeer.ts";
+import { freePort } from "../support/ports.ts";
 import { stopAllServices } from "../support/processes.ts";
 import { isEvent, makeTorrent, startBtpeer } from "../peer/btpeer-harness.ts";
 
@@ -63,3 +65,34 @@ test("with the DHT off, or no DHT node answering, a download of a torrent with n
     else expect(leecher.last("dht-joined")).toBeUndefined();
   }
 }, 240_000);
+
+test("with the listener's port number taken on UDP, the DHT takes another UDP port and serves on it", async () => {
+  const t = await trackerless("udp-taken", 14);
+  const port = freePort();
+  const squatter = await Bun.udpSocket({ hostname: "0.0.0.0", port });
+  try {
+    const seeder = await startBtpeer(["seed", t.torrent, "--dir", t.data, "--dht-bootstrap", NOBODY], { name: "seeder on a taken UDP port", port });
+    const joined = await seeder.waitFor(isEvent("dht-joined"));
+    expect(joined.port).not.toBe(port);
+    expect(Number(joined.port)).toBeGreaterThan(0);
+    // It still works as a node: a second btpeer joins through the port it reported.
+    const other = await trackerless("udp-taken-2", 15);
+    const node = await startBtpeer(["seed", other.torrent, "--dir", other.data, "--dht-bootstrap", `127.0.0.1:${joined.port}`], { name: "node" });
+    expect(await node.waitFor(isEvent("dht-joined"))).toMatchObject({ source: "routers", nodes: 1 });
+  } finally {
+    squatter.close();
+  }
+}, 240_000);
+
+test("--dht-bootstrap wants host:port, and --no-dht contradicts --dht-bootstrap and --dht-state: exit 2", async () => {
+  for (const args of [
+    ["--dht-bootstrap", "router.example"],
+    ["--dht-bootstrap", "127.0.0.1:0"],
+    ["--no-dht", "--dht-bootstrap", NOBODY],
+    ["--no-dht", "--dht-state", path.join(dir, "x.dht")],
+  ]) {
+    const r = await runBtpeer(["download", path.join(dir, "none.torrent"), "--out", path.join(dir, "none"), ...args]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/--dht-bootstrap wants host:port|--no-dht contradicts/);
+  }
+});
