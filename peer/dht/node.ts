@@ -53,6 +53,8 @@ export interface DhtNodeOptions {
 
 export interface DhtStats {
   nodes: Record<Family, number>;
+  /** Buckets of each family's routing table (grows as our own bucket splits). */
+  buckets: Record<Family, number>;
   /** Nodes of the tables not heard from in 15 minutes (pinged by the maintenance timer). */
   questionable: number;
   /** Nodes held in all, replacement caches included. */
@@ -232,6 +234,7 @@ export class DhtNode {
   stats(): DhtStats {
     return {
       nodes: { 4: this.tables[4]?.size ?? 0, 6: this.tables[6]?.size ?? 0 },
+      buckets: { 4: this.tables[4]?.bucketCount ?? 0, 6: this.tables[6]?.bucketCount ?? 0 },
       questionable: (this.tables[4]?.questionable(Infinity).length ?? 0) + (this.tables[6]?.questionable(Infinity).length ?? 0),
       held: (this.tables[4]?.held() ?? 0) + (this.tables[6]?.held() ?? 0),
       storedPeers: this.store.peerCount,

@@ -2,9 +2,15 @@
 // handshakes carry, the nodes its peers' `port` messages name, and whether the DHT may still find it
 // peers. A private torrent (BEP 27) does none of it, here in one place.
 import type { PeerAddress } from "../../shared/compact.ts";
-import type { Metainfo } from "../../shared/metainfo/types.ts";
 import type { TorrentHost } from "../client/client.ts";
 import type { TorrentEvent } from "./events.ts";
+
+/** What the DHT needs of a torrent (a Metainfo is one; so is a magnet link's torrent, not private as far as it knows). */
+export interface DhtTorrentIdentity {
+  readonly infoHash: Uint8Array;
+  /** BEP 27. */
+  readonly private: boolean;
+}
 
 export interface TorrentDhtHooks {
   peersFound(peers: PeerAddress[]): void;
@@ -17,7 +23,7 @@ export class TorrentDhtLink {
   private registered = false;
 
   constructor(
-    private readonly meta: Metainfo,
+    private readonly meta: DhtTorrentIdentity,
     private readonly host: TorrentHost,
     private readonly hooks: TorrentDhtHooks,
   ) {}
