@@ -15,6 +15,8 @@ export interface ClientDhtOptions {
   bootstrap?: readonly string[];
   /** A table saved by `saveTable()` in an earlier run: its id is reused and its nodes asked first. */
   savedTable?: Uint8Array;
+  /** Our address as the DHT saw it last run (externalIp()): the id is made valid for it under BEP 42. */
+  externalIp?: string;
   /** Tests: never send off this machine, never look a router's name up. */
   loopbackOnly?: boolean;
   announcer?: AnnouncerOptions;
@@ -87,7 +89,13 @@ export class ClientDht implements TorrentDht {
    */
   static async start(port: number, bind: string | null, options: ClientDhtOptions, joinEnded: (join: JoinResult) => void): Promise<ClientDht> {
     const hosts = bind === null ? undefined : bind.includes(":") ? { 4: null, 6: bind } : { 4: bind, 6: null };
-    const nodeOptions = { hosts, bootstrap: options.bootstrap, savedTable: readable(options.savedTable), loopbackOnly: options.loopbackOnly };
+    const nodeOptions = {
+      hosts,
+      bootstrap: options.bootstrap,
+      savedTable: readable(options.savedTable),
+      externalIp: options.externalIp,
+      loopbackOnly: options.loopbackOnly,
+    };
     let node: DhtNode;
     try {
       node = await DhtNode.start({ port, ...nodeOptions });
@@ -191,6 +199,11 @@ export class ClientDht implements TorrentDht {
   /** The routing table as bytes, for the daemon's state (DhtNode.saveTable). */
   saveTable(): Uint8Array {
     return this.node.saveTable();
+  }
+
+  /** Our address as a majority of answering nodes see it (BEP 42), once known: kept with the table. */
+  externalIp(): string | undefined {
+    return this.node.externalIp();
   }
 
   stats(): ClientDhtStats {
