@@ -1,0 +1,393 @@
+// npm run bench:clients — piece throughput across the BitTorrent clients people run on servers, on
+// loopback, every copy verified by checksum. Three groups per round:
+//   1. every client leeching from a btpeer seeder,
+//   2. every client leeching from a libtorrent seeder (the reference),
+//   3. btpeer leeching from every other client as the seeder.
+// Per cell: MB/s (median of the rounds), CPU seconds per GiB of the leecher and of the seeder, the whole
+// machine's CPU per GiB (/proc/stat), the leecher's peak RSS and anonymous RSS.
+//
+// Timing: from the leecher's first announce to the bench's tracker (so a daemon's start-up, a second or
+// more for some, is not counted against it) to the moment the client reports every piece verified;
+// CPU over the same window, from /proc. Clients that cannot dial a tracker-named loopback peer
+// (Transmission) get a seeder of their own that dials them, and the window starts when the first peer
+// is in (Transmission takes about 15 s to let one in on loopback).
+// How each client is set up for throughput is printed with the results (bench/clients/<client>.ts).
+//
+//   bun bench/clients.ts [--clients btpeer,libtorrent,...] [--size 1G] [--rounds 3] [--piece 1M]
+//                        [--btpeer dist/btpeer] [--json FILE] [--svg FILE] [--max-minutes 20]
+import fs from "node:fs";
+import path from "node:path";
+import { opensslSha1 } from "../peer/bench/openssl.ts";
+import { median } from "../peer/bench/table.ts";
+import { BTPEER } from "../test/support/btpeer.ts";
+import { makeRandomFile, makeTempDir, removeDir, sha256Tree } from "../test/support/files.ts";
+import { freePort } from "../test/support/ports.ts";
+import { stopAllServices } from "../test/support/processes.ts";
+import { needs } from "../test/support/system.ts";
+import { infoHashHex, mktorrent } from "../test/support/torrents.ts";
+import type { BenchClient, PeerRun } from "./clients/adapter.ts";
+import { aria2Client } from "./clients/aria2.ts";
+import { btpeerClient } from "./clients/btpeer.ts";
+import { chartSvg } from "./clients/chart.ts";
+import { delugeClient } from "./clients/deluge.ts";
+import { libtorrentClient } from "./clients/libtorrent.ts";
+import { qbittorrentClient } from "./clients/qbittorrent.ts";
+import { rtorrentClient } from "./clients/rtorrent.ts";
+import { BenchTracker } from "./clients/tracker.ts";
+import { transmissionClient } from "./clients/transmission.ts";
+import { compareSums, machineBusySeconds, processCpuSeconds, warmMemory } from "./measure.ts";
+import { sampleMemory } from "./memory-sampler.ts";
+import { parseSize, formatSize } from "./swarm/data.ts";
+
+interface Options {
+  clients: string[];
+  size: number;
+  rounds: number;
+  pieceLength: number;
+  btpeerCmd: string[];
+  json: string | null;
+  svg: string;
+  maxMinutes: number;
+}
+
+export interface Cell {
+  group: "from-btpeer" | "from-libtorrent" | "btpeer-from";
+  seeder: string;
+  leecher: string;
+  mbps: number;
+  leecherCpuPerGiB: number;
+  seederCpuPerGiB: number;
+  machineCpuPerGiB: number;
+  peakRss: number;
+  peakAnon: number;
+}
+
+function parseOptions(argv: string[]): Options {
+  const o: Options = {
+    clients: [],
+    size: parseSize("1G"),
+    rounds: 3,
+    pieceLength: parseSize("1M"),
+    btpeerCmd: BTPEER,
+    json: null,
+    svg: path.resolve(import.meta.dir, "results", "clients.svg"),
+    maxMinutes: 20,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === "--clients") o.clients = next().split(",");
+    else if (a === "--size") o.size = parseSize(next());
+    else if (a === "--rounds") o.rounds = Math.max(1, Number(next()));
+    else if (a === "--piece") o.pieceLength = parseSize(next());
+    else if (a === "--btpeer") o.btpeerCmd = [path.resolve(next())];
+    else if (a === "--json") o.json = path.resolve(next());
+    else if (a === "--svg") o.svg = path.resolve(next());
+    else if (a === "--max-minutes") o.maxMinutes = Number(next());
+    else throw new Error(`unknown option ${a}; see the header of bench/clients.ts`);
+  }
+  return o;
+}
+
+const GiB = 2 ** 30;
+
+class Bench {
+  readonly cells: Cell[] = [];
+  private seedDir = "";
+  private torrent = "";
+  private infoHash = "";
+  private sums = new Map<string, string>();
+
+  constructor(
+    private readonly o: Options,
+    private readonly tmp: string,
+    private readonly tracker: BenchTracker,
+  ) {}
+
+  prepare(): void {
+    this.seedDir = path.join(this.tmp, "seed");
+    fs.mkdirSync(this.seedDir, { recursive: true });
+    makeRandomFile(path.join(this.seedDir, "payload.bin"), this.o.size, 7);
+    this.torrent = mktorrent({
+      source: path.join(this.seedDir, "payload.bin"),
+      out: path.join(this.tmp, "payload.torrent"),
+      trackers: [this.tracker.announceUrl],
+      pieceLength: this.o.pieceLength,
+    });
+    this.infoHash = infoHashHex(this.torrent);
+  }
+
+  async sumsOfSeed(): Promise<void> {
+    this.sums = await sha256Tree(this.seedDir);
+  }
+
+  private work(name: string): string {
+    const dir = path.join(this.tmp, "work", `${name}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`);
+    fs.mkdirSync(dir, { recursive: true });
+    return dir;
+  }
+
+  private timeoutS(): number {
+    return Math.max(120, Math.ceil(this.o.size / (5 * 2 ** 20)));
+  }
+
+  /** A seeder of `client` on the seed folder, ready once the tracker counts it as complete. */
+  async startSeeder(client: BenchClient, peers: string[] = []): Promise<PeerRun> {
+    const before = await this.tracker.counts(this.infoHash);
+    const run = await client.seed({
+      torrent: this.torrent,
+      dir: this.seedDir,
+      work: this.work(`${client.id}-seed`),
+      port: freePort(),
+      peers,
+      timeoutS: this.timeoutS(),
+    });
+    await this.tracker.waitFor(this.infoHash, (c) => c.complete > before.complete, 300_000, `${client.label} seeding`, run.service);
+    return run;
+  }
+
+  /** One measured transfer to a fresh folder; the seeder stays up. */
+  async cell(group: Cell["group"], seederClient: BenchClient, seeder: PeerRun | null, leecherClient: BenchClient): Promise<Cell> {
+    const out = path.join(this.tmp, "out", `${leecherClient.id}-${Date.now()}`);
+    fs.mkdirSync(out, { recursive: true });
+    warmMemory(this.tmp, this.o.size);
+    const port = freePort();
+    const before = await this.tracker.counts(this.infoHash);
+    const leecher = await leecherClient.leech({
+      torrent: this.torrent,
+      dir: out,
+      work: this.work(`${leecherClient.id}-leech`),
+      port,
+      peers: seeder ? [seeder.address] : [],
+      timeoutS: this.timeoutS(),
+    });
+    const memory = sampleMemory(leecher.service.pid);
+    let own: PeerRun | null = null;
+    try {
+      await this.tracker.waitFor(this.infoHash, (c) => c.incomplete > before.incomplete, 120_000, `${leecherClient.label} announcing`, leecher.service);
+      let source = seeder;
+      if (!source) {
+        // The leecher never dials loopback peers a tracker names: a seeder of its own dials it.
+        own = await this.startSeeder(seederClient, [leecher.address]);
+        source = own;
+      }
+      if (leecher.connected) await leecher.connected;
+      const t0 = performance.now();
+      const cpu0 = [processCpuSeconds(leecher.service.pid) ?? 0, processCpuSeconds(source.service.pid) ?? 0, machineBusySeconds()];
+      await leecher.done;
+      const seconds = (performance.now() - t0) / 1000;
+      // A leecher that exits when done has been reaped: its CPU is its rusage; others are still running.
+      const leecherCpu = leecher.service.hasExited ? rusageSeconds(leecher) : (processCpuSeconds(leecher.service.pid) ?? 0) - cpu0[0]!;
+      const seederCpu = (processCpuSeconds(source.service.pid) ?? 0) - cpu0[1]!;
+      const machineCpu = machineBusySeconds() - cpu0[2]!;
+      const peaks = memory.stop();
+      await leecher.stop();
+      const diff = compareSums(await sha256Tree(out), this.sums);
+      if (diff) throw new Error(`${leecherClient.label} from ${seederClient.label}: the download differs from the original: ${diff}`);
+      const gib = this.o.size / GiB;
+      return {
+        group,
+        seeder: seederClient.id,
+        leecher: leecherClient.id,
+        mbps: this.o.size / 1e6 / seconds,
+        leecherCpuPerGiB: leecherCpu / gib,
+        seederCpuPerGiB: seederCpu / gib,
+        machineCpuPerGiB: machineCpu / gib,
+        peakRss: peaks?.peakRss ?? 0,
+        peakAnon: peaks?.peakAnon ?? 0,
+      };
+    } finally {
+      memory.stop();
+      await leecher.stop();
+      if (own) await own.stop();
+      removeDir(out);
+    }
+  }
+}
+
+/** CPU of a reaped leecher over its whole life (rusage): it exited right after `done`, so this is its cost. */
+function rusageSeconds(run: PeerRun): number {
+  const usage = run.service.proc.resourceUsage();
+  return usage ? Number(usage.cpuTime.user + usage.cpuTime.system) / 1e6 : 0;
+}
+
+async function main(): Promise<void> {
+  const o = parseOptions(process.argv.slice(2));
+  const all = [btpeerClient(o.btpeerCmd), libtorrentClient, qbittorrentClient, transmissionClient, rtorrentClient, delugeClient, aria2Client];
+  const wanted = o.clients.length > 0 ? all.filter((c) => o.clients.includes(c.id)) : all;
+  for (const id of o.clients) if (!all.some((c) => c.id === id)) throw new Error(`unknown client ${id}; pick from ${all.map((c) => c.id).join(", ")}`);
+  const clients = wanted.filter((c) => {
+    const missing = c.programs.filter((p) => !needs(p));
+    if (missing.length > 0) console.log(`skipping ${c.label}: install it with \`${missing.map((p) => p.install).join(" && ")}\``);
+    return missing.length === 0;
+  });
+  const btpeer = clients.find((c) => c.id === "btpeer");
+  const libtorrent = clients.find((c) => c.id === "libtorrent");
+  if (!btpeer || !libtorrent) throw new Error("bench:clients needs btpeer and libtorrent (the two reference seeders)");
+
+  const tmp = makeTempDir("bench-clients-");
+  const tracker = await BenchTracker.start();
+  const started = Date.now();
+  const bench = new Bench(o, tmp, tracker);
+  try {
+    console.log(
+      `bench:clients — ${formatSize(o.size)}, piece ${formatSize(o.pieceLength)}, ${o.rounds} rounds, clients: ${clients.map((c) => c.label).join(", ")}`,
+    );
+    bench.prepare();
+    await bench.sumsOfSeed();
+    const sha1 = opensslSha1(o.pieceLength);
+    for (let round = 1; round <= o.rounds; round++) {
+      if ((Date.now() - started) / 60_000 > o.maxMinutes) {
+        console.log(`stopping after round ${round - 1}: --max-minutes ${o.maxMinutes} reached`);
+        break;
+      }
+      for (const [group, seederClient] of [
+        ["from-btpeer", btpeer],
+        ["from-libtorrent", libtorrent],
+      ] as const) {
+        const seeder = await bench.startSeeder(seederClient);
+        try {
+          for (const leecher of clients) {
+            const cell = await bench.cell(group, seederClient, leecher.dialsTrackerPeers ? seeder : null, leecher);
+            bench.cells.push(cell);
+            progress(round, cell);
+          }
+        } finally {
+          await seeder.stop();
+        }
+      }
+      for (const seederClient of clients.filter((c) => c !== btpeer && c !== libtorrent)) {
+        const seeder = await bench.startSeeder(seederClient);
+        try {
+          const cell = await bench.cell("btpeer-from", seederClient, seeder, btpeer);
+          bench.cells.push(cell);
+          progress(round, cell);
+        } finally {
+          await seeder.stop();
+        }
+      }
+    }
+    report(bench.cells, clients, sha1, o);
+  } finally {
+    await stopAllServices();
+    await tracker.stop();
+    removeDir(tmp);
+  }
+}
+
+function progress(round: number, c: Cell): void {
+  console.log(`  round ${round}: ${c.seeder} → ${c.leecher}: ${c.mbps.toFixed(0)} MB/s`);
+}
+
+interface Summary {
+  mbps: number;
+  leecherCpu: number;
+  seederCpu: number;
+  machineCpu: number;
+  peakRss: number;
+  peakAnon: number;
+}
+
+function summarize(cells: Cell[]): Summary | null {
+  if (cells.length === 0) return null;
+  return {
+    mbps: median(cells.map((c) => c.mbps)),
+    leecherCpu: median(cells.map((c) => c.leecherCpuPerGiB)),
+    seederCpu: median(cells.map((c) => c.seederCpuPerGiB)),
+    machineCpu: median(cells.map((c) => c.machineCpuPerGiB)),
+    peakRss: Math.max(...cells.map((c) => c.peakRss)),
+    peakAnon: Math.max(...cells.map((c) => c.peakAnon)),
+  };
+}
+
+const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+
+function report(cells: Cell[], clients: BenchClient[], sha1: number | null, o: Options): void {
+  const pick = (group: Cell["group"], seeder: string | null, leecher: string | null) =>
+    summarize(cells.filter((c) => c.group === group && (seeder === null || c.seeder === seeder) && (leecher === null || c.leecher === leecher)));
+  const label = (id: string) => clients.find((c) => c.id === id)?.label ?? id;
+  const table = (title: string, rows: [string, Summary | null][], who: string) => {
+    console.log(`\n${title}`);
+    console.log(`| ${who} | MB/s | leecher CPU s/GiB | seeder CPU s/GiB | machine CPU s/GiB | leecher peak RSS | leecher peak anon RSS |`);
+    console.log("|---|---:|---:|---:|---:|---:|---:|");
+    for (const [name, s] of rows) {
+      if (!s) continue;
+      console.log(
+        `| ${name} | ${s.mbps.toFixed(0)} | ${s.leecherCpu.toFixed(2)} | ${s.seederCpu.toFixed(2)} | ${s.machineCpu.toFixed(2)} | ${mib(s.peakRss)} | ${mib(s.peakAnon)} |`,
+      );
+    }
+  };
+  table(
+    "Each client leeching from a btpeer seeder",
+    clients.map((c) => [label(c.id), pick("from-btpeer", null, c.id)]),
+    "leecher",
+  );
+  table(
+    "Each client leeching from a libtorrent seeder",
+    clients.map((c) => [label(c.id), pick("from-libtorrent", null, c.id)]),
+    "leecher",
+  );
+  table(
+    "btpeer leeching from each client as the seeder",
+    clients.filter((c) => c.id !== "btpeer" && c.id !== "libtorrent").map((c) => [label(c.id), pick("btpeer-from", c.id, null)]),
+    "seeder",
+  );
+  console.log("\nHow each client is set up:");
+  for (const c of clients) console.log(`  ${c.label}: ${c.settings}; DHT, LSD, PEX and port mapping off; loopback only`);
+
+  console.log("\nTargets (same run):");
+  for (const group of ["from-btpeer", "from-libtorrent"] as const) {
+    const rates = clients.map((c) => [c.id, pick(group, null, c.id)?.mbps ?? 0] as const).sort((a, b) => b[1] - a[1]);
+    const ours = rates.find(([id]) => id === "btpeer")![1];
+    const next = rates.find(([id]) => id !== "btpeer");
+    if (next)
+      console.log(
+        `  fastest leecher ${group.replace("from-", "from the ")} seeder: btpeer ${ours.toFixed(0)} MB/s ÷ next (${label(next[0])} ${next[1].toFixed(0)}) = ${(ours / next[1]).toFixed(2)}× (target ≥ 1.2)`,
+      );
+  }
+  for (const c of clients.filter((x) => x.id !== "btpeer")) {
+    const fromUs = pick("from-btpeer", null, c.id)?.mbps;
+    const fromLt = pick("from-libtorrent", null, c.id)?.mbps;
+    if (fromUs && fromLt) console.log(`  ${label(c.id)} from btpeer ÷ from libtorrent: ${(fromUs / fromLt).toFixed(2)}× (target ≥ 1.0)`);
+  }
+  const btbt = pick("from-btpeer", "btpeer", "btpeer");
+  const ltlt = pick("from-libtorrent", "libtorrent", "libtorrent");
+  if (btbt && sha1)
+    console.log(
+      `  btpeer → btpeer ${btbt.mbps.toFixed(0)} MB/s ÷ openssl speed -evp sha1 on one core ${sha1.toFixed(0)} MB/s = ${(btbt.mbps / sha1).toFixed(2)} (target ≥ 0.5)`,
+    );
+  if (btbt && ltlt)
+    console.log(
+      `  machine CPU per GiB, btpeer → btpeer ${btbt.machineCpu.toFixed(2)} s ÷ libtorrent → libtorrent ${ltlt.machineCpu.toFixed(2)} s = ${(btbt.machineCpu / ltlt.machineCpu).toFixed(2)} (target ≤ 0.5)`,
+    );
+
+  fs.mkdirSync(path.dirname(o.svg), { recursive: true });
+  fs.writeFileSync(
+    o.svg,
+    chartSvg(
+      clients.map((c) => ({
+        label: c.label,
+        fromBtpeer: pick("from-btpeer", null, c.id)?.mbps ?? null,
+        fromLibtorrent: pick("from-libtorrent", null, c.id)?.mbps ?? null,
+        btpeerFromIt:
+          c.id === "btpeer"
+            ? null
+            : c.id === "libtorrent"
+              ? (pick("from-libtorrent", "libtorrent", "btpeer")?.mbps ?? null)
+              : (pick("btpeer-from", c.id, null)?.mbps ?? null),
+      })),
+      `${formatSize(o.size)} on loopback, median of ${o.rounds} rounds`,
+    ),
+  );
+  console.log(`\nchart: ${o.svg}`);
+  if (o.json) {
+    fs.writeFileSync(o.json, `${JSON.stringify({ size: o.size, pieceLength: o.pieceLength, rounds: o.rounds, opensslSha1: sha1, cells }, null, 1)}\n`);
+    console.log(`figures: ${o.json}`);
+  }
+}
+
+if (import.meta.main) await main();
