@@ -6,11 +6,12 @@
 // Per cell: MB/s (median of the rounds), CPU seconds per GiB of the leecher and of the seeder, the whole
 // machine's CPU per GiB (/proc/stat), the leecher's peak RSS and anonymous RSS.
 //
-// Timing: from the leecher's first announce to the bench's tracker (so a daemon's start-up, a second or
-// more for some, is not counted against it) to the moment the client reports every piece verified;
-// CPU over the same window, from /proc. Clients that cannot dial a tracker-named loopback peer
-// (Transmission) get a seeder of their own that dials them, and the window starts when the first peer
-// is in (Transmission takes about 15 s to let one in on loopback).
+// Every transfer has a fresh tracker and a fresh seeder, so nothing an earlier one left behind reaches it.
+// Timing: from the leecher's first block on disk (so start-up, connecting, and a client's own delay
+// before its first request are not counted: a daemon takes a second or more to start, Transmission
+// 10-15 s to let its first peer in) to the moment the client reports every piece verified; CPU over
+// the same window, from /proc. Clients that cannot dial a tracker-named loopback peer (Transmission)
+// start first, and their seeder is told to dial them.
 // How each client is set up for throughput is printed with the results (bench/clients/<client>.ts).
 //
 //   bun bench/clients.ts [--clients btpeer,libtorrent,...] [--size 1G] [--rounds 3] [--piece 1M]
@@ -150,39 +151,46 @@ class Bench {
     return run;
   }
 
-  /** One measured transfer to a fresh folder; the seeder stays up. */
-  async cell(group: Cell["group"], seederClient: BenchClient, seeder: PeerRun | null, leecherClient: BenchClient): Promise<Cell> {
+  /**
+   * One measured transfer: a fresh tracker, a fresh seeder, a leecher into an empty folder. A leecher
+   * that dials tracker-named peers starts once the seeder is ready; one that does not (Transmission)
+   * starts first, and the seeder is told to dial it.
+   */
+  async cell(group: Cell["group"], seederClient: BenchClient, leecherClient: BenchClient): Promise<Cell> {
     const out = path.join(this.tmp, "out", `${leecherClient.id}-${Date.now()}`);
     fs.mkdirSync(out, { recursive: true });
     warmMemory(this.tmp, this.o.size);
-    const port = freePort();
-    const before = await this.tracker.counts(this.infoHash);
-    const leecher = await leecherClient.leech({
-      torrent: this.torrent,
-      dir: out,
-      work: this.work(`${leecherClient.id}-leech`),
-      port,
-      peers: seeder ? [seeder.address] : [],
-      timeoutS: this.timeoutS(),
-    });
-    const memory = sampleMemory(leecher.service.pid);
-    let own: PeerRun | null = null;
+    await this.tracker.restart();
+    const leech = () =>
+      leecherClient.leech({
+        torrent: this.torrent,
+        dir: out,
+        work: this.work(`${leecherClient.id}-leech`),
+        port: freePort(),
+        peers: seeder ? [seeder.address] : [],
+        timeoutS: this.timeoutS(),
+      });
+    let seeder: PeerRun | null = null;
+    let leecher: PeerRun | null = null;
     try {
-      await this.tracker.waitFor(this.infoHash, (c) => c.incomplete > before.incomplete, 120_000, `${leecherClient.label} announcing`, leecher.service);
-      let source = seeder;
-      if (!source) {
-        // The leecher never dials loopback peers a tracker names: a seeder of its own dials it.
-        own = await this.startSeeder(seederClient, [leecher.address]);
-        source = own;
+      if (leecherClient.dialsTrackerPeers) {
+        seeder = await this.startSeeder(seederClient);
+        leecher = await leech();
+        await this.tracker.waitFor(this.infoHash, (c) => c.incomplete > 0, 120_000, `${leecherClient.label} announcing`, leecher.service);
+      } else {
+        leecher = await leech();
+        await this.tracker.waitFor(this.infoHash, (c) => c.incomplete > 0, 120_000, `${leecherClient.label} announcing`, leecher.service);
+        seeder = await this.startSeeder(seederClient, [leecher.address]);
       }
-      if (leecher.connected) await leecher.connected;
+      const memory = sampleMemory(leecher.service.pid);
+      await firstByte(out, leecher);
       const t0 = performance.now();
-      const cpu0 = [processCpuSeconds(leecher.service.pid) ?? 0, processCpuSeconds(source.service.pid) ?? 0, machineBusySeconds()];
+      const cpu0 = [processCpuSeconds(leecher.service.pid) ?? 0, processCpuSeconds(seeder.service.pid) ?? 0, machineBusySeconds()];
       await leecher.done;
       const seconds = (performance.now() - t0) / 1000;
       // A leecher that exits when done has been reaped: its CPU is its rusage; others are still running.
       const leecherCpu = leecher.service.hasExited ? rusageSeconds(leecher) : (processCpuSeconds(leecher.service.pid) ?? 0) - cpu0[0]!;
-      const seederCpu = (processCpuSeconds(source.service.pid) ?? 0) - cpu0[1]!;
+      const seederCpu = (processCpuSeconds(seeder.service.pid) ?? 0) - cpu0[1]!;
       const machineCpu = machineBusySeconds() - cpu0[2]!;
       const peaks = memory.stop();
       await leecher.stop();
@@ -201,11 +209,32 @@ class Bench {
         peakAnon: peaks?.peakAnon ?? 0,
       };
     } finally {
-      memory.stop();
-      await leecher.stop();
-      if (own) await own.stop();
+      await leecher?.stop();
+      await seeder?.stop();
       removeDir(out);
     }
+  }
+}
+
+/**
+ * Resolves when the leecher has written its first block of the payload (polled every 5 ms), which
+ * starts the clock: what comes before (start-up, connecting, a client's own pace at letting the first
+ * peer in: Transmission takes 10-15 s on loopback, seen with every seeder) is not throughput.
+ */
+async function firstByte(out: string, leecher: PeerRun): Promise<void> {
+  const files = ["payload.bin", "payload.bin.part"].map((f) => path.join(out, f));
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    for (const f of files) {
+      try {
+        if (fs.statSync(f).blocks > 0) return;
+      } catch {
+        // not created yet
+      }
+    }
+    if (leecher.service.hasExited) return; // done (or failed) before a poll saw it: `done` says which
+    if (Date.now() > deadline) throw new Error(`${leecher.service.name} wrote nothing within 120 s\n${leecher.service.output()}`);
+    await Bun.sleep(5);
   }
 }
 
@@ -245,30 +274,15 @@ async function main(): Promise<void> {
         console.log(`stopping after round ${round - 1}: --max-minutes ${o.maxMinutes} reached`);
         break;
       }
-      for (const [group, seederClient] of [
-        ["from-btpeer", btpeer],
-        ["from-libtorrent", libtorrent],
-      ] as const) {
-        const seeder = await bench.startSeeder(seederClient);
-        try {
-          for (const leecher of clients) {
-            const cell = await bench.cell(group, seederClient, leecher.dialsTrackerPeers ? seeder : null, leecher);
-            bench.cells.push(cell);
-            progress(round, cell);
-          }
-        } finally {
-          await seeder.stop();
-        }
-      }
-      for (const seederClient of clients.filter((c) => c !== btpeer && c !== libtorrent)) {
-        const seeder = await bench.startSeeder(seederClient);
-        try {
-          const cell = await bench.cell("btpeer-from", seederClient, seeder, btpeer);
-          bench.cells.push(cell);
-          progress(round, cell);
-        } finally {
-          await seeder.stop();
-        }
+      const plan: [Cell["group"], BenchClient, BenchClient][] = [
+        ...clients.map((c): [Cell["group"], BenchClient, BenchClient] => ["from-btpeer", btpeer, c]),
+        ...clients.map((c): [Cell["group"], BenchClient, BenchClient] => ["from-libtorrent", libtorrent, c]),
+        ...clients.filter((c) => c !== btpeer && c !== libtorrent).map((c): [Cell["group"], BenchClient, BenchClient] => ["btpeer-from", c, btpeer]),
+      ];
+      for (const [group, seederClient, leecherClient] of plan) {
+        const cell = await bench.cell(group, seederClient, leecherClient);
+        bench.cells.push(cell);
+        progress(round, cell);
       }
     }
     report(bench.cells, clients, sha1, o);

@@ -12,11 +12,6 @@ export interface PeerRun {
   address: string;
   /** A leecher: resolves once the client says every piece is verified and written; rejects on failure. */
   done: Promise<void>;
-  /**
-   * A leecher that takes long to let its first peer in (Transmission: about 15 s after it starts, on
-   * loopback, whoever dials) resolves this once a peer is connected: the bench's clock starts then.
-   */
-  connected?: Promise<void>;
   /** Ends the client (a leecher after `done`, a seeder after its group). */
   stop(): Promise<void>;
 }

@@ -16,19 +16,32 @@ const ROOT = path.resolve(import.meta.dir, "../..");
 
 export class BenchTracker {
   private constructor(
-    private readonly service: Service,
+    private service: Service,
     private readonly port: number,
   ) {}
 
-  static async start(): Promise<BenchTracker> {
-    const port = freePort();
-    const service = await spawnService({
+  private static spawn(port: number): Promise<Service> {
+    return spawnService({
       name: "bench tracker",
       cmd: [process.execPath, path.join(ROOT, "edge/adapter/bun.ts")],
       env: { PORT: String(port), HOST: "127.0.0.1", TRACKER_UDP_PORT: "0", UPSTASH_REDIS_REST_URL: undefined, UPSTASH_REDIS_REST_TOKEN: undefined },
       ready: { port },
     });
-    return new BenchTracker(service, port);
+  }
+
+  static async start(): Promise<BenchTracker> {
+    const port = freePort();
+    return new BenchTracker(await BenchTracker.spawn(port), port);
+  }
+
+  /**
+   * A fresh tracker on the same port, with no peers: what earlier transfers left behind (a client
+   * killed without a `stopped`) must not reach the next one. rtorrent, handed a dead loopback peer,
+   * never tries the live one (seen here: no byte in 120 s), so every transfer starts from this.
+   */
+  async restart(): Promise<void> {
+    await this.service.stop();
+    this.service = await BenchTracker.spawn(this.port);
   }
 
   get announceUrl(): string {

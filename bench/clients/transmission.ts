@@ -55,11 +55,7 @@ async function start(o: RunOptions, role: "seed" | "leech") {
   const rpc = new TransmissionRpc(rpcPort);
   if (role === "leech") await pollUntil("transmission-daemon downloading", 60_000, async () => (await rpc.status()) === DOWNLOADING, service);
   const done = role === "leech" ? pollUntil("transmission-daemon complete", o.timeoutS * 1000, () => fs.existsSync(doneFile), service) : Promise.resolve();
-  // On loopback Transmission lets the first peer in about 15 s after it starts, whoever dials (seen with
-  // btpeer and libtorrent seeders alike): the transfer is timed from its first connected peer.
-  const connected =
-    role === "leech" ? pollUntil("transmission-daemon's first peer", 120_000, async () => (await rpc.peersConnected()) > 0, service) : undefined;
-  return { service, address: `127.0.0.1:${o.port}`, done, connected, stop: async () => void (await service.stop()) };
+  return { service, address: `127.0.0.1:${o.port}`, done, stop: async () => void (await service.stop()) };
 }
 
 /** Transmission's torrent status code for "downloading" (RPC spec: 4). */
@@ -74,12 +70,8 @@ class TransmissionRpc {
     return (await this.torrent())?.status ?? null;
   }
 
-  async peersConnected(): Promise<number> {
-    return (await this.torrent())?.peersConnected ?? 0;
-  }
-
-  private async torrent(): Promise<{ status: number; peersConnected: number } | null> {
-    const body = JSON.stringify({ method: "torrent-get", arguments: { fields: ["status", "peersConnected"] } });
+  private async torrent(): Promise<{ status: number } | null> {
+    const body = JSON.stringify({ method: "torrent-get", arguments: { fields: ["status"] } });
     for (let attempt = 0; attempt < 2; attempt++) {
       const res = await fetch(`http://127.0.0.1:${this.port}/transmission/rpc`, {
         method: "POST",
@@ -91,7 +83,7 @@ class TransmissionRpc {
         this.sessionId = res.headers.get("X-Transmission-Session-Id") ?? "";
         continue;
       }
-      const reply = (await res.json()) as { arguments?: { torrents?: { status: number; peersConnected: number }[] } };
+      const reply = (await res.json()) as { arguments?: { torrents?: { status: number }[] } };
       return reply.arguments?.torrents?.[0] ?? null;
     }
     return null;
