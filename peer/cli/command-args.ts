@@ -2,6 +2,7 @@
 // mistake into "btpeer <command>: <what is wrong>", the command's usage text and exit code 2.
 import { isIP } from "node:net";
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { parseEncryptionPolicy, type EncryptionPolicy } from "../../shared/mse/policy.ts";
 import { CliError } from "./torrent-runner.ts";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
@@ -70,4 +71,11 @@ export function bindOption(text: string | undefined): string | undefined {
   const address = /^\[(.*)\]$/.exec(text)?.[1] ?? text;
   if (isIP(address) === 0) throw new CliError("usage", `--bind wants an IP address of this machine such as 192.0.2.10 or 2001:db8::1, got "${text}"`);
   return address;
+}
+
+/** `--encryption`: prefer, require or disable (MSE/PE). */
+export function encryptionOption(text: string): EncryptionPolicy {
+  const policy = parseEncryptionPolicy(text);
+  if (policy === null) throw new CliError("usage", `--encryption wants prefer, require or disable, got "${text}"`);
+  return policy;
 }

@@ -1,7 +1,8 @@
 // btpeer download <file.torrent> --out <dir> [--port <n>] [--bind <address>] [--seed | --no-seed] [--peer <host:port>]...
 //                 [--pool <MiB>] [--max-peers <n>] [--upload-limit <rate>]
-//                 [--dht-bootstrap <host:port>]... [--dht-state <file>] [--no-dht] [--json]
-import { bindOption, intOption, rateOption, runCommand } from "./command-args.ts";
+//                 [--dht-bootstrap <host:port>]... [--dht-state <file>] [--no-dht]
+//                 [--encryption prefer|require|disable] [--json]
+import { bindOption, encryptionOption, intOption, rateOption, runCommand } from "./command-args.ts";
 import { CliError, dhtOption, parsePeerAddress, runTorrent } from "./torrent-runner.ts";
 
 const HELP = `usage: btpeer download <file.torrent> --out <dir> [options]
@@ -28,6 +29,9 @@ options:
   --dht-state <file>   keep the DHT's routing table in this file: read at start (its nodes are asked
                        first, no router needed when they answer), written after joining and at the end
   --no-dht             no DHT (BEP 5): peers only from trackers and --peer; private torrents never use it
+  --encryption <p>     MSE/PE protocol encryption: prefer (default: accept both; connect with
+                       MSE first, plain BitTorrent if the peer refuses it), require (MSE with an
+                       RC4 payload only, both ways), disable (plain BitTorrent only)
   --json               one JSON event per line instead of the live progress line`;
 
 const OPTIONS = {
@@ -43,6 +47,7 @@ const OPTIONS = {
   "dht-bootstrap": { type: "string", multiple: true },
   "dht-state": { type: "string" },
   "no-dht": { type: "boolean" },
+  encryption: { type: "string", default: "prefer" },
   json: { type: "boolean", default: false },
 } as const;
 
@@ -61,6 +66,7 @@ export function run(argv: string[]): Promise<number> {
       poolMiB: intOption("--pool", values.pool, 1, 1 << 20),
       maxPeers: intOption("--max-peers", values["max-peers"], 1, 10_000),
       uploadLimit: rateOption("--upload-limit", values["upload-limit"]),
+      encryption: encryptionOption(values.encryption),
       json: values.json,
       dht: dhtOption(values),
       requireComplete: false,

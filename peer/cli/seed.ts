@@ -1,6 +1,7 @@
 // btpeer seed <file.torrent> --dir <dir> [--port <n>] [--bind <address>] [--upload-limit <rate>]
-//                 [--dht-bootstrap <host:port>]... [--dht-state <file>] [--no-dht] [--json]
-import { bindOption, intOption, rateOption, runCommand } from "./command-args.ts";
+//             [--dht-bootstrap <host:port>]... [--dht-state <file>] [--no-dht]
+//             [--encryption prefer|require|disable] [--json]
+import { bindOption, encryptionOption, intOption, rateOption, runCommand } from "./command-args.ts";
 import { CliError, dhtOption, parsePeerAddress, runTorrent } from "./torrent-runner.ts";
 
 const HELP = `usage: btpeer seed <file.torrent> --dir <dir> [options]
@@ -24,6 +25,9 @@ options:
   --dht-state <file>   keep the DHT's routing table in this file: read at start (its nodes are asked
                        first, no router needed when they answer), written after joining and at the end
   --no-dht             no DHT (BEP 5): peers only from trackers and --peer; private torrents never use it
+  --encryption <p>     MSE/PE protocol encryption: prefer (default: accept both; connect with
+                       MSE first, plain BitTorrent if the peer refuses it), require (MSE with an
+                       RC4 payload only, both ways), disable (plain BitTorrent only)
   --json               one JSON event per line instead of the live progress line`;
 
 const OPTIONS = {
@@ -36,6 +40,7 @@ const OPTIONS = {
   "dht-bootstrap": { type: "string", multiple: true },
   "dht-state": { type: "string" },
   "no-dht": { type: "boolean" },
+  encryption: { type: "string", default: "prefer" },
   json: { type: "boolean", default: false },
 } as const;
 
@@ -53,6 +58,7 @@ export function run(argv: string[]): Promise<number> {
       poolMiB: 1,
       maxPeers: intOption("--max-peers", values["max-peers"], 1, 10_000),
       uploadLimit: rateOption("--upload-limit", values["upload-limit"]),
+      encryption: encryptionOption(values.encryption),
       json: values.json,
       dht: dhtOption(values),
       requireComplete: true,

@@ -5,12 +5,15 @@ import * as fs from "node:fs";
 import { parseMetainfo } from "../../shared/metainfo/parse.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
 import type { PeerAddress } from "../../shared/compact.ts";
+import type { EncryptionPolicy } from "../../shared/mse/policy.ts";
 import { Client } from "../client/client.ts";
 import { parseHostPort } from "../dht/bootstrap.ts";
 import { DhtError } from "../dht/errors.ts";
 import { readDhtState, writeDhtState } from "./dht-state-file.ts";
 import type { TorrentEvent } from "../torrent/events.ts";
+import { describeClose } from "../net/close-reason.ts";
 import { ListenError } from "../net/sockets.ts";
+import { addressKey } from "../swarm/peer-directory.ts";
 import { humanReporter, jsonReporter } from "./progress.ts";
 import { exitCodeFor, type CliErrorCode, type PeerErrorCode } from "../torrent/exit-codes.ts";
 import { Bitfield } from "../../shared/bitfield.ts";
@@ -28,6 +31,8 @@ export interface RunOptions {
   maxPeers: number;
   /** Bytes per second this session may upload, all peers together (undefined: no limit). */
   uploadLimit?: number;
+  /** --encryption (MSE/PE). */
+  encryption: EncryptionPolicy;
   json: boolean;
   /** `seed` command: every piece must be on disk already. */
   requireComplete: boolean;
@@ -71,7 +76,15 @@ export async function runTorrent(options: RunOptions): Promise<number> {
     const storage = TorrentStorage.open(meta, options.dir);
     const poolBytes = options.poolMiB * 1024 * 1024;
     // One torrent: the client's limits are the torrent's, so they never bind first.
-    const client = new Client({ port: options.port, bind: options.bind, maxConnections: options.maxPeers, poolBytes });
+    const client = new Client({
+      port: options.port,
+      bind: options.bind,
+      maxConnections: options.maxPeers,
+      poolBytes,
+      encryption: options.encryption,
+      onIncomingDropped: (address, reason) =>
+        report({ event: "incoming-dropped", peer: addressKey(address), code: reason.code, reason: describeClose(reason) }),
+    });
     try {
       client.start();
     } catch (error) {

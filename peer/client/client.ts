@@ -1,19 +1,24 @@
 // The process-level peer: one per process, whatever the number of torrents. It owns what torrents share:
-// the peer id, the listening socket, incoming connections until their handshake names a torrent (then they
-// are handed to that torrent, or dropped when it is not ours), the connection limit across torrents, and
-// the piece-pool budget, and the DHT node (client-dht.ts). Each torrent keeps its own peers, slots
-// (--max-peers), tracker and pieces.
+// the peer id, the listening socket, the encryption policy, incoming connections until their handshake
+// names a torrent (then they are handed to that torrent, or dropped when it is not ours), the connection
+// limit across torrents, the piece-pool budget, and the DHT node (client-dht.ts). Each torrent keeps its
+// own peers, slots (--max-peers), tracker and pieces. Before a PeerConnection exists, an incoming
+// connection is an Incoming: its first bytes say plain BitTorrent or MSE/PE (incoming.ts).
 import { toHex } from "../../shared/bytes.ts";
 import type { PeerAddress } from "../../shared/compact.ts";
 import { generatePeerId } from "../../shared/ids.ts";
+import { SkeyTable } from "../../shared/mse/keys.ts";
+import type { EncryptionPolicy } from "../../shared/mse/policy.ts";
 import type { Handshake } from "../../shared/wire/types.ts";
-import type { CloseReason } from "../net/close-reason.ts";
-import { PeerConnection, type ConnectionHandler, type TorrentAdoption } from "../net/peer-connection.ts";
-import { listenForPeers, type PeerSocket } from "../net/sockets.ts";
+import { describeClose, type CloseReason } from "../net/close-reason.ts";
+import type { MseLimits } from "../net/mse/limits.ts";
+import { PeerConnection, type ConnectionEncryption, type ConnectionHandler, type ConnectionSocket, type TorrentAdoption } from "../net/peer-connection.ts";
+import { listenForPeers, type PeerSocket, type SocketSink } from "../net/sockets.ts";
 import { handshakeToDrop, slotLimits, type SlotLimits } from "../swarm/connection-slots.ts";
 import { expireHandshakes } from "../swarm/liveness.ts";
 import { Torrent, type TorrentOptions } from "../torrent/torrent.ts";
 import { ClientDht, type ClientDhtOptions, type TorrentDht } from "./client-dht.ts";
+import { Incoming, SNIFF_TIMEOUT_MS } from "./incoming.ts";
 import { PoolBudget } from "./pool-budget.ts";
 
 export interface ClientOptions {
@@ -26,6 +31,15 @@ export interface ClientOptions {
   /** Piece-pool bytes shared by all torrents. */
   poolBytes?: number;
   peerId?: Uint8Array;
+  /**
+   * --encryption (MSE/PE), for incoming connections and every torrent's dials. Default "prefer": both kinds
+   * accepted, dials open with MSE and fall back to plain BitTorrent.
+   */
+  encryption?: EncryptionPolicy;
+  /** An incoming connection was dropped before any torrent took it (policy, MSE failure, unknown torrent, deadline). */
+  onIncomingDropped?: (address: PeerAddress, reason: CloseReason) => void;
+  /** Tests: shorter MSE deadlines. */
+  mseLimits?: Partial<MseLimits>;
 }
 
 export const DEFAULT_MAX_CONNECTIONS = 200;
@@ -38,6 +52,8 @@ export interface TorrentHost {
   /** The port peers reach us on (known once the client listens). */
   readonly port: number;
   readonly bind: string | null;
+  readonly encryption: EncryptionPolicy;
+  readonly mseLimits?: Partial<MseLimits>;
   /** Connections the torrent may still open under the limit across torrents. */
   room(): number;
   readonly pool: PoolBudget;
@@ -51,19 +67,29 @@ export class Client implements ConnectionHandler, TorrentHost {
   readonly peerId: Uint8Array;
   readonly bind: string | null;
   readonly pool: PoolBudget;
+  readonly encryption: EncryptionPolicy;
+  readonly mseLimits?: Partial<MseLimits>;
   port = 0;
   private readonly limits: SlotLimits;
   private readonly torrents = new Map<string, Torrent>();
+  /** What an MSE receiver finds our torrents by (HASH('req2', info hash)). */
+  private readonly skeys = new SkeyTable();
+  /** Incoming connections not yet a PeerConnection: telling plain BitTorrent from MSE, or in the MSE handshake. */
+  private readonly incoming = new Set<Incoming>();
   /** Incoming connections whose handshake has not named a torrent yet. */
   private readonly handshaking = new Set<PeerConnection>();
   private listener: ReturnType<typeof listenForPeers> | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
   dht: ClientDht | null = null;
+  private readonly onIncomingDropped: ClientOptions["onIncomingDropped"];
 
   constructor(options: ClientOptions) {
     this.peerId = options.peerId ?? generatePeerId();
     this.bind = options.bind ?? null;
     this.port = options.port;
+    this.encryption = options.encryption ?? "prefer";
+    this.mseLimits = options.mseLimits;
+    this.onIncomingDropped = options.onIncomingDropped;
     // The same bounds as one torrent's slots, over all torrents: with one torrent they never bind first.
     this.limits = slotLimits(options.maxConnections ?? DEFAULT_MAX_CONNECTIONS);
     this.pool = new PoolBudget(options.poolBytes ?? DEFAULT_POOL_BYTES);
@@ -100,9 +126,12 @@ export class Client implements ConnectionHandler, TorrentHost {
     if (this.torrents.has(key)) throw new Error(`torrent ${key} is already added`);
     const torrent = new Torrent({ ...settings, host: this });
     this.torrents.set(key, torrent);
+    this.skeys.add(settings.meta.infoHash);
     // A torrent that ended (stopped, or failed) takes no more peers.
     void torrent.finished.then(() => {
-      if (this.torrents.get(key) === torrent) this.torrents.delete(key);
+      if (this.torrents.get(key) !== torrent) return;
+      this.torrents.delete(key);
+      this.skeys.remove(settings.meta.infoHash);
     });
     return torrent;
   }
@@ -112,6 +141,7 @@ export class Client implements ConnectionHandler, TorrentHost {
     const torrent = this.torrents.get(toHex(infoHash));
     if (!torrent) return;
     this.torrents.delete(toHex(infoHash));
+    this.skeys.remove(infoHash);
     await torrent.stop(0);
   }
 
@@ -121,7 +151,7 @@ export class Client implements ConnectionHandler, TorrentHost {
     this.timer = null;
     this.listener?.stop(true);
     this.listener = null;
-    for (const conn of [...this.handshaking]) conn.close({ code: "shutting-down" });
+    for (const conn of [...this.incoming, ...this.handshaking]) conn.close({ code: "shutting-down" });
     await Promise.all([...this.torrents.values()].map((t) => t.stop(0)));
     this.torrents.clear();
     this.dht?.close();
@@ -130,7 +160,7 @@ export class Client implements ConnectionHandler, TorrentHost {
 
   /** The one timer of the process's peers: handshakes' deadlines, and each torrent's second. */
   private tick(): void {
-    expireHandshakes(this.handshaking, Date.now());
+    this.expire(Date.now());
     for (const torrent of this.torrents.values()) torrent.tick();
   }
 
@@ -142,13 +172,42 @@ export class Client implements ConnectionHandler, TorrentHost {
 
   // ---- incoming connections until their handshake ------------------------------------------------------
 
-  private accept(socket: PeerSocket, address: PeerAddress): PeerConnection | null {
+  private accept(socket: PeerSocket, address: PeerAddress): SocketSink | null {
     if (!this.listener) return null;
-    // Handshakes hold no peer slot (connection-slots.ts); past their own cap the oldest makes room.
-    handshakeToDrop(this.handshaking, this.limits.handshakes)?.close({ code: "too-many-handshakes" });
-    const conn = new PeerConnection(socket, { ourPeerId: this.peerId, listenPort: this.port, outgoing: false, address }, this);
+    // Handshakes (MSE ones too: each costs a DH exponentiation) hold no peer slot (connection-slots.ts);
+    // past their own cap the oldest makes room.
+    handshakeToDrop([...this.incoming, ...this.handshaking], this.limits.handshakes)?.close({ code: "too-many-handshakes" });
+    const incoming = new Incoming(socket, address, {
+      policy: this.encryption,
+      skeys: this.skeys,
+      mseLimits: this.mseLimits,
+      connection: (i, s, encryption) => this.connection(i, s, encryption),
+      dropped: (i, reason) => {
+        this.incoming.delete(i);
+        this.dropped(i.address, reason);
+      },
+    });
+    this.incoming.add(incoming);
+    return incoming;
+  }
+
+  /** The incoming connection's protocol is settled (and its MSE handshake done): its BitTorrent handshake comes next. */
+  private connection(incoming: Incoming, socket: ConnectionSocket, encryption: ConnectionEncryption): PeerConnection | null {
+    this.incoming.delete(incoming);
+    if (!this.listener) return null;
+    const conn = new PeerConnection(socket, { ourPeerId: this.peerId, listenPort: this.port, outgoing: false, address: incoming.address, encryption }, this);
     this.handshaking.add(conn);
     return conn;
+  }
+
+  private expire(now: number): void {
+    for (const i of [...this.incoming]) if (i.stage === "sniffing" && now - i.connectedAt > SNIFF_TIMEOUT_MS) i.close({ code: "timeout", which: "handshake" });
+    expireHandshakes(this.handshaking, now);
+  }
+
+  private dropped(address: PeerAddress, reason: CloseReason): void {
+    if (process.env.BTPEER_DEBUG) console.error(`incoming ${address.ip}:${address.port} dropped: ${describeClose(reason)}`);
+    this.onIncomingDropped?.(address, reason);
   }
 
   /** Routes the connection to the torrent its handshake names; an info hash we do not serve is dropped. */
@@ -167,7 +226,9 @@ export class Client implements ConnectionHandler, TorrentHost {
 
   onDrain(): void {}
 
+  /** Only connections no torrent took close with us as their handler. */
   onClose(conn: PeerConnection): void {
     this.handshaking.delete(conn);
+    if (conn.closedFor) this.dropped(conn.address, conn.closedFor);
   }
 }

@@ -1,5 +1,6 @@
 // Why a peer connection closed, as a value the code can branch on; `describeClose` gives the text events,
 // logs and handlers show (the same words as before reasons were typed).
+import type { MseErrorCode } from "../../shared/mse/errors.ts";
 
 export type TimeoutKind = "handshake" | "silent" | "stalled";
 
@@ -26,6 +27,10 @@ export type CloseReason =
   | { code: "closed-by-peer" }
   | { code: "connection-lost"; detail: string }
   | { code: "socket-error"; detail: string }
+  /** The MSE/PE handshake failed (before any BitTorrent handshake); `mse` says how. */
+  | { code: "mse"; mse: MseErrorCode; detail: string }
+  /** --encryption refuses this kind of connection: plain BitTorrent under `require`, MSE under `disable`. */
+  | { code: "encryption-policy"; detail: string }
   /** Closed by the program for a reason of its own (tests, tools). */
   | { code: "local"; detail: string };
 
@@ -66,6 +71,10 @@ export function describeClose(reason: CloseReason): string {
       return `connection lost: ${reason.detail}`;
     case "socket-error":
       return `socket error: ${reason.detail}`;
+    case "mse":
+      return `MSE handshake failed (${reason.mse}): ${reason.detail}`;
+    case "encryption-policy":
+      return `refused by the encryption policy: ${reason.detail}`;
   }
 }
 

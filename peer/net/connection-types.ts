@@ -33,6 +33,12 @@ export interface ConnectionHandler {
   onClose(conn: PeerConnection, reason: string): void;
 }
 
+/**
+ * What a connection's bytes go through: plain BitTorrent, or an MSE/PE handshake (obfuscated) followed by a
+ * plaintext or an RC4 payload. Only shown (peer flags, events): the connection reads and writes the same.
+ */
+export type ConnectionEncryption = "none" | "mse-plaintext" | "mse-rc4";
+
 /** What a connection knows from birth, whatever torrent it turns out to serve. */
 export interface ConnectionOptions {
   ourPeerId: Uint8Array;
@@ -41,6 +47,8 @@ export interface ConnectionOptions {
   /** True when we dialled: we send our handshake first. */
   outgoing: boolean;
   address: PeerAddress;
+  /** Default "none". */
+  encryption?: ConnectionEncryption;
   /**
    * The torrent, when known from birth (always for a dial: our handshake names it); the peer's handshake
    * must then name the same one. Without it the peer's handshake decides (see ConnectionHandler).

@@ -9,7 +9,7 @@ import { DHT_BIT, encodeHandshake, encodeMessage, encodeMessageInto, supportsDht
 import type { Handshake, WireMessage } from "../../shared/wire/types.ts";
 import { decodeExtensionHandshake, EXTENSION_BIT, EXTENSION_HANDSHAKE_ID, supportsExtensions, type ExtensionHandshake } from "../../shared/wire/extension.ts";
 import { describeClose, type CloseReason } from "./close-reason.ts";
-import type { ConnectionHandler, ConnectionOptions, ConnectionSocket, TorrentAdoption, TorrentBinding } from "./connection-types.ts";
+import type { ConnectionEncryption, ConnectionHandler, ConnectionOptions, ConnectionSocket, TorrentAdoption, TorrentBinding } from "./connection-types.ts";
 import { ourExtensionHandshake } from "./extension-handshake.ts";
 import { noteChunkReceived } from "./chunk-garbage.ts";
 import { readAvailable } from "./direct-read.ts";
@@ -17,7 +17,7 @@ import { MessageReader } from "./message-reader.ts";
 import { RateMeter } from "./rate-meter.ts";
 import { WriteQueue } from "./write-queue.ts";
 
-export type { ConnectionHandler, ConnectionOptions, ConnectionSocket, TorrentAdoption, TorrentBinding } from "./connection-types.ts";
+export type { ConnectionEncryption, ConnectionHandler, ConnectionOptions, ConnectionSocket, TorrentAdoption, TorrentBinding } from "./connection-types.ts";
 
 const REQUEST_FRAME = 17;
 const BATCH_FRAMES = 64;
@@ -27,6 +27,8 @@ export class PeerConnection {
   readonly id = nextConnectionId++;
   readonly address: PeerAddress;
   readonly outgoing: boolean;
+  /** Whether it came through an MSE/PE handshake, and with which payload (the daemon's 'E' flag). */
+  readonly encryption: ConnectionEncryption;
   state: "handshake" | "open" | "closed" = "handshake";
   remotePeerId: Uint8Array | null = null;
   /** Why it closed, once closed; `closeReason` is its text. */
@@ -68,6 +70,7 @@ export class PeerConnection {
   ) {
     this.address = options.address;
     this.outgoing = options.outgoing;
+    this.encryption = options.encryption ?? "none";
     this.torrent = options.torrent ?? null;
     // We speak first on a dial, so a dial must know what it is for.
     if (this.outgoing && !this.torrent) throw new Error("PeerConnection: an outgoing connection needs its torrent");

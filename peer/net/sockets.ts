@@ -1,13 +1,22 @@
 // Bun TCP sockets for peer connections: one listener for incoming peers, dialling for outgoing ones.
-// Each socket carries its PeerConnection in `socket.data`; the handlers only forward events to it.
+// Each socket carries what reads it in `socket.data.sink` (a PeerConnection, or first an MSE handshake or
+// the sniffing of an incoming connection's first bytes, which replace themselves with the connection);
+// the handlers only forward events to it.
 import type { Socket, SocketHandler, TCPSocketListener } from "bun";
 import type { PeerAddress } from "../../shared/compact.ts";
-import type { PeerConnection } from "./peer-connection.ts";
+import type { CloseReason } from "./close-reason.ts";
 
-interface SocketData {
-  conn: PeerConnection | null;
-  /** Builds the connection once the socket is open. */
-  open?: (socket: Socket<SocketData>) => PeerConnection | null;
+/** What reads a socket: PeerConnection is one. */
+export interface SocketSink {
+  receive(chunk: Uint8Array): void;
+  drained(): void;
+  closed(reason: CloseReason): void;
+}
+
+export interface SocketData {
+  sink: SocketSink | null;
+  /** Builds what reads the socket once it is open. */
+  open?: (socket: Socket<SocketData>) => SocketSink | null;
   failed?: (reason: string) => void;
 }
 
@@ -16,20 +25,20 @@ const handlers: SocketHandler<SocketData, "uint8array"> = {
   open(socket) {
     const make = socket.data?.open;
     if (!make) return;
-    socket.data.conn = make(socket);
-    if (!socket.data.conn) socket.end();
+    socket.data.sink = make(socket);
+    if (!socket.data.sink) socket.end();
   },
   data(socket, chunk) {
-    socket.data?.conn?.receive(chunk);
+    socket.data?.sink?.receive(chunk);
   },
   drain(socket) {
-    socket.data?.conn?.drained();
+    socket.data?.sink?.drained();
   },
   close(socket, error) {
-    socket.data?.conn?.closed(error ? { code: "connection-lost", detail: error.message } : { code: "closed-by-peer" });
+    socket.data?.sink?.closed(error ? { code: "connection-lost", detail: error.message } : { code: "closed-by-peer" });
   },
   error(socket, error) {
-    socket.data?.conn?.closed({ code: "socket-error", detail: error.message });
+    socket.data?.sink?.closed({ code: "socket-error", detail: error.message });
   },
   connectError(socket, error) {
     socket.data?.failed?.(error.message);
@@ -55,19 +64,19 @@ export class ListenError extends Error {
 export function listenForPeers(
   port: number,
   bind: string | null,
-  accept: (socket: Socket<SocketData>, address: PeerAddress) => PeerConnection | null,
+  accept: (socket: Socket<SocketData>, address: PeerAddress) => SocketSink | null,
 ): TCPSocketListener<SocketData> {
   const options = (hostname: string) => ({
     hostname,
     port,
-    data: { conn: null } as SocketData,
+    data: { sink: null } as SocketData,
     socket: {
       ...handlers,
       open(socket: Socket<SocketData>) {
-        socket.data = { conn: null };
+        socket.data = { sink: null };
         const ip = socket.remoteAddress.startsWith("::ffff:") ? socket.remoteAddress.slice(7) : socket.remoteAddress;
-        socket.data.conn = accept(socket, { ip, port: (socket as unknown as { remotePort?: number }).remotePort ?? 0 });
-        if (!socket.data.conn) socket.end();
+        socket.data.sink = accept(socket, { ip, port: (socket as unknown as { remotePort?: number }).remotePort ?? 0 });
+        if (!socket.data.sink) socket.end();
       },
     },
   });
@@ -101,7 +110,7 @@ export function listenForPeers(
  */
 export function dialPeer(
   address: PeerAddress,
-  open: (socket: Socket<SocketData>) => PeerConnection | null,
+  open: (socket: Socket<SocketData>) => SocketSink | null,
   failed: (reason: string) => void,
   localAddress: string | null = null,
 ): void {
@@ -110,7 +119,7 @@ export function dialPeer(
     port: address.port,
     // Bun.connect binds the socket to `localAddress` before connecting; bun-types does not declare it.
     ...(localAddress !== null ? { localAddress } : {}),
-    data: { conn: null, open, failed },
+    data: { sink: null, open, failed },
     socket: handlers as never,
   } as never).catch(() => {
     // connectError already reported it

@@ -2,6 +2,7 @@
 // failures back off exponentially, and addresses that sent bad data are banned for the torrent: by IP, since
 // a peer can come back from a fresh port with a fresh peer id at no cost.
 import type { PeerAddress } from "../../shared/compact.ts";
+import type { Attempt } from "../../shared/mse/policy.ts";
 
 interface Entry {
   address: PeerAddress;
@@ -10,6 +11,8 @@ interface Entry {
   connected: boolean;
   /** Seeds are not dialled while we seed ourselves. */
   seed: boolean;
+  /** How our last dial that got through its BitTorrent handshake opened (MSE or plain): tried first next time. */
+  worked?: Attempt;
 }
 
 const BACKOFF_BASE_MS = 2_000;
@@ -82,6 +85,16 @@ export class PeerDirectory {
     if (!e) return;
     e.connected = true;
     e.failures = 0;
+  }
+
+  /** Our dial opened `how` got through the BitTorrent handshake. */
+  worked(address: PeerAddress, how: Attempt): void {
+    const e = this.entries.get(addressKey(address));
+    if (e) e.worked = how;
+  }
+
+  workedWith(address: PeerAddress): Attempt | undefined {
+    return this.entries.get(addressKey(address))?.worked;
   }
 
   /** The connection ended (or never came up): dial again later, later still after repeated failures. */

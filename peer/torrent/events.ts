@@ -1,3 +1,5 @@
+import type { CloseCode } from "../net/close-reason.ts";
+import type { ConnectionEncryption } from "../net/connection-types.ts";
 import type { WebSeedEvent } from "../webseed/web-seed.ts";
 import type { PeerErrorCode } from "./exit-codes.ts";
 
@@ -40,6 +42,10 @@ export type TorrentEvent =
   /** `peers` sent its blocks; `parole`: they were several, so it is fetched again from one before anyone is blamed. */
   | { event: "piece-failed"; index: number; peers: string[]; parole: boolean }
   | { event: "peer-banned"; peer: string; reason: string }
+  /** A peer got through the BitTorrent handshake and holds a slot; `encryption`: plain, or MSE with which payload. */
+  | { event: "peer-connected"; peer: string; outgoing: boolean; encryption: ConnectionEncryption }
+  /** An incoming connection dropped before any torrent took it: refused by --encryption, a failed MSE handshake, an unknown torrent... */
+  | { event: "incoming-dropped"; peer: string; code: CloseCode; reason: string }
   | ({ event: "completed"; seconds: number } & Totals)
   | { event: "tracker"; tracker: string; peers: number; warning?: string }
   /** A web seed's request failed (with when it is asked again), a piece from it was bad, or it was dropped. */

@@ -113,15 +113,16 @@ export class Torrent implements ConnectionHandler {
       {
         room: () => Math.min(this.options.maxPeers - this.connectionCount(), this.host.room()),
         seeding: () => this.options.have.isComplete(),
-        open: (socket, address) => {
+        live: () => this.lifecycle.live,
+        open: (socket, address, encryption) => {
           if (!this.lifecycle.live) return null;
-          const options = { ourPeerId: this.host.peerId, listenPort: this.host.port, outgoing: true, address, torrent: this.binding };
+          const options = { ourPeerId: this.host.peerId, listenPort: this.host.port, outgoing: true, address, encryption, torrent: this.binding };
           const conn = new PeerConnection(socket, options, this);
           this.admission.opened(conn);
           return conn;
         },
       },
-      this.host.bind,
+      { infoHash: meta.infoHash, encryption: this.host.encryption, bind: this.host.bind, mseLimits: this.host.mseLimits },
     );
     this.parts = { peers: this.peers, downloader: this.downloader, uploader: this.uploader, choker: this.choker };
     this.finished = new Promise((resolve) => (this.finish = resolve));
@@ -267,6 +268,7 @@ export class Torrent implements ConnectionHandler {
 
   /** Closes every connection, announces `stopped`, waits for pieces being written, gives the memory back. */
   private async quiet(): Promise<void> {
+    this.dialer.quiet();
     for (const conn of [...this.admission.handshaking]) conn.close({ code: "shutting-down" });
     for (const peer of [...this.peers.values()]) peer.conn.close({ code: "shutting-down" });
     this.uploader.stop();
@@ -373,7 +375,9 @@ export class Torrent implements ConnectionHandler {
     for (const peer of this.peers.values()) if (peer.conn.remotePeerId && toHex(peer.conn.remotePeerId) === id) return { code: "duplicate" };
     const refusal = this.admission.admit(conn, Date.now());
     if (refusal) return refusal;
-    this.peers.set(conn.id, new SwarmPeer(conn, OUR_REQQ));
+    const peer = new SwarmPeer(conn, OUR_REQQ);
+    this.peers.set(conn.id, peer);
+    this.emit({ event: "peer-connected", peer: peer.label, outgoing: conn.outgoing, encryption: conn.encryption });
     return null;
   }
 
@@ -412,7 +416,7 @@ export class Torrent implements ConnectionHandler {
     }
     if (conn.outgoing) {
       const failed = conn.closedFor === null || !peer || peerFailed(conn.closedFor);
-      this.directory.disconnected(conn.address, Date.now(), { failed, seed: conn.peerPieces.isComplete() });
+      this.dialer.closed(conn, { failed, seed: conn.peerPieces.isComplete() });
     }
     if (this.lifecycle.live) queueMicrotask(() => this.connectMore());
   }

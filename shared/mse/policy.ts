@@ -1,6 +1,7 @@
 // The `--encryption` policy and what it means for each connection, as pure decisions.
 //   prefer   accept both kinds incoming; dial with MSE (offering RC4 and plaintext, the peer picks)
-//            and fall back to plain BitTorrent when the peer does not speak MSE
+//            and fall back to plain BitTorrent when the peer does not speak MSE; as the receiver of an
+//            MSE handshake offering both, select plaintext (acceptedMethods)
 //   require  MSE with RC4 only, both ways
 //   disable  plain BitTorrent only: MSE peers are refused
 import type { MseMethod } from "./methods.ts";
@@ -31,9 +32,14 @@ export function offeredMethods(policy: EncryptionPolicy): MseMethod[] {
   return policy === "require" ? ["rc4"] : ["rc4", "plaintext"];
 }
 
-/** The methods we select from an incoming crypto_provide, best first. */
+/**
+ * The methods we select from an incoming crypto_provide, best first. Under `prefer`, offered both, we select
+ * plaintext: the handshake is still obfuscated (what defeats throttling by protocol signature) and the
+ * payload costs no RC4 on either side; a peer that wants RC4 offers only RC4 and gets it. libtorrent does
+ * the same by default (prefer_rc4 off). Under `require`, RC4 only.
+ */
 export function acceptedMethods(policy: EncryptionPolicy): MseMethod[] {
-  return policy === "require" ? ["rc4"] : ["rc4", "plaintext"];
+  return policy === "require" ? ["rc4"] : ["plaintext", "rc4"];
 }
 
 /** Whether an incoming connection of this kind is served at all. */

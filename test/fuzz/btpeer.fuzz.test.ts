@@ -1,7 +1,8 @@
 // Fuzz: a real btpeer seeder, over loopback TCP, from connections that speak mutated wire streams
 // (a correct handshake most of the time, then a leecher's messages from the codec, mutated, written
 // in random chunks). The seeder must never exit, everything it sends back must be valid wire
-// protocol, and afterwards a real btpeer leecher still downloads the whole torrent from it.
+// protocol (or, to a stream that does not open like plain BitTorrent, an MSE receiver's first answer and
+// nothing more), and afterwards a real btpeer leecher still downloads the whole torrent from it.
 // The hostile connections come from 127.0.0.2: a ban holds for a whole address, the leecher is on 127.0.0.1.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { connect } from "node:net";
@@ -10,6 +11,9 @@ import path from "node:path";
 import { parseMetainfo } from "../../shared/metainfo/parse.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
 import { encodeHandshake, encodeMessage, WireError, type WireMessage } from "../../shared/wire/codec.ts";
+import { classifyIncoming } from "../../shared/mse/classify.ts";
+import { DH_BYTES } from "../../shared/mse/dh.ts";
+import { MSE_PAD_MAX } from "../../shared/mse/methods.ts";
 import { MessageReader } from "../../peer/net/message-reader.ts";
 import { makeRandomFile, makeTempDir, removeDir, sha256File } from "../support/files.ts";
 import { stopAllServices } from "../support/processes.ts";
@@ -102,8 +106,16 @@ async function exchange(stream: Uint8Array, rng: Rng): Promise<Uint8Array> {
   return new Uint8Array(Buffer.concat(received));
 }
 
-/** The seeder's side must be valid wire protocol: a handshake, then messages the codec accepts. */
-function checkReply(reply: Uint8Array): void {
+/**
+ * The seeder's side must be valid wire protocol: a handshake, then messages the codec accepts. A stream
+ * whose first bytes are not a plain handshake's is taken for MSE (the seeder runs --encryption prefer): the
+ * receiver answers with its DH value and padding, and never more, since noise never completes step 3.
+ */
+function checkReply(stream: Uint8Array, reply: Uint8Array): void {
+  if (classifyIncoming(stream) === "mse") {
+    if (reply.length > DH_BYTES + MSE_PAD_MAX) throw new Error(`an MSE opening got ${reply.length} bytes back, more than Yb and PadB`);
+    return;
+  }
   const reader = new MessageReader(meta.pieceCount, { handshake() {}, message() {}, droppedBlock() {} });
   try {
     reader.feed(reply);
@@ -136,7 +148,7 @@ test(
       async (stream, rng) => {
         const reply = await exchange(stream, rng);
         if (reply.length > 0) answered++;
-        checkReply(reply);
+        checkReply(stream, reply);
         if (seeder.service.hasExited) throw new Error(`the seeder exited: ${seeder.service.output()}`);
       },
       { shrinkAttempts: 30 },

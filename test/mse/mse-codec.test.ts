@@ -220,7 +220,7 @@ describe("first bytes and policy", () => {
     expect(nextAttempt("disable", [])).toBe("plaintext");
     expect(nextAttempt("disable", ["plaintext"])).toBeNull();
     expect(offeredMethods("require")).toEqual(["rc4"]);
-    expect(acceptedMethods("prefer")).toEqual(["rc4", "plaintext"]);
+    expect(acceptedMethods("prefer")).toEqual(["plaintext", "rc4"]);
     expect(acceptsIncoming("prefer", "mse") && acceptsIncoming("prefer", "plaintext")).toBe(true);
     expect(acceptsIncoming("require", "plaintext")).toBe(false);
     expect(acceptsIncoming("disable", "mse")).toBe(false);

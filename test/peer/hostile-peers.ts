@@ -6,7 +6,7 @@ import { encode } from "../../shared/bencode.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
 import { encodeHandshake, encodeMessage } from "../../shared/wire/codec.ts";
 import type { WireMessage } from "../../shared/wire/types.ts";
-import { fullBitfield, newWireReadState, readWire, type WireReadState } from "./scripted-peer.ts";
+import { fullBitfield, newWireReadState, readWire, refusedOpening, type WireReadState } from "./scripted-peer.ts";
 
 export interface Wire {
   send(message: WireMessage): void;
@@ -104,12 +104,14 @@ export function listenScripted(meta: Metainfo, host: string, tag: string, script
         socket.data = { read: newWireReadState(), wire: wireOf(socket) };
       },
       data(socket, chunk) {
+        if (refusedOpening(socket.data.read, chunk)) return void socket.end();
         onData(meta, socket, chunk, stats, script, () => {
           socket.write(handshakeBytes(meta, tag, options));
           afterHandshake(meta, socket.data.wire, script, options);
         });
       },
-      close() {
+      close(socket) {
+        if (socket.data.read.refused) return; // not a wire connection: btpeer dials again in plain
         stats.closed++;
         closed();
       },

@@ -12,7 +12,7 @@ import { makeRandomFile, makeTempDir, removeDir, sha256File } from "../support/f
 import { freePort } from "../support/ports.ts";
 import { stopAllServices } from "../support/processes.ts";
 import { isEvent, makeTorrent, startBtpeer } from "./btpeer-harness.ts";
-import { fullBitfield, newWireReadState, readWire, type WireReadState } from "./scripted-peer.ts";
+import { fullBitfield, newWireReadState, readWire, refusedOpening, type WireReadState } from "./scripted-peer.ts";
 import fs from "node:fs";
 
 const HOSTILE_HOST = "127.0.0.2";
@@ -43,6 +43,7 @@ function startHostile(behaviour: Behaviour, meta: Metainfo): HostilePeer {
       },
       data(socket, chunk) {
         if (behaviour === "silent") return;
+        if (refusedOpening(socket.data, chunk)) return void socket.end();
         readWire(socket.data, chunk, meta.pieceCount, {
           handshake() {
             const infoHash = behaviour === "wrong-info-hash" ? new Uint8Array(20).fill(7) : meta.infoHash;
@@ -68,8 +69,8 @@ function startHostile(behaviour: Behaviour, meta: Metainfo): HostilePeer {
           },
         });
       },
-      close() {
-        onClosed();
+      close(socket) {
+        if (!socket.data.refused) onClosed(); // a refused opening is not the leecher dropping us
       },
     },
   });

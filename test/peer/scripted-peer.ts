@@ -7,10 +7,22 @@ import { decodeHandshake, decodeMessage } from "../../shared/wire/codec.ts";
 export interface WireReadState {
   buf: Uint8Array;
   shook: boolean;
+  /** The connection opened with something other than a plain handshake, and was hung up on. */
+  refused: boolean;
 }
 
 export function newWireReadState(): WireReadState {
-  return { buf: new Uint8Array(0), shook: false };
+  return { buf: new Uint8Array(0), shook: false, refused: false };
+}
+
+/**
+ * These test peers speak plain BitTorrent only, as many real ones do: a connection that opens with anything
+ * but a plain handshake (btpeer's MSE attempt, under its default --encryption prefer) is hung up on, and btpeer
+ * dials again in plain. True when `chunk` is such an opening: the caller ends the socket and ignores it.
+ */
+export function refusedOpening(state: WireReadState, chunk: Uint8Array): boolean {
+  if (!state.shook && state.buf.length === 0 && chunk.length > 0 && chunk[0] !== 19) state.refused = true;
+  return state.refused;
 }
 
 /** Appends `chunk`, then calls `onHandshake` once the handshake is complete and `onMessage` for each whole message. */

@@ -13,6 +13,7 @@ import { MSE_LIMITS, type MseLimits } from "./limits.ts";
 
 export interface RawSocket extends WritableSocket {
   end(): void;
+  readonly fd?: number;
 }
 
 export interface MseSocketEvents {
@@ -28,7 +29,6 @@ export interface MseSocketEvents {
 
 type State = { kind: "handshake"; machine: MseInitiator | MseReceiver } | { kind: "open"; cipher: CipherPair | null } | { kind: "closed" };
 
-/** Deliberately no `fd`: a PeerConnection would then read the kernel's bytes directly, past the decryption. */
 export class MseSocket implements RawSocket {
   private state: State;
   private readonly pending: Uint8Array[] = [];
@@ -56,6 +56,16 @@ export class MseSocket implements RawSocket {
     );
     const machine = this.state.machine;
     if ("start" in machine) this.sendRaw(machine.start());
+  }
+
+  /**
+   * The raw socket's descriptor, only once open with a plaintext payload: a PeerConnection then reads what
+   * the kernel holds straight from it (direct-read.ts), as on a plain connection. Under RC4 there is none,
+   * or it would read past the decryption.
+   */
+  get fd(): number | undefined {
+    const s = this.state;
+    return s.kind === "open" && s.cipher === null ? this.raw.fd : undefined;
   }
 
   get isOpen(): boolean {
