@@ -1,14 +1,10 @@
-// Test-only plumbing for MSE over real sockets: dial or accept a TCP connection, run our MSE handshake
-// on it through MseSocket, then put a real PeerConnection on top of the decrypted stream (what the
-// connection layer will do once it plugs MSE in; peer-connection.ts itself is unchanged).
+// Test-only plumbing for MseSocket alone over real sockets (mse-socket.test.ts): dial or accept a TCP
+// connection and run our MSE handshake on it, with no PeerConnection above. btpeer's own path (the
+// Client's listener, the dialer, MseLink) is tested through dist/btpeer and the Client elsewhere.
 import type { Socket } from "bun";
-import fs from "node:fs";
-import { Bitfield } from "../../shared/bitfield.ts";
 import { FirstBytes, type MseError, type MseInitiator, type MseReceiver, type MseResult } from "../../shared/mse/index.ts";
-import { PeerConnection, type ConnectionHandler, type ConnectionOptions } from "../../peer/net/peer-connection.ts";
 import { MseSocket } from "../../peer/net/mse/mse-socket.ts";
 import type { MseLimits } from "../../peer/net/mse/limits.ts";
-import type { Metainfo } from "../../shared/metainfo/types.ts";
 
 interface Link {
   mse: MseSocket | null;
@@ -132,52 +128,4 @@ export function listenMse(
       };
     }) as never,
   });
-}
-
-/** A real PeerConnection over the decrypted stream. Incoming: the peer's IA and early payload are fed first. */
-export function connectionOver(outcome: MseOutcome, options: ConnectionOptions, handler: ConnectionHandler): PeerConnection {
-  const conn = new PeerConnection(outcome.mse, options, handler);
-  if (outcome.result.initialPayload.length > 0) conn.receive(outcome.result.initialPayload);
-  outcome.attach(
-    (chunk) => conn.receive(chunk),
-    () => conn.drained(),
-    (reason) => conn.closed({ code: "connection-lost", detail: reason }),
-  );
-  return conn;
-}
-
-export function connectionOptions(meta: Metainfo, outgoing: boolean, port: number, ourPieces = () => new Bitfield(meta.pieceCount)): ConnectionOptions {
-  return {
-    ourPeerId: new TextEncoder().encode(`-BT0001-mse${outgoing ? "out" : "in"}${String(port).padStart(6, "0")}`.slice(0, 20).padEnd(20, "x")),
-    listenPort: 0,
-    outgoing,
-    address: { ip: "127.0.0.1", port },
-    torrent: { infoHash: meta.infoHash, pieceCount: meta.pieceCount, ourPieces },
-  };
-}
-
-/**
- * A handler that serves `file` (a single-file torrent's data) to the peer: unchokes it when interested,
- * answers every request from the file. Enough for a real client to download the whole torrent from us.
- */
-export function servingHandler(meta: Metainfo, file: string, onClose: (reason: string) => void = () => {}): ConnectionHandler {
-  const data = new Uint8Array(fs.readFileSync(file));
-  return {
-    onHandshake: () => null,
-    onMessage(conn, m) {
-      if (m.type === "interested") conn.send({ type: "unchoke" });
-      if (m.type === "request") {
-        const at = m.index * meta.pieceLength + m.begin;
-        conn.send({ type: "piece", index: m.index, begin: m.begin, block: data.subarray(at, at + m.length) });
-      }
-    },
-    onDrain: () => {},
-    onClose: (_c, reason) => onClose(reason),
-  };
-}
-
-export function fullBitfield(pieceCount: number): Bitfield {
-  const b = new Bitfield(pieceCount);
-  for (let i = 0; i < pieceCount; i++) b.set(i);
-  return b;
 }
