@@ -164,6 +164,11 @@ export class Client implements ConnectionHandler, TorrentHost {
     for (const torrent of this.torrents.values()) torrent.tick();
   }
 
+  /** Incoming connections no torrent has taken yet: sniffed, in the MSE handshake, or awaiting the BitTorrent one. */
+  get incomingHandshakes(): number {
+    return this.incoming.size + this.handshaking.size;
+  }
+
   room(): number {
     let used = 0;
     for (const torrent of this.torrents.values()) used += torrent.connectionCount();
