@@ -2,7 +2,10 @@
 // leecher(s), each configuration run several times (medians), data verified by checksum after every run.
 //
 // Configurations (--only, comma-separated):
-//   bt-bt   btpeer seeder → btpeer leecher (each --size)
+//   bt-bt   btpeer seeder → btpeer leecher (each --size), default --encryption prefer on both: an MSE
+//           handshake, then the plaintext payload the seeder selects
+//   bt-bt-plain  the same with --encryption disable on both: plain BitTorrent, no MSE at all (each --size)
+//   bt-bt-rc4    the same with --encryption require on both: MSE with the RC4 payload (each --size)
 //   lt-lt   libtorrent → libtorrent, the reference (each --size)
 //   lt-bt   libtorrent seeder → btpeer leecher (first size)
 //   bt-lt   btpeer seeder → libtorrent leecher (first size)
@@ -40,7 +43,7 @@ import { compareSums, machineBusySeconds, warmMemory } from "./measure.ts";
 // a measurement on this machine must not join the public DHT.
 process.env.BTPEER_DHT_LOOPBACK_ONLY = "1";
 
-const ALL = ["bt-bt", "lt-lt", "lt-bt", "bt-lt", "bt-4", "capped", "multi"] as const;
+const ALL = ["bt-bt", "bt-bt-plain", "bt-bt-rc4", "lt-lt", "lt-bt", "bt-lt", "bt-4", "capped", "multi"] as const;
 type ConfigId = (typeof ALL)[number];
 
 interface Options {
@@ -173,8 +176,17 @@ class Bench {
     return Math.ceil(60 + (bytes * leechers) / 20e6 + (seedLimit ? (2 * bytes) / parseSize(seedLimit) : 0));
   }
 
-  /** `seedLimit`: the seeder's --upload-limit (btpeer seeders only). */
-  async run(config: string, seederKind: ClientKind, leecherKind: ClientKind, ds: Dataset, leechers: number, seedLimit?: string): Promise<Row> {
+  /** `seedLimit`: the seeder's --upload-limit (btpeer seeders only); `btpeerArgs`: extra options for every btpeer of this configuration. */
+  async run(
+    config: string,
+    seederKind: ClientKind,
+    leecherKind: ClientKind,
+    ds: Dataset,
+    leechers: number,
+    seedLimit?: string,
+    btpeerArgs: string[] = [],
+  ): Promise<Row> {
+    const settings = { ...this.o.settings, btpeerArgs };
     const row: Row = {
       config,
       size: ds.label,
@@ -193,7 +205,7 @@ class Bench {
     const seedPort = freePort();
     let seeder;
     try {
-      seeder = await startSeeder(seederKind, this.o.settings, ds.torrent, ds.seedDir, seedPort, seedLimit);
+      seeder = await startSeeder(seederKind, settings, ds.torrent, ds.seedDir, seedPort, seedLimit);
     } catch (e) {
       row.error = `seeder: ${(e as Error).message.split("\n")[0]}`;
       console.error((e as Error).message);
@@ -215,7 +227,7 @@ class Bench {
           ports.map((port, i) => {
             // Every leecher knows the seeder and all the other leechers, so they can trade pieces.
             const peers = [seeder.address, ...ports.filter((_, j) => j !== i).map((p) => `127.0.0.1:${p}`)];
-            return startLeecher(leecherKind, this.o.settings, ds.torrent, outs[i]!, port, peers, this.timeoutFor(ds.bytes, leechers, seedLimit));
+            return startLeecher(leecherKind, settings, ds.torrent, outs[i]!, port, peers, this.timeoutFor(ds.bytes, leechers, seedLimit));
           }),
         );
         const results: LeechResult[] = await Promise.all(running.map((l) => l.result));
@@ -320,6 +332,22 @@ async function main() {
     console.log(`bench:swarm on loopback, ${o.runs} runs each, medians; temp dir ${tmp}`);
     for (const size of o.sizes) {
       if (o.only.includes("bt-bt")) rows.push(await bench.run("bt→bt", "btpeer", "btpeer", await bench.dataset("single", size), 1));
+      if (o.only.includes("bt-bt-plain")) {
+        rows.push(
+          await bench.run("bt→bt, plain (--encryption disable)", "btpeer", "btpeer", await bench.dataset("single", size), 1, undefined, [
+            "--encryption",
+            "disable",
+          ]),
+        );
+      }
+      if (o.only.includes("bt-bt-rc4")) {
+        rows.push(
+          await bench.run("bt→bt, RC4 (--encryption require)", "btpeer", "btpeer", await bench.dataset("single", size), 1, undefined, [
+            "--encryption",
+            "require",
+          ]),
+        );
+      }
       if (o.only.includes("lt-lt")) rows.push(await bench.run("lt→lt (reference)", "libtorrent", "libtorrent", await bench.dataset("single", size), 1));
     }
     const ds = await bench.dataset("single", first);

@@ -16,6 +16,8 @@ export interface ClientSettings {
   poolMiB: number;
   /** Start libtorrent from its high_performance_seed preset (the default: libtorrent at its best). */
   ltHighPerformance: boolean;
+  /** Extra options for every btpeer of a configuration (e.g. --encryption require). */
+  btpeerArgs?: string[];
 }
 
 export interface Seeder {
@@ -52,7 +54,18 @@ export async function startSeeder(kind: ClientKind, s: ClientSettings, torrent: 
   }
   const service = await spawnService({
     name: "btpeer seed",
-    cmd: [...s.btpeerCmd, "seed", torrent, "--dir", dir, "--port", String(port), "--json", ...(uploadLimit ? ["--upload-limit", uploadLimit] : [])],
+    cmd: [
+      ...s.btpeerCmd,
+      "seed",
+      torrent,
+      "--dir",
+      dir,
+      "--port",
+      String(port),
+      "--json",
+      ...(uploadLimit ? ["--upload-limit", uploadLimit] : []),
+      ...(s.btpeerArgs ?? []),
+    ],
     ready: { line: /"event":"started"/ },
     readyTimeoutMs: 300_000, // checks all the data first
     graceMs: 5000,
@@ -68,7 +81,20 @@ function leecherCommand(kind: ClientKind, s: ClientSettings, torrent: string, ou
     for (const p of peers) cmd.push("--peer", p);
     return cmd;
   }
-  const cmd = [...s.btpeerCmd, "download", torrent, "--out", out, "--no-seed", "--port", String(port), "--json", "--pool", String(s.poolMiB)];
+  const cmd = [
+    ...s.btpeerCmd,
+    "download",
+    torrent,
+    "--out",
+    out,
+    "--no-seed",
+    "--port",
+    String(port),
+    "--json",
+    "--pool",
+    String(s.poolMiB),
+    ...(s.btpeerArgs ?? []),
+  ];
   for (const p of peers) cmd.push("--peer", p);
   return cmd;
 }
