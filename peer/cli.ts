@@ -7,6 +7,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
   info: { summary: "show what a .torrent or magnet link describes", load: () => import("./cli/info.ts") },
   download: { summary: "download a torrent, then seed it", load: () => import("./cli/download.ts") },
   seed: { summary: "verify data on disk and seed it", load: () => import("./cli/seed.ts") },
+  daemon: { summary: "run many torrents on one port, resumed across restarts", load: () => import("./cli/daemon.ts") },
   "dht-lookup": { summary: "find a torrent's peers on the DHT (BEP 5)", load: () => import("./cli/dht-lookup.ts") },
   bench: { summary: "measure SHA-1 and wire codec speed on this machine", load: () => import("./cli/bench.ts") },
 };

@@ -20,12 +20,14 @@ import * as path from "node:path";
 import { StorageError, storageErrorFrom } from "./errors.ts";
 
 const O_CLOEXEC = 0o2000000; // the same on every Linux architecture Bun runs on
+const AT_REMOVEDIR = 0x200;
 const DIR_MODE = 0o755;
 const FILE_MODE = 0o644;
 
 interface Libc {
   openat(dirFd: number, name: Uint8Array, flags: number, mode: number): number;
   mkdirat(dirFd: number, name: Uint8Array, mode: number): number;
+  unlinkat(dirFd: number, name: Uint8Array, flags: number): number;
   close(fd: number): number;
   errno(): number;
 }
@@ -38,12 +40,14 @@ function loadLibc(): Libc | null {
     const { symbols } = dlopen("libc.so.6", {
       openat: { args: [FFIType.i32, FFIType.ptr, FFIType.i32, FFIType.u32], returns: FFIType.i32 },
       mkdirat: { args: [FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
+      unlinkat: { args: [FFIType.i32, FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
       close: { args: [FFIType.i32], returns: FFIType.i32 },
       __errno_location: { args: [], returns: FFIType.ptr },
     });
     return {
       openat: (dirFd, name, flags, mode) => symbols.openat(dirFd, name, flags, mode),
       mkdirat: (dirFd, name, mode) => symbols.mkdirat(dirFd, name, mode),
+      unlinkat: (dirFd, name, flags) => symbols.unlinkat(dirFd, name, flags),
       close: (fd) => symbols.close(fd),
       errno: () => read.i32(symbols.__errno_location()!),
     };
@@ -128,6 +132,40 @@ export class OutputFolder {
     }
   }
 
+  /**
+   * Deletes the regular file (or, with `folder`, the empty folder) at `parts` below the folder, reached as
+   * open() reaches files: a symlink on the way or at the end is never followed, and one at the end is left
+   * where it is (it is not the torrent's file). False when there is nothing of that kind to delete.
+   */
+  remove(parts: readonly string[], folder = false): boolean {
+    if (parts.length === 0 || this.#absent) return false;
+    try {
+      if (this.#dirFd < 0) return removeChecked(this.realRoot, parts, folder);
+      const c = libc!;
+      const dirFlags = fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW | O_CLOEXEC;
+      let dir = this.#dirFd;
+      try {
+        for (const part of parts.slice(0, -1)) {
+          const next = c.openat(dir, cString(part), dirFlags, 0);
+          if (next < 0) return false;
+          if (dir !== this.#dirFd) c.close(dir);
+          dir = next;
+        }
+        const name = cString(parts[parts.length - 1]!);
+        if (folder) return c.unlinkat(dir, name, AT_REMOVEDIR) === 0; // fails on a symlink, a file, or a non-empty folder
+        const fd = c.openat(dir, name, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | O_CLOEXEC, 0);
+        if (fd < 0) return false; // missing, or a symlink (ELOOP)
+        const regular = fs.fstatSync(fd).isFile();
+        c.close(fd);
+        return regular && c.unlinkat(dir, name, 0) === 0;
+      } finally {
+        if (dir !== this.#dirFd) c.close(dir);
+      }
+    } catch (error) {
+      throw storageErrorFrom(error, path.join(this.root, ...parts));
+    }
+  }
+
   close(): void {
     if (this.#dirFd >= 0) fs.closeSync(this.#dirFd);
     this.#dirFd = -1;
@@ -199,6 +237,30 @@ export function openChecked(realRoot: string, parts: readonly string[], flags: n
     throw error;
   }
   return fd;
+}
+
+/** remove() without openat: lstat each folder on the way and the target itself; nothing through a symlink. */
+function removeChecked(realRoot: string, parts: readonly string[], folder: boolean): boolean {
+  let at = realRoot;
+  for (const part of parts) {
+    at = path.join(at, part);
+    let stat: fs.Stats;
+    try {
+      stat = fs.lstatSync(at);
+    } catch {
+      return false;
+    }
+    if (stat.isSymbolicLink()) return false;
+    if (at !== path.join(realRoot, ...parts) && !stat.isDirectory()) return false;
+    if (at === path.join(realRoot, ...parts) && (folder ? !stat.isDirectory() : !stat.isFile())) return false;
+  }
+  try {
+    if (folder) fs.rmdirSync(at);
+    else fs.unlinkSync(at);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function symlinkRefused(root: string, parts: readonly string[]): StorageError {

@@ -28,6 +28,11 @@ export interface TorrentOptions {
   mustBeComplete?: (missing: number) => string;
   /** Stay paused after the first check, until resume(). */
   paused?: boolean;
+  /**
+   * No tracker answering and no peer known is not fatal: the torrent waits for peers to come (the daemon's
+   * torrents, which live on). Without it, `download` fails at once, with exit code 6.
+   */
+  waitForPeers?: boolean;
   /** Pool bytes this torrent asks of the client's budget. */
   poolBytes: number;
   /** --max-peers: this torrent's peer slots. */

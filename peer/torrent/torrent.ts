@@ -15,7 +15,6 @@ import { peerFailed, type CloseReason } from "../net/close-reason.ts";
 import { OUR_REQQ } from "../net/extension-handshake.ts";
 import { PeerConnection, type ConnectionHandler, type TorrentAdoption, type TorrentBinding } from "../net/peer-connection.ts";
 import { TokenBucket } from "../net/token-bucket.ts";
-import { BufferPool } from "../pieces/pool.ts";
 import { Admission } from "../swarm/admission.ts";
 import { Dialer } from "../swarm/dialer.ts";
 import { Downloader } from "../pieces/downloader.ts";
@@ -26,9 +25,10 @@ import { PeerDirectory } from "../swarm/peer-directory.ts";
 import { ProgressReport } from "./progress-report.ts";
 import { SwarmPeer } from "../swarm/swarm-peer.ts";
 import { TrackerAnnouncer } from "../tracker/tracker-announcer.ts";
+import type { TrackerStatus } from "../tracker/tracker-client.ts";
 import { StorageError } from "../storage/errors.ts";
-import { SlotHasher } from "../verify/slot-hasher.ts";
-import { verifyExisting } from "../verify/verify.ts";
+import { checkPieces, countPieces } from "./check.ts";
+import { PieceMemory } from "./piece-memory.ts";
 import { SPAN_PAYLOAD, Uploader } from "../upload/uploader.ts";
 import type { TorrentOptions } from "./options.ts";
 import { isWebSeedUrl } from "../webseed/urls.ts";
@@ -38,13 +38,6 @@ import { TorrentLifecycle, type TorrentState } from "./state.ts";
 import { TorrentDhtLink } from "./torrent-dht.ts";
 
 export type { TorrentOptions, PieceStore } from "./options.ts";
-
-/** The piece memory of a downloading torrent: a pool cut from the client's budget, and its hashing thread. */
-interface PieceMemory {
-  readonly pool: BufferPool;
-  readonly hasher: SlotHasher;
-  readonly bytes: number;
-}
 
 export class Torrent implements ConnectionHandler {
   readonly peers = new Map<number, SwarmPeer>();
@@ -64,8 +57,7 @@ export class Torrent implements ConnectionHandler {
   private readonly report: ProgressReport;
   /** BEP 19 web seeds: a source beside peers while downloading (made again each time it starts downloading). */
   private webSeeds: WebSeeds | null = null;
-  /** Held only while downloading: a seeding or paused torrent costs no pool and no thread. */
-  private memory: PieceMemory | null = null;
+  private readonly memory: PieceMemory;
   private readonly lifecycle: TorrentLifecycle;
   private readonly host: TorrentHost;
   /** start, pause, resume and recheck run one after another (each awaits connections closing, a check...). */
@@ -97,6 +89,7 @@ export class Torrent implements ConnectionHandler {
       ban: (peer, reason) => this.ban(peer, reason),
       writeFailed: storageFailed,
     });
+    this.memory = new PieceMemory(this.host.pool, meta, options.poolBytes, this.downloader);
     const limit = options.uploadLimit ? new TokenBucket(options.uploadLimit, { minBurst: SPAN_PAYLOAD }) : undefined;
     this.uploader = new Uploader(meta, have, options.storage, undefined, limit, storageFailed);
     this.report = new ProgressReport(meta, have, this.downloader, this.uploader);
@@ -132,9 +125,28 @@ export class Torrent implements ConnectionHandler {
     return this.lifecycle.state;
   }
 
+  // ---- read-only views (the daemon's API shows them) ---------------------------------------------------
+
   /** The pieces we have (verified and on disk); read-only for callers. */
   get have(): Bitfield {
     return this.options.have;
+  }
+
+  get meta(): Metainfo {
+    return this.options.meta;
+  }
+
+  get maxPeers(): number {
+    return this.options.maxPeers;
+  }
+
+  get uploadLimit(): number | null {
+    return this.options.uploadLimit ?? null;
+  }
+
+  /** Each tracker's last outcome, and when the next announce is due. */
+  trackers(): { list: TrackerStatus[]; nextAnnounceAt: number | null; failures: number } {
+    return { list: this.tracker.status(), nextAnnounceAt: this.tracker.nextAnnounceAt, failures: this.tracker.failures };
   }
 
   /**
@@ -231,23 +243,15 @@ export class Torrent implements ConnectionHandler {
   /** Hashes the pieces `which` names and sets or clears them in `have`; returns how many it hashed. */
   private async check(which: (index: number) => boolean): Promise<number> {
     const { meta, have } = this.options;
-    let count = 0;
-    for (let i = 0; i < meta.pieceCount; i++) if (which(i)) count++;
+    const count = countPieces(meta.pieceCount, which);
     this.emit({ event: "checking", pieces: count });
-    let found: Bitfield;
     try {
-      found = await verifyExisting(meta, this.options.dir, { skip: (i) => !which(i) });
+      await checkPieces(meta, this.options.dir, have, which, () => this.lifecycle.state === "checking");
     } catch (error) {
       if (!(error instanceof StorageError)) throw error;
       this.fail(error.code, error.message);
-      return count;
     }
     if (this.lifecycle.state !== "checking") return count;
-    for (let i = 0; i < meta.pieceCount; i++) {
-      if (!which(i)) continue;
-      if (found.has(i)) have.set(i);
-      else have.clear(i);
-    }
     this.downloader.haveReplaced();
     this.emit({ event: "checked", checked: count, ...this.totals() });
     return count;
@@ -258,7 +262,7 @@ export class Torrent implements ConnectionHandler {
     const complete = this.options.have.isComplete();
     const next = complete ? "seeding" : "downloading";
     if (this.lifecycle.state !== next) this.lifecycle.enter(next); // a torrent given no check starts in it
-    if (!complete) this.takeMemory();
+    if (!complete) this.memory.take();
     if (!complete && this.options.meta.urlList.length > 0) this.webSeeds = new WebSeeds(this.options.meta, this.downloader, (e) => this.emit(e));
     this.dht.join(); // before the tracker, whose start may end the torrent (and quiet() leaves the DHT)
     this.tracker.start(this.host.port, complete);
@@ -278,27 +282,7 @@ export class Torrent implements ConnectionHandler {
     this.dht.leave();
     await this.tracker.stop();
     await this.downloader.writesSettled();
-    this.giveMemoryBack();
-  }
-
-  private takeMemory(): void {
-    if (this.memory) return;
-    const { meta, poolBytes } = this.options;
-    const bytes = this.host.pool.reserve(poolBytes);
-    // Pieces are checked on a hashing thread that reads them in place, so the pool is shared memory.
-    const pool = new BufferPool({ slotSize: meta.pieceLength, totalBytes: bytes, shared: true });
-    const hasher = new SlotHasher(pool.buffer as SharedArrayBuffer, meta.pieceHashes);
-    this.memory = { pool, hasher, bytes };
-    this.downloader.useMemory(pool, hasher);
-  }
-
-  /** Only once no piece is under way (complete, or after abandonAll and writesSettled). */
-  private giveMemoryBack(): void {
-    if (!this.memory) return;
-    this.downloader.useMemory(null, null);
-    this.memory.hasher.stop();
-    this.host.pool.release(this.memory.bytes);
-    this.memory = null;
+    this.memory.giveBack();
   }
 
   private async shutdown(code: number): Promise<void> {
@@ -332,7 +316,14 @@ export class Torrent implements ConnectionHandler {
 
   /** A seeder can wait for peers to come; a downloader that knows none, with no usable web seed and no DHT that may find some, cannot get anywhere. */
   private knowsPeers(): boolean {
-    return this.directory.size > 0 || this.peers.size > 0 || this.options.have.isComplete() || this.webSeeds?.usable === true || this.dht.mayFindPeers();
+    return (
+      this.options.waitForPeers === true ||
+      this.directory.size > 0 ||
+      this.peers.size > 0 ||
+      this.options.have.isComplete() ||
+      this.webSeeds?.usable === true ||
+      this.dht.mayFindPeers()
+    );
   }
 
   /** The client's DHT came on: a working torrent joins it now (others join when they start working). */
@@ -450,7 +441,7 @@ export class Torrent implements ConnectionHandler {
 
   /** Every piece is on disk: at start, or on entering `seeding`. */
   private completed(): void {
-    this.giveMemoryBack(); // every piece is checked and on disk: the pool and hashing thread have nothing left to do
+    this.memory.giveBack(); // every piece is checked and on disk: the pool and hashing thread have nothing left to do
     this.webSeeds?.stop();
     this.webSeeds = null;
     const fresh = this.downloader.fetchedPieces > 0;

@@ -3,7 +3,7 @@
 // as we know peers some other way; with no peers at all it is a fatal error for the torrent.
 import type { PeerAddress } from "../../shared/compact.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
-import { TrackerClient, TrackerError, type AnnounceEvent, type AnnounceStats } from "./tracker-client.ts";
+import { TrackerClient, TrackerError, type AnnounceEvent, type AnnounceStats, type TrackerStatus } from "./tracker-client.ts";
 import type { TorrentEvent } from "../torrent/events.ts";
 import type { TrackerFailureCode } from "../torrent/exit-codes.ts";
 
@@ -33,6 +33,16 @@ export class TrackerAnnouncer {
     private readonly peerId: Uint8Array,
     private readonly hooks: AnnouncerHooks,
   ) {}
+
+  /** When the next announce is due (ms since the epoch), null when none is planned. */
+  nextAnnounceAt: number | null = null;
+  /** Announces that failed (no tracker answered, or one refused) over this run. */
+  failures = 0;
+
+  /** What each tracker of the torrent did last; empty before the first start. */
+  status(): TrackerStatus[] {
+    return this.client?.status() ?? [];
+  }
 
   /** Announces `started`; may be called again after stop() (a paused torrent resumed). */
   start(port: number, _seeding: boolean): void {
@@ -76,6 +86,7 @@ export class TrackerAnnouncer {
     if (this.stopped) return;
     this.stopped = true;
     this.generation++;
+    this.nextAnnounceAt = null;
     if (this.timer) clearTimeout(this.timer);
     if (!this.client?.hasTrackers || !this.startSent) return;
     try {
@@ -106,6 +117,7 @@ export class TrackerAnnouncer {
         } else event = undefined;
       } catch (error) {
         if (run !== this.generation) return;
+        this.failures++;
         const message = error instanceof Error ? error.message : String(error);
         const code = error instanceof TrackerError && error.code === "failure" ? "tracker-failure" : "tracker-unreachable";
         if (!this.hooks.knowsPeers()) return this.hooks.fatal(code, message);
@@ -113,6 +125,7 @@ export class TrackerAnnouncer {
         this.hooks.emit({ event: "warning", message: `${message}; retrying in ${Math.round(next / 1000)} s` });
       }
       const again = event;
+      this.nextAnnounceAt = Date.now() + next;
       this.timer = setTimeout(() => this.run(again), next);
     })();
   }

@@ -17,6 +17,16 @@ export interface AnnounceStats {
   left: number;
 }
 
+/** What one tracker URL did last, for views (the daemon's API); never used to decide anything. */
+export interface TrackerStatus {
+  url: string;
+  tier: number;
+  status: "not-contacted" | "updating" | "working" | "error";
+  lastError: string | null;
+  /** Peers in its last reply. */
+  peers: number;
+}
+
 const NUMWANT = 50;
 const TIMEOUT_MS = 10_000;
 const BACKOFF_START_S = 5;
@@ -27,6 +37,8 @@ export class TrackerClient {
   private failures = 0;
   /** BEP 15's key: one per torrent, the same in every UDP announce. */
   private readonly key = crypto.getRandomValues(new Uint32Array(1))[0]!;
+  /** Per URL, in the torrent's order. */
+  private readonly statuses: TrackerStatus[];
 
   constructor(
     announceList: string[][],
@@ -36,6 +48,16 @@ export class TrackerClient {
     private readonly udp: UdpTrackerClient = processUdpTrackerClient(),
   ) {
     this.tiers = announceList.map((tier) => shuffle(tier.filter((url) => /^https?:\/\//i.test(url) || isUdpTrackerUrl(url)))).filter((tier) => tier.length > 0);
+    this.statuses = announceList.flatMap((urls, tier) => urls.map((url) => ({ url, tier, status: "not-contacted" as const, lastError: null, peers: 0 })));
+  }
+
+  /** What each tracker did last (copies). */
+  status(): TrackerStatus[] {
+    return this.statuses.map((s) => ({ ...s }));
+  }
+
+  private note(url: string, change: Partial<TrackerStatus>): void {
+    for (const s of this.statuses) if (s.url === url) Object.assign(s, change);
   }
 
   get hasTrackers(): boolean {
@@ -58,12 +80,15 @@ export class TrackerClient {
       for (let i = 0; i < tier.length; i++) {
         const url = tier[i]!;
         try {
+          this.note(url, { status: "updating" });
           const result = await this.announceTo(url, event, stats, timeoutMs);
+          this.note(url, { status: "working", lastError: null, peers: result.peers.length });
           tier.splice(i, 1);
           tier.unshift(url);
           this.failures = 0;
           return result;
         } catch (error) {
+          this.note(url, { status: "error", lastError: error instanceof Error ? error.message : String(error) });
           if (error instanceof TrackerError && error.code === "failure") {
             this.failures++;
             throw error;

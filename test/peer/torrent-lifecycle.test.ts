@@ -66,7 +66,6 @@ function hold(dataDir: string, opts: { check?: (i: number) => boolean; peers?: {
     seed: true,
     onEvent: (e) => {
       events.push(e);
-      if (process.env.TRACE) console.log(Date.now() % 100000, JSON.stringify(e).slice(0, 200));
       for (const w of [...waiters]) {
         if (w.kind === e.event) {
           waiters.splice(waiters.indexOf(w), 1);

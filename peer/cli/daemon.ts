@@ -1,0 +1,102 @@
+// btpeer daemon [--port <n>] [--bind <address>] [--state-dir <dir>] [--download-dir <dir>] [--watch <dir>]
+//               [--max-peers <n>] [--json]
+import * as os from "node:os";
+import * as path from "node:path";
+import { loadOrCreateToken, TokenError } from "../daemon/api-token.ts";
+import { Daemon } from "../daemon/service.ts";
+import { StateError } from "../daemon/state-errors.ts";
+import { WatchFolder } from "../daemon/watch-folder.ts";
+import { ListenError } from "../net/sockets.ts";
+import { exitCodeFor } from "../torrent/exit-codes.ts";
+import { bindOption, intOption, runCommand } from "./command-args.ts";
+import { daemonReporter } from "./daemon-progress.ts";
+import { CliError } from "./torrent-runner.ts";
+
+const HELP = `usage: btpeer daemon [options]
+
+Runs every torrent of its state dir on one peer port until SIGTERM or SIGINT (Ctrl-C), which announce
+\`stopped\`, save the resume data and exit 0. Torrents come and go through the watch folder (and the API);
+the state dir remembers them, with what was verified, across restarts: after a crash only files that
+changed since the last save are hashed again.
+
+options:
+  --port <n>            TCP port peers reach every torrent on (default 6881; 0 = any free port)
+  --bind <address>      listen on this local IP address only, and connect out from it
+  --state-dir <dir>     where the torrent list, resume data and API token live
+                        (default $XDG_STATE_HOME/btpeer, else ~/.local/state/btpeer)
+  --download-dir <dir>  where torrents are saved (default $XDG_DOWNLOAD_DIR, else ~/Downloads)
+  --watch <dir>         add every .torrent dropped here; it is renamed <name>.added (also when that
+                        torrent was already added), or <name>.invalid with the reason in the log
+  --max-peers <n>       peer connections across all torrents (default 200)
+  --json                one JSON event per line (each torrent's events carry its infoHash)
+                        instead of the live status line
+
+To start fresh, stop the daemon and move the state dir away; downloaded files are not touched.`;
+
+const OPTIONS = {
+  port: { type: "string", default: "6881" },
+  bind: { type: "string" },
+  "state-dir": { type: "string" },
+  "download-dir": { type: "string" },
+  watch: { type: "string" },
+  "max-peers": { type: "string", default: "200" },
+  json: { type: "boolean", default: false },
+} as const;
+
+export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.XDG_STATE_HOME ? path.join(env.XDG_STATE_HOME, "btpeer") : path.join(os.homedir(), ".local", "state", "btpeer");
+}
+
+export function defaultDownloadDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.XDG_DOWNLOAD_DIR || path.join(os.homedir(), "Downloads");
+}
+
+export function run(argv: string[]): Promise<number> {
+  return runCommand("daemon", HELP, argv, OPTIONS, async (values, positionals) => {
+    if (positionals.length > 0) throw new CliError("usage", `unexpected argument "${positionals[0]}" (torrents are added through --watch or the API)`);
+    const stateDir = path.resolve(values["state-dir"] ?? defaultStateDir());
+    const downloadDir = path.resolve(values["download-dir"] ?? defaultDownloadDir());
+    const report = daemonReporter(values.json);
+    let daemon: Daemon;
+    try {
+      daemon = Daemon.open({
+        stateDir,
+        downloadDir,
+        port: intOption("--port", values.port, 0, 65535),
+        bind: bindOption(values.bind),
+        maxPeers: intOption("--max-peers", values["max-peers"], 1, 100_000),
+        log: (line) => report.log(line),
+      });
+    } catch (error) {
+      if (error instanceof StateError) return report.fatal(error.message, 1);
+      if (error instanceof ListenError) return report.fatal(error.message, exitCodeFor(error.code));
+      throw error;
+    }
+    daemon.subscribe((event) => report.event(event, daemon));
+    try {
+      const token = loadOrCreateToken(stateDir);
+      if (token.created) report.token(token.token, token.path);
+    } catch (error) {
+      if (!(error instanceof TokenError)) throw error;
+      await daemon.close();
+      return report.fatal(error.message, 1);
+    }
+    const watch = values.watch ? new WatchFolder(path.resolve(values.watch), daemon, (outcome) => report.watch(outcome)) : null;
+    watch?.start();
+    report.started(daemon, stateDir, downloadDir, watch?.dir ?? null);
+    const ticker = setInterval(() => report.tick(daemon), 1_000);
+    let onSignal = () => {};
+    await new Promise<void>((resolve) => {
+      onSignal = resolve;
+      process.on("SIGINT", onSignal);
+      process.on("SIGTERM", onSignal);
+    });
+    clearInterval(ticker);
+    await watch?.stop();
+    await daemon.close();
+    report.stopped();
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    return 0;
+  });
+}

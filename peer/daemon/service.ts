@@ -1,0 +1,298 @@
+// The daemon: one Client (one peer port for every torrent), the state store, and the ResumeWriter that
+// batches resume data into it. Torrents are added through DaemonControl (the API, the watch folder), kept
+// in the store with their .torrent bytes, save path and options, and resumed at the next start from their
+// resume data: unchanged files are trusted, only what changed (or was in flight) is hashed again.
+import { parseMetainfo } from "../../shared/metainfo/parse.ts";
+import type { Metainfo } from "../../shared/metainfo/types.ts";
+import { Client } from "../client/client.ts";
+import { StorageError } from "../storage/index.ts";
+import type { TorrentEvent } from "../torrent/events.ts";
+import {
+  type AddTorrentRequest,
+  type DaemonControl,
+  DaemonError,
+  type DaemonEvent,
+  type DaemonStats,
+  type GlobalLimits,
+  type TorrentDetail,
+  type TorrentPatch,
+  type TorrentStateName,
+  type TorrentSummary,
+} from "./control.ts";
+import { deleteTorrentFiles } from "./delete-files.ts";
+import { ResumeWriter } from "./resume-writer.ts";
+import { StateStore, type TorrentRecord } from "./state-store.ts";
+import { type EntryContext, type StoredOptions, TorrentEntry } from "./torrent-entry.ts";
+import { detailOf, ratesOf, stateOf, summaryOf } from "./views.ts";
+
+export interface DaemonOptions {
+  stateDir: string;
+  /** Where torrents go unless their request names a save path. */
+  downloadDir: string;
+  /** The peer port (0: any free port). */
+  port: number;
+  bind?: string;
+  /** Peer connections across all torrents at most. */
+  maxPeers?: number;
+  /** Peer slots of one torrent, unless its request says otherwise. */
+  maxPeersPerTorrent?: number;
+  /** Piece memory shared by the downloading torrents, and what one asks of it. */
+  poolBytes?: number;
+  torrentPoolBytes?: number;
+  /** Longest a resume mark waits before it is written (default 1 s). */
+  resumeFlushMs?: number;
+  /** One line for the log (errors of single torrents, resume data that could not be saved). */
+  log?: (line: string) => void;
+}
+
+const DEFAULT_MAX_PEERS = 200;
+const DEFAULT_PEERS_PER_TORRENT = 50;
+const DEFAULT_POOL_BYTES = 128 * 1024 * 1024;
+const DEFAULT_TORRENT_POOL_BYTES = 16 * 1024 * 1024;
+
+export class Daemon implements DaemonControl {
+  readonly startedAt = Date.now();
+  private readonly entries = new Map<string, TorrentEntry>();
+  private readonly listeners = new Set<(event: DaemonEvent) => void>();
+  private readonly log: (line: string) => void;
+  private closed = false;
+
+  private constructor(
+    private readonly options: DaemonOptions,
+    readonly store: StateStore,
+    private readonly client: Client,
+    private readonly writer: ResumeWriter,
+  ) {
+    this.log = options.log ?? ((line) => console.error(`btpeer daemon: ${line}`));
+  }
+
+  /**
+   * Opens the state (StateError for a state file it cannot use), listens on the peer port (ListenError),
+   * and resumes every stored torrent.
+   */
+  static open(options: DaemonOptions): Daemon {
+    const store = StateStore.open(options.stateDir);
+    const client = new Client({
+      port: options.port,
+      bind: options.bind,
+      maxConnections: options.maxPeers ?? DEFAULT_MAX_PEERS,
+      poolBytes: options.poolBytes ?? DEFAULT_POOL_BYTES,
+    });
+    try {
+      client.start();
+    } catch (error) {
+      store.close();
+      throw error;
+    }
+    const log = options.log ?? ((line: string) => console.error(`btpeer daemon: ${line}`));
+    const writer = new ResumeWriter(store, { intervalMs: options.resumeFlushMs, onError: (error) => log(`saving resume data failed: ${String(error)}`) });
+    const daemon = new Daemon(options, store, client, writer);
+    for (const record of store.listTorrents()) {
+      let meta: Metainfo;
+      try {
+        meta = parseMetainfo(record.metainfo);
+      } catch (error) {
+        daemon.log(`${store.path}: a stored torrent does not parse (${(error as Error).message}); left out`);
+        continue;
+      }
+      daemon.start(meta, record);
+    }
+    return daemon;
+  }
+
+  /** The peer port. */
+  get port(): number {
+    return this.client.port;
+  }
+
+  /** Stops every torrent (each announces `stopped`), writes what is pending, closes the state. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.client.stop();
+    try {
+      this.writer.close();
+    } finally {
+      this.store.close();
+    }
+  }
+
+  private start(meta: Metainfo, record: TorrentRecord): TorrentEntry {
+    const entry = new TorrentEntry(this.entryContext(), meta, record);
+    this.entries.set(entry.infoHash, entry);
+    entry.open();
+    return entry;
+  }
+
+  private emit(event: TorrentEvent, entry: TorrentEntry): void {
+    const tagged = { ...event, infoHash: entry.infoHash } as DaemonEvent;
+    for (const listener of this.listeners) listener(tagged);
+  }
+
+  // ---- DaemonControl -------------------------------------------------------------------------------
+
+  async add(request: AddTorrentRequest): Promise<string> {
+    if ("magnet" in request.source) throw new DaemonError("bad-torrent", "magnet links come later; add the .torrent file");
+    let meta: Metainfo;
+    try {
+      meta = parseMetainfo(request.source.torrent);
+    } catch (error) {
+      throw new DaemonError("bad-torrent", `not a valid torrent: ${(error as Error).message}`);
+    }
+    const options = addOptions(request);
+    const existing = this.entries.get(hex(meta));
+    if (existing) throw new DaemonError("duplicate", `${meta.name} (${existing.infoHash}) is already added`);
+    const record = {
+      infoHash: meta.infoHash,
+      metainfo: request.source.torrent,
+      savePath: request.savePath ?? this.options.downloadDir,
+      options: options as { [key: string]: number | null },
+      state: request.paused ? ("paused" as const) : ("downloading" as const),
+      addedAt: Date.now(),
+    };
+    let entry: TorrentEntry;
+    try {
+      entry = new TorrentEntry(this.entryContext(), meta, record);
+    } catch (error) {
+      if (error instanceof StorageError) throw new DaemonError("bad-torrent", error.message);
+      throw error;
+    }
+    this.store.addTorrent(record);
+    this.entries.set(entry.infoHash, entry);
+    entry.open();
+    return entry.infoHash;
+  }
+
+  list(): TorrentSummary[] {
+    return [...this.entries.values()].map(summaryOf);
+  }
+
+  get(infoHash: string): TorrentDetail {
+    return detailOf(this.entry(infoHash));
+  }
+
+  async pause(infoHash: string): Promise<void> {
+    await this.entry(infoHash).torrent?.pause();
+  }
+
+  async resume(infoHash: string): Promise<void> {
+    const entry = this.entry(infoHash);
+    // A torrent that failed (disk trouble, no tracker) is tried again from its resume data.
+    if (!entry.torrent || entry.torrent.state === "error") return entry.open();
+    await entry.torrent.resume();
+  }
+
+  async recheck(infoHash: string): Promise<void> {
+    await this.entry(infoHash).torrent?.recheck();
+  }
+
+  async reannounce(infoHash: string): Promise<void> {
+    this.entry(infoHash).torrent?.reannounce();
+  }
+
+  async remove(infoHash: string, deleteData: boolean): Promise<void> {
+    const entry = this.entry(infoHash);
+    this.entries.delete(entry.infoHash);
+    await this.client.removeTorrent(entry.meta.infoHash);
+    this.writer.forget(entry.meta.infoHash);
+    this.store.removeTorrent(entry.meta.infoHash);
+    if (deleteData) deleteTorrentFiles(entry.meta, entry.record.savePath, this.log);
+  }
+
+  async patch(infoHash: string, patch: TorrentPatch): Promise<TorrentDetail> {
+    const entry = this.entry(infoHash);
+    const asked = Object.keys(patch).filter((k) => patch[k as keyof TorrentPatch] !== undefined);
+    if (asked.length > 0) throw new DaemonError("bad-request", `changing ${asked.join(", ")} of a running torrent is not supported by this btpeer`);
+    return detailOf(entry);
+  }
+
+  stats(): DaemonStats {
+    const byState: Partial<Record<TorrentStateName, number>> = {};
+    let down = 0;
+    let up = 0;
+    let downloaded = 0;
+    let uploaded = 0;
+    let peers = 0;
+    for (const entry of this.entries.values()) {
+      const state = stateOf(entry);
+      byState[state] = (byState[state] ?? 0) + 1;
+      const rates = ratesOf(entry);
+      down += rates.down;
+      up += rates.up;
+      const totals = entry.torrent?.totals();
+      downloaded += totals?.downloaded ?? 0;
+      uploaded += totals?.uploaded ?? 0;
+      peers += entry.torrent?.peers.size ?? 0;
+    }
+    return {
+      torrents: this.entries.size,
+      byState,
+      downloadRate: down,
+      uploadRate: up,
+      downloaded,
+      uploaded,
+      peers,
+      port: this.port,
+      startedAt: this.startedAt,
+      limits: this.limits(),
+    };
+  }
+
+  setLimits(limits: Partial<GlobalLimits>): GlobalLimits {
+    const asked = Object.keys(limits).filter((k) => limits[k as keyof GlobalLimits] !== undefined);
+    if (asked.length > 0) throw new DaemonError("bad-request", `changing ${asked.join(", ")} while running is not supported by this btpeer`);
+    return this.limits();
+  }
+
+  subscribe(listener: (event: DaemonEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private limits(): GlobalLimits {
+    return { uploadLimit: null, downloadLimit: null, maxPeers: this.options.maxPeers ?? DEFAULT_MAX_PEERS };
+  }
+
+  private entryContext(): EntryContext {
+    return {
+      client: this.client,
+      store: this.store,
+      writer: this.writer,
+      poolBytes: this.options.torrentPoolBytes ?? DEFAULT_TORRENT_POOL_BYTES,
+      maxPeers: this.options.maxPeersPerTorrent ?? DEFAULT_PEERS_PER_TORRENT,
+      emit: (event, from) => this.emit(event, from),
+      log: this.log,
+    };
+  }
+
+  private entry(infoHash: string): TorrentEntry {
+    const entry = this.entries.get(infoHash.toLowerCase());
+    if (!entry) throw new DaemonError("not-found", `no torrent has the info hash ${infoHash}`);
+    return entry;
+  }
+}
+
+const hex = (meta: Metainfo) => Buffer.from(meta.infoHash).toString("hex");
+
+/** What an add request may set today, checked; what this btpeer cannot do yet is refused by name. */
+function addOptions(request: AddTorrentRequest): StoredOptions {
+  const unsupported: string[] = [];
+  if (request.filePriorities && Object.keys(request.filePriorities).length > 0) unsupported.push("filePriorities");
+  if (request.sequential) unsupported.push("sequential");
+  if (request.goals && Object.values(request.goals).some((v) => v !== undefined && v !== null)) unsupported.push("goals");
+  if (request.limits?.downloadLimit != null) unsupported.push("limits.downloadLimit");
+  if (unsupported.length > 0) throw new DaemonError("bad-request", `${unsupported.join(", ")} not supported by this btpeer`);
+  const options: StoredOptions = {};
+  const { maxPeers, uploadLimit } = request.limits ?? {};
+  if (maxPeers !== undefined) {
+    if (!Number.isInteger(maxPeers) || maxPeers < 1 || maxPeers > 10_000)
+      throw new DaemonError("bad-request", `limits.maxPeers must be a whole number from 1 to 10000, got ${maxPeers}`);
+    options.maxPeers = maxPeers;
+  }
+  if (uploadLimit != null) {
+    if (!Number.isInteger(uploadLimit) || uploadLimit < 0)
+      throw new DaemonError("bad-request", `limits.uploadLimit must be bytes per second (a whole number ≥ 0), got ${uploadLimit}`);
+    if (uploadLimit > 0) options.uploadLimit = uploadLimit;
+  }
+  return options;
+}

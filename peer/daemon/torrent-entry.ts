@@ -1,0 +1,150 @@
+// One torrent of the daemon: its stored record, the running Torrent (none while it is in `error` before a
+// retry), and what ties the two together: the resume plan at start (what a restart may trust unhashed, see
+// resume-plan.ts), the ResumeWriter's marks, the stored state, and totals over the torrent's life.
+import { toHex } from "../../shared/bytes.ts";
+import type { Metainfo } from "../../shared/metainfo/types.ts";
+import type { Client } from "../client/client.ts";
+import { layoutFiles, StorageError, TorrentStorage } from "../storage/index.ts";
+import type { TorrentEvent } from "../torrent/events.ts";
+import type { Torrent } from "../torrent/torrent.ts";
+import { planResume, stampFile } from "./resume-plan.ts";
+import type { ResumeWriter, WriterLayout } from "./resume-writer.ts";
+import { ResumingStorage } from "./resuming-storage.ts";
+import type { StateStore, TorrentRecord } from "./state-store.ts";
+
+/** What the daemon keeps per torrent in the store's options JSON. */
+export interface StoredOptions {
+  maxPeers?: number;
+  uploadLimit?: number | null;
+}
+
+export interface EntryContext {
+  readonly client: Client;
+  readonly store: StateStore;
+  readonly writer: ResumeWriter;
+  /** Pool bytes a downloading torrent asks of the client's budget. */
+  readonly poolBytes: number;
+  /** Peer slots of a torrent that names none. */
+  readonly maxPeers: number;
+  emit(event: TorrentEvent, entry: TorrentEntry): void;
+  log(line: string): void;
+}
+
+export class TorrentEntry {
+  readonly infoHash: string;
+  /** Null when its storage could not be opened (`error`); a torrent that failed later stays, in state `error`. */
+  torrent: Torrent | null = null;
+  /** The message of the error that ended it, null otherwise. */
+  error: string | null = null;
+  /** Pieces hashed when it last started (the rest trusted from resume data, or known missing). */
+  checkedAtStart = 0;
+  /** Uploaded and downloaded bytes of earlier runs (from the resume data). */
+  private base = { uploaded: 0, downloaded: 0 };
+  private lastTotals = { uploaded: -1, downloaded: -1 };
+  private tracked = false;
+  private readonly layout: WriterLayout;
+
+  constructor(
+    private readonly ctx: EntryContext,
+    readonly meta: Metainfo,
+    public record: TorrentRecord,
+  ) {
+    this.infoHash = toHex(meta.infoHash);
+    const files = layoutFiles(meta, record.savePath); // StorageError for a path that would leave the save path
+    // Padding files are never on disk: as zero-length files, the plan and the writer pass them by.
+    const spans = files.map((f) => ({ path: f.path, offset: f.offset, length: f.padding ? 0 : f.length }));
+    this.layout = { pieceCount: meta.pieceCount, pieceLength: meta.pieceLength, files: spans };
+  }
+
+  get options(): StoredOptions {
+    return this.record.options as StoredOptions;
+  }
+
+  /** Life totals: earlier runs plus this one. */
+  totals(): { uploaded: number; downloaded: number } {
+    const now = this.torrent?.totals();
+    return { uploaded: this.base.uploaded + (now?.uploaded ?? 0), downloaded: this.base.downloaded + (now?.downloaded ?? 0) };
+  }
+
+  /**
+   * Builds the Torrent from the resume plan and starts it (checking first what the plan cannot trust).
+   * File stamps are read before the storage opens, since opening creates missing files.
+   */
+  open(): void {
+    const { meta, record, ctx } = this;
+    const stamps = this.layout.files.map((f) => (f.length === 0 ? null : stampFile(f.path)));
+    const resume = ctx.store.getResume(meta.infoHash);
+    const plan = planResume(this.layout, resume, stamps);
+    this.base = { uploaded: resume?.uploaded ?? 0, downloaded: resume?.downloaded ?? 0 };
+    this.lastTotals = { uploaded: -1, downloaded: -1 };
+    this.tracked = false;
+    this.error = null;
+    let storage: TorrentStorage;
+    try {
+      storage = TorrentStorage.open(meta, record.savePath);
+    } catch (error) {
+      if (!(error instanceof StorageError)) throw error;
+      this.error = error.message;
+      ctx.log(`${meta.name}: ${error.message}`);
+      return;
+    }
+    const recheck = new Uint8Array(meta.pieceCount);
+    for (const p of plan.recheck) recheck[p] = 1;
+    const torrent = ctx.client.addTorrent({
+      meta,
+      storage: new ResumingStorage(storage, ctx.writer, meta.infoHash, (error) => ctx.log(`${meta.name}: saving resume data failed: ${String(error)}`)),
+      have: plan.verified,
+      dir: record.savePath,
+      check: (i) => recheck[i] === 1 && storage.mayHoldData(i),
+      paused: record.state === "paused",
+      poolBytes: ctx.poolBytes,
+      maxPeers: this.options.maxPeers ?? ctx.maxPeers,
+      uploadLimit: this.options.uploadLimit ?? undefined,
+      peers: [],
+      seed: true,
+      waitForPeers: true,
+      onEvent: (event) => this.handle(event),
+    });
+    this.torrent = torrent;
+    torrent.start();
+  }
+
+  private handle(event: TorrentEvent): void {
+    const { ctx, meta } = this;
+    switch (event.event) {
+      case "checked":
+        if (!this.tracked) {
+          this.tracked = true;
+          ctx.writer.track(meta.infoHash, this.layout, { bitfield: this.torrent!.have, ...this.totals() });
+        } else ctx.writer.replaceBitfield(meta.infoHash, this.torrent!.have);
+        break;
+      case "started":
+        this.checkedAtStart = event.checked;
+        break;
+      case "progress":
+      case "stopped": {
+        const totals = this.totals();
+        if (this.tracked && (totals.uploaded !== this.lastTotals.uploaded || totals.downloaded !== this.lastTotals.downloaded)) {
+          this.lastTotals = totals;
+          ctx.writer.setTotals(meta.infoHash, totals.uploaded, totals.downloaded);
+        }
+        break;
+      }
+      case "paused":
+      case "resumed":
+        this.saveState(event.event === "paused" ? "paused" : "downloading");
+        break;
+      case "error":
+        this.error = event.message;
+        break;
+    }
+    ctx.emit(event, this);
+  }
+
+  /** The stored state only says whether it was paused; the rest is found again at start. */
+  private saveState(state: "paused" | "downloading"): void {
+    if (this.record.state === state) return;
+    this.record = { ...this.record, state };
+    this.ctx.store.setTorrentState(this.meta.infoHash, state);
+  }
+}

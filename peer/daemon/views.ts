@@ -1,0 +1,119 @@
+// The daemon's torrents as the API shows them (control.ts's views): plain values computed on demand from
+// the running torrent, its peers and its trackers. Nothing here changes anything.
+import { pieceSize } from "../../shared/metainfo/types.ts";
+import type { SwarmPeer } from "../swarm/swarm-peer.ts";
+import { addressKey } from "../swarm/peer-directory.ts";
+import type { FileView, PeerView, TorrentDetail, TorrentStateName, TorrentSummary, TrackerView } from "./control.ts";
+import type { TorrentEntry } from "./torrent-entry.ts";
+
+export function stateOf(entry: TorrentEntry): TorrentStateName {
+  return entry.torrent?.state ?? "error";
+}
+
+/** Bytes per second summed over the torrent's peers. */
+export function ratesOf(entry: TorrentEntry): { down: number; up: number } {
+  let down = 0;
+  let up = 0;
+  for (const peer of entry.torrent?.peers.values() ?? []) {
+    down += peer.conn.down.rate();
+    up += peer.conn.up.rate();
+  }
+  return { down: Math.round(down), up: Math.round(up) };
+}
+
+export function summaryOf(entry: TorrentEntry): TorrentSummary {
+  const { meta, torrent } = entry;
+  const have = torrent?.have;
+  let verified = 0;
+  if (have) for (let i = 0; i < meta.pieceCount; i++) if (have.has(i)) verified += pieceSize(meta, i);
+  const rates = ratesOf(entry);
+  let seeds = 0;
+  for (const peer of torrent?.peers.values() ?? []) if (peer.conn.peerPieces.isComplete()) seeds++;
+  const { uploaded, downloaded } = entry.totals();
+  const left = meta.length - verified;
+  return {
+    infoHash: entry.infoHash,
+    name: meta.name,
+    state: stateOf(entry),
+    progress: meta.length === 0 ? 1 : verified / meta.length,
+    size: meta.length,
+    wantedSize: meta.length,
+    downloadRate: rates.down,
+    uploadRate: rates.up,
+    peers: torrent?.peers.size ?? 0,
+    seeds,
+    ratio: downloaded > 0 ? uploaded / downloaded : 0,
+    eta: left === 0 || rates.down === 0 ? null : Math.round(left / rates.down),
+    addedAt: entry.record.addedAt,
+    savePath: entry.record.savePath,
+    downloaded,
+    uploaded,
+    hashFailures: torrent?.totals().failedPieces ?? 0,
+    trackerErrors: torrent?.trackers().failures ?? 0,
+    error: entry.error,
+  };
+}
+
+export function detailOf(entry: TorrentEntry): TorrentDetail {
+  const { meta, torrent } = entry;
+  const trackers = torrent?.trackers();
+  return {
+    ...summaryOf(entry),
+    pieceCount: meta.pieceCount,
+    pieceLength: meta.pieceLength,
+    pieces: Buffer.from(torrent?.have.bytes ?? new Uint8Array(Math.ceil(meta.pieceCount / 8))).toString("base64"),
+    files: filesOf(entry),
+    peerList: [...(torrent?.peers.values() ?? [])].map((p) => peerOf(p, meta.pieceCount)),
+    trackers: (trackers?.list ?? []).map(
+      (t): TrackerView => ({ ...t, nextAnnounceAt: t.status === "working" || t.status === "error" ? trackers!.nextAnnounceAt : null }),
+    ),
+    sequential: false,
+    limits: { uploadLimit: torrent?.uploadLimit ?? null, downloadLimit: null, maxPeers: torrent?.maxPeers ?? entry.options.maxPeers ?? 0 },
+    goals: { ratioLimit: null, seedTimeLimit: null },
+  };
+}
+
+function filesOf(entry: TorrentEntry): FileView[] {
+  const { meta, torrent } = entry;
+  return meta.files
+    .map((f, index) => ({ f, index }))
+    .filter(({ f }) => !f.padding)
+    .map(({ f, index }): FileView => {
+      let verified = 0;
+      if (torrent && f.length > 0) {
+        const first = Math.floor(f.offset / meta.pieceLength);
+        const last = Math.floor((f.offset + f.length - 1) / meta.pieceLength);
+        for (let p = first; p <= last; p++) {
+          if (!torrent.have.has(p)) continue;
+          const start = Math.max(f.offset, p * meta.pieceLength);
+          const end = Math.min(f.offset + f.length, p * meta.pieceLength + pieceSize(meta, p));
+          verified += end - start;
+        }
+      }
+      return { index, path: f.path.join("/") || meta.name, length: f.length, progress: f.length === 0 ? 1 : verified / f.length, priority: "normal" };
+    });
+}
+
+function peerOf(peer: SwarmPeer, pieceCount: number): PeerView {
+  const conn = peer.conn;
+  let flags = "";
+  if (conn.amInterested) flags += conn.peerChoking ? "d" : "D";
+  if (conn.peerInterested) flags += conn.amChoking ? "u" : "U";
+  if (!conn.outgoing) flags += "I";
+  return {
+    address: addressKey(conn.address),
+    client: conn.peerExtensions?.client ?? clientFromPeerId(conn.remotePeerId),
+    downloadRate: Math.round(conn.down.rate()),
+    uploadRate: Math.round(conn.up.rate()),
+    progress: pieceCount === 0 ? 1 : conn.peerPieces.count() / pieceCount,
+    flags,
+  };
+}
+
+/** Azureus-style ids ("-LT2000-…") name the client and its version; anything else is unknown. */
+function clientFromPeerId(id: Uint8Array | null): string {
+  if (!id) return "";
+  const text = new TextDecoder().decode(id.subarray(0, 8));
+  const match = /^-([A-Za-z]{2})([0-9A-Za-z]{4})-$/.exec(text);
+  return match ? `${match[1]} ${match[2]}` : "";
+}
