@@ -57,6 +57,16 @@ export function run(argv: string[]): Promise<number> {
     const stateDir = path.resolve(values["state-dir"] ?? defaultStateDir());
     const downloadDir = path.resolve(values["download-dir"] ?? defaultDownloadDir());
     const report = daemonReporter(values.json);
+    // Listening for the signals before anything starts: one that comes during start-up ends the run once
+    // it is up, cleanly, rather than killing the process half-way.
+    let onSignal = () => {};
+    const signalled = new Promise<void>((resolve) => (onSignal = resolve));
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    const unlisten = () => {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    };
     let daemon: Daemon;
     try {
       daemon = Daemon.open({
@@ -68,6 +78,7 @@ export function run(argv: string[]): Promise<number> {
         log: (line) => report.log(line),
       });
     } catch (error) {
+      unlisten();
       if (error instanceof StateError) return report.fatal(error.message, 1);
       if (error instanceof ListenError) return report.fatal(error.message, exitCodeFor(error.code));
       throw error;
@@ -79,24 +90,19 @@ export function run(argv: string[]): Promise<number> {
     } catch (error) {
       if (!(error instanceof TokenError)) throw error;
       await daemon.close();
+      unlisten();
       return report.fatal(error.message, 1);
     }
     const watch = values.watch ? new WatchFolder(path.resolve(values.watch), daemon, (outcome) => report.watch(outcome)) : null;
     watch?.start();
     report.started(daemon, stateDir, downloadDir, watch?.dir ?? null);
     const ticker = setInterval(() => report.tick(daemon), 1_000);
-    let onSignal = () => {};
-    await new Promise<void>((resolve) => {
-      onSignal = resolve;
-      process.on("SIGINT", onSignal);
-      process.on("SIGTERM", onSignal);
-    });
+    await signalled;
     clearInterval(ticker);
     await watch?.stop();
     await daemon.close();
     report.stopped();
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    unlisten();
     return 0;
   });
 }
