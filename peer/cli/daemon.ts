@@ -1,5 +1,5 @@
 // btpeer daemon [--port <n>] [--bind <address>] [--state-dir <dir>] [--download-dir <dir>] [--watch <dir>]
-//               [--max-peers <n>] [--json]
+//               [--max-peers <n>] [--encryption prefer|require|disable] [--json]
 import * as os from "node:os";
 import * as path from "node:path";
 import { loadOrCreateToken, TokenError } from "../daemon/api-token.ts";
@@ -8,7 +8,7 @@ import { StateError } from "../daemon/state-errors.ts";
 import { WatchFolder } from "../daemon/watch-folder.ts";
 import { ListenError } from "../net/sockets.ts";
 import { exitCodeFor } from "../torrent/exit-codes.ts";
-import { bindOption, intOption, runCommand } from "./command-args.ts";
+import { bindOption, encryptionOption, intOption, runCommand } from "./command-args.ts";
 import { daemonReporter } from "./daemon-progress.ts";
 import { CliError } from "./torrent-runner.ts";
 
@@ -28,6 +28,7 @@ options:
   --watch <dir>         add every .torrent dropped here; it is renamed <name>.added (also when that
                         torrent was already added), or <name>.invalid with the reason in the log
   --max-peers <n>       peer connections across all torrents (default 200)
+  --encryption <p>      MSE/PE protocol encryption, as for download: prefer (default), require, disable
   --json                one JSON event per line (each torrent's events carry its infoHash)
                         instead of the live status line
 
@@ -40,6 +41,7 @@ const OPTIONS = {
   "download-dir": { type: "string" },
   watch: { type: "string" },
   "max-peers": { type: "string", default: "200" },
+  encryption: { type: "string", default: "prefer" },
   json: { type: "boolean", default: false },
 } as const;
 
@@ -75,6 +77,7 @@ export function run(argv: string[]): Promise<number> {
         port: intOption("--port", values.port, 0, 65535),
         bind: bindOption(values.bind),
         maxPeers: intOption("--max-peers", values["max-peers"], 1, 100_000),
+        encryption: encryptionOption(values.encryption),
         log: (line) => report.log(line),
       });
     } catch (error) {

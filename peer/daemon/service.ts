@@ -3,6 +3,7 @@
 // in the store with their .torrent bytes, save path and options, and resumed at the next start from their
 // resume data: unchanged files are trusted, only what changed (or was in flight) is hashed again.
 import { parseMetainfo } from "../../shared/metainfo/parse.ts";
+import type { EncryptionPolicy } from "../../shared/mse/policy.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
 import { Client } from "../client/client.ts";
 import { StorageError } from "../storage/index.ts";
@@ -32,6 +33,8 @@ export interface DaemonOptions {
   /** The peer port (0: any free port). */
   port: number;
   bind?: string;
+  /** MSE/PE for every connection (default: prefer). */
+  encryption?: EncryptionPolicy;
   /** Peer connections across all torrents at most. */
   maxPeers?: number;
   /** Peer slots of one torrent, unless its request says otherwise. */
@@ -75,6 +78,7 @@ export class Daemon implements DaemonControl {
     const client = new Client({
       port: options.port,
       bind: options.bind,
+      encryption: options.encryption,
       maxConnections: options.maxPeers ?? DEFAULT_MAX_PEERS,
       poolBytes: options.poolBytes ?? DEFAULT_POOL_BYTES,
     });

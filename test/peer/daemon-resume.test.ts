@@ -72,9 +72,13 @@ describe("btpeer daemon: restarts", () => {
     expect(started).toMatchObject({ have: A_PIECES });
 
     relay = await startBtRelay(port);
-    const seeder = await startBtpeer(["seed", torrent, "--dir", src(), "--upload-limit", "256K", "--peer", `127.0.0.1:${relay.port}`], {
-      name: "capped seeder",
-    });
+    // Plain BitTorrent, so that the relay can read the requests and haves.
+    const seeder = await startBtpeer(
+      ["seed", torrent, "--dir", src(), "--upload-limit", "256K", "--encryption", "disable", "--peer", `127.0.0.1:${relay.port}`],
+      {
+        name: "capped seeder",
+      },
+    );
     // Midway: a good part fetched, and more than one resume flush (every second) behind us.
     await first.waitFor((e) => torrentEvent("progress", hex)(e) && (e.have as number) >= A_PIECES + 16, 120_000);
     expect(relay.fromTarget.unreadable).toBe(false);
