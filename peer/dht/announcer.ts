@@ -14,7 +14,11 @@ export interface AnnouncerOptions {
   jitterMs: number;
   /** Lookups running at once, all torrents together. */
   maxConcurrent: number;
-  /** After a lookup that found nobody for a torrent that `wantsPeers()`, the next comes this soon (default 1 min). */
+  /**
+   * After a lookup that found nobody for a torrent that `wantsPeers()`, the next comes this soon (default
+   * 1 min), doubling with each such lookup up to `intervalMs`: a daemon full of stalled downloads does
+   * not keep the DHT busy with them.
+   */
   retryMs?: number;
 }
 
@@ -30,7 +34,7 @@ export interface DhtTorrentEntry {
   onPeers: (peers: PeerAddress[]) => void;
   /** After every lookup, peers found or not (events, counters). */
   onLookup?: (result: { peers: number; announcedTo: number }) => void;
-  /** A torrent short of peers (a downloader that knows none) is looked up again after `retryMs`, not the full interval. */
+  /** A torrent short of peers (a downloader that knows none) is looked up again sooner (see retryMs). */
   wantsPeers?: () => boolean;
   /** Announce our port (true) or only look for peers (a torrent that does not accept connections). */
   announce?: boolean;
@@ -42,6 +46,8 @@ interface Torrent {
   infoHash: Uint8Array;
   entry: DhtTorrentEntry;
   state: State;
+  /** Lookups in a row that found nobody while it wanted peers (the retry doubles with each). */
+  misses: number;
 }
 
 export interface AnnouncingNode {
@@ -69,7 +75,7 @@ export class DhtAnnouncer {
       known.entry = entry;
       return;
     }
-    this.torrents.set(key, { infoHash, entry, state: { kind: "waiting", due: 0 } });
+    this.torrents.set(key, { infoHash, entry, state: { kind: "waiting", due: 0 }, misses: 0 });
     this.schedule();
   }
 
@@ -139,7 +145,9 @@ export class DhtAnnouncer {
     } finally {
       this.running--;
       const starving = found === 0 && torrent.entry.wantsPeers?.() === true;
-      const interval = starving ? (this.options.retryMs ?? RETRY_MS) : this.options.intervalMs;
+      torrent.misses = starving ? torrent.misses + 1 : 0;
+      const retry = (this.options.retryMs ?? RETRY_MS) * 2 ** Math.min(torrent.misses - 1, 16);
+      const interval = starving ? Math.min(retry, this.options.intervalMs) : this.options.intervalMs;
       torrent.state = { kind: "waiting", due: Date.now() + interval + Math.random() * this.options.jitterMs };
       this.schedule();
     }

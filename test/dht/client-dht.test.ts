@@ -28,25 +28,30 @@ test("a loopback-only node looks no router name up (DNS may leave the machine) a
   expect(asked).toEqual(["router.bittorrent.com"]);
 });
 
-test("a torrent that wants peers and found none is looked up again after retryMs, not the full interval", async () => {
-  let lookups = 0;
+test("a torrent that wants peers and found none is looked up again after retryMs, doubling, and after a full interval once it wants none", async () => {
+  const at: number[] = [];
   const node = {
     announce: async () => {
-      lookups++;
+      at.push(Date.now());
       return { peers: [], announcedTo: 0 };
     },
     getPeers: async () => [],
   };
-  const announcer = new DhtAnnouncer(node, { intervalMs: 3_600_000, jitterMs: 0, maxConcurrent: 1, retryMs: 20 });
+  const announcer = new DhtAnnouncer(node, { intervalMs: 3_600_000, jitterMs: 0, maxConcurrent: 1, retryMs: 40 });
   closers.push(() => announcer.close());
   const results: number[] = [];
-  announcer.add(randomId(), { port: 1, private: false, onPeers: () => {}, onLookup: (r) => results.push(r.peers), wantsPeers: () => lookups < 3 });
-  for (let i = 0; i < 200 && lookups < 3; i++) await Bun.sleep(10);
-  expect(lookups).toBe(3);
-  expect(results).toEqual([0, 0, 0]);
+  announcer.add(randomId(), { port: 1, private: false, onPeers: () => {}, onLookup: (r) => results.push(r.peers), wantsPeers: () => at.length < 4 });
+  for (let i = 0; i < 300 && at.length < 4; i++) await Bun.sleep(10);
+  expect(at).toHaveLength(4);
+  expect(results).toEqual([0, 0, 0, 0]);
+  // The gaps double: 40, 80, 160 ms at least (timers never fire early).
+  const gaps = at.slice(1).map((t, i) => t - at[i]!);
+  expect(gaps[0]).toBeGreaterThanOrEqual(39);
+  expect(gaps[1]).toBeGreaterThanOrEqual(79);
+  expect(gaps[2]).toBeGreaterThanOrEqual(159);
   // It no longer wants peers: the next lookup is an interval (an hour) away.
-  await Bun.sleep(100);
-  expect(lookups).toBe(3);
+  await Bun.sleep(400);
+  expect(at).toHaveLength(4);
 });
 
 test("port-message nodes: at most 8 pings in flight, an address pinged once however often it is heard", async () => {
