@@ -16,6 +16,9 @@ export interface BrowserPage {
   evaluate<T, A extends unknown[]>(fn: (...args: A) => T, ...args: A): Promise<T>;
   screenshot(opts: { path: string; fullPage?: boolean }): Promise<unknown>;
   setViewport(v: { width: number; height: number }): Promise<void>;
+  type(selector: string, text: string): Promise<void>;
+  click(selector: string): Promise<void>;
+  $(selector: string): Promise<{ uploadFile(...paths: string[]): Promise<void> } | null>;
 }
 
 export interface Browser {
