@@ -33,6 +33,8 @@ export interface QbittorrentOptions {
   name?: string;
   /** Require a login (user "admin" with this password) even from localhost; default: no login from localhost. */
   password?: string;
+  /** More lines for the [BitTorrent] section, e.g. "Session\\QueueingSystemEnabled=false". */
+  bittorrent?: string[];
 }
 
 export async function startQbittorrent(options: QbittorrentOptions): Promise<QbittorrentPeer> {
@@ -57,6 +59,7 @@ export async function startQbittorrent(options: QbittorrentOptions): Promise<Qbi
     "Session\\MultiConnectionsPerIp=true",
     "Session\\AnnounceToAllTrackers=true",
     "Session\\GlobalMaxRatio=-1",
+    ...(options.bittorrent ?? []),
     "",
     "[Preferences]",
     "Connection\\UPnP=false",
