@@ -4,6 +4,7 @@ import { isIP } from "node:net";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { parseEncryptionPolicy, type EncryptionPolicy } from "../../shared/mse/policy.ts";
 import { CliError } from "./torrent-runner.ts";
+import type { SeedingGoals } from "../torrent/seeding-goals.ts";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 type Parsed<O extends Options> = ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: O }>>;
@@ -63,6 +64,18 @@ export function rateOption(name: string, text: string | undefined): number | und
   if (bytes === null) throw new CliError("usage", `${name} wants bytes per second such as 500K, 50M or 1G (binary units), got "${text}"`);
   if (bytes > 0 && bytes < 16 * 1024) throw new CliError("usage", `${name} must be at least 16K (one block per second), got "${text}"`);
   return bytes === 0 ? undefined : bytes;
+}
+
+/** `--ratio-limit R`, `--seed-time-limit SECONDS`: when seeding stops (none given: never). */
+export function goalOptions(ratio: string | undefined, seconds: string | undefined): SeedingGoals | undefined {
+  if (ratio === undefined && seconds === undefined) return undefined;
+  let ratioLimit: number | null = null;
+  if (ratio !== undefined) {
+    ratioLimit = Number(ratio);
+    if (!/^\d+(\.\d+)?$/.test(ratio)) throw new CliError("usage", `--ratio-limit wants a share ratio such as 1 or 2.5, got "${ratio}"`);
+  }
+  const seedTimeLimit = seconds === undefined ? null : intOption("--seed-time-limit", seconds, 0, 10 * 365 * 86_400);
+  return { ratioLimit, seedTimeLimit };
 }
 
 /** `--bind`: one IPv4 or IPv6 address ("[::1]" also taken), not a host name: it must name one interface. */

@@ -1,9 +1,10 @@
 // btpeer download <file.torrent> --out <dir> [--port <n>] [--bind <address>] [--seed | --no-seed] [--peer <host:port>]...
-//                 [--pool <MiB>] [--max-peers <n>] [--upload-limit <rate>]
+//                 [--pool <MiB>] [--max-peers <n>] [--upload-limit <rate>] [--download-limit <rate>]
+//                 [--only <i,j> | --skip <i,j>] [--sequential] [--ratio-limit <r>] [--seed-time-limit <s>]
 //                 [--dht-bootstrap <host:port>]... [--dht-state <file>] [--no-dht]
 //                 [--encryption prefer|require|disable] [--json]
-import { bindOption, encryptionOption, intOption, rateOption, runCommand } from "./command-args.ts";
-import { CliError, dhtOption, parsePeerAddress, runTorrent } from "./torrent-runner.ts";
+import { bindOption, encryptionOption, goalOptions, intOption, rateOption, runCommand } from "./command-args.ts";
+import { CliError, dhtOption, parseFileIndices, parsePeerAddress, runTorrent, type FileSelection } from "./torrent-runner.ts";
 
 const HELP = `usage: btpeer download <file.torrent> --out <dir> [options]
 
@@ -22,6 +23,15 @@ options:
                        with something to trade replaces one with nothing to trade
   --upload-limit <r>   cap on what this peer sends, all peers together, in bytes per second:
                        500K, 50M, 1G (binary units); default none
+  --download-limit <r> cap on what this peer receives, all peers together, in bytes per second
+                       (same units); requests are paced so that peers never send more
+  --ratio-limit <r>    stop seeding once uploaded ÷ downloaded reaches r (e.g. 2; with nothing
+                       downloaded, uploaded ÷ the data's size)
+  --seed-time-limit <s> stop seeding after s seconds of seeding
+  --only <i,j,...>     fetch only these files (indices as \`btpeer info\` lists them, from 0); the
+                       others are not created; pieces they share with a wanted file are fetched
+  --skip <i,j,...>     fetch every file but these
+  --sequential         fetch pieces in order, first to last (for playing while downloading)
   --dht-bootstrap <host:port>
                        a DHT node to join through (repeatable; default: router.bittorrent.com:6881,
                        dht.transmissionbt.com:6881 and router.utorrent.com:6881, looked up only if no
@@ -44,6 +54,12 @@ const OPTIONS = {
   pool: { type: "string", default: "64" },
   "max-peers": { type: "string", default: "50" },
   "upload-limit": { type: "string" },
+  "download-limit": { type: "string" },
+  "ratio-limit": { type: "string" },
+  "seed-time-limit": { type: "string" },
+  only: { type: "string" },
+  skip: { type: "string" },
+  sequential: { type: "boolean", default: false },
   "dht-bootstrap": { type: "string", multiple: true },
   "dht-state": { type: "string" },
   "no-dht": { type: "boolean" },
@@ -56,6 +72,10 @@ export function run(argv: string[]): Promise<number> {
     if (positionals.length !== 1) throw new CliError("usage", "give exactly one .torrent file");
     if (!values.out) throw new CliError("usage", "--out <dir> is required");
     if (values.seed && values["no-seed"]) throw new CliError("usage", "--seed and --no-seed contradict each other");
+    if (values.only !== undefined && values.skip !== undefined) throw new CliError("usage", "--only and --skip contradict each other: give one");
+    let files: FileSelection | undefined;
+    if (values.only !== undefined) files = { only: parseFileIndices("--only", values.only) };
+    if (values.skip !== undefined) files = { skip: parseFileIndices("--skip", values.skip) };
     return runTorrent({
       torrentPath: positionals[0]!,
       dir: values.out,
@@ -67,6 +87,10 @@ export function run(argv: string[]): Promise<number> {
       maxPeers: intOption("--max-peers", values["max-peers"], 1, 10_000),
       uploadLimit: rateOption("--upload-limit", values["upload-limit"]),
       encryption: encryptionOption(values.encryption),
+      downloadLimit: rateOption("--download-limit", values["download-limit"]),
+      goals: goalOptions(values["ratio-limit"], values["seed-time-limit"]),
+      files,
+      sequential: values.sequential,
       json: values.json,
       dht: dhtOption(values),
       requireComplete: false,

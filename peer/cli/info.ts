@@ -133,7 +133,9 @@ function printHuman(s: Summary): void {
   for (const peer of s.peers ?? []) row("peer", peer);
   if (s.files.length > 0) {
     row("files", String(s.files.length));
-    for (const f of s.files) console.log(`  ${formatBytes(f.length).padStart(10)}  ${f.path}`);
+    // The index is what `download --only / --skip` take.
+    const width = String(s.files.length - 1).length;
+    s.files.forEach((f, i) => console.log(`  ${String(i).padStart(width)}  ${formatBytes(f.length).padStart(10)}  ${f.path}${f.padding ? " (padding)" : ""}`));
   }
   for (const w of s.warnings) console.log(`warning: ${w}`);
 }

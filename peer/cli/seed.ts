@@ -1,7 +1,8 @@
-// btpeer seed <file.torrent> --dir <dir> [--port <n>] [--bind <address>] [--upload-limit <rate>]
+// btpeer seed <file.torrent> --dir <dir> [--port <n>] [--bind <address>] [--upload-limit <rate>] [--download-limit <rate>]
+//             [--ratio-limit <r>] [--seed-time-limit <s>]
 //             [--dht-bootstrap <host:port>]... [--dht-state <file>] [--no-dht]
 //             [--encryption prefer|require|disable] [--json]
-import { bindOption, encryptionOption, intOption, rateOption, runCommand } from "./command-args.ts";
+import { bindOption, encryptionOption, goalOptions, intOption, rateOption, runCommand } from "./command-args.ts";
 import { CliError, dhtOption, parsePeerAddress, runTorrent } from "./torrent-runner.ts";
 
 const HELP = `usage: btpeer seed <file.torrent> --dir <dir> [options]
@@ -18,6 +19,11 @@ options:
                        with something to trade replaces one with nothing to trade
   --upload-limit <r>   cap on what this peer sends, all peers together, in bytes per second:
                        500K, 50M, 1G (binary units); default none
+  --download-limit <r> cap on what this peer receives, all peers together, in bytes per second
+                       (same units); requests are paced so that peers never send more
+  --ratio-limit <r>    stop seeding once uploaded ÷ downloaded reaches r (e.g. 2; with nothing
+                       downloaded, uploaded ÷ the data's size)
+  --seed-time-limit <s> stop seeding after s seconds of seeding
   --dht-bootstrap <host:port>
                        a DHT node to join through (repeatable; default: router.bittorrent.com:6881,
                        dht.transmissionbt.com:6881 and router.utorrent.com:6881, looked up only if no
@@ -37,6 +43,9 @@ const OPTIONS = {
   peer: { type: "string", multiple: true },
   "max-peers": { type: "string", default: "50" },
   "upload-limit": { type: "string" },
+  "download-limit": { type: "string" },
+  "ratio-limit": { type: "string" },
+  "seed-time-limit": { type: "string" },
   "dht-bootstrap": { type: "string", multiple: true },
   "dht-state": { type: "string" },
   "no-dht": { type: "boolean" },
@@ -59,6 +68,8 @@ export function run(argv: string[]): Promise<number> {
       maxPeers: intOption("--max-peers", values["max-peers"], 1, 10_000),
       uploadLimit: rateOption("--upload-limit", values["upload-limit"]),
       encryption: encryptionOption(values.encryption),
+      downloadLimit: rateOption("--download-limit", values["download-limit"]),
+      goals: goalOptions(values["ratio-limit"], values["seed-time-limit"]),
       json: values.json,
       dht: dhtOption(values),
       requireComplete: true,

@@ -18,6 +18,8 @@ import { humanReporter, jsonReporter } from "./progress.ts";
 import { exitCodeFor, type CliErrorCode, type PeerErrorCode } from "../torrent/exit-codes.ts";
 import { Bitfield } from "../../shared/bitfield.ts";
 import { StorageError, TorrentStorage } from "../storage/index.ts";
+import { allNormal, type FilePriority } from "../pieces/wanted.ts";
+import type { SeedingGoals } from "../torrent/seeding-goals.ts";
 
 export interface RunOptions {
   torrentPath: string;
@@ -33,6 +35,11 @@ export interface RunOptions {
   uploadLimit?: number;
   /** --encryption (MSE/PE). */
   encryption: EncryptionPolicy;
+  downloadLimit?: number;
+  /** --only / --skip: which file indices to fetch (undefined: all). */
+  files?: FileSelection;
+  sequential?: boolean;
+  goals?: SeedingGoals;
   json: boolean;
   /** `seed` command: every piece must be on disk already. */
   requireComplete: boolean;
@@ -73,7 +80,8 @@ export async function runTorrent(options: RunOptions): Promise<number> {
   try {
     const meta = loadTorrent(options.torrentPath);
     for (const warning of meta.warnings) report({ event: "warning", message: warning });
-    const storage = TorrentStorage.open(meta, options.dir);
+    const filePriorities = priorities(meta, options.files);
+    const storage = TorrentStorage.open(meta, options.dir, { skipped: filePriorities.map((p) => p === "skip") });
     const poolBytes = options.poolMiB * 1024 * 1024;
     // One torrent: the client's limits are the torrent's, so they never bind first.
     const client = new Client({
@@ -108,6 +116,10 @@ export async function runTorrent(options: RunOptions): Promise<number> {
       peers: options.peers,
       seed: options.seed,
       uploadLimit: options.uploadLimit,
+      downloadLimit: options.downloadLimit,
+      filePriorities,
+      sequential: options.sequential,
+      goals: options.goals,
       onEvent: report,
     });
     const onSignal = () => void torrent.stop(0);
@@ -171,6 +183,29 @@ export function dhtOption(values: { "no-dht"?: boolean; "dht-bootstrap"?: string
     }
   }
   return { bootstrap, statePath: values["dht-state"] };
+}
+
+/** --only 0,2 (fetch just these files) or --skip 1 (all but these): file indices as `btpeer info` lists them. */
+export type FileSelection = { only: number[] } | { skip: number[] };
+
+function priorities(meta: Metainfo, selection: FileSelection | undefined): FilePriority[] {
+  const list = allNormal(meta.files.length);
+  if (!selection) return list;
+  const indices = "only" in selection ? selection.only : selection.skip;
+  const name = "only" in selection ? "--only" : "--skip";
+  for (const i of indices) {
+    if (i >= meta.files.length) throw new CliError("usage", `${name}: the torrent has files 0 to ${meta.files.length - 1} (see btpeer info), not ${i}`);
+  }
+  if ("only" in selection) list.fill("skip");
+  for (const i of indices) list[i] = "only" in selection ? "normal" : "skip";
+  return list;
+}
+
+/** "0,2,5": file indices for --only / --skip. */
+export function parseFileIndices(name: string, text: string): number[] {
+  const parts = text.split(",").map((p) => p.trim());
+  if (parts.some((p) => !/^\d+$/.test(p))) throw new CliError("usage", `${name} wants file indices as btpeer info lists them, such as 0,2, got "${text}"`);
+  return parts.map(Number);
 }
 
 /** "host:port", "[v6]:port". */

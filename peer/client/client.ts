@@ -20,6 +20,7 @@ import { Torrent, type TorrentOptions } from "../torrent/torrent.ts";
 import { ClientDht, type ClientDhtOptions, type TorrentDht } from "./client-dht.ts";
 import { Incoming, SNIFF_TIMEOUT_MS } from "./incoming.ts";
 import { PoolBudget } from "./pool-budget.ts";
+import { downloadLimit, uploadLimit, type GlobalRateLimits } from "../torrent/tuning.ts";
 
 export interface ClientOptions {
   /** 0 picks a free port. */
@@ -30,6 +31,9 @@ export interface ClientOptions {
   maxConnections?: number;
   /** Piece-pool bytes shared by all torrents. */
   poolBytes?: number;
+  /** Bytes per second across all torrents (each torrent's own limit applies as well). */
+  uploadLimit?: number;
+  downloadLimit?: number;
   peerId?: Uint8Array;
   /**
    * --encryption (MSE/PE), for incoming connections and every torrent's dials. Default "prefer": both kinds
@@ -59,6 +63,15 @@ export interface TorrentHost {
   readonly pool: PoolBudget;
   /** The process's DHT, null without one (--no-dht, or before `enableDht`). */
   readonly dht: TorrentDht | null;
+  /** The limits shared by all torrents: each spends from these and from its own. */
+  readonly limits: GlobalRateLimits;
+}
+
+/** Limits across all torrents (DaemonControl's GlobalLimits): bytes per second or null, and peer connections. */
+export interface GlobalLimits {
+  uploadLimit: number | null;
+  downloadLimit: number | null;
+  maxPeers: number;
 }
 
 export type TorrentSettings = Omit<TorrentOptions, "host">;
@@ -69,8 +82,9 @@ export class Client implements ConnectionHandler, TorrentHost {
   readonly pool: PoolBudget;
   readonly encryption: EncryptionPolicy;
   readonly mseLimits?: Partial<MseLimits>;
+  readonly limits: GlobalRateLimits;
   port = 0;
-  private readonly limits: SlotLimits;
+  private slots: SlotLimits;
   private readonly torrents = new Map<string, Torrent>();
   /** What an MSE receiver finds our torrents by (HASH('req2', info hash)). */
   private readonly skeys = new SkeyTable();
@@ -91,8 +105,32 @@ export class Client implements ConnectionHandler, TorrentHost {
     this.mseLimits = options.mseLimits;
     this.onIncomingDropped = options.onIncomingDropped;
     // The same bounds as one torrent's slots, over all torrents: with one torrent they never bind first.
-    this.limits = slotLimits(options.maxConnections ?? DEFAULT_MAX_CONNECTIONS);
+    this.slots = slotLimits(options.maxConnections ?? DEFAULT_MAX_CONNECTIONS);
     this.pool = new PoolBudget(options.poolBytes ?? DEFAULT_POOL_BYTES);
+    this.limits = { upload: uploadLimit(options.uploadLimit ?? null), download: downloadLimit(options.downloadLimit ?? null) };
+  }
+
+  /**
+   * Changes the limits across all torrents at run time. A lower connection cap takes no connection away:
+   * it stops new ones until the count is under it. Throws RangeError for an impossible value.
+   */
+  setGlobalLimits(limits: Partial<GlobalLimits>): GlobalLimits {
+    for (const rate of [limits.uploadLimit, limits.downloadLimit]) {
+      if (rate !== undefined && rate !== null && !(Number.isFinite(rate) && rate > 0))
+        throw new RangeError(`a rate limit must be a positive number or null, got ${rate}`);
+    }
+    if (limits.maxPeers !== undefined && !(Number.isInteger(limits.maxPeers) && limits.maxPeers >= 1)) {
+      throw new RangeError(`max peers must be a whole number ≥ 1, got ${limits.maxPeers}`);
+    }
+    if (limits.uploadLimit !== undefined) this.limits.upload.set(limits.uploadLimit);
+    if (limits.downloadLimit !== undefined) this.limits.download.set(limits.downloadLimit);
+    if (limits.maxPeers !== undefined) this.slots = slotLimits(limits.maxPeers);
+    for (const torrent of this.torrents.values()) torrent.setRateLimits({}); // a raised limit is used at once
+    return this.globalLimits;
+  }
+
+  get globalLimits(): GlobalLimits {
+    return { uploadLimit: this.limits.upload.rate, downloadLimit: this.limits.download.rate, maxPeers: this.slots.capacity };
   }
 
   /** Listens for peers. Throws ListenError when the port is taken or the --bind address is not ours. */
@@ -172,7 +210,7 @@ export class Client implements ConnectionHandler, TorrentHost {
   room(): number {
     let used = 0;
     for (const torrent of this.torrents.values()) used += torrent.connectionCount();
-    return this.limits.capacity - used;
+    return this.slots.capacity - used;
   }
 
   // ---- incoming connections until their handshake ------------------------------------------------------
@@ -181,7 +219,7 @@ export class Client implements ConnectionHandler, TorrentHost {
     if (!this.listener) return null;
     // Handshakes (MSE ones too: each costs a DH exponentiation) hold no peer slot (connection-slots.ts);
     // past their own cap the oldest makes room.
-    handshakeToDrop([...this.incoming, ...this.handshaking], this.limits.handshakes)?.close({ code: "too-many-handshakes" });
+    handshakeToDrop([...this.incoming, ...this.handshaking], this.slots.handshakes)?.close({ code: "too-many-handshakes" });
     const incoming = new Incoming(socket, address, {
       policy: this.encryption,
       skeys: this.skeys,
@@ -220,7 +258,7 @@ export class Client implements ConnectionHandler, TorrentHost {
     this.handshaking.delete(conn);
     const torrent = this.torrents.get(toHex(handshake.infoHash));
     if (!torrent) return { code: "unknown-torrent" };
-    if (this.room() <= -this.limits.provisional) return { code: "too-many-peers" };
+    if (this.room() <= -this.slots.provisional) return { code: "too-many-peers" };
     return torrent.adopt(conn, handshake);
   }
 

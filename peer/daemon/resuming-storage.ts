@@ -31,6 +31,10 @@ export class ResumingStorage implements PieceStore {
     this.inner.readBlock(index, begin, length, into, intoOffset);
   }
 
+  setSkipped(skipped: readonly boolean[], have: (index: number) => boolean): void {
+    this.inner.setSkipped(skipped, have);
+  }
+
   close(): void {
     this.inner.close();
   }

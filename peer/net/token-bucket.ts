@@ -12,21 +12,34 @@ export interface TokenBucketOptions {
 }
 
 export class TokenBucket {
-  readonly burst: number;
+  /** Bytes per second, > 0. */
+  rate: number;
+  burst: number;
   private tokens: number;
   private last: number;
   private readonly now: () => number;
 
   constructor(
-    /** Bytes per second, > 0. */
-    readonly rate: number,
-    options: TokenBucketOptions = {},
+    rate: number,
+    private readonly options: TokenBucketOptions = {},
   ) {
-    if (!(rate > 0) || !Number.isFinite(rate)) throw new RangeError(`token bucket rate must be a positive number, got ${rate}`);
     this.now = options.now ?? (() => performance.now());
-    this.burst = options.burst ?? Math.max(options.minBurst ?? 0, Math.round(rate / 20));
+    this.rate = checkedRate(rate);
+    this.burst = this.burstFor(rate);
     this.tokens = this.burst;
     this.last = this.now();
+  }
+
+  /** A new rate from now on; the tokens there stay (up to the new burst), so a change grants no extra burst. */
+  setRate(rate: number): void {
+    this.available(); // what accrued so far, at the old rate
+    this.rate = checkedRate(rate);
+    this.burst = this.burstFor(rate);
+    this.tokens = Math.min(this.tokens, this.burst);
+  }
+
+  private burstFor(rate: number): number {
+    return this.options.burst ?? Math.max(this.options.minBurst ?? 0, Math.round(rate / 20));
   }
 
   /** Bytes that may be spent right now. */
@@ -50,4 +63,9 @@ export class TokenBucket {
     const missing = bytes - this.available();
     return missing <= 0 ? 0 : Math.ceil((missing * 1000) / this.rate);
   }
+}
+
+function checkedRate(rate: number): number {
+  if (!(rate > 0) || !Number.isFinite(rate)) throw new RangeError(`token bucket rate must be a positive number, got ${rate}`);
+  return rate;
 }

@@ -3,6 +3,7 @@
 // when there is one, else with SHA-1 fed as blocks arrived), writes them once, then announces `have`. Only
 // blocks asked of that very peer are taken. Failed pieces are refetched; blame goes to the peers whose data
 // was wrong (see blame.ts), and repeat offenders are banned.
+// A download limit caps what is requested (request-budget.ts).
 import type { Bitfield } from "../../shared/bitfield.ts";
 import { pieceHash, type Metainfo } from "../../shared/metainfo/types.ts";
 import { BLOCK_SIZE } from "../../shared/wire/types.ts";
@@ -14,6 +15,8 @@ import type { SlotHasher } from "../verify/slot-hasher.ts";
 import { Blame, STRIKES_TO_BAN } from "./blame.ts";
 import { pipelineDepth } from "./pipeline.ts";
 import type { SwarmPeer } from "../swarm/swarm-peer.ts";
+import type { ByteBudget } from "../net/rate-budget.ts";
+import { RequestBudget } from "./request-budget.ts";
 
 export interface PieceWriter {
   /** Writes a verified piece off the main thread; `data` stays untouched until the promise settles. */
@@ -69,6 +72,8 @@ export class Downloader {
   private readonly padding: PaddingMap;
   /** Pieces whole-piece sources are fetching (or whose check or write is under way), by index. */
   private readonly wholePieces = new Map<number, WholePieceSource>();
+  /** The download limit (the torrent's and the client's), if any. */
+  private budget: RequestBudget | null = null;
   private readonly startPiece = (index: number, length: number): PieceAssembly | null => {
     const slot = this.pool?.acquire();
     if (!slot) return null;
@@ -96,8 +101,43 @@ export class Downloader {
     this.picker = new PiecePicker(meta, have, this.padding);
   }
 
+  /** Every wanted piece is verified and on disk (skipped files aside, the download is done). */
   get complete(): boolean {
-    return this.have.isComplete();
+    return this.picker.wantedComplete;
+  }
+
+  /**
+   * New per-piece priorities (wanted.ts): pieces under way that are no longer wanted are given up (those
+   * being checked or written finish, and are dropped if still unwanted then), interest is recomputed.
+   */
+  setPriorities(priority: Uint8Array): void {
+    this.picker.setPriorities(priority);
+    for (const progress of [...this.picker.inProgress.values()]) {
+      // Those a web seed is fetching finish like those being written: dropped when checked if still unwanted.
+      if (this.picker.isWanted(progress.index) || this.writing.has(progress.index) || this.wholePieces.has(progress.index)) continue;
+      for (const peer of this.hooks.peers()) this.releaseRequestsFor(peer, progress.index);
+      this.picker.abandon(progress.index);
+      progress.payload.retire();
+      this.pool!.release(progress.payload.slot);
+    }
+    for (const peer of this.hooks.peers()) if (peer.conn.state === "open") this.updateInterest(peer);
+  }
+
+  /** Cancels our requests to `peer` for blocks of a piece given up: their bytes, should they come, are dropped. */
+  private releaseRequestsFor(peer: SwarmPeer, index: number): void {
+    for (const key of [...peer.outstanding]) {
+      const at = this.picker.splitKey(key);
+      if (at.index !== index) continue;
+      peer.release(key);
+      if (peer.conn.state !== "open") continue;
+      const length = Math.min(BLOCK_SIZE, this.picker.pieceLength(index) - at.block * BLOCK_SIZE);
+      peer.conn.send({ type: "cancel", index, begin: at.block * BLOCK_SIZE, length });
+    }
+  }
+
+  /** Pieces are under way (fetched, checked or written): the piece memory is still in use. */
+  get busy(): boolean {
+    return this.picker.inProgress.size > 0 || this.writing.size > 0;
   }
 
   /** Gives the downloader its piece memory (or takes it away): only while no piece is under way. */
@@ -122,7 +162,7 @@ export class Downloader {
 
   haveReceived(peer: SwarmPeer, index: number): void {
     this.picker.addHave(index);
-    if (!this.have.has(index) && !peer.conn.amInterested) peer.conn.send({ type: "interested" });
+    if (!this.have.has(index) && this.picker.isWanted(index) && !peer.conn.amInterested) peer.conn.send({ type: "interested" });
     this.fill(peer);
   }
 
@@ -170,8 +210,13 @@ export class Downloader {
   fill(peer: SwarmPeer): void {
     const conn = peer.conn;
     if (conn.state !== "open" || conn.peerChoking || !conn.amInterested || this.complete) return;
-    const room = pipelineDepth(conn.down.rate(), conn.peerExtensions?.reqq ?? null) - peer.outstanding.size;
+    let room = pipelineDepth(conn.down.rate(), conn.peerExtensions?.reqq ?? null) - peer.outstanding.size;
     if (room <= 0) return;
+    const budget = this.budget;
+    if (budget) {
+      room = budget.affordable(room);
+      if (room <= 0) return;
+    }
     const picked = this.picked;
     picked.length = 0;
     const canStart = this.pool !== null && this.pool.freeCount > 0 && this.writing.size < MAX_WRITES_IN_FLIGHT;
@@ -181,9 +226,17 @@ export class Downloader {
       const { index, block } = this.picker.splitKey(key);
       const progress = this.picker.inProgress.get(index)!;
       peer.outstanding.add(key);
-      conn.request(index, block * BLOCK_SIZE, progress.blockLength(block));
+      const length = progress.blockLength(block);
+      budget?.spend(length);
+      conn.request(index, block * BLOCK_SIZE, length);
     }
     conn.flushRequests();
+  }
+
+  /** Requests from now on are paid from `limit` (null: no limit). */
+  setLimit(limit: ByteBudget | null): void {
+    this.budget?.stop();
+    this.budget = limit ? new RequestBudget(limit, () => this.fillAll()) : null;
   }
 
   fillAll(): void {
@@ -312,6 +365,13 @@ export class Downloader {
       this.fillAll();
       return;
     }
+    if (ok && !this.picker.isWanted(index)) {
+      // Skipped while it was checked: its file may not exist any more, and nobody wants it now.
+      this.writeSettled(index, assembly);
+      this.picker.abandon(index);
+      this.fillAll();
+      return;
+    }
     if (ok) {
       this.convict(this.blame.pieceVerified(index, assembly.data), "sent blocks that differ from the verified piece");
       // The write runs on the I/O pool while this thread keeps receiving.
@@ -364,8 +424,9 @@ export class Downloader {
     return new Promise((resolve) => this.writesDone.push(resolve));
   }
 
-  /** Releases the slots of pieces under way (at shutdown). */
+  /** Releases the slots of pieces under way and stops the budget timer (at shutdown). */
   abandonAll(): void {
+    this.budget?.stop();
     for (const progress of [...this.picker.inProgress.values()]) {
       if (this.writing.has(progress.index)) continue; // its write releases the slot when it settles
       this.picker.abandon(progress.index);

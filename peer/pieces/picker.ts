@@ -1,53 +1,21 @@
 // Which blocks to ask which peer for: a few random pieces first (so we soon have something to trade),
 // then rarest first with a random tie-break, and a strict end game (only once every missing block is
 // requested, the last outstanding blocks are asked of other peers too; the first copy wins, the rest
-// are cancelled). Pure bookkeeping: no I/O, no timers.
+// are cancelled). Only wanted pieces (wanted.ts: those touching a file not skipped) are ever started,
+// `high` ones before the rest; in sequential mode the lowest wanted missing piece goes first instead of
+// the rarest. Pure bookkeeping: no I/O, no timers.
 import type { Bitfield } from "../../shared/bitfield.ts";
 import { BLOCK_SIZE } from "../../shared/wire/types.ts";
 import type { PaddingMap } from "../storage/padding.ts";
+import { PieceProgress, type PickerPeer } from "./piece-progress.ts";
+import { PiecePriority } from "./wanted.ts";
+
+export { PieceProgress, type PickerPeer } from "./piece-progress.ts";
 
 export interface PickerGeometry {
   pieceCount: number;
   pieceLength: number;
   length: number;
-}
-
-/** A piece being fetched: which blocks are asked for (and how often) and which arrived. */
-export class PieceProgress<T> {
-  readonly blockCount: number;
-  /** Outstanding requests per block (more than one only in end game). */
-  readonly requested: Uint8Array;
-  readonly received: Uint8Array;
-  /** Who sent each received block: if the hash fails, blame goes to the senders of the wrong blocks. */
-  readonly senders: (PickerPeer | undefined)[] = [];
-  /** On parole (see PiecePicker.parole): the one peer (connection id) this fetch may come from. */
-  owner: number | null = null;
-  receivedCount = 0;
-  /** Blocks never requested yet; the first of them is at or after `cursor`. */
-  unrequested: number;
-  cursor = 0;
-
-  constructor(
-    readonly index: number,
-    readonly length: number,
-    readonly payload: T,
-  ) {
-    this.blockCount = Math.ceil(length / BLOCK_SIZE);
-    this.requested = new Uint8Array(this.blockCount);
-    this.received = new Uint8Array(this.blockCount);
-    this.unrequested = this.blockCount;
-  }
-
-  blockLength(block: number): number {
-    return Math.min(BLOCK_SIZE, this.length - block * BLOCK_SIZE);
-  }
-}
-
-/** The peer as the picker sees it: what it has and which block keys it has been asked for. */
-export interface PickerPeer {
-  readonly id: number;
-  readonly peerPieces: Bitfield;
-  readonly outstanding: Set<number>;
 }
 
 const RANDOM_FIRST_PIECES = 4;
@@ -64,7 +32,18 @@ export class PiecePicker<T> {
   /** Pieces under way that still have never-requested blocks: what step 1 of `pick` scans. */
   private readonly open = new Set<PieceProgress<T>>();
   readonly blocksPerPiece: number;
+  /** Wanted pieces we lack that are not under way: none left is the end game. */
   private missingNotStarted: number;
+  /** Wanted pieces we lack: none left is the download complete for the user. */
+  private missingWanted: number;
+  /** Per piece: PiecePriority (Skip: never started). */
+  private priority: Uint8Array;
+  /** Pieces not skipped. */
+  wantedPieces: number;
+  /** The highest priority of any piece. */
+  private topPriority: number = PiecePriority.Normal;
+  /** The first choice is the lowest wanted missing piece (streaming), not the rarest. */
+  sequential = false;
 
   constructor(
     private readonly geometry: PickerGeometry,
@@ -74,7 +53,44 @@ export class PiecePicker<T> {
   ) {
     this.availability = new Uint32Array(geometry.pieceCount);
     this.blocksPerPiece = Math.ceil(geometry.pieceLength / BLOCK_SIZE);
+    this.priority = new Uint8Array(geometry.pieceCount).fill(PiecePriority.Normal);
     this.missingNotStarted = geometry.pieceCount - have.count();
+    this.missingWanted = this.missingNotStarted;
+    this.wantedPieces = geometry.pieceCount;
+  }
+
+  /**
+   * New per-piece priorities (wanted.ts). Pieces under way that are no longer wanted are the caller's to
+   * give up (Downloader.setPriorities); they no longer count as missing.
+   */
+  setPriorities(priority: Uint8Array): void {
+    if (priority.length !== this.geometry.pieceCount) throw new RangeError(`${priority.length} piece priorities for ${this.geometry.pieceCount} pieces`);
+    this.priority = priority;
+    this.topPriority = Math.max(PiecePriority.Normal, maxOf(priority));
+    this.missingWanted = 0;
+    this.missingNotStarted = 0;
+    this.wantedPieces = 0;
+    for (let i = 0; i < priority.length; i++) {
+      if (priority[i] === PiecePriority.Skip) continue;
+      this.wantedPieces++;
+      if (this.have.has(i)) continue;
+      this.missingWanted++;
+      if (!this.inProgress.has(i)) this.missingNotStarted++;
+    }
+  }
+
+  isWanted(index: number): boolean {
+    return this.priority[index] !== PiecePriority.Skip;
+  }
+
+  /** Every wanted piece is verified and on disk (what the user asked for is complete). */
+  get wantedComplete(): boolean {
+    return this.missingWanted === 0;
+  }
+
+  /** Wanted pieces verified and on disk. */
+  get wantedHave(): number {
+    return this.wantedPieces - this.missingWanted;
   }
 
   /** A unique number for block `block` of piece `index`, used as a key in per-peer request sets. */
@@ -110,15 +126,16 @@ export class PiecePicker<T> {
     this.availability[index]!++;
   }
 
-  /** True when the peer has a piece we lack. */
+  /** True when the peer has a wanted piece we lack. */
   wants(peer: PickerPeer): boolean {
-    for (let i = 0; i < this.geometry.pieceCount; i++) if (!this.have.has(i) && peer.peerPieces.has(i)) return true;
+    if (this.missingWanted === 0) return false;
+    for (let i = 0; i < this.geometry.pieceCount; i++) if (!this.have.has(i) && this.priority[i] !== PiecePriority.Skip && peer.peerPieces.has(i)) return true;
     return false;
   }
 
   /** `have` was changed from outside while no piece was under way (a re-check): count the missing again. */
   haveReplaced(): void {
-    this.missingNotStarted = this.geometry.pieceCount - this.have.count() - this.inProgress.size;
+    this.setPriorities(this.priority);
   }
 
   get inEndGame(): boolean {
@@ -181,7 +198,7 @@ export class PiecePicker<T> {
       if (this.claimable(i, source) && this.availability[i]! < lowest) {
         first = i;
         lowest = this.availability[i]!;
-        if (lowest === 0) break;
+        if (lowest === 0 || this.sequential) break; // sequential: the lowest claimable piece
       }
     }
     for (let i = first; i >= 0 && i < this.geometry.pieceCount && claimed.length < max && this.claimable(i, source); i++) {
@@ -201,7 +218,7 @@ export class PiecePicker<T> {
   }
 
   private claimable(index: number, source: PickerPeer): boolean {
-    return !this.have.has(index) && !this.inProgress.has(index) && source.peerPieces.has(index) && !this.padding?.pieceIsPadding(index);
+    return this.isWanted(index) && !this.have.has(index) && !this.inProgress.has(index) && source.peerPieces.has(index) && !this.padding?.pieceIsPadding(index);
   }
 
   /** Blocks lying wholly in padding are known zeros: received already (the payload's owner fills them in). */
@@ -232,19 +249,35 @@ export class PiecePicker<T> {
   }
 
   private chooseNewPiece(peer: PickerPeer): number {
+    if (this.missingNotStarted === 0) return -1;
     const count = this.geometry.pieceCount;
-    const random = this.have.count() < RANDOM_FIRST_PIECES;
-    const offset = Math.floor(Math.random() * count);
+    const sequential = this.sequential;
+    const random = !sequential && this.have.count() < RANDOM_FIRST_PIECES;
+    // Sequential: scan from piece 0, and the first candidate of the best priority is the lowest one.
+    const offset = sequential ? 0 : Math.floor(Math.random() * count);
     let best = -1;
+    let bestPriority: number = PiecePriority.Skip;
     let bestAvailability = Infinity;
     let ties = 0;
     for (let n = 0; n < count; n++) {
       const i = (n + offset) % count;
+      const priority = this.priority[i]!;
+      if (priority < bestPriority || priority === PiecePriority.Skip) continue;
       if (this.have.has(i) || this.inProgress.has(i) || !peer.peerPieces.has(i)) continue;
       // All padding and yet missing: the check at start-up found these zeros do not match the piece's
       // hash, and no peer can send anything else.
       if (this.padding?.pieceIsPadding(i)) continue;
-      if (random) return i; // random start point: the first candidate is a random one
+      if (priority > bestPriority) {
+        // A higher priority than anything seen: it wins whatever its availability.
+        best = i;
+        bestPriority = priority;
+        bestAvailability = this.availability[i]!;
+        ties = 1;
+        // Random start point or sequential order: the first candidate of the top priority is the one.
+        if ((random || sequential) && priority === this.topPriority) return i;
+        continue;
+      }
+      if (random || sequential) continue; // the first one of this priority is already chosen
       const a = this.availability[i]!;
       if (a < bestAvailability) {
         best = i;
@@ -290,6 +323,7 @@ export class PiecePicker<T> {
     if (progress) this.open.delete(progress);
     this.inProgress.delete(index);
     this.parole.delete(index);
+    if (!this.have.has(index) && this.isWanted(index)) this.missingWanted--;
     this.have.set(index);
   }
 
@@ -300,11 +334,17 @@ export class PiecePicker<T> {
     if (!progress) return;
     this.open.delete(progress);
     this.inProgress.delete(index);
-    this.missingNotStarted++;
+    if (this.isWanted(index)) this.missingNotStarted++;
   }
 
   /** Gives up a piece without a verdict (e.g. its slot is needed back). */
   abandon(index: number): void {
     this.pieceFailed(index);
   }
+}
+
+function maxOf(values: Uint8Array): number {
+  let max = 0;
+  for (let i = 0; i < values.length; i++) if (values[i]! > max) max = values[i]!;
+  return max;
 }

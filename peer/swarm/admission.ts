@@ -22,6 +22,14 @@ export class Admission {
     });
   }
 
+  /** A new --max-peers at run time: peers above it are closed, those with nothing to trade first. */
+  setCapacity(maxPeers: number): void {
+    this.slots.limits = slotLimits(maxPeers);
+    const idle = (p: SwarmPeer) => !p.conn.peerInterested && !p.conn.amInterested;
+    const peers = [...this.peers.values()].sort((a, b) => Number(idle(b)) - Number(idle(a)));
+    for (const peer of peers.slice(0, Math.max(0, peers.length - maxPeers))) peer.conn.close({ code: "too-many-peers" });
+  }
+
   /** TCP is up, the handshake not yet in. Handshakes hold no peer slot; past their own cap the oldest incoming one makes room. */
   opened(conn: PeerConnection): void {
     if (!conn.outgoing) handshakeToDrop(this.handshaking, this.slots.limits.handshakes)?.close({ code: "too-many-handshakes" });

@@ -60,7 +60,8 @@ export class ConnectionSlots {
 
   /** `useful(id)`: whether the peer has something to trade with us now (it is interested, or we are). */
   constructor(
-    readonly limits: SlotLimits,
+    /** Replaced whole when --max-peers changes at run time. */
+    public limits: SlotLimits,
     private readonly useful: (id: number) => boolean,
   ) {}
 

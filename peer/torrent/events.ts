@@ -9,6 +9,8 @@ export interface Totals {
   /** Pieces verified and on disk, of `pieces`. */
   have: number;
   pieces: number;
+  /** Pieces wanted (touching a file not skipped): `pieces` unless files are skipped. */
+  wantedPieces: number;
   /** Payload bytes received / sent over the wire this run. */
   downloaded: number;
   uploaded: number;
@@ -35,6 +37,7 @@ export type TorrentEvent =
       /** The web seeds (BEP 19) used while downloading. */
       webSeeds: string[];
       checked: number;
+      downloadLimit: number | null;
     } & Totals)
   | ({ event: "paused" } & Totals)
   | ({ event: "resumed" } & Totals)
@@ -46,7 +49,10 @@ export type TorrentEvent =
   | { event: "peer-connected"; peer: string; outgoing: boolean; encryption: ConnectionEncryption }
   /** An incoming connection dropped before any torrent took it: refused by --encryption, a failed MSE handshake, an unknown torrent... */
   | { event: "incoming-dropped"; peer: string; code: CloseCode; reason: string }
+  /** Every wanted piece is verified and on disk (with skipped files, the others may still be missing). */
   | ({ event: "completed"; seconds: number } & Totals)
+  /** A seeding goal (ratio, or seconds of seeding) is reached: the torrent stops. */
+  | { event: "goal-reached"; goal: "ratio" | "seed-time"; value: number; limit: number }
   | { event: "tracker"; tracker: string; peers: number; warning?: string }
   /** A web seed's request failed (with when it is asked again), a piece from it was bad, or it was dropped. */
   | ({ event: "webseed" } & WebSeedEvent)

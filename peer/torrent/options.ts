@@ -6,9 +6,20 @@ import type { TorrentHost } from "../client/client.ts";
 import type { PieceWriter } from "../pieces/downloader.ts";
 import type { TorrentEvent } from "./events.ts";
 import type { BlockReader } from "../upload/uploader.ts";
+import type { FilePriority } from "../pieces/wanted.ts";
+import type { SeedingGoals } from "./seeding-goals.ts";
 
 export interface PieceStore extends PieceWriter, BlockReader {
+  /** Files skipped from now on (per file index); un-skipped ones are created (TorrentStorage.setSkipped). */
+  setSkipped(skipped: readonly boolean[], have: (index: number) => boolean): void;
   close(): void;
+}
+
+/** What came before this run, for seeding goals (the daemon keeps it across restarts). */
+export interface TorrentHistory {
+  uploaded: number;
+  downloaded: number;
+  seedingSeconds: number;
 }
 
 export interface TorrentOptions {
@@ -43,5 +54,14 @@ export interface TorrentOptions {
   seed: boolean;
   /** Upload limit for the whole torrent in bytes per second (undefined: none). */
   uploadLimit?: number;
+  /** Download limit for the whole torrent in bytes per second (undefined: none). */
+  downloadLimit?: number;
+  /** One per file (meta.files order); default: every file `normal`. Storage must have been opened with the same skips. */
+  filePriorities?: readonly FilePriority[];
+  /** Fetch pieces in order (streaming). */
+  sequential?: boolean;
+  /** When to stop seeding (default: never). */
+  goals?: SeedingGoals;
+  history?: TorrentHistory;
   onEvent: (event: TorrentEvent) => void;
 }

@@ -1,8 +1,9 @@
 // What a torrent says about its progress: the totals every event carries, the bytes still left (for the
 // tracker and the ETA), and the periodic progress event with transfer rates summed over the peers.
 import type { Bitfield } from "../../shared/bitfield.ts";
-import type { Metainfo } from "../../shared/metainfo/types.ts";
+import { pieceSize, type Metainfo } from "../../shared/metainfo/types.ts";
 import type { Downloader } from "../pieces/downloader.ts";
+import type { PiecePicker } from "../pieces/picker.ts";
 import type { TorrentEvent, Totals } from "./events.ts";
 import type { SwarmPeer } from "../swarm/swarm-peer.ts";
 import type { Uploader } from "../upload/uploader.ts";
@@ -17,6 +18,8 @@ export class ProgressReport {
     private readonly have: Bitfield,
     private readonly downloader: Pick<Downloader, "downloaded" | "fetchedPieces" | "failedPieces">,
     private readonly uploader: Pick<Uploader, "uploaded">,
+    /** Which pieces are wanted (files not skipped). */
+    private readonly picker: Pick<PiecePicker<unknown>, "isWanted" | "wantedPieces" | "wantedHave">,
   ) {
     this.resumedPieces = have.count();
   }
@@ -30,6 +33,7 @@ export class ProgressReport {
     return {
       have: this.have.count(),
       pieces: this.meta.pieceCount,
+      wantedPieces: this.picker.wantedPieces,
       downloaded: this.downloader.downloaded,
       uploaded: this.uploader.uploaded,
       fetchedPieces: this.downloader.fetchedPieces,
@@ -43,11 +47,19 @@ export class ProgressReport {
     return (Date.now() - this.startedAt) / 1000;
   }
 
+  /** Bytes of wanted pieces still missing (skipped files' own pieces are not left to download). */
   bytesLeft(): number {
     const { meta, have } = this;
     let left = 0;
-    for (let i = 0; i < meta.pieceCount; i++) if (!have.has(i)) left += i === meta.pieceCount - 1 ? meta.length - meta.pieceLength * i : meta.pieceLength;
+    for (let i = 0; i < meta.pieceCount; i++) if (!have.has(i) && this.picker.isWanted(i)) left += pieceSize(meta, i);
     return left;
+  }
+
+  /** Bytes of the wanted pieces (files not skipped, and the pieces they share with skipped ones). */
+  wantedBytes(): number {
+    let bytes = 0;
+    for (let i = 0; i < this.meta.pieceCount; i++) if (this.picker.isWanted(i)) bytes += pieceSize(this.meta, i);
+    return bytes;
   }
 
   progress(peers: Map<number, SwarmPeer>): TorrentEvent {
@@ -61,7 +73,7 @@ export class ProgressReport {
     const left = this.bytesLeft();
     return {
       event: "progress",
-      percent: Math.floor((1000 * totals.have) / Math.max(1, totals.pieces)) / 10,
+      percent: this.picker.wantedPieces === 0 ? 100 : Math.floor((1000 * this.picker.wantedHave) / this.picker.wantedPieces) / 10,
       downRate: Math.round(down),
       upRate: Math.round(up),
       peers: peers.size,

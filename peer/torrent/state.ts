@@ -6,7 +6,7 @@ export type TorrentState =
   | "checking"
   /** Fetching pieces (and serving those it has). */
   | "downloading"
-  /** Every piece verified and on disk: serving only. */
+  /** Every wanted piece verified and on disk (files may be skipped): serving only. */
   | "seeding"
   /** Kept but idle: connections closed, `stopped` announced; resume() goes back to work. */
   | "paused"
@@ -18,7 +18,8 @@ export type TorrentState =
 const NEXT: Record<TorrentState, readonly TorrentState[]> = {
   checking: ["downloading", "seeding", "paused", "stopped", "error"],
   downloading: ["seeding", "paused", "checking", "stopped", "error"],
-  seeding: ["paused", "checking", "stopped", "error"],
+  // Back to fetching when a skipped file is wanted again (seeding means every wanted piece is here).
+  seeding: ["downloading", "paused", "checking", "stopped", "error"],
   paused: ["downloading", "seeding", "checking", "stopped", "error"],
   stopped: [],
   error: [],

@@ -14,7 +14,6 @@ import type { TorrentHost } from "../client/client.ts";
 import { peerFailed, type CloseReason } from "../net/close-reason.ts";
 import { OUR_REQQ } from "../net/extension-handshake.ts";
 import { PeerConnection, type ConnectionHandler, type TorrentAdoption, type TorrentBinding } from "../net/peer-connection.ts";
-import { TokenBucket } from "../net/token-bucket.ts";
 import { Admission } from "../swarm/admission.ts";
 import { Dialer } from "../swarm/dialer.ts";
 import { Downloader } from "../pieces/downloader.ts";
@@ -29,8 +28,11 @@ import type { TrackerStatus } from "../tracker/tracker-client.ts";
 import { StorageError } from "../storage/errors.ts";
 import { checkPieces, countPieces } from "./check.ts";
 import { PieceMemory } from "./piece-memory.ts";
-import { SPAN_PAYLOAD, Uploader } from "../upload/uploader.ts";
+import { Uploader } from "../upload/uploader.ts";
 import type { TorrentOptions } from "./options.ts";
+import type { FilePriority } from "../pieces/wanted.ts";
+import type { SeedingGoals } from "./seeding-goals.ts";
+import { TorrentTuning, type RateLimits, type TunedSettings } from "./tuning.ts";
 import { isWebSeedUrl } from "../webseed/urls.ts";
 import { WebSeeds } from "../webseed/web-seeds.ts";
 import { handlePeerMessage, rechoke, type PeerParts } from "./peer-messages.ts";
@@ -59,6 +61,14 @@ export class Torrent implements ConnectionHandler {
   private webSeeds: WebSeeds | null = null;
   private readonly memory: PieceMemory;
   private readonly lifecycle: TorrentLifecycle;
+  /** Wanted files, sequential order, rate limits, seeding goals: what may change while it runs. */
+  private readonly tuning: TorrentTuning;
+  /** This torrent's peer slots (--max-peers; setMaxPeers changes it). */
+  private peerCap: number;
+  /** When it last entered `seeding` (ms), for the seed-time goal; null otherwise. */
+  private seedingSince: number | null = null;
+  /** Milliseconds seeded this run before `seedingSince` (un-skipping a file, a pause, end a stretch). */
+  private seededMs = 0;
   private readonly host: TorrentHost;
   /** start, pause, resume and recheck run one after another (each awaits connections closing, a check...). */
   private queue: Promise<void> = Promise.resolve();
@@ -71,7 +81,8 @@ export class Torrent implements ConnectionHandler {
   constructor(private readonly options: TorrentOptions) {
     const { meta, have } = options;
     this.host = options.host;
-    this.lifecycle = new TorrentLifecycle(options.check ? "checking" : options.paused ? "paused" : have.isComplete() ? "seeding" : "downloading");
+    this.peerCap = options.maxPeers;
+    this.tuning = new TorrentTuning(meta, this.host.limits, options);
     this.dht = new TorrentDhtLink(meta, this.host, {
       peersFound: (peers) => this.peersFound(peers),
       emit: (e) => this.emit(e),
@@ -90,9 +101,13 @@ export class Torrent implements ConnectionHandler {
       writeFailed: storageFailed,
     });
     this.memory = new PieceMemory(this.host.pool, meta, options.poolBytes, this.downloader);
-    const limit = options.uploadLimit ? new TokenBucket(options.uploadLimit, { minBurst: SPAN_PAYLOAD }) : undefined;
-    this.uploader = new Uploader(meta, have, options.storage, undefined, limit, storageFailed);
-    this.report = new ProgressReport(meta, have, this.downloader, this.uploader);
+    this.downloader.setPriorities(this.tuning.piecePriorities());
+    this.downloader.picker.sequential = options.sequential ?? false;
+    this.downloader.setLimit(this.tuning.downloadBudget);
+    // Complete for the user when every wanted piece is here, whatever skipped files lack.
+    this.lifecycle = new TorrentLifecycle(options.check ? "checking" : options.paused ? "paused" : this.downloader.complete ? "seeding" : "downloading");
+    this.uploader = new Uploader(meta, have, options.storage, undefined, this.tuning.uploadBudget, storageFailed);
+    this.report = new ProgressReport(meta, have, this.downloader, this.uploader, this.downloader.picker);
     this.tracker = new TrackerAnnouncer(meta, this.host.peerId, {
       stats: () => ({ uploaded: this.uploader.uploaded, downloaded: this.downloader.downloaded, left: this.report.bytesLeft() }),
       peersFound: (peers) => this.peersFound(peers),
@@ -100,12 +115,12 @@ export class Torrent implements ConnectionHandler {
       knowsPeers: () => this.knowsPeers(),
       fatal: (code, message) => this.fail(code, message),
     });
-    this.admission = new Admission(options.maxPeers, this.peers);
+    this.admission = new Admission(this.peerCap, this.peers);
     this.dialer = new Dialer(
       this.directory,
       {
-        room: () => Math.min(this.options.maxPeers - this.connectionCount(), this.host.room()),
-        seeding: () => this.options.have.isComplete(),
+        room: () => Math.min(this.peerCap - this.connectionCount(), this.host.room()),
+        seeding: () => this.downloader.complete,
         live: () => this.lifecycle.live,
         open: (socket, address, encryption) => {
           if (!this.lifecycle.live) return null;
@@ -125,6 +140,58 @@ export class Torrent implements ConnectionHandler {
     return this.lifecycle.state;
   }
 
+  // ---- what may change while it runs (tuning.ts) -------------------------------------------------------
+
+  /** One priority per file. Un-skipping resumes fetching; skipping everything left completes the torrent. Throws RangeError. */
+  setFilePriorities(priorities: readonly FilePriority[]): void {
+    if (!this.lifecycle.kept) return;
+    try {
+      this.tuning.setFilePriorities(priorities, this.options.storage, this.downloader);
+    } catch (error) {
+      if (!(error instanceof StorageError)) throw error;
+      return this.fail(error.code, error.message);
+    }
+    // Paused or checking: work() decides from the wanted pieces when it resumes.
+    if (this.lifecycle.state === "seeding" && !this.downloader.complete) {
+      this.leaveSeeding();
+      this.lifecycle.enter("downloading");
+      this.fetch();
+    } else if (this.lifecycle.state === "downloading" && this.downloader.complete) {
+      this.lifecycle.enter("seeding");
+      this.completed();
+    }
+  }
+
+  /** What the setters here set, as it stands. */
+  get tuned(): TunedSettings {
+    const { filePriorities, rateLimits, goals } = this.tuning;
+    return { filePriorities, sequential: this.downloader.picker.sequential, rateLimits, maxPeers: this.peerCap, goals };
+  }
+
+  setSequential(on: boolean): void {
+    this.downloader.picker.sequential = on;
+  }
+
+  /** Bytes per second (null: none), drawn together with the client's global limits. Throws RangeError. */
+  setRateLimits(limits: Partial<RateLimits>): void {
+    this.tuning.setRateLimits(limits);
+    this.downloader.fillAll(); // a raised limit is used at once
+  }
+
+  /** This torrent's peer slots; above it, peers with nothing to trade go first. Throws RangeError. */
+  setMaxPeers(n: number): void {
+    if (!Number.isInteger(n) || n < 1) throw new RangeError(`max peers must be a whole number ≥ 1, got ${n}`);
+    this.peerCap = n;
+    this.admission.setCapacity(n);
+    this.connectMore();
+  }
+
+  /** Throws RangeError for a negative or non-numeric goal. */
+  setSeedingGoals(goals: Partial<SeedingGoals>): void {
+    this.tuning.setGoals(goals);
+    this.checkGoals(Date.now());
+  }
+
   // ---- read-only views (the daemon's API shows them) ---------------------------------------------------
 
   /** The pieces we have (verified and on disk); read-only for callers. */
@@ -137,11 +204,11 @@ export class Torrent implements ConnectionHandler {
   }
 
   get maxPeers(): number {
-    return this.options.maxPeers;
+    return this.peerCap;
   }
 
   get uploadLimit(): number | null {
-    return this.options.uploadLimit ?? null;
+    return this.tuning.upload.rate;
   }
 
   /** Each tracker's last outcome, and when the next announce is due. */
@@ -172,9 +239,10 @@ export class Torrent implements ConnectionHandler {
         infoHash: toHex(meta.infoHash),
         length: meta.length,
         port: this.host.port,
-        seeding: have.isComplete(),
-        uploadLimit: this.options.uploadLimit ?? null,
-        webSeeds: have.isComplete() ? [] : webSeedUrls(meta),
+        seeding: this.downloader.complete,
+        uploadLimit: this.tuning.upload.rate,
+        downloadLimit: this.tuning.download.rate,
+        webSeeds: this.downloader.complete ? [] : webSeedUrls(meta),
         checked,
         ...this.totals(),
       });
@@ -184,7 +252,7 @@ export class Torrent implements ConnectionHandler {
         return;
       }
       this.work();
-      if (have.isComplete()) this.completed();
+      if (this.downloader.complete) this.completed();
     });
   }
 
@@ -192,6 +260,7 @@ export class Torrent implements ConnectionHandler {
   pause(): Promise<void> {
     return this.serially(async () => {
       if (!this.lifecycle.live) return;
+      this.leaveSeeding();
       this.lifecycle.enter("paused");
       await this.quiet();
       if (this.lifecycle.state === "paused") this.emit({ event: "paused", ...this.totals() });
@@ -212,6 +281,7 @@ export class Torrent implements ConnectionHandler {
     return this.serially(async () => {
       const was = this.lifecycle.state;
       if (!this.lifecycle.live && was !== "paused") return;
+      this.leaveSeeding();
       this.lifecycle.enter("checking");
       if (was !== "paused") await this.quiet();
       if (this.lifecycle.state !== "checking") return;
@@ -257,17 +327,30 @@ export class Torrent implements ConnectionHandler {
     return count;
   }
 
-  /** Downloading or seeding, as `have` says: piece memory if needed, `started` to the trackers, dials. */
+  /** Downloading or seeding, as the wanted pieces say: piece memory if needed, `started` to the trackers, dials. */
   private work(): void {
-    const complete = this.options.have.isComplete();
+    const complete = this.downloader.complete;
     const next = complete ? "seeding" : "downloading";
     if (this.lifecycle.state !== next) this.lifecycle.enter(next); // a torrent given no check starts in it
-    if (!complete) this.memory.take();
-    if (!complete && this.options.meta.urlList.length > 0) this.webSeeds = new WebSeeds(this.options.meta, this.downloader, (e) => this.emit(e));
+    if (complete) this.seedingSince = Date.now();
+    else this.fetch();
     this.dht.join(); // before the tracker, whose start may end the torrent (and quiet() leaves the DHT)
-    this.tracker.start(this.host.port, complete);
+    this.tracker.start(this.host.port, this.options.have.isComplete());
     this.connectMore();
+  }
+
+  /** Entering `downloading`: piece memory, web seeds, and requests to the peers already there. */
+  private fetch(): void {
+    this.memory.take();
+    if (!this.webSeeds && this.options.meta.urlList.length > 0) this.webSeeds = new WebSeeds(this.options.meta, this.downloader, (e) => this.emit(e));
     this.webSeeds?.fill();
+    this.downloader.fillAll();
+  }
+
+  /** A stretch of seeding ends (pause, re-check, a file un-skipped): its time counts toward the seed-time goal. */
+  private leaveSeeding(): void {
+    if (this.seedingSince !== null) this.seededMs += Date.now() - this.seedingSince;
+    this.seedingSince = null;
   }
 
   /** Closes every connection, announces `stopped`, waits for pieces being written, gives the memory back. */
@@ -320,7 +403,7 @@ export class Torrent implements ConnectionHandler {
       this.options.waitForPeers === true ||
       this.directory.size > 0 ||
       this.peers.size > 0 ||
-      this.options.have.isComplete() ||
+      this.downloader.complete ||
       this.webSeeds?.usable === true ||
       this.dht.mayFindPeers()
     );
@@ -433,23 +516,43 @@ export class Torrent implements ConnectionHandler {
       peer.conn.send({ type: "have", index });
       if (peer.conn.amInterested && !this.downloader.picker.wants(peer)) peer.conn.send({ type: "not-interested" });
     }
-    if (this.lifecycle.state === "downloading" && this.options.have.isComplete()) {
+    if (this.lifecycle.state === "downloading" && this.downloader.complete) {
       this.lifecycle.enter("seeding");
       this.completed();
     } else this.webSeeds?.fill();
   }
 
-  /** Every piece is on disk: at start, or on entering `seeding`. */
+  /** Every wanted piece is on disk: at start, or on entering `seeding`. */
   private completed(): void {
-    this.memory.giveBack(); // every piece is checked and on disk: the pool and hashing thread have nothing left to do
+    this.seedingSince = Date.now();
+    // Every wanted piece is checked and on disk: the pool and hashing thread have nothing left to do (unless
+    // pieces skipped while being checked are still settling; then the memory goes back at the next pause).
+    if (!this.downloader.busy) this.memory.giveBack();
     this.webSeeds?.stop();
     this.webSeeds = null;
-    const fresh = this.downloader.fetchedPieces > 0;
     this.emit({ event: "completed", seconds: this.report.elapsedSeconds(), ...this.totals() });
-    if (fresh) this.tracker.completed();
-    // Seeds have nothing for us now that we are complete.
-    for (const peer of [...this.peers.values()]) if (peer.conn.peerPieces.isComplete()) peer.conn.close({ code: "both-complete" });
+    if (this.options.have.isComplete()) {
+      // A seed, not just done with the wanted files.
+      if (this.downloader.fetchedPieces > 0) this.tracker.completed();
+      // Seeds have nothing for us now that we are complete.
+      for (const peer of [...this.peers.values()]) if (peer.conn.peerPieces.isComplete()) peer.conn.close({ code: "both-complete" });
+    }
     if (!this.options.seed) void this.stop(0);
+    else this.checkGoals(Date.now());
+  }
+
+  /** A seeding goal reached stops the torrent (state `stopped`), after an event saying which. */
+  private checkGoals(now: number): void {
+    if (this.lifecycle.state !== "seeding" || this.seedingSince === null) return;
+    const reached = this.tuning.goalReached(() => ({
+      uploaded: this.uploader.uploaded,
+      downloaded: this.downloader.downloaded,
+      wantedBytes: this.report.wantedBytes(),
+      seedingSeconds: (this.seededMs + now - this.seedingSince!) / 1000,
+    }));
+    if (!reached) return;
+    this.emit({ event: "goal-reached", ...reached });
+    void this.stop(0);
   }
 
   // ---- timers ------------------------------------------------------------------------------------------
@@ -463,8 +566,9 @@ export class Torrent implements ConnectionHandler {
     this.admission.tick(now);
     if (now - this.lastRechoke >= RECHOKE_INTERVAL_MS) {
       this.lastRechoke = now;
-      rechoke(this.parts, this.options.have.isComplete(), now);
+      rechoke(this.parts, this.downloader.complete, now);
     }
+    this.checkGoals(now);
     this.downloader.fillAll();
     this.webSeeds?.fill();
     this.connectMore();

@@ -12,7 +12,7 @@ import { pieceSize, type Metainfo } from "../../shared/metainfo/types.ts";
 import { writePieceHeader } from "../../shared/wire/codec.ts";
 import { BLOCK_SIZE } from "../../shared/wire/types.ts";
 import type { CloseReason } from "../net/close-reason.ts";
-import type { TokenBucket } from "../net/token-bucket.ts";
+import type { ByteBudget } from "../net/rate-budget.ts";
 import { BufferPool, type PoolSlot } from "../pieces/pool.ts";
 import type { SwarmPeer } from "../swarm/swarm-peer.ts";
 
@@ -37,14 +37,13 @@ export class Uploader {
   private readonly item = new Uint32Array(3);
   private wakeScheduled = false;
   private budgetTimer: ReturnType<typeof setTimeout> | undefined;
-  /** With a limit: the budget a span waits for (whole blocks, one block to one span). */
-  private readonly minSpan: number;
   private readonly wake = () => {
     this.wakeScheduled = false;
     const peers = [...this.waiting];
     this.waiting.clear();
+    const limit = this.limited();
     for (let i = 0; i < peers.length; i++) {
-      if (this.limit && this.limit.available() < this.minSpan) {
+      if (limit && limit.available() < this.minSpan(limit)) {
         // Out of budget: the peers not reached keep their place in line, ahead of those just served.
         const served = [...this.waiting];
         this.waiting.clear();
@@ -62,16 +61,24 @@ export class Uploader {
     private readonly have: Bitfield,
     private readonly reader: BlockReader,
     poolBytes = 8 * 1024 * 1024,
-    /** The torrent's upload limit, if any. */
-    private readonly limit?: TokenBucket,
+    /** The upload limit (the torrent's and the client's: a RateBudget, whose limits may change), if any. */
+    private readonly limit?: ByteBudget,
     /** Reading a block from disk failed (a file gone, a folder swapped for a symlink): nothing more is served. */
     private readonly readFailed: (error: unknown) => void = (error) => {
       throw error;
     },
   ) {
     this.pool = new BufferPool({ slotSize: FRAME * SPAN_FRAMES, totalBytes: poolBytes });
-    const tenth = limit ? Math.floor(limit.rate / 10 / BLOCK_SIZE) * BLOCK_SIZE : 0;
-    this.minSpan = Math.min(SPAN_PAYLOAD, Math.max(BLOCK_SIZE, tenth));
+  }
+
+  /** The budget while it limits anything (a RateBudget whose limits are all off does not). */
+  private limited(): ByteBudget | null {
+    return this.limit && this.limit.rate !== Number.POSITIVE_INFINITY ? this.limit : null;
+  }
+
+  /** With a limit: the budget a span waits for (a tenth of a second's worth, whole blocks, one block to one span). */
+  private minSpan(limit: ByteBudget): number {
+    return Math.min(SPAN_PAYLOAD, Math.max(BLOCK_SIZE, Math.floor(limit.rate / 10 / BLOCK_SIZE) * BLOCK_SIZE));
   }
 
   /** Returns why to drop the peer, or null. */
@@ -100,9 +107,10 @@ export class Uploader {
 
   serve(peer: SwarmPeer): void {
     const conn = peer.conn;
+    const limit = this.limited();
     while (peer.uploads.length > 0 && conn.state === "open" && conn.queuedBytes < HIGH_WATER) {
-      const budget = this.limit ? this.limit.available() : Number.POSITIVE_INFINITY;
-      if (budget < Math.min(this.minSpan, peer.uploads.length * BLOCK_SIZE)) {
+      const budget = limit ? limit.available() : Number.POSITIVE_INFINITY;
+      if (limit && budget < Math.min(this.minSpan(limit), peer.uploads.length * BLOCK_SIZE)) {
         this.waitForBudget(peer);
         return;
       }
@@ -130,9 +138,9 @@ export class Uploader {
         return;
       }
       this.uploaded += payload;
-      this.limit?.spend(payload);
+      limit?.spend(payload);
       conn.sendFramedBlock(slot.bytes.subarray(0, used), payload, () => this.release(slot));
-      if (this.limit && peer.uploads.length > 0) {
+      if (limit && peer.uploads.length > 0) {
         // A shared budget: the other waiting peers get a span before this one gets its next.
         this.serveSoon(peer);
         return;
@@ -150,13 +158,14 @@ export class Uploader {
   /** Serves `peer` (and whoever else waits) once the upload limit allows the next span. */
   private waitForBudget(peer?: SwarmPeer): void {
     if (peer) this.waiting.add(peer);
-    if (this.budgetTimer || !this.limit) return;
+    const limit = this.limited();
+    if (this.budgetTimer || !limit) return;
     this.budgetTimer = setTimeout(
       () => {
         this.budgetTimer = undefined;
         this.wake();
       },
-      Math.max(1, this.limit.msUntil(this.minSpan)),
+      Math.max(1, limit.msUntil(this.minSpan(limit))),
     );
     this.budgetTimer.unref?.();
   }

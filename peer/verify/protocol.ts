@@ -11,6 +11,8 @@ export interface InitMessage {
   length: number;
   /** All expected piece hashes, 20 bytes each. */
   pieceHashes: Uint8Array;
+  /** The parts file's name in `dir` (parts-file.ts): skipped files' shares of boundary pieces. */
+  partsName: string;
 }
 
 /** Hash pieces [first, first + count). */

@@ -7,6 +7,7 @@ import { Bitfield } from "../../shared/bitfield.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
 import { StorageError, type StorageErrorCode } from "../storage/errors.ts";
 import { layoutFiles } from "../storage/layout.ts";
+import { partsNameFor } from "../storage/torrent-storage.ts";
 import type { FromWorker, InitMessage, JobMessage } from "./protocol.ts";
 
 export interface VerifyOptions {
@@ -18,7 +19,8 @@ export interface VerifyOptions {
   skip?: (index: number) => boolean;
 }
 
-type VerifyMeta = Pick<Metainfo, "name" | "multiFile" | "files" | "pieceLength" | "pieceCount" | "length" | "pieceHashes">;
+type VerifyMeta = Pick<Metainfo, "name" | "multiFile" | "files" | "pieceLength" | "pieceCount" | "length" | "pieceHashes"> &
+  Partial<Pick<Metainfo, "infoHash">>;
 
 // About 16 MiB per job: large enough that messages cost nothing, small enough to balance the cores.
 const JOB_BYTES = 16 * 1024 * 1024;
@@ -57,6 +59,7 @@ export async function verifyExisting(meta: VerifyMeta, dir: string, opts: Verify
     pieceCount: meta.pieceCount,
     length: meta.length,
     pieceHashes: meta.pieceHashes,
+    partsName: partsNameFor(meta),
   };
   const workers = Array.from({ length: workerCount }, startWorker);
   let nextPiece = 0;

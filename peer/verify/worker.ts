@@ -6,6 +6,7 @@ import { StorageError } from "../storage/errors.ts";
 import { FileSet } from "../storage/file-set.ts";
 import { forEachSpan } from "../storage/layout.ts";
 import { OutputFolder } from "../storage/output-folder.ts";
+import { PartsFile } from "../storage/parts-file.ts";
 import type { FromWorker, InitMessage, ToWorker } from "./protocol.ts";
 
 declare const self: Worker;
@@ -17,19 +18,23 @@ const digest = new Uint8Array(64);
 const hasher = new Bun.CryptoHasher("sha1");
 let init: InitMessage | undefined;
 let files: FileSet | undefined;
+let parts: PartsFile | undefined;
 
 function post(m: FromWorker, transfer?: Transferable[]): void {
   self.postMessage(m, transfer ?? []);
 }
 
-/** True when piece `index` is fully on disk and hashes to its expected value. */
-function checkPiece(meta: InitMessage, set: FileSet, index: number): boolean {
+/**
+ * True when piece `index` is fully on disk and hashes to its expected value. A file missing or short may
+ * be a skipped one whose share of this piece is in the parts file.
+ */
+function checkPiece(meta: InitMessage, set: FileSet, sideFile: PartsFile, index: number): boolean {
   const size = pieceSize(meta, index);
   let whole = true;
   for (let done = 0; done < size && whole; done += CHUNK) {
     const n = Math.min(CHUNK, size - done);
     forEachSpan(set.files, index * meta.pieceLength + done, n, (i, position, length, at) => {
-      if (whole && !set.read(i, chunk, at, length, position)) whole = false;
+      if (whole && !set.read(i, chunk, at, length, position) && !sideFile.read(index, chunk, at, length, done + at)) whole = false;
     });
     if (whole) hasher.update(chunk.subarray(0, n));
   }
@@ -45,15 +50,18 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
   try {
     if (m.type === "init") {
       init = m;
+      parts?.close();
       files?.close();
-      files = new FileSet(m.files, false, new OutputFolder(m.dir, { missingOk: true }));
+      const folder = new OutputFolder(m.dir, { missingOk: true });
+      files = new FileSet(m.files, false, folder);
+      parts = new PartsFile(m.files, m.pieceLength, m.partsName, folder, false);
       return;
     }
-    if (!init || !files) throw new Error("job before init");
+    if (!init || !files || !parts) throw new Error("job before init");
     const ok = new Uint8Array(m.count);
     let bytes = 0;
     for (let k = 0; k < m.count; k++) {
-      ok[k] = checkPiece(init, files, m.first + k) ? 1 : 0;
+      ok[k] = checkPiece(init, files, parts, m.first + k) ? 1 : 0;
       bytes += pieceSize(init, m.first + k);
     }
     post({ type: "result", first: m.first, ok, bytes }, [ok.buffer]);
