@@ -8,6 +8,7 @@ import type { CipherPair } from "../../../shared/mse/keys.ts";
 import type { MseResult } from "../../../shared/mse/step.ts";
 import { MseError } from "../../../shared/mse/errors.ts";
 import { RC4_STATE_BYTES } from "../../../shared/mse/rc4.ts";
+import { readAvailable } from "../direct-read.ts";
 import type { WritableSocket } from "../write-queue.ts";
 import { MSE_LIMITS, type MseLimits } from "./limits.ts";
 
@@ -79,6 +80,9 @@ export class MseSocket implements RawSocket {
     if (s.kind === "open") {
       s.cipher?.decrypt.apply(chunk); // Bun hands each data event a fresh buffer: decrypt it where it lies
       this.events.data(chunk);
+      // Under RC4 the connection above cannot read the descriptor itself (`fd` is hidden from it): what
+      // else the kernel holds is read here, into the shared staging buffer, and decrypted there.
+      if (s.cipher && this.state.kind === "open" && this.raw.fd !== undefined) readAvailable(this.raw.fd, this.readDirect);
       return;
     }
     let step;
@@ -95,6 +99,14 @@ export class MseSocket implements RawSocket {
     this.events.ready(this, step.done);
     if (step.done.rest.length > 0 && this.state.kind === "open") this.events.data(step.done.rest);
   }
+
+  private readonly readDirect = (bytes: Uint8Array): boolean => {
+    const s = this.state;
+    if (s.kind !== "open" || !s.cipher) return false;
+    s.cipher.decrypt.apply(bytes);
+    this.events.data(bytes); // a view of the staging buffer: read during the call only, as the connection does
+    return this.state.kind === "open";
+  };
 
   /**
    * Writes payload, encrypted, with a plain socket's contract: returns how many bytes went out (the caller
