@@ -45,6 +45,11 @@ export class Bitfield {
     return new Bitfield(pieceCount, bytes);
   }
 
+  /** Every piece set (a seed's, or a fast peer's `have-all`). */
+  static full(pieceCount: number): Bitfield {
+    return new Bitfield(pieceCount, new Uint8Array(bitfieldLength(pieceCount)).fill(0xff));
+  }
+
   has(i: number): boolean {
     if (!(i >= 0 && i < this.pieceCount)) return false;
     return (this.bytes[i >>> 3]! & (0x80 >>> (i & 7))) !== 0;

@@ -32,7 +32,12 @@ const ALL: WireMessage[] = [
   { type: "cancel", index: 3, begin: 16384, length: 100 },
   { type: "port", port: 6881 },
   { type: "extended", id: 0, payload: new Uint8Array([100, 101]) },
-  { type: "unknown", id: 13, payload: new Uint8Array([1, 2, 3, 4]) },
+  { type: "unknown", id: 30, payload: new Uint8Array([1, 2, 3, 4]) },
+  { type: "suggest", index: 4 },
+  { type: "have-all" },
+  { type: "have-none" },
+  { type: "reject", index: 3, begin: 16384, length: 16384 },
+  { type: "allowed-fast", index: 19 },
 ];
 
 function u32(n: number): number[] {

@@ -5,7 +5,17 @@
 import { Bitfield } from "../../shared/bitfield.ts";
 import { bytesEqual } from "../../shared/bytes.ts";
 import type { PeerAddress } from "../../shared/compact.ts";
-import { DHT_BIT, encodeHandshake, encodeMessage, encodeMessageInto, supportsDht, WireError } from "../../shared/wire/codec.ts";
+import {
+  DHT_BIT,
+  encodeHandshake,
+  encodeMessage,
+  encodeMessageInto,
+  FAST_BIT,
+  isFastMessage,
+  supportsDht,
+  supportsFast,
+  WireError,
+} from "../../shared/wire/codec.ts";
 import type { Handshake, WireMessage } from "../../shared/wire/types.ts";
 import { decodeExtensionHandshake, EXTENSION_BIT, EXTENSION_HANDSHAKE_ID, supportsExtensions, type ExtensionHandshake } from "../../shared/wire/extension.ts";
 import { describeClose, type CloseReason } from "./close-reason.ts";
@@ -14,6 +24,7 @@ import { ourExtensionHandshake } from "./extension-handshake.ts";
 import { noteChunkReceived } from "./chunk-garbage.ts";
 import { readAvailable } from "./direct-read.ts";
 import { MessageReader } from "./message-reader.ts";
+import { announcedPieces, firstPiecesMessage } from "./piece-announcement.ts";
 import { RateMeter } from "./rate-meter.ts";
 import { WriteQueue } from "./write-queue.ts";
 
@@ -44,6 +55,8 @@ export class PeerConnection {
   replacedPieces: Bitfield | null = null;
   /** The peer's extension handshake (BEP 10), once it sent one; a later one replaces it. */
   peerExtensions: ExtensionHandshake | null = null;
+  /** Both sides set the fast extension's bit (BEP 6): its messages may flow, and only then. */
+  fast = false;
 
   /** Piece payload bytes received from / sent to this peer. */
   readonly down = new RateMeter();
@@ -136,6 +149,8 @@ export class PeerConnection {
   }
 
   private dispatch(message: WireMessage): void {
+    // BEP 6: its messages from a peer that did not set the bit are a protocol error.
+    if (isFastMessage(message) && !this.fast) return this.close({ code: "protocol", detail: `${message.type} from a peer without the fast extension` });
     switch (message.type) {
       case "choke":
         this.peerChoking = true;
@@ -154,10 +169,13 @@ export class PeerConnection {
         this.peerPieces.set(message.index);
         break;
       case "bitfield":
-        // BEP 3 wants it first, but aria2 sends one late instead of `have`s: take it as a full replacement.
+      case "have-all":
+      case "have-none":
+        // BEP 3 wants it first, but aria2 sends a bitfield late instead of `have`s: a full replacement.
         this.replacedPieces = this.peerPieces;
-        this.peerPieces = Bitfield.fromWire(message.bits, this.peerPieces.pieceCount);
+        this.peerPieces = announcedPieces(message, this.peerPieces.pieceCount);
         break;
+
       case "piece":
         this.down.add(message.block.length);
         break;
@@ -181,10 +199,11 @@ export class PeerConnection {
     // A bug in the handler, not the peer's doing: it accepted a connection without saying for what.
     if (!torrent) throw new Error("PeerConnection: handshake accepted with no torrent bound");
     this.state = "open";
+    this.fast = supportsFast(handshake.reserved);
     if (!this.outgoing) this.sendHandshake(torrent);
     // BEP 3: the bitfield must be the first message; the extension handshake follows it.
-    const ours = torrent.ourPieces();
-    if (ours.count() > 0) this.sendRaw(encodeMessage({ type: "bitfield", bits: ours.bytes }));
+    const pieces = firstPiecesMessage(torrent.ourPieces(), this.fast);
+    if (pieces) this.sendRaw(encodeMessage(pieces));
     if (supportsExtensions(handshake.reserved)) {
       this.sendRaw(
         encodeMessage({ type: "extended", id: EXTENSION_HANDSHAKE_ID, payload: ourExtensionHandshake(this.options.listenPort, torrent.extensions) }),
@@ -210,6 +229,7 @@ export class PeerConnection {
     const reserved = new Uint8Array(8);
     reserved[EXTENSION_BIT.byte] = EXTENSION_BIT.mask;
     if (torrent.dhtPort?.()) reserved[DHT_BIT.byte]! |= DHT_BIT.mask;
+    reserved[FAST_BIT.byte]! |= FAST_BIT.mask;
     this.sendRaw(encodeHandshake({ reserved, infoHash: torrent.infoHash, peerId: this.options.ourPeerId }));
   }
 
@@ -223,6 +243,8 @@ export class PeerConnection {
   }
 
   send(message: WireMessage): void {
+    // A bug if it happens: the fast extension's messages go only to a peer that set its bit.
+    if (isFastMessage(message) && !this.fast) throw new Error(`PeerConnection: ${message.type} to a peer without the fast extension`);
     this.sendRequestBatch();
     switch (message.type) {
       case "choke":

@@ -2,8 +2,9 @@
 // arriving blocks into their pool slot (the one copy), verifies finished pieces (on the hashing thread
 // when there is one, else with SHA-1 fed as blocks arrived), writes them once, then announces `have`. Only
 // blocks asked of that very peer are taken. Failed pieces are refetched; blame goes to the peers whose data
-// was wrong (see blame.ts), and repeat offenders are banned.
-// A download limit caps what is requested (request-budget.ts).
+// was wrong (see blame.ts), and repeat offenders are banned. A download limit caps what is requested
+// (request-budget.ts). A fast peer's (BEP 6) rejects give blocks back for others and a choke leaves its
+// allowed fast pieces asked (fast-answers.ts, allowed-fast-view.ts).
 import type { Bitfield } from "../../shared/bitfield.ts";
 import { pieceHash, type Metainfo } from "../../shared/metainfo/types.ts";
 import { BLOCK_SIZE } from "../../shared/wire/types.ts";
@@ -14,6 +15,8 @@ import { PaddingMap } from "../storage/padding.ts";
 import type { SlotHasher } from "../verify/slot-hasher.ts";
 import { Blame, STRIKES_TO_BAN } from "./blame.ts";
 import { pipelineDepth } from "./pipeline.ts";
+import { allowedFastView } from "./allowed-fast-view.ts";
+import { allowedFastReceived, rejectReceived, type AnswerHost } from "./fast-answers.ts";
 import type { SwarmPeer } from "../swarm/swarm-peer.ts";
 import type { ByteBudget } from "../net/rate-budget.ts";
 import { RequestBudget } from "./request-budget.ts";
@@ -55,6 +58,8 @@ export const MAX_UNREQUESTED_BLOCKS = 16;
 /** Chokes a peer may send us in a minute before it is dropped: each unchoke makes us fill its pipeline again. */
 export const MAX_CHOKES_PER_MINUTE = 20;
 
+const NO_PIECES: ReadonlySet<number> = new Set();
+
 export class Downloader {
   readonly picker: PiecePicker<PieceAssembly>;
   /** Payload bytes accepted into pieces this run. */
@@ -65,6 +70,8 @@ export class Downloader {
   unrequestedBlocks = 0;
   private readonly blame = new Blame();
   private readonly picked: number[] = [];
+  /** What a fast peer's rejects and allowed fast pieces act on (fast-answers.ts). */
+  private readonly answers: AnswerHost;
   /** Finished pieces whose hash check or write is under way (their slots are still held). */
   private readonly writing = new Set<number>();
   /** Who waits for writesSettled (a pause and a stop may both). */
@@ -99,6 +106,13 @@ export class Downloader {
   ) {
     this.padding = new PaddingMap(meta.files, meta.pieceLength, meta.length);
     this.picker = new PiecePicker(meta, have, this.padding);
+    this.answers = {
+      picker: this.picker,
+      fillOthers: (peer) => {
+        for (const other of this.hooks.peers()) if (other !== peer) this.fill(other);
+      },
+      unrequested: (peer, key) => this.unrequested(peer, key),
+    };
   }
 
   /** Every wanted piece is verified and on disk (skipped files aside, the download is done). */
@@ -172,21 +186,35 @@ export class Downloader {
   }
 
   /**
-   * The peer choked us: BEP 3 says pending requests are discarded, so they go back to the picker. A peer
-   * choking us over and over would have us re-send a pipeline of requests at every unchoke: it is dropped.
+   * The peer choked us: BEP 3 says pending requests are discarded, so they go back to the picker (those of
+   * a fast peer's allowed fast pieces stay: it still serves them). A peer choking us over and over would
+   * have us re-send a pipeline of requests at every unchoke: it is dropped.
    */
   choked(peer: SwarmPeer): void {
     const chokes = peer.chokes.note(Date.now());
     if (chokes > MAX_CHOKES_PER_MINUTE) return peer.conn.close({ code: "protocol", detail: `choked us ${chokes} times in a minute` });
-    this.dropRequests(peer);
+    this.dropRequests(peer, peer.allowedFast);
+    this.fill(peer); // its allowed fast pieces, if any
   }
 
-  dropRequests(peer: SwarmPeer): void {
+  /** Gives the peer's outstanding requests back to the picker, but those for pieces in `keep`. */
+  dropRequests(peer: SwarmPeer, keep: ReadonlySet<number> = NO_PIECES): void {
     for (const key of peer.outstanding) {
+      if (keep.size > 0 && keep.has(this.picker.splitKey(key).index)) continue;
       this.picker.requestLost(key);
       peer.release(key);
     }
     this.abandonParole(peer);
+  }
+
+  /** BEP 6: the peer will not serve this request (fast-answers.ts). */
+  rejected(peer: SwarmPeer, index: number, begin: number, length: number): void {
+    rejectReceived(this.answers, peer, index, begin, length);
+  }
+
+  /** BEP 6: the peer serves `index` even while it chokes us. */
+  allowedFast(peer: SwarmPeer, index: number): void {
+    if (allowedFastReceived(peer, index, this.have) && peer.conn.peerChoking) this.fill(peer);
   }
 
   /** A piece on parole must come from its one peer: if that peer stops sending, the fetch starts over. */
@@ -209,7 +237,10 @@ export class Downloader {
   /** Tops up the peer's pipeline. */
   fill(peer: SwarmPeer): void {
     const conn = peer.conn;
-    if (conn.state !== "open" || conn.peerChoking || !conn.amInterested || this.complete) return;
+    if (conn.state !== "open" || !conn.amInterested || this.complete) return;
+    // Choked: only the pieces it allows us fast (BEP 6), if any.
+    const asked = conn.peerChoking ? allowedFastView(peer) : peer;
+    if (!asked) return;
     let room = pipelineDepth(conn.down.rate(), conn.peerExtensions?.reqq ?? null) - peer.outstanding.size;
     if (room <= 0) return;
     const budget = this.budget;
@@ -220,7 +251,7 @@ export class Downloader {
     const picked = this.picked;
     picked.length = 0;
     const canStart = this.pool !== null && this.pool.freeCount > 0 && this.writing.size < MAX_WRITES_IN_FLIGHT;
-    this.picker.pick(peer, room, canStart ? this.startPiece : null, picked);
+    this.picker.pick(asked, room, canStart ? this.startPiece : null, picked);
     if (picked.length > 0 && peer.outstanding.size === 0) conn.lastBlockAt = Date.now(); // stall clock starts now
     for (const key of picked) {
       const { index, block } = this.picker.splitKey(key);
@@ -268,12 +299,12 @@ export class Downloader {
     this.fill(peer);
   }
 
-  /** A block this peer was not asked for: dropped; a late one we gave up on is fine, many others are not. */
+  /** A block (or reject) this peer was not asked for: a late one we gave up on is fine, many others are not. */
   private unrequested(peer: SwarmPeer, key: number): void {
     if (key >= 0 && peer.released.delete(key)) return;
     this.unrequestedBlocks++;
     if (++peer.unrequestedBlocks > MAX_UNREQUESTED_BLOCKS)
-      peer.conn.close({ code: "protocol", detail: `sent ${peer.unrequestedBlocks} blocks nobody asked for` });
+      peer.conn.close({ code: "protocol", detail: `sent ${peer.unrequestedBlocks} blocks or rejects nobody asked for` });
   }
 
   /**

@@ -35,13 +35,25 @@ export class RequestRing {
     return true;
   }
 
-  /** Drops a queued request (a `cancel`): rare, so a linear rebuild is fine. */
-  remove(index: number, begin: number, length: number): void {
+  /** Drops a queued request (a `cancel`): rare, so a linear rebuild is fine. True when it was queued. */
+  remove(index: number, begin: number, length: number): boolean {
     const kept: number[] = [];
     const item = new Uint32Array(3);
     let removed = false;
     while (this.shift(item)) {
       if (!removed && item[0] === index && item[1] === begin && item[2] === length) removed = true;
+      else kept.push(item[0]!, item[1]!, item[2]!);
+    }
+    for (let i = 0; i < kept.length; i += 3) this.push(kept[i]!, kept[i + 1]!, kept[i + 2]!);
+    return removed;
+  }
+
+  /** Drops the queued requests `drop` says so of, keeping the others in order; calls `dropped` for each. */
+  filter(drop: (index: number) => boolean, dropped: (index: number, begin: number, length: number) => void): void {
+    const kept: number[] = [];
+    const item = new Uint32Array(3);
+    while (this.shift(item)) {
+      if (drop(item[0]!)) dropped(item[0]!, item[1]!, item[2]!);
       else kept.push(item[0]!, item[1]!, item[2]!);
     }
     for (let i = 0; i < kept.length; i += 3) this.push(kept[i]!, kept[i + 1]!, kept[i + 2]!);
@@ -87,6 +99,10 @@ export class SwarmPeer implements PickerPeer {
   readonly chokes = new WindowCounter(60_000);
   readonly uploads: RequestRing;
   waitingForUploadBuffer = false;
+  /** BEP 6: pieces the peer lets us fetch while it chokes us (its allowed fast messages, bounded). */
+  readonly allowedFast = new Set<number>();
+  /** BEP 6: the allowed fast set we granted it, once it showed interest: served even while we choke it. */
+  granted: ReadonlySet<number> | null = null;
 
   constructor(
     readonly conn: PeerConnection,

@@ -28,6 +28,8 @@ export function handlePeerMessage(parts: PeerParts, peer: SwarmPeer, message: Wi
     case "cancel":
       return uploader.cancelled(peer, message.index, message.begin, message.length);
     case "bitfield":
+    case "have-all":
+    case "have-none":
       return downloader.bitfieldReceived(peer, conn.replacedPieces);
     case "have":
       return downloader.haveReceived(peer, message.index);
@@ -36,6 +38,7 @@ export function handlePeerMessage(parts: PeerParts, peer: SwarmPeer, message: Wi
     case "choke":
       return downloader.choked(peer);
     case "interested":
+      uploader.interested(peer);
       if (conn.amChoking && parts.choker.hasFreeSlot([...parts.peers.values()])) conn.send({ type: "unchoke" });
       return;
     case "not-interested":
@@ -44,6 +47,13 @@ export function handlePeerMessage(parts: PeerParts, peer: SwarmPeer, message: Wi
         uploader.choked(peer);
       }
       return;
+    // The fast extension (BEP 6); the connection already refused them from a peer without its bit.
+    case "reject":
+      return downloader.rejected(peer, message.index, message.begin, message.length);
+    case "allowed-fast":
+      return downloader.allowedFast(peer, message.index);
+    case "suggest":
+      return; // advisory: our picker goes by rarity
     case "extended":
       // The extension handshake may raise the peer's reqq: use the room at once.
       return downloader.fill(peer);

@@ -15,6 +15,7 @@ import type { CloseReason } from "../net/close-reason.ts";
 import type { ByteBudget } from "../net/rate-budget.ts";
 import { BufferPool, type PoolSlot } from "../pieces/pool.ts";
 import type { SwarmPeer } from "../swarm/swarm-peer.ts";
+import { grantAllowedFast, servedWhileChoked } from "./allowed-fast.ts";
 
 export interface BlockReader {
   readBlock(index: number, begin: number, length: number, into: Uint8Array, intoOffset: number): void;
@@ -81,28 +82,47 @@ export class Uploader {
     return Math.min(SPAN_PAYLOAD, Math.max(BLOCK_SIZE, Math.floor(limit.rate / 10 / BLOCK_SIZE) * BLOCK_SIZE));
   }
 
-  /** Returns why to drop the peer, or null. */
+  /**
+   * Returns why to drop the peer, or null. A request we will not serve is dropped in silence (BEP 3), or
+   * with a fast peer answered by `reject` (BEP 6: every request gets a piece or a reject).
+   */
   requested(peer: SwarmPeer, index: number, begin: number, length: number): CloseReason | null {
     if (begin + length > pieceSize(this.meta, index)) return { code: "out-of-range", detail: `request past the end of piece ${index}` };
-    if (peer.conn.amChoking) return null; // BEP 3: requests while choked are ignored
-    if (!this.have.has(index)) return null; // we may have sent `have` late; just do not answer
-    if (!peer.uploads.push(index, begin, length)) return null; // over our reqq: dropped like libtorrent does
-    this.serveSoon(peer);
+    const served =
+      (!peer.conn.amChoking || servedWhileChoked(peer, index)) && // choked: only its allowed fast pieces (BEP 6)
+      this.have.has(index) && // we may have sent `have` late
+      peer.uploads.push(index, begin, length); // over our reqq: dropped like libtorrent does
+    if (served) this.serveSoon(peer);
+    else this.reject(peer, index, begin, length);
     return null;
   }
 
   cancelled(peer: SwarmPeer, index: number, begin: number, length: number): void {
-    peer.uploads.remove(index, begin, length);
+    // BEP 6: a cancelled request still gets its one answer; a block already on its way is that answer.
+    if (peer.uploads.remove(index, begin, length)) this.reject(peer, index, begin, length);
   }
 
-  /** We choked the peer: its queued requests are void. */
+  /** The peer said it is interested: a fast peer gets its allowed fast set. */
+  interested(peer: SwarmPeer): void {
+    grantAllowedFast(peer, this.meta.infoHash, this.have);
+  }
+
+  /** We choked the peer: its queued requests are void (rejected, for a fast peer), but for its allowed fast pieces. */
   choked(peer: SwarmPeer): void {
+    peer.uploads.filter(
+      (index) => !servedWhileChoked(peer, index),
+      (index, begin, length) => this.reject(peer, index, begin, length),
+    );
+    if (peer.uploads.length === 0) this.waiting.delete(peer);
+  }
+
+  peerRemoved(peer: SwarmPeer): void {
     peer.uploads.clear();
     this.waiting.delete(peer);
   }
 
-  peerRemoved(peer: SwarmPeer): void {
-    this.choked(peer);
+  private reject(peer: SwarmPeer, index: number, begin: number, length: number): void {
+    if (peer.conn.fast && peer.conn.state === "open") peer.conn.send({ type: "reject", index, begin, length });
   }
 
   serve(peer: SwarmPeer): void {

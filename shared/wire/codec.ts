@@ -12,3 +12,4 @@ export {
   supportsExtensions,
   type ExtensionHandshake,
 } from "./extension.ts";
+export { ALLOWED_FAST_COUNT, allowedFastSet, FAST_BIT, isFastMessage, supportsFast, type FastMessage } from "./fast.ts";

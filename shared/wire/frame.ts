@@ -8,11 +8,11 @@ import { BLOCK_SIZE, MessageId } from "./types.ts";
 export type Decoded<T> = { value: T; size: number } | { need: number };
 
 export interface WireLimits {
-  /** Pieces in the torrent: bounds `have`/`request`/`piece`/`cancel` indexes and sizes the `bitfield`. */
+  /** Pieces in the torrent: bounds the piece index of every message that has one, and sizes the `bitfield`. */
   pieceCount: number;
   /** Largest block accepted in a `piece` and asked for in a `request` (default 16 KiB). */
   maxBlock?: number;
-  /** Largest payload of any other message id: extension protocol, fast extension... (default 1 MiB). */
+  /** Largest payload of any other message id: the extension protocol, ids we do not know (default 1 MiB). */
   maxOther?: number;
 }
 
@@ -27,11 +27,11 @@ export class WireFrame {
   /** Where the payload (after the id byte) starts in the input, and its length. */
   payloadOffset = 0;
   payloadLength = 0;
-  /** have / request / piece / cancel: piece index. */
+  /** have / request / piece / cancel / suggest / reject / allowed-fast: piece index. */
   index = 0;
-  /** request / piece / cancel: byte offset in the piece. */
+  /** request / piece / cancel / reject: byte offset in the piece. */
   begin = 0;
-  /** request / cancel: requested length; piece: block length (the block is at payloadOffset + 8). */
+  /** request / cancel / reject: requested length; piece: block length (the block is at payloadOffset + 8). */
   length = 0;
   /** port: the DHT port. */
   port = 0;
@@ -73,15 +73,21 @@ export function readFrame(bytes: Uint8Array, offset: number, limits: WireLimits,
   frame.payloadLength = length - 1;
   switch (id) {
     case MessageId.Have:
+    case MessageId.Suggest:
+    case MessageId.AllowedFast:
       frame.index = checkIndex(readU32(bytes, p), limits);
       break;
     case MessageId.Request:
-    case MessageId.Cancel: {
+    case MessageId.Cancel:
+    case MessageId.Reject: {
       frame.index = checkIndex(readU32(bytes, p), limits);
       frame.begin = readU32(bytes, p + 4);
       const want = readU32(bytes, p + 8);
       if (want === 0 || want > (limits.maxBlock ?? BLOCK_SIZE)) {
-        throw new WireError("bad-request", `request for ${want} bytes: blocks are 1..${limits.maxBlock ?? BLOCK_SIZE} bytes`);
+        throw new WireError(
+          "bad-request",
+          `${id === MessageId.Reject ? "reject" : "request"} for ${want} bytes: blocks are 1..${limits.maxBlock ?? BLOCK_SIZE} bytes`,
+        );
       }
       frame.length = want;
       break;
@@ -109,11 +115,16 @@ function checkLength(id: number, length: number, limits: WireLimits): void {
     case MessageId.Unchoke:
     case MessageId.Interested:
     case MessageId.NotInterested:
+    case MessageId.HaveAll:
+    case MessageId.HaveNone:
       return exactly(id, length, 1);
     case MessageId.Have:
+    case MessageId.Suggest:
+    case MessageId.AllowedFast:
       return exactly(id, length, 5);
     case MessageId.Request:
     case MessageId.Cancel:
+    case MessageId.Reject:
       return exactly(id, length, 13);
     case MessageId.Port:
       return exactly(id, length, 3);

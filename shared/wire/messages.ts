@@ -8,6 +8,8 @@ const CHOKE: WireMessage = Object.freeze({ type: "choke" });
 const UNCHOKE: WireMessage = Object.freeze({ type: "unchoke" });
 const INTERESTED: WireMessage = Object.freeze({ type: "interested" });
 const NOT_INTERESTED: WireMessage = Object.freeze({ type: "not-interested" });
+const HAVE_ALL: WireMessage = Object.freeze({ type: "have-all" });
+const HAVE_NONE: WireMessage = Object.freeze({ type: "have-none" });
 
 const scratch = new WireFrame();
 
@@ -48,6 +50,16 @@ export function messageOf(bytes: Uint8Array, f: WireFrame): WireMessage {
       return { type: "piece", index: f.index, begin: f.begin, block: bytes.subarray(p + 8, p + f.payloadLength) };
     case MessageId.Port:
       return { type: "port", port: f.port };
+    case MessageId.Suggest:
+      return { type: "suggest", index: f.index };
+    case MessageId.HaveAll:
+      return HAVE_ALL;
+    case MessageId.HaveNone:
+      return HAVE_NONE;
+    case MessageId.Reject:
+      return { type: "reject", index: f.index, begin: f.begin, length: f.length };
+    case MessageId.AllowedFast:
+      return { type: "allowed-fast", index: f.index };
     case MessageId.Extended:
       return { type: "extended", id: bytes[p]!, payload: bytes.subarray(p + 1, p + f.payloadLength) };
     default:
@@ -64,13 +76,18 @@ export function encodedLength(m: WireMessage): number {
     case "unchoke":
     case "interested":
     case "not-interested":
+    case "have-all":
+    case "have-none":
       return 5;
     case "have":
+    case "suggest":
+    case "allowed-fast":
       return 9;
     case "bitfield":
       return 5 + m.bits.length;
     case "request":
     case "cancel":
+    case "reject":
       return 17;
     case "piece":
       return 13 + m.block.length;
@@ -110,8 +127,16 @@ export function encodeMessageInto(m: WireMessage, into: Uint8Array, offset: numb
     case "not-interested":
       into[offset + 4] = MessageId.NotInterested;
       break;
+    case "have-all":
+      into[offset + 4] = MessageId.HaveAll;
+      break;
+    case "have-none":
+      into[offset + 4] = MessageId.HaveNone;
+      break;
     case "have":
-      into[offset + 4] = MessageId.Have;
+    case "suggest":
+    case "allowed-fast":
+      into[offset + 4] = m.type === "have" ? MessageId.Have : m.type === "suggest" ? MessageId.Suggest : MessageId.AllowedFast;
       writeU32(into, p, m.index);
       break;
     case "bitfield":
@@ -120,7 +145,8 @@ export function encodeMessageInto(m: WireMessage, into: Uint8Array, offset: numb
       break;
     case "request":
     case "cancel":
-      into[offset + 4] = m.type === "request" ? MessageId.Request : MessageId.Cancel;
+    case "reject":
+      into[offset + 4] = m.type === "request" ? MessageId.Request : m.type === "cancel" ? MessageId.Cancel : MessageId.Reject;
       writeU32(into, p, m.index);
       writeU32(into, p + 4, m.begin);
       writeU32(into, p + 8, m.length);

@@ -13,6 +13,12 @@ export const enum MessageId {
   Piece = 7,
   Cancel = 8,
   Port = 9,
+  // The fast extension (BEP 6): only between peers that both set its reserved bit.
+  Suggest = 13,
+  HaveAll = 14,
+  HaveNone = 15,
+  Reject = 16,
+  AllowedFast = 17,
   Extended = 20,
 }
 
@@ -30,9 +36,18 @@ export type WireMessage =
   | { type: "piece"; index: number; begin: number; block: Uint8Array }
   | { type: "cancel"; index: number; begin: number; length: number }
   | { type: "port"; port: number }
+  /** BEP 6: "this piece would be a good one to ask me for" (advisory). */
+  | { type: "suggest"; index: number }
+  /** BEP 6: in place of a bitfield, "I have every piece" / "I have none". */
+  | { type: "have-all" }
+  | { type: "have-none" }
+  /** BEP 6: the answer to a request that will not be served (choked, or not served at all). */
+  | { type: "reject"; index: number; begin: number; length: number }
+  /** BEP 6: a piece the sender serves even while it chokes us. */
+  | { type: "allowed-fast"; index: number }
   /** BEP 10: `id` is the extended message id (0: the extension handshake); `payload` is a view into the input. */
   | { type: "extended"; id: number; payload: Uint8Array }
-  /** Any other id (fast extension...): kept so a connection can ignore it. */
+  /** Any other id: kept so a connection can ignore it. */
   | { type: "unknown"; id: number; payload: Uint8Array };
 
 export interface Handshake {

@@ -167,7 +167,12 @@ export function wireStreams(): Uint8Array[] {
     { type: "port", port: 6881 },
     { type: "not-interested" },
     { type: "choke" },
-    { type: "unknown", id: 13, payload: contentOf(4, 23) },
+    { type: "unknown", id: 30, payload: contentOf(4, 23) },
+    { type: "have-all" },
+    { type: "have-none" },
+    { type: "suggest", index: 2 },
+    { type: "reject", index: 3, begin: 16384, length: 16384 },
+    { type: "allowed-fast", index: 1 },
   ];
   const all = messages.map((m) => encodeMessage(m));
   const join = (parts: Uint8Array[]) => {

@@ -24,8 +24,14 @@ export interface Script {
 export interface ScriptOptions {
   /** Our BEP 10 `reqq`: how many requests btpeer may keep outstanding with us. */
   reqq?: number;
-  /** The pieces it says it has (a wire bitfield): every piece unless given. */
+  /** The pieces it says it has (a wire bitfield): every piece unless given (with `fast`: have-all). */
   bitfield?: Uint8Array;
+  /** Sets the fast extension's bit (BEP 6). */
+  fast?: boolean;
+  /** Extensions it names in its BEP 10 handshake (name → its extended id); sets the extension bit. */
+  extensions?: Record<string, number>;
+  /** Its listen port, told in its BEP 10 handshake (`p`). */
+  listenPort?: number;
 }
 
 /** Counters of one scripted peer, over all its connections. */
@@ -57,13 +63,22 @@ function wireOf(socket: Socket<State>): Wire {
 
 function handshakeBytes(meta: Metainfo, tag: string, options: ScriptOptions): Uint8Array {
   const reserved = new Uint8Array(8);
-  if (options.reqq) reserved[5] = 0x10;
+  if (options.reqq || options.extensions) reserved[5] = 0x10;
+  if (options.fast) reserved[7] = 0x04;
   return encodeHandshake({ reserved, infoHash: meta.infoHash, peerId: freshPeerId(tag) });
 }
 
 function afterHandshake(meta: Metainfo, wire: Wire, script: Script, options: ScriptOptions): void {
-  wire.send({ type: "bitfield", bits: options.bitfield ?? fullBitfield(meta.pieceCount) });
-  if (options.reqq) wire.send({ type: "extended", id: 0, payload: encode({ m: {}, reqq: options.reqq }) });
+  if (options.fast && !options.bitfield) wire.send({ type: "have-all" });
+  else wire.send({ type: "bitfield", bits: options.bitfield ?? fullBitfield(meta.pieceCount) });
+  if (options.reqq || options.extensions) {
+    const handshake = {
+      m: options.extensions ?? {},
+      ...(options.reqq ? { reqq: options.reqq } : {}),
+      ...(options.listenPort ? { p: options.listenPort } : {}),
+    };
+    wire.send({ type: "extended", id: 0, payload: encode(handshake) });
+  }
   script.start?.(wire);
 }
 

@@ -40,8 +40,40 @@ export interface LtPeerOptions {
   dht?: string[];
   /** BEP 43: libtorrent's DHT node asks but answers no query (with `dht`). */
   dhtReadOnly?: boolean;
+  /** Upload rate limit in bytes/s. */
+  uploadLimit?: number;
+  /** Never unchoke anyone (it still serves a fast peer its allowed fast pieces). */
+  noUnchoke?: boolean;
+  /** Stop unchoking anyone once this many payload bytes went up (events choked-all / unchoked-all), for `chokeFor` seconds. */
+  chokeAt?: number;
+  chokeFor?: number;
+  /** Report the wire messages libtorrent logs (peer-log events: ip, port, dir "in"/"out", msg, text). */
+  peerLog?: boolean;
+  /** Report the connected peers with each status (peers events). */
+  listPeers?: boolean;
   name?: string;
 }
+
+/** A `peer-log` event of lt_peer.py --peer-log. */
+export interface LtPeerLog extends LtEvent {
+  ip: string;
+  port: number;
+  dir: "in" | "out";
+  msg: string;
+  text: string;
+}
+
+/** One connected peer of a `peers` event (lt_peer.py --list-peers); `source` is libtorrent's peer_source_flags. */
+export interface LtPeerEntry {
+  ip: string;
+  port: number;
+  source: number;
+  outgoing: boolean;
+  client: string;
+}
+
+/** libtorrent's peer_info source flags. */
+export const LT_SOURCE = { tracker: 0x1, dht: 0x2, pex: 0x4, lsd: 0x8, resumeData: 0x10, incoming: 0x20 } as const;
 
 /** One JSON line from lt_peer.py; see its docstring for the events. */
 export interface LtEvent {
@@ -107,6 +139,11 @@ export async function startLtPeer(options: LtPeerOptions): Promise<LtPeer> {
   if (options.preferRc4) cmd.push("--prefer-rc4");
   if (options.dht) cmd.push("--dht", ...options.dht.flatMap((n) => ["--dht-node", n]));
   if (options.dhtReadOnly) cmd.push("--dht-read-only");
+  if (options.uploadLimit) cmd.push("--upload-limit", String(options.uploadLimit));
+  if (options.noUnchoke) cmd.push("--no-unchoke");
+  if (options.chokeAt) cmd.push("--choke-at", String(options.chokeAt), "--choke-for", String(options.chokeFor ?? 5));
+  if (options.peerLog) cmd.push("--peer-log");
+  if (options.listPeers) cmd.push("--list-peers");
 
   const name = options.name ?? `libtorrent ${options.mode}`;
   const readyEvent = options.mode === "seed" ? "seeding" : "listening";

@@ -10,6 +10,7 @@ no LSD/UPnP/NAT-PMP, and no DHT unless --dht is given, so a peer finds others on
   [--encryption forced|enabled|disabled] [--enc-level rc4|plaintext|both] [--prefer-rc4]   (MSE/PE)
   [--dht] [--dht-node HOST:PORT]... [--dht-read-only]   the DHT on the listen port (UDP), on loopback,
                                       starting from these nodes; read-only (BEP 43): it answers no query
+  [--upload-limit B/s] [--no-unchoke] [--choke-at BYTES --choke-for S] [--peer-log] [--list-peers]
 
 Every line on stdout is one JSON object with an "event" field:
   listening {port}          the TCP port peers can connect to
@@ -17,6 +18,9 @@ Every line on stdout is one JSON object with an "event" field:
   seeding                   ready to upload (seed: data verified complete)
   status    {...}           about every --interval seconds
   piece-failed {piece}      a downloaded piece failed its hash
+  peer-log  {ip, port, dir, msg, text}   --peer-log: a wire message libtorrent sent ("out") or read ("in")
+  peers     {peers: [{ip, port, source, outgoing, client}]}   --list-peers: the connected peers, each status
+  choked-all / unchoked-all  --choke-at: libtorrent stopped unchoking anyone / started again
   tracker-error / tracker-reply / peer-error   diagnostics, not fatal
   finished  {...}           download complete and flushed to disk
   stopped   {...}           on SIGTERM/SIGINT, after a clean shutdown
@@ -75,6 +79,12 @@ def parse_args(argv):
     p.add_argument("--dht", action="store_true", help="run libtorrent's DHT (loopback restrictions off)")
     p.add_argument("--dht-node", action="append", default=[], help="HOST:PORT of a DHT node to start from (repeatable)")
     p.add_argument("--dht-read-only", action="store_true", help="BEP 43: the DHT node asks but answers no query")
+    p.add_argument("--upload-limit", type=int, default=0, help="upload rate limit in bytes/s (0: none)")
+    p.add_argument("--no-unchoke", action="store_true", help="never unchoke anyone (unchoke_slots_limit 0)")
+    p.add_argument("--choke-at", type=int, default=0, help="stop unchoking anyone once this many payload bytes went up")
+    p.add_argument("--choke-for", type=float, default=5, help="seconds until --choke-at unchokes again")
+    p.add_argument("--peer-log", action="store_true", help="report the wire messages libtorrent logs (peer-log events)")
+    p.add_argument("--list-peers", action="store_true", help="report the connected peers with each status (peers events)")
     a = p.parse_args(argv)
     if a.dht_node and not a.dht:
         fail(EXIT_USAGE, "--dht-node needs --dht")
@@ -109,7 +119,7 @@ def session_settings(args):
         # exactly /announce, and drops some local peers; tests run everything on loopback.
         "ssrf_mitigation": False,
         "download_rate_limit": 0,
-        "upload_rate_limit": 0,
+        "upload_rate_limit": args.upload_limit,
         "announce_to_all_trackers": True,
         "announce_to_all_tiers": True,
         "out_enc_policy": int(getattr(lt.enc_policy, args.encryption)),
@@ -121,6 +131,10 @@ def session_settings(args):
         | lt.alert.category_t.tracker_notification
         | lt.alert.category_t.storage_notification,
     })
+    if args.no_unchoke:
+        s["unchoke_slots_limit"] = 0
+    if args.peer_log:
+        s["alert_mask"] = s["alert_mask"] | lt.alert.category_t.peer_log_notification
     if args.dht:
         s.update({
             "dht_bootstrap_nodes": ",".join(args.dht_node),
@@ -145,6 +159,11 @@ def own_node_id(ses):
     return lt.sha1_hash(ids[0][:20])
 
 
+# The wire messages --peer-log reports (libtorrent logs far more: handshakes, buffers, timers).
+LOGGED_MESSAGES = ("HAVE_ALL", "HAVE_NONE", "ALLOWED_FAST", "REJECT_PIECE", "SUGGEST", "BITFIELD", "CHOKE", "UNCHOKE",
+                   "PEX", "PEX_DIFF", "EXTENDED_HANDSHAKE", "INTERESTED")
+
+
 def make_session(args):
     # Without the default plugins there is no ut_pex, so --tracker-only really means tracker only.
     flags = 0 if args.tracker_only else lt.session_flags_t.add_default_plugins
@@ -155,6 +174,13 @@ def make_session(args):
     # Bootstrap nodes never enter libtorrent's routing table; these are added as ordinary nodes too.
     for node in args.dht_node:
         ses.add_dht_node(parse_peer(node))
+    if args.upload_limit or args.no_unchoke or args.choke_at:
+        # Loopback peers are in libtorrent's "local" class, which skips unchoke slots and rate limits:
+        # these options must hold for them too, so every peer is put in the global class alone.
+        everyone = lt.ip_filter()
+        everyone.add_rule("0.0.0.0", "255.255.255.255", 1 << lt.session.global_peer_class_id)
+        everyone.add_rule("::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 1 << lt.session.global_peer_class_id)
+        ses.set_peer_class_filter(everyone)
     return ses
 
 
@@ -209,6 +235,7 @@ class Peer:
         self.done = False
         self.last_connect = 0.0
         self.flushed = False
+        self.choked_at = None
 
     def handle_alert(self, a):
         if isinstance(a, lt.listen_succeeded_alert):
@@ -234,6 +261,19 @@ class Peer:
             emit("dht-nodes", nodes=["%s:%d" % tuple(n["endpoint"]) for n in a.nodes])
         elif isinstance(a, lt.dht_announce_alert):
             emit("dht-announce", ih=str(a.info_hash), ip=str(a.ip), port=a.port)
+        elif isinstance(a, lt.peer_log_alert):
+            self.on_peer_log(a)
+
+    def on_peer_log(self, a):
+        # libtorrent's own names for what went over the wire: "==> X" sent, "<== X" read.
+        text = a.message()
+        for arrow, direction in (("==> ", "out"), ("<== ", "in")):
+            at = text.find(arrow)
+            if at < 0:
+                continue
+            name = text[at + 4:].split(" ")[0].strip("[]")
+            if name in LOGGED_MESSAGES:
+                emit("peer-log", ip=str(a.ip[0]), port=a.ip[1], dir=direction, msg=name, text=text[at:at + 200])
 
     def pump_alerts(self, wait_ms):
         self.ses.wait_for_alert(wait_ms)
@@ -258,6 +298,27 @@ class Peer:
         for p in self.peers:
             self.h.connect_peer(p)
 
+    def list_peers(self):
+        peers = []
+        for p in self.h.get_peer_info():
+            peers.append({"ip": str(p.ip[0]), "port": p.ip[1], "source": int(p.source),
+                          "outgoing": bool(p.flags & lt.peer_info.outgoing_connection), "client": str(p.client)})
+        emit("peers", peers=peers)
+
+    def choke_schedule(self, st, now):
+        # --choke-at: stop unchoking anyone (libtorrent chokes its peers at the next round, rejecting what a
+        # fast peer has queued), then unchoke again --choke-for seconds later.
+        if not self.args.choke_at:
+            return
+        if self.choked_at is None and st.total_payload_upload >= self.args.choke_at:
+            self.choked_at = now
+            self.ses.apply_settings({"unchoke_slots_limit": 0})
+            emit("choked-all", uploaded=st.total_payload_upload)
+        elif self.choked_at is not None and self.choked_at > 0 and now - self.choked_at >= self.args.choke_for:
+            self.choked_at = -1
+            self.ses.apply_settings({"unchoke_slots_limit": 8})
+            emit("unchoked-all", uploaded=st.total_payload_upload)
+
     def flush(self):
         self.flushed = False
         self.h.flush_cache()
@@ -278,6 +339,9 @@ class Peer:
                 emit("status", **status_fields(st))
                 if self.args.dht:
                     self.ses.dht_live_nodes(own_node_id(self.ses))
+                if self.args.list_peers:
+                    self.list_peers()
+            self.choke_schedule(st, now)
             if self.args.mode == "download" and not self.done and st.is_seeding:
                 self.done = True
                 self.flush()
