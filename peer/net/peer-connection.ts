@@ -190,7 +190,11 @@ export class PeerConnection {
 
   private onHandshake(handshake: Handshake): void {
     if (this.torrent && !bytesEqual(handshake.infoHash, this.torrent.infoHash)) return this.close({ code: "wrong-info-hash" });
-    if (bytesEqual(handshake.peerId, this.options.ourPeerId)) return this.close({ code: "self" });
+    if (bytesEqual(handshake.peerId, this.options.ourPeerId)) {
+      // Our own dial came back to us: answering in kind lets the dialling end see it too (and never retry).
+      if (!this.outgoing) this.sendRaw(encodeHandshake({ ...handshake, peerId: this.options.ourPeerId }));
+      return this.close({ code: "self" });
+    }
     this.remotePeerId = handshake.peerId.slice();
     const answer = this.handler.onHandshake(this, handshake);
     if (answer !== null && "code" in answer) return this.close(answer);

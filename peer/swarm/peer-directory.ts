@@ -13,9 +13,13 @@ interface Entry {
   seed: boolean;
   /** How our last dial that got through its BitTorrent handshake opened (MSE or plain): tried first next time. */
   worked?: Attempt;
+  /** A dial there reached ourselves: never dialled again. */
+  self: boolean;
 }
 
 const BACKOFF_BASE_MS = 2_000;
+/** Addresses peers told us of (PEX) kept at most, whoever told them: a flood cannot grow the directory. */
+export const MAX_LEARNED = 500;
 const BACKOFF_MAX_MS = 5 * 60_000;
 
 export const addressKey = (a: PeerAddress): string => (a.ip.includes(":") ? `[${a.ip}]:${a.port}` : `${a.ip}:${a.port}`);
@@ -48,10 +52,27 @@ export class PeerDirectory {
   private readonly entries = new Map<string, Entry>();
   /** Banned IPs (ipKey). */
   private readonly banned = new Set<string>();
+  /** Entries that came from peer exchange. */
+  private learned = 0;
 
   add(address: PeerAddress): void {
     const key = addressKey(address);
-    if (!this.entries.has(key)) this.entries.set(key, { address, failures: 0, nextAttemptAt: 0, connected: false, seed: false });
+    if (!this.entries.has(key)) this.entries.set(key, { address, failures: 0, nextAttemptAt: 0, connected: false, seed: false, self: false });
+  }
+
+  /** An address a peer told us of (PEX): kept when new and while fewer than MAX_LEARNED were; true when kept. */
+  learn(address: PeerAddress, seed: boolean): boolean {
+    const key = addressKey(address);
+    if (this.entries.has(key) || this.learned >= MAX_LEARNED) return false;
+    this.entries.set(key, { address, failures: 0, nextAttemptAt: 0, connected: false, seed, self: false });
+    this.learned++;
+    return true;
+  }
+
+  /** Dialling `address` reached ourselves (a tracker or a peer listed us): it is never dialled again. */
+  markSelf(address: PeerAddress): void {
+    const e = this.entries.get(addressKey(address));
+    if (e) e.self = true;
   }
 
   get size(): number {
@@ -72,7 +93,7 @@ export class PeerDirectory {
     const out: PeerAddress[] = [];
     for (const e of this.entries.values()) {
       if (out.length >= limit) break;
-      if (e.connected || e.nextAttemptAt > now || this.isBanned(e.address.ip) || (skipSeeds && e.seed)) continue;
+      if (e.connected || e.self || e.nextAttemptAt > now || this.isBanned(e.address.ip) || (skipSeeds && e.seed)) continue;
       if (reachable && !reachable(e.address)) continue;
       e.nextAttemptAt = now + 30_000; // until the attempt resolves
       out.push(e.address);

@@ -49,6 +49,8 @@ export type TorrentEvent =
   | { event: "peer-connected"; peer: string; outgoing: boolean; encryption: ConnectionEncryption }
   /** An incoming connection dropped before any torrent took it: refused by --encryption, a failed MSE handshake, an unknown torrent... */
   | { event: "incoming-dropped"; peer: string; code: CloseCode; reason: string }
+  /** `peer` told us of `added` addresses new to the torrent (through peer exchange, BEP 11). */
+  | { event: "peers-learned"; source: "pex"; peer: string; added: number }
   /** Every wanted piece is verified and on disk (with skipped files, the others may still be missing). */
   | ({ event: "completed"; seconds: number } & Totals)
   /** A seeding goal (ratio, or seconds of seeding) is reached: the torrent stops. */

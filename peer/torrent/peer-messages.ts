@@ -1,8 +1,11 @@
 // What a torrent does with each message of a connected peer, and the periodic rechoke: the wire's side of
 // the torrent, apart from its lifecycle and its peers coming and going (torrent.ts).
+import { EXTENSION_HANDSHAKE_ID } from "../../shared/wire/extension.ts";
 import type { WireMessage } from "../../shared/wire/types.ts";
+import { UT_PEX_ID } from "../net/extension-handshake.ts";
 import type { Choker } from "../upload/choker.ts";
 import type { Downloader } from "../pieces/downloader.ts";
+import type { PeerExchange } from "../swarm/pex.ts";
 import type { SwarmPeer } from "../swarm/swarm-peer.ts";
 import type { Uploader } from "../upload/uploader.ts";
 
@@ -12,6 +15,7 @@ export interface PeerParts {
   readonly downloader: Downloader;
   readonly uploader: Uploader;
   readonly choker: Choker;
+  readonly pex: PeerExchange;
 }
 
 export function handlePeerMessage(parts: PeerParts, peer: SwarmPeer, message: WireMessage): void {
@@ -54,9 +58,13 @@ export function handlePeerMessage(parts: PeerParts, peer: SwarmPeer, message: Wi
       return downloader.allowedFast(peer, message.index);
     case "suggest":
       return; // advisory: our picker goes by rarity
-    case "extended":
+    case "extended": {
+      if (message.id === UT_PEX_ID) return parts.pex.received(peer, message.payload, Date.now());
+      if (message.id !== EXTENSION_HANDSHAKE_ID) return; // an id we never gave out
+      parts.pex.handshake(peer);
       // The extension handshake may raise the peer's reqq: use the room at once.
       return downloader.fill(peer);
+    }
     default:
       return;
   }

@@ -12,7 +12,7 @@ import type { Handshake, WireMessage } from "../../shared/wire/types.ts";
 import { Choker, RECHOKE_INTERVAL_MS } from "../upload/choker.ts";
 import type { TorrentHost } from "../client/client.ts";
 import { peerFailed, type CloseReason } from "../net/close-reason.ts";
-import { OUR_REQQ } from "../net/extension-handshake.ts";
+import { OUR_EXTENSIONS, OUR_REQQ, PRIVATE_EXTENSIONS } from "../net/extension-handshake.ts";
 import { PeerConnection, type ConnectionHandler, type TorrentAdoption, type TorrentBinding } from "../net/peer-connection.ts";
 import { Admission } from "../swarm/admission.ts";
 import { Dialer } from "../swarm/dialer.ts";
@@ -21,6 +21,7 @@ import type { TorrentEvent, Totals } from "./events.ts";
 import { exitCodeFor, type PeerErrorCode } from "./exit-codes.ts";
 import { checkLiveness, expireHandshakes } from "../swarm/liveness.ts";
 import { PeerDirectory } from "../swarm/peer-directory.ts";
+import { PeerExchange } from "../swarm/pex.ts";
 import { ProgressReport } from "./progress-report.ts";
 import { SwarmPeer } from "../swarm/swarm-peer.ts";
 import { TrackerAnnouncer } from "../tracker/tracker-announcer.ts";
@@ -44,6 +45,8 @@ export type { TorrentOptions, PieceStore } from "./options.ts";
 export class Torrent implements ConnectionHandler {
   readonly peers = new Map<number, SwarmPeer>();
   private readonly directory = new PeerDirectory();
+  /** ut_pex (BEP 11), off for a private torrent. */
+  private readonly pex: PeerExchange;
   private readonly choker = new Choker();
   private readonly downloader: Downloader;
   private readonly uploader: Uploader;
@@ -88,7 +91,15 @@ export class Torrent implements ConnectionHandler {
       emit: (e) => this.emit(e),
       wantsPeers: () => this.lifecycle.state === "downloading" && this.peers.size === 0,
     });
-    this.binding = { infoHash: meta.infoHash, pieceCount: meta.pieceCount, ourPieces: () => have, dhtPort: () => this.dht.port() };
+    const extensions = { m: meta.private ? PRIVATE_EXTENSIONS : OUR_EXTENSIONS };
+    this.binding = { infoHash: meta.infoHash, pieceCount: meta.pieceCount, ourPieces: () => have, dhtPort: () => this.dht.port(), extensions };
+    this.pex = new PeerExchange(!meta.private, this.directory, {
+      ourPort: () => this.host.port,
+      learned: (from, added) => {
+        this.emit({ event: "peers-learned", source: "pex", peer: from.label, added: added.length });
+        this.connectMore();
+      },
+    });
     const storageFailed = (error: unknown) => {
       if (!(error instanceof StorageError)) throw error; // a bug, not a disk's trouble
       this.fail(error.code, error.message);
@@ -132,7 +143,7 @@ export class Torrent implements ConnectionHandler {
       },
       { infoHash: meta.infoHash, encryption: this.host.encryption, bind: this.host.bind, mseLimits: this.host.mseLimits },
     );
-    this.parts = { peers: this.peers, downloader: this.downloader, uploader: this.uploader, choker: this.choker };
+    this.parts = { peers: this.peers, downloader: this.downloader, uploader: this.uploader, choker: this.choker, pex: this.pex };
     this.finished = new Promise((resolve) => (this.finish = resolve));
   }
 
@@ -487,7 +498,9 @@ export class Torrent implements ConnectionHandler {
       this.downloader.peerRemoved(peer);
       this.uploader.peerRemoved(peer);
       this.choker.forget(conn.id);
+      this.pex.forget(conn.id);
     }
+    if (conn.closedFor?.code === "self") this.directory.markSelf(conn.address);
     if (conn.outgoing) {
       const failed = conn.closedFor === null || !peer || peerFailed(conn.closedFor);
       this.dialer.closed(conn, { failed, seed: conn.peerPieces.isComplete() });
@@ -570,6 +583,7 @@ export class Torrent implements ConnectionHandler {
     }
     this.checkGoals(now);
     this.downloader.fillAll();
+    this.pex.tick(now, [...this.peers.values()]);
     this.webSeeds?.fill();
     this.connectMore();
     this.emit(this.report.progress(this.peers));

@@ -30,6 +30,8 @@ export interface ExtensionHandshake {
   readonly ipv4?: Uint8Array;
   /** Size of the info dictionary (ut_metadata, BEP 9). */
   readonly metadataSize?: number;
+  /** `e`: the sender prefers encrypted connections (what PEX's encryption flag tells others). */
+  readonly encryption?: boolean;
 }
 
 const MAX_EXTENDED_ID = 255;
@@ -67,6 +69,7 @@ export function decodeExtensionHandshake(payload: Uint8Array): ExtensionHandshak
     ...optional("ipv6", isBytesOf(value.ipv6, 16) ? value.ipv6 : undefined),
     ...optional("ipv4", isBytesOf(value.ipv4, 4) ? value.ipv4 : undefined),
     ...optional("metadataSize", isIntIn(value.metadata_size, 1, Number.MAX_SAFE_INTEGER) ? value.metadata_size : undefined),
+    ...optional("encryption", isIntIn(value.e, 0, 1) ? value.e === 1 : undefined),
   };
 }
 
@@ -87,6 +90,7 @@ export function encodeExtensionHandshake(h: ExtensionHandshake): Uint8Array {
     ipv6: h.ipv6,
     ipv4: h.ipv4,
     metadata_size: h.metadataSize,
+    e: h.encryption === undefined ? undefined : h.encryption ? 1 : 0,
   };
   return encode(dict);
 }

@@ -44,6 +44,8 @@ export interface LtPeerOptions {
   uploadLimit?: number;
   /** Never unchoke anyone (it still serves a fast peer its allowed fast pieces). */
   noUnchoke?: boolean;
+  /** BEP 6 pieces it grants a fast peer to fetch while choked (libtorrent's default: 5). */
+  allowedFast?: number;
   /** Stop unchoking anyone once this many payload bytes went up (events choked-all / unchoked-all), for `chokeFor` seconds. */
   chokeAt?: number;
   chokeFor?: number;
@@ -141,6 +143,7 @@ export async function startLtPeer(options: LtPeerOptions): Promise<LtPeer> {
   if (options.dhtReadOnly) cmd.push("--dht-read-only");
   if (options.uploadLimit) cmd.push("--upload-limit", String(options.uploadLimit));
   if (options.noUnchoke) cmd.push("--no-unchoke");
+  if (options.allowedFast !== undefined) cmd.push("--allowed-fast", String(options.allowedFast));
   if (options.chokeAt) cmd.push("--choke-at", String(options.chokeAt), "--choke-for", String(options.chokeFor ?? 5));
   if (options.peerLog) cmd.push("--peer-log");
   if (options.listPeers) cmd.push("--list-peers");

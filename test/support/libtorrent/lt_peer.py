@@ -10,7 +10,7 @@ no LSD/UPnP/NAT-PMP, and no DHT unless --dht is given, so a peer finds others on
   [--encryption forced|enabled|disabled] [--enc-level rc4|plaintext|both] [--prefer-rc4]   (MSE/PE)
   [--dht] [--dht-node HOST:PORT]... [--dht-read-only]   the DHT on the listen port (UDP), on loopback,
                                       starting from these nodes; read-only (BEP 43): it answers no query
-  [--upload-limit B/s] [--no-unchoke] [--choke-at BYTES --choke-for S] [--peer-log] [--list-peers]
+  [--upload-limit B/s] [--no-unchoke] [--allowed-fast N] [--choke-at BYTES --choke-for S] [--peer-log] [--list-peers]
 
 Every line on stdout is one JSON object with an "event" field:
   listening {port}          the TCP port peers can connect to
@@ -81,6 +81,7 @@ def parse_args(argv):
     p.add_argument("--dht-read-only", action="store_true", help="BEP 43: the DHT node asks but answers no query")
     p.add_argument("--upload-limit", type=int, default=0, help="upload rate limit in bytes/s (0: none)")
     p.add_argument("--no-unchoke", action="store_true", help="never unchoke anyone (unchoke_slots_limit 0)")
+    p.add_argument("--allowed-fast", type=int, default=-1, help="allowed_fast_set_size (BEP 6 pieces served while choked; default libtorrent's)")
     p.add_argument("--choke-at", type=int, default=0, help="stop unchoking anyone once this many payload bytes went up")
     p.add_argument("--choke-for", type=float, default=5, help="seconds until --choke-at unchokes again")
     p.add_argument("--peer-log", action="store_true", help="report the wire messages libtorrent logs (peer-log events)")
@@ -133,6 +134,8 @@ def session_settings(args):
     })
     if args.no_unchoke:
         s["unchoke_slots_limit"] = 0
+    if args.allowed_fast >= 0:
+        s["allowed_fast_set_size"] = args.allowed_fast
     if args.peer_log:
         s["alert_mask"] = s["alert_mask"] | lt.alert.category_t.peer_log_notification
     if args.dht:
