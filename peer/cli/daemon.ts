@@ -1,5 +1,6 @@
 // btpeer daemon [--port <n>] [--bind <address>] [--state-dir <dir>] [--download-dir <dir>] [--watch <dir>]
-//               [--max-peers <n>] [--encryption prefer|require|disable] [--json]
+//               [--max-peers <n>] [--encryption prefer|require|disable] [--dht-bootstrap <host:port>]... [--no-dht]
+//               [--json]
 import * as os from "node:os";
 import * as path from "node:path";
 import { loadOrCreateToken, TokenError } from "../daemon/api-token.ts";
@@ -10,7 +11,7 @@ import { ListenError } from "../net/sockets.ts";
 import { exitCodeFor } from "../torrent/exit-codes.ts";
 import { bindOption, encryptionOption, intOption, runCommand } from "./command-args.ts";
 import { daemonReporter } from "./daemon-progress.ts";
-import { CliError } from "./torrent-runner.ts";
+import { CliError, dhtOption } from "./torrent-runner.ts";
 
 const HELP = `usage: btpeer daemon [options]
 
@@ -29,6 +30,11 @@ options:
                         torrent was already added), or <name>.invalid with the reason in the log
   --max-peers <n>       peer connections across all torrents (default 200)
   --encryption <p>      MSE/PE protocol encryption, as for download: prefer (default), require, disable
+  --dht-bootstrap <host:port>
+                        a DHT node to join through (repeatable; default: router.bittorrent.com:6881,
+                        dht.transmissionbt.com:6881 and router.utorrent.com:6881), asked only if no
+                        node of the routing table saved in the state dir answers
+  --no-dht              no DHT (BEP 5): peers only from trackers; private torrents never use it
   --json                one JSON event per line (each torrent's events carry its infoHash)
                         instead of the live status line
 
@@ -42,6 +48,8 @@ const OPTIONS = {
   watch: { type: "string" },
   "max-peers": { type: "string", default: "200" },
   encryption: { type: "string", default: "prefer" },
+  "dht-bootstrap": { type: "string", multiple: true },
+  "no-dht": { type: "boolean" },
   json: { type: "boolean", default: false },
 } as const;
 
@@ -58,6 +66,7 @@ export function run(argv: string[]): Promise<number> {
     if (positionals.length > 0) throw new CliError("usage", `unexpected argument "${positionals[0]}" (torrents are added through --watch or the API)`);
     const stateDir = path.resolve(values["state-dir"] ?? defaultStateDir());
     const downloadDir = path.resolve(values["download-dir"] ?? defaultDownloadDir());
+    const dht = dhtOption(values);
     const report = daemonReporter(values.json);
     // Listening for the signals before anything starts: one that comes during start-up ends the run once
     // it is up, cleanly, rather than killing the process half-way.
@@ -87,6 +96,8 @@ export function run(argv: string[]): Promise<number> {
       throw error;
     }
     daemon.subscribe((event) => report.event(event, daemon));
+    // BTPEER_DHT_LOOPBACK_ONLY=1 (the tests' environment): never a packet or a DNS query off this machine.
+    if (dht) await daemon.startDht({ bootstrap: dht.bootstrap, loopbackOnly: process.env.BTPEER_DHT_LOOPBACK_ONLY === "1" });
     try {
       const token = loadOrCreateToken(stateDir);
       if (token.created) report.token(token.token, token.path);

@@ -168,6 +168,26 @@ export interface DaemonStats {
   port: number;
   startedAt: number;
   limits: GlobalLimits;
+  /** The DHT (BEP 5), null when it is off (--no-dht) or could not start. */
+  dht?: DhtStatus | null;
+}
+
+/** What GET /api/v1/stats and /metrics show of the DHT. */
+export interface DhtStatus {
+  /** joining: bootstrap running; joined: it knows nodes; alone: no node answered (one may still come). */
+  state: "joining" | "joined" | "alone";
+  /** The node's UDP port. */
+  port: number;
+  nodes: { ipv4: number; ipv6: number };
+  buckets: { ipv4: number; ipv6: number };
+  /** Lookups (with announces) finished since the start, and the peers they found. */
+  lookups: number;
+  peersFound: number;
+  /** Torrents in the lookup schedule. */
+  torrents: number;
+  /** Peers other nodes announced to us, and the torrents they are for. */
+  storedPeers: number;
+  storedTorrents: number;
 }
 
 /** A torrent's event as `--json` prints it, tagged with its torrent. */

@@ -2,8 +2,9 @@
 // daemon asks the nodes it knew first and needs no bootstrap router when they answer. The table (and our
 // address as the DHT saw it, BEP 42) is saved once joined, every 10 minutes, and when the daemon closes.
 import type { Client } from "../client/client.ts";
-import type { ClientDhtStats, JoinResult } from "../client/client-dht.ts";
+import type { JoinResult } from "../client/client-dht.ts";
 import { DhtError } from "../dht/errors.ts";
+import type { DhtStatus } from "./control.ts";
 import { StateError } from "./state-errors.ts";
 import type { StateStore } from "./state-store.ts";
 
@@ -16,24 +17,6 @@ export interface DaemonDhtOptions {
   bootstrap?: string[];
   /** Tests: never a packet or a DNS query off this machine. */
   loopbackOnly?: boolean;
-}
-
-/** What GET /api/v1/stats and /metrics show of the DHT. */
-export interface DhtStatus {
-  /** joining: bootstrap running; joined: it knows nodes; alone: no node answered (one may still come). */
-  state: ClientDhtStats["state"];
-  /** The node's UDP port. */
-  port: number;
-  nodes: { ipv4: number; ipv6: number };
-  buckets: { ipv4: number; ipv6: number };
-  /** Lookups (with announces) finished since the start, and the peers they found. */
-  lookups: number;
-  peersFound: number;
-  /** Torrents in the lookup schedule. */
-  torrents: number;
-  /** Peers other nodes announced to us, and the torrents they are for. */
-  storedPeers: number;
-  storedTorrents: number;
 }
 
 export class DaemonDht {

@@ -20,6 +20,7 @@ import {
   type TorrentStateName,
   type TorrentSummary,
 } from "./control.ts";
+import { DaemonDht, type DaemonDhtOptions } from "./daemon-dht.ts";
 import { deleteTorrentFiles } from "./delete-files.ts";
 import { ResumeWriter } from "./resume-writer.ts";
 import { StateStore, type TorrentRecord } from "./state-store.ts";
@@ -58,6 +59,7 @@ export class Daemon implements DaemonControl {
   private readonly entries = new Map<string, TorrentEntry>();
   private readonly listeners = new Set<(event: DaemonEvent) => void>();
   private readonly log: (line: string) => void;
+  private dht: DaemonDht | null = null;
   private closed = false;
 
   private constructor(
@@ -104,6 +106,17 @@ export class Daemon implements DaemonControl {
     return daemon;
   }
 
+  /**
+   * Joins the DHT (BEP 5) on the peer port's number, over UDP, from the routing table saved in the state
+   * (no router needed when its nodes answer); torrents already running join it at once.
+   */
+  async startDht(options: DaemonDhtOptions): Promise<void> {
+    if (this.dht || this.closed) return;
+    const dht = await DaemonDht.start(this.client, this.store, options, this.log);
+    if (this.closed) return dht?.close();
+    this.dht = dht;
+  }
+
   /** The peer port. */
   get port(): number {
     return this.client.port;
@@ -113,6 +126,7 @@ export class Daemon implements DaemonControl {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.dht?.close(); // its table saved while the node still runs (the client's stop closes it)
     await this.client.stop();
     try {
       this.writer.close();
@@ -239,6 +253,7 @@ export class Daemon implements DaemonControl {
       port: this.port,
       startedAt: this.startedAt,
       limits: this.limits(),
+      dht: this.dht?.status() ?? null,
     };
   }
 

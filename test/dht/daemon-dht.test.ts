@@ -1,0 +1,81 @@
+// `btpeer daemon` (dist/btpeer) on the DHT, loopback only: a torrent with no tracker dropped into its
+// watch folder is found through the DHT and downloaded; the daemon keeps its routing table in its state
+// dir, and restarted with a dead bootstrap address it rejoins from the saved nodes alone and finds
+// another torrent. The DHT here is four of our nodes in the test process plus btpeer seeders; the
+// daemon runs under .env.test's BTPEER_DHT_LOOPBACK_ONLY=1.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import path from "node:path";
+import { toHex } from "../../shared/bytes.ts";
+import { parseMetainfo } from "../../shared/metainfo/parse.ts";
+import { DhtNode } from "../../peer/dht/node.ts";
+import { makeRandomFile, makeTempDir, removeDir, sha256File } from "../support/files.ts";
+import { stopAllServices } from "../support/processes.ts";
+import { makeTorrent, startBtpeer } from "../peer/btpeer-harness.ts";
+import { startDaemon, torrentEvent, type DaemonEvent } from "../peer/daemon-harness.ts";
+
+const NOBODY = "127.0.0.1:1";
+const nodes: DhtNode[] = [];
+let dir = "";
+
+beforeAll(async () => {
+  dir = makeTempDir("btpeer-daemon-dht-");
+  for (let i = 0; i < 4; i++) {
+    const node = await DhtNode.start({
+      port: 0,
+      hosts: { 4: "127.0.0.1", 6: null },
+      bootstrap: nodes.map((n) => `127.0.0.1:${n.port(4)}`),
+      loopbackOnly: true,
+      rateLimit: { perSecond: 10_000, burst: 10_000, maxAddresses: 64 },
+    });
+    nodes.push(node);
+    if (i > 0) await node.bootstrap();
+  }
+});
+
+afterAll(async () => {
+  await stopAllServices();
+  nodes.forEach((n) => n.close());
+  removeDir(dir);
+}, 30_000);
+
+/** A torrent with no tracker, seeded by a btpeer that announced it on the DHT. */
+async function seeded(name: string, seed: number) {
+  const data = path.join(dir, `${name}-seed`);
+  makeRandomFile(path.join(data, `${name}.bin`), 1024 * 1024 + seed, seed);
+  const torrent = await makeTorrent(path.join(data, `${name}.bin`), path.join(dir, `${name}.torrent`), { pieceLength: 32 * 1024 });
+  const seeder = await startBtpeer(["seed", torrent, "--dir", data, "--dht-bootstrap", `127.0.0.1:${nodes[0]!.port(4)}`], { name: `${name} seeder` });
+  await seeder.waitFor((e) => e.event === "dht" && Number(e.announcedTo) >= 1);
+  const infoHash = toHex(parseMetainfo(new Uint8Array(await Bun.file(torrent).arrayBuffer())).infoHash);
+  return { torrent, infoHash, file: `${name}.bin`, sum: await sha256File(path.join(data, `${name}.bin`)) };
+}
+
+const dhtLog = (e: DaemonEvent) => e.event === "log" && String(e.message).startsWith("DHT:");
+
+test("the daemon finds a trackerless torrent's seeder through the DHT, keeps its table in the state dir, and rejoins from it after a restart", async () => {
+  const dirs = { stateDir: path.join(dir, "state"), downloadDir: path.join(dir, "downloads"), watchDir: path.join(dir, "watch") };
+  const first = await seeded("first", 31);
+  const daemon = await startDaemon({ ...dirs, extra: ["--dht-bootstrap", `127.0.0.1:${nodes[1]!.port(4)}`] });
+  expect(String((await daemon.waitFor(dhtLog)).message)).toMatch(/^DHT: \d+ nodes from the routers$/);
+  daemon.drop(first.torrent);
+  await daemon.waitFor(torrentEvent("completed", first.infoHash));
+  expect(await sha256File(path.join(dirs.downloadDir, first.file))).toBe(first.sum);
+  expect(await daemon.stop()).toBe(0);
+
+  // Restarted with a bootstrap address where nobody answers: only the table in the state dir lets it in.
+  const second = await seeded("second", 32);
+  const again = await startDaemon({ ...dirs, port: daemon.port, extra: ["--dht-bootstrap", NOBODY] });
+  expect(String((await again.waitFor(dhtLog)).message)).toMatch(/^DHT: \d+ nodes from the saved table$/);
+  again.drop(second.torrent);
+  await again.waitFor(torrentEvent("completed", second.infoHash));
+  expect(await sha256File(path.join(dirs.downloadDir, second.file))).toBe(second.sum);
+  expect(again.events().some((e) => e.event === "dht" && e.infoHash === second.infoHash && Number(e.peers) >= 1)).toBe(true);
+  expect(await again.stop()).toBe(0);
+}, 240_000);
+
+test("--no-dht: no DHT at all, and --no-dht beside --dht-bootstrap is a usage error", async () => {
+  const dirs = { stateDir: path.join(dir, "state-off"), downloadDir: path.join(dir, "downloads-off"), watchDir: path.join(dir, "watch-off") };
+  const daemon = await startDaemon({ ...dirs, extra: ["--no-dht"] });
+  expect(await daemon.stop()).toBe(0);
+  expect(daemon.events().some(dhtLog)).toBe(false);
+  await expect(startDaemon({ ...dirs, extra: ["--no-dht", "--dht-bootstrap", NOBODY] })).rejects.toThrow(/--no-dht contradicts/);
+}, 120_000);
