@@ -24,7 +24,8 @@ import { DaemonDht, type DaemonDhtOptions } from "./daemon-dht.ts";
 import { deleteTorrentFiles } from "./delete-files.ts";
 import { ResumeWriter } from "./resume-writer.ts";
 import { StateStore, type TorrentRecord } from "./state-store.ts";
-import { type EntryContext, type StoredOptions, TorrentEntry } from "./torrent-entry.ts";
+import { type EntryContext, TorrentEntry } from "./torrent-entry.ts";
+import { applySettings, mergeSettings } from "./torrent-settings.ts";
 import { detailOf, ratesOf, stateOf, summaryOf } from "./views.ts";
 
 export interface DaemonOptions {
@@ -157,14 +158,15 @@ export class Daemon implements DaemonControl {
     } catch (error) {
       throw new DaemonError("bad-torrent", `not a valid torrent: ${(error as Error).message}`);
     }
-    const options = addOptions(request);
+    const { filePriorities, sequential, limits, goals } = request;
+    const options = mergeSettings(meta, {}, { filePriorities, sequential, limits, goals });
     const existing = this.entries.get(hex(meta));
     if (existing) throw new DaemonError("duplicate", `${meta.name} (${existing.infoHash}) is already added`);
     const record = {
       infoHash: meta.infoHash,
       metainfo: request.source.torrent,
       savePath: request.savePath ?? this.options.downloadDir,
-      options: options as { [key: string]: number | null },
+      options: options as unknown as TorrentRecord["options"],
       state: request.paused ? ("paused" as const) : ("downloading" as const),
       addedAt: Date.now(),
     };
@@ -219,8 +221,9 @@ export class Daemon implements DaemonControl {
 
   async patch(infoHash: string, patch: TorrentPatch): Promise<TorrentDetail> {
     const entry = this.entry(infoHash);
-    const asked = Object.keys(patch).filter((k) => patch[k as keyof TorrentPatch] !== undefined);
-    if (asked.length > 0) throw new DaemonError("bad-request", `changing ${asked.join(", ")} of a running torrent is not supported by this btpeer`);
+    const settings = mergeSettings(entry.meta, entry.options, patch);
+    entry.setOptions(settings); // kept first: a torrent in `error` takes them when it is resumed
+    if (entry.torrent) applySettings(entry.torrent, settings, patch);
     return detailOf(entry);
   }
 
@@ -257,10 +260,16 @@ export class Daemon implements DaemonControl {
     };
   }
 
+  /** Limits across all torrents, for this run (the daemon's options set them at the next start). */
   setLimits(limits: Partial<GlobalLimits>): GlobalLimits {
-    const asked = Object.keys(limits).filter((k) => limits[k as keyof GlobalLimits] !== undefined);
-    if (asked.length > 0) throw new DaemonError("bad-request", `changing ${asked.join(", ")} while running is not supported by this btpeer`);
-    return this.limits();
+    // 0 means no limit, as in a torrent's limits.
+    const rate = (r: number | null | undefined) => (r === 0 ? null : r);
+    try {
+      return this.client.setGlobalLimits({ ...limits, uploadLimit: rate(limits.uploadLimit), downloadLimit: rate(limits.downloadLimit) });
+    } catch (error) {
+      if (error instanceof RangeError) throw new DaemonError("bad-request", error.message);
+      throw error;
+    }
   }
 
   subscribe(listener: (event: DaemonEvent) => void): () => void {
@@ -269,7 +278,7 @@ export class Daemon implements DaemonControl {
   }
 
   private limits(): GlobalLimits {
-    return { uploadLimit: null, downloadLimit: null, maxPeers: this.options.maxPeers ?? DEFAULT_MAX_PEERS };
+    return this.client.globalLimits;
   }
 
   private entryContext(): EntryContext {
@@ -292,26 +301,3 @@ export class Daemon implements DaemonControl {
 }
 
 const hex = (meta: Metainfo) => Buffer.from(meta.infoHash).toString("hex");
-
-/** What an add request may set today, checked; what this btpeer cannot do yet is refused by name. */
-function addOptions(request: AddTorrentRequest): StoredOptions {
-  const unsupported: string[] = [];
-  if (request.filePriorities && Object.keys(request.filePriorities).length > 0) unsupported.push("filePriorities");
-  if (request.sequential) unsupported.push("sequential");
-  if (request.goals && Object.values(request.goals).some((v) => v !== undefined && v !== null)) unsupported.push("goals");
-  if (request.limits?.downloadLimit != null) unsupported.push("limits.downloadLimit");
-  if (unsupported.length > 0) throw new DaemonError("bad-request", `${unsupported.join(", ")} not supported by this btpeer`);
-  const options: StoredOptions = {};
-  const { maxPeers, uploadLimit } = request.limits ?? {};
-  if (maxPeers !== undefined) {
-    if (!Number.isInteger(maxPeers) || maxPeers < 1 || maxPeers > 10_000)
-      throw new DaemonError("bad-request", `limits.maxPeers must be a whole number from 1 to 10000, got ${maxPeers}`);
-    options.maxPeers = maxPeers;
-  }
-  if (uploadLimit != null) {
-    if (!Number.isInteger(uploadLimit) || uploadLimit < 0)
-      throw new DaemonError("bad-request", `limits.uploadLimit must be bytes per second (a whole number ≥ 0), got ${uploadLimit}`);
-    if (uploadLimit > 0) options.uploadLimit = uploadLimit;
-  }
-  return options;
-}

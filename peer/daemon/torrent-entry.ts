@@ -12,11 +12,9 @@ import type { ResumeWriter, WriterLayout } from "./resume-writer.ts";
 import { ResumingStorage } from "./resuming-storage.ts";
 import type { StateStore, TorrentRecord } from "./state-store.ts";
 
-/** What the daemon keeps per torrent in the store's options JSON. */
-export interface StoredOptions {
-  maxPeers?: number;
-  uploadLimit?: number | null;
-}
+import { goalsOf, prioritiesOf, type StoredOptions } from "./torrent-settings.ts";
+
+export type { StoredOptions } from "./torrent-settings.ts";
 
 export interface EntryContext {
   readonly client: Client;
@@ -60,6 +58,13 @@ export class TorrentEntry {
     return this.record.options as StoredOptions;
   }
 
+  /** New settings (checked by torrent-settings.ts): kept in the record and the store. */
+  setOptions(options: StoredOptions): void {
+    const stored = options as unknown as TorrentRecord["options"];
+    this.record = { ...this.record, options: stored };
+    this.ctx.store.setOptions(this.meta.infoHash, stored);
+  }
+
   /** Life totals: earlier runs plus this one. */
   totals(): { uploaded: number; downloaded: number } {
     const now = this.torrent?.totals();
@@ -79,9 +84,10 @@ export class TorrentEntry {
     this.lastTotals = { uploaded: -1, downloaded: -1 };
     this.tracked = false;
     this.error = null;
+    const filePriorities = prioritiesOf(meta, this.options);
     let storage: TorrentStorage;
     try {
-      storage = TorrentStorage.open(meta, record.savePath);
+      storage = TorrentStorage.open(meta, record.savePath, { skipped: filePriorities.map((p) => p === "skip") });
     } catch (error) {
       if (!(error instanceof StorageError)) throw error;
       this.error = error.message;
@@ -100,6 +106,12 @@ export class TorrentEntry {
       poolBytes: ctx.poolBytes,
       maxPeers: this.options.maxPeers ?? ctx.maxPeers,
       uploadLimit: this.options.uploadLimit ?? undefined,
+      downloadLimit: this.options.downloadLimit ?? undefined,
+      filePriorities,
+      sequential: this.options.sequential ?? false,
+      goals: goalsOf(this.options),
+      // Seeding time of earlier runs is not kept yet: the seed-time goal counts from this start.
+      history: { ...this.base, seedingSeconds: 0 },
       peers: [],
       seed: true,
       waitForPeers: true,

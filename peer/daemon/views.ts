@@ -5,6 +5,8 @@ import type { SwarmPeer } from "../swarm/swarm-peer.ts";
 import { addressKey } from "../swarm/peer-directory.ts";
 import type { FileView, PeerView, TorrentDetail, TorrentStateName, TorrentSummary, TrackerView } from "./control.ts";
 import type { TorrentEntry } from "./torrent-entry.ts";
+import { goalsOf, prioritiesOf } from "./torrent-settings.ts";
+import { piecePriorities } from "../pieces/wanted.ts";
 
 export function stateOf(entry: TorrentEntry): TorrentStateName {
   return entry.torrent?.state ?? "error";
@@ -24,20 +26,28 @@ export function ratesOf(entry: TorrentEntry): { down: number; up: number } {
 export function summaryOf(entry: TorrentEntry): TorrentSummary {
   const { meta, torrent } = entry;
   const have = torrent?.have;
+  // Progress is about the wanted files: bytes of wanted pieces verified ÷ bytes of wanted pieces.
+  const wanted = piecePriorities(meta, prioritiesOf(meta, entry.options));
   let verified = 0;
-  if (have) for (let i = 0; i < meta.pieceCount; i++) if (have.has(i)) verified += pieceSize(meta, i);
+  let wantedPieceBytes = 0;
+  for (let i = 0; i < meta.pieceCount; i++) {
+    if (wanted[i] === 0) continue;
+    wantedPieceBytes += pieceSize(meta, i);
+    if (have?.has(i)) verified += pieceSize(meta, i);
+  }
+  const wantedSize = prioritiesOf(meta, entry.options).reduce((n, p, i) => (p === "skip" || meta.files[i]!.padding ? n : n + meta.files[i]!.length), 0);
   const rates = ratesOf(entry);
   let seeds = 0;
   for (const peer of torrent?.peers.values() ?? []) if (peer.conn.peerPieces.isComplete()) seeds++;
   const { uploaded, downloaded } = entry.totals();
-  const left = meta.length - verified;
+  const left = wantedPieceBytes - verified;
   return {
     infoHash: entry.infoHash,
     name: meta.name,
     state: stateOf(entry),
-    progress: meta.length === 0 ? 1 : verified / meta.length,
+    progress: wantedPieceBytes === 0 ? 1 : verified / wantedPieceBytes,
     size: meta.length,
-    wantedSize: meta.length,
+    wantedSize,
     downloadRate: rates.down,
     uploadRate: rates.up,
     peers: torrent?.peers.size ?? 0,
@@ -67,14 +77,19 @@ export function detailOf(entry: TorrentEntry): TorrentDetail {
     trackers: (trackers?.list ?? []).map(
       (t): TrackerView => ({ ...t, nextAnnounceAt: t.status === "working" || t.status === "error" ? trackers!.nextAnnounceAt : null }),
     ),
-    sequential: false,
-    limits: { uploadLimit: torrent?.uploadLimit ?? null, downloadLimit: null, maxPeers: torrent?.maxPeers ?? entry.options.maxPeers ?? 0 },
-    goals: { ratioLimit: null, seedTimeLimit: null },
+    sequential: entry.options.sequential ?? false,
+    limits: {
+      uploadLimit: torrent?.uploadLimit ?? entry.options.uploadLimit ?? null,
+      downloadLimit: torrent?.tuned.rateLimits.download ?? entry.options.downloadLimit ?? null,
+      maxPeers: torrent?.maxPeers ?? entry.options.maxPeers ?? 0,
+    },
+    goals: goalsOf(entry.options),
   };
 }
 
 function filesOf(entry: TorrentEntry): FileView[] {
   const { meta, torrent } = entry;
+  const priorities = prioritiesOf(meta, entry.options);
   return meta.files
     .map((f, index) => ({ f, index }))
     .filter(({ f }) => !f.padding)
@@ -90,7 +105,7 @@ function filesOf(entry: TorrentEntry): FileView[] {
           verified += end - start;
         }
       }
-      return { index, path: f.path.join("/") || meta.name, length: f.length, progress: f.length === 0 ? 1 : verified / f.length, priority: "normal" };
+      return { index, path: f.path.join("/") || meta.name, length: f.length, progress: f.length === 0 ? 1 : verified / f.length, priority: priorities[index]! };
     });
 }
 

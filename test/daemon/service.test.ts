@@ -51,7 +51,7 @@ describe("Daemon", () => {
     try {
       expect((await errorOf(daemon.add({ source: { torrent: new TextEncoder().encode("nonsense") } }))).code).toBe("bad-torrent");
       expect((await errorOf(daemon.add({ source: { magnet: `magnet:?xt=urn:btih:${hex}` } }))).code).toBe("bad-torrent");
-      expect((await errorOf(daemon.add({ source: { torrent: bytes }, sequential: true }))).code).toBe("bad-request");
+      expect((await errorOf(daemon.add({ source: { torrent: bytes }, filePriorities: { 9: "skip" } }))).code).toBe("bad-request");
       expect(await daemon.add({ source: { torrent: bytes }, paused: true })).toBe(hex);
       expect((await errorOf(daemon.add({ source: { torrent: bytes } }))).code).toBe("duplicate");
       expect((await errorOf(Promise.resolve().then(() => daemon.get("00".repeat(20))))).code).toBe("not-found");

@@ -1,0 +1,112 @@
+// A torrent's settings through DaemonControl, with a real btpeer seeder: added with a file skipped (not
+// created, the rest completes), un-skipped by patch (then completed too), limits and goals and sequential
+// mode shown by get() and kept across a restart of the daemon; impossible values refused as bad-request;
+// the global limits changed at run time.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import fs from "node:fs";
+import path from "node:path";
+import { parseMetainfo } from "../../shared/metainfo/parse.ts";
+import { DaemonError, type DaemonEvent } from "../../peer/daemon/control.ts";
+import { Daemon } from "../../peer/daemon/service.ts";
+import { makeRandomFile, makeTempDir, removeDir, sha256File } from "../support/files.ts";
+import { stopAllServices } from "../support/processes.ts";
+import { makeTorrent, startBtpeer } from "../peer/btpeer-harness.ts";
+
+let dir = "";
+let bytes: Uint8Array;
+let hex = "";
+const SIZES = { "a.bin": 300_000, "b.bin": 500_000, "c.bin": 200_000 };
+
+beforeAll(async () => {
+  dir = makeTempDir("btpeer-daemon-settings-");
+  let seed = 40;
+  for (const [name, size] of Object.entries(SIZES)) makeRandomFile(path.join(dir, "src", "set", name), size, seed++);
+  const file = await makeTorrent(path.join(dir, "src", "set"), path.join(dir, "set.torrent"), { pieceLength: 64 * 1024 });
+  bytes = new Uint8Array(fs.readFileSync(file));
+  hex = Buffer.from(parseMetainfo(bytes).infoHash).toString("hex");
+});
+
+afterAll(async () => {
+  await stopAllServices();
+  removeDir(dir);
+}, 30_000);
+
+function errorOf(run: () => unknown): Promise<DaemonError> {
+  return Promise.resolve()
+    .then(run)
+    .then(
+      () => {
+        throw new Error("no DaemonError");
+      },
+      (error) => {
+        if (error instanceof DaemonError) return error;
+        throw error;
+      },
+    );
+}
+
+async function until(what: () => boolean): Promise<void> {
+  for (let i = 0; i < 1200 && !what(); i++) await Bun.sleep(50);
+  if (!what()) throw new Error("gave up waiting");
+}
+
+describe("Daemon: a torrent's settings", () => {
+  test("skip a file at add, un-skip it by patch; settings shown, kept across a restart, and checked", async () => {
+    const downloads = path.join(dir, "downloads");
+    const stateDir = path.join(dir, "state");
+    const open = () => Daemon.open({ stateDir, downloadDir: downloads, port: 0, bind: "127.0.0.1", log: () => {} });
+    let daemon = open();
+    const events: DaemonEvent[] = [];
+    daemon.subscribe((e) => events.push(e));
+    const completions = () => events.filter((e) => e.event === "completed").length;
+    try {
+      await daemon.add({
+        source: { torrent: bytes },
+        filePriorities: { 1: "skip" },
+        sequential: true,
+        limits: { downloadLimit: 8 * 1024 * 1024 },
+        goals: { ratioLimit: 5 },
+      });
+      await startBtpeer(["seed", path.join(dir, "set.torrent"), "--dir", path.join(dir, "src"), "--peer", `127.0.0.1:${daemon.port}`], { name: "seeder" });
+      await until(() => completions() === 1);
+      let detail = daemon.get(hex);
+      expect(detail).toMatchObject({
+        state: "seeding",
+        progress: 1,
+        wantedSize: 500_000,
+        sequential: true,
+        limits: { downloadLimit: 8 * 1024 * 1024, uploadLimit: null },
+        goals: { ratioLimit: 5, seedTimeLimit: null },
+      });
+      expect(detail.files.map((f) => f.priority)).toEqual(["normal", "skip", "normal"]);
+      expect(fs.existsSync(path.join(downloads, "set", "b.bin"))).toBe(false);
+
+      // Impossible changes are refused by name, and change nothing.
+      expect((await errorOf(() => daemon.patch(hex, { filePriorities: { 3: "skip" } }))).code).toBe("bad-request");
+      expect((await errorOf(() => daemon.patch(hex, { limits: { downloadLimit: -5 } }))).code).toBe("bad-request");
+      expect((await errorOf(() => daemon.patch(hex, { goals: { ratioLimit: Number.NaN } }))).code).toBe("bad-request");
+
+      detail = await daemon.patch(hex, { filePriorities: { 1: "normal" }, limits: { maxPeers: 7 } });
+      expect(detail.files.map((f) => f.priority)).toEqual(["normal", "normal", "normal"]);
+      expect(detail.limits.maxPeers).toBe(7);
+      await until(() => completions() === 2);
+      for (const name of Object.keys(SIZES))
+        expect(await sha256File(path.join(downloads, "set", name))).toBe(await sha256File(path.join(dir, "src", "set", name)));
+
+      // The global limits, at run time.
+      expect(daemon.setLimits({ downloadLimit: 1024 * 1024, maxPeers: 150 })).toEqual({ uploadLimit: null, downloadLimit: 1024 * 1024, maxPeers: 150 });
+      expect(daemon.stats().limits).toEqual({ uploadLimit: null, downloadLimit: 1024 * 1024, maxPeers: 150 });
+      expect((await errorOf(() => daemon.setLimits({ maxPeers: 0 }))).code).toBe("bad-request");
+      expect(daemon.setLimits({ downloadLimit: 0 }).downloadLimit).toBeNull();
+
+      await daemon.close();
+      daemon = open();
+      detail = daemon.get(hex);
+      expect(detail).toMatchObject({ sequential: true, limits: { downloadLimit: 8 * 1024 * 1024, maxPeers: 7 }, goals: { ratioLimit: 5 } });
+      expect(detail.files.map((f) => f.priority)).toEqual(["normal", "normal", "normal"]);
+      await until(() => daemon.get(hex).state === "seeding");
+    } finally {
+      await daemon.close();
+    }
+  }, 120_000);
+});
