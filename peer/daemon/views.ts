@@ -115,6 +115,7 @@ function peerOf(peer: SwarmPeer, pieceCount: number): PeerView {
   if (conn.amInterested) flags += conn.peerChoking ? "d" : "D";
   if (conn.peerInterested) flags += conn.amChoking ? "u" : "U";
   if (!conn.outgoing) flags += "I";
+  if (conn.encryption !== "none") flags += "E"; // as qBittorrent: an MSE handshake, whatever payload it selected
   return {
     address: addressKey(conn.address),
     client: conn.peerExtensions?.client ?? clientFromPeerId(conn.remotePeerId),
