@@ -119,6 +119,29 @@ describe("OutputFolder", () => {
     }
   });
 
+  test.skipIf(!confinedOpenAvailable())("released while idle, it reopens the same folder, and refuses its path once it leads elsewhere", () => {
+    const { out, outside } = scene();
+    const folder = new OutputFolder(out);
+    try {
+      folder.release();
+      const fd = folder.open(["in", "f"], RW); // the same folder: reopened
+      fs.writeSync(fd, "INSIDE");
+      fs.closeSync(fd);
+      expect(fs.readFileSync(path.join(out, "in", "f"), "utf8")).toBe("INSIDE");
+      folder.release();
+      fs.renameSync(out, `${out}-moved`);
+      fs.mkdirSync(path.join(out, "in"), { recursive: true }); // a look-alike folder at the same path
+      expect(codeOf(() => folder.open(["in", "f"], CREATE))).toBe("path-escape");
+      fs.rmSync(out, { recursive: true });
+      fs.symlinkSync(outside, out); // or a symlink to somewhere else
+      expect(codeOf(() => folder.open(["f"], RW))).toBe("path-escape");
+      expect(fs.existsSync(path.join(out, "in", "f"))).toBe(false);
+      expect(fs.readFileSync(path.join(outside, "f"), "utf8")).toBe("outside");
+    } finally {
+      folder.close();
+    }
+  });
+
   test("the fallback without openat: same refusals, found by lstat before and fstat after each open", () => {
     const { out, outside } = scene();
     const real = fs.realpathSync(out);

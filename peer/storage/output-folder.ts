@@ -77,8 +77,11 @@ export class OutputFolder {
   readonly root: string;
   /** Its real path (symlinks in the user's own path resolved). */
   readonly realRoot: string;
-  /** Linux: the folder itself, opened once; every file is reached from it. -1 in the fallback. */
+  /** Linux: the folder itself, opened once; every file is reached from it. -1 in the fallback, and while released. */
   #dirFd = -1;
+  /** The folder's device and inode when first opened: what a reopen after release() must find again. */
+  #identity: { dev: number; ino: number } | null = null;
+  #released = false;
   /** Only for reading: the folder does not exist, so neither does any file in it. */
   readonly #absent: boolean = false;
 
@@ -87,7 +90,11 @@ export class OutputFolder {
     this.root = path.resolve(root);
     try {
       this.realRoot = fs.realpathSync(this.root);
-      if (confinedOpenAvailable()) this.#dirFd = fs.openSync(this.realRoot, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | O_CLOEXEC);
+      if (confinedOpenAvailable()) {
+        this.#dirFd = fs.openSync(this.realRoot, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | O_CLOEXEC);
+        const st = fs.fstatSync(this.#dirFd);
+        this.#identity = { dev: st.dev, ino: st.ino };
+      }
     } catch (error) {
       if (!options.missingOk || (error as { code?: string }).code !== "ENOENT") throw storageErrorFrom(error, this.root);
       this.realRoot = this.root;
@@ -124,6 +131,7 @@ export class OutputFolder {
     if (parts.length === 0) throw new StorageError("path-escape", `an empty path is not a file below ${this.root}`);
     if (this.#absent && missingOk) return -1;
     try {
+      this.#reacquire();
       return this.#dirFd >= 0 ? this.#openAt(parts, flags) : openChecked(this.realRoot, parts, flags);
     } catch (error) {
       if (missingOk && (error as { code?: string }).code === "ENOENT") return -1;
@@ -140,6 +148,7 @@ export class OutputFolder {
   remove(parts: readonly string[], folder = false): boolean {
     if (parts.length === 0 || this.#absent) return false;
     try {
+      this.#reacquire();
       if (this.#dirFd < 0) return removeChecked(this.realRoot, parts, folder);
       const c = libc!;
       const dirFlags = fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW | O_CLOEXEC;
@@ -166,9 +175,44 @@ export class OutputFolder {
     }
   }
 
+  /**
+   * Lets the folder's descriptor go while nothing needs it (an idle torrent: a daemon holding thousands
+   * must not hold a descriptor each). The next open() reopens the folder by its real path and goes on only
+   * if it is the very folder first opened (same device and inode): one moved or replaced meanwhile is
+   * refused, never followed.
+   */
+  release(): void {
+    if (this.#dirFd < 0) return;
+    fs.closeSync(this.#dirFd);
+    this.#dirFd = -1;
+    this.#released = true;
+  }
+
   close(): void {
+    this.#released = false;
     if (this.#dirFd >= 0) fs.closeSync(this.#dirFd);
     this.#dirFd = -1;
+  }
+
+  #reacquire(): void {
+    if (!this.#released) return;
+    const replaced = () =>
+      new StorageError("path-escape", `${this.root} is no longer the folder btpeer opened (moved or replaced meanwhile); refusing to use it`);
+    let fd: number;
+    try {
+      fd = fs.openSync(this.realRoot, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW | O_CLOEXEC);
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === "ELOOP" || code === "ENOTDIR") throw replaced(); // a symlink or a file where the folder was
+      throw error;
+    }
+    const st = fs.fstatSync(fd);
+    if (st.dev !== this.#identity!.dev || st.ino !== this.#identity!.ino) {
+      fs.closeSync(fd);
+      throw replaced();
+    }
+    this.#dirFd = fd;
+    this.#released = false;
   }
 
   /** One component at a time from the folder's descriptor: no symlink followed, no path re-resolved. */

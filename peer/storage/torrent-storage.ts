@@ -67,6 +67,7 @@ export class TorrentStorage {
       const lengthBefore = files.map((file, i) => (file.padding ? file.length : skipped(i) ? existingLength(folder, file) : createFile(folder, file)));
       const present = files.map((file, i) => !file.padding && (!skipped(i) || lengthBefore[i]! >= 0));
       for (let i = 0; i < files.length; i++) lengthBefore[i] = Math.max(0, lengthBefore[i]!);
+      folder.release(); // reopened (and checked to be the same folder) at the first read or write
       return new TorrentStorage(meta, root, new FileSet(files, true, folder), lengthBefore, present, folder);
     } catch (error) {
       folder.close();

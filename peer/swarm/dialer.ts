@@ -65,6 +65,9 @@ export class Dialer {
   }
 
   connectMore(): void {
+    // Nobody to dial is the common case of an idle torrent: decided before room(), which counts the
+    // connections of every torrent of the client.
+    if (!this.directory.anyDue(Date.now(), this.hooks.seeding(), this.reachable)) return;
     const room = Math.min(MAX_HALF_OPEN - this.halfOpen, this.hooks.room());
     if (room <= 0) return;
     for (const address of this.directory.due(Date.now(), room, this.hooks.seeding(), this.reachable)) this.dial(address, []);

@@ -88,6 +88,15 @@ export class PeerDirectory {
     this.banned.add(ipKey(ip));
   }
 
+  /** Whether due() would give anything now (without marking it as attempted). */
+  anyDue(now: number, skipSeeds: boolean, reachable?: (address: PeerAddress) => boolean): boolean {
+    for (const e of this.entries.values()) {
+      if (e.connected || e.nextAttemptAt > now || this.isBanned(e.address.ip) || (skipSeeds && e.seed)) continue;
+      if (!reachable || reachable(e.address)) return true;
+    }
+    return false;
+  }
+
   /** Addresses worth dialling now, at most `limit`; `reachable` leaves out those we cannot dial (another IP family). */
   due(now: number, limit: number, skipSeeds: boolean, reachable?: (address: PeerAddress) => boolean): PeerAddress[] {
     const out: PeerAddress[] = [];

@@ -59,6 +59,8 @@ export class Torrent implements ConnectionHandler {
   private readonly admission: Admission;
   private readonly bannedPeerIds = new Set<string>();
   private lastRechoke = 0;
+  /** The last tick found it seeding with no peer, and said so. */
+  private idleReported = false;
   private readonly report: ProgressReport;
   /** BEP 19 web seeds: a source beside peers while downloading (made again each time it starts downloading). */
   private webSeeds: WebSeeds | null = null;
@@ -573,6 +575,11 @@ export class Torrent implements ConnectionHandler {
   /** Once a second, from the client's one timer (no timer per torrent: a daemon may hold thousands). */
   tick(): void {
     if (!this.lifecycle.live) return;
+    // A seeding torrent with no peer has nothing to do but dial (a daemon holds thousands): it reports
+    // once that it went idle, then stays quiet until a peer comes.
+    const idle = this.lifecycle.state === "seeding" && this.peers.size === 0 && this.admission.handshaking.size === 0;
+    if (idle && this.idleReported) return this.connectMore();
+    this.idleReported = idle;
     const now = Date.now();
     expireHandshakes(this.admission.handshaking, now);
     checkLiveness(this.peers.values(), now);

@@ -33,7 +33,9 @@ export const SPAN_PAYLOAD = BLOCK_SIZE * SPAN_FRAMES;
 export class Uploader {
   /** Payload bytes sent this run. */
   uploaded = 0;
-  private readonly pool: BufferPool;
+  /** Span buffers, made at the first request. */
+  private pool: BufferPool | null = null;
+  private readonly poolBytes: number;
   private readonly waiting = new Set<SwarmPeer>();
   private readonly item = new Uint32Array(3);
   private wakeScheduled = false;
@@ -69,7 +71,7 @@ export class Uploader {
       throw error;
     },
   ) {
-    this.pool = new BufferPool({ slotSize: FRAME * SPAN_FRAMES, totalBytes: poolBytes });
+    this.poolBytes = poolBytes;
   }
 
   /** The budget while it limits anything (a RateBudget whose limits are all off does not). */
@@ -134,6 +136,8 @@ export class Uploader {
         this.waitForBudget(peer);
         return;
       }
+      // Made at the first request: a torrent nobody asks anything of (most of a daemon's) holds no buffer.
+      this.pool ??= new BufferPool({ slotSize: FRAME * SPAN_FRAMES, totalBytes: this.poolBytes });
       const slot = this.pool.acquire();
       if (!slot) {
         this.waiting.add(peer);
@@ -152,7 +156,7 @@ export class Uploader {
           payload += length;
         }
       } catch (error) {
-        this.pool.release(slot);
+        this.pool!.release(slot);
         // Served from a timer or a microtask: thrown from here it would reach no handler at all.
         this.readFailed(error);
         return;
@@ -199,7 +203,7 @@ export class Uploader {
   }
 
   private release(slot: PoolSlot): void {
-    this.pool.release(slot);
+    this.pool!.release(slot);
     if (this.waiting.size === 0 || this.wakeScheduled) return;
     // Not from inside a write callback: serve the waiting peers on the next turn.
     this.wakeScheduled = true;

@@ -39,14 +39,26 @@ function startWorker(): Worker {
   return new Worker(workerUrl("worker"));
 }
 
+/**
+ * The check running now (of any torrent of this process): checks take turns. Each already keeps every
+ * core busy, and a daemon starting thousands of torrents must not start thousands of threads at once.
+ */
+let turn: Promise<unknown> = Promise.resolve();
+
 /** Hashes what is already on disk; missing or short files just mean missing pieces. */
 export async function verifyExisting(meta: VerifyMeta, dir: string, opts: VerifyOptions = {}): Promise<Bitfield> {
-  const result = new Bitfield(meta.pieceCount);
-  const pieceCount = meta.pieceCount;
   const skip = opts.skip ?? (() => false);
   let total = 0;
-  for (let i = 0; i < pieceCount; i++) if (!skip(i)) total++;
-  if (total === 0) return result;
+  for (let i = 0; i < meta.pieceCount; i++) if (!skip(i)) total++;
+  if (total === 0) return new Bitfield(meta.pieceCount);
+  const mine = turn.then(() => hashPieces(meta, dir, opts, skip, total));
+  turn = mine.catch(() => {});
+  return mine;
+}
+
+async function hashPieces(meta: VerifyMeta, dir: string, opts: VerifyOptions, skip: (index: number) => boolean, total: number): Promise<Bitfield> {
+  const result = new Bitfield(meta.pieceCount);
+  const pieceCount = meta.pieceCount;
   const wanted = Math.max(1, opts.workers ?? availableParallelism());
   // At least ~4 jobs per worker so a slow worker does not hold up the end.
   const perJob = Math.max(1, Math.min(Math.floor(JOB_BYTES / meta.pieceLength), Math.ceil(total / (wanted * 4))));

@@ -1,0 +1,279 @@
+// npm run bench:daemon — what running torrents in the daemon costs, with the compiled binary (dist/btpeer).
+//
+//  1. leech: one torrent (--size, default 1 GiB) fetched by `btpeer daemon` and by `btpeer download` in the
+//     same run, from a btpeer seeder that dials the leecher (so both take the same path: one incoming
+//     connection). Time from the seeder's `started` (its data checked) to the leecher's `completed`; the
+//     daemon should keep at least 0.95 of download's rate.
+//  2. many: --count small seeded torrents (default 10,000; one 16 KiB file each) in one daemon's state,
+//     as a clean stop leaves it (resume data for every torrent). Start-up time until every torrent is
+//     seeding, from that state and again after a SIGKILL; RSS (VmRSS once started, and the peak VmHWM)
+//     against an empty daemon's, per torrent; open file descriptors; CPU per second while idle; the time
+//     DaemonControl.list() takes for all of them (in this process, p50/p99), which the HTTP list will add to.
+//
+//   bun bench/daemon.ts [--only leech,many] [--size 1G] [--count 10000] [--btpeer dist/btpeer] [--keep]
+import fs from "node:fs";
+import path from "node:path";
+import type { InfoHash } from "../shared/ids.ts";
+import { parseMetainfo } from "../shared/metainfo/parse.ts";
+import { Daemon } from "../peer/daemon/service.ts";
+import { StateStore } from "../peer/daemon/state-store.ts";
+import { createTorrentFromDisk } from "../peer/files/create-from-disk.ts";
+import { makeRandomFile, makeTempDir, removeDir, sha256File } from "../test/support/files.ts";
+import { freePort } from "../test/support/ports.ts";
+import { spawnService, stopAllServices, type Service } from "../test/support/processes.ts";
+import { processCpuSeconds } from "./measure.ts";
+import { formatSize, parseSize } from "./swarm/data.ts";
+
+interface Options {
+  only: string[];
+  size: number;
+  count: number;
+  btpeer: string;
+  keep: boolean;
+}
+
+function parseOptions(argv: string[]): Options {
+  const o: Options = { only: ["leech", "many"], size: parseSize("1G"), count: 10_000, btpeer: path.resolve("dist/btpeer"), keep: false };
+  for (let i = 0; i < argv.length; i++) {
+    const value = () => argv[++i] ?? "";
+    switch (argv[i]) {
+      case "--only":
+        o.only = value().split(",");
+        break;
+      case "--size":
+        o.size = parseSize(value());
+        break;
+      case "--count":
+        o.count = Number(value());
+        break;
+      case "--btpeer":
+        o.btpeer = path.resolve(value());
+        break;
+      case "--keep":
+        o.keep = true;
+        break;
+      default:
+        throw new Error(`unknown option ${argv[i]}`);
+    }
+  }
+  return o;
+}
+
+interface Event {
+  event: string;
+  time: number;
+  [key: string]: unknown;
+}
+
+const parse = (line: string): Event | null => {
+  if (!line.startsWith("{")) return null;
+  try {
+    return JSON.parse(line) as Event;
+  } catch {
+    return null;
+  }
+};
+
+async function eventOf(service: Service, kind: string, timeoutMs = 600_000): Promise<Event> {
+  return parse(await service.waitForLine((l) => parse(l)?.event === kind, timeoutMs))!;
+}
+
+function status(pid: number, field: "VmRSS" | "VmHWM"): number {
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+  return match ? Number(match[1]) * 1024 : 0;
+}
+
+const openFds = (pid: number) => fs.readdirSync(`/proc/${pid}/fd`).length;
+
+function daemonCmd(o: Options, stateDir: string, downloadDir: string, port: number, watch?: string): string[] {
+  const cmd = [o.btpeer, "daemon", "--json", "--port", String(port), "--bind", "127.0.0.1", "--state-dir", stateDir, "--download-dir", downloadDir];
+  if (watch) cmd.push("--watch", watch);
+  return cmd;
+}
+
+// ---- 1. one large torrent: daemon against download ----------------------------------------------------
+
+async function leech(o: Options, tmp: string): Promise<void> {
+  const src = path.join(tmp, "leech-src");
+  makeRandomFile(path.join(src, "big.bin"), o.size, 5);
+  const { torrent } = await createTorrentFromDisk(path.join(src, "big.bin"), { trackers: [], pieceLength: 1024 * 1024, creationDate: null });
+  const torrentFile = path.join(tmp, "big.torrent");
+  fs.writeFileSync(torrentFile, torrent);
+  const want = await sha256File(path.join(src, "big.bin"));
+
+  const runOnce = async (kind: "daemon" | "download"): Promise<number> => {
+    const out = path.join(tmp, `leech-${kind}`);
+    const port = freePort();
+    const leecher =
+      kind === "daemon"
+        ? await spawnService({
+            name: "daemon",
+            cmd: daemonCmd(o, path.join(tmp, "leech-state"), out, port, path.join(tmp, "leech-watch")),
+            ready: { line: /"daemon-started"/ },
+            graceMs: 10_000,
+          })
+        : await spawnService({
+            name: "download",
+            cmd: [o.btpeer, "download", torrentFile, "--out", out, "--no-seed", "--json", "--port", String(port), "--bind", "127.0.0.1"],
+            ready: { line: /"event":"started"/ },
+            graceMs: 10_000,
+          });
+    if (kind === "daemon") {
+      fs.mkdirSync(path.join(tmp, "leech-watch"), { recursive: true });
+      fs.copyFileSync(torrentFile, path.join(tmp, "leech-watch", "big.torrent"));
+      await eventOf(leecher, "started");
+    }
+    const seeder = await spawnService({
+      name: "seeder",
+      cmd: [o.btpeer, "seed", torrentFile, "--dir", src, "--json", "--port", String(freePort()), "--bind", "127.0.0.1", "--peer", `127.0.0.1:${port}`],
+      ready: { line: /"event":"started"/ },
+      readyTimeoutMs: 600_000,
+      graceMs: 5_000,
+    });
+    const from = (await eventOf(seeder, "started")).time;
+    const done = await eventOf(leecher, "completed");
+    const seconds = (done.time - from) / 1000;
+    await leecher.stop();
+    await seeder.stop();
+    const got = await sha256File(path.join(out, "big.bin"));
+    if (got !== want) throw new Error(`${kind}: the downloaded file differs from the source`);
+    removeDir(out);
+    removeDir(path.join(tmp, "leech-state"));
+    removeDir(path.join(tmp, "leech-watch"));
+    console.log(`  ${kind.padEnd(8)} ${formatSize(o.size)} in ${seconds.toFixed(2)} s = ${(o.size / 1e6 / seconds).toFixed(0)} MB/s (verified)`);
+    return seconds;
+  };
+
+  console.log(`leech: one ${formatSize(o.size)} torrent, 1 MiB pieces, a btpeer seeder dialing the leecher`);
+  const times: Record<string, number[]> = { daemon: [], download: [] };
+  for (let run = 0; run < 2; run++) {
+    for (const kind of run === 0 ? (["download", "daemon"] as const) : (["daemon", "download"] as const)) times[kind]!.push(await runOnce(kind));
+  }
+  const best = (xs: number[]) => Math.min(...xs);
+  const ratio = best(times.download!) / best(times.daemon!);
+  console.log(`  daemon rate ÷ download rate (best of 2 each): ${ratio.toFixed(3)} ${ratio >= 0.95 ? "(≥ 0.95: ok)" : "(below the 0.95 target)"}`);
+  removeDir(src);
+}
+
+// ---- 2. many small seeded torrents ---------------------------------------------------------------------
+
+async function many(o: Options, tmp: string): Promise<void> {
+  const data = path.join(tmp, "many-data");
+  const stateDir = path.join(tmp, "many-state");
+  fs.mkdirSync(data, { recursive: true });
+  console.log(`many: ${o.count} seeded torrents of one 16 KiB file each`);
+  let t0 = performance.now();
+  const store = StateStore.open(stateDir);
+  const layouts: { infoHash: InfoHash; file: string }[] = [];
+  for (let i = 0; i < o.count; i++) {
+    const file = path.join(data, `f${i}.bin`);
+    makeRandomFile(file, 16 * 1024, 1000 + i);
+    const { torrent } = await createTorrentFromDisk(file, { trackers: [], pieceLength: 16 * 1024, creationDate: null });
+    const meta = parseMetainfo(torrent);
+    store.addTorrent({ infoHash: meta.infoHash, metainfo: torrent, savePath: data, options: {}, state: "downloading", addedAt: Date.now() + i });
+    layouts.push({ infoHash: meta.infoHash as InfoHash, file });
+  }
+  // Resume data as a clean stop leaves it: every piece verified, every file stamped.
+  const full = new Uint8Array([0x80]);
+  for (let i = 0; i < layouts.length; i += 1000) {
+    store.writeResume(
+      layouts.slice(i, i + 1000).map(({ infoHash, file }) => {
+        const st = fs.statSync(file);
+        return { infoHash, pieceCount: 1, bitfield: full, uploaded: 0, downloaded: 0, files: [{ index: 0, stamp: { size: st.size, mtimeMs: st.mtimeMs } }] };
+      }),
+    );
+  }
+  store.close();
+  console.log(`  (state written in ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+
+  // An empty daemon first: the baseline for memory per torrent.
+  const emptyDir = path.join(tmp, "empty-state");
+  const empty = await spawnService({ name: "empty daemon", cmd: daemonCmd(o, emptyDir, data, freePort()), ready: { line: /"daemon-started"/ } });
+  await Bun.sleep(2000);
+  const baseRss = status(empty.pid, "VmRSS");
+  await empty.stop();
+
+  const startUp = async (label: string): Promise<Service> => {
+    const started = performance.now();
+    const daemon = await spawnService({
+      name: "daemon",
+      cmd: daemonCmd(o, stateDir, data, freePort()),
+      ready: { line: /"daemon-started"/ },
+      readyTimeoutMs: 600_000,
+      graceMs: 60_000,
+    });
+    let seeding = 0;
+    let checked = 0;
+    for (const line of daemon.lines) {
+      const e = parse(line);
+      if (e?.event === "started") {
+        seeding++;
+        checked += Number(e.checked);
+      }
+    }
+    let seen = daemon.lines.length;
+    const deadline = Date.now() + 600_000;
+    while (seeding < o.count && Date.now() < deadline) {
+      await Bun.sleep(20);
+      for (; seen < daemon.lines.length; seen++) {
+        const e = parse(daemon.lines[seen]!);
+        if (e?.event === "started") {
+          seeding++;
+          checked += Number(e.checked);
+        }
+      }
+    }
+    const seconds = (performance.now() - started) / 1000;
+    console.log(`  start-up ${label}: ${seeding} torrents seeding after ${seconds.toFixed(2)} s, ${checked} pieces hashed`);
+    return daemon;
+  };
+
+  const first = await startUp("from state (as a clean stop leaves it)");
+  await Bun.sleep(5000);
+  const rss = status(first.pid, "VmRSS");
+  const cpu0 = processCpuSeconds(first.pid)!;
+  await Bun.sleep(10_000);
+  const idleCpu = (processCpuSeconds(first.pid)! - cpu0) / 10;
+  console.log(
+    `  RSS ${formatSize(rss)} (peak ${formatSize(status(first.pid, "VmHWM"))}), empty daemon ${formatSize(baseRss)}: ` +
+      `${((rss - baseRss) / o.count / 1024).toFixed(1)} KiB per torrent; ${openFds(first.pid)} open fds; idle CPU ${(idleCpu * 100).toFixed(1)} % of a core`,
+  );
+  t0 = performance.now();
+  const code = await first.stop();
+  console.log(`  clean stop (SIGTERM): exit ${code} after ${((performance.now() - t0) / 1000).toFixed(2)} s`);
+
+  const second = await startUp("after a clean stop");
+  process.kill(second.pid, "SIGKILL");
+  await second.exited;
+  const third = await startUp("after SIGKILL");
+  await third.stop();
+
+  // DaemonControl.list() over all of them, in this process (what GET /api/v1/torrents serialises).
+  const daemon = Daemon.open({ stateDir, downloadDir: data, port: 0, bind: "127.0.0.1", log: () => {} });
+  let started = 0;
+  daemon.subscribe((e) => {
+    if (e.event === "started") started++;
+  });
+  while (started < o.count) await Bun.sleep(20);
+  const times: number[] = [];
+  for (let k = 0; k < 50; k++) {
+    const t = performance.now();
+    const list = daemon.list();
+    JSON.stringify(list);
+    times.push(performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
+  console.log(`  list() + JSON of ${o.count} torrents: p50 ${times[24]!.toFixed(1)} ms, p99 ${times[49]!.toFixed(1)} ms (50 calls, in-process)`);
+  await daemon.close();
+}
+
+const o = parseOptions(process.argv.slice(2));
+if (!fs.existsSync(o.btpeer)) throw new Error(`${o.btpeer} is missing: npm run build first`);
+const tmp = makeTempDir("btpeer-bench-daemon-");
+try {
+  if (o.only.includes("leech")) await leech(o, tmp);
+  if (o.only.includes("many")) await many(o, tmp);
+} finally {
+  await stopAllServices();
+  if (!o.keep) removeDir(tmp);
+}
