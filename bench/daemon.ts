@@ -1,9 +1,9 @@
 // npm run bench:daemon — what running torrents in the daemon costs, with the compiled binary (dist/btpeer).
 //
 //  1. leech: one torrent (--size, default 1 GiB) fetched by `btpeer daemon` and by `btpeer download` in the
-//     same run, from a btpeer seeder that dials the leecher (so both take the same path: one incoming
-//     connection). Time from the seeder's `started` (its data checked) to the leecher's `completed`; the
-//     daemon should keep at least 0.95 of download's rate.
+//     same run, from a btpeer seeder: download dials it (--peer), the seeder dials the daemon (which has no
+//     --peer). Time from when both ends are up (the later `started`: the seeder's data is checked first)
+//     to the leecher's `completed`, best of two each; the daemon should keep at least 0.95 of download's rate.
 //  2. many: --count small seeded torrents (default 10,000; one 16 KiB file each) in one daemon's state,
 //     as a clean stop leaves it (resume data for every torrent). Start-up time until every torrent is
 //     seeding, from that state and again after a SIGKILL; RSS (VmRSS once started, and the peak VmHWM)
@@ -104,33 +104,54 @@ async function leech(o: Options, tmp: string): Promise<void> {
   const runOnce = async (kind: "daemon" | "download"): Promise<number> => {
     const out = path.join(tmp, `leech-${kind}`);
     const port = freePort();
-    const leecher =
-      kind === "daemon"
-        ? await spawnService({
-            name: "daemon",
-            cmd: daemonCmd(o, path.join(tmp, "leech-state"), out, port, path.join(tmp, "leech-watch")),
-            ready: { line: /"daemon-started"/ },
-            graceMs: 10_000,
-          })
-        : await spawnService({
-            name: "download",
-            cmd: [o.btpeer, "download", torrentFile, "--out", out, "--no-seed", "--json", "--port", String(port), "--bind", "127.0.0.1"],
-            ready: { line: /"event":"started"/ },
-            graceMs: 10_000,
-          });
+    const seederPort = freePort();
+    const startSeeder = (dial: string[]) =>
+      spawnService({
+        name: "seeder",
+        cmd: [o.btpeer, "seed", torrentFile, "--dir", src, "--json", "--port", String(seederPort), "--bind", "127.0.0.1", ...dial],
+        ready: { line: /"event":"started"/ },
+        readyTimeoutMs: 600_000,
+        graceMs: 5_000,
+      });
+    let leecher: Service;
+    let seeder: Service;
+    let from: number;
     if (kind === "daemon") {
-      fs.mkdirSync(path.join(tmp, "leech-watch"), { recursive: true });
+      // The daemon learns of no peer by itself here (no tracker): the seeder dials its port.
+      leecher = await spawnService({
+        name: "daemon",
+        cmd: daemonCmd(o, path.join(tmp, "leech-state"), out, port, path.join(tmp, "leech-watch")),
+        ready: { line: /"daemon-started"/ },
+        graceMs: 10_000,
+      });
       fs.copyFileSync(torrentFile, path.join(tmp, "leech-watch", "big.torrent"));
       await eventOf(leecher, "started");
+      seeder = await startSeeder(["--peer", `127.0.0.1:${port}`]);
+      from = (await eventOf(seeder, "started")).time;
+    } else {
+      seeder = await startSeeder([]);
+      leecher = await spawnService({
+        name: "download",
+        cmd: [
+          o.btpeer,
+          "download",
+          torrentFile,
+          "--out",
+          out,
+          "--no-seed",
+          "--json",
+          "--port",
+          String(port),
+          "--bind",
+          "127.0.0.1",
+          "--peer",
+          `127.0.0.1:${seederPort}`,
+        ],
+        ready: { line: /"event":"started"/ },
+        graceMs: 10_000,
+      });
+      from = (await eventOf(leecher, "started")).time;
     }
-    const seeder = await spawnService({
-      name: "seeder",
-      cmd: [o.btpeer, "seed", torrentFile, "--dir", src, "--json", "--port", String(freePort()), "--bind", "127.0.0.1", "--peer", `127.0.0.1:${port}`],
-      ready: { line: /"event":"started"/ },
-      readyTimeoutMs: 600_000,
-      graceMs: 5_000,
-    });
-    const from = (await eventOf(seeder, "started")).time;
     const done = await eventOf(leecher, "completed");
     const seconds = (done.time - from) / 1000;
     await leecher.stop();
@@ -139,12 +160,11 @@ async function leech(o: Options, tmp: string): Promise<void> {
     if (got !== want) throw new Error(`${kind}: the downloaded file differs from the source`);
     removeDir(out);
     removeDir(path.join(tmp, "leech-state"));
-    removeDir(path.join(tmp, "leech-watch"));
     console.log(`  ${kind.padEnd(8)} ${formatSize(o.size)} in ${seconds.toFixed(2)} s = ${(o.size / 1e6 / seconds).toFixed(0)} MB/s (verified)`);
     return seconds;
   };
 
-  console.log(`leech: one ${formatSize(o.size)} torrent, 1 MiB pieces, a btpeer seeder dialing the leecher`);
+  console.log(`leech: one ${formatSize(o.size)} torrent, 1 MiB pieces, from a btpeer seeder (download dials it; it dials the daemon)`);
   const times: Record<string, number[]> = { daemon: [], download: [] };
   for (let run = 0; run < 2; run++) {
     for (const kind of run === 0 ? (["download", "daemon"] as const) : (["daemon", "download"] as const)) times[kind]!.push(await runOnce(kind));

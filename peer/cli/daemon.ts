@@ -1,6 +1,7 @@
 // btpeer daemon [--port <n>] [--bind <address>] [--state-dir <dir>] [--download-dir <dir>] [--watch <dir>]
 //               [--max-peers <n>] [--encryption prefer|require|disable] [--dht-bootstrap <host:port>]... [--no-dht]
 //               [--json]
+import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { loadOrCreateToken, TokenError } from "../daemon/api-token.ts";
@@ -108,6 +109,11 @@ export function run(argv: string[]): Promise<number> {
       return report.fatal(error.message, 1);
     }
     const watch = values.watch ? new WatchFolder(path.resolve(values.watch), daemon, (outcome) => report.watch(outcome)) : null;
+    try {
+      if (watch) fs.mkdirSync(watch.dir, { recursive: true });
+    } catch (error) {
+      report.log(`cannot create the watch folder ${watch?.dir}: ${(error as Error).message}; it is looked for again at each poll`);
+    }
     watch?.start();
     report.started(daemon, stateDir, downloadDir, watch?.dir ?? null);
     const ticker = setInterval(() => report.tick(daemon), 1_000);

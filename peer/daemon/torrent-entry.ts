@@ -75,7 +75,7 @@ export class TorrentEntry {
    * Builds the Torrent from the resume plan and starts it (checking first what the plan cannot trust).
    * File stamps are read before the storage opens, since opening creates missing files.
    */
-  open(): void {
+  open(announceDelayMs = 0): void {
     const { meta, record, ctx } = this;
     const stamps = this.layout.files.map((f) => (f.length === 0 ? null : stampFile(f.path)));
     const resume = ctx.store.getResume(meta.infoHash);
@@ -115,6 +115,7 @@ export class TorrentEntry {
       peers: [],
       seed: true,
       waitForPeers: true,
+      announceDelayMs,
       onEvent: (event) => this.handle(event),
     });
     this.torrent = torrent;

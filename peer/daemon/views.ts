@@ -3,7 +3,7 @@
 import { pieceSize } from "../../shared/metainfo/types.ts";
 import type { SwarmPeer } from "../swarm/swarm-peer.ts";
 import { addressKey } from "../swarm/peer-directory.ts";
-import type { FileView, PeerView, TorrentDetail, TorrentStateName, TorrentSummary, TrackerView } from "./control.ts";
+import type { FileView, PeerView, TorrentDetail, TorrentLimits, TorrentStateName, TorrentSummary, TrackerView } from "./control.ts";
 import type { TorrentEntry } from "./torrent-entry.ts";
 import { goalsOf, prioritiesOf } from "./torrent-settings.ts";
 import { piecePriorities } from "../pieces/wanted.ts";
@@ -61,6 +61,21 @@ export function summaryOf(entry: TorrentEntry): TorrentSummary {
     hashFailures: torrent?.totals().failedPieces ?? 0,
     trackerErrors: torrent?.trackers().failures ?? 0,
     error: entry.error,
+    downloadedSession: torrent?.totals().downloaded ?? 0,
+    uploadedSession: torrent?.totals().uploaded ?? 0,
+    trackerCount: meta.announceList.reduce((n, tier) => n + tier.length, 0),
+    currentTracker: torrent?.trackers().list.find((t) => t.status === "working")?.url ?? null,
+    sequential: entry.options.sequential ?? false,
+    limits: limitsOf(entry),
+  };
+}
+
+function limitsOf(entry: TorrentEntry): TorrentLimits {
+  const torrent = entry.torrent;
+  return {
+    uploadLimit: torrent?.uploadLimit ?? entry.options.uploadLimit ?? null,
+    downloadLimit: torrent?.tuned.rateLimits.download ?? entry.options.downloadLimit ?? null,
+    maxPeers: torrent?.maxPeers ?? entry.options.maxPeers ?? 0,
   };
 }
 
@@ -78,11 +93,7 @@ export function detailOf(entry: TorrentEntry): TorrentDetail {
       (t): TrackerView => ({ ...t, nextAnnounceAt: t.status === "working" || t.status === "error" ? trackers!.nextAnnounceAt : null }),
     ),
     sequential: entry.options.sequential ?? false,
-    limits: {
-      uploadLimit: torrent?.uploadLimit ?? entry.options.uploadLimit ?? null,
-      downloadLimit: torrent?.tuned.rateLimits.download ?? entry.options.downloadLimit ?? null,
-      maxPeers: torrent?.maxPeers ?? entry.options.maxPeers ?? 0,
-    },
+    limits: limitsOf(entry),
     goals: goalsOf(entry.options),
   };
 }

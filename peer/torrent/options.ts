@@ -44,6 +44,8 @@ export interface TorrentOptions {
    * torrents, which live on). Without it, `download` fails at once, with exit code 6.
    */
   waitForPeers?: boolean;
+  /** Before the first `started` announce (not the ones after a resume): how a daemon spreads thousands. */
+  announceDelayMs?: number;
   /** Pool bytes this torrent asks of the client's budget. */
   poolBytes: number;
   /** --max-peers: this torrent's peer slots. */

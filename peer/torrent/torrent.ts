@@ -59,6 +59,8 @@ export class Torrent implements ConnectionHandler {
   private readonly admission: Admission;
   private readonly bannedPeerIds = new Set<string>();
   private lastRechoke = 0;
+  /** Announced once already: later starts (resume, after a re-check) announce at once. */
+  private announced = false;
   /** The last tick found it seeding with no peer, and said so. */
   private idleReported = false;
   private readonly report: ProgressReport;
@@ -348,7 +350,8 @@ export class Torrent implements ConnectionHandler {
     if (complete) this.seedingSince = Date.now();
     else this.fetch();
     this.dht.join(); // before the tracker, whose start may end the torrent (and quiet() leaves the DHT)
-    this.tracker.start(this.host.port, this.options.have.isComplete());
+    this.tracker.start(this.host.port, this.options.have.isComplete(), this.announced ? 0 : (this.options.announceDelayMs ?? 0));
+    this.announced = true;
     this.connectMore();
   }
 

@@ -45,7 +45,8 @@ export class TrackerAnnouncer {
   }
 
   /** Announces `started`; may be called again after stop() (a paused torrent resumed). */
-  start(port: number, _seeding: boolean): void {
+  /** `delayMs`: wait this long before the first announce (a daemon starting many torrents spreads them). */
+  start(port: number, _seeding: boolean, delayMs = 0): void {
     this.generation++;
     this.stopped = false;
     this.startedOk = false;
@@ -57,7 +58,8 @@ export class TrackerAnnouncer {
       if (!this.hooks.knowsPeers()) this.hooks.fatal("tracker-unreachable", "no usable tracker in the torrent and no --peer given");
       return;
     }
-    this.run("started");
+    if (delayMs > 0) this.timer = setTimeout(() => this.run("started"), delayMs);
+    else this.run("started");
   }
 
   /** Whether trackers may still give peers: there are some, and a failure is retried. */
