@@ -10,9 +10,19 @@ export function countPieces(pieceCount: number, which: (index: number) => boolea
   return count;
 }
 
-/** Throws StorageError; `stillWanted` false when it ends (the torrent stopped meanwhile) leaves `have` alone. */
-export async function checkPieces(meta: Metainfo, dir: string, have: Bitfield, which: (index: number) => boolean, stillWanted: () => boolean): Promise<void> {
-  const found = await verifyExisting(meta, dir, { skip: (i) => !which(i) });
+/**
+ * Throws StorageError; `stillWanted` false when it ends (the torrent stopped meanwhile) leaves `have` alone.
+ * `signal` ends the hashing itself at once (the torrent stopped).
+ */
+export async function checkPieces(
+  meta: Metainfo,
+  dir: string,
+  have: Bitfield,
+  which: (index: number) => boolean,
+  stillWanted: () => boolean,
+  signal?: AbortSignal,
+): Promise<void> {
+  const found = await verifyExisting(meta, dir, { skip: (i) => !which(i), signal });
   if (!stillWanted()) return;
   for (let i = 0; i < meta.pieceCount; i++) {
     if (!which(i)) continue;

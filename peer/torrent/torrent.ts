@@ -59,6 +59,8 @@ export class Torrent implements ConnectionHandler {
   private readonly admission: Admission;
   private readonly bannedPeerIds = new Set<string>();
   private lastRechoke = 0;
+  /** Aborted when the torrent ends: stops a check of it. */
+  private readonly ended = new AbortController();
   /** Announced once already: later starts (resume, after a re-check) announce at once. */
   private announced = false;
   /** The last tick found it seeding with no peer, and said so. */
@@ -331,7 +333,7 @@ export class Torrent implements ConnectionHandler {
     const count = countPieces(meta.pieceCount, which);
     this.emit({ event: "checking", pieces: count });
     try {
-      await checkPieces(meta, this.options.dir, have, which, () => this.lifecycle.state === "checking");
+      await checkPieces(meta, this.options.dir, have, which, () => this.lifecycle.state === "checking", this.ended.signal);
     } catch (error) {
       if (!(error instanceof StorageError)) throw error;
       this.fail(error.code, error.message);
@@ -385,6 +387,7 @@ export class Torrent implements ConnectionHandler {
   }
 
   private async shutdown(code: number): Promise<void> {
+    this.ended.abort(); // a check under way (or waiting its turn) ends now
     await this.quiet();
     this.options.storage.close();
     this.emit({ event: "stopped", ...this.totals() });

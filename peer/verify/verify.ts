@@ -17,6 +17,8 @@ export interface VerifyOptions {
   onProgress?: (done: number, total: number) => void;
   /** Pieces known to be missing (e.g. in files just created): reported missing without being read. */
   skip?: (index: number) => boolean;
+  /** Ends the check at once (its workers too; a stopped torrent's must not keep the process alive): what was found so far is returned. */
+  signal?: AbortSignal;
 }
 
 type VerifyMeta = Pick<Metainfo, "name" | "multiFile" | "files" | "pieceLength" | "pieceCount" | "length" | "pieceHashes"> &
@@ -59,6 +61,7 @@ export async function verifyExisting(meta: VerifyMeta, dir: string, opts: Verify
 async function hashPieces(meta: VerifyMeta, dir: string, opts: VerifyOptions, skip: (index: number) => boolean, total: number): Promise<Bitfield> {
   const result = new Bitfield(meta.pieceCount);
   const pieceCount = meta.pieceCount;
+  if (opts.signal?.aborted) return result; // stopped while waiting for its turn
   const wanted = Math.max(1, opts.workers ?? availableParallelism());
   // At least ~4 jobs per worker so a slow worker does not hold up the end.
   const perJob = Math.max(1, Math.min(Math.floor(JOB_BYTES / meta.pieceLength), Math.ceil(total / (wanted * 4))));
@@ -89,6 +92,7 @@ async function hashPieces(meta: VerifyMeta, dir: string, opts: VerifyOptions, sk
   try {
     await new Promise<void>((resolve, reject) => {
       const fail = (code: StorageErrorCode, message: string) => reject(new StorageError(code, `verifying ${dir}: ${message}`));
+      opts.signal?.addEventListener("abort", () => resolve(), { once: true });
       for (const w of workers) {
         w.onmessage = (event: MessageEvent<FromWorker>) => {
           const m = event.data;

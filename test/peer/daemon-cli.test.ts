@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
+import { encode } from "../../shared/bencode.ts";
 import { parseMetainfo } from "../../shared/metainfo/parse.ts";
 import { makeRandomFile, makeTempDir, removeDir, sha256File } from "../support/files.ts";
 import { stopAllServices } from "../support/processes.ts";
@@ -89,6 +90,29 @@ describe("btpeer daemon: watch folder", () => {
 });
 
 describe("btpeer daemon: the command", () => {
+  test("SIGTERM while a torrent is being checked ends the check and exits 0 at once", async () => {
+    const base = path.join(dir, "checking-case");
+    const downloads = path.join(base, "downloads");
+    fs.mkdirSync(downloads, { recursive: true });
+    // A 200 GiB sparse file (no disk used) and a torrent for it: hashing it all would take minutes.
+    const length = 200 * 1024 ** 3;
+    const pieceLength = 16 * 1024 * 1024;
+    const fd = fs.openSync(path.join(downloads, "huge.bin"), "w");
+    fs.ftruncateSync(fd, length);
+    fs.closeSync(fd);
+    const pieces = crypto.getRandomValues(new Uint8Array((length / pieceLength) * 20));
+    const info = { length, name: new TextEncoder().encode("huge.bin"), "piece length": pieceLength, pieces };
+    fs.writeFileSync(path.join(base, "huge.torrent"), encode({ info }));
+    const daemon = await startDaemon({ stateDir: path.join(base, "state"), downloadDir: downloads, watchDir: path.join(base, "watch") });
+    daemon.drop(path.join(base, "huge.torrent"));
+    const checking = await daemon.waitFor((e) => e.event === "checking");
+    expect(checking.pieces).toBe(length / pieceLength);
+    // stop(): SIGTERM, then SIGKILL (exit 137) if it has not exited within its grace period.
+    expect(await daemon.stop()).toBe(0);
+    expect(daemon.events().some((e) => e.event === "checked")).toBe(false);
+    expect(daemon.events().at(-1)?.event).toBe("daemon-stopped");
+  }, 60_000);
+
   test("--help says how to start fresh; a stray argument is a usage error", () => {
     const help = run(["daemon", "--help"]);
     expect(help.code).toBe(0);
