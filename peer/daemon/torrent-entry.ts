@@ -13,6 +13,7 @@ import { ResumingStorage } from "./resuming-storage.ts";
 import type { StateStore, TorrentRecord } from "./state-store.ts";
 
 import { goalsOf, prioritiesOf, type StoredOptions } from "./torrent-settings.ts";
+import type { FilePriority } from "../pieces/wanted.ts";
 
 export type { StoredOptions } from "./torrent-settings.ts";
 
@@ -96,6 +97,9 @@ export class TorrentEntry {
     }
     const recheck = new Uint8Array(meta.pieceCount);
     for (const p of plan.recheck) recheck[p] = 1;
+    // A piece a skipped file shares with a wanted one keeps the skipped share in the parts file, which
+    // resume data does not stamp: the plan counts the piece missing, so it is hashed rather than fetched again.
+    for (const p of sharedWithSkipped(meta, filePriorities)) if (!plan.verified.has(p)) recheck[p] = 1;
     const torrent = ctx.client.addTorrent({
       meta,
       storage: new ResumingStorage(storage, ctx.writer, meta.infoHash, (error) => ctx.log(`${meta.name}: saving resume data failed: ${String(error)}`)),
@@ -160,4 +164,14 @@ export class TorrentEntry {
     this.record = { ...this.record, state };
     this.ctx.store.setTorrentState(this.meta.infoHash, state);
   }
+}
+
+/** The first and last pieces of each skipped file (those it may share with its neighbours). */
+function sharedWithSkipped(meta: Metainfo, priorities: readonly FilePriority[]): number[] {
+  const pieces: number[] = [];
+  meta.files.forEach((f, i) => {
+    if (priorities[i] !== "skip" || f.padding || f.length === 0) return;
+    pieces.push(Math.floor(f.offset / meta.pieceLength), Math.floor((f.offset + f.length - 1) / meta.pieceLength));
+  });
+  return pieces;
 }

@@ -1,5 +1,6 @@
 // A torrent's settings through DaemonControl, with a real btpeer seeder: added with a file skipped (not
-// created, the rest completes), un-skipped by patch (then completed too), limits and goals and sequential
+// created, the rest completes, complete again after a restart with no peer), un-skipped by patch (then
+// completed too), limits and goals and sequential
 // mode shown by get() and kept across a restart of the daemon; impossible values refused as bad-request;
 // the global limits changed at run time.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -30,6 +31,8 @@ afterAll(async () => {
   await stopAllServices();
   removeDir(dir);
 }, 30_000);
+
+const meta = () => parseMetainfo(bytes);
 
 function errorOf(run: () => unknown): Promise<DaemonError> {
   return Promise.resolve()
@@ -81,15 +84,26 @@ describe("Daemon: a torrent's settings", () => {
       expect(detail.files.map((f) => f.priority)).toEqual(["normal", "skip", "normal"]);
       expect(fs.existsSync(path.join(downloads, "set", "b.bin"))).toBe(false);
 
+      // Restarted on another port, out of the seeder's reach: it is complete again from disk alone, the
+      // pieces b.bin shares with a.bin and c.bin hashed from the parts file (resume data cannot vouch for them).
+      await daemon.close();
+      daemon = open();
+      daemon.subscribe((e) => events.push(e));
+      await until(() => daemon.get(hex).state === "seeding");
+      expect(events.filter((e) => e.event === "started").at(-1)).toMatchObject({ checked: 2, have: meta().pieceCount - 7 });
+      await startBtpeer(["seed", path.join(dir, "set.torrent"), "--dir", path.join(dir, "src"), "--peer", `127.0.0.1:${daemon.port}`], { name: "seeder 2" });
+
       // Impossible changes are refused by name, and change nothing.
       expect((await errorOf(() => daemon.patch(hex, { filePriorities: { 3: "skip" } }))).code).toBe("bad-request");
       expect((await errorOf(() => daemon.patch(hex, { limits: { downloadLimit: -5 } }))).code).toBe("bad-request");
       expect((await errorOf(() => daemon.patch(hex, { goals: { ratioLimit: Number.NaN } }))).code).toBe("bad-request");
 
+      const before = completions();
       detail = await daemon.patch(hex, { filePriorities: { 1: "normal" }, limits: { maxPeers: 7 } });
       expect(detail.files.map((f) => f.priority)).toEqual(["normal", "normal", "normal"]);
       expect(detail.limits.maxPeers).toBe(7);
-      await until(() => completions() === 2);
+      await until(() => completions() === before + 1);
+      expect(daemon.get(hex)).toMatchObject({ state: "seeding", progress: 1, wantedSize: 1_000_000 });
       for (const name of Object.keys(SIZES))
         expect(await sha256File(path.join(downloads, "set", name))).toBe(await sha256File(path.join(dir, "src", "set", name)));
 
