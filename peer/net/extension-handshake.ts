@@ -3,8 +3,16 @@
 import { encodeExtensionHandshake } from "../../shared/wire/extension.ts";
 import { UT_PEX } from "../../shared/wire/ut-pex.ts";
 
-/** How many requests we accept queued from one peer; anything beyond is dropped (libtorrent does the same). */
+/** The queue depth we advertise (`reqq`): what a well-behaved peer keeps outstanding with us at most. */
 export const OUR_REQQ = 500;
+
+/**
+ * How many requests we actually queue for one peer before dropping (or, for a fast peer, rejecting)
+ * more: some clients ignore `reqq` (rtorrent keeps about 3,000 out at 300 MB/s) and wait forever for a
+ * request dropped in silence. 16,384 requests are 256 MiB asked for; the queue grows only as used, at
+ * 12 bytes a request.
+ */
+export const MAX_QUEUED_REQUESTS = 16_384;
 
 const CLIENT = "btpeer 0.1.0";
 

@@ -3,24 +3,46 @@
 import type { PeerConnection } from "../net/peer-connection.ts";
 import type { PickerPeer } from "../pieces/picker.ts";
 
-/** The peer's queued requests to us, as (index, begin, length) triples in a fixed ring: no allocation per request. */
+/**
+ * The peer's queued requests to us, as (index, begin, length) triples in a ring that grows by doubling
+ * up to `capacity`: a peer that pipelines little costs little, one that pipelines deep (rtorrent keeps
+ * about 3,000 requests out at 300 MB/s, whatever our reqq says) is still served.
+ */
 export class RequestRing {
-  private readonly slots: Uint32Array;
+  private slots: Uint32Array;
   private head = 0;
   length = 0;
 
-  constructor(readonly capacity: number) {
-    this.slots = new Uint32Array(capacity * 3);
+  constructor(
+    readonly capacity: number,
+    initial = 256,
+  ) {
+    this.slots = new Uint32Array(Math.min(capacity, initial) * 3);
   }
 
   push(index: number, begin: number, length: number): boolean {
-    if (this.length === this.capacity) return false;
-    const at = ((this.head + this.length) % this.capacity) * 3;
+    if (this.length * 3 === this.slots.length) {
+      if (this.length === this.capacity) return false;
+      this.grow();
+    }
+    const size = this.slots.length / 3;
+    const at = ((this.head + this.length) % size) * 3;
     this.slots[at] = index;
     this.slots[at + 1] = begin;
     this.slots[at + 2] = length;
     this.length++;
     return true;
+  }
+
+  /** Doubles the ring (up to `capacity`), oldest request first. */
+  private grow(): void {
+    const size = this.slots.length / 3;
+    const next = new Uint32Array(Math.min(this.capacity, size * 2) * 3);
+    const first = this.slots.subarray(this.head * 3);
+    next.set(first);
+    next.set(this.slots.subarray(0, this.head * 3), first.length);
+    this.slots = next;
+    this.head = 0;
   }
 
   /** Reads the oldest request into `out` ([index, begin, length]) and removes it. */
@@ -30,7 +52,7 @@ export class RequestRing {
     out[0] = this.slots[at]!;
     out[1] = this.slots[at + 1]!;
     out[2] = this.slots[at + 2]!;
-    this.head = (this.head + 1) % this.capacity;
+    this.head = (this.head + 1) % (this.slots.length / 3);
     this.length--;
     return true;
   }

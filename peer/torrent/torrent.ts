@@ -12,7 +12,7 @@ import type { Handshake, WireMessage } from "../../shared/wire/types.ts";
 import { Choker, RECHOKE_INTERVAL_MS } from "../upload/choker.ts";
 import type { TorrentHost } from "../client/client.ts";
 import { peerFailed, type CloseReason } from "../net/close-reason.ts";
-import { OUR_EXTENSIONS, OUR_REQQ, PRIVATE_EXTENSIONS } from "../net/extension-handshake.ts";
+import { MAX_QUEUED_REQUESTS, OUR_EXTENSIONS, PRIVATE_EXTENSIONS } from "../net/extension-handshake.ts";
 import { PeerConnection, type ConnectionHandler, type TorrentAdoption, type TorrentBinding } from "../net/peer-connection.ts";
 import { Admission } from "../swarm/admission.ts";
 import { Dialer } from "../swarm/dialer.ts";
@@ -468,7 +468,7 @@ export class Torrent implements ConnectionHandler {
     for (const peer of this.peers.values()) if (peer.conn.remotePeerId && toHex(peer.conn.remotePeerId) === id) return { code: "duplicate" };
     const refusal = this.admission.admit(conn, Date.now());
     if (refusal) return refusal;
-    const peer = new SwarmPeer(conn, OUR_REQQ);
+    const peer = new SwarmPeer(conn, MAX_QUEUED_REQUESTS);
     this.peers.set(conn.id, peer);
     this.emit({ event: "peer-connected", peer: peer.label, outgoing: conn.outgoing, encryption: conn.encryption });
     return null;
