@@ -86,7 +86,8 @@ function status(pid: number, field: "VmRSS" | "VmHWM"): number {
 const openFds = (pid: number) => fs.readdirSync(`/proc/${pid}/fd`).length;
 
 function daemonCmd(o: Options, stateDir: string, downloadDir: string, port: number, watch?: string): string[] {
-  const cmd = [o.btpeer, "daemon", "--json", "--port", String(port), "--bind", "127.0.0.1", "--state-dir", stateDir, "--download-dir", downloadDir];
+  // No DHT: the bench talks to nothing off this machine (and its torrents are not meant for the world).
+  const cmd = [o.btpeer, "daemon", "--json", "--no-dht", "--port", String(port), "--bind", "127.0.0.1", "--state-dir", stateDir, "--download-dir", downloadDir];
   if (watch) cmd.push("--watch", watch);
   return cmd;
 }
