@@ -254,6 +254,10 @@ async function main(): Promise<void> {
     if (missing.length > 0) console.log(`skipping ${c.label}: install it with \`${missing.map((p) => p.install).join(" && ")}\``);
     return missing.length === 0;
   });
+  // WebTorrent is the one client of the list that is not here: its npm package depends (through
+  // webrtc-polyfill) on node-datachannel, whose install step downloads a prebuilt binary, which the
+  // project's dependency rule forbids (only package registries are reachable, and builds must not fetch).
+  console.log("not benchmarked: WebTorrent (npm `webtorrent` needs node-datachannel, which downloads a prebuilt binary at install time)");
   const btpeer = clients.find((c) => c.id === "btpeer");
   const libtorrent = clients.find((c) => c.id === "libtorrent");
   if (!btpeer || !libtorrent) throw new Error("bench:clients needs btpeer and libtorrent (the two reference seeders)");
