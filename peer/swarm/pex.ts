@@ -38,9 +38,8 @@ interface PexPeerState {
 
 export class PeerExchange {
   private readonly states = new Map<number, PexPeerState>();
-  /** Our own IPs: the machine's interfaces, then what peers say they see us as. */
-  private readonly ourIps = localAddresses();
-  private reportedSelf = 0;
+  /** Our IPs as peers say they see us (`yourip`), beside the machine's own (machineAddresses). */
+  private readonly reportedIps = new Set<string>();
 
   constructor(
     /** False for a private torrent. */
@@ -67,12 +66,8 @@ export class PeerExchange {
   /** The peer's extension handshake arrived: its `yourip` is an address of ours. */
   handshake(peer: SwarmPeer): void {
     const yourIp = peer.conn.peerExtensions?.yourIp;
-    if (!yourIp || this.reportedSelf >= MAX_REPORTED_SELF) return;
-    const ip = yourIp.length === 4 ? formatIPv4(yourIp) : formatIPv6(yourIp);
-    if (!this.ourIps.has(ip)) {
-      this.ourIps.add(ip);
-      this.reportedSelf++;
-    }
+    if (!yourIp || this.reportedIps.size >= MAX_REPORTED_SELF) return;
+    this.reportedIps.add(yourIp.length === 4 ? formatIPv4(yourIp) : formatIPv6(yourIp));
   }
 
   /** Once a tick: the peers due a message get what changed since their last one. */
@@ -101,7 +96,7 @@ export class PeerExchange {
   }
 
   private isSelf(address: PeerAddress): boolean {
-    return address.port === this.hooks.ourPort() && this.ourIps.has(address.ip);
+    return address.port === this.hooks.ourPort() && (this.reportedIps.has(address.ip) || machineAddresses().has(address.ip));
   }
 
   private stateOf(peer: SwarmPeer): PexPeerState {
@@ -152,8 +147,18 @@ function dialable({ ip, port }: PeerAddress): boolean {
   return v6 !== null && v6[0] !== 0xff && v6.some((b) => b !== 0);
 }
 
-/** The machine's own IP addresses, in the compact codec's canonical forms. */
-function localAddresses(): Set<string> {
+let machineIps: ReadonlySet<string> | null = null;
+
+/**
+ * The machine's own IP addresses, in the compact codec's canonical forms: read once per process, when a
+ * first peer exchange message needs them (a daemon holds thousands of torrents; most never see one).
+ */
+function machineAddresses(): ReadonlySet<string> {
+  machineIps ??= readInterfaces();
+  return machineIps;
+}
+
+function readInterfaces(): Set<string> {
   const ips = new Set<string>();
   for (const list of Object.values(networkInterfaces())) {
     for (const info of list ?? []) {
