@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
+import type { InfoHash } from "../../shared/ids.ts";
 import { parseMetainfo } from "../../shared/metainfo/parse.ts";
 import { DaemonError, type DaemonEvent } from "../../peer/daemon/control.ts";
 import { Daemon } from "../../peer/daemon/service.ts";
@@ -62,11 +63,18 @@ describe("Daemon", () => {
 
       // A paused torrent takes no peer; once resumed, the seeder's connection reaches it.
       await daemon.resume(hex);
+      const transactionsBefore = daemon.store.transactions;
       expect(daemon.get(hex).state).toBe("downloading");
       const seeder = await startBtpeer(["seed", path.join(dir, "album.torrent"), "--dir", path.join(dir, "src"), "--peer", `127.0.0.1:${daemon.port}`], {
         name: "seeder",
       });
       while (!events.some((e) => e.event === "completed" && e.infoHash === hex)) await Bun.sleep(50);
+      // Resume data goes to the state file in batches: once all 16 pieces are saved, it took a commit or two.
+      const infoHash = parseMetainfo(bytes).infoHash as InfoHash;
+      while ((daemon.store.getResume(infoHash)?.bitfield.count() ?? 0) < 16) await Bun.sleep(50);
+      const commits = daemon.store.transactions - transactionsBefore;
+      expect(commits).toBeGreaterThanOrEqual(1);
+      expect(commits).toBeLessThanOrEqual(3);
       const detail = daemon.get(hex);
       expect(detail).toMatchObject({ state: "seeding", progress: 1, pieceCount: 16, pieceLength: 32 * 1024 });
       expect(detail.files.map((f) => [f.path, f.length, f.progress])).toEqual([
