@@ -8,6 +8,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
   download: { summary: "download a torrent, then seed it", load: () => import("./cli/download.ts") },
   seed: { summary: "verify data on disk and seed it", load: () => import("./cli/seed.ts") },
   daemon: { summary: "run many torrents on one port, resumed across restarts", load: () => import("./cli/daemon.ts") },
+  remote: { summary: "drive a running daemon: add, list, pause, remove, stats, ...", load: () => import("./cli/remote.ts") },
   "dht-lookup": { summary: "find a torrent's peers on the DHT (BEP 5)", load: () => import("./cli/dht-lookup.ts") },
   bench: { summary: "measure SHA-1 and wire codec speed on this machine", load: () => import("./cli/bench.ts") },
 };

@@ -6,7 +6,7 @@
 import type { Context } from "hono";
 import { TrackerError } from "../errors.ts";
 import { FAILURE_CODES, STORE_FAILURE_KINDS, type InstanceCounters } from "../metrics/instance-counters.ts";
-import { PROMETHEUS_CONTENT_TYPE, renderMetrics, type Metric } from "../metrics/prometheus.ts";
+import { PROMETHEUS_CONTENT_TYPE, renderMetrics, type Metric } from "../../shared/prometheus-text.ts";
 import type { StoreCounters, StoreStats, SwarmStore } from "../store/swarm-store.ts";
 import { callStore, type TrackerContext } from "./common.ts";
 

@@ -12,7 +12,8 @@ interface DaemonView {
 }
 
 export interface DaemonReporter {
-  started(daemon: DaemonView, stateDir: string, downloadDir: string, watch: string | null): void;
+  /** `api`: the HTTP API's URL. */
+  started(daemon: DaemonView, stateDir: string, downloadDir: string, watch: string | null, api: string): void;
   event(event: DaemonEvent, daemon: DaemonView): void;
   watch(outcome: WatchOutcome): void;
   token(token: string, file: string): void;
@@ -30,8 +31,8 @@ export function daemonReporter(json: boolean, isTTY = Boolean(process.stdout.isT
 function jsonDaemonReporter(): DaemonReporter {
   const write = (value: object) => process.stdout.write(`${JSON.stringify({ ...value, time: Date.now() })}\n`);
   return {
-    started: (daemon, stateDir, downloadDir, watch) =>
-      write({ event: "daemon-started", port: daemon.port, stateDir, downloadDir, watch, torrents: daemon.stats().torrents }),
+    started: (daemon, stateDir, downloadDir, watch, api) =>
+      write({ event: "daemon-started", port: daemon.port, api, stateDir, downloadDir, watch, torrents: daemon.stats().torrents }),
     event: (event) => {
       // An idle torrent's once-a-second progress says nothing new; a daemon may hold thousands of them.
       if (event.event === "progress" && event.peers === 0 && event.downRate === 0 && event.upRate === 0) return;
@@ -61,9 +62,9 @@ function humanDaemonReporter(isTTY: boolean): DaemonReporter {
   };
   const nameOf = (infoHash: string) => names.get(infoHash) ?? infoHash.slice(0, 8);
   return {
-    started: (daemon, stateDir, downloadDir, watch) =>
+    started: (daemon, stateDir, downloadDir, watch, api) =>
       line(
-        `btpeer daemon: ${daemon.stats().torrents} torrents on port ${daemon.port}; state in ${stateDir}; saving to ${downloadDir}` +
+        `btpeer daemon: ${daemon.stats().torrents} torrents on port ${daemon.port}; API on ${api}; state in ${stateDir}; saving to ${downloadDir}` +
           (watch ? `; watching ${watch}` : ""),
       ),
     event: (e) => {

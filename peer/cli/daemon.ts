@@ -1,10 +1,12 @@
-// btpeer daemon [--port <n>] [--bind <address>] [--state-dir <dir>] [--download-dir <dir>] [--watch <dir>]
-//               [--max-peers <n>] [--encryption prefer|require|disable] [--dht-bootstrap <host:port>]... [--no-dht]
-//               [--json]
+// btpeer daemon [--port <n>] [--bind <address>] [--api <host:port>] [--state-dir <dir>] [--download-dir <dir>]
+//               [--watch <dir>] [--max-peers <n>] [--encryption prefer|require|disable]
+//               [--dht-bootstrap <host:port>]... [--no-dht] [--json]
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { loadOrCreateToken, TokenError } from "../daemon/api-token.ts";
+import { DEFAULT_API_ADDRESS, openApi, parseApiAddress } from "../daemon/api/listen.ts";
+import type { ApiServer } from "../daemon/api/server.ts";
 import { Daemon } from "../daemon/service.ts";
 import { StateError } from "../daemon/state-errors.ts";
 import { WatchFolder } from "../daemon/watch-folder.ts";
@@ -24,6 +26,8 @@ changed since the last save are hashed again.
 options:
   --port <n>            TCP port peers reach every torrent on (default 6881; 0 = any free port)
   --bind <address>      listen on this local IP address only, and connect out from it
+  --api <host:port>     the HTTP API and /metrics (default ${DEFAULT_API_ADDRESS}; port 0: any free one).
+                        Every request needs the token kept in <state-dir>/api-token
   --state-dir <dir>     where the torrent list, resume data and API token live
                         (default $XDG_STATE_HOME/btpeer, else ~/.local/state/btpeer)
   --download-dir <dir>  where torrents are saved (default $XDG_DOWNLOAD_DIR, else ~/Downloads)
@@ -44,6 +48,7 @@ To start fresh, stop the daemon and move the state dir away; downloaded files ar
 const OPTIONS = {
   port: { type: "string", default: "6881" },
   bind: { type: "string" },
+  api: { type: "string", default: DEFAULT_API_ADDRESS },
   "state-dir": { type: "string" },
   "download-dir": { type: "string" },
   watch: { type: "string" },
@@ -68,6 +73,8 @@ export function run(argv: string[]): Promise<number> {
     const stateDir = path.resolve(values["state-dir"] ?? defaultStateDir());
     const downloadDir = path.resolve(values["download-dir"] ?? defaultDownloadDir());
     const dht = dhtOption(values);
+    const apiAddress = parseApiAddress(values.api);
+    if (!apiAddress) throw new CliError("usage", `--api wants host:port such as 127.0.0.1:9080 or [::1]:9080, got "${values.api}"`);
     const report = daemonReporter(values.json);
     // Listening for the signals before anything starts: one that comes during start-up ends the run once
     // it is up, cleanly, rather than killing the process half-way.
@@ -97,17 +104,20 @@ export function run(argv: string[]): Promise<number> {
       throw error;
     }
     daemon.subscribe((event) => report.event(event, daemon));
-    // BTPEER_DHT_LOOPBACK_ONLY=1 (the tests' environment): never a packet or a DNS query off this machine.
-    if (dht) await daemon.startDht({ bootstrap: dht.bootstrap, loopbackOnly: process.env.BTPEER_DHT_LOOPBACK_ONLY === "1" });
+    // No API without a usable token (it guards every request), and no daemon without its API.
+    let api: ApiServer;
     try {
       const token = loadOrCreateToken(stateDir);
       if (token.created) report.token(token.token, token.path);
+      api = openApi(daemon, { ...apiAddress, token: token.token, log: (line) => report.log(line) });
     } catch (error) {
-      if (!(error instanceof TokenError)) throw error;
+      if (!(error instanceof TokenError) && !(error instanceof ListenError)) throw error;
       await daemon.close();
       unlisten();
-      return report.fatal(error.message, 1);
+      return report.fatal(error.message, error instanceof ListenError ? exitCodeFor(error.code) : 1);
     }
+    // BTPEER_DHT_LOOPBACK_ONLY=1 (the tests' environment): never a packet or a DNS query off this machine.
+    if (dht) await daemon.startDht({ bootstrap: dht.bootstrap, loopbackOnly: process.env.BTPEER_DHT_LOOPBACK_ONLY === "1" });
     const watch = values.watch ? new WatchFolder(path.resolve(values.watch), daemon, (outcome) => report.watch(outcome)) : null;
     try {
       if (watch) fs.mkdirSync(watch.dir, { recursive: true });
@@ -115,10 +125,11 @@ export function run(argv: string[]): Promise<number> {
       report.log(`cannot create the watch folder ${watch?.dir}: ${(error as Error).message}; it is looked for again at each poll`);
     }
     watch?.start();
-    report.started(daemon, stateDir, downloadDir, watch?.dir ?? null);
+    report.started(daemon, stateDir, downloadDir, watch?.dir ?? null, api.url);
     const ticker = setInterval(() => report.tick(daemon), 1_000);
     await signalled;
     clearInterval(ticker);
+    await api.stop();
     await watch?.stop();
     await daemon.close();
     report.stopped();

@@ -125,7 +125,7 @@ describe("btpeer daemon: the command", () => {
 
   test("without --state-dir and --download-dir it follows XDG_STATE_HOME and XDG_DOWNLOAD_DIR", async () => {
     const xdg = path.join(dir, "xdg");
-    const proc = Bun.spawn([DIST, "daemon", "--json", "--port", "0", "--bind", "127.0.0.1"], {
+    const proc = Bun.spawn([DIST, "daemon", "--json", "--port", "0", "--bind", "127.0.0.1", "--api", "127.0.0.1:0"], {
       env: { ...process.env, XDG_STATE_HOME: path.join(xdg, "state"), XDG_DOWNLOAD_DIR: path.join(xdg, "dl") },
       stdout: "pipe",
       stderr: "pipe",
@@ -150,7 +150,19 @@ describe("btpeer daemon: the command", () => {
     const file = path.join(stateDir, "state.sqlite");
     fs.writeFileSync(file, "this is not a database, just text that happens to be here".repeat(100));
     const before = fs.readFileSync(file);
-    const result = run(["daemon", "--port", "0", "--bind", "127.0.0.1", "--state-dir", stateDir, "--download-dir", path.join(dir, "unused")]);
+    const result = run([
+      "daemon",
+      "--port",
+      "0",
+      "--bind",
+      "127.0.0.1",
+      "--api",
+      "127.0.0.1:0",
+      "--state-dir",
+      stateDir,
+      "--download-dir",
+      path.join(dir, "unused"),
+    ]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(file);
     expect(result.stderr).toContain("To start fresh");

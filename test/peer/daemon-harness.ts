@@ -18,6 +18,8 @@ export interface DaemonEvent {
 export interface DaemonProcess {
   service: Service;
   port: number;
+  /** The HTTP API's URL as daemon-started gives it (bound to any free port unless `extra` names one). */
+  api: string;
   stateDir: string;
   downloadDir: string;
   watchDir: string;
@@ -70,6 +72,9 @@ export async function startDaemon(options: DaemonOptions): Promise<DaemonProcess
       options.downloadDir,
       "--watch",
       options.watchDir,
+      // Any free port: a fixed one (the default 9080) would collide between daemons and test runs.
+      "--api",
+      "127.0.0.1:0",
       ...(options.extra ?? []),
     ],
     ready: { line: /"event":"daemon-started"/ },
@@ -78,9 +83,11 @@ export async function startDaemon(options: DaemonOptions): Promise<DaemonProcess
   });
   const events = () => service.lines.map(parse).filter((e): e is DaemonEvent => e !== undefined);
   let dropped = 0;
+  const started = events().find((e) => e.event === "daemon-started")!;
   return {
     service,
     port,
+    api: String(started.api),
     stateDir: options.stateDir,
     downloadDir: options.downloadDir,
     watchDir: options.watchDir,

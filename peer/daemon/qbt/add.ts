@@ -3,12 +3,10 @@
 // AddTorrentRequest; a category's save path applies when no savepath is given. qBittorrent answers
 // "Ok." when at least one torrent was added and "Fails." otherwise; so do we.
 import { DaemonError, type AddTorrentRequest } from "../control.ts";
+import { fetchTorrentFile, MAX_TORRENT_FILE } from "../fetch-torrent.ts";
 import type { TorrentRouteOptions } from "./torrent-routes.ts";
 import { cleanTag } from "./labels.ts";
 import type { Params } from "./params.ts";
-
-const MAX_TORRENT_BYTES = 16 * 1024 * 1024;
-const FETCH_TIMEOUT_MS = 30_000;
 
 export async function addTorrents(p: Params, options: TorrentRouteOptions): Promise<number> {
   const { control, labels } = options;
@@ -38,7 +36,7 @@ export async function addTorrents(p: Params, options: TorrentRouteOptions): Prom
   };
   const sources: AddTorrentRequest["source"][] = [];
   for (const file of p.files("torrents")) {
-    if (file.size > MAX_TORRENT_BYTES) continue;
+    if (file.size > MAX_TORRENT_FILE) continue;
     sources.push({ torrent: new Uint8Array(await file.arrayBuffer()) });
   }
   for (const line of (p.text("urls") ?? "").split(/\r?\n/)) {
@@ -68,17 +66,9 @@ export async function addTorrents(p: Params, options: TorrentRouteOptions): Prom
 /** The .torrent at an http(s) URL, or null when it cannot be had within the caps. */
 async function fetchTorrent(url: string): Promise<Uint8Array | null> {
   try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), redirect: "follow" });
-    if (!response.ok || !response.body) return null;
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    for await (const chunk of response.body) {
-      size += chunk.length;
-      if (size > MAX_TORRENT_BYTES) return null;
-      chunks.push(chunk);
-    }
-    return Buffer.concat(chunks);
-  } catch {
-    return null;
+    return await fetchTorrentFile(url);
+  } catch (error) {
+    if (error instanceof DaemonError) return null;
+    throw error;
   }
 }

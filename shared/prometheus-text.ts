@@ -1,4 +1,4 @@
-// The Prometheus text exposition format (version 0.0.4): what /metrics writes. No I/O here.
+// The Prometheus text exposition format (version 0.0.4): what the tracker's and the daemon's /metrics write. No I/O.
 
 export type MetricType = "counter" | "gauge";
 

@@ -1,0 +1,71 @@
+// The daemon's HTTP API as a Hono app over a DaemonControl: JSON under /api/v1, Prometheus text at
+// /metrics. Every request needs the bearer token (a bare 401 otherwise, api-token.ts), wherever the API
+// listens. On a loopback address the Host must also be a loopback name: a web page whose name an
+// attacker re-points at 127.0.0.1 (DNS rebinding) cannot read the token, and is refused before it asks.
+// Failures of any kind end in errors.ts's errorReply; nothing else writes an error body.
+import { Hono } from "hono";
+import { PROMETHEUS_CONTENT_TYPE } from "../../../shared/prometheus-text.ts";
+import { authorize, isLoopbackHost } from "../api-token.ts";
+import type { DaemonControl } from "../control.ts";
+import { errorReply, HttpError } from "./errors.ts";
+import { daemonMetrics } from "./metrics.ts";
+import { resource } from "./resource.ts";
+import { daemonRoutes } from "./routes/daemon.ts";
+import { torrentRoutes } from "./routes/torrents.ts";
+import { EventStreams } from "./sse.ts";
+
+export interface ApiAppOptions {
+  control: DaemonControl;
+  token: string;
+  /** Whether the API listens on a loopback address only: then the Host header must name loopback too. */
+  loopbackOnly: boolean;
+  /** Where bugs are reported. Default: stderr. */
+  log?: (line: string) => void;
+  keepAliveMs?: number;
+  /** Lifts the server's idle timeout for a long-lived response (an event stream). */
+  holdOpen?: (request: Request) => void;
+}
+
+export interface ApiApp {
+  app: Hono;
+  streams: EventStreams;
+}
+
+export function createApiApp(options: ApiAppOptions): ApiApp {
+  const { control, token } = options;
+  const log = options.log ?? ((line: string) => console.error(line));
+  const streams = new EventStreams(control, options.keepAliveMs);
+  const app = new Hono();
+
+  app.use("*", async (c, next) => {
+    if (options.loopbackOnly && !loopbackHostHeader(c.req.header("host"))) {
+      throw new HttpError("bad-host", "this API listens on loopback and answers only to localhost, 127.0.0.1 or [::1] in the Host header");
+    }
+    const refused = authorize(c.req.raw, token);
+    if (refused) return refused;
+    await next();
+    c.header("Cache-Control", "no-store");
+  });
+
+  torrentRoutes(app, control);
+  daemonRoutes(app, control, streams, options.holdOpen ?? (() => {}));
+  resource(app, "/metrics", {
+    GET: (c) => c.body(daemonMetrics(control, streams.open), 200, { "Content-Type": PROMETHEUS_CONTENT_TYPE }),
+  });
+
+  app.notFound((c) => {
+    throw new HttpError("no-such-endpoint", `no endpoint ${c.req.method} ${c.req.path}; the API is under /api/v1 (see the README)`);
+  });
+  app.onError((error, c) => {
+    const { status, body } = errorReply(error, log);
+    return c.json(body, status);
+  });
+  return { app, streams };
+}
+
+/** The Host header's name is loopback; a request without one (HTTP/1.0) comes from no browser. */
+function loopbackHostHeader(host: string | undefined): boolean {
+  if (host === undefined || host === "") return true;
+  const name = host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : host.replace(/:\d*$/, "");
+  return isLoopbackHost(name);
+}
