@@ -4,6 +4,7 @@
 // Lookups run a few at a time, so a daemon with a thousand torrents does not start a thousand at once.
 import type { PeerAddress } from "../../shared/compact.ts";
 import { toBinaryString } from "../../shared/bytes.ts";
+import { DueQueue } from "./due-queue.ts";
 import { DhtError } from "./errors.ts";
 
 export const ANNOUNCE_INTERVAL_MS = 15 * 60_000;
@@ -57,6 +58,8 @@ export interface AnnouncingNode {
 
 export class DhtAnnouncer {
   private readonly torrents = new Map<string, Torrent>();
+  /** Waiting torrents by due time; an entry whose torrent was removed, runs, or got another due time is stale. */
+  private readonly queue = new DueQueue<Torrent>();
   private running = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
@@ -75,7 +78,9 @@ export class DhtAnnouncer {
       known.entry = entry;
       return;
     }
-    this.torrents.set(key, { infoHash, entry, state: { kind: "waiting", due: 0 }, misses: 0 });
+    const torrent: Torrent = { infoHash, entry, state: { kind: "waiting", due: 0 }, misses: 0 };
+    this.torrents.set(key, torrent);
+    this.wait(torrent, 0);
     this.schedule();
   }
 
@@ -87,13 +92,13 @@ export class DhtAnnouncer {
   lookupNow(infoHash: Uint8Array): void {
     const torrent = this.torrents.get(toBinaryString(infoHash));
     if (torrent?.state.kind !== "waiting") return;
-    torrent.state = { kind: "waiting", due: 0 };
+    this.wait(torrent, 0);
     this.schedule();
   }
 
   /** Every torrent's next lookup to now: the table was empty and has just gained a node. */
   lookupAllNow(): void {
-    for (const torrent of this.torrents.values()) if (torrent.state.kind === "waiting") torrent.state = { kind: "waiting", due: 0 };
+    for (const torrent of this.torrents.values()) if (torrent.state.kind === "waiting") this.wait(torrent, 0);
     this.schedule();
   }
 
@@ -105,6 +110,18 @@ export class DhtAnnouncer {
     this.closed = true;
     clearTimeout(this.timer);
     this.torrents.clear();
+    this.queue.clear();
+  }
+
+  private wait(torrent: Torrent, due: number): void {
+    torrent.state = { kind: "waiting", due };
+    this.queue.push(due, torrent);
+  }
+
+  /** Whether a queue entry still stands for its torrent's next lookup. */
+  private current(entry: { due: number; item: Torrent }): boolean {
+    const { item } = entry;
+    return item.state.kind === "waiting" && item.state.due === entry.due && this.torrents.get(toBinaryString(item.infoHash)) === item;
   }
 
   /** Starts what is due, up to the concurrency cap, and sets the timer for the next due torrent. */
@@ -112,16 +129,19 @@ export class DhtAnnouncer {
     if (this.closed) return;
     clearTimeout(this.timer);
     const now = Date.now();
-    const waiting = [...this.torrents.values()].filter((t) => t.state.kind === "waiting").sort((a, b) => dueOf(a) - dueOf(b));
-    for (const torrent of waiting) {
+    for (let next = this.queue.peek(); next; next = this.queue.peek()) {
+      if (!this.current(next)) {
+        this.queue.pop();
+        continue;
+      }
       if (this.running >= this.options.maxConcurrent) return; // a lookup ending calls schedule() again
-      const due = dueOf(torrent);
-      if (due > now) {
-        this.timer = setTimeout(() => this.schedule(), due - now);
+      if (next.due > now) {
+        this.timer = setTimeout(() => this.schedule(), next.due - now);
         this.timer.unref?.();
         return;
       }
-      void this.run(torrent);
+      this.queue.pop();
+      void this.run(next.item);
     }
   }
 
@@ -148,12 +168,8 @@ export class DhtAnnouncer {
       torrent.misses = starving ? torrent.misses + 1 : 0;
       const retry = (this.options.retryMs ?? RETRY_MS) * 2 ** Math.min(torrent.misses - 1, 16);
       const interval = starving ? Math.min(retry, this.options.intervalMs) : this.options.intervalMs;
-      torrent.state = { kind: "waiting", due: Date.now() + interval + Math.random() * this.options.jitterMs };
+      this.wait(torrent, Date.now() + interval + Math.random() * this.options.jitterMs);
       this.schedule();
     }
   }
-}
-
-function dueOf(t: Torrent): number {
-  return t.state.kind === "waiting" ? t.state.due : Infinity;
 }

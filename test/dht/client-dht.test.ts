@@ -4,6 +4,7 @@
 import { afterAll, expect, test } from "bun:test";
 import { resolveBootstrap } from "../../peer/dht/bootstrap.ts";
 import { DhtAnnouncer } from "../../peer/dht/announcer.ts";
+import { DueQueue } from "../../peer/dht/due-queue.ts";
 import { ClientDht } from "../../peer/client/client-dht.ts";
 import { randomId } from "../../peer/dht/node-id.ts";
 
@@ -66,4 +67,43 @@ test("port-message nodes: at most 8 pings in flight, an address pinged once howe
   expect(dht.stats().outstanding).toBe(8);
   // Off loopback under loopbackOnly: never pinged (the transport would refuse to send).
   expect(() => dht.nodeHeard("192.0.2.1", 6881)).not.toThrow();
+});
+
+test("announcer at scale: 50,000 torrents are added and scheduled without sorting them all at every step (a daemon's worth)", async () => {
+  let started = 0;
+  const pending: (() => void)[] = [];
+  const node = {
+    announce: () => {
+      started++;
+      return new Promise<{ peers: []; announcedTo: number }>((resolve) => pending.push(() => resolve({ peers: [], announcedTo: 0 })));
+    },
+    getPeers: async () => [],
+  };
+  const announcer = new DhtAnnouncer(node, { intervalMs: 3_600_000, jitterMs: 0, maxConcurrent: 4 });
+  closers.push(() => announcer.close());
+  const hashes = Array.from({ length: 50_000 }, () => randomId());
+  // Sorting every waiting torrent on each add made this quadratic: minutes at this count (this test's
+  // safety timeout is what it ran into); a heap makes it n log n.
+  for (const h of hashes) announcer.add(h, { port: 1, private: false, onPeers: () => {} });
+  expect(announcer.size).toBe(50_000);
+  expect(started).toBe(4);
+  // Lookups ending let the next ones in, still 4 at a time; removed torrents are skipped.
+  for (const h of hashes.slice(4, 1004)) announcer.remove(h);
+  for (let round = 0; round < 10; round++) {
+    pending.splice(0).forEach((finish) => finish());
+    await Bun.sleep(0);
+    await Bun.sleep(0);
+  }
+  expect(started).toBe(44);
+  expect(pending).toHaveLength(4);
+}, 60_000);
+
+test("the due queue pops in due order, whatever order things were pushed in", () => {
+  const queue = new DueQueue<number>();
+  const dues = Array.from({ length: 1000 }, (_, i) => (i * 7919) % 1000);
+  dues.forEach((d, i) => queue.push(d, i));
+  const popped: number[] = [];
+  for (let e = queue.pop(); e; e = queue.pop()) popped.push(e.due);
+  expect(popped).toEqual([...dues].sort((a, b) => a - b));
+  expect(queue.size).toBe(0);
 });
