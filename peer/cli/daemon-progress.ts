@@ -31,8 +31,10 @@ export function daemonReporter(json: boolean, isTTY = Boolean(process.stdout.isT
 function jsonDaemonReporter(): DaemonReporter {
   const write = (value: object) => process.stdout.write(`${JSON.stringify({ ...value, time: Date.now() })}\n`);
   return {
-    started: (daemon, stateDir, downloadDir, watch, api) =>
-      write({ event: "daemon-started", port: daemon.port, api, stateDir, downloadDir, watch, torrents: daemon.stats().torrents }),
+    started: (daemon, stateDir, downloadDir, watch, api) => {
+      const stats = daemon.stats();
+      write({ event: "daemon-started", port: daemon.port, api, stateDir, downloadDir, watch, torrents: stats.torrents, limits: stats.limits });
+    },
     event: (event) => {
       // An idle torrent's once-a-second progress says nothing new; a daemon may hold thousands of them.
       if (event.event === "progress" && event.peers === 0 && event.downRate === 0 && event.upRate === 0) return;

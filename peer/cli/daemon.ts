@@ -1,6 +1,6 @@
 // btpeer daemon [--port <n>] [--bind <address>] [--api <host:port>] [--state-dir <dir>] [--download-dir <dir>]
 //               [--watch <dir>] [--max-peers <n>] [--encryption prefer|require|disable]
-//               [--dht-bootstrap <host:port>]... [--no-dht] [--json]
+//               [--upload-limit <rate>] [--download-limit <rate>] [--dht-bootstrap <host:port>]... [--no-dht] [--json]
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -12,7 +12,7 @@ import { StateError } from "../daemon/state-errors.ts";
 import { WatchFolder } from "../daemon/watch-folder.ts";
 import { ListenError } from "../net/sockets.ts";
 import { exitCodeFor } from "../torrent/exit-codes.ts";
-import { bindOption, encryptionOption, intOption, runCommand } from "./command-args.ts";
+import { bindOption, encryptionOption, intOption, rateOption, runCommand } from "./command-args.ts";
 import { daemonReporter } from "./daemon-progress.ts";
 import { CliError, dhtOption } from "./torrent-runner.ts";
 
@@ -35,6 +35,9 @@ options:
                         torrent was already added), or <name>.invalid with the reason in the log
   --max-peers <n>       peer connections across all torrents (default 200)
   --encryption <p>      MSE/PE protocol encryption, as for download: prefer (default), require, disable
+  --upload-limit <r>    cap on what all torrents together send, in bytes per second: 500K, 50M, 1G
+                        (binary units); default none
+  --download-limit <r>  cap on what all torrents together receive, likewise; default none
   --dht-bootstrap <host:port>
                         a DHT node to join through (repeatable; default: router.bittorrent.com:6881,
                         dht.transmissionbt.com:6881 and router.utorrent.com:6881), asked only if no
@@ -54,6 +57,8 @@ const OPTIONS = {
   watch: { type: "string" },
   "max-peers": { type: "string", default: "200" },
   encryption: { type: "string", default: "prefer" },
+  "upload-limit": { type: "string" },
+  "download-limit": { type: "string" },
   "dht-bootstrap": { type: "string", multiple: true },
   "no-dht": { type: "boolean" },
   json: { type: "boolean", default: false },
@@ -86,6 +91,8 @@ export function run(argv: string[]): Promise<number> {
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);
     };
+    const uploadLimit = rateOption("--upload-limit", values["upload-limit"]) ?? null;
+    const downloadLimit = rateOption("--download-limit", values["download-limit"]) ?? null;
     let daemon: Daemon;
     try {
       daemon = Daemon.open({
@@ -104,6 +111,7 @@ export function run(argv: string[]): Promise<number> {
       throw error;
     }
     daemon.subscribe((event) => report.event(event, daemon));
+    if (uploadLimit !== null || downloadLimit !== null) daemon.setLimits({ uploadLimit, downloadLimit });
     // No API without a usable token (it guards every request), and no daemon without its API.
     let api: ApiServer;
     try {

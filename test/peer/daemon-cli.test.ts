@@ -144,6 +144,22 @@ describe("btpeer daemon: the command", () => {
     expect(fs.existsSync(path.join(xdg, "state", "btpeer", "state.sqlite"))).toBe(true);
   }, 30_000);
 
+  test("--upload-limit and --download-limit set the limits across all torrents; a rate that is not one is a usage error", async () => {
+    const base = path.join(dir, "limits-case");
+    const daemon = await startDaemon({
+      stateDir: path.join(base, "state"),
+      downloadDir: path.join(base, "downloads"),
+      watchDir: path.join(base, "watch"),
+      extra: ["--upload-limit", "512K", "--download-limit", "2M", "--max-peers", "30"],
+    });
+    const started = daemon.events().find((e) => e.event === "daemon-started")!;
+    expect(started.limits).toEqual({ uploadLimit: 512 * 1024, downloadLimit: 2 * 1024 * 1024, maxPeers: 30 });
+    expect(await daemon.stop()).toBe(0);
+    const bad = run(["daemon", "--upload-limit", "fast", "--state-dir", path.join(base, "state")]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--upload-limit wants bytes per second");
+  }, 30_000);
+
   test("a damaged state file: one message naming it and how to start fresh, exit 1, nothing touched", () => {
     const stateDir = path.join(dir, "corrupt-state");
     fs.mkdirSync(stateDir, { recursive: true });
