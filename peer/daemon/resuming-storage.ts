@@ -31,6 +31,14 @@ export class ResumingStorage implements PieceStore {
     this.inner.readBlock(index, begin, length, into, intoOffset);
   }
 
+  blockRegions(index: number, begin: number, length: number, visit: (file: number, fd: number, position: number, length: number) => void): boolean {
+    return this.inner.blockRegions(index, begin, length, visit);
+  }
+
+  releaseFile(file: number): void {
+    this.inner.releaseFile(file);
+  }
+
   setSkipped(skipped: readonly boolean[], have: (index: number) => boolean): void {
     this.inner.setSkipped(skipped, have);
   }

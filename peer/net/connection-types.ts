@@ -12,6 +12,11 @@ export interface ConnectionSocket extends WritableSocket {
   end(): void;
   /** The socket's file descriptor, when there is one: what the kernel holds beyond Bun's chunk is read directly. */
   readonly fd?: number;
+  /**
+   * On a socket that transforms or queues bytes itself (MseSocket), the descriptor bytes may be written to
+   * directly while that keeps them in order; piece data is spliced to it (see WriteQueue).
+   */
+  readonly writeFd?: number;
 }
 
 export interface ConnectionHandler {

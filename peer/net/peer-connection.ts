@@ -15,6 +15,7 @@ import {
   supportsDht,
   supportsFast,
   WireError,
+  writePieceHeader,
 } from "../../shared/wire/codec.ts";
 import type { Handshake, WireMessage } from "../../shared/wire/types.ts";
 import { decodeExtensionHandshake, EXTENSION_BIT, EXTENSION_HANDSHAKE_ID, supportsExtensions, type ExtensionHandshake } from "../../shared/wire/extension.ts";
@@ -26,11 +27,13 @@ import { readAvailable } from "./direct-read.ts";
 import { MessageReader } from "./message-reader.ts";
 import { announcedPieces, firstPiecesMessage } from "./piece-announcement.ts";
 import { RateMeter } from "./rate-meter.ts";
-import { WriteQueue } from "./write-queue.ts";
+import { type FileRegion, WriteQueue } from "./write-queue.ts";
 
 export type { ConnectionEncryption, ConnectionHandler, ConnectionOptions, ConnectionSocket, TorrentAdoption, TorrentBinding } from "./connection-types.ts";
 
 const REQUEST_FRAME = 17;
+/** The 13-byte header of a piece message sent from files: borrowed by the queue (copied only if it waits). */
+const pieceHeader = new Uint8Array(13);
 const BATCH_FRAMES = 64;
 let nextConnectionId = 1;
 
@@ -95,7 +98,12 @@ export class PeerConnection {
       blockSink: (index, begin, length) => this.handler.blockSink?.(this, index, begin, length) ?? null,
       droppedBlock: (length) => this.down.add(length),
     });
-    this.writes = new WriteQueue(socket);
+    this.writes = new WriteQueue(
+      socket,
+      (error) => this.close({ code: "local", detail: String(error) }),
+      // A plain socket is written to directly; under MSE only while MseSocket says so (plaintext payload).
+      () => (this.encryption === "none" ? socket.fd : socket.writeFd),
+    );
     if (this.outgoing) this.sendHandshake(this.torrent!);
   }
 
@@ -291,6 +299,26 @@ export class PeerConnection {
     this.sendRequestBatch();
     this.up.add(blockLength);
     this.sendRaw(frame, done);
+  }
+
+  /**
+   * True when piece blocks may be spliced from files (`sendFileBlock`) on this connection: plain
+   * BitTorrent, or MSE with a plaintext payload once MseSocket has no handshake bytes queued. Under RC4
+   * the bytes must go through MseSocket, so blocks go from buffers.
+   */
+  get sendsFiles(): boolean {
+    return this.writes.sendsFiles;
+  }
+
+  /** A piece message whose block goes from `regions` to the socket through the kernel alone; false: no room now. */
+  sendFileBlock(index: number, begin: number, length: number, regions: readonly FileRegion[], count: number): boolean {
+    if (this.state === "closed") return false;
+    this.sendRequestBatch();
+    writePieceHeader(pieceHeader, 0, index, begin, length);
+    if (!this.writes.sendFileBlock(pieceHeader, regions, count)) return false;
+    this.lastSentAt = Date.now();
+    this.up.add(length);
+    return true;
   }
 
   drained(): void {

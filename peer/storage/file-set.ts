@@ -103,6 +103,22 @@ export class FileSet {
     return done;
   }
 
+  /**
+   * The fd of file `i`, kept open until as many `unpin(i)` as pins (a block queued for sendfile must not
+   * have its fd closed, and maybe reused for another file, to make room). -1 when the file is missing.
+   */
+  pin(i: number): number {
+    const fd = this.fd(i);
+    if (fd >= 0) this.#busy.set(i, (this.#busy.get(i) ?? 0) + 1);
+    return fd;
+  }
+
+  unpin(i: number): void {
+    const left = (this.#busy.get(i) ?? 1) - 1;
+    if (left <= 0) this.#busy.delete(i);
+    else this.#busy.set(i, left);
+  }
+
   /** Reads exactly `length` bytes; returns false when the file is missing or ends first. A padding file reads as zeros. */
   read(i: number, into: Uint8Array, offset: number, length: number, position: number): boolean {
     if (this.files[i]!.padding) {

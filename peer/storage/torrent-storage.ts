@@ -141,6 +141,37 @@ export class TorrentStorage {
   }
 
   /**
+   * The block at `begin` of piece `index` as file regions, in order: `visit(file, fd, position, length)`,
+   * fd -1 for padding (zeros). Each real file's fd stays open until `releaseFile(file)`, once per visit.
+   * False (after visiting the part before it) when some of it lies in a skipped file, whose bytes are in
+   * the parts file: read it with readBlock. Throws `missing-data` when a file is not there.
+   */
+  blockRegions(index: number, begin: number, length: number, visit: (file: number, fd: number, position: number, length: number) => void): boolean {
+    this.#checkPiece(index);
+    if (begin < 0 || length < 0 || begin + length > pieceSize(this.meta, index)) {
+      throw new StorageError("bad-range", `block ${begin}+${length} is outside piece ${index}`);
+    }
+    let whole = true;
+    forEachSpan(this.#files.files, index * this.meta.pieceLength + begin, length, (i, position, n) => {
+      const file = this.#files.files[i]!;
+      if (!whole) return;
+      if (file.padding) return visit(i, -1, position, n);
+      if (this.#isAbsent(i)) {
+        whole = false;
+        return;
+      }
+      const fd = this.#files.pin(i);
+      if (fd < 0) throw missingData(file, position + n);
+      visit(i, fd, position, n);
+    });
+    return whole;
+  }
+
+  releaseFile(file: number): void {
+    this.#files.unpin(file);
+  }
+
+  /**
    * Files skipped from now on (per index, true: skipped). A skipped file already on disk stays and is
    * used; a file no longer skipped is created, and what the parts file holds of it for pieces in `have`
    * is copied in. Throws StorageError.

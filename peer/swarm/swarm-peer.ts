@@ -57,6 +57,16 @@ export class RequestRing {
     return true;
   }
 
+  /** Reads the oldest request into `out` ([index, begin, length]) and keeps it. */
+  peek(out: Uint32Array): boolean {
+    if (this.length === 0) return false;
+    const at = this.head * 3;
+    out[0] = this.slots[at]!;
+    out[1] = this.slots[at + 1]!;
+    out[2] = this.slots[at + 2]!;
+    return true;
+  }
+
   /** Drops a queued request (a `cancel`): rare, so a linear rebuild is fine. True when it was queued. */
   remove(index: number, begin: number, length: number): boolean {
     const kept: number[] = [];

@@ -18,6 +18,8 @@ export interface Totals {
   fetchedPieces: number;
   resumedPieces: number;
   failedPieces: number;
+  /** Of `uploaded`, the bytes the kernel sent from files with sendfile(2), never copied through this process. */
+  uploadedByFile: number;
 }
 
 export type TorrentEvent =

@@ -5,11 +5,11 @@ import type { Metainfo } from "../../shared/metainfo/types.ts";
 import type { TorrentHost } from "../client/client.ts";
 import type { PieceWriter } from "../pieces/downloader.ts";
 import type { TorrentEvent } from "./events.ts";
-import type { BlockReader } from "../upload/uploader.ts";
+import type { BlockFiles, BlockReader } from "../upload/uploader.ts";
 import type { FilePriority } from "../pieces/wanted.ts";
 import type { SeedingGoals } from "./seeding-goals.ts";
 
-export interface PieceStore extends PieceWriter, BlockReader {
+export interface PieceStore extends PieceWriter, BlockReader, BlockFiles {
   /** Files skipped from now on (per file index); un-skipped ones are created (TorrentStorage.setSkipped). */
   setSkipped(skipped: readonly boolean[], have: (index: number) => boolean): void;
   close(): void;

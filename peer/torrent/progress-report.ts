@@ -17,7 +17,7 @@ export class ProgressReport {
     private readonly meta: Metainfo,
     private readonly have: Bitfield,
     private readonly downloader: Pick<Downloader, "downloaded" | "fetchedPieces" | "failedPieces">,
-    private readonly uploader: Pick<Uploader, "uploaded">,
+    private readonly uploader: Pick<Uploader, "uploaded" | "uploadedByFile">,
     /** Which pieces are wanted (files not skipped). */
     private readonly picker: Pick<PiecePicker<unknown>, "isWanted" | "wantedPieces" | "wantedHave">,
   ) {
@@ -39,6 +39,7 @@ export class ProgressReport {
       fetchedPieces: this.downloader.fetchedPieces,
       resumedPieces: this.resumedPieces,
       failedPieces: this.downloader.failedPieces,
+      uploadedByFile: this.uploader.uploadedByFile,
     };
   }
 

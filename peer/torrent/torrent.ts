@@ -123,7 +123,7 @@ export class Torrent implements ConnectionHandler {
     this.downloader.setLimit(this.tuning.downloadBudget);
     // Complete for the user when every wanted piece is here, whatever skipped files lack.
     this.lifecycle = new TorrentLifecycle(options.check ? "checking" : options.paused ? "paused" : this.downloader.complete ? "seeding" : "downloading");
-    this.uploader = new Uploader(meta, have, options.storage, undefined, this.tuning.uploadBudget, storageFailed);
+    this.uploader = new Uploader(meta, have, options.storage, undefined, this.tuning.uploadBudget, storageFailed, options.storage);
     this.report = new ProgressReport(meta, have, this.downloader, this.uploader, this.downloader.picker);
     this.tracker = new TrackerAnnouncer(meta, this.host.peerId, {
       stats: () => ({ uploaded: this.uploader.uploaded, downloaded: this.downloader.downloaded, left: this.report.bytesLeft() }),

@@ -7,18 +7,31 @@
 // spans are cut to the byte budget, peers take turns a span at a time, and an empty budget waits on a
 // timer for a tenth of a second's worth (up to a span): a few large writes rather than a block every
 // millisecond, which would wake the receiving peer a thousand times a second.
+// Where the connection can take blocks straight from files (PeerConnection.sendsFiles: splice, on Linux),
+// a span is not read at all: each block's 13-byte header and file ranges go into the connection's pipe,
+// and the kernel sends them from the page cache; spans, the budget and the backpressure threshold are the
+// same as for buffers.
 import type { Bitfield } from "../../shared/bitfield.ts";
 import { pieceSize, type Metainfo } from "../../shared/metainfo/types.ts";
 import { writePieceHeader } from "../../shared/wire/codec.ts";
 import { BLOCK_SIZE } from "../../shared/wire/types.ts";
 import type { CloseReason } from "../net/close-reason.ts";
 import type { ByteBudget } from "../net/rate-budget.ts";
+import type { FileRegion } from "../net/write-queue.ts";
 import { BufferPool, type PoolSlot } from "../pieces/pool.ts";
 import type { SwarmPeer } from "../swarm/swarm-peer.ts";
 import { grantAllowedFast, servedWhileChoked } from "./allowed-fast.ts";
 
 export interface BlockReader {
   readBlock(index: number, begin: number, length: number, into: Uint8Array, intoOffset: number): void;
+}
+
+/** A block as file regions for splicing (TorrentStorage.blockRegions): fd -1 is padding (zeros). */
+export interface BlockFiles {
+  /** False when the block is not (all) in the torrent's own files (a skipped file's parts): read it instead. */
+  blockRegions(index: number, begin: number, length: number, visit: (file: number, fd: number, position: number, length: number) => void): boolean;
+  /** The fd of `file` handed to a visit may be closed again. */
+  releaseFile(file: number): void;
 }
 
 const HEADER = 13;
@@ -33,11 +46,23 @@ export const SPAN_PAYLOAD = BLOCK_SIZE * SPAN_FRAMES;
 export class Uploader {
   /** Payload bytes sent this run. */
   uploaded = 0;
+  /** Of those, the bytes spliced from the files (never copied through this process). */
+  uploadedByFile = 0;
   /** Span buffers, made at the first request. */
   private pool: BufferPool | null = null;
   private readonly poolBytes: number;
   private readonly waiting = new Set<SwarmPeer>();
   private readonly item = new Uint32Array(3);
+  /** One block's regions (a block spans a few files at most), reused block after block. */
+  private readonly regions: FileRegion[] = [];
+  private regionCount = 0;
+  private readonly addRegion = (file: number, fd: number, position: number, length: number) => {
+    const r = (this.regions[this.regionCount++] ??= { file: 0, fd: 0, position: 0, length: 0 });
+    r.file = file;
+    r.fd = fd;
+    r.position = position;
+    r.length = length;
+  };
   private wakeScheduled = false;
   private budgetTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly wake = () => {
@@ -70,6 +95,8 @@ export class Uploader {
     private readonly readFailed: (error: unknown) => void = (error) => {
       throw error;
     },
+    /** The same storage as file regions, for connections that take blocks straight from files. */
+    private readonly files?: BlockFiles,
   ) {
     this.poolBytes = poolBytes;
   }
@@ -136,40 +163,80 @@ export class Uploader {
         this.waitForBudget(peer);
         return;
       }
-      // Made at the first request: a torrent nobody asks anything of (most of a daemon's) holds no buffer.
-      this.pool ??= new BufferPool({ slotSize: FRAME * SPAN_FRAMES, totalBytes: this.poolBytes });
-      const slot = this.pool.acquire();
-      if (!slot) {
-        this.waiting.add(peer);
-        return;
-      }
-      let used = 0;
-      let payload = 0;
-      try {
-        while (used + FRAME <= slot.bytes.length && payload + BLOCK_SIZE <= budget && peer.uploads.shift(this.item)) {
-          const index = this.item[0]!;
-          const begin = this.item[1]!;
-          const length = this.item[2]!;
-          this.reader.readBlock(index, begin, length, slot.bytes, used + HEADER);
-          writePieceHeader(slot.bytes, used, index, begin, length);
-          used += HEADER + length;
-          payload += length;
-        }
-      } catch (error) {
-        this.pool!.release(slot);
-        // Served from a timer or a microtask: thrown from here it would reach no handler at all.
-        this.readFailed(error);
-        return;
-      }
+      let payload = this.files && conn.sendsFiles ? this.spanFromFiles(peer, budget) : 0;
+      if (payload === 0) payload = this.spanFromBuffer(peer, budget);
+      if (payload < 0) return; // no buffer free (the peer waits for one), or a read failed
       this.uploaded += payload;
       limit?.spend(payload);
-      conn.sendFramedBlock(slot.bytes.subarray(0, used), payload, () => this.release(slot));
       if (limit && peer.uploads.length > 0) {
         // A shared budget: the other waiting peers get a span before this one gets its next.
         this.serveSoon(peer);
         return;
       }
     }
+  }
+
+  /** A span read into a pooled buffer, headers and blocks back to back, as ONE write. -1: nothing sent. */
+  private spanFromBuffer(peer: SwarmPeer, budget: number): number {
+    // Made at the first request: a torrent nobody asks anything of (most of a daemon's) holds no buffer.
+    this.pool ??= new BufferPool({ slotSize: FRAME * SPAN_FRAMES, totalBytes: this.poolBytes });
+    const slot = this.pool.acquire();
+    if (!slot) {
+      this.waiting.add(peer);
+      return -1;
+    }
+    let used = 0;
+    let payload = 0;
+    try {
+      while (used + FRAME <= slot.bytes.length && payload + BLOCK_SIZE <= budget && peer.uploads.shift(this.item)) {
+        const index = this.item[0]!;
+        const begin = this.item[1]!;
+        const length = this.item[2]!;
+        this.reader.readBlock(index, begin, length, slot.bytes, used + HEADER);
+        writePieceHeader(slot.bytes, used, index, begin, length);
+        used += HEADER + length;
+        payload += length;
+      }
+    } catch (error) {
+      this.pool.release(slot);
+      // Served from a timer or a microtask: thrown from here it would reach no handler at all.
+      this.readFailed(error);
+      return -1;
+    }
+    peer.conn.sendFramedBlock(slot.bytes.subarray(0, used), payload, () => this.release(slot));
+    return payload;
+  }
+
+  /**
+   * A span as piece messages spliced from the files (see WriteQueue.sendFileBlock). 0 when the first block
+   * cannot go that way now (no room in the connection's pipe, a skipped file's parts): the span then goes
+   * from a buffer. -1 when a file is missing.
+   */
+  private spanFromFiles(peer: SwarmPeer, budget: number): number {
+    const files = this.files!;
+    const regions = this.regions;
+    let payload = 0;
+    for (let frames = 0; frames < SPAN_FRAMES && payload + BLOCK_SIZE <= budget && peer.uploads.peek(this.item); frames++) {
+      const index = this.item[0]!;
+      const begin = this.item[1]!;
+      const length = this.item[2]!;
+      this.regionCount = 0;
+      let sent: boolean;
+      try {
+        sent = files.blockRegions(index, begin, length, this.addRegion) && peer.conn.sendFileBlock(index, begin, length, regions, this.regionCount);
+      } catch (error) {
+        this.readFailed(error);
+        return -1;
+      } finally {
+        // Once in the pipe the pages are held there: the files may close.
+        for (let i = 0; i < this.regionCount; i++) if (regions[i]!.fd >= 0) files.releaseFile(regions[i]!.file);
+      }
+      if (!sent) break;
+      peer.uploads.shift(this.item);
+      payload += length;
+    }
+    this.uploadedByFile += payload;
+    return payload;
   }
 
   /** Stops the upload-limit timer (the torrent is ending). */

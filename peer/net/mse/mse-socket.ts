@@ -69,6 +69,14 @@ export class MseSocket implements RawSocket {
     return s.kind === "open" && s.cipher === null ? this.raw.fd : undefined;
   }
 
+  /**
+   * The raw socket's descriptor when bytes written straight to it keep their place in the stream: open, a
+   * plaintext payload, and no handshake bytes still queued here. A PeerConnection splices file data to it.
+   */
+  get writeFd(): number | undefined {
+    return this.pending.length === 0 ? this.fd : undefined;
+  }
+
   get isOpen(): boolean {
     return this.state.kind === "open";
   }
