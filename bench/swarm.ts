@@ -10,6 +10,8 @@
 //   lt-bt   libtorrent seeder → btpeer leecher (first size)
 //   bt-lt   btpeer seeder → libtorrent leecher (first size)
 //   bt-4    one btpeer seeder → four btpeer leechers at once, all knowing each other (first size)
+//   copy    bt-bt with the seeder not splicing from files (BTPEER_SPLICE=0: blocks read into buffers), to set
+//           against bt-bt's seeder CPU (first size)
 //   capped  the seeder's upload capped (--seed-limit, default 50M = 50 MiB/s, a server's uplink): one
 //           leecher, then four; what the leechers gain by trading pieces when the seeder is the bottleneck
 //   multi   1,000 files of 64 KiB–1 MiB: btpeer → btpeer and libtorrent → libtorrent
@@ -21,7 +23,8 @@
 // (process start-up and the check of an empty directory included for both clients), CPU seconds
 // (user+sys) per GiB, peak RSS (VmHWM) and the peak anonymous RSS sampled every 50 ms; per run, the
 // CPU the whole machine spent (/proc/stat: seeder, leechers and kernel) per GiB delivered, which bounds
-// what any number of leechers can reach on this many cores.
+// what any number of leechers can reach on this many cores; and the seeder's own CPU seconds (/proc, over the
+// run) per GiB the leechers received (with several leechers, some of that came from each other).
 // libtorrent 2 maps its files, so its peak RSS counts file pages: compare anonymous RSS for memory.
 // Before EVERY run, as much memory as the run will write is touched and freed again (a file written and
 // deleted): on VMs that hand idle memory back to the host (DAMON reclaim, balloon free-page reporting),
@@ -37,13 +40,13 @@ import { stopAllServices } from "../test/support/processes.ts";
 import { mktorrent } from "../test/support/torrents.ts";
 import { BenchError, startLeecher, startSeeder, type ClientKind, type ClientSettings, type LeechResult } from "./swarm/clients.ts";
 import { makeSmallFiles, parseSize, formatSize } from "./swarm/data.ts";
-import { compareSums, machineBusySeconds, warmMemory } from "./measure.ts";
+import { compareSums, machineBusySeconds, processCpuSeconds, warmMemory } from "./measure.ts";
 
 // The benchmark's btpeer processes keep their DHT on loopback (an older --btpeer binary ignores this):
 // a measurement on this machine must not join the public DHT.
 process.env.BTPEER_DHT_LOOPBACK_ONLY = "1";
 
-const ALL = ["bt-bt", "bt-bt-plain", "bt-bt-rc4", "lt-lt", "lt-bt", "bt-lt", "bt-4", "capped", "multi"] as const;
+const ALL = ["bt-bt", "bt-bt-plain", "bt-bt-rc4", "lt-lt", "lt-bt", "bt-lt", "bt-4", "copy", "capped", "multi"] as const;
 type ConfigId = (typeof ALL)[number];
 
 interface Options {
@@ -125,6 +128,8 @@ interface Row {
   machineCpuPerGiB: number[];
   /** Cores the whole machine kept busy on average during the run. */
   busyCores: number[];
+  /** The seeder's CPU seconds during the run per GiB the leechers received. */
+  seederCpuPerGiB: number[];
   bytes: number;
   error?: string;
 }
@@ -176,7 +181,10 @@ class Bench {
     return Math.ceil(60 + (bytes * leechers) / 20e6 + (seedLimit ? (2 * bytes) / parseSize(seedLimit) : 0));
   }
 
-  /** `seedLimit`: the seeder's --upload-limit (btpeer seeders only); `btpeerArgs`: extra options for every btpeer of this configuration. */
+  /**
+   * `seedLimit`: the seeder's --upload-limit (btpeer seeders only); `btpeerArgs`: extra options for every btpeer
+   * of this configuration; `seedEnv`: the btpeer seeder's environment.
+   */
   async run(
     config: string,
     seederKind: ClientKind,
@@ -185,6 +193,7 @@ class Bench {
     leechers: number,
     seedLimit?: string,
     btpeerArgs: string[] = [],
+    seedEnv?: Record<string, string>,
   ): Promise<Row> {
     const settings = { ...this.o.settings, btpeerArgs };
     const row: Row = {
@@ -200,12 +209,13 @@ class Bench {
       seconds: [],
       machineCpuPerGiB: [],
       busyCores: [],
+      seederCpuPerGiB: [],
       bytes: ds.bytes,
     };
     const seedPort = freePort();
     let seeder;
     try {
-      seeder = await startSeeder(seederKind, settings, ds.torrent, ds.seedDir, seedPort, seedLimit);
+      seeder = await startSeeder(seederKind, settings, ds.torrent, ds.seedDir, seedPort, seedLimit, seedEnv);
     } catch (e) {
       row.error = `seeder: ${(e as Error).message.split("\n")[0]}`;
       console.error((e as Error).message);
@@ -223,6 +233,7 @@ class Bench {
         for (const out of outs) removeDir(out);
         const started = performance.now();
         const busyBefore = machineBusySeconds();
+        const seederBefore = processCpuSeconds(seeder.pid) ?? 0;
         const running = await Promise.all(
           ports.map((port, i) => {
             // Every leecher knows the seeder and all the other leechers, so they can trade pieces.
@@ -233,6 +244,7 @@ class Bench {
         const results: LeechResult[] = await Promise.all(running.map((l) => l.result));
         const wall = (performance.now() - started) / 1000;
         const busy = machineBusySeconds() - busyBefore;
+        const seederCpu = (processCpuSeconds(seeder.pid) ?? seederBefore) - seederBefore;
         for (const out of outs) {
           const got = await sha256Tree(out);
           const diff = compareSums(got, ds.sums);
@@ -247,8 +259,9 @@ class Bench {
         row.peakAnon.push(Math.max(...results.map((x) => x.peakAnon)));
         row.machineCpuPerGiB.push(busy / (gib * leechers));
         row.busyCores.push(busy / wall);
+        row.seederCpuPerGiB.push(seederCpu / (gib * leechers));
         console.log(
-          `  ${config} ${ds.label} run ${r + 1}: ${row.mbps.at(-1)!.toFixed(0)} MB/s, ${row.cpuPerGiB.at(-1)!.toFixed(2)} CPU s/GiB, ` +
+          `  ${config} ${ds.label} run ${r + 1}: ${row.mbps.at(-1)!.toFixed(0)} MB/s, ${row.cpuPerGiB.at(-1)!.toFixed(2)} CPU s/GiB (seeder ${row.seederCpuPerGiB.at(-1)!.toFixed(2)}), ` +
             `peak RSS ${mib(row.peakRss.at(-1)!)} (anon ${mib(row.peakAnon.at(-1)!)}), ${wall.toFixed(1)} s, checksum ok`,
         );
       }
@@ -269,11 +282,13 @@ function printTable(rows: Row[], o: Options): void {
   const ref = (row: Row) =>
     row.config.includes("capped") ? undefined : rows.find((r) => r.config.startsWith("lt→lt") && r.size === row.size && r.mbps.length > 0);
   console.log("");
-  console.log(`| configuration | data | runs | MB/s (median) | × lt→lt | CPU s/GiB | × lt→lt | machine CPU s/GiB | peak RSS | peak anon RSS | all done (s) |`);
-  console.log(`|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|`);
+  console.log(
+    `| configuration | data | runs | MB/s (median) | × lt→lt | CPU s/GiB | × lt→lt | seeder CPU s/GiB | machine CPU s/GiB | peak RSS | peak anon RSS | all done (s) |`,
+  );
+  console.log(`|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|`);
   for (const r of rows) {
     if (r.mbps.length === 0) {
-      console.log(`| ${r.config} | ${r.size} | 0 | — | | | | | | | | ${r.error ?? ""}`);
+      console.log(`| ${r.config} | ${r.size} | 0 | — | | | | | | | | | ${r.error ?? ""}`);
       continue;
     }
     const base = ref(r);
@@ -282,7 +297,7 @@ function printTable(rows: Row[], o: Options): void {
     const x = (v: number, b: number | undefined) => (b ? (v / b).toFixed(2) : "—");
     console.log(
       `| ${r.config} | ${r.size} | ${r.mbps.length} | ${speed.toFixed(0)} | ${x(speed, base && median(base.mbps))} | ${cpu.toFixed(2)} | ` +
-        `${x(cpu, base && median(base.cpuPerGiB))} | ${median(r.machineCpuPerGiB).toFixed(2)} | ${mib(median(r.peakRss))} | ${mib(median(r.peakAnon))} | ${median(r.seconds).toFixed(1)} |${r.error ? ` ${r.error}` : ""}`,
+        `${x(cpu, base && median(base.cpuPerGiB))} | ${median(r.seederCpuPerGiB).toFixed(2)} | ${median(r.machineCpuPerGiB).toFixed(2)} | ${mib(median(r.peakRss))} | ${mib(median(r.peakAnon))} | ${median(r.seconds).toFixed(1)} |${r.error ? ` ${r.error}` : ""}`,
     );
   }
   const find = (config: string) => rows.find((r) => r.config === config && r.mbps.length);
@@ -354,6 +369,7 @@ async function main() {
     if (o.only.includes("lt-bt")) rows.push(await bench.run("lt→bt", "libtorrent", "btpeer", ds, 1));
     if (o.only.includes("bt-lt")) rows.push(await bench.run("bt→lt", "btpeer", "libtorrent", ds, 1));
     if (o.only.includes("bt-4")) rows.push(await bench.run("bt→4×bt (aggregate)", "btpeer", "btpeer", ds, 4));
+    if (o.only.includes("copy")) rows.push(await bench.run("bt→bt, seeder BTPEER_SPLICE=0", "btpeer", "btpeer", ds, 1, undefined, [], { BTPEER_SPLICE: "0" }));
     if (o.only.includes("capped")) {
       const cap = `seeder capped at ${o.seedLimit}/s`;
       rows.push(await bench.run(`bt→bt, ${cap}`, "btpeer", "btpeer", ds, 1, o.seedLimit));

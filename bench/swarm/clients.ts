@@ -23,6 +23,8 @@ export interface ClientSettings {
 export interface Seeder {
   kind: ClientKind;
   address: string;
+  /** Its process, for its CPU time (/proc). */
+  pid: number;
   stop(): Promise<number>;
 }
 
@@ -45,12 +47,20 @@ export class BenchError extends Error {
   }
 }
 
-/** `uploadLimit` (btpeer only): its --upload-limit, e.g. "50M". */
-export async function startSeeder(kind: ClientKind, s: ClientSettings, torrent: string, dir: string, port: number, uploadLimit?: string): Promise<Seeder> {
+/** `uploadLimit` (btpeer only): its --upload-limit, e.g. "50M"; `env` (btpeer only): added to its environment. */
+export async function startSeeder(
+  kind: ClientKind,
+  s: ClientSettings,
+  torrent: string,
+  dir: string,
+  port: number,
+  uploadLimit?: string,
+  env?: Record<string, string>,
+): Promise<Seeder> {
   if (kind === "libtorrent") {
     if (uploadLimit) throw new Error("the bench caps only btpeer seeders");
     const lt = await startLtPeer({ mode: "seed", torrent, dir, port, noTrackers: true, highPerformance: s.ltHighPerformance, maxLifeS: 3600, intervalS: 5 });
-    return { kind, address: lt.address, stop: () => lt.stop() };
+    return { kind, address: lt.address, pid: lt.service.pid, stop: () => lt.stop() };
   }
   const service = await spawnService({
     name: "btpeer seed",
@@ -69,8 +79,9 @@ export async function startSeeder(kind: ClientKind, s: ClientSettings, torrent: 
     ready: { line: /"event":"started"/ },
     readyTimeoutMs: 300_000, // checks all the data first
     graceMs: 5000,
+    ...(env ? { env } : {}),
   });
-  return { kind, address: `127.0.0.1:${port}`, stop: () => service.stop() };
+  return { kind, address: `127.0.0.1:${port}`, pid: service.pid, stop: () => service.stop() };
 }
 
 function leecherCommand(kind: ClientKind, s: ClientSettings, torrent: string, out: string, port: number, peers: string[], timeoutS: number): string[] {
