@@ -1,7 +1,8 @@
 // Under --encryption prefer, a peer that speaks plain BitTorrent only: btpeer's first dial opens with MSE and
 // is hung up on, the plain retry follows at once and gets through the handshake, and btpeer remembers it:
 // when the peer drops the connection and btpeer dials it again, it opens in plain straight away (one MSE
-// opening in all, however many plain handshakes).
+// opening in all, however many plain handshakes). And the other way: a peer remembered as plain that now
+// requires encryption refuses the plain dial, and the MSE retry follows at once.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
@@ -9,6 +10,7 @@ import { parseMetainfo } from "../../shared/metainfo/parse.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
 import { decodeHandshake, encodeHandshake } from "../../shared/wire/codec.ts";
 import { makeRandomFile, makeTempDir, removeDir } from "../support/files.ts";
+import { freePort } from "../support/ports.ts";
 import { stopAllServices } from "../support/processes.ts";
 import { makeTorrent, startBtpeer } from "../peer/btpeer-harness.ts";
 
@@ -19,7 +21,7 @@ let meta: Metainfo;
 beforeAll(async () => {
   dir = makeTempDir("btpeer-mse-fallback-");
   const source = path.join(dir, "src", "data.bin");
-  makeRandomFile(source, 100_000, 3);
+  makeRandomFile(source, 1_000_000, 3);
   torrent = await makeTorrent(source, path.join(dir, "data.torrent"), { pieceLength: 32768 });
   meta = parseMetainfo(new Uint8Array(fs.readFileSync(torrent)));
 });
@@ -97,3 +99,27 @@ test("prefer: a plain-only peer costs one MSE attempt; once plain worked, btpeer
     peer.stop();
   }
 }, 90_000);
+
+test("prefer: a peer remembered as plain that now requires encryption hangs up on the plain dial, and the MSE retry follows at once", async () => {
+  const port = freePort();
+  const src = path.join(dir, "src");
+  // A slow plain-only seeder first (the download must outlast it), then one requiring encryption on the same port.
+  const plainSeeder = await startBtpeer(["seed", torrent, "--dir", src, "--encryption", "disable", "--upload-limit", "16K"], { name: "plain seeder", port });
+  const leecher = await startBtpeer(["download", torrent, "--out", path.join(dir, "out-2"), "--no-seed", "--peer", `127.0.0.1:${port}`], { name: "leecher" });
+  const connected = () => leecher.events().filter((e) => e.event === "peer-connected");
+  await leecher.waitFor((e) => e.event === "peer-connected", 30_000);
+  expect(connected().map((e) => e.encryption)).toEqual(["none"]); // after the refused MSE attempt
+  await plainSeeder.stop();
+  const strictSeeder = await startBtpeer(["seed", torrent, "--dir", src, "--encryption", "require"], { name: "strict seeder", port });
+  try {
+    await leecher.waitFor((e) => e.event === "completed", 60_000);
+    // Its first dial to the new seeder was plain (remembered) and refused; the MSE retry got in.
+    const refused = strictSeeder.events().filter((e) => e.event === "incoming-dropped" && e.code === "encryption-policy");
+    expect(refused.length).toBeGreaterThanOrEqual(1);
+    expect(String(refused[0]!.reason)).toContain("plain BitTorrent handshake under --encryption require");
+    expect(connected().map((e) => e.encryption)).toEqual(["none", "mse-rc4"]);
+  } finally {
+    await leecher.stop();
+    await strictSeeder.stop();
+  }
+}, 120_000);
