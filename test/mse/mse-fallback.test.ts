@@ -8,6 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { parseMetainfo } from "../../shared/metainfo/parse.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
+import { classifyIncoming } from "../../shared/mse/classify.ts";
 import { decodeHandshake, encodeHandshake } from "../../shared/wire/codec.ts";
 import { makeRandomFile, makeTempDir, removeDir } from "../support/files.ts";
 import { freePort } from "../support/ports.ts";
@@ -47,7 +48,7 @@ function plainOnlyPeer() {
         buf.set(socket.data.buf);
         buf.set(chunk, socket.data.buf.length);
         socket.data.buf = buf;
-        if (buf[0] !== 19) {
+        if (classifyIncoming(buf) === "mse") {
           seen.mseOpenings++;
           changed();
           return void socket.end();

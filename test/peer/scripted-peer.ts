@@ -1,5 +1,6 @@
 // What the hand-written test peers (hostile peers, the slow seeder) share: reading the peer wire off
 // a socket with the project's codec, and a bitfield of every piece.
+import { classifyIncoming } from "../../shared/mse/classify.ts";
 import type { Handshake, WireMessage } from "../../shared/wire/types.ts";
 import { decodeHandshake, decodeMessage } from "../../shared/wire/codec.ts";
 
@@ -21,7 +22,10 @@ export function newWireReadState(): WireReadState {
  * dials again in plain. True when `chunk` is such an opening: the caller ends the socket and ignores it.
  */
 export function refusedOpening(state: WireReadState, chunk: Uint8Array): boolean {
-  if (!state.shook && state.buf.length === 0 && chunk.length > 0 && chunk[0] !== 19) state.refused = true;
+  if (state.refused || state.shook) return state.refused;
+  // By the first byte that differs from a plain handshake's (an MSE opening starts with 19 one time in 256).
+  const seen = state.buf.length === 0 ? chunk : Uint8Array.from([...state.buf, ...chunk]);
+  if (classifyIncoming(seen) === "mse") state.refused = true;
   return state.refused;
 }
 

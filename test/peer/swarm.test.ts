@@ -52,5 +52,5 @@ describe("a btpeer swarm through our tracker", () => {
     expect(await sha256File(path.join(dir, "newcomer", "swarm.bin"))).toBe(expected);
 
     for (const l of leechers) expect(await l.stop()).toBe(0);
-  });
+  }, 300_000); // a safety bound only: bunfig's [test] timeout is not applied, and Bun's default is 5 s
 });
