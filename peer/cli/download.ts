@@ -1,15 +1,22 @@
-// btpeer download <file.torrent> --out <dir> [--port <n>] [--bind <address>] [--seed | --no-seed] [--peer <host:port>]...
+// btpeer download <file.torrent | magnet-uri> --out <dir> [--port <n>] [--bind <address>] [--seed | --no-seed] [--peer <host:port>]...
 //                 [--pool <MiB>] [--max-peers <n>] [--upload-limit <rate>] [--download-limit <rate>]
 //                 [--only <i,j> | --skip <i,j>] [--sequential] [--ratio-limit <r>] [--seed-time-limit <s>]
 //                 [--dht-bootstrap <host:port>]... [--dht-state <file>] [--no-dht]
-//                 [--encryption prefer|require|disable] [--json]
+//                 [--encryption prefer|require|disable] [--save-torrent <file>] [--json]
+import { isMagnet } from "../../shared/magnet.ts";
 import { bindOption, encryptionOption, goalOptions, intOption, rateOption, runCommand } from "./command-args.ts";
+import { runMagnet } from "./magnet-runner.ts";
 import { CliError, dhtOption, parseFileIndices, parsePeerAddress, runTorrent, type FileSelection } from "./torrent-runner.ts";
 
-const HELP = `usage: btpeer download <file.torrent> --out <dir> [options]
+const HELP = `usage: btpeer download <file.torrent | magnet-uri> --out <dir> [options]
 
 Downloads into <dir> (files laid out as the torrent says), verifying every piece; data already in <dir>
 is checked and reused. By default it then stays on as a seeder until interrupted (Ctrl-C).
+
+A magnet link ('magnet:?xt=urn:btih:<hex or base32>&tr=<tracker>&x.pe=<host:port>', quoted for the shell)
+first fetches the torrent's metadata from peers (BEP 9, over the extension protocol of BEP 10): from the
+link's trackers (tr=, HTTP or UDP), its peers (x.pe=), --peer and the DHT. The metadata is checked against
+the info hash before it is used; then the download goes on as for a .torrent, with the same peers.
 
 options:
   --out <dir>          where the files go (required)
@@ -42,6 +49,8 @@ options:
   --encryption <p>     MSE/PE protocol encryption: prefer (default: accept both; connect with
                        MSE first, plain BitTorrent if the peer refuses it), require (MSE with an
                        RC4 payload only, both ways), disable (plain BitTorrent only)
+  --save-torrent <f>   magnet links: write the .torrent made from the fetched metadata (and the
+                       link's trackers) to <f>
   --json               one JSON event per line instead of the live progress line`;
 
 const OPTIONS = {
@@ -64,20 +73,24 @@ const OPTIONS = {
   "dht-state": { type: "string" },
   "no-dht": { type: "boolean" },
   encryption: { type: "string", default: "prefer" },
+  "save-torrent": { type: "string" },
   json: { type: "boolean", default: false },
 } as const;
 
 export function run(argv: string[]): Promise<number> {
   return runCommand("download", HELP, argv, OPTIONS, (values, positionals) => {
-    if (positionals.length !== 1) throw new CliError("usage", "give exactly one .torrent file");
+    if (positionals.length !== 1) throw new CliError("usage", "give exactly one .torrent file or magnet link");
     if (!values.out) throw new CliError("usage", "--out <dir> is required");
     if (values.seed && values["no-seed"]) throw new CliError("usage", "--seed and --no-seed contradict each other");
     if (values.only !== undefined && values.skip !== undefined) throw new CliError("usage", "--only and --skip contradict each other: give one");
     let files: FileSelection | undefined;
     if (values.only !== undefined) files = { only: parseFileIndices("--only", values.only) };
     if (values.skip !== undefined) files = { skip: parseFileIndices("--skip", values.skip) };
-    return runTorrent({
-      torrentPath: positionals[0]!,
+    const source = positionals[0]!;
+    const magnet = isMagnet(source);
+    if (!magnet && values["save-torrent"] !== undefined) throw new CliError("usage", "--save-torrent is for magnet links (a .torrent is already a .torrent)");
+    const common = {
+      torrentPath: source,
       dir: values.out,
       port: intOption("--port", values.port, 0, 65535),
       bind: bindOption(values.bind),
@@ -93,7 +106,7 @@ export function run(argv: string[]): Promise<number> {
       sequential: values.sequential,
       json: values.json,
       dht: dhtOption(values),
-      requireComplete: false,
-    });
+    };
+    return magnet ? runMagnet({ ...common, saveTorrent: values["save-torrent"] }) : runTorrent({ ...common, requireComplete: false });
   });
 }

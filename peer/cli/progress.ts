@@ -82,6 +82,20 @@ export function humanReporter(isTTY = Boolean(process.stdout.isTTY)): Reporter {
         lineOpen = false;
         console.error(`btpeer: ${e.message}`);
         return;
+      case "magnet":
+        return line(`${e.name ?? e.infoHash}: fetching the metadata from peers; listening on port ${e.port}`);
+      case "metadata": {
+        if (e.done) return line(`metadata: ${e.total ?? e.received} pieces received and verified`);
+        if (!isTTY) return;
+        const of = e.total === null ? "size unknown yet" : `${e.received}/${e.total} pieces`;
+        process.stdout.write(`\r\x1b[2Kmetadata: ${of}  peers ${e.peers}`);
+        lineOpen = true;
+        return;
+      }
+      case "metadata-failed":
+        return line(
+          `the metadata failed the info hash check (from ${e.peers.join(", ") || "unknown"}); fetching it again${e.parole ? " from one peer at a time" : ""}`,
+        );
       case "stopped":
         return line(`stopped: ${formatBytes(e.downloaded)} down, ${formatBytes(e.uploaded)} up`);
     }

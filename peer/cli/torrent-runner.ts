@@ -14,7 +14,7 @@ import type { TorrentEvent } from "../torrent/events.ts";
 import { describeClose } from "../net/close-reason.ts";
 import { ListenError } from "../net/sockets.ts";
 import { addressKey } from "../swarm/peer-directory.ts";
-import { humanReporter, jsonReporter } from "./progress.ts";
+import { humanReporter, jsonReporter, type Reporter } from "./progress.ts";
 import { exitCodeFor, type CliErrorCode, type PeerErrorCode } from "../torrent/exit-codes.ts";
 import { Bitfield } from "../../shared/bitfield.ts";
 import { StorageError, TorrentStorage } from "../storage/index.ts";
@@ -70,13 +70,32 @@ function loadTorrent(path: string): Metainfo {
   }
 }
 
-export async function runTorrent(options: RunOptions): Promise<number> {
+/** Where a run's events go (--json or the live line), and how a failure becomes one line and an exit code. */
+export function reporting(options: Pick<RunOptions, "json">): { report: Reporter; fail: (code: PeerErrorCode, message: string) => number } {
   const report = options.json ? jsonReporter() : humanReporter();
   const fail = (code: PeerErrorCode, message: string): number => {
     if (options.json) report({ event: "error", code, message });
     else console.error(`btpeer: ${message}`);
     return exitCodeFor(code);
   };
+  return { report, fail };
+}
+
+/** Until the torrent ends; Ctrl-C or SIGTERM stops whatever `current()` is then (it may change: a magnet becomes a torrent). */
+export async function untilFinished(current: () => { stop(code: number): Promise<void> }, finished: Promise<number>): Promise<number> {
+  const onSignal = () => void current().stop(0);
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  try {
+    return await finished;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+export async function runTorrent(options: RunOptions): Promise<number> {
+  const { report, fail } = reporting(options);
   try {
     const meta = loadTorrent(options.torrentPath);
     for (const warning of meta.warnings) report({ event: "warning", message: warning });
@@ -122,15 +141,10 @@ export async function runTorrent(options: RunOptions): Promise<number> {
       goals: options.goals,
       onEvent: report,
     });
-    const onSignal = () => void torrent.stop(0);
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
     torrent.start();
-    const code = await torrent.finished;
+    const code = await untilFinished(() => torrent, torrent.finished);
     saveDhtState(client, options.dht?.statePath);
     await client.stop();
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
     return code;
   } catch (error) {
     // Only the errors that say what went wrong in a code end here; anything else is a bug and is thrown.
@@ -140,7 +154,7 @@ export async function runTorrent(options: RunOptions): Promise<number> {
 }
 
 /** Starts the client's DHT; one that cannot open a UDP socket is a warning, and the torrent runs without it. */
-async function enableDht(client: Client, dht: NonNullable<RunOptions["dht"]>, report: (e: TorrentEvent) => void): Promise<void> {
+export async function enableDht(client: Client, dht: NonNullable<RunOptions["dht"]>, report: (e: TorrentEvent) => void): Promise<void> {
   try {
     await client.enableDht({
       bootstrap: dht.bootstrap,
@@ -159,7 +173,7 @@ async function enableDht(client: Client, dht: NonNullable<RunOptions["dht"]>, re
 }
 
 /** The table as it is now, into --dht-state's file (after the join, and at the end). */
-function saveDhtState(client: Client, path: string | undefined): void {
+export function saveDhtState(client: Client, path: string | undefined): void {
   if (!path || !client.dht) return;
   try {
     writeDhtState(path, client.dht.saveTable());
@@ -188,7 +202,7 @@ export function dhtOption(values: { "no-dht"?: boolean; "dht-bootstrap"?: string
 /** --only 0,2 (fetch just these files) or --skip 1 (all but these): file indices as `btpeer info` lists them. */
 export type FileSelection = { only: number[] } | { skip: number[] };
 
-function priorities(meta: Metainfo, selection: FileSelection | undefined): FilePriority[] {
+export function priorities(meta: Metainfo, selection: FileSelection | undefined): FilePriority[] {
   const list = allNormal(meta.files.length);
   if (!selection) return list;
   const indices = "only" in selection ? selection.only : selection.skip;

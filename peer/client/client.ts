@@ -16,6 +16,7 @@ import { PeerConnection, type ConnectionEncryption, type ConnectionHandler, type
 import { listenForPeers, type PeerSocket, type SocketSink } from "../net/sockets.ts";
 import { handshakeToDrop, slotLimits, type SlotLimits } from "../swarm/connection-slots.ts";
 import { expireHandshakes } from "../swarm/liveness.ts";
+import { MagnetTorrent, type MagnetOptions } from "../metadata/magnet-torrent.ts";
 import { Torrent, type TorrentOptions } from "../torrent/torrent.ts";
 import { ClientDht, type ClientDhtOptions, type TorrentDht } from "./client-dht.ts";
 import { Incoming, SNIFF_TIMEOUT_MS } from "./incoming.ts";
@@ -63,6 +64,8 @@ export interface TorrentHost {
   readonly pool: PoolBudget;
   /** The process's DHT, null without one (--no-dht, or before `enableDht`). */
   readonly dht: TorrentDht | null;
+  /** A magnet link's metadata is in: the Torrent it describes takes the magnet's place (and its peers). */
+  promote(magnet: MagnetTorrent, settings: TorrentSettings): Torrent;
   /** The limits shared by all torrents: each spends from these and from its own. */
   readonly limits: GlobalRateLimits;
 }
@@ -75,6 +78,7 @@ export interface GlobalLimits {
 }
 
 export type TorrentSettings = Omit<TorrentOptions, "host">;
+export type MagnetSettings = Omit<MagnetOptions, "host">;
 
 export class Client implements ConnectionHandler, TorrentHost {
   readonly peerId: Uint8Array;
@@ -85,7 +89,8 @@ export class Client implements ConnectionHandler, TorrentHost {
   readonly limits: GlobalRateLimits;
   port = 0;
   private slots: SlotLimits;
-  private readonly torrents = new Map<string, Torrent>();
+  /** By info hash: torrents, and magnet links' torrents until their metadata is in. */
+  private readonly torrents = new Map<string, Torrent | MagnetTorrent>();
   /** What an MSE receiver finds our torrents by (HASH('req2', info hash)). */
   private readonly skeys = new SkeyTable();
   /** Incoming connections not yet a PeerConnection: telling plain BitTorrent from MSE, or in the MSE handshake. */
@@ -162,14 +167,41 @@ export class Client implements ConnectionHandler, TorrentHost {
   addTorrent(settings: TorrentSettings): Torrent {
     const key = toHex(settings.meta.infoHash);
     if (this.torrents.has(key)) throw new Error(`torrent ${key} is already added`);
-    const torrent = new Torrent({ ...settings, host: this });
+    return this.register(settings.meta.infoHash, new Torrent({ ...settings, host: this }));
+  }
+
+  /** Registers a magnet link's torrent; its `start()` announces, dials and fetches the metadata. */
+  addMagnet(settings: MagnetSettings): MagnetTorrent {
+    const key = toHex(settings.link.infoHash);
+    if (this.torrents.has(key)) throw new Error(`torrent ${key} is already added`);
+    const magnet = new MagnetTorrent({ ...settings, host: this });
+    this.torrents.set(key, magnet);
+    this.skeys.add(magnet.infoHash);
+    void magnet.finished.then((outcome) => {
+      if ("torrent" in outcome || this.torrents.get(key) !== magnet) return; // a Torrent took its place (and its key)
+      this.torrents.delete(key);
+      this.skeys.remove(magnet.infoHash);
+    });
+    return magnet;
+  }
+
+  promote(magnet: MagnetTorrent, settings: TorrentSettings): Torrent {
+    const key = toHex(magnet.infoHash);
+    if (this.torrents.get(key) !== magnet) throw new Error(`torrent ${key}: promoting a magnet the client does not hold`);
+    const torrent = this.register(magnet.infoHash, new Torrent({ ...settings, host: this }));
+    torrent.start();
+    return torrent;
+  }
+
+  private register(infoHash: Uint8Array, torrent: Torrent): Torrent {
+    const key = toHex(infoHash);
     this.torrents.set(key, torrent);
-    this.skeys.add(settings.meta.infoHash);
+    this.skeys.add(infoHash);
     // A torrent that ended (stopped, or failed) takes no more peers.
     void torrent.finished.then(() => {
       if (this.torrents.get(key) !== torrent) return;
       this.torrents.delete(key);
-      this.skeys.remove(settings.meta.infoHash);
+      this.skeys.remove(infoHash);
     });
     return torrent;
   }

@@ -64,7 +64,11 @@ export interface ConnectionOptions {
 /** The torrent a connection serves. */
 export interface TorrentBinding {
   infoHash: Uint8Array;
-  pieceCount: number;
+  /**
+   * null while it is not known: a magnet link's torrent before its metadata. The peer's `bitfield` and
+   * `have`s are then kept aside (EarlyPieces) and checked when the connection is bound again with the count.
+   */
+  pieceCount: number | null;
   /** Our pieces, sent as a bitfield right after the handshake. */
   ourPieces: () => Bitfield;
   /**

@@ -2,6 +2,7 @@
 // handshake's codec is shared/wire/extension.ts; extensions we speak get their names and ids here.
 import { encodeExtensionHandshake } from "../../shared/wire/extension.ts";
 import { UT_PEX } from "../../shared/wire/ut-pex.ts";
+import { UT_METADATA } from "../../shared/wire/ut-metadata.ts";
 
 /** The queue depth we advertise (`reqq`): what a well-behaved peer keeps outstanding with us at most. */
 export const OUR_REQQ = 500;
@@ -19,11 +20,21 @@ const CLIENT = "btpeer 0.1.0";
 /** The extended message id we receive ut_pex (BEP 11) on. */
 export const UT_PEX_ID = 1;
 
-/** The extensions we receive, by name, with the extended id we want each on. */
-export const OUR_EXTENSIONS: ReadonlyMap<string, number> = new Map([[UT_PEX, UT_PEX_ID]]);
+/** The extended id we receive ut_metadata (BEP 9) messages on. */
+export const UT_METADATA_ID = 2;
 
-/** BEP 27: a private torrent's peers come from its tracker alone, so it speaks no peer exchange. */
-export const PRIVATE_EXTENSIONS: ReadonlyMap<string, number> = new Map();
+/**
+ * The extensions we receive, by name, with the extended id we want each on. Every connection names them
+ * all in its first handshake, even before we can serve them (a magnet's metadata phase): libtorrent keeps
+ * only the extensions of a peer's first handshake.
+ */
+export const OUR_EXTENSIONS: ReadonlyMap<string, number> = new Map([
+  [UT_PEX, UT_PEX_ID],
+  [UT_METADATA, UT_METADATA_ID],
+]);
+
+/** BEP 27: a private torrent's peers come from its tracker alone, so it speaks no peer exchange (its metadata it still serves). */
+export const PRIVATE_EXTENSIONS: ReadonlyMap<string, number> = new Map([[UT_METADATA, UT_METADATA_ID]]);
 
 /** Our extension handshake payload (after the extended id 0). */
 export function ourExtensionHandshake(

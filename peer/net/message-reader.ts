@@ -4,7 +4,9 @@
 // straight into the slot a `BlockSink` names, part by part as chunks arrive.
 import { decodeHandshake, decodeMessage } from "../../shared/wire/codec.ts";
 import { BLOCK_SIZE, MessageId, type Handshake, type WireMessage } from "../../shared/wire/types.ts";
+import type { WireLimits } from "../../shared/wire/frame.ts";
 import type { BlockSink } from "../pieces/piece-assembly.ts";
+import { MAX_UNKNOWN_PIECES } from "./early-pieces.ts";
 
 /** Where decoded input goes; given once at construction so no closure is made per chunk or message. */
 export interface ReaderEvents {
@@ -41,24 +43,29 @@ export class MessageReader {
   /** False once the sink refused a part (another peer's copy won): the rest is read and dropped. */
   private streamWanted = true;
   /** Set by `bind`: messages after the handshake are bounded by the torrent's piece count. */
-  private limits: { pieceCount: number; maxBlock: number; maxOther: number } | null = null;
+  private limits: Required<WireLimits> | null = null;
 
   /**
-   * `pieceCount`: the torrent's, when known from the start; null for a connection that learns its torrent
-   * from the peer's handshake (`bind` then, from the handshake event, before any message is decoded).
+   * `pieceCount`: the torrent's, when known from the start (null: the torrent is, but not its piece count);
+   * undefined for a connection that learns its torrent from the peer's handshake (`bind` then, from the
+   * handshake event, before any message is decoded).
    */
   constructor(
-    pieceCount: number | null,
+    pieceCount: number | null | undefined,
     private readonly events: ReaderEvents,
   ) {
     this.remainder = new Uint8Array(PIECE_HEADER + BLOCK_SIZE + 5 + Math.ceil((pieceCount ?? 0) / 8));
-    if (pieceCount !== null) this.bind(pieceCount);
+    if (pieceCount !== undefined) this.bind(pieceCount);
   }
 
-  /** The torrent is known: its piece count bounds `have`, `bitfield` and `piece` messages. */
-  bind(pieceCount: number): void {
+  /**
+   * The torrent is known: its piece count bounds `have`, `bitfield` and `piece` messages. null: the torrent
+   * is known but not its piece count yet (a magnet link before its metadata): the largest count any
+   * torrent we accept can have bounds them until the connection is bound again with the real one.
+   */
+  bind(pieceCount: number | null): void {
     // Extension messages we care about are small; a peer cannot make us buffer more than 64 KiB for one.
-    this.limits = { pieceCount, maxBlock: BLOCK_SIZE, maxOther: 1 << 16 };
+    this.limits = { pieceCount: pieceCount ?? MAX_UNKNOWN_PIECES, pieceCountKnown: pieceCount !== null, maxBlock: BLOCK_SIZE, maxOther: 1 << 16 };
   }
 
   private get pieceCount(): number {

@@ -21,6 +21,7 @@ import type { Handshake, WireMessage } from "../../shared/wire/types.ts";
 import { decodeExtensionHandshake, EXTENSION_BIT, EXTENSION_HANDSHAKE_ID, supportsExtensions, type ExtensionHandshake } from "../../shared/wire/extension.ts";
 import { describeClose, type CloseReason } from "./close-reason.ts";
 import type { ConnectionEncryption, ConnectionHandler, ConnectionOptions, ConnectionSocket, TorrentAdoption, TorrentBinding } from "./connection-types.ts";
+import { EarlyPieces } from "./early-pieces.ts";
 import { ourExtensionHandshake } from "./extension-handshake.ts";
 import { noteChunkReceived } from "./chunk-garbage.ts";
 import { readAvailable } from "./direct-read.ts";
@@ -34,6 +35,7 @@ export type { ConnectionEncryption, ConnectionHandler, ConnectionOptions, Connec
 const REQUEST_FRAME = 17;
 /** The 13-byte header of a piece message sent from files: borrowed by the queue (copied only if it waits). */
 const pieceHeader = new Uint8Array(13);
+const HAVE_NONE: WireMessage = { type: "have-none" };
 const BATCH_FRAMES = 64;
 let nextConnectionId = 1;
 
@@ -60,6 +62,10 @@ export class PeerConnection {
   peerExtensions: ExtensionHandshake | null = null;
   /** Both sides set the fast extension's bit (BEP 6): its messages may flow, and only then. */
   fast = false;
+  /** Its handshake's reserved bits said it speaks BEP 10. */
+  peerSpeaksExtensions = false;
+  /** While the torrent's piece count is unknown: what the peer said it has (peerPieces is empty meanwhile). */
+  private early: EarlyPieces | null = null;
 
   /** Piece payload bytes received from / sent to this peer. */
   readonly down = new RateMeter();
@@ -91,8 +97,9 @@ export class PeerConnection {
     // We speak first on a dial, so a dial must know what it is for.
     if (this.outgoing && !this.torrent) throw new Error("PeerConnection: an outgoing connection needs its torrent");
     this.peerPieces = new Bitfield(this.torrent?.pieceCount ?? 0);
+    if (this.torrent && this.torrent.pieceCount === null) this.early = new EarlyPieces();
     // One events object per connection: the reader calls back through it, no closure per chunk or message.
-    this.reader = new MessageReader(this.torrent?.pieceCount ?? null, {
+    this.reader = new MessageReader(this.torrent ? this.torrent.pieceCount : undefined, {
       handshake: (handshake) => this.onHandshake(handshake),
       message: (message) => this.dispatch(message),
       blockSink: (index, begin, length) => this.handler.blockSink?.(this, index, begin, length) ?? null,
@@ -173,12 +180,21 @@ export class PeerConnection {
         this.peerInterested = false;
         break;
       case "have":
+        if (this.early) {
+          this.early.have(message.index);
+          break;
+        }
         if (message.index >= this.peerPieces.pieceCount) return this.close({ code: "out-of-range", detail: `have for piece ${message.index} past the end` });
         this.peerPieces.set(message.index);
         break;
       case "bitfield":
       case "have-all":
       case "have-none":
+        // Before the piece count is known (a magnet's metadata phase) it waits aside, checked once it is.
+        if (this.early) {
+          this.early.announced(message);
+          break;
+        }
         // BEP 3 wants it first, but aria2 sends a bitfield late instead of `have`s: a full replacement.
         this.replacedPieces = this.peerPieces;
         this.peerPieces = announcedPieces(message, this.peerPieces.pieceCount);
@@ -204,6 +220,7 @@ export class PeerConnection {
       return this.close({ code: "self" });
     }
     this.remotePeerId = handshake.peerId.slice();
+    this.peerSpeaksExtensions = supportsExtensions(handshake.reserved);
     const answer = this.handler.onHandshake(this, handshake);
     if (answer !== null && "code" in answer) return this.close(answer);
     if (answer !== null) this.bind(answer, handshake.infoHash);
@@ -214,13 +231,10 @@ export class PeerConnection {
     this.fast = supportsFast(handshake.reserved);
     if (!this.outgoing) this.sendHandshake(torrent);
     // BEP 3: the bitfield must be the first message; the extension handshake follows it.
-    const pieces = firstPiecesMessage(torrent.ourPieces(), this.fast);
+    // A torrent whose piece count is unknown (a magnet's metadata phase) has nothing: say so, with BEP 6.
+    const pieces = torrent.pieceCount === null ? (this.fast ? HAVE_NONE : null) : firstPiecesMessage(torrent.ourPieces(), this.fast);
     if (pieces) this.sendRaw(encodeMessage(pieces));
-    if (supportsExtensions(handshake.reserved)) {
-      this.sendRaw(
-        encodeMessage({ type: "extended", id: EXTENSION_HANDSHAKE_ID, payload: ourExtensionHandshake(this.options.listenPort, torrent.extensions) }),
-      );
-    }
+    if (this.peerSpeaksExtensions) this.sendExtensionHandshake(torrent);
     const dhtPort = torrent.dhtPort?.();
     if (dhtPort && supportsDht(handshake.reserved)) this.sendRaw(encodeMessage({ type: "port", port: dhtPort }));
   }
@@ -231,8 +245,39 @@ export class PeerConnection {
     if (!bytesEqual(adoption.torrent.infoHash, named)) throw new Error("PeerConnection: bound to a torrent the peer did not name");
     this.torrent = adoption.torrent;
     this.handler = adoption.handler;
-    this.peerPieces = new Bitfield(adoption.torrent.pieceCount);
+    this.peerPieces = new Bitfield(adoption.torrent.pieceCount ?? 0);
+    if (adoption.torrent.pieceCount === null) this.early = new EarlyPieces();
     this.reader.bind(adoption.torrent.pieceCount);
+  }
+
+  /**
+   * An open connection whose torrent's piece count was unknown (a magnet link's) moves to the torrent its
+   * metadata made: messages are bounded by the real count from now on and go to `adoption.handler`, the
+   * peer's pieces told so far are checked against that count, and our extension handshake goes out again
+   * with what the new binding adds (the metadata's size; its extensions must be those of the first).
+   * Returns why the peer's earlier messages do not fit (the caller closes it), or null.
+   */
+  rebind(adoption: TorrentAdoption): CloseReason | null {
+    const count = adoption.torrent.pieceCount;
+    if (this.state !== "open" || !this.torrent || this.torrent.pieceCount !== null || count === null)
+      throw new Error("PeerConnection: rebind needs an open connection of unknown piece count");
+    if (!bytesEqual(adoption.torrent.infoHash, this.torrent.infoHash)) throw new Error("PeerConnection: rebound to another torrent");
+    this.torrent = adoption.torrent;
+    this.handler = adoption.handler;
+    this.reader.bind(count);
+    const early = this.early!;
+    this.early = null;
+    try {
+      this.peerPieces = early.resolve(count);
+    } catch (error) {
+      if (error instanceof WireError) return { code: "protocol", detail: error.message };
+      throw error;
+    }
+    // No bitfield went out (we had no pieces without a count): what we have now goes as `have`s, always legal.
+    const ours = adoption.torrent.ourPieces();
+    for (let i = 0; i < count; i++) if (ours.has(i)) this.send({ type: "have", index: i });
+    if (this.peerSpeaksExtensions) this.sendExtensionHandshake(adoption.torrent);
+    return null;
   }
 
   // ---- writing ---------------------------------------------------------------------------------------
@@ -245,6 +290,10 @@ export class PeerConnection {
     this.sendRaw(encodeHandshake({ reserved, infoHash: torrent.infoHash, peerId: this.options.ourPeerId }));
   }
 
+  private sendExtensionHandshake(torrent: TorrentBinding): void {
+    this.sendRaw(encodeMessage({ type: "extended", id: EXTENSION_HANDSHAKE_ID, payload: ourExtensionHandshake(this.options.listenPort, torrent.extensions) }));
+  }
+
   private sendRaw(bytes: Uint8Array, done?: () => void): void {
     if (this.state === "closed") {
       done?.();
@@ -254,7 +303,8 @@ export class PeerConnection {
     this.writes.send(bytes, done);
   }
 
-  send(message: WireMessage): void {
+  /** `done`, when given, runs once the kernel took the message's last byte (or the connection closed). */
+  send(message: WireMessage, done?: () => void): void {
     // A bug if it happens: the fast extension's messages go only to a peer that set its bit.
     if (isFastMessage(message) && !this.fast) throw new Error(`PeerConnection: ${message.type} to a peer without the fast extension`);
     this.sendRequestBatch();
@@ -272,7 +322,7 @@ export class PeerConnection {
         this.amInterested = false;
         break;
     }
-    this.sendRaw(encodeMessage(message));
+    this.sendRaw(encodeMessage(message), done);
   }
 
   /** Queues a request into a batch that goes out in one write on `flushRequests` (or when full). */

@@ -66,4 +66,10 @@ export type TorrentEvent =
   | { event: "dht-joined"; nodes: number; source: "saved" | "routers" | "none"; port: number }
   | { event: "warning"; message: string }
   | { event: "error"; code: PeerErrorCode; message: string }
-  | ({ event: "stopped" } & Totals);
+  | ({ event: "stopped" } & Totals)
+  /** A magnet link's torrent started: its metadata is fetched from peers first. `name`: the link's `dn`, if any. */
+  | { event: "magnet"; infoHash: string; name: string | null; port: number; trackers: number; peers: number }
+  /** Metadata pieces received of `total` (null until a peer tells the size); `done` once the info dictionary is verified. */
+  | { event: "metadata"; received: number; total: number | null; peers: number; done: boolean }
+  /** An assembled info dictionary failed the info hash check; `parole`: several peers sent it, so it is fetched again from one. */
+  | { event: "metadata-failed"; peers: string[]; parole: boolean };

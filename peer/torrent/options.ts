@@ -8,6 +8,8 @@ import type { TorrentEvent } from "./events.ts";
 import type { BlockFiles, BlockReader } from "../upload/uploader.ts";
 import type { FilePriority } from "../pieces/wanted.ts";
 import type { SeedingGoals } from "./seeding-goals.ts";
+import type { PeerDirectory } from "../swarm/peer-directory.ts";
+import type { SwarmPeer } from "../swarm/swarm-peer.ts";
 
 export interface PieceStore extends PieceWriter, BlockReader, BlockFiles {
   /** Files skipped from now on (per file index); un-skipped ones are created (TorrentStorage.setSkipped). */
@@ -66,4 +68,14 @@ export interface TorrentOptions {
   goals?: SeedingGoals;
   history?: TorrentHistory;
   onEvent: (event: TorrentEvent) => void;
+  /** A magnet link's metadata phase hands over what it found (metadata/magnet-torrent.ts). */
+  handover?: Handover;
+}
+
+/** What a magnet link's metadata phase gives the torrent its metadata made: its open peers, the addresses it knows, its bans. */
+export interface Handover {
+  /** Connections of unknown piece count: the torrent binds them again to its own (PeerConnection.rebind). */
+  peers: SwarmPeer[];
+  directory: PeerDirectory;
+  bannedPeerIds: Set<string>;
 }

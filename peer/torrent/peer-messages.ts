@@ -2,12 +2,13 @@
 // the torrent, apart from its lifecycle and its peers coming and going (torrent.ts).
 import { EXTENSION_HANDSHAKE_ID } from "../../shared/wire/extension.ts";
 import type { WireMessage } from "../../shared/wire/types.ts";
-import { UT_PEX_ID } from "../net/extension-handshake.ts";
+import { UT_METADATA_ID, UT_PEX_ID } from "../net/extension-handshake.ts";
 import type { Choker } from "../upload/choker.ts";
 import type { Downloader } from "../pieces/downloader.ts";
 import type { PeerExchange } from "../swarm/pex.ts";
 import type { SwarmPeer } from "../swarm/swarm-peer.ts";
 import type { Uploader } from "../upload/uploader.ts";
+import type { MetadataServer } from "../metadata/metadata-server.ts";
 
 /** The torrent's parts a peer's messages act on. */
 export interface PeerParts {
@@ -16,6 +17,8 @@ export interface PeerParts {
   readonly uploader: Uploader;
   readonly choker: Choker;
   readonly pex: PeerExchange;
+  /** Serves our info dictionary to peers that ask (ut_metadata). */
+  readonly metadata: MetadataServer;
 }
 
 export function handlePeerMessage(parts: PeerParts, peer: SwarmPeer, message: WireMessage): void {
@@ -60,6 +63,8 @@ export function handlePeerMessage(parts: PeerParts, peer: SwarmPeer, message: Wi
       return; // advisory: our picker goes by rarity
     case "extended": {
       if (message.id === UT_PEX_ID) return parts.pex.received(peer, message.payload, Date.now());
+      // A malformed ut_metadata message throws WireError: the connection closes as for any protocol error.
+      if (message.id === UT_METADATA_ID) return void parts.metadata.received(conn, message.payload);
       if (message.id !== EXTENSION_HANDSHAKE_ID) return; // an id we never gave out
       parts.pex.handshake(peer);
       // The extension handshake may raise the peer's reqq: use the room at once.

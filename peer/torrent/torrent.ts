@@ -13,6 +13,7 @@ import { Choker, RECHOKE_INTERVAL_MS } from "../upload/choker.ts";
 import type { TorrentHost } from "../client/client.ts";
 import { peerFailed, type CloseReason } from "../net/close-reason.ts";
 import { MAX_QUEUED_REQUESTS, OUR_EXTENSIONS, PRIVATE_EXTENSIONS } from "../net/extension-handshake.ts";
+import { MetadataServer } from "../metadata/metadata-server.ts";
 import { PeerConnection, type ConnectionHandler, type TorrentAdoption, type TorrentBinding } from "../net/peer-connection.ts";
 import { Admission } from "../swarm/admission.ts";
 import { Dialer } from "../swarm/dialer.ts";
@@ -30,7 +31,7 @@ import { StorageError } from "../storage/errors.ts";
 import { checkPieces, countPieces } from "./check.ts";
 import { PieceMemory } from "./piece-memory.ts";
 import { Uploader } from "../upload/uploader.ts";
-import type { TorrentOptions } from "./options.ts";
+import type { Handover, TorrentOptions } from "./options.ts";
 import type { FilePriority } from "../pieces/wanted.ts";
 import type { SeedingGoals } from "./seeding-goals.ts";
 import { TorrentTuning, type RateLimits, type TunedSettings } from "./tuning.ts";
@@ -44,7 +45,7 @@ export type { TorrentOptions, PieceStore } from "./options.ts";
 
 export class Torrent implements ConnectionHandler {
   readonly peers = new Map<number, SwarmPeer>();
-  private readonly directory = new PeerDirectory();
+  private readonly directory: PeerDirectory;
   /** ut_pex (BEP 11), off for a private torrent. */
   private readonly pex: PeerExchange;
   private readonly choker = new Choker();
@@ -57,7 +58,9 @@ export class Torrent implements ConnectionHandler {
   private readonly dialer: Dialer;
   /** Our dials until their handshake, and the slot policy (incoming connections reach us admitted by the client). */
   private readonly admission: Admission;
-  private readonly bannedPeerIds = new Set<string>();
+  private readonly bannedPeerIds: Set<string>;
+  /** A magnet link's open peers, taken over when the torrent first starts working. */
+  private handover: Handover | null;
   private lastRechoke = 0;
   /** Aborted when the torrent ends: stops a check of it. */
   private readonly ended = new AbortController();
@@ -97,7 +100,11 @@ export class Torrent implements ConnectionHandler {
       emit: (e) => this.emit(e),
       wantsPeers: () => this.lifecycle.state === "downloading" && this.peers.size === 0,
     });
-    const extensions = { m: meta.private ? PRIVATE_EXTENSIONS : OUR_EXTENSIONS };
+    this.directory = options.handover?.directory ?? new PeerDirectory();
+    this.bannedPeerIds = options.handover?.bannedPeerIds ?? new Set();
+    this.handover = options.handover ?? null;
+    // We serve our info dictionary (ut_metadata): its size goes in the first extension handshake.
+    const extensions = { m: meta.private ? PRIVATE_EXTENSIONS : OUR_EXTENSIONS, metadataSize: meta.infoBytes.length };
     this.binding = { infoHash: meta.infoHash, pieceCount: meta.pieceCount, ourPieces: () => have, dhtPort: () => this.dht.port(), extensions };
     this.pex = new PeerExchange(!meta.private, this.directory, {
       ourPort: () => this.host.port,
@@ -149,7 +156,8 @@ export class Torrent implements ConnectionHandler {
       },
       { infoHash: meta.infoHash, encryption: this.host.encryption, bind: this.host.bind, mseLimits: this.host.mseLimits },
     );
-    this.parts = { peers: this.peers, downloader: this.downloader, uploader: this.uploader, choker: this.choker, pex: this.pex };
+    const metadata = new MetadataServer(meta.infoBytes);
+    this.parts = { peers: this.peers, downloader: this.downloader, uploader: this.uploader, choker: this.choker, pex: this.pex, metadata };
     this.finished = new Promise((resolve) => (this.finish = resolve));
   }
 
@@ -354,6 +362,9 @@ export class Torrent implements ConnectionHandler {
     this.dht.join(); // before the tracker, whose start may end the torrent (and quiet() leaves the DHT)
     this.tracker.start(this.host.port, this.options.have.isComplete(), this.announced ? 0 : (this.options.announceDelayMs ?? 0));
     this.announced = true;
+    const handover = this.handover;
+    this.handover = null;
+    for (const peer of handover?.peers ?? []) this.takeOver(peer);
     this.connectMore();
   }
 
@@ -474,6 +485,18 @@ export class Torrent implements ConnectionHandler {
     return null;
   }
 
+  /** A peer of the magnet link's metadata phase: bound again to this torrent's piece count, then a peer like any other. */
+  private takeOver(peer: SwarmPeer): void {
+    const conn = peer.conn;
+    if (conn.isClosed()) return;
+    const problem = conn.rebind({ torrent: this.binding, handler: this }) ?? this.admission.admit(conn, Date.now());
+    if (problem) return conn.close(problem);
+    this.peers.set(conn.id, peer);
+    this.downloader.bitfieldReceived(peer, null);
+    if (conn.peerExtensions) this.pex.handshake(peer); // its extension handshake came in the metadata phase
+    if (!conn.peerChoking) this.downloader.fill(peer);
+  }
+
   onMessage(conn: PeerConnection, message: WireMessage): void {
     const peer = this.peers.get(conn.id);
     if (!peer) return;
@@ -507,6 +530,7 @@ export class Torrent implements ConnectionHandler {
       this.uploader.peerRemoved(peer);
       this.choker.forget(conn.id);
       this.pex.forget(conn.id);
+      this.parts.metadata.forget(conn);
     }
     if (conn.closedFor?.code === "self") this.directory.markSelf(conn.address);
     if (conn.outgoing) {

@@ -29,7 +29,8 @@ export class TrackerAnnouncer {
   private generation = 0;
 
   constructor(
-    private readonly meta: Metainfo,
+    /** A magnet link's torrent has only these until its metadata arrives. */
+    private readonly meta: Pick<Metainfo, "infoHash" | "announceList">,
     private readonly peerId: Uint8Array,
     private readonly hooks: AnnouncerHooks,
   ) {}
@@ -82,6 +83,13 @@ export class TrackerAnnouncer {
     if (!this.client?.hasTrackers || this.stopped) return;
     if (this.timer) clearTimeout(this.timer);
     this.run(undefined);
+  }
+
+  /** Stops announcing without telling the tracker: the torrent goes on under another announcer (a magnet's, once its metadata is in). */
+  abandon(): void {
+    this.stopped = true;
+    this.generation++;
+    if (this.timer) clearTimeout(this.timer);
   }
 
   async stop(): Promise<void> {

@@ -10,6 +10,12 @@ export type Decoded<T> = { value: T; size: number } | { need: number };
 export interface WireLimits {
   /** Pieces in the torrent: bounds the piece index of every message that has one, and sizes the `bitfield`. */
   pieceCount: number;
+  /**
+   * False while the torrent's piece count is not known yet (a magnet link before its metadata): `pieceCount`
+   * is then only an upper bound, a `bitfield` may be any length up to it, and its spare bits cannot be
+   * checked until the count is known (the receiver checks it then). Default true.
+   */
+  pieceCountKnown?: boolean;
   /** Largest block accepted in a `piece` and asked for in a `request` (default 16 KiB). */
   maxBlock?: number;
   /** Largest payload of any other message id: the extension protocol, ids we do not know (default 1 MiB). */
@@ -98,7 +104,7 @@ export function readFrame(bytes: Uint8Array, offset: number, limits: WireLimits,
       frame.length = length - 9;
       break;
     case MessageId.Bitfield:
-      if (!spareBitsClear(bytes.subarray(p, p + length - 1), limits.pieceCount)) {
+      if (limits.pieceCountKnown !== false && !spareBitsClear(bytes.subarray(p, p + length - 1), limits.pieceCount)) {
         throw new WireError("bad-bitfield", "bitfield has spare bits set past the last piece");
       }
       break;
@@ -133,7 +139,7 @@ function checkLength(id: number, length: number, limits: WireLimits): void {
       return within(id, length, limits);
     case MessageId.Bitfield: {
       const expected = 1 + bitfieldLength(limits.pieceCount);
-      if (length !== expected) {
+      if (limits.pieceCountKnown === false ? length > expected : length !== expected) {
         throw new WireError("bad-bitfield", `bitfield message of ${length} bytes; ${limits.pieceCount} pieces need ${expected}`);
       }
       return;

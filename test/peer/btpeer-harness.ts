@@ -65,11 +65,12 @@ function parse(line: string): BtpeerEvent | undefined {
 }
 
 /**
- * Runs `btpeer <args> --json --port <free>` from source (or `binary` when given) and waits for `started`.
+ * Runs `btpeer <args> --json --port <free>` from source (or `binary` when given) and waits for `started`
+ * (or the event named by `readyEvent`: `magnet` for a magnet link, whose `started` follows its metadata).
  */
 export async function startBtpeer(
   args: string[],
-  opts: { name?: string; binary?: string; cwd?: string; port?: number; env?: Record<string, string> } = {},
+  opts: { name?: string; binary?: string; cwd?: string; port?: number; env?: Record<string, string>; readyEvent?: string } = {},
 ): Promise<Btpeer> {
   const port = opts.port ?? freePort();
   const cmd = opts.binary ? [opts.binary, ...args] : [process.execPath, CLI, ...args];
@@ -79,7 +80,7 @@ export async function startBtpeer(
     cmd,
     ...(opts.cwd ? { cwd: opts.cwd } : {}),
     ...(opts.env ? { env: opts.env } : {}),
-    ready: { line: /"event":"started"/ },
+    ready: { line: new RegExp(`"event":"${opts.readyEvent ?? "started"}"`) },
     readyTimeoutMs: 60_000,
     graceMs: 5_000,
   });

@@ -16,6 +16,11 @@ export interface Aria2Options {
   port?: number;
   /** Minutes to seed after completing (default 0: exit when done). */
   seedTimeMin?: number;
+  /**
+   * Stop seeding once uploaded ÷ size reaches this (aria2c's default is 1.0, which ends a seeder after one
+   * full upload, however long `seedTimeMin`); 0 seeds regardless of ratio.
+   */
+  seedRatio?: number;
   /** Re-announce every N seconds instead of the tracker's interval (useful if aria2c may start first). */
   trackerIntervalS?: number;
   /**
@@ -72,6 +77,7 @@ export function aria2Args(options: Aria2Options, port: number): string[] {
   ];
   if (options.tracker) args.push(`--bt-tracker=${options.tracker}`);
   if (options.onlyThisTracker) args.push("--bt-exclude-tracker=*");
+  if (options.seedRatio !== undefined) args.push(`--seed-ratio=${options.seedRatio.toFixed(1)}`);
   if (options.trackerIntervalS) args.push(`--bt-tracker-interval=${options.trackerIntervalS}`);
   if (options.requireCrypto) args.push("--bt-require-crypto=true", "--bt-min-crypto-level=arc4");
   args.push(options.torrent);

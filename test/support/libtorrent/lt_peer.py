@@ -7,6 +7,7 @@ no LSD/UPnP/NAT-PMP, and no DHT unless --dht is given, so a peer finds others on
 
   lt_peer.py seed     <torrent> <save_dir> [--port N] [--peer HOST:PORT]... [--tracker-only|--no-trackers]
   lt_peer.py download <torrent> <save_dir> [...same] [--exit-when-done | --keep-seeding] [--timeout S]
+  (download: <torrent> may be a magnet link; its x.pe peers and --peer are dialled for the metadata)
   [--encryption forced|enabled|disabled] [--enc-level rc4|plaintext|both] [--prefer-rc4]   (MSE/PE)
   [--dht] [--dht-node HOST:PORT]... [--dht-read-only]   the DHT on the listen port (UDP), on loopback,
                                       starting from these nodes; read-only (BEP 43): it answers no query
@@ -14,6 +15,7 @@ no LSD/UPnP/NAT-PMP, and no DHT unless --dht is given, so a peer finds others on
 
 Every line on stdout is one JSON object with an "event" field:
   listening {port}          the TCP port peers can connect to
+  metadata  {pieces}        a magnet link's metadata arrived (ut_metadata)
   checked   {pieces, have}  the data on disk was checked
   seeding                   ready to upload (seed: data verified complete)
   status    {...}           about every --interval seconds
@@ -187,7 +189,25 @@ def make_session(args):
     return ses
 
 
+def add_magnet(ses, args):
+    try:
+        params = lt.parse_magnet_uri(args.torrent)
+    except Exception as e:
+        fail(EXIT_USAGE, "cannot read magnet link %s: %s" % (args.torrent, e))
+    os.makedirs(args.save_dir, exist_ok=True)
+    params.save_path = args.save_dir
+    if args.no_trackers:
+        params.trackers = []
+    params.flags &= ~lt.torrent_flags.auto_managed
+    params.flags &= ~lt.torrent_flags.paused
+    return ses.add_torrent(params), None
+
+
 def add_torrent(ses, args):
+    if args.torrent.startswith("magnet:"):
+        if args.mode != "download":
+            fail(EXIT_USAGE, "a magnet link can only be downloaded")
+        return add_magnet(ses, args)
     try:
         info = lt.torrent_info(args.torrent)
     except Exception as e:  # libtorrent raises RuntimeError with its own message
@@ -258,7 +278,12 @@ class Peer:
             fail(EXIT_LT, a.message())
         elif isinstance(a, lt.cache_flushed_alert):
             self.flushed = True
+        elif isinstance(a, lt.metadata_received_alert):
+            self.info = self.h.torrent_file()
+            emit("metadata", pieces=self.info.num_pieces())
         elif isinstance(a, lt.torrent_checked_alert):
+            if self.info is None:
+                self.info = self.h.torrent_file()
             self.on_checked(self.h.status())
         elif isinstance(a, lt.dht_live_nodes_alert):
             emit("dht-nodes", nodes=["%s:%d" % tuple(n["endpoint"]) for n in a.nodes])
@@ -334,7 +359,7 @@ class Peer:
         while not self.stop_requested:
             self.pump_alerts(100)
             st = self.h.status()
-            if self.checked:
+            if self.checked or self.info is None:  # a magnet link needs its peers for the metadata
                 self.connect_peers(st)
             now = time.time()
             if now - last_status >= self.args.interval:
