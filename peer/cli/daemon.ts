@@ -117,7 +117,7 @@ export function run(argv: string[]): Promise<number> {
     try {
       const token = loadOrCreateToken(stateDir);
       if (token.created) report.token(token.token, token.path);
-      api = openApi(daemon, { ...apiAddress, token: token.token, log: (line) => report.log(line) });
+      api = openApi(daemon, { ...apiAddress, token: token.token, stateDir, downloadDir, log: (line) => report.log(line) });
     } catch (error) {
       if (!(error instanceof TokenError) && !(error instanceof ListenError)) throw error;
       await daemon.close();

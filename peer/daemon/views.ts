@@ -67,6 +67,7 @@ export function summaryOf(entry: TorrentEntry): TorrentSummary {
     currentTracker: torrent?.trackers().list.find((t) => t.status === "working")?.url ?? null,
     sequential: entry.options.sequential ?? false,
     limits: limitsOf(entry),
+    goals: goalsOf(entry.options),
   };
 }
 
@@ -95,6 +96,10 @@ export function detailOf(entry: TorrentEntry): TorrentDetail {
     sequential: entry.options.sequential ?? false,
     limits: limitsOf(entry),
     goals: goalsOf(entry.options),
+    comment: meta.comment ?? null,
+    createdBy: meta.createdBy ?? null,
+    creationDate: meta.creationDate !== undefined ? meta.creationDate * 1000 : null,
+    isPrivate: meta.private,
   };
 }
 

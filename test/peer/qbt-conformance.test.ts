@@ -7,6 +7,7 @@ import { makeRandomFile, makeTempDir, removeDir } from "../support/files.ts";
 import { startQbittorrent, type QbittorrentPeer } from "../support/qbittorrent.ts";
 import { needs, PROGRAMS } from "../support/system.ts";
 import { infoHashHex, mktorrent } from "../support/torrents.ts";
+import { type ApiDaemon, requireBinary, startApiDaemon } from "./daemon-api-harness.ts";
 import { qbtConformance, type QbtTarget } from "./qbt-conformance.ts";
 
 const PASSWORD = "conformance-password-1";
@@ -41,6 +42,24 @@ describe.skipIf(!needs(PROGRAMS.qbittorrent, PROGRAMS.mktorrent))("qBittorrent W
   }, 90_000);
   afterAll(async () => {
     await qb?.stop();
+    removeDir(dir);
+  });
+  qbtConformance(() => target);
+});
+
+describe.skipIf(!needs(PROGRAMS.mktorrent))("qBittorrent Web API conformance: btpeer daemon", () => {
+  let dir: string;
+  let daemon: ApiDaemon;
+  let target: QbtTarget;
+  beforeAll(async () => {
+    requireBinary();
+    dir = makeTempDir("qbt-btpeer-");
+    const files = fixtures(dir);
+    daemon = await startApiDaemon();
+    target = { name: "btpeer", baseUrl: daemon.api, username: "admin", password: daemon.token, ...files };
+  }, 90_000);
+  afterAll(async () => {
+    await daemon?.stop();
     removeDir(dir);
   });
   qbtConformance(() => target);

@@ -13,10 +13,14 @@ import { resource } from "./resource.ts";
 import { daemonRoutes } from "./routes/daemon.ts";
 import { torrentRoutes } from "./routes/torrents.ts";
 import { EventStreams } from "./sse.ts";
+import { type QbtApiOptions, qbtApi } from "../qbt/app.ts";
+import { WEB_UI_PATHS, webUiRoutes } from "../webui/routes.ts";
 
 export interface ApiAppOptions {
   control: DaemonControl;
   token: string;
+  /** The qBittorrent-compatible API under /api/v2 (its own cookie logins); absent: not served. */
+  qbittorrent?: Omit<QbtApiOptions, "control" | "token">;
   /** Whether the API listens on a loopback address only: then the Host header must name loopback too. */
   loopbackOnly: boolean;
   /** Where bugs are reported. Default: stderr. */
@@ -41,12 +45,16 @@ export function createApiApp(options: ApiAppOptions): ApiApp {
     if (options.loopbackOnly && !loopbackHostHeader(c.req.header("host"))) {
       throw new HttpError("bad-host", "this API listens on loopback and answers only to localhost, 127.0.0.1 or [::1] in the Host header");
     }
+    // The web UI's files carry no data, and /api/v2 has qBittorrent's own logins (its SID cookie).
+    if (WEB_UI_PATHS.has(c.req.path) || (options.qbittorrent && c.req.path.startsWith("/api/v2/"))) return next();
     const refused = authorize(c.req.raw, token);
     if (refused) return refused;
     await next();
     c.header("Cache-Control", "no-store");
   });
 
+  webUiRoutes(app);
+  if (options.qbittorrent) app.route("/api/v2", qbtApi({ ...options.qbittorrent, control, token }));
   torrentRoutes(app, control);
   daemonRoutes(app, control, streams, options.holdOpen ?? (() => {}));
   resource(app, "/metrics", {

@@ -15,7 +15,10 @@ export function parseApiAddress(text: string): { host: string; port: number } | 
   return { host: match[1]!.replace(/^\[(.*)\]$/, "$1"), port };
 }
 
-export function openApi(control: DaemonControl, options: { host: string; port: number; token: string; log?: (line: string) => void }): ApiServer {
+export function openApi(
+  control: DaemonControl,
+  options: { host: string; port: number; token: string; stateDir?: string; downloadDir?: string; log?: (line: string) => void },
+): ApiServer {
   const { host, port } = options;
   const where = `${host.includes(":") ? `[${host}]` : host}:${port}`;
   try {

@@ -2,6 +2,8 @@
 // beyond loopback without one would hand the daemon to the network.
 import { isLoopbackHost } from "../api-token.ts";
 import type { DaemonControl } from "../control.ts";
+import type { Context } from "hono";
+import { LabelStore } from "../qbt/labels.ts";
 import { createApiApp } from "./app.ts";
 
 export interface ApiServer {
@@ -13,6 +15,9 @@ export interface ApiServerOptions {
   host: string;
   port: number;
   token: string;
+  /** Where the qBittorrent API keeps its categories and tags, and where added torrents go by default. */
+  stateDir?: string;
+  downloadDir?: string;
   log?: (line: string) => void;
 }
 
@@ -28,6 +33,15 @@ export function startApiServer(control: DaemonControl, options: ApiServerOptions
     control,
     token: options.token,
     loopbackOnly: isLoopbackHost(host),
+    ...(options.stateDir && options.downloadDir
+      ? {
+          qbittorrent: {
+            labels: LabelStore.inStateDir(options.stateDir),
+            defaultSavePath: options.downloadDir,
+            clientIp: (c: Context) => server.requestIP(c.req.raw)?.address ?? "",
+          },
+        }
+      : {}),
     // Bun's idle timeout counts from the request, not the last write: an event stream would be cut after 10 s.
     holdOpen: (request) => server.timeout(request, 0),
     ...(options.log ? { log: options.log } : {}),

@@ -1,4 +1,5 @@
-// `torrents/add`: .torrent files from the multipart form, and `urls` (one a line): magnet links, or
+// `torrents/add`: .torrent files from the multipart form (under any field name: the web UI sends
+// `torrents`, @ctrl/qbittorrent sends `file`, and qBittorrent takes both), and `urls` (one a line): magnet links, or
 // http(s) URLs of .torrent files, fetched with a size cap and a deadline. Options map onto the daemon's
 // AddTorrentRequest; a category's save path applies when no savepath is given. qBittorrent answers
 // "Ok." when at least one torrent was added and "Fails." otherwise; so do we.
@@ -35,7 +36,7 @@ export async function addTorrents(p: Params, options: TorrentRouteOptions): Prom
     },
   };
   const sources: AddTorrentRequest["source"][] = [];
-  for (const file of p.files("torrents")) {
+  for (const file of p.files()) {
     if (file.size > MAX_TORRENT_FILE) continue;
     sources.push({ torrent: new Uint8Array(await file.arrayBuffer()) });
   }

@@ -38,8 +38,9 @@ export class Params {
     return v;
   }
 
-  files(name: string): File[] {
-    return (this.values.get(name) ?? []).filter((v): v is File => typeof v !== "string");
+  /** Every uploaded file, whatever its field is named (qBittorrent takes them all as .torrent files). */
+  files(): File[] {
+    return [...this.values.values()].flat().filter((v): v is File => typeof v !== "string");
   }
 
   bool(name: string): boolean | undefined {

@@ -62,7 +62,7 @@ export const WEBUI_HTML = `<!doctype html>
 <table id="torrents">
 <thead><tr>
 <th data-sort="name">name</th><th data-sort="state">state</th><th data-sort="progress">progress</th><th data-sort="size" class="wide">size</th>
-<th data-sort="downloadRate">down</th><th data-sort="uploadRate">up</th><th data-sort="peers" class="wide">peers</th>
+<th data-sort="downloadRate">down</th><th data-sort="uploadRate" class="wide">up</th><th data-sort="peers" class="wide">peers</th>
 <th data-sort="ratio" class="wide">ratio</th><th data-sort="eta" class="wide">ETA</th><th>actions</th>
 </tr></thead>
 <tbody></tbody>
@@ -115,7 +115,7 @@ th[data-sort] { cursor: pointer; user-select: none; }
 th.sorted::after { content: " ▾"; }
 th.sorted.reverse::after { content: " ▴"; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-td.name { word-break: break-all; cursor: pointer; color: #1f4fb0; }
+td.name { overflow-wrap: anywhere; cursor: pointer; color: #1f4fb0; }
 .bar { position: relative; height: .9rem; min-width: 5rem; background: #eef1f5; border-radius: 4px; overflow: hidden; }
 .bar span { position: absolute; inset: 0 auto 0 0; background: #3b6fd8; }
 .bar em { position: relative; font-style: normal; font-size: .75rem; padding-left: .3rem; }
@@ -130,7 +130,9 @@ dialog menu { display: flex; gap: .5rem; justify-content: flex-end; padding: 0; 
 @media (max-width: 700px) {
   body { padding: .5rem; }
   .wide { display: none; }
-  th, td { padding: .3rem .25rem; }
+  th, td { padding: .3rem .2rem; font-size: .9rem; }
+  .bar { min-width: 3.5rem; }
+  td button { display: block; width: 100%; }
   #chart { width: 100%; }
 }
 `;

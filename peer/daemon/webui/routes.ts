@@ -7,6 +7,8 @@ import { WEBUI_SCRIPT } from "./script.ts";
 
 const common = { "content-security-policy": WEBUI_CSP, "x-content-type-options": "nosniff", "referrer-policy": "no-referrer", "cache-control": "no-cache" };
 
+export const WEB_UI_PATHS: ReadonlySet<string> = new Set(["/", "/webui.js", "/webui.css"]);
+
 export function webUiRoutes(app: Hono): void {
   app.get("/", (c) => c.body(WEBUI_HTML, 200, { ...common, "content-type": "text/html; charset=utf-8" }));
   app.get("/webui.js", (c) => c.body(WEBUI_SCRIPT, 200, { ...common, "content-type": "text/javascript; charset=utf-8" }));

@@ -233,7 +233,7 @@ export const WEBUI_SCRIPT = String.raw`"use strict";
     tr.appendChild(progress);
     tr.appendChild(el("td", bytes(t.size), "num wide"));
     tr.appendChild(el("td", rate(t.downloadRate), "num"));
-    tr.appendChild(el("td", rate(t.uploadRate), "num"));
+    tr.appendChild(el("td", rate(t.uploadRate), "num wide"));
     tr.appendChild(el("td", t.peers + " (" + t.seeds + ")", "num wide"));
     tr.appendChild(el("td", t.ratio.toFixed(2), "num wide"));
     tr.appendChild(el("td", t.progress >= 1 ? "–" : eta(t.eta), "num wide"));
