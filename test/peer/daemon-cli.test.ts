@@ -121,7 +121,7 @@ describe("btpeer daemon: the command", () => {
     const stray = run(["daemon", "movie.torrent"]);
     expect(stray.code).toBe(2);
     expect(stray.stderr).toContain('unexpected argument "movie.torrent"');
-  });
+  }, 30_000); // safety bounds only: Bun's default is 5 s
 
   test("without --state-dir and --download-dir it follows XDG_STATE_HOME and XDG_DOWNLOAD_DIR", async () => {
     const xdg = path.join(dir, "xdg");
@@ -183,5 +183,5 @@ describe("btpeer daemon: the command", () => {
     expect(result.stderr).toContain(file);
     expect(result.stderr).toContain("To start fresh");
     expect(fs.readFileSync(file)).toEqual(before);
-  });
+  }, 30_000);
 });

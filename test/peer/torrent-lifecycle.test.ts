@@ -108,7 +108,7 @@ describe("Torrent lifecycle", () => {
     } finally {
       await held.client.stop();
     }
-  });
+  }, 60_000); // a safety bound only: Bun's default is 5 s
 
   test("pause closes connections and announces `stopped`; resume announces `started` and serves again", async () => {
     const held = hold(path.dirname(source));
