@@ -202,6 +202,7 @@ export function btpeerDaemon(binary: string[], work: string, dataDir: string): D
   const base = `http://127.0.0.1:${apiPort}`;
   let service: Service | null = null;
   let token = "";
+  let sid = "";
   const api = (p: string, init: RequestInit = {}) => fetch(`${base}${p}`, { ...init, headers: { ...(init.headers ?? {}), authorization: `Bearer ${token}` } });
   return {
     name: "btpeer daemon",
@@ -227,6 +228,9 @@ export function btpeerDaemon(binary: string[], work: string, dataDir: string): D
         graceMs: 60_000,
       });
       token = fs.readFileSync(path.join(stateDir, "api-token"), "utf8").trim();
+      // The list is read as qBittorrent tools read it: sync/maindata with a session cookie.
+      const login = await fetch(`${base}/api/v2/auth/login`, { method: "POST", body: new URLSearchParams({ username: "admin", password: token }) });
+      sid = /SID=([^;]+)/.exec(login.headers.get("set-cookie") ?? "")?.[1] ?? "";
       return service;
     },
     async add(torrents) {
@@ -244,7 +248,7 @@ export function btpeerDaemon(binary: string[], work: string, dataDir: string): D
       return list.filter((t) => t.state === "seeding").length;
     },
     async list() {
-      await (await api("/api/v1/torrents")).arrayBuffer();
+      await (await fetch(`${base}/api/v2/sync/maindata?rid=0`, { headers: { cookie: `SID=${sid}` } })).arrayBuffer();
     },
     async stop() {
       await service?.stop();

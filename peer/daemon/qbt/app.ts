@@ -123,9 +123,7 @@ function mainData(control: DaemonControl, labels: LabelStore): MainData {
   const list = control.list();
   labels.prune(new Set(list.map((t) => t.infoHash)));
   for (const t of list) {
-    // sync/maindata keys torrents by hash and leaves the hash out of each entry.
-    const { hash: _hash, ...fields } = torrentInfo(t, labels.of(t.infoHash), now);
-    torrents[t.infoHash] = fields;
+    torrents[t.infoHash] = torrentInfo(t, labels.of(t.infoHash), now, false);
     if (t.currentTracker) (trackers[t.currentTracker] ??= []).push(t.infoHash);
   }
   const categories: MainData["categories"] = {};

@@ -2,9 +2,6 @@
 // as qBittorrent 4.5 returns them (checked side by side with a real qbittorrent-nox by
 // test/peer/qbt-conformance.test.ts). Where we know nothing, qBittorrent's own "unknown" value is used
 // (-1 availability, 8640000 s ETA), never a made-up figure.
-import { formatMagnet } from "../../../shared/magnet.ts";
-import { fromHex } from "../../../shared/bytes.ts";
-import { asInfoHash } from "../../../shared/ids.ts";
 import type { FilePriority, FileView, TorrentDetail, TorrentSummary, TrackerView } from "../control.ts";
 
 /** qBittorrent's ETA for "infinite". */
@@ -38,10 +35,11 @@ export function qbtState(t: TorrentSummary): string {
   }
 }
 
-/** One torrent as `torrents/info` and `sync/maindata` list it. */
-export function torrentInfo(t: TorrentSummary, labels: Labels, now: number): Record<string, string | number | boolean> {
+/** One torrent as `torrents/info` lists it; `sync/maindata` keys torrents by hash and leaves it out (`withHash` false). */
+export function torrentInfo(t: TorrentSummary, labels: Labels, now: number, withHash = true): Record<string, string | number | boolean> {
   const completed = Math.round(t.wantedSize * t.progress);
-  const magnet = formatMagnet({ infoHash: asInfoHash(fromHex(t.infoHash)!), name: t.name, trackers: t.currentTracker ? [t.currentTracker] : [] });
+  // Written out rather than through formatMagnet: the hash is hex already, and a 10,000-torrent list builds 10,000 of these.
+  const magnet = `magnet:?xt=urn:btih:${t.infoHash}&dn=${encodeURIComponent(t.name)}${t.currentTracker ? `&tr=${encodeURIComponent(t.currentTracker)}` : ""}`;
   const active = t.downloadRate > 0 || t.uploadRate > 0;
   return {
     added_on: seconds(t.addedAt),
@@ -60,7 +58,7 @@ export function torrentInfo(t: TorrentSummary, labels: Labels, now: number): Rec
     eta: t.eta ?? ETA_UNKNOWN,
     f_l_piece_prio: false,
     force_start: false,
-    hash: t.infoHash,
+    ...(withHash ? { hash: t.infoHash } : {}),
     infohash_v1: t.infoHash,
     infohash_v2: "",
     last_activity: active ? seconds(now) : seconds(t.completedAt ?? t.addedAt),
