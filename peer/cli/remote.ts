@@ -18,7 +18,8 @@ Drives a running \`btpeer daemon\` through its HTTP API.
 
 commands:
   list                          the torrents: name, state, progress, size, rates, peers, ratio, ETA
-  add <file.torrent | magnet>   add a torrent (options below)
+  add <file.torrent | magnet | URL>
+                                add a torrent (options below); the daemon fetches a URL itself
   info <hash>                   one torrent: files, trackers, limits
   pause | resume | recheck | reannounce <hash>
   remove <hash> [--delete-data] forget a torrent; --delete-data also deletes its files
@@ -116,7 +117,7 @@ async function execute(api: RemoteApi, command: string, args: string[], values: 
 }
 
 async function add(api: RemoteApi, args: string[], values: Values): Promise<{ json: unknown; text: string }> {
-  if (args.length !== 1) throw new CliError("usage", "add takes one .torrent file or magnet link");
+  if (args.length !== 1) throw new CliError("usage", "add takes one .torrent file, magnet link or URL of a .torrent");
   const options: Record<string, string> = {};
   if (values["save-path"] !== undefined) options.savePath = path.resolve(values["save-path"]);
   if (values.paused) options.paused = "true";
@@ -126,6 +127,7 @@ async function add(api: RemoteApi, args: string[], values: Values): Promise<{ js
   const input = args[0]!;
   let reply: { infoHash: string };
   if (isMagnet(input)) reply = await api.call("POST", "/api/v1/torrents", { json: { magnet: input, ...options } });
+  else if (/^https?:\/\//i.test(input)) reply = await api.call("POST", "/api/v1/torrents", { json: { url: input, ...options } });
   else {
     let bytes: Uint8Array;
     try {

@@ -65,7 +65,25 @@ describe("btpeer remote against the daemon", () => {
     expect(list[0]).toMatchObject({ infoHash, name: "album", state: "paused", size: 150_000, wantedSize: 100_000 });
   });
 
-  test("the same .torrent again: exit 1 saying it is there already", async () => {
+  test("--help lists the commands; `btpeer --help` lists remote", async () => {
+    const help = await remote(["--help"]);
+    expect(help.code).toBe(0);
+    for (const command of ["list", "add", "info", "pause", "resume", "recheck", "reannounce", "remove", "stats", "limits", "--delete-data", "--json"]) {
+      expect(help.stdout).toContain(command);
+    }
+    const top = Bun.spawnSync([BINARY, "--help"], { stdout: "pipe" });
+    expect(top.stdout.toString()).toMatch(/^ {2}remote +drive a running daemon/m);
+  });
+
+  test("the same .torrent again, also by URL: exit 1 saying it is there already", async () => {
+    const files = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response(fs.readFileSync(torrentFile)) });
+    try {
+      const byUrl = await remote(["add", `http://127.0.0.1:${files.port}/album.torrent`]);
+      expect(byUrl.code).toBe(1);
+      expect(byUrl.stderr).toContain("(duplicate)");
+    } finally {
+      await files.stop(true);
+    }
     const again = await remote(["add", torrentFile]);
     expect(again.code).toBe(1);
     expect(again.stderr).toContain("(duplicate)");
