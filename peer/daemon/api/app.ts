@@ -1,7 +1,8 @@
 // The daemon's HTTP API as a Hono app over a DaemonControl: JSON under /api/v1, Prometheus text at
-// /metrics. Every request needs the bearer token (a bare 401 otherwise, api-token.ts), wherever the API
-// listens. On a loopback address the Host must also be a loopback name: a web page whose name an
-// attacker re-points at 127.0.0.1 (DNS rebinding) cannot read the token, and is refused before it asks.
+// /metrics, and the two front ends mounted beside it (the web UI's static files, the qBittorrent API under
+// /api/v2 with its own logins). Every other request needs the bearer token (a bare 401 otherwise,
+// api-token.ts), wherever the API listens. On a loopback address the Host must also be a loopback name,
+// for every path: a web page whose name an attacker re-points at 127.0.0.1 (DNS rebinding) is refused.
 // Failures of any kind end in errors.ts's errorReply; nothing else writes an error body.
 import { Hono } from "hono";
 import { PROMETHEUS_CONTENT_TYPE } from "../../../shared/prometheus-text.ts";
