@@ -3,7 +3,7 @@
 // Per-torrent series are labelled info_hash and name; the renderer escapes label values (a torrent's
 // name is whatever its creator chose: quotes, backslashes, newlines).
 import { type Metric, type MetricType, renderMetrics, type Sample } from "../../../shared/prometheus-text.ts";
-import { type DaemonControl, DaemonError, type TorrentDetail, type TorrentStateName } from "../control.ts";
+import { type DaemonControl, DaemonError, type DhtStatus, type TorrentDetail, type TorrentStateName } from "../control.ts";
 
 const STATES: TorrentStateName[] = ["metadata", "checking", "downloading", "paused", "seeding", "stopped", "error"];
 
@@ -50,6 +50,7 @@ export function daemonMetrics(control: DaemonControl, eventStreams: number): str
     metric("btpeer_max_peers", "gauge", "Global limit of peer connections.", one(stats.limits.maxPeers)),
     metric("btpeer_start_time_seconds", "gauge", "When the daemon started, Unix time.", one(stats.startedAt / 1000)),
     metric("btpeer_api_event_streams", "gauge", "Event streams (GET /api/v1/events) open now.", one(eventStreams)),
+    ...dhtMetrics(stats.dht ?? null, metric),
     ...TORRENT_METRICS.map(([name, type, help, pick]) =>
       metric(
         name,
@@ -59,6 +60,25 @@ export function daemonMetrics(control: DaemonControl, eventStreams: number): str
       ),
     ),
   ]);
+}
+
+/** The DHT's series; none at all when it is off (--no-dht), so a dashboard can tell off from empty. */
+function dhtMetrics(dht: DhtStatus | null, metric: (name: string, type: MetricType, help: string, samples: Sample[]) => Metric): Metric[] {
+  if (!dht) return [];
+  const families = (v: { ipv4: number; ipv6: number }): Sample[] => [
+    { labels: { family: "ipv4" }, value: v.ipv4 },
+    { labels: { family: "ipv6" }, value: v.ipv6 },
+  ];
+  return [
+    metric("btpeer_dht_joined", "gauge", "1 once the DHT knows nodes, 0 while joining or alone.", [{ value: dht.state === "joined" ? 1 : 0 }]),
+    metric("btpeer_dht_nodes", "gauge", "Nodes in the DHT routing table, by address family.", families(dht.nodes)),
+    metric("btpeer_dht_buckets", "gauge", "Buckets of the DHT routing table, by address family.", families(dht.buckets)),
+    metric("btpeer_dht_lookups_total", "counter", "DHT lookups (with announces) of torrents finished since the start.", [{ value: dht.lookups }]),
+    metric("btpeer_dht_peers_found_total", "counter", "Peers DHT lookups found since the start.", [{ value: dht.peersFound }]),
+    metric("btpeer_dht_torrents", "gauge", "Torrents in the DHT lookup schedule.", [{ value: dht.torrents }]),
+    metric("btpeer_dht_stored_peers", "gauge", "Peers other nodes announced to our DHT node.", [{ value: dht.storedPeers }]),
+    metric("btpeer_dht_stored_torrents", "gauge", "Torrents those announced peers are for.", [{ value: dht.storedTorrents }]),
+  ];
 }
 
 /** Set bits of a base64 bitfield. */
