@@ -608,9 +608,13 @@ export class Torrent implements ConnectionHandler {
     // A seeding torrent with no peer has nothing to do but dial (a daemon holds thousands): it reports
     // once that it went idle, then stays quiet until a peer comes.
     const idle = this.lifecycle.state === "seeding" && this.peers.size === 0 && this.admission.handshaking.size === 0;
-    if (idle && this.idleReported) return this.connectMore();
-    this.idleReported = idle;
     const now = Date.now();
+    // Goals still count while idle: seed time passes, and a peer may have come and gone between ticks.
+    if (idle && this.idleReported) {
+      this.checkGoals(now);
+      return this.connectMore();
+    }
+    this.idleReported = idle;
     expireHandshakes(this.admission.handshaking, now);
     checkLiveness(this.peers.values(), now);
     this.admission.tick(now);

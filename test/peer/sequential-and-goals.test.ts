@@ -79,4 +79,15 @@ describe("seeding goals", () => {
     const stopped = seeder.last("stopped")!;
     expect(stopped.uploaded).toBe(meta.length);
   }, 90_000);
+
+  test("--seed-time-limit 2: a seeder no peer ever comes to stops after two seconds of seeding", async () => {
+    // An idle seeder skipped its tick (a daemon holds thousands), goals included: it seeded forever.
+    const seeder = await startBtpeer(["seed", torrent, "--dir", path.dirname(source), "--seed-time-limit", "2", "--no-dht"], {
+      name: "idle seeder with a goal",
+    });
+    const reached = await seeder.waitFor(isEvent("goal-reached"), 30_000);
+    expect(reached).toMatchObject({ goal: "seed-time", limit: 2 });
+    expect(Number(reached.value)).toBeGreaterThanOrEqual(2);
+    expect(await seeder.service.exited).toBe(0);
+  }, 60_000);
 });
