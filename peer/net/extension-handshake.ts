@@ -4,16 +4,20 @@ import { encodeExtensionHandshake } from "../../shared/wire/extension.ts";
 import { UT_PEX } from "../../shared/wire/ut-pex.ts";
 import { UT_METADATA } from "../../shared/wire/ut-metadata.ts";
 
-/** The queue depth we advertise (`reqq`): what a well-behaved peer keeps outstanding with us at most. */
-export const OUR_REQQ = 500;
-
 /**
- * How many requests we actually queue for one peer before dropping (or, for a fast peer, rejecting)
- * more: some clients ignore `reqq` (rtorrent keeps about 3,000 out at 300 MB/s) and wait forever for a
- * request dropped in silence. 16,384 requests are 256 MiB asked for; the queue grows only as used, at
- * 12 bytes a request.
+ * How many requests we queue for one peer before dropping (or, for a fast peer, rejecting) more. Some
+ * clients ignore `reqq` (rtorrent keeps about 3,000 out at 300 MB/s) and wait forever for a request
+ * dropped in silence. 16,384 requests are 256 MiB asked for; the queue grows only as used, at 12 bytes a
+ * request.
  */
 export const MAX_QUEUED_REQUESTS = 16_384;
+
+/**
+ * The queue depth we advertise (`reqq`): all we queue. Clients that honour it are bound by it:
+ * Transmission tops its requests up to min(rate × 10 s, reqq) once a second, so it gets at most reqq ×
+ * 16 KiB a second (10 MB/s from us with the 500 we said before; libtorrent says 2,000).
+ */
+export const OUR_REQQ = MAX_QUEUED_REQUESTS;
 
 const CLIENT = "btpeer 0.1.0";
 

@@ -1,6 +1,6 @@
-// A leecher that keeps thousands of requests outstanding, far past the `reqq` we advertise, as rtorrent
-// does at speed (about 3,000 at 300 MB/s: seen in bench:clients, where rtorrent stalled at 98% of 1 GiB
-// waiting for requests a btpeer seeder had dropped in silence). Every request must get its block, and
+// A leecher that keeps thousands of requests outstanding, as rtorrent does at speed whatever our `reqq`
+// (about 3,000 at 300 MB/s: seen in bench:clients, where rtorrent stalled at 98% of 1 GiB waiting for
+// requests a btpeer seeder had dropped in silence past the 500 it then advertised). Every request must get its block, and
 // every block must be the right bytes. The leecher is scripted on the shared codec (no fast extension,
 // so a dropped request gets no reject either) against a real btpeer seeder.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -10,7 +10,6 @@ import { parseMetainfo } from "../../shared/metainfo/parse.ts";
 import { encodeMessage } from "../../shared/wire/codec.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
 import { makeRandomFile, makeTempDir, removeDir } from "../support/files.ts";
-import { OUR_REQQ } from "../../peer/net/extension-handshake.ts";
 import { RequestRing } from "../../peer/swarm/swarm-peer.ts";
 import { type Btpeer, makeTorrent, startBtpeer } from "./btpeer-harness.ts";
 import { connectScripted, type ScriptedStats } from "./hostile-peers.ts";
@@ -40,7 +39,7 @@ describe("a leecher with thousands of requests outstanding", () => {
 
   test("every one of 4,096 requests sent at once is answered with its block", async () => {
     const total = meta.length / BLOCK;
-    expect(total).toBeGreaterThan(OUR_REQQ * 4);
+    expect(total).toBeGreaterThan(500 * 4); // past the ring's first sizes: it must grow
     const stats: ScriptedStats = { requests: 0, admitted: 0, closed: 0 };
     const got = new Set<number>();
     let wrong = 0;
