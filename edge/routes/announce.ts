@@ -43,6 +43,7 @@ export function parseAnnounce(query: RawQuery, ip: string, maxNumwant: number, d
     throw new TrackerError("bad-param", `event must be started, completed, stopped or empty, got "${eventText.slice(0, 32)}"`);
   }
   const wanted = readCount(query, "numwant", false) ?? defaultNumwant;
+  const compact = query.text("compact") !== "0";
   return {
     input: {
       infoHash,
@@ -55,8 +56,9 @@ export function parseAnnounce(query: RawQuery, ip: string, maxNumwant: number, d
       key: readKey(query),
       uploaded,
       downloaded,
+      compactOnly: compact,
     },
-    compact: query.text("compact") !== "0",
+    compact,
     noPeerId: query.text("no_peer_id") === "1",
   };
 }
@@ -71,7 +73,7 @@ export async function handleAnnounce(c: Context, query: RawQuery, t: TrackerCont
   // again here would read every sampled peer's id from memory, a cache miss each in a large swarm.
   const peers = result.peers;
   if (req.compact) {
-    const { v4, v6 } = compactPeers(peers);
+    const { v4, v6 } = result.compact ?? compactPeers(peers);
     const body = COMPACT_REPLY.encode({
       interval,
       "min interval": config.minIntervalSec,

@@ -1,12 +1,13 @@
 // One swarm of the embedded store: its peers in a Map ordered by when they were last heard from (so
 // expired ones sit at the front), and in one array per role with an index, so a random sample needs
-// no pass over the swarm and a removal is a swap with the last.
+// no pass over the swarm and a removal is a swap with the last (memory-peer-list.ts).
+import { PeerList } from "./memory-peer-list.ts";
 import type { SwarmPeer } from "./swarm-store.ts";
 
 export interface PeerEntry extends SwarmPeer {
   compact: Uint8Array;
   seeder: boolean;
-  /** Position in its role's array. */
+  /** Position in its role's list. */
   slot: number;
   expiresAt: number;
   /** The `key` the peer announced with, if any: whoever shows it may move or remove this entry. Never sent to anyone. */
@@ -32,26 +33,19 @@ export class Swarm {
 
   /** Insertion order = order of last announce; the oldest first. */
   readonly byId = new Map<string, PeerEntry>();
-  readonly seeders: PeerEntry[] = [];
-  readonly leechers: PeerEntry[] = [];
+  readonly seeders = new PeerList();
+  readonly leechers = new PeerList();
   /** When the most recently announced peer expires: after that the whole swarm is gone. */
   expiresAt = 0;
 
   add(entry: PeerEntry): void {
-    const list = entry.seeder ? this.seeders : this.leechers;
-    entry.slot = list.length;
-    list.push(entry);
+    (entry.seeder ? this.seeders : this.leechers).add(entry);
     this.byId.set(entry.peerId, entry);
     this.tally.peers++;
   }
 
   remove(entry: PeerEntry): void {
-    const list = entry.seeder ? this.seeders : this.leechers;
-    const last = list.pop()!;
-    if (last !== entry) {
-      list[entry.slot] = last;
-      last.slot = entry.slot;
-    }
+    (entry.seeder ? this.seeders : this.leechers).remove(entry);
     this.byId.delete(entry.peerId);
     this.tally.peers--;
   }

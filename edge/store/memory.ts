@@ -7,7 +7,9 @@ import { mayChange, Swarm, type PeerEntry, type PeerTally } from "./memory-swarm
 import { DEFAULT_CONFIG } from "../config.ts";
 import { BusiestSwarms, MemoryCounters } from "./counters.ts";
 import { MemoryAccounts } from "./memory-accounts.ts";
-import type { AnnounceInput, AnnounceResult, StoreCounters, StoreStats, SwarmCounts, SwarmPeer, SwarmStore } from "./swarm-store.ts";
+import { type PeerList, SLOT_BYTES } from "./memory-peer-list.ts";
+import { Sampler } from "./memory-sample.ts";
+import type { AnnounceInput, AnnounceResult, CompactPeers, StoreCounters, StoreStats, SwarmCounts, SwarmPeer, SwarmStore } from "./swarm-store.ts";
 
 export interface MemoryStoreOptions {
   /** Most swarms held; a new one evicts the least recently active. Also the most `downloaded` histories kept. */
@@ -29,17 +31,14 @@ export class MemorySwarmStore implements SwarmStore {
   private readonly downloaded = new Map<string, number>();
   private readonly maxSwarms: number;
   private readonly maxPeers: number;
-  private readonly random: () => number;
   private readonly counters_ = new MemoryCounters();
   readonly accounts: MemoryAccounts;
-  /** For rejection sampling: drawnAt[i] === drawStamp when pool position i was drawn in this draw. */
-  private drawnAt = new Uint32Array(256);
-  private drawStamp = 0;
+  private readonly sampler: Sampler;
 
   constructor(opts: MemoryStoreOptions = {}) {
     this.maxSwarms = opts.maxSwarms ?? DEFAULT_CONFIG.maxSwarms;
     this.maxPeers = opts.maxPeers ?? DEFAULT_CONFIG.maxPeers;
-    this.random = opts.random ?? Math.random;
+    this.sampler = new Sampler(opts.random ?? Math.random);
     this.accounts = new MemoryAccounts(this.maxPeers);
   }
 
@@ -79,8 +78,8 @@ export class MemorySwarmStore implements SwarmStore {
       // requester's own (a client whose address changed still gets peers; it is listed again once
       // the old entry has expired).
       this.counters_.announced(input.event, "ignored", now);
-      const peers = input.event === "stopped" ? [] : this.sample(swarm, seeder, previous, input.numwant);
-      return { ...this.countsOf(infoHash, swarm), peers };
+      const sample = input.event === "stopped" ? { peers: [] } : this.sample(swarm, seeder, previous, input.numwant, input.compactOnly === true);
+      return { ...this.countsOf(infoHash, swarm), ...sample };
     }
     this.counters_.announced(input.event, "recorded", now);
     if (previous) swarm.remove(previous);
@@ -94,10 +93,10 @@ export class MemorySwarmStore implements SwarmStore {
       while (this.tally.peers >= this.maxPeers) this.evictOldestPeer();
       swarm.add(self);
     }
-    const peers = self === null ? [] : this.sample(swarm, seeder, self, input.numwant);
+    const sample = self === null ? { peers: [] } : this.sample(swarm, seeder, self, input.numwant, input.compactOnly === true);
     const counts = this.countsOf(infoHash, swarm);
     if (swarm.size === 0) this.dropSwarm(infoHash, swarm);
-    return { ...counts, peers };
+    return { ...counts, ...sample };
   }
 
   async counters(now: number): Promise<StoreCounters> {
@@ -190,57 +189,59 @@ export class MemorySwarmStore implements SwarmStore {
 
   /**
    * Up to `want` distinct peers other than `self`, picked uniformly at random: leechers only for a
-   * seeder, anyone for a leecher, from the virtual concatenation [leechers..., seeders...]. The cost
-   * is O(want): everyone when the pool is small, a partial shuffle of an index array when `want` is
-   * at least half the pool, else rejection sampling (few repeats when picking under half).
+   * seeder, anyone for a leecher, from the virtual concatenation [leechers..., seeders...]. As the
+   * compact bytes alone when the caller only needs those (copied from the role lists' buffers,
+   * no entry read), else as the entries themselves (the caller only reads them, and an entry's id,
+   * address and compact form never change: a re-announce makes a new entry).
    */
-  private sample(swarm: Swarm, seeder: boolean, self: PeerEntry, want: number): SwarmPeer[] {
+  private sample(swarm: Swarm, seeder: boolean, self: PeerEntry, want: number, compactOnly: boolean): Sample {
     const first = swarm.leechers;
-    const second = seeder ? [] : swarm.seeders;
-    const n = first.length + second.length;
     const split = first.length;
-    const out: SwarmPeer[] = [];
-    // The entries themselves, not copies: the caller only reads them, and an entry's id, address
-    // and compact form never change (a re-announce makes a new entry).
-    const take = (i: number) => {
-      const e = i < split ? first[i]! : second[i - split]!;
-      // By identity: comparing id strings would read each sampled peer's id from memory.
-      if (e !== self) out.push(e);
-    };
-    // The requester may be in the pool: one extra pick covers for it being drawn.
-    const picks = Math.min(n, want + 1);
-    if (want <= 0 || n === 0) return out;
-    if (picks === n) {
-      for (let i = 0; i < n; i++) take(i);
-    } else if (picks * 2 >= n) {
-      const order = new Int32Array(n);
-      for (let i = 0; i < n; i++) order[i] = i;
-      for (let i = 0; i < picks; i++) {
-        const j = i + Math.floor(this.random() * (n - i));
-        const tmp = order[j]!;
-        order[j] = order[i]!;
-        order[i] = tmp;
-        take(tmp);
-      }
-    } else {
-      // Drawn positions are marked with this draw's stamp in a reused array: no Set per announce.
-      if (this.drawnAt.length < n) this.drawnAt = new Uint32Array(Math.max(n, this.drawnAt.length * 2));
-      if (this.drawStamp === 0xffffffff) {
-        this.drawnAt.fill(0);
-        this.drawStamp = 0;
-      }
-      const stamp = ++this.drawStamp;
-      const drawnAt = this.drawnAt;
-      let chosen = 0;
-      while (chosen < picks) {
-        const i = Math.floor(this.random() * n);
-        if (drawnAt[i] === stamp) continue;
-        drawnAt[i] = stamp;
-        chosen++;
-        take(i);
-      }
+    const n = seeder ? split : split + swarm.seeders.length;
+    // Where the requester's own entry sits in the pool, if it is there (it may be someone else's
+    // entry, on an ignored announce, with another role than the requester's).
+    const skip = self.seeder ? (seeder ? -1 : split + self.slot) : self.slot;
+    const count = this.sampler.draw(n, want, skip);
+    const picked = this.sampler.picked;
+    if (compactOnly) return { peers: [], compact: copyCompact(first, swarm.seeders, picked, count) };
+    const peers: SwarmPeer[] = new Array(count);
+    for (let i = 0; i < count; i++) {
+      const at = picked[i]!;
+      peers[i] = at < split ? first.entries[at]! : swarm.seeders.entries[at - split]!;
     }
-    if (out.length > want) out.length = want;
-    return out;
+    return { peers };
   }
+}
+
+interface Sample {
+  peers: SwarmPeer[];
+  compact?: CompactPeers;
+}
+
+/** The compact forms of the picked positions of [first..., second...], split by family. */
+function copyCompact(first: PeerList, second: PeerList, picked: Int32Array, count: number): CompactPeers {
+  const split = first.length;
+  let n4 = 0;
+  for (let i = 0; i < count; i++) {
+    const at = picked[i]!;
+    if ((at < split ? first.lens[at] : second.lens[at - split]) === 6) n4++;
+  }
+  const v4 = new Uint8Array(n4 * 6);
+  const v6 = new Uint8Array((count - n4) * 18);
+  let at4 = 0;
+  let at6 = 0;
+  // Plain loops: a native `set` call costs more than moving 6 bytes.
+  for (let i = 0; i < count; i++) {
+    let at = picked[i]!;
+    const list = at < split ? first : second;
+    if (at >= split) at -= split;
+    const bytes = list.bytes;
+    const base = at * SLOT_BYTES;
+    if (list.lens[at] === 6) {
+      for (let k = 0; k < 6; k++) v4[at4++] = bytes[base + k]!;
+    } else {
+      for (let k = 0; k < 18; k++) v6[at6++] = bytes[base + k]!;
+    }
+  }
+  return { v4, v6 };
 }

@@ -34,6 +34,11 @@ export interface AnnounceInput {
   passkey?: string;
   /** Private mode: refuse (writing nothing) an info hash that is not on the allowlist. */
   allowlistOnly?: boolean;
+  /**
+   * The caller only needs the sample's compact forms: a store may then answer with `compact` and
+   * leave `peers` empty.
+   */
+  compactOnly?: boolean;
   /** Longest gap between two seeding announces counted as seeding time (the interval plus grace). */
   seedCapMs?: number;
 }
@@ -49,6 +54,12 @@ export interface SwarmPeer {
   compact?: Uint8Array;
 }
 
+/** Compact peer lists: IPv4 peers 6 bytes each (BEP 23), IPv6 peers 18 bytes each (BEP 7). */
+export interface CompactPeers {
+  v4: Uint8Array;
+  v6: Uint8Array;
+}
+
 export interface SwarmCounts {
   complete: number;
   incomplete: number;
@@ -58,6 +69,8 @@ export interface SwarmCounts {
 export interface AnnounceResult extends SwarmCounts {
   /** The sample handed to the requester: never a peer with the requester's id (the reply uses it as is). */
   peers: SwarmPeer[];
+  /** The sample as compact bytes instead of `peers`, when asked for with `compactOnly` (a store may ignore that). */
+  compact?: CompactPeers;
   /** Set when the announce was refused: nothing was recorded, counts are zero and peers empty. */
   refused?: AnnounceRefusal;
 }

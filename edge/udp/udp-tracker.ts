@@ -129,13 +129,18 @@ export class UdpTracker {
       numwant,
       // As libtorrent sends it over HTTP (%08X), so one client's key matches over both; 0 = none sent.
       key: req.key === 0 ? undefined : keyText(req.key),
+      compactOnly: true,
     });
     // A reply carries peers of the request's family only: the client reads every entry as that size.
-    const size = PEER_BYTES[family];
-    const forms: Uint8Array[] = [];
-    for (const p of result.peers) {
-      const form = p.compact ?? encodeCompactPeer(p);
-      if (form.length === size) forms.push(form);
+    let forms: Uint8Array | Uint8Array[];
+    if (result.compact) forms = family === 4 ? result.compact.v4 : result.compact.v6;
+    else {
+      const size = PEER_BYTES[family];
+      forms = [];
+      for (const p of result.peers) {
+        const form = p.compact ?? encodeCompactPeer(p);
+        if (form.length === size) forms.push(form);
+      }
     }
     return encodeAnnounceResponse({ transactionId: req.transactionId, interval, leechers: result.incomplete, seeders: result.complete, peers: forms }, family);
   }
