@@ -4,7 +4,7 @@
 // api-token.ts), wherever the API listens. On a loopback address the Host must also be a loopback name,
 // for every path: a web page whose name an attacker re-points at 127.0.0.1 (DNS rebinding) is refused.
 // Failures of any kind end in errors.ts's errorReply; nothing else writes an error body.
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { PROMETHEUS_CONTENT_TYPE } from "../../../shared/prometheus-text.ts";
 import { authorize, isLoopbackHost } from "../api-token.ts";
 import type { DaemonControl } from "../control.ts";
@@ -62,13 +62,14 @@ export function createApiApp(options: ApiAppOptions): ApiApp {
     GET: (c) => c.body(daemonMetrics(control, streams.open), 200, { "Content-Type": PROMETHEUS_CONTENT_TYPE }),
   });
 
-  app.notFound((c) => {
-    throw new HttpError("no-such-endpoint", `no endpoint ${c.req.method} ${c.req.path}; the API is under /api/v1 (see the README)`);
-  });
-  app.onError((error, c) => {
+  const reply = (c: Context, error: unknown) => {
     const { status, body } = errorReply(error, log);
     return c.json(body, status);
-  });
+  };
+  // Answered, not thrown: a path unknown under a mounted app (/api/v2/...) reaches this handler inside
+  // that app, whose own error handler would take an HttpError for a bug.
+  app.notFound((c) => reply(c, new HttpError("no-such-endpoint", `no endpoint ${c.req.method} ${c.req.path}; the API is under /api/v1 (see the README)`)));
+  app.onError((error, c) => reply(c, error));
   return { app, streams };
 }
 
