@@ -1,10 +1,11 @@
 // btpeer and libtorrent (python3-libtorrent) in one small DHT on loopback, torrents with no tracker:
 // btpeer downloads from a libtorrent seeder it finds only through the DHT, libtorrent downloads from a
-// btpeer seeder it finds only through the DHT, both checked by checksum; and the BEP 5 `port` message
+// btpeer seeder it finds only through the DHT, each from a .torrent and from a magnet link with no tr=
+// (the metadata fetched from the seeder), all checked by checksum; and the BEP 5 `port` message
 // both ways: libtorrent's DHT learns our node from ours, we learn its node from its. Two bare
 // libtorrent DHT nodes (lt_dht.py) form the DHT's core; libtorrent's loopback restrictions are off,
 // nothing points anywhere but 127.0.0.1, and btpeer runs under .env.test's BTPEER_DHT_LOOPBACK_ONLY=1.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import path from "node:path";
 import { toHex } from "../../shared/bytes.ts";
 import { parseMetainfo } from "../../shared/metainfo/parse.ts";
@@ -30,19 +31,25 @@ async function trackerless(name: string, seed: number) {
 }
 
 describe.skipIf(!needs(PROGRAMS.libtorrent))("btpeer and libtorrent find each other through the DHT", () => {
-  beforeAll(async () => {
+  beforeAll(() => {
     dir = makeTempDir("btpeer-lt-dht-");
+  });
+
+  // Each test gets a DHT of its own: the processes of earlier tests, gone by then, would still fill the
+  // core's tables and its lookups.
+  beforeEach(async () => {
     // Two libtorrent nodes that know each other as ordinary nodes (bootstrap nodes never enter libtorrent's table).
     core.push(await startLtDht([]));
     core.push(await startLtDht([coreNodes()[0]!]));
     core[0]!.send({ cmd: "add_node", host: "127.0.0.1", port: core[1]!.port });
   }, 60_000);
 
-  afterAll(async () => {
+  afterEach(async () => {
     await stopAllServices();
-    for (const n of core) await n.stop();
-    removeDir(dir);
+    for (const n of core.splice(0)) await n.stop();
   }, 30_000);
+
+  afterAll(() => removeDir(dir));
 
   test("btpeer downloads a torrent with no tracker from a libtorrent seeder found only through the DHT", async () => {
     const t = await trackerless("from-lt", 21);
@@ -76,6 +83,41 @@ describe.skipIf(!needs(PROGRAMS.libtorrent))("btpeer and libtorrent find each ot
     });
     await leecher.finished();
     expect(await sha256File(path.join(dir, "lt-out", t.file))).toBe(t.sum);
+    expect(await seeder.stop()).toBe(0);
+  }, 240_000);
+
+  test("btpeer downloads a magnet link with no tr= from a libtorrent seeder found only through the DHT", async () => {
+    const t = await trackerless("magnet-from-lt", 25);
+    const seeder = await startLtPeer({ mode: "seed", torrent: t.torrent, dir: t.data, noTrackers: true, dht: coreNodes(), name: "libtorrent seeder" });
+    await Promise.race(core.map((n) => n.waitFor((e) => e.event === "announce-received" && e.ih === t.infoHash && e.port === seeder.port, 90_000)));
+
+    const out = path.join(dir, "magnet-bt-out");
+    const leecher = await startBtpeer(["download", `magnet:?xt=urn:btih:${t.infoHash}`, "--out", out, "--no-seed", "--dht-bootstrap", coreNodes()[1]!], {
+      name: "btpeer magnet leecher",
+    });
+    await leecher.waitFor((e) => e.event === "dht" && Number(e.peers) >= 1);
+    await leecher.waitFor(isEvent("completed"));
+    expect(await leecher.service.exited).toBe(0);
+    expect(await sha256File(path.join(out, t.file))).toBe(t.sum);
+    await seeder.stop();
+  }, 240_000);
+
+  test("libtorrent downloads a magnet link with no tr= from a btpeer seeder found only through the DHT (metadata from btpeer)", async () => {
+    const t = await trackerless("magnet-from-bt", 26);
+    const seeder = await startBtpeer(["seed", t.torrent, "--dir", t.data, "--dht-bootstrap", coreNodes()[0]!], { name: "btpeer seeder" });
+    await seeder.waitFor((e) => e.event === "dht" && Number(e.announcedTo) >= 1);
+
+    const out = path.join(dir, "magnet-lt-out");
+    const leecher = await startLtPeer({
+      mode: "download",
+      torrent: `magnet:?xt=urn:btih:${t.infoHash}`,
+      dir: out,
+      dht: [coreNodes()[1]!],
+      timeoutS: 150,
+      name: "libtorrent magnet leecher",
+    });
+    await leecher.finished();
+    expect(await sha256File(path.join(out, t.file))).toBe(t.sum);
     expect(await seeder.stop()).toBe(0);
   }, 240_000);
 

@@ -257,6 +257,7 @@ class Peer:
         self.checked = False
         self.done = False
         self.last_connect = 0.0
+        self.last_dht_announce = time.time()
         self.flushed = False
         self.choked_at = None
 
@@ -362,6 +363,11 @@ class Peer:
             if self.checked or self.info is None:  # a magnet link needs its peers for the metadata
                 self.connect_peers(st)
             now = time.time()
+            # libtorrent looks a torrent up on the DHT when it is added and then every 15 minutes: one
+            # added before its DHT had any node would wait that long. A test peer with no peer asks again.
+            if self.args.dht and st.num_peers == 0 and not st.is_seeding and now - self.last_dht_announce >= 5:
+                self.last_dht_announce = now
+                self.h.force_dht_announce()
             if now - last_status >= self.args.interval:
                 last_status = now
                 emit("status", **status_fields(st))
