@@ -17,6 +17,7 @@
 //   bun bench/clients.ts [--clients btpeer,libtorrent,...] [--size 1G] [--rounds 3] [--piece 1M]
 //                        [--btpeer dist/btpeer] [--json FILE] [--svg FILE] [--max-minutes 20]
 import fs from "node:fs";
+import { availableParallelism, loadavg } from "node:os";
 import path from "node:path";
 import { opensslSha1 } from "../peer/bench/openssl.ts";
 import { median } from "../peer/bench/table.ts";
@@ -398,7 +399,7 @@ function report(cells: Cell[], clients: BenchClient[], sha1: number | null, o: O
               ? (pick("from-libtorrent", "libtorrent", "btpeer")?.mbps ?? null)
               : (pick("btpeer-from", c.id, null)?.mbps ?? null),
       })),
-      `${formatSize(o.size)} on loopback, median of ${o.rounds} rounds`,
+      `${formatSize(o.size)} on loopback, median of ${o.rounds} round${o.rounds === 1 ? "" : "s"}; ${availableParallelism()} cores, load average ${loadavg()[0]!.toFixed(1)} at the end`,
     ),
   );
   console.log(`\nchart: ${o.svg}`);
