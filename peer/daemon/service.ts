@@ -3,6 +3,8 @@
 // in the store with their .torrent bytes, save path and options, and resumed at the next start from their
 // resume data: unchanged files are trusted, only what changed (or was in flight) is hashed again.
 import * as path from "node:path";
+import { toHex } from "../../shared/bytes.ts";
+import type { MagnetLink } from "../../shared/magnet.ts";
 import { parseMetainfo } from "../../shared/metainfo/parse.ts";
 import type { EncryptionPolicy } from "../../shared/mse/policy.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
@@ -27,7 +29,8 @@ import { ResumeWriter } from "./resume-writer.ts";
 import { StateStore, type TorrentRecord } from "./state-store.ts";
 import { type EntryContext, TorrentEntry } from "./torrent-entry.ts";
 import { applySettings, mergeSettings } from "./torrent-settings.ts";
-import { detailOf, ratesOf, stateOf, summaryOf } from "./views.ts";
+import { detailOf, magnetDetailOf, magnetSummaryOf, ratesOf, stateOf, summaryOf } from "./views.ts";
+import { MagnetEntry, magnetKey, magnetRecord, storedMagnet, storeMagnet } from "./magnet-entry.ts";
 
 export interface DaemonOptions {
   stateDir: string;
@@ -61,6 +64,8 @@ const ANNOUNCE_SPREAD_MS = 10;
 export class Daemon implements DaemonControl {
   readonly startedAt = Date.now();
   private readonly entries = new Map<string, TorrentEntry>();
+  /** Magnet links whose metadata has not arrived yet (each becomes an entry once it has). */
+  private readonly magnets = new Map<string, MagnetEntry>();
   private readonly listeners = new Set<(event: DaemonEvent) => void>();
   private readonly log: (line: string) => void;
   private dht: DaemonDht | null = null;
@@ -98,6 +103,10 @@ export class Daemon implements DaemonControl {
     const writer = new ResumeWriter(store, { intervalMs: options.resumeFlushMs, onError: (error) => log(`saving resume data failed: ${String(error)}`) });
     const daemon = new Daemon(options, store, client, writer);
     for (const record of store.listTorrents()) {
+      if (record.state === "metadata") {
+        daemon.restartMagnet(record);
+        continue;
+      }
       let meta: Metainfo;
       try {
         meta = parseMetainfo(record.metainfo);
@@ -145,7 +154,34 @@ export class Daemon implements DaemonControl {
     entry.open(announceDelayMs);
   }
 
-  private emit(event: TorrentEvent, entry: TorrentEntry): void {
+  /** A stored magnet link whose metadata had not arrived: fetched again. */
+  private restartMagnet(record: TorrentRecord): void {
+    const link = storedMagnet(this.store, record);
+    if (typeof link === "string") return this.log(`${this.store.path}: ${link}; left out`);
+    this.startMagnet(link, record);
+  }
+
+  private startMagnet(link: MagnetLink, record: TorrentRecord): void {
+    const hex = toHex(link.infoHash);
+    const magnet = new MagnetEntry(this.entryContext(), hex, link, record, (entry) => {
+      if (this.magnets.get(hex) !== magnet) return; // removed meanwhile
+      this.magnets.delete(hex);
+      this.entries.set(hex, entry);
+    });
+    this.magnets.set(hex, magnet);
+    magnet.open();
+  }
+
+  private async addMagnet(request: AddTorrentRequest, uri: string): Promise<string> {
+    const { link, record } = magnetRecord(request, uri, path.resolve(request.savePath ?? this.options.downloadDir));
+    const hex = toHex(link.infoHash);
+    if (this.entries.has(hex) || this.magnets.has(hex)) throw new DaemonError("duplicate", `${link.name ?? hex} (${hex}) is already added`);
+    storeMagnet(this.store, record, uri, hex);
+    this.startMagnet(link, record);
+    return hex;
+  }
+
+  private emit(event: TorrentEvent, entry: { readonly infoHash: string }): void {
     const tagged = { ...event, infoHash: entry.infoHash } as DaemonEvent;
     for (const listener of this.listeners) listener(tagged);
   }
@@ -153,7 +189,7 @@ export class Daemon implements DaemonControl {
   // ---- DaemonControl -------------------------------------------------------------------------------
 
   async add(request: AddTorrentRequest): Promise<string> {
-    if ("magnet" in request.source) throw new DaemonError("bad-torrent", "magnet links come later; add the .torrent file");
+    if ("magnet" in request.source) return this.addMagnet(request, request.source.magnet);
     let meta: Metainfo;
     try {
       meta = parseMetainfo(request.source.torrent);
@@ -186,11 +222,12 @@ export class Daemon implements DaemonControl {
   }
 
   list(): TorrentSummary[] {
-    return [...this.entries.values()].map(summaryOf);
+    return [...[...this.entries.values()].map(summaryOf), ...[...this.magnets.values()].map(magnetSummaryOf)];
   }
 
   get(infoHash: string): TorrentDetail {
-    return detailOf(this.entry(infoHash));
+    const magnet = this.magnets.get(infoHash.toLowerCase());
+    return magnet ? magnetDetailOf(magnet) : detailOf(this.entry(infoHash));
   }
 
   async pause(infoHash: string): Promise<void> {
@@ -213,6 +250,15 @@ export class Daemon implements DaemonControl {
   }
 
   async remove(infoHash: string, deleteData: boolean): Promise<void> {
+    const magnet = this.magnets.get(infoHash.toLowerCase());
+    if (magnet) {
+      // Nothing on disk yet: the record and the link go.
+      this.magnets.delete(magnet.infoHash);
+      await this.client.removeTorrent(magnet.link.infoHash);
+      this.store.removeTorrent(magnet.link.infoHash);
+      this.store.deleteBlob(magnetKey(magnet.infoHash));
+      return;
+    }
     const entry = this.entry(infoHash);
     this.entries.delete(entry.infoHash);
     await this.client.removeTorrent(entry.meta.infoHash);
@@ -247,8 +293,13 @@ export class Daemon implements DaemonControl {
       uploaded += totals?.uploaded ?? 0;
       peers += entry.torrent?.peers.size ?? 0;
     }
+    for (const magnet of this.magnets.values()) {
+      const state = magnetSummaryOf(magnet).state;
+      byState[state] = (byState[state] ?? 0) + 1;
+      peers += magnet.magnet?.peerCount ?? 0;
+    }
     return {
-      torrents: this.entries.size,
+      torrents: this.entries.size + this.magnets.size,
       byState,
       downloadRate: down,
       uploadRate: up,
@@ -296,6 +347,8 @@ export class Daemon implements DaemonControl {
   }
 
   private entry(infoHash: string): TorrentEntry {
+    if (this.magnets.has(infoHash.toLowerCase()))
+      throw new DaemonError("bad-request", `${infoHash} is still fetching its metadata: it can only be looked at or removed`);
     const entry = this.entries.get(infoHash.toLowerCase());
     if (!entry) throw new DaemonError("not-found", `no torrent has the info hash ${infoHash}`);
     return entry;

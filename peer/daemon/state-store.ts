@@ -133,6 +133,11 @@ export class StateStore {
     this.#update(infoHash, "options", JSON.stringify(options));
   }
 
+  /** A magnet link's torrent got its metadata: the .torrent made from it takes the record's empty one. */
+  setMetainfo(infoHash: InfoHash, metainfo: Uint8Array): void {
+    this.#update(infoHash, "metainfo", metainfo);
+  }
+
   setSavePath(infoHash: InfoHash, savePath: string): void {
     this.#update(infoHash, "save_path", savePath);
   }
@@ -220,7 +225,7 @@ export class StateStore {
     }
   }
 
-  #update(infoHash: InfoHash, column: "state" | "options" | "save_path", value: string): void {
+  #update(infoHash: InfoHash, column: "state" | "options" | "save_path" | "metainfo", value: string | Uint8Array): void {
     this.#write(() => {
       const hex = infoHashToHex(infoHash);
       if (this.#db.query(`UPDATE torrents SET ${column} = ? WHERE info_hash = ?`).run(value, hex).changes === 0) {

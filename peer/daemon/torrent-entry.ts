@@ -3,7 +3,8 @@
 // resume-plan.ts), the ResumeWriter's marks, the stored state, and totals over the torrent's life.
 import { toHex } from "../../shared/bytes.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
-import type { Client } from "../client/client.ts";
+import type { Bitfield } from "../../shared/bitfield.ts";
+import type { Client, TorrentSettings } from "../client/client.ts";
 import { layoutFiles, StorageError, TorrentStorage } from "../storage/index.ts";
 import type { TorrentEvent } from "../torrent/events.ts";
 import type { Torrent } from "../torrent/torrent.ts";
@@ -25,7 +26,7 @@ export interface EntryContext {
   readonly poolBytes: number;
   /** Peer slots of a torrent that names none. */
   readonly maxPeers: number;
-  emit(event: TorrentEvent, entry: TorrentEntry): void;
+  emit(event: TorrentEvent, entry: { readonly infoHash: string }): void;
   log(line: string): void;
 }
 
@@ -41,6 +42,8 @@ export class TorrentEntry {
   private base = { uploaded: 0, downloaded: 0 };
   private lastTotals = { uploaded: -1, downloaded: -1 };
   private tracked = false;
+  /** The pieces the torrent has (the Bitfield its settings gave it), for the resume writer. */
+  private have: Bitfield | null = null;
   private readonly layout: WriterLayout;
 
   constructor(
@@ -72,11 +75,24 @@ export class TorrentEntry {
     return { uploaded: this.base.uploaded + (now?.uploaded ?? 0), downloaded: this.base.downloaded + (now?.downloaded ?? 0) };
   }
 
+  /** Builds the Torrent from the resume plan and starts it (checking first what the plan cannot trust). */
+  open(announceDelayMs = 0): void {
+    const settings = this.settings(announceDelayMs);
+    if (!settings) return;
+    this.attach(this.ctx.client.addTorrent(settings));
+    this.torrent!.start();
+  }
+
+  /** The torrent a magnet link's metadata made (the client started it, with `settings()`'s settings). */
+  attach(torrent: Torrent): void {
+    this.torrent = torrent;
+  }
+
   /**
-   * Builds the Torrent from the resume plan and starts it (checking first what the plan cannot trust).
+   * The Torrent's settings from the resume plan, or null when its storage cannot be opened (`error`).
    * File stamps are read before the storage opens, since opening creates missing files.
    */
-  open(announceDelayMs = 0): void {
+  settings(announceDelayMs = 0): TorrentSettings | null {
     const { meta, record, ctx } = this;
     const stamps = this.layout.files.map((f) => (f.length === 0 ? null : stampFile(f.path)));
     const resume = ctx.store.getResume(meta.infoHash);
@@ -93,14 +109,15 @@ export class TorrentEntry {
       if (!(error instanceof StorageError)) throw error;
       this.error = error.message;
       ctx.log(`${meta.name}: ${error.message}`);
-      return;
+      return null;
     }
     const recheck = new Uint8Array(meta.pieceCount);
     for (const p of plan.recheck) recheck[p] = 1;
     // A piece a skipped file shares with a wanted one keeps the skipped share in the parts file, which
     // resume data does not stamp: the plan counts the piece missing, so it is hashed rather than fetched again.
     for (const p of sharedWithSkipped(meta, filePriorities)) if (!plan.verified.has(p)) recheck[p] = 1;
-    const torrent = ctx.client.addTorrent({
+    this.have = plan.verified;
+    return {
       meta,
       storage: new ResumingStorage(storage, ctx.writer, meta.infoHash, (error) => ctx.log(`${meta.name}: saving resume data failed: ${String(error)}`)),
       have: plan.verified,
@@ -121,9 +138,7 @@ export class TorrentEntry {
       waitForPeers: true,
       announceDelayMs,
       onEvent: (event) => this.handle(event),
-    });
-    this.torrent = torrent;
-    torrent.start();
+    };
   }
 
   private handle(event: TorrentEvent): void {
@@ -132,8 +147,8 @@ export class TorrentEntry {
       case "checked":
         if (!this.tracked) {
           this.tracked = true;
-          ctx.writer.track(meta.infoHash, this.layout, { bitfield: this.torrent!.have, ...this.totals() });
-        } else ctx.writer.replaceBitfield(meta.infoHash, this.torrent!.have);
+          ctx.writer.track(meta.infoHash, this.layout, { bitfield: this.have!, ...this.totals() });
+        } else ctx.writer.replaceBitfield(meta.infoHash, this.have!);
         break;
       case "started":
         this.checkedAtStart = event.checked;

@@ -5,6 +5,7 @@ import type { SwarmPeer } from "../swarm/swarm-peer.ts";
 import { addressKey } from "../swarm/peer-directory.ts";
 import type { FileView, PeerView, TorrentDetail, TorrentLimits, TorrentStateName, TorrentSummary, TrackerView } from "./control.ts";
 import type { TorrentEntry } from "./torrent-entry.ts";
+import type { MagnetEntry } from "./magnet-entry.ts";
 import { goalsOf, prioritiesOf } from "./torrent-settings.ts";
 import { piecePriorities } from "../pieces/wanted.ts";
 
@@ -148,4 +149,46 @@ function clientFromPeerId(id: Uint8Array | null): string {
   const text = new TextDecoder().decode(id.subarray(0, 8));
   const match = /^-([A-Za-z]{2})([0-9A-Za-z]{4})-$/.exec(text);
   return match ? `${match[1]} ${match[2]}` : "";
+}
+
+/** A magnet link before its metadata: its name from the link (or its info hash), nothing known of its size. */
+export function magnetSummaryOf(entry: MagnetEntry): TorrentSummary {
+  const state = entry.magnet?.state;
+  return {
+    infoHash: entry.infoHash,
+    name: entry.link.name ?? entry.infoHash,
+    state: state === "error" || entry.error !== null ? "error" : state === "stopped" ? "stopped" : "metadata",
+    progress: 0,
+    size: 0,
+    wantedSize: 0,
+    downloadRate: 0,
+    uploadRate: 0,
+    peers: entry.magnet?.peerCount ?? 0,
+    seeds: 0,
+    ratio: 0,
+    eta: null,
+    addedAt: entry.record.addedAt,
+    savePath: entry.record.savePath,
+    downloaded: 0,
+    uploaded: 0,
+    hashFailures: 0,
+    trackerErrors: 0,
+    error: entry.error,
+    trackerCount: entry.link.trackers.length,
+  };
+}
+
+export function magnetDetailOf(entry: MagnetEntry): TorrentDetail {
+  return {
+    ...magnetSummaryOf(entry),
+    pieceCount: 0,
+    pieceLength: 0,
+    pieces: "",
+    files: [],
+    peerList: [],
+    trackers: [],
+    sequential: false,
+    limits: { uploadLimit: null, downloadLimit: null, maxPeers: 0 },
+    goals: { ratioLimit: null, seedTimeLimit: null },
+  };
 }

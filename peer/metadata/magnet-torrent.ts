@@ -144,6 +144,11 @@ export class MagnetTorrent implements ConnectionHandler {
     return this.current;
   }
 
+  /** Peers connected (for views). */
+  get peerCount(): number {
+    return this.peers.size;
+  }
+
   private get live(): boolean {
     return this.current === "metadata" || this.current === "preparing";
   }

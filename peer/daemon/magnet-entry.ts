@@ -1,0 +1,119 @@
+// A magnet link added to the daemon, until its metadata is in: its stored record (state `metadata`, no
+// .torrent yet; the link itself kept as a blob so that a restart fetches the metadata again), the client's
+// MagnetTorrent, and what the views show meanwhile. Once the metadata is verified, the .torrent made from it
+// goes into the record (a restart does not fetch it again) and a TorrentEntry takes over with the Torrent
+// the client made of the magnet, on the same peers.
+import { toHex } from "../../shared/bytes.ts";
+import { MagnetError, parseMagnet, type MagnetLink } from "../../shared/magnet.ts";
+import type { Metainfo } from "../../shared/metainfo/types.ts";
+import type { TorrentSettings } from "../client/client.ts";
+import type { MagnetTorrent } from "../metadata/magnet-torrent.ts";
+import { StorageError } from "../storage/index.ts";
+import type { PeerErrorCode } from "../torrent/exit-codes.ts";
+import { type AddTorrentRequest, DaemonError } from "./control.ts";
+import type { StateStore, TorrentRecord } from "./state-store.ts";
+import { type EntryContext, TorrentEntry } from "./torrent-entry.ts";
+
+/** The state store's key of a magnet link whose metadata has not arrived yet. */
+export const magnetKey = (infoHash: string): string => `magnet:${infoHash}`;
+
+/**
+ * The record of a magnet link being added (no .torrent yet, state `metadata`). Throws DaemonError: a link
+ * that does not parse, or settings, which need the files and sizes only the metadata gives.
+ */
+export function magnetRecord(request: AddTorrentRequest, uri: string, savePath: string): { link: MagnetLink; record: TorrentRecord } {
+  let link: MagnetLink;
+  try {
+    link = parseMagnet(uri);
+  } catch (error) {
+    if (error instanceof MagnetError) throw new DaemonError("bad-torrent", error.message);
+    throw error;
+  }
+  const { filePriorities, sequential, limits, goals, paused } = request;
+  const asked = Object.entries({ filePriorities, sequential, limits, goals, paused }).filter(([, v]) => v !== undefined && v !== false);
+  if (asked.length > 0) {
+    throw new DaemonError("bad-request", `${asked.map(([k]) => k).join(", ")} cannot be given with a magnet link: set them once its metadata is in`);
+  }
+  const record: TorrentRecord = { infoHash: link.infoHash, metainfo: new Uint8Array(0), savePath, options: {}, state: "metadata", addedAt: Date.now() };
+  return { link, record };
+}
+
+/** The link of a stored magnet-only record, or why it cannot be read. */
+export function storedMagnet(store: StateStore, record: TorrentRecord): MagnetLink | string {
+  const uri = store.getBlob(magnetKey(toHex(record.infoHash)));
+  if (!uri) return `the magnet link of ${toHex(record.infoHash)} is not in the state`;
+  try {
+    return parseMagnet(new TextDecoder().decode(uri));
+  } catch (error) {
+    if (error instanceof MagnetError) return `a stored magnet link does not parse (${error.message})`;
+    throw error;
+  }
+}
+
+/** Stores a magnet-only record (an empty .torrent, state `metadata`) and its link. */
+export function storeMagnet(store: StateStore, record: TorrentRecord, uri: string, infoHash: string): void {
+  store.addTorrent(record);
+  store.setBlob(magnetKey(infoHash), new TextEncoder().encode(uri));
+}
+
+export class MagnetEntry {
+  error: string | null = null;
+  magnet: MagnetTorrent | null = null;
+  /** The entry its metadata made, once `prepare` made it (it takes over when the client's torrent does). */
+  private next: TorrentEntry | null = null;
+
+  constructor(
+    private readonly ctx: EntryContext,
+    readonly infoHash: string,
+    readonly link: MagnetLink,
+    readonly record: TorrentRecord,
+    /** The metadata is in and stored: `entry` replaces this one. */
+    private readonly became: (entry: TorrentEntry) => void,
+  ) {}
+
+  open(): void {
+    const { ctx, link } = this;
+    const magnet = ctx.client.addMagnet({
+      link,
+      peers: link.peers.map(parsePeer).filter((p) => p !== null),
+      maxPeers: ctx.maxPeers,
+      onEvent: (event) => {
+        if (event.event === "error") this.error = event.message;
+        ctx.emit(event, this);
+      },
+      prepare: (meta, torrentFile) => Promise.resolve(this.prepare(meta, torrentFile)),
+    });
+    this.magnet = magnet;
+    void magnet.finished.then((outcome) => {
+      if (!("torrent" in outcome) || !this.next) return;
+      this.next.attach(outcome.torrent);
+      this.became(this.next);
+    });
+    magnet.start();
+  }
+
+  /** The verified metadata: stored with the record, then the torrent's settings (resume plan and all) as for any entry. */
+  private prepare(meta: Metainfo, torrentFile: Uint8Array): Omit<TorrentSettings, "handover"> | { code: PeerErrorCode; message: string } {
+    const record: TorrentRecord = { ...this.record, metainfo: torrentFile, state: "downloading" };
+    let entry: TorrentEntry;
+    try {
+      entry = new TorrentEntry(this.ctx, meta, record);
+    } catch (error) {
+      if (error instanceof StorageError) return { code: error.code, message: error.message };
+      throw error;
+    }
+    this.ctx.store.setMetainfo(meta.infoHash, torrentFile);
+    this.ctx.store.setTorrentState(meta.infoHash, "downloading");
+    this.ctx.store.deleteBlob(magnetKey(this.infoHash));
+    const settings = entry.settings();
+    if (!settings) return { code: "unwritable", message: entry.error ?? "the storage cannot be opened" };
+    this.next = entry;
+    return settings;
+  }
+}
+
+/** An x.pe "host:port" or "[v6]:port" (the magnet parser checked the form). */
+function parsePeer(text: string): { ip: string; port: number } | null {
+  const match = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:]+):(\d+)$/.exec(text);
+  return match ? { ip: match[1]!, port: Number(match[2]) } : null;
+}
