@@ -30,6 +30,9 @@ export interface EntryContext {
   log(line: string): void;
 }
 
+/** What an entry keeps of its stored record: the .torrent's bytes were parsed into `meta` and are not held again. */
+export type EntryRecord = Omit<TorrentRecord, "metainfo">;
+
 export class TorrentEntry {
   readonly infoHash: string;
   /** Null when its storage could not be opened (`error`); a torrent that failed later stays, in state `error`. */
@@ -45,12 +48,15 @@ export class TorrentEntry {
   /** The pieces the torrent has (the Bitfield its settings gave it), for the resume writer. */
   private have: Bitfield | null = null;
   private readonly layout: WriterLayout;
+  record: EntryRecord;
 
   constructor(
     private readonly ctx: EntryContext,
     readonly meta: Metainfo,
-    public record: TorrentRecord,
+    record: TorrentRecord,
   ) {
+    const { metainfo: _bytes, ...kept } = record;
+    this.record = kept;
     this.infoHash = toHex(meta.infoHash);
     const files = layoutFiles(meta, record.savePath); // StorageError for a path that would leave the save path
     // Padding files are never on disk: as zero-length files, the plan and the writer pass them by.
@@ -64,7 +70,7 @@ export class TorrentEntry {
 
   /** New settings (checked by torrent-settings.ts): kept in the record and the store. */
   setOptions(options: StoredOptions): void {
-    const stored = options as unknown as TorrentRecord["options"];
+    const stored = options as unknown as EntryRecord["options"];
     this.record = { ...this.record, options: stored };
     this.ctx.store.setOptions(this.meta.infoHash, stored);
   }
