@@ -70,6 +70,7 @@ export class Daemon implements DaemonControl {
   private readonly log: (line: string) => void;
   private dht: DaemonDht | null = null;
   private closed = false;
+  private context: EntryContext | undefined;
 
   private constructor(
     private readonly options: DaemonOptions,
@@ -334,8 +335,9 @@ export class Daemon implements DaemonControl {
     return this.client.globalLimits;
   }
 
+  /** One context shared by every entry (an object and a closure each would add up over thousands). */
   private entryContext(): EntryContext {
-    return {
+    this.context ??= {
       client: this.client,
       store: this.store,
       writer: this.writer,
@@ -344,6 +346,7 @@ export class Daemon implements DaemonControl {
       emit: (event, from) => this.emit(event, from),
       log: this.log,
     };
+    return this.context;
   }
 
   private entry(infoHash: string): TorrentEntry {
