@@ -71,6 +71,8 @@ export class Daemon implements DaemonControl {
   private dht: DaemonDht | null = null;
   private closed = false;
   private context: EntryContext | undefined;
+  /** The stored torrents not yet past their start (checked, `started` said, or failed); null once all are. */
+  private starting: Set<object> | null = null;
 
   private constructor(
     private readonly options: DaemonOptions,
@@ -117,6 +119,8 @@ export class Daemon implements DaemonControl {
       }
       daemon.start(meta, record, daemon.entries.size * ANNOUNCE_SPREAD_MS);
     }
+    daemon.starting = new Set([...daemon.entries.values()].filter((e) => e.torrent !== null));
+    if (daemon.starting.size === 0) daemon.starting = null;
     return daemon;
   }
 
@@ -183,8 +187,22 @@ export class Daemon implements DaemonControl {
   }
 
   private emit(event: TorrentEvent, entry: { readonly infoHash: string }): void {
+    if (this.starting && (event.event === "started" || event.event === "error" || event.event === "stopped")) this.startedOne(entry);
     const tagged = { ...event, infoHash: entry.infoHash } as DaemonEvent;
     for (const listener of this.listeners) listener(tagged);
+  }
+
+  /**
+   * Once every stored torrent has started, start-up's garbage (every stored record, the parsing, the resume
+   * plans, the checks) is collected at once: left to the collector, its pages stay in the process while it
+   * idles (10,000 small torrents: about 1 KiB of RSS per torrent, see bench:daemon).
+   */
+  private startedOne(entry: object): void {
+    const starting = this.starting!;
+    starting.delete(entry);
+    if (starting.size > 0) return;
+    this.starting = null;
+    Bun.gc(true);
   }
 
   // ---- DaemonControl -------------------------------------------------------------------------------
