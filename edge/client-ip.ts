@@ -20,6 +20,24 @@ export function normalizeIp(raw: string): string | null {
   return mapped ? formatIPv4(v6.subarray(12)) : formatIPv6(v6);
 }
 
+/** Most addresses canonicalIp remembers; it starts over when full. */
+const REMEMBERED_IPS = 4096;
+const canonicalIps = new Map<string, string | null>();
+
+/**
+ * normalizeIp of a runtime's address text, remembered: parsing it again for each request was a
+ * measurable share of an announce, and a tracker hears from the same addresses again and again.
+ */
+export function canonicalIp(raw: string): string | null {
+  let ip = canonicalIps.get(raw);
+  if (ip === undefined) {
+    if (canonicalIps.size >= REMEMBERED_IPS) canonicalIps.clear();
+    ip = normalizeIp(raw);
+    canonicalIps.set(raw, ip);
+  }
+  return ip;
+}
+
 export function resolveClientIp(c: Context, query: RawQuery, config: TrackerConfig, runtimeIp: (c: Context) => string | undefined): string {
   if (config.trustIpParam) {
     const param = query.text("ip");
@@ -39,7 +57,7 @@ export function resolveClientIp(c: Context, query: RawQuery, config: TrackerConf
     }
   }
   const fromRuntime = runtimeIp(c);
-  const ip = fromRuntime === undefined ? null : normalizeIp(fromRuntime);
+  const ip = fromRuntime === undefined ? null : canonicalIp(fromRuntime);
   if (!ip) throw new TrackerError("no-client-ip", "the tracker could not determine your IP address");
   return ip;
 }

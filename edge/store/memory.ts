@@ -2,7 +2,7 @@
 // announce costs O(numwant) plus amortised O(1) expiry and eviction (see memory-swarm.ts for how a
 // swarm keeps its peers). Bounded: at most `maxSwarms` swarms and `downloaded` histories and
 // `maxPeers` peers, so a flood of announces for made-up info hashes costs a bounded amount of memory.
-import { encodeCompactPeer } from "../../shared/compact.ts";
+import { AddressBytes } from "./address-bytes.ts";
 import { mayChange, Swarm, type PeerEntry, type PeerTally } from "./memory-swarm.ts";
 import { DEFAULT_CONFIG } from "../config.ts";
 import { BusiestSwarms, MemoryCounters } from "./counters.ts";
@@ -34,6 +34,7 @@ export class MemorySwarmStore implements SwarmStore {
   private readonly counters_ = new MemoryCounters();
   readonly accounts: MemoryAccounts;
   private readonly sampler: Sampler;
+  private readonly addresses = new AddressBytes();
 
   constructor(opts: MemoryStoreOptions = {}) {
     this.maxSwarms = opts.maxSwarms ?? DEFAULT_CONFIG.maxSwarms;
@@ -88,7 +89,7 @@ export class MemorySwarmStore implements SwarmStore {
     let self: PeerEntry | null = null;
     if (input.event !== "stopped") {
       // Encoded once here rather than in every reply that samples this peer.
-      const compact = previous && previous.ip === input.ip && previous.port === input.port ? previous.compact : encodeCompactPeer(input);
+      const compact = previous && previous.ip === input.ip && previous.port === input.port ? previous.compact : this.addresses.compact(input.ip, input.port);
       self = { peerId, ip: input.ip, port: input.port, compact, seeder, slot: 0, expiresAt: now + input.peerTtlMs, key: input.key };
       while (this.tally.peers >= this.maxPeers) this.evictOldestPeer();
       swarm.add(self);

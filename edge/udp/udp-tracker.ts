@@ -22,7 +22,7 @@ import {
   type UdpEvent,
 } from "../../shared/udp-tracker/index.ts";
 import { announcePeer, scrapeCounts, type TrackerCore } from "../announce-core.ts";
-import { normalizeIp } from "../client-ip.ts";
+import { canonicalIp } from "../client-ip.ts";
 import { TrackerError } from "../errors.ts";
 import type { AnnounceEvent } from "../store/swarm-store.ts";
 import { ConnectionIds } from "./connection-id.ts";
@@ -68,7 +68,7 @@ export class UdpTracker {
 
   /** `address` as the runtime reports it (IPv4-mapped IPv6 counts as IPv4). Null: send nothing. */
   async handle(packet: Uint8Array, address: string, port: number): Promise<Uint8Array | null> {
-    const ip = this.canonical(address);
+    const ip = canonicalIp(address);
     if (ip === null) return null;
     let request;
     try {
@@ -93,21 +93,6 @@ export class UdpTracker {
       this.core.counters.failed(failure.code);
       return errorReply(request.transactionId, failure.message, packet.length);
     }
-  }
-
-  /**
-   * normalizeIp of the runtime's address text, remembered: parsing it again for each datagram was a
-   * measurable share of an announce. Bounded: the map starts over when full.
-   */
-  private readonly canonicalIps = new Map<string, string | null>();
-  private canonical(address: string): string | null {
-    let ip = this.canonicalIps.get(address);
-    if (ip === undefined) {
-      if (this.canonicalIps.size >= 4096) this.canonicalIps.clear();
-      ip = normalizeIp(address);
-      this.canonicalIps.set(address, ip);
-    }
-    return ip;
   }
 
   private async announce(req: AnnounceRequest, sender: string): Promise<Uint8Array> {
