@@ -10,7 +10,7 @@ import { resolveClientIp } from "../client-ip.ts";
 import { TrackerError } from "../errors.ts";
 import { readCount, readId, readKey, readPort } from "../params.ts";
 import type { RawQuery } from "../query.ts";
-import { bencodeReply, type TrackerContext } from "./common.ts";
+import { bencodeOk, type TrackerContext } from "./common.ts";
 
 const EVENTS: Record<string, AnnounceEvent> = {
   "": "",
@@ -84,7 +84,7 @@ export async function handleAnnounce(c: Context, query: RawQuery, t: TrackerCont
       peers: v4,
       peers6: v6,
     });
-    return bencodeReply(c, body, 200);
+    return bencodeOk(body);
   }
   const reply: Record<string, BEncodable | undefined> = {
     interval,
@@ -95,7 +95,7 @@ export async function handleAnnounce(c: Context, query: RawQuery, t: TrackerCont
     "warning message": t.warning,
     peers: dictPeers(peers, req.noPeerId),
   };
-  return bencodeReply(c, encode(reply), 200);
+  return bencodeOk(encode(reply));
 }
 
 /**

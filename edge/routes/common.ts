@@ -38,6 +38,18 @@ export async function callStore<T>(t: Pick<TrackerContext, "outage" | "counters"
   return result;
 }
 
+/** The headers of every successful bencoded reply, built once (a Response copies them, so sharing is safe). */
+const BENCODE_HEADERS = new Headers({ "Content-Type": "text/plain; charset=binary", "Cache-Control": "no-store" });
+
+/**
+ * A 200 bencoded reply built straight as a Response, for the success paths, where the context has
+ * no header of its own to add: Hono's c.header/c.body build a Headers object step by step, a
+ * measurable share of an announce; copying a ready one costs about half of that.
+ */
+export function bencodeOk(body: Uint8Array): Response {
+  return new Response(body as Uint8Array<ArrayBuffer>, { headers: BENCODE_HEADERS });
+}
+
 export function bencodeReply(c: Context, body: Uint8Array, status: 200 | 400 | 403 | 404 | 405 | 414 | 500 | 503): Response {
   c.header("Content-Type", "text/plain; charset=binary");
   c.header("Cache-Control", "no-store");

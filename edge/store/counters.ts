@@ -20,6 +20,22 @@ export function announceField(event: AnnounceEvent, outcome: AnnounceOutcome): s
   return `announce:${event}:${outcome}`;
 }
 
+/** announceField of every event and outcome, built once: a template string per announce was a measurable cost. */
+const ANNOUNCE_FIELDS: Record<AnnounceOutcome, Record<AnnounceEvent, string>> = {
+  recorded: {
+    started: announceField("started", "recorded"),
+    completed: announceField("completed", "recorded"),
+    stopped: announceField("stopped", "recorded"),
+    "": announceField("", "recorded"),
+  },
+  ignored: {
+    started: announceField("started", "ignored"),
+    completed: announceField("completed", "ignored"),
+    stopped: announceField("stopped", "ignored"),
+    "": announceField("", "ignored"),
+  },
+};
+
 export const SCRAPES_FIELD = "scrapes";
 
 /**
@@ -67,7 +83,7 @@ export class MemoryCounters {
   private readonly perMinute = new Float64Array(CHART_MINUTES);
 
   announced(event: AnnounceEvent, outcome: AnnounceOutcome, now: number): void {
-    const field = announceField(event, outcome);
+    const field = ANNOUNCE_FIELDS[outcome][event];
     this.announces.set(field, (this.announces.get(field) ?? 0) + 1);
     const minute = minuteOf(now);
     const slot = minute % CHART_MINUTES;
