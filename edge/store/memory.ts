@@ -80,7 +80,7 @@ export class MemorySwarmStore implements SwarmStore {
       // the old entry has expired).
       this.counters_.announced(input.event, "ignored", now);
       const sample = input.event === "stopped" ? { peers: [] } : this.sample(swarm, seeder, previous, input.numwant, input.compactOnly === true);
-      return { ...this.countsOf(infoHash, swarm), ...sample };
+      return withSample(this.countsOf(infoHash, swarm), sample);
     }
     this.counters_.announced(input.event, "recorded", now);
     if (previous) swarm.remove(previous);
@@ -97,7 +97,7 @@ export class MemorySwarmStore implements SwarmStore {
     const sample = self === null ? { peers: [] } : this.sample(swarm, seeder, self, input.numwant, input.compactOnly === true);
     const counts = this.countsOf(infoHash, swarm);
     if (swarm.size === 0) this.dropSwarm(infoHash, swarm);
-    return { ...counts, ...sample };
+    return withSample(counts, sample);
   }
 
   async counters(now: number): Promise<StoreCounters> {
@@ -217,6 +217,14 @@ export class MemorySwarmStore implements SwarmStore {
 interface Sample {
   peers: SwarmPeer[];
   compact?: CompactPeers;
+}
+
+/** The result from fresh counts: they gain the sample's fields in place (object spreads were a measurable cost per announce). */
+function withSample(counts: SwarmCounts, sample: Sample): AnnounceResult {
+  const result = counts as AnnounceResult;
+  result.peers = sample.peers;
+  if (sample.compact) result.compact = sample.compact;
+  return result;
 }
 
 /** The compact forms of the picked positions of [first..., second...], split by family. */
