@@ -19,7 +19,7 @@ const ARTIFACTS = path.join(ROOT, "test-artifacts");
 const puppeteer = await loadPuppeteer();
 
 const waitFor = <A extends unknown[]>(page: BrowserPage, fn: (...args: A) => boolean, ...args: A) =>
-  page.waitForFunction(fn, { timeout: 60_000, polling: 100 }, ...args);
+  page.waitForFunction(fn, { timeout: 120_000, polling: 100 }, ...args);
 
 describe.skipIf(!puppeteer || !needs(PROGRAMS.chromium, PROGRAMS.mktorrent))("the daemon's web UI in headless Chromium", () => {
   let dir: string;
@@ -139,7 +139,7 @@ describe.skipIf(!puppeteer || !needs(PROGRAMS.chromium, PROGRAMS.mktorrent))("th
     expect(await list.json()).toEqual([]);
 
     expect(problems).toEqual([]);
-  }, 180_000);
+  }, 400_000);
 
   test("a wrong token keeps the page on the login form with a message", async () => {
     const page = await browser.newPage();
