@@ -62,8 +62,8 @@ export class Torrent implements ConnectionHandler {
   /** A magnet link's open peers, taken over when the torrent first starts working. */
   private handover: Handover | null;
   private lastRechoke = 0;
-  /** Aborted when the torrent ends: stops a check of it. */
-  private readonly ended = new AbortController();
+  /** The check under way (or waiting its turn), aborted when the torrent ends; made per check, so an idle torrent holds none. */
+  private checking: AbortController | null = null;
   /** Announced once already: later starts (resume, after a re-check) announce at once. */
   private announced = false;
   /** The last tick found it seeding with no peer, and said so. */
@@ -340,11 +340,16 @@ export class Torrent implements ConnectionHandler {
     const { meta, have } = this.options;
     const count = countPieces(meta.pieceCount, which);
     this.emit({ event: "checking", pieces: count });
+    const abort = new AbortController();
+    if (!this.lifecycle.kept) abort.abort(); // ended already
+    this.checking = abort;
     try {
-      await checkPieces(meta, this.options.dir, have, which, () => this.lifecycle.state === "checking", this.ended.signal);
+      await checkPieces(meta, this.options.dir, have, which, () => this.lifecycle.state === "checking", abort.signal);
     } catch (error) {
       if (!(error instanceof StorageError)) throw error;
       this.fail(error.code, error.message);
+    } finally {
+      if (this.checking === abort) this.checking = null;
     }
     if (this.lifecycle.state !== "checking") return count;
     this.downloader.haveReplaced();
@@ -398,7 +403,7 @@ export class Torrent implements ConnectionHandler {
   }
 
   private async shutdown(code: number): Promise<void> {
-    this.ended.abort(); // a check under way (or waiting its turn) ends now
+    this.checking?.abort(); // a check under way (or waiting its turn) ends now
     await this.quiet();
     this.options.storage.close();
     this.emit({ event: "stopped", ...this.totals() });
