@@ -7,6 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { freePort } from "../../test/support/ports.ts";
 import { spawnService } from "../../test/support/processes.ts";
+import { loopbackSettings, TransmissionRpc } from "../../test/support/transmission.ts";
 import { pollUntil, type BenchClient, type RunOptions } from "./adapter.ts";
 
 export const TRANSMISSION_DAEMON = {
@@ -24,71 +25,34 @@ async function start(o: RunOptions, role: "seed" | "leech") {
   const script = path.join(config, "on-done.sh");
   fs.writeFileSync(script, `#!/bin/sh\ntouch '${doneFile}'\n`, { mode: 0o755 });
   const settings = {
+    ...loopbackSettings(o.port),
     "download-dir": o.dir,
     "incomplete-dir-enabled": false,
     "watch-dir": watch,
     "watch-dir-enabled": true,
     "start-added-torrents": true,
-    "dht-enabled": false,
-    "lpd-enabled": false,
-    "pex-enabled": false,
-    "utp-enabled": false,
-    "port-forwarding-enabled": false,
-    "bind-address-ipv4": "127.0.0.1",
-    "peer-port": o.port,
     "peer-port-random-on-start": false,
     "rpc-enabled": true,
     "rpc-bind-address": "127.0.0.1",
     "rpc-port": rpcPort,
     "cache-size-mb": 64,
-    "speed-limit-down-enabled": false,
-    "speed-limit-up-enabled": false,
-    "ratio-limit-enabled": false,
     "idle-seeding-limit-enabled": false,
     "script-torrent-done-enabled": true,
     "script-torrent-done-filename": script,
-    "message-level": 1,
   };
   fs.writeFileSync(path.join(config, "settings.json"), JSON.stringify(settings, null, 1));
   fs.copyFileSync(o.torrent, path.join(watch, path.basename(o.torrent)));
   const service = await spawnService({ name: `transmission-daemon ${role}`, cmd: ["transmission-daemon", "-f", "-g", config], graceMs: 10_000 });
   const rpc = new TransmissionRpc(rpcPort);
-  if (role === "leech") await pollUntil("transmission-daemon downloading", 60_000, async () => (await rpc.status()) === DOWNLOADING, service);
+  const status = async () =>
+    ((await rpc.call("torrent-get", { fields: ["status"] }).catch(() => null))?.torrents as { status: number }[] | undefined)?.[0]?.status;
+  if (role === "leech") await pollUntil("transmission-daemon downloading", 60_000, async () => (await status()) === DOWNLOADING, service);
   const done = role === "leech" ? pollUntil("transmission-daemon complete", o.timeoutS * 1000, () => fs.existsSync(doneFile), service) : Promise.resolve();
   return { service, address: `127.0.0.1:${o.port}`, done, stop: async () => void (await service.stop()) };
 }
 
 /** Transmission's torrent status code for "downloading" (RPC spec: 4). */
 const DOWNLOADING = 4;
-
-/** Just enough of Transmission's RPC: the session-id handshake and the first torrent's status. */
-class TransmissionRpc {
-  private sessionId = "";
-  constructor(private readonly port: number) {}
-
-  async status(): Promise<number | null> {
-    return (await this.torrent())?.status ?? null;
-  }
-
-  private async torrent(): Promise<{ status: number } | null> {
-    const body = JSON.stringify({ method: "torrent-get", arguments: { fields: ["status"] } });
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const res = await fetch(`http://127.0.0.1:${this.port}/transmission/rpc`, {
-        method: "POST",
-        body,
-        headers: { "X-Transmission-Session-Id": this.sessionId },
-      }).catch(() => null);
-      if (!res) return null;
-      if (res.status === 409) {
-        this.sessionId = res.headers.get("X-Transmission-Session-Id") ?? "";
-        continue;
-      }
-      const reply = (await res.json()) as { arguments?: { torrents?: { status: number }[] } };
-      return reply.arguments?.torrents?.[0] ?? null;
-    }
-    return null;
-  }
-}
 
 export const transmissionClient: BenchClient = {
   id: "transmission",

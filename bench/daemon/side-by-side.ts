@@ -5,6 +5,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { startQbittorrent, type QbittorrentPeer } from "../../test/support/qbittorrent.ts";
+import { loopbackSettings, TransmissionRpc } from "../../test/support/transmission.ts";
 import { freePort } from "../../test/support/ports.ts";
 import { spawnService, type Service } from "../../test/support/processes.ts";
 import { sampleMemory, type MemoryPeaks } from "../memory-sampler.ts";
@@ -124,45 +125,21 @@ export function transmissionDaemon(work: string, dataDir: string): DaemonUnderTe
   const config = path.join(work, "transmission");
   const rpcPort = freePort();
   let service: Service | null = null;
-  let session = "";
-  const rpc = async (method: string, args: Record<string, unknown>): Promise<Record<string, unknown>> => {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const res = await fetch(`http://127.0.0.1:${rpcPort}/transmission/rpc`, {
-        method: "POST",
-        headers: { "X-Transmission-Session-Id": session },
-        body: JSON.stringify({ method, arguments: args }),
-      });
-      if (res.status === 409) {
-        session = res.headers.get("X-Transmission-Session-Id") ?? "";
-        continue;
-      }
-      const reply = (await res.json()) as { result: string; arguments: Record<string, unknown> };
-      if (reply.result !== "success") throw new Error(`transmission ${method}: ${reply.result}`);
-      return reply.arguments;
-    }
-    throw new Error(`transmission ${method}: no session id`);
-  };
+  const transmission = new TransmissionRpc(rpcPort);
+  const rpc = (method: string, args: Record<string, unknown>) => transmission.call(method, args);
   return {
     name: "transmission-daemon",
     async start() {
       fs.mkdirSync(config, { recursive: true });
       const settings = {
+        ...loopbackSettings(freePort()),
         "download-dir": dataDir,
-        "dht-enabled": false,
-        "lpd-enabled": false,
-        "pex-enabled": false,
-        "utp-enabled": false,
-        "port-forwarding-enabled": false,
-        "bind-address-ipv4": "127.0.0.1",
-        "peer-port": freePort(),
         "rpc-enabled": true,
         "rpc-bind-address": "127.0.0.1",
         "rpc-port": rpcPort,
         "rpc-authentication-required": false,
         "download-queue-enabled": false,
         "seed-queue-enabled": false,
-        "ratio-limit-enabled": false,
-        "message-level": 1,
       };
       const file = path.join(config, "settings.json");
       const saved = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>) : {};

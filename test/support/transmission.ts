@@ -10,6 +10,48 @@ import path from "node:path";
 import { freePort } from "./ports.ts";
 import { spawnService, type Service } from "./processes.ts";
 
+/** What every Transmission the tests and benches start shares: loopback only; no DHT, local discovery,
+ *  PEX, uTP or port mapping; no speed or ratio limits. */
+export function loopbackSettings(peerPort: number): Record<string, unknown> {
+  return {
+    "dht-enabled": false,
+    "lpd-enabled": false,
+    "pex-enabled": false,
+    "utp-enabled": false,
+    "port-forwarding-enabled": false,
+    "bind-address-ipv4": "127.0.0.1",
+    "peer-port": peerPort,
+    "speed-limit-down-enabled": false,
+    "speed-limit-up-enabled": false,
+    "ratio-limit-enabled": false,
+    "message-level": 1,
+  };
+}
+
+/** Transmission's RPC on loopback: the X-Transmission-Session-Id handshake (a 409 names the id), then the call. */
+export class TransmissionRpc {
+  private session = "";
+  constructor(private readonly port: number) {}
+
+  async call(method: string, args: Record<string, unknown>): Promise<Record<string, unknown>> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const res = await fetch(`http://127.0.0.1:${this.port}/transmission/rpc`, {
+        method: "POST",
+        headers: { "X-Transmission-Session-Id": this.session },
+        body: JSON.stringify({ method, arguments: args }),
+      });
+      if (res.status === 409) {
+        this.session = res.headers.get("X-Transmission-Session-Id") ?? "";
+        continue;
+      }
+      const reply = (await res.json()) as { result: string; arguments: Record<string, unknown> };
+      if (reply.result !== "success") throw new Error(`transmission ${method}: ${reply.result}`);
+      return reply.arguments;
+    }
+    throw new Error(`transmission ${method}: no session id`);
+  }
+}
+
 export interface TransmissionPeer {
   service: Service;
   port: number;
@@ -24,20 +66,7 @@ export async function startTransmissionCli(options: { torrent: string; dir: stri
   const name = options.name ?? "transmission-cli";
   mkdirSync(options.configDir, { recursive: true });
   mkdirSync(options.dir, { recursive: true });
-  const settings = {
-    "dht-enabled": false,
-    "lpd-enabled": false,
-    "pex-enabled": false,
-    "utp-enabled": false,
-    "port-forwarding-enabled": false,
-    "bind-address-ipv4": "127.0.0.1",
-    "peer-port": port,
-    "rpc-enabled": false,
-    "speed-limit-down-enabled": false,
-    "speed-limit-up-enabled": false,
-    "ratio-limit-enabled": false,
-    "blocklist-enabled": false,
-  };
+  const settings = { ...loopbackSettings(port), "rpc-enabled": false, "blocklist-enabled": false };
   writeFileSync(path.join(options.configDir, "settings.json"), JSON.stringify(settings, null, 1));
   const doneFile = path.join(options.configDir, "finished");
   const script = path.join(options.configDir, "on-finish.sh");
