@@ -1,7 +1,8 @@
 // The process-level peer: one per process, whatever the number of torrents. It owns what torrents share:
 // the peer id, the listening socket, the encryption policy, incoming connections until their handshake
 // names a torrent (then they are handed to that torrent, or dropped when it is not ours), the connection
-// limit across torrents, the piece-pool budget, and the DHT node (client-dht.ts). Each torrent keeps its
+// limit across torrents, the piece-pool budget, the hashing threads that check downloaded pieces (HashPool),
+// and the DHT node (client-dht.ts). Each torrent keeps its
 // own peers, slots (--max-peers), tracker and pieces. Before a PeerConnection exists, an incoming
 // connection is an Incoming: its first bytes say plain BitTorrent or MSE/PE (incoming.ts).
 import { toHex } from "../../shared/bytes.ts";
@@ -21,6 +22,7 @@ import { Torrent, type TorrentOptions } from "../torrent/torrent.ts";
 import { ClientDht, type ClientDhtOptions, type TorrentDht } from "./client-dht.ts";
 import { Incoming, SNIFF_TIMEOUT_MS } from "./incoming.ts";
 import { PoolBudget } from "./pool-budget.ts";
+import { HashPool } from "../verify/hash-pool.ts";
 import { downloadLimit, uploadLimit, type GlobalRateLimits } from "../torrent/tuning.ts";
 
 export interface ClientOptions {
@@ -32,6 +34,8 @@ export interface ClientOptions {
   maxConnections?: number;
   /** Piece-pool bytes shared by all torrents. */
   poolBytes?: number;
+  /** Hashing threads shared by all torrents, at most (default: one per core but one, see defaultHashThreads). */
+  hashThreads?: number;
   /** Bytes per second across all torrents (each torrent's own limit applies as well). */
   uploadLimit?: number;
   downloadLimit?: number;
@@ -62,6 +66,8 @@ export interface TorrentHost {
   /** Connections the torrent may still open under the limit across torrents. */
   room(): number;
   readonly pool: PoolBudget;
+  /** The threads that check a downloading torrent's pieces in its piece pool. */
+  readonly hashing: HashPool;
   /** The process's DHT, null without one (--no-dht, or before `enableDht`). */
   readonly dht: TorrentDht | null;
   /** A magnet link's metadata is in: the Torrent it describes takes the magnet's place (and its peers). */
@@ -84,6 +90,7 @@ export class Client implements ConnectionHandler, TorrentHost {
   readonly peerId: Uint8Array;
   readonly bind: string | null;
   readonly pool: PoolBudget;
+  readonly hashing: HashPool;
   readonly encryption: EncryptionPolicy;
   readonly mseLimits?: Partial<MseLimits>;
   readonly limits: GlobalRateLimits;
@@ -112,6 +119,7 @@ export class Client implements ConnectionHandler, TorrentHost {
     // The same bounds as one torrent's slots, over all torrents: with one torrent they never bind first.
     this.slots = slotLimits(options.maxConnections ?? DEFAULT_MAX_CONNECTIONS);
     this.pool = new PoolBudget(options.poolBytes ?? DEFAULT_POOL_BYTES);
+    this.hashing = new HashPool({ threads: options.hashThreads });
     this.limits = { upload: uploadLimit(options.uploadLimit ?? null), download: downloadLimit(options.downloadLimit ?? null) };
   }
 
@@ -224,6 +232,7 @@ export class Client implements ConnectionHandler, TorrentHost {
     for (const conn of [...this.incoming, ...this.handshaking]) conn.close({ code: "shutting-down" });
     await Promise.all([...this.torrents.values()].map((t) => t.stop(0)));
     this.torrents.clear();
+    this.hashing.stopThreads(); // each torrent gave its memory back: nothing is left for them
     this.dht?.close();
     this.dht = null;
   }

@@ -12,7 +12,7 @@ import { PieceAssembly, type BlockSink } from "./piece-assembly.ts";
 import { PiecePicker, type PickerPeer, type PieceProgress } from "./picker.ts";
 import type { BufferPool } from "./pool.ts";
 import { PaddingMap } from "../storage/padding.ts";
-import type { SlotHasher } from "../verify/slot-hasher.ts";
+import type { PieceHasher } from "../verify/hash-pool.ts";
 import { Blame, STRIKES_TO_BAN } from "./blame.ts";
 import { pipelineDepth } from "./pipeline.ts";
 import { allowedFastView } from "./allowed-fast-view.ts";
@@ -102,7 +102,7 @@ export class Downloader {
     private readonly storage: PieceWriter,
     private readonly hooks: DownloaderHooks,
     /** Checks finished pieces on another thread; null: hash on this one as blocks arrive. */
-    private hasher: SlotHasher | null = null,
+    private hasher: PieceHasher | null = null,
   ) {
     this.padding = new PaddingMap(meta.files, meta.pieceLength, meta.length);
     this.picker = new PiecePicker(meta, have, this.padding);
@@ -155,7 +155,7 @@ export class Downloader {
   }
 
   /** Gives the downloader its piece memory (or takes it away): only while no piece is under way. */
-  useMemory(pool: BufferPool | null, hasher: SlotHasher | null): void {
+  useMemory(pool: BufferPool | null, hasher: PieceHasher | null): void {
     if (this.picker.inProgress.size > 0 || this.writing.size > 0) throw new Error("Downloader: piece memory swapped with pieces under way");
     this.pool = pool;
     this.hasher = hasher;

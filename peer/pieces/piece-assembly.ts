@@ -1,5 +1,5 @@
 // One piece being downloaded into one pool slot. Each block is copied once, from the socket's chunk into
-// the slot. Unless the piece is checked elsewhere (a download hashes on its own thread, SlotHasher), SHA-1
+// the slot. Unless the piece is checked elsewhere (a download hashes on the client's threads, HashPool), SHA-1
 // is fed every run of blocks as soon as it becomes contiguous from the piece's start (out-of-order blocks
 // wait for the gap to fill), so a complete piece is verified without re-reading it.
 // A block whose message is split across socket chunks is streamed in part by part (openStream /
@@ -59,7 +59,7 @@ export class PieceAssembly implements BlockSink {
   /** Set when the slot went back to the pool: the slot's bytes belong to someone else now. */
   #retired = false;
 
-  /** False when the complete piece is checked elsewhere (SlotHasher): `verify` is then unavailable. */
+  /** False when the complete piece is checked elsewhere (PieceHasher): `verify` is then unavailable. */
   readonly #hashOnArrival: boolean;
 
   constructor(slot: PoolSlot, index: number, length: number, options: { hashOnArrival?: boolean } = {}) {
@@ -149,7 +149,7 @@ export class PieceAssembly implements BlockSink {
   /** Only when complete: true when the piece's SHA-1 equals `expected` (20 bytes). */
   verify(expected: Uint8Array): boolean {
     if (this.#verdict !== undefined) return this.#verdict;
-    if (!this.#hashOnArrival) throw new Error(`piece ${this.index} is checked by its SlotHasher, not here`);
+    if (!this.#hashOnArrival) throw new Error(`piece ${this.index} is checked by its PieceHasher, not here`);
     if (!this.complete) throw new Error(`piece ${this.index} is not complete: ${this.#receivedBlocks}/${this.blockCount} blocks`);
     this.#state.hasher.digest(digestScratch);
     this.#state.dirty = false;

@@ -1,17 +1,18 @@
-// The piece memory of a downloading torrent: a pool cut from the client's budget, and the hashing thread
-// that reads pieces in place in it. Held only while the torrent downloads, so a seeding or paused torrent
-// costs no pool and no thread (a daemon may hold thousands of them).
+// The piece memory of a downloading torrent: a pool cut from the client's budget, registered with the
+// client's hashing threads so they read pieces in place in it. Held only while the torrent downloads, so a
+// seeding or paused torrent costs no pool and no registration (a daemon may hold thousands of them).
 import type { Metainfo } from "../../shared/metainfo/types.ts";
 import type { PoolBudget } from "../client/pool-budget.ts";
 import type { Downloader } from "../pieces/downloader.ts";
 import { BufferPool } from "../pieces/pool.ts";
-import { SlotHasher } from "../verify/slot-hasher.ts";
+import type { HashPool, PieceHasher } from "../verify/hash-pool.ts";
 
 export class PieceMemory {
-  private held: { pool: BufferPool; hasher: SlotHasher; bytes: number } | null = null;
+  private held: { pool: BufferPool; hasher: PieceHasher; bytes: number } | null = null;
 
   constructor(
     private readonly budget: PoolBudget,
+    private readonly hashing: HashPool,
     private readonly meta: Pick<Metainfo, "pieceLength" | "pieceHashes">,
     /** What the torrent asks of the budget. */
     private readonly wanted: number,
@@ -21,9 +22,9 @@ export class PieceMemory {
   take(): void {
     if (this.held) return;
     const bytes = this.budget.reserve(this.wanted);
-    // Pieces are checked on a hashing thread that reads them in place, so the pool is shared memory.
+    // Pieces are checked on hashing threads that read them in place, so the pool is shared memory.
     const pool = new BufferPool({ slotSize: this.meta.pieceLength, totalBytes: bytes, shared: true });
-    const hasher = new SlotHasher(pool.buffer as SharedArrayBuffer, this.meta.pieceHashes);
+    const hasher = this.hashing.register(pool.buffer as SharedArrayBuffer, this.meta.pieceHashes);
     this.held = { pool, hasher, bytes };
     this.downloader.useMemory(pool, hasher);
   }
@@ -32,7 +33,7 @@ export class PieceMemory {
   giveBack(): void {
     if (!this.held) return;
     this.downloader.useMemory(null, null);
-    this.held.hasher.stop();
+    this.held.hasher.release();
     this.budget.release(this.held.bytes);
     this.held = null;
   }

@@ -124,7 +124,7 @@ export class Torrent implements ConnectionHandler {
       ban: (peer, reason) => this.ban(peer, reason),
       writeFailed: storageFailed,
     });
-    this.memory = new PieceMemory(this.host.pool, meta, options.poolBytes, this.downloader);
+    this.memory = new PieceMemory(this.host.pool, this.host.hashing, meta, options.poolBytes, this.downloader);
     this.downloader.setPriorities(this.tuning.piecePriorities());
     this.downloader.picker.sequential = options.sequential ?? false;
     this.downloader.setLimit(this.tuning.downloadBudget);

@@ -32,7 +32,7 @@ const JOB_BYTES = 16 * 1024 * 1024;
  * lists peer/verify/<name>.ts as extra entry points, so the bundle's root is peer/) every module is
  * inlined into the entry at $bunfs/root/btpeer and the worker sits at $bunfs/root/verify/<name>.js.
  */
-export function workerUrl(name: "worker" | "slot-hash-worker"): string {
+export function workerUrl(name: "worker" | "hash-pool-worker"): string {
   const compiled = import.meta.url.includes("$bunfs") || import.meta.url.includes("~BUN");
   return compiled ? new URL(`./verify/${name}.js`, import.meta.url).href : new URL(`./${name}.ts`, import.meta.url).href;
 }

@@ -22,7 +22,7 @@ beforeAll(async () => {
   bin = path.join(ROOT, "dist", "btpeer");
   if (!fs.existsSync(bin)) {
     bin = path.join(dir, "bin", "btpeer");
-    const entries = ["peer/cli.ts", "peer/verify/worker.ts", "peer/verify/slot-hash-worker.ts"].map((e) => path.join(ROOT, e));
+    const entries = ["peer/cli.ts", "peer/verify/worker.ts", "peer/verify/hash-pool-worker.ts"].map((e) => path.join(ROOT, e));
     const r = Bun.spawnSync([process.execPath, "build", "--compile", "--minify", ...entries, "--outfile", bin], { stdout: "pipe", stderr: "pipe" });
     if (r.exitCode !== 0) throw new Error(`build failed: ${r.stderr.toString()}`);
   }

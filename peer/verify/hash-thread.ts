@@ -1,0 +1,90 @@
+// One hashing thread of the HashPool, seen from the main thread: its worker, the jobs it holds, and which
+// registered piece pools it has been told of (a pool is sent to a thread with its first job there, so an
+// idle thread never holds a torrent's memory, and a new thread needs no catching up).
+import { workerUrl } from "./verify.ts";
+import type { HashPoolReply, HashPoolRequest } from "./hash-pool-protocol.ts";
+
+/** A piece handed to the pool and not answered yet. */
+export interface HashJob {
+  readonly registration: { readonly id: number; readonly pool: SharedArrayBuffer; readonly pieceHashes: Uint8Array };
+  readonly index: number;
+  /** A view into the registration's pool. */
+  readonly bytes: Uint8Array;
+  readonly resolve: (ok: boolean) => void;
+}
+
+export interface HashThreadEvents {
+  answered(thread: HashThread, job: HashJob, ok: boolean): void;
+  /** The thread answered this job with an error (a bug): the job is the pool's to hash elsewhere. */
+  refused(thread: HashThread, job: HashJob, message: string): void;
+  /** The thread died (or could not start): its unanswered jobs are the pool's to hash elsewhere. */
+  failed(thread: HashThread, jobs: HashJob[], message: string): void;
+}
+
+export class HashThread {
+  readonly #worker: Worker;
+  readonly #jobs = new Map<number, HashJob>();
+  /** Registrations this thread has been sent (and not told to forget). */
+  readonly #known = new Set<number>();
+  #state: "running" | "ended" = "running";
+
+  constructor(
+    private readonly events: HashThreadEvents,
+    url: string = workerUrl("hash-pool-worker"),
+  ) {
+    // ref: false: the session's sockets and timers keep the process alive; a hashing thread alone must
+    // not (a session that fails to start, e.g. on a port in use, has to exit).
+    this.#worker = new Worker(url, { ref: false } as WorkerOptions);
+    this.#worker.onmessage = (event: MessageEvent<HashPoolReply>) => this.#reply(event.data);
+    this.#worker.onerror = (event) => this.#die(event.message || "error");
+    // A worker can also end without an error event (process.exit in it, or killed).
+    this.#worker.addEventListener("close", () => this.#die("the thread ended"));
+  }
+
+  /** Jobs handed to this thread and not answered yet. */
+  get pending(): number {
+    return this.#jobs.size;
+  }
+
+  send(id: number, job: HashJob): void {
+    const r = job.registration;
+    if (!this.#known.has(r.id)) {
+      this.#known.add(r.id);
+      this.#post({ type: "register", registration: r.id, pool: r.pool, pieceHashes: r.pieceHashes });
+    }
+    this.#jobs.set(id, job);
+    this.#post({ type: "check", job: id, registration: r.id, index: job.index, offset: job.bytes.byteOffset, length: job.bytes.length });
+  }
+
+  /** The registration is released: the thread drops its pool once the jobs already sent for it are answered. */
+  forget(registration: number): void {
+    if (this.#known.delete(registration)) this.#post({ type: "unregister", registration });
+  }
+
+  /** Ends the thread now; its unanswered jobs are returned for the caller to hash. */
+  end(): HashJob[] {
+    if (this.#state === "ended") return [];
+    this.#state = "ended";
+    this.#worker.terminate();
+    const jobs = [...this.#jobs.values()];
+    this.#jobs.clear();
+    return jobs;
+  }
+
+  #post(message: HashPoolRequest): void {
+    this.#worker.postMessage(message);
+  }
+
+  #reply(m: HashPoolReply): void {
+    const job = this.#jobs.get(m.job);
+    if (!job) return;
+    this.#jobs.delete(m.job);
+    if (m.type === "error") this.events.refused(this, job, m.message);
+    else this.events.answered(this, job, m.ok);
+  }
+
+  #die(message: string): void {
+    if (this.#state === "ended") return; // ended by us: nothing lost
+    this.events.failed(this, this.end(), message);
+  }
+}
