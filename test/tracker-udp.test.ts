@@ -1,5 +1,5 @@
-// The UDP conformance suite against our tracker's real entries (Bun, Deno; IPv4 and IPv6 loopback)
-// and against opentracker, the reference, in the same run.
+// The UDP conformance suite against our tracker's real entries (Bun on its batched socket and on
+// Bun.udpSocket, Deno; IPv4 and IPv6 loopback) and against opentracker, the reference, in the same run.
 import { rmSync } from "node:fs";
 import { toHex } from "../shared/bytes.ts";
 import { startOpentracker } from "./support/opentracker.ts";
@@ -13,6 +13,7 @@ import { describe } from "bun:test";
 
 runUdpConformance("Bun entry on 127.0.0.1", () => startBunTracker({ host: "127.0.0.1" }));
 runUdpConformance("Bun entry on ::1 (18-byte peers)", () => startBunTracker({ host: "::1" }));
+runUdpConformance("Bun entry on Bun.udpSocket (TRACKER_UDP_FFI=0)", () => startBunTracker({ host: "127.0.0.1", env: { TRACKER_UDP_FFI: "0" } }));
 runUdpConformance("Deno entry on 127.0.0.1", () => startDenoTracker({ host: "127.0.0.1" }));
 
 describe.skipIf(!needs(PROGRAMS.redis))("Upstash store", () => {

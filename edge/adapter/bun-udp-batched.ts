@@ -1,0 +1,153 @@
+// The UDP tracker's socket on Bun on Linux, in batches: each turn takes every datagram waiting (up to
+// a table's worth) with one recvmmsg, hands each to the tracker, and sends the replies that are ready
+// with one sendmmsg in the next turn of the event loop. When nothing waits, a poller thread
+// (bun-udp-poller.ts) blocks in poll() until something does and wakes this thread once.
+//
+// States: "draining" (this thread reads the socket turn after turn), "waiting" (the poller is armed),
+// "stopped".
+import { Worker } from "node:worker_threads";
+import type { Logger } from "../log.ts";
+import type { UdpTracker } from "../udp/udp-tracker.ts";
+import { FfiUdpSocket, linkTable } from "./bun-udp-ffi.ts";
+import { POLLER_ARMED, POLLER_FLAGS, POLLER_READY, POLLER_STOP, type PollerData } from "./bun-udp-poller-state.ts";
+import { AF_INET, AF_INET6, ipv4Text, ipv6Text, MessageTable, type SocketAddress } from "./linux-mmsg.ts";
+
+/** Datagrams per recvmmsg and per sendmmsg. */
+export const BATCH = 256;
+/** Bytes per datagram slot: more than any request or reply of BEP 15 (a longer datagram is still seen whole in length). */
+const SLOT_BYTES = 2048;
+
+/** ES2024's Atomics.waitAsync (Bun has it; this project's TypeScript library is ES2023). */
+const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, index: number, value: number): { async: boolean; value: unknown } }).waitAsync;
+
+type State = "draining" | "waiting" | "stopped";
+
+export class BatchedUdpServer {
+  readonly port: number;
+  private readonly socket: FfiUdpSocket;
+  private readonly rx = new MessageTable(BATCH, SLOT_BYTES);
+  private readonly tx = new MessageTable(BATCH, SLOT_BYTES);
+  private readonly rxBase: number;
+  private readonly txBase: number;
+  private readonly flags = new Int32Array(new SharedArrayBuffer(POLLER_FLAGS * 4));
+  private readonly poller: Worker;
+  private readonly pollerStopped: Promise<void>;
+  private state: State = "draining";
+  private turnScheduled = false;
+  private replies: Uint8Array[] = [];
+  private destinations: SocketAddress[] = [];
+  /** The most datagrams one recvmmsg took so far (for tests: shows that batching happens). */
+  largestBatch = 0;
+
+  /** Throws UdpFfiError when the socket cannot be had (no Linux, bind refused). */
+  constructor(
+    private readonly tracker: UdpTracker,
+    ip: Uint8Array,
+    port: number,
+    log: Logger,
+  ) {
+    this.socket = new FfiUdpSocket(ip, port);
+    this.port = this.socket.port;
+    this.rxBase = linkTable(this.rx);
+    this.txBase = linkTable(this.tx);
+    const data: PollerData = { fd: this.socket.fd, state: this.flags.buffer as SharedArrayBuffer };
+    try {
+      this.poller = new Worker(new URL("./bun-udp-poller.ts", import.meta.url), { workerData: data });
+    } catch (err) {
+      this.socket.close();
+      throw err;
+    }
+    this.pollerStopped = new Promise((resolve) => this.poller.once("exit", () => resolve()));
+    // Without its poller the socket would be read no more once idle: say so loudly.
+    this.poller.on("error", (err) => log.error(`UDP poller thread failed: ${err instanceof Error ? err.message : String(err)}`));
+    this.poller.unref();
+    this.drain();
+  }
+
+  /** Stops reading, lets the poller thread end, closes the socket (the port is free once this resolves). */
+  async stop(): Promise<void> {
+    if (this.state === "stopped") return;
+    this.state = "stopped";
+    Atomics.store(this.flags, POLLER_STOP, 1);
+    Atomics.notify(this.flags, POLLER_ARMED);
+    Atomics.notify(this.flags, POLLER_READY);
+    await this.pollerStopped;
+    this.socket.close();
+  }
+
+  private drain(): void {
+    const n = this.socket.receive(this.rx, this.rxBase);
+    if (n === 0) return this.wait();
+    if (n > this.largestBatch) this.largestBatch = n;
+    // n < 0: one datagram's error was taken instead of data; read on in the next turn.
+    for (let i = 0; i < n; i++) this.dispatch(i);
+    this.scheduleTurn();
+  }
+
+  private dispatch(i: number): void {
+    const rx = this.rx;
+    const family = rx.family(i);
+    let to: SocketAddress;
+    let address: string;
+    if (family === AF_INET) {
+      const ip4 = rx.ip4(i);
+      to = { family: 4, ip4, port: rx.port(i) };
+      address = ipv4Text(ip4);
+    } else if (family === AF_INET6) {
+      to = rx.address(i)!;
+      address = ipv6Text((to as { ip6: Uint8Array }).ip6);
+    } else return;
+    this.tracker.receive(rx.data(i), address, to.port, (reply) => this.queue(reply, to));
+  }
+
+  private queue(reply: Uint8Array, to: SocketAddress): void {
+    if (this.state === "stopped") return;
+    this.replies.push(reply);
+    this.destinations.push(to);
+    this.scheduleTurn();
+  }
+
+  private scheduleTurn(): void {
+    if (this.turnScheduled) return;
+    this.turnScheduled = true;
+    setImmediate(this.turn);
+  }
+
+  /** After the datagrams of a batch were handled (and their replies computed, when the store is in memory). */
+  private readonly turn = (): void => {
+    this.turnScheduled = false;
+    if (this.state === "stopped") return;
+    this.flush();
+    if (this.state === "draining") this.drain();
+  };
+
+  private flush(): void {
+    const replies = this.replies;
+    const destinations = this.destinations;
+    if (replies.length === 0) return;
+    this.replies = [];
+    this.destinations = [];
+    for (let from = 0; from < replies.length; from += BATCH) {
+      const n = Math.min(BATCH, replies.length - from);
+      for (let i = 0; i < n; i++) this.tx.setOutgoing(i, replies[from + i]!, destinations[from + i]!);
+      this.socket.send(this.tx, this.txBase, n);
+    }
+  }
+
+  /** Nothing waits: arm the poller and sleep until it says something does. */
+  private wait(): void {
+    this.state = "waiting";
+    Atomics.store(this.flags, POLLER_READY, 0);
+    Atomics.store(this.flags, POLLER_ARMED, 1);
+    Atomics.notify(this.flags, POLLER_ARMED);
+    const woken = waitAsync(this.flags, POLLER_READY, 0);
+    if (woken.async) (woken.value as Promise<unknown>).then(this.onReadable);
+    else this.onReadable();
+  }
+
+  private readonly onReadable = (): void => {
+    if (this.state !== "waiting") return;
+    this.state = "draining";
+    this.drain();
+  };
+}

@@ -1,0 +1,10 @@
+// What the batched UDP server's main thread and its poller thread share: one Int32Array of flags.
+export const POLLER_ARMED = 0; // main -> poller: wait for the socket to have input
+export const POLLER_READY = 1; // poller -> main: it has
+export const POLLER_STOP = 2; // main -> poller: exit
+export const POLLER_FLAGS = 3;
+
+export interface PollerData {
+  fd: number;
+  state: SharedArrayBuffer;
+}
