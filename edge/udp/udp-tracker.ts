@@ -157,9 +157,12 @@ function errorReply(transactionId: number, message: string, requestBytes: number
 
 const HEX_CODES = Array.from("0123456789abcdef", (ch) => ch.charCodeAt(0));
 const ID_HEX: number[] = new Array(40).fill(0);
+/** ES2026's Uint8Array.prototype.toHex where the runtime has it (Bun does): 2-3 times faster than the loop below. */
+const nativeHex = typeof (new Uint8Array(0) as unknown as { toHex?: unknown }).toHex === "function";
 
 /** A 20-byte id as 40 lowercase hex digits, one flat string (what the store keys by). */
 function hexId(id: Uint8Array): string {
+  if (nativeHex) return (id as unknown as { toHex(): string }).toHex();
   for (let i = 0; i < 20; i++) {
     const b = id[i]!;
     ID_HEX[2 * i] = HEX_CODES[b >> 4]!;
