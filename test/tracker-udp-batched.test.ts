@@ -2,6 +2,8 @@
 // a burst of datagrams taken by one recvmmsg and every one answered as the tracker answers it,
 // stopping frees the port, and Bun's own socket as the fallback. Real sockets on loopback.
 import { describe, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { AF_INET, AF_INET6, MessageTable, MMSGHDR_BYTES, MSG_TRUNC } from "../edge/adapter/linux-mmsg.ts";
 import { serveUdp } from "../edge/adapter/bun-udp.ts";
 import { loadConfig } from "../edge/config.ts";
@@ -12,6 +14,9 @@ import { ConnectionIds } from "../edge/udp/connection-id.ts";
 import { UdpTracker } from "../edge/udp/udp-tracker.ts";
 import { encodeAnnounceRequest, encodeConnectRequest } from "../shared/udp-tracker/index.ts";
 import { UdpTrackerClient } from "./tracker/udp-client.ts";
+import { makeTempDir, removeDir } from "./support/files.ts";
+import { freePort } from "./support/ports.ts";
+import { spawnService } from "./support/processes.ts";
 
 const linux = process.platform === "linux";
 
@@ -133,6 +138,36 @@ describe.skipIf(!linux)("batched socket (recvmmsg/sendmmsg through bun:ffi)", ()
       await again.stop();
     }
   });
+
+  test("a process serving only the batched socket stays up and answers, as one on Bun's socket does", async () => {
+    const dir = makeTempDir("udp-batched-alive-");
+    const script = join(dir, "serve.ts");
+    const root = resolve(import.meta.dir, "..");
+    writeFileSync(
+      script,
+      [
+        `import { serveUdp } from ${JSON.stringify(join(root, "edge/adapter/bun-udp.ts"))};`,
+        `import { loadConfig } from ${JSON.stringify(join(root, "edge/config.ts"))};`,
+        `import { trackerCore } from ${JSON.stringify(join(root, "edge/announce-core.ts"))};`,
+        `import { createLogger } from ${JSON.stringify(join(root, "edge/log.ts"))};`,
+        `import { MemorySwarmStore } from ${JSON.stringify(join(root, "edge/store/memory.ts"))};`,
+        `import { UdpTracker } from ${JSON.stringify(join(root, "edge/udp/udp-tracker.ts"))};`,
+        `const tracker = new UdpTracker({ core: trackerCore(loadConfig({}), new MemorySwarmStore(), createLogger("error")) });`,
+        `const s = await serveUdp(tracker, { hostname: "127.0.0.1", port: Number(process.argv[2]), log: createLogger("error"), batched: true });`,
+        `console.log("serving " + s.kind);`,
+      ].join("\n"),
+    );
+    const port = freePort();
+    const service = await spawnService({ name: "batched UDP only", cmd: [process.execPath, script, String(port)], ready: { line: /^serving recvmmsg/ } });
+    try {
+      const client = await UdpTrackerClient.open("127.0.0.1", port);
+      expect(typeof (await client.connect())).toBe("bigint");
+      client.close();
+    } finally {
+      await service.stop();
+      removeDir(dir);
+    }
+  }, 60_000);
 
   test("a port in use is an error, not a silent fallback to another socket", async () => {
     const taken = await Bun.udpSocket({ hostname: "127.0.0.1", port: 0 });

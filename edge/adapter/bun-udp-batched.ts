@@ -60,7 +60,8 @@ export class BatchedUdpServer {
     this.pollerStopped = new Promise((resolve) => this.poller.once("exit", () => resolve()));
     // Without its poller the socket would be read no more once idle: say so loudly.
     this.poller.on("error", (err) => log.error(`UDP poller thread failed: ${err instanceof Error ? err.message : String(err)}`));
-    this.poller.unref();
+    // Not unref'd: like any open socket, the poller keeps the process alive until stop() (a pending
+    // Atomics.waitAsync does not).
     this.drain();
   }
 
