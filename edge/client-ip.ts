@@ -1,6 +1,5 @@
 // The requester's address: from the runtime (getConnInfo), or from a proxy header / the `ip`
 // parameter only when the configuration says to trust them. Always returned in canonical form.
-import type { Context } from "hono";
 import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from "../shared/compact.ts";
 import type { TrackerConfig } from "./config.ts";
 import { TrackerError } from "./errors.ts";
@@ -38,7 +37,16 @@ export function canonicalIp(raw: string): string | null {
   return ip;
 }
 
-export function resolveClientIp(c: Context, query: RawQuery, config: TrackerConfig, runtimeIp: (c: Context) => string | undefined): string {
+/**
+ * The requester's address. `header` reads a request header, `runtimeIp` asks the runtime for the
+ * connection's address; both are functions so that neither is read when the configuration says not to.
+ */
+export function resolveClientIp(
+  query: RawQuery,
+  config: TrackerConfig,
+  header: (name: string) => string | undefined,
+  runtimeIp: () => string | undefined,
+): string {
   if (config.trustIpParam) {
     const param = query.text("ip");
     if (param !== undefined) {
@@ -49,14 +57,14 @@ export function resolveClientIp(c: Context, query: RawQuery, config: TrackerConf
   }
   if (config.trustedProxyHeader !== "") {
     // The left-most entry is the original client; proxies append themselves.
-    const header = c.req.header(config.trustedProxyHeader)?.split(",")[0];
-    if (header !== undefined && header.trim() !== "") {
-      const ip = normalizeIp(header);
-      if (!ip) throw new TrackerError("bad-param", `${config.trustedProxyHeader} "${header}" is not an IP address`);
+    const value = header(config.trustedProxyHeader)?.split(",")[0];
+    if (value !== undefined && value.trim() !== "") {
+      const ip = normalizeIp(value);
+      if (!ip) throw new TrackerError("bad-param", `${config.trustedProxyHeader} "${value}" is not an IP address`);
       return ip;
     }
   }
-  const fromRuntime = runtimeIp(c);
+  const fromRuntime = runtimeIp();
   const ip = fromRuntime === undefined ? null : canonicalIp(fromRuntime);
   if (!ip) throw new TrackerError("no-client-ip", "the tracker could not determine your IP address");
   return ip;

@@ -9,6 +9,7 @@ import { createLogger, type Logger } from "./log.ts";
 import { InstanceCounters } from "./metrics/instance-counters.ts";
 import { trackerCore } from "./announce-core.ts";
 import { MemorySwarmStore } from "./store/memory.ts";
+import type { RequestIp } from "./routes/common.ts";
 import type { SwarmStore } from "./store/swarm-store.ts";
 import { ConnectionIds } from "./udp/connection-id.ts";
 import { UdpTracker } from "./udp/udp-tracker.ts";
@@ -28,6 +29,8 @@ export interface TrackerSetup {
 
 export interface SetupOptions {
   clientIp: (c: Context) => string | undefined;
+  /** The same without a Hono context, where the runtime allows (see AppOptions.requestIp). */
+  requestIp?: RequestIp;
   /**
    * What to do without Upstash credentials: "memory" keeps swarms in this process (Bun, Deno: one
    * long-lived process), "none" refuses announces (Workers: each isolate would hold its own swarm).
@@ -58,7 +61,7 @@ export function setupTracker(env: Record<string, string | undefined>, opts: Setu
   }
   const log = createLogger(config.logLevel);
   const counters = new InstanceCounters();
-  const app = createApp({ store, config, clientIp: opts.clientIp, log, counters });
+  const app = createApp({ store, config, clientIp: opts.clientIp, requestIp: opts.requestIp, log, counters });
   return { app, config, store, storeKind, log, counters };
 }
 

@@ -3,7 +3,7 @@
 // waits for Redis: every answer is still pending when the next bytes arrive.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { connect } from "node:net";
-import { clientAddress } from "../edge/adapter/bun-serve.ts";
+import { BUN_CLIENT_ADDRESS } from "../edge/adapter/bun-serve.ts";
 import { serveHttp1, type Http1Server } from "../edge/adapter/http1-server.ts";
 import { createApp } from "../edge/app.ts";
 import { loadConfig } from "../edge/config.ts";
@@ -19,7 +19,7 @@ const handlerErrors: unknown[] = [];
 
 beforeAll(() => {
   const log = createLogger("error");
-  const app = createApp({ store: new MemorySwarmStore(), config: loadConfig({}), clientIp: clientAddress, log });
+  const app = createApp({ store: new MemorySwarmStore(), config: loadConfig({}), ...BUN_CLIENT_ADDRESS, log });
   server = serveHttp1({
     hostname: "127.0.0.1",
     port: 0,

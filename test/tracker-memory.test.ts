@@ -1,11 +1,11 @@
 // The conformance suite against the app served in this process by Bun on the memory store, with one
 // listener on 127.0.0.1 and one on [::1] sharing the same app, so IPv6 requests really come from ::1.
-import { clientAddress, serveTracker } from "../edge/adapter/bun-serve.ts";
+import { BUN_CLIENT_ADDRESS, serveTracker } from "../edge/adapter/bun-serve.ts";
 import { setupTracker } from "../edge/server-setup.ts";
 import { CONFORMANCE_ENV, runConformance } from "./tracker/conformance.ts";
 
 runConformance("Bun in process, memory store", async () => {
-  const { app, storeKind, log } = setupTracker(CONFORMANCE_ENV, { clientIp: clientAddress, withoutUpstash: "memory" });
+  const { app, storeKind, log } = setupTracker(CONFORMANCE_ENV, { ...BUN_CLIENT_ADDRESS, withoutUpstash: "memory" });
   if (storeKind !== "memory") throw new Error(`expected the memory store, got ${storeKind}`);
   // Served as `npm start` serves it.
   const v4 = serveTracker(app, { hostname: "127.0.0.1", port: 0, log, storeKind });

@@ -5,7 +5,7 @@
 // size (clients report real totals), and one snatch, for that user and torrent.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import path from "node:path";
-import { clientAddress, serveTracker } from "../edge/adapter/bun-serve.ts";
+import { BUN_CLIENT_ADDRESS, serveTracker } from "../edge/adapter/bun-serve.ts";
 import { setupTracker } from "../edge/server-setup.ts";
 import { startAria2 } from "./support/aria2.ts";
 import { makeRandomFile, makeTempDir, removeDir, sha256File } from "./support/files.ts";
@@ -92,7 +92,7 @@ function runWithRealClients(name: string, start: () => Promise<{ baseUrl: string
 }
 
 runWithRealClients("Bun in process, memory store", async () => {
-  const { app, log, storeKind } = setupTracker(ENV, { clientIp: clientAddress, withoutUpstash: "memory" });
+  const { app, log, storeKind } = setupTracker(ENV, { ...BUN_CLIENT_ADDRESS, withoutUpstash: "memory" });
   const server = serveTracker(app, { hostname: "127.0.0.1", port: 0, log, storeKind });
   return { baseUrl: `http://127.0.0.1:${server.port}`, stop: async () => void (await server.stop()) };
 });

@@ -3,7 +3,7 @@
 // `deno serve` and workerd (`wrangler dev`) on the Upstash store over redis-server. On workerd the
 // admin token is a secret (.dev.vars), as `wrangler secret put TRACKER_ADMIN_TOKEN` provides it.
 import { describe } from "bun:test";
-import { clientAddress, serveTracker } from "../edge/adapter/bun-serve.ts";
+import { BUN_CLIENT_ADDRESS, serveTracker } from "../edge/adapter/bun-serve.ts";
 import { setupTracker } from "../edge/server-setup.ts";
 import { startRedisStack } from "./support/redis.ts";
 import { needs, PROGRAMS } from "./support/system.ts";
@@ -13,7 +13,7 @@ import { startBunOnRedis, startDeno, startWorkerd, type RunningTracker } from ".
 const ENV = { ...PRIVATE_ENV, TRACKER_ADMIN_TOKEN: ADMIN_TOKEN };
 
 runPrivateConformance("Bun in process, memory store", async () => {
-  const { app, log, storeKind } = setupTracker(ENV, { clientIp: clientAddress, withoutUpstash: "memory" });
+  const { app, log, storeKind } = setupTracker(ENV, { ...BUN_CLIENT_ADDRESS, withoutUpstash: "memory" });
   const server = serveTracker(app, { hostname: "127.0.0.1", port: 0, log, storeKind });
   return { baseUrl: `http://127.0.0.1:${server.port}`, stop: async () => void (await server.stop()) };
 });

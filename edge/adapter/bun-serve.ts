@@ -28,11 +28,19 @@ export interface TrackerServer {
   stop(): Promise<void>;
 }
 
-/** The client address, for setupTracker's `clientIp`, from whichever server passed the request. */
-export function clientAddress(c: Context): string | undefined {
-  const env = c.env as ConnectionInfo | Bun.Server<undefined>;
-  return "remoteAddress" in env ? env.remoteAddress : env.requestIP(c.req.raw)?.address;
+/** The client address, for setupTracker's `requestIp`, from whichever server passed the request (`env`). */
+export function requestAddress(request: Request, env: unknown): string | undefined {
+  const server = env as ConnectionInfo | Bun.Server<undefined>;
+  return "remoteAddress" in server ? server.remoteAddress : server.requestIP(request)?.address;
 }
+
+/** The same, for setupTracker's `clientIp`, from a Hono context. */
+export function clientAddress(c: Context): string | undefined {
+  return requestAddress(c.req.raw, c.env);
+}
+
+/** What setupTracker and createApp take to read the client address on Bun, either way. */
+export const BUN_CLIENT_ADDRESS = { clientIp: clientAddress, requestIp: requestAddress };
 
 export function serveTracker(app: Hono, opts: BunServeOptions): TrackerServer {
   // The app answers its own errors; this is the last resort, and the client sees no stack.

@@ -3,10 +3,10 @@
 // same port number unless TRACKER_UDP_PORT says otherwise (0: none); TRACKER_UDP_FFI=0 serves it
 // through Bun.udpSocket instead of the batched socket (bun-udp.ts).
 import { setupTracker, setupUdpTracker } from "../server-setup.ts";
-import { clientAddress, serveTracker } from "./bun-serve.ts";
+import { BUN_CLIENT_ADDRESS, serveTracker } from "./bun-serve.ts";
 import { serveUdp } from "./bun-udp.ts";
 
-const setup = setupTracker(process.env, { clientIp: clientAddress, withoutUpstash: "memory" });
+const setup = setupTracker(process.env, { ...BUN_CLIENT_ADDRESS, withoutUpstash: "memory" });
 const { storeKind, log } = setup;
 const hostname = process.env.HOST ?? "127.0.0.1";
 const server = serveTracker(setup.app, { hostname, port: Number(process.env.PORT ?? 8787), log, storeKind });

@@ -1,6 +1,6 @@
 // `npm run start:redis`: the local tracker on the Upstash store, through the local Upstash-compatible
 // server, in front of the redis-server at REDIS_URL, or of one started here (and stopped on exit).
-import { clientAddress, serveTracker } from "../adapter/bun-serve.ts";
+import { BUN_CLIENT_ADDRESS, serveTracker } from "../adapter/bun-serve.ts";
 import { setupTracker, UPSTASH_TOKEN_VAR, UPSTASH_URL_VAR } from "../server-setup.ts";
 import type { RedisAddress } from "./upstash-compat/redis-connection.ts";
 import { startUpstashCompat } from "./upstash-compat/server.ts";
@@ -50,7 +50,7 @@ if (process.env.REDIS_URL) {
 
 const compat = startUpstashCompat({ redis, token: crypto.randomUUID() });
 const env = { ...process.env, [UPSTASH_URL_VAR]: compat.url, [UPSTASH_TOKEN_VAR]: compat.token };
-const { app, storeKind, log } = setupTracker(env, { clientIp: clientAddress, withoutUpstash: "memory" });
+const { app, storeKind, log } = setupTracker(env, { ...BUN_CLIENT_ADDRESS, withoutUpstash: "memory" });
 const hostname = process.env.HOST ?? "127.0.0.1";
 const server = serveTracker(app, { hostname, port: Number(process.env.PORT ?? 8787), log, storeKind });
 

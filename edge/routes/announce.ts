@@ -64,9 +64,19 @@ export function parseAnnounce(query: RawQuery, ip: string, maxNumwant: number, d
 }
 
 /** `passkey`: from the path `/<passkey>/announce`. */
-export async function handleAnnounce(c: Context, query: RawQuery, t: TrackerContext, passkey?: string): Promise<Response> {
+export function handleAnnounce(c: Context, query: RawQuery, t: TrackerContext, passkey?: string): Promise<Response> {
+  const ip = resolveClientIp(
+    query,
+    t.config,
+    (name) => c.req.header(name),
+    () => t.clientIp(c),
+  );
+  return answerAnnounce(query, ip, t, passkey);
+}
+
+/** The announce of a requester whose address is known: validation, the store, the bencoded reply. */
+export async function answerAnnounce(query: RawQuery, ip: string, t: Omit<TrackerContext, "clientIp">, passkey?: string): Promise<Response> {
   const { config } = t;
-  const ip = resolveClientIp(c, query, config, t.clientIp);
   const req = parseAnnounce(query, ip, config.maxNumwant, config.defaultNumwant);
   const { result, interval } = await announcePeer(t, passkey === undefined ? req.input : { ...req.input, passkey });
   // Stores leave the requester out (SwarmStore contract, checked by the conformance suite): checking

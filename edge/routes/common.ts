@@ -1,11 +1,18 @@
 // What every route handler shares: the options, store access that turns outages into one error.
 import type { Context } from "hono";
+import { encode } from "../../shared/bencode.ts";
 import type { TrackerConfig } from "../config.ts";
 import { STORE_UNAVAILABLE_MESSAGE, TrackerError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { InstanceCounters } from "../metrics/instance-counters.ts";
 import type { StoreOutageLog } from "../store-outage.ts";
 import type { SwarmStore } from "../store/swarm-store.ts";
+
+/**
+ * The client's address from the request and what the server passed with it (Hono's `env`), without a
+ * Hono context: the same reading as a `clientIp` built on it, for the paths that skip Hono.
+ */
+export type RequestIp = (request: Request, env: unknown) => string | undefined;
 
 export interface TrackerContext {
   config: TrackerConfig;
@@ -54,4 +61,33 @@ export function bencodeReply(c: Context, body: Uint8Array, status: 200 | 400 | 4
   c.header("Content-Type", "text/plain; charset=binary");
   c.header("Cache-Control", "no-store");
   return c.body(body as Uint8Array<ArrayBuffer>, status);
+}
+
+/** Refuses a query longer than the configured limit (every path checks this first). */
+export function checkQuerySize(search: string, config: TrackerConfig): void {
+  if (search.length > config.maxQueryBytes) {
+    throw new TrackerError("query-too-long", `query is ${search.length} bytes; the limit is ${config.maxQueryBytes}`);
+  }
+}
+
+/**
+ * The TrackerError a failure is answered with, counted. Anything else is a bug: logged by name and
+ * message only (a stack is for debugging, and the request's query, with peer ids, is never logged),
+ * and answered as "internal".
+ */
+export function trackerFailure(err: unknown, log: Logger, counters: InstanceCounters): TrackerError {
+  let failure: TrackerError;
+  if (err instanceof TrackerError) failure = err;
+  else {
+    log.error(`bug: ${err instanceof Error ? `${err.name}: ${err.message}` : typeof err}`);
+    if (err instanceof Error && err.stack) log.debug(err.stack);
+    failure = new TrackerError("internal", "internal tracker error");
+  }
+  counters.failed(failure.code);
+  return failure;
+}
+
+/** The bencoded body every failure is answered with. */
+export function failureBody(failure: TrackerError): Uint8Array {
+  return encode({ "failure reason": failure.message });
 }

@@ -8,7 +8,7 @@
 // holds nothing once the connections are gone.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { connect } from "node:net";
-import { clientAddress } from "../../edge/adapter/bun-serve.ts";
+import { BUN_CLIENT_ADDRESS } from "../../edge/adapter/bun-serve.ts";
 import { serveHttp1 } from "../../edge/adapter/http1-server.ts";
 import { createApp } from "../../edge/app.ts";
 import { loadConfig } from "../../edge/config.ts";
@@ -142,7 +142,7 @@ test(
   async () => {
     // Each case is a TCP connection: a hundredth of the count.
     const tcp: FuzzSettings = { ...settings, cases: Math.max(1, Math.floor(settings.cases / 100)) };
-    const app = createApp({ store: new MemorySwarmStore(), config: loadConfig({}), clientIp: clientAddress, log: createLogger("error") });
+    const app = createApp({ store: new MemorySwarmStore(), config: loadConfig({}), ...BUN_CLIENT_ADDRESS, log: createLogger("error") });
     const handlerErrors: unknown[] = [];
     // Answers wait a timer turn, as on Redis, so pipelined requests queue behind them.
     const server = serveHttp1({
