@@ -1,5 +1,6 @@
 // npm run bench:tracker:udp — UDP (BEP 15) announces per CPU-second of the tracker process: ours (the
-// real Bun entry, embedded store) against opentracker's UDP, the reference, in the same run, as a ratio.
+// real Bun entry, embedded store) against opentracker's UDP, the reference, in the same run, as a ratio;
+// and ours on Bun's own socket (TRACKER_UDP_FFI=0) beside it, which the batched socket replaced.
 //
 // Load: bench/udp-load.ts from this process on loopback, bounded in count and time: a fixed number
 // of sockets, each connected once, each keeping a few announces in flight, spread over a fixed set of
@@ -95,10 +96,27 @@ async function main() {
       env: { PORT: String(port), HOST: "127.0.0.1", TRACKER_LOG_LEVEL: "warn", UPSTASH_REDIS_REST_URL: undefined, UPSTASH_REDIS_REST_TOKEN: undefined },
       ready: { line: /tracker UDP at/ },
     });
+    // The same entry on Bun's own socket (TRACKER_UDP_FFI=0), to show what the batched socket saves.
+    const bunSocketPort = freePort();
+    const oursOnBunSocket = await spawnService({
+      name: "ours (Bun.udpSocket)",
+      cmd: [...pin, process.execPath, path.join(ROOT, "edge/adapter/bun.ts")],
+      cwd: ROOT,
+      env: {
+        PORT: String(bunSocketPort),
+        HOST: "127.0.0.1",
+        TRACKER_LOG_LEVEL: "warn",
+        TRACKER_UDP_FFI: "0",
+        UPSTASH_REDIS_REST_URL: undefined,
+        UPSTASH_REDIS_REST_TOKEN: undefined,
+      },
+      ready: { line: /tracker UDP at/ },
+    });
     const otPort = freePort();
     const ot = await startOpentracker({ infoHashes: swarms.map(toHex), dir: path.join(dir, "opentracker"), port: otPort, udpPort: otPort, wrap: pin });
     const trackers: Tracker[] = [
       { name: "ours", port, service: ours },
+      { name: "ours-bun", port: bunSocketPort, service: oursOnBunSocket },
       { name: "opentracker", port: otPort, service: ot.service },
     ];
     const load = { announces: o.announces, seconds: o.seconds, sockets: o.sockets, window: o.window, swarms, peers: 20_000, numWant: 50 };
@@ -123,8 +141,10 @@ async function main() {
     }
     const ourRate = median(results.get("ours")!.map((m) => m.perCpuS));
     const otRate = median(results.get("opentracker")!.map((m) => m.perCpuS));
+    const bunSocketRate = median(results.get("ours-bun")!.map((m) => m.perCpuS));
     console.log(
-      `median announces per CPU-second: ours ${Math.round(ourRate)}, opentracker ${Math.round(otRate)}; ratio ours/opentracker ${(ourRate / otRate).toFixed(2)}x`,
+      `median announces per CPU-second: ours ${Math.round(ourRate)}, opentracker ${Math.round(otRate)}; ratio ours/opentracker ${(ourRate / otRate).toFixed(2)}x; ` +
+        `ours on Bun.udpSocket (TRACKER_UDP_FFI=0) ${Math.round(bunSocketRate)} (${(bunSocketRate / otRate).toFixed(2)}x)`,
     );
   } finally {
     await stopAllServices();
