@@ -21,6 +21,7 @@ import {
   type ScrapeRequest,
   type UdpEvent,
 } from "../../shared/udp-tracker/index.ts";
+import { readU32 } from "../../shared/udp-tracker/wire.ts";
 import { announcePeer, scrapeCounts, type TrackerCore } from "../announce-core.ts";
 import { canonicalIp } from "../client-ip.ts";
 import { TrackerError } from "../errors.ts";
@@ -80,7 +81,8 @@ export class UdpTracker {
     if (request.action === "connect") {
       return encodeConnectResponse({ transactionId: request.transactionId, connectionId: this.ids.issue(ip, port, this.now()) });
     }
-    if (!this.ids.isValid(request.connectionId, ip, port, this.now())) return null;
+    // The id's halves straight from the packet (bytes 0-7 of every connected request): no BigInt.
+    if (!this.ids.isValidHalves(readU32(packet, 0), readU32(packet, 4), ip, port, this.now())) return null;
     try {
       return request.action === "announce" ? await this.announce(request, ip) : await this.scrape(request);
     } catch (err) {
@@ -144,9 +146,8 @@ export class UdpTracker {
   /** A connected request we cannot read gets an error packet; anything else is dropped. */
   private refuseMalformed(packet: Uint8Array, ip: string, port: number, err: UdpCodecError): Uint8Array | null {
     if (packet.length < 16 || err.code === "bad-protocol-id" || err.code === "unknown-action") return null;
-    const v = new DataView(packet.buffer, packet.byteOffset, packet.byteLength);
-    if (!this.ids.isValid(v.getBigUint64(0), ip, port, this.now())) return null;
-    return errorReply(v.getUint32(12), err.message, packet.length);
+    if (!this.ids.isValidHalves(readU32(packet, 0), readU32(packet, 4), ip, port, this.now())) return null;
+    return errorReply(readU32(packet, 12), err.message, packet.length);
   }
 }
 
