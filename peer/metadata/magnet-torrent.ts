@@ -17,13 +17,14 @@ import { encodeMetadataMessage, UT_METADATA } from "../../shared/wire/ut-metadat
 import type { Handshake, WireMessage } from "../../shared/wire/types.ts";
 import type { TorrentHost, TorrentSettings } from "../client/client.ts";
 import { peerFailed, type CloseReason } from "../net/close-reason.ts";
-import { MAX_QUEUED_REQUESTS, OUR_EXTENSIONS, UT_METADATA_ID } from "../net/extension-handshake.ts";
+import { OUR_EXTENSIONS, UT_METADATA_ID } from "../net/extension-handshake.ts";
 import { PeerConnection, type ConnectionHandler, type TorrentAdoption, type TorrentBinding } from "../net/peer-connection.ts";
 import { Admission } from "../swarm/admission.ts";
 import { Dialer } from "../swarm/dialer.ts";
 import { checkLiveness, expireHandshakes } from "../swarm/liveness.ts";
 import { PeerDirectory } from "../swarm/peer-directory.ts";
-import { SwarmPeer } from "../swarm/swarm-peer.ts";
+import { PeerGate } from "../swarm/peer-gate.ts";
+import type { SwarmPeer } from "../swarm/swarm-peer.ts";
 import type { TorrentEvent, Totals } from "../torrent/events.ts";
 import { exitCodeFor, type PeerErrorCode } from "../torrent/exit-codes.ts";
 import type { Handover } from "../torrent/options.ts";
@@ -78,6 +79,8 @@ export class MagnetTorrent implements ConnectionHandler {
   private readonly directory = new PeerDirectory();
   private readonly bannedPeerIds = new Set<string>();
   private readonly admission: Admission;
+  /** Who may be a peer (bans, duplicates, then the admission's slots). */
+  private readonly gate: PeerGate;
   private readonly dialer: Dialer;
   private readonly tracker: TrackerAnnouncer;
   /** The client's DHT, when it has one: a link with no tracker finds its peers there. */
@@ -101,6 +104,7 @@ export class MagnetTorrent implements ConnectionHandler {
     const dhtPort = () => this.dht.port();
     this.binding = { infoHash: link.infoHash, pieceCount: null, ourPieces: () => new Bitfield(0), extensions: { m: OUR_EXTENSIONS }, dhtPort };
     this.admission = new Admission(options.maxPeers, this.peers);
+    this.gate = new PeerGate(this.peers, this.directory, this.bannedPeerIds, this.admission, (e) => this.emit(e));
     this.dialer = new Dialer(
       this.directory,
       {
@@ -133,7 +137,7 @@ export class MagnetTorrent implements ConnectionHandler {
         },
         verified: (infoBytes) => void this.promote(infoBytes),
         failed: (senders, parole) => this.emit({ event: "metadata-failed", peers: senders.map((p) => p.label), parole }),
-        ban: (peer, reason) => this.ban(peer, reason),
+        ban: (peer, reason) => this.gate.ban(peer, reason),
       },
       (bytes) => new Bun.CryptoHasher("sha1").update(bytes).digest() as Uint8Array,
     );
@@ -230,23 +234,11 @@ export class MagnetTorrent implements ConnectionHandler {
 
   adopt(conn: PeerConnection, handshake: Handshake): CloseReason | TorrentAdoption {
     if (this.current !== "metadata") return { code: "shutting-down" };
-    return this.admit(conn, handshake) ?? { torrent: this.binding, handler: this };
+    return this.gate.admit(conn, handshake) ?? { torrent: this.binding, handler: this };
   }
 
   onHandshake(conn: PeerConnection, handshake: Handshake): CloseReason | null {
-    return this.admit(conn, handshake);
-  }
-
-  private admit(conn: PeerConnection, handshake: Handshake): CloseReason | null {
-    const id = toHex(handshake.peerId);
-    if (this.bannedPeerIds.has(id) || this.directory.isBanned(conn.address.ip)) return { code: "banned" };
-    for (const peer of this.peers.values()) if (peer.conn.remotePeerId && toHex(peer.conn.remotePeerId) === id) return { code: "duplicate" };
-    const refusal = this.admission.admit(conn, Date.now());
-    if (refusal) return refusal;
-    const peer = new SwarmPeer(conn, MAX_QUEUED_REQUESTS);
-    this.peers.set(conn.id, peer);
-    this.emit({ event: "peer-connected", peer: peer.label, outgoing: conn.outgoing, encryption: conn.encryption });
-    return null;
+    return this.gate.admit(conn, handshake);
   }
 
   onMessage(conn: PeerConnection, message: WireMessage): void {
@@ -289,17 +281,6 @@ export class MagnetTorrent implements ConnectionHandler {
       this.dialer.closed(conn, { failed, seed: false });
     }
     if (this.current === "metadata") queueMicrotask(() => this.connectMore());
-  }
-
-  private ban(peer: SwarmPeer, reason: string): void {
-    if (peer.conn.remotePeerId) this.bannedPeerIds.add(toHex(peer.conn.remotePeerId));
-    const ip = peer.conn.address.ip;
-    if (this.directory.isBanned(ip)) return;
-    this.directory.ban(ip);
-    this.emit({ event: "peer-banned", peer: peer.label, reason });
-    for (const conn of [...this.admission.handshaking, ...[...this.peers.values()].map((p) => p.conn)]) {
-      if (this.directory.isBanned(conn.address.ip)) conn.close({ code: "banned", detail: reason });
-    }
   }
 
   // ---- the metadata is in ------------------------------------------------------------------------------

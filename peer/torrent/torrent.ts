@@ -12,7 +12,7 @@ import type { Handshake, WireMessage } from "../../shared/wire/types.ts";
 import { Choker, RECHOKE_INTERVAL_MS } from "../upload/choker.ts";
 import type { TorrentHost } from "../client/client.ts";
 import { peerFailed, type CloseReason } from "../net/close-reason.ts";
-import { MAX_QUEUED_REQUESTS, OUR_EXTENSIONS, PRIVATE_EXTENSIONS } from "../net/extension-handshake.ts";
+import { OUR_EXTENSIONS, PRIVATE_EXTENSIONS } from "../net/extension-handshake.ts";
 import { MetadataServer } from "../metadata/metadata-server.ts";
 import { PeerConnection, type ConnectionHandler, type TorrentAdoption, type TorrentBinding } from "../net/peer-connection.ts";
 import { Admission } from "../swarm/admission.ts";
@@ -24,7 +24,8 @@ import { checkLiveness, expireHandshakes } from "../swarm/liveness.ts";
 import { PeerDirectory } from "../swarm/peer-directory.ts";
 import { PeerExchange } from "../swarm/pex.ts";
 import { ProgressReport } from "./progress-report.ts";
-import { SwarmPeer } from "../swarm/swarm-peer.ts";
+import { PeerGate } from "../swarm/peer-gate.ts";
+import type { SwarmPeer } from "../swarm/swarm-peer.ts";
 import { TrackerAnnouncer } from "../tracker/tracker-announcer.ts";
 import type { TrackerStatus } from "../tracker/tracker-client.ts";
 import { StorageError } from "../storage/errors.ts";
@@ -58,7 +59,8 @@ export class Torrent implements ConnectionHandler {
   private readonly dialer: Dialer;
   /** Our dials until their handshake, and the slot policy (incoming connections reach us admitted by the client). */
   private readonly admission: Admission;
-  private readonly bannedPeerIds: Set<string>;
+  /** Who may be a peer (bans, duplicates, then the admission's slots). */
+  private readonly gate: PeerGate;
   /** A magnet link's open peers, taken over when the torrent first starts working. */
   private handover: Handover | null;
   private lastRechoke = 0;
@@ -101,7 +103,6 @@ export class Torrent implements ConnectionHandler {
       wantsPeers: () => this.lifecycle.state === "downloading" && this.peers.size === 0,
     });
     this.directory = options.handover?.directory ?? new PeerDirectory();
-    this.bannedPeerIds = options.handover?.bannedPeerIds ?? new Set();
     this.handover = options.handover ?? null;
     // We serve our info dictionary (ut_metadata): its size goes in the first extension handshake.
     const extensions = { m: meta.private ? PRIVATE_EXTENSIONS : OUR_EXTENSIONS, metadataSize: meta.infoBytes.length };
@@ -121,7 +122,7 @@ export class Torrent implements ConnectionHandler {
       peers: () => this.peers.values(),
       pieceDone: (index) => this.pieceDone(index),
       pieceFailed: (index, senders, parole) => this.emit({ event: "piece-failed", index, peers: senders.map((p) => p.label), parole }),
-      ban: (peer, reason) => this.ban(peer, reason),
+      ban: (peer, reason) => this.gate.ban(peer, reason),
       writeFailed: storageFailed,
     });
     this.memory = new PieceMemory(this.host.pool, this.host.hashing, meta, options.poolBytes, this.downloader);
@@ -140,6 +141,7 @@ export class Torrent implements ConnectionHandler {
       fatal: (code, message) => this.fail(code, message),
     });
     this.admission = new Admission(this.peerCap, this.peers);
+    this.gate = new PeerGate(this.peers, this.directory, options.handover?.bannedPeerIds ?? new Set(), this.admission, (e) => this.emit(e));
     this.dialer = new Dialer(
       this.directory,
       {
@@ -469,25 +471,12 @@ export class Torrent implements ConnectionHandler {
   /** An incoming connection whose handshake named this torrent (routed by the client). */
   adopt(conn: PeerConnection, handshake: Handshake): CloseReason | TorrentAdoption {
     if (!this.lifecycle.live) return { code: "shutting-down" };
-    return this.admit(conn, handshake) ?? { torrent: this.binding, handler: this };
+    return this.gate.admit(conn, handshake) ?? { torrent: this.binding, handler: this };
   }
 
   /** The handshake of one of our dials. */
   onHandshake(conn: PeerConnection, handshake: Handshake): CloseReason | null {
-    return this.admit(conn, handshake);
-  }
-
-  /** Takes the peer in (a member, or provisionally above --max-peers), or says why not. */
-  private admit(conn: PeerConnection, handshake: Handshake): CloseReason | null {
-    const id = toHex(handshake.peerId);
-    if (this.bannedPeerIds.has(id) || this.directory.isBanned(conn.address.ip)) return { code: "banned" };
-    for (const peer of this.peers.values()) if (peer.conn.remotePeerId && toHex(peer.conn.remotePeerId) === id) return { code: "duplicate" };
-    const refusal = this.admission.admit(conn, Date.now());
-    if (refusal) return refusal;
-    const peer = new SwarmPeer(conn, MAX_QUEUED_REQUESTS);
-    this.peers.set(conn.id, peer);
-    this.emit({ event: "peer-connected", peer: peer.label, outgoing: conn.outgoing, encryption: conn.encryption });
-    return null;
+    return this.gate.admit(conn, handshake);
   }
 
   /** A peer of the magnet link's metadata phase: bound again to this torrent's piece count, then a peer like any other. */
@@ -543,18 +532,6 @@ export class Torrent implements ConnectionHandler {
       this.dialer.closed(conn, { failed, seed: conn.peerPieces.isComplete() });
     }
     if (this.lifecycle.live) queueMicrotask(() => this.connectMore());
-  }
-
-  /** Bans the peer's IP for the torrent (its port and peer id cost nothing to change) and drops every connection from it. */
-  private ban(peer: SwarmPeer, reason: string): void {
-    if (peer.conn.remotePeerId) this.bannedPeerIds.add(toHex(peer.conn.remotePeerId));
-    const ip = peer.conn.address.ip;
-    if (this.directory.isBanned(ip)) return;
-    this.directory.ban(ip);
-    this.emit({ event: "peer-banned", peer: peer.label, reason });
-    for (const conn of [...this.admission.handshaking, ...[...this.peers.values()].map((p) => p.conn)]) {
-      if (this.directory.isBanned(conn.address.ip)) conn.close({ code: "banned", detail: reason });
-    }
   }
 
   // ---- pieces ------------------------------------------------------------------------------------------
