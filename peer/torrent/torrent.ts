@@ -1,30 +1,22 @@
-// One torrent of a client: ties storage, the piece pool, picker, choker, peer connections and the tracker
-// client together, and reports what happens as TorrentEvents. The data path lives in Downloader/Uploader;
-// this file is about peers coming and going, timers, the tracker and the DHT (torrent-dht.ts), and the
-// torrent's lifecycle (state.ts):
-// checking what is on disk, working (downloading, seeding), paused, ended. The client (client/client.ts)
-// listens, hands over incoming peers whose handshake names this torrent, and ticks it once a second.
+// One torrent of a client: ties storage, the piece pool, picker, peer connections and the tracker client
+// together, and reports what happens as TorrentEvents. The data path lives in Downloader/Uploader, the
+// connections in TorrentPeers (torrent-peers.ts); this file is about the torrent's lifecycle (state.ts):
+// checking what is on disk, working (downloading, seeding), paused, ended; and what each step starts and
+// stops: piece memory, the tracker, the DHT (torrent-dht.ts), web seeds, seeding goals. The client
+// (client/client.ts) listens, hands over incoming peers whose handshake names this torrent, and ticks it
+// once a second.
 import { toHex } from "../../shared/bytes.ts";
 import type { Bitfield } from "../../shared/bitfield.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
 import type { PeerAddress } from "../../shared/compact.ts";
-import type { Handshake, WireMessage } from "../../shared/wire/types.ts";
-import { Choker, RECHOKE_INTERVAL_MS } from "../upload/choker.ts";
+import type { Handshake } from "../../shared/wire/types.ts";
 import type { TorrentHost } from "../client/client.ts";
-import { peerFailed, type CloseReason } from "../net/close-reason.ts";
-import { OUR_EXTENSIONS, PRIVATE_EXTENSIONS } from "../net/extension-handshake.ts";
-import { MetadataServer } from "../metadata/metadata-server.ts";
-import { PeerConnection, type ConnectionHandler, type TorrentAdoption, type TorrentBinding } from "../net/peer-connection.ts";
-import { Admission } from "../swarm/admission.ts";
-import { Dialer } from "../swarm/dialer.ts";
+import type { CloseReason } from "../net/close-reason.ts";
+import type { PeerConnection, TorrentAdoption } from "../net/peer-connection.ts";
 import { Downloader } from "../pieces/downloader.ts";
 import type { TorrentEvent, Totals } from "./events.ts";
 import { exitCodeFor, type PeerErrorCode } from "./exit-codes.ts";
-import { checkLiveness, expireHandshakes } from "../swarm/liveness.ts";
-import { PeerDirectory } from "../swarm/peer-directory.ts";
-import { PeerExchange } from "../swarm/pex.ts";
 import { ProgressReport } from "./progress-report.ts";
-import { PeerGate } from "../swarm/peer-gate.ts";
 import type { SwarmPeer } from "../swarm/swarm-peer.ts";
 import { TrackerAnnouncer } from "../tracker/tracker-announcer.ts";
 import type { TrackerStatus } from "../tracker/tracker-client.ts";
@@ -38,32 +30,22 @@ import type { SeedingGoals } from "./seeding-goals.ts";
 import { TorrentTuning, type RateLimits, type TunedSettings } from "./tuning.ts";
 import { isWebSeedUrl } from "../webseed/urls.ts";
 import { WebSeeds } from "../webseed/web-seeds.ts";
-import { handlePeerMessage, rechoke, type PeerParts } from "./peer-messages.ts";
 import { TorrentLifecycle, type TorrentState } from "./state.ts";
 import { TorrentDhtLink } from "./torrent-dht.ts";
+import { TorrentPeers } from "./torrent-peers.ts";
 
 export type { TorrentOptions, PieceStore } from "./options.ts";
 
-export class Torrent implements ConnectionHandler {
+export class Torrent {
   readonly peers = new Map<number, SwarmPeer>();
-  private readonly directory: PeerDirectory;
-  /** ut_pex (BEP 11), off for a private torrent. */
-  private readonly pex: PeerExchange;
-  private readonly choker = new Choker();
+  /** Its connections: dialing, admitting, their messages (torrent-peers.ts). */
+  private readonly swarm: TorrentPeers;
   private readonly downloader: Downloader;
   private readonly uploader: Uploader;
-  /** What peers' messages act on (peer-messages.ts). */
-  private readonly parts: PeerParts;
   private readonly tracker: TrackerAnnouncer;
   private readonly dht: TorrentDhtLink;
-  private readonly dialer: Dialer;
-  /** Our dials until their handshake, and the slot policy (incoming connections reach us admitted by the client). */
-  private readonly admission: Admission;
-  /** Who may be a peer (bans, duplicates, then the admission's slots). */
-  private readonly gate: PeerGate;
   /** A magnet link's open peers, taken over when the torrent first starts working. */
   private handover: Handover | null;
-  private lastRechoke = 0;
   /** The check under way (or waiting its turn), aborted when the torrent ends; made per check, so an idle torrent holds none. */
   private checking: AbortController | null = null;
   /** Announced once already: later starts (resume, after a re-check) announce at once. */
@@ -77,8 +59,6 @@ export class Torrent implements ConnectionHandler {
   private readonly lifecycle: TorrentLifecycle;
   /** Wanted files, sequential order, rate limits, seeding goals: what may change while it runs. */
   private readonly tuning: TorrentTuning;
-  /** This torrent's peer slots (--max-peers; setMaxPeers changes it). */
-  private peerCap: number;
   /** When it last entered `seeding` (ms), for the seed-time goal; null otherwise. */
   private seedingSince: number | null = null;
   /** Milliseconds seeded this run before `seedingSince` (un-skipping a file, a pause, end a stretch). */
@@ -86,8 +66,6 @@ export class Torrent implements ConnectionHandler {
   private readonly host: TorrentHost;
   /** start, pause, resume and recheck run one after another (each awaits connections closing, a check...). */
   private queue: Promise<void> = Promise.resolve();
-  /** What connections to this torrent are bound to. */
-  private readonly binding: TorrentBinding;
   /** Resolves when the torrent ends: download complete without --seed, stop(), or a fatal error. */
   readonly finished: Promise<number>;
   private finish!: (code: number) => void;
@@ -95,25 +73,13 @@ export class Torrent implements ConnectionHandler {
   constructor(private readonly options: TorrentOptions) {
     const { meta, have } = options;
     this.host = options.host;
-    this.peerCap = options.maxPeers;
     this.tuning = new TorrentTuning(meta, this.host.limits, options);
     this.dht = new TorrentDhtLink(meta, this.host, {
       peersFound: (peers) => this.peersFound(peers),
       emit: (e) => this.emit(e),
       wantsPeers: () => this.lifecycle.state === "downloading" && this.peers.size === 0,
     });
-    this.directory = options.handover?.directory ?? new PeerDirectory();
     this.handover = options.handover ?? null;
-    // We serve our info dictionary (ut_metadata): its size goes in the first extension handshake.
-    const extensions = { m: meta.private ? PRIVATE_EXTENSIONS : OUR_EXTENSIONS, metadataSize: meta.infoBytes.length };
-    this.binding = { infoHash: meta.infoHash, pieceCount: meta.pieceCount, ourPieces: () => have, dhtPort: () => this.dht.port(), extensions };
-    this.pex = new PeerExchange(!meta.private, this.directory, {
-      ourPort: () => this.host.port,
-      learned: (from, added) => {
-        this.emit({ event: "peers-learned", source: "pex", peer: from.label, added: added.length });
-        this.connectMore();
-      },
-    });
     const storageFailed = (error: unknown) => {
       if (!(error instanceof StorageError)) throw error; // a bug, not a disk's trouble
       this.fail(error.code, error.message);
@@ -122,7 +88,7 @@ export class Torrent implements ConnectionHandler {
       peers: () => this.peers.values(),
       pieceDone: (index) => this.pieceDone(index),
       pieceFailed: (index, senders, parole) => this.emit({ event: "piece-failed", index, peers: senders.map((p) => p.label), parole }),
-      ban: (peer, reason) => this.gate.ban(peer, reason),
+      ban: (peer, reason) => this.swarm.gate.ban(peer, reason),
       writeFailed: storageFailed,
     });
     this.memory = new PieceMemory(this.host.pool, this.host.hashing, meta, options.poolBytes, this.downloader);
@@ -140,26 +106,17 @@ export class Torrent implements ConnectionHandler {
       knowsPeers: () => this.knowsPeers(),
       fatal: (code, message) => this.fail(code, message),
     });
-    this.admission = new Admission(this.peerCap, this.peers);
-    this.gate = new PeerGate(this.peers, this.directory, options.handover?.bannedPeerIds ?? new Set(), this.admission, (e) => this.emit(e));
-    this.dialer = new Dialer(
-      this.directory,
+    const { host, maxPeers, handover } = options;
+    const parts = { meta, have, host, maxPeers, handover, peers: this.peers, downloader: this.downloader, uploader: this.uploader };
+    this.swarm = new TorrentPeers(
+      { ...parts, dhtPort: () => this.dht.port() },
       {
-        room: () => Math.min(this.peerCap - this.connectionCount(), this.host.room()),
-        seeding: () => this.downloader.complete,
         live: () => this.lifecycle.live,
-        open: (socket, address, encryption) => {
-          if (!this.lifecycle.live) return null;
-          const options = { ourPeerId: this.host.peerId, listenPort: this.host.port, outgoing: true, address, encryption, torrent: this.binding };
-          const conn = new PeerConnection(socket, options, this);
-          this.admission.opened(conn);
-          return conn;
-        },
+        portMessage: (ip, port) => this.dht.portMessage(ip, port),
+        storageFailed,
+        emit: (e) => this.emit(e),
       },
-      { infoHash: meta.infoHash, encryption: this.host.encryption, bind: this.host.bind, mseLimits: this.host.mseLimits },
     );
-    const metadata = new MetadataServer(meta.infoBytes);
-    this.parts = { peers: this.peers, downloader: this.downloader, uploader: this.uploader, choker: this.choker, pex: this.pex, metadata };
     this.finished = new Promise((resolve) => (this.finish = resolve));
   }
 
@@ -192,7 +149,7 @@ export class Torrent implements ConnectionHandler {
   /** What the setters here set, as it stands. */
   get tuned(): TunedSettings {
     const { filePriorities, rateLimits, goals } = this.tuning;
-    return { filePriorities, sequential: this.downloader.picker.sequential, rateLimits, maxPeers: this.peerCap, goals };
+    return { filePriorities, sequential: this.downloader.picker.sequential, rateLimits, maxPeers: this.swarm.maxPeers, goals };
   }
 
   setSequential(on: boolean): void {
@@ -208,9 +165,7 @@ export class Torrent implements ConnectionHandler {
   /** This torrent's peer slots; above it, peers with nothing to trade go first. Throws RangeError. */
   setMaxPeers(n: number): void {
     if (!Number.isInteger(n) || n < 1) throw new RangeError(`max peers must be a whole number ≥ 1, got ${n}`);
-    this.peerCap = n;
-    this.admission.setCapacity(n);
-    this.connectMore();
+    this.swarm.setMaxPeers(n);
   }
 
   /** Throws RangeError for a negative or non-numeric goal. */
@@ -231,7 +186,7 @@ export class Torrent implements ConnectionHandler {
   }
 
   get maxPeers(): number {
-    return this.peerCap;
+    return this.swarm.maxPeers;
   }
 
   get uploadLimit(): number | null {
@@ -259,7 +214,7 @@ export class Torrent implements ConnectionHandler {
       if (this.options.mustBeComplete && !have.isComplete()) {
         return this.fail("incomplete-data", this.options.mustBeComplete(meta.pieceCount - have.count()));
       }
-      for (const p of this.options.peers) this.directory.add(p);
+      for (const p of this.options.peers) this.swarm.directory.add(p);
       this.emit({
         event: "started",
         name: meta.name,
@@ -371,7 +326,7 @@ export class Torrent implements ConnectionHandler {
     this.announced = true;
     const handover = this.handover;
     this.handover = null;
-    for (const peer of handover?.peers ?? []) this.takeOver(peer);
+    for (const peer of handover?.peers ?? []) this.swarm.takeOver(peer);
     this.connectMore();
   }
 
@@ -391,9 +346,7 @@ export class Torrent implements ConnectionHandler {
 
   /** Closes every connection, announces `stopped`, waits for pieces being written, gives the memory back. */
   private async quiet(): Promise<void> {
-    this.dialer.quiet();
-    for (const conn of [...this.admission.handshaking]) conn.close({ code: "shutting-down" });
-    for (const peer of [...this.peers.values()]) peer.conn.close({ code: "shutting-down" });
+    this.swarm.closeAll();
     this.uploader.stop();
     this.webSeeds?.stop();
     this.webSeeds = null;
@@ -430,7 +383,7 @@ export class Torrent implements ConnectionHandler {
   // ---- finding peers -----------------------------------------------------------------------------------
 
   private peersFound(peers: PeerAddress[]): void {
-    for (const p of peers) this.directory.add(p);
+    for (const p of peers) this.swarm.directory.add(p);
     this.connectMore();
   }
 
@@ -438,7 +391,7 @@ export class Torrent implements ConnectionHandler {
   private knowsPeers(): boolean {
     return (
       this.options.waitForPeers === true ||
-      this.directory.size > 0 ||
+      this.swarm.directory.size > 0 ||
       this.peers.size > 0 ||
       this.downloader.complete ||
       this.webSeeds?.usable === true ||
@@ -461,77 +414,16 @@ export class Torrent implements ConnectionHandler {
 
   /** Connections this torrent holds: its peers and its dials still handshaking. */
   connectionCount(): number {
-    return this.peers.size + this.admission.ownHandshakes();
+    return this.swarm.connectionCount();
   }
 
   private connectMore(): void {
-    if (this.lifecycle.live) this.dialer.connectMore();
+    this.swarm.connectMore();
   }
 
   /** An incoming connection whose handshake named this torrent (routed by the client). */
   adopt(conn: PeerConnection, handshake: Handshake): CloseReason | TorrentAdoption {
-    if (!this.lifecycle.live) return { code: "shutting-down" };
-    return this.gate.admit(conn, handshake) ?? { torrent: this.binding, handler: this };
-  }
-
-  /** The handshake of one of our dials. */
-  onHandshake(conn: PeerConnection, handshake: Handshake): CloseReason | null {
-    return this.gate.admit(conn, handshake);
-  }
-
-  /** A peer of the magnet link's metadata phase: bound again to this torrent's piece count, then a peer like any other. */
-  private takeOver(peer: SwarmPeer): void {
-    const conn = peer.conn;
-    if (conn.isClosed()) return;
-    const problem = conn.rebind({ torrent: this.binding, handler: this }) ?? this.admission.admit(conn, Date.now());
-    if (problem) return conn.close(problem);
-    this.peers.set(conn.id, peer);
-    this.downloader.bitfieldReceived(peer, null);
-    if (conn.peerExtensions) this.pex.handshake(peer); // its extension handshake came in the metadata phase
-    if (!conn.peerChoking) this.downloader.fill(peer);
-  }
-
-  onMessage(conn: PeerConnection, message: WireMessage): void {
-    const peer = this.peers.get(conn.id);
-    if (!peer) return;
-    if (message.type === "port") this.dht.portMessage(conn.address.ip, message.port);
-    try {
-      handlePeerMessage(this.parts, peer, message);
-      this.admission.handled(conn, message);
-    } catch (error) {
-      // Disk trouble (full, unwritable) ends the torrent with a clear line; anything else is a bug.
-      if (!(error instanceof StorageError)) throw error;
-      this.fail(error.code, error.message);
-    }
-  }
-
-  blockSink(conn: PeerConnection, index: number, begin: number, length: number) {
-    const peer = this.peers.get(conn.id);
-    return peer ? this.downloader.blockSink(peer, index, begin, length) : null;
-  }
-
-  onDrain(conn: PeerConnection): void {
-    const peer = this.peers.get(conn.id);
-    if (peer) this.uploader.serve(peer);
-  }
-
-  onClose(conn: PeerConnection, _reason: string): void {
-    this.admission.closed(conn, Date.now());
-    const peer = this.peers.get(conn.id);
-    if (peer) {
-      this.peers.delete(conn.id);
-      this.downloader.peerRemoved(peer);
-      this.uploader.peerRemoved(peer);
-      this.choker.forget(conn.id);
-      this.pex.forget(conn.id);
-      this.parts.metadata.forget(conn);
-    }
-    if (conn.closedFor?.code === "self") this.directory.markSelf(conn.address);
-    if (conn.outgoing) {
-      const failed = conn.closedFor === null || !peer || peerFailed(conn.closedFor);
-      this.dialer.closed(conn, { failed, seed: conn.peerPieces.isComplete() });
-    }
-    if (this.lifecycle.live) queueMicrotask(() => this.connectMore());
+    return this.swarm.adopt(conn, handshake);
   }
 
   // ---- pieces ------------------------------------------------------------------------------------------
@@ -589,7 +481,7 @@ export class Torrent implements ConnectionHandler {
     if (!this.lifecycle.live) return;
     // A seeding torrent with no peer has nothing to do but dial (a daemon holds thousands): it reports
     // once that it went idle, then stays quiet until a peer comes.
-    const idle = this.lifecycle.state === "seeding" && this.peers.size === 0 && this.admission.handshaking.size === 0;
+    const idle = this.lifecycle.state === "seeding" && this.peers.size === 0 && this.swarm.admission.handshaking.size === 0;
     const now = Date.now();
     // Goals still count while idle: seed time passes, and a peer may have come and gone between ticks.
     if (idle && this.idleReported) {
@@ -597,16 +489,10 @@ export class Torrent implements ConnectionHandler {
       return this.connectMore();
     }
     this.idleReported = idle;
-    expireHandshakes(this.admission.handshaking, now);
-    checkLiveness(this.peers.values(), now);
-    this.admission.tick(now);
-    if (now - this.lastRechoke >= RECHOKE_INTERVAL_MS) {
-      this.lastRechoke = now;
-      rechoke(this.parts, this.downloader.complete, now);
-    }
+    this.swarm.tick(now);
     this.checkGoals(now);
     this.downloader.fillAll();
-    this.pex.tick(now, [...this.peers.values()]);
+    this.swarm.pex.tick(now, [...this.peers.values()]);
     this.webSeeds?.fill();
     this.connectMore();
     this.emit(this.report.progress(this.peers));
