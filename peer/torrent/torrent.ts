@@ -33,6 +33,7 @@ import { WebSeeds } from "../webseed/web-seeds.ts";
 import { TorrentLifecycle, type TorrentState } from "./state.ts";
 import { TorrentDhtLink } from "./torrent-dht.ts";
 import { TorrentPeers } from "./torrent-peers.ts";
+import { SeedingClock } from "./seeding-clock.ts";
 
 export type { TorrentOptions, PieceStore } from "./options.ts";
 
@@ -59,10 +60,8 @@ export class Torrent {
   private readonly lifecycle: TorrentLifecycle;
   /** Wanted files, sequential order, rate limits, seeding goals: what may change while it runs. */
   private readonly tuning: TorrentTuning;
-  /** When it last entered `seeding` (ms), for the seed-time goal; null otherwise. */
-  private seedingSince: number | null = null;
-  /** Milliseconds seeded this run before `seedingSince` (un-skipping a file, a pause, end a stretch). */
-  private seededMs = 0;
+  /** Time seeded this run, for the seed-time goal. */
+  private readonly seedingClock = new SeedingClock();
   private readonly host: TorrentHost;
   /** start, pause, resume and recheck run one after another (each awaits connections closing, a check...). */
   private queue: Promise<void> = Promise.resolve();
@@ -137,7 +136,7 @@ export class Torrent {
     }
     // Paused or checking: work() decides from the wanted pieces when it resumes.
     if (this.lifecycle.state === "seeding" && !this.downloader.complete) {
-      this.leaveSeeding();
+      this.seedingClock.stop(Date.now());
       this.lifecycle.enter("downloading");
       this.fetch();
     } else if (this.lifecycle.state === "downloading" && this.downloader.complete) {
@@ -242,7 +241,7 @@ export class Torrent {
   pause(): Promise<void> {
     return this.serially(async () => {
       if (!this.lifecycle.live) return;
-      this.leaveSeeding();
+      this.seedingClock.stop(Date.now());
       this.lifecycle.enter("paused");
       await this.quiet();
       if (this.lifecycle.state === "paused") this.emit({ event: "paused", ...this.totals() });
@@ -263,7 +262,7 @@ export class Torrent {
     return this.serially(async () => {
       const was = this.lifecycle.state;
       if (!this.lifecycle.live && was !== "paused") return;
-      this.leaveSeeding();
+      this.seedingClock.stop(Date.now());
       this.lifecycle.enter("checking");
       if (was !== "paused") await this.quiet();
       if (this.lifecycle.state !== "checking") return;
@@ -319,7 +318,7 @@ export class Torrent {
     const complete = this.downloader.complete;
     const next = complete ? "seeding" : "downloading";
     if (this.lifecycle.state !== next) this.lifecycle.enter(next); // a torrent given no check starts in it
-    if (complete) this.seedingSince = Date.now();
+    if (complete) this.seedingClock.start(Date.now());
     else this.fetch();
     this.dht.join(); // before the tracker, whose start may end the torrent (and quiet() leaves the DHT)
     this.tracker.start(this.host.port, this.options.have.isComplete(), this.announced ? 0 : (this.options.announceDelayMs ?? 0));
@@ -336,12 +335,6 @@ export class Torrent {
     if (!this.webSeeds && this.options.meta.urlList.length > 0) this.webSeeds = new WebSeeds(this.options.meta, this.downloader, (e) => this.emit(e));
     this.webSeeds?.fill();
     this.downloader.fillAll();
-  }
-
-  /** A stretch of seeding ends (pause, re-check, a file un-skipped): its time counts toward the seed-time goal. */
-  private leaveSeeding(): void {
-    if (this.seedingSince !== null) this.seededMs += Date.now() - this.seedingSince;
-    this.seedingSince = null;
   }
 
   /** Closes every connection, announces `stopped`, waits for pieces being written, gives the memory back. */
@@ -443,7 +436,7 @@ export class Torrent {
 
   /** Every wanted piece is on disk: at start, or on entering `seeding`. */
   private completed(): void {
-    this.seedingSince = Date.now();
+    this.seedingClock.start(Date.now());
     // Every wanted piece is checked and on disk: the pool and hashing thread have nothing left to do (unless
     // pieces skipped while being checked are still settling; then the memory goes back at the next pause).
     if (!this.downloader.busy) this.memory.giveBack();
@@ -462,12 +455,12 @@ export class Torrent {
 
   /** A seeding goal reached stops the torrent (state `stopped`), after an event saying which. */
   private checkGoals(now: number): void {
-    if (this.lifecycle.state !== "seeding" || this.seedingSince === null) return;
+    if (this.lifecycle.state !== "seeding" || !this.seedingClock.running) return;
     const reached = this.tuning.goalReached(() => ({
       uploaded: this.uploader.uploaded,
       downloaded: this.downloader.downloaded,
       wantedBytes: this.report.wantedBytes(),
-      seedingSeconds: (this.seededMs + now - this.seedingSince!) / 1000,
+      seedingSeconds: this.seedingClock.seconds(now),
     }));
     if (!reached) return;
     this.emit({ event: "goal-reached", ...reached });
