@@ -70,6 +70,11 @@ export interface UdpTrackerCounts extends TransactionCounts {
 
 const SCHEDULE_MAX_N = 8;
 
+/** How long the n-th send (n from 0) waits for its reply: BEP 15's 15 × 2^n s, with `baseMs` for the 15 s. */
+export function retransmitTimeoutMs(baseMs: number, n: number): number {
+  return baseMs * 2 ** Math.min(n, SCHEDULE_MAX_N);
+}
+
 type Socket = udp.Socket<"uint8array">;
 
 export class UdpTrackerClient {
@@ -221,7 +226,7 @@ export class UdpTrackerClient {
         }
         if (stale) this.requestsSent++;
         else this.connectsSent++;
-        const outcome = await this.table.wait(t, this.baseMs * 2 ** Math.min(n, SCHEDULE_MAX_N), signal);
+        const outcome = await this.table.wait(t, retransmitTimeoutMs(this.baseMs, n), signal);
         if (outcome.kind === "reply") return outcome.reply;
         const where = `${target.family === 6 ? `[${target.address}]` : target.address}:${target.port}`;
         if (n + 1 >= this.maxAttempts) {

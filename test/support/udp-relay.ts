@@ -22,8 +22,6 @@ export interface UdpRelay {
   url: string;
   /** Every datagram the client sent, in order (dropped ones included). */
   readonly requests: Uint8Array[];
-  /** When each of `requests` arrived (performance.now()). */
-  readonly arrivals: number[];
   /** How many of the first client datagrams to drop; read and lowered as it drops them. */
   dropNext: number;
   close(): void;
@@ -36,7 +34,7 @@ function udpUrl(host: string, port: number): string {
 /** A relay on `host` in front of the tracker at `host`:`upstreamPort`. */
 export async function startUdpRelay(host: string, upstreamPort: number, dropFirst = 0): Promise<UdpRelay> {
   let client: { address: string; port: number } | null = null;
-  const relay: Omit<UdpRelay, "port" | "close"> = { host, url: "", requests: [], arrivals: [], dropNext: dropFirst };
+  const relay: Omit<UdpRelay, "port" | "close"> = { host, url: "", requests: [], dropNext: dropFirst };
   const socket: Socket = await Bun.udpSocket({
     hostname: host,
     binaryType: "uint8array",
@@ -48,7 +46,6 @@ export async function startUdpRelay(host: string, upstreamPort: number, dropFirs
         }
         client = { address, port };
         relay.requests.push(data.slice());
-        relay.arrivals.push(performance.now());
         if (relay.dropNext > 0) return void relay.dropNext--;
         s.send(data, upstreamPort, host);
       },
