@@ -7,6 +7,9 @@
 // machine's CPU per GiB (/proc/stat), the leecher's peak RSS and anonymous RSS.
 //
 // Every transfer has a fresh tracker and a fresh seeder, so nothing an earlier one left behind reaches it.
+// The data and torrent are made once for all rounds. Each copy is checked (SHA-256 against the original)
+// while the next transfer's tracker and seeder start, and removed before its leecher starts: never
+// during a measured window. Each transfer prints where its wall time went (start-ups, waits, transfer).
 // Timing: from the leecher's first block on disk (so start-up, connecting, and a client's own delay
 // before its first request are not counted: a daemon takes a second or more to start, Transmission
 // 10-15 s to let its first peer in) to the moment the client reports every piece verified; CPU over
@@ -103,6 +106,8 @@ class Bench {
   private torrent = "";
   private infoHash = "";
   private sums = new Map<string, string>();
+  /** The last transfer's copy, being checked while the next transfer starts. */
+  private checking: { out: string; what: string; sums: Promise<Map<string, string>> } | null = null;
 
   constructor(
     private readonly o: Options,
@@ -121,6 +126,23 @@ class Bench {
       pieceLength: this.o.pieceLength,
     });
     this.infoHash = infoHashHex(this.torrent);
+  }
+
+  /**
+   * Waits for the check of the last transfer's copy and removes it; throws if it differs. Removing
+   * 1 GiB just written and read, right before the next leecher writes, is also that leecher's memory
+   * warm-up (see warmMemory), so only the first transfer writes a file for it.
+   */
+  async settle(): Promise<void> {
+    const last = this.checking;
+    if (!last) return;
+    this.checking = null;
+    try {
+      const diff = compareSums(await last.sums, this.sums);
+      if (diff) throw new Error(`${last.what}: the download differs from the original: ${diff}`);
+    } finally {
+      removeDir(last.out);
+    }
   }
 
   async sumsOfSeed(): Promise<void> {
@@ -155,15 +177,21 @@ class Bench {
   /**
    * One measured transfer: a fresh tracker, a fresh seeder, a leecher into an empty folder. A leecher
    * that dials tracker-named peers starts once the seeder is ready; one that does not (Transmission)
-   * starts first, and the seeder is told to dial it.
+   * starts first, and the seeder is told to dial it. The copy is checked while the next transfer's
+   * tracker and seeder start (`settle`), never while one is measured.
    */
   async cell(group: Cell["group"], seederClient: BenchClient, leecherClient: BenchClient): Promise<Cell> {
     const out = path.join(this.tmp, "out", `${leecherClient.id}-${Date.now()}`);
     fs.mkdirSync(out, { recursive: true });
-    warmMemory(this.tmp, this.o.size);
-    await this.tracker.restart();
-    const leech = () =>
-      leecherClient.leech({
+    const phases = new PhaseClock();
+    if (!this.checking) {
+      warmMemory(this.tmp, this.o.size);
+      phases.mark("warm");
+    }
+    const leech = async () => {
+      await this.settle();
+      phases.mark("check of the last copy");
+      return leecherClient.leech({
         torrent: this.torrent,
         dir: out,
         work: this.work(`${leecherClient.id}-leech`),
@@ -171,20 +199,29 @@ class Bench {
         peers: seeder ? [seeder.address] : [],
         timeoutS: this.timeoutS(),
       });
+    };
     let seeder: PeerRun | null = null;
     let leecher: PeerRun | null = null;
+    let checking = false;
     try {
+      await this.tracker.restart();
+      phases.mark("tracker");
       if (leecherClient.dialsTrackerPeers) {
         seeder = await this.startSeeder(seederClient);
+        phases.mark("seeder");
         leecher = await leech();
         await this.tracker.waitFor(this.infoHash, (c) => c.incomplete > 0, 120_000, `${leecherClient.label} announcing`, leecher.service);
+        phases.mark("leecher");
       } else {
         leecher = await leech();
         await this.tracker.waitFor(this.infoHash, (c) => c.incomplete > 0, 120_000, `${leecherClient.label} announcing`, leecher.service);
+        phases.mark("leecher");
         seeder = await this.startSeeder(seederClient, [leecher.address]);
+        phases.mark("seeder");
       }
       const memory = sampleMemory(leecher.service.pid);
       await firstByte(out, leecher);
+      phases.mark("first block");
       const t0 = performance.now();
       const cpu0 = [processCpuSeconds(leecher.service.pid) ?? 0, processCpuSeconds(seeder.service.pid) ?? 0, machineBusySeconds()];
       await leecher.done;
@@ -194,9 +231,14 @@ class Bench {
       const seederCpu = (processCpuSeconds(seeder.service.pid) ?? 0) - cpu0[1]!;
       const machineCpu = machineBusySeconds() - cpu0[2]!;
       const peaks = memory.stop();
+      phases.mark("transfer");
       await leecher.stop();
-      const diff = compareSums(await sha256Tree(out), this.sums);
-      if (diff) throw new Error(`${leecherClient.label} from ${seederClient.label}: the download differs from the original: ${diff}`);
+      phases.mark("leecher stop");
+      const what = `${leecherClient.label} from ${seederClient.label}`;
+      const sums = sha256Tree(out);
+      sums.catch(() => {}); // awaited in settle(); until then a failed read is not an unhandled rejection
+      this.checking = { out, what, sums };
+      checking = true;
       const gib = this.o.size / GiB;
       return {
         group,
@@ -212,8 +254,27 @@ class Bench {
     } finally {
       await leecher?.stop();
       await seeder?.stop();
-      removeDir(out);
+      if (!checking) removeDir(out);
+      phases.mark("seeder stop");
+      console.log(`    ${phases.summary()}`);
     }
+  }
+}
+
+/** Where a transfer's wall time goes, phase by phase, printed after it (so overhead is seen, not guessed). */
+class PhaseClock {
+  private last = performance.now();
+  private readonly first = this.last;
+  private readonly phases: [string, number][] = [];
+
+  mark(name: string): void {
+    const now = performance.now();
+    this.phases.push([name, (now - this.last) / 1000]);
+    this.last = now;
+  }
+
+  summary(): string {
+    return `${((this.last - this.first) / 1000).toFixed(1)} s: ${this.phases.map(([n, s]) => `${n} ${s.toFixed(1)}`).join(", ")}`;
   }
 }
 
@@ -271,8 +332,10 @@ async function main(): Promise<void> {
     console.log(
       `bench:clients — ${formatSize(o.size)}, piece ${formatSize(o.pieceLength)}, ${o.rounds} rounds, clients: ${clients.map((c) => c.label).join(", ")}`,
     );
+    const t0 = performance.now();
     bench.prepare();
     await bench.sumsOfSeed();
+    console.log(`  data, torrent and checksums made in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     const sha1 = opensslSha1(o.pieceLength);
     for (let round = 1; round <= o.rounds; round++) {
       if ((Date.now() - started) / 60_000 > o.maxMinutes) {
@@ -290,6 +353,7 @@ async function main(): Promise<void> {
         progress(round, cell);
       }
     }
+    await bench.settle();
     report(bench.cells, clients, sha1, o);
   } finally {
     await stopAllServices();
