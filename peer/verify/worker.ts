@@ -17,8 +17,6 @@ const chunk = new Uint8Array(CHUNK);
 const digest = new Uint8Array(64);
 const hasher = new Bun.CryptoHasher("sha1");
 let init: InitMessage | undefined;
-let files: FileSet | undefined;
-let parts: PartsFile | undefined;
 
 function post(m: FromWorker, transfer?: Transferable[]): void {
   self.postMessage(m, transfer ?? []);
@@ -50,19 +48,25 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
   try {
     if (m.type === "init") {
       init = m;
-      parts?.close();
-      files?.close();
-      const folder = new OutputFolder(m.dir, { missingOk: true });
-      files = new FileSet(m.files, false, folder);
-      parts = new PartsFile(m.files, m.pieceLength, m.partsName, folder, false);
       return;
     }
-    if (!init || !files || !parts) throw new Error("job before init");
+    if (!init) throw new Error("job before init");
+    // The files are opened for each job and closed before its result goes back: the check terminates its
+    // workers once it has every result, and descriptors a terminated worker still held would stay open
+    // in the process for good (two per check: a daemon given 10,000 torrents ran out of descriptors).
+    const folder = new OutputFolder(init.dir, { missingOk: true });
+    const files = new FileSet(init.files, false, folder);
+    const parts = new PartsFile(init.files, init.pieceLength, init.partsName, folder, false);
     const ok = new Uint8Array(m.count);
     let bytes = 0;
-    for (let k = 0; k < m.count; k++) {
-      ok[k] = checkPiece(init, files, parts, m.first + k) ? 1 : 0;
-      bytes += pieceSize(init, m.first + k);
+    try {
+      for (let k = 0; k < m.count; k++) {
+        ok[k] = checkPiece(init, files, parts, m.first + k) ? 1 : 0;
+        bytes += pieceSize(init, m.first + k);
+      }
+    } finally {
+      parts.close();
+      files.close();
     }
     post({ type: "result", first: m.first, ok, bytes }, [ok.buffer]);
   } catch (error) {
