@@ -1,14 +1,16 @@
 // Open file descriptors for a torrent's files, opened lazily and capped (a torrent of thousands of files
 // must not exhaust the process's descriptors), with positional reads and writes that loop on short I/O.
-// Padding files (BEP 47) are never opened: writes to them are dropped and reads give zeros.
+// Padding files (BEP 47) are never opened: writes to them are dropped and reads give zeros. Every open
+// file also counts against the process's budget (open-files.ts), which may close it while it is idle.
 import * as fs from "node:fs";
 import type { FileSpan } from "./layout.ts";
 import { StorageError, storageErrorFrom } from "./errors.ts";
 import type { OutputFolder } from "./output-folder.ts";
+import { type OpenFileOwner, openFiles } from "./open-files.ts";
 
 const MAX_OPEN = 128;
 
-export class FileSet {
+export class FileSet implements OpenFileOwner {
   readonly files: readonly FileSpan[];
   readonly #writable: boolean;
   /** fileIndex -> fd; Map order is least recently used first. */
@@ -33,6 +35,7 @@ export class FileSet {
     if (cached !== undefined) {
       this.#open.delete(i);
       this.#open.set(i, cached);
+      openFiles.use(this, i);
       return cached;
     }
     const file = this.files[i]!;
@@ -45,11 +48,27 @@ export class FileSet {
         if (this.#busy.has(oldest)) continue; // closing it would pull the fd from under a pending write
         this.#open.delete(oldest);
         fs.closeSync(oldFd);
+        openFiles.closed(this, oldest);
         break;
       }
     }
     this.#open.set(i, fd);
+    openFiles.use(this, i);
     return fd;
+  }
+
+  /**
+   * Closes file `i` for the process's budget unless a write or an upload holds it; the folder's descriptor
+   * goes with the last open file (an idle torrent holds none).
+   */
+  evict(i: number): boolean {
+    const fd = this.#open.get(i);
+    if (fd === undefined || this.#busy.has(i)) return false;
+    this.#open.delete(i);
+    fs.closeSync(fd);
+    openFiles.closed(this, i);
+    if (this.#open.size === 0) this.#folder.release();
+    return true;
   }
 
   write(i: number, data: Uint8Array, offset: number, length: number, position: number): void {
@@ -144,6 +163,7 @@ export class FileSet {
   close(): void {
     for (const fd of this.#open.values()) fs.closeSync(fd);
     this.#open.clear();
+    openFiles.closedAll(this);
     this.#folder.close();
   }
 }

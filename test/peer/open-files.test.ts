@@ -1,10 +1,13 @@
-// Thousands of torrents that each read a file once must not each keep that file and their folder open:
-// a real `dist/btpeer daemon` given many torrents through its API, its descriptors counted in /proc.
+// The process's budget of open data files (peer/storage/open-files.ts): thousands of torrents that each
+// read a file once must not each keep that file and their folder open. Real files and real descriptors,
+// counted in /proc/self/fd; then a real `btpeer daemon` given many torrents through its API.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
 import { parseMetainfo } from "../../shared/metainfo/parse.ts";
 import { createTorrentFromDisk } from "../../peer/files/create-from-disk.ts";
+import { DEFAULT_MAX_OPEN_FILES, openFiles } from "../../peer/storage/open-files.ts";
+import { TorrentStorage } from "../../peer/storage/torrent-storage.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
 import { makeRandomFile, makeTempDir, removeDir } from "../support/files.ts";
 import { stopAllServices } from "../support/processes.ts";
@@ -17,6 +20,7 @@ beforeAll(() => {
 });
 
 afterAll(async () => {
+  openFiles.limit = DEFAULT_MAX_OPEN_FILES;
   await stopAllServices();
   removeDir(dir);
 }, 60_000);
@@ -48,6 +52,52 @@ async function smallTorrents(count: number, root: string): Promise<{ meta: Metai
 }
 
 describe("open data files across torrents", () => {
+  test("reading once from each of 40 torrents keeps at most the budget open (files and folders), and an evicted file reads again", async () => {
+    const root = path.join(dir, "storages");
+    const torrents = await smallTorrents(40, root);
+    openFiles.limit = 8;
+    const storages = torrents.map((t) => TorrentStorage.open(t.meta, t.folder));
+    try {
+      const block = new Uint8Array(16 * 1024);
+      for (const [i, s] of storages.entries()) {
+        s.readBlock(0, 0, block.length, block, 0);
+        expect(Buffer.from(block).equals(Buffer.from(torrents[i]!.bytes))).toBe(true);
+      }
+      // 8 files and the 8 folders they were opened from (40 + 40 without the budget).
+      expect(descriptorsBelow("self", fs.realpathSync(root))).toBeLessThanOrEqual(16);
+      storages[0]!.readBlock(0, 0, block.length, block, 0); // closed long ago: opened again through its folder
+      expect(Buffer.from(block).equals(Buffer.from(torrents[0]!.bytes))).toBe(true);
+    } finally {
+      for (const s of storages) s.close();
+      openFiles.limit = DEFAULT_MAX_OPEN_FILES;
+    }
+    expect(openFiles.size).toBe(0);
+  });
+
+  test("a file pinned for an upload is never closed to make room; it is once unpinned", async () => {
+    const root = path.join(dir, "pinned");
+    const torrents = await smallTorrents(6, root);
+    openFiles.limit = 2;
+    const storages = torrents.map((t) => TorrentStorage.open(t.meta, t.folder));
+    try {
+      let pinned = -1;
+      storages[0]!.blockRegions(0, 0, 16 * 1024, (_file, fd) => {
+        pinned = fd;
+      });
+      const block = new Uint8Array(16 * 1024);
+      for (const s of storages.slice(1)) s.readBlock(0, 0, block.length, block, 0);
+      // Still the same open file: read through the pinned descriptor itself.
+      expect(fs.readSync(pinned, block, 0, block.length, 0)).toBe(block.length);
+      expect(Buffer.from(block).equals(Buffer.from(torrents[0]!.bytes))).toBe(true);
+      storages[0]!.releaseFile(0);
+      for (const s of storages.slice(1)) s.readBlock(0, 0, block.length, block, 0);
+      expect(descriptorsBelow("self", fs.realpathSync(root))).toBeLessThanOrEqual(4);
+    } finally {
+      for (const s of storages) s.close();
+      openFiles.limit = DEFAULT_MAX_OPEN_FILES;
+    }
+  });
+
   test("btpeer daemon: torrents added through the API and checked keep none of their files open once seeding, not a file and a folder each", async () => {
     const count = 150;
     const data = path.join(dir, "daemon-data");
