@@ -11,9 +11,11 @@ export interface MemoryPeaks {
   peakRss: number;
   /** Largest RssAnon seen: heap and buffers, no file pages. */
   peakAnon: number;
+  /** Largest RssFile seen: file pages mapped (the binary, its libraries, mmap'd data such as libtorrent 2's storage). */
+  peakFile: number;
 }
 
-function statusFields(pid: number): { hwm: number; anon: number } | null {
+function statusFields(pid: number): { hwm: number; anon: number; file: number } | null {
   let text: string;
   try {
     text = fs.readFileSync(`/proc/${pid}/status`, "utf8");
@@ -22,25 +24,27 @@ function statusFields(pid: number): { hwm: number; anon: number } | null {
   }
   const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(text)?.[1] ?? Number.NaN) * 1024;
   const hwm = kib("VmHWM");
-  return Number.isNaN(hwm) ? null : { hwm, anon: kib("RssAnon") || 0 }; // a zombie has no Vm* lines
+  return Number.isNaN(hwm) ? null : { hwm, anon: kib("RssAnon") || 0, file: kib("RssFile") || 0 }; // a zombie has no Vm* lines
 }
 
 /** Starts sampling `pid` now and every `intervalMs`; `stop()` returns the peaks, or null if none was read. */
 export function sampleMemory(pid: number, intervalMs = 50): { stop(): MemoryPeaks | null } {
   let peakRss = 0;
   let peakAnon = 0;
+  let peakFile = 0;
   const sample = () => {
     const f = statusFields(pid);
     if (!f) return;
     peakRss = Math.max(peakRss, f.hwm);
     peakAnon = Math.max(peakAnon, f.anon);
+    peakFile = Math.max(peakFile, f.file);
   };
   sample();
   const timer = setInterval(sample, intervalMs);
   return {
     stop() {
       clearInterval(timer);
-      return peakRss > 0 ? { peakRss, peakAnon } : null;
+      return peakRss > 0 ? { peakRss, peakAnon, peakFile } : null;
     },
   };
 }

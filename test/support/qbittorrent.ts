@@ -35,6 +35,9 @@ export interface QbittorrentOptions {
   password?: string;
   /** More lines for the [BitTorrent] section, e.g. "Session\\QueueingSystemEnabled=false". */
   bittorrent?: string[];
+  /** Between SIGTERM and SIGKILL on stop (default 5 s): with thousands of torrents qBittorrent writes
+   *  their resume data as it exits, and a kill before it is done loses the torrents not yet written. */
+  graceMs?: number;
 }
 
 export async function startQbittorrent(options: QbittorrentOptions): Promise<QbittorrentPeer> {
@@ -88,7 +91,7 @@ export async function startQbittorrent(options: QbittorrentOptions): Promise<Qbi
     // With a password the API answers 403 until a login, so readiness is the port alone.
     ready: options.password ? { port: webPort } : { url: `${webUi}/api/v2/app/version` },
     readyTimeoutMs: 60_000,
-    graceMs: 5000,
+    graceMs: options.graceMs ?? 5000,
   });
   const torrent = async () => {
     const res = await fetch(`${webUi}/api/v2/torrents/info`);
