@@ -262,10 +262,10 @@ async function side(o: Options, tmp: string): Promise<void> {
         `${mib(f.steadyRss)} | ${f.restartSeconds.toFixed(2)} | ${f.listP50Ms.toFixed(1)} | ${f.listP99Ms.toFixed(1)} | ${mib(f.rssAfterLists)} |`,
     );
   }
-  for (const f of rows)
-    console.log(
-      `  ${f.name}: ${f.setup}${f.savedSeconds > 0 ? `; its state on disk held all ${f.count} ${f.savedSeconds.toFixed(0)} s after the first add` : ""}`,
-    );
+  for (const f of rows) {
+    const saved = f.savedSeconds > 0 ? `; its state on disk held all ${f.count} ${f.savedSeconds.toFixed(0)} s after the first add` : "";
+    console.log(`  ${f.name}: peak RSS ${mib(f.addPeakRss)} MiB adding, ${mib(f.restartPeakRss)} MiB restarting; ${f.setup}${saved}`);
+  }
   const ours = rows.find((f) => f.name === "btpeer daemon");
   const qb = rows.find((f) => f.name === "qbittorrent-nox");
   if (ours && qb && ours.count === qb.count) {

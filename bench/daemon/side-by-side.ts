@@ -39,6 +39,9 @@ export interface ScaleFigures {
   savedSeconds: number;
   /** The larger of the two phases' peaks (adding, restarting), each field on its own. */
   peak: MemoryPeaks;
+  /** VmHWM of each phase's process: adding through the API, and from the restart until all seed. */
+  addPeakRss: number;
+  restartPeakRss: number;
   /** VmRSS once all were seeding after the restart. */
   steadyRss: number;
   restartSeconds: number;
@@ -111,6 +114,8 @@ export async function measureDaemon(d: DaemonUnderTest, torrents: SmallTorrent[]
     addSeconds,
     savedSeconds,
     peak: maxPeaks(addPeak, restartPeak),
+    addPeakRss: addPeak?.peakRss ?? 0,
+    restartPeakRss: restartPeak?.peakRss ?? 0,
     steadyRss,
     restartSeconds,
     listP50Ms: times[Math.floor(times.length / 2)]!,
