@@ -20,22 +20,6 @@ export function announceField(event: AnnounceEvent, outcome: AnnounceOutcome): s
   return `announce:${event}:${outcome}`;
 }
 
-/** announceField of every event and outcome, built once: a template string per announce was a measurable cost. */
-const ANNOUNCE_FIELDS: Record<AnnounceOutcome, Record<AnnounceEvent, string>> = {
-  recorded: {
-    started: announceField("started", "recorded"),
-    completed: announceField("completed", "recorded"),
-    stopped: announceField("stopped", "recorded"),
-    "": announceField("", "recorded"),
-  },
-  ignored: {
-    started: announceField("started", "ignored"),
-    completed: announceField("completed", "ignored"),
-    stopped: announceField("stopped", "ignored"),
-    "": announceField("", "ignored"),
-  },
-};
-
 export const SCRAPES_FIELD = "scrapes";
 
 /**
@@ -77,14 +61,15 @@ export function talliesFromHash(hash: Record<string, unknown> | null): AnnounceT
 
 /** The embedded store's counters: plain numbers, and a ring of the last CHART_MINUTES minutes. */
 export class MemoryCounters {
-  private readonly announces = new Map<string, number>();
+  /** Per outcome, per event in EVENTS order: typed arrays indexed by position, not a Map keyed by a field name per announce. */
+  private readonly recorded = new Float64Array(EVENTS.length);
+  private readonly ignored = new Float64Array(EVENTS.length);
   private scrapes = 0;
   private readonly minutes = new Float64Array(CHART_MINUTES).fill(-1);
   private readonly perMinute = new Float64Array(CHART_MINUTES);
 
   announced(event: AnnounceEvent, outcome: AnnounceOutcome, now: number): void {
-    const field = ANNOUNCE_FIELDS[outcome][event];
-    this.announces.set(field, (this.announces.get(field) ?? 0) + 1);
+    (outcome === "recorded" ? this.recorded : this.ignored)[eventIndex(event)]!++;
     const minute = minuteOf(now);
     const slot = minute % CHART_MINUTES;
     if (this.minutes[slot] !== minute) {
@@ -101,7 +86,7 @@ export class MemoryCounters {
   /** Every announce counted, whatever its event and outcome. */
   total(): number {
     let sum = 0;
-    for (const n of this.announces.values()) sum += n;
+    for (let i = 0; i < EVENTS.length; i++) sum += this.recorded[i]! + this.ignored[i]!;
     return sum;
   }
 
@@ -112,7 +97,26 @@ export class MemoryCounters {
       const slot = ((minute % CHART_MINUTES) + CHART_MINUTES) % CHART_MINUTES;
       perMinute.push(this.minutes[slot] === minute ? this.perMinute[slot]! : 0);
     }
-    return { announces: talliesFromHash(Object.fromEntries(this.announces)), scrapes: this.scrapes, perMinute };
+    const hash: Record<string, number> = {};
+    EVENTS.forEach((event, i) => {
+      hash[announceField(event, "recorded")] = this.recorded[i]!;
+      hash[announceField(event, "ignored")] = this.ignored[i]!;
+    });
+    return { announces: talliesFromHash(hash), scrapes: this.scrapes, perMinute };
+  }
+}
+
+/** The position of `event` in EVENTS. */
+function eventIndex(event: AnnounceEvent): number {
+  switch (event) {
+    case "started":
+      return 0;
+    case "completed":
+      return 1;
+    case "stopped":
+      return 2;
+    default:
+      return 3;
   }
 }
 
