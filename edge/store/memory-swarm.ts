@@ -1,6 +1,8 @@
-// One swarm of the embedded store: its peers in a Map ordered by when they were last heard from (so
-// expired ones sit at the front), and in one array per role with an index, so a random sample needs
-// no pass over the swarm and a removal is a swap with the last (memory-peer-list.ts).
+// One swarm of the embedded store: its peers in a Map by peer id, chained in the order they were last
+// heard from (so expired ones sit at the front), and in one array per role with an index, so a random
+// sample needs no pass over the swarm and a removal is a swap with the last (memory-peer-list.ts).
+// The chain is the entries' own links rather than the Map's insertion order: a re-announce then moves
+// its entry to the back without a Map delete and set (two hash operations and a tombstone each time).
 import { PeerList } from "./memory-peer-list.ts";
 import type { SwarmPeer } from "./swarm-store.ts";
 
@@ -12,6 +14,9 @@ export interface PeerEntry extends SwarmPeer {
   expiresAt: number;
   /** The `key` the peer announced with, if any: whoever shows it may move or remove this entry. Never sent to anyone. */
   key: string | undefined;
+  /** Neighbours in the swarm's order of last announce (null at either end). */
+  older: PeerEntry | null;
+  newer: PeerEntry | null;
 }
 
 /**
@@ -31,29 +36,51 @@ export interface PeerTally {
 export class Swarm {
   constructor(private readonly tally: PeerTally) {}
 
-  /** Insertion order = order of last announce; the oldest first. */
   readonly byId = new Map<string, PeerEntry>();
   readonly seeders = new PeerList();
   readonly leechers = new PeerList();
+  /** Ends of the chain of entries by last announce. */
+  private oldest: PeerEntry | null = null;
+  private newest: PeerEntry | null = null;
   /** When the most recently announced peer expires: after that the whole swarm is gone. */
   expiresAt = 0;
 
   add(entry: PeerEntry): void {
     (entry.seeder ? this.seeders : this.leechers).add(entry);
     this.byId.set(entry.peerId, entry);
+    this.link(entry);
     this.tally.peers++;
   }
 
   remove(entry: PeerEntry): void {
     (entry.seeder ? this.seeders : this.leechers).remove(entry);
     this.byId.delete(entry.peerId);
+    this.unlink(entry);
     this.tally.peers--;
+  }
+
+  /**
+   * A re-announce from the entry's own address: the same entry, renewed in place and moved to the
+   * back of the order, into the other role's list if its role changed. Its id, address and compact
+   * form stay as they were (samples handed out earlier may still hold the entry).
+   */
+  renew(entry: PeerEntry, seeder: boolean, expiresAt: number, key: string | undefined): void {
+    if (entry.seeder !== seeder) {
+      (entry.seeder ? this.seeders : this.leechers).remove(entry);
+      entry.seeder = seeder;
+      (seeder ? this.seeders : this.leechers).add(entry);
+    }
+    entry.expiresAt = expiresAt;
+    entry.key = key;
+    if (this.newest !== entry) {
+      this.unlink(entry);
+      this.link(entry);
+    }
   }
 
   /** The least recently heard peer goes (to make room for another under the store's peer cap). */
   removeOldest(): void {
-    const oldest = this.byId.values().next().value;
-    if (oldest) this.remove(oldest);
+    if (this.oldest) this.remove(this.oldest);
   }
 
   /** The swarm is being dropped whole: its peers no longer count. */
@@ -61,15 +88,35 @@ export class Swarm {
     this.tally.peers -= this.byId.size;
   }
 
-  /** Drops peers whose time is up; stops at the first live one since the Map is ordered by last announce. */
+  /** Drops peers whose time is up; stops at the first live one since the chain is ordered by last announce. */
   expire(now: number): void {
-    for (const entry of this.byId.values()) {
-      if (entry.expiresAt > now) break;
+    let entry = this.oldest;
+    while (entry !== null && entry.expiresAt <= now) {
+      const next = entry.newer;
       this.remove(entry);
+      entry = next;
     }
   }
 
   get size(): number {
     return this.byId.size;
+  }
+
+  /** Appends `entry` at the newest end of the chain. */
+  private link(entry: PeerEntry): void {
+    entry.older = this.newest;
+    entry.newer = null;
+    if (this.newest) this.newest.newer = entry;
+    else this.oldest = entry;
+    this.newest = entry;
+  }
+
+  private unlink(entry: PeerEntry): void {
+    if (entry.older) entry.older.newer = entry.newer;
+    else this.oldest = entry.newer;
+    if (entry.newer) entry.newer.older = entry.older;
+    else this.newest = entry.older;
+    entry.older = null;
+    entry.newer = null;
   }
 }

@@ -83,14 +83,20 @@ export class MemorySwarmStore implements SwarmStore {
       return withSample(this.countsOf(infoHash, swarm), sample);
     }
     this.counters_.announced(input.event, "recorded", now);
-    if (previous) swarm.remove(previous);
     if (user) this.accounts.record(user, input, previous?.seeder === true);
     if (input.event === "completed" && !previous?.seeder) this.countDownload(infoHash);
     let self: PeerEntry | null = null;
-    if (input.event !== "stopped") {
+    if (input.event === "stopped") {
+      if (previous) swarm.remove(previous);
+    } else if (previous && previous.ip === input.ip && previous.port === input.port) {
+      // The common case, a peer announcing again from where it did: its entry renewed, nothing allocated.
+      swarm.renew(previous, seeder, now + input.peerTtlMs, input.key);
+      self = previous;
+    } else {
+      if (previous) swarm.remove(previous);
       // Encoded once here rather than in every reply that samples this peer.
-      const compact = previous && previous.ip === input.ip && previous.port === input.port ? previous.compact : this.addresses.compact(input.ip, input.port);
-      self = { peerId, ip: input.ip, port: input.port, compact, seeder, slot: 0, expiresAt: now + input.peerTtlMs, key: input.key };
+      const compact = this.addresses.compact(input.ip, input.port);
+      self = { peerId, ip: input.ip, port: input.port, compact, seeder, slot: 0, expiresAt: now + input.peerTtlMs, key: input.key, older: null, newer: null };
       while (this.tally.peers >= this.maxPeers) this.evictOldestPeer();
       swarm.add(self);
     }
@@ -193,7 +199,7 @@ export class MemorySwarmStore implements SwarmStore {
    * seeder, anyone for a leecher, from the virtual concatenation [leechers..., seeders...]. As the
    * compact bytes alone when the caller only needs those (copied from the role lists' buffers,
    * no entry read), else as the entries themselves (the caller only reads them, and an entry's id,
-   * address and compact form never change: a re-announce makes a new entry).
+   * address and compact form never change: a re-announce from another address makes a new entry).
    */
   private sample(swarm: Swarm, seeder: boolean, self: PeerEntry, want: number, compactOnly: boolean): Sample {
     const first = swarm.leechers;
