@@ -4,7 +4,7 @@ import type { TrackerConfig } from "./config.ts";
 import { TrackerError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import { InstanceCounters } from "./metrics/instance-counters.ts";
-import { callStore } from "./routes/common.ts";
+import { callStore, callStoreNow } from "./routes/common.ts";
 import { StoreOutageLog } from "./store-outage.ts";
 import { PASSKEY_PATTERN } from "./store/account-store.ts";
 import type { AnnounceInput, AnnounceRefusal, AnnounceResult, SwarmCounts, SwarmStore } from "./store/swarm-store.ts";
@@ -48,9 +48,9 @@ export async function announcePeer(t: TrackerCore, input: Omit<AnnounceInput, "n
   const now = Date.now();
   const seedCapMs = (config.intervalSec + config.intervalSpreadSec + SEEDING_GRACE_SEC) * 1000;
   // The passkey and allowlist checks happen inside the store's one call (one script on Redis).
-  const result = await callStore(t, "announce", () =>
-    store.announce({ ...input, now, peerTtlMs: config.peerTtlSec * 1000, allowlistOnly: config.privateMode, seedCapMs }),
-  );
+  const call: AnnounceInput = { ...input, now, peerTtlMs: config.peerTtlSec * 1000, allowlistOnly: config.privateMode, seedCapMs };
+  // A store in this process answers at once: the caller's await of this function is then the only one.
+  const result = store.announceNow ? callStoreNow(t, "announce", () => store.announceNow!(call)) : await callStore(t, "announce", () => store.announce(call));
   if (result.refused) throw refusal(result.refused);
   const interval = config.intervalSec + Math.floor(Math.random() * (config.intervalSpreadSec + 1));
   return { result, interval };

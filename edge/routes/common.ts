@@ -36,13 +36,30 @@ export async function callStore<T>(t: Pick<TrackerContext, "outage" | "counters"
   try {
     result = await op();
   } catch (cause) {
-    if (cause instanceof TrackerError) throw cause;
-    t.outage.failed(what, cause);
-    t.counters.storeFailed(cause);
-    throw new TrackerError("store-unavailable", STORE_UNAVAILABLE_MESSAGE);
+    throw storeFailure(t, what, cause);
   }
   t.outage.succeeded();
   return result;
+}
+
+/** callStore for an operation that answers at once (SwarmStore.announceNow): the same failures, no promise. */
+export function callStoreNow<T>(t: Pick<TrackerContext, "outage" | "counters">, what: string, op: () => T): T {
+  let result: T;
+  try {
+    result = op();
+  } catch (cause) {
+    throw storeFailure(t, what, cause);
+  }
+  t.outage.succeeded();
+  return result;
+}
+
+/** What a failed store operation is answered with; an outage is logged and counted. */
+function storeFailure(t: Pick<TrackerContext, "outage" | "counters">, what: string, cause: unknown): TrackerError {
+  if (cause instanceof TrackerError) return cause;
+  t.outage.failed(what, cause);
+  t.counters.storeFailed(cause);
+  return new TrackerError("store-unavailable", STORE_UNAVAILABLE_MESSAGE);
 }
 
 /** The headers of every successful bencoded reply, built once (a Response copies them, so sharing is safe). */

@@ -49,6 +49,10 @@ export class MemorySwarmStore implements SwarmStore {
   }
 
   async announce(input: AnnounceInput): Promise<AnnounceResult> {
+    return this.announceNow(input);
+  }
+
+  announceNow(input: AnnounceInput): AnnounceResult {
     // A refused announce (unknown passkey, torrent off the allowlist) changes nothing, counters included.
     const user = this.accounts.admit(input);
     if (typeof user === "string") return { complete: 0, incomplete: 0, downloaded: 0, peers: [], refused: user };

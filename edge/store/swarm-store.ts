@@ -124,6 +124,12 @@ export interface SwarmStore {
   /** Users, the allowlist and accounting (private trackers), kept in the same backend as the swarms. */
   readonly accounts: AccountStore;
   announce(input: AnnounceInput): Promise<AnnounceResult>;
+  /**
+   * Optional: the same announce, answered at once, from a store that holds everything in this
+   * process (the memory store). Callers use it when present: the promise levels of `announce` were
+   * a measurable share of an announce.
+   */
+  announceNow?(input: AnnounceInput): AnnounceResult;
   /** The store's own counters (see StoreCounters): one call. */
   counters(now: number): Promise<StoreCounters>;
   /** Counts for each info hash (hex), in the same order; unknown torrents give zeros. */
