@@ -1,7 +1,8 @@
-// A torrent's check of what is on disk: hashes the pieces asked for (in parallel, verify/verify.ts) and
-// sets or clears exactly those in `have`; the others keep what `have` said.
+// A torrent's check of what is on disk: hashes the pieces asked for (on the client's hashing threads,
+// verify/pool-check.ts) and sets or clears exactly those in `have`; the others keep what `have` said.
 import type { Bitfield } from "../../shared/bitfield.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
+import type { HashPool } from "../verify/hash-pool.ts";
 import { verifyExisting } from "../verify/verify.ts";
 
 export function countPieces(pieceCount: number, which: (index: number) => boolean): number {
@@ -21,8 +22,9 @@ export async function checkPieces(
   which: (index: number) => boolean,
   stillWanted: () => boolean,
   signal?: AbortSignal,
+  pool?: HashPool,
 ): Promise<void> {
-  const found = await verifyExisting(meta, dir, { skip: (i) => !which(i), signal });
+  const found = await verifyExisting(meta, dir, { skip: (i) => !which(i), signal, pool });
   if (!stillWanted()) return;
   for (let i = 0; i < meta.pieceCount; i++) {
     if (!which(i)) continue;

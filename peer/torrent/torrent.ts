@@ -300,7 +300,8 @@ export class Torrent {
     if (!this.lifecycle.kept) abort.abort(); // ended already
     this.checking = abort;
     try {
-      await checkPieces(meta, this.options.dir, have, which, () => this.lifecycle.state === "checking", abort.signal);
+      const stillChecking = () => this.lifecycle.state === "checking";
+      await checkPieces(meta, this.options.dir, have, which, stillChecking, abort.signal, this.host.hashing);
     } catch (error) {
       if (!(error instanceof StorageError)) throw error;
       this.fail(error.code, error.message);

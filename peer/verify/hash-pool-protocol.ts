@@ -2,15 +2,25 @@
 // and the piece-hash comparison both sides make. A thread serves many torrents: each downloading torrent's
 // shared piece pool is registered with it under an id, and a job names that id and a place in the pool.
 // Messages to one thread arrive in order, so a thread knows a registration before any job of it, and an
-// unregister reaches it only after the jobs sent before it.
+// unregister reaches it only after the jobs sent before it. A torrent's check of its data on disk sends
+// ranges of pieces that the thread reads and hashes itself (disk-check.ts).
+import type { DiskRange } from "./disk-check.ts";
 
 export type HashPoolRequest =
   | { type: "register"; registration: number; pool: SharedArrayBuffer; pieceHashes: Uint8Array }
   | { type: "unregister"; registration: number }
   /** Does the registration's pool[offset, offset + length) hash to piece `index`'s SHA-1? */
-  | { type: "check"; job: number; registration: number; index: number; offset: number; length: number };
+  | { type: "check"; job: number; registration: number; index: number; offset: number; length: number }
+  /** Which pieces of the range are on disk and correct? */
+  | { type: "check-disk"; job: number; range: DiskRange };
 
-export type HashPoolReply = { type: "result"; job: number; ok: boolean } | { type: "error"; job: number; message: string };
+export type HashPoolReply =
+  | { type: "result"; job: number; ok: boolean }
+  /** One byte per piece of the range: 1 when it is on disk and correct. */
+  | { type: "disk-result"; job: number; ok: Uint8Array }
+  /** The range could not be read (a StorageError's code): the check fails, as it would on any thread. */
+  | { type: "disk-error"; job: number; code: string; message: string }
+  | { type: "error"; job: number; message: string };
 
 /** True when the first 20 bytes of `digest` are piece `index`'s SHA-1 in `pieceHashes` (20 bytes each). */
 export function matchesPieceHash(digest: Uint8Array, pieceHashes: Uint8Array, index: number): boolean {

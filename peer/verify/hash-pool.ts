@@ -4,10 +4,13 @@
 // checks finished pieces where they lie; a seeding or paused torrent registers nothing, so thousands of them
 // cost no thread. Jobs go to the thread with the fewest pending, so one torrent can use every thread and
 // many torrents share them. If a thread fails, its pieces are hashed on the main thread: a download never
-// stalls on it.
+// stalls on it. A torrent's check of its data on disk (verify/pool-check.ts) sends ranges of pieces that a
+// thread reads and hashes itself, so thousands of torrents checked by one client use these same threads.
 import { availableParallelism } from "node:os";
+import { StorageError } from "../storage/errors.ts";
+import { checkRange, type DiskRange } from "./disk-check.ts";
 import { matchesPieceHash } from "./hash-pool-protocol.ts";
-import { HashThread, type HashJob, type HashThreadEvents } from "./hash-thread.ts";
+import { HashThread, type DiskJob, type DiskOutcome, type HashJob, type HashThreadEvents, type ThreadJob } from "./hash-thread.ts";
 
 export interface HashPoolOptions {
   /** Hashing threads at most (default: defaultHashThreads()). */
@@ -42,6 +45,18 @@ function hashHere(bytes: Uint8Array, pieceHashes: Uint8Array, index: number): bo
   return matchesPieceHash(digestScratch, pieceHashes, index);
 }
 
+/** Answers a job on the calling thread. A disk range whose check has ended is not read (nothing found). */
+function runHere(job: ThreadJob): void {
+  if (job.kind === "piece") return job.resolve(hashHere(job.bytes, job.registration.pieceHashes, job.index));
+  if (job.signal?.aborted) return job.resolve({ ok: new Uint8Array(job.range.count) });
+  try {
+    job.resolve({ ok: checkRange(job.range) });
+  } catch (error) {
+    if (!(error instanceof StorageError)) throw error;
+    job.resolve({ error });
+  }
+}
+
 /** A torrent's piece pool registered with the HashPool, from take of its piece memory to giving it back. */
 export class PieceHasher {
   #state: "registered" | "released" = "registered";
@@ -69,6 +84,7 @@ export class PieceHasher {
     this.#pending++;
     return new Promise((resolve) => {
       this.hashing.submit({
+        kind: "piece",
         registration: this,
         index,
         bytes,
@@ -107,6 +123,8 @@ export class HashPool implements HashThreadEvents {
   #mode: "threads" | "main-thread" = "threads";
   #idleTimer: ReturnType<typeof setTimeout> | null = null;
   #lastActivity = 0;
+  /** A disk range was checked since the threads last ended: more checks may follow (a daemon adding torrents). */
+  #checkedDisk = false;
 
   constructor(options: HashPoolOptions = {}) {
     this.size = Math.max(1, Math.floor(options.threads ?? defaultHashThreads()));
@@ -140,15 +158,26 @@ export class HashPool implements HashThreadEvents {
   stopThreads(): void {
     if (this.#idleTimer) clearTimeout(this.#idleTimer);
     this.#idleTimer = null;
+    this.#checkedDisk = false;
     const threads = this.#threads;
     this.#threads = [];
     for (const thread of threads) this.#hashHere(thread.end());
   }
 
-  /** PieceHasher.check's way in. */
-  submit(job: HashJob): void {
+  /**
+   * Reads and hashes pieces [range.first, + count) on disk on a thread (on the main thread when no thread can
+   * run). Never rejects: a range that cannot be read resolves with its StorageError. `signal` aborted before
+   * the range is read on the main thread skips it.
+   */
+  checkDisk(range: DiskRange, signal?: AbortSignal): Promise<DiskOutcome> {
+    this.#checkedDisk = true;
+    return new Promise((resolve) => this.submit({ kind: "disk", range, signal, resolve }));
+  }
+
+  /** PieceHasher.check's and checkDisk's way in. */
+  submit(job: ThreadJob): void {
     const thread = this.#pick();
-    if (!thread) return job.resolve(hashHere(job.bytes, job.registration.pieceHashes, job.index));
+    if (!thread) return runHere(job);
     this.#pending++;
     thread.send(this.#nextJob++, job);
   }
@@ -166,14 +195,20 @@ export class HashPool implements HashThreadEvents {
     this.#maybeIdle();
   }
 
-  refused(_thread: HashThread, job: HashJob, message: string): void {
-    if (process.env.BTPEER_DEBUG) console.error(`hashing thread refused a piece (${message}); hashed on the main thread`);
+  answeredDisk(_thread: HashThread, job: DiskJob, outcome: DiskOutcome): void {
     this.#pending--;
-    job.resolve(hashHere(job.bytes, job.registration.pieceHashes, job.index));
+    job.resolve(outcome);
     this.#maybeIdle();
   }
 
-  failed(thread: HashThread, jobs: HashJob[], message: string): void {
+  refused(_thread: HashThread, job: ThreadJob, message: string): void {
+    if (process.env.BTPEER_DEBUG) console.error(`hashing thread refused a job (${message}); hashed on the main thread`);
+    this.#pending--;
+    runHere(job);
+    this.#maybeIdle();
+  }
+
+  failed(thread: HashThread, jobs: ThreadJob[], message: string): void {
     this.#threads = this.#threads.filter((t) => t !== thread);
     this.#hashHere(jobs);
     this.#threadFailed(message);
@@ -189,10 +224,10 @@ export class HashPool implements HashThreadEvents {
     if (this.#mode === "main-thread") this.stopThreads();
   }
 
-  #hashHere(jobs: HashJob[]): void {
+  #hashHere(jobs: ThreadJob[]): void {
     for (const job of jobs) {
       this.#pending--;
-      job.resolve(hashHere(job.bytes, job.registration.pieceHashes, job.index));
+      runHere(job);
     }
   }
 
@@ -213,12 +248,13 @@ export class HashPool implements HashThreadEvents {
   }
 
   /**
-   * With nothing pending: no registration left ends the threads at once (nothing could use them); else
-   * they end after `idleMs` with no piece (a registered torrent with no peers holds none for long).
+   * With nothing pending: no registration left ends the threads at once (nothing could use them), unless
+   * they checked data on disk (the next torrent added is likely checked soon: a thread started per check
+   * is what made adding thousands of torrents slow); else they end after `idleMs` with nothing to do.
    */
   #maybeIdle(): void {
     if (this.#pending > 0 || this.#threads.length === 0) return;
-    if (this.#registrations.size === 0) return this.stopThreads();
+    if (this.#registrations.size === 0 && !this.#checkedDisk) return this.stopThreads();
     this.#lastActivity = performance.now();
     this.#idleTimer ??= this.#armIdle(this.#idleMs);
   }

@@ -1,11 +1,14 @@
 // One hashing thread of the HashPool, seen from the main thread: its worker, the jobs it holds, and which
 // registered piece pools it has been told of (a pool is sent to a thread with its first job there, so an
 // idle thread never holds a torrent's memory, and a new thread needs no catching up).
+import { StorageError, type StorageErrorCode } from "../storage/errors.ts";
+import type { DiskRange } from "./disk-check.ts";
 import { workerUrl } from "./verify.ts";
 import type { HashPoolReply, HashPoolRequest } from "./hash-pool-protocol.ts";
 
 /** A piece handed to the pool and not answered yet. */
 export interface HashJob {
+  readonly kind: "piece";
   readonly registration: { readonly id: number; readonly pool: SharedArrayBuffer; readonly pieceHashes: Uint8Array };
   readonly index: number;
   /** A view into the registration's pool. */
@@ -13,17 +16,32 @@ export interface HashJob {
   readonly resolve: (ok: boolean) => void;
 }
 
+/** What a range of pieces on disk came to: a byte per piece (1: on disk and correct), or why it could not be read. */
+export type DiskOutcome = { ok: Uint8Array } | { error: StorageError };
+
+/** A range of pieces on disk handed to the pool (a torrent's check), read and hashed by the thread. */
+export interface DiskJob {
+  readonly kind: "disk";
+  readonly range: DiskRange;
+  /** The check's: once aborted, a range not yet read is not read on the main thread (see HashPool). */
+  readonly signal?: AbortSignal;
+  readonly resolve: (outcome: DiskOutcome) => void;
+}
+
+export type ThreadJob = HashJob | DiskJob;
+
 export interface HashThreadEvents {
   answered(thread: HashThread, job: HashJob, ok: boolean): void;
+  answeredDisk(thread: HashThread, job: DiskJob, outcome: DiskOutcome): void;
   /** The thread answered this job with an error (a bug): the job is the pool's to hash elsewhere. */
-  refused(thread: HashThread, job: HashJob, message: string): void;
+  refused(thread: HashThread, job: ThreadJob, message: string): void;
   /** The thread died (or could not start): its unanswered jobs are the pool's to hash elsewhere. */
-  failed(thread: HashThread, jobs: HashJob[], message: string): void;
+  failed(thread: HashThread, jobs: ThreadJob[], message: string): void;
 }
 
 export class HashThread {
   readonly #worker: Worker;
-  readonly #jobs = new Map<number, HashJob>();
+  readonly #jobs = new Map<number, ThreadJob>();
   /** Registrations this thread has been sent (and not told to forget). */
   readonly #known = new Set<number>();
   #state: "running" | "ended" = "running";
@@ -46,7 +64,12 @@ export class HashThread {
     return this.#jobs.size;
   }
 
-  send(id: number, job: HashJob): void {
+  send(id: number, job: ThreadJob): void {
+    if (job.kind === "disk") {
+      this.#jobs.set(id, job);
+      this.#post({ type: "check-disk", job: id, range: job.range });
+      return;
+    }
     const r = job.registration;
     if (!this.#known.has(r.id)) {
       this.#known.add(r.id);
@@ -62,7 +85,7 @@ export class HashThread {
   }
 
   /** Ends the thread now; its unanswered jobs are returned for the caller to hash. */
-  end(): HashJob[] {
+  end(): ThreadJob[] {
     if (this.#state === "ended") return [];
     this.#state = "ended";
     this.#worker.terminate();
@@ -80,7 +103,11 @@ export class HashThread {
     if (!job) return;
     this.#jobs.delete(m.job);
     if (m.type === "error") this.events.refused(this, job, m.message);
-    else this.events.answered(this, job, m.ok);
+    else if (m.type === "result" && job.kind === "piece") this.events.answered(this, job, m.ok);
+    else if (m.type === "disk-result" && job.kind === "disk") this.events.answeredDisk(this, job, { ok: m.ok });
+    else if (m.type === "disk-error" && job.kind === "disk") {
+      this.events.answeredDisk(this, job, { error: new StorageError(m.code as StorageErrorCode, m.message) });
+    } else this.events.refused(this, job, `reply ${m.type} to a ${job.kind} job`);
   }
 
   #die(message: string): void {

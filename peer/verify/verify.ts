@@ -1,6 +1,8 @@
 // Checks which pieces of a torrent are already on disk and correct, hashing in parallel on all cores.
 // Each worker reads its own pieces (positional reads from the page cache into a small private buffer),
-// so pieces are never copied between threads; the main thread only hands out piece ranges.
+// so pieces are never copied between threads; the main thread only hands out piece ranges. A torrent of a
+// client checks on the client's hashing threads (`pool`, pool-check.ts); `btpeer verify` and `bench`, with
+// no client, start workers of their own for the check.
 import { availableParallelism } from "node:os";
 import * as path from "node:path";
 import { Bitfield } from "../../shared/bitfield.ts";
@@ -8,11 +10,15 @@ import type { Metainfo } from "../../shared/metainfo/types.ts";
 import { StorageError, type StorageErrorCode } from "../storage/errors.ts";
 import { layoutFiles } from "../storage/layout.ts";
 import { partsNameFor } from "../storage/torrent-storage.ts";
+import type { HashPool } from "./hash-pool.ts";
+import { checkOnPool } from "./pool-check.ts";
 import type { FromWorker, InitMessage, JobMessage } from "./protocol.ts";
 
 export interface VerifyOptions {
-  /** Hashing workers (default: one per core). */
+  /** Hashing workers (default: one per core), started for this check; not used with `pool`. */
   workers?: number;
+  /** The client's hashing threads: the check runs on them (and takes no turn: they bound it) instead of on workers of its own. */
+  pool?: HashPool;
   /** Called after each batch of pieces: pieces checked so far, and the total. */
   onProgress?: (done: number, total: number) => void;
   /** Pieces known to be missing (e.g. in files just created): reported missing without being read. */
@@ -21,7 +27,7 @@ export interface VerifyOptions {
   signal?: AbortSignal;
 }
 
-type VerifyMeta = Pick<Metainfo, "name" | "multiFile" | "files" | "pieceLength" | "pieceCount" | "length" | "pieceHashes"> &
+export type VerifyMeta = Pick<Metainfo, "name" | "multiFile" | "files" | "pieceLength" | "pieceCount" | "length" | "pieceHashes"> &
   Partial<Pick<Metainfo, "infoHash">>;
 
 // About 16 MiB per job: large enough that messages cost nothing, small enough to balance the cores.
@@ -53,6 +59,7 @@ export async function verifyExisting(meta: VerifyMeta, dir: string, opts: Verify
   let total = 0;
   for (let i = 0; i < meta.pieceCount; i++) if (!skip(i)) total++;
   if (total === 0) return new Bitfield(meta.pieceCount);
+  if (opts.pool) return checkOnPool(opts.pool, meta, dir, opts, skip, total);
   const mine = turn.then(() => hashPieces(meta, dir, opts, skip, total));
   turn = mine.catch(() => {});
   return mine;

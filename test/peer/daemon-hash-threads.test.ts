@@ -2,6 +2,8 @@
 // downloading three torrents at once from three btpeer seeders holds at most the client's pool of hashing
 // threads (one per core but one), where a thread per downloading torrent would hold three. Counted from
 // outside, as the kernel sees the process: Bun names each Worker thread "Worker" in /proc/<pid>/task/*/comm.
+// Checking data already on disk runs on the same threads: many torrents added at once start no worker of
+// their own (a check used to start one per core for each torrent, in turn).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
@@ -105,6 +107,48 @@ describe.skipIf(process.platform !== "linux")("btpeer daemon: hashing threads sh
     expect(workerThreads(daemon.service.pid)).toBe(0);
 
     await Promise.all(seeders.map((s) => s.stop()));
+    expect(await daemon.stop()).toBe(0);
+  }, 300_000);
+
+  test("many torrents whose data is on disk are checked on the client's hashing threads, no more", async () => {
+    const downloads = path.join(dir, "present");
+    fs.mkdirSync(downloads, { recursive: true });
+    const COUNT = 12;
+    const torrents: string[] = [];
+    for (let i = 0; i < COUNT; i++) {
+      const name = `p${i}.bin`;
+      // 2 MiB of 16 KiB pieces: above what a check reads on the main thread, so every check uses the threads.
+      makeRandomFile(path.join(downloads, name), 2 * 1024 * 1024 + i * 777, 900 + i);
+      torrents.push(await makeTorrent(path.join(downloads, name), path.join(dir, `${name}.torrent`), { pieceLength: 16 * 1024 }));
+    }
+    // One piece of p3.bin corrupted: its check finds every piece but that one.
+    const fd = fs.openSync(path.join(downloads, "p3.bin"), "r+");
+    fs.writeSync(fd, new Uint8Array([0, 1, 2, 3]), 0, 4, 100_000);
+    fs.closeSync(fd);
+    const hashes = torrents.map(infoHashOf);
+
+    const daemon = await startDaemon({ stateDir: path.join(dir, "state2"), downloadDir: downloads, watchDir: path.join(dir, "watch2") });
+    let most = 0;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        most = Math.max(most, workerThreads(daemon.service.pid));
+        await Bun.sleep(2);
+      }
+    })();
+    for (const t of torrents) daemon.drop(t);
+    const checked = [];
+    for (const hash of hashes) checked.push(await daemon.waitFor(torrentEvent("checked", hash), 120_000));
+    sampling = false;
+    await sampler;
+
+    for (const [i, event] of checked.entries()) {
+      const e = event as unknown as { checked: number; have: number; pieces: number };
+      expect(e.checked).toBe(e.pieces);
+      expect(e.have).toBe(i === 3 ? e.pieces - 1 : e.pieces);
+    }
+    expect(most).toBeGreaterThanOrEqual(1);
+    expect(most).toBeLessThanOrEqual(defaultHashThreads());
     expect(await daemon.stop()).toBe(0);
   }, 300_000);
 });
