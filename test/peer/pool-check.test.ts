@@ -78,6 +78,28 @@ describe("a check on the client's hashing threads", () => {
     }
   });
 
+  for (const how of ["throws", "exits"] as const) {
+    test(`a thread that ${how} on a range: the check's ranges are read on the main thread, with the same result`, async () => {
+      const worker = path.join(tmp, `${how}.ts`);
+      const act = how === "throws" ? 'throw new Error("boom")' : "process.exit(3)";
+      fs.writeFileSync(worker, `self.onmessage = (e) => { if (e.data.type === "check-disk") ${act}; };\n`);
+      const { meta, all, dir } = writeTorrent([{ path: ["a.bin"], data: randomBytes(3_000_000) }], 32 * 1024);
+      const fd = fs.openSync(path.join(dir, "a.bin"), "r+");
+      fs.writeSync(fd, new Uint8Array([all[2_000_000]! ^ 0xff]), 0, 1, 2_000_000);
+      fs.closeSync(fd);
+      const old = await verifyExisting(meta, dir, { workers: 2 });
+      const pool = new HashPool({ threads: 2, workerUrl: worker });
+      try {
+        const onPool = await verifyExisting(meta, dir, { pool });
+        expect(have(onPool)).toEqual(have(old));
+        expect(have(onPool).length).toBe(meta.pieceCount - 1);
+        expect(pool.pending).toBe(0);
+      } finally {
+        pool.stopThreads();
+      }
+    });
+  }
+
   test.skipIf(process.platform !== "linux")("an abort mid-check ends it, and no data file stays open", async () => {
     const PIECE = 64 * 1024;
     const { meta, dir } = writeTorrent(
@@ -103,11 +125,12 @@ describe("a check on the client's hashing threads", () => {
       expect(have(found).length).toBeGreaterThan(0);
       expect(have(found).length).toBeLessThan(meta.pieceCount);
       expect(progressAfterAbort).toBe(0);
-      // Ranges still on a thread finish and close their files; none stays open (the bound is a safety one).
+      // Ranges still on a thread finish (the bound is a safety one); each closed its files before answering,
+      // so once all have answered none stays open.
       const deadline = Date.now() + 30_000;
-      while (openBelow(dir).length > 0 && Date.now() < deadline) await Bun.sleep(10);
-      expect(openBelow(dir)).toEqual([]);
+      while (pool.pending > 0 && Date.now() < deadline) await Bun.sleep(10);
       expect(pool.pending).toBe(0);
+      expect(openBelow(dir)).toEqual([]);
     } finally {
       pool.stopThreads();
     }
