@@ -51,8 +51,11 @@ export class Torrent {
   private checking: AbortController | null = null;
   /** Announced once already: later starts (resume, after a re-check) announce at once. */
   private announced = false;
-  /** The last tick found it seeding with no peer, and said so. */
-  private idleReported = false;
+  /**
+   * The totals the last tick reported when it found the torrent seeding with no peer (null: it was not idle).
+   * Idle ticks stay quiet while these hold: a peer that came and went between two ticks changed them.
+   */
+  private idleReported: { uploaded: number; downloaded: number } | null = null;
   private readonly report: ProgressReport;
   /** BEP 19 web seeds: a source beside peers while downloading (made again each time it starts downloading). */
   private webSeeds: WebSeeds | null = null;
@@ -474,15 +477,19 @@ export class Torrent {
   tick(): void {
     if (!this.lifecycle.live) return;
     // A seeding torrent with no peer has nothing to do but dial (a daemon holds thousands): it reports
-    // once that it went idle, then stays quiet until a peer comes.
+    // once that it went idle, then stays quiet while there is nothing new to say. A peer can come, take
+    // the whole torrent and go between two ticks (10 MB on loopback in half a second): its bytes are news.
     const idle = this.lifecycle.state === "seeding" && this.peers.size === 0 && this.swarm.admission.handshaking.size === 0;
     const now = Date.now();
+    const uploaded = this.uploader.uploaded;
+    const downloaded = this.downloader.downloaded;
+    const last = this.idleReported;
     // Goals still count while idle: seed time passes, and a peer may have come and gone between ticks.
-    if (idle && this.idleReported) {
+    if (idle && last && last.uploaded === uploaded && last.downloaded === downloaded) {
       this.checkGoals(now);
       return this.connectMore();
     }
-    this.idleReported = idle;
+    this.idleReported = idle ? { uploaded, downloaded } : null;
     this.swarm.tick(now);
     this.checkGoals(now);
     this.downloader.fillAll();
