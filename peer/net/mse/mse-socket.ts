@@ -37,6 +37,8 @@ export class MseSocket implements RawSocket {
   private scratch = new Uint8Array(0);
   private readonly saved = new Uint8Array(RC4_STATE_BYTES);
   private readonly limits: MseLimits;
+  /** True while `ready` runs with handshake-chunk payload still to hand on after it (see receive). */
+  private handingOverRest = false;
 
   constructor(
     private readonly raw: RawSocket,
@@ -66,7 +68,7 @@ export class MseSocket implements RawSocket {
    */
   get fd(): number | undefined {
     const s = this.state;
-    return s.kind === "open" && s.cipher === null ? this.raw.fd : undefined;
+    return s.kind === "open" && s.cipher === null && !this.handingOverRest ? this.raw.fd : undefined;
   }
 
   /**
@@ -104,8 +106,16 @@ export class MseSocket implements RawSocket {
     if (!step.done) return;
     this.clearTimer();
     this.state = { kind: "open", cipher: step.done.cipher };
-    this.events.ready(this, step.done);
-    if (step.done.rest.length > 0 && this.state.kind === "open") this.events.data(step.done.rest);
+    const rest = step.done.rest;
+    // Until `rest` (payload that came in the handshake's last chunk) is handed on, the descriptor stays
+    // hidden: a reader given the IA in `ready` would otherwise read the kernel's later bytes before it.
+    this.handingOverRest = rest.length > 0;
+    try {
+      this.events.ready(this, step.done);
+    } finally {
+      this.handingOverRest = false;
+    }
+    if (rest.length > 0 && this.state.kind === "open") this.events.data(rest);
   }
 
   private readonly readDirect = (bytes: Uint8Array): boolean => {
