@@ -4,12 +4,12 @@
 //   A→B  HASH('req1',S), HASH('req2',SKEY)^HASH('req3',S), RC4a(VC, crypto_provide, len(PadC), PadC, len(IA), IA)
 //   B→A  RC4b(VC, crypto_select, len(PadD), PadD), then the payload in the selected method
 // A finds the end of PadB by looking for VC encrypted under keyB, which it can compute once it has S.
-import { DhKeyPair, DH_BYTES, DH_PRIVATE_BYTES } from "./dh.ts";
+import { DH_BYTES } from "./dh.ts";
 import { MseError } from "./errors.ts";
+import { MseHandshake, type HandshakeState } from "./handshake.ts";
 import { ciphersFor, req1Hash, req2Hash, req3Hash, xor20, type CipherPair } from "./keys.ts";
-import { Inbox } from "./inbox.ts";
 import { MSE_IA_MAX, MSE_PAD_MAX, MSE_VC_LENGTH, provideBits, readSelect, type MseMethod } from "./methods.ts";
-import { concat, randomPad, secureRandom, u16, u32, vcBlock, type MseStep, type RandomBytes } from "./step.ts";
+import { concat, randomPad, u16, u32, vcBlock, type MseStep, type RandomBytes } from "./step.ts";
 
 export interface InitiatorOptions {
   /** SKEY: the info hash of the torrent we dial for. */
@@ -22,31 +22,19 @@ export interface InitiatorOptions {
 }
 
 type State =
-  | { kind: "new" }
   | { kind: "await-yb" }
   | { kind: "sync-vc"; cipher: CipherPair; encryptedVc: Uint8Array }
   | { kind: "read-select"; cipher: CipherPair }
-  | { kind: "read-pad-d"; cipher: CipherPair; selected: MseMethod; padLength: number }
-  | { kind: "done" }
-  | { kind: "failed" };
+  | { kind: "read-pad-d"; cipher: CipherPair; selected: MseMethod; padLength: number };
 
-export class MseInitiator {
-  private state: State = { kind: "new" };
-  private readonly inbox = new Inbox();
-  private readonly dh: DhKeyPair;
-  private readonly random: RandomBytes;
+export class MseInitiator extends MseHandshake<State> {
+  protected state: HandshakeState<State> = { kind: "new" };
 
   constructor(private readonly options: InitiatorOptions) {
     if (options.infoHash.length !== 20) throw new RangeError("SKEY is a 20-byte info hash");
     if (options.provide.length === 0) throw new RangeError("provide at least one crypto method");
     if ((options.initialPayload?.length ?? 0) > MSE_IA_MAX) throw new RangeError("IA is at most 65535 bytes");
-    this.random = options.random ?? secureRandom;
-    this.dh = new DhKeyPair(this.random(DH_PRIVATE_BYTES));
-  }
-
-  /** Bytes held waiting for more: never more than the largest field the handshake waits for. */
-  get buffered(): number {
-    return this.inbox.length;
+    super("MseInitiator", options.random);
   }
 
   /** Step 1: Ya and PadA, to send as soon as TCP is up. */
@@ -56,21 +44,7 @@ export class MseInitiator {
     return concat(this.dh.publicKey, randomPad(this.random));
   }
 
-  /** Feeds received bytes; throws MseError when the peer breaks the handshake (then close the connection). */
-  feed(chunk: Uint8Array): MseStep {
-    if (this.state.kind === "new" || this.state.kind === "done" || this.state.kind === "failed") {
-      throw new Error(`MseInitiator.feed in state ${this.state.kind}`);
-    }
-    this.inbox.append(chunk);
-    try {
-      return this.advance();
-    } catch (error) {
-      this.state = { kind: "failed" };
-      throw error;
-    }
-  }
-
-  private advance(): MseStep {
+  protected advance(): MseStep {
     let send: Uint8Array | null = null;
     for (;;) {
       const s = this.state;
@@ -87,13 +61,7 @@ export class MseInitiator {
           break;
         }
         case "sync-vc": {
-          const at = this.inbox.indexOf(s.encryptedVc, MSE_PAD_MAX);
-          if (at < 0) {
-            if (this.inbox.length >= MSE_PAD_MAX + MSE_VC_LENGTH)
-              throw new MseError("sync-failed", "no encrypted VC within 512 bytes after Yb: not an MSE peer, or another key");
-            return { send, done: null };
-          }
-          this.inbox.take(at + MSE_VC_LENGTH);
+          if (!this.syncOn(s.encryptedVc, "no encrypted VC within 512 bytes after Yb: not an MSE peer, or another key")) return { send, done: null };
           this.state = { kind: "read-select", cipher: s.cipher };
           break;
         }
@@ -110,14 +78,7 @@ export class MseInitiator {
         case "read-pad-d": {
           if (this.inbox.length < s.padLength) return { send, done: null };
           s.cipher.decrypt.apply(this.inbox.take(s.padLength)); // keeps keyB in step
-          const rest = this.inbox.takeAll();
-          const rc4 = s.selected === "rc4";
-          if (rc4) s.cipher.decrypt.apply(rest);
-          this.state = { kind: "done" };
-          return {
-            send,
-            done: { selected: s.selected, cipher: rc4 ? s.cipher : null, infoHash: this.options.infoHash, initialPayload: new Uint8Array(0), rest },
-          };
+          return { send, done: this.finish(s.selected, s.cipher, this.options.infoHash, new Uint8Array(0)) };
         }
         default:
           throw new Error(`unreachable state ${s.kind}`);

@@ -2,12 +2,12 @@
 // B answers Ya with Yb and PadB at once, then finds the end of PadA by looking for HASH('req1', S),
 // learns the torrent from req2 XOR req3 among the SKEYs it is given, checks VC, picks a method from
 // crypto_provide, reads IA, and answers RC4b(VC, crypto_select, len(PadD), PadD).
-import { DhKeyPair, DH_BYTES, DH_PRIVATE_BYTES } from "./dh.ts";
+import { DH_BYTES } from "./dh.ts";
 import { MseError } from "./errors.ts";
+import { MseHandshake, type HandshakeState } from "./handshake.ts";
 import { ciphersFor, req1Hash, req3Hash, xor20, type CipherPair } from "./keys.ts";
-import { Inbox } from "./inbox.ts";
 import { MSE_IA_MAX, MSE_PAD_MAX, MSE_VC_LENGTH, selectBits, selectMethod, type MseMethod } from "./methods.ts";
-import { concat, randomPad, secureRandom, u16, u32, vcBlock, type MseStep, type RandomBytes } from "./step.ts";
+import { concat, randomPad, u16, u32, vcBlock, type MseStep, type RandomBytes } from "./step.ts";
 
 /** Finds a torrent by HASH('req2', info hash); SkeyTable is the usual one. */
 export interface SkeyLookup {
@@ -31,40 +31,17 @@ type State =
   | ({ kind: "read-provide" } & Keyed)
   | ({ kind: "read-pad-c"; selected: MseMethod; padLength: number } & Keyed)
   | ({ kind: "read-ia-length"; selected: MseMethod } & Keyed)
-  | ({ kind: "read-ia"; selected: MseMethod; iaLength: number } & Keyed)
-  | { kind: "done" }
-  | { kind: "failed" };
+  | ({ kind: "read-ia"; selected: MseMethod; iaLength: number } & Keyed);
 
-export class MseReceiver {
-  private state: State = { kind: "await-ya" };
-  private readonly inbox = new Inbox();
-  private readonly dh: DhKeyPair;
-  private readonly random: RandomBytes;
+export class MseReceiver extends MseHandshake<State> {
+  protected state: HandshakeState<State> = { kind: "await-ya" };
 
   constructor(private readonly options: ReceiverOptions) {
     if (options.accept.length === 0) throw new RangeError("accept at least one crypto method");
-    this.random = options.random ?? secureRandom;
-    this.dh = new DhKeyPair(this.random(DH_PRIVATE_BYTES));
+    super("MseReceiver", options.random);
   }
 
-  /** Bytes held waiting for more: never more than the largest field the handshake waits for. */
-  get buffered(): number {
-    return this.inbox.length;
-  }
-
-  /** Feeds received bytes; throws MseError when the peer breaks the handshake (then close the connection). */
-  feed(chunk: Uint8Array): MseStep {
-    if (this.state.kind === "done" || this.state.kind === "failed") throw new Error(`MseReceiver.feed in state ${this.state.kind}`);
-    this.inbox.append(chunk);
-    try {
-      return this.advance();
-    } catch (error) {
-      this.state = { kind: "failed" };
-      throw error;
-    }
-  }
-
-  private advance(): MseStep {
+  protected advance(): MseStep {
     let send: Uint8Array | null = null;
     const wait = () => ({ send, done: null });
     for (;;) {
@@ -78,13 +55,7 @@ export class MseReceiver {
           break;
         }
         case "sync-req1": {
-          const at = this.inbox.indexOf(s.req1, MSE_PAD_MAX);
-          if (at < 0) {
-            if (this.inbox.length >= MSE_PAD_MAX + 20)
-              throw new MseError("sync-failed", "no HASH('req1', S) within 512 bytes after Ya: not an MSE peer, or another key");
-            return wait();
-          }
-          this.inbox.take(at + 20);
+          if (!this.syncOn(s.req1, "no HASH('req1', S) within 512 bytes after Ya: not an MSE peer, or another key")) return wait();
           this.state = { kind: "read-req2", secret: s.secret };
           break;
         }
@@ -130,11 +101,7 @@ export class MseReceiver {
           const reply = concat(vcBlock(selectBits(s.selected), padD.length), padD);
           s.cipher.encrypt.apply(reply);
           send = send ? concat(send, reply) : reply;
-          const rest = this.inbox.takeAll();
-          const rc4 = s.selected === "rc4";
-          if (rc4) s.cipher.decrypt.apply(rest);
-          this.state = { kind: "done" };
-          return { send, done: { selected: s.selected, cipher: rc4 ? s.cipher : null, infoHash: s.infoHash, initialPayload, rest } };
+          return { send, done: this.finish(s.selected, s.cipher, s.infoHash, initialPayload) };
         }
         default:
           throw new Error(`unreachable state ${s.kind}`);
