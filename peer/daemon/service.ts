@@ -20,16 +20,17 @@ import {
   type GlobalLimits,
   type TorrentDetail,
   type TorrentPatch,
-  type TorrentStateName,
   type TorrentSummary,
 } from "./control.ts";
 import { DaemonDht, type DaemonDhtOptions } from "./daemon-dht.ts";
 import { deleteTorrentFiles } from "./delete-files.ts";
 import { ResumeWriter } from "./resume-writer.ts";
 import { StateStore, type TorrentRecord } from "./state-store.ts";
-import { type EntryContext, TorrentEntry } from "./torrent-entry.ts";
+import { type EntryContext, TorrentEntry, torrentRecord } from "./torrent-entry.ts";
 import { applySettings, mergeSettings } from "./torrent-settings.ts";
-import { detailOf, magnetDetailOf, magnetSummaryOf, ratesOf, stateOf, summaryOf } from "./views.ts";
+import { detailOf, magnetDetailOf, magnetSummaryOf, summaryOf } from "./views.ts";
+import { torrentTotals } from "./daemon-stats.ts";
+import { StartupCollection } from "./startup-collection.ts";
 import { MagnetEntry, magnetKey, magnetRecord, storedMagnet, storeMagnet } from "./magnet-entry.ts";
 
 export interface DaemonOptions {
@@ -71,8 +72,8 @@ export class Daemon implements DaemonControl {
   private dht: DaemonDht | null = null;
   private closed = false;
   private context: EntryContext | undefined;
-  /** The stored torrents not yet past their start (checked, `started` said, or failed); null once all are. */
-  private starting: Set<object> | null = null;
+  /** The stored torrents not yet past their start; null once all are. */
+  private starting: StartupCollection | null = null;
 
   private constructor(
     private readonly options: DaemonOptions,
@@ -119,8 +120,7 @@ export class Daemon implements DaemonControl {
       }
       daemon.start(meta, record, daemon.entries.size * ANNOUNCE_SPREAD_MS);
     }
-    daemon.starting = new Set([...daemon.entries.values()].filter((e) => e.torrent !== null));
-    if (daemon.starting.size === 0) daemon.starting = null;
+    daemon.starting = StartupCollection.of([...daemon.entries.values()].filter((e) => e.torrent !== null));
     return daemon;
   }
 
@@ -187,46 +187,20 @@ export class Daemon implements DaemonControl {
   }
 
   private emit(event: TorrentEvent, entry: { readonly infoHash: string }): void {
-    if (this.starting && (event.event === "started" || event.event === "error" || event.event === "stopped")) this.startedOne(entry);
+    if (this.starting && (event.event === "started" || event.event === "error" || event.event === "stopped") && this.starting.started(entry)) {
+      this.starting = null;
+    }
     const tagged = { ...event, infoHash: entry.infoHash } as DaemonEvent;
     for (const listener of this.listeners) listener(tagged);
-  }
-
-  /**
-   * Once every stored torrent has started, start-up's garbage (every stored record, the parsing, the resume
-   * plans, the checks) is collected at once: left to the collector, its pages stay in the process while it
-   * idles (10,000 small torrents: about 1 KiB of RSS per torrent, see bench:daemon).
-   */
-  private startedOne(entry: object): void {
-    const starting = this.starting!;
-    starting.delete(entry);
-    if (starting.size > 0) return;
-    this.starting = null;
-    Bun.gc(true);
   }
 
   // ---- DaemonControl -------------------------------------------------------------------------------
 
   async add(request: AddTorrentRequest): Promise<string> {
     if ("magnet" in request.source) return this.addMagnet(request, request.source.magnet);
-    let meta: Metainfo;
-    try {
-      meta = parseMetainfo(request.source.torrent);
-    } catch (error) {
-      throw new DaemonError("bad-torrent", `not a valid torrent: ${(error as Error).message}`);
-    }
-    const { filePriorities, sequential, limits, goals } = request;
-    const options = mergeSettings(meta, {}, { filePriorities, sequential, limits, goals });
-    const existing = this.entries.get(hex(meta));
+    const { meta, record } = torrentRecord(request, request.source.torrent, path.resolve(request.savePath ?? this.options.downloadDir));
+    const existing = this.entries.get(toHex(meta.infoHash));
     if (existing) throw new DaemonError("duplicate", `${meta.name} (${existing.infoHash}) is already added`);
-    const record = {
-      infoHash: meta.infoHash,
-      metainfo: request.source.torrent,
-      savePath: path.resolve(request.savePath ?? this.options.downloadDir),
-      options: options as unknown as TorrentRecord["options"],
-      state: request.paused ? ("paused" as const) : ("downloading" as const),
-      addedAt: Date.now(),
-    };
     let entry: TorrentEntry;
     try {
       entry = new TorrentEntry(this.entryContext(), meta, record);
@@ -295,36 +269,8 @@ export class Daemon implements DaemonControl {
   }
 
   stats(): DaemonStats {
-    const byState: Partial<Record<TorrentStateName, number>> = {};
-    let down = 0;
-    let up = 0;
-    let downloaded = 0;
-    let uploaded = 0;
-    let peers = 0;
-    for (const entry of this.entries.values()) {
-      const state = stateOf(entry);
-      byState[state] = (byState[state] ?? 0) + 1;
-      const rates = ratesOf(entry);
-      down += rates.down;
-      up += rates.up;
-      const totals = entry.torrent?.totals();
-      downloaded += totals?.downloaded ?? 0;
-      uploaded += totals?.uploaded ?? 0;
-      peers += entry.torrent?.peers.size ?? 0;
-    }
-    for (const magnet of this.magnets.values()) {
-      const state = magnetSummaryOf(magnet).state;
-      byState[state] = (byState[state] ?? 0) + 1;
-      peers += magnet.magnet?.peerCount ?? 0;
-    }
     return {
-      torrents: this.entries.size + this.magnets.size,
-      byState,
-      downloadRate: down,
-      uploadRate: up,
-      downloaded,
-      uploaded,
-      peers,
+      ...torrentTotals(this.entries.values(), this.magnets.values()),
       port: this.port,
       startedAt: this.startedAt,
       limits: this.limits(),
@@ -375,5 +321,3 @@ export class Daemon implements DaemonControl {
     return entry;
   }
 }
-
-const hex = (meta: Metainfo) => Buffer.from(meta.infoHash).toString("hex");

@@ -13,7 +13,9 @@ import type { ResumeWriter, WriterLayout } from "./resume-writer.ts";
 import { ResumingStorage } from "./resuming-storage.ts";
 import type { StateStore, TorrentRecord } from "./state-store.ts";
 
-import { goalsOf, prioritiesOf, type StoredOptions } from "./torrent-settings.ts";
+import { goalsOf, mergeSettings, prioritiesOf, type StoredOptions } from "./torrent-settings.ts";
+import { type AddTorrentRequest, DaemonError } from "./control.ts";
+import { parseMetainfo } from "../../shared/metainfo/parse.ts";
 import type { FilePriority } from "../pieces/wanted.ts";
 
 export type { StoredOptions } from "./torrent-settings.ts";
@@ -32,6 +34,30 @@ export interface EntryContext {
 
 /** What an entry keeps of its stored record: the .torrent's bytes were parsed into `meta` and are not held again. */
 export type EntryRecord = Omit<TorrentRecord, "metainfo">;
+
+/**
+ * The record of a .torrent being added, with its settings merged in, and the metainfo parsed from it.
+ * Throws DaemonError: bytes that are not a torrent, or settings that do not fit it.
+ */
+export function torrentRecord(request: AddTorrentRequest, torrent: Uint8Array, savePath: string): { meta: Metainfo; record: TorrentRecord } {
+  let meta: Metainfo;
+  try {
+    meta = parseMetainfo(torrent);
+  } catch (error) {
+    throw new DaemonError("bad-torrent", `not a valid torrent: ${(error as Error).message}`);
+  }
+  const { filePriorities, sequential, limits, goals } = request;
+  const options = mergeSettings(meta, {}, { filePriorities, sequential, limits, goals });
+  const record: TorrentRecord = {
+    infoHash: meta.infoHash,
+    metainfo: torrent,
+    savePath,
+    options: options as unknown as TorrentRecord["options"],
+    state: request.paused ? "paused" : "downloading",
+    addedAt: Date.now(),
+  };
+  return { meta, record };
+}
 
 export class TorrentEntry {
   readonly infoHash: string;
