@@ -12,6 +12,7 @@ import { freePort } from "../support/ports.ts";
 import { makeRandomFile, makeTempDir, removeDir, spawnService, type Service } from "../support/processes.ts";
 import { needs, PROGRAMS } from "../support/system.ts";
 import { infoHashHex, mktorrent } from "../support/torrents.ts";
+import { WEB_UI_PATHS } from "../../peer/daemon/webui/routes.ts";
 import { type ApiDaemon, requireBinary, startApiDaemon } from "./daemon-api-harness.ts";
 
 const ROOT = path.resolve(import.meta.dir, "../..");
@@ -153,7 +154,8 @@ describe.skipIf(!puppeteer || !needs(PROGRAMS.chromium, PROGRAMS.mktorrent))("th
   }, 60_000);
 
   test("the page and its assets carry a strict Content-Security-Policy and need no token", async () => {
-    for (const asset of ["/", "/webui.js", "/webui.css"]) {
+    expect(WEB_UI_PATHS.has("/webui/main.js")).toBe(true);
+    for (const asset of WEB_UI_PATHS) {
       const res = await fetch(`${daemon.api}${asset}`);
       expect(res.status).toBe(200);
       expect(res.headers.get("content-security-policy")).toContain("default-src 'none'");

@@ -1,6 +1,6 @@
-// The daemon's web UI at `/`: a static page, its style sheet and its script (script.ts), served as they
-// are (no build step). Nothing inline, so the page works under a strict Content-Security-Policy: the
-// script, the style sheet and every request come from this origin. The page talks to /api/v1 with the
+// The daemon's web UI at `/`: a static page, its style sheet and its scripts (scripts/, ES modules that
+// the browser loads from main.js), served as they are (no build step). Nothing inline, so the page works
+// under a strict Content-Security-Policy: the scripts, the style sheet and every request come from this origin. The page talks to /api/v1 with the
 // bearer token the user gives it once (kept in the browser's localStorage).
 
 export const WEBUI_CSP =
@@ -14,7 +14,7 @@ export const WEBUI_HTML = `<!doctype html>
 <title>btpeer</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="/webui.css">
-<script src="/webui.js" defer></script>
+<script type="module" src="/webui/main.js"></script>
 </head>
 <body>
 <section id="login" hidden>
