@@ -1,10 +1,11 @@
 // Helpers for btpeer's end-to-end tests: our tracker (embedded memory store) as a child process, torrents
 // made with our own create API, and btpeer processes run from source whose --json events we follow.
-import fs from "node:fs";
 import path from "node:path";
-import { createTorrentFromDisk } from "../../peer/files/create-from-disk.ts";
 import { freePort } from "../support/ports.ts";
 import { spawnService, type Service } from "../support/processes.ts";
+
+// Made here before test/support/seed-fixture.ts had it; many tests still take it from here.
+export { makeTorrent } from "../support/seed-fixture.ts";
 
 export const ROOT = path.resolve(import.meta.dir, "../..");
 export const CLI = path.join(ROOT, "peer/cli.ts");
@@ -25,18 +26,6 @@ export async function startTracker(): Promise<Tracker> {
     ready: { port },
   });
   return { service, announce: `http://127.0.0.1:${port}/announce`, stop: () => service.stop() };
-}
-
-/** Writes a .torrent for `source` (file or folder) and returns its path. */
-export async function makeTorrent(source: string, out: string, opts: { trackers?: string[]; pieceLength?: number; private?: boolean } = {}): Promise<string> {
-  const { torrent } = await createTorrentFromDisk(source, {
-    trackers: (opts.trackers ?? []).map((t) => [t]),
-    ...(opts.pieceLength ? { pieceLength: opts.pieceLength } : {}),
-    ...(opts.private ? { private: true } : {}),
-    creationDate: null,
-  });
-  fs.writeFileSync(out, torrent);
-  return out;
 }
 
 export interface BtpeerEvent {

@@ -6,12 +6,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
-import { parseMetainfo } from "../../shared/metainfo/parse.ts";
 import { encodeMessage } from "../../shared/wire/codec.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
-import { makeRandomFile, makeTempDir, removeDir } from "../support/files.ts";
+import { makeRandomFile, removeDir } from "../support/files.ts";
 import { RequestRing } from "../../peer/swarm/swarm-peer.ts";
-import { type Btpeer, makeTorrent, startBtpeer } from "./btpeer-harness.ts";
+import { type Btpeer, startBtpeer } from "./btpeer-harness.ts";
+import { seedFixture } from "../support/seed-fixture.ts";
 import { connectScripted, type ScriptedStats } from "./hostile-peers.ts";
 
 const BLOCK = 16 * 1024;
@@ -23,14 +23,10 @@ describe("a leecher with thousands of requests outstanding", () => {
   let seeder: Btpeer;
 
   beforeAll(async () => {
-    dir = makeTempDir("deep-pipeline-");
-    const file = path.join(dir, "seed", "payload.bin");
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    makeRandomFile(file, 64 * 1024 * 1024, 41);
-    content = new Uint8Array(fs.readFileSync(file));
-    const torrent = await makeTorrent(file, path.join(dir, "payload.torrent"), { pieceLength: 1024 * 1024 });
-    meta = parseMetainfo(new Uint8Array(fs.readFileSync(torrent)));
-    seeder = await startBtpeer(["seed", torrent, "--dir", path.join(dir, "seed"), "--no-dht", "--encryption", "disable"]);
+    const fixture = await seedFixture("deep-pipeline-", "payload.bin", 1024 * 1024, (file) => makeRandomFile(file, 64 * 1024 * 1024, 41));
+    ({ dir, meta } = fixture);
+    content = new Uint8Array(fs.readFileSync(fixture.source));
+    seeder = await startBtpeer(["seed", fixture.torrent, "--dir", path.join(dir, "seed"), "--no-dht", "--encryption", "disable"]);
   }, 60_000);
   afterAll(async () => {
     await seeder?.stop();

@@ -8,10 +8,11 @@ import path from "node:path";
 import { formatMagnet } from "../../shared/magnet.ts";
 import { parseMetainfo } from "../../shared/metainfo/parse.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
-import { makeRandomFile, makeTempDir, removeDir, sha256Tree } from "../support/files.ts";
+import { makeRandomFile, removeDir } from "../support/files.ts";
 import { freePort } from "../support/ports.ts";
 import { spawnService, stopAllServices } from "../support/processes.ts";
 import { CLI, isEvent, makeTorrent, startBtpeer, startTracker } from "./btpeer-harness.ts";
+import { expectSameTree, makeManyFiles, seedFixture } from "../support/seed-fixture.ts";
 
 let dir = "";
 let source = "";
@@ -19,12 +20,9 @@ let torrent = "";
 let meta: Metainfo;
 
 beforeAll(async () => {
-  dir = makeTempDir("btpeer-magnet-handover-");
-  source = path.join(dir, "seed", "many");
-  for (let i = 0; i < 300; i++) makeRandomFile(path.join(source, `a-file-with-a-rather-long-name-${String(i).padStart(4, "0")}.bin`), 4000 + i, i + 1);
-  makeRandomFile(path.join(source, "big.bin"), 1_000_003, 5);
-  torrent = await makeTorrent(source, path.join(dir, "many.torrent"), { pieceLength: 16384 });
-  meta = parseMetainfo(new Uint8Array(fs.readFileSync(torrent)));
+  ({ dir, source, torrent, meta } = await seedFixture("btpeer-magnet-handover-", "many", 16384, (folder) =>
+    makeManyFiles(folder, 300, (i) => 4000 + i, { size: 1_000_003, seed: 5 }),
+  ));
 });
 
 afterAll(async () => {
@@ -32,9 +30,7 @@ afterAll(async () => {
   removeDir(dir);
 }, 30_000);
 
-async function expectSameTree(out: string): Promise<void> {
-  expect(Object.fromEntries(await sha256Tree(path.join(out, "many")))).toEqual(Object.fromEntries(await sha256Tree(source)));
-}
+const expectDownloaded = (out: string) => expectSameTree(path.join(out, "many"), source);
 
 describe("btpeer download <magnet>: the metadata phase and after", () => {
   test("one connection to the seeder carries the metadata and then every piece: none is closed or dialled again", async () => {
@@ -45,7 +41,7 @@ describe("btpeer download <magnet>: the metadata phase and after", () => {
     const leecher = await startBtpeer(["download", link, "--out", out, "--no-seed"], { name: "magnet leecher", readyEvent: "magnet" });
     await leecher.waitFor(isEvent("completed"));
     expect(await leecher.service.exited).toBe(0);
-    await expectSameTree(out);
+    await expectDownloaded(out);
     await seeder.stop();
     const closes = seeder.service.errLines.filter((l) => / closed: /.test(l));
     expect(closes).toHaveLength(1); // the leecher leaving at the end (a close or a reset, as its process exits)
@@ -68,7 +64,7 @@ describe("btpeer download <magnet>: the metadata phase and after", () => {
     expect(announced.tracker).toBe(udp);
     await leecher.waitFor(isEvent("completed"));
     expect(await leecher.service.exited).toBe(0);
-    await expectSameTree(out);
+    await expectDownloaded(out);
     await seeder.stop();
     await tracker.stop();
   }, 120_000);
@@ -93,7 +89,7 @@ describe("btpeer download <magnet>: the metadata phase and after", () => {
     await leecher.waitFor((e) => e.event === "metadata" && e.done === true);
     await leecher.waitFor(isEvent("completed"));
     expect(await leecher.service.exited).toBe(0);
-    await expectSameTree(out);
+    await expectDownloaded(out);
     await node.stop();
     await seeder.stop();
   }, 180_000);
@@ -126,7 +122,7 @@ describe("btpeer download <magnet>: the metadata phase and after", () => {
     expect(text).toMatch(/^metadata: \d+ pieces received and verified$/m);
     expect(text).toMatch(/^many: .* pieces, 0 already on disk; listening on port \d+/m);
     expect(text).not.toContain('"event":');
-    await expectSameTree(out);
+    await expectDownloaded(out);
     await seeder.stop();
   }, 120_000);
 });

@@ -5,15 +5,14 @@
 // an honest btpeer seeder. Hostile peers listen on 127.0.0.2 (bans hold per IP); the honest seeder is on
 // 127.0.0.1 and dials the leecher only once the hostile peer has been dealt with, so that it surely was.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import fs from "node:fs";
 import path from "node:path";
 import { formatMagnet } from "../../shared/magnet.ts";
-import { parseMetainfo } from "../../shared/metainfo/parse.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
 import { metadataPieceCount, metadataPieceLength } from "../../shared/wire/ut-metadata.ts";
-import { makeRandomFile, makeTempDir, removeDir, sha256Tree } from "../support/files.ts";
+import { removeDir } from "../support/files.ts";
 import { stopAllServices } from "../support/processes.ts";
-import { isEvent, makeTorrent, startBtpeer, type Btpeer } from "./btpeer-harness.ts";
+import { isEvent, startBtpeer, type Btpeer } from "./btpeer-harness.ts";
+import { expectSameTree, makeManyFiles, seedFixture } from "../support/seed-fixture.ts";
 import { listenMetadataPeer, truePiece, type MetadataPeer, type MetadataScript } from "./metadata-peers.ts";
 
 const HOSTILE = "127.0.0.2";
@@ -26,11 +25,7 @@ let meta: Metainfo;
 let run = 0;
 
 beforeAll(async () => {
-  dir = makeTempDir("btpeer-magnet-hostile-");
-  source = path.join(dir, "seed", "many");
-  for (let i = 0; i < 700; i++) makeRandomFile(path.join(source, `a-file-with-a-rather-long-name-${String(i).padStart(4, "0")}.bin`), 500 + i, i + 1);
-  torrent = await makeTorrent(source, path.join(dir, "many.torrent"), { pieceLength: 16384 });
-  meta = parseMetainfo(new Uint8Array(fs.readFileSync(torrent)));
+  ({ dir, source, torrent, meta } = await seedFixture("btpeer-magnet-hostile-", "many", 16384, (folder) => makeManyFiles(folder, 700, (i) => 500 + i)));
 });
 
 afterAll(async () => {
@@ -52,7 +47,7 @@ async function completeFromHonestSeeder(l: { btpeer: Btpeer; out: string }): Pro
   await l.btpeer.waitFor((e) => e.event === "metadata" && e.done === true);
   await l.btpeer.waitFor(isEvent("completed"));
   expect(await l.btpeer.service.exited).toBe(0);
-  expect(Object.fromEntries(await sha256Tree(path.join(l.out, "many")))).toEqual(Object.fromEntries(await sha256Tree(source)));
+  await expectSameTree(path.join(l.out, "many"), source);
   await seeder.stop();
 }
 

@@ -11,11 +11,12 @@ import { parseMetainfo } from "../../shared/metainfo/parse.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
 import { metadataPieceCount } from "../../shared/wire/ut-metadata.ts";
 import { startAria2 } from "../support/aria2.ts";
-import { makeRandomFile, makeTempDir, removeDir, sha256Tree } from "../support/files.ts";
+import { removeDir } from "../support/files.ts";
 import { startLtPeer } from "../support/libtorrent.ts";
 import { stopAllServices } from "../support/processes.ts";
 import { needs, PROGRAMS } from "../support/system.ts";
 import { isEvent, makeTorrent, startBtpeer, startTracker } from "./btpeer-harness.ts";
+import { expectSameTree, makeManyFiles, seedFixture } from "../support/seed-fixture.ts";
 
 let dir = "";
 let source = "";
@@ -23,12 +24,9 @@ let torrent = "";
 let meta: Metainfo;
 
 beforeAll(async () => {
-  dir = makeTempDir("btpeer-magnet-interop-");
-  source = path.join(dir, "seed", "many");
-  for (let i = 0; i < 600; i++) makeRandomFile(path.join(source, `a-file-with-a-rather-long-name-${String(i).padStart(4, "0")}.bin`), 3000 + i * 11, i + 1);
-  makeRandomFile(path.join(source, "big.bin"), 2_000_003, 777);
-  torrent = await makeTorrent(source, path.join(dir, "many.torrent"), { pieceLength: 16384 });
-  meta = parseMetainfo(new Uint8Array(fs.readFileSync(torrent)));
+  ({ dir, source, torrent, meta } = await seedFixture("btpeer-magnet-interop-", "many", 16384, (folder) =>
+    makeManyFiles(folder, 600, (i) => 3000 + i * 11, { size: 2_000_003, seed: 777 }),
+  ));
 });
 
 afterAll(async () => {
@@ -36,12 +34,7 @@ afterAll(async () => {
   removeDir(dir);
 }, 30_000);
 
-async function expectSameTree(out: string): Promise<void> {
-  const got = await sha256Tree(path.join(out, "many"));
-  const want = await sha256Tree(source);
-  expect(got.size).toBe(want.size);
-  expect(Object.fromEntries(got)).toEqual(Object.fromEntries(want));
-}
+const expectDownloaded = (out: string) => expectSameTree(path.join(out, "many"), source);
 
 describe.skipIf(!needs(PROGRAMS.libtorrent))("magnet links with libtorrent", () => {
   test("btpeer fetches the metadata from a libtorrent seeder (x.pe), then downloads", async () => {
@@ -54,7 +47,7 @@ describe.skipIf(!needs(PROGRAMS.libtorrent))("magnet links with libtorrent", () 
     expect(done.total).toBe(metadataPieceCount(meta.infoBytes.length));
     await leecher.waitFor(isEvent("completed"));
     expect(await leecher.service.exited).toBe(0);
-    await expectSameTree(out);
+    await expectDownloaded(out);
     await seeder.stop();
   }, 180_000);
 
@@ -74,7 +67,7 @@ describe.skipIf(!needs(PROGRAMS.libtorrent))("magnet links with libtorrent", () 
     expect(got.event).toBe("metadata");
     expect(got.pieces).toBe(meta.pieceCount);
     await leecher.finished();
-    await expectSameTree(out);
+    await expectDownloaded(out);
     await seeder.stop();
   }, 180_000);
 });
@@ -93,7 +86,7 @@ describe.skipIf(!needs(PROGRAMS.aria2))("magnet links with aria2c", () => {
     await leecher.waitFor((e) => e.event === "metadata" && e.done === true, 150_000);
     await leecher.waitFor(isEvent("completed"), 150_000);
     expect(await leecher.service.exited).toBe(0);
-    await expectSameTree(out);
+    await expectDownloaded(out);
     await aria.stop();
     await tracker.stop();
   }, 240_000);

@@ -13,9 +13,10 @@ import { parseMetainfo } from "../../shared/metainfo/parse.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
 import { EXTENSION_HANDSHAKE_ID } from "../../shared/wire/extension.ts";
 import { decodeMetadataMessage, encodeMetadataMessage, metadataPieceCount, METADATA_PIECE, UT_METADATA } from "../../shared/wire/ut-metadata.ts";
-import { makeRandomFile, makeTempDir, removeDir, sha256Tree } from "../support/files.ts";
+import { removeDir } from "../support/files.ts";
 import { stopAllServices } from "../support/processes.ts";
 import { isEvent, makeTorrent, startBtpeer, startTracker, type Btpeer } from "./btpeer-harness.ts";
+import { expectSameTree, makeManyFiles, seedFixture } from "../support/seed-fixture.ts";
 import { dialLeecher } from "./dial-leecher.ts";
 
 let dir = "";
@@ -23,18 +24,10 @@ let source = "";
 let torrent = "";
 let meta: Metainfo;
 
-/** A folder of many files with long names: an info dictionary of several metadata pieces. */
-export function makeManyFiles(folder: string, count: number): void {
-  for (let i = 0; i < count; i++) makeRandomFile(path.join(folder, `a-file-with-a-rather-long-name-${String(i).padStart(4, "0")}.bin`), 2000 + i * 7, i + 1);
-  makeRandomFile(path.join(folder, "big.bin"), 1_500_000, 999);
-}
-
 beforeAll(async () => {
-  dir = makeTempDir("btpeer-magnet-");
-  source = path.join(dir, "seed", "many");
-  makeManyFiles(source, 500);
-  torrent = await makeTorrent(source, path.join(dir, "many.torrent"), { pieceLength: 32768 });
-  meta = parseMetainfo(new Uint8Array(fs.readFileSync(torrent)));
+  ({ dir, source, torrent, meta } = await seedFixture("btpeer-magnet-", "many", 32768, (folder) =>
+    makeManyFiles(folder, 500, (i) => 2000 + i * 7, { size: 1_500_000, seed: 999 }),
+  ));
 });
 
 afterAll(async () => {
@@ -42,9 +35,7 @@ afterAll(async () => {
   removeDir(dir);
 }, 30_000);
 
-async function expectSameTree(out: string): Promise<void> {
-  expect(await sha256Tree(path.join(out, "many"))).toEqual(await sha256Tree(source));
-}
+const expectDownloaded = (out: string) => expectSameTree(path.join(out, "many"), source);
 
 describe("btpeer download <magnet>", () => {
   test("hex link with x.pe and --peer: metadata from two btpeer seeders, checked, saved, then the data from the same peers", async () => {
@@ -65,7 +56,7 @@ describe("btpeer download <magnet>", () => {
     expect(started.port).toBe(leecher.port); // the same client goes on
     await leecher.waitFor(isEvent("completed"));
     expect(await leecher.service.exited).toBe(0);
-    await expectSameTree(out);
+    await expectDownloaded(out);
     const file = parseMetainfo(new Uint8Array(fs.readFileSync(saved)));
     expect(toHex(file.infoHash)).toBe(toHex(meta.infoHash));
     expect(file.infoBytes).toEqual(meta.infoBytes);
@@ -85,7 +76,7 @@ describe("btpeer download <magnet>", () => {
     await leecher.waitFor((e) => e.event === "metadata" && e.done === true);
     await leecher.waitFor(isEvent("completed"));
     expect(await leecher.service.exited).toBe(0);
-    await expectSameTree(out);
+    await expectDownloaded(out);
     await seeder.stop();
     await tracker.stop();
   }, 120_000);
