@@ -3,15 +3,9 @@
 // and the allowed fast set, checked against the worked example in BEP 6 itself.
 import { describe, expect, test } from "bun:test";
 import { allowedFastSet, decodeMessage, encodeMessage, isFastMessage, supportsFast, WireError } from "../shared/wire/codec.ts";
+import { errorCode } from "./support/error-code.ts";
 
-const codeOf = (f: () => unknown) => {
-  try {
-    f();
-  } catch (error) {
-    return error instanceof WireError ? error.code : String(error);
-  }
-  return "no error";
-};
+const codeOf = (fn: () => unknown) => errorCode(WireError, fn);
 
 describe("fast extension codec", () => {
   test("the reserved bit is byte 7, 0x04", () => {

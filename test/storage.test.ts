@@ -6,6 +6,7 @@ import { pieceSize } from "../shared/metainfo/types.ts";
 import { StorageError, TorrentStorage } from "../peer/storage/index.ts";
 import { storageErrorFrom } from "../peer/storage/errors.ts";
 import { contentOf, metainfoOf, randomBytes, type ContentFile } from "./support/metainfo-of.ts";
+import { errorCode } from "./support/error-code.ts";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "btpeer-storage-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -27,15 +28,7 @@ function expectSame(actual: Uint8Array, expected: Uint8Array): void {
   expect(Buffer.compare(actual, expected)).toBe(0);
 }
 
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof StorageError) return e.code;
-    throw e;
-  }
-  return "no error";
-}
+const codeOf = (fn: () => unknown) => errorCode(StorageError, fn);
 
 describe("TorrentStorage", () => {
   test("creates every file at its full length in the torrent's layout, zero-length files too", () => {

@@ -11,16 +11,9 @@ import { MemorySwarmStore } from "../edge/store/memory.ts";
 import { decode, decodeDict, encode, type BDict } from "../shared/bencode.ts";
 import { toHex } from "../shared/bytes.ts";
 import { announceQuery, escapeAll, randomId } from "./tracker/http.ts";
+import { errorCode } from "./support/error-code.ts";
 
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof TrackerError) return e.code;
-    throw e;
-  }
-  throw new Error("expected a TrackerError");
-}
+const codeOf = (fn: () => unknown) => errorCode(TrackerError, fn);
 
 describe("ids read from the raw query", () => {
   test("every byte value, escaped or sent as itself, comes out as the same lowercase hex", () => {

@@ -14,6 +14,7 @@ import {
   type WireLimits,
   type WireMessage,
 } from "../shared/wire/codec.ts";
+import { errorCode } from "./support/error-code.ts";
 
 const limits: WireLimits = { pieceCount: 20 };
 
@@ -44,15 +45,7 @@ function u32(n: number): number[] {
   return [n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff];
 }
 
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof WireError) return e.code;
-    throw e;
-  }
-  return "no error";
-}
+const codeOf = (fn: () => unknown) => errorCode(WireError, fn);
 
 describe("wire messages", () => {
   test.each(ALL.map((m) => [m.type, m] as const))("%s survives an encode/decode round trip", (_t, m) => {

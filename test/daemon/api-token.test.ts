@@ -13,6 +13,7 @@ import {
   tokenMatches,
   tokenRequired,
 } from "../../peer/daemon/api-token.ts";
+import { errorCode } from "../support/error-code.ts";
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -24,15 +25,7 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof TokenError) return error.code;
-    throw error;
-  }
-  return undefined;
-}
+const codeOf = (fn: () => unknown) => errorCode(TokenError, fn);
 
 describe("the token file", () => {
   test("first start creates a 0600 file with a fresh token, later starts read the same one", () => {

@@ -12,6 +12,7 @@ import { connect } from "node:net";
 import { serveHttp1 } from "../../edge/adapter/http1-server.ts";
 import { rawExchange } from "../tracker/raw-http.ts";
 import { startDeno } from "../tracker/servers.ts";
+import { errorCode } from "../support/error-code.ts";
 
 /** Bytes the process holds (JS heap and malloc) grown across `fn`, with no collection in between. */
 function growthAcross(fn: () => void): number {
@@ -57,15 +58,7 @@ describe("metainfo", () => {
 
 describe("message reader", () => {
   const reader = () => new MessageReader(13, { handshake() {}, message() {}, droppedBlock() {} });
-  const codeOf = (fn: () => void) => {
-    try {
-      fn();
-    } catch (error) {
-      if (error instanceof WireError) return error.code;
-      throw error;
-    }
-    return "no error";
-  };
+  const codeOf = (fn: () => unknown) => errorCode(WireError, fn);
 
   test("a wrong handshake protocol byte arriving in a later chunk is refused with that chunk, not after 68 bytes", () => {
     const r = reader();

@@ -20,6 +20,7 @@ import {
   type MseResult,
 } from "../../shared/mse/index.ts";
 import { Rng } from "../fuzz/fuzz-kit.ts";
+import { errorCode } from "../support/error-code.ts";
 
 const ascii = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
 const seeded = (seed: number) => {
@@ -160,14 +161,7 @@ describe("handshake", () => {
   });
 
   test("the receiver refuses a torrent it does not have, and methods it does not accept, with typed errors", () => {
-    const codeOf = (f: () => unknown) => {
-      try {
-        f();
-        return "no error";
-      } catch (e) {
-        return e instanceof MseError ? e.code : String(e);
-      }
-    };
+    const codeOf = (fn: () => unknown) => errorCode(MseError, fn);
     expect(codeOf(() => handshake({ provide: ["rc4"], accept: ["rc4"], chunk: 1000, seed: 7, infoHashes: [seeded(8)(20)] }))).toBe("unknown-info-hash");
     expect(codeOf(() => handshake({ provide: ["plaintext"], accept: ["rc4"], chunk: 1000, seed: 8 }))).toBe("no-common-method");
   });

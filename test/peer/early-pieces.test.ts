@@ -8,17 +8,11 @@ import { PeerConnection, type ConnectionHandler, type TorrentBinding } from "../
 import { Bitfield } from "../../shared/bitfield.ts";
 import { decodeHandshake, decodeMessage, encodeHandshake, encodeMessage, FAST_BIT } from "../../shared/wire/codec.ts";
 import { WireError } from "../../shared/wire/errors.ts";
+import { errorCode } from "../support/error-code.ts";
 
 const INFO_HASH = new Uint8Array(20).fill(9);
 
-const codeOf = (f: () => unknown) => {
-  try {
-    f();
-  } catch (error) {
-    return error instanceof WireError ? error.code : String(error);
-  }
-  return "no error";
-};
+const codeOf = (fn: () => unknown) => errorCode(WireError, fn);
 
 describe("wire codec with the piece count unknown", () => {
   const unknown = { pieceCount: MAX_UNKNOWN_PIECES, pieceCountKnown: false };

@@ -16,15 +16,9 @@ import { stopAllServices } from "../support/processes.ts";
 import { needs, PROGRAMS } from "../support/system.ts";
 import { makeTorrent } from "./btpeer-harness.ts";
 import { dialLeecher } from "./dial-leecher.ts";
+import { errorCode } from "../support/error-code.ts";
 
-const codeOf = (f: () => unknown) => {
-  try {
-    f();
-  } catch (error) {
-    return error instanceof WireError ? error.code : String(error);
-  }
-  return "no error";
-};
+const codeOf = (fn: () => unknown) => errorCode(WireError, fn);
 
 describe("extension handshake codec", () => {
   test("reads extensions by name, port, client, reqq, addresses and metadata size", () => {

@@ -25,15 +25,9 @@ import { stopAllServices } from "../support/processes.ts";
 import { needs, PROGRAMS } from "../support/system.ts";
 import { makeTorrent } from "./btpeer-harness.ts";
 import { dialLeecher } from "./dial-leecher.ts";
+import { errorCode } from "../support/error-code.ts";
 
-const codeOf = (f: () => unknown) => {
-  try {
-    f();
-  } catch (error) {
-    return error instanceof WireError ? error.code : String(error);
-  }
-  return "no error";
-};
+const codeOf = (fn: () => unknown) => errorCode(WireError, fn);
 
 describe("ut_metadata codec", () => {
   test("request, data and reject round-trip; data carries its piece's bytes after the dictionary", () => {
