@@ -10,7 +10,8 @@ import { Client } from "../../peer/client/client.ts";
 import { DaemonDht, DHT_TABLE_KEY } from "../../peer/daemon/daemon-dht.ts";
 import { Daemon } from "../../peer/daemon/service.ts";
 import { StateStore } from "../../peer/daemon/state-store.ts";
-import { DhtNode } from "../../peer/dht/node.ts";
+import type { DhtNode } from "../../peer/dht/node.ts";
+import { startLoopbackDht } from "../support/loopback-dht.ts";
 
 const dir = mkdtempSync(path.join(tmpdir(), "daemon-dht-"));
 const nodes: DhtNode[] = [];
@@ -31,16 +32,7 @@ async function daemonDht(store: StateStore, bootstrap: string[]) {
 }
 
 beforeAll(async () => {
-  for (let i = 0; i < 5; i++) {
-    const node = await DhtNode.start({
-      port: 0,
-      hosts: { 4: "127.0.0.1", 6: null },
-      bootstrap: nodes.map((n) => `127.0.0.1:${n.port(4)}`),
-      loopbackOnly: true,
-    });
-    nodes.push(node);
-    if (i > 0) await node.bootstrap();
-  }
+  await startLoopbackDht(nodes, 5, { rateLimit: undefined });
 });
 
 test("the table is kept in the state store; the next start rejoins from it with no router, and the status says so", async () => {

@@ -5,8 +5,9 @@ import { afterAll, expect, test } from "bun:test";
 import type { PeerAddress } from "../../shared/compact.ts";
 import { DhtAnnouncer } from "../../peer/dht/announcer.ts";
 import { DhtError } from "../../peer/dht/errors.ts";
-import { DhtNode } from "../../peer/dht/node.ts";
+import type { DhtNode } from "../../peer/dht/node.ts";
 import { randomId } from "../../peer/dht/node-id.ts";
+import { startLoopbackDht } from "../support/loopback-dht.ts";
 
 const nodes: DhtNode[] = [];
 const announcers: DhtAnnouncer[] = [];
@@ -16,17 +17,7 @@ afterAll(() => {
 });
 
 test("two announcers find each other's port for one torrent, on start and on the next rounds", async () => {
-  for (let i = 0; i < 6; i++) {
-    const node = await DhtNode.start({
-      port: 0,
-      hosts: { 4: "127.0.0.1", 6: null },
-      bootstrap: nodes.map((n) => `127.0.0.1:${n.port(4)}`),
-      loopbackOnly: true,
-      rateLimit: { perSecond: 10_000, burst: 10_000, maxAddresses: 64 },
-    });
-    nodes.push(node);
-    if (i > 0) await node.bootstrap();
-  }
+  await startLoopbackDht(nodes, 6);
   const options = { intervalMs: 300, jitterMs: 50, maxConcurrent: 2 };
   const a = new DhtAnnouncer(nodes[1]!, options);
   const b = new DhtAnnouncer(nodes[4]!, options);

@@ -9,12 +9,13 @@ import path from "node:path";
 import type { DhtStatus } from "../../peer/daemon/control.ts";
 import { toHex } from "../../shared/bytes.ts";
 import { parseMetainfo } from "../../shared/metainfo/parse.ts";
-import { DhtNode } from "../../peer/dht/node.ts";
+import type { DhtNode } from "../../peer/dht/node.ts";
 import { makeRandomFile, makeTempDir, removeDir, sha256File } from "../support/files.ts";
 import { stopAllServices } from "../support/processes.ts";
 import { makeTorrent, startBtpeer } from "../peer/btpeer-harness.ts";
 import { startDaemon, torrentEvent, type DaemonEvent, type DaemonProcess } from "../peer/daemon-harness.ts";
 import { parseSamples, promtoolCheck, sampleValue } from "../tracker/metrics-text.ts";
+import { startLoopbackDht } from "../support/loopback-dht.ts";
 
 const NOBODY = "127.0.0.1:1";
 const nodes: DhtNode[] = [];
@@ -22,17 +23,7 @@ let dir = "";
 
 beforeAll(async () => {
   dir = makeTempDir("btpeer-daemon-dht-");
-  for (let i = 0; i < 4; i++) {
-    const node = await DhtNode.start({
-      port: 0,
-      hosts: { 4: "127.0.0.1", 6: null },
-      bootstrap: nodes.map((n) => `127.0.0.1:${n.port(4)}`),
-      loopbackOnly: true,
-      rateLimit: { perSecond: 10_000, burst: 10_000, maxAddresses: 64 },
-    });
-    nodes.push(node);
-    if (i > 0) await node.bootstrap();
-  }
+  await startLoopbackDht(nodes, 4);
 });
 
 afterAll(async () => {

@@ -7,9 +7,10 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } f
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { toHex } from "../../shared/bytes.ts";
-import { DhtNode } from "../../peer/dht/node.ts";
+import type { DhtNode } from "../../peer/dht/node.ts";
 import { randomId } from "../../peer/dht/node-id.ts";
 import { BTPEER } from "../support/btpeer.ts";
+import { startLoopbackDht } from "../support/loopback-dht.ts";
 
 const dir = mkdtempSync(path.join(tmpdir(), "dht-cli-"));
 const nodes: DhtNode[] = [];
@@ -27,17 +28,7 @@ async function btpeer(args: string[], binary: string[] = BTPEER) {
 const infoHash = randomId();
 
 beforeAll(async () => {
-  for (let i = 0; i < 5; i++) {
-    const node = await DhtNode.start({
-      port: 0,
-      hosts: { 4: "127.0.0.1", 6: null },
-      bootstrap: nodes.map((n) => `127.0.0.1:${n.port(4)}`),
-      loopbackOnly: true,
-      rateLimit: { perSecond: 10_000, burst: 10_000, maxAddresses: 64 },
-    });
-    nodes.push(node);
-    if (i > 0) await node.bootstrap();
-  }
+  await startLoopbackDht(nodes, 5);
   await nodes[0]!.bootstrap();
   await nodes[3]!.announce(infoHash, 5555);
 });

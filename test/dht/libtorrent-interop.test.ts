@@ -11,6 +11,7 @@ import { DhtNode } from "../../peer/dht/node.ts";
 import { randomId } from "../../peer/dht/node-id.ts";
 import { startLtDht, type LtDht } from "../support/libtorrent-dht.ts";
 import { needs, PROGRAMS } from "../support/system.ts";
+import { LOOPBACK_NODE } from "../support/loopback-dht.ts";
 
 const cleanup: (() => unknown)[] = [];
 afterAll(async () => {
@@ -29,13 +30,7 @@ async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined
 
 describe.skipIf(!needs(PROGRAMS.libtorrent))("DHT interop with libtorrent", () => {
   test("ping/find_node/get_peers/announce_peer both ways; each finds the peers the other announced", async () => {
-    const ours = await DhtNode.start({
-      port: 0,
-      hosts: { 4: "127.0.0.1", 6: null },
-      bootstrap: [],
-      loopbackOnly: true,
-      rateLimit: { perSecond: 10_000, burst: 10_000, maxAddresses: 64 },
-    });
+    const ours = await DhtNode.start(LOOPBACK_NODE);
     cleanup.push(() => ours.close());
     const dir = mkdtempSync(path.join(tmpdir(), "lt-dht-"));
     cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
