@@ -2,23 +2,19 @@
 // the real daemon: what the service applies is what GET shows afterwards.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
-import path from "node:path";
 import type { DaemonStats, GlobalLimits, TorrentDetail } from "../../peer/daemon/control.ts";
-import { makeRandomFile, makeTempDir, removeDir } from "../support/processes.ts";
-import { makeTorrent } from "./btpeer-harness.ts";
+import { removeDir } from "../support/processes.ts";
 import { BINARY, type ApiDaemon, startApiDaemon } from "./daemon-api-harness.ts";
+import { makePair, seedFixture } from "../support/seed-fixture.ts";
 
 let daemon: ApiDaemon;
 let work: string;
 let torrentBytes: Uint8Array<ArrayBuffer>;
 
 beforeAll(async () => {
-  work = makeTempDir("btpeer-api-settings-");
-  const folder = path.join(work, "pair");
-  fs.mkdirSync(folder);
-  makeRandomFile(path.join(folder, "a.bin"), 300_000, 1);
-  makeRandomFile(path.join(folder, "b.bin"), 200_000, 2);
-  torrentBytes = new Uint8Array(fs.readFileSync(await makeTorrent(folder, path.join(work, "pair.torrent"), { pieceLength: 16384 })));
+  const pair = await seedFixture("btpeer-api-settings-", "pair", 16384, makePair);
+  work = pair.dir;
+  torrentBytes = new Uint8Array(fs.readFileSync(pair.torrent));
   daemon = await startApiDaemon();
 }, 90_000);
 

@@ -5,9 +5,10 @@ import type { DaemonStats, GlobalLimits, TorrentDetail, TorrentSummary } from ".
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import path from "node:path";
-import { makeRandomFile, makeTempDir, removeDir } from "../support/processes.ts";
+import { makeRandomFile, removeDir } from "../support/processes.ts";
 import { makeTorrent } from "./btpeer-harness.ts";
 import { type ApiDaemon, startApiDaemon } from "./daemon-api-harness.ts";
+import { makePair, seedFixture } from "../support/seed-fixture.ts";
 
 const TORRENT_TYPE = { "content-type": "application/x-bittorrent" };
 
@@ -22,12 +23,9 @@ interface ApiError {
 }
 
 beforeAll(async () => {
-  work = makeTempDir("btpeer-api-");
-  const folder = path.join(work, "pair");
-  fs.mkdirSync(folder);
-  makeRandomFile(path.join(folder, "a.bin"), 300_000, 1);
-  makeRandomFile(path.join(folder, "b.bin"), 200_000, 2);
-  torrentBytes = new Uint8Array(fs.readFileSync(await makeTorrent(folder, path.join(work, "pair.torrent"), { pieceLength: 16384 })));
+  const pair = await seedFixture("btpeer-api-", "pair", 16384, makePair);
+  work = pair.dir;
+  torrentBytes = new Uint8Array(fs.readFileSync(pair.torrent));
   daemon = await startApiDaemon();
   const added = await daemon.json<{ infoHash: string }>("POST", "/api/v1/torrents?paused=true&uploadLimit=65536&maxPeers=7", 201, {
     body: torrentBytes,

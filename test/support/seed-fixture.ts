@@ -39,6 +39,12 @@ export async function seedFixture(prefix: string, name: string, pieceLength: num
   return { dir, source, torrent, meta: parseMetainfo(new Uint8Array(fs.readFileSync(torrent))) };
 }
 
+/** Two files, a.bin (300,000 bytes) and b.bin (200,000), in the folder "pair": a small multi-file torrent. */
+export function makePair(folder: string): void {
+  makeRandomFile(path.join(folder, "a.bin"), 300_000, 1);
+  makeRandomFile(path.join(folder, "b.bin"), 200_000, 2);
+}
+
 /**
  * `count` files with long names, file i of `size(i)` bytes (so the info dictionary takes several metadata
  * pieces), and `big` (one larger file) if given.
