@@ -34,7 +34,9 @@ import path from "node:path";
 import { makeTempDir, removeDir } from "../test/support/files.ts";
 import { startOpentracker, percentEncodeHex } from "../test/support/opentracker.ts";
 import { freePort } from "../test/support/ports.ts";
-import { spawnService, stopAllServices, type Service } from "../test/support/processes.ts";
+import { spawnService, stopAllServices } from "../test/support/processes.ts";
+import { pct, printTable, rate, trackerShare, wrkShare } from "./tracker-http/table.ts";
+import { type Mode, niceWrap, raisePriority, type Run, runWrk, type Tracker } from "./tracker-http/wrk.ts";
 
 const ROOT = path.resolve(import.meta.dir, "..");
 const SWARMS = 1000;
@@ -50,8 +52,6 @@ interface Options {
   /** Niceness for trackers and wrk alike (negative = ahead of other work on the machine); null = unchanged. */
   nice: number | null;
 }
-
-type Mode = "close" | "keep-alive";
 
 function fail(message: string): never {
   throw new Error(message);
@@ -92,32 +92,6 @@ function parseOptions(argv: string[]): Options {
   return o;
 }
 
-interface Tracker {
-  name: string;
-  announceUrl: string;
-  service: Service;
-}
-
-interface WrkResult {
-  requests: number;
-  duration_us: number;
-  bytes: number;
-  p50_us: number;
-  p99_us: number;
-  connect_errors: number;
-  read_errors: number;
-  write_errors: number;
-  status_errors: number;
-  timeouts: number;
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-
-/** A swarm outside the load, for the peer-handout check (also on opentracker's whitelist). */
 const CHECK_HASH = new Bun.CryptoHasher("sha1").update("bench check swarm").digest("hex");
 
 function swarmHashes(): string[] {
@@ -163,64 +137,6 @@ async function checkPeerExchange(t: Tracker, hashes: string[]): Promise<void> {
   if ((reply.peers as Uint8Array).length < 6) throw new Error(`${t.name} gave no peers in a swarm that had announces`);
 }
 
-interface Run {
-  wrk: WrkResult;
-  /** The tracker's CPU time (all its threads) during the run, µs; null where /proc is not there. */
-  trackerCpuUs: number | null;
-  /** wrk's CPU time during the run, µs. */
-  wrkCpuUs: number;
-}
-
-const CLOCK_TICKS_PER_S = 100; // USER_HZ: what /proc/<pid>/stat counts in on Linux
-
-/** utime + stime of a process (all threads) in µs, from /proc; null elsewhere. */
-function processCpuUs(pid: number): number | null {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    // Fields after the command name (which may hold spaces) start after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS_PER_S;
-  } catch {
-    return null;
-  }
-}
-
-async function runWrk(t: Tracker, o: Options, hashesFile: string, mode: Mode, seconds: number, pinTo: string | null): Promise<Run> {
-  const cmd = [
-    ...niceWrap(o),
-    ...(pinTo ? ["taskset", "-c", pinTo] : []),
-    "wrk",
-    "-t",
-    String(o.threads),
-    "-c",
-    String(o.connections),
-    "-d",
-    `${seconds}s`,
-    "--timeout",
-    "5s",
-    "-s",
-    path.join(ROOT, "bench/wrk/announce.lua"),
-    t.announceUrl,
-    "--",
-    hashesFile,
-    mode,
-  ];
-  const cpuBefore = processCpuUs(t.service.pid);
-  const p = Bun.spawn(cmd, { stdout: "pipe", stderr: "pipe" });
-  await raisePriority(p.pid, o);
-  const timer = setTimeout(() => p.kill("SIGKILL"), (seconds + 20) * 1000);
-  const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
-  clearTimeout(timer);
-  const cpuAfter = processCpuUs(t.service.pid);
-  const line = out.split("\n").find((l) => l.startsWith("WRK_JSON "));
-  if (code !== 0 || !line) throw new Error(`wrk against ${t.name} failed (code ${code}):\n${out}\n${err}`);
-  return {
-    wrk: JSON.parse(line.slice("WRK_JSON ".length)) as WrkResult,
-    trackerCpuUs: cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore,
-    wrkCpuUs: Number(p.resourceUsage()?.cpuTime.total ?? 0n),
-  };
-}
-
 async function startTrackers(o: Options, dir: string, hashes: string[], pin: string[]): Promise<Tracker[]> {
   const trackers: Tracker[] = [];
   if (o.only.includes("ours")) {
@@ -251,88 +167,11 @@ async function startTrackers(o: Options, dir: string, hashes: string[], pin: str
   return trackers;
 }
 
-/**
- * The same priority for every tracker and wrk; it only puts the measurement ahead of other work. Linux
- * with autogroup scheduling weighs sessions against each other and applies nice only within one, so
- * each process also gets a session of its own (setsid: still the same pid) whose autogroup gets the
- * niceness (raisePriority); the group goes away with the process.
- */
-const niceWrap = (o: Options): string[] => (o.nice === null || o.nice === 0 ? [] : [...(Bun.which("setsid") ? ["setsid"] : []), "nice", "-n", String(o.nice)]);
-
-async function raisePriority(pid: number, o: Options): Promise<void> {
-  if (o.nice === null || o.nice === 0 || !Bun.which("setsid")) return;
-  // Only once the process leads its own session: until setsid has run it still shares this
-  // process's autogroup, and writing then would raise (and leave raised) the caller's own session.
-  for (let tries = 0; tries < 100; tries++) {
-    let stat: string;
-    try {
-      stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    } catch {
-      return; // gone, or no /proc
-    }
-    const session = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[3]);
-    if (session === pid) {
-      try {
-        fs.writeFileSync(`/proc/${pid}/autogroup`, String(o.nice));
-      } catch {
-        // No autogroup scheduling here (or not permitted): plain nice is all there is.
-      }
-      return;
-    }
-    await Bun.sleep(2);
-  }
-}
-
 const loadAverage = () =>
   os
     .loadavg()
     .map((l) => l.toFixed(2))
     .join(" ");
-const rate = (w: WrkResult) => w.requests / (w.duration_us / 1e6);
-const cpuPerRequest = (r: Run) => (r.trackerCpuUs === null ? NaN : r.trackerCpuUs / r.wrk.requests);
-const trackerShare = (r: Run) => (r.trackerCpuUs === null ? NaN : r.trackerCpuUs / r.wrk.duration_us);
-const wrkShare = (r: Run) => r.wrkCpuUs / r.wrk.duration_us;
-const pct = (x: number) => (Number.isNaN(x) ? "n/a" : `${(x * 100).toFixed(0)}%`);
-
-function printTable(mode: Mode, trackers: Tracker[], results: Map<string, Run[]>): void {
-  const rows = trackers.map((t) => {
-    const rs = results.get(t.name)!;
-    return {
-      name: t.name,
-      rps: median(rs.map((r) => rate(r.wrk))),
-      p50: median(rs.map((r) => r.wrk.p50_us / 1000)),
-      p99: median(rs.map((r) => r.wrk.p99_us / 1000)),
-      cpuUs: median(rs.map(cpuPerRequest)),
-      trackerCpu: median(rs.map(trackerShare)),
-      wrkCpu: median(rs.map(wrkShare)),
-      replyBytes: median(rs.map((r) => r.wrk.bytes / r.wrk.requests)),
-    };
-  });
-  const ours = rows.find((r) => r.name === "ours")!;
-  console.log(`\nconnection mode: ${mode === "close" ? "close (one announce per connection, as clients do)" : "keep-alive"}`);
-  console.log(
-    `| tracker | requests/s (median) | p50 ms | p99 ms | tracker CPU µs/request | tracker CPU | wrk CPU | response bytes (mean) | ours ÷ this (req/s) | target | ours ÷ this (requests per CPU-second) |`,
-  );
-  console.log(`|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|`);
-  for (const r of rows) {
-    const ratio = ours.rps / r.rps;
-    const target =
-      r.name === "bittorrent-tracker"
-        ? `≥ 3× : ${ratio >= 3 ? "met" : "NOT met"}`
-        : r.name === "opentracker"
-          ? `≥ 0.5× : ${ratio >= 0.5 ? "met" : "NOT met"}`
-          : "";
-    console.log(
-      `| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${Number.isNaN(r.cpuUs) ? "n/a" : r.cpuUs.toFixed(1)} | ${pct(r.trackerCpu)} | ${pct(r.wrkCpu)} | ${r.replyBytes.toFixed(0)} | ${r.name === "ours" ? "1.00" : ratio.toFixed(2)} | ${target} | ${Number.isNaN(r.cpuUs) ? "n/a" : (r.cpuUs / ours.cpuUs).toFixed(2)} |`,
-    );
-  }
-  console.log(
-    "(tracker CPU: its share of one core during the load; wrk CPU: the load generator's share of its core. Response bytes include HTTP headers.\n" +
-      " The last column compares CPU time per request: capacity per core, which other load on the machine disturbs far less than requests/s.)",
-  );
-  console.log("");
-}
-
 async function main() {
   const o = parseOptions(process.argv.slice(2));
   for (const prog of ["wrk", ...(o.only.includes("opentracker") ? ["opentracker"] : []), ...(o.only.includes("bittorrent-tracker") ? ["node"] : [])]) {
