@@ -5,20 +5,19 @@
 // nothing more), and afterwards a real btpeer leecher still downloads the whole torrent from it.
 // The hostile connections come from 127.0.0.2: a ban holds for a whole address, the leecher is on 127.0.0.1.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { connect } from "node:net";
-import fs from "node:fs";
 import path from "node:path";
-import { parseMetainfo } from "../../shared/metainfo/parse.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
 import { encodeHandshake, encodeMessage, WireError, type WireMessage } from "../../shared/wire/codec.ts";
 import { classifyIncoming } from "../../shared/mse/classify.ts";
 import { DH_BYTES } from "../../shared/mse/dh.ts";
 import { MSE_PAD_MAX } from "../../shared/mse/methods.ts";
 import { MessageReader } from "../../peer/net/message-reader.ts";
-import { makeRandomFile, makeTempDir, removeDir, sha256File } from "../support/files.ts";
+import { makeRandomFile, removeDir, sha256File } from "../support/files.ts";
 import { stopAllServices } from "../support/processes.ts";
-import { isEvent, makeTorrent, startBtpeer, type Btpeer } from "../peer/btpeer-harness.ts";
-import { concat, fuzzSettings, fuzzTimeout, Mutator, runFuzz, type Rng } from "./fuzz-kit.ts";
+import { isEvent, startBtpeer, type Btpeer } from "../peer/btpeer-harness.ts";
+import { concat, fuzzSettings, fuzzTimeout, Mutator, runFuzz, type Rng, writeInPieces } from "./fuzz-kit.ts";
+import { tcpExchange } from "../support/tcp-exchange.ts";
+import { seedFixture } from "../support/seed-fixture.ts";
 
 // Each case is a TCP connection to a real process: a fiftieth of the count the in-process targets run.
 const base = fuzzSettings(2500);
@@ -31,11 +30,8 @@ let meta: Metainfo;
 let seeder: Btpeer;
 
 beforeAll(async () => {
-  dir = makeTempDir("btpeer-fuzz-");
-  makeRandomFile(path.join(dir, "src", "data.bin"), 1024 * 1024 + 777, 5);
-  torrent = await makeTorrent(path.join(dir, "src", "data.bin"), path.join(dir, "data.torrent"), { pieceLength: 32 * 1024 });
-  meta = parseMetainfo(new Uint8Array(fs.readFileSync(torrent)));
-  seeder = await startBtpeer(["seed", torrent, "--dir", path.join(dir, "src")], { name: "fuzzed seeder" });
+  ({ dir, torrent, meta } = await seedFixture("btpeer-fuzz-", "data.bin", 32 * 1024, (file) => makeRandomFile(file, 1024 * 1024 + 777, 5)));
+  seeder = await startBtpeer(["seed", torrent, "--dir", path.join(dir, "seed")], { name: "fuzzed seeder" });
 }, 90_000);
 
 afterAll(async () => {
@@ -74,36 +70,12 @@ function leecherStreams(): Uint8Array[] {
 
 /** Sends `stream` in random chunks, collects what the seeder answers until it closes or goes quiet. */
 async function exchange(stream: Uint8Array, rng: Rng): Promise<Uint8Array> {
-  const received: Buffer[] = [];
-  await new Promise<void>((resolve) => {
-    let quiet: ReturnType<typeof setTimeout> | undefined;
-    const done = () => {
-      clearTimeout(quiet);
-      socket.destroy();
-      resolve();
-    };
-    // Not an assertion: a peer may keep a connection open for minutes; this only paces the run.
-    const waitQuiet = () => {
-      clearTimeout(quiet);
-      quiet = setTimeout(done, 300);
-    };
-    const socket = connect({ host: "127.0.0.1", port: seeder.port, localAddress: HOSTILE_HOST }, async () => {
-      for (let at = 0; at < stream.length && !socket.destroyed; ) {
-        const n = 1 + rng.int(rng.chance(0.3) ? 16 : 4096);
-        socket.write(stream.subarray(at, at + n));
-        at += n;
-        if (rng.chance(0.1)) await Bun.sleep(1);
-      }
-      waitQuiet();
-    });
-    socket.on("data", (d: Buffer) => {
-      received.push(d);
-      waitQuiet();
-    });
-    socket.on("error", done);
-    socket.on("close", done);
+  return tcpExchange({
+    port: seeder.port,
+    localAddress: HOSTILE_HOST,
+    quietMs: 300,
+    send: (socket) => writeInPieces(socket, stream, rng, 16, 4096),
   });
-  return new Uint8Array(Buffer.concat(received));
 }
 
 /**
@@ -162,7 +134,7 @@ test(
     const done = await leecher.waitFor(isEvent("completed"), 120_000);
     expect(done.have).toBe(done.pieces);
     expect(await leecher.service.exited).toBe(0);
-    expect(await sha256File(path.join(dir, "out", "data.bin"))).toBe(await sha256File(path.join(dir, "src", "data.bin")));
+    expect(await sha256File(path.join(dir, "out", "data.bin"))).toBe(await sha256File(path.join(dir, "seed", "data.bin")));
     expect(seeder.service.hasExited).toBe(false);
   },
   fuzzTimeout(settings, 2000),

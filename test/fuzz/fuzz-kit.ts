@@ -187,6 +187,25 @@ function splice(input: Uint8Array, at: number, remove: number, insert: Uint8Arra
   return concat(input.subarray(0, at), insert, input.subarray(at + remove));
 }
 
+/**
+ * Writes `bytes` in random pieces (three in ten of at most `small` bytes, the others of at most `large`),
+ * now and then a timer turn apart, so the reader sees every way a stream can be cut.
+ */
+export async function writeInPieces(
+  socket: { write(b: Uint8Array): unknown; readonly destroyed: boolean },
+  bytes: Uint8Array,
+  rng: Rng,
+  small: number,
+  large: number,
+): Promise<void> {
+  for (let at = 0; at < bytes.length && !socket.destroyed; ) {
+    const n = 1 + rng.int(rng.chance(0.3) ? small : large);
+    socket.write(bytes.subarray(at, at + n));
+    at += n;
+    if (rng.chance(0.1)) await Bun.sleep(1);
+  }
+}
+
 export function concat(...parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;

@@ -7,7 +7,6 @@
 // mutated pipelined requests in random chunks get well-framed answers, never a 5xx, and the server
 // holds nothing once the connections are gone.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { connect } from "node:net";
 import { BUN_CLIENT_ADDRESS } from "../../edge/adapter/bun-serve.ts";
 import { serveHttp1 } from "../../edge/adapter/http1-server.ts";
 import { createApp } from "../../edge/app.ts";
@@ -18,7 +17,8 @@ import { MAX_BODY_BYTES, MAX_HEAD_BYTES, parseRequestHead, type HeadResult } fro
 import { utf8 } from "../../shared/bytes.ts";
 import { install, metered, uninstall } from "./alloc-meter.ts";
 import { queryCorpus } from "./corpus.ts";
-import { fuzzSettings, fuzzTimeout, heapAfterGc, Mutator, runFuzz, type FuzzSettings, type Rng } from "./fuzz-kit.ts";
+import { fuzzSettings, fuzzTimeout, heapAfterGc, Mutator, runFuzz, type FuzzSettings, type Rng, writeInPieces } from "./fuzz-kit.ts";
+import { tcpExchange } from "../support/tcp-exchange.ts";
 
 const settings = fuzzSettings(4000);
 const STATUSES = new Set([400, 413, 431, 501, 505]);
@@ -151,26 +151,15 @@ test(
       handler: async (r, info) => (await Bun.sleep(0), app.fetch(r, info)),
       onHandlerError: (e) => handlerErrors.push(e),
     });
+    // A kept-alive connection is left once it has been quiet for a moment.
     const exchange = (bytes: Uint8Array, rng: Rng) =>
-      new Promise<Uint8Array>((resolve) => {
-        const got: Buffer[] = [];
-        let quiet: ReturnType<typeof setTimeout> | undefined;
-        const done = () => (clearTimeout(quiet), socket.destroy(), resolve(new Uint8Array(Buffer.concat(got))));
-        // Pacing only: a kept-alive connection is left once it has been quiet for a moment.
-        const waitQuiet = () => (clearTimeout(quiet), (quiet = setTimeout(done, 200)));
-        const socket = connect({ host: "127.0.0.1", port: server.port }, async () => {
-          for (let at = 0; at < bytes.length && !socket.destroyed; ) {
-            const n = 1 + rng.int(rng.chance(0.3) ? 8 : 2048);
-            socket.write(bytes.subarray(at, at + n));
-            at += n;
-            if (rng.chance(0.1)) await Bun.sleep(1);
-          }
+      tcpExchange({
+        port: server.port,
+        quietMs: 200,
+        send: async (socket) => {
+          await writeInPieces(socket, bytes, rng, 8, 2048);
           if (rng.chance(0.3)) socket.end();
-          waitQuiet();
-        });
-        socket.on("data", (d: Buffer) => (got.push(d), waitQuiet()));
-        socket.on("error", done);
-        socket.on("close", done);
+        },
       });
     try {
       const mutator = new Mutator(requestCorpus(), TOKENS, 1 << 16);

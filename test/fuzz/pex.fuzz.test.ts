@@ -5,20 +5,19 @@
 // would name an address off loopback are not sent (the seeder would dial it): the test's traffic stays on
 // loopback, and the seeder also dials from 127.0.0.1 alone (--bind).
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { connect } from "node:net";
-import fs from "node:fs";
 import path from "node:path";
 import { encode } from "../../shared/bencode.ts";
-import { parseMetainfo } from "../../shared/metainfo/parse.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
 import { encodeHandshake, encodeMessage, WireError } from "../../shared/wire/codec.ts";
 import { decodePexMessage, encodePexMessage, UT_PEX } from "../../shared/wire/ut-pex.ts";
 import { MessageReader } from "../../peer/net/message-reader.ts";
-import { makeRandomFile, makeTempDir, removeDir, sha256File } from "../support/files.ts";
+import { makeRandomFile, removeDir, sha256File } from "../support/files.ts";
 import { stopAllServices } from "../support/processes.ts";
-import { isEvent, makeTorrent, startBtpeer, type Btpeer } from "../peer/btpeer-harness.ts";
+import { isEvent, startBtpeer, type Btpeer } from "../peer/btpeer-harness.ts";
 import { BENCODE_TOKENS } from "./corpus.ts";
 import { concat, fuzzSettings, fuzzTimeout, Mutator, Rng, runFuzz } from "./fuzz-kit.ts";
+import { tcpExchange } from "../support/tcp-exchange.ts";
+import { seedFixture } from "../support/seed-fixture.ts";
 
 // Each case is a TCP connection to a real process: a fiftieth of the count the in-process targets run.
 const base = fuzzSettings(2500);
@@ -32,11 +31,8 @@ let meta: Metainfo;
 let seeder: Btpeer;
 
 beforeAll(async () => {
-  dir = makeTempDir("btpeer-pex-fuzz-");
-  makeRandomFile(path.join(dir, "src", "data.bin"), 512 * 1024 + 3, 17);
-  torrent = await makeTorrent(path.join(dir, "src", "data.bin"), path.join(dir, "data.torrent"), { pieceLength: 32 * 1024 });
-  meta = parseMetainfo(new Uint8Array(fs.readFileSync(torrent)));
-  seeder = await startBtpeer(["seed", torrent, "--dir", path.join(dir, "src"), "--bind", "127.0.0.1"], { name: "pex-fuzzed seeder" });
+  ({ dir, torrent, meta } = await seedFixture("btpeer-pex-fuzz-", "data.bin", 32 * 1024, (file) => makeRandomFile(file, 512 * 1024 + 3, 17)));
+  seeder = await startBtpeer(["seed", torrent, "--dir", path.join(dir, "seed"), "--bind", "127.0.0.1"], { name: "pex-fuzzed seeder" });
 }, 90_000);
 
 afterAll(async () => {
@@ -81,33 +77,16 @@ async function exchange(payload: Uint8Array, rng: Rng): Promise<Uint8Array> {
     encodeMessage({ type: "extended", id: 0, payload: encode({ m: { [UT_PEX]: 2 }, p: 6881 }) }),
     encodeMessage({ type: "extended", id: SEEDER_PEX_ID, payload }),
   );
-  const received: Buffer[] = [];
-  await new Promise<void>((resolve) => {
-    let quiet: ReturnType<typeof setTimeout> | undefined;
-    const done = () => {
-      clearTimeout(quiet);
-      socket.destroy();
-      resolve();
-    };
-    // Not an assertion: it only paces the run.
-    const waitQuiet = () => {
-      clearTimeout(quiet);
-      quiet = setTimeout(done, 150);
-    };
-    const socket = connect({ host: "127.0.0.1", port: seeder.port, localAddress: "127.0.0.2" }, () => {
+  return tcpExchange({
+    port: seeder.port,
+    localAddress: "127.0.0.2",
+    quietMs: 150,
+    send: (socket) => {
       const cut = 1 + rng.int(stream.length);
       socket.write(stream.subarray(0, cut));
       socket.write(stream.subarray(cut));
-      waitQuiet();
-    });
-    socket.on("data", (d: Buffer) => {
-      received.push(d);
-      waitQuiet();
-    });
-    socket.on("error", done);
-    socket.on("close", done);
+    },
   });
-  return new Uint8Array(Buffer.concat(received));
 }
 
 test(
@@ -147,7 +126,7 @@ test(
     });
     const done = await leecher.waitFor(isEvent("completed"), 120_000);
     expect(done.have).toBe(done.pieces);
-    expect(await sha256File(path.join(dir, "out", "data.bin"))).toBe(await sha256File(path.join(dir, "src", "data.bin")));
+    expect(await sha256File(path.join(dir, "out", "data.bin"))).toBe(await sha256File(path.join(dir, "seed", "data.bin")));
     expect(seeder.service.hasExited).toBe(false);
   },
   fuzzTimeout(settings, 2000),
