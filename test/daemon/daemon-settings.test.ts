@@ -12,6 +12,9 @@ import { Daemon } from "../../peer/daemon/service.ts";
 import { makeRandomFile, makeTempDir, removeDir, sha256File } from "../support/files.ts";
 import { stopAllServices } from "../support/processes.ts";
 import { makeTorrent, startBtpeer } from "../peer/btpeer-harness.ts";
+import { until as untilEvery } from "../support/until.ts";
+
+const until = (what: () => boolean) => untilEvery(what, "the daemon", { tries: 1200, everyMs: 50 });
 
 let dir = "";
 let bytes: Uint8Array;
@@ -46,11 +49,6 @@ function errorOf(run: () => unknown): Promise<DaemonError> {
         throw error;
       },
     );
-}
-
-async function until(what: () => boolean): Promise<void> {
-  for (let i = 0; i < 1200 && !what(); i++) await Bun.sleep(50);
-  if (!what()) throw new Error("gave up waiting");
 }
 
 describe("Daemon: a torrent's settings", () => {

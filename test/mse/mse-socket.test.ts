@@ -7,6 +7,9 @@ import { MseError, MseInitiator, MseReceiver, SkeyTable } from "../../shared/mse
 import { encodeHandshake } from "../../shared/wire/handshake.ts";
 import { WriteQueue } from "../../peer/net/write-queue.ts";
 import { dialMse, listenMse, type MseOutcome } from "./mse-pipe.ts";
+import { until as untilEvery } from "../support/until.ts";
+
+const until = (what: () => boolean, label: string) => untilEvery(what, label, { tries: 400, everyMs: 25 });
 
 const INFO_HASH = new Uint8Array(20).fill(0xab);
 const patternByte = (k: number) => (k * 31 + (k >>> 10)) & 0xff;
@@ -24,11 +27,6 @@ function server(limits = {}) {
     limits,
   );
   return { listener, outcomes, plaintext };
-}
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 400 && !condition(); i++) await Bun.sleep(25); // safety bound only
-  if (!condition()) throw new Error(`gave up waiting for ${what}`);
 }
 
 describe("MseSocket over loopback", () => {

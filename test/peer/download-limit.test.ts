@@ -22,11 +22,8 @@ import { DOWNLOAD_MIN_BURST } from "../../peer/torrent/tuning.ts";
 import { makeRandomFile, makeTempDir, removeDir, sha256File } from "../support/files.ts";
 import { stopAllServices } from "../support/processes.ts";
 import { isEvent, makeTorrent, startBtpeer } from "./btpeer-harness.ts";
-
-class ManualClock {
-  ms = 1_000;
-  readonly now = () => this.ms;
-}
+import { ManualClock } from "../support/manual-clock.ts";
+import { until } from "../support/until.ts";
 
 describe("RateBudget", () => {
   test("draws from every limit: what is available is the least of them, and a spend leaves every one", () => {
@@ -132,11 +129,6 @@ function downloaderWithOnePeer(limit: TokenBucket) {
     return total;
   };
   return { downloader, peer, requested };
-}
-
-async function until(what: () => boolean, label: string): Promise<void> {
-  for (let i = 0; i < 500 && !what(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
-  if (!what()) throw new Error(`gave up waiting for ${label}`);
 }
 
 describe("Downloader with a download limit", () => {

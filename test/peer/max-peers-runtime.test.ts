@@ -10,6 +10,9 @@ import { TorrentStorage, verifyExisting } from "../../peer/storage/index.ts";
 import { makeRandomFile, makeTempDir, removeDir } from "../support/files.ts";
 import { stopAllServices } from "../support/processes.ts";
 import { makeTorrent, startBtpeer } from "./btpeer-harness.ts";
+import { until as untilEvery } from "../support/until.ts";
+
+const until = (what: () => boolean, label: string) => untilEvery(what, label, { tries: 1200, everyMs: 50 });
 
 let dir = "";
 
@@ -21,11 +24,6 @@ afterAll(async () => {
   await stopAllServices();
   removeDir(dir);
 }, 30_000);
-
-async function until(what: () => boolean, label: string): Promise<void> {
-  for (let i = 0; i < 1200 && !what(); i++) await Bun.sleep(50);
-  if (!what()) throw new Error(`gave up waiting for ${label}`);
-}
 
 describe("peer limits at run time", () => {
   test("setMaxPeers(1) closes all peers but one; the global cap changes at run time", async () => {

@@ -11,11 +11,8 @@ import { TokenBucket } from "../../peer/net/token-bucket.ts";
 import { SwarmPeer } from "../../peer/swarm/swarm-peer.ts";
 import { SPAN_PAYLOAD, Uploader } from "../../peer/upload/uploader.ts";
 import { rateOption } from "../../peer/cli/command-args.ts";
-
-class ManualClock {
-  ms = 1_000;
-  readonly now = () => this.ms;
-}
+import { ManualClock } from "../support/manual-clock.ts";
+import { until } from "../support/until.ts";
 
 describe("TokenBucket", () => {
   test("starts full, spends, refills at its rate and never above its burst", () => {
@@ -136,11 +133,6 @@ function seedingUploader(limit?: TokenBucket) {
 }
 
 const turn = () => new Promise((resolve) => setTimeout(resolve, 0));
-
-async function until(what: () => boolean, label: string): Promise<void> {
-  for (let i = 0; i < 500 && !what(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
-  if (!what()) throw new Error(`gave up waiting for ${label}`);
-}
 
 describe("Uploader with an upload limit", () => {
   test("sends the burst at once, then exactly what the clock has refilled, and every block it sends is right", async () => {
