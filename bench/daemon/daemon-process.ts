@@ -2,6 +2,7 @@
 // daemon's command line, and what /proc says of a process (RSS, open descriptors).
 import fs from "node:fs";
 import type { Service } from "../../test/support/processes.ts";
+import { jsonLine, waitForJson } from "../../test/support/json-lines.ts";
 
 export interface DaemonEvent {
   event: string;
@@ -9,19 +10,12 @@ export interface DaemonEvent {
   [key: string]: unknown;
 }
 
-/** A --json event line, or null for any other line. */
-export const parseEvent = (line: string): DaemonEvent | null => {
-  if (!line.startsWith("{")) return null;
-  try {
-    return JSON.parse(line) as DaemonEvent;
-  } catch {
-    return null;
-  }
-};
+/** A --json event line, or undefined for any other line. */
+export const parseEvent = (line: string) => jsonLine<DaemonEvent>(line);
 
 /** The first --json event of `kind` the process prints. */
 export async function eventOf(service: Service, kind: string, timeoutMs = 600_000): Promise<DaemonEvent> {
-  return parseEvent(await service.waitForLine((l) => parseEvent(l)?.event === kind, timeoutMs))!;
+  return waitForJson<DaemonEvent>(service, (e) => e.event === kind, timeoutMs);
 }
 
 /** A figure of /proc/<pid>/status, in bytes. */

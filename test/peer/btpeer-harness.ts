@@ -3,6 +3,7 @@
 import path from "node:path";
 import { freePort } from "../support/ports.ts";
 import { spawnService, type Service } from "../support/processes.ts";
+import { jsonLines, waitForJson } from "../support/json-lines.ts";
 
 // Made here before test/support/seed-fixture.ts had it; many tests still take it from here.
 export { makeTorrent } from "../support/seed-fixture.ts";
@@ -44,15 +45,6 @@ export interface Btpeer {
   stop(): Promise<number>;
 }
 
-function parse(line: string): BtpeerEvent | undefined {
-  if (!line.startsWith("{")) return undefined;
-  try {
-    return JSON.parse(line) as BtpeerEvent;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Runs `btpeer <args> --json --port <free>` from source (or `binary` when given) and waits for `started`
  * (or the event named by `readyEvent`: `magnet` for a magnet link, whose `started` follows its metadata).
@@ -73,19 +65,13 @@ export async function startBtpeer(
     readyTimeoutMs: 60_000,
     graceMs: 5_000,
   });
-  const events = () => service.lines.map(parse).filter((e): e is BtpeerEvent => e !== undefined);
+  const events = () => jsonLines<BtpeerEvent>(service);
   return {
     service,
     port,
     address: `127.0.0.1:${port}`,
     events,
-    async waitFor(predicate, timeoutMs = 120_000) {
-      const line = await service.waitForLine((l) => {
-        const e = parse(l);
-        return e !== undefined && predicate(e);
-      }, timeoutMs);
-      return parse(line)!;
-    },
+    waitFor: (predicate, timeoutMs = 120_000) => waitForJson(service, predicate, timeoutMs),
     last(kind) {
       const all = events().filter((e) => e.event === kind);
       return all[all.length - 1];

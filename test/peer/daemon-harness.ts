@@ -5,6 +5,7 @@ import path from "node:path";
 import { freePort } from "../support/ports.ts";
 import { spawnService, type Service } from "../support/processes.ts";
 import { ROOT } from "./btpeer-harness.ts";
+import { jsonLines, waitForJson } from "../support/json-lines.ts";
 
 /** The compiled binary: `npm test` builds it before the tests run (`npm run build` alone does too). */
 export const DIST = path.join(ROOT, "dist", "btpeer");
@@ -31,15 +32,6 @@ export interface DaemonProcess {
   stop(): Promise<number>;
   /** SIGKILL: no `stopped`, no last flush. */
   kill(): Promise<number>;
-}
-
-function parse(line: string): DaemonEvent | undefined {
-  if (!line.startsWith("{")) return undefined;
-  try {
-    return JSON.parse(line) as DaemonEvent;
-  } catch {
-    return undefined;
-  }
 }
 
 export interface DaemonOptions {
@@ -81,7 +73,7 @@ export async function startDaemon(options: DaemonOptions): Promise<DaemonProcess
     readyTimeoutMs: 60_000,
     graceMs: 15_000,
   });
-  const events = () => service.lines.map(parse).filter((e): e is DaemonEvent => e !== undefined);
+  const events = () => jsonLines<DaemonEvent>(service);
   let dropped = 0;
   const started = events().find((e) => e.event === "daemon-started")!;
   return {
@@ -92,13 +84,7 @@ export async function startDaemon(options: DaemonOptions): Promise<DaemonProcess
     downloadDir: options.downloadDir,
     watchDir: options.watchDir,
     events,
-    async waitFor(predicate, timeoutMs = 120_000) {
-      const line = await service.waitForLine((l) => {
-        const e = parse(l);
-        return e !== undefined && predicate(e);
-      }, timeoutMs);
-      return parse(line)!;
-    },
+    waitFor: (predicate, timeoutMs = 120_000) => waitForJson(service, predicate, timeoutMs),
     drop(torrentFile, as) {
       const name = as ?? path.basename(torrentFile);
       const temp = path.join(options.watchDir, `.incoming-${dropped++}`);

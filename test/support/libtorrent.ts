@@ -4,6 +4,7 @@
 import path from "node:path";
 import { spawnService, type Service } from "./processes.ts";
 import { DEBIAN_PYTHON } from "./system.ts";
+import { jsonLine, jsonLines, waitForJson } from "./json-lines.ts";
 
 export const LT_PEER_SCRIPT = path.join(import.meta.dir, "libtorrent", "lt_peer.py");
 
@@ -114,15 +115,6 @@ export interface LtPeer {
   stop(): Promise<number>;
 }
 
-function parse(line: string): LtEvent | undefined {
-  if (!line.startsWith("{")) return undefined;
-  try {
-    return JSON.parse(line) as LtEvent;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Starts lt_peer.py and waits until it listens; a seeder also until its data is verified (a seeder
  * whose data does not match the torrent fails here, with lt_peer's message).
@@ -157,17 +149,11 @@ export async function startLtPeer(options: LtPeerOptions): Promise<LtPeer> {
     readyTimeoutMs: 120_000, // a seeder checks all its data first
     graceMs: 10_000,
   });
-  const listening = parse(await service.waitForLine(/"event": "listening"/))!;
+  const listening = jsonLine<LtEvent>(await service.waitForLine(/"event": "listening"/))!;
   const port = Number(listening.port);
 
-  const events = () => service.lines.map(parse).filter((e): e is LtEvent => e !== undefined);
-  const waitFor = async (predicate: (e: LtEvent) => boolean, timeoutMs = 120_000) => {
-    const line = await service.waitForLine((l) => {
-      const e = parse(l);
-      return e !== undefined && predicate(e);
-    }, timeoutMs);
-    return parse(line)!;
-  };
+  const events = () => jsonLines<LtEvent>(service);
+  const waitFor = (predicate: (e: LtEvent) => boolean, timeoutMs = 120_000) => waitForJson(service, predicate, timeoutMs);
   return {
     service,
     port,
