@@ -3,15 +3,22 @@
 // with --save-torrent) and the same client, on the same port and with the same peers, downloads it.
 import * as fs from "node:fs";
 import { MagnetError, parseMagnet, type MagnetLink } from "../../shared/magnet.ts";
-import { Client } from "../client/client.ts";
-import { describeClose } from "../net/close-reason.ts";
 import { ListenError } from "../net/sockets.ts";
-import { addressKey } from "../swarm/peer-directory.ts";
 import { StorageError, TorrentStorage } from "../storage/index.ts";
 import { Bitfield } from "../../shared/bitfield.ts";
 import type { Torrent } from "../torrent/torrent.ts";
 import type { MagnetTorrent } from "../metadata/magnet-torrent.ts";
-import { CliError, enableDht, parsePeerAddress, priorities, reporting, saveDhtState, untilFinished, type RunOptions } from "./torrent-runner.ts";
+import {
+  CliError,
+  enableDht,
+  oneTorrentClient,
+  parsePeerAddress,
+  priorities,
+  reporting,
+  saveDhtState,
+  untilFinished,
+  type RunOptions,
+} from "./torrent-runner.ts";
 
 export interface MagnetRunOptions extends Omit<RunOptions, "requireComplete"> {
   /** --save-torrent: where the .torrent made from the fetched metadata is written. */
@@ -28,14 +35,7 @@ export async function runMagnet(options: MagnetRunOptions): Promise<number> {
     throw error;
   }
   const poolBytes = options.poolMiB * 1024 * 1024;
-  const client = new Client({
-    port: options.port,
-    bind: options.bind,
-    maxConnections: options.maxPeers,
-    poolBytes,
-    encryption: options.encryption,
-    onIncomingDropped: (address, reason) => report({ event: "incoming-dropped", peer: addressKey(address), code: reason.code, reason: describeClose(reason) }),
-  });
+  const client = oneTorrentClient(options, report);
   try {
     client.start();
   } catch (error) {

@@ -94,6 +94,21 @@ export async function untilFinished(current: () => { stop(code: number): Promise
   }
 }
 
+/**
+ * The client of `download` and `seed` (not started yet): one torrent, so the client's limits are the
+ * torrent's and never bind first; a peer it turns away at the door is reported.
+ */
+export function oneTorrentClient(options: Pick<RunOptions, "port" | "bind" | "maxPeers" | "poolMiB" | "encryption">, report: Reporter): Client {
+  return new Client({
+    port: options.port,
+    bind: options.bind,
+    maxConnections: options.maxPeers,
+    poolBytes: options.poolMiB * 1024 * 1024,
+    encryption: options.encryption,
+    onIncomingDropped: (address, reason) => report({ event: "incoming-dropped", peer: addressKey(address), code: reason.code, reason: describeClose(reason) }),
+  });
+}
+
 export async function runTorrent(options: RunOptions): Promise<number> {
   const { report, fail } = reporting(options);
   try {
@@ -102,16 +117,7 @@ export async function runTorrent(options: RunOptions): Promise<number> {
     const filePriorities = priorities(meta, options.files);
     const storage = TorrentStorage.open(meta, options.dir, { skipped: filePriorities.map((p) => p === "skip") });
     const poolBytes = options.poolMiB * 1024 * 1024;
-    // One torrent: the client's limits are the torrent's, so they never bind first.
-    const client = new Client({
-      port: options.port,
-      bind: options.bind,
-      maxConnections: options.maxPeers,
-      poolBytes,
-      encryption: options.encryption,
-      onIncomingDropped: (address, reason) =>
-        report({ event: "incoming-dropped", peer: addressKey(address), code: reason.code, reason: describeClose(reason) }),
-    });
+    const client = oneTorrentClient(options, report);
     try {
       client.start();
     } catch (error) {
