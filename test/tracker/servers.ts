@@ -88,6 +88,15 @@ export async function startWorkerd(opts: { host: string; vars: Record<string, st
   }
 }
 
+/** `deno serve` of the Deno entry (edge/adapter/deno.ts, run from the repository's root) on host:port. */
+export function denoServe(host: string, port: number): string[] {
+  const at = host.includes(":") ? `[${host}]` : host;
+  return [join(BIN, "deno"), "serve", "--allow-net", "--allow-env", "--host", at, "--port", String(port), "edge/adapter/deno.ts"];
+}
+
+/** No update check, no prompt, no colours in what the tests read. */
+export const QUIET_DENO_ENV = { DENO_NO_UPDATE_CHECK: "1", DENO_NO_PROMPT: "1", NO_COLOR: "1" };
+
 /** `deno serve` of the Deno entry with the given variables as its environment. */
 export async function startDeno(opts: { host: string; env: Record<string, string> }): Promise<RunningTracker> {
   const port = freePort();
@@ -95,18 +104,8 @@ export async function startDeno(opts: { host: string; env: Record<string, string
   const service = await spawnService({
     name: `deno serve on ${opts.host}`,
     cwd: ROOT,
-    cmd: [
-      join(BIN, "deno"),
-      "serve",
-      "--allow-net",
-      "--allow-env",
-      "--host",
-      opts.host.includes(":") ? `[${opts.host}]` : opts.host,
-      "--port",
-      String(port),
-      "edge/adapter/deno.ts",
-    ],
-    env: { ...opts.env, DENO_NO_UPDATE_CHECK: "1", DENO_NO_PROMPT: "1", NO_COLOR: "1" },
+    cmd: denoServe(opts.host, port),
+    env: { ...opts.env, ...QUIET_DENO_ENV },
     ready: { url: `${baseUrl}/health` },
     readyTimeoutMs: 60_000,
   });

@@ -1,8 +1,9 @@
 // Starting the real tracker entries (Bun's `npm start`, `deno serve`) for UDP tests: each returns once
 // it has printed that its UDP socket is bound.
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { freePort } from "../support/ports.ts";
 import { spawnService, type Service } from "../support/processes.ts";
+import { denoServe, QUIET_DENO_ENV } from "./servers.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
 const UDP_READY = /tracker UDP at udp:\/\//;
@@ -39,18 +40,8 @@ export async function startDenoTracker(opts: { host: string; env?: Record<string
   const service = await spawnService({
     name: `deno serve on ${opts.host}`,
     cwd: ROOT,
-    cmd: [
-      join(ROOT, "node_modules/.bin/deno"),
-      "serve",
-      "--allow-net",
-      "--allow-env",
-      "--host",
-      opts.host.includes(":") ? `[${opts.host}]` : opts.host,
-      "--port",
-      String(port),
-      "edge/adapter/deno.ts",
-    ],
-    env: { ...opts.env, DENO_NO_UPDATE_CHECK: "1", DENO_NO_PROMPT: "1", NO_COLOR: "1" },
+    cmd: denoServe(opts.host, port),
+    env: { ...opts.env, ...QUIET_DENO_ENV },
     ready: { line: UDP_READY },
     readyTimeoutMs: 60_000,
   });
