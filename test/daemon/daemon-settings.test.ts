@@ -9,10 +9,11 @@ import path from "node:path";
 import { parseMetainfo } from "../../shared/metainfo/parse.ts";
 import { DaemonError, type DaemonEvent } from "../../peer/daemon/control.ts";
 import { Daemon } from "../../peer/daemon/service.ts";
-import { makeRandomFile, makeTempDir, removeDir, sha256File } from "../support/files.ts";
+import { makeRandomFile, removeDir, sha256File } from "../support/files.ts";
 import { stopAllServices } from "../support/processes.ts";
-import { makeTorrent, startBtpeer } from "../peer/btpeer-harness.ts";
+import { startBtpeer } from "../peer/btpeer-harness.ts";
 import { until as untilEvery } from "../support/until.ts";
+import { seedFixture } from "../support/seed-fixture.ts";
 
 const until = (what: () => boolean) => untilEvery(what, "the daemon", { tries: 1200, everyMs: 50 });
 
@@ -22,11 +23,12 @@ let hex = "";
 const SIZES = { "a.bin": 300_000, "b.bin": 500_000, "c.bin": 200_000 };
 
 beforeAll(async () => {
-  dir = makeTempDir("btpeer-daemon-settings-");
-  let seed = 40;
-  for (const [name, size] of Object.entries(SIZES)) makeRandomFile(path.join(dir, "src", "set", name), size, seed++);
-  const file = await makeTorrent(path.join(dir, "src", "set"), path.join(dir, "set.torrent"), { pieceLength: 64 * 1024 });
-  bytes = new Uint8Array(fs.readFileSync(file));
+  const set = await seedFixture("btpeer-daemon-settings-", "set", 64 * 1024, (folder) => {
+    let seed = 40;
+    for (const [name, size] of Object.entries(SIZES)) makeRandomFile(path.join(folder, name), size, seed++);
+  });
+  dir = set.dir;
+  bytes = new Uint8Array(fs.readFileSync(set.torrent));
   hex = Buffer.from(parseMetainfo(bytes).infoHash).toString("hex");
 });
 
@@ -68,7 +70,7 @@ describe("Daemon: a torrent's settings", () => {
         limits: { downloadLimit: 8 * 1024 * 1024 },
         goals: { ratioLimit: 5 },
       });
-      await startBtpeer(["seed", path.join(dir, "set.torrent"), "--dir", path.join(dir, "src"), "--peer", `127.0.0.1:${daemon.port}`], { name: "seeder" });
+      await startBtpeer(["seed", path.join(dir, "set.torrent"), "--dir", path.join(dir, "seed"), "--peer", `127.0.0.1:${daemon.port}`], { name: "seeder" });
       await until(() => completions() === 1);
       let detail = daemon.get(hex);
       expect(detail).toMatchObject({
@@ -89,7 +91,7 @@ describe("Daemon: a torrent's settings", () => {
       daemon.subscribe((e) => events.push(e));
       await until(() => daemon.get(hex).state === "seeding");
       expect(events.filter((e) => e.event === "started").at(-1)).toMatchObject({ checked: 2, have: meta().pieceCount - 7 });
-      await startBtpeer(["seed", path.join(dir, "set.torrent"), "--dir", path.join(dir, "src"), "--peer", `127.0.0.1:${daemon.port}`], { name: "seeder 2" });
+      await startBtpeer(["seed", path.join(dir, "set.torrent"), "--dir", path.join(dir, "seed"), "--peer", `127.0.0.1:${daemon.port}`], { name: "seeder 2" });
 
       // Impossible changes are refused by name, and change nothing.
       expect((await errorOf(() => daemon.patch(hex, { filePriorities: { 3: "skip" } }))).code).toBe("bad-request");
@@ -103,7 +105,7 @@ describe("Daemon: a torrent's settings", () => {
       await until(() => completions() === before + 1);
       expect(daemon.get(hex)).toMatchObject({ state: "seeding", progress: 1, wantedSize: 1_000_000 });
       for (const name of Object.keys(SIZES))
-        expect(await sha256File(path.join(downloads, "set", name))).toBe(await sha256File(path.join(dir, "src", "set", name)));
+        expect(await sha256File(path.join(downloads, "set", name))).toBe(await sha256File(path.join(dir, "seed", "set", name)));
 
       // The global limits, at run time.
       expect(daemon.setLimits({ downloadLimit: 1024 * 1024, maxPeers: 150 })).toEqual({ uploadLimit: null, downloadLimit: 1024 * 1024, maxPeers: 150 });

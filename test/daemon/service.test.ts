@@ -9,22 +9,22 @@ import type { InfoHash } from "../../shared/ids.ts";
 import { parseMetainfo } from "../../shared/metainfo/parse.ts";
 import { DaemonError, type DaemonEvent } from "../../peer/daemon/control.ts";
 import { Daemon } from "../../peer/daemon/service.ts";
-import { makeRandomFile, makeTempDir, removeDir, sha256File } from "../support/files.ts";
+import { makeRandomFile, removeDir, sha256File } from "../support/files.ts";
 import { stopAllServices } from "../support/processes.ts";
-import { makeTorrent, startBtpeer } from "../peer/btpeer-harness.ts";
+import { startBtpeer } from "../peer/btpeer-harness.ts";
+import { seedFixture } from "../support/seed-fixture.ts";
 
 let dir = "";
 let bytes: Uint8Array;
 let hex = "";
 
 beforeAll(async () => {
-  dir = makeTempDir("btpeer-daemon-service-");
-  const folder = path.join(dir, "src", "album");
-  fs.mkdirSync(path.join(folder, "disc"), { recursive: true });
-  makeRandomFile(path.join(folder, "one.bin"), 300_000, 1);
-  makeRandomFile(path.join(folder, "disc", "two.bin"), 200_000, 2);
-  const file = await makeTorrent(folder, path.join(dir, "album.torrent"), { pieceLength: 32 * 1024 });
-  bytes = new Uint8Array(fs.readFileSync(file));
+  const album = await seedFixture("btpeer-daemon-service-", "album", 32 * 1024, (folder) => {
+    makeRandomFile(path.join(folder, "one.bin"), 300_000, 1);
+    makeRandomFile(path.join(folder, "disc", "two.bin"), 200_000, 2);
+  });
+  dir = album.dir;
+  bytes = new Uint8Array(fs.readFileSync(album.torrent));
   hex = Buffer.from(parseMetainfo(bytes).infoHash).toString("hex");
 });
 
@@ -66,7 +66,7 @@ describe("Daemon", () => {
       await daemon.resume(hex);
       const transactionsBefore = daemon.store.transactions;
       expect(daemon.get(hex).state).toBe("downloading");
-      const seeder = await startBtpeer(["seed", path.join(dir, "album.torrent"), "--dir", path.join(dir, "src"), "--peer", `127.0.0.1:${daemon.port}`], {
+      const seeder = await startBtpeer(["seed", path.join(dir, "album.torrent"), "--dir", path.join(dir, "seed"), "--peer", `127.0.0.1:${daemon.port}`], {
         name: "seeder",
       });
       while (!events.some((e) => e.event === "completed" && e.infoHash === hex)) await Bun.sleep(50);
@@ -85,7 +85,7 @@ describe("Daemon", () => {
       expect(Buffer.from(detail.pieces, "base64")).toEqual(Buffer.from([0xff, 0xff]));
       expect(events.every((e) => e.infoHash === hex)).toBe(true);
       for (const name of ["one.bin", "disc/two.bin"])
-        expect(await sha256File(path.join(downloads, "album", name))).toBe(await sha256File(path.join(dir, "src", "album", name)));
+        expect(await sha256File(path.join(downloads, "album", name))).toBe(await sha256File(path.join(dir, "seed", "album", name)));
 
       await daemon.pause(hex);
       expect(daemon.get(hex)).toMatchObject({ state: "paused", peers: 0 });
