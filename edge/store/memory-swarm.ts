@@ -34,7 +34,14 @@ export interface PeerTally {
 }
 
 export class Swarm {
-  constructor(private readonly tally: PeerTally) {}
+  constructor(
+    private readonly tally: PeerTally,
+    readonly infoHash: string,
+  ) {}
+
+  /** Neighbours in the store's order of last activity (memory.ts keeps the ends). */
+  lessActive: Swarm | null = null;
+  moreActive: Swarm | null = null;
 
   readonly byId = new Map<string, PeerEntry>();
   readonly seeders = new PeerList();

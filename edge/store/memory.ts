@@ -21,8 +21,15 @@ export interface MemoryStoreOptions {
 }
 
 export class MemorySwarmStore implements SwarmStore {
-  /** Ordered by last activity (an announce re-inserts its swarm): the least recently active first. */
+  /** Swarms by info hash, for lookup. */
   private readonly swarms = new Map<string, Swarm>();
+  /**
+   * Ends of the chain of swarms by last activity (an announce moves its swarm to the most active
+   * end): the swarms' own links rather than the Map's order, so an announce moves its swarm without
+   * a Map delete and set, and the sweep of abandoned swarms needs no iterator.
+   */
+  private leastActive: Swarm | null = null;
+  private mostActive: Swarm | null = null;
   private readonly tally: PeerTally = { peers: 0 };
   /**
    * Completed-download counts outlive their swarm, up to `maxSwarms` of them: ordered by last
@@ -61,8 +68,7 @@ export class MemorySwarmStore implements SwarmStore {
     let swarm = this.swarms.get(infoHash);
     if (swarm) {
       swarm.expire(now);
-      // Re-inserting keeps this.swarms ordered by last activity, like each swarm's peers.
-      this.swarms.delete(infoHash);
+      this.touch(swarm);
     } else {
       // Nobody to remove: a stopped for an unknown swarm must not evict a live one to make room.
       if (input.event === "stopped") {
@@ -71,9 +77,10 @@ export class MemorySwarmStore implements SwarmStore {
         return { ...this.countsOf(infoHash, undefined), peers: [] };
       }
       if (this.swarms.size >= this.maxSwarms) this.evictLeastActiveSwarm();
-      swarm = new Swarm(this.tally);
+      swarm = new Swarm(this.tally, infoHash);
+      this.swarms.set(infoHash, swarm);
+      this.link(swarm);
     }
-    this.swarms.set(infoHash, swarm);
     swarm.expiresAt = now + input.peerTtlMs;
 
     const seeder = input.left === 0 || input.event === "completed";
@@ -106,7 +113,7 @@ export class MemorySwarmStore implements SwarmStore {
     }
     const sample = self === null ? { peers: [] } : this.sample(swarm, seeder, self, input.numwant, input.compactOnly === true);
     const counts = this.countsOf(infoHash, swarm);
-    if (swarm.size === 0) this.dropSwarm(infoHash, swarm);
+    if (swarm.size === 0) this.dropSwarm(swarm);
     return withSample(counts, sample);
   }
 
@@ -128,16 +135,18 @@ export class MemorySwarmStore implements SwarmStore {
     let seeders = 0;
     let leechers = 0;
     let torrents = 0;
-    for (const [hash, swarm] of this.swarms) {
+    for (let swarm = this.leastActive; swarm !== null; ) {
+      const next = swarm.moreActive;
       swarm.expire(now);
       if (swarm.size === 0) {
-        this.dropSwarm(hash, swarm);
-        continue;
+        this.dropSwarm(swarm);
+      } else {
+        torrents++;
+        seeders += swarm.seeders.length;
+        leechers += swarm.leechers.length;
+        top.offer(swarm.infoHash, swarm.seeders.length, swarm.leechers.length);
       }
-      torrents++;
-      seeders += swarm.seeders.length;
-      leechers += swarm.leechers.length;
-      top.offer(hash, swarm.seeders.length, swarm.leechers.length);
+      swarm = next;
     }
     const stats: StoreStats = { torrents, seeders, leechers, announces: this.counters_.total() };
     if (busiest > 0) stats.busiest = top.list();
@@ -147,10 +156,9 @@ export class MemorySwarmStore implements SwarmStore {
   async listSwarms(now: number, limit: number): Promise<Array<[string, SwarmCounts]>> {
     this.counters_.scraped();
     const out: Array<[string, SwarmCounts]> = [];
-    for (const [hash, swarm] of this.swarms) {
-      if (out.length >= limit) break;
+    for (let swarm = this.leastActive; swarm !== null && out.length < limit; swarm = swarm.moreActive) {
       swarm.expire(now);
-      if (swarm.size > 0) out.push([hash, this.countsOf(hash, swarm)]);
+      if (swarm.size > 0) out.push([swarm.infoHash, this.countsOf(swarm.infoHash, swarm)]);
     }
     return out;
   }
@@ -165,20 +173,41 @@ export class MemorySwarmStore implements SwarmStore {
 
   /** Swarms whose last announce is older than every peer's lifetime hold no live peer: drop them. */
   private dropAbandonedSwarms(now: number): void {
-    for (const [hash, swarm] of this.swarms) {
-      if (swarm.expiresAt > now) break;
-      this.dropSwarm(hash, swarm);
-    }
+    while (this.leastActive !== null && this.leastActive.expiresAt <= now) this.dropSwarm(this.leastActive);
   }
 
-  private dropSwarm(hash: string, swarm: Swarm): void {
+  private dropSwarm(swarm: Swarm): void {
     swarm.discard();
-    this.swarms.delete(hash);
+    this.swarms.delete(swarm.infoHash);
+    this.unlink(swarm);
   }
 
   private evictLeastActiveSwarm(): void {
-    const [hash, swarm] = this.swarms.entries().next().value!;
-    this.dropSwarm(hash, swarm);
+    this.dropSwarm(this.leastActive!);
+  }
+
+  /** Moves `swarm` to the most active end of the chain. */
+  private touch(swarm: Swarm): void {
+    if (this.mostActive === swarm) return;
+    this.unlink(swarm);
+    this.link(swarm);
+  }
+
+  private link(swarm: Swarm): void {
+    swarm.lessActive = this.mostActive;
+    swarm.moreActive = null;
+    if (this.mostActive) this.mostActive.moreActive = swarm;
+    else this.leastActive = swarm;
+    this.mostActive = swarm;
+  }
+
+  private unlink(swarm: Swarm): void {
+    if (swarm.lessActive) swarm.lessActive.moreActive = swarm.moreActive;
+    else this.leastActive = swarm.moreActive;
+    if (swarm.moreActive) swarm.moreActive.lessActive = swarm.lessActive;
+    else this.mostActive = swarm.lessActive;
+    swarm.lessActive = null;
+    swarm.moreActive = null;
   }
 
   /**
@@ -186,9 +215,9 @@ export class MemorySwarmStore implements SwarmStore {
    * announcing swarm has just moved to the back, so it is first only when it is the only one).
    */
   private evictOldestPeer(): void {
-    const [hash, swarm] = this.swarms.entries().next().value!;
+    const swarm = this.leastActive!;
     swarm.removeOldest();
-    if (swarm.size === 0 && this.swarms.size > 1) this.dropSwarm(hash, swarm);
+    if (swarm.size === 0 && this.swarms.size > 1) this.dropSwarm(swarm);
   }
 
   private countDownload(hash: string): void {
