@@ -1,5 +1,6 @@
 // What both handshake state machines return, and the randomness they draw on (injectable, so tests and
 // the fuzzer replay exactly).
+import { concatBytes } from "../bytes.ts";
 import type { CipherPair } from "./keys.ts";
 import { MSE_PAD_MAX, type MseMethod } from "./methods.ts";
 
@@ -32,15 +33,8 @@ export function randomPad(random: RandomBytes, max = MSE_PAD_MAX): Uint8Array {
   return random(length);
 }
 
-export function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+/** The parts one after another, in a new array. */
+export const concat = (...parts: Uint8Array[]): Uint8Array => concatBytes(parts);
 
 export const u16 = (b: Uint8Array, at: number) => (b[at]! << 8) | b[at + 1]!;
 export const u32 = (b: Uint8Array, at: number) => ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;

@@ -7,7 +7,7 @@
 // Case i draws everything from mix(seed, i), so a failure reproduces with the printed seed and a
 // case count past its index, whatever ran before it.
 import { heapStats } from "bun:jsc";
-import { toHex } from "../../shared/bytes.ts";
+import { concatBytes, toHex } from "../../shared/bytes.ts";
 
 /** sfc32: small, fast, good enough to drive a fuzzer; the same sequence on every machine. */
 export class Rng {
@@ -206,15 +206,7 @@ export async function writeInPieces(
   }
 }
 
-export function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
+export const concat = (...parts: Uint8Array[]): Uint8Array => concatBytes(parts);
 
 function digitRunAt(input: Uint8Array, from: number): { start: number; end: number } | null {
   for (let i = from; i < input.length; i++) {

@@ -10,6 +10,8 @@ import type { Socket } from "bun";
 import { MseInitiator, MseReceiver, SkeyTable } from "../../shared/mse/index.ts";
 import { directReadAvailable, readAvailable } from "../../peer/net/direct-read.ts";
 import { MseSocket } from "../../peer/net/mse/mse-socket.ts";
+import { concatBytes } from "../../shared/bytes.ts";
+import { until } from "../support/until.ts";
 
 const INFO_HASH = new Uint8Array(20).fill(0xcd);
 const IA = new TextEncoder().encode("the initiator's first message");
@@ -81,7 +83,7 @@ test.skipIf(!directReadAvailable())(
           const step = initiator.feed(chunk);
           if (!step.send) return;
           // The step that carries the IA, then the payload in the same turn: the receiver cannot run in between.
-          unsent = sentPayload ? step.send : concat(step.send, payload);
+          unsent = sentPayload ? step.send : concatBytes([step.send, payload]);
           sentPayload = true;
           flush(socket);
         },
@@ -90,11 +92,11 @@ test.skipIf(!directReadAvailable())(
     });
     try {
       client.write(initiator.start());
-      await until(() => receivedBytes >= IA.length + PAYLOAD_BYTES, "the whole payload");
+      await until(() => receivedBytes >= IA.length + PAYLOAD_BYTES, "the whole payload", { tries: 1200, everyMs: 25 });
       // The case under test happened: payload came with the handshake's end, and more was read from the kernel.
       expect(restBytes).toBeGreaterThan(0);
       expect(directBytes).toBeGreaterThan(0);
-      const stream = concat(...received);
+      const stream = concatBytes(received);
       expect(stream.length).toBe(IA.length + PAYLOAD_BYTES);
       expect(stream.subarray(0, IA.length)).toEqual(IA);
       let firstWrong = -1;
@@ -107,18 +109,3 @@ test.skipIf(!directReadAvailable())(
   },
   60_000,
 );
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 1200 && !condition(); i++) await Bun.sleep(25); // a safety bound only
-  if (!condition()) throw new Error(`gave up waiting for ${what}`);
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
