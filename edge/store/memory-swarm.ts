@@ -4,6 +4,7 @@
 // The chain is the entries' own links rather than the Map's insertion order: a re-announce then moves
 // its entry to the back without a Map delete and set (two hash operations and a tombstone each time).
 import { PeerList } from "./memory-peer-list.ts";
+import { RecencyList } from "./recency-list.ts";
 import type { SwarmPeer } from "./swarm-store.ts";
 
 export interface PeerEntry extends SwarmPeer {
@@ -39,30 +40,29 @@ export class Swarm {
     readonly infoHash: string,
   ) {}
 
-  /** Neighbours in the store's order of last activity (memory.ts keeps the ends). */
-  lessActive: Swarm | null = null;
-  moreActive: Swarm | null = null;
+  /** Neighbours in the store's order of last activity (memory.ts keeps the list). */
+  older: Swarm | null = null;
+  newer: Swarm | null = null;
 
   readonly byId = new Map<string, PeerEntry>();
   readonly seeders = new PeerList();
   readonly leechers = new PeerList();
-  /** Ends of the chain of entries by last announce. */
-  private oldest: PeerEntry | null = null;
-  private newest: PeerEntry | null = null;
+  /** The entries by last announce. */
+  private readonly byAnnounce = new RecencyList<PeerEntry>();
   /** When the most recently announced peer expires: after that the whole swarm is gone. */
   expiresAt = 0;
 
   add(entry: PeerEntry): void {
     (entry.seeder ? this.seeders : this.leechers).add(entry);
     this.byId.set(entry.peerId, entry);
-    this.link(entry);
+    this.byAnnounce.append(entry);
     this.tally.peers++;
   }
 
   remove(entry: PeerEntry): void {
     (entry.seeder ? this.seeders : this.leechers).remove(entry);
     this.byId.delete(entry.peerId);
-    this.unlink(entry);
+    this.byAnnounce.remove(entry);
     this.tally.peers--;
   }
 
@@ -79,15 +79,13 @@ export class Swarm {
     }
     entry.expiresAt = expiresAt;
     entry.key = key;
-    if (this.newest !== entry) {
-      this.unlink(entry);
-      this.link(entry);
-    }
+    this.byAnnounce.touch(entry);
   }
 
   /** The least recently heard peer goes (to make room for another under the store's peer cap). */
   removeOldest(): void {
-    if (this.oldest) this.remove(this.oldest);
+    const oldest = this.byAnnounce.oldest;
+    if (oldest) this.remove(oldest);
   }
 
   /** The swarm is being dropped whole: its peers no longer count. */
@@ -97,7 +95,7 @@ export class Swarm {
 
   /** Drops peers whose time is up; stops at the first live one since the chain is ordered by last announce. */
   expire(now: number): void {
-    let entry = this.oldest;
+    let entry = this.byAnnounce.oldest;
     while (entry !== null && entry.expiresAt <= now) {
       const next = entry.newer;
       this.remove(entry);
@@ -107,23 +105,5 @@ export class Swarm {
 
   get size(): number {
     return this.byId.size;
-  }
-
-  /** Appends `entry` at the newest end of the chain. */
-  private link(entry: PeerEntry): void {
-    entry.older = this.newest;
-    entry.newer = null;
-    if (this.newest) this.newest.newer = entry;
-    else this.oldest = entry;
-    this.newest = entry;
-  }
-
-  private unlink(entry: PeerEntry): void {
-    if (entry.older) entry.older.newer = entry.newer;
-    else this.oldest = entry.newer;
-    if (entry.newer) entry.newer.older = entry.older;
-    else this.newest = entry.older;
-    entry.older = null;
-    entry.newer = null;
   }
 }

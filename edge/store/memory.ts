@@ -9,6 +9,7 @@ import { BusiestSwarms, MemoryCounters } from "./counters.ts";
 import { MemoryAccounts } from "./memory-accounts.ts";
 import { type PeerList, SLOT_BYTES } from "./memory-peer-list.ts";
 import { Sampler } from "./memory-sample.ts";
+import { RecencyList } from "./recency-list.ts";
 import type { AnnounceInput, AnnounceResult, CompactPeers, StoreCounters, StoreStats, SwarmCounts, SwarmPeer, SwarmStore } from "./swarm-store.ts";
 
 export interface MemoryStoreOptions {
@@ -24,12 +25,11 @@ export class MemorySwarmStore implements SwarmStore {
   /** Swarms by info hash, for lookup. */
   private readonly swarms = new Map<string, Swarm>();
   /**
-   * Ends of the chain of swarms by last activity (an announce moves its swarm to the most active
-   * end): the swarms' own links rather than the Map's order, so an announce moves its swarm without
-   * a Map delete and set, and the sweep of abandoned swarms needs no iterator.
+   * The swarms by last activity (an announce moves its swarm to the newest end): the swarms' own
+   * links rather than the Map's order, so an announce moves its swarm without a Map delete and set,
+   * and the sweep of abandoned swarms needs no iterator.
    */
-  private leastActive: Swarm | null = null;
-  private mostActive: Swarm | null = null;
+  private readonly byActivity = new RecencyList<Swarm>();
   private readonly tally: PeerTally = { peers: 0 };
   /**
    * Completed-download counts outlive their swarm, up to `maxSwarms` of them: ordered by last
@@ -68,7 +68,7 @@ export class MemorySwarmStore implements SwarmStore {
     let swarm = this.swarms.get(infoHash);
     if (swarm) {
       swarm.expire(now);
-      this.touch(swarm);
+      this.byActivity.touch(swarm);
     } else {
       // Nobody to remove: a stopped for an unknown swarm must not evict a live one to make room.
       if (input.event === "stopped") {
@@ -79,7 +79,7 @@ export class MemorySwarmStore implements SwarmStore {
       if (this.swarms.size >= this.maxSwarms) this.evictLeastActiveSwarm();
       swarm = new Swarm(this.tally, infoHash);
       this.swarms.set(infoHash, swarm);
-      this.link(swarm);
+      this.byActivity.append(swarm);
     }
     swarm.expiresAt = now + input.peerTtlMs;
 
@@ -135,8 +135,8 @@ export class MemorySwarmStore implements SwarmStore {
     let seeders = 0;
     let leechers = 0;
     let torrents = 0;
-    for (let swarm = this.leastActive; swarm !== null; ) {
-      const next = swarm.moreActive;
+    for (let swarm = this.byActivity.oldest; swarm !== null; ) {
+      const next = swarm.newer;
       swarm.expire(now);
       if (swarm.size === 0) {
         this.dropSwarm(swarm);
@@ -156,7 +156,7 @@ export class MemorySwarmStore implements SwarmStore {
   async listSwarms(now: number, limit: number): Promise<Array<[string, SwarmCounts]>> {
     this.counters_.scraped();
     const out: Array<[string, SwarmCounts]> = [];
-    for (let swarm = this.leastActive; swarm !== null && out.length < limit; swarm = swarm.moreActive) {
+    for (let swarm = this.byActivity.oldest; swarm !== null && out.length < limit; swarm = swarm.newer) {
       swarm.expire(now);
       if (swarm.size > 0) out.push([swarm.infoHash, this.countsOf(swarm.infoHash, swarm)]);
     }
@@ -173,41 +173,17 @@ export class MemorySwarmStore implements SwarmStore {
 
   /** Swarms whose last announce is older than every peer's lifetime hold no live peer: drop them. */
   private dropAbandonedSwarms(now: number): void {
-    while (this.leastActive !== null && this.leastActive.expiresAt <= now) this.dropSwarm(this.leastActive);
+    for (let swarm = this.byActivity.oldest; swarm !== null && swarm.expiresAt <= now; swarm = this.byActivity.oldest) this.dropSwarm(swarm);
   }
 
   private dropSwarm(swarm: Swarm): void {
     swarm.discard();
     this.swarms.delete(swarm.infoHash);
-    this.unlink(swarm);
+    this.byActivity.remove(swarm);
   }
 
   private evictLeastActiveSwarm(): void {
-    this.dropSwarm(this.leastActive!);
-  }
-
-  /** Moves `swarm` to the most active end of the chain. */
-  private touch(swarm: Swarm): void {
-    if (this.mostActive === swarm) return;
-    this.unlink(swarm);
-    this.link(swarm);
-  }
-
-  private link(swarm: Swarm): void {
-    swarm.lessActive = this.mostActive;
-    swarm.moreActive = null;
-    if (this.mostActive) this.mostActive.moreActive = swarm;
-    else this.leastActive = swarm;
-    this.mostActive = swarm;
-  }
-
-  private unlink(swarm: Swarm): void {
-    if (swarm.lessActive) swarm.lessActive.moreActive = swarm.moreActive;
-    else this.leastActive = swarm.moreActive;
-    if (swarm.moreActive) swarm.moreActive.lessActive = swarm.lessActive;
-    else this.mostActive = swarm.lessActive;
-    swarm.lessActive = null;
-    swarm.moreActive = null;
+    this.dropSwarm(this.byActivity.oldest!);
   }
 
   /**
@@ -215,7 +191,7 @@ export class MemorySwarmStore implements SwarmStore {
    * announcing swarm has just moved to the back, so it is first only when it is the only one).
    */
   private evictOldestPeer(): void {
-    const swarm = this.leastActive!;
+    const swarm = this.byActivity.oldest!;
     swarm.removeOldest();
     if (swarm.size === 0 && this.swarms.size > 1) this.dropSwarm(swarm);
   }
