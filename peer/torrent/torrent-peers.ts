@@ -50,50 +50,75 @@ export interface TorrentPeersParts {
   dhtPort: TorrentBinding["dhtPort"];
 }
 
+/** What only connections use: made at the first dial or incoming peer, so a torrent nobody connects to holds none of it. */
+interface Links {
+  admission: Admission;
+  gate: PeerGate;
+  pex: PeerExchange;
+  binding: TorrentBinding;
+  dialer: Dialer;
+  choker: Choker;
+  parts: PeerParts;
+  lastRechoke: number;
+}
+
 export class TorrentPeers implements ConnectionHandler {
   readonly peers: Map<number, SwarmPeer>;
   readonly directory: PeerDirectory;
-  /** Our dials until their handshake, and the slot policy (incoming connections reach us admitted by the client). */
-  readonly admission: Admission;
-  /** Who may be a peer (bans, duplicates, then the admission's slots). */
-  readonly gate: PeerGate;
-  /** ut_pex (BEP 11), off for a private torrent. */
-  readonly pex: PeerExchange;
-  /** What connections to this torrent are bound to. */
-  readonly binding: TorrentBinding;
-  private readonly dialer: Dialer;
-  private readonly choker = new Choker();
-  /** What peers' messages act on (peer-messages.ts). */
-  private readonly parts: PeerParts;
   /** This torrent's peer slots (--max-peers; setMaxPeers changes it). */
   private cap: number;
-  private lastRechoke = 0;
-
-  private readonly downloader: Downloader;
-  private readonly uploader: Uploader;
+  /** Null until something connects or there is someone to dial (a daemon's seeders mostly wait with none). */
+  private links: Links | null = null;
 
   constructor(
-    { meta, have, host, maxPeers, handover, peers, downloader, uploader, dhtPort }: TorrentPeersParts,
+    private readonly torrent: TorrentPeersParts,
     private readonly hooks: TorrentPeersHooks,
   ) {
-    this.peers = peers;
-    this.downloader = downloader;
-    this.uploader = uploader;
-    this.cap = maxPeers;
-    this.directory = handover?.directory ?? new PeerDirectory();
+    this.peers = torrent.peers;
+    this.cap = torrent.maxPeers;
+    this.directory = torrent.handover?.directory ?? new PeerDirectory();
+  }
+
+  /** Our dials until their handshake, and the slot policy (incoming connections reach us admitted by the client). */
+  get admission(): Admission {
+    return this.linked().admission;
+  }
+
+  /** Who may be a peer (bans, duplicates, then the admission's slots). */
+  get gate(): PeerGate {
+    return this.linked().gate;
+  }
+
+  /** ut_pex (BEP 11), off for a private torrent. */
+  get pex(): PeerExchange {
+    return this.linked().pex;
+  }
+
+  /** What connections to this torrent are bound to. */
+  get binding(): TorrentBinding {
+    return this.linked().binding;
+  }
+
+  private linked(): Links {
+    return (this.links ??= this.link());
+  }
+
+  private link(): Links {
+    const { meta, have, host, handover, downloader, uploader, dhtPort } = this.torrent;
+    const hooks = this.hooks;
     // We serve our info dictionary (ut_metadata): its size goes in the first extension handshake.
     const extensions = { m: meta.private ? PRIVATE_EXTENSIONS : OUR_EXTENSIONS, metadataSize: meta.infoBytes.length };
-    this.binding = { infoHash: meta.infoHash, pieceCount: meta.pieceCount, ourPieces: () => have, dhtPort, extensions };
-    this.pex = new PeerExchange(!meta.private, this.directory, {
+    const binding: TorrentBinding = { infoHash: meta.infoHash, pieceCount: meta.pieceCount, ourPieces: () => have, dhtPort, extensions };
+    const pex = new PeerExchange(!meta.private, this.directory, {
       ourPort: () => host.port,
       learned: (from, added) => {
         hooks.emit({ event: "peers-learned", source: "pex", peer: from.label, added: added.length });
         this.connectMore();
       },
     });
-    this.admission = new Admission(maxPeers, this.peers);
-    this.gate = new PeerGate(this.peers, this.directory, handover?.bannedPeerIds ?? new Set(), this.admission, (e) => hooks.emit(e));
-    this.dialer = new Dialer(
+    const admission = new Admission(this.cap, this.peers);
+    const gate = new PeerGate(this.peers, this.directory, handover?.bannedPeerIds ?? new Set(), admission, (e) => hooks.emit(e));
+    const dialer = new Dialer(
       this.directory,
       {
         room: () => Math.min(this.cap - this.connectionCount(), host.room()),
@@ -101,16 +126,18 @@ export class TorrentPeers implements ConnectionHandler {
         live: () => hooks.live(),
         open: (socket, address, encryption) => {
           if (!hooks.live()) return null;
-          const options = { ourPeerId: host.peerId, listenPort: host.port, outgoing: true, address, encryption, torrent: this.binding };
+          const options = { ourPeerId: host.peerId, listenPort: host.port, outgoing: true, address, encryption, torrent: binding };
           const conn = new PeerConnection(socket, options, this);
-          this.admission.opened(conn);
+          admission.opened(conn);
           return conn;
         },
       },
       { infoHash: meta.infoHash, encryption: host.encryption, bind: host.bind, mseLimits: host.mseLimits },
     );
+    const choker = new Choker();
     const metadata = new MetadataServer(meta.infoBytes);
-    this.parts = { peers: this.peers, downloader, uploader, choker: this.choker, pex: this.pex, metadata };
+    const parts = { peers: this.peers, downloader, uploader, choker, pex, metadata };
+    return { admission, gate, pex, binding, dialer, choker, parts, lastRechoke: 0 };
   }
 
   get maxPeers(): number {
@@ -120,23 +147,31 @@ export class TorrentPeers implements ConnectionHandler {
   /** Above the new cap, peers with nothing to trade go first. */
   setMaxPeers(n: number): void {
     this.cap = n;
-    this.admission.setCapacity(n);
+    this.links?.admission.setCapacity(n); // made later, it starts at the new cap
     this.connectMore();
   }
 
   /** Connections this torrent holds: its peers and its dials still handshaking. */
   connectionCount(): number {
-    return this.peers.size + this.admission.ownHandshakes();
+    return this.peers.size + (this.links?.admission.ownHandshakes() ?? 0);
+  }
+
+  /** Connections still handshaking (ours and incoming). */
+  handshakingCount(): number {
+    return this.links?.admission.handshaking.size ?? 0;
   }
 
   connectMore(): void {
-    if (this.hooks.live()) this.dialer.connectMore();
+    if (!this.hooks.live() || (this.links === null && this.directory.size === 0)) return;
+    this.linked().dialer.connectMore();
   }
 
   /** Stops dialing and closes every connection (pause, re-check, stop). */
   closeAll(): void {
-    this.dialer.quiet();
-    for (const conn of [...this.admission.handshaking]) conn.close({ code: "shutting-down" });
+    const links = this.links;
+    if (!links) return; // nothing ever connected
+    links.dialer.quiet();
+    for (const conn of [...links.admission.handshaking]) conn.close({ code: "shutting-down" });
     for (const peer of [...this.peers.values()]) peer.conn.close({ code: "shutting-down" });
   }
 
@@ -158,9 +193,9 @@ export class TorrentPeers implements ConnectionHandler {
     const problem = conn.rebind({ torrent: this.binding, handler: this }) ?? this.admission.admit(conn, Date.now());
     if (problem) return conn.close(problem);
     this.peers.set(conn.id, peer);
-    this.downloader.bitfieldReceived(peer, null);
+    this.torrent.downloader.bitfieldReceived(peer, null);
     if (conn.peerExtensions) this.pex.handshake(peer); // its extension handshake came in the metadata phase
-    if (!conn.peerChoking) this.downloader.fill(peer);
+    if (!conn.peerChoking) this.torrent.downloader.fill(peer);
   }
 
   onMessage(conn: PeerConnection, message: WireMessage): void {
@@ -168,7 +203,7 @@ export class TorrentPeers implements ConnectionHandler {
     if (!peer) return;
     if (message.type === "port") this.hooks.portMessage(conn.address.ip, message.port);
     try {
-      handlePeerMessage(this.parts, peer, message);
+      handlePeerMessage(this.linked().parts, peer, message);
       this.admission.handled(conn, message);
     } catch (error) {
       // Disk trouble (full, unwritable) ends the torrent with a clear line; anything else is a bug.
@@ -179,41 +214,49 @@ export class TorrentPeers implements ConnectionHandler {
 
   blockSink(conn: PeerConnection, index: number, begin: number, length: number) {
     const peer = this.peers.get(conn.id);
-    return peer ? this.downloader.blockSink(peer, index, begin, length) : null;
+    return peer ? this.torrent.downloader.blockSink(peer, index, begin, length) : null;
   }
 
   onDrain(conn: PeerConnection): void {
     const peer = this.peers.get(conn.id);
-    if (peer) this.uploader.serve(peer);
+    if (peer) this.torrent.uploader.serve(peer);
   }
 
   onClose(conn: PeerConnection, _reason: string): void {
-    this.admission.closed(conn, Date.now());
+    const links = this.linked();
+    links.admission.closed(conn, Date.now());
     const peer = this.peers.get(conn.id);
     if (peer) {
       this.peers.delete(conn.id);
-      this.downloader.peerRemoved(peer);
-      this.uploader.peerRemoved(peer);
-      this.choker.forget(conn.id);
-      this.pex.forget(conn.id);
-      this.parts.metadata.forget(conn);
+      this.torrent.downloader.peerRemoved(peer);
+      this.torrent.uploader.peerRemoved(peer);
+      links.choker.forget(conn.id);
+      links.pex.forget(conn.id);
+      links.parts.metadata.forget(conn);
     }
     if (conn.closedFor?.code === "self") this.directory.markSelf(conn.address);
     if (conn.outgoing) {
       const failed = conn.closedFor === null || !peer || peerFailed(conn.closedFor);
-      this.dialer.closed(conn, { failed, seed: conn.peerPieces.isComplete() });
+      links.dialer.closed(conn, { failed, seed: conn.peerPieces.isComplete() });
     }
     if (this.hooks.live()) queueMicrotask(() => this.connectMore());
   }
 
   /** Handshake deadlines, silent peers, provisional slots, and the rechoke when due. */
   tick(now: number): void {
-    expireHandshakes(this.admission.handshaking, now);
+    const links = this.links;
+    if (!links) return; // no connection ever: nothing to time out, check or rechoke
+    expireHandshakes(links.admission.handshaking, now);
     checkLiveness(this.peers.values(), now);
-    this.admission.tick(now);
-    if (now - this.lastRechoke >= RECHOKE_INTERVAL_MS) {
-      this.lastRechoke = now;
-      rechoke(this.parts, this.downloader.complete, now);
+    links.admission.tick(now);
+    if (now - links.lastRechoke >= RECHOKE_INTERVAL_MS) {
+      links.lastRechoke = now;
+      rechoke(links.parts, this.torrent.downloader.complete, now);
     }
+  }
+
+  /** ut_pex's share of the torrent's second. */
+  pexTick(now: number): void {
+    this.links?.pex.tick(now, [...this.peers.values()]);
   }
 }

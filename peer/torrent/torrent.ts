@@ -479,7 +479,7 @@ export class Torrent {
     // A seeding torrent with no peer has nothing to do but dial (a daemon holds thousands): it reports
     // once that it went idle, then stays quiet while there is nothing new to say. A peer can come, take
     // the whole torrent and go between two ticks (10 MB on loopback in half a second): its bytes are news.
-    const idle = this.lifecycle.state === "seeding" && this.peers.size === 0 && this.swarm.admission.handshaking.size === 0;
+    const idle = this.lifecycle.state === "seeding" && this.peers.size === 0 && this.swarm.handshakingCount() === 0;
     const now = Date.now();
     const uploaded = this.uploader.uploaded;
     const downloaded = this.downloader.downloaded;
@@ -493,7 +493,7 @@ export class Torrent {
     this.swarm.tick(now);
     this.checkGoals(now);
     this.downloader.fillAll();
-    this.swarm.pex.tick(now, [...this.peers.values()]);
+    this.swarm.pexTick(now);
     this.webSeeds?.fill();
     this.connectMore();
     this.emit(this.report.progress(this.peers));
