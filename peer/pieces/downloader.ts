@@ -68,20 +68,22 @@ export class Downloader {
   failedPieces = 0;
   /** Blocks dropped because the peer that sent them had not been asked for them. */
   unrequestedBlocks = 0;
-  private readonly blame = new Blame();
-  private readonly picked: number[] = [];
-  /** What a fast peer's rejects and allowed fast pieces act on (fast-answers.ts). */
-  private readonly answers: AnswerHost;
+  // Made when first needed (a bad piece, a pick, a fast peer's answer, a wait for writes): a torrent that
+  // only seeds (most of a daemon's) holds none of them.
+  private blameRecord: Blame | null = null;
+  private picked: number[] | null = null;
+  private fastAnswers: AnswerHost | null = null;
+  private starter: ((index: number, length: number) => PieceAssembly | null) | null = null;
   /** Finished pieces whose hash check or write is under way (their slots are still held). */
   private readonly writing = new Set<number>();
   /** Who waits for writesSettled (a pause and a stop may both). */
-  private writesDone: (() => void)[] = [];
+  private writesDone: (() => void)[] | null = null;
   private readonly padding: PaddingMap;
   /** Pieces whole-piece sources are fetching (or whose check or write is under way), by index. */
   private readonly wholePieces = new Map<number, WholePieceSource>();
   /** The download limit (the torrent's and the client's), if any. */
   private budget: RequestBudget | null = null;
-  private readonly startPiece = (index: number, length: number): PieceAssembly | null => {
+  private startPiece(index: number, length: number): PieceAssembly | null {
     const slot = this.pool?.acquire();
     if (!slot) return null;
     const assembly = new PieceAssembly(slot, index, length, { hashOnArrival: !this.hasher });
@@ -92,7 +94,7 @@ export class Downloader {
       }
     }
     return assembly;
-  };
+  }
 
   constructor(
     private readonly meta: Metainfo,
@@ -106,13 +108,21 @@ export class Downloader {
   ) {
     this.padding = new PaddingMap(meta.files, meta.pieceLength, meta.length);
     this.picker = new PiecePicker(meta, have, this.padding);
-    this.answers = {
+  }
+
+  private get blame(): Blame {
+    return (this.blameRecord ??= new Blame());
+  }
+
+  /** What a fast peer's rejects and allowed fast pieces act on (fast-answers.ts). */
+  private get answers(): AnswerHost {
+    return (this.fastAnswers ??= {
       picker: this.picker,
       fillOthers: (peer) => {
         for (const other of this.hooks.peers()) if (other !== peer) this.fill(other);
       },
       unrequested: (peer, key) => this.unrequested(peer, key),
-    };
+    });
   }
 
   /** Every wanted piece is verified and on disk (skipped files aside, the download is done). */
@@ -248,10 +258,10 @@ export class Downloader {
       room = budget.affordable(room);
       if (room <= 0) return;
     }
-    const picked = this.picked;
+    const picked = (this.picked ??= []);
     picked.length = 0;
     const canStart = this.pool !== null && this.pool.freeCount > 0 && this.writing.size < MAX_WRITES_IN_FLIGHT;
-    this.picker.pick(asked, room, canStart ? this.startPiece : null, picked);
+    this.picker.pick(asked, room, canStart ? (this.starter ??= (index, length) => this.startPiece(index, length)) : null, picked);
     if (picked.length > 0 && peer.outstanding.size === 0) conn.lastBlockAt = Date.now(); // stall clock starts now
     for (const key of picked) {
       const { index, block } = this.picker.splitKey(key);
@@ -445,14 +455,14 @@ export class Downloader {
   private writeSettled(index: number, assembly: PieceAssembly): boolean {
     if (!this.writing.delete(index)) return false;
     this.pool!.release(assembly.slot);
-    if (this.writing.size === 0) for (const done of this.writesDone.splice(0)) done();
+    if (this.writing.size === 0 && this.writesDone) for (const done of this.writesDone.splice(0)) done();
     return true;
   }
 
   /** Resolves once no piece check or write is under way (before the files are closed, or the memory given back). */
   writesSettled(): Promise<void> {
     if (this.writing.size === 0) return Promise.resolve();
-    return new Promise((resolve) => this.writesDone.push(resolve));
+    return new Promise((resolve) => (this.writesDone ??= []).push(resolve));
   }
 
   /** Releases the slots of pieces under way and stops the budget timer (at shutdown). */

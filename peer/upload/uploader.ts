@@ -43,6 +43,19 @@ const HIGH_WATER = 512 * 1024;
 /** The most payload one span carries: an upload limit's budget must allow at least this burst. */
 export const SPAN_PAYLOAD = BLOCK_SIZE * SPAN_FRAMES;
 
+// A request being served and one block's regions (a block spans a few files at most): filled and read at
+// once, in one turn, so every torrent's uploader shares them rather than holding its own.
+const ITEM = new Uint32Array(3);
+const REGIONS: FileRegion[] = [];
+let regionCount = 0;
+function addRegion(file: number, fd: number, position: number, length: number): void {
+  const r = (REGIONS[regionCount++] ??= { file: 0, fd: 0, position: 0, length: 0 });
+  r.file = file;
+  r.fd = fd;
+  r.position = position;
+  r.length = length;
+}
+
 export class Uploader {
   /** Payload bytes sent this run. */
   uploaded = 0;
@@ -52,37 +65,10 @@ export class Uploader {
   private pool: BufferPool | null = null;
   private readonly poolBytes: number;
   private readonly waiting = new Set<SwarmPeer>();
-  private readonly item = new Uint32Array(3);
-  /** One block's regions (a block spans a few files at most), reused block after block. */
-  private readonly regions: FileRegion[] = [];
-  private regionCount = 0;
-  private readonly addRegion = (file: number, fd: number, position: number, length: number) => {
-    const r = (this.regions[this.regionCount++] ??= { file: 0, fd: 0, position: 0, length: 0 });
-    r.file = file;
-    r.fd = fd;
-    r.position = position;
-    r.length = length;
-  };
   private wakeScheduled = false;
   private budgetTimer: ReturnType<typeof setTimeout> | undefined;
-  private readonly wake = () => {
-    this.wakeScheduled = false;
-    const peers = [...this.waiting];
-    this.waiting.clear();
-    const limit = this.limited();
-    for (let i = 0; i < peers.length; i++) {
-      if (limit && limit.available() < this.minSpan(limit)) {
-        // Out of budget: the peers not reached keep their place in line, ahead of those just served.
-        const served = [...this.waiting];
-        this.waiting.clear();
-        for (let j = i; j < peers.length; j++) this.waiting.add(peers[j]!);
-        for (const peer of served) this.waiting.add(peer);
-        this.waitForBudget();
-        return;
-      }
-      this.serve(peers[i]!);
-    }
-  };
+  /** wake() for queueMicrotask, made at the first request: a torrent nobody asks anything of holds none. */
+  private waker: (() => void) | null = null;
 
   constructor(
     private readonly meta: Metainfo,
@@ -99,6 +85,30 @@ export class Uploader {
     private readonly files?: BlockFiles,
   ) {
     this.poolBytes = poolBytes;
+  }
+
+  private wake(): void {
+    this.wakeScheduled = false;
+    const peers = [...this.waiting];
+    this.waiting.clear();
+    const limit = this.limited();
+    for (let i = 0; i < peers.length; i++) {
+      if (limit && limit.available() < this.minSpan(limit)) {
+        // Out of budget: the peers not reached keep their place in line, ahead of those just served.
+        const served = [...this.waiting];
+        this.waiting.clear();
+        for (let j = i; j < peers.length; j++) this.waiting.add(peers[j]!);
+        for (const peer of served) this.waiting.add(peer);
+        this.waitForBudget();
+        return;
+      }
+      this.serve(peers[i]!);
+    }
+  }
+
+  private wakeSoon(): void {
+    this.wakeScheduled = true;
+    queueMicrotask((this.waker ??= () => this.wake()));
   }
 
   /** The budget while it limits anything (a RateBudget whose limits are all off does not). */
@@ -188,10 +198,10 @@ export class Uploader {
     let used = 0;
     let payload = 0;
     try {
-      while (used + FRAME <= slot.bytes.length && payload + BLOCK_SIZE <= budget && peer.uploads.shift(this.item)) {
-        const index = this.item[0]!;
-        const begin = this.item[1]!;
-        const length = this.item[2]!;
+      while (used + FRAME <= slot.bytes.length && payload + BLOCK_SIZE <= budget && peer.uploads.shift(ITEM)) {
+        const index = ITEM[0]!;
+        const begin = ITEM[1]!;
+        const length = ITEM[2]!;
         this.reader.readBlock(index, begin, length, slot.bytes, used + HEADER);
         writePieceHeader(slot.bytes, used, index, begin, length);
         used += HEADER + length;
@@ -214,25 +224,25 @@ export class Uploader {
    */
   private spanFromFiles(peer: SwarmPeer, budget: number): number {
     const files = this.files!;
-    const regions = this.regions;
+    const regions = REGIONS;
     let payload = 0;
-    for (let frames = 0; frames < SPAN_FRAMES && payload + BLOCK_SIZE <= budget && peer.uploads.peek(this.item); frames++) {
-      const index = this.item[0]!;
-      const begin = this.item[1]!;
-      const length = this.item[2]!;
-      this.regionCount = 0;
+    for (let frames = 0; frames < SPAN_FRAMES && payload + BLOCK_SIZE <= budget && peer.uploads.peek(ITEM); frames++) {
+      const index = ITEM[0]!;
+      const begin = ITEM[1]!;
+      const length = ITEM[2]!;
+      regionCount = 0;
       let sent: boolean;
       try {
-        sent = files.blockRegions(index, begin, length, this.addRegion) && peer.conn.sendFileBlock(index, begin, length, regions, this.regionCount);
+        sent = files.blockRegions(index, begin, length, addRegion) && peer.conn.sendFileBlock(index, begin, length, regions, regionCount);
       } catch (error) {
         this.readFailed(error);
         return -1;
       } finally {
         // Once in the pipe the pages are held there: the files may close.
-        for (let i = 0; i < this.regionCount; i++) if (regions[i]!.fd >= 0) files.releaseFile(regions[i]!.file);
+        for (let i = 0; i < regionCount; i++) if (regions[i]!.fd >= 0) files.releaseFile(regions[i]!.file);
       }
       if (!sent) break;
-      peer.uploads.shift(this.item);
+      peer.uploads.shift(ITEM);
       payload += length;
     }
     this.uploadedByFile += payload;
@@ -265,15 +275,13 @@ export class Uploader {
   private serveSoon(peer: SwarmPeer): void {
     this.waiting.add(peer);
     if (this.wakeScheduled) return;
-    this.wakeScheduled = true;
-    queueMicrotask(this.wake);
+    this.wakeSoon();
   }
 
   private release(slot: PoolSlot): void {
     this.pool!.release(slot);
     if (this.waiting.size === 0 || this.wakeScheduled) return;
     // Not from inside a write callback: serve the waiting peers on the next turn.
-    this.wakeScheduled = true;
-    queueMicrotask(this.wake);
+    this.wakeSoon();
   }
 }
