@@ -28,6 +28,8 @@ import { handlePeerMessage, rechoke, type PeerParts } from "./peer-messages.ts";
 export interface TorrentPeersHooks {
   /** Downloading or seeding: dials go out and peers are taken. */
   live(): boolean;
+  /** Our DHT node's port for handshakes and port messages; undefined without one. */
+  dhtPort(): number | undefined;
   /** A peer's `port` message: the DHT node it names. */
   portMessage(ip: string, port: number): void;
   /** The disk failed while a peer's message was handled (full, unwritable): the torrent ends. */
@@ -47,7 +49,6 @@ export interface TorrentPeersParts {
   peers: Map<number, SwarmPeer>;
   downloader: Downloader;
   uploader: Uploader;
-  dhtPort: TorrentBinding["dhtPort"];
 }
 
 /** What only connections use: made at the first dial or incoming peer, so a torrent nobody connects to holds none of it. */
@@ -104,11 +105,11 @@ export class TorrentPeers implements ConnectionHandler {
   }
 
   private link(): Links {
-    const { meta, have, host, handover, downloader, uploader, dhtPort } = this.torrent;
+    const { meta, have, host, handover, downloader, uploader } = this.torrent;
     const hooks = this.hooks;
     // We serve our info dictionary (ut_metadata): its size goes in the first extension handshake.
     const extensions = { m: meta.private ? PRIVATE_EXTENSIONS : OUR_EXTENSIONS, metadataSize: meta.infoBytes.length };
-    const binding: TorrentBinding = { infoHash: meta.infoHash, pieceCount: meta.pieceCount, ourPieces: () => have, dhtPort, extensions };
+    const binding: TorrentBinding = { infoHash: meta.infoHash, pieceCount: meta.pieceCount, ourPieces: () => have, dhtPort: () => hooks.dhtPort(), extensions };
     const pex = new PeerExchange(!meta.private, this.directory, {
       ourPort: () => host.port,
       learned: (from, added) => {

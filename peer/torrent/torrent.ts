@@ -13,13 +13,13 @@ import type { Handshake } from "../../shared/wire/types.ts";
 import type { TorrentHost } from "../client/client.ts";
 import type { CloseReason } from "../net/close-reason.ts";
 import type { PeerConnection, TorrentAdoption } from "../net/peer-connection.ts";
-import { Downloader } from "../pieces/downloader.ts";
+import { Downloader, type DownloaderHooks } from "../pieces/downloader.ts";
 import type { TorrentEvent, Totals } from "./events.ts";
 import { exitCodeFor, type PeerErrorCode } from "./exit-codes.ts";
 import { ProgressReport } from "./progress-report.ts";
 import type { SwarmPeer } from "../swarm/swarm-peer.ts";
-import { TrackerAnnouncer } from "../tracker/tracker-announcer.ts";
-import type { TrackerStatus } from "../tracker/tracker-client.ts";
+import { TrackerAnnouncer, type AnnouncerHooks } from "../tracker/tracker-announcer.ts";
+import type { AnnounceStats, TrackerStatus } from "../tracker/tracker-client.ts";
 import { StorageError } from "../storage/errors.ts";
 import { checkPieces, countPieces } from "./check.ts";
 import { PieceMemory } from "./piece-memory.ts";
@@ -31,8 +31,8 @@ import { TorrentTuning, type RateLimits, type TunedSettings } from "./tuning.ts"
 import { isWebSeedUrl } from "../webseed/urls.ts";
 import { WebSeeds } from "../webseed/web-seeds.ts";
 import { TorrentLifecycle, type TorrentState } from "./state.ts";
-import { TorrentDhtLink } from "./torrent-dht.ts";
-import { TorrentPeers } from "./torrent-peers.ts";
+import { TorrentDhtLink, type TorrentDhtHooks } from "./torrent-dht.ts";
+import { TorrentPeers, type TorrentPeersHooks } from "./torrent-peers.ts";
 import { SeedingClock } from "./seeding-clock.ts";
 
 export type { TorrentOptions, PieceStore } from "./options.ts";
@@ -72,53 +72,80 @@ export class Torrent {
   readonly finished: Promise<number>;
   private finish!: (code: number) => void;
 
+  /**
+   * What the torrent's parts call back (the DHT link, downloader, tracker, connections): one object of
+   * methods, not a closure per callback, as a daemon holds thousands of torrents. Nested to reach the
+   * torrent's private steps.
+   */
+  private static readonly Hooks = class implements TorrentDhtHooks, DownloaderHooks, AnnouncerHooks, TorrentPeersHooks {
+    constructor(private readonly t: Torrent) {}
+    peersFound(peers: PeerAddress[]): void {
+      this.t.peersFound(peers);
+    }
+    emit(event: TorrentEvent): void {
+      this.t.emit(event);
+    }
+    wantsPeers(): boolean {
+      return this.t.lifecycle.state === "downloading" && this.t.peers.size === 0;
+    }
+    peers(): Iterable<SwarmPeer> {
+      return this.t.peers.values();
+    }
+    pieceDone(index: number): void {
+      this.t.pieceDone(index);
+    }
+    pieceFailed(index: number, senders: SwarmPeer[], parole: boolean): void {
+      this.t.emit({ event: "piece-failed", index, peers: senders.map((p) => p.label), parole });
+    }
+    ban(peer: SwarmPeer, reason: string): void {
+      this.t.swarm.gate.ban(peer, reason);
+    }
+    writeFailed(error: unknown): void {
+      this.storageFailed(error);
+    }
+    storageFailed(error: unknown): void {
+      if (!(error instanceof StorageError)) throw error; // a bug, not a disk's trouble
+      this.t.fail(error.code, error.message);
+    }
+    stats(): AnnounceStats {
+      return { uploaded: this.t.uploader.uploaded, downloaded: this.t.downloader.downloaded, left: this.t.report.bytesLeft() };
+    }
+    knowsPeers(): boolean {
+      return this.t.knowsPeers();
+    }
+    fatal(code: PeerErrorCode, message: string): void {
+      this.t.fail(code, message);
+    }
+    live(): boolean {
+      return this.t.lifecycle.live;
+    }
+    dhtPort(): number | undefined {
+      return this.t.dht.port();
+    }
+    portMessage(ip: string, port: number): void {
+      this.t.dht.portMessage(ip, port);
+    }
+  };
+
   constructor(private readonly options: TorrentOptions) {
     const { meta, have } = options;
+    const hooks = new Torrent.Hooks(this);
     this.host = options.host;
     this.tuning = new TorrentTuning(meta, this.host.limits, options);
-    this.dht = new TorrentDhtLink(meta, this.host, {
-      peersFound: (peers) => this.peersFound(peers),
-      emit: (e) => this.emit(e),
-      wantsPeers: () => this.lifecycle.state === "downloading" && this.peers.size === 0,
-    });
+    this.dht = new TorrentDhtLink(meta, this.host, hooks);
     this.handover = options.handover ?? null;
-    const storageFailed = (error: unknown) => {
-      if (!(error instanceof StorageError)) throw error; // a bug, not a disk's trouble
-      this.fail(error.code, error.message);
-    };
-    this.downloader = new Downloader(meta, have, null, options.storage, {
-      peers: () => this.peers.values(),
-      pieceDone: (index) => this.pieceDone(index),
-      pieceFailed: (index, senders, parole) => this.emit({ event: "piece-failed", index, peers: senders.map((p) => p.label), parole }),
-      ban: (peer, reason) => this.swarm.gate.ban(peer, reason),
-      writeFailed: storageFailed,
-    });
+    this.downloader = new Downloader(meta, have, null, options.storage, hooks);
     this.memory = new PieceMemory(this.host.pool, this.host.hashing, meta, options.poolBytes, this.downloader);
     this.downloader.setPriorities(this.tuning.piecePriorities());
     this.downloader.picker.sequential = options.sequential ?? false;
     this.downloader.setLimit(this.tuning.downloadBudget);
     // Complete for the user when every wanted piece is here, whatever skipped files lack.
     this.lifecycle = new TorrentLifecycle(options.check ? "checking" : options.paused ? "paused" : this.downloader.complete ? "seeding" : "downloading");
-    this.uploader = new Uploader(meta, have, options.storage, undefined, this.tuning.uploadBudget, storageFailed, options.storage);
+    this.uploader = new Uploader(meta, have, options.storage, undefined, this.tuning.uploadBudget, (error) => hooks.storageFailed(error), options.storage);
     this.report = new ProgressReport(meta, have, this.downloader, this.uploader, this.downloader.picker);
-    this.tracker = new TrackerAnnouncer(meta, this.host.peerId, {
-      stats: () => ({ uploaded: this.uploader.uploaded, downloaded: this.downloader.downloaded, left: this.report.bytesLeft() }),
-      peersFound: (peers) => this.peersFound(peers),
-      emit: (e) => this.emit(e),
-      knowsPeers: () => this.knowsPeers(),
-      fatal: (code, message) => this.fail(code, message),
-    });
+    this.tracker = new TrackerAnnouncer(meta, this.host.peerId, hooks);
     const { host, maxPeers, handover } = options;
-    const parts = { meta, have, host, maxPeers, handover, peers: this.peers, downloader: this.downloader, uploader: this.uploader };
-    this.swarm = new TorrentPeers(
-      { ...parts, dhtPort: () => this.dht.port() },
-      {
-        live: () => this.lifecycle.live,
-        portMessage: (ip, port) => this.dht.portMessage(ip, port),
-        storageFailed,
-        emit: (e) => this.emit(e),
-      },
-    );
+    this.swarm = new TorrentPeers({ meta, have, host, maxPeers, handover, peers: this.peers, downloader: this.downloader, uploader: this.uploader }, hooks);
     this.finished = new Promise((resolve) => (this.finish = resolve));
   }
 
