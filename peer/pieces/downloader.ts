@@ -59,6 +59,7 @@ export const MAX_UNREQUESTED_BLOCKS = 16;
 export const MAX_CHOKES_PER_MINUTE = 20;
 
 const NO_PIECES: ReadonlySet<number> = new Set();
+const NO_SOURCES: ReadonlyMap<number, WholePieceSource> = new Map();
 
 export class Downloader {
   readonly picker: PiecePicker<PieceAssembly>;
@@ -75,12 +76,12 @@ export class Downloader {
   private fastAnswers: AnswerHost | null = null;
   private starter: ((index: number, length: number) => PieceAssembly | null) | null = null;
   /** Finished pieces whose hash check or write is under way (their slots are still held). */
-  private readonly writing = new Set<number>();
+  private writingSet: Set<number> | null = null;
   /** Who waits for writesSettled (a pause and a stop may both). */
   private writesDone: (() => void)[] | null = null;
   private readonly padding: PaddingMap;
   /** Pieces whole-piece sources are fetching (or whose check or write is under way), by index. */
-  private readonly wholePieces = new Map<number, WholePieceSource>();
+  private wholeSources: Map<number, WholePieceSource> | null = null;
   /** The download limit (the torrent's and the client's), if any. */
   private budget: RequestBudget | null = null;
   private startPiece(index: number, length: number): PieceAssembly | null {
@@ -108,6 +109,14 @@ export class Downloader {
   ) {
     this.padding = new PaddingMap(meta.files, meta.pieceLength, meta.length);
     this.picker = new PiecePicker(meta, have, this.padding);
+  }
+
+  private get writing(): ReadonlySet<number> {
+    return this.writingSet ?? NO_PIECES;
+  }
+
+  private get wholePieces(): ReadonlyMap<number, WholePieceSource> {
+    return this.wholeSources ?? NO_SOURCES;
   }
 
   private get blame(): Blame {
@@ -347,7 +356,7 @@ export class Downloader {
     const run = this.picker.claimRun(source, maxPieces, (index, length) => {
       if (this.wholePieces.size >= cap || this.writing.size >= MAX_WRITES_IN_FLIGHT) return null;
       const assembly = this.startPiece(index, length);
-      if (assembly) this.wholePieces.set(index, source);
+      if (assembly) (this.wholeSources ??= new Map()).set(index, source);
       return assembly;
     });
     return run;
@@ -373,7 +382,7 @@ export class Downloader {
       const index = progress.index;
       if (this.picker.inProgress.get(index) !== progress || progress.owner !== source.id || this.writing.has(index)) continue;
       this.picker.abandon(index);
-      this.wholePieces.delete(index);
+      this.wholeSources?.delete(index);
       progress.payload.retire();
       this.pool!.release(progress.payload.slot);
       released = true;
@@ -387,7 +396,7 @@ export class Downloader {
     assembly.retire(); // every block is in: nothing may write into the slot any more
     // Until the check and the write are done the piece stays "in progress" with every block received,
     // so nobody asks for it again, and `have` goes out only after it is on disk.
-    this.writing.add(index);
+    (this.writingSet ??= new Set()).add(index);
     if (this.hasher) void this.hasher.check(index, assembly.data).then((ok) => this.checked(progress, ok));
     else this.checked(progress, assembly.verify(pieceHash(this.meta, index)));
   }
@@ -396,7 +405,7 @@ export class Downloader {
     const assembly = progress.payload;
     const index = progress.index;
     const whole = this.wholePieces.get(index);
-    this.wholePieces.delete(index);
+    this.wholeSources?.delete(index);
     whole?.pieceChecked(index, ok);
     if (!ok && whole) {
       // A whole-piece source sent every block: the source itself counts the failure (no peer to blame).
@@ -453,7 +462,7 @@ export class Downloader {
 
   /** The check or write of `index` is over: its slot goes back to the pool. False when it was already let go. */
   private writeSettled(index: number, assembly: PieceAssembly): boolean {
-    if (!this.writing.delete(index)) return false;
+    if (!this.writingSet?.delete(index)) return false;
     this.pool!.release(assembly.slot);
     if (this.writing.size === 0 && this.writesDone) for (const done of this.writesDone.splice(0)) done();
     return true;
@@ -471,7 +480,7 @@ export class Downloader {
     for (const progress of [...this.picker.inProgress.values()]) {
       if (this.writing.has(progress.index)) continue; // its write releases the slot when it settles
       this.picker.abandon(progress.index);
-      this.wholePieces.delete(progress.index);
+      this.wholeSources?.delete(progress.index);
       progress.payload.retire();
       this.pool!.release(progress.payload.slot);
     }

@@ -21,16 +21,20 @@ export interface PickerGeometry {
 const RANDOM_FIRST_PIECES = 4;
 const MAX_DUPLICATES_PER_BLOCK = 3;
 
+const NONE_UNDER_WAY: ReadonlyMap<number, never> = new Map<number, never>();
+const NONE_OPEN: ReadonlySet<never> = new Set<never>();
+
 export class PiecePicker<T> {
   readonly availability: Uint32Array;
-  readonly inProgress = new Map<number, PieceProgress<T>>();
+  // Made when the first piece is started: a picker with nothing under way (a seeder's) holds none of them.
+  private underWay: Map<number, PieceProgress<T>> | null = null;
   /**
    * Pieces that failed with data from several peers: their next fetch comes from one peer alone, so a
    * failure then is that peer's, and a pass shows which earlier blocks were wrong.
    */
-  readonly parole = new Set<number>();
+  private parole: Set<number> | null = null;
   /** Pieces under way that still have never-requested blocks: what step 1 of `pick` scans. */
-  private readonly open = new Set<PieceProgress<T>>();
+  private openPieces: Set<PieceProgress<T>> | null = null;
   readonly blocksPerPiece: number;
   /** Wanted pieces we lack that are not under way: none left is the end game. */
   private missingNotStarted: number;
@@ -44,6 +48,23 @@ export class PiecePicker<T> {
   private topPriority: number = PiecePriority.Normal;
   /** The first choice is the lowest wanted missing piece (streaming), not the rarest. */
   sequential = false;
+
+  /** Pieces under way, by index. */
+  get inProgress(): ReadonlyMap<number, PieceProgress<T>> {
+    return this.underWay ?? NONE_UNDER_WAY;
+  }
+
+  private get open(): ReadonlySet<PieceProgress<T>> {
+    return this.openPieces ?? NONE_OPEN;
+  }
+
+  private underWayMap(): Map<number, PieceProgress<T>> {
+    return (this.underWay ??= new Map());
+  }
+
+  private openSet(): Set<PieceProgress<T>> {
+    return (this.openPieces ??= new Set());
+  }
 
   constructor(
     private readonly geometry: PickerGeometry,
@@ -163,9 +184,9 @@ export class PiecePicker<T> {
       if (payload === null) return; // pool full: wait for a slot
       const progress = new PieceProgress(index, this.pieceLength(index), payload);
       this.markPadding(progress);
-      if (this.parole.has(index)) progress.owner = peer.id;
-      this.inProgress.set(index, progress);
-      this.open.add(progress);
+      if (this.parole?.has(index)) progress.owner = peer.id;
+      this.underWayMap().set(index, progress);
+      this.openSet().add(progress);
       this.missingNotStarted--;
       this.takeUnrequested(progress, max, out);
     }
@@ -210,7 +231,7 @@ export class PiecePicker<T> {
       for (let b = 0; b < progress.blockCount; b++) if (!progress.received[b]) progress.requested[b] = 1;
       progress.unrequested = 0;
       progress.cursor = progress.blockCount;
-      this.inProgress.set(i, progress);
+      this.underWayMap().set(i, progress);
       this.missingNotStarted--;
       claimed.push(progress);
     }
@@ -245,7 +266,7 @@ export class PiecePicker<T> {
       out.push(this.blockKey(progress.index, b));
     }
     if (progress.unrequested > 0 && progress.cursor >= progress.blockCount) progress.cursor = 0;
-    if (progress.unrequested === 0) this.open.delete(progress);
+    if (progress.unrequested === 0) this.openPieces?.delete(progress);
   }
 
   private chooseNewPiece(peer: PickerPeer): number {
@@ -296,7 +317,7 @@ export class PiecePicker<T> {
     if (!progress || block >= progress.blockCount || progress.received[block]) return null;
     if (progress.requested[block] === 0) {
       progress.unrequested--;
-      if (progress.unrequested === 0) this.open.delete(progress);
+      if (progress.unrequested === 0) this.openPieces?.delete(progress);
     }
     progress.received[block] = 1;
     progress.requested[block] = 0;
@@ -313,27 +334,27 @@ export class PiecePicker<T> {
     progress.requested[block]!--;
     if (progress.requested[block] === 0) {
       progress.unrequested++;
-      this.open.add(progress);
+      this.openSet().add(progress);
       if (block < progress.cursor) progress.cursor = block;
     }
   }
 
   pieceVerified(index: number): void {
     const progress = this.inProgress.get(index);
-    if (progress) this.open.delete(progress);
-    this.inProgress.delete(index);
-    this.parole.delete(index);
+    if (progress) this.openPieces?.delete(progress);
+    this.underWay?.delete(index);
+    this.parole?.delete(index);
     if (!this.have.has(index) && this.isWanted(index)) this.missingWanted--;
     this.have.set(index);
   }
 
   /** The piece failed its hash: forget its blocks so it is fetched again from scratch (from one peer, on parole). */
   pieceFailed(index: number, parole = false): void {
-    if (parole) this.parole.add(index);
+    if (parole) (this.parole ??= new Set()).add(index);
     const progress = this.inProgress.get(index);
     if (!progress) return;
-    this.open.delete(progress);
-    this.inProgress.delete(index);
+    this.openPieces?.delete(progress);
+    this.underWay?.delete(index);
     if (this.isWanted(index)) this.missingNotStarted++;
   }
 
