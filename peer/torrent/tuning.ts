@@ -34,12 +34,18 @@ export interface TunedSettings {
 /** A download limit's burst: a few blocks, so requests go out a few at a time at low rates. */
 export const DOWNLOAD_MIN_BURST = 4 * BLOCK_SIZE;
 
+// Shared, never changed: a daemon makes these for thousands of torrents.
+const UPLOAD_BURST = Object.freeze({ minBurst: SPAN_PAYLOAD });
+const DOWNLOAD_BURST = Object.freeze({ minBurst: DOWNLOAD_MIN_BURST });
+const NO_HISTORY: TorrentHistory = Object.freeze({ uploaded: 0, downloaded: 0, seedingSeconds: 0 });
+const UNSET_GOALS: SeedingGoals = Object.freeze({ ...NO_GOALS });
+
 export function uploadLimit(rate: number | null): RateLimit {
-  return new RateLimit(rate, { minBurst: SPAN_PAYLOAD });
+  return new RateLimit(rate, UPLOAD_BURST);
 }
 
 export function downloadLimit(rate: number | null): RateLimit {
-  return new RateLimit(rate, { minBurst: DOWNLOAD_MIN_BURST });
+  return new RateLimit(rate, DOWNLOAD_BURST);
 }
 
 function checkRate(name: string, rate: number | null | undefined): void {
@@ -53,7 +59,8 @@ export class TorrentTuning {
   /** What the uploader spends from: this torrent's limit and the client's. */
   readonly uploadBudget: RateBudget;
   readonly downloadBudget: RateBudget;
-  private priorities: FilePriority[];
+  private priorities: readonly FilePriority[];
+  /** Replaced, never changed in place (a torrent given none shares one). */
   goals: SeedingGoals;
 
   constructor(
@@ -67,9 +74,9 @@ export class TorrentTuning {
     this.download = downloadLimit(options.downloadLimit ?? null);
     this.uploadBudget = new RateBudget(this.upload, global.upload);
     this.downloadBudget = new RateBudget(this.download, global.download);
-    this.priorities = options.filePriorities ? this.checked(options.filePriorities) : allNormal(meta.files.length);
-    this.goals = { ...NO_GOALS, ...options.goals };
-    this.history = options.history ?? { uploaded: 0, downloaded: 0, seedingSeconds: 0 };
+    this.priorities = options.filePriorities ? this.checked(options.filePriorities) : allNormalShared(meta.files.length);
+    this.goals = options.goals ? { ...NO_GOALS, ...options.goals } : UNSET_GOALS;
+    this.history = options.history ?? NO_HISTORY;
   }
 
   /** What came before this run (the daemon's totals), added to this run's for the goals. */
@@ -137,4 +144,13 @@ export class TorrentTuning {
     if (problem) throw new RangeError(problem);
     return [...priorities];
   }
+}
+
+/** Every file at normal priority, one frozen list per file count (most torrents have few files and keep it). */
+const normalLists = new Map<number, readonly FilePriority[]>();
+function allNormalShared(fileCount: number): readonly FilePriority[] {
+  if (fileCount > 64) return allNormal(fileCount); // rare: not worth keeping
+  let list = normalLists.get(fileCount);
+  if (!list) normalLists.set(fileCount, (list = Object.freeze(allNormal(fileCount))));
+  return list;
 }
