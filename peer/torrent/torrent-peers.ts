@@ -65,7 +65,8 @@ interface Links {
 
 export class TorrentPeers implements ConnectionHandler {
   readonly peers: Map<number, SwarmPeer>;
-  readonly directory: PeerDirectory;
+  /** Made at the first address learned (or a magnet link's, handed over). */
+  private dir: PeerDirectory | null;
   /** This torrent's peer slots (--max-peers; setMaxPeers changes it). */
   private cap: number;
   /** Null until something connects or there is someone to dial (a daemon's seeders mostly wait with none). */
@@ -77,7 +78,17 @@ export class TorrentPeers implements ConnectionHandler {
   ) {
     this.peers = torrent.peers;
     this.cap = torrent.maxPeers;
-    this.directory = torrent.handover?.directory ?? new PeerDirectory();
+    this.dir = torrent.handover?.directory ?? null;
+  }
+
+  /** The addresses it knows, to dial. */
+  get directory(): PeerDirectory {
+    return (this.dir ??= new PeerDirectory());
+  }
+
+  /** How many addresses it knows. */
+  knownPeerCount(): number {
+    return this.dir?.size ?? 0;
   }
 
   /** Our dials until their handshake, and the slot policy (incoming connections reach us admitted by the client). */
@@ -163,7 +174,7 @@ export class TorrentPeers implements ConnectionHandler {
   }
 
   connectMore(): void {
-    if (!this.hooks.live() || (this.links === null && this.directory.size === 0)) return;
+    if (!this.hooks.live() || (this.links === null && this.knownPeerCount() === 0)) return;
     this.linked().dialer.connectMore();
   }
 

@@ -415,7 +415,7 @@ export class Torrent {
   private knowsPeers(): boolean {
     return (
       this.options.waitForPeers === true ||
-      this.swarm.directory.size > 0 ||
+      this.swarm.knownPeerCount() > 0 ||
       this.peers.size > 0 ||
       this.downloader.complete ||
       this.webSeeds?.usable === true ||
