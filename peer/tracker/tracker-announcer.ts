@@ -53,9 +53,11 @@ export class TrackerAnnouncer {
     this.startedOk = false;
     this.startSent = false;
     this.pendingCompleted = false;
-    this.client = new TrackerClient(this.meta.announceList, this.meta.infoHash, this.peerId, port);
-    if (!this.client.hasTrackers) {
-      if (this.meta.announceList.length > 0) this.hooks.emit({ event: "warning", message: "the torrent names no HTTP(S) or UDP tracker" });
+    // A torrent naming no tracker at all (as many of a daemon's do) keeps no client: it has nothing to report.
+    const client = this.meta.announceList.length > 0 ? new TrackerClient(this.meta.announceList, this.meta.infoHash, this.peerId, port) : null;
+    this.client = client;
+    if (!client?.hasTrackers) {
+      if (client) this.hooks.emit({ event: "warning", message: "the torrent names no HTTP(S) or UDP tracker" });
       if (!this.hooks.knowsPeers()) this.hooks.fatal("tracker-unreachable", "no usable tracker in the torrent and no --peer given");
       return;
     }
