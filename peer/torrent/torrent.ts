@@ -59,7 +59,8 @@ export class Torrent {
   private readonly report: ProgressReport;
   /** BEP 19 web seeds: a source beside peers while downloading (made again each time it starts downloading). */
   private webSeeds: WebSeeds | null = null;
-  private readonly memory: PieceMemory;
+  /** Made the first time it downloads (a torrent started complete never does). */
+  private memory: PieceMemory | null = null;
   private readonly lifecycle: TorrentLifecycle;
   /** Wanted files, sequential order, rate limits, seeding goals: what may change while it runs. */
   private readonly tuning: TorrentTuning;
@@ -135,7 +136,6 @@ export class Torrent {
     this.dht = new TorrentDhtLink(meta, this.host, hooks);
     this.handover = options.handover ?? null;
     this.downloader = new Downloader(meta, have, null, options.storage, hooks);
-    this.memory = new PieceMemory(this.host.pool, this.host.hashing, meta, options.poolBytes, this.downloader);
     this.downloader.setPriorities(this.tuning.piecePriorities());
     this.downloader.picker.sequential = options.sequential ?? false;
     this.downloader.setLimit(this.tuning.downloadBudget);
@@ -362,6 +362,7 @@ export class Torrent {
 
   /** Entering `downloading`: piece memory, web seeds, and requests to the peers already there. */
   private fetch(): void {
+    this.memory ??= new PieceMemory(this.host.pool, this.host.hashing, this.options.meta, this.options.poolBytes, this.downloader);
     this.memory.take();
     if (!this.webSeeds && this.options.meta.urlList.length > 0) this.webSeeds = new WebSeeds(this.options.meta, this.downloader, (e) => this.emit(e));
     this.webSeeds?.fill();
@@ -378,7 +379,7 @@ export class Torrent {
     this.dht.leave();
     await this.tracker.stop();
     await this.downloader.writesSettled();
-    this.memory.giveBack();
+    this.memory?.giveBack();
   }
 
   private async shutdown(code: number): Promise<void> {
@@ -470,7 +471,7 @@ export class Torrent {
     this.seedingClock.start(Date.now());
     // Every wanted piece is checked and on disk: the pool and hashing thread have nothing left to do (unless
     // pieces skipped while being checked are still settling; then the memory goes back at the next pause).
-    if (!this.downloader.busy) this.memory.giveBack();
+    if (!this.downloader.busy) this.memory?.giveBack();
     this.webSeeds?.stop();
     this.webSeeds = null;
     this.emit({ event: "completed", seconds: this.report.elapsedSeconds(), ...this.totals() });
