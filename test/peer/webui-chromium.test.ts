@@ -19,20 +19,6 @@ const ROOT = path.resolve(import.meta.dir, "../..");
 const ARTIFACTS = path.join(ROOT, "test-artifacts");
 const puppeteer = await loadPuppeteer();
 
-/**
- * Clicks in the torrents list. The list is drawn anew on every progress event, so the row found may be
- * replaced before the click lands ("Node is detached from document"): then the new row is clicked.
- */
-async function clickInList(page: BrowserPage, selector: string): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await page.click(selector);
-    } catch (error) {
-      if (attempt === 5 || !String(error).includes("detached")) throw error;
-    }
-  }
-}
-
 const waitFor = <A extends unknown[]>(page: BrowserPage, fn: (...args: A) => boolean, ...args: A) =>
   page.waitForFunction(fn, { timeout: 120_000, polling: 100 }, ...args);
 
@@ -126,7 +112,7 @@ describe.skipIf(!puppeteer || !needs(PROGRAMS.chromium, PROGRAMS.mktorrent))("th
 
     // The header counts it; the detail shows the files with the skipped one, and the piece map.
     await waitFor(page, () => document.getElementById("t-torrents")!.textContent === "1");
-    await clickInList(page, `tr[data-hash="${infoHash}"] td.name`);
+    await page.click(`tr[data-hash="${infoHash}"] td.name`);
     await waitFor(page, () => document.querySelectorAll("#detail-body select[data-file]").length === 2);
     const priorities = await page.evaluate(() => [...document.querySelectorAll<HTMLSelectElement>("#detail-body select[data-file]")].map((s) => s.value));
     expect(priorities).toEqual(["normal", "skip"]);
@@ -143,9 +129,9 @@ describe.skipIf(!puppeteer || !needs(PROGRAMS.chromium, PROGRAMS.mktorrent))("th
     await page.setViewport({ width: 1200, height: 900 });
 
     // Pause, then remove without its data.
-    await clickInList(page, `tr[data-hash="${infoHash}"] button[data-action="pause"]`);
+    await page.click(`tr[data-hash="${infoHash}"] button[data-action="pause"]`);
     await waitFor(page, (h: string) => document.querySelector(`tr[data-hash="${h}"]`)?.getAttribute("data-state") === "paused", infoHash);
-    await clickInList(page, `tr[data-hash="${infoHash}"] button[data-action="remove"]`);
+    await page.click(`tr[data-hash="${infoHash}"] button[data-action="remove"]`);
     await waitFor(page, () => (document.getElementById("remove-dialog") as HTMLDialogElement).open);
     await page.click("#remove-confirm");
     await waitFor(page, (h: string) => document.querySelector(`tr[data-hash="${h}"]`) === null, infoHash);

@@ -2,7 +2,7 @@
 // each row with its actions (pause or resume, recheck, remove). Progress events move rows in place;
 // any other event (added, completed, stopped, failed) reads the list again.
 
-export const LIST_JS = `import { $, bytes, clear, el, eta, rate, status } from "/webui/dom.js";
+export const LIST_JS = `import { $, bytes, el, eta, rate, status } from "/webui/dom.js";
 import { api } from "/webui/api.js";
 import { closeDetail, detailShows, openDetail } from "/webui/detail.js";
 
@@ -37,6 +37,11 @@ export function onEvent(e) {
   reloadTimer = setTimeout(loadList, 300);
 }
 
+// Rows live as long as their torrent: a redraw fills the same row nodes and only moves them when the order
+// changes. Progress events come every second per torrent; a row built anew each time would swallow a click
+// whose press and release landed on two different nodes.
+var rowsByHash = new Map();
+
 function render() {
   var filter = $("filter").value;
   var rows = torrents.filter(function (t) { return !filter || t.state === filter; });
@@ -48,45 +53,93 @@ function render() {
     return sortReverse ? -c : c;
   });
   var body = $("torrents").tBodies[0];
-  clear(body);
-  rows.forEach(function (t) { body.appendChild(row(t)); });
+  var shown = new Set();
+  rows.forEach(function (t, i) {
+    shown.add(t.infoHash);
+    var tr = rowsByHash.get(t.infoHash);
+    if (!tr) {
+      tr = row(t.infoHash);
+      rowsByHash.set(t.infoHash, tr);
+    }
+    fill(tr, t);
+    if (body.children[i] !== tr) body.insertBefore(tr, body.children[i] || null);
+  });
+  rowsByHash.forEach(function (tr, hash) {
+    if (shown.has(hash)) return;
+    tr.remove();
+    if (!torrents.some(function (t) { return t.infoHash === hash; })) rowsByHash.delete(hash);
+  });
   $("empty").hidden = torrents.length > 0;
   document.querySelectorAll("#torrents th[data-sort]").forEach(function (th) {
     th.className = (th.getAttribute("data-sort") === sortKey ? "sorted" + (sortReverse ? " reverse" : "") : "") + (th.classList.contains("wide") ? " wide" : "");
   });
 }
 
-function row(t) {
+function current(hash) {
+  return torrents.find(function (x) { return x.infoHash === hash; });
+}
+
+/** A row's cells and buttons, made once; what they show comes from fill. The handlers read the torrent as it is when clicked. */
+function row(hash) {
   var tr = el("tr");
-  tr.setAttribute("data-hash", t.infoHash);
-  tr.setAttribute("data-state", t.state);
-  var name = el("td", t.name, "name");
-  name.title = t.infoHash;
-  name.addEventListener("click", function () { openDetail(t.infoHash); });
+  tr.setAttribute("data-hash", hash);
+  var name = el("td", "", "name");
+  name.title = hash;
+  name.addEventListener("click", function () { openDetail(hash); });
   tr.appendChild(name);
-  tr.appendChild(el("td", t.state + (t.error ? ": " + t.error : "")));
+  tr.appendChild(el("td"));
   var bar = el("div", null, "bar");
-  var fill = el("span");
-  fill.style.width = (t.progress * 100).toFixed(1) + "%";
-  bar.appendChild(fill);
-  bar.appendChild(el("em", (t.progress * 100).toFixed(1) + "%"));
+  bar.appendChild(el("span"));
+  bar.appendChild(el("em"));
   var progress = el("td");
-  progress.setAttribute("data-progress", String(t.progress));
   progress.appendChild(bar);
   tr.appendChild(progress);
-  tr.appendChild(el("td", bytes(t.size), "num wide"));
-  tr.appendChild(el("td", rate(t.downloadRate), "num"));
-  tr.appendChild(el("td", rate(t.uploadRate), "num wide"));
-  tr.appendChild(el("td", t.peers + " (" + t.seeds + ")", "num wide"));
-  tr.appendChild(el("td", t.ratio.toFixed(2), "num wide"));
-  tr.appendChild(el("td", t.progress >= 1 ? "–" : eta(t.eta), "num wide"));
+  tr.appendChild(el("td", "", "num wide"));
+  tr.appendChild(el("td", "", "num"));
+  tr.appendChild(el("td", "", "num wide"));
+  tr.appendChild(el("td", "", "num wide"));
+  tr.appendChild(el("td", "", "num wide"));
+  tr.appendChild(el("td", "", "num wide"));
   var actions = el("td");
-  var paused = t.state === "paused" || t.state === "stopped" || t.state === "error";
-  actions.appendChild(button(paused ? "resume" : "pause", function () { act(t, paused ? "resume" : "pause"); }));
-  actions.appendChild(button("recheck", function () { act(t, "recheck"); }));
-  actions.appendChild(button("remove", function () { askRemove(t); }));
+  actions.appendChild(button("pause", function () {
+    var t = current(hash);
+    if (t) act(t, isPaused(t) ? "resume" : "pause");
+  }));
+  actions.appendChild(button("recheck", function () {
+    var t = current(hash);
+    if (t) act(t, "recheck");
+  }));
+  actions.appendChild(button("remove", function () {
+    var t = current(hash);
+    if (t) askRemove(t);
+  }));
   tr.appendChild(actions);
   return tr;
+}
+
+function isPaused(t) {
+  return t.state === "paused" || t.state === "stopped" || t.state === "error";
+}
+
+function fill(tr, t) {
+  var c = tr.cells;
+  tr.setAttribute("data-state", t.state);
+  c[0].textContent = t.name;
+  c[1].textContent = t.state + (t.error ? ": " + t.error : "");
+  var percent = (t.progress * 100).toFixed(1) + "%";
+  c[2].setAttribute("data-progress", String(t.progress));
+  c[2].querySelector("span").style.width = percent;
+  c[2].querySelector("em").textContent = percent;
+  c[3].textContent = bytes(t.size);
+  c[4].textContent = rate(t.downloadRate);
+  c[5].textContent = rate(t.uploadRate);
+  c[6].textContent = t.peers + " (" + t.seeds + ")";
+  c[7].textContent = t.ratio.toFixed(2);
+  c[8].textContent = t.progress >= 1 ? "–" : eta(t.eta);
+  var toggle = c[9].firstChild;
+  var label = isPaused(t) ? "resume" : "pause";
+  toggle.textContent = label;
+  toggle.setAttribute("data-action", label);
 }
 
 function button(label, onClick) {
