@@ -1,6 +1,9 @@
 // Helpers for btpeer's end-to-end tests: our tracker (embedded memory store) as a child process, torrents
 // made with our own create API, and btpeer processes run from source whose --json events we follow.
+import fs from "node:fs";
 import path from "node:path";
+import { makeRandomFile } from "../support/files.ts";
+import { seedFixture, type SeedFixture } from "../support/seed-fixture.ts";
 import { freePort } from "../support/ports.ts";
 import { spawnService, type Service } from "../support/processes.ts";
 import { jsonLines, waitForJson } from "../support/json-lines.ts";
@@ -81,3 +84,14 @@ export async function startBtpeer(
 }
 
 export const isEvent = (kind: string) => (e: BtpeerEvent) => e.event === kind;
+
+/**
+ * A plain btpeer seeder (no DHT, no encryption) of one random file of `bytes` in 1 MiB pieces, with the
+ * file's bytes, for tests that script a leecher against it and check every block.
+ */
+export async function startRandomFileSeeder(prefix: string, bytes: number, seed: number): Promise<SeedFixture & { content: Uint8Array; seeder: Btpeer }> {
+  const fixture = await seedFixture(prefix, "payload.bin", 1024 * 1024, (file) => makeRandomFile(file, bytes, seed));
+  const content = new Uint8Array(fs.readFileSync(fixture.source));
+  const seeder = await startBtpeer(["seed", fixture.torrent, "--dir", path.join(fixture.dir, "seed"), "--no-dht", "--encryption", "disable"]);
+  return { ...fixture, content, seeder };
+}

@@ -4,14 +4,11 @@
 // every block must be the right bytes. The leecher is scripted on the shared codec (no fast extension,
 // so a dropped request gets no reject either) against a real btpeer seeder.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import fs from "node:fs";
-import path from "node:path";
 import { encodeMessage } from "../../shared/wire/codec.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
-import { makeRandomFile, removeDir } from "../support/files.ts";
+import { removeDir } from "../support/files.ts";
 import { RequestRing } from "../../peer/swarm/swarm-peer.ts";
-import { type Btpeer, startBtpeer } from "./btpeer-harness.ts";
-import { seedFixture } from "../support/seed-fixture.ts";
+import { type Btpeer, startRandomFileSeeder } from "./btpeer-harness.ts";
 import { connectScripted, type ScriptedStats } from "./hostile-peers.ts";
 
 const BLOCK = 16 * 1024;
@@ -23,10 +20,7 @@ describe("a leecher with thousands of requests outstanding", () => {
   let seeder: Btpeer;
 
   beforeAll(async () => {
-    const fixture = await seedFixture("deep-pipeline-", "payload.bin", 1024 * 1024, (file) => makeRandomFile(file, 64 * 1024 * 1024, 41));
-    ({ dir, meta } = fixture);
-    content = new Uint8Array(fs.readFileSync(fixture.source));
-    seeder = await startBtpeer(["seed", fixture.torrent, "--dir", path.join(dir, "seed"), "--no-dht", "--encryption", "disable"]);
+    ({ dir, meta, content, seeder } = await startRandomFileSeeder("deep-pipeline-", 64 * 1024 * 1024, 41));
   }, 60_000);
   afterAll(async () => {
     await seeder?.stop();

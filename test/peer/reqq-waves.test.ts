@@ -4,14 +4,11 @@
 // 10 MB/s from a btpeer seeder against 31-41 MB/s from libtorrent's (which says 2,000) in bench:clients.
 // The leecher is scripted on the shared codec against a real btpeer seeder; a wave stands for a second.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import fs from "node:fs";
-import path from "node:path";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
 import { encodeMessage } from "../../shared/wire/codec.ts";
 import { decodeExtensionHandshake } from "../../shared/wire/extension.ts";
-import { makeRandomFile, removeDir } from "../support/files.ts";
-import { type Btpeer, startBtpeer } from "./btpeer-harness.ts";
-import { seedFixture } from "../support/seed-fixture.ts";
+import { removeDir } from "../support/files.ts";
+import { type Btpeer, startRandomFileSeeder } from "./btpeer-harness.ts";
 import { connectScripted, type ScriptedStats, type Wire } from "./hostile-peers.ts";
 
 const BLOCK = 16 * 1024;
@@ -24,10 +21,7 @@ describe("a leecher that asks for what reqq allows, a wave at a time (Transmissi
   let seeder: Btpeer;
 
   beforeAll(async () => {
-    const fixture = await seedFixture("reqq-waves-", "payload.bin", 1024 * 1024, (file) => makeRandomFile(file, SIZE, 43));
-    ({ dir, meta } = fixture);
-    content = new Uint8Array(fs.readFileSync(fixture.source));
-    seeder = await startBtpeer(["seed", fixture.torrent, "--dir", path.join(dir, "seed"), "--no-dht", "--encryption", "disable"]);
+    ({ dir, meta, content, seeder } = await startRandomFileSeeder("reqq-waves-", SIZE, 43));
   }, 60_000);
   afterAll(async () => {
     await seeder?.stop();
