@@ -187,6 +187,20 @@ export class TorrentPeers implements ConnectionHandler {
     for (const peer of [...this.peers.values()]) peer.conn.close({ code: "shutting-down" });
   }
 
+  /** A piece is written: every open peer hears `have` (only after the write: a peer may ask for it at once), and one with nothing more for us `not-interested`. */
+  announceHave(index: number): void {
+    for (const peer of this.peers.values()) {
+      if (peer.conn.state !== "open") continue;
+      peer.conn.send({ type: "have", index });
+      if (peer.conn.amInterested && !this.torrent.downloader.picker.wants(peer)) peer.conn.send({ type: "not-interested" });
+    }
+  }
+
+  /** We became a seed: seeds have nothing for us now. */
+  closeSeeds(): void {
+    for (const peer of [...this.peers.values()]) if (peer.conn.peerPieces.isComplete()) peer.conn.close({ code: "both-complete" });
+  }
+
   /** An incoming connection whose handshake named this torrent (routed by the client). */
   adopt(conn: PeerConnection, handshake: Handshake): CloseReason | TorrentAdoption {
     if (!this.hooks.live()) return { code: "shutting-down" };

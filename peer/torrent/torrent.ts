@@ -2,7 +2,7 @@
 // together, and reports what happens as TorrentEvents. The data path lives in Downloader/Uploader, the
 // connections in TorrentPeers (torrent-peers.ts); this file is about the torrent's lifecycle (state.ts):
 // checking what is on disk, working (downloading, seeding), paused, ended; and what each step starts and
-// stops: piece memory, the tracker, the DHT (torrent-dht.ts), web seeds, seeding goals. The client
+// stops: piece memory and web seeds (download-sources.ts), the tracker, the DHT (torrent-dht.ts), seeding goals. The client
 // (client/client.ts) listens, hands over incoming peers whose handshake names this torrent, and ticks it
 // once a second.
 import { toHex } from "../../shared/bytes.ts";
@@ -22,18 +22,17 @@ import { TrackerAnnouncer, type AnnouncerHooks } from "../tracker/tracker-announ
 import type { AnnounceStats, TrackerStatus } from "../tracker/tracker-client.ts";
 import { StorageError } from "../storage/errors.ts";
 import { checkPieces, countPieces } from "./check.ts";
-import { PieceMemory } from "./piece-memory.ts";
 import { Uploader } from "../upload/uploader.ts";
 import type { Handover, TorrentOptions } from "./options.ts";
 import type { FilePriority } from "../pieces/wanted.ts";
 import type { SeedingGoals } from "./seeding-goals.ts";
 import { TorrentTuning, type RateLimits, type TunedSettings } from "./tuning.ts";
-import { isWebSeedUrl } from "../webseed/urls.ts";
-import { WebSeeds } from "../webseed/web-seeds.ts";
 import { TorrentLifecycle, type TorrentState } from "./state.ts";
 import { TorrentDhtLink, type TorrentDhtHooks } from "./torrent-dht.ts";
 import { TorrentPeers, type TorrentPeersHooks } from "./torrent-peers.ts";
 import { SeedingClock } from "./seeding-clock.ts";
+import { DownloadSources, webSeedUrls } from "./download-sources.ts";
+import { IdleReport } from "./idle-report.ts";
 
 export type { TorrentOptions, PieceStore } from "./options.ts";
 
@@ -51,16 +50,11 @@ export class Torrent {
   private checking: AbortController | null = null;
   /** Announced once already: later starts (resume, after a re-check) announce at once. */
   private announced = false;
-  /**
-   * The totals the last tick reported when it found the torrent seeding with no peer (null: it was not idle).
-   * Idle ticks stay quiet while these hold: a peer that came and went between two ticks changed them.
-   */
-  private idleReported: { uploaded: number; downloaded: number } | null = null;
+  /** Idle ticks (seeding, no peer) stay quiet while the totals last reported hold. */
+  private readonly idle = new IdleReport();
   private readonly report: ProgressReport;
-  /** BEP 19 web seeds: a source beside peers while downloading (made again each time it starts downloading). */
-  private webSeeds: WebSeeds | null = null;
-  /** Made the first time it downloads (a torrent started complete never does). */
-  private memory: PieceMemory | null = null;
+  /** Piece memory and web seeds: made the first time it downloads (a torrent started complete never does). */
+  private sources: DownloadSources | null = null;
   private readonly lifecycle: TorrentLifecycle;
   /** Wanted files, sequential order, rate limits, seeding goals: what may change while it runs. */
   private readonly tuning: TorrentTuning;
@@ -362,10 +356,8 @@ export class Torrent {
 
   /** Entering `downloading`: piece memory, web seeds, and requests to the peers already there. */
   private fetch(): void {
-    this.memory ??= new PieceMemory(this.host.pool, this.host.hashing, this.options.meta, this.options.poolBytes, this.downloader);
-    this.memory.take();
-    if (!this.webSeeds && this.options.meta.urlList.length > 0) this.webSeeds = new WebSeeds(this.options.meta, this.downloader, (e) => this.emit(e));
-    this.webSeeds?.fill();
+    this.sources ??= new DownloadSources(this.host, this.options.meta, this.options.poolBytes, this.downloader, (e) => this.emit(e));
+    this.sources.take();
     this.downloader.fillAll();
   }
 
@@ -373,13 +365,12 @@ export class Torrent {
   private async quiet(): Promise<void> {
     this.swarm.closeAll();
     this.uploader.stop();
-    this.webSeeds?.stop();
-    this.webSeeds = null;
+    this.sources?.stopWebSeeds();
     this.downloader.abandonAll();
     this.dht.leave();
     await this.tracker.stop();
     await this.downloader.writesSettled();
-    this.memory?.giveBack();
+    this.sources?.giveBackMemory();
   }
 
   private async shutdown(code: number): Promise<void> {
@@ -419,7 +410,7 @@ export class Torrent {
       this.swarm.knownPeerCount() > 0 ||
       this.peers.size > 0 ||
       this.downloader.complete ||
-      this.webSeeds?.usable === true ||
+      this.sources?.webSeedUsable === true ||
       this.dht.mayFindPeers()
     );
   }
@@ -454,16 +445,11 @@ export class Torrent {
   // ---- pieces ------------------------------------------------------------------------------------------
 
   private pieceDone(index: number): void {
-    // `have` only after the write: a peer may ask for the piece at once.
-    for (const peer of this.peers.values()) {
-      if (peer.conn.state !== "open") continue;
-      peer.conn.send({ type: "have", index });
-      if (peer.conn.amInterested && !this.downloader.picker.wants(peer)) peer.conn.send({ type: "not-interested" });
-    }
+    this.swarm.announceHave(index);
     if (this.lifecycle.state === "downloading" && this.downloader.complete) {
       this.lifecycle.enter("seeding");
       this.completed();
-    } else this.webSeeds?.fill();
+    } else this.sources?.fill();
   }
 
   /** Every wanted piece is on disk: at start, or on entering `seeding`. */
@@ -471,15 +457,13 @@ export class Torrent {
     this.seedingClock.start(Date.now());
     // Every wanted piece is checked and on disk: the pool and hashing thread have nothing left to do (unless
     // pieces skipped while being checked are still settling; then the memory goes back at the next pause).
-    if (!this.downloader.busy) this.memory?.giveBack();
-    this.webSeeds?.stop();
-    this.webSeeds = null;
+    if (!this.downloader.busy) this.sources?.giveBackMemory();
+    this.sources?.stopWebSeeds();
     this.emit({ event: "completed", seconds: this.report.elapsedSeconds(), ...this.totals() });
     if (this.options.have.isComplete()) {
       // A seed, not just done with the wanted files.
       if (this.downloader.fetchedPieces > 0) this.tracker.completed();
-      // Seeds have nothing for us now that we are complete.
-      for (const peer of [...this.peers.values()]) if (peer.conn.peerPieces.isComplete()) peer.conn.close({ code: "both-complete" });
+      this.swarm.closeSeeds();
     }
     if (!this.options.seed) void this.stop(0);
     else this.checkGoals(Date.now());
@@ -504,31 +488,20 @@ export class Torrent {
   /** Once a second, from the client's one timer (no timer per torrent: a daemon may hold thousands). */
   tick(): void {
     if (!this.lifecycle.live) return;
-    // A seeding torrent with no peer has nothing to do but dial (a daemon holds thousands): it reports
-    // once that it went idle, then stays quiet while there is nothing new to say. A peer can come, take
-    // the whole torrent and go between two ticks (10 MB on loopback in half a second): its bytes are news.
+    // A seeding torrent with no peer has nothing to do but dial (idle-report.ts).
     const idle = this.lifecycle.state === "seeding" && this.peers.size === 0 && this.swarm.handshakingCount() === 0;
     const now = Date.now();
-    const uploaded = this.uploader.uploaded;
-    const downloaded = this.downloader.downloaded;
-    const last = this.idleReported;
     // Goals still count while idle: seed time passes, and a peer may have come and gone between ticks.
-    if (idle && last && last.uploaded === uploaded && last.downloaded === downloaded) {
+    if (this.idle.unchanged(idle, this.uploader.uploaded, this.downloader.downloaded)) {
       this.checkGoals(now);
       return this.connectMore();
     }
-    this.idleReported = idle ? { uploaded, downloaded } : null;
     this.swarm.tick(now);
     this.checkGoals(now);
     this.downloader.fillAll();
     this.swarm.pexTick(now);
-    this.webSeeds?.fill();
+    this.sources?.fill();
     this.connectMore();
     this.emit(this.report.progress(this.peers));
   }
-}
-
-/** The web seeds a download of `meta` uses (WebSeeds keeps the same ones). */
-function webSeedUrls(meta: Metainfo): string[] {
-  return [...new Set(meta.urlList)].filter(isWebSeedUrl);
 }
