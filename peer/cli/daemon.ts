@@ -112,6 +112,8 @@ export function run(argv: string[]): Promise<number> {
     }
     daemon.subscribe((event) => report.event(event, daemon));
     if (uploadLimit !== null || downloadLimit !== null) daemon.setLimits({ uploadLimit, downloadLimit });
+    // The API answers once every stored torrent is in (as it did when they were all read at once).
+    await daemon.loaded;
     // No API without a usable token (it guards every request), and no daemon without its API.
     let api: ApiServer;
     try {

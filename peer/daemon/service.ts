@@ -30,7 +30,7 @@ import { type EntryContext, TorrentEntry, torrentRecord } from "./torrent-entry.
 import { applySettings, mergeSettings } from "./torrent-settings.ts";
 import { detailOf, magnetDetailOf, magnetSummaryOf, summaryOf } from "./views.ts";
 import { torrentTotals } from "./daemon-stats.ts";
-import { StartupCollection } from "./startup-collection.ts";
+import { StartupPage } from "./startup-page.ts";
 import { MagnetEntry, magnetKey, magnetRecord, storedMagnet, storeMagnet } from "./magnet-entry.ts";
 
 export interface DaemonOptions {
@@ -61,6 +61,8 @@ const DEFAULT_POOL_BYTES = 128 * 1024 * 1024;
 const DEFAULT_TORRENT_POOL_BYTES = 16 * 1024 * 1024;
 /** At start-up the stored torrents' first announces go out this far apart (10,000 torrents: over 100 s). */
 const ANNOUNCE_SPREAD_MS = 10;
+/** Stored torrents read, built and started at a time at start-up (startup-page.ts). */
+const STARTUP_PAGE = 200;
 
 export class Daemon implements DaemonControl {
   readonly startedAt = Date.now();
@@ -72,8 +74,13 @@ export class Daemon implements DaemonControl {
   private dht: DaemonDht | null = null;
   private closed = false;
   private context: EntryContext | undefined;
-  /** The stored torrents not yet past their start; null once all are. */
-  private starting: StartupCollection | null = null;
+  /** The page of stored torrents whose starts start-up waits for; null between pages and after. */
+  private starting: StartupPage | null = null;
+  /**
+   * Resolves once every stored torrent is built and under way (checking, started or failed): read a page
+   * at a time after open() returns, so a listener subscribed at once sees their events.
+   */
+  loaded: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly options: DaemonOptions,
@@ -106,22 +113,44 @@ export class Daemon implements DaemonControl {
     const log = options.log ?? ((line: string) => console.error(`btpeer daemon: ${line}`));
     const writer = new ResumeWriter(store, { intervalMs: options.resumeFlushMs, onError: (error) => log(`saving resume data failed: ${String(error)}`) });
     const daemon = new Daemon(options, store, client, writer);
-    for (const record of store.listTorrents()) {
-      if (record.state === "metadata") {
-        daemon.restartMagnet(record);
-        continue;
-      }
-      let meta: Metainfo;
-      try {
-        meta = parseMetainfo(record.metainfo);
-      } catch (error) {
-        daemon.log(`${store.path}: a stored torrent does not parse (${(error as Error).message}); left out`);
-        continue;
-      }
-      daemon.start(meta, record, daemon.entries.size * ANNOUNCE_SPREAD_MS);
-    }
-    daemon.starting = StartupCollection.of([...daemon.entries.values()].filter((e) => e.torrent !== null));
+    daemon.loaded = daemon.load();
     return daemon;
+  }
+
+  /** Starts the stored torrents a page at a time; each page's rows and garbage can go before the next is read. */
+  private async load(): Promise<void> {
+    await null; // after open() returned: its caller subscribes first
+    const pages = this.store.torrentPages(STARTUP_PAGE);
+    let started = 0;
+    while (!this.closed) {
+      const next = pages.next();
+      if (next.done) break;
+      const page = new StartupPage();
+      for (const record of next.value) {
+        const hex = toHex(record.infoHash);
+        if (this.entries.has(hex) || this.magnets.has(hex)) continue; // added while start-up read the pages before
+        if (record.state === "metadata") {
+          this.restartMagnet(record);
+          continue;
+        }
+        let meta: Metainfo;
+        try {
+          meta = parseMetainfo(record.metainfo);
+        } catch (error) {
+          this.log(`${this.store.path}: a stored torrent does not parse (${(error as Error).message}); left out`);
+          continue;
+        }
+        const entry = this.start(meta, record, started++ * ANNOUNCE_SPREAD_MS);
+        if (entry.torrent) page.add(entry);
+      }
+      this.starting = page;
+      await page.underWay();
+      this.starting = null;
+      await new Promise((resolve) => setImmediate(resolve)); // the API and the sockets between pages
+    }
+    // Start-up's garbage (records, parsing, resume plans) collected at once: left to the collector, its
+    // pages stay in the process while it idles.
+    if (!this.closed) Bun.gc(true);
   }
 
   /**
@@ -153,10 +182,11 @@ export class Daemon implements DaemonControl {
     }
   }
 
-  private start(meta: Metainfo, record: TorrentRecord, announceDelayMs: number): void {
+  private start(meta: Metainfo, record: TorrentRecord, announceDelayMs: number): TorrentEntry {
     const entry = new TorrentEntry(this.entryContext(), meta, record);
     this.entries.set(entry.infoHash, entry);
     entry.open(announceDelayMs);
+    return entry;
   }
 
   /** A stored magnet link whose metadata had not arrived: fetched again. */
@@ -187,9 +217,8 @@ export class Daemon implements DaemonControl {
   }
 
   private emit(event: TorrentEvent, entry: { readonly infoHash: string }): void {
-    if (this.starting && (event.event === "started" || event.event === "error" || event.event === "stopped") && this.starting.started(entry)) {
-      this.starting = null;
-    }
+    const e = event.event;
+    if (this.starting && (e === "checking" || e === "started" || e === "error" || e === "stopped")) this.starting.started(entry);
     const tagged = { ...event, infoHash: entry.infoHash } as DaemonEvent;
     for (const listener of this.listeners) listener(tagged);
   }

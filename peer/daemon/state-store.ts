@@ -115,7 +115,30 @@ export class StateStore {
 
   /** In the order they were added. */
   listTorrents(): TorrentRecord[] {
-    return this.#read(() => (this.#db.query("SELECT * FROM torrents ORDER BY added_at, rowid").all() as TorrentRow[]).map((r) => this.#record(r)));
+    return [...this.torrentPages(Number.MAX_SAFE_INTEGER)].flat();
+  }
+
+  /**
+   * Every torrent in the order they were added, `size` at a time: a page is read when the caller asks for
+   * it, and no statement stays open between pages (a start-up holds one page of rows, not all of them).
+   */
+  *torrentPages(size: number): Generator<TorrentRecord[]> {
+    let after: { addedAt: number; rowid: number } | null = null;
+    for (;;) {
+      const rows = this.#read(
+        () =>
+          (after
+            ? this.#db
+                .query("SELECT rowid AS row_id, * FROM torrents WHERE (added_at, rowid) > (?, ?) ORDER BY added_at, rowid LIMIT ?")
+                .all(after.addedAt, after.rowid, size)
+            : this.#db.query("SELECT rowid AS row_id, * FROM torrents ORDER BY added_at, rowid LIMIT ?").all(size)) as (TorrentRow & { row_id: number })[],
+      );
+      if (rows.length === 0) return;
+      const last = rows[rows.length - 1]!;
+      after = { addedAt: last.added_at, rowid: last.row_id };
+      yield rows.map((r) => this.#record(r));
+      if (rows.length < size) return;
+    }
   }
 
   getTorrent(infoHash: InfoHash): TorrentRecord | null {

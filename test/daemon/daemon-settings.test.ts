@@ -89,6 +89,7 @@ describe("Daemon: a torrent's settings", () => {
       await daemon.close();
       daemon = open();
       daemon.subscribe((e) => events.push(e));
+      await daemon.loaded; // the stored torrents are read after open() returns
       await until(() => daemon.get(hex).state === "seeding");
       expect(events.filter((e) => e.event === "started").at(-1)).toMatchObject({ checked: 2, have: meta().pieceCount - 7 });
       await startBtpeer(["seed", path.join(dir, "set.torrent"), "--dir", path.join(dir, "seed"), "--peer", `127.0.0.1:${daemon.port}`], { name: "seeder 2" });
@@ -115,6 +116,7 @@ describe("Daemon: a torrent's settings", () => {
 
       await daemon.close();
       daemon = open();
+      await daemon.loaded;
       detail = daemon.get(hex);
       expect(detail).toMatchObject({ sequential: true, limits: { downloadLimit: 8 * 1024 * 1024, maxPeers: 7 }, goals: { ratioLimit: 5 } });
       expect(detail.files.map((f) => f.priority)).toEqual(["normal", "normal", "normal"]);

@@ -121,6 +121,21 @@ describe("round trips", () => {
     expect(store.getResume(CRASH_TORRENT.infoHash)).toBeNull();
   });
 
+  test("torrentPages reads the torrents in the order they were added, a page at a time, even with equal added times", () => {
+    const store = open(tempDir());
+    const hex = (i: number) => i.toString(16).padStart(40, "0");
+    // Two torrents per millisecond: a page may end between two with the same added time.
+    for (let i = 0; i < 7; i++) store.addTorrent({ ...OTHER, infoHash: infoHashFromHex(hex(100 - i)), addedAt: 1_700_000_000_000 + Math.floor(i / 2) });
+    const pages = [...store.torrentPages(3)].map((page) => page.map((r) => Buffer.from(r.infoHash).toString("hex")));
+    expect(pages).toEqual([[hex(100), hex(99), hex(98)], [hex(97), hex(96), hex(95)], [hex(94)]]);
+    // A page is read when asked for: a torrent added between two pages is in a later one.
+    const reading = store.torrentPages(4);
+    expect(reading.next().value).toHaveLength(4);
+    store.addTorrent({ ...OTHER, infoHash: infoHashFromHex(hex(1)), addedAt: 1_800_000_000_000 });
+    expect([...reading].flat().map((r) => Buffer.from(r.infoHash).toString("hex"))).toEqual([hex(96), hex(95), hex(94), hex(1)]);
+    expect(store.listTorrents()).toHaveLength(8);
+  });
+
   test("the file is in WAL mode and carries the schema version", () => {
     const dir = tempDir();
     open(dir).close();
