@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { pieceSize } from "../shared/metainfo/types.ts";
 import { StorageError, TorrentStorage } from "../peer/storage/index.ts";
 import { storageErrorFrom } from "../peer/storage/errors.ts";
+import { KEEP_FREE_BYTES, Preallocator } from "../peer/storage/preallocate.ts";
 import { contentOf, metainfoOf, randomBytes, type ContentFile } from "./support/metainfo-of.ts";
 import { errorCode } from "./support/error-code.ts";
 
@@ -95,6 +96,39 @@ describe("TorrentStorage", () => {
     again.readBlock(0, 0, PIECE, into, 0);
     expectSame(into, all.subarray(0, PIECE));
     again.close();
+  });
+
+  test("allocates the bytes it adds to files up front (new files and a short file's extension), keeping what was there", () => {
+    const meta = metainfoOf("multi", FILES, PIECE);
+    const dir = freshDir();
+    const first = FILES[0]!;
+    const old = first.data.subarray(0, 8_000);
+    fs.mkdirSync(path.join(dir, "multi"), { recursive: true });
+    fs.writeFileSync(path.join(dir, "multi", ...first.path), old);
+    TorrentStorage.open(meta, dir).close();
+    for (const f of FILES) {
+      const stat = fs.statSync(path.join(dir, "multi", ...f.path));
+      expect(stat.size).toBe(f.data.length);
+      // Allocated, not a hole a later write has to allocate block by block (preallocate.ts).
+      expect(stat.blocks * 512).toBeGreaterThanOrEqual(f.data.length);
+    }
+    expectSame(fs.readFileSync(path.join(dir, "multi", ...first.path)).subarray(0, old.length), old);
+  });
+
+  test("preallocates nothing that would leave the disk without its reserve (ext4 keeps what a failed fallocate took)", () => {
+    const file = path.join(tmp, `prealloc-${n++}.bin`);
+    const fd = fs.openSync(file, "w+");
+    try {
+      const disk = fs.statfsSync(tmp);
+      const space = new Preallocator(tmp);
+      // Far more than the disk holds: refused before fallocate is called, the file stays a hole.
+      expect(space.allocate(fd, 0, 2 * disk.bavail * disk.bsize + KEEP_FREE_BYTES)).toBe(false);
+      expect(fs.fstatSync(fd).blocks).toBe(0);
+      expect(space.allocate(fd, 0, 64 * 1024)).toBe(true);
+      expect(fs.fstatSync(fd).blocks * 512).toBeGreaterThanOrEqual(64 * 1024);
+    } finally {
+      fs.closeSync(fd);
+    }
   });
 
   test("refuses a piece of the wrong size or index and a block outside its piece", () => {

@@ -1,4 +1,5 @@
-// A torrent's files on disk: created sparse in the torrent's layout under one folder, written one
+// A torrent's files on disk: created in the torrent's layout under one folder (their new bytes preallocated
+// where the file system can, see preallocate.ts, else sparse), written one
 // verified piece at a time and read one block at a time, always with explicit positions. Skipped files
 // are not created (one already on disk is used as it is); the bytes of a piece that fall in a skipped
 // file that is absent go to the parts file (parts-file.ts), and are copied into the file if it is
@@ -12,6 +13,7 @@ import { FileSet, missingData } from "./file-set.ts";
 import { forEachSpan, layoutFiles, type FileSpan } from "./layout.ts";
 import { OutputFolder } from "./output-folder.ts";
 import { PartsFile, partsFileName } from "./parts-file.ts";
+import { Preallocator } from "./preallocate.ts";
 
 type Layout = Pick<Metainfo, "name" | "multiFile" | "files" | "pieceLength" | "pieceCount" | "length"> & Partial<Pick<Metainfo, "infoHash">>;
 
@@ -47,7 +49,7 @@ export class TorrentStorage {
   }
 
   /**
-   * Creates folders and files (sparse, no pre-zeroing) below `dir`, never through a symlink: every
+   * Creates folders and files (preallocated or sparse, never pre-zeroed) below `dir`, never through a symlink: every
    * path is checked before anything is created, and every open goes through OutputFolder.
    */
   static open(meta: Layout, dir: string, options: StorageOptions = {}): TorrentStorage {
@@ -62,9 +64,10 @@ export class TorrentStorage {
     const folder = new OutputFolder(root);
     try {
       for (const file of files) if (!file.padding) folder.check(file.parts);
+      const space = new Preallocator(root);
       // Padding is never created; it counts as there in full (it reads as zeros).
       const skipped = (i: number) => options.skipped?.[i] === true;
-      const lengthBefore = files.map((file, i) => (file.padding ? file.length : skipped(i) ? existingLength(folder, file) : createFile(folder, file)));
+      const lengthBefore = files.map((file, i) => (file.padding ? file.length : skipped(i) ? existingLength(folder, file) : createFile(folder, file, space)));
       const present = files.map((file, i) => !file.padding && (!skipped(i) || lengthBefore[i]! >= 0));
       for (let i = 0; i < files.length; i++) lengthBefore[i] = Math.max(0, lengthBefore[i]!);
       folder.release(); // reopened (and checked to be the same folder) at the first read or write
@@ -182,7 +185,7 @@ export class TorrentStorage {
       const file = files[i]!;
       if (skipped[i] || this.#present[i] || file.padding) continue;
       this.#folder.check(file.parts);
-      createFile(this.#folder, file);
+      createFile(this.#folder, file, new Preallocator(this.dir));
       this.#present[i] = true;
       this.#copyFromParts(i, have);
     }
@@ -236,14 +239,17 @@ function existingLength(folder: OutputFolder, file: FileSpan): number {
 }
 
 /**
- * Creates `file` (and its folders) at its full length as a sparse file; keeps what is already there.
- * Returns the file's length before (0 when it did not exist).
+ * Creates `file` (and its folders) at its full length; keeps what is already there. The bytes it adds are
+ * preallocated (or left sparse where that cannot be done). Returns the file's length before (0 when it did not exist).
  */
-function createFile(folder: OutputFolder, file: FileSpan): number {
+function createFile(folder: OutputFolder, file: FileSpan, space: Preallocator): number {
   const fd = folder.open(file.parts, fs.constants.O_RDWR | fs.constants.O_CREAT);
   try {
     const before = fs.fstatSync(fd).size;
-    if (before < file.length) fs.ftruncateSync(fd, file.length);
+    if (before < file.length) {
+      fs.ftruncateSync(fd, file.length);
+      space.allocate(fd, before, file.length - before);
+    }
     return before;
   } catch (error) {
     throw storageErrorFrom(error, file.path);
