@@ -1,31 +1,24 @@
-// Which blocks to ask which peer for: a few random pieces first (so we soon have something to trade),
-// then rarest first with a random tie-break, and a strict end game (only once every missing block is
-// requested, the last outstanding blocks are asked of other peers too; the first copy wins, the rest
-// are cancelled). Only wanted pieces (wanted.ts: those touching a file not skipped) are ever started,
-// `high` ones before the rest; in sequential mode the lowest wanted missing piece goes first instead of
-// the rarest. Pure bookkeeping: no I/O, no timers.
+// Which blocks to ask which peer for: pieces under way first, then a new piece (piece-choice.ts: a few
+// random ones, then rarest first, or in order in sequential mode), and a strict end game (only once every
+// missing block is requested, the last outstanding blocks are asked of other peers too; the first copy
+// wins, the rest are cancelled). Only wanted pieces (wanted.ts: those touching a file not skipped) are ever
+// started. Pure bookkeeping: no I/O, no timers.
 import type { Bitfield } from "../../shared/bitfield.ts";
-import { BLOCK_SIZE } from "../../shared/wire/types.ts";
 import type { PaddingMap } from "../storage/padding.ts";
+import { BlockLayout, type PickerGeometry } from "./block-layout.ts";
+import { PieceChoice } from "./piece-choice.ts";
 import { PieceProgress, type PickerPeer } from "./piece-progress.ts";
 import { PiecePriority } from "./wanted.ts";
 
 export { PieceProgress, type PickerPeer } from "./piece-progress.ts";
+export type { PickerGeometry } from "./block-layout.ts";
 
-export interface PickerGeometry {
-  pieceCount: number;
-  pieceLength: number;
-  length: number;
-}
-
-const RANDOM_FIRST_PIECES = 4;
 const MAX_DUPLICATES_PER_BLOCK = 3;
 
 const NONE_UNDER_WAY: ReadonlyMap<number, never> = new Map<number, never>();
 const NONE_OPEN: ReadonlySet<never> = new Set<never>();
 
-export class PiecePicker<T> {
-  readonly availability: Uint32Array;
+export class PiecePicker<T> extends BlockLayout {
   // Made when the first piece is started: a picker with nothing under way (a seeder's) holds none of them.
   private underWay: Map<number, PieceProgress<T>> | null = null;
   /**
@@ -35,7 +28,8 @@ export class PiecePicker<T> {
   private parole: Set<number> | null = null;
   /** Pieces under way that still have never-requested blocks: what step 1 of `pick` scans. */
   private openPieces: Set<PieceProgress<T>> | null = null;
-  readonly blocksPerPiece: number;
+  /** Which piece to start next, and the availability counts it goes by. */
+  private readonly choice: PieceChoice;
   /** Wanted pieces we lack that are not under way: none left is the end game. */
   private missingNotStarted: number;
   /** Wanted pieces we lack: none left is the download complete for the user. */
@@ -44,10 +38,15 @@ export class PiecePicker<T> {
   private priority: Uint8Array;
   /** Pieces not skipped. */
   wantedPieces: number;
-  /** The highest priority of any piece. */
-  private topPriority: number = PiecePriority.Normal;
+
   /** The first choice is the lowest wanted missing piece (streaming), not the rarest. */
-  sequential = false;
+  get sequential(): boolean {
+    return this.choice.sequential;
+  }
+
+  set sequential(on: boolean) {
+    this.choice.sequential = on;
+  }
 
   /** Pieces under way, by index. */
   get inProgress(): ReadonlyMap<number, PieceProgress<T>> {
@@ -67,14 +66,14 @@ export class PiecePicker<T> {
   }
 
   constructor(
-    private readonly geometry: PickerGeometry,
+    geometry: PickerGeometry,
     private readonly have: Bitfield,
     /** BEP 47 padding: blocks wholly inside it count as received from the start and are never asked for. */
     private readonly padding: PaddingMap | null = null,
   ) {
-    this.availability = new Uint32Array(geometry.pieceCount);
-    this.blocksPerPiece = Math.ceil(geometry.pieceLength / BLOCK_SIZE);
+    super(geometry);
     this.priority = new Uint8Array(geometry.pieceCount).fill(PiecePriority.Normal);
+    this.choice = new PieceChoice(geometry.pieceCount, have, padding, this, this.priority);
     this.missingNotStarted = geometry.pieceCount - have.count();
     this.missingWanted = this.missingNotStarted;
     this.wantedPieces = geometry.pieceCount;
@@ -87,7 +86,7 @@ export class PiecePicker<T> {
   setPriorities(priority: Uint8Array): void {
     if (priority.length !== this.geometry.pieceCount) throw new RangeError(`${priority.length} piece priorities for ${this.geometry.pieceCount} pieces`);
     this.priority = priority;
-    this.topPriority = Math.max(PiecePriority.Normal, maxOf(priority));
+    this.choice.setPriorities(priority);
     this.missingWanted = 0;
     this.missingNotStarted = 0;
     this.wantedPieces = 0;
@@ -114,37 +113,16 @@ export class PiecePicker<T> {
     return this.wantedPieces - this.missingWanted;
   }
 
-  /** A unique number for block `block` of piece `index`, used as a key in per-peer request sets. */
-  blockKey(index: number, block: number): number {
-    return index * this.blocksPerPiece + block;
-  }
-
-  /** The key of the block that starts at byte `begin` of piece `index`, or -1 when no block starts there. */
-  keyAt(index: number, begin: number): number {
-    if (index >= this.geometry.pieceCount || begin % BLOCK_SIZE !== 0 || begin >= this.pieceLength(index)) return -1;
-    return this.blockKey(index, begin / BLOCK_SIZE);
-  }
-
-  splitKey(key: number): { index: number; block: number } {
-    const index = Math.floor(key / this.blocksPerPiece);
-    return { index, block: key - index * this.blocksPerPiece };
-  }
-
-  pieceLength(index: number): number {
-    if (index < this.geometry.pieceCount - 1) return this.geometry.pieceLength;
-    return this.geometry.length - this.geometry.pieceLength * (this.geometry.pieceCount - 1);
-  }
-
   addPeerPieces(pieces: Bitfield): void {
-    for (let i = 0; i < this.geometry.pieceCount; i++) if (pieces.has(i)) this.availability[i]!++;
+    this.choice.addPeerPieces(pieces);
   }
 
   removePeerPieces(pieces: Bitfield): void {
-    for (let i = 0; i < this.geometry.pieceCount; i++) if (pieces.has(i) && this.availability[i]! > 0) this.availability[i]!--;
+    this.choice.removePeerPieces(pieces);
   }
 
   addHave(index: number): void {
-    this.availability[index]!++;
+    this.choice.addHave(index);
   }
 
   /** True when the peer has a wanted piece we lack. */
@@ -216,9 +194,9 @@ export class PiecePicker<T> {
     let first = -1;
     let lowest = Infinity;
     for (let i = 0; i < this.geometry.pieceCount; i++) {
-      if (this.claimable(i, source) && this.availability[i]! < lowest) {
+      if (this.claimable(i, source) && this.choice.availability[i]! < lowest) {
         first = i;
-        lowest = this.availability[i]!;
+        lowest = this.choice.availability[i]!;
         if (lowest === 0 || this.sequential) break; // sequential: the lowest claimable piece
       }
     }
@@ -271,44 +249,7 @@ export class PiecePicker<T> {
 
   private chooseNewPiece(peer: PickerPeer): number {
     if (this.missingNotStarted === 0) return -1;
-    const count = this.geometry.pieceCount;
-    const sequential = this.sequential;
-    const random = !sequential && this.have.count() < RANDOM_FIRST_PIECES;
-    // Sequential: scan from piece 0, and the first candidate of the best priority is the lowest one.
-    const offset = sequential ? 0 : Math.floor(Math.random() * count);
-    let best = -1;
-    let bestPriority: number = PiecePriority.Skip;
-    let bestAvailability = Infinity;
-    let ties = 0;
-    for (let n = 0; n < count; n++) {
-      const i = (n + offset) % count;
-      const priority = this.priority[i]!;
-      if (priority < bestPriority || priority === PiecePriority.Skip) continue;
-      if (this.have.has(i) || this.inProgress.has(i) || !peer.peerPieces.has(i)) continue;
-      // All padding and yet missing: the check at start-up found these zeros do not match the piece's
-      // hash, and no peer can send anything else.
-      if (this.padding?.pieceIsPadding(i)) continue;
-      if (priority > bestPriority) {
-        // A higher priority than anything seen: it wins whatever its availability.
-        best = i;
-        bestPriority = priority;
-        bestAvailability = this.availability[i]!;
-        ties = 1;
-        // Random start point or sequential order: the first candidate of the top priority is the one.
-        if ((random || sequential) && priority === this.topPriority) return i;
-        continue;
-      }
-      if (random || sequential) continue; // the first one of this priority is already chosen
-      const a = this.availability[i]!;
-      if (a < bestAvailability) {
-        best = i;
-        bestAvailability = a;
-        ties = 1;
-      } else if (a === bestAvailability && Math.random() * ++ties < 1) {
-        best = i;
-      }
-    }
-    return best;
+    return this.choice.choose(peer);
   }
 
   /** A block arrived. Returns the progress entry if the block was wanted (not a duplicate), else null. */
@@ -362,10 +303,4 @@ export class PiecePicker<T> {
   abandon(index: number): void {
     this.pieceFailed(index);
   }
-}
-
-function maxOf(values: Uint8Array): number {
-  let max = 0;
-  for (let i = 0; i < values.length; i++) if (values[i]! > max) max = values[i]!;
-  return max;
 }
