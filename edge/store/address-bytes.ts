@@ -1,6 +1,6 @@
-// Compact forms for new peer entries, from address bytes remembered per address text: parsing the
-// same client address again for each announce (split, digit checks, a fresh array) was a measurable
-// share of one. Bounded: the memory starts over when full.
+// Address bytes for new peer entries, remembered per address text: parsing the same client address
+// again for each announce (split, digit checks, a fresh array) was a measurable share of one.
+// Bounded: the memory starts over when full.
 import { encodeCompactPeer, isIPv6, parseIPv4, parseIPv6 } from "../../shared/compact.ts";
 
 const REMEMBERED = 4096;
@@ -8,8 +8,11 @@ const REMEMBERED = 4096;
 export class AddressBytes {
   private readonly known = new Map<string, Uint8Array | null>();
 
-  /** The compact form (6 or 18 bytes) of `ip` and `port`; throws as encodeCompactPeer does. */
-  compact(ip: string, port: number): Uint8Array {
+  /**
+   * The 4 or 16 address bytes of `ip`, after checking `ip` and `port` as encodeCompactPeer does (and
+   * throwing its error). The bytes are shared: read them, never change them.
+   */
+  address(ip: string, port: number): Uint8Array {
     let addr = this.known.get(ip);
     if (addr === undefined) {
       if (this.known.size >= REMEMBERED) this.known.clear();
@@ -17,7 +20,13 @@ export class AddressBytes {
       this.known.set(ip, addr);
     }
     // Bad input takes the encoder's own path, for its error.
-    if (addr === null || !Number.isInteger(port) || port < 1 || port > 65535) return encodeCompactPeer({ ip, port });
+    if (addr === null || !Number.isInteger(port) || port < 1 || port > 65535) encodeCompactPeer({ ip, port });
+    return addr!;
+  }
+
+  /** The compact form (6 or 18 bytes) of `ip` and `port`; throws as encodeCompactPeer does. */
+  compact(ip: string, port: number): Uint8Array {
+    const addr = this.address(ip, port);
     const n = addr.length;
     const out = new Uint8Array(n + 2);
     for (let i = 0; i < n; i++) out[i] = addr[i]!;

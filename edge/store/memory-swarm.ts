@@ -1,109 +1,147 @@
-// One swarm of the embedded store: its peers in a Map by peer id, chained in the order they were last
-// heard from (so expired ones sit at the front), and in one array per role with an index, so a random
-// sample needs no pass over the swarm and a removal is a swap with the last (memory-peer-list.ts).
-// The chain is the entries' own links rather than the Map's insertion order: a re-announce then moves
-// its entry to the back without a Map delete and set (two hash operations and a tombstone each time).
+// The swarms of the embedded store and their peers. A swarm is a small object (at most `maxSwarms`
+// of them); its peers are records by handle (peer-records.ts), found by (swarm, peer id) in one
+// IdIndex, chained in the order they were last heard from (so expired ones sit at the front), and
+// listed by role with their compact forms (memory-peer-list.ts), so a random sample needs no pass
+// over the swarm and a removal is a swap with the last.
+import type { IdIndex } from "./id-index.ts";
 import { PeerList } from "./memory-peer-list.ts";
-import { RecencyList } from "./recency-list.ts";
+import { NONE, type PeerKey, PeerRecords, sameKey } from "./peer-records.ts";
 import type { SwarmPeer } from "./swarm-store.ts";
 
-export interface PeerEntry extends SwarmPeer {
-  compact: Uint8Array;
-  seeder: boolean;
-  /** Position in its role's list. */
-  slot: number;
-  expiresAt: number;
-  /** The `key` the peer announced with, if any: whoever shows it may move or remove this entry. Never sent to anyone. */
-  key: string | undefined;
-  /** Neighbours in the swarm's order of last announce (null at either end). */
-  older: PeerEntry | null;
-  newer: PeerEntry | null;
-}
-
-/**
- * Whether an announce may change this entry: it comes from the entry's address, or shows the entry's
- * key. Peer ids are public (every handshake and non-compact reply carries them), so the id alone
- * proves nothing.
- */
-export function mayChange(entry: PeerEntry, ip: string, port: number, key: string | undefined): boolean {
-  return (entry.ip === ip && entry.port === port) || (entry.key !== undefined && entry.key === key);
-}
-
-/** Peers held over all swarms of a store, kept by the swarms themselves so every removal counts. */
-export interface PeerTally {
-  peers: number;
-}
-
 export class Swarm {
-  constructor(
-    private readonly tally: PeerTally,
-    readonly infoHash: string,
-  ) {}
-
   /** Neighbours in the store's order of last activity (memory.ts keeps the list). */
   older: Swarm | null = null;
   newer: Swarm | null = null;
-
-  readonly byId = new Map<string, PeerEntry>();
   readonly seeders = new PeerList();
   readonly leechers = new PeerList();
-  /** The entries by last announce. */
-  private readonly byAnnounce = new RecencyList<PeerEntry>();
+  /** The peers by last announce: handles, NONE when empty. */
+  oldest = NONE;
+  newest = NONE;
+  size = 0;
   /** When the most recently announced peer expires: after that the whole swarm is gone. */
   expiresAt = 0;
+  /** Completed downloads (kept with the store's history of them, which outlives the swarm). */
+  downloaded = 0;
 
-  add(entry: PeerEntry): void {
-    (entry.seeder ? this.seeders : this.leechers).add(entry);
-    this.byId.set(entry.peerId, entry);
-    this.byAnnounce.append(entry);
-    this.tally.peers++;
-  }
+  /** `infoHash`: its hex when the swarm was made from hex, else null until someone asks (memory.ts). */
+  constructor(
+    readonly handle: number,
+    public infoHash: string | null,
+  ) {}
+}
 
-  remove(entry: PeerEntry): void {
-    (entry.seeder ? this.seeders : this.leechers).remove(entry);
-    this.byId.delete(entry.peerId);
-    this.byAnnounce.remove(entry);
-    this.tally.peers--;
+/** The peers of all swarms: records, the index by (swarm, peer id), and the per-swarm order and lists. */
+export class SwarmPeers {
+  readonly records = new PeerRecords();
+
+  /** `ids`: peer ids scoped by their swarm's handle. */
+  constructor(readonly ids: IdIndex) {}
+
+  /** Peers held over all swarms. */
+  get count(): number {
+    return this.ids.size;
   }
 
   /**
-   * A re-announce from the entry's own address: the same entry, renewed in place and moved to the
-   * back of the order, into the other role's list if its role changed. Its id, address and compact
-   * form stay as they were (samples handed out earlier may still hold the entry).
+   * Whether an announce from `ip`/`port` showing `key` may change peer `h`: it comes from the peer's
+   * address, or shows its key. Peer ids are public (every handshake and non-compact reply carries
+   * them), so the id alone proves nothing.
    */
-  renew(entry: PeerEntry, seeder: boolean, expiresAt: number, key: string | undefined): void {
-    if (entry.seeder !== seeder) {
-      (entry.seeder ? this.seeders : this.leechers).remove(entry);
-      entry.seeder = seeder;
-      (seeder ? this.seeders : this.leechers).add(entry);
+  mayChange(h: number, ip: string, port: number, key: PeerKey): boolean {
+    const r = this.records;
+    return (r.ips[h] === ip && r.port[h] === port) || sameKey(r.keys[h], key);
+  }
+
+  /**
+   * A new peer in `swarm`, filed under the peer key the index loaded last (which it did not find),
+   * at the newest end of the order. `address`: its 4 or 16 address bytes; `object`: the peer as an
+   * object for non-compact replies, if made now (memory-peer-list.ts).
+   */
+  add(swarm: Swarm, seeder: boolean, expiresAt: number, ip: string, address: Uint8Array, port: number, key: PeerKey, object: SwarmPeer | null): number {
+    const r = this.records;
+    const h = r.allocate();
+    r.seeder[h] = seeder ? 1 : 0;
+    r.expiresAt[h] = expiresAt;
+    r.ips[h] = ip;
+    r.port[h] = port;
+    r.keys[h] = key;
+    (seeder ? swarm.seeders : swarm.leechers).add(r, h, address, port, object);
+    this.ids.insert(h);
+    this.append(swarm, h);
+    swarm.size++;
+    return h;
+  }
+
+  remove(swarm: Swarm, h: number): void {
+    const r = this.records;
+    (r.seeder[h] === 1 ? swarm.seeders : swarm.leechers).removeAt(r, r.pos[h]!);
+    this.unlink(swarm, h);
+    this.ids.remove(h);
+    r.release(h);
+    swarm.size--;
+  }
+
+  /**
+   * A re-announce from the peer's own address: the same record, renewed in place and moved to the
+   * newest end of the order, into the other role's list if its role changed.
+   */
+  renew(swarm: Swarm, h: number, seeder: boolean, expiresAt: number, key: PeerKey): void {
+    const r = this.records;
+    if ((r.seeder[h] === 1) !== seeder) {
+      if (seeder) swarm.seeders.takeFrom(r, swarm.leechers, r.pos[h]!);
+      else swarm.leechers.takeFrom(r, swarm.seeders, r.pos[h]!);
+      r.seeder[h] = seeder ? 1 : 0;
     }
-    entry.expiresAt = expiresAt;
-    entry.key = key;
-    this.byAnnounce.touch(entry);
+    r.expiresAt[h] = expiresAt;
+    r.keys[h] = key;
+    if (swarm.newest !== h) {
+      this.unlink(swarm, h);
+      this.append(swarm, h);
+    }
   }
 
   /** The least recently heard peer goes (to make room for another under the store's peer cap). */
-  removeOldest(): void {
-    const oldest = this.byAnnounce.oldest;
-    if (oldest) this.remove(oldest);
-  }
-
-  /** The swarm is being dropped whole: its peers no longer count. */
-  discard(): void {
-    this.tally.peers -= this.byId.size;
+  removeOldest(swarm: Swarm): void {
+    if (swarm.oldest !== NONE) this.remove(swarm, swarm.oldest);
   }
 
   /** Drops peers whose time is up; stops at the first live one since the chain is ordered by last announce. */
-  expire(now: number): void {
-    let entry = this.byAnnounce.oldest;
-    while (entry !== null && entry.expiresAt <= now) {
-      const next = entry.newer;
-      this.remove(entry);
-      entry = next;
-    }
+  expire(swarm: Swarm, now: number): void {
+    const expiresAt = this.records.expiresAt;
+    while (swarm.oldest !== NONE && expiresAt[swarm.oldest]! <= now) this.remove(swarm, swarm.oldest);
   }
 
-  get size(): number {
-    return this.byId.size;
+  /** The swarm is being dropped whole: its peers are freed. */
+  discard(swarm: Swarm): void {
+    const r = this.records;
+    for (let h = swarm.oldest; h !== NONE; ) {
+      const next = r.newer[h]!;
+      this.ids.remove(h);
+      r.release(h);
+      h = next;
+    }
+    swarm.oldest = swarm.newest = NONE;
+    swarm.seeders.clear();
+    swarm.leechers.clear();
+    swarm.size = 0;
+  }
+
+  private append(swarm: Swarm, h: number): void {
+    const r = this.records;
+    r.older[h] = swarm.newest;
+    r.newer[h] = NONE;
+    if (swarm.newest !== NONE) r.newer[swarm.newest] = h;
+    else swarm.oldest = h;
+    swarm.newest = h;
+  }
+
+  private unlink(swarm: Swarm, h: number): void {
+    const r = this.records;
+    const older = r.older[h]!;
+    const newer = r.newer[h]!;
+    if (older !== NONE) r.newer[older] = newer;
+    else swarm.oldest = newer;
+    if (newer !== NONE) r.older[newer] = older;
+    else swarm.newest = older;
   }
 }

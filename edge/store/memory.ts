@@ -1,16 +1,33 @@
 // The embedded swarm store: everything in this process's memory, for local use and tests. Each
-// announce costs O(numwant) plus amortised O(1) expiry and eviction (see memory-swarm.ts for how a
-// swarm keeps its peers). Bounded: at most `maxSwarms` swarms and `downloaded` histories and
-// `maxPeers` peers, so a flood of announces for made-up info hashes costs a bounded amount of memory.
-import { AddressBytes } from "./address-bytes.ts";
-import { mayChange, Swarm, type PeerEntry, type PeerTally } from "./memory-swarm.ts";
+// announce costs O(numwant) plus amortised O(1) expiry and eviction. Ids are looked up by their
+// bytes in open-addressing tables (id-index.ts) and peers are records in typed arrays
+// (peer-records.ts, memory-swarm.ts), so an announce allocates nothing but what it returns, and the
+// UDP tracker's (announceInto) nothing at all. Bounded: at most `maxSwarms` swarms and `downloaded`
+// histories and `maxPeers` peers, so a flood of announces for made-up info hashes costs a bounded
+// amount of memory.
+import { toHex } from "../../shared/bytes.ts";
 import { DEFAULT_CONFIG } from "../config.ts";
+import { AddressBytes } from "./address-bytes.ts";
 import { BusiestSwarms, MemoryCounters } from "./counters.ts";
+import { IdIndex } from "./id-index.ts";
 import { MemoryAccounts } from "./memory-accounts.ts";
-import { type PeerList, SLOT_BYTES } from "./memory-peer-list.ts";
+import { compactPeers, peerObjects, writeCompact } from "./memory-reply.ts";
 import { Sampler } from "./memory-sample.ts";
-import { RecencyList } from "./recency-list.ts";
-import type { AnnounceInput, AnnounceResult, CompactPeers, StoreCounters, StoreStats, SwarmCounts, SwarmPeer, SwarmStore } from "./swarm-store.ts";
+import { type Swarm, SwarmPeers } from "./memory-swarm.ts";
+import { keyText, NONE, type PeerKey } from "./peer-records.ts";
+import { SwarmTable } from "./swarm-table.ts";
+import type { UserRecord } from "./account-store.ts";
+import type {
+  AnnounceEvent,
+  AnnounceInput,
+  AnnounceResult,
+  BytesAnnounce,
+  StoreCounters,
+  StoreStats,
+  SwarmCounts,
+  SwarmStore,
+  WrittenSample,
+} from "./swarm-store.ts";
 
 export interface MemoryStoreOptions {
   /** Most swarms held; a new one evicts the least recently active. Also the most `downloaded` histories kept. */
@@ -21,19 +38,30 @@ export interface MemoryStoreOptions {
   random?: () => number;
 }
 
+/** What an announce's sample becomes: peer objects, compact forms by family, or one family written into a buffer. */
+type Sink = "peers" | "compact" | "into";
+
+const EMPTY: Uint8Array = new Uint8Array(0);
+
+/** The announce's fields the store core reads, ids aside. */
+interface Announce {
+  ip: string;
+  port: number;
+  key?: PeerKey;
+  left: number;
+  event: AnnounceEvent;
+  numwant: number;
+  now: number;
+  peerTtlMs: number;
+}
+
 export class MemorySwarmStore implements SwarmStore {
-  /** Swarms by info hash, for lookup. */
-  private readonly swarms = new Map<string, Swarm>();
-  /**
-   * The swarms by last activity (an announce moves its swarm to the newest end): the swarms' own
-   * links rather than the Map's order, so an announce moves its swarm without a Map delete and set,
-   * and the sweep of abandoned swarms needs no iterator.
-   */
-  private readonly byActivity = new RecencyList<Swarm>();
-  private readonly tally: PeerTally = { peers: 0 };
+  private readonly peers = new SwarmPeers(new IdIndex());
+  private readonly swarms = new SwarmTable(this.peers);
   /**
    * Completed-download counts outlive their swarm, up to `maxSwarms` of them: ordered by last
-   * completion, the least recent dropped first. Only swarms with a completion have one.
+   * completion, the least recent dropped first. Only swarms with a completion have one; a live
+   * swarm carries its count too (Swarm.downloaded), so an announce reads no Map.
    */
   private readonly downloaded = new Map<string, number>();
   private readonly maxSwarms: number;
@@ -42,6 +70,14 @@ export class MemorySwarmStore implements SwarmStore {
   readonly accounts: MemoryAccounts;
   private readonly sampler: Sampler;
   private readonly addresses = new AddressBytes();
+  /** announceInto's answer, reused. */
+  private readonly written: WrittenSample = { complete: 0, incomplete: 0, downloaded: 0, written: 0 };
+  // Where the "into" sink writes (set by announceInto for the one core call).
+  private out: Uint8Array = EMPTY;
+  private outAt = 0;
+  private outSize = 6;
+  /** The last core call's sample when it was not written into a buffer. */
+  private sampled: AnnounceResult | null = null;
 
   constructor(opts: MemoryStoreOptions = {}) {
     this.maxSwarms = opts.maxSwarms ?? DEFAULT_CONFIG.maxSwarms;
@@ -52,7 +88,7 @@ export class MemorySwarmStore implements SwarmStore {
 
   /** What the store holds now, expired entries included until they are swept (for tests and the memory bench). */
   footprint(): { swarms: number; peers: number; histories: number } {
-    return { swarms: this.swarms.size, peers: this.tally.peers, histories: this.downloaded.size };
+    return { swarms: this.swarms.size, peers: this.peers.count, histories: this.downloaded.size };
   }
 
   async announce(input: AnnounceInput): Promise<AnnounceResult> {
@@ -63,58 +99,33 @@ export class MemorySwarmStore implements SwarmStore {
     // A refused announce (unknown passkey, torrent off the allowlist) changes nothing, counters included.
     const user = this.accounts.admit(input);
     if (typeof user === "string") return { complete: 0, incomplete: 0, downloaded: 0, peers: [], refused: user };
-    const { infoHash, peerId, now } = input;
-    this.dropAbandonedSwarms(now);
-    let swarm = this.swarms.get(infoHash);
-    if (swarm) {
-      swarm.expire(now);
-      this.byActivity.touch(swarm);
-    } else {
-      // Nobody to remove: a stopped for an unknown swarm must not evict a live one to make room.
-      if (input.event === "stopped") {
-        this.counters_.announced(input.event, "recorded", now);
-        if (user) this.accounts.record(user, input, false);
-        return { ...this.countsOf(infoHash, undefined), peers: [] };
-      }
-      if (this.swarms.size >= this.maxSwarms) this.evictLeastActiveSwarm();
-      swarm = new Swarm(this.tally, infoHash);
-      this.swarms.set(infoHash, swarm);
-      this.byActivity.append(swarm);
-    }
-    swarm.expiresAt = now + input.peerTtlMs;
+    const counts: AnnounceResult = { complete: 0, incomplete: 0, downloaded: 0, peers: [] };
+    this.sampled = counts;
+    this.core(input.infoHash, input.peerId, 0, input, input.compactOnly === true ? "compact" : "peers", counts, user, input);
+    this.sampled = null;
+    return counts;
+  }
 
-    const seeder = input.left === 0 || input.event === "completed";
-    const previous = swarm.byId.get(peerId);
-    if (previous && !mayChange(previous, input.ip, input.port, input.key)) {
-      // Someone else's entry: record nothing and answer as usual, leaving that entry out like the
-      // requester's own (a client whose address changed still gets peers; it is listed again once
-      // the old entry has expired).
-      this.counters_.announced(input.event, "ignored", now);
-      const sample = input.event === "stopped" ? { peers: [] } : this.sample(swarm, seeder, previous, input.numwant, input.compactOnly === true);
-      return withSample(this.countsOf(infoHash, swarm), sample);
+  announceInto(input: BytesAnnounce, out: Uint8Array, outAt: number): WrittenSample {
+    const result = this.written;
+    result.written = 0;
+    result.refused = undefined;
+    if (input.passkey !== undefined || input.allowlistOnly) {
+      // Accounting and the allowlist are keyed by hex: the general path, its sample copied out.
+      const general = this.announceNow(hexAnnounce(input));
+      const forms = general.compact ? (input.family === 4 ? general.compact.v4 : general.compact.v6) : EMPTY;
+      out.set(forms, outAt);
+      setCounts(result, general.complete, general.incomplete, general.downloaded);
+      result.written = forms.length / (input.family === 4 ? 6 : 18);
+      if (general.refused) result.refused = general.refused;
+      return result;
     }
-    this.counters_.announced(input.event, "recorded", now);
-    if (user) this.accounts.record(user, input, previous?.seeder === true);
-    if (input.event === "completed" && !previous?.seeder) this.countDownload(infoHash);
-    let self: PeerEntry | null = null;
-    if (input.event === "stopped") {
-      if (previous) swarm.remove(previous);
-    } else if (previous && previous.ip === input.ip && previous.port === input.port) {
-      // The common case, a peer announcing again from where it did: its entry renewed, nothing allocated.
-      swarm.renew(previous, seeder, now + input.peerTtlMs, input.key);
-      self = previous;
-    } else {
-      if (previous) swarm.remove(previous);
-      // Encoded once here rather than in every reply that samples this peer.
-      const compact = this.addresses.compact(input.ip, input.port);
-      self = { peerId, ip: input.ip, port: input.port, compact, seeder, slot: 0, expiresAt: now + input.peerTtlMs, key: input.key, older: null, newer: null };
-      while (this.tally.peers >= this.maxPeers) this.evictOldestPeer();
-      swarm.add(self);
-    }
-    const sample = self === null ? { peers: [] } : this.sample(swarm, seeder, self, input.numwant, input.compactOnly === true);
-    const counts = this.countsOf(infoHash, swarm);
-    if (swarm.size === 0) this.dropSwarm(swarm);
-    return withSample(counts, sample);
+    this.out = out;
+    this.outAt = outAt;
+    this.outSize = input.family === 4 ? 6 : 18;
+    this.core(input.ids, input.ids, input.idsAt, input, "into", result, undefined, undefined);
+    this.out = EMPTY;
+    return result;
   }
 
   async counters(now: number): Promise<StoreCounters> {
@@ -124,9 +135,9 @@ export class MemorySwarmStore implements SwarmStore {
   async scrape(infoHashes: string[], now: number): Promise<SwarmCounts[]> {
     this.counters_.scraped();
     return infoHashes.map((hash) => {
-      const swarm = this.swarms.get(hash);
-      swarm?.expire(now);
-      return this.countsOf(hash, swarm);
+      const swarm = this.swarms.byHex(hash);
+      if (swarm) this.peers.expire(swarm, now);
+      return swarm ? countsOf(swarm) : { complete: 0, incomplete: 0, downloaded: this.downloaded.get(hash) ?? 0 };
     });
   }
 
@@ -135,16 +146,16 @@ export class MemorySwarmStore implements SwarmStore {
     let seeders = 0;
     let leechers = 0;
     let torrents = 0;
-    for (let swarm = this.byActivity.oldest; swarm !== null; ) {
+    for (let swarm = this.swarms.byActivity.oldest; swarm !== null; ) {
       const next = swarm.newer;
-      swarm.expire(now);
+      this.peers.expire(swarm, now);
       if (swarm.size === 0) {
-        this.dropSwarm(swarm);
+        this.swarms.drop(swarm);
       } else {
         torrents++;
         seeders += swarm.seeders.length;
         leechers += swarm.leechers.length;
-        top.offer(swarm.infoHash, swarm.seeders.length, swarm.leechers.length);
+        top.offer(this.swarms.hexOf(swarm), swarm.seeders.length, swarm.leechers.length);
       }
       swarm = next;
     }
@@ -156,34 +167,119 @@ export class MemorySwarmStore implements SwarmStore {
   async listSwarms(now: number, limit: number): Promise<Array<[string, SwarmCounts]>> {
     this.counters_.scraped();
     const out: Array<[string, SwarmCounts]> = [];
-    for (let swarm = this.byActivity.oldest; swarm !== null && out.length < limit; swarm = swarm.newer) {
-      swarm.expire(now);
-      if (swarm.size > 0) out.push([swarm.infoHash, this.countsOf(swarm.infoHash, swarm)]);
+    for (let swarm = this.swarms.byActivity.oldest; swarm !== null && out.length < limit; swarm = swarm.newer) {
+      this.peers.expire(swarm, now);
+      if (swarm.size > 0) out.push([this.swarms.hexOf(swarm), countsOf(swarm)]);
     }
     return out;
   }
 
-  private countsOf(hash: string, swarm: Swarm | undefined): SwarmCounts {
-    return {
-      complete: swarm?.seeders.length ?? 0,
-      incomplete: swarm?.leechers.length ?? 0,
-      downloaded: this.downloaded.get(hash) ?? 0,
-    };
+  /**
+   * One announce, admitted: `infoHash` and `peerId` are hex, or the same bytes holding both from
+   * `at`. Fills `counts` (and the sample, as `sink` says). `user` and `input`: the accounting's, for
+   * announces with a passkey.
+   */
+  private core(
+    infoHash: string | Uint8Array,
+    peerId: string | Uint8Array,
+    at: number,
+    a: Announce,
+    sink: Sink,
+    counts: SwarmCounts,
+    user: UserRecord | undefined,
+    input: AnnounceInput | undefined,
+  ): void {
+    const { event, now } = a;
+    this.dropAbandonedSwarms(now);
+    const swarms = this.swarms;
+    if (typeof infoHash === "string") requireHex(swarms.ids.loadHex(infoHash, 0), "info hash");
+    else swarms.ids.loadBytes(infoHash, at, 0);
+    let swarm = swarms.found();
+    if (swarm !== null) {
+      this.peers.expire(swarm, now);
+      this.swarms.byActivity.touch(swarm);
+    } else {
+      // Nobody to remove: a stopped for an unknown swarm must not evict a live one to make room.
+      if (event === "stopped") {
+        this.counters_.announced(event, "recorded", now);
+        if (user) this.accounts.record(user, input!, false);
+        const hex = typeof infoHash === "string" ? infoHash : toHex(infoHash.subarray(at, at + 20));
+        setCounts(counts, 0, 0, this.downloaded.get(hex) ?? 0);
+        return;
+      }
+      if (this.swarms.size >= this.maxSwarms) this.swarms.drop(this.swarms.byActivity.oldest!);
+      swarm = swarms.add(typeof infoHash === "string" ? infoHash : null);
+      if (this.downloaded.size > 0) swarm.downloaded = this.downloaded.get(swarms.hexOf(swarm)) ?? 0;
+    }
+    swarm.expiresAt = now + a.peerTtlMs;
+
+    const seeder = a.left === 0 || event === "completed";
+    const peers = this.peers;
+    const records = peers.records;
+    if (typeof peerId === "string") requireHex(peers.ids.loadHex(peerId, swarm.handle), "peer id");
+    else peers.ids.loadBytes(peerId, at + 20, swarm.handle);
+    const previous = peers.ids.find();
+    if (previous !== NONE && !peers.mayChange(previous, a.ip, a.port, a.key)) {
+      // Someone else's entry: record nothing and answer as usual, leaving that entry out like the
+      // requester's own (a client whose address changed still gets peers; it is listed again once
+      // the old entry has expired).
+      this.counters_.announced(event, "ignored", now);
+      if (event !== "stopped") this.sample(swarm, seeder, previous, a.numwant, sink, counts);
+      setCounts(counts, swarm.seeders.length, swarm.leechers.length, swarm.downloaded);
+      return;
+    }
+    this.counters_.announced(event, "recorded", now);
+    const wasSeeder = previous !== NONE && records.seeder[previous] === 1;
+    if (user) this.accounts.record(user, input!, wasSeeder);
+    if (event === "completed" && !wasSeeder) this.countDownload(swarm);
+    let self = NONE;
+    if (event === "stopped") {
+      if (previous !== NONE) peers.remove(swarm, previous);
+    } else if (previous !== NONE && records.ips[previous] === a.ip && records.port[previous] === a.port) {
+      // The common case, a peer announcing again from where it did: its record renewed in place.
+      peers.renew(swarm, previous, seeder, now + a.peerTtlMs, a.key);
+      self = previous;
+    } else {
+      if (previous !== NONE) peers.remove(swarm, previous);
+      const address = this.addresses.address(a.ip, a.port);
+      // Eviction removes from the index without touching the key loaded above, which add() files.
+      while (peers.count >= this.maxPeers) this.evictOldestPeer();
+      // Over HTTP the id's hex is at hand: the peer's object for non-compact replies costs little now.
+      const object = typeof peerId === "string" ? { peerId, ip: a.ip, port: a.port } : null;
+      self = peers.add(swarm, seeder, now + a.peerTtlMs, a.ip, address, a.port, a.key, object);
+    }
+    if (self !== NONE) this.sample(swarm, seeder, self, a.numwant, sink, counts);
+    setCounts(counts, swarm.seeders.length, swarm.leechers.length, swarm.downloaded);
+    if (swarm.size === 0) this.swarms.drop(swarm);
+  }
+
+  /**
+   * Up to `want` distinct peers other than `self`, picked uniformly at random: leechers only for a
+   * seeder, anyone for a leecher, from the virtual concatenation [leechers..., seeders...].
+   */
+  private sample(swarm: Swarm, seeder: boolean, self: number, want: number, sink: Sink, counts: SwarmCounts): void {
+    const first = swarm.leechers;
+    const split = first.length;
+    const n = seeder ? split : split + swarm.seeders.length;
+    const records = this.peers.records;
+    // Where the requester's own entry sits in the pool, if it is there (it may be someone else's
+    // entry, on an ignored announce, with another role than the requester's).
+    const pos = records.pos[self]!;
+    const skip = records.seeder[self] === 1 ? (seeder ? -1 : split + pos) : pos;
+    const count = this.sampler.draw(n, want, skip);
+    const picked = this.sampler.picked;
+    if (sink === "into") {
+      (counts as WrittenSample).written = writeCompact(first, swarm.seeders, picked, count, this.outSize, this.out, this.outAt);
+    } else if (sink === "compact") {
+      this.sampled!.compact = compactPeers(first, swarm.seeders, picked, count);
+    } else {
+      this.sampled!.peers = peerObjects(first, swarm.seeders, picked, count, records, this.peers.ids);
+    }
   }
 
   /** Swarms whose last announce is older than every peer's lifetime hold no live peer: drop them. */
   private dropAbandonedSwarms(now: number): void {
-    for (let swarm = this.byActivity.oldest; swarm !== null && swarm.expiresAt <= now; swarm = this.byActivity.oldest) this.dropSwarm(swarm);
-  }
-
-  private dropSwarm(swarm: Swarm): void {
-    swarm.discard();
-    this.swarms.delete(swarm.infoHash);
-    this.byActivity.remove(swarm);
-  }
-
-  private evictLeastActiveSwarm(): void {
-    this.dropSwarm(this.byActivity.oldest!);
+    for (let swarm = this.swarms.byActivity.oldest; swarm !== null && swarm.expiresAt <= now; swarm = this.swarms.byActivity.oldest) this.swarms.drop(swarm);
   }
 
   /**
@@ -191,81 +287,47 @@ export class MemorySwarmStore implements SwarmStore {
    * announcing swarm has just moved to the back, so it is first only when it is the only one).
    */
   private evictOldestPeer(): void {
-    const swarm = this.byActivity.oldest!;
-    swarm.removeOldest();
-    if (swarm.size === 0 && this.swarms.size > 1) this.dropSwarm(swarm);
+    const swarm = this.swarms.byActivity.oldest!;
+    this.peers.removeOldest(swarm);
+    if (swarm.size === 0 && this.swarms.size > 1) this.swarms.drop(swarm);
   }
 
-  private countDownload(hash: string): void {
-    const count = (this.downloaded.get(hash) ?? 0) + 1;
+  private countDownload(swarm: Swarm): void {
+    const hash = this.swarms.hexOf(swarm);
+    const count = ++swarm.downloaded;
     this.downloaded.delete(hash);
     this.downloaded.set(hash, count);
-    if (this.downloaded.size > this.maxSwarms) this.downloaded.delete(this.downloaded.keys().next().value!);
-  }
-
-  /**
-   * Up to `want` distinct peers other than `self`, picked uniformly at random: leechers only for a
-   * seeder, anyone for a leecher, from the virtual concatenation [leechers..., seeders...]. As the
-   * compact bytes alone when the caller only needs those (copied from the role lists' buffers,
-   * no entry read), else as the entries themselves (the caller only reads them, and an entry's id,
-   * address and compact form never change: a re-announce from another address makes a new entry).
-   */
-  private sample(swarm: Swarm, seeder: boolean, self: PeerEntry, want: number, compactOnly: boolean): Sample {
-    const first = swarm.leechers;
-    const split = first.length;
-    const n = seeder ? split : split + swarm.seeders.length;
-    // Where the requester's own entry sits in the pool, if it is there (it may be someone else's
-    // entry, on an ignored announce, with another role than the requester's).
-    const skip = self.seeder ? (seeder ? -1 : split + self.slot) : self.slot;
-    const count = this.sampler.draw(n, want, skip);
-    const picked = this.sampler.picked;
-    if (compactOnly) return { peers: [], compact: copyCompact(first, swarm.seeders, picked, count) };
-    const peers: SwarmPeer[] = new Array(count);
-    for (let i = 0; i < count; i++) {
-      const at = picked[i]!;
-      peers[i] = at < split ? first.entries[at]! : swarm.seeders.entries[at - split]!;
-    }
-    return { peers };
-  }
-}
-
-interface Sample {
-  peers: SwarmPeer[];
-  compact?: CompactPeers;
-}
-
-/** The result from fresh counts: they gain the sample's fields in place (object spreads were a measurable cost per announce). */
-function withSample(counts: SwarmCounts, sample: Sample): AnnounceResult {
-  const result = counts as AnnounceResult;
-  result.peers = sample.peers;
-  if (sample.compact) result.compact = sample.compact;
-  return result;
-}
-
-/** The compact forms of the picked positions of [first..., second...], split by family. */
-function copyCompact(first: PeerList, second: PeerList, picked: Int32Array, count: number): CompactPeers {
-  const split = first.length;
-  let n4 = 0;
-  for (let i = 0; i < count; i++) {
-    const at = picked[i]!;
-    if ((at < split ? first.lens[at] : second.lens[at - split]) === 6) n4++;
-  }
-  const v4 = new Uint8Array(n4 * 6);
-  const v6 = new Uint8Array((count - n4) * 18);
-  let at4 = 0;
-  let at6 = 0;
-  // Plain loops: a native `set` call costs more than moving 6 bytes.
-  for (let i = 0; i < count; i++) {
-    let at = picked[i]!;
-    const list = at < split ? first : second;
-    if (at >= split) at -= split;
-    const bytes = list.bytes;
-    const base = at * SLOT_BYTES;
-    if (list.lens[at] === 6) {
-      for (let k = 0; k < 6; k++) v4[at4++] = bytes[base + k]!;
-    } else {
-      for (let k = 0; k < 18; k++) v6[at6++] = bytes[base + k]!;
+    if (this.downloaded.size > this.maxSwarms) {
+      const forgotten = this.downloaded.keys().next().value!;
+      this.downloaded.delete(forgotten);
+      const live = this.swarms.byHex(forgotten);
+      if (live) live.downloaded = 0;
     }
   }
-  return { v4, v6 };
+}
+
+function countsOf(swarm: Swarm): SwarmCounts {
+  return { complete: swarm.seeders.length, incomplete: swarm.leechers.length, downloaded: swarm.downloaded };
+}
+
+function setCounts(counts: SwarmCounts, complete: number, incomplete: number, downloaded: number): void {
+  counts.complete = complete;
+  counts.incomplete = incomplete;
+  counts.downloaded = downloaded;
+}
+
+function requireHex(loaded: boolean, what: string): void {
+  if (!loaded) throw new RangeError(`the memory store takes an ${what} as 40 hex digits`);
+}
+
+/** announceInto's input as announceNow's. */
+function hexAnnounce(input: BytesAnnounce): AnnounceInput {
+  const { ids, idsAt, family: _, ...rest } = input;
+  return {
+    ...rest,
+    infoHash: toHex(ids.subarray(idsAt, idsAt + 20)),
+    peerId: toHex(ids.subarray(idsAt + 20, idsAt + 40)),
+    key: input.key === undefined ? undefined : keyText(input.key),
+    compactOnly: true,
+  };
 }

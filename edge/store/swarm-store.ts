@@ -43,6 +43,29 @@ export interface AnnounceInput {
   seedCapMs?: number;
 }
 
+/**
+ * An announce whose ids are bytes: the info hash at `ids[idsAt...]`, the peer id in the 20 bytes
+ * after it (as a BEP 15 announce lays them out). The `key` is the 32-bit number UDP carries; it
+ * matches the same key sent over HTTP as 8 upper-case hex digits (libtorrent's %08X).
+ */
+export interface BytesAnnounce extends Omit<AnnounceInput, "infoHash" | "peerId" | "key" | "compactOnly"> {
+  ids: Uint8Array;
+  idsAt: number;
+  key: number | undefined;
+  /** Only peers of this family are written: 4 (6 bytes each) or 6 (18 bytes each). */
+  family: 4 | 6;
+}
+
+/**
+ * What announceInto did: the counts, and how many compact peers it wrote (all of the request's
+ * family; a sample of `numwant` may hold fewer of them). The object is the store's own, valid until
+ * its next call.
+ */
+export interface WrittenSample extends SwarmCounts {
+  written: number;
+  refused?: AnnounceRefusal;
+}
+
 /** Why a store refused an announce before recording anything. */
 export type AnnounceRefusal = "unknown-passkey" | "not-allowed";
 
@@ -130,6 +153,12 @@ export interface SwarmStore {
    * a measurable share of an announce.
    */
   announceNow?(input: AnnounceInput): AnnounceResult;
+  /**
+   * Optional (the memory store), for the UDP tracker: announceNow with the ids as the bytes a BEP 15
+   * announce carries and the sample written as compact forms straight into the caller's reply, so
+   * no id string, peer list or buffer is made per announce. See BytesAnnounce and WrittenSample.
+   */
+  announceInto?(input: BytesAnnounce, out: Uint8Array, outAt: number): WrittenSample;
   /** The store's own counters (see StoreCounters): one call. */
   counters(now: number): Promise<StoreCounters>;
   /** Counts for each info hash (hex), in the same order; unknown torrents give zeros. */

@@ -1,0 +1,75 @@
+// What the embedded store hands out for a sample (positions drawn by memory-sample.ts in the virtual
+// concatenation [first..., second...] of two role lists): the peers as objects, their compact forms
+// split by family, or one family's compact forms written straight into the caller's buffer (the UDP
+// tracker's reply). Plain loops copy the bytes: a native `set` call costs more than moving 6.
+import type { IdIndex } from "./id-index.ts";
+import { type PeerList, SLOT_BYTES } from "./memory-peer-list.ts";
+import type { PeerRecords } from "./peer-records.ts";
+import type { CompactPeers, SwarmPeer } from "./swarm-store.ts";
+
+/**
+ * The picked peers as objects (id as hex, address, port), each made once per record: at its first
+ * announce over HTTP (its hex id at hand), else the first time a non-compact reply needs it.
+ */
+export function peerObjects(first: PeerList, second: PeerList, picked: Int32Array, count: number, records: PeerRecords, ids: IdIndex): SwarmPeer[] {
+  const split = first.length;
+  const peers: SwarmPeer[] = new Array(count);
+  for (let i = 0; i < count; i++) {
+    let at = picked[i]!;
+    const list = at < split ? first : second;
+    if (at >= split) at -= split;
+    let peer = list.objects[at] as SwarmPeer | null;
+    // Compared with null, not tested for truth: a truth test reads the object (a cache miss each).
+    if (peer === null) {
+      const h = list.handles[at]!;
+      peer = { peerId: ids.hexOf(h), ip: records.ips[h]!, port: records.port[h]! };
+      list.objects[at] = peer;
+    }
+    peers[i] = peer;
+  }
+  return peers;
+}
+
+/** The compact forms of the picked positions, split by family. */
+export function compactPeers(first: PeerList, second: PeerList, picked: Int32Array, count: number): CompactPeers {
+  const split = first.length;
+  let n4 = 0;
+  for (let i = 0; i < count; i++) {
+    const at = picked[i]!;
+    if ((at < split ? first.lens[at] : second.lens[at - split]) === 6) n4++;
+  }
+  const v4 = new Uint8Array(n4 * 6);
+  const v6 = new Uint8Array((count - n4) * 18);
+  let at4 = 0;
+  let at6 = 0;
+  for (let i = 0; i < count; i++) {
+    let at = picked[i]!;
+    const list = at < split ? first : second;
+    if (at >= split) at -= split;
+    const bytes = list.bytes;
+    const base = at * SLOT_BYTES;
+    if (list.lens[at] === 6) {
+      for (let k = 0; k < 6; k++) v4[at4++] = bytes[base + k]!;
+    } else {
+      for (let k = 0; k < 18; k++) v6[at6++] = bytes[base + k]!;
+    }
+  }
+  return { v4, v6 };
+}
+
+/** Writes the compact forms of `size` bytes (6: IPv4, 18: IPv6) among the picked positions into `out` from `outAt`; how many. */
+export function writeCompact(first: PeerList, second: PeerList, picked: Int32Array, count: number, size: number, out: Uint8Array, outAt: number): number {
+  const split = first.length;
+  let written = 0;
+  for (let i = 0; i < count; i++) {
+    let at = picked[i]!;
+    const list = at < split ? first : second;
+    if (at >= split) at -= split;
+    if (list.lens[at] !== size) continue;
+    const bytes = list.bytes;
+    const base = at * SLOT_BYTES;
+    for (let k = 0; k < size; k++) out[outAt++] = bytes[base + k]!;
+    written++;
+  }
+  return written;
+}
