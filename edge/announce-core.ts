@@ -7,7 +7,7 @@ import { InstanceCounters } from "./metrics/instance-counters.ts";
 import { callStore, callStoreNow } from "./routes/common.ts";
 import { StoreOutageLog } from "./store-outage.ts";
 import { PASSKEY_PATTERN } from "./store/account-store.ts";
-import type { AnnounceInput, AnnounceRefusal, AnnounceResult, SwarmCounts, SwarmStore } from "./store/swarm-store.ts";
+import type { AnnounceInput, AnnounceRefusal, AnnounceResult, BytesAnnounce, SwarmCounts, SwarmStore, WrittenSample } from "./store/swarm-store.ts";
 
 export interface TrackerCore {
   config: TrackerConfig;
@@ -52,8 +52,35 @@ export async function announcePeer(t: TrackerCore, input: Omit<AnnounceInput, "n
   // A store in this process answers at once: the caller's await of this function is then the only one.
   const result = store.announceNow ? callStoreNow(t, "announce", () => store.announceNow!(call)) : await callStore(t, "announce", () => store.announce(call));
   if (result.refused) throw refusal(result.refused);
-  const interval = config.intervalSec + Math.floor(Math.random() * (config.intervalSpreadSec + 1));
-  return { result, interval };
+  return { result, interval: nextInterval(config) };
+}
+
+/** Seconds until the next announce, spread at random so clients do not announce in lockstep. */
+export function nextInterval(config: TrackerConfig): number {
+  return config.intervalSec + Math.floor(Math.random() * (config.intervalSpreadSec + 1));
+}
+
+/** What announcePeerInto fills in before the store call; the rest is the caller's. */
+export type BytesAnnounceFields = Omit<BytesAnnounce, "now" | "peerTtlMs" | "allowlistOnly" | "seedCapMs" | "passkey">;
+
+/**
+ * announcePeer for a store that writes the sample into the caller's buffer (SwarmStore.announceInto,
+ * see there), answered at once; null when the store has no announceInto. `input` is filled in and
+ * handed to the store (the caller may reuse it); the answer is the store's (valid until its next call).
+ */
+export function announcePeerInto(t: TrackerCore, input: BytesAnnounceFields, out: Uint8Array, outAt: number): WrittenSample | null {
+  const { config } = t;
+  const store = t.requireStore();
+  if (!store.announceInto) return null;
+  requirePasskey(config, undefined);
+  const call = input as BytesAnnounce;
+  call.now = Date.now();
+  call.peerTtlMs = config.peerTtlSec * 1000;
+  call.allowlistOnly = config.privateMode;
+  call.seedCapMs = (config.intervalSec + config.intervalSpreadSec + SEEDING_GRACE_SEC) * 1000;
+  const result = callStoreNow(t, "announce", () => store.announceInto!(call, out, outAt));
+  if (result.refused) throw refusal(result.refused);
+  return result;
 }
 
 /**

@@ -7,7 +7,7 @@
 // "stopped".
 import { Worker } from "node:worker_threads";
 import type { Logger } from "../log.ts";
-import type { UdpTracker } from "../udp/udp-tracker.ts";
+import { MAX_REPLY_BYTES, type UdpTracker } from "../udp/udp-tracker.ts";
 import { FfiUdpSocket, linkTable } from "./bun-udp-ffi.ts";
 import { POLLER_ARMED, POLLER_FLAGS, POLLER_READY, POLLER_STOP, type PollerData } from "./bun-udp-poller-state.ts";
 import { AF_INET, AF_INET6, ipv4Text, ipv6Text, MessageTable, type SocketAddress } from "./linux-mmsg.ts";
@@ -16,6 +16,7 @@ import { AF_INET, AF_INET6, ipv4Text, ipv6Text, MessageTable, type SocketAddress
 export const BATCH = 256;
 /** Bytes per datagram slot: more than any request or reply of BEP 15 (a longer datagram is still seen whole in length). */
 const SLOT_BYTES = 2048;
+if (SLOT_BYTES < MAX_REPLY_BYTES) throw new Error("a send slot must hold the largest reply");
 
 /** ES2024's Atomics.waitAsync (Bun has it; this project's TypeScript library is ES2023). */
 const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, index: number, value: number): { async: boolean; value: unknown } }).waitAsync;
@@ -81,24 +82,41 @@ export class BatchedUdpServer {
     if (n === 0) return this.wait();
     if (n > this.largestBatch) this.largestBatch = n;
     // n < 0: one datagram's error was taken instead of data; read on in the next turn.
-    for (let i = 0; i < n; i++) this.dispatch(i);
+    let replies = 0;
+    for (let i = 0; i < n; i++) replies = this.dispatch(i, replies);
+    // The replies answered at once are in place: sent now, before the next turn reuses the table.
+    if (replies > 0) this.socket.send(this.tx, this.txBase, replies);
     this.scheduleTurn();
   }
 
-  private dispatch(i: number): void {
+  /**
+   * Hands datagram `i` to the tracker, which writes its reply straight into send slot `replies` when
+   * it can answer at once; a reply that comes later is queued. The next free send slot.
+   */
+  private dispatch(i: number, replies: number): number {
     const rx = this.rx;
     const family = rx.family(i);
-    let to: SocketAddress;
     let address: string;
-    if (family === AF_INET) {
-      const ip4 = rx.ip4(i);
-      to = { family: 4, ip4, port: rx.port(i) };
-      address = ipv4Text(ip4);
-    } else if (family === AF_INET6) {
-      to = rx.address(i)!;
-      address = ipv6Text((to as { ip6: Uint8Array }).ip6);
-    } else return;
-    this.tracker.receive(rx.data(i), address, to.port, (reply) => this.queue(reply, to));
+    if (family === AF_INET) address = ipv4Text(rx.ip4(i));
+    else if (family === AF_INET6) address = ipv6Text(rx.ip6(i));
+    else return replies;
+    const reply = this.tracker.respond(rx.data(i), address, rx.port(i), this.tx.bytes, replies * SLOT_BYTES);
+    if (typeof reply === "number") {
+      if (reply === 0) return replies;
+      this.tx.setReplyTo(replies, reply, rx, i);
+      return replies + 1;
+    }
+    if (reply instanceof Uint8Array) {
+      this.tx.setOutgoing(replies, reply, rx.address(i)!);
+      return replies + 1;
+    }
+    if (reply !== null) {
+      const to = rx.address(i)!;
+      reply.then((r) => {
+        if (r !== null) this.queue(r, to);
+      });
+    }
+    return replies;
   }
 
   private queue(reply: Uint8Array, to: SocketAddress): void {

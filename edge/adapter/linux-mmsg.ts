@@ -115,6 +115,12 @@ export class MessageTable {
     return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
   }
 
+  /** For an AF_INET6 sender: its 16 address bytes (a view: read them before the next receive). */
+  ip6(i: number): Uint8Array {
+    const at = this.namesAt + i * NAME_STRIDE + 8;
+    return this.bytes.subarray(at, at + 16);
+  }
+
   /** Message `i`'s socket address, or null for a family other than IPv4 and IPv6. */
   address(i: number): SocketAddress | null {
     const family = this.family(i);
@@ -124,6 +130,26 @@ export class MessageTable {
       return { family: 6, ip6: this.bytes.slice(at + 8, at + 24), scope: this.view.getUint32(at + 24, true), port: this.port(i) };
     }
     return null;
+  }
+
+  /**
+   * Sets message `i` to send the `length` bytes already written in its slot back to the sender of
+   * message `j` of `from` (its socket address copied as received, IPv6 scope included).
+   */
+  setReplyTo(i: number, length: number, from: MessageTable, j: number): void {
+    if (length > this.slotBytes) throw new RangeError(`a datagram of ${length} bytes does not fit a ${this.slotBytes}-byte slot`);
+    const w = this.words;
+    w[(this.iovsAt + i * IOVEC_BYTES + 8) >> 2] = length;
+    const src = from.namesAt + j * NAME_STRIDE;
+    const at = this.namesAt + i * NAME_STRIDE;
+    const b = this.bytes;
+    const fb = from.bytes;
+    const v6 = from.family(j) === AF_INET6;
+    const n = v6 ? SOCKADDR_BYTES : 16;
+    for (let k = 0; k < n; k++) b[at + k] = fb[src + k]!;
+    // No flow label of ours: the received one is not echoed.
+    if (v6) b[at + 4] = b[at + 5] = b[at + 6] = b[at + 7] = 0;
+    w[(this.headersAt + i * MMSGHDR_BYTES + HDR_NAMELEN) >> 2] = n;
   }
 
   /** Sets message `i` to send `payload` (at most a slot) to `to`. */

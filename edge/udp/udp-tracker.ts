@@ -13,16 +13,21 @@ import {
   encodeConnectResponse,
   encodeErrorResponse,
   encodeScrapeResponse,
+  ACTION,
+  ANNOUNCE_REQUEST_BYTES,
+  ANNOUNCE_RESPONSE_HEADER_BYTES,
+  EVENTS,
   MAX_SCRAPE_HASHES,
   PEER_BYTES,
   UdpCodecError,
+  writeAnnounceHeader,
   type AnnounceRequest,
   type Family,
   type ScrapeRequest,
   type UdpEvent,
 } from "../../shared/udp-tracker/index.ts";
-import { readU32 } from "../../shared/udp-tracker/wire.ts";
-import { announcePeer, scrapeCounts, type TrackerCore } from "../announce-core.ts";
+import { readI32, readU16, readU32, readU64 } from "../../shared/udp-tracker/wire.ts";
+import { announcePeer, announcePeerInto, type BytesAnnounceFields, nextInterval, scrapeCounts, type TrackerCore } from "../announce-core.ts";
 import { canonicalIp } from "../client-ip.ts";
 import { TrackerError } from "../errors.ts";
 import type { AnnounceEvent } from "../store/swarm-store.ts";
@@ -35,6 +40,18 @@ import { ConnectionIds } from "./connection-id.ts";
 const MAX_REPLY_PEERS: Record<Family, number> = { 4: Math.floor((1500 - 28 - 20) / 6), 6: Math.floor((1500 - 48 - 20) / 18) };
 
 const EVENT_OF: Record<UdpEvent, AnnounceEvent> = { none: "", completed: "completed", started: "started", stopped: "stopped" };
+/** The same by wire number (0-3). */
+const EVENT_BY_NUMBER: readonly AnnounceEvent[] = EVENTS.map((e) => EVENT_OF[e]);
+
+/** Bytes of the largest reply: an announce reply that fills a 1500-byte link's datagram. */
+export const MAX_REPLY_BYTES = 1500 - 28;
+
+/**
+ * What respond() gives: a reply's length when it wrote the reply into the caller's buffer; a reply
+ * it built itself; null for no reply; or a promise of one of those last two (a store not in this
+ * process).
+ */
+export type Response = number | Uint8Array | null | Promise<Uint8Array | null>;
 
 export interface UdpTrackerOptions {
   core: TrackerCore;
@@ -47,6 +64,22 @@ export class UdpTracker {
   private readonly core: TrackerCore;
   private readonly ids: ConnectionIds;
   private readonly now: () => number;
+  /** Where handle() and receive() have respond() write. */
+  private readonly scratch = new Uint8Array(MAX_REPLY_BYTES);
+  /** The store call of announceInPlace, reused. */
+  private readonly call: BytesAnnounceFields = {
+    ids: EMPTY,
+    idsAt: 16,
+    ip: "",
+    port: 0,
+    left: 0,
+    event: "",
+    numwant: 0,
+    key: undefined,
+    family: 4,
+    downloaded: 0,
+    uploaded: 0,
+  };
 
   constructor(opts: UdpTrackerOptions) {
     this.core = opts.core;
@@ -59,18 +92,96 @@ export class UdpTracker {
    * failure is logged and the datagram dropped (the client retries, as BEP 15 has it do).
    */
   receive(packet: Uint8Array, address: string, port: number, send: (reply: Uint8Array) => void): void {
-    this.handle(packet, address, port).then(
-      (reply) => {
-        if (reply !== null) send(reply);
-      },
-      (err) => this.core.log.error(`udp tracker bug: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`),
-    );
+    const reply = this.respond(packet, address, port, this.scratch, 0);
+    if (typeof reply === "number") {
+      if (reply > 0) send(this.scratch.slice(0, reply));
+    } else if (reply instanceof Promise) {
+      reply.then((r) => {
+        if (r !== null) send(r);
+      }, this.logBug);
+    } else if (reply !== null) send(reply);
   }
 
   /** `address` as the runtime reports it (IPv4-mapped IPv6 counts as IPv4). Null: send nothing. */
   async handle(packet: Uint8Array, address: string, port: number): Promise<Uint8Array | null> {
-    const ip = canonicalIp(address);
-    if (ip === null) return null;
+    const reply = this.respond(packet, address, port, this.scratch, 0);
+    return typeof reply === "number" ? (reply > 0 ? this.scratch.slice(0, reply) : null) : reply;
+  }
+
+  /**
+   * Answers one datagram, into `out` from `outAt` (room for MAX_REPLY_BYTES) where it can: an
+   * announce to a store in this process is answered there at once, its peers copied into place by
+   * the store, with no object made for the request or the reply. Anything else takes the general
+   * path. Never throws: a failure is logged and answered with nothing.
+   */
+  respond(packet: Uint8Array, address: string, port: number, out: Uint8Array, outAt: number): Response {
+    try {
+      const ip = canonicalIp(address);
+      if (ip === null) return null;
+      const fast = this.announceInPlace(packet, ip, port, out, outAt);
+      if (fast !== SKIPPED) return fast;
+      const reply = this.general(packet, ip, port);
+      return reply instanceof Promise ? reply.catch(this.logBugAndDrop) : reply;
+    } catch (err) {
+      this.logBug(err);
+      return null;
+    }
+  }
+
+  private readonly logBug = (err: unknown): void =>
+    this.core.log.error(`udp tracker bug: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
+
+  private readonly logBugAndDrop = (err: unknown): null => {
+    this.logBug(err);
+    return null;
+  };
+
+  /**
+   * A well-formed announce with a valid connection id, answered in place when the store can write
+   * into `out`: the fields read straight from the packet (no BigInt, no copies), the ids handed over
+   * as the packet's bytes. SKIPPED for anything else.
+   */
+  private announceInPlace(packet: Uint8Array, ip: string, port: number, out: Uint8Array, outAt: number): number | Uint8Array | null | typeof SKIPPED {
+    if (packet.length < ANNOUNCE_REQUEST_BYTES || readU32(packet, 8) !== ACTION.announce) return SKIPPED;
+    const eventNumber = readU32(packet, 80);
+    if (eventNumber > 3) return SKIPPED;
+    if (!this.ids.isValidHalves(readU32(packet, 0), readU32(packet, 4), ip, port, this.now())) return null;
+    const transactionId = readU32(packet, 12);
+    try {
+      const peerPort = readU16(packet, 96);
+      if (peerPort === 0) throw new TrackerError("bad-port", "port must be 1-65535, got 0");
+      const { config } = this.core;
+      const family: Family = ip.includes(":") ? 6 : 4;
+      const requested = readU32(packet, 84);
+      const event = EVENT_BY_NUMBER[eventNumber]!;
+      const numWant = readI32(packet, 92);
+      const wanted = numWant < 0 ? config.defaultNumwant : Math.min(numWant, config.maxNumwant);
+      const key = readU32(packet, 88);
+      const call = this.call;
+      call.ids = packet;
+      call.idsAt = 16;
+      call.ip = config.trustIpParam && requested !== 0 && family === 4 ? formatIPv4(u32Bytes(requested)) : ip;
+      call.port = peerPort;
+      call.left = readU64(packet, 64);
+      call.event = event;
+      call.numwant = event === "stopped" ? 0 : Math.min(wanted, MAX_REPLY_PEERS[family]);
+      // As libtorrent sends it over HTTP (%08X), so one client's key matches over both; 0 = none sent.
+      call.key = key === 0 ? undefined : key;
+      call.family = family;
+      call.downloaded = readU64(packet, 56);
+      call.uploaded = readU64(packet, 72);
+      const result = announcePeerInto(this.core, call, out, outAt + ANNOUNCE_RESPONSE_HEADER_BYTES);
+      call.ids = EMPTY;
+      if (result === null) return SKIPPED;
+      writeAnnounceHeader(out, outAt, transactionId, nextInterval(config), result.incomplete, result.complete);
+      return ANNOUNCE_RESPONSE_HEADER_BYTES + result.written * PEER_BYTES[family];
+    } catch (err) {
+      this.call.ids = EMPTY;
+      return this.failure(err, transactionId, packet.length);
+    }
+  }
+
+  private general(packet: Uint8Array, ip: string, port: number): Uint8Array | null | Promise<Uint8Array | null> {
     let request;
     try {
       request = decodeRequest(packet);
@@ -83,18 +194,21 @@ export class UdpTracker {
     }
     // The id's halves straight from the packet (bytes 0-7 of every connected request): no BigInt.
     if (!this.ids.isValidHalves(readU32(packet, 0), readU32(packet, 4), ip, port, this.now())) return null;
-    try {
-      return request.action === "announce" ? await this.announce(request, ip) : await this.scrape(request);
-    } catch (err) {
-      let failure: TrackerError;
-      if (err instanceof TrackerError) failure = err;
-      else {
-        this.core.log.error(`udp tracker bug: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
-        failure = new TrackerError("internal", "internal tracker error");
-      }
-      this.core.counters.failed(failure.code);
-      return errorReply(request.transactionId, failure.message, packet.length);
+    const { transactionId } = request;
+    const reply = request.action === "announce" ? this.announce(request, ip) : this.scrape(request);
+    return reply.catch((err) => this.failure(err, transactionId, packet.length));
+  }
+
+  /** The error packet for a failed announce or scrape (a TrackerError's message, else a logged bug). */
+  private failure(err: unknown, transactionId: number, requestBytes: number): Uint8Array {
+    let failure: TrackerError;
+    if (err instanceof TrackerError) failure = err;
+    else {
+      this.logBug(err);
+      failure = new TrackerError("internal", "internal tracker error");
     }
+    this.core.counters.failed(failure.code);
+    return errorReply(transactionId, failure.message, requestBytes);
   }
 
   private async announce(req: AnnounceRequest, sender: string): Promise<Uint8Array> {
@@ -155,6 +269,10 @@ export class UdpTracker {
 function errorReply(transactionId: number, message: string, requestBytes: number): Uint8Array {
   return encodeErrorResponse({ transactionId, message: message.slice(0, Math.max(0, requestBytes - 8)) });
 }
+
+/** announceInPlace: not an announce it answers in place. */
+const SKIPPED = Symbol("skipped");
+const EMPTY = new Uint8Array(0);
 
 const HEX_CODES = Array.from("0123456789abcdef", (ch) => ch.charCodeAt(0));
 const ID_HEX: number[] = new Array(40).fill(0);

@@ -103,6 +103,18 @@ export function encodeAnnounceResponse(
   return out;
 }
 
+/**
+ * Writes an announce reply's 20-byte header into `out` at `at` (the compact peers follow it there),
+ * for a tracker that builds its reply in place.
+ */
+export function writeAnnounceHeader(out: Uint8Array, at: number, transactionId: number, interval: number, leechers: number, seeders: number): void {
+  writeU32(out, at, ACTION.announce);
+  writeU32(out, at + 4, transactionId >>> 0);
+  writeU32(out, at + 8, interval >>> 0);
+  writeU32(out, at + 12, leechers >>> 0);
+  writeU32(out, at + 16, seeders >>> 0);
+}
+
 export function encodeScrapeResponse(res: Omit<ScrapeResponse, "action">): Uint8Array {
   const out = new Uint8Array(SCRAPE_RESPONSE_HEADER_BYTES + SCRAPE_ENTRY_BYTES * res.entries.length);
   writeU32(out, 0, ACTION.scrape);
