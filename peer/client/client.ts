@@ -84,6 +84,12 @@ export interface GlobalLimits {
 }
 
 export type TorrentSettings = Omit<TorrentOptions, "host">;
+
+/** A torrent let go while it was dormant (Torrent.dormant): what makes it again when it is asked for. */
+export interface DormantTorrent {
+  /** Makes the torrent again (registered with addTorrent) and starts it; null if it cannot be made. */
+  wake(): Torrent | null;
+}
 export type MagnetSettings = Omit<MagnetOptions, "host">;
 
 export class Client implements ConnectionHandler, TorrentHost {
@@ -98,6 +104,8 @@ export class Client implements ConnectionHandler, TorrentHost {
   private slots: SlotLimits;
   /** By info hash: torrents, and magnet links' torrents until their metadata is in. */
   private readonly torrents = new Map<string, Torrent | MagnetTorrent>();
+  /** By info hash: torrents let go while dormant. Their info hashes stay in `skeys`: a peer may still name them. */
+  private readonly dormant = new Map<string, DormantTorrent>();
   /** What an MSE receiver finds our torrents by (HASH('req2', info hash)). */
   private readonly skeys = new SkeyTable();
   /** Incoming connections not yet a PeerConnection: telling plain BitTorrent from MSE, or in the MSE handshake. */
@@ -168,13 +176,15 @@ export class Client implements ConnectionHandler, TorrentHost {
     }
     this.dht = dht;
     for (const torrent of this.torrents.values()) torrent.dhtEnabled();
+    // A dormant torrent had no DHT to announce to: now it has, as a working one (it joins as it starts).
+    for (const key of [...this.dormant.keys()]) this.wake(key);
     return dht;
   }
 
   /** Registers a torrent; its `start()` announces and dials. */
   addTorrent(settings: TorrentSettings): Torrent {
     const key = toHex(settings.meta.infoHash);
-    if (this.torrents.has(key)) throw new Error(`torrent ${key} is already added`);
+    if (this.torrents.has(key) || this.dormant.has(key)) throw new Error(`torrent ${key} is already added`);
     return this.register(settings.meta.infoHash, new Torrent({ ...settings, host: this }));
   }
 
@@ -214,8 +224,30 @@ export class Client implements ConnectionHandler, TorrentHost {
     return torrent;
   }
 
+  /**
+   * Lets a dormant torrent go (false if it is not dormant, or not ours): its files close, its info hash is
+   * kept, and `dormant.wake()` makes it again when a peer's handshake names it (or wake() is called).
+   */
+  sleep(torrent: Torrent, dormant: DormantTorrent): boolean {
+    const key = toHex(torrent.meta.infoHash);
+    if (this.torrents.get(key) !== torrent || !torrent.dormant) return false;
+    this.torrents.delete(key);
+    torrent.release();
+    this.dormant.set(key, dormant);
+    return true;
+  }
+
+  /** Makes a dormant torrent again; null if `key` (hex info hash) is not dormant, or it could not be made. */
+  wake(key: string): Torrent | null {
+    const dormant = this.dormant.get(key);
+    if (!dormant) return null;
+    this.dormant.delete(key);
+    return dormant.wake();
+  }
+
   /** Stops the torrent (announcing `stopped`) and forgets it. */
   async removeTorrent(infoHash: Uint8Array): Promise<void> {
+    if (this.dormant.delete(toHex(infoHash))) return this.skeys.remove(infoHash);
     const torrent = this.torrents.get(toHex(infoHash));
     if (!torrent) return;
     this.torrents.delete(toHex(infoHash));
@@ -232,6 +264,7 @@ export class Client implements ConnectionHandler, TorrentHost {
     for (const conn of [...this.incoming, ...this.handshaking]) conn.close({ code: "shutting-down" });
     await Promise.all([...this.torrents.values()].map((t) => t.stop(0)));
     this.torrents.clear();
+    this.dormant.clear();
     this.hashing.stopThreads(); // each torrent gave its memory back: nothing is left for them
     this.dht?.close();
     this.dht = null;
@@ -297,10 +330,11 @@ export class Client implements ConnectionHandler, TorrentHost {
   /** Routes the connection to the torrent its handshake names; an info hash we do not serve is dropped. */
   onHandshake(conn: PeerConnection, handshake: Handshake): CloseReason | TorrentAdoption {
     this.handshaking.delete(conn);
-    const torrent = this.torrents.get(toHex(handshake.infoHash));
-    if (!torrent) return { code: "unknown-torrent" };
+    const key = toHex(handshake.infoHash);
+    if (!this.torrents.has(key) && !this.dormant.has(key)) return { code: "unknown-torrent" };
     if (this.room() <= -this.slots.provisional) return { code: "too-many-peers" };
-    return torrent.adopt(conn, handshake);
+    const torrent = this.torrents.get(key) ?? this.wake(key);
+    return torrent ? torrent.adopt(conn, handshake) : { code: "unknown-torrent" };
   }
 
   onMessage(): void {

@@ -22,9 +22,9 @@ export function torrentTotals(entries: Iterable<TorrentEntry>, magnets: Iterable
     const rates = ratesOf(entry);
     down += rates.down;
     up += rates.up;
-    const totals = entry.torrent?.totals();
-    downloaded += totals?.downloaded ?? 0;
-    uploaded += totals?.uploaded ?? 0;
+    const totals = entry.runTotals();
+    downloaded += totals.downloaded;
+    uploaded += totals.uploaded;
     peers += entry.torrent?.peers.size ?? 0;
   }
   for (const magnet of magnets) {

@@ -43,6 +43,8 @@ interface Tracked {
   /** Marked since the last flush. */
   newPieces: number[];
   dirty: boolean;
+  /** Let go once nothing of it is pending (release()). */
+  released: boolean;
 }
 
 export class ResumeWriter {
@@ -70,27 +72,53 @@ export class ResumeWriter {
     return this.#flushes;
   }
 
-  /** Starts keeping `infoHash`'s resume data, from a bitfield every bit of which is on disk now. */
-  track(infoHash: InfoHash, layout: WriterLayout, start: { bitfield: Bitfield; uploaded: number; downloaded: number }): void {
+  /**
+   * Starts keeping `infoHash`'s resume data, from a bitfield every bit of which is on disk now. `stored`:
+   * the state holds this already, stamps and all (a dormant torrent made again), so nothing is written
+   * until it changes, and a file changed meanwhile keeps the old stamp that makes a restart check it.
+   */
+  track(infoHash: InfoHash, layout: WriterLayout, start: { bitfield: Bitfield; uploaded: number; downloaded: number }, stored = false): void {
     this.#open();
     if (start.bitfield.pieceCount !== layout.pieceCount) throw new RangeError("bitfield and layout differ in piece count");
+    const released = this.#torrents.get(infoHashToHex(infoHash));
+    if (stored && released?.released) {
+      released.released = false; // its pending data is still to be written
+      return;
+    }
     this.#torrents.set(infoHashToHex(infoHash), {
       infoHash,
       layout,
       bitfield: new Bitfield(layout.pieceCount, start.bitfield.bytes),
       uploaded: start.uploaded,
       downloaded: start.downloaded,
-      staleFiles: new Set(layout.files.keys()), // the first flush stamps every file as it is now
+      staleFiles: new Set(stored ? [] : layout.files.keys()), // the first flush stamps every file as it is now
       writing: new Map(),
       newPieces: [],
-      dirty: true,
+      dirty: !stored,
+      released: false,
     });
-    this.#arm();
+    if (!stored) this.#arm();
+  }
+
+  /** Whether it is kept (tracked, or released with data still to write). */
+  tracks(infoHash: InfoHash): boolean {
+    return this.#torrents.has(infoHashToHex(infoHash));
   }
 
   /** Stops keeping it (removed from the client); nothing pending for it is written. */
   forget(infoHash: InfoHash): void {
     this.#torrents.delete(infoHashToHex(infoHash));
+  }
+
+  /**
+   * Stops keeping it once what is pending for it is written (a torrent gone dormant, which changes nothing
+   * until it is made again and tracked anew): at once if nothing is, else after the flush that writes it.
+   */
+  release(infoHash: InfoHash): void {
+    const t = this.#torrents.get(infoHashToHex(infoHash));
+    if (!t) return;
+    if (t.dirty || t.writing.size > 0) t.released = true;
+    else this.#torrents.delete(infoHashToHex(infoHash));
   }
 
   writeStarted(infoHash: InfoHash, piece: number): void {
@@ -161,6 +189,7 @@ export class ResumeWriter {
       t.newPieces = [];
       // Files skipped for a write under way get their stamp once that write ends (it touches them).
       t.dirty = false;
+      if (t.released && t.writing.size === 0) this.#torrents.delete(infoHashToHex(t.infoHash));
     }
     this.#pendingPieces = 0;
     this.#onCommit?.(committed);

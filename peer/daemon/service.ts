@@ -253,22 +253,23 @@ export class Daemon implements DaemonControl {
   }
 
   async pause(infoHash: string): Promise<void> {
-    await this.entry(infoHash).torrent?.pause();
+    await this.entry(infoHash).awake()?.pause();
   }
 
   async resume(infoHash: string): Promise<void> {
     const entry = this.entry(infoHash);
+    const torrent = entry.awake();
     // A torrent that failed (disk trouble, no tracker) is tried again from its resume data.
-    if (!entry.torrent || entry.torrent.state === "error") return entry.open();
-    await entry.torrent.resume();
+    if (!torrent || torrent.state === "error") return entry.open();
+    await torrent.resume();
   }
 
   async recheck(infoHash: string): Promise<void> {
-    await this.entry(infoHash).torrent?.recheck();
+    await this.entry(infoHash).awake()?.recheck();
   }
 
   async reannounce(infoHash: string): Promise<void> {
-    this.entry(infoHash).torrent?.reannounce();
+    this.entry(infoHash).awake()?.reannounce();
   }
 
   async remove(infoHash: string, deleteData: boolean): Promise<void> {
@@ -282,18 +283,20 @@ export class Daemon implements DaemonControl {
       return;
     }
     const entry = this.entry(infoHash);
+    const meta = deleteData ? entry.meta : null; // read while the state still has it (a dormant torrent's is there)
     this.entries.delete(entry.infoHash);
-    await this.client.removeTorrent(entry.meta.infoHash);
-    this.writer.forget(entry.meta.infoHash);
-    this.store.removeTorrent(entry.meta.infoHash);
-    if (deleteData) deleteTorrentFiles(entry.meta, entry.record.savePath, this.log);
+    await this.client.removeTorrent(entry.record.infoHash);
+    this.writer.forget(entry.record.infoHash);
+    this.store.removeTorrent(entry.record.infoHash);
+    if (meta) deleteTorrentFiles(meta, entry.record.savePath, this.log);
   }
 
   async patch(infoHash: string, patch: TorrentPatch): Promise<TorrentDetail> {
     const entry = this.entry(infoHash);
     const settings = mergeSettings(entry.meta, entry.options, patch);
+    const torrent = entry.awake(); // a dormant one too: wanting a skipped file again may start a download
     entry.setOptions(settings); // kept first: a torrent in `error` takes them when it is resumed
-    if (entry.torrent) applySettings(entry.torrent, settings, patch);
+    if (torrent) applySettings(torrent, settings, patch);
     return detailOf(entry);
   }
 
@@ -317,6 +320,11 @@ export class Daemon implements DaemonControl {
       if (error instanceof RangeError) throw new DaemonError("bad-request", error.message);
       throw error;
     }
+  }
+
+  /** Whether the torrent is dormant: let go while it had nothing to do, its record kept (torrent-entry.ts). */
+  dormant(infoHash: string): boolean {
+    return this.entries.get(infoHash.toLowerCase())?.dormant === true;
   }
 
   subscribe(listener: (event: DaemonEvent) => void): () => void {

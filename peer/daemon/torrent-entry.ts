@@ -1,14 +1,21 @@
 // One torrent of the daemon: its stored record, the running Torrent (none while it is in `error` before a
-// retry), and what ties the two together: the resume plan at start (what a restart may trust unhashed, see
-// resume-plan.ts), the ResumeWriter's marks, the stored state, and totals over the torrent's life.
+// retry, or dormant), and what ties the two together: the resume plan at start (what a restart may trust
+// unhashed, see resume-plan.ts), the ResumeWriter's marks, the stored state, and totals over the torrent's life.
+//
+// Dormant: a seeding torrent with nothing to do (Torrent.dormant: no peer, no tracker or DHT, no goal on a
+// clock) is let go once it has started or gone idle. The entry then keeps its record and a few facts for
+// the lists, not its Metainfo (piece hashes, file list) nor any part of a Torrent: a daemon seeding
+// thousands holds little for each. The client keeps its info hash; a peer's handshake naming it, or a
+// request that needs the torrent (pause, recheck, settings), makes it again from the stored metainfo and
+// the pieces it had, without a check or a `started` of its own.
 import { toHex } from "../../shared/bytes.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
-import type { Bitfield } from "../../shared/bitfield.ts";
+import { Bitfield } from "../../shared/bitfield.ts";
 import type { Client, TorrentSettings } from "../client/client.ts";
 import { layoutFiles, StorageError, TorrentStorage } from "../storage/index.ts";
 import type { TorrentEvent } from "../torrent/events.ts";
 import type { Torrent } from "../torrent/torrent.ts";
-import { planResume, stampFile } from "./resume-plan.ts";
+import { type FileStamp, planResume, stampFile } from "./resume-plan.ts";
 import type { ResumeWriter, WriterLayout } from "./resume-writer.ts";
 import { ResumingStorage } from "./resuming-storage.ts";
 import type { StateStore, TorrentRecord } from "./state-store.ts";
@@ -59,35 +66,85 @@ export function torrentRecord(request: AddTorrentRequest, torrent: Uint8Array, s
   return { meta, record };
 }
 
+/** What the lists show of a torrent whatever it is doing: kept while its Metainfo is not. */
+export interface EntryFacts {
+  readonly name: string;
+  readonly length: number;
+  readonly pieceCount: number;
+  /** Bytes of the files not skipped. */
+  readonly wantedSize: number;
+  readonly trackerCount: number;
+}
+
+/** Totals of one run's torrents, added up over the ones let go while dormant. */
+interface RunTotals {
+  uploaded: number;
+  downloaded: number;
+  failedPieces: number;
+}
+
 export class TorrentEntry {
   readonly infoHash: string;
-  /** Null when its storage could not be opened (`error`); a torrent that failed later stays, in state `error`. */
+  /** Null when its storage could not be opened (`error`), or while dormant; a torrent that failed later stays, in state `error`. */
   torrent: Torrent | null = null;
   /** The message of the error that ended it, null otherwise. */
   error: string | null = null;
   /** Pieces hashed when it last started (the rest trusted from resume data, or known missing). */
   checkedAtStart = 0;
+  /** Let go while it had nothing to do (see above); its pieces are `dormantHave` (null: all of them). */
+  private asleep = false;
+  private dormantHave: Bitfield | null = null;
+  /** A dormant torrent made again: its start's `started` and `completed` are not news. */
+  private waking = false;
   /** Uploaded and downloaded bytes of earlier runs (from the resume data). */
   private base = { uploaded: 0, downloaded: 0 };
+  /** This run's torrents let go while dormant. */
+  private slept: RunTotals = { uploaded: 0, downloaded: 0, failedPieces: 0 };
   private lastTotals = { uploaded: -1, downloaded: -1 };
   private tracked = false;
   /** The pieces the torrent has (the Bitfield its settings gave it), for the resume writer. */
   private have: Bitfield | null = null;
-  private readonly layout: WriterLayout;
+  /** Null while dormant (read again from the state when needed). */
+  private current: Metainfo | null;
+  private writerLayout: WriterLayout | null = null;
+  facts: EntryFacts;
   record: EntryRecord;
 
   constructor(
     private readonly ctx: EntryContext,
-    readonly meta: Metainfo,
+    meta: Metainfo,
     record: TorrentRecord,
   ) {
     const { metainfo: _bytes, ...kept } = record;
     this.record = kept;
+    this.current = meta;
     this.infoHash = toHex(meta.infoHash);
-    const files = layoutFiles(meta, record.savePath); // StorageError for a path that would leave the save path
-    // Padding files are never on disk: as zero-length files, the plan and the writer pass them by.
-    const spans = files.map((f) => ({ path: f.path, offset: f.offset, length: f.padding ? 0 : f.length }));
-    this.layout = { pieceCount: meta.pieceCount, pieceLength: meta.pieceLength, files: spans };
+    this.layout(); // StorageError for a path that would leave the save path
+    this.facts = factsOf(meta, this.options);
+  }
+
+  /** The torrent's metainfo: read again from the state (and parsed) while it is dormant. */
+  get meta(): Metainfo {
+    if (this.current) return this.current;
+    const record = this.ctx.store.getTorrent(this.record.infoHash);
+    if (!record) throw new Error(`torrent ${this.infoHash} is not in the state`);
+    return parseMetainfo(record.metainfo);
+  }
+
+  get dormant(): boolean {
+    return this.asleep;
+  }
+
+  /** The pieces it has: the running torrent's, or those it had when it went dormant; null in `error`. */
+  get pieces(): Bitfield | null {
+    if (this.torrent) return this.torrent.have;
+    if (!this.asleep) return null;
+    return this.dormantHave ?? Bitfield.full(this.facts.pieceCount);
+  }
+
+  /** Peer slots: its own setting, or the daemon's default. */
+  get maxPeers(): number {
+    return this.options.maxPeers ?? this.ctx.maxPeers;
   }
 
   get options(): StoredOptions {
@@ -98,18 +155,33 @@ export class TorrentEntry {
   setOptions(options: StoredOptions): void {
     const stored = options as unknown as EntryRecord["options"];
     this.record = { ...this.record, options: stored };
-    this.ctx.store.setOptions(this.meta.infoHash, stored);
+    this.ctx.store.setOptions(this.record.infoHash, stored);
+    this.facts = factsOf(this.meta, this.options);
   }
 
   /** Life totals: earlier runs plus this one. */
   totals(): { uploaded: number; downloaded: number } {
-    const now = this.torrent?.totals();
-    return { uploaded: this.base.uploaded + (now?.uploaded ?? 0), downloaded: this.base.downloaded + (now?.downloaded ?? 0) };
+    const run = this.runTotals();
+    return { uploaded: this.base.uploaded + run.uploaded, downloaded: this.base.downloaded + run.downloaded };
   }
 
-  /** Builds the Torrent from the resume plan and starts it (checking first what the plan cannot trust). */
-  open(announceDelayMs = 0): void {
-    const settings = this.settings(announceDelayMs);
+  /** This run's totals, over the torrents it was made again as. */
+  runTotals(): RunTotals {
+    const now = this.torrent?.totals();
+    const { uploaded, downloaded, failedPieces } = this.slept;
+    return {
+      uploaded: uploaded + (now?.uploaded ?? 0),
+      downloaded: downloaded + (now?.downloaded ?? 0),
+      failedPieces: failedPieces + (now?.failedPieces ?? 0),
+    };
+  }
+
+  /**
+   * Builds the Torrent from the resume plan and starts it (checking first what the plan cannot trust).
+   * `sameRun`: made again in this run (woken), its totals of the run go on.
+   */
+  open(announceDelayMs = 0, sameRun = false): void {
+    const settings = this.settings(announceDelayMs, sameRun);
     if (!settings) return;
     this.attach(this.ctx.client.addTorrent(settings));
     this.torrent!.start();
@@ -120,47 +192,139 @@ export class TorrentEntry {
     this.torrent = torrent;
   }
 
+  /** The running torrent, made again first if it is dormant; null in `error`. */
+  awake(): Torrent | null {
+    if (this.asleep) this.ctx.client.wake(this.infoHash);
+    return this.torrent;
+  }
+
+  /**
+   * The client's DormantTorrent: makes the torrent again from the stored metainfo and the pieces it had,
+   * and starts it quietly, serving at once (no check) when its wanted files are as the state stamped them.
+   * A file changed or gone meanwhile is found as a restart finds it: the torrent checks what the resume
+   * plan cannot trust first. Null if its storage cannot be opened.
+   */
+  wake(): Torrent | null {
+    const meta = this.meta;
+    const have = this.dormantHave ?? Bitfield.full(meta.pieceCount);
+    this.asleep = false;
+    this.dormantHave = null;
+    this.current = meta;
+    this.waking = true;
+    // Not written yet, its stamps are the writer's to take: nothing could have changed since it went dormant.
+    if (!this.ctx.writer.tracks(meta.infoHash) && this.filesChanged(meta)) {
+      this.tracked = false; // its `checked` tracks it anew
+      this.open(0, true);
+      return this.torrent;
+    }
+    const storage = this.openStorage(meta);
+    if (!storage) return null;
+    this.have = have;
+    const torrent = this.ctx.client.addTorrent(this.torrentSettings(meta, storage, have, undefined, 0));
+    this.torrent = torrent;
+    this.ctx.writer.track(meta.infoHash, this.layout(), { bitfield: have, ...this.totals() }, true);
+    torrent.start();
+    return torrent;
+  }
+
+  /** Whether a wanted file's size or mtime differs from the state's stamp of it (or it is gone). */
+  private filesChanged(meta: Metainfo): boolean {
+    const layout = this.layout();
+    const plan = planResume(layout, this.ctx.store.getResume(meta.infoHash), this.stamps(layout));
+    const priorities = prioritiesOf(meta, this.options);
+    return plan.files.some((verdict, i) => verdict !== "unchanged" && layout.files[i]!.length > 0 && priorities[i] !== "skip");
+  }
+
+  private stamps(layout: WriterLayout): (FileStamp | null)[] {
+    return layout.files.map((f) => (f.length === 0 ? null : stampFile(f.path)));
+  }
+
+  /** Lets the torrent go if it is dormant (the client keeps its info hash), keeping what the lists show. */
+  private sleep(): void {
+    const torrent = this.torrent;
+    if (!torrent || !this.tracked || !this.ctx.client.sleep(torrent, this)) return;
+    const totals = this.totals();
+    this.slept = this.runTotals();
+    if (totals.uploaded !== this.lastTotals.uploaded || totals.downloaded !== this.lastTotals.downloaded) {
+      this.lastTotals = totals;
+      this.ctx.writer.setTotals(this.record.infoHash, totals.uploaded, totals.downloaded);
+    }
+    this.dormantHave = torrent.have.isComplete() ? null : torrent.have;
+    this.asleep = true;
+    this.torrent = null;
+    this.have = null;
+    this.current = null;
+    this.writerLayout = null;
+    this.ctx.writer.release(this.record.infoHash);
+  }
+
+  private layout(): WriterLayout {
+    if (this.writerLayout) return this.writerLayout;
+    const meta = this.meta;
+    const files = layoutFiles(meta, this.record.savePath); // StorageError for a path that would leave the save path
+    // Padding files are never on disk: as zero-length files, the plan and the writer pass them by.
+    const spans = files.map((f) => ({ path: f.path, offset: f.offset, length: f.padding ? 0 : f.length }));
+    const layout = { pieceCount: meta.pieceCount, pieceLength: meta.pieceLength, files: spans };
+    if (this.current) this.writerLayout = layout;
+    return layout;
+  }
+
   /**
    * The Torrent's settings from the resume plan, or null when its storage cannot be opened (`error`).
    * File stamps are read before the storage opens, since opening creates missing files.
    */
-  settings(announceDelayMs = 0): TorrentSettings | null {
-    const { meta, record, ctx } = this;
-    const stamps = this.layout.files.map((f) => (f.length === 0 ? null : stampFile(f.path)));
+  settings(announceDelayMs = 0, sameRun = false): TorrentSettings | null {
+    const { meta, ctx } = this;
+    this.asleep = false;
+    this.current = meta;
+    const layout = this.layout();
+    const stamps = this.stamps(layout);
     const resume = ctx.store.getResume(meta.infoHash);
-    const plan = planResume(this.layout, resume, stamps);
-    this.base = { uploaded: resume?.uploaded ?? 0, downloaded: resume?.downloaded ?? 0 };
+    const plan = planResume(layout, resume, stamps);
+    if (!sameRun) {
+      this.base = { uploaded: resume?.uploaded ?? 0, downloaded: resume?.downloaded ?? 0 };
+      this.slept = { uploaded: 0, downloaded: 0, failedPieces: 0 };
+    }
     this.lastTotals = { uploaded: -1, downloaded: -1 };
     this.tracked = false;
     this.error = null;
+    const storage = this.openStorage(meta);
+    if (!storage) return null;
     const filePriorities = prioritiesOf(meta, this.options);
-    let storage: TorrentStorage;
-    try {
-      storage = TorrentStorage.open(meta, record.savePath, { skipped: filePriorities.map((p) => p === "skip") });
-    } catch (error) {
-      if (!(error instanceof StorageError)) throw error;
-      this.error = error.message;
-      ctx.log(`${meta.name}: ${error.message}`);
-      return null;
-    }
     const recheck = new Uint8Array(meta.pieceCount);
     for (const p of plan.recheck) recheck[p] = 1;
     // A piece a skipped file shares with a wanted one keeps the skipped share in the parts file, which
     // resume data does not stamp: the plan counts the piece missing, so it is hashed rather than fetched again.
     for (const p of sharedWithSkipped(meta, filePriorities)) if (!plan.verified.has(p)) recheck[p] = 1;
     this.have = plan.verified;
+    return this.torrentSettings(meta, storage, plan.verified, (i) => recheck[i] === 1 && storage.mayHoldData(i), announceDelayMs);
+  }
+
+  private openStorage(meta: Metainfo): TorrentStorage | null {
+    try {
+      return TorrentStorage.open(meta, this.record.savePath, { skipped: prioritiesOf(meta, this.options).map((p) => p === "skip") });
+    } catch (error) {
+      if (!(error instanceof StorageError)) throw error;
+      this.error = error.message;
+      this.ctx.log(`${meta.name}: ${error.message}`);
+      return null;
+    }
+  }
+
+  private torrentSettings(meta: Metainfo, storage: TorrentStorage, have: Bitfield, check: TorrentSettings["check"], announceDelayMs: number): TorrentSettings {
+    const { ctx, record } = this;
     return {
       meta,
       storage: new ResumingStorage(storage, ctx.writer, meta.infoHash, (error) => ctx.log(`${meta.name}: saving resume data failed: ${String(error)}`)),
-      have: plan.verified,
+      have,
       dir: record.savePath,
-      check: (i) => recheck[i] === 1 && storage.mayHoldData(i),
+      check,
       paused: record.state === "paused",
       poolBytes: ctx.poolBytes,
-      maxPeers: this.options.maxPeers ?? ctx.maxPeers,
+      maxPeers: this.maxPeers,
       uploadLimit: this.options.uploadLimit ?? undefined,
       downloadLimit: this.options.downloadLimit ?? undefined,
-      filePriorities,
+      filePriorities: prioritiesOf(meta, this.options),
       sequential: this.options.sequential ?? false,
       goals: goalsOf(this.options),
       // Seeding time of earlier runs is not kept yet: the seed-time goal counts from this start.
@@ -174,23 +338,38 @@ export class TorrentEntry {
   }
 
   private handle(event: TorrentEvent): void {
-    const { ctx, meta } = this;
+    const { ctx } = this;
+    const infoHash = this.record.infoHash;
     switch (event.event) {
       case "checked":
         if (!this.tracked) {
           this.tracked = true;
-          ctx.writer.track(meta.infoHash, this.layout, { bitfield: this.have!, ...this.totals() });
-        } else ctx.writer.replaceBitfield(meta.infoHash, this.have!);
+          ctx.writer.track(infoHash, this.layout(), { bitfield: this.have!, ...this.totals() });
+        } else ctx.writer.replaceBitfield(infoHash, this.have!);
         break;
       case "started":
+        if (this.waking) {
+          // Made again from dormant: it never stopped, as far as anyone knows. A seeder's `completed` follows.
+          this.waking = event.seeding;
+          return;
+        }
         this.checkedAtStart = event.checked;
+        break;
+      case "completed":
+        if (this.waking) {
+          this.waking = false;
+          this.sleepSoon();
+          return;
+        }
+        this.sleepSoon();
         break;
       case "progress":
       case "stopped": {
+        if (event.event === "progress") this.sleepSoon(); // gone idle (a progress is said once on going idle)
         const totals = this.totals();
         if (this.tracked && (totals.uploaded !== this.lastTotals.uploaded || totals.downloaded !== this.lastTotals.downloaded)) {
           this.lastTotals = totals;
-          ctx.writer.setTotals(meta.infoHash, totals.uploaded, totals.downloaded);
+          ctx.writer.setTotals(infoHash, totals.uploaded, totals.downloaded);
         }
         break;
       }
@@ -205,12 +384,28 @@ export class TorrentEntry {
     ctx.emit(event, this);
   }
 
+  /** Once the torrent's step that said it has ended (a torrent with a step under way is not dormant). */
+  private sleepSoon(): void {
+    setImmediate(() => this.sleep());
+  }
+
   /** The stored state only says whether it was paused; the rest is found again at start. */
   private saveState(state: "paused" | "downloading"): void {
     if (this.record.state === state) return;
     this.record = { ...this.record, state };
-    this.ctx.store.setTorrentState(this.meta.infoHash, state);
+    this.ctx.store.setTorrentState(this.record.infoHash, state);
   }
+}
+
+function factsOf(meta: Metainfo, options: StoredOptions): EntryFacts {
+  const priorities = prioritiesOf(meta, options);
+  return {
+    name: meta.name,
+    length: meta.length,
+    pieceCount: meta.pieceCount,
+    wantedSize: priorities.reduce((n, p, i) => (p === "skip" || meta.files[i]!.padding ? n : n + meta.files[i]!.length), 0),
+    trackerCount: meta.announceList.reduce((n, tier) => n + tier.length, 0),
+  };
 }
 
 /** The first and last pieces of each skipped file (those it may share with its neighbours). */

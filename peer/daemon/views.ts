@@ -1,6 +1,6 @@
 // The daemon's torrents as the API shows them (control.ts's views): plain values computed on demand from
 // the running torrent, its peers and its trackers. Nothing here changes anything.
-import { pieceSize } from "../../shared/metainfo/types.ts";
+import { type Metainfo, pieceSize } from "../../shared/metainfo/types.ts";
 import type { SwarmPeer } from "../swarm/swarm-peer.ts";
 import { addressKey } from "../swarm/peer-directory.ts";
 import type { FileView, PeerView, TorrentDetail, TorrentLimits, TorrentStateName, TorrentSummary, TrackerView } from "./control.ts";
@@ -10,7 +10,7 @@ import { goalsOf, prioritiesOf } from "./torrent-settings.ts";
 import { piecePriorities } from "../pieces/wanted.ts";
 
 export function stateOf(entry: TorrentEntry): TorrentStateName {
-  return entry.torrent?.state ?? "error";
+  return entry.torrent?.state ?? (entry.dormant ? "seeding" : "error");
 }
 
 /** Bytes per second summed over the torrent's peers. */
@@ -24,10 +24,11 @@ export function ratesOf(entry: TorrentEntry): { down: number; up: number } {
   return { down: Math.round(down), up: Math.round(up) };
 }
 
-export function summaryOf(entry: TorrentEntry): TorrentSummary {
+/** Bytes of wanted pieces verified, of bytes of wanted pieces (a dormant torrent seeds: it has them all). */
+function wantedProgress(entry: TorrentEntry): { verified: number; wanted: number } {
+  if (entry.dormant) return { verified: 1, wanted: 1 };
   const { meta, torrent } = entry;
   const have = torrent?.have;
-  // Progress is about the wanted files: bytes of wanted pieces verified ÷ bytes of wanted pieces.
   const wanted = piecePriorities(meta, prioritiesOf(meta, entry.options));
   let verified = 0;
   let wantedPieceBytes = 0;
@@ -36,19 +37,26 @@ export function summaryOf(entry: TorrentEntry): TorrentSummary {
     wantedPieceBytes += pieceSize(meta, i);
     if (have?.has(i)) verified += pieceSize(meta, i);
   }
-  const wantedSize = prioritiesOf(meta, entry.options).reduce((n, p, i) => (p === "skip" || meta.files[i]!.padding ? n : n + meta.files[i]!.length), 0);
+  return { verified, wanted: wantedPieceBytes };
+}
+
+export function summaryOf(entry: TorrentEntry): TorrentSummary {
+  const { facts, torrent } = entry;
+  // Progress is about the wanted files: bytes of wanted pieces verified ÷ bytes of wanted pieces.
+  const progress = wantedProgress(entry);
   const rates = ratesOf(entry);
   let seeds = 0;
   for (const peer of torrent?.peers.values() ?? []) if (peer.conn.peerPieces.isComplete()) seeds++;
   const { uploaded, downloaded } = entry.totals();
-  const left = wantedPieceBytes - verified;
+  const run = entry.runTotals();
+  const left = progress.wanted - progress.verified;
   return {
     infoHash: entry.infoHash,
-    name: meta.name,
+    name: facts.name,
     state: stateOf(entry),
-    progress: wantedPieceBytes === 0 ? 1 : verified / wantedPieceBytes,
-    size: meta.length,
-    wantedSize,
+    progress: progress.wanted === 0 ? 1 : progress.verified / progress.wanted,
+    size: facts.length,
+    wantedSize: facts.wantedSize,
     downloadRate: rates.down,
     uploadRate: rates.up,
     peers: torrent?.peers.size ?? 0,
@@ -59,12 +67,12 @@ export function summaryOf(entry: TorrentEntry): TorrentSummary {
     savePath: entry.record.savePath,
     downloaded,
     uploaded,
-    hashFailures: torrent?.totals().failedPieces ?? 0,
+    hashFailures: run.failedPieces,
     trackerErrors: torrent?.trackers().failures ?? 0,
     error: entry.error,
-    downloadedSession: torrent?.totals().downloaded ?? 0,
-    uploadedSession: torrent?.totals().uploaded ?? 0,
-    trackerCount: meta.announceList.reduce((n, tier) => n + tier.length, 0),
+    downloadedSession: run.downloaded,
+    uploadedSession: run.uploaded,
+    trackerCount: facts.trackerCount,
     currentTracker: torrent?.trackers().list.find((t) => t.status === "working")?.url ?? null,
     sequential: entry.options.sequential ?? false,
     limits: limitsOf(entry),
@@ -77,7 +85,7 @@ function limitsOf(entry: TorrentEntry): TorrentLimits {
   return {
     uploadLimit: torrent?.uploadLimit ?? entry.options.uploadLimit ?? null,
     downloadLimit: torrent?.tuned.rateLimits.download ?? entry.options.downloadLimit ?? null,
-    maxPeers: torrent?.maxPeers ?? entry.options.maxPeers ?? 0,
+    maxPeers: torrent?.maxPeers ?? (entry.dormant ? entry.maxPeers : (entry.options.maxPeers ?? 0)),
   };
 }
 
@@ -88,8 +96,8 @@ export function detailOf(entry: TorrentEntry): TorrentDetail {
     ...summaryOf(entry),
     pieceCount: meta.pieceCount,
     pieceLength: meta.pieceLength,
-    pieces: Buffer.from(torrent?.have.bytes ?? new Uint8Array(Math.ceil(meta.pieceCount / 8))).toString("base64"),
-    files: filesOf(entry),
+    pieces: Buffer.from(entry.pieces?.bytes ?? new Uint8Array(Math.ceil(meta.pieceCount / 8))).toString("base64"),
+    files: filesOf(entry, meta),
     peerList: [...(torrent?.peers.values() ?? [])].map((p) => peerOf(p, meta.pieceCount)),
     trackers: (trackers?.list ?? []).map(
       (t): TrackerView => ({ ...t, nextAnnounceAt: t.status === "working" || t.status === "error" ? trackers!.nextAnnounceAt : null }),
@@ -104,19 +112,19 @@ export function detailOf(entry: TorrentEntry): TorrentDetail {
   };
 }
 
-function filesOf(entry: TorrentEntry): FileView[] {
-  const { meta, torrent } = entry;
+function filesOf(entry: TorrentEntry, meta: Metainfo): FileView[] {
+  const have = entry.pieces;
   const priorities = prioritiesOf(meta, entry.options);
   return meta.files
     .map((f, index) => ({ f, index }))
     .filter(({ f }) => !f.padding)
     .map(({ f, index }): FileView => {
       let verified = 0;
-      if (torrent && f.length > 0) {
+      if (have && f.length > 0) {
         const first = Math.floor(f.offset / meta.pieceLength);
         const last = Math.floor((f.offset + f.length - 1) / meta.pieceLength);
         for (let p = first; p <= last; p++) {
-          if (!torrent.have.has(p)) continue;
+          if (!have.has(p)) continue;
           const start = Math.max(f.offset, p * meta.pieceLength);
           const end = Math.min(f.offset + f.length, p * meta.pieceLength + pieceSize(meta, p));
           verified += end - start;

@@ -63,6 +63,8 @@ export class Torrent {
   private readonly host: TorrentHost;
   /** start, pause, resume and recheck run one after another (each awaits connections closing, a check...). */
   private queue: Promise<void> = Promise.resolve();
+  /** Steps queued or under way there. */
+  private steps = 0;
   /** Resolves when the torrent ends: download complete without --seed, stop(), or a fatal error. */
   readonly finished: Promise<number>;
   private finish!: (code: number) => void;
@@ -310,9 +312,35 @@ export class Torrent {
   }
 
   private serially(step: () => Promise<void>): Promise<void> {
-    const next = this.queue.then(step);
+    this.steps++;
+    const next = this.queue.then(step).finally(() => this.steps--);
     this.queue = next.catch(() => {});
     return next;
+  }
+
+  /**
+   * Seeding with nothing to do until a peer comes: no peer, dial or address to dial, no tracker or DHT to
+   * announce to, no seed-time goal counting, no step queued. A daemon may let such a torrent go, keeping
+   * only its record, and make it again when a peer's handshake names it (peer/daemon/torrent-entry.ts).
+   */
+  get dormant(): boolean {
+    return (
+      this.lifecycle.state === "seeding" &&
+      this.steps === 0 &&
+      this.connectionCount() === 0 &&
+      this.swarm.handshakingCount() === 0 &&
+      this.swarm.knownPeerCount() === 0 &&
+      this.options.meta.announceList.length === 0 &&
+      !this.dht.joined &&
+      this.tuning.goals.seedTimeLimit === null &&
+      !this.downloader.busy
+    );
+  }
+
+  /** Lets a dormant torrent go: its files close and it does nothing more (nothing is announced: it had no tracker). */
+  release(): void {
+    this.lifecycle.enter("stopped");
+    this.options.storage.close();
   }
 
   /** Hashes the pieces `which` names and sets or clears them in `have`; returns how many it hashed. */
