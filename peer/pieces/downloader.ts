@@ -1,19 +1,19 @@
-// The receiving half of a torrent: keeps each peer's request pipeline full from the picker, copies
-// arriving blocks into their pool slot (the one copy), verifies finished pieces (on the hashing thread
-// when there is one, else with SHA-1 fed as blocks arrived), writes them once, then announces `have`. Only
-// blocks asked of that very peer are taken. Failed pieces are refetched; blame goes to the peers whose data
-// was wrong (see blame.ts), and repeat offenders are banned. A download limit caps what is requested
-// (request-budget.ts). A fast peer's (BEP 6) rejects give blocks back for others and a choke leaves its
-// allowed fast pieces asked (fast-answers.ts, allowed-fast-view.ts).
+// The receiving half of a torrent: keeps each peer's request pipeline full from the picker and copies
+// arriving blocks into their pool slot (the one copy); a finished piece is checked, written once and then
+// announced with `have` (piece-finisher.ts, where failed pieces are blamed too). Only blocks asked of that
+// very peer are taken. A download limit caps what is requested (request-budget.ts). A fast peer's (BEP 6)
+// rejects give blocks back for others and a choke leaves its allowed fast pieces asked (fast-answers.ts,
+// allowed-fast-view.ts).
 import type { Bitfield } from "../../shared/bitfield.ts";
-import { pieceHash, type Metainfo } from "../../shared/metainfo/types.ts";
+import type { Metainfo } from "../../shared/metainfo/types.ts";
 import { BLOCK_SIZE } from "../../shared/wire/types.ts";
 import { PieceAssembly, type BlockSink } from "./piece-assembly.ts";
 import { PiecePicker, type PickerPeer, type PieceProgress } from "./picker.ts";
 import type { BufferPool } from "./pool.ts";
 import { PaddingMap } from "../storage/padding.ts";
 import type { PieceHasher } from "../verify/hash-pool.ts";
-import { Blame, STRIKES_TO_BAN } from "./blame.ts";
+import { PieceFinisher } from "./piece-finisher.ts";
+import { WholePieces } from "./whole-pieces.ts";
 import { pipelineDepth } from "./pipeline.ts";
 import { allowedFastView } from "./allowed-fast-view.ts";
 import { allowedFastReceived, rejectReceived, type AnswerHost } from "./fast-answers.ts";
@@ -59,29 +59,21 @@ export const MAX_UNREQUESTED_BLOCKS = 16;
 export const MAX_CHOKES_PER_MINUTE = 20;
 
 const NO_PIECES: ReadonlySet<number> = new Set();
-const NO_SOURCES: ReadonlyMap<number, WholePieceSource> = new Map();
 
 export class Downloader {
   readonly picker: PiecePicker<PieceAssembly>;
   /** Payload bytes accepted into pieces this run. */
   downloaded = 0;
-  fetchedPieces = 0;
-  failedPieces = 0;
   /** Blocks dropped because the peer that sent them had not been asked for them. */
   unrequestedBlocks = 0;
-  // Made when first needed (a bad piece, a pick, a fast peer's answer, a wait for writes): a torrent that
-  // only seeds (most of a daemon's) holds none of them.
-  private blameRecord: Blame | null = null;
+  // Made when first needed (a finished piece, a pick, a fast peer's answer): a torrent that only seeds (most
+  // of a daemon's) holds none of them.
+  private finisherPart: PieceFinisher | null = null;
   private picked: number[] | null = null;
   private fastAnswers: AnswerHost | null = null;
   private starter: ((index: number, length: number) => PieceAssembly | null) | null = null;
-  /** Finished pieces whose hash check or write is under way (their slots are still held). */
-  private writingSet: Set<number> | null = null;
-  /** Who waits for writesSettled (a pause and a stop may both). */
-  private writesDone: (() => void)[] | null = null;
   private readonly padding: PaddingMap;
-  /** Pieces whole-piece sources are fetching (or whose check or write is under way), by index. */
-  private wholeSources: Map<number, WholePieceSource> | null = null;
+  private wholesPart: WholePieces | null = null;
   /** The download limit (the torrent's and the client's), if any. */
   private budget: RequestBudget | null = null;
   private startPiece(index: number, length: number): PieceAssembly | null {
@@ -111,16 +103,50 @@ export class Downloader {
     this.picker = new PiecePicker(meta, have, this.padding);
   }
 
+  /** Finished pieces whose hash check or write is under way (their slots are still held). */
   private get writing(): ReadonlySet<number> {
-    return this.writingSet ?? NO_PIECES;
+    return this.finisherPart?.writing ?? NO_PIECES;
   }
 
-  private get wholePieces(): ReadonlyMap<number, WholePieceSource> {
-    return this.wholeSources ?? NO_SOURCES;
+  private get finisher(): PieceFinisher {
+    return (this.finisherPart ??= new PieceFinisher(this.meta, this.storage, this.hooks, {
+      picker: this.picker,
+      releaseSlot: (assembly) => this.pool!.release(assembly.slot),
+      fillAll: () => this.fillAll(),
+      takeWholeSource: (index) => this.wholesPart?.take(index),
+    }));
   }
 
-  private get blame(): Blame {
-    return (this.blameRecord ??= new Blame());
+  /** Pieces whole-piece sources (web seeds) fetch. */
+  private get wholes(): WholePieces {
+    return (this.wholesPart ??= new WholePieces({
+      picker: this.picker,
+      writingPiece: (index) => this.writing.has(index),
+      startPiece: (index, length) => (this.writing.size >= MAX_WRITES_IN_FLIGHT ? null : this.startPiece(index, length)),
+      finish: (progress) => this.finisher.finish(progress, this.hasher),
+      received: (bytes) => {
+        this.downloaded += bytes;
+      },
+      giveUp: (progress) => this.giveUp(progress),
+      fillAll: () => this.fillAll(),
+    }));
+  }
+
+  /** A piece under way goes back to the picker, and its slot to the pool. */
+  private giveUp(progress: PieceProgress<PieceAssembly>): void {
+    this.picker.abandon(progress.index);
+    progress.payload.retire();
+    this.pool!.release(progress.payload.slot);
+  }
+
+  /** Pieces verified and written this run. */
+  get fetchedPieces(): number {
+    return this.finisherPart?.fetchedPieces ?? 0;
+  }
+
+  /** Pieces that failed their hash check this run. */
+  get failedPieces(): number {
+    return this.finisherPart?.failedPieces ?? 0;
   }
 
   /** What a fast peer's rejects and allowed fast pieces act on (fast-answers.ts). */
@@ -147,11 +173,9 @@ export class Downloader {
     this.picker.setPriorities(priority);
     for (const progress of [...this.picker.inProgress.values()]) {
       // Those a web seed is fetching finish like those being written: dropped when checked if still unwanted.
-      if (this.picker.isWanted(progress.index) || this.writing.has(progress.index) || this.wholePieces.has(progress.index)) continue;
+      if (this.picker.isWanted(progress.index) || this.writing.has(progress.index) || this.wholesPart?.has(progress.index)) continue;
       for (const peer of this.hooks.peers()) this.releaseRequestsFor(peer, progress.index);
-      this.picker.abandon(progress.index);
-      progress.payload.retire();
-      this.pool!.release(progress.payload.slot);
+      this.giveUp(progress);
     }
     for (const peer of this.hooks.peers()) if (peer.conn.state === "open") this.updateInterest(peer);
   }
@@ -240,9 +264,7 @@ export class Downloader {
   private abandonParole(peer: SwarmPeer): void {
     for (const progress of [...this.picker.inProgress.values()]) {
       if (progress.owner !== peer.id || this.writing.has(progress.index)) continue;
-      this.picker.abandon(progress.index);
-      progress.payload.retire();
-      this.pool!.release(progress.payload.slot);
+      this.giveUp(progress);
     }
   }
 
@@ -314,7 +336,7 @@ export class Downloader {
     progress.payload.addBlock(begin, block);
     this.downloaded += block.length;
     if (wasDuplicated || this.picker.inEndGame) this.cancelElsewhere(peer, key, index, begin, block.length);
-    if (progress.receivedCount === progress.blockCount) this.finishPiece(progress);
+    if (progress.receivedCount === progress.blockCount) this.finisher.finish(progress, this.hasher);
     this.fill(peer);
   }
 
@@ -347,131 +369,26 @@ export class Downloader {
   }
 
   /**
-   * Up to `maxPieces` consecutive pieces for a whole-piece source, each in its own pool slot. Such sources
-   * hold at most half the pool together, so peers always find slots to start pieces in.
+   * Up to `maxPieces` consecutive pieces for a whole-piece source, each in its own pool slot (whole-pieces.ts).
    */
   claimRun(source: WholePieceSource, maxPieces: number): PieceProgress<PieceAssembly>[] {
     if (this.complete || !this.pool) return [];
-    const cap = Math.max(1, Math.floor(this.pool.slotCount / 2));
-    const run = this.picker.claimRun(source, maxPieces, (index, length) => {
-      if (this.wholePieces.size >= cap || this.writing.size >= MAX_WRITES_IN_FLIGHT) return null;
-      const assembly = this.startPiece(index, length);
-      if (assembly) (this.wholeSources ??= new Map()).set(index, source);
-      return assembly;
-    });
-    return run;
+    return this.wholes.claimRun(source, maxPieces, this.pool.slotCount);
   }
 
-  /**
-   * A whole-piece source put block `begin` of its piece in place in the slot (BlockSink). False when the
-   * piece is no longer its own to fill (given up meanwhile).
-   */
+  /** A whole-piece source put block `begin` of its piece in place in the slot. False when the piece is no longer its own to fill. */
   wholeBlockReceived(source: WholePieceSource, progress: PieceProgress<PieceAssembly>, begin: number, length: number): boolean {
-    if (this.picker.inProgress.get(progress.index) !== progress || progress.owner !== source.id) return false;
-    if (!this.picker.blockReceived(progress.index, begin / BLOCK_SIZE, source)) return false;
-    if (!progress.payload.addBlock(begin, progress.payload.endStream(begin, length))) return false;
-    this.downloaded += length;
-    if (progress.receivedCount === progress.blockCount) this.finishPiece(progress);
-    return true;
+    return this.wholes.blockReceived(source, progress, begin, length);
   }
 
   /** The source stopped (an error, a timeout): its unfinished pieces go back to the picker for anyone. */
   releaseWhole(source: WholePieceSource, run: readonly PieceProgress<PieceAssembly>[]): void {
-    let released = false;
-    for (const progress of run) {
-      const index = progress.index;
-      if (this.picker.inProgress.get(index) !== progress || progress.owner !== source.id || this.writing.has(index)) continue;
-      this.picker.abandon(index);
-      this.wholeSources?.delete(index);
-      progress.payload.retire();
-      this.pool!.release(progress.payload.slot);
-      released = true;
-    }
-    if (released) this.fillAll();
-  }
-
-  private finishPiece(progress: PieceProgress<PieceAssembly>): void {
-    const assembly = progress.payload;
-    const index = progress.index;
-    assembly.retire(); // every block is in: nothing may write into the slot any more
-    // Until the check and the write are done the piece stays "in progress" with every block received,
-    // so nobody asks for it again, and `have` goes out only after it is on disk.
-    (this.writingSet ??= new Set()).add(index);
-    if (this.hasher) void this.hasher.check(index, assembly.data).then((ok) => this.checked(progress, ok));
-    else this.checked(progress, assembly.verify(pieceHash(this.meta, index)));
-  }
-
-  private checked(progress: PieceProgress<PieceAssembly>, ok: boolean): void {
-    const assembly = progress.payload;
-    const index = progress.index;
-    const whole = this.wholePieces.get(index);
-    this.wholeSources?.delete(index);
-    whole?.pieceChecked(index, ok);
-    if (!ok && whole) {
-      // A whole-piece source sent every block: the source itself counts the failure (no peer to blame).
-      this.writeSettled(index, assembly);
-      this.picker.pieceFailed(index);
-      this.failedPieces++;
-      this.fillAll();
-      return;
-    }
-    if (ok && !this.picker.isWanted(index)) {
-      // Skipped while it was checked: its file may not exist any more, and nobody wants it now.
-      this.writeSettled(index, assembly);
-      this.picker.abandon(index);
-      this.fillAll();
-      return;
-    }
-    if (ok) {
-      this.convict(this.blame.pieceVerified(index, assembly.data), "sent blocks that differ from the verified piece");
-      // The write runs on the I/O pool while this thread keeps receiving.
-      this.storage.writePieceAsync(index, assembly.data).then(
-        () => this.pieceWritten(progress),
-        (error) => {
-          // Not on disk: the piece goes back to the picker, so shutdown does not release its slot again.
-          if (this.writeSettled(index, assembly)) this.picker.abandon(index);
-          this.hooks.writeFailed(error);
-        },
-      );
-      return;
-    }
-    const senders = progress.senders as (SwarmPeer | undefined)[];
-    const { guilty, parole } = this.blame.pieceFailed(index, senders, assembly.data);
-    this.writeSettled(index, assembly);
-    this.picker.pieceFailed(index, parole);
-    this.failedPieces++;
-    this.hooks.pieceFailed(index, [...new Set(senders.filter((p) => p !== undefined))], parole);
-    this.convict(guilty, "sent data failing the hash check");
-    this.fillAll(); // a slot is free again
-  }
-
-  private convict(guilty: SwarmPeer[], what: string): void {
-    for (const { peer, strikes } of this.blame.strike(guilty)) {
-      if (strikes >= STRIKES_TO_BAN) this.hooks.ban(peer, `${what} (${strikes} pieces)`);
-    }
-  }
-
-  private pieceWritten(progress: PieceProgress<PieceAssembly>): void {
-    const index = progress.index;
-    if (!this.writeSettled(index, progress.payload)) return; // abandoned at shutdown meanwhile
-    this.picker.pieceVerified(index);
-    this.fetchedPieces++;
-    this.hooks.pieceDone(index);
-    this.fillAll(); // a slot is free again
-  }
-
-  /** The check or write of `index` is over: its slot goes back to the pool. False when it was already let go. */
-  private writeSettled(index: number, assembly: PieceAssembly): boolean {
-    if (!this.writingSet?.delete(index)) return false;
-    this.pool!.release(assembly.slot);
-    if (this.writing.size === 0 && this.writesDone) for (const done of this.writesDone.splice(0)) done();
-    return true;
+    this.wholes.release(source, run);
   }
 
   /** Resolves once no piece check or write is under way (before the files are closed, or the memory given back). */
   writesSettled(): Promise<void> {
-    if (this.writing.size === 0) return Promise.resolve();
-    return new Promise((resolve) => (this.writesDone ??= []).push(resolve));
+    return this.finisherPart?.writesSettled() ?? Promise.resolve();
   }
 
   /** Releases the slots of pieces under way and stops the budget timer (at shutdown). */
@@ -479,10 +396,8 @@ export class Downloader {
     this.budget?.stop();
     for (const progress of [...this.picker.inProgress.values()]) {
       if (this.writing.has(progress.index)) continue; // its write releases the slot when it settles
-      this.picker.abandon(progress.index);
-      this.wholeSources?.delete(progress.index);
-      progress.payload.retire();
-      this.pool!.release(progress.payload.slot);
+      this.wholesPart?.forget(progress.index);
+      this.giveUp(progress);
     }
   }
 }
