@@ -73,6 +73,10 @@ export interface LtPeerEntry {
   source: number;
   outgoing: boolean;
   client: string;
+  /** Requests libtorrent has out to this peer (asked, not yet answered). */
+  download_queue: number;
+  /** This peer's requests queued with libtorrent. */
+  upload_queue: number;
 }
 
 /** libtorrent's peer_info source flags. */

@@ -331,7 +331,9 @@ class Peer:
         peers = []
         for p in self.h.get_peer_info():
             peers.append({"ip": str(p.ip[0]), "port": p.ip[1], "source": int(p.source),
-                          "outgoing": bool(p.flags & lt.peer_info.outgoing_connection), "client": str(p.client)})
+                          "outgoing": bool(p.flags & lt.peer_info.outgoing_connection), "client": str(p.client),
+                          # requests libtorrent has out to the peer, and the peer's requests queued with it
+                          "download_queue": p.download_queue_length, "upload_queue": p.upload_queue_length})
         emit("peers", peers=peers)
 
     def choke_schedule(self, st, now):
