@@ -160,6 +160,7 @@ export class PiecePicker<T> extends BlockLayout {
       if (index < 0) break;
       const payload = start(index, this.pieceLength(index));
       if (payload === null) return; // pool full: wait for a slot
+      this.choice.started(index);
       const progress = new PieceProgress(index, this.pieceLength(index), payload);
       this.markPadding(progress);
       if (this.parole?.has(index)) progress.owner = peer.id;
@@ -203,6 +204,7 @@ export class PiecePicker<T> extends BlockLayout {
     for (let i = first; i >= 0 && i < this.geometry.pieceCount && claimed.length < max && this.claimable(i, source); i++) {
       const payload = start(i, this.pieceLength(i));
       if (payload === null) break;
+      this.choice.started(i);
       const progress = new PieceProgress(i, this.pieceLength(i), payload);
       this.markPadding(progress);
       progress.owner = source.id;
@@ -287,6 +289,8 @@ export class PiecePicker<T> extends BlockLayout {
     this.parole?.delete(index);
     if (!this.have.has(index) && this.isWanted(index)) this.missingWanted--;
     this.have.set(index);
+    this.choice.verified(index);
+    if (this.missingWanted === 0) this.choice.done();
   }
 
   /** The piece failed its hash: forget its blocks so it is fetched again from scratch (from one peer, on parole). */
@@ -296,6 +300,7 @@ export class PiecePicker<T> extends BlockLayout {
     if (!progress) return;
     this.openPieces?.delete(progress);
     this.underWay?.delete(index);
+    this.choice.returned(index);
     if (this.isWanted(index)) this.missingNotStarted++;
   }
 

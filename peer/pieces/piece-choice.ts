@@ -1,9 +1,11 @@
 // Which piece a peer is to start next: a few random pieces first (so we soon have something to trade),
 // then rarest first with a random tie-break, or in sequential mode the lowest wanted missing piece; `high`
 // pieces before the rest either way. Also keeps the availability counts (how many connected peers have
-// each piece) that rarest first goes by.
+// each piece) that rarest first goes by. The pieces that may be started are kept in Candidates
+// (candidates.ts), so a choice does not scan the whole torrent.
 import type { Bitfield } from "../../shared/bitfield.ts";
 import type { PaddingMap } from "../storage/padding.ts";
+import { Candidates } from "./candidates.ts";
 import type { PickerPeer } from "./piece-progress.ts";
 import { PiecePriority } from "./wanted.ts";
 
@@ -18,6 +20,11 @@ export class PieceChoice {
   private topPriority: number = PiecePriority.Normal;
   /** The first choice is the lowest wanted missing piece (streaming), not the rarest. */
   sequential = false;
+  /**
+   * Made at the first choice (a seeder never makes one), then told of every piece started, given back
+   * or verified; made again after new priorities or a re-check, and let go once every wanted piece is in.
+   */
+  private candidates: Candidates | null = null;
 
   constructor(
     private readonly pieceCount: number,
@@ -34,60 +41,69 @@ export class PieceChoice {
   setPriorities(priority: Uint8Array): void {
     this.priority = priority;
     this.topPriority = Math.max(PiecePriority.Normal, maxOf(priority));
+    this.candidates = null;
   }
 
   addPeerPieces(pieces: Bitfield): void {
-    for (let i = 0; i < this.pieceCount; i++) if (pieces.has(i)) this.availability[i]!++;
+    const candidates = this.candidates;
+    for (let i = 0; i < this.pieceCount; i++) {
+      if (!pieces.has(i)) continue;
+      this.availability[i]!++;
+      candidates?.moved(i, this.availability[i]! - 1);
+    }
   }
 
   removePeerPieces(pieces: Bitfield): void {
-    for (let i = 0; i < this.pieceCount; i++) if (pieces.has(i) && this.availability[i]! > 0) this.availability[i]!--;
+    const candidates = this.candidates;
+    for (let i = 0; i < this.pieceCount; i++) {
+      if (!pieces.has(i) || this.availability[i] === 0) continue;
+      this.availability[i]!--;
+      candidates?.moved(i, this.availability[i]! + 1);
+    }
   }
 
   addHave(index: number): void {
     this.availability[index]!++;
+    this.candidates?.moved(index, this.availability[index]! - 1);
+  }
+
+  /** The piece is under way now (a peer's, or a web seed's claim). */
+  started(index: number): void {
+    this.candidates?.remove(index);
+  }
+
+  /** A piece under way failed or was given up: it may be started again if still wanted. */
+  returned(index: number): void {
+    if (this.priority[index] !== PiecePriority.Skip && !this.have.has(index)) this.candidates?.add(index);
+  }
+
+  verified(index: number): void {
+    this.candidates?.remove(index);
+  }
+
+  /** Every wanted piece is in: nothing left to choose (new priorities or a re-check make them again). */
+  done(): void {
+    this.candidates = null;
   }
 
   /** The piece to start for `peer`, or -1 when it has none we want that is not under way. */
   choose(peer: PickerPeer): number {
-    const count = this.pieceCount;
-    const sequential = this.sequential;
-    const random = !sequential && this.have.count() < RANDOM_FIRST_PIECES;
-    // Sequential: scan from piece 0, and the first candidate of the best priority is the lowest one.
-    const offset = sequential ? 0 : Math.floor(Math.random() * count);
-    let best = -1;
-    let bestPriority: number = PiecePriority.Skip;
-    let bestAvailability = Infinity;
-    let ties = 0;
-    for (let n = 0; n < count; n++) {
-      const i = (n + offset) % count;
-      const priority = this.priority[i]!;
-      if (priority < bestPriority || priority === PiecePriority.Skip) continue;
-      if (this.have.has(i) || this.pieces.inProgress.has(i) || !peer.peerPieces.has(i)) continue;
+    const candidates = (this.candidates ??= this.collect());
+    if (this.sequential) return candidates.lowest(peer);
+    if (this.have.count() < RANDOM_FIRST_PIECES) return candidates.fromRandomPoint(peer);
+    return candidates.rarest(peer);
+  }
+
+  private collect(): Candidates {
+    const candidates = new Candidates(this.priority, this.availability, this.topPriority);
+    for (let i = 0; i < this.pieceCount; i++) {
+      if (this.priority[i] === PiecePriority.Skip || this.have.has(i) || this.pieces.inProgress.has(i)) continue;
       // All padding and yet missing: the check at start-up found these zeros do not match the piece's
       // hash, and no peer can send anything else.
       if (this.padding?.pieceIsPadding(i)) continue;
-      if (priority > bestPriority) {
-        // A higher priority than anything seen: it wins whatever its availability.
-        best = i;
-        bestPriority = priority;
-        bestAvailability = this.availability[i]!;
-        ties = 1;
-        // Random start point or sequential order: the first candidate of the top priority is the one.
-        if ((random || sequential) && priority === this.topPriority) return i;
-        continue;
-      }
-      if (random || sequential) continue; // the first one of this priority is already chosen
-      const a = this.availability[i]!;
-      if (a < bestAvailability) {
-        best = i;
-        bestAvailability = a;
-        ties = 1;
-      } else if (a === bestAvailability && Math.random() * ++ties < 1) {
-        best = i;
-      }
+      candidates.add(i);
     }
-    return best;
+    return candidates;
   }
 }
 
