@@ -48,6 +48,11 @@ export class Torrent {
   private handover: Handover | null;
   /** The check under way (or waiting its turn), aborted when the torrent ends; made per check, so an idle torrent holds none. */
   private checking: AbortController | null = null;
+  /**
+   * The pieces to hash before `have` is trusted: the check at start or a re-check, until it ends. A pause
+   * cuts a check short (`have` untouched) and resume() runs it again from the start.
+   */
+  private unchecked: ((index: number) => boolean) | null;
   /** Announced once already: later starts (resume, after a re-check) announce at once. */
   private announced = false;
   /** Idle ticks (seeding, no peer) stay quiet while the totals last reported hold. */
@@ -131,6 +136,7 @@ export class Torrent {
     this.tuning = new TorrentTuning(meta, this.host.limits, options);
     this.dht = new TorrentDhtLink(meta, this.host, hooks);
     this.handover = options.handover ?? null;
+    this.unchecked = options.check ?? null;
     this.downloader = new Downloader(meta, have, null, options.storage, hooks);
     this.downloader.setPriorities(this.tuning.piecePriorities());
     this.downloader.picker.sequential = options.sequential ?? false;
@@ -231,12 +237,12 @@ export class Torrent {
     void this.serially(async () => {
       let checked = 0;
       if (this.lifecycle.state === "checking") {
-        checked = await this.check(this.options.check!);
-        if (this.lifecycle.state !== "checking") return; // stopped, or failed, meanwhile
-        this.report.startChecked();
+        checked = await this.check(this.unchecked!);
+        if (!this.lifecycle.kept) return; // stopped, or failed, meanwhile
+        if (this.unchecked === null) this.report.startChecked(); // else paused during it: resume() checks again
       }
       const { meta, have } = this.options;
-      if (this.options.mustBeComplete && !have.isComplete()) {
+      if (this.options.mustBeComplete && this.unchecked === null && !have.isComplete()) {
         return this.fail("incomplete-data", this.options.mustBeComplete(meta.pieceCount - have.count()));
       }
       for (const p of this.options.peers) this.swarm.directory.add(p);
@@ -253,7 +259,7 @@ export class Torrent {
         checked,
         ...this.totals(),
       });
-      if (this.options.paused) {
+      if (this.options.paused || this.lifecycle.state === "paused") {
         if (this.lifecycle.state === "checking") this.lifecycle.enter("paused");
         this.emit({ event: "paused", ...this.totals() });
         return;
@@ -263,8 +269,15 @@ export class Torrent {
     });
   }
 
-  /** Closes every connection and announces `stopped`, keeping the torrent; resume() carries on. */
+  /**
+   * Closes every connection and announces `stopped`, keeping the torrent; resume() carries on. A check
+   * under way stops at once (its step says `paused`), rather than when it is done: resume() checks again.
+   */
   pause(): Promise<void> {
+    if (this.lifecycle.state === "checking") {
+      this.lifecycle.enter("paused");
+      this.checking?.abort();
+    }
     return this.serially(async () => {
       if (!this.lifecycle.live) return;
       this.seedingClock.stop(Date.now());
@@ -274,11 +287,17 @@ export class Torrent {
     });
   }
 
-  /** Announces `started` again and dials. */
+  /** Announces `started` again and dials; first checks again what a pause cut short. */
   resume(): Promise<void> {
     return this.serially(async () => {
       if (this.lifecycle.state !== "paused") return;
       this.emit({ event: "resumed", ...this.totals() });
+      if (this.unchecked) {
+        this.lifecycle.enter("checking");
+        await this.check(this.unchecked);
+        if (!this.checkEnded()) return;
+        if (!this.announced) this.report.startChecked(); // it never worked: the check at start, done now
+      }
       this.work();
     });
   }
@@ -290,10 +309,10 @@ export class Torrent {
       if (!this.lifecycle.live && was !== "paused") return;
       this.seedingClock.stop(Date.now());
       this.lifecycle.enter("checking");
+      this.unchecked = everyPiece;
       if (was !== "paused") await this.quiet();
-      if (this.lifecycle.state !== "checking") return;
-      await this.check(() => true);
-      if (this.lifecycle.state !== "checking") return;
+      if (this.lifecycle.state === "checking") await this.check(everyPiece);
+      if (!this.checkEnded()) return;
       if (was === "paused") this.lifecycle.enter("paused");
       else this.work();
     });
@@ -349,7 +368,7 @@ export class Torrent {
     const count = countPieces(meta.pieceCount, which);
     this.emit({ event: "checking", pieces: count });
     const abort = new AbortController();
-    if (!this.lifecycle.kept) abort.abort(); // ended already
+    if (this.lifecycle.state !== "checking") abort.abort(); // ended or paused already
     this.checking = abort;
     try {
       const stillChecking = () => this.lifecycle.state === "checking";
@@ -361,9 +380,17 @@ export class Torrent {
       if (this.checking === abort) this.checking = null;
     }
     if (this.lifecycle.state !== "checking") return count;
+    this.unchecked = null;
     this.downloader.haveReplaced();
     this.emit({ event: "checked", checked: count, ...this.totals() });
     return count;
+  }
+
+  /** After a check: true when it ran to its end. A pause cut it short: said here, as pause() found nothing to close. */
+  private checkEnded(): boolean {
+    if (this.lifecycle.state === "checking") return true;
+    if (this.lifecycle.state === "paused") this.emit({ event: "paused", ...this.totals() });
+    return false;
   }
 
   /** Downloading or seeding, as the wanted pieces say: piece memory if needed, `started` to the trackers, dials. */
@@ -533,3 +560,5 @@ export class Torrent {
     this.emit(this.report.progress(this.peers));
   }
 }
+
+const everyPiece = (): boolean => true;
