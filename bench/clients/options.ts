@@ -1,0 +1,46 @@
+// bench:clients' command line (see the header of bench/clients.ts).
+import path from "node:path";
+import { BTPEER } from "../../test/support/btpeer.ts";
+import { parseSize } from "../swarm/data.ts";
+
+export interface Options {
+  clients: string[];
+  size: number;
+  rounds: number;
+  pieceLength: number;
+  btpeerCmd: string[];
+  json: string | null;
+  svg: string;
+  maxMinutes: number;
+}
+
+export function parseOptions(argv: string[]): Options {
+  const o: Options = {
+    clients: [],
+    size: parseSize("1G"),
+    rounds: 3,
+    pieceLength: parseSize("1M"),
+    btpeerCmd: BTPEER,
+    json: null,
+    svg: path.resolve(import.meta.dir, "..", "results", "clients.svg"),
+    maxMinutes: 20,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === "--clients") o.clients = next().split(",");
+    else if (a === "--size") o.size = parseSize(next());
+    else if (a === "--rounds") o.rounds = Math.max(1, Number(next()));
+    else if (a === "--piece") o.pieceLength = parseSize(next());
+    else if (a === "--btpeer") o.btpeerCmd = [path.resolve(next())];
+    else if (a === "--json") o.json = path.resolve(next());
+    else if (a === "--svg") o.svg = path.resolve(next());
+    else if (a === "--max-minutes") o.maxMinutes = Number(next());
+    else throw new Error(`unknown option ${a}; see the header of bench/clients.ts`);
+  }
+  return o;
+}
