@@ -21,7 +21,7 @@ import type { SwarmPeer } from "../swarm/swarm-peer.ts";
 import { TrackerAnnouncer, type AnnouncerHooks } from "../tracker/tracker-announcer.ts";
 import type { AnnounceStats, TrackerStatus } from "../tracker/tracker-client.ts";
 import { StorageError } from "../storage/errors.ts";
-import { checkPieces, countPieces } from "./check.ts";
+import { TorrentCheck, type TorrentCheckHooks } from "./check.ts";
 import { Uploader } from "../upload/uploader.ts";
 import type { Handover, TorrentOptions } from "./options.ts";
 import type { FilePriority } from "../pieces/wanted.ts";
@@ -46,13 +46,12 @@ export class Torrent {
   private readonly dht: TorrentDhtLink;
   /** A magnet link's open peers, taken over when the torrent first starts working. */
   private handover: Handover | null;
-  /** The check under way (or waiting its turn), aborted when the torrent ends; made per check, so an idle torrent holds none. */
-  private checking: AbortController | null = null;
   /**
-   * The pieces to hash before `have` is trusted: the check at start or a re-check, until it ends. A pause
-   * cuts a check short (`have` untouched) and resume() runs it again from the start.
+   * The check to run before `have` is trusted (at start, or a re-check) until one run goes to its end: a
+   * pause or the end aborts it at once, resume() runs it again. Null once done, so an idle torrent holds none.
    */
-  private unchecked: ((index: number) => boolean) | null;
+  private check: TorrentCheck | null;
+  private readonly hooks: InstanceType<typeof Torrent.Hooks>;
   /** Announced once already: later starts (resume, after a re-check) announce at once. */
   private announced = false;
   /** Idle ticks (seeding, no peer) stay quiet while the totals last reported hold. */
@@ -79,7 +78,7 @@ export class Torrent {
    * methods, not a closure per callback, as a daemon holds thousands of torrents. Nested to reach the
    * torrent's private steps.
    */
-  private static readonly Hooks = class implements TorrentDhtHooks, DownloaderHooks, AnnouncerHooks, TorrentPeersHooks {
+  private static readonly Hooks = class implements TorrentDhtHooks, DownloaderHooks, AnnouncerHooks, TorrentPeersHooks, TorrentCheckHooks {
     constructor(private readonly t: Torrent) {}
     peersFound(peers: PeerAddress[]): void {
       this.t.peersFound(peers);
@@ -127,16 +126,22 @@ export class Torrent {
     portMessage(ip: string, port: number): void {
       this.t.dht.portMessage(ip, port);
     }
+    stillChecking(): boolean {
+      return this.t.lifecycle.state === "checking";
+    }
+    checked(count: number): void {
+      this.t.checked(count);
+    }
   };
 
   constructor(private readonly options: TorrentOptions) {
     const { meta, have } = options;
-    const hooks = new Torrent.Hooks(this);
+    const hooks = (this.hooks = new Torrent.Hooks(this));
     this.host = options.host;
     this.tuning = new TorrentTuning(meta, this.host.limits, options);
     this.dht = new TorrentDhtLink(meta, this.host, hooks);
     this.handover = options.handover ?? null;
-    this.unchecked = options.check ?? null;
+    this.check = options.check ? new TorrentCheck(options, options.check, hooks) : null;
     this.downloader = new Downloader(meta, have, null, options.storage, hooks);
     this.downloader.setPriorities(this.tuning.piecePriorities());
     this.downloader.picker.sequential = options.sequential ?? false;
@@ -236,13 +241,13 @@ export class Torrent {
   start(): void {
     void this.serially(async () => {
       let checked = 0;
-      if (this.lifecycle.state === "checking") {
-        checked = await this.check(this.unchecked!);
+      if (this.lifecycle.state === "checking" && this.check) {
+        checked = await this.check.run();
         if (!this.lifecycle.kept) return; // stopped, or failed, meanwhile
-        if (this.unchecked === null) this.report.startChecked(); // else paused during it: resume() checks again
+        if (this.check === null) this.report.startChecked(); // else paused during it: resume() checks again
       }
       const { meta, have } = this.options;
-      if (this.options.mustBeComplete && this.unchecked === null && !have.isComplete()) {
+      if (this.options.mustBeComplete && this.check === null && !have.isComplete()) {
         return this.fail("incomplete-data", this.options.mustBeComplete(meta.pieceCount - have.count()));
       }
       for (const p of this.options.peers) this.swarm.directory.add(p);
@@ -276,7 +281,7 @@ export class Torrent {
   pause(): Promise<void> {
     if (this.lifecycle.state === "checking") {
       this.lifecycle.enter("paused");
-      this.checking?.abort();
+      this.check?.abort();
     }
     return this.serially(async () => {
       if (!this.lifecycle.live) return;
@@ -292,9 +297,9 @@ export class Torrent {
     return this.serially(async () => {
       if (this.lifecycle.state !== "paused") return;
       this.emit({ event: "resumed", ...this.totals() });
-      if (this.unchecked) {
+      if (this.check) {
         this.lifecycle.enter("checking");
-        await this.check(this.unchecked);
+        await this.check.run();
         if (!this.checkEnded()) return;
         if (!this.announced) this.report.startChecked(); // it never worked: the check at start, done now
       }
@@ -309,9 +314,9 @@ export class Torrent {
       if (!this.lifecycle.live && was !== "paused") return;
       this.seedingClock.stop(Date.now());
       this.lifecycle.enter("checking");
-      this.unchecked = everyPiece;
+      const check = (this.check = new TorrentCheck(this.options, everyPiece, this.hooks));
       if (was !== "paused") await this.quiet();
-      if (this.lifecycle.state === "checking") await this.check(everyPiece);
+      if (this.lifecycle.state === "checking") await check.run();
       if (!this.checkEnded()) return;
       if (was === "paused") this.lifecycle.enter("paused");
       else this.work();
@@ -362,28 +367,11 @@ export class Torrent {
     this.options.storage.close();
   }
 
-  /** Hashes the pieces `which` names and sets or clears them in `have`; returns how many it hashed. */
-  private async check(which: (index: number) => boolean): Promise<number> {
-    const { meta, have } = this.options;
-    const count = countPieces(meta.pieceCount, which);
-    this.emit({ event: "checking", pieces: count });
-    const abort = new AbortController();
-    if (this.lifecycle.state !== "checking") abort.abort(); // ended or paused already
-    this.checking = abort;
-    try {
-      const stillChecking = () => this.lifecycle.state === "checking";
-      await checkPieces(meta, this.options.dir, have, which, stillChecking, abort.signal, this.host.hashing);
-    } catch (error) {
-      if (!(error instanceof StorageError)) throw error;
-      this.fail(error.code, error.message);
-    } finally {
-      if (this.checking === abort) this.checking = null;
-    }
-    if (this.lifecycle.state !== "checking") return count;
-    this.unchecked = null;
+  /** A check ran to its end: `have` holds what it found, the picker counts again. */
+  private checked(count: number): void {
+    this.check = null;
     this.downloader.haveReplaced();
     this.emit({ event: "checked", checked: count, ...this.totals() });
-    return count;
   }
 
   /** After a check: true when it ran to its end. A pause cut it short: said here, as pause() found nothing to close. */
@@ -429,7 +417,7 @@ export class Torrent {
   }
 
   private async shutdown(code: number): Promise<void> {
-    this.checking?.abort(); // a check under way (or waiting its turn) ends now
+    this.check?.abort(); // a check under way (or waiting its turn) ends now
     await this.quiet();
     this.options.storage.close();
     this.emit({ event: "stopped", ...this.totals() });
