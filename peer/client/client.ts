@@ -87,6 +87,8 @@ export type TorrentSettings = Omit<TorrentOptions, "host">;
 
 /** A torrent let go while it was dormant (Torrent.dormant): what makes it again when it is asked for. */
 export interface DormantTorrent {
+  /** Its info hash in hex, as the client keys it (kept as the key: thousands may be dormant). */
+  readonly infoHash: string;
   /** Makes the torrent again (registered with addTorrent) and starts it; null if it cannot be made. */
   wake(): Torrent | null;
 }
@@ -229,12 +231,20 @@ export class Client implements ConnectionHandler, TorrentHost {
    * kept, and `dormant.wake()` makes it again when a peer's handshake names it (or wake() is called).
    */
   sleep(torrent: Torrent, dormant: DormantTorrent): boolean {
-    const key = toHex(torrent.meta.infoHash);
+    const key = dormant.infoHash;
     if (this.torrents.get(key) !== torrent || !torrent.dormant) return false;
     this.torrents.delete(key);
     torrent.release();
     this.dormant.set(key, dormant);
     return true;
+  }
+
+  /** Registers a torrent dormant from the start (a daemon's stored seeder with nothing to do): as sleep() leaves one. */
+  addDormant(infoHash: Uint8Array, dormant: DormantTorrent): void {
+    const key = dormant.infoHash;
+    if (this.torrents.has(key) || this.dormant.has(key)) throw new Error(`torrent ${key} is already added`);
+    this.dormant.set(key, dormant);
+    this.skeys.add(infoHash);
   }
 
   /** Makes a dormant torrent again; null if `key` (hex info hash) is not dormant, or it could not be made. */

@@ -26,11 +26,13 @@ import { DaemonDht, type DaemonDhtOptions } from "./daemon-dht.ts";
 import { deleteTorrentFiles } from "./delete-files.ts";
 import { ResumeWriter } from "./resume-writer.ts";
 import { StateStore, type TorrentRecord } from "./state-store.ts";
-import { type EntryContext, TorrentEntry, torrentRecord } from "./torrent-entry.ts";
+import { type EntryContext, TorrentEntry } from "./torrent-entry.ts";
+import { torrentRecord } from "./torrent-record.ts";
 import { applySettings, mergeSettings } from "./torrent-settings.ts";
 import { detailOf, magnetDetailOf, magnetSummaryOf, summaryOf } from "./views.ts";
 import { torrentTotals } from "./daemon-stats.ts";
 import { StartupPage } from "./startup-page.ts";
+import { DormantCollection } from "./dormant-collection.ts";
 import { MagnetEntry, magnetKey, magnetRecord, storedMagnet, storeMagnet } from "./magnet-entry.ts";
 
 export interface DaemonOptions {
@@ -74,6 +76,7 @@ export class Daemon implements DaemonControl {
   private dht: DaemonDht | null = null;
   private closed = false;
   private context: EntryContext | undefined;
+  private readonly collection = new DormantCollection();
   /** The page of stored torrents whose starts start-up waits for; null between pages and after. */
   private starting: StartupPage | null = null;
   /**
@@ -185,7 +188,7 @@ export class Daemon implements DaemonControl {
   private start(meta: Metainfo, record: TorrentRecord, announceDelayMs: number): TorrentEntry {
     const entry = new TorrentEntry(this.entryContext(), meta, record);
     this.entries.set(entry.infoHash, entry);
-    entry.open(announceDelayMs);
+    entry.startStored(announceDelayMs);
     return entry;
   }
 
@@ -345,6 +348,7 @@ export class Daemon implements DaemonControl {
       poolBytes: this.options.torrentPoolBytes ?? DEFAULT_TORRENT_POOL_BYTES,
       maxPeers: this.options.maxPeersPerTorrent ?? DEFAULT_PEERS_PER_TORRENT,
       emit: (event, from) => this.emit(event, from),
+      rested: () => this.collection.rested(),
       log: this.log,
     };
     return this.context;

@@ -16,14 +16,13 @@ import { layoutFiles, StorageError, TorrentStorage } from "../storage/index.ts";
 import type { TorrentEvent } from "../torrent/events.ts";
 import type { Torrent } from "../torrent/torrent.ts";
 import { type FileStamp, planResume, stampFile } from "./resume-plan.ts";
+import { bytesOf, type ByteTotals, type EntryFacts, factsOf, NO_BYTES, NO_RUN, type Planned, recheckOf, type RunTotals, UNWRITTEN } from "./entry-facts.ts";
+import { dormantStartEvents, type StoredStart, startsDormant } from "./dormant-start.ts";
 import type { ResumeWriter, WriterLayout } from "./resume-writer.ts";
 import { ResumingStorage } from "./resuming-storage.ts";
 import type { StateStore, TorrentRecord } from "./state-store.ts";
-
-import { goalsOf, mergeSettings, prioritiesOf, type StoredOptions } from "./torrent-settings.ts";
-import { type AddTorrentRequest, DaemonError } from "./control.ts";
+import { goalsOf, prioritiesOf, type StoredOptions } from "./torrent-settings.ts";
 import { parseMetainfo } from "../../shared/metainfo/parse.ts";
-import type { FilePriority } from "../pieces/wanted.ts";
 
 export type { StoredOptions } from "./torrent-settings.ts";
 
@@ -36,52 +35,17 @@ export interface EntryContext {
   /** Peer slots of a torrent that names none. */
   readonly maxPeers: number;
   emit(event: TorrentEvent, entry: { readonly infoHash: string }): void;
+  /** The entry's torrent went dormant (dormant-collection.ts). */
+  rested(): void;
   log(line: string): void;
 }
 
 /** What an entry keeps of its stored record: the .torrent's bytes were parsed into `meta` and are not held again. */
 export type EntryRecord = Omit<TorrentRecord, "metainfo">;
+export type { EntryFacts } from "./entry-facts.ts";
 
-/**
- * The record of a .torrent being added, with its settings merged in, and the metainfo parsed from it.
- * Throws DaemonError: bytes that are not a torrent, or settings that do not fit it.
- */
-export function torrentRecord(request: AddTorrentRequest, torrent: Uint8Array, savePath: string): { meta: Metainfo; record: TorrentRecord } {
-  let meta: Metainfo;
-  try {
-    meta = parseMetainfo(torrent);
-  } catch (error) {
-    throw new DaemonError("bad-torrent", `not a valid torrent: ${(error as Error).message}`);
-  }
-  const { filePriorities, sequential, limits, goals } = request;
-  const options = mergeSettings(meta, {}, { filePriorities, sequential, limits, goals });
-  const record: TorrentRecord = {
-    infoHash: meta.infoHash,
-    metainfo: torrent,
-    savePath,
-    options: options as unknown as TorrentRecord["options"],
-    state: request.paused ? "paused" : "downloading",
-    addedAt: Date.now(),
-  };
-  return { meta, record };
-}
-
-/** What the lists show of a torrent whatever it is doing: kept while its Metainfo is not. */
-export interface EntryFacts {
-  readonly name: string;
-  readonly length: number;
-  readonly pieceCount: number;
-  /** Bytes of the files not skipped. */
-  readonly wantedSize: number;
-  readonly trackerCount: number;
-}
-
-/** Totals of one run's torrents, added up over the ones let go while dormant. */
-interface RunTotals {
-  uploaded: number;
-  downloaded: number;
-  failedPieces: number;
-}
+/** A record's options when it has none: one for all (options are replaced, never changed in place). */
+const NO_OPTIONS: EntryRecord["options"] = Object.freeze({});
 
 export class TorrentEntry {
   readonly infoHash: string;
@@ -97,10 +61,10 @@ export class TorrentEntry {
   /** A dormant torrent made again: its start's `started` and `completed` are not news. */
   private waking = false;
   /** Uploaded and downloaded bytes of earlier runs (from the resume data). */
-  private base = { uploaded: 0, downloaded: 0 };
+  private base: ByteTotals = NO_BYTES;
   /** This run's torrents let go while dormant. */
-  private slept: RunTotals = { uploaded: 0, downloaded: 0, failedPieces: 0 };
-  private lastTotals = { uploaded: -1, downloaded: -1 };
+  private slept: RunTotals = NO_RUN;
+  private lastTotals: ByteTotals = UNWRITTEN;
   private tracked = false;
   /** The pieces the torrent has (the Bitfield its settings gave it), for the resume writer. */
   private have: Bitfield | null = null;
@@ -116,7 +80,7 @@ export class TorrentEntry {
     record: TorrentRecord,
   ) {
     const { metainfo: _bytes, ...kept } = record;
-    this.record = kept;
+    this.record = Object.keys(kept.options).length === 0 ? { ...kept, options: NO_OPTIONS } : kept;
     this.current = meta;
     this.infoHash = toHex(meta.infoHash);
     this.layout(); // StorageError for a path that would leave the save path
@@ -180,8 +144,8 @@ export class TorrentEntry {
    * Builds the Torrent from the resume plan and starts it (checking first what the plan cannot trust).
    * `sameRun`: made again in this run (woken), its totals of the run go on.
    */
-  open(announceDelayMs = 0, sameRun = false): void {
-    const settings = this.settings(announceDelayMs, sameRun);
+  open(announceDelayMs = 0, sameRun = false, planned?: Planned): void {
+    const settings = this.settings(announceDelayMs, sameRun, planned);
     if (!settings) return;
     this.attach(this.ctx.client.addTorrent(settings));
     this.torrent!.start();
@@ -244,7 +208,8 @@ export class TorrentEntry {
     const torrent = this.torrent;
     if (!torrent || !this.tracked || !this.ctx.client.sleep(torrent, this)) return;
     const totals = this.totals();
-    this.slept = this.runTotals();
+    const run = this.runTotals();
+    this.slept = run.uploaded === 0 && run.downloaded === 0 && run.failedPieces === 0 ? NO_RUN : run;
     if (totals.uploaded !== this.lastTotals.uploaded || totals.downloaded !== this.lastTotals.downloaded) {
       this.lastTotals = totals;
       this.ctx.writer.setTotals(this.record.infoHash, totals.uploaded, totals.downloaded);
@@ -256,6 +221,7 @@ export class TorrentEntry {
     this.current = null;
     this.writerLayout = null;
     this.ctx.writer.release(this.record.infoHash);
+    this.ctx.rested();
   }
 
   private layout(): WriterLayout {
@@ -273,31 +239,63 @@ export class TorrentEntry {
    * The Torrent's settings from the resume plan, or null when its storage cannot be opened (`error`).
    * File stamps are read before the storage opens, since opening creates missing files.
    */
-  settings(announceDelayMs = 0, sameRun = false): TorrentSettings | null {
-    const { meta, ctx } = this;
+  settings(announceDelayMs = 0, sameRun = false, planned?: Planned): TorrentSettings | null {
+    const { meta } = this;
     this.asleep = false;
     this.current = meta;
-    const layout = this.layout();
-    const stamps = this.stamps(layout);
-    const resume = ctx.store.getResume(meta.infoHash);
-    const plan = planResume(layout, resume, stamps);
+    const { resume, plan } = planned ?? this.plan(meta);
     if (!sameRun) {
-      this.base = { uploaded: resume?.uploaded ?? 0, downloaded: resume?.downloaded ?? 0 };
-      this.slept = { uploaded: 0, downloaded: 0, failedPieces: 0 };
+      this.base = bytesOf(resume);
+      this.slept = NO_RUN;
     }
-    this.lastTotals = { uploaded: -1, downloaded: -1 };
+    this.lastTotals = UNWRITTEN;
     this.tracked = false;
     this.error = null;
     const storage = this.openStorage(meta);
     if (!storage) return null;
-    const filePriorities = prioritiesOf(meta, this.options);
-    const recheck = new Uint8Array(meta.pieceCount);
-    for (const p of plan.recheck) recheck[p] = 1;
-    // A piece a skipped file shares with a wanted one keeps the skipped share in the parts file, which
-    // resume data does not stamp: the plan counts the piece missing, so it is hashed rather than fetched again.
-    for (const p of sharedWithSkipped(meta, filePriorities)) if (!plan.verified.has(p)) recheck[p] = 1;
+    const recheck = recheckOf(meta, plan, prioritiesOf(meta, this.options));
     this.have = plan.verified;
     return this.torrentSettings(meta, storage, plan.verified, (i) => recheck[i] === 1 && storage.mayHoldData(i), announceDelayMs);
+  }
+
+  /**
+   * Start-up: dormant at once when the resume plan trusts it whole and it would have nothing to do
+   * (dormant-start.ts); otherwise built and started as open() does.
+   */
+  startStored(announceDelayMs: number): void {
+    const { meta, ctx, options } = this;
+    const planned = this.plan(meta);
+    const priorities = prioritiesOf(meta, options);
+    const recheck = recheckOf(meta, planned.plan, priorities);
+    const start: StoredStart = {
+      meta,
+      have: planned.plan.verified,
+      recheck: recheck.reduce((n, r) => n + r, 0),
+      priorities,
+      paused: this.record.state === "paused",
+      goals: goalsOf(options),
+      dht: ctx.client.dht !== null,
+    };
+    if (!startsDormant(start)) return this.open(announceDelayMs, false, planned);
+    const resume = planned.resume;
+    this.base = bytesOf(resume);
+    this.lastTotals = this.base;
+    this.tracked = true; // the state holds its resume data as it stands
+    this.dormantHave = start.have.isComplete() ? null : start.have;
+    ctx.client.addDormant(meta.infoHash, this);
+    this.asleep = true;
+    this.current = null;
+    this.writerLayout = null;
+    const limits = { port: ctx.client.port, uploadLimit: options.uploadLimit ?? null, downloadLimit: options.downloadLimit ?? null };
+    for (const event of dormantStartEvents(start, limits)) ctx.emit(event, this);
+    ctx.rested();
+  }
+
+  /** The resume plan: what the state's resume data lets it trust of the files as they are now. */
+  private plan(meta: Metainfo): Planned {
+    const layout = this.layout();
+    const resume = this.ctx.store.getResume(meta.infoHash);
+    return { resume, plan: planResume(layout, resume, this.stamps(layout)) };
   }
 
   private openStorage(meta: Metainfo): TorrentStorage | null {
@@ -395,25 +393,4 @@ export class TorrentEntry {
     this.record = { ...this.record, state };
     this.ctx.store.setTorrentState(this.record.infoHash, state);
   }
-}
-
-function factsOf(meta: Metainfo, options: StoredOptions): EntryFacts {
-  const priorities = prioritiesOf(meta, options);
-  return {
-    name: meta.name,
-    length: meta.length,
-    pieceCount: meta.pieceCount,
-    wantedSize: priorities.reduce((n, p, i) => (p === "skip" || meta.files[i]!.padding ? n : n + meta.files[i]!.length), 0),
-    trackerCount: meta.announceList.reduce((n, tier) => n + tier.length, 0),
-  };
-}
-
-/** The first and last pieces of each skipped file (those it may share with its neighbours). */
-function sharedWithSkipped(meta: Metainfo, priorities: readonly FilePriority[]): number[] {
-  const pieces: number[] = [];
-  meta.files.forEach((f, i) => {
-    if (priorities[i] !== "skip" || f.padding || f.length === 0) return;
-    pieces.push(Math.floor(f.offset / meta.pieceLength), Math.floor((f.offset + f.length - 1) / meta.pieceLength));
-  });
-  return pieces;
 }
