@@ -12,14 +12,21 @@ import { readCount, readId, readKey, readPort } from "../params.ts";
 import type { RawQuery } from "../query.ts";
 import { bencodeOk, type TrackerContext } from "./common.ts";
 
-const EVENTS: Record<string, AnnounceEvent> = {
-  "": "",
-  started: "started",
-  completed: "completed",
-  stopped: "stopped",
-  // BEP 21: a partial seed that stopped downloading; tracked like a regular announce.
-  paused: "",
-};
+/** The event an `event` value names, or undefined. A switch, not an object's keys: "toString" is no event. */
+function announceEvent(text: string): AnnounceEvent | undefined {
+  switch (text) {
+    case "":
+    // BEP 21: a partial seed that stopped downloading; tracked like a regular announce.
+    case "paused":
+      return "";
+    case "started":
+    case "completed":
+    case "stopped":
+      return text;
+    default:
+      return undefined;
+  }
+}
 
 /** The compact reply, the one nearly every client asks for, written without the generic encoder. */
 const COMPACT_REPLY = new DictShape(["interval", "min interval", "complete", "incomplete", "downloaded", "warning message", "peers", "peers6"]);
@@ -38,7 +45,7 @@ export function parseAnnounce(query: RawQuery, ip: string, maxNumwant: number, d
   const downloaded = readCount(query, "downloaded", false);
   const left = readCount(query, "left", true)!;
   const eventText = query.text("event") ?? "";
-  const event = EVENTS[eventText];
+  const event = announceEvent(eventText);
   if (event === undefined) {
     throw new TrackerError("bad-param", `event must be started, completed, stopped or empty, got "${eventText.slice(0, 32)}"`);
   }

@@ -84,6 +84,10 @@ export function badRequestCases(tracker: () => TrackerUnderTest): void {
       ["a negative left", `${without("left")}&left=-1`, "left must be a non-negative integer"],
       ["a non-numeric uploaded", `${without("uploaded")}&uploaded=lots`, "uploaded must be a non-negative integer"],
       ["an unknown event", `${ok}&event=exploded`, "event must be"],
+      // Names an object literal inherits: a lookup in one took them for events and passed a function on to the store.
+      ["the event toString", `${ok}&event=toString`, "event must be"],
+      ["the event constructor", `${ok}&event=constructor`, "event must be"],
+      ["the event __proto__", `${ok}&event=__proto__`, "event must be"],
       ["a negative numwant", `${ok}&numwant=-3`, "numwant must be a non-negative integer"],
       ["a broken percent-escape", `${without("info_hash")}&info_hash=%zz${id.slice(3)}`, "bad percent-escape"],
       ["an oversized query", `${ok}&key=${"k".repeat(3000)}`, "the limit is 2048"],
