@@ -76,7 +76,7 @@ export function createApp(opts: AppOptions): Hono {
    */
   const admit = (c: Context): string => {
     const search = rawSearch(c.req.url);
-    checkQuerySize(search, config);
+    checkQuerySize(search.length, config);
     const method = c.req.method;
     if (method !== "GET" && method !== "HEAD") {
       c.header("Allow", "GET, HEAD");

@@ -1,19 +1,24 @@
 // Readers for single tracker query parameters, each failing with a TrackerError that names it.
 import { toHex } from "../shared/bytes.ts";
 import { TrackerError } from "./errors.ts";
-import { percentDecode, percentDecodeInto, type RawQuery } from "./query.ts";
+import type { RawQuery } from "./query.ts";
 
 /** Every announce decodes two ids: into this buffer, not a fresh array each. */
-const ID_BYTES = new Uint8Array(20);
+const ID_BYTES = new Uint8Array(20) as Uint8Array & { toHex?(): string };
 const ID_HEX_CODES: number[] = new Array(40).fill(0);
 const HEX_DIGIT_CODES = Array.from("0123456789abcdef", (ch) => ch.charCodeAt(0));
+/**
+ * Uint8Array.prototype.toHex (ES2026; Bun, Deno and workerd have it): one native call that makes a
+ * flat lowercase string, about a third of the cost of building it from char codes.
+ */
+const NATIVE_TO_HEX = typeof ID_BYTES.toHex === "function";
 
 /** A 20-byte binary id (`info_hash`, `peer_id`) as 40 lowercase hex digits. */
 export function readId(query: RawQuery, name: "info_hash" | "peer_id"): string {
-  const escaped = query.escaped(name);
-  if (escaped === undefined) throw new TrackerError("missing-param", `missing ${name}`);
-  const length = percentDecodeInto(escaped, ID_BYTES, name);
+  const length = query.decodeInto(name, ID_BYTES);
+  if (length === undefined) throw new TrackerError("missing-param", `missing ${name}`);
   checkIdLength(length, name);
+  if (NATIVE_TO_HEX) return ID_BYTES.toHex!();
   // One flat string from char codes: cheaper than 20 concatenations (a rope that every Map lookup
   // by this id would then have to flatten).
   for (let i = 0; i < 20; i++) {
@@ -37,6 +42,9 @@ function checkIdLength(length: number, name: "info_hash" | "peer_id"): void {
 
 /** A non-negative decimal integer (up to 20 digits: 64-bit byte counts). */
 export function readCount(query: RawQuery, name: string, required: boolean): number | undefined {
+  // Digits as sent: what nearly every client does, read without making a string.
+  const plain = query.plainDigits(name, 15);
+  if (plain >= 0) return plain;
   const text = query.text(name);
   if (text === undefined || (text === "" && !required)) {
     if (required) throw new TrackerError("missing-param", `missing ${name}`);
@@ -47,6 +55,8 @@ export function readCount(query: RawQuery, name: string, required: boolean): num
 }
 
 export function readPort(query: RawQuery): number {
+  const plain = query.plainDigits("port", 5);
+  if (plain >= 1 && plain <= 65535) return plain;
   const text = query.text("port");
   if (text === undefined) throw new TrackerError("missing-param", "missing port");
   const port = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
@@ -63,9 +73,11 @@ export const MAX_KEY_BYTES = 64;
  * so a stored key never holds on to the request's URL.
  */
 export function readKey(query: RawQuery): string | undefined {
-  const escaped = query.escaped("key");
-  if (escaped === undefined || escaped === "") return undefined;
-  const bytes = percentDecode(escaped, "key");
-  if (bytes.length > MAX_KEY_BYTES) throw new TrackerError("bad-param", `key must be at most ${MAX_KEY_BYTES} bytes, got ${bytes.length}`);
-  return String.fromCharCode.apply(null, bytes as unknown as number[]);
+  const length = query.decodeInto("key", KEY_BYTES);
+  if (length === undefined || length === 0) return undefined;
+  if (length > MAX_KEY_BYTES) throw new TrackerError("bad-param", `key must be at most ${MAX_KEY_BYTES} bytes, got ${length}`);
+  return String.fromCharCode.apply(null, KEY_BYTES.subarray(0, length) as unknown as number[]);
 }
+
+/** Where readKey decodes a key (a longer one is counted, not written, and refused). */
+const KEY_BYTES = new Uint8Array(MAX_KEY_BYTES);

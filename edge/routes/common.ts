@@ -80,10 +80,10 @@ export function bencodeReply(c: Context, body: Uint8Array, status: 200 | 400 | 4
   return c.body(body as Uint8Array<ArrayBuffer>, status);
 }
 
-/** Refuses a query longer than the configured limit (every path checks this first). */
-export function checkQuerySize(search: string, config: TrackerConfig): void {
-  if (search.length > config.maxQueryBytes) {
-    throw new TrackerError("query-too-long", `query is ${search.length} bytes; the limit is ${config.maxQueryBytes}`);
+/** Refuses a query (of `length` characters) longer than the configured limit (every path checks this first). */
+export function checkQuerySize(length: number, config: TrackerConfig): void {
+  if (length > config.maxQueryBytes) {
+    throw new TrackerError("query-too-long", `query is ${length} bytes; the limit is ${config.maxQueryBytes}`);
   }
 }
 

@@ -5,7 +5,7 @@
 // own (announce.ts), errors included: the same body, headers and status as app.ts's errorResponse
 // gives on /announce. Anything else goes through Hono as before.
 import { resolveClientIp } from "../client-ip.ts";
-import { RawQuery, rawSearch } from "../query.ts";
+import { RawQuery, rawSearchLength } from "../query.ts";
 import { answerAnnounce } from "./announce.ts";
 import { checkQuerySize, failureBody, trackerFailure, type RequestIp, type TrackerContext } from "./common.ts";
 
@@ -42,9 +42,8 @@ export function plainAnnounce(request: Request, url: string, env: unknown, t: Tr
 async function answer(request: Request, url: string, env: unknown, t: TrackerContext, requestIp: RequestIp): Promise<Response> {
   // The same steps in the same order as the Hono route (app.ts admit, then announce.ts), so the same
   // request fails with the same error either way.
-  const search = rawSearch(url);
-  checkQuerySize(search, t.config);
-  const query = RawQuery.parse(search);
+  checkQuerySize(rawSearchLength(url), t.config);
+  const query = RawQuery.fromUrl(url);
   const ip = resolveClientIp(
     query,
     t.config,

@@ -121,6 +121,52 @@ function checkOne(input: Uint8Array, rng: Rng): void {
       throw new Error(`the value of ${JSON.stringify(name)} decodes to ${got && [...got]}, expected ${want && [...want]}`);
     }
   }
+  checkNumbers(query, firstValues(search));
+}
+
+/** What a reader gave: its value, or the code of the TrackerError it threw. */
+function outcome(read: () => unknown): unknown {
+  try {
+    return { value: read() };
+  } catch (error) {
+    if (!(error instanceof TrackerError)) throw error;
+    return { error: error.code };
+  }
+}
+
+/**
+ * The numeric readers (which read plain digits in place, without making the text) against their
+ * definition on the decoded text: a count is 1 to 20 digits taken by Number(), a port 1 to 5 digits
+ * within 1-65535; an empty optional count is absent, an empty `left` is refused.
+ */
+function checkNumbers(query: RawQuery, values: Map<string, string>): void {
+  const decodedText = (name: string): string | undefined | null => {
+    const raw = values.get(name);
+    if (raw === undefined) return undefined;
+    const bytes = reference(raw);
+    return bytes === null ? null : String.fromCharCode(...bytes);
+  };
+  for (const name of ["left", "uploaded", "port", "numwant"]) {
+    const text = decodedText(name);
+    const required = name === "left";
+    let expected: unknown;
+    if (text === null) expected = { error: "bad-query-encoding" };
+    else if (text === undefined) expected = required ? { error: "missing-param" } : { value: undefined };
+    else if (text === "" && !required) expected = { value: undefined };
+    else expected = /^\d{1,20}$/.test(text) ? { value: Number(text) } : { error: "bad-param" };
+    expect(outcome(() => readCount(query, name, required))).toEqual(expected);
+  }
+  const port = decodedText("port");
+  const portNumber = typeof port === "string" && /^\d{1,5}$/.test(port) ? Number(port) : 0;
+  const expectedPort =
+    port === null
+      ? { error: "bad-query-encoding" }
+      : port === undefined
+        ? { error: "missing-param" }
+        : portNumber >= 1 && portNumber <= 65535
+          ? { value: portNumber }
+          : { error: "bad-port" };
+  expect(outcome(() => readPort(query))).toEqual(expectedPort);
 }
 
 test(
