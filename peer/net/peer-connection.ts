@@ -371,6 +371,11 @@ export class PeerConnection {
     return true;
   }
 
+  /** Sends the piece messages `sendFileBlock` queued (a span's worth, together). */
+  flushBlocks(): void {
+    this.writes.flushBlocks();
+  }
+
   drained(): void {
     this.writes.flush();
     if (this.state !== "closed") this.handler.onDrain(this);

@@ -48,6 +48,12 @@ export class WriteQueue {
   /** The pipe's next byte, taken out to arm Bun's `drain`, when Bun did not take it: it goes first. */
   private readonly carry = new Uint8Array(1);
   private carrying = false;
+  /**
+   * Blocks put in the pipe while nothing else waited, not yet sent: a span's blocks leave together at
+   * `flushBlocks`, in one splice whose segments the kernel fills (one splice per block sent each block as a
+   * segment of its own, and the receiver pays per segment).
+   */
+  private unflushed = false;
 
   constructor(
     private readonly socket: WritableSocket,
@@ -78,6 +84,13 @@ export class WriteQueue {
       done?.();
       return;
     }
+    if (this.unflushed) {
+      // Behind blocks not yet sent: queued after them, and everything goes now.
+      this.pending.push({ bytes: done ? bytes : bytes.slice(), offset: 0, length: bytes.length, pages: 0, done });
+      this.queuedBytes += bytes.length;
+      this.flushBlocks();
+      return;
+    }
     let offset = 0;
     if (this.head === this.pending.length) {
       const written = this.socket.write(bytes, 0, bytes.length);
@@ -99,7 +112,8 @@ export class WriteQueue {
 
   /**
    * One piece message: `header` (13 bytes, borrowed) and its block as `regions` (the first `count`), put in the pipe now and
-   * sent in turn. False, with nothing sent, when the pipe has no room for it (send it from a buffer).
+   * sent in turn, at the latest by `flushBlocks` (call it once the span's blocks are queued). False, with
+   * nothing sent, when the pipe has no room for it (send it from a buffer).
    * The regions' files may be closed as soon as this returns: the pipe holds their pages.
    */
   sendFileBlock(header: Uint8Array, regions: readonly FileRegion[], count: number): boolean {
@@ -136,12 +150,19 @@ export class WriteQueue {
     this.pipePagesUsed += pages;
     this.pending.push({ bytes: null, offset: 0, length, pages, done: undefined });
     this.queuedBytes += length;
-    if (this.head === this.pending.length - 1) this.flush();
+    if (this.head === this.pending.length - 1) this.unflushed = true;
     return true;
+  }
+
+  /** Sends the blocks `sendFileBlock` queued while the socket had nothing waiting. */
+  flushBlocks(): void {
+    if (!this.unflushed) return;
+    this.flush();
   }
 
   /** Call from the socket's `drain` handler: pushes queued bytes until the kernel pushes back again. */
   flush(): void {
+    this.unflushed = false;
     while (this.head < this.pending.length) {
       const item = this.pending[this.head]!;
       if (item.bytes === null) {
@@ -230,6 +251,7 @@ export class WriteQueue {
   /** Drops everything still queued, releasing handed-over buffers and the pipe. */
   close(): void {
     this.closed = true;
+    this.unflushed = false;
     for (let i = this.head; i < this.pending.length; i++) this.pending[i]!.done?.();
     this.pending.length = 0;
     this.head = 0;

@@ -235,6 +235,7 @@ export class Uploader {
       try {
         sent = files.blockRegions(index, begin, length, addRegion) && peer.conn.sendFileBlock(index, begin, length, regions, regionCount);
       } catch (error) {
+        peer.conn.flushBlocks(); // the blocks queued before this one still go
         this.readFailed(error);
         return -1;
       } finally {
@@ -245,6 +246,7 @@ export class Uploader {
       peer.uploads.shift(ITEM);
       payload += length;
     }
+    peer.conn.flushBlocks(); // the span leaves in one splice
     this.uploadedByFile += payload;
     return payload;
   }
