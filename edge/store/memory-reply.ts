@@ -30,6 +30,9 @@ export function peerObjects(first: PeerList, second: PeerList, picked: Int32Arra
   return peers;
 }
 
+/** Zero bytes: nothing can be written into it, so every reply may hold the same one. */
+const NO_PEERS = new Uint8Array(0);
+
 /** The compact forms of the picked positions, split by family. */
 export function compactPeers(first: PeerList, second: PeerList, picked: Int32Array, count: number): CompactPeers {
   const split = first.length;
@@ -38,8 +41,9 @@ export function compactPeers(first: PeerList, second: PeerList, picked: Int32Arr
     const at = picked[i]!;
     if ((at < split ? first.lens[at] : second.lens[at - split]) === 6) n4++;
   }
-  const v4 = new Uint8Array(n4 * 6);
-  const v6 = new Uint8Array((count - n4) * 18);
+  // One shared empty list for a family with no peer (most replies have no IPv6 peer): an allocation less.
+  const v4 = n4 === 0 ? NO_PEERS : new Uint8Array(n4 * 6);
+  const v6 = n4 === count ? NO_PEERS : new Uint8Array((count - n4) * 18);
   let at4 = 0;
   let at6 = 0;
   for (let i = 0; i < count; i++) {
