@@ -8,6 +8,10 @@ import type { SwarmPeer } from "./swarm-store.ts";
 /** Bytes per slot: room for the larger compact form (IPv6: 16 address bytes and a port). */
 export const SLOT_BYTES = 18;
 
+// Never written: a list grows before its first peer goes in.
+const NO_HANDLES = new Int32Array(0);
+const NO_BYTES = new Uint8Array(0);
+
 /** Where a list's peers are: PeerList writes each peer's position back on every move. */
 export interface Positions {
   pos: Int32Array;
@@ -15,10 +19,12 @@ export interface Positions {
 
 export class PeerList {
   length = 0;
-  handles = new Int32Array(4);
+  // Shared empty arrays until the first peer: a swarm often has no seeder or no leecher, and a
+  // typed array costs about 100 bytes of heap before its first element.
+  handles = NO_HANDLES;
   /** Slot i holds the compact form of the peer handles[i], its first lens[i] bytes meaningful. */
-  bytes = new Uint8Array(4 * SLOT_BYTES);
-  lens = new Uint8Array(4);
+  bytes = NO_BYTES;
+  lens = NO_BYTES;
   /**
    * The peers as objects for non-compact replies (memory-reply.ts), or null until one is needed;
    * beside the handles rather than by handle, so a sample reads them from one swarm's array.
@@ -78,7 +84,7 @@ export class PeerList {
   }
 
   private grow(): void {
-    const size = this.handles.length * 2;
+    const size = Math.max(4, this.handles.length * 2);
     const handles = new Int32Array(size);
     handles.set(this.handles);
     const lens = new Uint8Array(size);
