@@ -12,14 +12,14 @@ import { toHex } from "../../shared/bytes.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
 import { Bitfield } from "../../shared/bitfield.ts";
 import type { Client, TorrentSettings } from "../client/client.ts";
-import { layoutFiles, StorageError, TorrentStorage } from "../storage/index.ts";
+import { StorageError, type TorrentStorage } from "../storage/index.ts";
 import type { TorrentEvent } from "../torrent/events.ts";
 import type { Torrent } from "../torrent/torrent.ts";
-import { type FileStamp, planResume, stampFile } from "./resume-plan.ts";
+import { planResume } from "./resume-plan.ts";
+import { openStorage, stampsOf, torrentSettingsOf, writerLayoutOf } from "./entry-settings.ts";
 import { bytesOf, type ByteTotals, type EntryFacts, factsOf, NO_BYTES, NO_RUN, type Planned, recheckOf, type RunTotals, UNWRITTEN } from "./entry-facts.ts";
 import { dormantStartEvents, type StoredStart, startsDormant } from "./dormant-start.ts";
 import type { ResumeWriter, WriterLayout } from "./resume-writer.ts";
-import { ResumingStorage } from "./resuming-storage.ts";
 import type { StateStore, TorrentRecord } from "./state-store.ts";
 import { goalsOf, prioritiesOf, type StoredOptions } from "./torrent-settings.ts";
 import { parseMetainfo } from "../../shared/metainfo/parse.ts";
@@ -194,13 +194,9 @@ export class TorrentEntry {
   /** Whether a wanted file's size or mtime differs from the state's stamp of it (or it is gone). */
   private filesChanged(meta: Metainfo): boolean {
     const layout = this.layout();
-    const plan = planResume(layout, this.ctx.store.getResume(meta.infoHash), this.stamps(layout));
+    const plan = planResume(layout, this.ctx.store.getResume(meta.infoHash), stampsOf(layout));
     const priorities = prioritiesOf(meta, this.options);
     return plan.files.some((verdict, i) => verdict !== "unchanged" && layout.files[i]!.length > 0 && priorities[i] !== "skip");
-  }
-
-  private stamps(layout: WriterLayout): (FileStamp | null)[] {
-    return layout.files.map((f) => (f.length === 0 ? null : stampFile(f.path)));
   }
 
   /** Lets the torrent go if it is dormant (the client keeps its info hash), keeping what the lists show. */
@@ -226,11 +222,7 @@ export class TorrentEntry {
 
   private layout(): WriterLayout {
     if (this.writerLayout) return this.writerLayout;
-    const meta = this.meta;
-    const files = layoutFiles(meta, this.record.savePath); // StorageError for a path that would leave the save path
-    // Padding files are never on disk: as zero-length files, the plan and the writer pass them by.
-    const spans = files.map((f) => ({ path: f.path, offset: f.offset, length: f.padding ? 0 : f.length }));
-    const layout = { pieceCount: meta.pieceCount, pieceLength: meta.pieceLength, files: spans };
+    const layout = writerLayoutOf(this.meta, this.record.savePath); // StorageError for a path that would leave the save path
     if (this.current) this.writerLayout = layout;
     return layout;
   }
@@ -295,44 +287,28 @@ export class TorrentEntry {
   private plan(meta: Metainfo): Planned {
     const layout = this.layout();
     const resume = this.ctx.store.getResume(meta.infoHash);
-    return { resume, plan: planResume(layout, resume, this.stamps(layout)) };
+    return { resume, plan: planResume(layout, resume, stampsOf(layout)) };
   }
 
+  /** Its storage, or null in `error` (said in the log). */
   private openStorage(meta: Metainfo): TorrentStorage | null {
-    try {
-      return TorrentStorage.open(meta, this.record.savePath, { skipped: prioritiesOf(meta, this.options).map((p) => p === "skip") });
-    } catch (error) {
-      if (!(error instanceof StorageError)) throw error;
-      this.error = error.message;
-      this.ctx.log(`${meta.name}: ${error.message}`);
-      return null;
-    }
+    const storage = openStorage(meta, this.record.savePath, this.options);
+    if (!(storage instanceof StorageError)) return storage;
+    this.error = storage.message;
+    this.ctx.log(`${meta.name}: ${storage.message}`);
+    return null;
   }
 
   private torrentSettings(meta: Metainfo, storage: TorrentStorage, have: Bitfield, check: TorrentSettings["check"], announceDelayMs: number): TorrentSettings {
-    const { ctx, record } = this;
-    return {
-      meta,
-      storage: new ResumingStorage(storage, ctx.writer, meta.infoHash, (error) => ctx.log(`${meta.name}: saving resume data failed: ${String(error)}`)),
-      have,
-      dir: record.savePath,
-      check,
-      paused: record.state === "paused",
-      poolBytes: ctx.poolBytes,
+    const from = {
+      ctx: this.ctx,
+      record: this.record,
+      options: this.options,
       maxPeers: this.maxPeers,
-      uploadLimit: this.options.uploadLimit ?? undefined,
-      downloadLimit: this.options.downloadLimit ?? undefined,
-      filePriorities: prioritiesOf(meta, this.options),
-      sequential: this.options.sequential ?? false,
-      goals: goalsOf(this.options),
-      // Seeding time of earlier runs is not kept yet: the seed-time goal counts from this start.
-      history: { ...this.base, seedingSeconds: 0 },
-      peers: [],
-      seed: true,
-      waitForPeers: true,
-      announceDelayMs,
-      onEvent: (event) => this.handle(event),
+      history: this.base,
+      onEvent: (e: TorrentEvent) => this.handle(e),
     };
+    return torrentSettingsOf(from, meta, storage, have, check, announceDelayMs);
   }
 
   private handle(event: TorrentEvent): void {
