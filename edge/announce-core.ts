@@ -42,15 +42,37 @@ export interface AnnounceOutcome {
 const SEEDING_GRACE_SEC = 60;
 
 export async function announcePeer(t: TrackerCore, input: Omit<AnnounceInput, "now" | "peerTtlMs">): Promise<AnnounceOutcome> {
-  const { config } = t;
+  const now = announcePeerNow(t, input);
+  if (now !== null) return now;
   const store = t.requireStore();
+  const call = storeInput(t.config, input);
+  return outcome(t.config, await callStore(t, "announce", () => store.announce(call)));
+}
+
+/**
+ * announcePeer answered at once by a store in this process (SwarmStore.announceNow): the same checks,
+ * failures and outcome without a promise, so an HTTP server can be handed its Response in the same
+ * call. Null when the store must be awaited (announcePeer then).
+ */
+export function announcePeerNow(t: TrackerCore, input: Omit<AnnounceInput, "now" | "peerTtlMs">): AnnounceOutcome | null {
+  const store = t.requireStore();
+  if (!store.announceNow) return null;
+  const call = storeInput(t.config, input);
+  return outcome(
+    t.config,
+    callStoreNow(t, "announce", () => store.announceNow!(call)),
+  );
+}
+
+/** The store's input: the request's, the clock and the configured lifetimes; the passkey checked first. */
+function storeInput(config: TrackerConfig, input: Omit<AnnounceInput, "now" | "peerTtlMs">): AnnounceInput {
   requirePasskey(config, input.passkey);
-  const now = Date.now();
   const seedCapMs = (config.intervalSec + config.intervalSpreadSec + SEEDING_GRACE_SEC) * 1000;
   // The passkey and allowlist checks happen inside the store's one call (one script on Redis).
-  const call: AnnounceInput = { ...input, now, peerTtlMs: config.peerTtlSec * 1000, allowlistOnly: config.privateMode, seedCapMs };
-  // A store in this process answers at once: the caller's await of this function is then the only one.
-  const result = store.announceNow ? callStoreNow(t, "announce", () => store.announceNow!(call)) : await callStore(t, "announce", () => store.announce(call));
+  return { ...input, now: Date.now(), peerTtlMs: config.peerTtlSec * 1000, allowlistOnly: config.privateMode, seedCapMs };
+}
+
+function outcome(config: TrackerConfig, result: AnnounceResult): AnnounceOutcome {
   if (result.refused) throw refusal(result.refused);
   return { result, interval: nextInterval(config) };
 }

@@ -78,11 +78,18 @@ export class DictShape<K extends string> {
 }
 
 function valueSize(v: number | Uint8Array | string): number {
-  if (typeof v === "number") {
-    if (!Number.isSafeInteger(v)) throw new BencodeError("not-encodable", `bencode integers must be safe integers, got ${v}`, -1);
-    return 2 + decimalLength(v);
-  }
-  const length = typeof v === "string" ? utf8Length(v) : v.length;
+  if (typeof v === "number") return integerSize(v);
+  return byteStringSize(typeof v === "string" ? utf8Length(v) : v.length);
+}
+
+/** The encoded size of an integer ("i", digits, "e"); refuses one bencode cannot carry exactly. */
+export function integerSize(v: number): number {
+  if (!Number.isSafeInteger(v)) throw new BencodeError("not-encodable", `bencode integers must be safe integers, got ${v}`, -1);
+  return 2 + decimalLength(v);
+}
+
+/** The encoded size of a byte string of `length` bytes ("<length>:" and the bytes). */
+export function byteStringSize(length: number): number {
   return decimalLength(length) + 1 + length;
 }
 
@@ -97,7 +104,8 @@ function decimalLength(n: number): number {
   return length;
 }
 
-function writeDecimal(n: number, out: Uint8Array, at: number): number {
+/** Writes a safe integer's digits (and sign) at `at`; returns where they end. */
+export function writeDecimal(n: number, out: Uint8Array, at: number): number {
   if (n < 0) {
     out[at++] = C_MINUS;
     n = -n;
@@ -113,7 +121,7 @@ function writeDecimal(n: number, out: Uint8Array, at: number): number {
 }
 
 /** A byte loop beats a native `set` call for the short strings replies are made of. */
-function copyBytes(src: Uint8Array, out: Uint8Array, at: number): number {
+export function copyBytes(src: Uint8Array, out: Uint8Array, at: number): number {
   const n = src.length;
   if (n > 64) {
     out.set(src, at);

@@ -182,6 +182,18 @@ describe("plain GET /announce without Hono", () => {
     expect(res.headers.get("x-tracker-error")).toBeNull();
     expect(store.footprint().peers).toBe(1);
   });
+
+  test("with the memory store the answer is a Response in the same call, a failure too (no promise for Bun.serve to await)", async () => {
+    const store = new MemorySwarmStore();
+    const app = createApp({ store, config: loadConfig({}), clientIp: () => "10.9.8.7", requestIp: () => "10.9.8.7" });
+    const ok = app.fetch(new Request(`http://tracker.test/announce?info_hash=${hashes[0]}&peer_id=${hashes[1]}&port=6881&left=0`));
+    const refused = app.fetch(new Request(`http://tracker.test/announce?info_hash=${hashes[0]}&port=6881&left=0`));
+    expect(ok).toBeInstanceOf(Response);
+    expect(refused).toBeInstanceOf(Response);
+    expect((ok as Response).headers.get("x-tracker-error")).toBeNull();
+    expect((refused as Response).headers.get("x-tracker-error")).toBe("missing-param");
+    expect(store.footprint().peers).toBe(1);
+  });
 });
 
 describe("isPlainAnnounce", () => {

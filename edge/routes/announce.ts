@@ -1,16 +1,16 @@
 // GET /announce (BEP 3, with compact peers of BEP 23 and IPv6 peers of BEP 7).
 import type { Context } from "hono";
 import { encode, type BEncodable } from "../../shared/bencode.ts";
-import { DictShape } from "../../shared/bencode-writer.ts";
 import { fromHex } from "../../shared/bytes.ts";
 import { encodeCompactPeer } from "../../shared/compact.ts";
 import type { AnnounceEvent, AnnounceInput, SwarmPeer } from "../store/swarm-store.ts";
-import { announcePeer } from "../announce-core.ts";
+import { announcePeer, announcePeerNow, type AnnounceOutcome } from "../announce-core.ts";
 import { resolveClientIp } from "../client-ip.ts";
 import { TrackerError } from "../errors.ts";
 import { readCount, readId, readKey, readPort } from "../params.ts";
 import type { RawQuery } from "../query.ts";
 import { bencodeOk, type TrackerContext } from "./common.ts";
+import { compactReply } from "./compact-reply.ts";
 
 /** The event an `event` value names, or undefined. A switch, not an object's keys: "toString" is no event. */
 function announceEvent(text: string): AnnounceEvent | undefined {
@@ -27,9 +27,6 @@ function announceEvent(text: string): AnnounceEvent | undefined {
       return undefined;
   }
 }
-
-/** The compact reply, the one nearly every client asks for, written without the generic encoder. */
-const COMPACT_REPLY = new DictShape(["interval", "min interval", "complete", "incomplete", "downloaded", "warning message", "peers", "peers6"]);
 
 export interface AnnounceRequest {
   input: Omit<AnnounceInput, "now" | "peerTtlMs">;
@@ -71,7 +68,7 @@ export function parseAnnounce(query: RawQuery, ip: string, maxNumwant: number, d
 }
 
 /** `passkey`: from the path `/<passkey>/announce`. */
-export function handleAnnounce(c: Context, query: RawQuery, t: TrackerContext, passkey?: string): Promise<Response> {
+export function handleAnnounce(c: Context, query: RawQuery, t: TrackerContext, passkey?: string): Response | Promise<Response> {
   const ip = resolveClientIp(
     query,
     t.config,
@@ -81,27 +78,26 @@ export function handleAnnounce(c: Context, query: RawQuery, t: TrackerContext, p
   return answerAnnounce(query, ip, t, passkey);
 }
 
-/** The announce of a requester whose address is known: validation, the store, the bencoded reply. */
-export async function answerAnnounce(query: RawQuery, ip: string, t: Omit<TrackerContext, "clientIp">, passkey?: string): Promise<Response> {
+/**
+ * The announce of a requester whose address is known: validation, the store, the bencoded reply.
+ * A store in this process answers at once, and so does this (a Response, no promise); a failure is
+ * then thrown here, as it is for a bad query either way.
+ */
+export function answerAnnounce(query: RawQuery, ip: string, t: Omit<TrackerContext, "clientIp">, passkey?: string): Response | Promise<Response> {
+  const req = parseAnnounce(query, ip, t.config.maxNumwant, t.config.defaultNumwant);
+  const input = passkey === undefined ? req.input : { ...req.input, passkey };
+  const now = announcePeerNow(t, input);
+  return now !== null ? announceReply(req, now, t) : announcePeer(t, input).then((outcome) => announceReply(req, outcome, t));
+}
+
+function announceReply(req: AnnounceRequest, { result, interval }: AnnounceOutcome, t: Omit<TrackerContext, "clientIp">): Response {
   const { config } = t;
-  const req = parseAnnounce(query, ip, config.maxNumwant, config.defaultNumwant);
-  const { result, interval } = await announcePeer(t, passkey === undefined ? req.input : { ...req.input, passkey });
   // Stores leave the requester out (SwarmStore contract, checked by the conformance suite): checking
   // again here would read every sampled peer's id from memory, a cache miss each in a large swarm.
   const peers = result.peers;
   if (req.compact) {
     const { v4, v6 } = result.compact ?? compactPeers(peers);
-    const body = COMPACT_REPLY.encode({
-      interval,
-      "min interval": config.minIntervalSec,
-      complete: result.complete,
-      incomplete: result.incomplete,
-      downloaded: result.downloaded,
-      "warning message": t.warning,
-      peers: v4,
-      peers6: v6,
-    });
-    return bencodeOk(body);
+    return bencodeOk(compactReply(result, interval, config.minIntervalSec, v4, v6, t.warning));
   }
   const reply: Record<string, BEncodable | undefined> = {
     interval,

@@ -64,6 +64,7 @@ function storeFailure(t: Pick<TrackerContext, "outage" | "counters">, what: stri
 
 /** The headers of every successful bencoded reply, built once (a Response copies them, so sharing is safe). */
 const BENCODE_HEADERS = new Headers({ "Content-Type": "text/plain; charset=binary", "Cache-Control": "no-store" });
+const BENCODE_INIT: ResponseInit = { headers: BENCODE_HEADERS };
 
 /**
  * A 200 bencoded reply built straight as a Response, for the success paths, where the context has
@@ -71,7 +72,7 @@ const BENCODE_HEADERS = new Headers({ "Content-Type": "text/plain; charset=binar
  * measurable share of an announce; copying a ready one costs about half of that.
  */
 export function bencodeOk(body: Uint8Array): Response {
-  return new Response(body as Uint8Array<ArrayBuffer>, { headers: BENCODE_HEADERS });
+  return new Response(body as Uint8Array<ArrayBuffer>, BENCODE_INIT);
 }
 
 export function bencodeReply(c: Context, body: Uint8Array, status: 200 | 400 | 403 | 404 | 405 | 414 | 500 | 503): Response {

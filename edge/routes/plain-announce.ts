@@ -34,12 +34,20 @@ export function isPlainAnnounce(url: string): boolean {
   return end === url.length || url.charCodeAt(end) === 63 /* ? */;
 }
 
-/** The answer to a GET whose URL (`url`, the request's) passed isPlainAnnounce; `env` is what the server passed with it. */
-export function plainAnnounce(request: Request, url: string, env: unknown, t: TrackerContext, requestIp: RequestIp): Promise<Response> {
-  return answer(request, url, env, t, requestIp).catch((err: unknown) => failureReply(err, t));
+/**
+ * The answer to a GET whose URL (`url`, the request's) passed isPlainAnnounce; `env` is what the server
+ * passed with it. A Response when the store answered at once (the memory store), else a promise of one.
+ */
+export function plainAnnounce(request: Request, url: string, env: unknown, t: TrackerContext, requestIp: RequestIp): Response | Promise<Response> {
+  try {
+    const reply = answer(request, url, env, t, requestIp);
+    return reply instanceof Response ? reply : reply.catch((err: unknown) => failureReply(err, t));
+  } catch (err) {
+    return failureReply(err, t);
+  }
 }
 
-async function answer(request: Request, url: string, env: unknown, t: TrackerContext, requestIp: RequestIp): Promise<Response> {
+function answer(request: Request, url: string, env: unknown, t: TrackerContext, requestIp: RequestIp): Response | Promise<Response> {
   // The same steps in the same order as the Hono route (app.ts admit, then announce.ts), so the same
   // request fails with the same error either way.
   checkQuerySize(rawSearchLength(url), t.config);
