@@ -7,12 +7,13 @@
 import type { Bitfield } from "../../shared/bitfield.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
 import { BLOCK_SIZE } from "../../shared/wire/types.ts";
-import { PieceAssembly, type BlockSink } from "./piece-assembly.ts";
+import type { BlockSink, PieceAssembly } from "./piece-assembly.ts";
 import { PiecePicker, type PickerPeer, type PieceProgress } from "./picker.ts";
 import type { BufferPool } from "./pool.ts";
 import { PaddingMap } from "../storage/padding.ts";
 import type { PieceHasher } from "../verify/hash-pool.ts";
 import { PieceFinisher } from "./piece-finisher.ts";
+import { PieceSlots } from "./piece-slots.ts";
 import { WholePieces } from "./whole-pieces.ts";
 import { pipelineDepth } from "./pipeline.ts";
 import { allowedFastView } from "./allowed-fast-view.ts";
@@ -43,18 +44,6 @@ export interface DownloaderHooks {
   writeFailed(error: unknown): void;
 }
 
-/**
- * Finished pieces waiting for their hash check or write before no new piece is started: when the disk is slower than
- * the network, the download waits for it instead of filling the whole pool (memory stays near what is
- * in flight; the pool's slots are reused lowest first, so untouched slots never become resident). Enough to ride
- * out the hashing thread or the I/O pool waiting for a core on a busy machine, where one 1 MiB write into the
- * page cache took 2 ms and more: with 8, most calls for more blocks found no piece could start, the request
- * pipeline ran dry and the seeder idled; 24 was faster in 24 of 27 paired 1 GiB downloads (32 no faster than 24).
- */
-export const MAX_WRITES_IN_FLIGHT = 24;
-
-const ZERO_BLOCK = new Uint8Array(BLOCK_SIZE);
-
 /** Blocks nobody asked for (beyond late ones, see SwarmPeer.released) a peer may send before it is dropped. */
 export const MAX_UNREQUESTED_BLOCKS = 16;
 
@@ -74,36 +63,25 @@ export class Downloader {
   private finisherPart: PieceFinisher | null = null;
   private picked: number[] | null = null;
   private fastAnswers: AnswerHost | null = null;
-  private starter: ((index: number, length: number) => PieceAssembly | null) | null = null;
-  private readonly padding: PaddingMap;
+  /** The piece memory (piece-slots.ts). */
+  private readonly slots: PieceSlots;
   private wholesPart: WholePieces | null = null;
   /** The download limit (the torrent's and the client's), if any. */
   private budget: RequestBudget | null = null;
-  private startPiece(index: number, length: number): PieceAssembly | null {
-    const slot = this.pool?.acquire();
-    if (!slot) return null;
-    const assembly = new PieceAssembly(slot, index, length, { hashOnArrival: !this.hasher });
-    // The picker counts blocks wholly in padding as received: their zeros go into the slot here.
-    if (!this.padding.empty) {
-      for (let b = 0; b < assembly.blockCount; b++) {
-        if (this.padding.blockIsPadding(index, b)) assembly.addBlock(b * BLOCK_SIZE, ZERO_BLOCK.subarray(0, assembly.blockLength(b)));
-      }
-    }
-    return assembly;
-  }
 
   constructor(
     private readonly meta: Metainfo,
     readonly have: Bitfield,
     /** Null while the torrent does not download (seeding, paused): a torrent holds memory only while it needs it. */
-    private pool: BufferPool | null,
+    pool: BufferPool | null,
     private readonly storage: PieceWriter,
     private readonly hooks: DownloaderHooks,
     /** Checks finished pieces on another thread; null: hash on this one as blocks arrive. */
-    private hasher: PieceHasher | null = null,
+    hasher: PieceHasher | null = null,
   ) {
-    this.padding = new PaddingMap(meta.files, meta.pieceLength, meta.length);
-    this.picker = new PiecePicker(meta, have, this.padding);
+    const padding = new PaddingMap(meta.files, meta.pieceLength, meta.length);
+    this.picker = new PiecePicker(meta, have, padding);
+    this.slots = new PieceSlots(pool, hasher, padding);
   }
 
   /** Finished pieces whose hash check or write is under way (their slots are still held). */
@@ -114,7 +92,7 @@ export class Downloader {
   private get finisher(): PieceFinisher {
     return (this.finisherPart ??= new PieceFinisher(this.meta, this.storage, this.hooks, {
       picker: this.picker,
-      releaseSlot: (assembly) => this.pool!.release(assembly.slot),
+      releaseSlot: (assembly) => this.slots.release(assembly),
       fillAll: () => this.fillAll(),
       takeWholeSource: (index) => this.wholesPart?.take(index),
     }));
@@ -125,8 +103,8 @@ export class Downloader {
     return (this.wholesPart ??= new WholePieces({
       picker: this.picker,
       writingPiece: (index) => this.writing.has(index),
-      startPiece: (index, length) => (this.writing.size >= MAX_WRITES_IN_FLIGHT ? null : this.startPiece(index, length)),
-      finish: (progress) => this.finisher.finish(progress, this.hasher),
+      startPiece: (index, length) => (this.slots.mayStart(this.writing.size) ? this.slots.start(index, length) : null),
+      finish: (progress) => this.finisher.finish(progress, this.slots.hasher),
       received: (bytes) => {
         this.downloaded += bytes;
       },
@@ -139,7 +117,7 @@ export class Downloader {
   private giveUp(progress: PieceProgress<PieceAssembly>): void {
     this.picker.abandon(progress.index);
     progress.payload.retire();
-    this.pool!.release(progress.payload.slot);
+    this.slots.release(progress.payload);
   }
 
   /** Pieces verified and written this run. */
@@ -203,8 +181,7 @@ export class Downloader {
   /** Gives the downloader its piece memory (or takes it away): only while no piece is under way. */
   useMemory(pool: BufferPool | null, hasher: PieceHasher | null): void {
     if (this.picker.inProgress.size > 0 || this.writing.size > 0) throw new Error("Downloader: piece memory swapped with pieces under way");
-    this.pool = pool;
-    this.hasher = hasher;
+    this.slots.use(pool, hasher);
   }
 
   /** `have` was changed from outside (a re-check): the picker counts again. Only with no peer and no piece under way. */
@@ -294,8 +271,7 @@ export class Downloader {
     }
     const picked = (this.picked ??= []);
     picked.length = 0;
-    const canStart = this.pool !== null && this.pool.freeCount > 0 && this.writing.size < MAX_WRITES_IN_FLIGHT;
-    this.picker.pick(asked, room, canStart ? (this.starter ??= (index, length) => this.startPiece(index, length)) : null, picked);
+    this.picker.pick(asked, room, this.slots.mayStart(this.writing.size) ? this.slots.starter : null, picked);
     if (picked.length > 0 && peer.outstanding.size === 0) conn.lastBlockAt = Date.now(); // stall clock starts now
     for (const key of picked) {
       const { index, block } = this.picker.splitKey(key);
@@ -339,7 +315,7 @@ export class Downloader {
     progress.payload.addBlock(begin, block);
     this.downloaded += block.length;
     if (wasDuplicated || this.picker.inEndGame) this.cancelElsewhere(peer, key, index, begin, block.length);
-    if (progress.receivedCount === progress.blockCount) this.finisher.finish(progress, this.hasher);
+    if (progress.receivedCount === progress.blockCount) this.finisher.finish(progress, this.slots.hasher);
     this.fill(peer);
   }
 
@@ -375,8 +351,8 @@ export class Downloader {
    * Up to `maxPieces` consecutive pieces for a whole-piece source, each in its own pool slot (whole-pieces.ts).
    */
   claimRun(source: WholePieceSource, maxPieces: number): PieceProgress<PieceAssembly>[] {
-    if (this.complete || !this.pool) return [];
-    return this.wholes.claimRun(source, maxPieces, this.pool.slotCount);
+    if (this.complete || !this.slots.held) return [];
+    return this.wholes.claimRun(source, maxPieces, this.slots.slotCount);
   }
 
   /** A whole-piece source put block `begin` of its piece in place in the slot. False when the piece is no longer its own to fill. */

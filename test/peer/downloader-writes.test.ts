@@ -7,7 +7,8 @@ import type { Metainfo } from "../../shared/metainfo/types.ts";
 import { encodeHandshake, encodeMessage } from "../../shared/wire/codec.ts";
 import { BLOCK_SIZE } from "../../shared/wire/types.ts";
 import { PeerConnection } from "../../peer/net/peer-connection.ts";
-import { Downloader, MAX_WRITES_IN_FLIGHT } from "../../peer/pieces/downloader.ts";
+import { Downloader } from "../../peer/pieces/downloader.ts";
+import { MAX_WRITES_IN_FLIGHT } from "../../peer/pieces/piece-slots.ts";
 import { BufferPool } from "../../peer/pieces/pool.ts";
 import { SwarmPeer } from "../../peer/swarm/swarm-peer.ts";
 
