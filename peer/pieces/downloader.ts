@@ -1,7 +1,8 @@
-// The receiving half of a torrent: keeps each peer's request pipeline full from the picker and copies
-// arriving blocks into their pool slot (the one copy); a finished piece is checked, written once and then
-// announced with `have` (piece-finisher.ts, where failed pieces are blamed too). Only blocks asked of that
-// very peer are taken. A download limit caps what is requested (request-budget.ts). A fast peer's (BEP 6)
+// The receiving half of a torrent: keeps each peer's request pipeline full from the picker (requests.ts) and
+// copies arriving blocks into their pool slot (the one copy; piece-slots.ts); a finished piece is checked,
+// written once and then announced with `have` (piece-finisher.ts, where failed pieces are blamed too). Only
+// blocks asked of that very peer are taken. A download limit caps what is requested (request-budget.ts), and
+// web seeds fetch whole pieces beside the peers (whole-pieces.ts). A fast peer's (BEP 6)
 // rejects give blocks back for others and a choke leaves its allowed fast pieces asked (fast-answers.ts,
 // allowed-fast-view.ts).
 import type { Bitfield } from "../../shared/bitfield.ts";
@@ -15,12 +16,10 @@ import type { PieceHasher } from "../verify/hash-pool.ts";
 import { PieceFinisher } from "./piece-finisher.ts";
 import { PieceSlots } from "./piece-slots.ts";
 import { WholePieces } from "./whole-pieces.ts";
-import { pipelineDepth } from "./pipeline.ts";
-import { allowedFastView } from "./allowed-fast-view.ts";
 import { allowedFastReceived, rejectReceived, type AnswerHost } from "./fast-answers.ts";
 import type { SwarmPeer } from "../swarm/swarm-peer.ts";
 import type { ByteBudget } from "../net/rate-budget.ts";
-import { RequestBudget } from "./request-budget.ts";
+import { Requests } from "./requests.ts";
 
 export interface PieceWriter {
   /** Writes a verified piece off the main thread; `data` stays untouched until the promise settles. */
@@ -44,9 +43,6 @@ export interface DownloaderHooks {
   writeFailed(error: unknown): void;
 }
 
-/** Blocks nobody asked for (beyond late ones, see SwarmPeer.released) a peer may send before it is dropped. */
-export const MAX_UNREQUESTED_BLOCKS = 16;
-
 /** Chokes a peer may send us in a minute before it is dropped: each unchoke makes us fill its pipeline again. */
 export const MAX_CHOKES_PER_MINUTE = 20;
 
@@ -56,18 +52,15 @@ export class Downloader {
   readonly picker: PiecePicker<PieceAssembly>;
   /** Payload bytes accepted into pieces this run. */
   downloaded = 0;
-  /** Blocks dropped because the peer that sent them had not been asked for them. */
-  unrequestedBlocks = 0;
-  // Made when first needed (a finished piece, a pick, a fast peer's answer): a torrent that only seeds (most
-  // of a daemon's) holds none of them.
+  // Made when first needed (a finished piece, a fast peer's answer, a web seed's run): a torrent that only
+  // seeds (most of a daemon's) holds none of them.
   private finisherPart: PieceFinisher | null = null;
-  private picked: number[] | null = null;
   private fastAnswers: AnswerHost | null = null;
   /** The piece memory (piece-slots.ts). */
   private readonly slots: PieceSlots;
   private wholesPart: WholePieces | null = null;
-  /** The download limit (the torrent's and the client's), if any. */
-  private budget: RequestBudget | null = null;
+  /** Our requests to the peers (requests.ts). */
+  private readonly requests: Requests;
 
   constructor(
     private readonly meta: Metainfo,
@@ -82,6 +75,7 @@ export class Downloader {
     const padding = new PaddingMap(meta.files, meta.pieceLength, meta.length);
     this.picker = new PiecePicker(meta, have, padding);
     this.slots = new PieceSlots(pool, hasher, padding);
+    this.requests = new Requests(this.picker);
   }
 
   /** Finished pieces whose hash check or write is under way (their slots are still held). */
@@ -120,6 +114,11 @@ export class Downloader {
     this.slots.release(progress.payload);
   }
 
+  /** Blocks (and rejects) dropped because the peer that sent them had not been asked for them. */
+  get unrequestedBlocks(): number {
+    return this.requests.unrequestedBlocks;
+  }
+
   /** Pieces verified and written this run. */
   get fetchedPieces(): number {
     return this.finisherPart?.fetchedPieces ?? 0;
@@ -137,7 +136,7 @@ export class Downloader {
       fillOthers: (peer) => {
         for (const other of this.hooks.peers()) if (other !== peer) this.fill(other);
       },
-      unrequested: (peer, key) => this.unrequested(peer, key),
+      unrequested: (peer, key) => this.requests.unrequested(peer, key),
     });
   }
 
@@ -155,22 +154,10 @@ export class Downloader {
     for (const progress of [...this.picker.inProgress.values()]) {
       // Those a web seed is fetching finish like those being written: dropped when checked if still unwanted.
       if (this.picker.isWanted(progress.index) || this.writing.has(progress.index) || this.wholesPart?.has(progress.index)) continue;
-      for (const peer of this.hooks.peers()) this.releaseRequestsFor(peer, progress.index);
+      for (const peer of this.hooks.peers()) this.requests.cancelPiece(peer, progress.index);
       this.giveUp(progress);
     }
     for (const peer of this.hooks.peers()) if (peer.conn.state === "open") this.updateInterest(peer);
-  }
-
-  /** Cancels our requests to `peer` for blocks of a piece given up: their bytes, should they come, are dropped. */
-  private releaseRequestsFor(peer: SwarmPeer, index: number): void {
-    for (const key of [...peer.outstanding]) {
-      const at = this.picker.splitKey(key);
-      if (at.index !== index) continue;
-      peer.release(key);
-      if (peer.conn.state !== "open") continue;
-      const length = Math.min(BLOCK_SIZE, this.picker.pieceLength(index) - at.block * BLOCK_SIZE);
-      peer.conn.send({ type: "cancel", index, begin: at.block * BLOCK_SIZE, length });
-    }
   }
 
   /** Pieces are under way (fetched, checked or written): the piece memory is still in use. */
@@ -222,11 +209,7 @@ export class Downloader {
 
   /** Gives the peer's outstanding requests back to the picker, but those for pieces in `keep`. */
   dropRequests(peer: SwarmPeer, keep: ReadonlySet<number> = NO_PIECES): void {
-    for (const key of peer.outstanding) {
-      if (keep.size > 0 && keep.has(this.picker.splitKey(key).index)) continue;
-      this.picker.requestLost(key);
-      peer.release(key);
-    }
+    this.requests.drop(peer, keep);
     this.abandonParole(peer);
   }
 
@@ -259,35 +242,12 @@ export class Downloader {
   fill(peer: SwarmPeer): void {
     const conn = peer.conn;
     if (conn.state !== "open" || !conn.amInterested || this.complete) return;
-    // Choked: only the pieces it allows us fast (BEP 6), if any.
-    const asked = conn.peerChoking ? allowedFastView(peer) : peer;
-    if (!asked) return;
-    let room = pipelineDepth(conn.down.rate(), conn.peerExtensions?.reqq ?? null) - peer.outstanding.size;
-    if (room <= 0) return;
-    const budget = this.budget;
-    if (budget) {
-      room = budget.affordable(room);
-      if (room <= 0) return;
-    }
-    const picked = (this.picked ??= []);
-    picked.length = 0;
-    this.picker.pick(asked, room, this.slots.mayStart(this.writing.size) ? this.slots.starter : null, picked);
-    if (picked.length > 0 && peer.outstanding.size === 0) conn.lastBlockAt = Date.now(); // stall clock starts now
-    for (const key of picked) {
-      const { index, block } = this.picker.splitKey(key);
-      const progress = this.picker.inProgress.get(index)!;
-      peer.outstanding.add(key);
-      const length = progress.blockLength(block);
-      budget?.spend(length);
-      conn.request(index, block * BLOCK_SIZE, length);
-    }
-    conn.flushRequests();
+    this.requests.fill(peer, this.slots, this.writing.size);
   }
 
   /** Requests from now on are paid from `limit` (null: no limit). */
   setLimit(limit: ByteBudget | null): void {
-    this.budget?.stop();
-    this.budget = limit ? new RequestBudget(limit, () => this.fillAll()) : null;
+    this.requests.setLimit(limit, () => this.fillAll());
   }
 
   fillAll(): void {
@@ -300,7 +260,7 @@ export class Downloader {
    */
   blockReceived(peer: SwarmPeer, index: number, begin: number, block: Uint8Array): void {
     const key = this.picker.keyAt(index, begin);
-    if (key < 0 || !peer.outstanding.has(key)) return this.unrequested(peer, key);
+    if (key < 0 || !peer.outstanding.has(key)) return this.requests.unrequested(peer, key);
     const progress = this.picker.inProgress.get(index);
     if (!progress) return void peer.outstanding.delete(key); // the piece was given up meanwhile
     const blockIndex = begin / BLOCK_SIZE;
@@ -314,17 +274,9 @@ export class Downloader {
     if (!this.picker.blockReceived(index, blockIndex, peer)) return; // a late duplicate (end game)
     progress.payload.addBlock(begin, block);
     this.downloaded += block.length;
-    if (wasDuplicated || this.picker.inEndGame) this.cancelElsewhere(peer, key, index, begin, block.length);
+    if (wasDuplicated || this.picker.inEndGame) this.requests.cancelElsewhere(this.hooks.peers(), peer, key, index, begin, block.length);
     if (progress.receivedCount === progress.blockCount) this.finisher.finish(progress, this.slots.hasher);
     this.fill(peer);
-  }
-
-  /** A block (or reject) this peer was not asked for: a late one we gave up on is fine, many others are not. */
-  private unrequested(peer: SwarmPeer, key: number): void {
-    if (key >= 0 && peer.released.delete(key)) return;
-    this.unrequestedBlocks++;
-    if (++peer.unrequestedBlocks > MAX_UNREQUESTED_BLOCKS)
-      peer.conn.close({ code: "protocol", detail: `sent ${peer.unrequestedBlocks} blocks or rejects nobody asked for` });
   }
 
   /**
@@ -337,14 +289,6 @@ export class Downloader {
     const progress = this.picker.inProgress.get(index);
     if (key < 0 || !progress || !peer.outstanding.has(key)) return null;
     return progress.payload.openStream(begin, length) ? progress.payload : null;
-  }
-
-  private cancelElsewhere(from: SwarmPeer, key: number, index: number, begin: number, length: number): void {
-    for (const other of this.hooks.peers()) {
-      if (other === from || !other.outstanding.has(key)) continue;
-      other.release(key);
-      other.conn.send({ type: "cancel", index, begin, length });
-    }
   }
 
   /**
@@ -372,7 +316,7 @@ export class Downloader {
 
   /** Releases the slots of pieces under way and stops the budget timer (at shutdown). */
   abandonAll(): void {
-    this.budget?.stop();
+    this.requests.stop();
     for (const progress of [...this.picker.inProgress.values()]) {
       if (this.writing.has(progress.index)) continue; // its write releases the slot when it settles
       this.wholesPart?.forget(progress.index);

@@ -1,7 +1,7 @@
 // The download limit, kept by paying for requests rather than by pausing the socket: a block is asked for
 // only when the budget holds its bytes, and they are spent when it is asked. So what peers send us never
 // exceeds the budget's burst plus its rate over any stretch of time (blocks nobody asked for are dropped,
-// and bounded per peer: MAX_UNREQUESTED_BLOCKS), and the pipeline shrinks to what the limit allows
+// and bounded per peer: MAX_UNREQUESTED_BLOCKS, requests.ts), and the pipeline shrinks to what the limit allows
 // instead of overshooting it. A paused socket would let a whole pipeline of requested bytes pile up in
 // the kernel, and keep the peer's `have`s and keep-alives waiting behind them.
 import { BLOCK_SIZE } from "../../shared/wire/types.ts";

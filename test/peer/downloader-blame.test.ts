@@ -8,7 +8,8 @@ import { decodeMessage, encodeHandshake, encodeMessage, HANDSHAKE_LENGTH } from 
 import { BLOCK_SIZE, type WireMessage } from "../../shared/wire/types.ts";
 import { PeerConnection } from "../../peer/net/peer-connection.ts";
 import { BufferPool } from "../../peer/pieces/pool.ts";
-import { Downloader, MAX_CHOKES_PER_MINUTE, MAX_UNREQUESTED_BLOCKS } from "../../peer/pieces/downloader.ts";
+import { Downloader, MAX_CHOKES_PER_MINUTE } from "../../peer/pieces/downloader.ts";
+import { MAX_UNREQUESTED_BLOCKS } from "../../peer/pieces/requests.ts";
 import { SwarmPeer } from "../../peer/swarm/swarm-peer.ts";
 import { fullBitfield } from "./scripted-peer.ts";
 
