@@ -39,6 +39,11 @@ const HAVE_NONE: WireMessage = { type: "have-none" };
 const BATCH_FRAMES = 64;
 let nextConnectionId = 1;
 
+/** 127.0.0.0/8 or ::1 (incoming IPv4-mapped addresses arrive unmapped: see sockets.ts). */
+function isLoopback(ip: string): boolean {
+  return ip.startsWith("127.") || ip === "::1" || ip.startsWith("::ffff:127.");
+}
+
 export class PeerConnection {
   readonly id = nextConnectionId++;
   readonly address: PeerAddress;
@@ -110,6 +115,7 @@ export class PeerConnection {
       (error) => this.close({ code: "local", detail: String(error) }),
       // A plain socket is written to directly; under MSE only while MseSocket says so (plaintext payload).
       () => (this.encryption === "none" ? socket.fd : socket.writeFd),
+      isLoopback(this.address.ip),
     );
     if (this.outgoing) this.sendHandshake(this.torrent!);
   }
