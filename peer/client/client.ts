@@ -23,6 +23,8 @@ import { ClientDht, type ClientDhtOptions, type TorrentDht } from "./client-dht.
 import { Incoming, SNIFF_TIMEOUT_MS } from "./incoming.ts";
 import { PoolBudget } from "./pool-budget.ts";
 import { HashPool } from "../verify/hash-pool.ts";
+import type { AnnounceCarry } from "../tracker/tracker-announcer.ts";
+import { DormantAnnounces } from "./dormant-announces.ts";
 import { downloadLimit, uploadLimit, type GlobalRateLimits } from "../torrent/tuning.ts";
 
 export interface ClientOptions {
@@ -89,8 +91,11 @@ export type TorrentSettings = Omit<TorrentOptions, "host">;
 export interface DormantTorrent {
   /** Its info hash in hex, as the client keys it (kept as the key: thousands may be dormant). */
   readonly infoHash: string;
-  /** Makes the torrent again (registered with addTorrent) and starts it; null if it cannot be made. */
-  wake(): Torrent | null;
+  /**
+   * Makes the torrent again (registered with addTorrent) and starts it; null if it cannot be made. It goes
+   * on with `announce` (its trackers' announcing while dormant) and dials `peers` (a tracker's leechers).
+   */
+  wake(woken: { announce: AnnounceCarry | null; peers: PeerAddress[] }): Torrent | null;
 }
 export type MagnetSettings = Omit<MagnetOptions, "host">;
 
@@ -108,6 +113,8 @@ export class Client implements ConnectionHandler, TorrentHost {
   private readonly torrents = new Map<string, Torrent | MagnetTorrent>();
   /** By info hash: torrents let go while dormant. Their info hashes stay in `skeys`: a peer may still name them. */
   private readonly dormant = new Map<string, DormantTorrent>();
+  /** Dormant torrents' announces to their trackers, on the tick. */
+  private readonly announces = new DormantAnnounces({ wake: (key, peers) => this.wake(key, peers) });
   /** What an MSE receiver finds our torrents by (HASH('req2', info hash)). */
   private readonly skeys = new SkeyTable();
   /** Incoming connections not yet a PeerConnection: telling plain BitTorrent from MSE, or in the MSE handshake. */
@@ -234,8 +241,9 @@ export class Client implements ConnectionHandler, TorrentHost {
     const key = dormant.infoHash;
     if (this.torrents.get(key) !== torrent || !torrent.dormant) return false;
     this.torrents.delete(key);
-    torrent.release();
+    const announce = torrent.release();
     this.dormant.set(key, dormant);
+    if (announce) this.announces.add(key, announce);
     return true;
   }
 
@@ -247,17 +255,31 @@ export class Client implements ConnectionHandler, TorrentHost {
     this.skeys.add(infoHash);
   }
 
-  /** Makes a dormant torrent again; null if `key` (hex info hash) is not dormant, or it could not be made. */
-  wake(key: string): Torrent | null {
+  /**
+   * Makes a dormant torrent again (dialling `peers`); null if `key` (hex info hash) is not dormant, or it
+   * could not be made.
+   */
+  wake(key: string, peers: PeerAddress[] = []): Torrent | null {
     const dormant = this.dormant.get(key);
     if (!dormant) return null;
     this.dormant.delete(key);
-    return dormant.wake();
+    return dormant.wake({ announce: this.announces.take(key), peers });
+  }
+
+  /** A dormant torrent's trackers as Torrent.trackers() shows them; null if it is not dormant or has none. */
+  dormantTrackers(key: string): ReturnType<Torrent["trackers"]> | null {
+    return this.announces.trackers(key);
   }
 
   /** Stops the torrent (announcing `stopped`) and forgets it. */
   async removeTorrent(infoHash: Uint8Array): Promise<void> {
-    if (this.dormant.delete(toHex(infoHash))) return this.skeys.remove(infoHash);
+    const key = toHex(infoHash);
+    if (this.dormant.delete(key)) {
+      this.skeys.remove(infoHash);
+      const announce = this.announces.take(key);
+      if (announce) await this.announces.stopped(announce);
+      return;
+    }
     const torrent = this.torrents.get(toHex(infoHash));
     if (!torrent) return;
     this.torrents.delete(toHex(infoHash));
@@ -272,9 +294,10 @@ export class Client implements ConnectionHandler, TorrentHost {
     this.listener?.stop(true);
     this.listener = null;
     for (const conn of [...this.incoming, ...this.handshaking]) conn.close({ code: "shutting-down" });
-    await Promise.all([...this.torrents.values()].map((t) => t.stop(0)));
-    this.torrents.clear();
+    const dormant = [...this.dormant.keys()].map((key) => this.announces.take(key));
     this.dormant.clear();
+    await Promise.all([...[...this.torrents.values()].map((t) => t.stop(0)), ...dormant.map((announce) => announce && this.announces.stopped(announce))]);
+    this.torrents.clear();
     this.hashing.stopThreads(); // each torrent gave its memory back: nothing is left for them
     this.dht?.close();
     this.dht = null;
@@ -282,8 +305,10 @@ export class Client implements ConnectionHandler, TorrentHost {
 
   /** The one timer of the process's peers: handshakes' deadlines, and each torrent's second. */
   private tick(): void {
-    this.expire(Date.now());
+    const now = Date.now();
+    this.expire(now);
     for (const torrent of this.torrents.values()) torrent.tick();
+    this.announces.tick(now);
   }
 
   /** Incoming connections no torrent has taken yet: sniffed, in the MSE handshake, or awaiting the BitTorrent one. */

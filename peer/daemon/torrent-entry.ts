@@ -11,7 +11,7 @@
 import { toHex } from "../../shared/bytes.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
 import { Bitfield } from "../../shared/bitfield.ts";
-import type { Client, TorrentSettings } from "../client/client.ts";
+import type { Client, DormantTorrent, TorrentSettings } from "../client/client.ts";
 import { StorageError, type TorrentStorage } from "../storage/index.ts";
 import type { TorrentEvent } from "../torrent/events.ts";
 import type { Torrent } from "../torrent/torrent.ts";
@@ -99,6 +99,12 @@ export class TorrentEntry {
     return this.asleep;
   }
 
+  /** Its trackers' last outcomes: the running torrent's, or those of its announces while dormant. */
+  trackers(): ReturnType<Torrent["trackers"]> | null {
+    if (this.torrent) return this.torrent.trackers();
+    return this.asleep ? this.ctx.client.dormantTrackers(this.infoHash) : null;
+  }
+
   /** The pieces it has: the running torrent's, or those it had when it went dormant; null in `error`. */
   get pieces(): Bitfield | null {
     if (this.torrent) return this.torrent.have;
@@ -168,7 +174,7 @@ export class TorrentEntry {
    * A file changed or gone meanwhile is found as a restart finds it: the torrent checks what the resume
    * plan cannot trust first. Null if its storage cannot be opened.
    */
-  wake(): Torrent | null {
+  wake(woken: Parameters<DormantTorrent["wake"]>[0]): Torrent | null {
     const meta = this.meta;
     const have = this.dormantHave ?? Bitfield.full(meta.pieceCount);
     this.asleep = false;
@@ -178,13 +184,17 @@ export class TorrentEntry {
     // Not written yet, its stamps are the writer's to take: nothing could have changed since it went dormant.
     if (!this.ctx.writer.tracks(meta.infoHash) && this.filesChanged(meta)) {
       this.tracked = false; // its `checked` tracks it anew
-      this.open(0, true);
+      const settings = this.settings(0, true);
+      if (!settings) return null;
+      this.attach(this.ctx.client.addTorrent({ ...settings, ...woken, announce: woken.announce ?? undefined }));
+      this.torrent!.start();
       return this.torrent;
     }
     const storage = this.openStorage(meta);
     if (!storage) return null;
     this.have = have;
-    const torrent = this.ctx.client.addTorrent(this.torrentSettings(meta, storage, have, undefined, 0));
+    const settings = this.torrentSettings(meta, storage, have, undefined, 0);
+    const torrent = this.ctx.client.addTorrent({ ...settings, peers: woken.peers, announce: woken.announce ?? undefined });
     this.torrent = torrent;
     this.ctx.writer.track(meta.infoHash, this.layout(), { bitfield: have, ...this.totals() }, true);
     torrent.start();
@@ -353,6 +363,10 @@ export class TorrentEntry {
         break;
       case "error":
         this.error = event.message;
+        break;
+      case "tracker":
+      case "warning":
+        this.sleepSoon(); // an announce under way (answered, or failed and retried later) kept it awake
         break;
     }
     ctx.emit(event, this);

@@ -68,12 +68,12 @@ export function summaryOf(entry: TorrentEntry): TorrentSummary {
     downloaded,
     uploaded,
     hashFailures: run.failedPieces,
-    trackerErrors: torrent?.trackers().failures ?? 0,
+    trackerErrors: entry.trackers()?.failures ?? 0,
     error: entry.error,
     downloadedSession: run.downloaded,
     uploadedSession: run.uploaded,
     trackerCount: facts.trackerCount,
-    currentTracker: torrent?.trackers().list.find((t) => t.status === "working")?.url ?? null,
+    currentTracker: entry.trackers()?.list.find((t) => t.status === "working")?.url ?? null,
     sequential: entry.options.sequential ?? false,
     limits: limitsOf(entry),
     goals: goalsOf(entry.options),
@@ -91,7 +91,7 @@ function limitsOf(entry: TorrentEntry): TorrentLimits {
 
 export function detailOf(entry: TorrentEntry): TorrentDetail {
   const { meta, torrent } = entry;
-  const trackers = torrent?.trackers();
+  const trackers = entry.trackers();
   return {
     ...summaryOf(entry),
     pieceCount: meta.pieceCount,

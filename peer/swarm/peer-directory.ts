@@ -88,6 +88,16 @@ export class PeerDirectory {
     this.banned.add(ipKey(ip));
   }
 
+  /**
+   * Addresses still worth a dial: not ourselves, not banned, not a seed (`skipSeeds`), and not one whose
+   * last dial failed. The rest are what a tracker may tell again (and what a dormant seeder lets go).
+   */
+  worthDialling(skipSeeds: boolean): number {
+    let n = 0;
+    for (const e of this.entries.values()) if (!e.self && e.failures === 0 && !(skipSeeds && e.seed) && !this.isBanned(e.address.ip)) n++;
+    return n;
+  }
+
   /** Whether due() would give anything now (without marking it as attempted). */
   anyDue(now: number, skipSeeds: boolean, reachable?: (address: PeerAddress) => boolean): boolean {
     for (const e of this.entries.values()) {

@@ -10,6 +10,7 @@ import type { FilePriority } from "../pieces/wanted.ts";
 import type { SeedingGoals } from "./seeding-goals.ts";
 import type { PeerDirectory } from "../swarm/peer-directory.ts";
 import type { SwarmPeer } from "../swarm/swarm-peer.ts";
+import type { AnnounceCarry } from "../tracker/tracker-announcer.ts";
 
 export interface PieceStore extends PieceWriter, BlockReader, BlockFiles {
   /** Files skipped from now on (per file index); un-skipped ones are created (TorrentStorage.setSkipped). */
@@ -48,6 +49,8 @@ export interface TorrentOptions {
   waitForPeers?: boolean;
   /** Before the first `started` announce (not the ones after a resume): how a daemon spreads thousands. */
   announceDelayMs?: number;
+  /** Made again from dormant: its announcing goes on from here (no `started`), at its first start only. */
+  announce?: AnnounceCarry;
   /** Pool bytes this torrent asks of the client's budget. */
   poolBytes: number;
   /** --max-peers: this torrent's peer slots. */

@@ -91,6 +91,11 @@ export class TorrentPeers implements ConnectionHandler {
     return this.dir?.size ?? 0;
   }
 
+  /** How many addresses a seeder would still dial (PeerDirectory.worthDialling). */
+  seederWouldDial(): number {
+    return this.dir?.worthDialling(true) ?? 0;
+  }
+
   /** Our dials until their handshake, and the slot policy (incoming connections reach us admitted by the client). */
   get admission(): Admission {
     return this.linked().admission;

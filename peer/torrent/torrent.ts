@@ -18,7 +18,7 @@ import type { TorrentEvent, Totals } from "./events.ts";
 import { exitCodeFor, type PeerErrorCode } from "./exit-codes.ts";
 import { ProgressReport } from "./progress-report.ts";
 import type { SwarmPeer } from "../swarm/swarm-peer.ts";
-import { TrackerAnnouncer, type AnnouncerHooks } from "../tracker/tracker-announcer.ts";
+import { type AnnounceCarry, TrackerAnnouncer, type AnnouncerHooks } from "../tracker/tracker-announcer.ts";
 import type { AnnounceStats, TrackerStatus } from "../tracker/tracker-client.ts";
 import { StorageError } from "../storage/errors.ts";
 import { TorrentCheck, type TorrentCheckHooks } from "./check.ts";
@@ -343,9 +343,10 @@ export class Torrent {
   }
 
   /**
-   * Seeding with nothing to do until a peer comes: no peer, dial or address to dial, no tracker or DHT to
-   * announce to, no seed-time goal counting, no step queued. A daemon may let such a torrent go, keeping
-   * only its record, and make it again when a peer's handshake names it (peer/daemon/torrent-entry.ts).
+   * Seeding with nothing to do until a peer comes: no peer, dial or address to dial, no announce under
+   * way, no DHT to announce to, no seed-time goal counting, no step queued. A daemon may let such a torrent
+   * go, keeping only its record (its trackers' announces go on from release()'s carry, in the client), and
+   * make it again when a peer's handshake names it (peer/daemon/torrent-entry.ts).
    */
   get dormant(): boolean {
     return (
@@ -353,18 +354,25 @@ export class Torrent {
       this.steps === 0 &&
       this.connectionCount() === 0 &&
       this.swarm.handshakingCount() === 0 &&
-      this.swarm.knownPeerCount() === 0 &&
-      this.options.meta.announceList.length === 0 &&
+      // With trackers, the addresses not worth a dial (seeds, ourselves, failed ones) are let go: the
+      // trackers tell them again while it is dormant, and one naming leechers wakes it.
+      (this.tracker.mayFindPeers() ? this.swarm.seederWouldDial() : this.swarm.knownPeerCount()) === 0 &&
+      this.tracker.settled &&
       !this.dht.joined &&
       this.tuning.goals.seedTimeLimit === null &&
       !this.downloader.busy
     );
   }
 
-  /** Lets a dormant torrent go: its files close and it does nothing more (nothing is announced: it had no tracker). */
-  release(): void {
+  /**
+   * Lets a dormant torrent go: its files close and it does nothing more. Its announcing is handed over (no
+   * `stopped`: it has not left the swarm), null when it has no tracker.
+   */
+  release(): AnnounceCarry | null {
+    const carry = this.tracker.handOver();
     this.lifecycle.enter("stopped");
     this.options.storage.close();
+    return carry;
   }
 
   /** A check ran to its end: `have` holds what it found, the picker counts again. */
@@ -389,7 +397,9 @@ export class Torrent {
     if (complete) this.seedingClock.start(Date.now());
     else this.fetch();
     this.dht.join(); // before the tracker, whose start may end the torrent (and quiet() leaves the DHT)
-    this.tracker.start(this.host.port, this.options.have.isComplete(), this.announced ? 0 : (this.options.announceDelayMs ?? 0));
+    const { announceDelayMs, announce } = this.options;
+    if (this.announced) this.tracker.start(this.host.port, this.options.have.isComplete());
+    else this.tracker.start(this.host.port, this.options.have.isComplete(), announceDelayMs ?? 0, announce);
     this.announced = true;
     const handover = this.handover;
     this.handover = null;

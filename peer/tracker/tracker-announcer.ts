@@ -17,6 +17,35 @@ export interface AnnouncerHooks {
 
 const STOP_TIMEOUT_MS = 3_000;
 
+/**
+ * A torrent's announcing as it stood when the torrent went dormant (handOver): the client's DormantAnnounces
+ * goes on from it with the same TrackerClient (tier order, key, statuses), and the torrent made again takes
+ * it back (start's `carry`), so no announce is repeated or skipped. Mutable: whoever holds it updates it.
+ */
+export interface AnnounceCarry {
+  readonly client: TrackerClient;
+  /** `started` was answered: later announces carry no event. */
+  startedOk: boolean;
+  /** A `started` went out: a `stopped` is owed when the torrent goes. */
+  startSent: boolean;
+  /** When the next announce is due (ms since the epoch). */
+  nextAnnounceAt: number;
+  failures: number;
+  /** What the torrent reports (nothing moves while it is dormant). */
+  stats: AnnounceStats;
+  /** An announce the dormant scheduler has under way; the torrent made again waits for it before going on. */
+  inFlight: Promise<void> | null;
+}
+
+/** Tells the tracker we leave (bounded: the tracker forgets us after its timeout anyway). */
+export async function announceStopped(client: TrackerClient, stats: AnnounceStats): Promise<void> {
+  try {
+    await client.announce("stopped", stats, STOP_TIMEOUT_MS);
+  } catch {
+    // leaving anyway
+  }
+}
+
 export class TrackerAnnouncer {
   private client: TrackerClient | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -25,6 +54,9 @@ export class TrackerAnnouncer {
   private startSent = false;
   private stopped = false;
   private pendingCompleted = false;
+  private inFlight = false;
+  /** Totals of the torrents this one was made again from (its dormant run): added to what it reports. */
+  private base = { uploaded: 0, downloaded: 0 };
   /** Bumped by each start and stop: an announce still in flight from an earlier run is ignored. */
   private generation = 0;
 
@@ -45,14 +77,19 @@ export class TrackerAnnouncer {
     return this.client?.status() ?? [];
   }
 
-  /** Announces `started`; may be called again after stop() (a paused torrent resumed). */
-  /** `delayMs`: wait this long before the first announce (a daemon starting many torrents spreads them). */
-  start(port: number, _seeding: boolean, delayMs = 0): void {
+  /**
+   * Announces `started`; may be called again after stop() (a paused torrent resumed). `delayMs`: wait
+   * this long before the first announce (a daemon starting many torrents spreads them). `carry`: the
+   * announcing of the dormant torrent this one was made again from, gone on with rather than started anew.
+   */
+  start(port: number, _seeding: boolean, delayMs = 0, carry?: AnnounceCarry): void {
     this.generation++;
     this.stopped = false;
     this.startedOk = false;
     this.startSent = false;
     this.pendingCompleted = false;
+    this.inFlight = false; // one of an earlier run is ignored
+    if (carry) return this.resume(carry);
     // A torrent naming no tracker at all (as many of a daemon's do) keeps no client: it has nothing to report.
     const client = this.meta.announceList.length > 0 ? new TrackerClient(this.meta.announceList, this.meta.infoHash, this.peerId, port) : null;
     this.client = client;
@@ -61,8 +98,56 @@ export class TrackerAnnouncer {
       if (!this.hooks.knowsPeers()) this.hooks.fatal("tracker-unreachable", "no usable tracker in the torrent and no --peer given");
       return;
     }
-    if (delayMs > 0) this.timer = setTimeout(() => this.run("started"), delayMs);
-    else this.run("started");
+    if (delayMs > 0) {
+      this.nextAnnounceAt = Date.now() + delayMs;
+      this.timer = setTimeout(() => this.run("started"), delayMs);
+    } else this.run("started");
+  }
+
+  private resume(carry: AnnounceCarry): void {
+    this.client = carry.client;
+    this.base = { uploaded: carry.stats.uploaded, downloaded: carry.stats.downloaded };
+    const run = this.generation;
+    const go = () => {
+      if (run !== this.generation) return;
+      this.startedOk = carry.startedOk;
+      this.startSent = carry.startSent;
+      this.failures = carry.failures;
+      this.nextAnnounceAt = carry.nextAnnounceAt;
+      this.timer = setTimeout(() => this.run(undefined), Math.max(0, carry.nextAnnounceAt - Date.now()));
+    };
+    if (carry.inFlight) void carry.inFlight.then(go);
+    else go();
+  }
+
+  /** Nothing under way: no announce in flight and no `completed` owed (a torrent may go dormant). */
+  get settled(): boolean {
+    return !this.inFlight && !this.pendingCompleted;
+  }
+
+  /**
+   * Stops announcing, without a `stopped`, and hands what it was doing to whoever goes on with it (the
+   * torrent went dormant); null when it has no tracker to announce to.
+   */
+  handOver(): AnnounceCarry | null {
+    const client = this.client;
+    if (!client?.hasTrackers || this.stopped) return null;
+    const carry: AnnounceCarry = {
+      client,
+      startedOk: this.startedOk,
+      startSent: this.startSent,
+      nextAnnounceAt: this.nextAnnounceAt ?? Date.now(),
+      failures: this.failures,
+      stats: this.stats(),
+      inFlight: null,
+    };
+    this.abandon();
+    return carry;
+  }
+
+  private stats(): AnnounceStats {
+    const now = this.hooks.stats();
+    return { uploaded: this.base.uploaded + now.uploaded, downloaded: this.base.downloaded + now.downloaded, left: now.left };
   }
 
   /** Whether trackers may still give peers: there are some, and a failure is retried. */
@@ -101,11 +186,7 @@ export class TrackerAnnouncer {
     this.nextAnnounceAt = null;
     if (this.timer) clearTimeout(this.timer);
     if (!this.client?.hasTrackers || !this.startSent) return;
-    try {
-      await this.client.announce("stopped", this.hooks.stats(), STOP_TIMEOUT_MS);
-    } catch {
-      // leaving anyway; the tracker forgets us after its timeout
-    }
+    await announceStopped(this.client, this.stats());
   }
 
   private run(event: AnnounceEvent): void {
@@ -114,9 +195,12 @@ export class TrackerAnnouncer {
     const run = this.generation;
     void (async () => {
       let next: number;
+      this.inFlight = true;
       try {
         if (!this.startedOk) this.startSent = true;
-        const result = await client.announce(this.startedOk ? event : "started", this.hooks.stats());
+        const result = await client.announce(this.startedOk ? event : "started", this.stats()).finally(() => {
+          if (run === this.generation) this.inFlight = false;
+        });
         if (run !== this.generation) return;
         this.startedOk = true;
         this.hooks.emit({ event: "tracker", tracker: result.tracker, peers: result.peers.length, ...(result.warning ? { warning: result.warning } : {}) });

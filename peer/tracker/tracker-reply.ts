@@ -8,6 +8,8 @@ export interface AnnounceResult {
   tracker: string;
   peers: PeerAddress[];
   interval: number;
+  /** Leechers the tracker counts in the swarm (HTTP `incomplete`, UDP `leechers`), when it says. */
+  leechers?: number;
   warning?: string;
 }
 
@@ -54,6 +56,7 @@ export function readAnnounceReply(tracker: string, status: number, body: Uint8Ar
     tracker,
     peers: [...readPeers(dict.peers, 4), ...readPeers(dict.peers6, 6)],
     interval: clampInterval(typeof dict.interval === "number" ? dict.interval : 0),
+    ...(typeof dict.incomplete === "number" && dict.incomplete >= 0 ? { leechers: dict.incomplete } : {}),
     ...(warning instanceof Uint8Array ? { warning: utf8.decode(warning) } : {}),
   };
 }

@@ -25,7 +25,7 @@ export function isUdpTrackerUrl(url: string): boolean {
 export async function udpAnnounce(client: UdpTrackerClient, url: string, announce: UdpAnnounce, signal?: AbortSignal): Promise<AnnounceResult> {
   try {
     const reply = await client.announce(url, announce, signal);
-    return { tracker: url, peers: reply.peers, interval: clampInterval(reply.interval) };
+    return { tracker: url, peers: reply.peers, interval: clampInterval(reply.interval), leechers: reply.leechers };
   } catch (error) {
     if (error instanceof UdpTrackerError && error.code === "tracker-error") throw new TrackerError("failure", error.message);
     if (error instanceof UdpTrackerError) throw new TrackerError(error.code === "bad-reply" ? "bad-response" : "unreachable", error.message);

@@ -1,0 +1,92 @@
+// The announces of dormant torrents (peer/daemon/torrent-entry.ts): a torrent let go keeps announcing to
+// its trackers from what it handed over (AnnounceCarry, one TrackerClient each: BEP 12 tier order, key,
+// statuses), on the client's one-second tick rather than a timer of its own. An answer naming leechers
+// makes the torrent again (a seeder dials leechers); the torrent made again takes the carry back.
+import type { PeerAddress } from "../../shared/compact.ts";
+import type { TrackerStatus } from "../tracker/tracker-client.ts";
+import { type AnnounceCarry, announceStopped } from "../tracker/tracker-announcer.ts";
+
+/** Announces of dormant torrents under way at once, at most: 10,000 due together go out a few at a time. */
+const MAX_IN_FLIGHT = 32;
+
+export interface DormantAnnounceHooks {
+  /** A tracker named peers worth dialling: make the torrent (hex info hash) again, with them. */
+  wake(key: string, peers: PeerAddress[]): void;
+}
+
+export class DormantAnnounces {
+  private readonly carries = new Map<string, AnnounceCarry>();
+  /** The earliest `nextAnnounceAt` of those not in flight (a tick before it looks at nothing). */
+  private soonest = Number.POSITIVE_INFINITY;
+  private inFlight = 0;
+
+  constructor(private readonly hooks: DormantAnnounceHooks) {}
+
+  get size(): number {
+    return this.carries.size;
+  }
+
+  add(key: string, carry: AnnounceCarry): void {
+    this.carries.set(key, carry);
+    this.soonest = Math.min(this.soonest, carry.nextAnnounceAt);
+  }
+
+  /** Takes the torrent's carry back (it is made again, or removed); null if it had none. */
+  take(key: string): AnnounceCarry | null {
+    const carry = this.carries.get(key) ?? null;
+    this.carries.delete(key);
+    return carry;
+  }
+
+  /** What the torrent's trackers did last, as Torrent.trackers() says it; null if it has no carry here. */
+  trackers(key: string): { list: TrackerStatus[]; nextAnnounceAt: number | null; failures: number } | null {
+    const carry = this.carries.get(key);
+    return carry ? { list: carry.client.status(), nextAnnounceAt: carry.nextAnnounceAt, failures: carry.failures } : null;
+  }
+
+  /** A removed torrent's `stopped` (after an announce under way), if a `started` went out. */
+  async stopped(carry: AnnounceCarry): Promise<void> {
+    await carry.inFlight;
+    if (carry.startSent) await announceStopped(carry.client, carry.stats);
+  }
+
+  /** Sends the announces that are due (the client's tick). */
+  tick(now: number): void {
+    if (now < this.soonest) return;
+    let soonest = Number.POSITIVE_INFINITY;
+    for (const [key, carry] of this.carries) {
+      if (carry.inFlight) continue;
+      if (carry.nextAnnounceAt <= now && this.inFlight < MAX_IN_FLIGHT) this.announce(key, carry);
+      else soonest = Math.min(soonest, carry.nextAnnounceAt);
+    }
+    // Those left waiting for a free slot are due still: the next tick looks again.
+    this.soonest = soonest;
+  }
+
+  private announce(key: string, carry: AnnounceCarry): void {
+    this.inFlight++;
+    if (!carry.startedOk) carry.startSent = true;
+    let peers: PeerAddress[] = [];
+    carry.inFlight = (async () => {
+      try {
+        const result = await carry.client.announce(carry.startedOk ? undefined : "started", carry.stats);
+        carry.startedOk = true;
+        carry.nextAnnounceAt = Date.now() + result.interval * 1000;
+        // Without a count, any peer may be a leecher. Seeders only: nothing to do (we are one of them).
+        if (result.peers.length > 0 && (result.leechers ?? 1) > 0) peers = result.peers;
+      } catch {
+        // TrackerClient noted the error in its statuses; it backs off as a running torrent's announcer does.
+        carry.failures++;
+        carry.nextAnnounceAt = Date.now() + carry.client.backoffSeconds() * 1000;
+      }
+    })().finally(() => {
+      this.inFlight--;
+      carry.inFlight = null;
+    });
+    void carry.inFlight.then(() => {
+      if (this.carries.get(key) !== carry) return; // made again or removed meanwhile: the torrent goes on from the carry
+      this.soonest = Math.min(this.soonest, carry.nextAnnounceAt);
+      if (peers.length > 0) this.hooks.wake(key, peers);
+    });
+  }
+}

@@ -1,0 +1,171 @@
+// Dormant torrents that name a tracker (peer/client/dormant-announces.ts): a seeding torrent of the daemon
+// goes dormant once its `started` is answered, and the client keeps announcing it at the tracker's
+// interval (no event, left=0) from its small record; the trackers' status shows through the API while it
+// is dormant. A real libtorrent leecher that finds the dormant seeder through the tracker downloads
+// verified data, the seeder announcing no second `started`; removed, it announces `stopped`.
+// The tracker is ours (edge/), in this process, on loopback, with a 5 s interval.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import fs from "node:fs";
+import path from "node:path";
+import { setupTracker } from "../../edge/server-setup.ts";
+import { Daemon } from "../../peer/daemon/service.ts";
+import { makeRandomFile, makeTempDir, removeDir, sha256File } from "../support/files.ts";
+import { stopAllServices } from "../support/processes.ts";
+import { until } from "../support/until.ts";
+import { makeTorrent } from "../support/seed-fixture.ts";
+import { parseMetainfo } from "../../shared/metainfo/parse.ts";
+import { generatePeerId, percentEncodeBytes } from "../../shared/ids.ts";
+import { startLtPeer } from "../support/libtorrent.ts";
+import { needs, PROGRAMS } from "../support/system.ts";
+import { freePort } from "../support/ports.ts";
+import { torrentTrackers } from "../../peer/daemon/qbt/fields.ts";
+
+const DEAD_TRACKER = `http://127.0.0.1:${freePort()}/announce`;
+const FILES = { "one.bin": 300_000, "disc/two.bin": 200_000 };
+let dir = "";
+let source = "";
+let torrentPath = "";
+let hex = "";
+/** The same files as another torrent (other pieces), for the second test. */
+let otherPath = "";
+let otherHash: Uint8Array;
+let server: ReturnType<typeof Bun.serve>;
+/** Every announce the tracker got, as its query. */
+const announces: URLSearchParams[] = [];
+
+beforeAll(async () => {
+  // Our tracker with a 5 s interval (the least btpeer waits), every client on 127.0.0.1.
+  const setup = setupTracker({ TRACKER_INTERVAL: "5", TRACKER_INTERVAL_SPREAD: "0" }, { clientIp: () => "127.0.0.1", withoutUpstash: "memory" });
+  server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch: (request) => {
+      const url = new URL(request.url);
+      if (url.pathname === "/announce") announces.push(url.searchParams);
+      return setup.app.fetch(request);
+    },
+  });
+  dir = makeTempDir("btpeer-dormant-announce-");
+  source = path.join(dir, "seed", "album");
+  let seed = 20;
+  for (const [name, size] of Object.entries(FILES)) makeRandomFile(path.join(source, name), size, seed++);
+  torrentPath = await makeTorrent(source, path.join(dir, "album.torrent"), { pieceLength: 32 * 1024, trackers: [`http://127.0.0.1:${server.port}/announce`] });
+  const bytes = fs.readFileSync(torrentPath);
+  hex = Buffer.from(parseMetainfo(new Uint8Array(bytes)).infoHash).toString("hex");
+  // Its first tier is a tracker nobody listens at: each announce falls through to ours (BEP 12).
+  otherPath = await makeTorrent(source, path.join(dir, "other.torrent"), {
+    pieceLength: 16 * 1024,
+    trackers: [DEAD_TRACKER, `http://127.0.0.1:${server.port}/announce`],
+  });
+  otherHash = parseMetainfo(new Uint8Array(fs.readFileSync(otherPath))).infoHash;
+});
+
+afterAll(async () => {
+  await stopAllServices();
+  server?.stop(true);
+  if (dir) removeDir(dir);
+}, 30_000);
+
+/** The announces of the daemon (by the port it listens on). */
+function fromDaemon(port: number): URLSearchParams[] {
+  return announces.filter((q) => q.get("port") === String(port));
+}
+
+describe.skipIf(!needs(PROGRAMS.libtorrent))("a dormant torrent with a tracker", () => {
+  test("goes dormant and keeps announcing at the tracker's interval; a libtorrent leecher finds it through the tracker and gets verified data; removed, it announces stopped", async () => {
+    const daemon = Daemon.open({ stateDir: path.join(dir, "state"), downloadDir: dir, port: 0, bind: "127.0.0.1", log: () => {} });
+    try {
+      await daemon.add({ source: { torrent: new Uint8Array(fs.readFileSync(torrentPath)) }, savePath: path.dirname(source) });
+      await until(() => daemon.dormant(hex), "the seeded torrent going dormant", { tries: 600, everyMs: 50 });
+      const port = daemon.port;
+      expect(fromDaemon(port).map((q) => q.get("event"))).toEqual(["started"]);
+
+      // Two more announces while dormant, 5 s apart, with no event: the client's scheduler sends them.
+      await until(() => fromDaemon(port).length >= 3, "two announces while dormant", { tries: 300, everyMs: 100 });
+      expect(daemon.dormant(hex)).toBe(true);
+      const periodic = fromDaemon(port).slice(1);
+      for (const q of periodic) {
+        expect(q.get("event")).toBeNull();
+        expect(q.get("left")).toBe("0");
+        expect(q.get("uploaded")).toBe("0");
+      }
+      // Its trackers as the API shows them, read from the dormant record.
+      const detail = daemon.get(hex);
+      expect(detail.trackers).toEqual([
+        expect.objectContaining({ url: `http://127.0.0.1:${server.port}/announce`, tier: 0, status: "working", lastError: null }),
+      ]);
+      expect(detail.trackers[0]!.nextAnnounceAt).toBeGreaterThan(Date.now() - 2_000);
+      expect(daemon.list()[0]).toMatchObject({ currentTracker: `http://127.0.0.1:${server.port}/announce`, trackerErrors: 0 });
+      expect(daemon.dormant(hex)).toBe(true);
+
+      // A real libtorrent leecher that knows of the seeder only through the tracker.
+      const out = path.join(dir, "out-lt");
+      fs.mkdirSync(out, { recursive: true });
+      const lt = await startLtPeer({ mode: "download", torrent: torrentPath, dir: out, trackerOnly: true, name: "libtorrent leecher" });
+      await lt.finished();
+      for (const name of Object.keys(FILES)) expect(await sha256File(path.join(out, "album", name))).toBe(await sha256File(path.join(source, name)));
+      await lt.stop();
+
+      // Dormant again; its announcing went on without a second `started`, and reports what it sent.
+      await until(() => daemon.dormant(hex), "dormant again after serving", { tries: 600, everyMs: 50 });
+      const before = fromDaemon(port).length;
+      await until(() => fromDaemon(port).length > before, "an announce after serving", { tries: 300, everyMs: 100 });
+      const events = fromDaemon(port).map((q) => q.get("event"));
+      expect(events.filter((e) => e === "started")).toHaveLength(1);
+      expect(events.filter((e) => e !== null && e !== "started")).toEqual([]);
+      expect(Number(fromDaemon(port).at(-1)!.get("uploaded"))).toBeGreaterThanOrEqual(500_000);
+
+      // Removed while dormant: `stopped` goes out.
+      await until(() => daemon.dormant(hex), "dormant before removal", { tries: 600, everyMs: 50 });
+      await daemon.remove(hex, false);
+      expect(fromDaemon(port).at(-1)!.get("event")).toBe("stopped");
+    } finally {
+      await daemon.close();
+    }
+  }, 150_000);
+
+  test("an announce while dormant that names a leecher wakes the seeder, which dials it; the daemon stopping announces stopped", async () => {
+    const otherHex = Buffer.from(otherHash).toString("hex");
+    const daemon = Daemon.open({ stateDir: path.join(dir, "state-other"), downloadDir: dir, port: 0, bind: "127.0.0.1", log: () => {} });
+    let closed = false;
+    try {
+      await daemon.add({ source: { torrent: new Uint8Array(fs.readFileSync(otherPath)) }, savePath: path.dirname(source) });
+      await until(() => daemon.dormant(otherHex), "the seeded torrent going dormant", { tries: 600, everyMs: 50 });
+      const port = daemon.port;
+      // After an announce while dormant, qBittorrent's `torrents/trackers` shows each tier's outcome.
+      await until(() => fromDaemon(port).length >= 2, "an announce while dormant", { tries: 300, everyMs: 100 });
+      expect(daemon.dormant(otherHex)).toBe(true);
+      const rows = torrentTrackers(daemon.get(otherHex)).filter((r) => r.tier !== -1);
+      expect(rows).toEqual([
+        expect.objectContaining({ url: DEAD_TRACKER, tier: 0, status: 4, msg: expect.stringMatching(/.+/) }),
+        expect.objectContaining({ url: `http://127.0.0.1:${server.port}/announce`, tier: 1, status: 2, msg: "" }),
+      ]);
+      expect(daemon.list().find((t) => t.infoHash === otherHex)).toMatchObject({
+        currentTracker: `http://127.0.0.1:${server.port}/announce`,
+        trackerErrors: 0,
+      });
+      // A libtorrent leecher that dials no one and asks no tracker: only the seeder's dial can reach it.
+      const out = path.join(dir, "out-dialled");
+      fs.mkdirSync(out, { recursive: true });
+      const lt = await startLtPeer({ mode: "download", torrent: otherPath, dir: out, noTrackers: true, name: "libtorrent leecher (listening)" });
+      // The tracker hears of it as a leecher (we announce for it), and tells the seeder's next announce.
+      const query =
+        `info_hash=${percentEncodeBytes(otherHash)}&peer_id=${percentEncodeBytes(generatePeerId())}` +
+        `&port=${lt.port}&uploaded=0&downloaded=0&left=500000&compact=1&event=started`;
+      const reply = await fetch(`http://127.0.0.1:${server.port}/announce?${query}`);
+      expect(reply.status).toBe(200);
+      await reply.arrayBuffer();
+      await lt.finished();
+      for (const name of Object.keys(FILES)) expect(await sha256File(path.join(out, "album", name))).toBe(await sha256File(path.join(source, name)));
+      await lt.stop();
+      expect(fromDaemon(port).filter((q) => q.get("event") === "started")).toHaveLength(1);
+
+      await until(() => daemon.dormant(otherHex), "dormant again after serving", { tries: 600, everyMs: 50 });
+      await daemon.close();
+      closed = true;
+      expect(fromDaemon(port).at(-1)!.get("event")).toBe("stopped");
+    } finally {
+      if (!closed) await daemon.close();
+    }
+  }, 150_000);
+});
