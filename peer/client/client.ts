@@ -248,11 +248,12 @@ export class Client implements ConnectionHandler, TorrentHost {
   }
 
   /** Registers a torrent dormant from the start (a daemon's stored seeder with nothing to do): as sleep() leaves one. */
-  addDormant(infoHash: Uint8Array, dormant: DormantTorrent): void {
+  addDormant(infoHash: Uint8Array, dormant: DormantTorrent, announce: AnnounceCarry | null = null): void {
     const key = dormant.infoHash;
     if (this.torrents.has(key) || this.dormant.has(key)) throw new Error(`torrent ${key} is already added`);
     this.dormant.set(key, dormant);
     this.skeys.add(infoHash);
+    if (announce) this.announces.add(key, announce);
   }
 
   /**

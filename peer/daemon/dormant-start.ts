@@ -24,10 +24,11 @@ export interface StoredStart {
 
 /**
  * Whether the torrent can start dormant: nothing to check, every wanted piece trusted, not paused, no
- * tracker or DHT to announce to, no seeding goal to watch. Anything else starts as a Torrent does.
+ * DHT to announce to, no seeding goal to watch. Anything else starts as a Torrent does. Its trackers, if
+ * any, are announced to by the client's DormantAnnounces (firstCarry: `started` when its turn comes).
  */
 export function startsDormant(s: StoredStart): boolean {
-  if (s.recheck > 0 || s.paused || s.dht || s.meta.announceList.length > 0) return false;
+  if (s.recheck > 0 || s.paused || s.dht) return false;
   if (s.goals.ratioLimit !== null || s.goals.seedTimeLimit !== null) return false;
   const wanted = piecePriorities(s.meta, s.priorities);
   for (let i = 0; i < s.meta.pieceCount; i++) if (wanted[i] !== 0 && !s.have.has(i)) return false;

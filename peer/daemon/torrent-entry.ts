@@ -19,6 +19,7 @@ import { planResume } from "./resume-plan.ts";
 import { openStorage, stampsOf, torrentSettingsOf, writerLayoutOf } from "./entry-settings.ts";
 import { bytesOf, type ByteTotals, type EntryFacts, factsOf, NO_BYTES, NO_RUN, type Planned, recheckOf, type RunTotals, UNWRITTEN } from "./entry-facts.ts";
 import { dormantStartEvents, type StoredStart, startsDormant } from "./dormant-start.ts";
+import { firstCarry } from "../tracker/tracker-announcer.ts";
 import type { ResumeWriter, WriterLayout } from "./resume-writer.ts";
 import type { StateStore, TorrentRecord } from "./state-store.ts";
 import { goalsOf, prioritiesOf, type StoredOptions } from "./torrent-settings.ts";
@@ -284,7 +285,7 @@ export class TorrentEntry {
     this.lastTotals = this.base;
     this.tracked = true; // the state holds its resume data as it stands
     this.dormantHave = start.have.isComplete() ? null : start.have;
-    ctx.client.addDormant(meta.infoHash, this);
+    ctx.client.addDormant(meta.infoHash, this, firstCarry(meta, ctx.client.peerId, ctx.client.port, announceDelayMs));
     this.asleep = true;
     this.current = null;
     this.writerLayout = null;

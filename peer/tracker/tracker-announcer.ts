@@ -37,6 +37,18 @@ export interface AnnounceCarry {
   inFlight: Promise<void> | null;
 }
 
+/**
+ * The announcing of a torrent that starts dormant (a daemon's stored seeder): its `started` is due after
+ * `delayMs`, as TrackerAnnouncer.start would send it. Null when it names no HTTP(S) or UDP tracker.
+ */
+export function firstCarry(meta: Pick<Metainfo, "infoHash" | "announceList">, peerId: Uint8Array, port: number, delayMs: number): AnnounceCarry | null {
+  if (meta.announceList.length === 0) return null;
+  const client = new TrackerClient(meta.announceList, meta.infoHash, peerId, port);
+  if (!client.hasTrackers) return null;
+  const stats = { uploaded: 0, downloaded: 0, left: 0 };
+  return { client, startedOk: false, startSent: false, nextAnnounceAt: Date.now() + delayMs, failures: 0, stats, inFlight: null };
+}
+
 /** Tells the tracker we leave (bounded: the tracker forgets us after its timeout anyway). */
 export async function announceStopped(client: TrackerClient, stats: AnnounceStats): Promise<void> {
   try {

@@ -168,4 +168,31 @@ describe.skipIf(!needs(PROGRAMS.libtorrent))("a dormant torrent with a tracker",
       if (!closed) await daemon.close();
     }
   }, 150_000);
+
+  test("after a restart the stored torrent starts dormant and the client announces its started, once", async () => {
+    const stateDir = path.join(dir, "state-restart");
+    const open = () => Daemon.open({ stateDir, downloadDir: dir, port: 0, bind: "127.0.0.1", log: () => {} });
+    let daemon = open();
+    try {
+      await daemon.add({ source: { torrent: new Uint8Array(fs.readFileSync(torrentPath)) }, savePath: path.dirname(source) });
+      await until(
+        () => daemon.dormant(hex) && daemon.store.getResume(parseMetainfo(new Uint8Array(fs.readFileSync(torrentPath))).infoHash) !== null,
+        "dormant with its resume data",
+        {
+          tries: 600,
+          everyMs: 50,
+        },
+      );
+      await daemon.close();
+      daemon = open();
+      await daemon.loaded;
+      expect(daemon.dormant(hex)).toBe(true); // no Torrent was made for it
+      const port = daemon.port;
+      await until(() => fromDaemon(port).length >= 2, "started and an announce after it", { tries: 300, everyMs: 100 });
+      expect(fromDaemon(port).map((q) => q.get("event"))).toEqual(["started", null]);
+      expect(daemon.dormant(hex)).toBe(true);
+    } finally {
+      await daemon.close();
+    }
+  }, 120_000);
 });
