@@ -20,14 +20,18 @@
 //     data (skip_checking): it checks one small torrent a second. btpeer checks what it is given.
 //     --side-daemons picks some of btpeer,qbittorrent,transmission. Peak RSS is VmHWM (what the target
 //     ratio uses: the issue names peak RSS), RssAnon and RssFile are the largest seen (every 200 ms).
+//     --side-tracker gives every small torrent our tracker (edge/, its own process on loopback, memory
+//     store, --side-tracker-interval seconds between announces, default 1800) for every daemon alike.
 //
 //   bun bench/daemon.ts [--only leech,many,side] [--size 1G] [--count 10000] [--side-count 10000]
-//     [--transmission-count 2000] [--side-daemons btpeer,qbittorrent,transmission] [--btpeer dist/btpeer] [--keep]
+//     [--transmission-count 2000] [--side-daemons btpeer,qbittorrent,transmission] [--side-tracker]
+//     [--side-tracker-interval 1800] [--btpeer dist/btpeer] [--keep]
 import fs from "node:fs";
 import path from "node:path";
 import { makeTempDir, removeDir } from "../test/support/files.ts";
 import { stopAllServices } from "../test/support/processes.ts";
 import { parseSize } from "./swarm/data.ts";
+import { startLoopbackTracker } from "./daemon/loopback-tracker.ts";
 import { measureDaemon, type ScaleFigures } from "./daemon/side-by-side.ts";
 import { btpeerDaemon, qbittorrentDaemon, transmissionDaemon } from "./daemon/side-daemons.ts";
 import { makeSmallTorrents } from "./daemon/small-torrents.ts";
@@ -41,6 +45,8 @@ interface Options {
   sideCount: number;
   transmissionCount: number;
   sideDaemons: string[];
+  /** Every small torrent names a loopback tracker of ours (its announce interval, seconds); null: none. */
+  sideTracker: number | null;
   btpeer: string;
   keep: boolean;
 }
@@ -53,6 +59,7 @@ function parseOptions(argv: string[]): Options {
     sideCount: 10_000,
     transmissionCount: 2000,
     sideDaemons: ["btpeer", "qbittorrent", "transmission"],
+    sideTracker: null,
     btpeer: path.resolve("dist/btpeer"),
     keep: false,
   };
@@ -77,6 +84,12 @@ function parseOptions(argv: string[]): Options {
       case "--side-daemons":
         o.sideDaemons = value().split(",");
         break;
+      case "--side-tracker":
+        o.sideTracker ??= 1800;
+        break;
+      case "--side-tracker-interval":
+        o.sideTracker = Number(value());
+        break;
       case "--btpeer":
         o.btpeer = path.resolve(value());
         break;
@@ -95,8 +108,14 @@ function parseOptions(argv: string[]): Options {
 async function side(o: Options, tmp: string): Promise<void> {
   const counts = { btpeer: o.sideCount, qbittorrent: o.sideCount, transmission: Math.min(o.sideCount, o.transmissionCount) };
   console.log(`\n3. small torrents through each daemon's own API, side by side (${o.sideCount}; Transmission ${counts.transmission})`);
+  const tracker = o.sideTracker === null ? null : await startLoopbackTracker(o.sideTracker);
+  console.log(
+    tracker
+      ? `  every torrent names a tracker: ours, its own process, at ${tracker.announce} (interval ${o.sideTracker} s), for every daemon alike`
+      : "  the torrents name no tracker (--side-tracker gives them one)",
+  );
   const data = path.join(tmp, "side-data");
-  const torrents = makeSmallTorrents(o.sideCount, 16 * 1024, data, path.join(tmp, "side-torrents"));
+  const torrents = makeSmallTorrents(o.sideCount, 16 * 1024, data, path.join(tmp, "side-torrents"), tracker?.announce);
   const wanted = (name: string) => o.sideDaemons.includes(name);
   const daemons = [
     ...(wanted("btpeer") ? [{ count: counts.btpeer, d: btpeerDaemon([o.btpeer], path.join(tmp, "side-btpeer"), data) }] : []),
@@ -120,6 +139,7 @@ async function side(o: Options, tmp: string): Promise<void> {
         `${mib(f.steadyRss)} | ${f.restartSeconds.toFixed(2)} | ${f.listP50Ms.toFixed(1)} | ${f.listP99Ms.toFixed(1)} | ${mib(f.rssAfterLists)} |`,
     );
   }
+  console.log(tracker ? `  (every torrent named the loopback tracker, interval ${o.sideTracker} s)` : "  (the torrents named no tracker)");
   for (const f of rows) {
     const saved = f.savedSeconds > 0 ? `; its state on disk held all ${f.count} ${f.savedSeconds.toFixed(0)} s after the first add` : "";
     console.log(`  ${f.name}: peak RSS ${mib(f.addPeakRss)} MiB adding, ${mib(f.restartPeakRss)} MiB restarting; ${f.setup}${saved}`);

@@ -1,5 +1,5 @@
 // N small single-file torrents for the daemon benches: each a file of `size` random bytes in `dataDir`
-// and its .torrent (one or a few pieces, no tracker: nothing announces anywhere), made in-process since
+// and its .torrent (one or a few pieces; no tracker unless `announce` names one), made in-process since
 // mktorrent would take minutes for 10,000.
 import fs from "node:fs";
 import path from "node:path";
@@ -13,7 +13,7 @@ export interface SmallTorrent {
   infoHash: string;
 }
 
-export function makeSmallTorrents(count: number, size: number, dataDir: string, torrentDir: string): SmallTorrent[] {
+export function makeSmallTorrents(count: number, size: number, dataDir: string, torrentDir: string, announce?: string): SmallTorrent[] {
   fs.mkdirSync(dataDir, { recursive: true });
   fs.mkdirSync(torrentDir, { recursive: true });
   const pieceLength = 16 * 1024;
@@ -27,7 +27,8 @@ export function makeSmallTorrents(count: number, size: number, dataDir: string, 
       pieces.set(new Bun.CryptoHasher("sha1").update(data.subarray(p * pieceLength, (p + 1) * pieceLength)).digest(), p * 20);
     }
     const info = { length: size, name: new TextEncoder().encode(name), "piece length": pieceLength, pieces };
-    const bytes = encode({ info, "created by": new TextEncoder().encode("btswarm bench") }) as Uint8Array<ArrayBuffer>;
+    const top = { info, "created by": new TextEncoder().encode("btswarm bench"), ...(announce ? { announce: new TextEncoder().encode(announce) } : {}) };
+    const bytes = encode(top) as Uint8Array<ArrayBuffer>;
     const infoHash = new Bun.CryptoHasher("sha1").update(encode(info)).digest("hex");
     const file = path.join(torrentDir, `${name}.torrent`);
     fs.writeFileSync(file, bytes);
