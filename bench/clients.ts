@@ -29,7 +29,7 @@ import { aria2Client } from "./clients/aria2.ts";
 import { btpeerClient } from "./clients/btpeer.ts";
 import { delugeClient } from "./clients/deluge.ts";
 import { libtorrentClient } from "./clients/libtorrent.ts";
-import { parseOptions } from "./clients/options.ts";
+import { OptionError, parseOptions, USAGE } from "./clients/options.ts";
 import { qbittorrentClient } from "./clients/qbittorrent.ts";
 import { rtorrentClient } from "./clients/rtorrent.ts";
 import { BenchTracker } from "./clients/tracker.ts";
@@ -39,10 +39,25 @@ import { type Cell, report } from "./clients/report.ts";
 import { formatSize } from "./swarm/data.ts";
 
 async function main(): Promise<void> {
-  const o = parseOptions(process.argv.slice(2));
+  let o: ReturnType<typeof parseOptions>;
+  try {
+    o = parseOptions(process.argv.slice(2));
+  } catch (error) {
+    if (!(error instanceof OptionError)) throw error;
+    console.error(`${error.message}\n${USAGE}`);
+    process.exit(2);
+  }
+  if (o.help) {
+    console.log(USAGE);
+    return;
+  }
   const all = [btpeerClient(o.btpeerCmd), libtorrentClient, qbittorrentClient, transmissionClient, rtorrentClient, delugeClient, aria2Client];
   const wanted = o.clients.length > 0 ? all.filter((c) => o.clients.includes(c.id)) : all;
-  for (const id of o.clients) if (!all.some((c) => c.id === id)) throw new Error(`unknown client ${id}; pick from ${all.map((c) => c.id).join(", ")}`);
+  for (const id of o.clients) {
+    if (all.some((c) => c.id === id)) continue;
+    console.error(`unknown client ${id}; pick from ${all.map((c) => c.id).join(", ")}`);
+    process.exit(2);
+  }
   const clients = wanted.filter((c) => {
     const missing = c.programs.filter((p) => !needs(p));
     if (missing.length > 0) console.log(`skipping ${c.label}: install it with \`${missing.map((p) => p.install).join(" && ")}\``);

@@ -12,7 +12,16 @@ export interface Options {
   json: string | null;
   svg: string;
   maxMinutes: number;
+  help: boolean;
 }
+
+/** A command-line mistake: printed with the usage, without a stack. */
+export class OptionError extends Error {}
+
+export const USAGE = `usage: bun bench/clients.ts [--clients btpeer,libtorrent,qbittorrent,transmission,rtorrent,deluge,aria2]
+                          [--size 1G] [--rounds 3] [--piece 1M] [--btpeer dist/btpeer]
+                          [--json FILE] [--svg FILE] [--max-minutes 20]
+(what each cell measures: the header of bench/clients.ts)`;
 
 export function parseOptions(argv: string[]): Options {
   const o: Options = {
@@ -24,12 +33,13 @@ export function parseOptions(argv: string[]): Options {
     json: null,
     svg: path.resolve(import.meta.dir, "..", "results", "clients.svg"),
     maxMinutes: 20,
+    help: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const next = () => {
       const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
+      if (v === undefined) throw new OptionError(`${a} needs a value`);
       return v;
     };
     if (a === "--clients") o.clients = next().split(",");
@@ -40,7 +50,8 @@ export function parseOptions(argv: string[]): Options {
     else if (a === "--json") o.json = path.resolve(next());
     else if (a === "--svg") o.svg = path.resolve(next());
     else if (a === "--max-minutes") o.maxMinutes = Number(next());
-    else throw new Error(`unknown option ${a}; see the header of bench/clients.ts`);
+    else if (a === "--help" || a === "-h") o.help = true;
+    else throw new OptionError(`unknown option ${a}`);
   }
   return o;
 }
