@@ -8,8 +8,8 @@ import type { PeerRecords } from "./peer-records.ts";
 import type { CompactPeers, SwarmPeer } from "./swarm-store.ts";
 
 /**
- * The picked peers as objects (id as hex, address, port), each made once per record: at its first
- * announce over HTTP (its hex id at hand), else the first time a non-compact reply needs it.
+ * The picked peers as objects (id as hex, address, port), each made once per record, the first time
+ * a non-compact reply needs it.
  */
 export function peerObjects(first: PeerList, second: PeerList, picked: Int32Array, count: number, records: PeerRecords, ids: IdIndex): SwarmPeer[] {
   const split = first.length;

@@ -6,7 +6,6 @@
 import type { IdIndex } from "./id-index.ts";
 import { PeerList } from "./memory-peer-list.ts";
 import { NONE, type PeerKey, PeerRecords, sameKey } from "./peer-records.ts";
-import type { SwarmPeer } from "./swarm-store.ts";
 
 export class Swarm {
   /** Neighbours in the store's order of last activity (memory.ts keeps the list). */
@@ -54,10 +53,9 @@ export class SwarmPeers {
 
   /**
    * A new peer in `swarm`, filed under the peer key the index loaded last (which it did not find),
-   * at the newest end of the order. `address`: its 4 or 16 address bytes; `object`: the peer as an
-   * object for non-compact replies, if made now (memory-peer-list.ts).
+   * at the newest end of the order. `address`: its 4 or 16 address bytes.
    */
-  add(swarm: Swarm, seeder: boolean, expiresAt: number, ip: string, address: Uint8Array, port: number, key: PeerKey, object: SwarmPeer | null): number {
+  add(swarm: Swarm, seeder: boolean, expiresAt: number, ip: string, address: Uint8Array, port: number, key: PeerKey): number {
     const r = this.records;
     const h = r.allocate();
     r.seeder[h] = seeder ? 1 : 0;
@@ -65,7 +63,7 @@ export class SwarmPeers {
     r.ips[h] = ip;
     r.port[h] = port;
     r.keys[h] = key;
-    (seeder ? swarm.seeders : swarm.leechers).add(r, h, address, port, object);
+    (seeder ? swarm.seeders : swarm.leechers).add(r, h, address, port);
     this.ids.insert(h);
     this.append(swarm, h);
     swarm.size++;

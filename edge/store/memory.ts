@@ -244,9 +244,7 @@ export class MemorySwarmStore implements SwarmStore {
       const address = this.addresses.address(a.ip, a.port);
       // Eviction removes from the index without touching the key loaded above, which add() files.
       while (peers.count >= this.maxPeers) this.evictOldestPeer();
-      // Over HTTP the id's hex is at hand: the peer's object for non-compact replies costs little now.
-      const object = typeof peerId === "string" ? { peerId, ip: a.ip, port: a.port } : null;
-      self = peers.add(swarm, seeder, now + a.peerTtlMs, a.ip, address, a.port, a.key, object);
+      self = peers.add(swarm, seeder, now + a.peerTtlMs, a.ip, address, a.port, a.key);
     }
     if (self !== NONE) this.sample(swarm, seeder, self, a.numwant, sink, counts);
     setCounts(counts, swarm.seeders.length, swarm.leechers.length, swarm.downloaded);
