@@ -3,8 +3,8 @@
 // connections in TorrentPeers (torrent-peers.ts); this file is about the torrent's lifecycle (state.ts):
 // checking what is on disk, working (downloading, seeding), paused, ended; and what each step starts and
 // stops: piece memory and web seeds (download-sources.ts), the tracker, the DHT (torrent-dht.ts), seeding goals. The client
-// (client/client.ts) listens, hands over incoming peers whose handshake names this torrent, and ticks it
-// once a second.
+// (client/client.ts) listens, hands over incoming peers whose handshake names this torrent, ticks it
+// once a second, and lets it go while it is dormant (dormancy.ts).
 import { toHex } from "../../shared/bytes.ts";
 import type { Bitfield } from "../../shared/bitfield.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
@@ -33,6 +33,7 @@ import { TorrentPeers, type TorrentPeersHooks } from "./torrent-peers.ts";
 import { SeedingClock } from "./seeding-clock.ts";
 import { DownloadSources, webSeedUrls } from "./download-sources.ts";
 import { IdleReport } from "./idle-report.ts";
+import { isDormant, letGo } from "./dormancy.ts";
 
 export type { TorrentOptions, PieceStore } from "./options.ts";
 
@@ -342,37 +343,14 @@ export class Torrent {
     return next;
   }
 
-  /**
-   * Seeding with nothing to do until a peer comes: no peer, dial or address to dial, no announce under
-   * way, no DHT to announce to, no seed-time goal counting, no step queued. A daemon may let such a torrent
-   * go, keeping only its record (its trackers' announces go on from release()'s carry, in the client), and
-   * make it again when a peer's handshake names it (peer/daemon/torrent-entry.ts).
-   */
+  /** Seeding with nothing to do until a peer comes: a daemon may let it go (dormancy.ts). */
   get dormant(): boolean {
-    return (
-      this.lifecycle.state === "seeding" &&
-      this.steps === 0 &&
-      this.connectionCount() === 0 &&
-      this.swarm.handshakingCount() === 0 &&
-      // With trackers, the addresses not worth a dial (seeds, ourselves, failed ones) are let go: the
-      // trackers tell them again while it is dormant, and one naming leechers wakes it.
-      (this.tracker.mayFindPeers() ? this.swarm.seederWouldDial() : this.swarm.knownPeerCount()) === 0 &&
-      this.tracker.settled &&
-      !this.dht.joined &&
-      this.tuning.goals.seedTimeLimit === null &&
-      !this.downloader.busy
-    );
+    return isDormant(this.lifecycle, this.steps, this.swarm, this.tracker, this.dht, this.tuning.goals, this.downloader);
   }
 
-  /**
-   * Lets a dormant torrent go: its files close and it does nothing more. Its announcing is handed over (no
-   * `stopped`: it has not left the swarm), null when it has no tracker.
-   */
+  /** Lets a dormant torrent go (dormancy.ts): its announcing is handed over, null when it has no tracker. */
   release(): AnnounceCarry | null {
-    const carry = this.tracker.handOver();
-    this.lifecycle.enter("stopped");
-    this.options.storage.close();
-    return carry;
+    return letGo(this.lifecycle, this.tracker, this.options.storage);
   }
 
   /** A check ran to its end: `have` holds what it found, the picker counts again. */
