@@ -10,21 +10,10 @@ import { MemorySwarmStore } from "../edge/store/memory.ts";
 import type { AnnounceInput, BytesAnnounce } from "../edge/store/swarm-store.ts";
 import { fromHex, toHex } from "../shared/bytes.ts";
 import { encodeCompactPeer } from "../shared/compact.ts";
+import { seeded } from "./support/seeded-random.ts";
 
 const T0 = 1_700_000_000_000;
 const hex40 = (n: number) => n.toString(16).padStart(40, "0");
-
-/** A small deterministic generator in [0, 1) (mulberry32), so every run draws the same numbers. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Peer n's address: IPv4 for most, IPv6 for every fourth. */
 const ipOf = (n: number) => (n % 4 === 0 ? `2001:db8::${n.toString(16)}` : `10.0.${(n >> 8) & 255}.${n & 255}`);

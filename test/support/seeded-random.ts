@@ -1,0 +1,13 @@
+// A small deterministic generator, so a randomised test draws the same numbers on every run.
+
+/** Numbers in [0, 1) from mulberry32 seeded with `seed`. */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
