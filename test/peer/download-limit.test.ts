@@ -8,16 +8,16 @@ import path from "node:path";
 import { Bitfield } from "../../shared/bitfield.ts";
 import { parseMetainfo } from "../../shared/metainfo/parse.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
-import { decodeMessage, encodeHandshake, encodeMessage, HANDSHAKE_LENGTH } from "../../shared/wire/codec.ts";
+import { decodeMessage, HANDSHAKE_LENGTH } from "../../shared/wire/codec.ts";
 import { BLOCK_SIZE } from "../../shared/wire/types.ts";
 import { Client } from "../../peer/client/client.ts";
-import { PeerConnection } from "../../peer/net/peer-connection.ts";
 import { RateBudget, RateLimit } from "../../peer/net/rate-budget.ts";
 import { TokenBucket } from "../../peer/net/token-bucket.ts";
 import { Downloader } from "../../peer/pieces/downloader.ts";
 import { BufferPool } from "../../peer/pieces/pool.ts";
 import { TorrentStorage, verifyExisting } from "../../peer/storage/index.ts";
-import { SwarmPeer } from "../../peer/swarm/swarm-peer.ts";
+import type { SwarmPeer } from "../../peer/swarm/swarm-peer.ts";
+import { unchokedSeedPeer } from "../support/unchoked-peer.ts";
 import { DOWNLOAD_MIN_BURST } from "../../peer/torrent/tuning.ts";
 import { makeRandomFile, makeTempDir, removeDir, sha256File } from "../support/files.ts";
 import { stopAllServices } from "../support/processes.ts";
@@ -92,24 +92,7 @@ function downloaderWithOnePeer(limit: TokenBucket) {
   const hooks = { peers: () => peers, pieceDone() {}, pieceFailed() {}, ban() {}, writeFailed() {} };
   const downloader = new Downloader(meta, have, pool, storage, hooks);
   downloader.setLimit(limit);
-  const infoHash = new Uint8Array(20).fill(3);
-  const conn = new PeerConnection(
-    socket,
-    {
-      ourPeerId: new Uint8Array(20).fill(1),
-      listenPort: 0,
-      outgoing: false,
-      address: { ip: "127.0.0.1", port: 1 },
-      torrent: { infoHash, pieceCount: PIECES, ourPieces: () => have },
-    },
-    { onHandshake: () => null, onMessage() {}, onDrain() {}, onClose() {} },
-  );
-  conn.receive(encodeHandshake({ reserved: new Uint8Array(8), infoHash, peerId: new Uint8Array(20).fill(2) }));
-  const all = new Bitfield(PIECES);
-  for (let i = 0; i < PIECES; i++) all.set(i);
-  conn.receive(encodeMessage({ type: "bitfield", bits: all.bytes }));
-  conn.receive(encodeMessage({ type: "unchoke" }));
-  const peer = new SwarmPeer(conn, 1024);
+  const peer = unchokedSeedPeer(socket, PIECES, have);
   peers.push(peer);
   /** Bytes asked for in `request` messages so far. */
   const requested = () => {

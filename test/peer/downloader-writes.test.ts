@@ -4,13 +4,12 @@
 import { describe, expect, test } from "bun:test";
 import { Bitfield } from "../../shared/bitfield.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
-import { encodeHandshake, encodeMessage } from "../../shared/wire/codec.ts";
 import { BLOCK_SIZE } from "../../shared/wire/types.ts";
-import { PeerConnection } from "../../peer/net/peer-connection.ts";
 import { Downloader } from "../../peer/pieces/downloader.ts";
 import { MAX_WRITES_IN_FLIGHT } from "../../peer/pieces/piece-slots.ts";
 import { BufferPool } from "../../peer/pieces/pool.ts";
-import { SwarmPeer } from "../../peer/swarm/swarm-peer.ts";
+import type { SwarmPeer } from "../../peer/swarm/swarm-peer.ts";
+import { unchokedSeedPeer } from "../support/unchoked-peer.ts";
 
 const PIECE = 4 * BLOCK_SIZE;
 const PIECES = MAX_WRITES_IN_FLIGHT + 8;
@@ -39,24 +38,7 @@ function setup() {
   const hooks = { peers: () => peers, pieceDone: (index: number) => void done.push(index), pieceFailed() {}, ban() {}, writeFailed() {} };
   const pool = new BufferPool({ slotSize: PIECE, totalBytes: PIECE * PIECES });
   const downloader = new Downloader(meta, have, pool, storage, hooks);
-  const infoHash = new Uint8Array(20).fill(3);
-  const conn = new PeerConnection(
-    { write: (_bytes: Uint8Array, offset = 0, length = _bytes.length - offset) => length, end() {} },
-    {
-      ourPeerId: new Uint8Array(20).fill(1),
-      listenPort: 0,
-      outgoing: false,
-      address: { ip: "127.0.0.1", port: 1 },
-      torrent: { infoHash, pieceCount: PIECES, ourPieces: () => have },
-    },
-    { onHandshake: () => null, onMessage() {}, onDrain() {}, onClose() {} },
-  );
-  conn.receive(encodeHandshake({ reserved: new Uint8Array(8), infoHash, peerId: new Uint8Array(20).fill(2) }));
-  const all = new Bitfield(PIECES);
-  for (let i = 0; i < PIECES; i++) all.set(i);
-  conn.receive(encodeMessage({ type: "bitfield", bits: all.bytes }));
-  conn.receive(encodeMessage({ type: "unchoke" }));
-  const peer = new SwarmPeer(conn, 1024);
+  const peer = unchokedSeedPeer({ write: (_bytes: Uint8Array, offset = 0, length = _bytes.length - offset) => length, end() {} }, PIECES, have);
   peers.push(peer);
   /** Sends every block asked of the peer, as the peer would, until nothing more is asked (bounded). */
   const answerAll = () => {
