@@ -12,7 +12,7 @@ import { MemorySwarmStore } from "../edge/store/memory.ts";
 import { ConnectionIds } from "../edge/udp/connection-id.ts";
 import { UdpTracker } from "../edge/udp/udp-tracker.ts";
 import { toHex } from "../shared/bytes.ts";
-import { encodeAnnounceRequest } from "../shared/udp-tracker/index.ts";
+import { randomPeerAnnounce } from "./udp-load.ts";
 
 const SWARMS = 200;
 const PEERS = 20_000;
@@ -44,23 +44,7 @@ const peerIds = Array.from({ length: PEERS }, (_, i) => {
 });
 // A fixed sequence of packets (random peers, as the load sends them), replayed round after round.
 const SEQUENCE = 65536;
-const packets = Array.from({ length: SEQUENCE }, (_, i) => {
-  const peer = Math.floor(Math.random() * PEERS);
-  return encodeAnnounceRequest({
-    connectionId,
-    transactionId: i,
-    infoHash: swarms[peer % SWARMS]!,
-    peerId: peerIds[peer]!,
-    downloaded: 0,
-    left: Math.random() < 0.2 ? 0 : 1_000_000,
-    uploaded: 0,
-    event: "none",
-    ip: 0,
-    key: peer + 1,
-    numWant: 50,
-    port: 1024 + (peer % 60000),
-  });
-});
+const packets = Array.from({ length: SEQUENCE }, (_, i) => randomPeerAnnounce(connectionId, i, swarms, peerIds, 50));
 const hexSwarms = swarms.map(toHex);
 const hexPeers = peerIds.map(toHex);
 const keys = peerIds.map((_, peer) => (peer + 1).toString(16).toUpperCase().padStart(8, "0"));

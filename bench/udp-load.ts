@@ -5,6 +5,28 @@
 import type { udp } from "bun";
 import { decodeResponse, encodeAnnounceRequest, encodeConnectRequest } from "../shared/udp-tracker/index.ts";
 
+/**
+ * An announce of a peer picked at random. A peer stays in one swarm and keeps its port and key from one
+ * announce to the next, as a real client does; about one in five is a seeder.
+ */
+export function randomPeerAnnounce(connectionId: bigint, transactionId: number, swarms: Uint8Array[], peerIds: Uint8Array[], numWant: number): Uint8Array {
+  const peer = Math.floor(Math.random() * peerIds.length);
+  return encodeAnnounceRequest({
+    connectionId,
+    transactionId,
+    infoHash: swarms[peer % swarms.length]!,
+    peerId: peerIds[peer]!,
+    downloaded: 0,
+    left: Math.random() < 0.2 ? 0 : 1_000_000,
+    uploaded: 0,
+    event: "none",
+    ip: 0,
+    key: peer + 1,
+    numWant,
+    port: 1024 + (peer % 60000),
+  });
+}
+
 export interface UdpLoadOptions {
   port: number;
   /** Announces to send in all (the bound on work). */
@@ -71,23 +93,8 @@ export async function runUdpLoad(o: UdpLoadOptions): Promise<UdpLoadResult> {
       }
       sent++;
       const tx = nextTx++ >>> 0;
-      // A peer stays in one swarm and keeps its port and key from one announce to the next, as a real
-      // client does: swarms stay at peers / swarms each.
-      const peer = Math.floor(Math.random() * peerIds.length);
-      const packet = encodeAnnounceRequest({
-        connectionId,
-        transactionId: tx,
-        infoHash: o.swarms[peer % o.swarms.length]!,
-        peerId: peerIds[peer]!,
-        downloaded: 0,
-        left: Math.random() < 0.2 ? 0 : 1_000_000,
-        uploaded: 0,
-        event: "none",
-        ip: 0,
-        key: peer + 1,
-        numWant: o.numWant,
-        port: 1024 + (peer % 60000),
-      });
+      // Swarms stay at peers / swarms each (see randomPeerAnnounce).
+      const packet = randomPeerAnnounce(connectionId, tx, o.swarms, peerIds, o.numWant);
       outstanding.set(tx, performance.now());
       socket.send(packet, o.port, "127.0.0.1");
     };
