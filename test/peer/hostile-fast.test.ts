@@ -198,6 +198,8 @@ describe("a btpeer leecher and scripted fast peers", () => {
 
   test("a peer that rejects every request keeps its connection; the rejected blocks come from the honest seeder", async () => {
     let rejected = 0;
+    let firstReject!: () => void;
+    const rejectedOnce = new Promise<void>((resolve) => (firstReject = resolve));
     const hostile = listenScripted(
       meta,
       HOSTILE_HOST,
@@ -208,13 +210,23 @@ describe("a btpeer leecher and scripted fast peers", () => {
           if (m.type !== "request") return;
           rejected++;
           wire.send({ type: "reject", index: m.index, begin: m.begin, length: m.length });
+          firstReject();
         },
       },
       { fast: true },
     );
-    const leecher = await leech(hostile, "rejecter");
-    await completes(leecher, "rejecter");
+    listeners.push(hostile);
+    // The rejecter alone first, so its rejects come before any honest block (with both peers from the start,
+    // the seeder could deliver all 2 MiB before the rejecter was asked for anything); then an honest seeder
+    // dials in and must bring the rejected blocks.
+    const leecher = await startBtpeer(["download", torrent, "--out", path.join(dir, "rejecter"), "--no-seed", "--peer", hostile.address], {
+      name: "leecher (rejecter)",
+      env: { BTPEER_DEBUG: "1" },
+    });
+    await Promise.race([rejectedOnce, Bun.sleep(30_000)]);
     expect(rejected).toBeGreaterThan(0);
+    await startBtpeer(["seed", torrent, "--dir", path.join(dir, "src"), "--peer", leecher.address], { name: "seeder dialling the leecher" });
+    await completes(leecher, "rejecter");
     expect(leecher.service.output()).not.toContain(`${HOSTILE_HOST}:${hostile.port} closed: protocol`);
   }, 120_000);
 });
