@@ -5,9 +5,9 @@
 // PEX_LEARN_PER_MESSAGE new ones from a message, one message per PEX_MIN_GAP_MS per peer, so no peer can make
 // us dial more than a bounded number of addresses (the directory caps what PEX adds in all). A private
 // torrent (BEP 27) does neither, and does not name ut_pex in its handshakes.
-import { networkInterfaces } from "node:os";
 import { formatIPv4, formatIPv6, isIPv6, parseIPv4, parseIPv6, type PeerAddress } from "../../shared/compact.ts";
 import { decodePexMessage, encodePexMessage, PexFlag, UT_PEX, type PexPeer } from "../../shared/wire/ut-pex.ts";
+import { machineAddresses } from "../net/machine-addresses.ts";
 import { addressKey, type PeerDirectory } from "./peer-directory.ts";
 import type { SwarmPeer } from "./swarm-peer.ts";
 
@@ -145,26 +145,4 @@ function dialable({ ip, port }: PeerAddress): boolean {
   }
   const v6 = parseIPv6(ip);
   return v6 !== null && v6[0] !== 0xff && v6.some((b) => b !== 0);
-}
-
-let machineIps: ReadonlySet<string> | null = null;
-
-/**
- * The machine's own IP addresses, in the compact codec's canonical forms: read once per process, when a
- * first peer exchange message needs them (a daemon holds thousands of torrents; most never see one).
- */
-function machineAddresses(): ReadonlySet<string> {
-  machineIps ??= readInterfaces();
-  return machineIps;
-}
-
-function readInterfaces(): Set<string> {
-  const ips = new Set<string>();
-  for (const list of Object.values(networkInterfaces())) {
-    for (const info of list ?? []) {
-      const v6 = info.family === "IPv6" ? parseIPv6(info.address) : null;
-      ips.add(v6 ? formatIPv6(v6) : info.address);
-    }
-  }
-  return ips;
 }
