@@ -1,11 +1,14 @@
 // The DHT side of each torrent (BEP 5 use): a lookup and announce when the torrent starts and again
-// every ~15 minutes (every minute for a downloader that knows no peer), the peers found handed to the
+// every ~15 minutes (sooner, backing off, for a downloader that knows no peer and for an announce that
+// reached fewer than K nodes, as during a small DHT's first minutes), the peers found handed to the
 // torrent's callback (the Client feeds them into the same peer directory as trackers and PEX). Private torrents (BEP 27) are refused here, in one place.
 // Lookups run a few at a time, so a daemon with a thousand torrents does not start a thousand at once.
 import type { PeerAddress } from "../../shared/compact.ts";
 import { toBinaryString } from "../../shared/bytes.ts";
+import { machineAddresses } from "../net/machine-addresses.ts";
 import { DueQueue } from "./due-queue.ts";
 import { DhtError } from "./errors.ts";
+import { K } from "./routing-table.ts";
 
 export const ANNOUNCE_INTERVAL_MS = 15 * 60_000;
 
@@ -16,9 +19,9 @@ export interface AnnouncerOptions {
   /** Lookups running at once, all torrents together. */
   maxConcurrent: number;
   /**
-   * After a lookup that found nobody for a torrent that `wantsPeers()`, the next comes this soon (default
-   * 1 min), doubling with each such lookup up to `intervalMs`: a daemon full of stalled downloads does
-   * not keep the DHT busy with them.
+   * After a lookup that found nobody for a torrent that `wantsPeers()`, or an announce that fewer than K
+   * nodes took, the next comes this soon (default 1 min), doubling with each such lookup up to
+   * `intervalMs`: a daemon full of stalled downloads does not keep the DHT busy with them.
    */
   retryMs?: number;
 }
@@ -47,13 +50,15 @@ interface Torrent {
   infoHash: Uint8Array;
   entry: DhtTorrentEntry;
   state: State;
-  /** Lookups in a row that found nobody while it wanted peers (the retry doubles with each). */
+  /** Lookups in a row that fell short: nobody found while it wanted peers, or too few nodes took the announce (the retry doubles with each). */
   misses: number;
 }
 
 export interface AnnouncingNode {
   announce(infoHash: Uint8Array, port: number | "implied"): Promise<{ peers: PeerAddress[]; announcedTo: number }>;
   getPeers(infoHash: Uint8Array): Promise<PeerAddress[]>;
+  /** Our address as the DHT sees it, once known (BEP 42 votes). */
+  externalIp?(): string | undefined;
 }
 
 export class DhtAnnouncer {
@@ -148,28 +153,36 @@ export class DhtAnnouncer {
   private async run(torrent: Torrent): Promise<void> {
     torrent.state = { kind: "running" };
     this.running++;
-    let found = 0;
+    let short = false;
     try {
       const { entry } = torrent;
       const result =
         entry.announce === false
           ? { peers: await this.node.getPeers(torrent.infoHash), announcedTo: 0 }
           : await this.node.announce(torrent.infoHash, entry.port);
-      found = result.peers.length;
+      // Our own announce comes back from the nodes that took it: it is not a peer found.
+      const peers = entry.port === "implied" ? result.peers : result.peers.filter((p) => !this.ours(p, entry.port as number));
+      const thin = entry.announce !== false && result.announcedTo < K;
+      short = thin || (peers.length === 0 && entry.wantsPeers?.() === true);
       if (this.torrents.get(toBinaryString(torrent.infoHash)) === torrent) {
-        if (found > 0) entry.onPeers(result.peers);
-        entry.onLookup?.({ peers: found, announcedTo: result.announcedTo });
+        if (peers.length > 0) entry.onPeers(peers);
+        entry.onLookup?.({ peers: peers.length, announcedTo: result.announcedTo });
       }
     } catch {
       // A lookup fails only when the node closes; the next round tries again.
+      short = torrent.entry.wantsPeers?.() === true;
     } finally {
       this.running--;
-      const starving = found === 0 && torrent.entry.wantsPeers?.() === true;
-      torrent.misses = starving ? torrent.misses + 1 : 0;
+      torrent.misses = short ? torrent.misses + 1 : 0;
       const retry = (this.options.retryMs ?? RETRY_MS) * 2 ** Math.min(torrent.misses - 1, 16);
-      const interval = starving ? Math.min(retry, this.options.intervalMs) : this.options.intervalMs;
+      const interval = short ? Math.min(retry, this.options.intervalMs) : this.options.intervalMs;
       this.wait(torrent, Date.now() + interval + Math.random() * this.options.jitterMs);
       this.schedule();
     }
+  }
+
+  /** Our own listening address: one of this machine's, or the one the DHT sees us at, on our port. */
+  private ours(peer: PeerAddress, port: number): boolean {
+    return peer.port === port && (machineAddresses().has(peer.ip) || peer.ip === this.node.externalIp?.());
   }
 }

@@ -7,6 +7,8 @@ import { DhtAnnouncer } from "../../peer/dht/announcer.ts";
 import { DueQueue } from "../../peer/dht/due-queue.ts";
 import { ClientDht } from "../../peer/client/client-dht.ts";
 import { randomId } from "../../peer/dht/node-id.ts";
+import { K } from "../../peer/dht/routing-table.ts";
+import { machineAddresses } from "../../peer/net/machine-addresses.ts";
 
 const closers: (() => void)[] = [];
 afterAll(() => closers.forEach((c) => c()));
@@ -34,7 +36,7 @@ test("a torrent that wants peers and found none is looked up again after retryMs
   const node = {
     announce: async () => {
       at.push(Date.now());
-      return { peers: [], announcedTo: 0 };
+      return { peers: [], announcedTo: K };
     },
     getPeers: async () => [],
   };
@@ -51,6 +53,68 @@ test("a torrent that wants peers and found none is looked up again after retryMs
   expect(gaps[1]).toBeGreaterThanOrEqual(79);
   expect(gaps[2]).toBeGreaterThanOrEqual(159);
   // It no longer wants peers: the next lookup is an interval (an hour) away.
+  await Bun.sleep(400);
+  expect(at).toHaveLength(4);
+});
+
+test("our own address among a lookup's peers (our announce, stored by the nodes that took it) is no peer found: a downloader goes on looking soon", async () => {
+  const ours = [...machineAddresses()][0]!;
+  let lookups = 0;
+  const node = {
+    announce: async () => {
+      lookups++;
+      // What the nodes hold: our own earlier announce, on our port, and a peer on this machine at another port.
+      return {
+        peers:
+          lookups === 1
+            ? [{ ip: ours, port: 6881 }]
+            : [
+                { ip: ours, port: 6881 },
+                { ip: ours, port: 6882 },
+              ],
+        announcedTo: K,
+      };
+    },
+    getPeers: async () => [],
+  };
+  const announcer = new DhtAnnouncer(node, { intervalMs: 3_600_000, jitterMs: 0, maxConcurrent: 1, retryMs: 20 });
+  closers.push(() => announcer.close());
+  const found: { ip: string; port: number }[][] = [];
+  const results: number[] = [];
+  announcer.add(randomId(), {
+    port: 6881,
+    private: false,
+    onPeers: (peers) => found.push(peers),
+    onLookup: (r) => results.push(r.peers),
+    wantsPeers: () => found.length === 0,
+  });
+  for (let i = 0; i < 300 && results.length < 2; i++) await Bun.sleep(10);
+  // The first lookup found only us: none, and the downloader, still short of peers, looked again.
+  expect(results).toEqual([0, 1]);
+  expect(found).toEqual([[{ ip: ours, port: 6882 }]]);
+});
+
+test("an announce fewer than K nodes took (a small DHT's first minutes) is made again sooner, backing off; one that K nodes took waits the interval", async () => {
+  const at: number[] = [];
+  let reach = 1;
+  const node = {
+    announce: async () => {
+      at.push(Date.now());
+      return { peers: [{ ip: "127.0.0.9", port: 7000 }], announcedTo: reach++ <= 3 ? 3 : K };
+    },
+    getPeers: async () => [],
+  };
+  const announcer = new DhtAnnouncer(node, { intervalMs: 3_600_000, jitterMs: 0, maxConcurrent: 1, retryMs: 40 });
+  closers.push(() => announcer.close());
+  // A seeder: it wants no peers, so only the announce's reach brings the next one closer.
+  announcer.add(randomId(), { port: 1, private: false, onPeers: () => {}, wantsPeers: () => false });
+  for (let i = 0; i < 300 && at.length < 4; i++) await Bun.sleep(10);
+  expect(at).toHaveLength(4);
+  const gaps = at.slice(1).map((t, i) => t - at[i]!);
+  expect(gaps[0]).toBeGreaterThanOrEqual(39);
+  expect(gaps[1]).toBeGreaterThanOrEqual(79);
+  expect(gaps[2]).toBeGreaterThanOrEqual(159);
+  // The fourth reached K nodes: the next is an interval (an hour) away.
   await Bun.sleep(400);
   expect(at).toHaveLength(4);
 });
