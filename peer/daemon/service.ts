@@ -33,6 +33,7 @@ import { detailOf, magnetDetailOf, magnetSummaryOf, summaryOf } from "./views.ts
 import { torrentTotals } from "./daemon-stats.ts";
 import { StartupPage } from "./startup-page.ts";
 import { DormantCollection } from "./dormant-collection.ts";
+import { DaemonTorrents } from "./daemon-torrents.ts";
 import { MagnetEntry, magnetKey, magnetRecord, storedMagnet, storeMagnet } from "./magnet-entry.ts";
 
 export interface DaemonOptions {
@@ -68,9 +69,7 @@ const STARTUP_PAGE = 200;
 
 export class Daemon implements DaemonControl {
   readonly startedAt = Date.now();
-  private readonly entries = new Map<string, TorrentEntry>();
-  /** Magnet links whose metadata has not arrived yet (each becomes an entry once it has). */
-  private readonly magnets = new Map<string, MagnetEntry>();
+  private readonly torrents = new DaemonTorrents();
   private readonly listeners = new Set<(event: DaemonEvent) => void>();
   private readonly log: (line: string) => void;
   private dht: DaemonDht | null = null;
@@ -131,7 +130,7 @@ export class Daemon implements DaemonControl {
       const page = new StartupPage();
       for (const record of next.value) {
         const hex = toHex(record.infoHash);
-        if (this.entries.has(hex) || this.magnets.has(hex)) continue; // added while start-up read the pages before
+        if (this.torrents.has(hex)) continue; // added while start-up read the pages before
         if (record.state === "metadata") {
           this.restartMagnet(record);
           continue;
@@ -187,7 +186,7 @@ export class Daemon implements DaemonControl {
 
   private start(meta: Metainfo, record: TorrentRecord, announceDelayMs: number): TorrentEntry {
     const entry = new TorrentEntry(this.entryContext(), meta, record);
-    this.entries.set(entry.infoHash, entry);
+    this.torrents.addEntry(entry);
     entry.startStored(announceDelayMs);
     return entry;
   }
@@ -201,19 +200,15 @@ export class Daemon implements DaemonControl {
 
   private startMagnet(link: MagnetLink, record: TorrentRecord): void {
     const hex = toHex(link.infoHash);
-    const magnet = new MagnetEntry(this.entryContext(), hex, link, record, (entry) => {
-      if (this.magnets.get(hex) !== magnet) return; // removed meanwhile
-      this.magnets.delete(hex);
-      this.entries.set(hex, entry);
-    });
-    this.magnets.set(hex, magnet);
+    const magnet = new MagnetEntry(this.entryContext(), hex, link, record, (entry) => this.torrents.became(magnet, entry));
+    this.torrents.addMagnet(magnet);
     magnet.open();
   }
 
   private async addMagnet(request: AddTorrentRequest, uri: string): Promise<string> {
     const { link, record } = magnetRecord(request, uri, path.resolve(request.savePath ?? this.options.downloadDir));
     const hex = toHex(link.infoHash);
-    if (this.entries.has(hex) || this.magnets.has(hex)) throw new DaemonError("duplicate", `${link.name ?? hex} (${hex}) is already added`);
+    if (this.torrents.has(hex)) throw new DaemonError("duplicate", `${link.name ?? hex} (${hex}) is already added`);
     storeMagnet(this.store, record, uri, hex);
     this.startMagnet(link, record);
     return hex;
@@ -231,7 +226,7 @@ export class Daemon implements DaemonControl {
   async add(request: AddTorrentRequest): Promise<string> {
     if ("magnet" in request.source) return this.addMagnet(request, request.source.magnet);
     const { meta, record } = torrentRecord(request, request.source.torrent, path.resolve(request.savePath ?? this.options.downloadDir));
-    const existing = this.entries.get(toHex(meta.infoHash));
+    const existing = this.torrents.find(toHex(meta.infoHash));
     if (existing) throw new DaemonError("duplicate", `${meta.name} (${existing.infoHash}) is already added`);
     let entry: TorrentEntry;
     try {
@@ -241,26 +236,26 @@ export class Daemon implements DaemonControl {
       throw error;
     }
     this.store.addTorrent(record);
-    this.entries.set(entry.infoHash, entry);
+    this.torrents.addEntry(entry);
     entry.open();
     return entry.infoHash;
   }
 
   list(): TorrentSummary[] {
-    return [...[...this.entries.values()].map(summaryOf), ...[...this.magnets.values()].map(magnetSummaryOf)];
+    return [...[...this.torrents.entries()].map(summaryOf), ...[...this.torrents.magnets()].map(magnetSummaryOf)];
   }
 
   get(infoHash: string): TorrentDetail {
-    const magnet = this.magnets.get(infoHash.toLowerCase());
-    return magnet ? magnetDetailOf(magnet) : detailOf(this.entry(infoHash));
+    const magnet = this.torrents.magnet(infoHash);
+    return magnet ? magnetDetailOf(magnet) : detailOf(this.torrents.entry(infoHash));
   }
 
   async pause(infoHash: string): Promise<void> {
-    await this.entry(infoHash).awake()?.pause();
+    await this.torrents.entry(infoHash).awake()?.pause();
   }
 
   async resume(infoHash: string): Promise<void> {
-    const entry = this.entry(infoHash);
+    const entry = this.torrents.entry(infoHash);
     const torrent = entry.awake();
     // A torrent that failed (disk trouble, no tracker) is tried again from its resume data.
     if (!torrent || torrent.state === "error") return entry.open();
@@ -268,26 +263,26 @@ export class Daemon implements DaemonControl {
   }
 
   async recheck(infoHash: string): Promise<void> {
-    await this.entry(infoHash).awake()?.recheck();
+    await this.torrents.entry(infoHash).awake()?.recheck();
   }
 
   async reannounce(infoHash: string): Promise<void> {
-    this.entry(infoHash).awake()?.reannounce();
+    this.torrents.entry(infoHash).awake()?.reannounce();
   }
 
   async remove(infoHash: string, deleteData: boolean): Promise<void> {
-    const magnet = this.magnets.get(infoHash.toLowerCase());
+    const magnet = this.torrents.magnet(infoHash);
     if (magnet) {
       // Nothing on disk yet: the record and the link go.
-      this.magnets.delete(magnet.infoHash);
+      this.torrents.removeMagnet(magnet);
       await this.client.removeTorrent(magnet.link.infoHash);
       this.store.removeTorrent(magnet.link.infoHash);
       this.store.deleteBlob(magnetKey(magnet.infoHash));
       return;
     }
-    const entry = this.entry(infoHash);
+    const entry = this.torrents.entry(infoHash);
     const meta = deleteData ? entry.meta : null; // read while the state still has it (a dormant torrent's is there)
-    this.entries.delete(entry.infoHash);
+    this.torrents.removeEntry(entry);
     await this.client.removeTorrent(entry.record.infoHash);
     this.writer.forget(entry.record.infoHash);
     this.store.removeTorrent(entry.record.infoHash);
@@ -295,7 +290,7 @@ export class Daemon implements DaemonControl {
   }
 
   async patch(infoHash: string, patch: TorrentPatch): Promise<TorrentDetail> {
-    const entry = this.entry(infoHash);
+    const entry = this.torrents.entry(infoHash);
     const settings = mergeSettings(entry.meta, entry.options, patch);
     const torrent = entry.awake(); // a dormant one too: wanting a skipped file again may start a download
     entry.setOptions(settings); // kept first: a torrent in `error` takes them when it is resumed
@@ -305,7 +300,7 @@ export class Daemon implements DaemonControl {
 
   stats(): DaemonStats {
     return {
-      ...torrentTotals(this.entries.values(), this.magnets.values()),
+      ...torrentTotals(this.torrents.entries(), this.torrents.magnets()),
       port: this.port,
       startedAt: this.startedAt,
       limits: this.limits(),
@@ -327,7 +322,7 @@ export class Daemon implements DaemonControl {
 
   /** Whether the torrent is dormant: let go while it had nothing to do, its record kept (torrent-entry.ts). */
   dormant(infoHash: string): boolean {
-    return this.entries.get(infoHash.toLowerCase())?.dormant === true;
+    return this.torrents.dormant(infoHash);
   }
 
   subscribe(listener: (event: DaemonEvent) => void): () => void {
@@ -352,13 +347,5 @@ export class Daemon implements DaemonControl {
       log: this.log,
     };
     return this.context;
-  }
-
-  private entry(infoHash: string): TorrentEntry {
-    if (this.magnets.has(infoHash.toLowerCase()))
-      throw new DaemonError("bad-request", `${infoHash} is still fetching its metadata: it can only be looked at or removed`);
-    const entry = this.entries.get(infoHash.toLowerCase());
-    if (!entry) throw new DaemonError("not-found", `no torrent has the info hash ${infoHash}`);
-    return entry;
   }
 }
