@@ -5,9 +5,7 @@
 import * as path from "node:path";
 import { toHex } from "../../shared/bytes.ts";
 import type { MagnetLink } from "../../shared/magnet.ts";
-import { parseMetainfo } from "../../shared/metainfo/parse.ts";
 import type { EncryptionPolicy } from "../../shared/mse/policy.ts";
-import type { Metainfo } from "../../shared/metainfo/types.ts";
 import { Client } from "../client/client.ts";
 import { StorageError } from "../storage/index.ts";
 import type { TorrentEvent } from "../torrent/events.ts";
@@ -31,10 +29,10 @@ import { torrentRecord } from "./torrent-record.ts";
 import { applySettings, mergeSettings } from "./torrent-settings.ts";
 import { detailOf, magnetDetailOf, magnetSummaryOf, summaryOf } from "./views.ts";
 import { torrentTotals } from "./daemon-stats.ts";
-import { StartupPage } from "./startup-page.ts";
+import { Startup } from "./startup.ts";
 import { DormantCollection } from "./dormant-collection.ts";
 import { DaemonTorrents } from "./daemon-torrents.ts";
-import { MagnetEntry, magnetKey, magnetRecord, storedMagnet, storeMagnet } from "./magnet-entry.ts";
+import { MagnetEntry, magnetKey, magnetRecord, storeMagnet } from "./magnet-entry.ts";
 
 export interface DaemonOptions {
   stateDir: string;
@@ -62,10 +60,6 @@ const DEFAULT_MAX_PEERS = 200;
 const DEFAULT_PEERS_PER_TORRENT = 50;
 const DEFAULT_POOL_BYTES = 128 * 1024 * 1024;
 const DEFAULT_TORRENT_POOL_BYTES = 16 * 1024 * 1024;
-/** At start-up the stored torrents' first announces go out this far apart (10,000 torrents: over 100 s). */
-const ANNOUNCE_SPREAD_MS = 10;
-/** Stored torrents read, built and started at a time at start-up (startup-page.ts). */
-const STARTUP_PAGE = 200;
 
 export class Daemon implements DaemonControl {
   readonly startedAt = Date.now();
@@ -76,8 +70,7 @@ export class Daemon implements DaemonControl {
   private closed = false;
   private context: EntryContext | undefined;
   private readonly collection = new DormantCollection();
-  /** The page of stored torrents whose starts start-up waits for; null between pages and after. */
-  private starting: StartupPage | null = null;
+  private readonly startup: Startup;
   /**
    * Resolves once every stored torrent is built and under way (checking, started or failed): read a page
    * at a time after open() returns, so a listener subscribed at once sees their events.
@@ -91,6 +84,14 @@ export class Daemon implements DaemonControl {
     private readonly writer: ResumeWriter,
   ) {
     this.log = options.log ?? ((line) => console.error(`btpeer daemon: ${line}`));
+    this.startup = new Startup({
+      store,
+      torrents: this.torrents,
+      entryContext: () => this.entryContext(),
+      startMagnet: (link, record) => this.startMagnet(link, record),
+      closed: () => this.closed,
+      log: this.log,
+    });
   }
 
   /**
@@ -115,44 +116,8 @@ export class Daemon implements DaemonControl {
     const log = options.log ?? ((line: string) => console.error(`btpeer daemon: ${line}`));
     const writer = new ResumeWriter(store, { intervalMs: options.resumeFlushMs, onError: (error) => log(`saving resume data failed: ${String(error)}`) });
     const daemon = new Daemon(options, store, client, writer);
-    daemon.loaded = daemon.load();
+    daemon.loaded = daemon.startup.run();
     return daemon;
-  }
-
-  /** Starts the stored torrents a page at a time; each page's rows and garbage can go before the next is read. */
-  private async load(): Promise<void> {
-    await null; // after open() returned: its caller subscribes first
-    const pages = this.store.torrentPages(STARTUP_PAGE);
-    let started = 0;
-    while (!this.closed) {
-      const next = pages.next();
-      if (next.done) break;
-      const page = new StartupPage();
-      for (const record of next.value) {
-        const hex = toHex(record.infoHash);
-        if (this.torrents.has(hex)) continue; // added while start-up read the pages before
-        if (record.state === "metadata") {
-          this.restartMagnet(record);
-          continue;
-        }
-        let meta: Metainfo;
-        try {
-          meta = parseMetainfo(record.metainfo);
-        } catch (error) {
-          this.log(`${this.store.path}: a stored torrent does not parse (${(error as Error).message}); left out`);
-          continue;
-        }
-        const entry = this.start(meta, record, started++ * ANNOUNCE_SPREAD_MS);
-        if (entry.torrent) page.add(entry);
-      }
-      this.starting = page;
-      await page.underWay();
-      this.starting = null;
-      await new Promise((resolve) => setImmediate(resolve)); // the API and the sockets between pages
-    }
-    // Start-up's garbage (records, parsing, resume plans) collected at once: left to the collector, its
-    // pages stay in the process while it idles.
-    if (!this.closed) Bun.gc(true);
   }
 
   /**
@@ -184,20 +149,6 @@ export class Daemon implements DaemonControl {
     }
   }
 
-  private start(meta: Metainfo, record: TorrentRecord, announceDelayMs: number): TorrentEntry {
-    const entry = new TorrentEntry(this.entryContext(), meta, record);
-    this.torrents.addEntry(entry);
-    entry.startStored(announceDelayMs);
-    return entry;
-  }
-
-  /** A stored magnet link whose metadata had not arrived: fetched again. */
-  private restartMagnet(record: TorrentRecord): void {
-    const link = storedMagnet(this.store, record);
-    if (typeof link === "string") return this.log(`${this.store.path}: ${link}; left out`);
-    this.startMagnet(link, record);
-  }
-
   private startMagnet(link: MagnetLink, record: TorrentRecord): void {
     const hex = toHex(link.infoHash);
     const magnet = new MagnetEntry(this.entryContext(), hex, link, record, (entry) => this.torrents.became(magnet, entry));
@@ -215,8 +166,7 @@ export class Daemon implements DaemonControl {
   }
 
   private emit(event: TorrentEvent, entry: { readonly infoHash: string }): void {
-    const e = event.event;
-    if (this.starting && (e === "checking" || e === "started" || e === "error" || e === "stopped")) this.starting.started(entry);
+    this.startup.heard(event, entry);
     const tagged = { ...event, infoHash: entry.infoHash } as DaemonEvent;
     for (const listener of this.listeners) listener(tagged);
   }

@@ -1,4 +1,4 @@
-// Start-up from the saved state goes a page of torrents at a time (service.ts): a page's rows are read,
+// Start-up from the saved state goes a page of torrents at a time (startup.ts): a page's rows are read,
 // its torrents built and started, and the next page waits until each of these is under way (its start
 // said `checking` or `started`, or it failed). So start-up holds one page of rows, metainfo bytes and
 // start-up garbage at a time rather than all of them, and its peak stays near the steady state (10,000
