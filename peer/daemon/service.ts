@@ -5,7 +5,6 @@
 import * as path from "node:path";
 import { toHex } from "../../shared/bytes.ts";
 import type { MagnetLink } from "../../shared/magnet.ts";
-import type { EncryptionPolicy } from "../../shared/mse/policy.ts";
 import { Client } from "../client/client.ts";
 import { StorageError } from "../storage/index.ts";
 import type { TorrentEvent } from "../torrent/events.ts";
@@ -21,6 +20,14 @@ import {
   type TorrentSummary,
 } from "./control.ts";
 import { DaemonDht, type DaemonDhtOptions } from "./daemon-dht.ts";
+import {
+  DEFAULT_MAX_PEERS,
+  DEFAULT_PEERS_PER_TORRENT,
+  DEFAULT_POOL_BYTES,
+  DEFAULT_TORRENT_POOL_BYTES,
+  type DaemonOptions,
+  daemonLog,
+} from "./daemon-options.ts";
 import { deleteTorrentFiles } from "./delete-files.ts";
 import { ResumeWriter } from "./resume-writer.ts";
 import { StateStore, type TorrentRecord } from "./state-store.ts";
@@ -34,38 +41,10 @@ import { DormantCollection } from "./dormant-collection.ts";
 import { DaemonTorrents } from "./daemon-torrents.ts";
 import { MagnetEntry, magnetKey, magnetRecord, storeMagnet } from "./magnet-entry.ts";
 
-export interface DaemonOptions {
-  stateDir: string;
-  /** Where torrents go unless their request names a save path. */
-  downloadDir: string;
-  /** The peer port (0: any free port). */
-  port: number;
-  bind?: string;
-  /** MSE/PE for every connection (default: prefer). */
-  encryption?: EncryptionPolicy;
-  /** Peer connections across all torrents at most. */
-  maxPeers?: number;
-  /** Peer slots of one torrent, unless its request says otherwise. */
-  maxPeersPerTorrent?: number;
-  /** Piece memory shared by the downloading torrents, and what one asks of it. */
-  poolBytes?: number;
-  torrentPoolBytes?: number;
-  /** Longest a resume mark waits before it is written (default 1 s). */
-  resumeFlushMs?: number;
-  /** One line for the log (errors of single torrents, resume data that could not be saved). */
-  log?: (line: string) => void;
-}
-
-const DEFAULT_MAX_PEERS = 200;
-const DEFAULT_PEERS_PER_TORRENT = 50;
-const DEFAULT_POOL_BYTES = 128 * 1024 * 1024;
-const DEFAULT_TORRENT_POOL_BYTES = 16 * 1024 * 1024;
-
 export class Daemon implements DaemonControl {
   readonly startedAt = Date.now();
   private readonly torrents = new DaemonTorrents();
   private readonly listeners = new Set<(event: DaemonEvent) => void>();
-  private readonly log: (line: string) => void;
   private dht: DaemonDht | null = null;
   private closed = false;
   private context: EntryContext | undefined;
@@ -82,8 +61,8 @@ export class Daemon implements DaemonControl {
     readonly store: StateStore,
     private readonly client: Client,
     private readonly writer: ResumeWriter,
+    private readonly log: (line: string) => void,
   ) {
-    this.log = options.log ?? ((line) => console.error(`btpeer daemon: ${line}`));
     this.startup = new Startup({
       store,
       torrents: this.torrents,
@@ -113,9 +92,9 @@ export class Daemon implements DaemonControl {
       store.close();
       throw error;
     }
-    const log = options.log ?? ((line: string) => console.error(`btpeer daemon: ${line}`));
+    const log = daemonLog(options);
     const writer = new ResumeWriter(store, { intervalMs: options.resumeFlushMs, onError: (error) => log(`saving resume data failed: ${String(error)}`) });
-    const daemon = new Daemon(options, store, client, writer);
+    const daemon = new Daemon(options, store, client, writer, log);
     daemon.loaded = daemon.startup.run();
     return daemon;
   }
