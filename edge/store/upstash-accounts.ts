@@ -9,7 +9,8 @@
 // Changes that touch several keys run as one small script, so a rotation racing a disable cannot
 // leave a user half-updated. None of this is on the announce path.
 import { ZERO_USAGE, type AccountStore, type Page, type TorrentRecord, type Usage, type UserRecord } from "./account-store.ts";
-import type { RedisClient } from "./upstash.ts";
+import type { RedisClient } from "./upstash-client.ts";
+import { toCount } from "./upstash-reply.ts";
 
 export interface AccountKeys {
   swarm(infoHash: string): string[];
@@ -111,7 +112,7 @@ export class UpstashAccounts implements AccountStore {
     const fields = USAGE_FIELDS.map(([field]) => `${id}:${field}`);
     const values = await this.guard("user torrent", () => this.redis.hmget(this.keys.usage(infoHash), ...fields));
     const usage = { ...ZERO_USAGE };
-    USAGE_FIELDS.forEach(([field, name]) => (usage[name] = count(values?.[`${id}:${field}`])));
+    USAGE_FIELDS.forEach(([field, name]) => (usage[name] = toCount(values?.[`${id}:${field}`])));
     return usage;
   }
 
@@ -177,7 +178,7 @@ export class UpstashAccounts implements AccountStore {
         .zrange(key, offset, offset + limit - 1)
         .exec(),
     );
-    return [count(total), (members as unknown[]).map(String)];
+    return [toCount(total), (members as unknown[]).map(String)];
   }
 
   private run(what: string, script: string, keys: string[], args: string[]): Promise<unknown> {
@@ -194,7 +195,7 @@ const USAGE_FIELDS: Array<[field: string, name: keyof Usage]> = [
 
 function usageOf(record: Record<string, unknown>): Usage {
   const usage = { ...ZERO_USAGE };
-  for (const [field, name] of USAGE_FIELDS) usage[name] = count(record[field]);
+  for (const [field, name] of USAGE_FIELDS) usage[name] = toCount(record[field]);
   return usage;
 }
 
@@ -204,10 +205,4 @@ function toUser(id: string, passkey: string, record: Record<string, unknown>): U
 
 function toTorrent(infoHash: string, record: Record<string, unknown>): TorrentRecord {
   return { infoHash, allowed: String(record.allowed) === "1", freeleech: String(record.freeleech) === "1", ...usageOf(record) };
-}
-
-/** The client turns numeric replies into numbers, and an absent field is null. */
-function count(value: unknown): number {
-  const n = Number(value ?? 0);
-  return Number.isFinite(n) ? n : 0;
 }

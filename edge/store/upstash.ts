@@ -1,8 +1,7 @@
 // Swarm state in Redis through @upstash/redis: one script call per announce, one pipeline per scrape.
 // Only fetch underneath, so the same code runs in workerd, Deno and Bun.
-import { errors, Redis } from "@upstash/redis/cloudflare";
-import { fromHex, toHex } from "../../shared/bytes.ts";
-import { decodeCompactPeers, encodeCompactPeer } from "../../shared/compact.ts";
+import { Redis } from "@upstash/redis/cloudflare";
+import { toHex } from "../../shared/bytes.ts";
 import { ANNOUNCE_SCRIPT } from "./announce-script.ts";
 import {
   BusiestSwarms,
@@ -16,19 +15,9 @@ import {
   talliesFromHash,
 } from "./counters.ts";
 import { UpstashAccounts, type AccountKeys } from "./upstash-accounts.ts";
-import {
-  StoreUnavailableError,
-  type AnnounceInput,
-  type AnnounceResult,
-  type StoreCounters,
-  type StoreStats,
-  type SwarmCounts,
-  type SwarmPeer,
-  type SwarmStore,
-} from "./swarm-store.ts";
-
-/** The slice of the @upstash/redis client this store uses (any of its platform entries fits). */
-export type RedisClient = Pick<Redis, "evalsha" | "eval" | "pipeline" | "scan" | "hget" | "hgetall" | "hmget" | "zcard" | "zrange">;
+import { type RedisClient, storeFailure } from "./upstash-client.ts";
+import { addressToText, parseAnnounceReply, toCount } from "./upstash-reply.ts";
+import type { AnnounceInput, AnnounceResult, StoreCounters, StoreStats, SwarmCounts, SwarmStore } from "./swarm-store.ts";
 
 export interface UpstashStoreOptions {
   /** Prefix of every key; several trackers can share one database with different prefixes. */
@@ -276,60 +265,6 @@ export function upstashStoreFromEnv(env: Record<string, string | undefined>, opt
     retry: { retries: 1, backoff: () => 50 },
   });
   return new UpstashSwarmStore(redis, opts);
-}
-
-/**
- * The failure as the log may show it. The client's error messages end with the whole command
- * (", command was: [...]"), which holds peer ids and addresses: only the text before it is kept.
- */
-function storeFailure(what: string, error: unknown): StoreUnavailableError {
-  if (error instanceof StoreUnavailableError) return error;
-  if (error instanceof errors.UpstashJSONParseError) {
-    return new StoreUnavailableError("bad-reply", `Redis (${what}) answered with something that is not JSON`, { cause: error });
-  }
-  if (error instanceof errors.UpstashError) {
-    const reason = error.message.split(", command was:")[0]!.slice(0, 200);
-    return new StoreUnavailableError("backend-error", `Redis (${what}) failed: ${reason}`, { cause: error });
-  }
-  // Anything else came from fetch: no HTTP answer at all.
-  const text = error instanceof Error ? error.message.slice(0, 200) : typeof error;
-  const code = (error as { code?: unknown } | null)?.code;
-  return new StoreUnavailableError("unreachable", `Redis (${what}) is unreachable: ${text}${typeof code === "string" ? ` (${code})` : ""}`, { cause: error });
-}
-
-/** Peers are stored as text: Upstash replies are decoded as UTF-8, which would mangle raw bytes. */
-function addressToText(ip: string, port: number): string {
-  return toHex(encodeCompactPeer({ ip, port }));
-}
-
-function textToAddress(text: string): { ip: string; port: number; compact: Uint8Array } | null {
-  const compact = fromHex(text);
-  if (!compact || (compact.length !== 6 && compact.length !== 18)) return null;
-  const address = decodeCompactPeers(compact, compact.length === 6 ? 4 : 6)[0];
-  return address ? { ...address, compact } : null;
-}
-
-function parseAnnounceReply(reply: unknown): AnnounceResult {
-  if (Array.isArray(reply) && reply.length === 1 && (reply[0] === -1 || reply[0] === -2)) {
-    return { complete: 0, incomplete: 0, downloaded: 0, peers: [], refused: reply[0] === -1 ? "unknown-passkey" : "not-allowed" };
-  }
-  if (!Array.isArray(reply) || reply.length < 3) {
-    // Its shape only: the reply itself lists peers.
-    const shape = Array.isArray(reply) ? `an array of ${reply.length}` : typeof reply;
-    throw new StoreUnavailableError("bad-reply", `Redis gave an unexpected announce reply (${shape})`);
-  }
-  const peers: SwarmPeer[] = [];
-  for (let i = 3; i + 1 < reply.length; i += 2) {
-    // String(): the client's automatic JSON deserialisation turns an all-digit hex text into a number.
-    const address = textToAddress(String(reply[i + 1]));
-    if (address) peers.push({ peerId: String(reply[i]), ip: address.ip, port: address.port, compact: address.compact });
-  }
-  return { complete: toCount(reply[0]), incomplete: toCount(reply[1]), downloaded: toCount(reply[2]), peers };
-}
-
-function toCount(value: unknown): number {
-  const n = Number(value ?? 0);
-  return Number.isFinite(n) ? n : 0;
 }
 
 async function sha1Hex(text: string): Promise<string> {
