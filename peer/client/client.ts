@@ -23,8 +23,8 @@ import { ClientDht, type ClientDhtOptions, type TorrentDht } from "./client-dht.
 import { Incoming, SNIFF_TIMEOUT_MS } from "./incoming.ts";
 import { PoolBudget } from "./pool-budget.ts";
 import { HashPool } from "../verify/hash-pool.ts";
-import type { AnnounceCarry } from "../tracker/tracker-announcer.ts";
-import { DormantAnnounces } from "./dormant-announces.ts";
+import type { DormantCarry } from "../torrent/dormancy.ts";
+import { type DormantTorrent, DormantTorrents } from "./dormant-torrents.ts";
 import { downloadLimit, uploadLimit, type GlobalRateLimits } from "../torrent/tuning.ts";
 
 export interface ClientOptions {
@@ -87,16 +87,7 @@ export interface GlobalLimits {
 
 export type TorrentSettings = Omit<TorrentOptions, "host">;
 
-/** A torrent let go while it was dormant (Torrent.dormant): what makes it again when it is asked for. */
-export interface DormantTorrent {
-  /** Its info hash in hex, as the client keys it (kept as the key: thousands may be dormant). */
-  readonly infoHash: string;
-  /**
-   * Makes the torrent again (registered with addTorrent) and starts it; null if it cannot be made. It goes
-   * on with `announce` (its trackers' announcing while dormant) and dials `peers` (a tracker's leechers).
-   */
-  wake(woken: { announce: AnnounceCarry | null; peers: PeerAddress[] }): Torrent | null;
-}
+export type { DormantTorrent } from "./dormant-torrents.ts";
 export type MagnetSettings = Omit<MagnetOptions, "host">;
 
 export class Client implements ConnectionHandler, TorrentHost {
@@ -111,10 +102,8 @@ export class Client implements ConnectionHandler, TorrentHost {
   private slots: SlotLimits;
   /** By info hash: torrents, and magnet links' torrents until their metadata is in. */
   private readonly torrents = new Map<string, Torrent | MagnetTorrent>();
-  /** By info hash: torrents let go while dormant. Their info hashes stay in `skeys`: a peer may still name them. */
-  private readonly dormant = new Map<string, DormantTorrent>();
-  /** Dormant torrents' announces to their trackers, on the tick. */
-  private readonly announces = new DormantAnnounces({ wake: (key, peers) => this.wake(key, peers) });
+  /** Torrents let go while dormant, with their announces. Their info hashes stay in `skeys`: a peer may still name them. */
+  private readonly dormant = new DormantTorrents(this);
   /** What an MSE receiver finds our torrents by (HASH('req2', info hash)). */
   private readonly skeys = new SkeyTable();
   /** Incoming connections not yet a PeerConnection: telling plain BitTorrent from MSE, or in the MSE handshake. */
@@ -185,8 +174,7 @@ export class Client implements ConnectionHandler, TorrentHost {
     }
     this.dht = dht;
     for (const torrent of this.torrents.values()) torrent.dhtEnabled();
-    // A dormant torrent had no DHT to announce to: now it has, as a working one (it joins as it starts).
-    for (const key of [...this.dormant.keys()]) this.wake(key);
+    this.dormant.dhtEnabled();
     return dht;
   }
 
@@ -241,19 +229,16 @@ export class Client implements ConnectionHandler, TorrentHost {
     const key = dormant.infoHash;
     if (this.torrents.get(key) !== torrent || !torrent.dormant) return false;
     this.torrents.delete(key);
-    const announce = torrent.release();
-    this.dormant.set(key, dormant);
-    if (announce) this.announces.add(key, announce);
+    this.dormant.keep(torrent.meta.infoHash, dormant, torrent.release());
     return true;
   }
 
   /** Registers a torrent dormant from the start (a daemon's stored seeder with nothing to do): as sleep() leaves one. */
-  addDormant(infoHash: Uint8Array, dormant: DormantTorrent, announce: AnnounceCarry | null = null): void {
+  addDormant(infoHash: Uint8Array, dormant: DormantTorrent, carry: DormantCarry): void {
     const key = dormant.infoHash;
     if (this.torrents.has(key) || this.dormant.has(key)) throw new Error(`torrent ${key} is already added`);
-    this.dormant.set(key, dormant);
     this.skeys.add(infoHash);
-    if (announce) this.announces.add(key, announce);
+    this.dormant.keep(infoHash, dormant, carry);
   }
 
   /**
@@ -261,24 +246,20 @@ export class Client implements ConnectionHandler, TorrentHost {
    * could not be made.
    */
   wake(key: string, peers: PeerAddress[] = []): Torrent | null {
-    const dormant = this.dormant.get(key);
-    if (!dormant) return null;
-    this.dormant.delete(key);
-    return dormant.wake({ announce: this.announces.take(key), peers });
+    return this.dormant.wake(key, peers);
   }
 
   /** A dormant torrent's trackers as Torrent.trackers() shows them; null if it is not dormant or has none. */
   dormantTrackers(key: string): ReturnType<Torrent["trackers"]> | null {
-    return this.announces.trackers(key);
+    return this.dormant.trackers(key);
   }
 
   /** Stops the torrent (announcing `stopped`) and forgets it. */
   async removeTorrent(infoHash: Uint8Array): Promise<void> {
     const key = toHex(infoHash);
-    if (this.dormant.delete(key)) {
+    if (this.dormant.has(key)) {
       this.skeys.remove(infoHash);
-      const announce = this.announces.take(key);
-      if (announce) await this.announces.stopped(announce);
+      await this.dormant.remove(key);
       return;
     }
     const torrent = this.torrents.get(toHex(infoHash));
@@ -295,9 +276,7 @@ export class Client implements ConnectionHandler, TorrentHost {
     this.listener?.stop(true);
     this.listener = null;
     for (const conn of [...this.incoming, ...this.handshaking]) conn.close({ code: "shutting-down" });
-    const dormant = [...this.dormant.keys()].map((key) => this.announces.take(key));
-    this.dormant.clear();
-    await Promise.all([...[...this.torrents.values()].map((t) => t.stop(0)), ...dormant.map((announce) => announce && this.announces.stopped(announce))]);
+    await Promise.all([...[...this.torrents.values()].map((t) => t.stop(0)), this.dormant.stopAll()]);
     this.torrents.clear();
     this.hashing.stopThreads(); // each torrent gave its memory back: nothing is left for them
     this.dht?.close();
@@ -309,7 +288,7 @@ export class Client implements ConnectionHandler, TorrentHost {
     const now = Date.now();
     this.expire(now);
     for (const torrent of this.torrents.values()) torrent.tick();
-    this.announces.tick(now);
+    this.dormant.tick(now);
   }
 
   /** Incoming connections no torrent has taken yet: sniffed, in the MSE handshake, or awaiting the BitTorrent one. */

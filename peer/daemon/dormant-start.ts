@@ -18,17 +18,16 @@ export interface StoredStart {
   readonly priorities: readonly FilePriority[];
   readonly paused: boolean;
   readonly goals: SeedingGoals;
-  /** The client runs a DHT (a torrent joins it as it starts). */
-  readonly dht: boolean;
 }
 
 /**
  * Whether the torrent can start dormant: nothing to check, every wanted piece trusted, not paused, no
- * DHT to announce to, no seeding goal to watch. Anything else starts as a Torrent does. Its trackers, if
- * any, are announced to by the client's DormantAnnounces (firstCarry: `started` when its turn comes).
+ * seeding goal to watch. Anything else starts as a Torrent does. Its trackers, if any, are announced to
+ * by the client's DormantAnnounces (firstCarry: `started` when its turn comes), and a public one on the
+ * DHT by its DormantDht.
  */
 export function startsDormant(s: StoredStart): boolean {
-  if (s.recheck > 0 || s.paused || s.dht) return false;
+  if (s.recheck > 0 || s.paused) return false;
   if (s.goals.ratioLimit !== null || s.goals.seedTimeLimit !== null) return false;
   const wanted = piecePriorities(s.meta, s.priorities);
   for (let i = 0; i < s.meta.pieceCount; i++) if (wanted[i] !== 0 && !s.have.has(i)) return false;

@@ -2,8 +2,8 @@
 // retry, or dormant), and what ties the two together: the resume plan at start (what a restart may trust
 // unhashed, see resume-plan.ts), the ResumeWriter's marks, the stored state, and totals over the torrent's life.
 //
-// Dormant: a seeding torrent with nothing to do (Torrent.dormant: no peer, no tracker or DHT, no goal on a
-// clock) is let go once it has started or gone idle. The entry then keeps its record and a few facts for
+// Dormant: a seeding torrent with nothing to do (Torrent.dormant: no peer, no announce under way, no goal
+// on a clock) is let go once it has started or gone idle. The entry then keeps its record and a few facts for
 // the lists, not its Metainfo (piece hashes, file list) nor any part of a Torrent: a daemon seeding
 // thousands holds little for each. The client keeps its info hash; a peer's handshake naming it, or a
 // request that needs the torrent (pause, recheck, settings), makes it again from the stored metainfo and
@@ -277,7 +277,6 @@ export class TorrentEntry {
       priorities,
       paused: this.record.state === "paused",
       goals: goalsOf(options),
-      dht: ctx.client.dht !== null,
     };
     if (!startsDormant(start)) return this.open(announceDelayMs, false, planned);
     const resume = planned.resume;
@@ -285,7 +284,7 @@ export class TorrentEntry {
     this.lastTotals = this.base;
     this.tracked = true; // the state holds its resume data as it stands
     this.dormantHave = start.have.isComplete() ? null : start.have;
-    ctx.client.addDormant(meta.infoHash, this, firstCarry(meta, ctx.client.peerId, ctx.client.port, announceDelayMs));
+    ctx.client.addDormant(meta.infoHash, this, { announce: firstCarry(meta, ctx.client.peerId, ctx.client.port, announceDelayMs), dht: !meta.private });
     this.asleep = true;
     this.current = null;
     this.writerLayout = null;
@@ -367,7 +366,8 @@ export class TorrentEntry {
         break;
       case "tracker":
       case "warning":
-        this.sleepSoon(); // an announce under way (answered, or failed and retried later) kept it awake
+      case "dht":
+        this.sleepSoon(); // an announce under way (answered, or failed and retried later), or its peers' dials, kept it awake
         break;
     }
     ctx.emit(event, this);

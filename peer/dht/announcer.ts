@@ -74,7 +74,10 @@ export class DhtAnnouncer {
     private readonly options: AnnouncerOptions = DEFAULT_ANNOUNCER_OPTIONS,
   ) {}
 
-  /** Starts a torrent's lookups (the first at once). Throws DhtError("private-torrent") for BEP 27 torrents. */
+  /**
+   * Starts a torrent's lookups (the first at once). A torrent already here only gets the new entry, its
+   * place in the schedule kept. Throws DhtError("private-torrent") for BEP 27 torrents.
+   */
   add(infoHash: Uint8Array, entry: DhtTorrentEntry): void {
     if (entry.private) throw new DhtError("private-torrent", "a private torrent (BEP 27) must not use the DHT");
     const key = toBinaryString(infoHash);
@@ -155,14 +158,15 @@ export class DhtAnnouncer {
     this.running++;
     let short = false;
     try {
-      const { entry } = torrent;
+      const { port, announce } = torrent.entry;
       const result =
-        entry.announce === false
-          ? { peers: await this.node.getPeers(torrent.infoHash), announcedTo: 0 }
-          : await this.node.announce(torrent.infoHash, entry.port);
+        announce === false ? { peers: await this.node.getPeers(torrent.infoHash), announcedTo: 0 } : await this.node.announce(torrent.infoHash, port);
       // Our own announce comes back from the nodes that took it: it is not a peer found.
-      const peers = entry.port === "implied" ? result.peers : result.peers.filter((p) => !this.ours(p, entry.port as number));
-      const thin = entry.announce !== false && result.announcedTo < K;
+      const peers = port === "implied" ? result.peers : result.peers.filter((p) => !this.ours(p, port));
+      // Read after the lookup: add() may have given the torrent another entry meanwhile (a torrent gone
+      // dormant, or made again), and what was found is the new holder's.
+      const { entry } = torrent;
+      const thin = announce !== false && result.announcedTo < K;
       short = thin || (peers.length === 0 && entry.wantsPeers?.() === true);
       if (this.torrents.get(toBinaryString(torrent.infoHash)) === torrent) {
         if (peers.length > 0) entry.onPeers(peers);

@@ -19,8 +19,15 @@ export interface TorrentDhtHooks {
   wantsPeers(): boolean;
 }
 
+/**
+ * The torrent's registration in the client's DHT: none; held (it was made again from dormant, and the
+ * registration the client kept for it meanwhile is its own now, with that registration's entry until it
+ * works); or joined (its own entry: its peers found, its events).
+ */
+type Registration = "none" | "held" | "joined";
+
 export class TorrentDhtLink {
-  private registered = false;
+  private registration: Registration = "none";
 
   constructor(
     private readonly meta: DhtTorrentIdentity,
@@ -33,11 +40,14 @@ export class TorrentDhtLink {
     return this.meta.private ? undefined : this.host.dht?.port;
   }
 
-  /** Looked up and announced from now on (a no-op without a DHT, or once joined). */
+  /**
+   * Looked up and announced from now on (a no-op without a DHT, or once joined). A held registration
+   * takes this torrent's entry and keeps its place in the announcer's schedule: no lookup at once.
+   */
   join(): void {
     const dht = this.host.dht;
-    if (!dht || this.meta.private || this.registered) return;
-    this.registered = true;
+    if (!dht || this.meta.private || this.registration === "joined") return;
+    this.registration = "joined";
     dht.add(this.meta.infoHash, {
       port: this.host.port,
       private: false,
@@ -47,14 +57,29 @@ export class TorrentDhtLink {
     });
   }
 
-  leave(): void {
-    if (this.registered) this.host.dht?.remove(this.meta.infoHash);
-    this.registered = false;
+  /** Made again from dormant: the registration the client kept for it is its own (left as a joined one is). */
+  hold(): void {
+    if (this.registration === "none" && !this.meta.private) this.registration = "held";
   }
 
-  /** In the announcer's schedule (from the torrent's work() until its quiet()). */
+  leave(): void {
+    if (this.registration !== "none") this.host.dht?.remove(this.meta.infoHash);
+    this.registration = "none";
+  }
+
+  /**
+   * Let go while dormant: its registration stays in the client's DHT, for the client to keep (no lookup
+   * lost, no second announce). True when the torrent belongs in the DHT while dormant (it is public),
+   * whether or not the client has a DHT now.
+   */
+  handOver(): boolean {
+    this.registration = "none";
+    return !this.meta.private;
+  }
+
+  /** In the announcer's schedule with its own entry (from the torrent's work() until its quiet()). */
   get joined(): boolean {
-    return this.registered;
+    return this.registration === "joined";
   }
 
   /** A peer's `port` message: the client's DHT pings its node and keeps it if it answers. */

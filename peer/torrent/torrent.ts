@@ -18,7 +18,7 @@ import type { TorrentEvent, Totals } from "./events.ts";
 import { exitCodeFor, type PeerErrorCode } from "./exit-codes.ts";
 import { ProgressReport } from "./progress-report.ts";
 import type { SwarmPeer } from "../swarm/swarm-peer.ts";
-import { type AnnounceCarry, TrackerAnnouncer, type AnnouncerHooks } from "../tracker/tracker-announcer.ts";
+import { TrackerAnnouncer, type AnnouncerHooks } from "../tracker/tracker-announcer.ts";
 import type { AnnounceStats, TrackerStatus } from "../tracker/tracker-client.ts";
 import { StorageError } from "../storage/errors.ts";
 import { TorrentCheck, type TorrentCheckHooks } from "./check.ts";
@@ -33,7 +33,7 @@ import { TorrentPeers, type TorrentPeersHooks } from "./torrent-peers.ts";
 import { SeedingClock } from "./seeding-clock.ts";
 import { DownloadSources, webSeedUrls } from "./download-sources.ts";
 import { IdleReport } from "./idle-report.ts";
-import { isDormant, letGo } from "./dormancy.ts";
+import { type DormantCarry, isDormant, letGo } from "./dormancy.ts";
 
 export type { TorrentOptions, PieceStore } from "./options.ts";
 
@@ -348,9 +348,14 @@ export class Torrent {
     return isDormant(this.lifecycle, this.steps, this.swarm, this.tracker, this.dht, this.tuning.goals, this.downloader);
   }
 
-  /** Lets a dormant torrent go (dormancy.ts): its announcing is handed over, null when it has no tracker. */
-  release(): AnnounceCarry | null {
-    return letGo(this.lifecycle, this.tracker, this.options.storage);
+  /** Lets a dormant torrent go (dormancy.ts): its trackers' announcing and its DHT registration are handed over. */
+  release(): DormantCarry {
+    return letGo(this.lifecycle, this.tracker, this.dht, this.options.storage);
+  }
+
+  /** Made again from dormant (Client.wake): the DHT registration the client kept for it is its own. */
+  holdDht(): void {
+    this.dht.hold();
   }
 
   /** A check ran to its end: `have` holds what it found, the picker counts again. */

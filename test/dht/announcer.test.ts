@@ -68,3 +68,26 @@ test("lookups run at most maxConcurrent at a time; a private torrent is refused"
   expect(() => announcer.add(randomId(), { port: 1, private: true, onPeers: () => {} })).toThrow(DhtError);
   expect(announcer.size).toBe(20);
 });
+
+test("a torrent given another entry while its lookup runs (it went dormant, or was made again): what the lookup found reaches the new entry", async () => {
+  if (nodes.length === 0) await startLoopbackDht(nodes, 6);
+  const options = { intervalMs: 60_000, jitterMs: 0, maxConcurrent: 2 };
+  const first = new DhtAnnouncer(nodes[2]!, options);
+  const second = new DhtAnnouncer(nodes[5]!, options);
+  announcers.push(first, second);
+  const infoHash = randomId();
+  const announced = Promise.withResolvers<void>();
+  first.add(infoHash, { port: 7003, private: false, onPeers: () => {}, onLookup: () => announced.resolve() });
+  await announced.promise;
+
+  const byOld: PeerAddress[][] = [];
+  const byNew: PeerAddress[][] = [];
+  const looked = Promise.withResolvers<void>();
+  second.add(infoHash, { port: 7004, private: false, onPeers: (p) => byOld.push(p), onLookup: () => looked.resolve() });
+  // Its first lookup is under way (it starts at once); the torrent's holder changes meanwhile.
+  second.add(infoHash, { port: 7004, private: false, onPeers: (p) => byNew.push(p), onLookup: () => looked.resolve() });
+  expect(second.size).toBe(1);
+  await looked.promise;
+  expect(byOld).toEqual([]);
+  expect(byNew.flat()).toContainEqual({ ip: "127.0.0.1", port: 7003 });
+}, 60_000);
