@@ -136,6 +136,9 @@ export class PeerConnection {
 
   // ---- reading ---------------------------------------------------------------------------------------
 
+  /** `receive` keeps nothing of a chunk: messages are copied out or handled during the call (see ReaderEvents). */
+  readonly chunksLetGo = true;
+
   /** A chunk Bun read for us; then whatever else the kernel already holds is read straight into a reused buffer. */
   receive(chunk: Uint8Array): void {
     if (this.state === "closed") return;

@@ -9,6 +9,11 @@ import type { CloseReason } from "./close-reason.ts";
 /** What reads a socket: PeerConnection is one. */
 export interface SocketSink {
   receive(chunk: Uint8Array): void;
+  /**
+   * True when `receive` has kept no reference to the chunk it was given (views included) once it returns:
+   * the chunk's memory is then freed at once (see releaseChunk). Read after each `receive`.
+   */
+  readonly chunksLetGo?: boolean;
   drained(): void;
   closed(reason: CloseReason): void;
 }
@@ -29,7 +34,10 @@ const handlers: SocketHandler<SocketData, "uint8array"> = {
     if (!socket.data.sink) socket.end();
   },
   data(socket, chunk) {
-    socket.data?.sink?.receive(chunk);
+    const sink = socket.data?.sink;
+    if (!sink) return;
+    sink.receive(chunk);
+    if (sink.chunksLetGo) releaseChunk(chunk);
   },
   drain(socket) {
     socket.data?.sink?.drained();
@@ -44,6 +52,20 @@ const handlers: SocketHandler<SocketData, "uint8array"> = {
     socket.data?.failed?.(error.message);
   },
 };
+
+// Bun hands every `data` event a freshly allocated buffer of its own (up to 512 KiB; half of what a fast
+// download receives comes this way, the rest through direct-read.ts). Left to the collector, those buffers
+// pile up until a collection finds them dead: chunk-garbage.ts forces one every few MiB, and each copy lands
+// in memory that must be faulted in afresh. Detaching the buffer (transfer to length 0) frees its memory at
+// once instead, to be reused warm by the next chunk; only the small wrapper objects are left for the collector.
+const transferBuffer = (ArrayBuffer.prototype as { transfer?: (this: ArrayBuffer, length: number) => ArrayBuffer }).transfer;
+
+/** Frees a chunk Bun gave us whose bytes nobody holds any more; a chunk sharing its buffer is left alone. */
+function releaseChunk(chunk: Uint8Array): void {
+  const buffer = chunk.buffer;
+  if (!transferBuffer || chunk.byteOffset !== 0 || buffer.byteLength !== chunk.byteLength || buffer instanceof SharedArrayBuffer) return;
+  transferBuffer.call(buffer, 0);
+}
 
 export type ListenErrorCode = "port-in-use" | "address-unavailable" | "listen-failed";
 

@@ -69,6 +69,11 @@ export class MseLink implements SocketSink {
     this.mse.receive(chunk);
   }
 
+  /** Once open, chunks pass (decrypted in place) straight to the connection: it says whether it keeps them. */
+  get chunksLetGo(): boolean {
+    return this.state.kind === "open" && this.state.conn.chunksLetGo === true;
+  }
+
   drained(): void {
     this.mse.drained();
   }
