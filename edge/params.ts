@@ -29,6 +29,17 @@ export function readId(query: RawQuery, name: "info_hash" | "peer_id"): string {
   return String.fromCharCode.apply(null, ID_HEX_CODES);
 }
 
+/**
+ * The same id as its 20 bytes, decoded straight into `out` (20 bytes long, e.g. a view into a larger
+ * buffer): the announce path of a store that takes ids as bytes (SwarmStore.announceInto) makes no
+ * hex string for them.
+ */
+export function readIdInto(query: RawQuery, name: "info_hash" | "peer_id", out: Uint8Array): void {
+  const length = query.decodeInto(name, out);
+  if (length === undefined) throw new TrackerError("missing-param", `missing ${name}`);
+  checkIdLength(length, name);
+}
+
 export function idToHex(bytes: Uint8Array, name: "info_hash" | "peer_id"): string {
   checkIdLength(bytes.length, name);
   return toHex(bytes);

@@ -87,12 +87,14 @@ describe("memory store records", () => {
     }
   });
 
-  test("the bytes entry (announceInto) answers as announceNow: the same counts and the requester's family of the same sample", async () => {
+  test("the bytes entry (announceInto) answers as announceNow: the same counts, the requester's family of the same sample, or with family both all of it", async () => {
     const byHex = new MemorySwarmStore({ maxSwarms: 5, maxPeers: 80, random: seeded(21) });
     const byBytes = new MemorySwarmStore({ maxSwarms: 5, maxPeers: 80, random: seeded(21) });
+    const byBoth = new MemorySwarmStore({ maxSwarms: 5, maxPeers: 80, random: seeded(21) });
     const ops = seeded(23);
     const out = new Uint8Array(4096).fill(0xee);
     let written = 0;
+    let written6 = 0;
     for (let i = 0; i < 4000; i++) {
       const peer = Math.floor(ops() * 140);
       const r = ops();
@@ -131,9 +133,45 @@ describe("memory store records", () => {
       expect(out[100 + b.written * size]).toBe(0xee);
       out.fill(0xee, 100, 100 + b.written * size);
       written += b.written;
+
+      // Both families (an HTTP reply's peers and peers6): IPv4 forms from 100, IPv6 forms from 2000.
+      const both = byBoth.announceInto({ ...input, family: "both", v6At: 2000 }, out, 100);
+      expect([both.complete, both.incomplete, both.downloaded]).toEqual([a.complete, a.incomplete, a.downloaded]);
+      const v4 = a.compact?.v4 ?? new Uint8Array(0);
+      const v6 = a.compact?.v6 ?? new Uint8Array(0);
+      expect([both.written, both.written6]).toEqual([v4.length / 6, v6.length / 18]);
+      expect(toHex(out.subarray(100, 100 + both.written * 6))).toBe(toHex(v4));
+      expect(toHex(out.subarray(2000, 2000 + both.written6 * 18))).toBe(toHex(v6));
+      expect([out[99], out[100 + both.written * 6], out[1999], out[2000 + both.written6 * 18]]).toEqual([0xee, 0xee, 0xee, 0xee]);
+      out.fill(0xee, 100, 100 + both.written * 6);
+      out.fill(0xee, 2000, 2000 + both.written6 * 18);
+      written6 += both.written6;
     }
     expect(written).toBeGreaterThan(4000);
+    expect(written6).toBeGreaterThan(1000);
     expect(byBytes.footprint()).toEqual(byHex.footprint());
+    expect(byBoth.footprint()).toEqual(byHex.footprint());
+  });
+
+  test("family both through the general path (an allowlist): the same sample, IPv4 and IPv6 forms where asked", async () => {
+    const byHex = new MemorySwarmStore({ random: seeded(5) });
+    const byBoth = new MemorySwarmStore({ random: seeded(5) });
+    const hash = hex40(0x99);
+    for (const store of [byHex, byBoth]) await store.accounts.allow(hash);
+    const ids = new Uint8Array(40);
+    ids.set(fromHex(hash)!, 0);
+    const out = new Uint8Array(4096);
+    for (let peer = 1; peer <= 12; peer++) {
+      const common = { ip: ipOf(peer), port: 6881, left: 1000, event: "" as const, numwant: 50, now: T0 + peer, peerTtlMs: 60_000, allowlistOnly: true };
+      const a = byHex.announceNow({ ...common, infoHash: hash, peerId: hex40(peer), compactOnly: true });
+      ids.set(fromHex(hex40(peer))!, 20);
+      const both = byBoth.announceInto({ ...common, ids, idsAt: 0, key: undefined, family: "both", v6At: 1000 }, out, 0);
+      expect(both.refused).toBeUndefined();
+      expect([both.complete, both.incomplete]).toEqual([a.complete, a.incomplete]);
+      expect(toHex(out.subarray(0, both.written * 6))).toBe(toHex(a.compact!.v4));
+      expect(toHex(out.subarray(1000, 1000 + both.written6 * 18))).toBe(toHex(a.compact!.v6));
+    }
+    expect(byBoth.footprint().peers).toBe(12);
   });
 
   test("a key sent over UDP (a number) and the same key over HTTP (%08X) are one key", () => {

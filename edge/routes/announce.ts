@@ -3,11 +3,11 @@ import type { Context } from "hono";
 import { encode, type BEncodable } from "../../shared/bencode.ts";
 import { fromHex } from "../../shared/bytes.ts";
 import { encodeCompactPeer } from "../../shared/compact.ts";
-import type { AnnounceEvent, AnnounceInput, SwarmPeer } from "../store/swarm-store.ts";
-import { announcePeer, announcePeerNow, type AnnounceOutcome } from "../announce-core.ts";
+import type { AnnounceEvent, AnnounceInput, SwarmPeer, SwarmStore } from "../store/swarm-store.ts";
+import { announcePeer, announcePeerInto, announcePeerNow, type AnnounceOutcome, type BytesAnnounceFields, nextInterval } from "../announce-core.ts";
 import { resolveClientIp } from "../client-ip.ts";
 import { TrackerError } from "../errors.ts";
-import { readCount, readId, readKey, readPort } from "../params.ts";
+import { readCount, readId, readIdInto, readKey, readPort } from "../params.ts";
 import type { RawQuery } from "../query.ts";
 import { bencodeOk, type TrackerContext } from "./common.ts";
 import { compactReply } from "./compact-reply.ts";
@@ -37,34 +37,56 @@ export interface AnnounceRequest {
 export function parseAnnounce(query: RawQuery, ip: string, maxNumwant: number, defaultNumwant: number): AnnounceRequest {
   const infoHash = readId(query, "info_hash");
   const peerId = readId(query, "peer_id");
-  const port = readPort(query);
-  const uploaded = readCount(query, "uploaded", false);
-  const downloaded = readCount(query, "downloaded", false);
-  const left = readCount(query, "left", true)!;
+  const input = {
+    infoHash,
+    peerId,
+    ip,
+    port: 0,
+    left: 0,
+    event: "" as AnnounceEvent,
+    numwant: 0,
+    key: undefined as string | undefined,
+    uploaded: 0 as number | undefined,
+    downloaded: 0 as number | undefined,
+    compactOnly: false,
+  };
+  const compact = readFields(query, maxNumwant, defaultNumwant, input);
+  input.compactOnly = compact;
+  return { input, compact, noPeerId: query.text("no_peer_id") === "1" };
+}
+
+/** The announce's fields other than its ids, set on `into`. */
+interface AnnounceFields {
+  port: number;
+  left: number;
+  event: AnnounceEvent;
+  numwant: number;
+  key?: string | number;
+  uploaded?: number;
+  downloaded?: number;
+}
+
+/**
+ * Reads and checks the fields after the ids into `into`, in the one order both announce paths
+ * follow (so a request with several faults fails with the same error either way); returns whether
+ * the client takes a compact reply.
+ */
+function readFields(query: RawQuery, maxNumwant: number, defaultNumwant: number, into: AnnounceFields): boolean {
+  into.port = readPort(query);
+  into.uploaded = readCount(query, "uploaded", false);
+  into.downloaded = readCount(query, "downloaded", false);
+  into.left = readCount(query, "left", true)!;
   const eventText = query.text("event") ?? "";
   const event = announceEvent(eventText);
   if (event === undefined) {
     throw new TrackerError("bad-param", `event must be started, completed, stopped or empty, got "${eventText.slice(0, 32)}"`);
   }
+  into.event = event;
   const wanted = readCount(query, "numwant", false) ?? defaultNumwant;
   const compact = query.text("compact") !== "0";
-  return {
-    input: {
-      infoHash,
-      peerId,
-      ip,
-      port,
-      left,
-      event,
-      numwant: event === "stopped" ? 0 : Math.min(wanted, maxNumwant),
-      key: readKey(query),
-      uploaded,
-      downloaded,
-      compactOnly: compact,
-    },
-    compact,
-    noPeerId: query.text("no_peer_id") === "1",
-  };
+  into.numwant = event === "stopped" ? 0 : Math.min(wanted, maxNumwant);
+  into.key = readKey(query);
+  return compact;
 }
 
 /** `passkey`: from the path `/<passkey>/announce`. */
@@ -84,10 +106,69 @@ export function handleAnnounce(c: Context, query: RawQuery, t: TrackerContext, p
  * then thrown here, as it is for a bad query either way.
  */
 export function answerAnnounce(query: RawQuery, ip: string, t: Omit<TrackerContext, "clientIp">, passkey?: string): Response | Promise<Response> {
+  if (passkey === undefined && query.text("compact") !== "0" && writesInto(t)) return answerInto(query, ip, t);
   const req = parseAnnounce(query, ip, t.config.maxNumwant, t.config.defaultNumwant);
   const input = passkey === undefined ? req.input : { ...req.input, passkey };
   const now = announcePeerNow(t, input);
   return now !== null ? announceReply(req, now, t) : announcePeer(t, input).then((outcome) => announceReply(req, outcome, t));
+}
+
+/** Whether the store takes announces with byte ids and writes the sample into a buffer (announceInto). */
+function writesInto(t: Omit<TrackerContext, "clientIp">): boolean {
+  let store: SwarmStore;
+  try {
+    store = t.requireStore();
+  } catch {
+    // No store: the general path refuses the announce, after the same parameter checks.
+    return false;
+  }
+  return store.announceInto !== undefined;
+}
+
+/** The ids of the announce answerInto is handling: the info hash, then the peer id. */
+const IDS = new Uint8Array(40);
+const INFO_HASH = IDS.subarray(0, 20);
+const PEER_ID = IDS.subarray(20, 40);
+
+/** answerInto's store call, reused: the store reads it during the call and keeps nothing of it. */
+const CALL: BytesAnnounceFields = {
+  ids: IDS,
+  idsAt: 0,
+  ip: "",
+  port: 0,
+  left: 0,
+  event: "",
+  numwant: 0,
+  key: undefined,
+  uploaded: undefined,
+  downloaded: undefined,
+  family: "both",
+  v6At: 0,
+};
+
+/** Where the sample's compact forms are written: IPv4 ones from 0, IPv6 ones from CALL.v6At. Grown to the configured numwant. */
+let samples = new Uint8Array(0);
+
+/**
+ * A compact announce to a store that writes the sample into a buffer (the memory store): the ids go
+ * from the URL into bytes and the peers from the store into a reused buffer, so no hex id, input,
+ * result or peer list is made per announce; only the reply's bytes. The same checks and failures as
+ * the general path, in the same order.
+ */
+function answerInto(query: RawQuery, ip: string, t: Omit<TrackerContext, "clientIp">): Response {
+  const { config } = t;
+  readIdInto(query, "info_hash", INFO_HASH);
+  readIdInto(query, "peer_id", PEER_ID);
+  const call = CALL;
+  readFields(query, config.maxNumwant, config.defaultNumwant, call);
+  call.ip = ip;
+  const v6At = config.maxNumwant * 6;
+  if (samples.length < v6At + config.maxNumwant * 18) samples = new Uint8Array(v6At + config.maxNumwant * 18);
+  call.v6At = v6At;
+  const result = announcePeerInto(t, call, samples, 0)!;
+  const v4 = samples.subarray(0, result.written * 6);
+  const v6 = samples.subarray(v6At, v6At + result.written6 * 18);
+  return bencodeOk(compactReply(result, nextInterval(config), config.minIntervalSec, v4, v6, t.warning));
 }
 
 function announceReply(req: AnnounceRequest, { result, interval }: AnnounceOutcome, t: Omit<TrackerContext, "clientIp">): Response {

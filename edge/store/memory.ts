@@ -11,7 +11,7 @@ import { AddressBytes } from "./address-bytes.ts";
 import { BusiestSwarms, MemoryCounters } from "./counters.ts";
 import { IdIndex } from "./id-index.ts";
 import { MemoryAccounts } from "./memory-accounts.ts";
-import { compactPeers, peerObjects, writeCompact } from "./memory-reply.ts";
+import { compactPeers, peerObjects, writeCompact, writeSplit } from "./memory-reply.ts";
 import { Sampler } from "./memory-sample.ts";
 import { type Swarm, SwarmPeers } from "./memory-swarm.ts";
 import { keyText, NONE, type PeerKey } from "./peer-records.ts";
@@ -71,11 +71,13 @@ export class MemorySwarmStore implements SwarmStore {
   private readonly sampler: Sampler;
   private readonly addresses = new AddressBytes();
   /** announceInto's answer, reused. */
-  private readonly written: WrittenSample = { complete: 0, incomplete: 0, downloaded: 0, written: 0 };
-  // Where the "into" sink writes (set by announceInto for the one core call).
+  private readonly written: WrittenSample = { complete: 0, incomplete: 0, downloaded: 0, written: 0, written6: 0 };
+  // Where the "into" sink writes (set by announceInto for the one core call); outSize 0: both
+  // families, the IPv6 forms from out6At.
   private out: Uint8Array = EMPTY;
   private outAt = 0;
   private outSize = 6;
+  private out6At = 0;
   /** The last core call's sample when it was not written into a buffer. */
   private sampled: AnnounceResult | null = null;
 
@@ -109,20 +111,27 @@ export class MemorySwarmStore implements SwarmStore {
   announceInto(input: BytesAnnounce, out: Uint8Array, outAt: number): WrittenSample {
     const result = this.written;
     result.written = 0;
+    result.written6 = 0;
     result.refused = undefined;
+    const { family } = input;
+    const v6At = input.v6At ?? outAt;
     if (input.passkey !== undefined || input.allowlistOnly) {
       // Accounting and the allowlist are keyed by hex: the general path, its sample copied out.
       const general = this.announceNow(hexAnnounce(input));
-      const forms = general.compact ? (input.family === 4 ? general.compact.v4 : general.compact.v6) : EMPTY;
-      out.set(forms, outAt);
+      const v4 = general.compact && family !== 6 ? general.compact.v4 : EMPTY;
+      const v6 = general.compact && family !== 4 ? general.compact.v6 : EMPTY;
+      out.set(v4, outAt);
+      out.set(v6, family === "both" ? v6At : outAt);
       setCounts(result, general.complete, general.incomplete, general.downloaded);
-      result.written = forms.length / (input.family === 4 ? 6 : 18);
+      result.written = family === 6 ? v6.length / 18 : v4.length / 6;
+      if (family === "both") result.written6 = v6.length / 18;
       if (general.refused) result.refused = general.refused;
       return result;
     }
     this.out = out;
     this.outAt = outAt;
-    this.outSize = input.family === 4 ? 6 : 18;
+    this.outSize = family === 4 ? 6 : family === 6 ? 18 : 0;
+    this.out6At = v6At;
     this.core(input.ids, input.ids, input.idsAt, input, "into", result, undefined, undefined);
     this.out = EMPTY;
     return result;
@@ -267,7 +276,11 @@ export class MemorySwarmStore implements SwarmStore {
     const count = this.sampler.draw(n, want, skip);
     const picked = this.sampler.picked;
     if (sink === "into") {
-      (counts as WrittenSample).written = writeCompact(first, swarm.seeders, picked, count, this.outSize, this.out, this.outAt);
+      const written = counts as WrittenSample;
+      if (this.outSize === 0) {
+        written.written = writeSplit(first, swarm.seeders, picked, count, this.out, this.outAt, this.out6At);
+        written.written6 = count - written.written;
+      } else written.written = writeCompact(first, swarm.seeders, picked, count, this.outSize, this.out, this.outAt);
     } else if (sink === "compact") {
       this.sampled!.compact = compactPeers(first, swarm.seeders, picked, count);
     } else {
@@ -320,7 +333,7 @@ function requireHex(loaded: boolean, what: string): void {
 
 /** announceInto's input as announceNow's. */
 function hexAnnounce(input: BytesAnnounce): AnnounceInput {
-  const { ids, idsAt, family: _, ...rest } = input;
+  const { ids, idsAt, family: _, v6At: _at, ...rest } = input;
   return {
     ...rest,
     infoHash: toHex(ids.subarray(idsAt, idsAt + 20)),

@@ -45,15 +45,21 @@ export interface AnnounceInput {
 
 /**
  * An announce whose ids are bytes: the info hash at `ids[idsAt...]`, the peer id in the 20 bytes
- * after it (as a BEP 15 announce lays them out). The `key` is the 32-bit number UDP carries; it
- * matches the same key sent over HTTP as 8 upper-case hex digits (libtorrent's %08X).
+ * after it (as a BEP 15 announce lays them out). The `key` is the 32-bit number UDP carries (it
+ * matches the same key sent over HTTP as 8 upper-case hex digits, libtorrent's %08X) or HTTP's text.
  */
 export interface BytesAnnounce extends Omit<AnnounceInput, "infoHash" | "peerId" | "key" | "compactOnly"> {
   ids: Uint8Array;
   idsAt: number;
-  key: number | undefined;
-  /** Only peers of this family are written: 4 (6 bytes each) or 6 (18 bytes each). */
-  family: 4 | 6;
+  key: number | string | undefined;
+  /**
+   * Which compact forms are written: one family's, 4 (6 bytes each) or 6 (18 bytes each), from
+   * `outAt` (a UDP reply); or "both" (an HTTP reply's `peers` and `peers6`): every sampled peer, the
+   * IPv4 forms from `outAt` and the IPv6 forms from `v6At`.
+   */
+  family: 4 | 6 | "both";
+  /** With family "both": where the IPv6 forms start in `out` (room for `numwant` of them from there). */
+  v6At?: number;
 }
 
 /**
@@ -62,7 +68,10 @@ export interface BytesAnnounce extends Omit<AnnounceInput, "infoHash" | "peerId"
  * its next call.
  */
 export interface WrittenSample extends SwarmCounts {
+  /** Compact forms written: of the request's family, or with family "both" the IPv4 ones. */
   written: number;
+  /** With family "both": the IPv6 forms written (0 otherwise). */
+  written6: number;
   refused?: AnnounceRefusal;
 }
 
