@@ -1,8 +1,10 @@
 // Hostile peers next to an honest btpeer seeder: a real `btpeer download` must finish with the right bytes,
 // never ban the honest seeder for another peer's data, and drop or ban only the hostile peer. The hostile
 // peers listen on 127.0.0.2 (loopback on Linux) so that a ban of their IP cannot catch the seeder on 127.0.0.1.
-// The seeder runs with an upload limit so the download lasts a few seconds: long enough for the hostile
-// peer to do its worst before the leecher is done.
+// Where the hostile peer is to be closed for what it did, it is the leecher's only peer until then, and an
+// honest seeder dials in afterwards: with the seeder there from the start, everything could come before the
+// hostile peer had done anything. Where its blocks must share pieces with the seeder's, both are there from
+// the start and the seeder runs with an upload limit, so the download lasts a few seconds.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
@@ -40,28 +42,49 @@ afterAll(async () => {
   removeDir(dir);
 }, 30_000);
 
-/** Runs a leecher against the hostile peer and the honest seeder until it completes or bans the seeder. */
-async function leech(hostile: ListeningPeer, name: string, extra: string[] = []) {
-  hostiles.push(hostile);
-  const out = path.join(dir, name);
-  const leecher = await startBtpeer(["download", torrent, "--out", out, "--no-seed", "--peer", hostile.address, "--peer", seeder.address, ...extra], {
+function startLeecher(peers: string[], name: string, extra: string[]): Promise<Btpeer> {
+  return startBtpeer(["download", torrent, "--out", path.join(dir, name), "--no-seed", ...peers.flatMap((p) => ["--peer", p]), ...extra], {
     name: `leecher (${name})`,
     env: { BTPEER_DEBUG: "1" },
   });
-  const seederBanned = (e: BtpeerEvent) => e.event === "peer-banned" && e.peer === seeder.address;
+}
+
+/** Waits until the leecher completes or bans the honest seeder (any peer on 127.0.0.1); checks it completed. */
+async function completes(leecher: Btpeer, name: string) {
+  const seederBanned = (e: BtpeerEvent) => e.event === "peer-banned" && String(e.peer).startsWith("127.0.0.1:");
   const outcome = await leecher.waitFor((e) => e.event === "completed" || seederBanned(e), 120_000);
   const bans = leecher.events().filter(isEvent("peer-banned"));
   expect(bans.filter(seederBanned)).toEqual([]); // the honest seeder is never banned
   expect(outcome.event).toBe("completed");
   expect(outcome.have).toBe(meta.pieceCount);
   expect(await leecher.service.exited).toBe(0);
-  expect(await sha256File(path.join(out, "data.bin"))).toBe(await sha256File(path.join(dir, "src", "data.bin")));
-  return { leecher, bans };
+  expect(await sha256File(path.join(dir, name, "data.bin"))).toBe(await sha256File(path.join(dir, "src", "data.bin")));
+  return bans;
 }
 
-/** Waits (up to a generous 10 s, for stderr to be read to its end) until the leecher's stderr says `pattern`. */
+/** Runs a leecher against the hostile peer and the (paced) honest seeder at once, until it completes. */
+async function leech(hostile: ListeningPeer, name: string, extra: string[] = []) {
+  hostiles.push(hostile);
+  const leecher = await startLeecher([hostile.address, seeder.address], name, extra);
+  return { leecher, bans: await completes(leecher, name) };
+}
+
+/**
+ * Runs a leecher whose only peer is the hostile one until it has closed that peer's connection; then an
+ * honest seeder dials in, and the download must complete from it.
+ */
+async function leechAfterClose(hostile: ListeningPeer, name: string, extra: string[] = []) {
+  hostiles.push(hostile);
+  const leecher = await startLeecher([hostile.address], name, extra);
+  await Promise.race([hostile.firstClose, Bun.sleep(60_000)]); // a safety bound: the checks below say what is missing
+  expect(hostile.stats.closed).toBeGreaterThan(0);
+  await startBtpeer(["seed", torrent, "--dir", path.join(dir, "src"), "--peer", leecher.address], { name: `seeder dialling the leecher (${name})` });
+  return { leecher, bans: await completes(leecher, name) };
+}
+
+/** Waits (up to a generous 30 s, for stderr to be read to its end) until the leecher's stderr says `pattern`. */
 async function stderrSays(leecher: Btpeer, pattern: RegExp): Promise<string> {
-  for (let i = 0; i < 100 && !pattern.test(leecher.service.output()); i++) await Bun.sleep(100);
+  for (let i = 0; i < 300 && !pattern.test(leecher.service.output()); i++) await Bun.sleep(100);
   return leecher.service.output();
 }
 
@@ -98,8 +121,7 @@ describe("a btpeer leecher with an honest seeder and one hostile peer", () => {
       { bitfield: even },
     );
     try {
-      const { leecher } = await leech(hostile, "unasked");
-      await hostile.firstClose;
+      const { leecher } = await leechAfterClose(hostile, "unasked");
       expect(leecher.events().filter(isEvent("piece-failed"))).toEqual([]); // none of its bytes were taken
       const said = new RegExp(`peer ${hostile.address} closed: protocol error: sent \\d+ blocks or rejects nobody asked for`);
       expect(await stderrSays(leecher, said)).toMatch(said);
@@ -142,7 +164,7 @@ describe("a btpeer leecher with an honest seeder and one hostile peer", () => {
         wire.send({ type: "unchoke" }); // (a repeated unchoke) makes the leecher top up our requests at once
       },
     });
-    const { leecher } = await leech(hostile, "short", ["--pool", "1"]);
+    const { leecher } = await leechAfterClose(hostile, "short", ["--pool", "1"]);
     const said = new RegExp(`peer ${hostile.address} closed: protocol error: block \\d+:\\d+ of \\d+ bytes`);
     expect(await stderrSays(leecher, said)).toMatch(said);
   }, 150_000);
@@ -163,8 +185,7 @@ describe("a btpeer leecher with an honest seeder and one hostile peer", () => {
         wire.sendRaw(storm);
       },
     });
-    const { leecher } = await leech(hostile, "storm");
-    await hostile.firstClose;
+    const { leecher } = await leechAfterClose(hostile, "storm");
     expect(stormed).toBe(true);
     expect(hostile.stats.requests).toBeLessThan(2_000); // was 16 per toggle
     const said = new RegExp(`peer ${hostile.address} closed: protocol error: choked us \\d+ times`);
