@@ -43,6 +43,8 @@ export interface LtPeerOptions {
   dhtReadOnly?: boolean;
   /** Upload rate limit in bytes/s. */
   uploadLimit?: number;
+  /** Download rate limit in bytes/s. */
+  downloadLimit?: number;
   /** Never unchoke anyone (it still serves a fast peer its allowed fast pieces). */
   noUnchoke?: boolean;
   /** BEP 6 pieces it grants a fast peer to fetch while choked (libtorrent's default: 5). */
@@ -138,6 +140,7 @@ export async function startLtPeer(options: LtPeerOptions): Promise<LtPeer> {
   if (options.dht) cmd.push("--dht", ...options.dht.flatMap((n) => ["--dht-node", n]));
   if (options.dhtReadOnly) cmd.push("--dht-read-only");
   if (options.uploadLimit) cmd.push("--upload-limit", String(options.uploadLimit));
+  if (options.downloadLimit) cmd.push("--download-limit", String(options.downloadLimit));
   if (options.noUnchoke) cmd.push("--no-unchoke");
   if (options.allowedFast !== undefined) cmd.push("--allowed-fast", String(options.allowedFast));
   if (options.chokeAt) cmd.push("--choke-at", String(options.chokeAt), "--choke-for", String(options.chokeFor ?? 5));

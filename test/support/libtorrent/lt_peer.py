@@ -11,7 +11,7 @@ no LSD/UPnP/NAT-PMP, and no DHT unless --dht is given, so a peer finds others on
   [--encryption forced|enabled|disabled] [--enc-level rc4|plaintext|both] [--prefer-rc4]   (MSE/PE)
   [--dht] [--dht-node HOST:PORT]... [--dht-read-only]   the DHT on the listen port (UDP), on loopback,
                                       starting from these nodes; read-only (BEP 43): it answers no query
-  [--upload-limit B/s] [--no-unchoke] [--allowed-fast N] [--choke-at BYTES --choke-for S] [--peer-log] [--list-peers]
+  [--upload-limit B/s] [--download-limit B/s] [--no-unchoke] [--allowed-fast N] [--choke-at BYTES --choke-for S] [--peer-log] [--list-peers]
 
 Every line on stdout is one JSON object with an "event" field:
   listening {port}          the TCP port peers can connect to
@@ -82,6 +82,7 @@ def parse_args(argv):
     p.add_argument("--dht-node", action="append", default=[], help="HOST:PORT of a DHT node to start from (repeatable)")
     p.add_argument("--dht-read-only", action="store_true", help="BEP 43: the DHT node asks but answers no query")
     p.add_argument("--upload-limit", type=int, default=0, help="upload rate limit in bytes/s (0: none)")
+    p.add_argument("--download-limit", type=int, default=0, help="download rate limit in bytes/s (0: none)")
     p.add_argument("--no-unchoke", action="store_true", help="never unchoke anyone (unchoke_slots_limit 0)")
     p.add_argument("--allowed-fast", type=int, default=-1, help="allowed_fast_set_size (BEP 6 pieces served while choked; default libtorrent's)")
     p.add_argument("--choke-at", type=int, default=0, help="stop unchoking anyone once this many payload bytes went up")
@@ -121,7 +122,7 @@ def session_settings(args):
         # With SSRF mitigation on, libtorrent refuses a tracker on a local address unless its path is
         # exactly /announce, and drops some local peers; tests run everything on loopback.
         "ssrf_mitigation": False,
-        "download_rate_limit": 0,
+        "download_rate_limit": args.download_limit,
         "upload_rate_limit": args.upload_limit,
         "announce_to_all_trackers": True,
         "announce_to_all_tiers": True,
@@ -179,7 +180,7 @@ def make_session(args):
     # Bootstrap nodes never enter libtorrent's routing table; these are added as ordinary nodes too.
     for node in args.dht_node:
         ses.add_dht_node(parse_peer(node))
-    if args.upload_limit or args.no_unchoke or args.choke_at:
+    if args.upload_limit or args.download_limit or args.no_unchoke or args.choke_at:
         # Loopback peers are in libtorrent's "local" class, which skips unchoke slots and rate limits:
         # these options must hold for them too, so every peer is put in the global class alone.
         everyone = lt.ip_filter()
