@@ -269,7 +269,7 @@ describe.skipIf(!needs(PROGRAMS.redis))("UpstashSwarmStore on a real redis-serve
         const httpBefore = { ...stack.compat.requests };
         expect((await announce(store, hash, 3, over)).refused).toBeUndefined();
         await redisCall("PING"); // a marker: once MONITOR shows it, everything before it has been seen
-        for (let i = 0; i < 200 && !monitored.some((l) => l.includes('"PING"')); i++) await Bun.sleep(5);
+        for (let i = 0; i < 1000 && !monitored.some((l) => l.includes('"PING"')); i++) await Bun.sleep(5);
         const fromClients = monitored.filter((l) => !l.includes("[0 lua]") && !/"(PING|CONFIG)"/.test(l));
         expect(fromClients).toHaveLength(1);
         expect(fromClients[0]).toContain('"evalsha"');

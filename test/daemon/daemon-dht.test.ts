@@ -62,7 +62,7 @@ test("the daemon's stats carry the DHT's status once it runs, and null without i
     expect(daemon.stats().dht ?? null).toBeNull();
     await daemon.startDht({ bootstrap: [`127.0.0.1:${nodes[2]!.port(4)}`], loopbackOnly: true });
     let status = daemon.stats().dht;
-    for (let i = 0; i < 100 && status?.state === "joining"; i++) {
+    for (let i = 0; i < 600 && status?.state === "joining"; i++) {
       await Bun.sleep(50);
       status = daemon.stats().dht;
     }

@@ -81,7 +81,7 @@ describe.skipIf(!needs(PROGRAMS.libtorrent))("a dormant torrent with a tracker",
       expect(fromDaemon(port).map((q) => q.get("event"))).toEqual(["started"]);
 
       // Two more announces while dormant, 5 s apart, with no event: the client's scheduler sends them.
-      await until(() => fromDaemon(port).length >= 3, "two announces while dormant", { tries: 300, everyMs: 100 });
+      await until(() => fromDaemon(port).length >= 3, "two announces while dormant", { tries: 600, everyMs: 100 }); // 10 s of intervals
       expect(daemon.dormant(hex)).toBe(true);
       const periodic = fromDaemon(port).slice(1);
       for (const q of periodic) {

@@ -97,7 +97,7 @@ describe.skipIf(!needs(PROGRAMS.promtool))("a download through the API", () => {
     const open = async () => sampleValue(parseSamples(await metrics()), "btpeer_api_event_streams");
     // Closed streams of the test before end with their readers' cancel; wait for the daemon to see it.
     const settle = async (want: number) => {
-      for (let i = 0; i < 200 && (await open()) !== want; i++) await Bun.sleep(50);
+      for (let i = 0; i < 600 && (await open()) !== want; i++) await Bun.sleep(50);
       expect(await open()).toBe(want);
     };
     await settle(0);

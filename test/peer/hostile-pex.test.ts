@@ -86,9 +86,9 @@ function pexPeer(
 const pexSent = (received: WireMessage[]): PexMessage[] =>
   received.filter((m): m is Extract<WireMessage, { type: "extended" }> => m.type === "extended" && m.id === 3).map((m) => decodePexMessage(m.payload));
 
-/** Waits (up to a generous 10 s, for stderr to be read to its end) until the process's stderr says `pattern`. */
+/** Waits (up to a generous 30 s, for stderr to be read to its end) until the process's stderr says `pattern`. */
 async function stderrSays(peer: Btpeer, pattern: RegExp): Promise<boolean> {
-  for (let i = 0; i < 100 && !pattern.test(peer.service.output()); i++) await Bun.sleep(100);
+  for (let i = 0; i < 300 && !pattern.test(peer.service.output()); i++) await Bun.sleep(100);
   return pattern.test(peer.service.output());
 }
 
