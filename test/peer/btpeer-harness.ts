@@ -95,3 +95,22 @@ export async function startRandomFileSeeder(prefix: string, bytes: number, seed:
   const seeder = await startBtpeer(["seed", fixture.torrent, "--dir", path.join(fixture.dir, "seed"), "--no-dht", "--encryption", "disable"]);
   return { ...fixture, content, seeder };
 }
+
+/**
+ * A btpeer holding only the first `pieces` pieces of the one-file torrent of `source` (its copy of the file
+ * cut there, in `dir`), serving those and nothing more: a download from it alone never completes, so a test
+ * that stops, pauses or kills a download before its end does not race the download's speed. It runs as a
+ * leecher whose only --peer is a port nobody listens on (with no peer at all it would give up at once).
+ */
+export async function startPartialSeeder(
+  torrent: string,
+  source: string,
+  opts: { pieceLength: number; pieces: number; dir: string; args?: string[]; name?: string },
+): Promise<Btpeer> {
+  fs.mkdirSync(opts.dir, { recursive: true });
+  const bytes = fs.readFileSync(source);
+  fs.writeFileSync(path.join(opts.dir, path.basename(source)), bytes.subarray(0, opts.pieces * opts.pieceLength));
+  return startBtpeer(["download", torrent, "--out", opts.dir, "--peer", "127.0.0.1:1", ...(opts.args ?? [])], {
+    name: opts.name ?? `seeder of the first ${opts.pieces} pieces`,
+  });
+}

@@ -9,7 +9,7 @@ import { parseMetainfo } from "../../shared/metainfo/parse.ts";
 import { makeRandomFile, makeTempDir, removeDir, sha256File } from "../support/files.ts";
 import { freePort } from "../support/ports.ts";
 import { stopAllServices } from "../support/processes.ts";
-import { CLI, isEvent, makeTorrent, ROOT, startBtpeer } from "./btpeer-harness.ts";
+import { CLI, isEvent, makeTorrent, ROOT, startBtpeer, startPartialSeeder } from "./btpeer-harness.ts";
 
 let dir = "";
 let torrent = "";
@@ -35,8 +35,14 @@ function runCli(args: string[], cmd: string[] = [process.execPath, CLI]) {
 describe("btpeer download: resume", () => {
   test("after SIGKILL halfway, a second run reuses every verified piece and fetches only the rest", async () => {
     const meta = parseMetainfo(new Uint8Array(fs.readFileSync(torrent)));
-    // A real seeder held to 512 KiB/s: the 4 MiB torrent takes about 8 s, so the kill lands halfway.
-    const slow = await startBtpeer(["seed", torrent, "--dir", path.dirname(source), "--upload-limit", "512K"], { name: "capped seeder" });
+    // A real btpeer holding the first 40 of the 65 pieces, held to 512 KiB/s: the first run can never
+    // complete, whenever the kill lands (with the whole torrent at that rate, it had about 6 s).
+    const slow = await startPartialSeeder(torrent, source, {
+      pieceLength: 64 * 1024,
+      pieces: 40,
+      dir: path.join(dir, "partial"),
+      args: ["--upload-limit", "512K"],
+    });
     const out = path.join(dir, "resume");
     try {
       const first = await startBtpeer(["download", torrent, "--out", out, "--no-seed", "--peer", slow.address], { name: "first run" });
