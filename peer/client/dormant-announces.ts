@@ -1,17 +1,24 @@
 // The announces of dormant torrents (peer/daemon/torrent-entry.ts): a torrent let go keeps announcing to
 // its trackers from what it handed over (AnnounceCarry, one TrackerClient each: BEP 12 tier order, key,
 // statuses), on the client's one-second tick rather than a timer of its own. An answer naming leechers
-// makes the torrent again (a seeder dials leechers); the torrent made again takes the carry back.
+// makes the torrent again (a seeder dials leechers); the torrent made again takes the carry back. Each
+// announce's outcome is said as a running torrent says it (`tracker`, or a `warning` when it failed).
 import type { PeerAddress } from "../../shared/compact.ts";
+import type { TorrentEvent } from "../torrent/events.ts";
 import type { TrackerStatus } from "../tracker/tracker-client.ts";
 import { type AnnounceCarry, announceStopped } from "../tracker/tracker-announcer.ts";
 
 /** Announces of dormant torrents under way at once, at most: 10,000 due together go out a few at a time. */
 const MAX_IN_FLIGHT = 32;
 
+/** What a dormant torrent's announce says, as a running torrent's announcer says it (TrackerAnnouncer). */
+export type AnnounceEvent = Extract<TorrentEvent, { event: "tracker" | "warning" }>;
+
 export interface DormantAnnounceHooks {
   /** A tracker named peers worth dialling: make the torrent (hex info hash) again, with them. */
   wake(key: string, peers: PeerAddress[]): void;
+  /** An announce for the torrent (hex info hash) was answered, or failed: its `tracker` or `warning`. */
+  announced(key: string, event: AnnounceEvent): void;
 }
 
 export class DormantAnnounces {
@@ -89,17 +96,21 @@ export class DormantAnnounces {
     this.inFlight++;
     if (!carry.startedOk) carry.startSent = true;
     let peers: PeerAddress[] = [];
+    let said: AnnounceEvent;
     carry.inFlight = (async () => {
       try {
         const result = await carry.client.announce(carry.startedOk ? undefined : "started", carry.stats);
         carry.startedOk = true;
         carry.nextAnnounceAt = Date.now() + result.interval * 1000;
+        said = { event: "tracker", tracker: result.tracker, peers: result.peers.length, ...(result.warning ? { warning: result.warning } : {}) };
         // Without a count, any peer may be a leecher. Seeders only: nothing to do (we are one of them).
         if (result.peers.length > 0 && (result.leechers ?? 1) > 0) peers = result.peers;
-      } catch {
+      } catch (error) {
         // TrackerClient noted the error in its statuses; it backs off as a running torrent's announcer does.
         carry.failures++;
-        carry.nextAnnounceAt = Date.now() + carry.client.backoffSeconds() * 1000;
+        const backoff = carry.client.backoffSeconds();
+        carry.nextAnnounceAt = Date.now() + backoff * 1000;
+        said = { event: "warning", message: `${error instanceof Error ? error.message : String(error)}; retrying in ${backoff} s` };
       }
     })().finally(() => {
       this.inFlight--;
@@ -109,6 +120,7 @@ export class DormantAnnounces {
     void carry.inFlight.then(() => {
       if (this.carries.get(key) !== carry) return; // made again or removed meanwhile: the torrent goes on from the carry
       this.soonest = Math.min(this.soonest, carry.nextAnnounceAt);
+      this.hooks.announced(key, said);
       if (peers.length > 0) this.hooks.wake(key, peers);
     });
   }

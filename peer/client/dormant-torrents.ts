@@ -5,7 +5,7 @@ import type { PeerAddress } from "../../shared/compact.ts";
 import type { DormantCarry } from "../torrent/dormancy.ts";
 import type { Torrent } from "../torrent/torrent.ts";
 import type { AnnounceCarry } from "../tracker/tracker-announcer.ts";
-import { DormantAnnounces } from "./dormant-announces.ts";
+import { type AnnounceEvent, DormantAnnounces } from "./dormant-announces.ts";
 import { DormantDht, type DormantDhtHost } from "./dormant-dht.ts";
 
 /** A torrent let go while it was dormant (Torrent.dormant): what makes it again when it is asked for. */
@@ -17,12 +17,17 @@ export interface DormantTorrent {
    * on with `announce` (its trackers' announcing while dormant) and dials `peers` (a tracker's leechers).
    */
   wake(woken: { announce: AnnounceCarry | null; peers: PeerAddress[] }): Torrent | null;
+  /** The client announced for it while dormant: the outcome, as its running torrent would have said it. */
+  announced(event: AnnounceEvent): void;
 }
 
 export class DormantTorrents {
   /** By hex info hash. */
   private readonly torrents = new Map<string, DormantTorrent>();
-  private readonly announces = new DormantAnnounces({ wake: (key, peers) => this.wake(key, peers) });
+  private readonly announces = new DormantAnnounces({
+    wake: (key, peers) => this.wake(key, peers),
+    announced: (key, event) => this.torrents.get(key)?.announced(event),
+  });
   private readonly dht: DormantDht;
 
   constructor(host: DormantDhtHost) {

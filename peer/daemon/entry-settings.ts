@@ -6,7 +6,7 @@ import type { TorrentSettings } from "../client/client.ts";
 import { layoutFiles, StorageError, TorrentStorage } from "../storage/index.ts";
 import type { TorrentEvent } from "../torrent/events.ts";
 import type { ByteTotals } from "./entry-facts.ts";
-import { type FileStamp, stampFile } from "./resume-plan.ts";
+import { type FileStamp, planResume, type ResumeData, stampFile } from "./resume-plan.ts";
 import type { WriterLayout } from "./resume-writer.ts";
 import { ResumingStorage } from "./resuming-storage.ts";
 import type { EntryContext, EntryRecord } from "./torrent-entry.ts";
@@ -23,6 +23,13 @@ export function writerLayoutOf(meta: Metainfo, savePath: string): WriterLayout {
 /** Each file's size and mtime now (null: not there, or zero-length). */
 export function stampsOf(layout: WriterLayout): (FileStamp | null)[] {
   return layout.files.map((f) => (f.length === 0 ? null : stampFile(f.path)));
+}
+
+/** Whether a wanted file's size or mtime differs from the state's stamp of it (or it is gone). */
+export function wantedFilesChanged(meta: Metainfo, layout: WriterLayout, resume: ResumeData | null, options: StoredOptions): boolean {
+  const plan = planResume(layout, resume, stampsOf(layout));
+  const priorities = prioritiesOf(meta, options);
+  return plan.files.some((verdict, i) => verdict !== "unchanged" && layout.files[i]!.length > 0 && priorities[i] !== "skip");
 }
 
 /** The torrent's files, skipped ones aside; a StorageError (returned) when they cannot be opened. */

@@ -16,7 +16,7 @@ import { StorageError, type TorrentStorage } from "../storage/index.ts";
 import type { TorrentEvent } from "../torrent/events.ts";
 import type { Torrent } from "../torrent/torrent.ts";
 import { planResume } from "./resume-plan.ts";
-import { openStorage, stampsOf, torrentSettingsOf, writerLayoutOf } from "./entry-settings.ts";
+import { openStorage, stampsOf, torrentSettingsOf, wantedFilesChanged, writerLayoutOf } from "./entry-settings.ts";
 import { bytesOf, type ByteTotals, type EntryFacts, factsOf, NO_BYTES, NO_RUN, type Planned, recheckOf, type RunTotals, UNWRITTEN } from "./entry-facts.ts";
 import { dormantStartEvents, type StoredStart, startsDormant } from "./dormant-start.ts";
 import { firstCarry } from "../tracker/tracker-announcer.ts";
@@ -183,7 +183,7 @@ export class TorrentEntry {
     this.current = meta;
     this.waking = true;
     // Not written yet, its stamps are the writer's to take: nothing could have changed since it went dormant.
-    if (!this.ctx.writer.tracks(meta.infoHash) && this.filesChanged(meta)) {
+    if (!this.ctx.writer.tracks(meta.infoHash) && wantedFilesChanged(meta, this.layout(), this.ctx.store.getResume(meta.infoHash), this.options)) {
       this.tracked = false; // its `checked` tracks it anew
       const settings = this.settings(0, true);
       if (!settings) return null;
@@ -202,12 +202,9 @@ export class TorrentEntry {
     return torrent;
   }
 
-  /** Whether a wanted file's size or mtime differs from the state's stamp of it (or it is gone). */
-  private filesChanged(meta: Metainfo): boolean {
-    const layout = this.layout();
-    const plan = planResume(layout, this.ctx.store.getResume(meta.infoHash), stampsOf(layout));
-    const priorities = prioritiesOf(meta, this.options);
-    return plan.files.some((verdict, i) => verdict !== "unchanged" && layout.files[i]!.length > 0 && priorities[i] !== "skip");
+  /** The client announced for it while dormant: its listeners hear of it as from a running torrent. */
+  announced(event: TorrentEvent): void {
+    this.ctx.emit(event, this);
   }
 
   /** Lets the torrent go if it is dormant (the client keeps its info hash), keeping what the lists show. */

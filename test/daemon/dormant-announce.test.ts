@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
 import { setupTracker } from "../../edge/server-setup.ts";
+import type { DaemonEvent } from "../../peer/daemon/control.ts";
 import { Daemon } from "../../peer/daemon/service.ts";
 import { makeRandomFile, makeTempDir, removeDir, sha256File } from "../support/files.ts";
 import { stopAllServices } from "../support/processes.ts";
@@ -74,11 +75,15 @@ function fromDaemon(port: number): URLSearchParams[] {
 describe.skipIf(!needs(PROGRAMS.libtorrent))("a dormant torrent with a tracker", () => {
   test("goes dormant and keeps announcing at the tracker's interval; a libtorrent leecher finds it through the tracker and gets verified data; removed, it announces stopped", async () => {
     const daemon = Daemon.open({ stateDir: path.join(dir, "state"), downloadDir: dir, port: 0, bind: "127.0.0.1", log: () => {} });
+    const said: DaemonEvent[] = [];
+    daemon.subscribe((e) => said.push(e));
     try {
       await daemon.add({ source: { torrent: new Uint8Array(fs.readFileSync(torrentPath)) }, savePath: path.dirname(source) });
       await until(() => daemon.dormant(hex), "the seeded torrent going dormant", { tries: 600, everyMs: 50 });
       const port = daemon.port;
       expect(fromDaemon(port).map((q) => q.get("event"))).toEqual(["started"]);
+      const trackerEvents = () => said.filter((e) => e.event === "tracker");
+      expect(trackerEvents()).toHaveLength(1);
 
       // Two more announces while dormant, 5 s apart, with no event: the client's scheduler sends them.
       await until(() => fromDaemon(port).length >= 3, "two announces while dormant", { tries: 600, everyMs: 100 }); // 10 s of intervals
@@ -96,6 +101,9 @@ describe.skipIf(!needs(PROGRAMS.libtorrent))("a dormant torrent with a tracker",
       ]);
       expect(detail.trackers[0]!.nextAnnounceAt).toBeGreaterThan(Date.now() - 2_000);
       expect(daemon.list()[0]).toMatchObject({ currentTracker: `http://127.0.0.1:${server.port}/announce`, trackerErrors: 0 });
+      // Each announce while dormant is said as a running torrent says it.
+      await until(() => trackerEvents().length >= 3, "the dormant announces' tracker events", { tries: 300, everyMs: 100 });
+      expect(trackerEvents()[2]).toEqual({ infoHash: hex, event: "tracker", tracker: `http://127.0.0.1:${server.port}/announce`, peers: 0 });
       expect(daemon.dormant(hex)).toBe(true);
 
       // A real libtorrent leecher that knows of the seeder only through the tracker.
@@ -168,6 +176,30 @@ describe.skipIf(!needs(PROGRAMS.libtorrent))("a dormant torrent with a tracker",
       if (!closed) await daemon.close();
     }
   }, 150_000);
+
+  test("an announce while dormant that fails is said as a warning, and the API shows the tracker's error", async () => {
+    const deadOnly = await makeTorrent(source, path.join(dir, "dead-only.torrent"), { pieceLength: 64 * 1024, trackers: [DEAD_TRACKER] });
+    const bytes = new Uint8Array(fs.readFileSync(deadOnly));
+    const deadHex = Buffer.from(parseMetainfo(bytes).infoHash).toString("hex");
+    const daemon = Daemon.open({ stateDir: path.join(dir, "state-dead"), downloadDir: dir, port: 0, bind: "127.0.0.1", log: () => {} });
+    const warnings: DaemonEvent[] = [];
+    daemon.subscribe((e) => {
+      if (e.event === "warning") warnings.push(e);
+    });
+    try {
+      await daemon.add({ source: { torrent: bytes }, savePath: path.dirname(source) });
+      // Its first announce (the running torrent's) fails; a seeder waits for peers all the same.
+      await until(() => daemon.dormant(deadHex) && warnings.length === 1, "dormant after a failed announce", { tries: 600, everyMs: 50 });
+      // The next one is the client's, for the dormant torrent.
+      await until(() => warnings.length >= 2, "a failed announce while dormant", { tries: 300, everyMs: 100 });
+      expect(daemon.dormant(deadHex)).toBe(true);
+      expect(warnings[1]).toEqual({ infoHash: deadHex, event: "warning", message: expect.stringMatching(/; retrying in \d+ s$/) });
+      expect(daemon.get(deadHex).trackers).toEqual([expect.objectContaining({ url: DEAD_TRACKER, status: "error", lastError: expect.stringMatching(/.+/) })]);
+      expect(daemon.list()[0]!.trackerErrors).toBeGreaterThanOrEqual(2);
+    } finally {
+      await daemon.close();
+    }
+  }, 120_000);
 
   test("after a restart the stored torrent starts dormant and the client announces its started, once", async () => {
     const stateDir = path.join(dir, "state-restart");
