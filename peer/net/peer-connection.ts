@@ -142,7 +142,7 @@ export class PeerConnection {
   /** A chunk Bun read for us; then whatever else the kernel already holds is read straight into a reused buffer. */
   receive(chunk: Uint8Array): void {
     if (this.state === "closed") return;
-    noteChunkReceived(chunk.length); // only Bun's own chunks are garbage to collect
+    noteChunkReceived(chunk.length); // only Bun's own chunks leave wrappers to collect
     this.receiving = true;
     try {
       if (this.feed(chunk) && this.socket.fd !== undefined) readAvailable(this.socket.fd, this.feedDirect);

@@ -55,9 +55,10 @@ const handlers: SocketHandler<SocketData, "uint8array"> = {
 
 // Bun hands every `data` event a freshly allocated buffer of its own (up to 512 KiB; half of what a fast
 // download receives comes this way, the rest through direct-read.ts). Left to the collector, those buffers
-// pile up until a collection finds them dead: chunk-garbage.ts forces one every few MiB, and each copy lands
-// in memory that must be faulted in afresh. Detaching the buffer (transfer to length 0) frees its memory at
-// once instead, to be reused warm by the next chunk; only the small wrapper objects are left for the collector.
+// piled up by 100 MiB and more before it ran on its own, so the peer used to force a collection every 4 MiB
+// of them, and each copy landed in memory that had to be faulted in afresh. Detaching the buffer (transfer
+// to length 0) frees its memory at once instead, to be reused warm by the next chunk; only the small
+// wrapper objects are left (see chunk-garbage.ts).
 const transferBuffer = (ArrayBuffer.prototype as { transfer?: (this: ArrayBuffer, length: number) => ArrayBuffer }).transfer;
 
 /** Frees a chunk Bun gave us whose bytes nobody holds any more; a chunk sharing its buffer is left alone. */
