@@ -3,7 +3,7 @@
 // many bytes unread in the leecher's socket (a libtorrent leecher held 2-10 MiB from a btpeer seeder,
 // against 1-3 from a libtorrent seeder, and spent more CPU per GiB copying them out of a cold cache).
 // A real libtorrent leecher downloads from a real btpeer seeder; the seeder's socket is read with `ss -tm`
-// (skmem's tb: the send buffer's size) while the transfer runs.
+// (skmem's tb: the send buffer's size) while the transfer runs, the seeder's process's sockets only.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
@@ -15,10 +15,16 @@ import { type Btpeer, startRandomFileSeeder } from "./btpeer-harness.ts";
 
 const SIZE = 256 * 1024 * 1024;
 
-/** The send buffer sizes (skmem tb) of the seeder's established sockets now. */
-function sendBuffers(port: number): number[] {
-  const out = Bun.spawnSync(["ss", "-tmnH", "state", "established", `( sport = :${port} )`]).stdout.toString();
-  return [...out.matchAll(/\btb(\d+)/g)].map((m) => Number(m[1]));
+/**
+ * The send buffer sizes (skmem tb) of the seeder's established sockets now: those on its port that its own
+ * process holds. The port alone is not enough: another process's socket may use the same number as its
+ * local port, and the test once read a 3.9 MB buffer that was not the seeder's.
+ */
+function sendBuffers(port: number, pid: number): number[] {
+  const out = Bun.spawnSync(["ss", "-tmnpH", "state", "established", `( sport = :${port} )`]).stdout.toString();
+  // One socket per line, its skmem on the indented line after it.
+  const sockets = out.split(/\n(?=\S)/);
+  return sockets.filter((s) => s.includes(`pid=${pid},`)).flatMap((s) => [...s.matchAll(/\btb(\d+)/g)].map((m) => Number(m[1])));
 }
 
 describe.skipIf(!needs(PROGRAMS.libtorrent) || process.platform !== "linux")("the send buffer to a leecher on this host", () => {
@@ -44,7 +50,7 @@ describe.skipIf(!needs(PROGRAMS.libtorrent) || process.platform !== "linux")("th
       done = true;
     });
     while (!done) {
-      seen.push(...sendBuffers(seeder.port));
+      seen.push(...sendBuffers(seeder.port, seeder.service.pid));
       await Bun.sleep(20);
     }
     await finished;
