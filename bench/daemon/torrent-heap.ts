@@ -1,8 +1,9 @@
-// bun bench/daemon/torrent-heap.ts [count] — what one idle seeding torrent costs in a daemon's JS heap, in
-// this process: `count` (default 2,000) small seeded torrents (one 16 KiB file each) in a state as a clean
-// stop leaves it, opened by Daemon; heap size, RSS and the object types that grew, over the count, after
-// every torrent has started and a full GC. The daemon's own fixed cost is in the difference too (small
-// beside thousands of torrents).
+// bun bench/daemon/torrent-heap.ts [count] [--dht] — what one idle seeding torrent costs in a daemon's JS
+// heap, in this process: `count` (default 2,000) small seeded torrents (one 16 KiB file each) in a state as
+// a clean stop leaves it, opened by Daemon; heap size, RSS and the object types that grew, over the count,
+// after every torrent has started and a full GC. The daemon's own fixed cost is in the difference too (small
+// beside thousands of torrents). --dht: the daemon's DHT on as well (loopback only, no router: it joins
+// nobody), every dormant torrent in its announcer.
 import { heapStats } from "bun:jsc";
 import fs from "node:fs";
 import path from "node:path";
@@ -13,7 +14,9 @@ import { StateStore } from "../../peer/daemon/state-store.ts";
 import { createTorrentFromDisk } from "../../peer/files/create-from-disk.ts";
 import { makeRandomFile, makeTempDir, removeDir } from "../../test/support/files.ts";
 
-const count = Number(process.argv[2] ?? 2000);
+const args = process.argv.slice(2);
+const withDht = args.includes("--dht");
+const count = Number(args.find((a) => !a.startsWith("--")) ?? 2000);
 const tmp = makeTempDir("btpeer-torrent-heap-");
 try {
   const data = path.join(tmp, "data");
@@ -54,12 +57,14 @@ try {
   });
   const deadline = Date.now() + 600_000;
   while (started < count && Date.now() < deadline) await Bun.sleep(20);
+  if (withDht) await daemon.startDht({ bootstrap: [], loopbackOnly: true });
   await Bun.sleep(3000); // a few ticks: each torrent reports once that it went idle
   const after = measure();
   const per = (n: number) => (n / count).toFixed(1);
   console.log(
     `${started} of ${count} torrents seeding: JS heap ${per((after.heap - before.heap) / 1024)} KiB/torrent, ` +
-      `RSS ${per((after.rss - before.rss) / 1024)} KiB/torrent, ${per(after.objects - before.objects)} objects/torrent`,
+      `RSS ${per((after.rss - before.rss) / 1024)} KiB/torrent, ${per(after.objects - before.objects)} objects/torrent` +
+      (withDht ? `; DHT: ${daemon.stats().dht?.torrents} torrents in its schedule` : ""),
   );
   const grew = Object.entries(after.types)
     .map(([type, n]) => [type, (n - (before.types[type] ?? 0)) / count] as const)

@@ -78,7 +78,11 @@ export class ClientDht implements TorrentDht {
     private readonly options: ClientDhtOptions,
     private readonly joinEnded: (join: JoinResult) => void,
   ) {
-    this.announcer = new DhtAnnouncer(node, options.announcer ?? DEFAULT_ANNOUNCER_OPTIONS);
+    // Counted here for all torrents, not by wrapping each one's entry: thousands of dormant torrents share one entry.
+    this.announcer = new DhtAnnouncer(node, options.announcer ?? DEFAULT_ANNOUNCER_OPTIONS, ({ peers }) => {
+      this.lookups++;
+      this.peersFound += peers;
+    });
     this.joined = this.join();
   }
 
@@ -145,16 +149,8 @@ export class ClientDht implements TorrentDht {
 
   add(infoHash: Uint8Array, entry: DhtTorrentEntry): void {
     if (this.closed) return;
-    const counted: DhtTorrentEntry = {
-      ...entry,
-      onLookup: (result) => {
-        this.lookups++;
-        this.peersFound += result.peers;
-        entry.onLookup?.(result);
-      },
-    };
-    if (this.state.kind === "joining") this.waiting.set(toBinaryString(infoHash), { infoHash, entry: counted });
-    else this.announcer.add(infoHash, counted);
+    if (this.state.kind === "joining") this.waiting.set(toBinaryString(infoHash), { infoHash, entry });
+    else this.announcer.add(infoHash, entry);
   }
 
   remove(infoHash: Uint8Array): void {

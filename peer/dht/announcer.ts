@@ -69,9 +69,11 @@ export class DhtAnnouncer {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
 
+  /** `counted`: told of every lookup's outcome, all torrents together (the client's counters). */
   constructor(
     private readonly node: AnnouncingNode,
     private readonly options: AnnouncerOptions = DEFAULT_ANNOUNCER_OPTIONS,
+    private readonly counted?: (result: { peers: number; announcedTo: number }) => void,
   ) {}
 
   /**
@@ -170,7 +172,9 @@ export class DhtAnnouncer {
       short = thin || (peers.length === 0 && entry.wantsPeers?.() === true);
       if (this.torrents.get(toBinaryString(torrent.infoHash)) === torrent) {
         if (peers.length > 0) entry.onPeers(peers);
-        entry.onLookup?.({ peers: peers.length, announcedTo: result.announcedTo });
+        const outcome = { peers: peers.length, announcedTo: result.announcedTo };
+        this.counted?.(outcome);
+        entry.onLookup?.(outcome);
       }
     } catch {
       // A lookup fails only when the node closes; the next round tries again.
