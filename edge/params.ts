@@ -1,32 +1,18 @@
 // Readers for single tracker query parameters, each failing with a TrackerError that names it.
 import { toHex } from "../shared/bytes.ts";
 import { TrackerError } from "./errors.ts";
+import { idHex } from "./hex-ids.ts";
 import type { RawQuery } from "./query.ts";
 
 /** Every announce decodes two ids: into this buffer, not a fresh array each. */
-const ID_BYTES = new Uint8Array(20) as Uint8Array & { toHex?(): string };
-const ID_HEX_CODES: number[] = new Array(40).fill(0);
-const HEX_DIGIT_CODES = Array.from("0123456789abcdef", (ch) => ch.charCodeAt(0));
-/**
- * Uint8Array.prototype.toHex (ES2026; Bun, Deno and workerd have it): one native call that makes a
- * flat lowercase string, about a third of the cost of building it from char codes.
- */
-const NATIVE_TO_HEX = typeof ID_BYTES.toHex === "function";
+const ID_BYTES = new Uint8Array(20);
 
 /** A 20-byte binary id (`info_hash`, `peer_id`) as 40 lowercase hex digits. */
 export function readId(query: RawQuery, name: "info_hash" | "peer_id"): string {
   const length = query.decodeInto(name, ID_BYTES);
   if (length === undefined) throw new TrackerError("missing-param", `missing ${name}`);
   checkIdLength(length, name);
-  if (NATIVE_TO_HEX) return ID_BYTES.toHex!();
-  // One flat string from char codes: cheaper than 20 concatenations (a rope that every Map lookup
-  // by this id would then have to flatten).
-  for (let i = 0; i < 20; i++) {
-    const b = ID_BYTES[i]!;
-    ID_HEX_CODES[2 * i] = HEX_DIGIT_CODES[b >> 4]!;
-    ID_HEX_CODES[2 * i + 1] = HEX_DIGIT_CODES[b & 15]!;
-  }
-  return String.fromCharCode.apply(null, ID_HEX_CODES);
+  return idHex(ID_BYTES);
 }
 
 /**

@@ -2,6 +2,7 @@
 // once freed): no object per peer, so a re-announce writes a few array cells and the garbage
 // collector has nothing to trace per peer. A peer's compact form lives in its role's list
 // (memory-peer-list.ts); its id in the store's IdIndex, under the same handle.
+import { keyHex } from "../hex-ids.ts";
 
 /** No peer: the end of a chain. */
 export const NONE = -1;
@@ -61,8 +62,6 @@ function grown<T extends Float64Array | Int32Array | Uint8Array | Uint16Array>(b
   return bigger;
 }
 
-const HEX_UPPER = "0123456789ABCDEF";
-
 /** Whether two keys are the same key: a UDP number equals the text libtorrent sends over HTTP (%08X). */
 export function sameKey(a: PeerKey, b: PeerKey): boolean {
   if (a === undefined || b === undefined) return false;
@@ -71,8 +70,5 @@ export function sameKey(a: PeerKey, b: PeerKey): boolean {
 }
 
 export function keyText(key: string | number): string {
-  if (typeof key === "string") return key;
-  let out = "";
-  for (let i = 0; i < 8; i++) out += HEX_UPPER[(key >>> (28 - 4 * i)) & 15];
-  return out;
+  return typeof key === "string" ? key : keyHex(key);
 }

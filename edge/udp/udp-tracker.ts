@@ -30,6 +30,7 @@ import { readI32, readU16, readU32, readU64 } from "../../shared/udp-tracker/wir
 import { announcePeer, announcePeerInto, type BytesAnnounceFields, nextInterval, scrapeCounts, type TrackerCore } from "../announce-core.ts";
 import { canonicalIp } from "../client-ip.ts";
 import { TrackerError } from "../errors.ts";
+import { idHex, keyHex } from "../hex-ids.ts";
 import type { AnnounceEvent } from "../store/swarm-store.ts";
 import { ConnectionIds } from "./connection-id.ts";
 
@@ -221,15 +222,15 @@ export class UdpTracker {
     const wanted = req.numWant < 0 ? config.defaultNumwant : Math.min(req.numWant, config.maxNumwant);
     const numwant = event === "stopped" ? 0 : Math.min(wanted, MAX_REPLY_PEERS[family]);
     const { result, interval } = await announcePeer(this.core, {
-      infoHash: hexId(req.infoHash),
-      peerId: hexId(req.peerId),
+      infoHash: idHex(req.infoHash),
+      peerId: idHex(req.peerId),
       ip,
       port: req.port,
       left: req.left,
       event,
       numwant,
       // As libtorrent sends it over HTTP (%08X), so one client's key matches over both; 0 = none sent.
-      key: req.key === 0 ? undefined : keyText(req.key),
+      key: req.key === 0 ? undefined : keyHex(req.key),
       compactOnly: true,
     });
     // A reply carries peers of the request's family only: the client reads every entry as that size.
@@ -251,7 +252,7 @@ export class UdpTracker {
     if (req.infoHashes.length > limit) {
       throw new TrackerError("too-many-hashes", `at most ${limit} info hashes per scrape`);
     }
-    const counts = await scrapeCounts(this.core, req.infoHashes.map(hexId));
+    const counts = await scrapeCounts(this.core, req.infoHashes.map(idHex));
     // Entries stay in request order (the client matches them by position): unserved torrents read 0.
     const entries = counts.map((c) => ({ seeders: c?.complete ?? 0, completed: c?.downloaded ?? 0, leechers: c?.incomplete ?? 0 }));
     return encodeScrapeResponse({ transactionId: req.transactionId, entries });
@@ -273,31 +274,6 @@ function errorReply(transactionId: number, message: string, requestBytes: number
 /** announceInPlace: not an announce it answers in place. */
 const SKIPPED = Symbol("skipped");
 const EMPTY = new Uint8Array(0);
-
-const HEX_CODES = Array.from("0123456789abcdef", (ch) => ch.charCodeAt(0));
-const ID_HEX: number[] = new Array(40).fill(0);
-/** ES2026's Uint8Array.prototype.toHex where the runtime has it (Bun does): 2-3 times faster than the loop below. */
-const nativeHex = typeof (new Uint8Array(0) as unknown as { toHex?: unknown }).toHex === "function";
-
-/** A 20-byte id as 40 lowercase hex digits, one flat string (what the store keys by). */
-function hexId(id: Uint8Array): string {
-  if (nativeHex) return (id as unknown as { toHex(): string }).toHex();
-  for (let i = 0; i < 20; i++) {
-    const b = id[i]!;
-    ID_HEX[2 * i] = HEX_CODES[b >> 4]!;
-    ID_HEX[2 * i + 1] = HEX_CODES[b & 15]!;
-  }
-  return String.fromCharCode.apply(null, ID_HEX);
-}
-
-const HEX_UPPER_CODES = Array.from("0123456789ABCDEF", (ch) => ch.charCodeAt(0));
-const KEY_HEX: number[] = new Array(8).fill(0);
-
-/** The 32-bit key as 8 upper-case hex digits (toString/padStart cost a measurable share of an announce). */
-function keyText(key: number): string {
-  for (let i = 0; i < 8; i++) KEY_HEX[i] = HEX_UPPER_CODES[(key >>> (28 - 4 * i)) & 15]!;
-  return String.fromCharCode.apply(null, KEY_HEX);
-}
 
 function u32Bytes(n: number): Uint8Array {
   return Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
