@@ -9,6 +9,7 @@ import { toHex } from "../../shared/bytes.ts";
 import { DEFAULT_CONFIG } from "../config.ts";
 import { AddressBytes } from "./address-bytes.ts";
 import { BusiestSwarms, MemoryCounters } from "./counters.ts";
+import { DownloadHistory } from "./download-history.ts";
 import { IdIndex } from "./id-index.ts";
 import { MemoryAccounts } from "./memory-accounts.ts";
 import { compactPeers, peerObjects, writeCompact, writeSplit } from "./memory-reply.ts";
@@ -58,12 +59,8 @@ interface Announce {
 export class MemorySwarmStore implements SwarmStore {
   private readonly peers = new SwarmPeers(new IdIndex());
   private readonly swarms = new SwarmTable(this.peers);
-  /**
-   * Completed-download counts outlive their swarm, up to `maxSwarms` of them: ordered by last
-   * completion, the least recent dropped first. Only swarms with a completion have one; a live
-   * swarm carries its count too (Swarm.downloaded), so an announce reads no Map.
-   */
-  private readonly downloaded = new Map<string, number>();
+  /** Completed-download counts that outlive their swarm, up to `maxSwarms` of them. */
+  private readonly downloaded: DownloadHistory;
   private readonly maxSwarms: number;
   private readonly maxPeers: number;
   private readonly counters_ = new MemoryCounters();
@@ -84,6 +81,7 @@ export class MemorySwarmStore implements SwarmStore {
   constructor(opts: MemoryStoreOptions = {}) {
     this.maxSwarms = opts.maxSwarms ?? DEFAULT_CONFIG.maxSwarms;
     this.maxPeers = opts.maxPeers ?? DEFAULT_CONFIG.maxPeers;
+    this.downloaded = new DownloadHistory(this.maxSwarms);
     this.sampler = new Sampler(opts.random ?? Math.random);
     this.accounts = new MemoryAccounts(this.maxPeers);
   }
@@ -146,7 +144,7 @@ export class MemorySwarmStore implements SwarmStore {
     return infoHashes.map((hash) => {
       const swarm = this.swarms.byHex(hash);
       if (swarm) this.peers.expire(swarm, now);
-      return swarm ? countsOf(swarm) : { complete: 0, incomplete: 0, downloaded: this.downloaded.get(hash) ?? 0 };
+      return swarm ? countsOf(swarm) : { complete: 0, incomplete: 0, downloaded: this.downloaded.of(hash) };
     });
   }
 
@@ -213,12 +211,12 @@ export class MemorySwarmStore implements SwarmStore {
         this.counters_.announced(event, "recorded", now);
         if (user) this.accounts.record(user, input!, false);
         const hex = typeof infoHash === "string" ? infoHash : toHex(infoHash.subarray(at, at + 20));
-        setCounts(counts, 0, 0, this.downloaded.get(hex) ?? 0);
+        setCounts(counts, 0, 0, this.downloaded.of(hex));
         return;
       }
       if (this.swarms.size >= this.maxSwarms) this.swarms.drop(this.swarms.byActivity.oldest!);
       swarm = swarms.add(typeof infoHash === "string" ? infoHash : null);
-      if (this.downloaded.size > 0) swarm.downloaded = this.downloaded.get(swarms.hexOf(swarm)) ?? 0;
+      if (this.downloaded.size > 0) swarm.downloaded = this.downloaded.of(swarms.hexOf(swarm));
     }
     swarm.expiresAt = now + a.peerTtlMs;
 
@@ -304,16 +302,10 @@ export class MemorySwarmStore implements SwarmStore {
   }
 
   private countDownload(swarm: Swarm): void {
-    const hash = this.swarms.hexOf(swarm);
-    const count = ++swarm.downloaded;
-    this.downloaded.delete(hash);
-    this.downloaded.set(hash, count);
-    if (this.downloaded.size > this.maxSwarms) {
-      const forgotten = this.downloaded.keys().next().value!;
-      this.downloaded.delete(forgotten);
-      const live = this.swarms.byHex(forgotten);
-      if (live) live.downloaded = 0;
-    }
+    const forgotten = this.downloaded.completed(this.swarms.hexOf(swarm), ++swarm.downloaded);
+    if (forgotten === undefined) return;
+    const live = this.swarms.byHex(forgotten);
+    if (live) live.downloaded = 0;
   }
 }
 
