@@ -5,6 +5,7 @@
 // chain of objects) were most of the store's time per announce. A key is the id and a scope (a peer
 // id is looked up within its swarm, the swarm's handle as scope). Linear probing with backward-shift
 // deletion: no tombstones, so a table under constant churn never degrades.
+import { idHex } from "../hex-ids.ts";
 
 /** Words per key: the id's five, then the scope. */
 const KEY_WORDS = 6;
@@ -120,10 +121,7 @@ export class IdIndex {
   /** The id of `handle` as 40 lowercase hex digits. */
   hexOf(handle: number): string {
     this.writeId(handle, ID_BYTES, 0);
-    if (NATIVE_HEX) return (ID_BYTES as unknown as { toHex(): string }).toHex();
-    let out = "";
-    for (let i = 0; i < 20; i++) out += HEX_PAIRS[ID_BYTES[i]!];
-    return out;
+    return idHex(ID_BYTES);
   }
 
   private place(handle: number): void {
@@ -167,7 +165,4 @@ for (let i = 0; i < 16; i++) {
   HEX_VALUE["0123456789abcdef".charCodeAt(i)] = i;
   HEX_VALUE["0123456789ABCDEF".charCodeAt(i)] = i;
 }
-const HEX_PAIRS = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
 const ID_BYTES = new Uint8Array(20);
-/** ES2026's Uint8Array.prototype.toHex where the runtime has it (Bun does). */
-const NATIVE_HEX = typeof (ID_BYTES as unknown as { toHex?: unknown }).toHex === "function";
