@@ -9,7 +9,6 @@ import {
   DHT_BIT,
   encodeHandshake,
   encodeMessage,
-  encodeMessageInto,
   FAST_BIT,
   isFastMessage,
   supportsDht,
@@ -28,15 +27,14 @@ import { readAvailable } from "./direct-read.ts";
 import { MessageReader } from "./message-reader.ts";
 import { announcedPieces, firstPiecesMessage } from "./piece-announcement.ts";
 import { RateMeter } from "./rate-meter.ts";
+import { RequestBatch } from "./request-batch.ts";
 import { type FileRegion, WriteQueue } from "./write-queue.ts";
 
 export type { ConnectionEncryption, ConnectionHandler, ConnectionOptions, ConnectionSocket, TorrentAdoption, TorrentBinding } from "./connection-types.ts";
 
-const REQUEST_FRAME = 17;
 /** The 13-byte header of a piece message sent from files: borrowed by the queue (copied only if it waits). */
 const pieceHeader = new Uint8Array(13);
 const HAVE_NONE: WireMessage = { type: "have-none" };
-const BATCH_FRAMES = 64;
 let nextConnectionId = 1;
 
 /** 127.0.0.0/8 or ::1 (incoming IPv4-mapped addresses arrive unmapped: see sockets.ts). */
@@ -83,8 +81,7 @@ export class PeerConnection {
 
   private readonly writes: WriteQueue;
   private readonly reader: MessageReader;
-  private readonly batch = new Uint8Array(REQUEST_FRAME * BATCH_FRAMES);
-  private batchLength = 0;
+  private readonly requests = new RequestBatch();
   /** True while a received chunk is being dispatched: request batches wait for its end. */
   private receiving = false;
   /** The torrent served: from birth, or from the peer's handshake (null until then). */
@@ -336,8 +333,8 @@ export class PeerConnection {
 
   /** Queues a request into a batch that goes out in one write on `flushRequests` (or when full). */
   request(index: number, begin: number, length: number): void {
-    if (this.batchLength + REQUEST_FRAME > this.batch.length) this.sendRequestBatch();
-    this.batchLength += encodeMessageInto({ type: "request", index, begin, length }, this.batch, this.batchLength);
+    if (this.requests.full) this.sendRequestBatch();
+    this.requests.add(index, begin, length);
   }
 
   /** Sends the queued requests now, or, while a received chunk is handled, at the end of it. */
@@ -346,10 +343,8 @@ export class PeerConnection {
   }
 
   private sendRequestBatch(): void {
-    if (this.batchLength === 0) return;
-    const frames = this.batch.subarray(0, this.batchLength);
-    this.batchLength = 0;
-    this.sendRaw(frames); // borrowed: an unsent tail is copied by the queue
+    const frames = this.requests.take();
+    if (frames) this.sendRaw(frames); // borrowed: an unsent tail is copied by the queue
   }
 
   /** Whole piece messages (13-byte header + block each) already framed in `frame`, carrying `blockLength`
