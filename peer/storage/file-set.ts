@@ -9,6 +9,13 @@ import type { OutputFolder } from "./output-folder.ts";
 import { type OpenFileOwner, openFiles } from "./open-files.ts";
 
 const MAX_OPEN = 128;
+/**
+ * Asynchronous writes under way at once, per torrent. With one, the I/O pool sat idle between writes until
+ * the main thread, busy receiving, ran the finished write's callback and queued the next; a second one in
+ * flight fills that gap. More mostly wait on the file's inode lock, which ext4 holds through a buffered
+ * write's copy, spinning on it (with no bound: 10 % of a downloading peer's CPU in rwsem_spin_on_owner).
+ */
+export const WRITES_AT_ONCE = 2;
 
 export class FileSet implements OpenFileOwner {
   readonly files: readonly FileSpan[];
@@ -17,8 +24,9 @@ export class FileSet implements OpenFileOwner {
   readonly #open = new Map<number, number>();
   /** fileIndex -> asynchronous writes under way: such an fd is never closed to make room. */
   readonly #busy = new Map<number, number>();
-  /** The last asynchronous write queued: writes run one after another (see writeAsync). */
-  #lastWrite: Promise<unknown> = Promise.resolve();
+  /** Asynchronous writes running now (at most WRITES_AT_ONCE), and those waiting their turn, first first. */
+  #writing = 0;
+  readonly #waiting: (() => void)[] = [];
 
   /** Every file is opened through `folder` (never by its path: see output-folder.ts); close() closes it. */
   readonly #folder: OutputFolder;
@@ -89,8 +97,7 @@ export class FileSet implements OpenFileOwner {
   /**
    * Like write, on a thread of the runtime's I/O pool: the caller's thread goes on (receiving, hashing)
    * while the kernel copies the bytes into the page cache. `data` must stay untouched until it settles.
-   * Writes run one at a time: two pool threads writing into one file only spin on its inode lock
-   * (measured: 10 % of a downloading peer's CPU in rwsem_spin_on_owner), and one keeps up.
+   * At most WRITES_AT_ONCE run at a time; the others wait in the order they came.
    */
   writeAsync(i: number, data: Uint8Array, offset: number, length: number, position: number): Promise<void> {
     if (this.files[i]!.padding) return Promise.resolve();
@@ -115,11 +122,17 @@ export class FileSet implements OpenFileOwner {
         const left = this.#busy.get(i)! - 1;
         if (left === 0) this.#busy.delete(i);
         else this.#busy.set(i, left);
+        // The turn passes straight to the next write waiting, so a newcomer cannot slip in between.
+        const next = this.#waiting.shift();
+        if (next) next();
+        else this.#writing--;
       }
     };
-    const done = this.#lastWrite.then(run, run);
-    this.#lastWrite = done;
-    return done;
+    if (this.#writing < WRITES_AT_ONCE) {
+      this.#writing++;
+      return run();
+    }
+    return new Promise<void>((resolve) => this.#waiting.push(resolve)).then(run);
   }
 
   /**
