@@ -1,7 +1,8 @@
 // BEP 12 tracker tiers across HTTP and UDP (peer/tracker/tracker-client.ts), in process against real trackers
 // on loopback: our tracker (HTTP and UDP on one port number), relays in front of it that count what
 // reaches them, silent UDP sockets, and an HTTP port nobody listens on. The UDP client is the real one
-// with BEP 15's schedule shortened (50 ms, two attempts), so a silent tracker fails quickly.
+// with BEP 15's schedule shortened (50 ms, two attempts), so a silent tracker fails quickly; where a tracker
+// that answers is asked after a silent one, one send and a 3 s wait, ample on loopback under load.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { TrackerClient, TrackerError } from "../../peer/tracker/tracker-client.ts";
 import { UdpTrackerClient } from "../../peer/tracker/udp-tracker-client.ts";
@@ -58,12 +59,17 @@ test("the next tier is tried only when every tracker of this one failed (a silen
 }, 30_000);
 
 test("within a tier, a tracker that answers moves to the front and is asked first from then on (UDP and HTTP mixed)", async () => {
+  // The good tracker must answer within the wait that passes over the silent one; the shared client's
+  // 150 ms was too tight under load. One send and 3 s: ample for loopback, and no retransmitted copy
+  // reaches the relay to be counted as a second announce.
+  const patient = new UdpTrackerClient({ retransmitBaseMs: 3_000, maxAttempts: 1 });
+  closers.push(() => patient.close());
   // The tier is shuffled: over six fresh clients the good tracker comes after a dead one in some
   // (all but 1 in 729 runs), which is the case under test; in the others nothing moves.
   for (let round = 0; round < 6; round++) {
     const dead = await silent();
     const good = await relay();
-    const client = newClient([[dead.url, refusedHttp(), good.url]]);
+    const client = new TrackerClient([[dead.url, refusedHttp(), good.url]], random20(), random20(), 6881, patient);
     expect((await client.announce("started", stats)).tracker).toBe(good.url);
     const deadBefore = dead.requests.length;
     for (let i = 0; i < 3; i++) expect((await client.announce(undefined, stats)).tracker).toBe(good.url);
