@@ -16,9 +16,12 @@ export class DaemonTorrents {
     return this.byHash.has(hex) || this.magnetsByHash.has(hex);
   }
 
-  /** The torrent (not a magnet link) of an info hash in lower-case hex, if added. */
-  find(hex: string): TorrentEntry | undefined {
-    return this.byHash.get(hex);
+  /**
+   * DaemonError `duplicate` if the info hash (lower-case hex) is added, as a torrent or as a magnet link
+   * still fetching its metadata: whichever way it came, a second add of it is refused alike.
+   */
+  refuseAdded(hex: string, name: string): void {
+    if (this.has(hex)) throw new DaemonError("duplicate", `${name} (${hex}) is already added`);
   }
 
   /** The magnet link still fetching its metadata under an info hash, in any case. */

@@ -138,7 +138,7 @@ export class Daemon implements DaemonControl {
   private async addMagnet(request: AddTorrentRequest, uri: string): Promise<string> {
     const { link, record } = magnetRecord(request, uri, path.resolve(request.savePath ?? this.options.downloadDir));
     const hex = toHex(link.infoHash);
-    if (this.torrents.has(hex)) throw new DaemonError("duplicate", `${link.name ?? hex} (${hex}) is already added`);
+    this.torrents.refuseAdded(hex, link.name ?? hex);
     storeMagnet(this.store, record, uri, hex);
     this.startMagnet(link, record);
     return hex;
@@ -155,8 +155,7 @@ export class Daemon implements DaemonControl {
   async add(request: AddTorrentRequest): Promise<string> {
     if ("magnet" in request.source) return this.addMagnet(request, request.source.magnet);
     const { meta, record } = torrentRecord(request, request.source.torrent, path.resolve(request.savePath ?? this.options.downloadDir));
-    const existing = this.torrents.find(toHex(meta.infoHash));
-    if (existing) throw new DaemonError("duplicate", `${meta.name} (${existing.infoHash}) is already added`);
+    this.torrents.refuseAdded(toHex(meta.infoHash), meta.name);
     let entry: TorrentEntry;
     try {
       entry = new TorrentEntry(this.entryContext(), meta, record);

@@ -10,6 +10,7 @@ import { parseMetainfo } from "../../shared/metainfo/parse.ts";
 import { DaemonError, type DaemonEvent } from "../../peer/daemon/control.ts";
 import { Daemon } from "../../peer/daemon/service.ts";
 import { makeRandomFile, removeDir, sha256File } from "../support/files.ts";
+import { freePort } from "../support/ports.ts";
 import { stopAllServices } from "../support/processes.ts";
 import { startBtpeer } from "../peer/btpeer-harness.ts";
 import { seedFixture } from "../support/seed-fixture.ts";
@@ -108,4 +109,21 @@ describe("Daemon", () => {
       await daemon.close();
     }
   }, 120_000);
+
+  test("a .torrent whose info hash is a magnet link still fetching its metadata is refused as a duplicate", async () => {
+    const downloads = path.join(dir, "downloads-dup");
+    const daemon = Daemon.open({ stateDir: path.join(dir, "state-dup"), downloadDir: downloads, port: 0, bind: "127.0.0.1", log: () => {} });
+    try {
+      // Its one peer is a loopback port nobody listens on: the metadata never arrives, the link stays fetching it.
+      expect(await daemon.add({ source: { magnet: `magnet:?xt=urn:btih:${hex}&x.pe=127.0.0.1:${freePort()}` } })).toBe(hex);
+      expect((await errorOf(daemon.add({ source: { torrent: bytes } }))).code).toBe("duplicate");
+      expect((await errorOf(daemon.add({ source: { magnet: `magnet:?xt=urn:btih:${hex.toUpperCase()}` } }))).code).toBe("duplicate");
+      // Still the one magnet link, in the list and in the state, and no file was made for the refused .torrent.
+      expect(daemon.list()).toEqual([expect.objectContaining({ infoHash: hex, state: "metadata" })]);
+      expect(daemon.store.listTorrents()).toEqual([expect.objectContaining({ state: "metadata" })]);
+      expect(fs.existsSync(path.join(downloads, "album"))).toBe(false);
+    } finally {
+      await daemon.close();
+    }
+  }, 60_000);
 });
