@@ -44,21 +44,7 @@ export function compactPeers(first: PeerList, second: PeerList, picked: Int32Arr
   // One shared empty list for a family with no peer (most replies have no IPv6 peer): an allocation less.
   const v4 = n4 === 0 ? NO_PEERS : new Uint8Array(n4 * 6);
   const v6 = n4 === count ? NO_PEERS : new Uint8Array((count - n4) * 18);
-  let at4 = 0;
-  let at6 = 0;
-  for (let i = 0; i < count; i++) {
-    let at = picked[i]!;
-    const list = at < split ? first : second;
-    if (at >= split) at -= split;
-    const bytes = list.bytes;
-    const base = at * SLOT_BYTES;
-    if (list.lens[at] === 6) {
-      copy6(bytes, base, v4, at4);
-      at4 += 6;
-    } else {
-      for (let k = 0; k < 18; k++) v6[at6++] = bytes[base + k]!;
-    }
-  }
+  writeSplit(first, second, picked, count, v4, 0, v6, 0);
   return { v4, v6 };
 }
 
@@ -82,10 +68,20 @@ export function writeCompact(first: PeerList, second: PeerList, picked: Int32Arr
 }
 
 /**
- * Writes the compact forms of all the picked positions into `out`: IPv4 ones from `at4`, IPv6 ones
- * from `at6` (an HTTP reply's `peers` and `peers6`). Returns how many were IPv4; the rest are IPv6.
+ * Writes the compact forms of all the picked positions: IPv4 ones into `out4` from `at4`, IPv6 ones
+ * into `out6` from `at6` (an HTTP reply's `peers` and `peers6`: two lists, or two places in one
+ * buffer). Returns how many were IPv4; the rest are IPv6.
  */
-export function writeSplit(first: PeerList, second: PeerList, picked: Int32Array, count: number, out: Uint8Array, at4: number, at6: number): number {
+export function writeSplit(
+  first: PeerList,
+  second: PeerList,
+  picked: Int32Array,
+  count: number,
+  out4: Uint8Array,
+  at4: number,
+  out6: Uint8Array,
+  at6: number,
+): number {
   const split = first.length;
   const start4 = at4;
   for (let i = 0; i < count; i++) {
@@ -95,10 +91,10 @@ export function writeSplit(first: PeerList, second: PeerList, picked: Int32Array
     const bytes = list.bytes;
     const base = at * SLOT_BYTES;
     if (list.lens[at] === 6) {
-      copy6(bytes, base, out, at4);
+      copy6(bytes, base, out4, at4);
       at4 += 6;
     } else {
-      for (let k = 0; k < 18; k++) out[at6++] = bytes[base + k]!;
+      for (let k = 0; k < 18; k++) out6[at6++] = bytes[base + k]!;
     }
   }
   return (at4 - start4) / 6;

@@ -276,7 +276,7 @@ export class MemorySwarmStore implements SwarmStore {
     if (sink === "into") {
       const written = counts as WrittenSample;
       if (this.outSize === 0) {
-        written.written = writeSplit(first, swarm.seeders, picked, count, this.out, this.outAt, this.out6At);
+        written.written = writeSplit(first, swarm.seeders, picked, count, this.out, this.outAt, this.out, this.out6At);
         written.written6 = count - written.written;
       } else written.written = writeCompact(first, swarm.seeders, picked, count, this.outSize, this.out, this.outAt);
     } else if (sink === "compact") {
