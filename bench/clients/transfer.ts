@@ -140,7 +140,7 @@ export class Bench {
       phases.mark("first block");
       const t0 = performance.now();
       const cpu0 = [processCpuSeconds(leecher.service.pid) ?? 0, processCpuSeconds(seeder.service.pid) ?? 0, machineBusySeconds()];
-      await leecher.done;
+      await finishedWithin(leecher, this.timeoutS(), `${leecherClient.label} from ${seederClient.label}`);
       const seconds = (performance.now() - t0) / 1000;
       // A leecher that exits when done has been reaped: its CPU is its rusage; others are still running.
       const leecherCpu = leecher.service.hasExited ? rusageSeconds(leecher) : (processCpuSeconds(leecher.service.pid) ?? 0) - cpu0[0]!;
@@ -174,5 +174,25 @@ export class Bench {
       phases.mark("seeder stop");
       console.log(`    ${phases.summary()}`);
     }
+  }
+}
+
+/**
+ * The leecher's end, or an error naming the transfer once `seconds` have passed: a transfer that stalls
+ * (a btpeer leecher from an aria2 seeder once waited on its last piece until aria2 had gone) must not hold
+ * the bench past its bound.
+ */
+async function finishedWithin(leecher: PeerRun, seconds: number, what: string): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`${what} did not finish within ${seconds} s (rerun with --clients to narrow it down)\n${leecher.service.output()}`)),
+      seconds * 1000,
+    );
+  });
+  try {
+    await Promise.race([leecher.done, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
