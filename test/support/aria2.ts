@@ -60,6 +60,10 @@ export function aria2Args(options: Aria2Options, port: number): string[] {
     "--bt-enable-lpd=false",
     "--enable-peer-exchange=false",
     `--seed-time=${options.seedTimeMin ?? 0}`,
+    // aria2 also stops seeding at a share ratio of 1.0 by default, and closes its connections then: a
+    // seeder whose one leecher was still missing its last blocks (aria2 counts what it has queued) left
+    // it waiting on them. Only --seed-time ends the seeding here.
+    "--seed-ratio=0.0",
     "--bt-hash-check-seed=true",
     "--check-integrity=true",
     "--follow-torrent=mem",
