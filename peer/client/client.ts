@@ -3,25 +3,23 @@
 // names a torrent (then they are handed to that torrent, or dropped when it is not ours), the connection
 // limit across torrents, the piece-pool budget, the hashing threads that check downloaded pieces (HashPool),
 // and the DHT node (client-dht.ts). Each torrent keeps its
-// own peers, slots (--max-peers), tracker and pieces. Before a PeerConnection exists, an incoming
-// connection is an Incoming: its first bytes say plain BitTorrent or MSE/PE (incoming.ts).
+// own peers, slots (--max-peers), tracker and pieces. An incoming connection is the client's until its
+// handshake names a torrent (incoming-connections.ts); what a torrent asks of the client is torrent-host.ts.
 import { toHex } from "../../shared/bytes.ts";
 import type { PeerAddress } from "../../shared/compact.ts";
 import { generatePeerId } from "../../shared/ids.ts";
 import { SkeyTable } from "../../shared/mse/keys.ts";
 import type { EncryptionPolicy } from "../../shared/mse/policy.ts";
-import type { Handshake } from "../../shared/wire/types.ts";
 import { describeClose, type CloseReason } from "../net/close-reason.ts";
 import type { MseLimits } from "../net/mse/limits.ts";
-import { PeerConnection, type ConnectionEncryption, type ConnectionHandler, type ConnectionSocket, type TorrentAdoption } from "../net/peer-connection.ts";
-import { listenForPeers, type PeerSocket, type SocketSink } from "../net/sockets.ts";
-import { handshakeToDrop, slotLimits, type SlotLimits } from "../swarm/connection-slots.ts";
-import { expireHandshakes } from "../swarm/liveness.ts";
-import { MagnetTorrent, type MagnetOptions } from "../metadata/magnet-torrent.ts";
-import { Torrent, type TorrentOptions } from "../torrent/torrent.ts";
-import { ClientDht, type ClientDhtOptions, type TorrentDht } from "./client-dht.ts";
-import { Incoming, SNIFF_TIMEOUT_MS } from "./incoming.ts";
+import { listenForPeers } from "../net/sockets.ts";
+import { slotLimits, type SlotLimits } from "../swarm/connection-slots.ts";
+import { MagnetTorrent } from "../metadata/magnet-torrent.ts";
+import { Torrent } from "../torrent/torrent.ts";
+import { ClientDht, type ClientDhtOptions } from "./client-dht.ts";
+import { IncomingConnections } from "./incoming-connections.ts";
 import { PoolBudget } from "./pool-budget.ts";
+import type { MagnetSettings, TorrentHost, TorrentSettings } from "./torrent-host.ts";
 import { HashPool } from "../verify/hash-pool.ts";
 import type { DormantCarry } from "../torrent/dormancy.ts";
 import { type DormantTorrent, DormantTorrents } from "./dormant-torrents.ts";
@@ -57,27 +55,6 @@ export const DEFAULT_MAX_CONNECTIONS = 200;
 const DEFAULT_POOL_BYTES = 64 * 1024 * 1024;
 const TICK_MS = 1_000;
 
-/** What a torrent asks of its client. */
-export interface TorrentHost {
-  readonly peerId: Uint8Array;
-  /** The port peers reach us on (known once the client listens). */
-  readonly port: number;
-  readonly bind: string | null;
-  readonly encryption: EncryptionPolicy;
-  readonly mseLimits?: Partial<MseLimits>;
-  /** Connections the torrent may still open under the limit across torrents. */
-  room(): number;
-  readonly pool: PoolBudget;
-  /** The threads that check a downloading torrent's pieces in its piece pool. */
-  readonly hashing: HashPool;
-  /** The process's DHT, null without one (--no-dht, or before `enableDht`). */
-  readonly dht: TorrentDht | null;
-  /** A magnet link's metadata is in: the Torrent it describes takes the magnet's place (and its peers). */
-  promote(magnet: MagnetTorrent, settings: TorrentSettings): Torrent;
-  /** The limits shared by all torrents: each spends from these and from its own. */
-  readonly limits: GlobalRateLimits;
-}
-
 /** Limits across all torrents (DaemonControl's GlobalLimits): bytes per second or null, and peer connections. */
 export interface GlobalLimits {
   uploadLimit: number | null;
@@ -85,12 +62,10 @@ export interface GlobalLimits {
   maxPeers: number;
 }
 
-export type TorrentSettings = Omit<TorrentOptions, "host">;
-
 export type { DormantTorrent } from "./dormant-torrents.ts";
-export type MagnetSettings = Omit<MagnetOptions, "host">;
+export type { MagnetSettings, TorrentHost, TorrentSettings } from "./torrent-host.ts";
 
-export class Client implements ConnectionHandler, TorrentHost {
+export class Client implements TorrentHost {
   readonly peerId: Uint8Array;
   readonly bind: string | null;
   readonly pool: PoolBudget;
@@ -106,10 +81,15 @@ export class Client implements ConnectionHandler, TorrentHost {
   private readonly dormant = new DormantTorrents(this);
   /** What an MSE receiver finds our torrents by (HASH('req2', info hash)). */
   private readonly skeys = new SkeyTable();
-  /** Incoming connections not yet a PeerConnection: telling plain BitTorrent from MSE, or in the MSE handshake. */
-  private readonly incoming = new Set<Incoming>();
-  /** Incoming connections whose handshake has not named a torrent yet. */
-  private readonly handshaking = new Set<PeerConnection>();
+  /** Incoming connections until their handshake names a torrent. */
+  private readonly incoming = new IncomingConnections(this, {
+    skeys: this.skeys,
+    listening: () => this.listener !== null,
+    slots: () => this.slots,
+    serves: (key) => this.torrents.has(key) || this.dormant.has(key),
+    torrentFor: (key) => this.torrents.get(key) ?? this.wake(key),
+    dropped: (address, reason) => this.dropped(address, reason),
+  });
   private listener: ReturnType<typeof listenForPeers> | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
   dht: ClientDht | null = null;
@@ -154,7 +134,7 @@ export class Client implements ConnectionHandler, TorrentHost {
 
   /** Listens for peers. Throws ListenError when the port is taken or the --bind address is not ours. */
   start(): void {
-    this.listener = listenForPeers(this.port, this.bind, (socket, address) => this.accept(socket, address));
+    this.listener = listenForPeers(this.port, this.bind, (socket, address) => this.incoming.accept(socket, address));
     this.port = this.listener.port;
     this.timer = setInterval(() => this.tick(), TICK_MS);
   }
@@ -275,7 +255,7 @@ export class Client implements ConnectionHandler, TorrentHost {
     this.timer = null;
     this.listener?.stop(true);
     this.listener = null;
-    for (const conn of [...this.incoming, ...this.handshaking]) conn.close({ code: "shutting-down" });
+    this.incoming.closeAll();
     await Promise.all([...[...this.torrents.values()].map((t) => t.stop(0)), this.dormant.stopAll()]);
     this.torrents.clear();
     this.hashing.stopThreads(); // each torrent gave its memory back: nothing is left for them
@@ -286,14 +266,14 @@ export class Client implements ConnectionHandler, TorrentHost {
   /** The one timer of the process's peers: handshakes' deadlines, and each torrent's second. */
   private tick(): void {
     const now = Date.now();
-    this.expire(now);
+    this.incoming.expire(now);
     for (const torrent of this.torrents.values()) torrent.tick();
     this.dormant.tick(now);
   }
 
   /** Incoming connections no torrent has taken yet: sniffed, in the MSE handshake, or awaiting the BitTorrent one. */
   get incomingHandshakes(): number {
-    return this.incoming.size + this.handshaking.size;
+    return this.incoming.count;
   }
 
   room(): number {
@@ -302,66 +282,8 @@ export class Client implements ConnectionHandler, TorrentHost {
     return this.slots.capacity - used;
   }
 
-  // ---- incoming connections until their handshake ------------------------------------------------------
-
-  private accept(socket: PeerSocket, address: PeerAddress): SocketSink | null {
-    if (!this.listener) return null;
-    // Handshakes (MSE ones too: each costs a DH exponentiation) hold no peer slot (connection-slots.ts);
-    // past their own cap the oldest makes room.
-    handshakeToDrop([...this.incoming, ...this.handshaking], this.slots.handshakes)?.close({ code: "too-many-handshakes" });
-    const incoming = new Incoming(socket, address, {
-      policy: this.encryption,
-      skeys: this.skeys,
-      mseLimits: this.mseLimits,
-      connection: (i, s, encryption) => this.connection(i, s, encryption),
-      dropped: (i, reason) => {
-        this.incoming.delete(i);
-        this.dropped(i.address, reason);
-      },
-    });
-    this.incoming.add(incoming);
-    return incoming;
-  }
-
-  /** The incoming connection's protocol is settled (and its MSE handshake done): its BitTorrent handshake comes next. */
-  private connection(incoming: Incoming, socket: ConnectionSocket, encryption: ConnectionEncryption): PeerConnection | null {
-    this.incoming.delete(incoming);
-    if (!this.listener) return null;
-    const conn = new PeerConnection(socket, { ourPeerId: this.peerId, listenPort: this.port, outgoing: false, address: incoming.address, encryption }, this);
-    this.handshaking.add(conn);
-    return conn;
-  }
-
-  private expire(now: number): void {
-    for (const i of [...this.incoming]) if (i.stage === "sniffing" && now - i.connectedAt > SNIFF_TIMEOUT_MS) i.close({ code: "timeout", which: "handshake" });
-    expireHandshakes(this.handshaking, now);
-  }
-
   private dropped(address: PeerAddress, reason: CloseReason): void {
     if (process.env.BTPEER_DEBUG) console.error(`incoming ${address.ip}:${address.port} dropped: ${describeClose(reason)}`);
     this.onIncomingDropped?.(address, reason);
-  }
-
-  /** Routes the connection to the torrent its handshake names; an info hash we do not serve is dropped. */
-  onHandshake(conn: PeerConnection, handshake: Handshake): CloseReason | TorrentAdoption {
-    this.handshaking.delete(conn);
-    const key = toHex(handshake.infoHash);
-    if (!this.torrents.has(key) && !this.dormant.has(key)) return { code: "unknown-torrent" };
-    if (this.room() <= -this.slots.provisional) return { code: "too-many-peers" };
-    const torrent = this.torrents.get(key) ?? this.wake(key);
-    return torrent ? torrent.adopt(conn, handshake) : { code: "unknown-torrent" };
-  }
-
-  onMessage(): void {
-    // The handshake hands every connection we keep to its torrent before any message is decoded.
-    throw new Error("Client: a message on a connection that has no torrent");
-  }
-
-  onDrain(): void {}
-
-  /** Only connections no torrent took close with us as their handler. */
-  onClose(conn: PeerConnection): void {
-    this.handshaking.delete(conn);
-    if (conn.closedFor) this.dropped(conn.address, conn.closedFor);
   }
 }

@@ -15,7 +15,7 @@ import { Bitfield } from "../../shared/bitfield.ts";
 import { EXTENSION_HANDSHAKE_ID } from "../../shared/wire/extension.ts";
 import { encodeMetadataMessage, UT_METADATA } from "../../shared/wire/ut-metadata.ts";
 import type { Handshake, WireMessage } from "../../shared/wire/types.ts";
-import type { TorrentHost, TorrentSettings } from "../client/client.ts";
+import type { TorrentHost, TorrentSettings } from "../client/torrent-host.ts";
 import { peerFailed, type CloseReason } from "../net/close-reason.ts";
 import { OUR_EXTENSIONS, UT_METADATA_ID } from "../net/extension-handshake.ts";
 import { PeerConnection, type ConnectionHandler, type TorrentAdoption, type TorrentBinding } from "../net/peer-connection.ts";

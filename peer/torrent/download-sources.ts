@@ -2,7 +2,7 @@
 // web seeds. Made the first time the torrent downloads (a torrent started complete never makes it); the
 // torrent takes them on entering `downloading` and lets them go when it completes, pauses or ends.
 import type { Metainfo } from "../../shared/metainfo/types.ts";
-import type { TorrentHost } from "../client/client.ts";
+import type { TorrentHost } from "../client/torrent-host.ts";
 import type { Downloader } from "../pieces/downloader.ts";
 import { isWebSeedUrl } from "../webseed/urls.ts";
 import { WebSeeds } from "../webseed/web-seeds.ts";

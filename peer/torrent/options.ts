@@ -2,7 +2,7 @@
 import type { Bitfield } from "../../shared/bitfield.ts";
 import type { PeerAddress } from "../../shared/compact.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
-import type { TorrentHost } from "../client/client.ts";
+import type { TorrentHost } from "../client/torrent-host.ts";
 import type { PieceWriter } from "../pieces/downloader.ts";
 import type { TorrentEvent } from "./events.ts";
 import type { BlockFiles, BlockReader } from "../upload/uploader.ts";

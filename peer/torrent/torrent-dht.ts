@@ -2,7 +2,7 @@
 // handshakes carry, the nodes its peers' `port` messages name, and whether the DHT may still find it
 // peers. A private torrent (BEP 27) does none of it, here in one place.
 import type { PeerAddress } from "../../shared/compact.ts";
-import type { TorrentHost } from "../client/client.ts";
+import type { TorrentHost } from "../client/torrent-host.ts";
 import type { TorrentEvent } from "./events.ts";
 
 /** What the DHT needs of a torrent (a Metainfo is one; so is a magnet link's torrent, not private as far as it knows). */

@@ -4,7 +4,7 @@
 // (torrent.ts) decides when any of it runs, by its lifecycle; this is the handler its connections report to.
 import type { Handshake, WireMessage } from "../../shared/wire/types.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
-import type { TorrentHost } from "../client/client.ts";
+import type { TorrentHost } from "../client/torrent-host.ts";
 import { peerFailed, type CloseReason } from "../net/close-reason.ts";
 import { OUR_EXTENSIONS, PRIVATE_EXTENSIONS } from "../net/extension-handshake.ts";
 import { MetadataServer } from "../metadata/metadata-server.ts";

@@ -10,7 +10,7 @@ import type { Bitfield } from "../../shared/bitfield.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
 import type { PeerAddress } from "../../shared/compact.ts";
 import type { Handshake } from "../../shared/wire/types.ts";
-import type { TorrentHost } from "../client/client.ts";
+import type { TorrentHost } from "../client/torrent-host.ts";
 import type { CloseReason } from "../net/close-reason.ts";
 import type { PeerConnection, TorrentAdoption } from "../net/peer-connection.ts";
 import { Downloader, type DownloaderHooks } from "../pieces/downloader.ts";
