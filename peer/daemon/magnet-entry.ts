@@ -30,7 +30,9 @@ export function magnetRecord(request: AddTorrentRequest, uri: string, savePath: 
     throw error;
   }
   const { filePriorities, sequential, limits, goals, paused } = request;
-  const asked = Object.entries({ filePriorities, sequential, limits, goals, paused }).filter(([, v]) => v !== undefined && v !== false);
+  // Only what asks for something: qBittorrent's add passes its empty limits and goals with every link.
+  const asks = (v: unknown) => v !== undefined && v !== false && !(typeof v === "object" && v !== null && Object.keys(v).length === 0);
+  const asked = Object.entries({ filePriorities, sequential, limits, goals, paused }).filter(([, v]) => asks(v));
   if (asked.length > 0) {
     throw new DaemonError("bad-request", `${asked.map(([k]) => k).join(", ")} cannot be given with a magnet link: set them once its metadata is in`);
   }

@@ -109,3 +109,21 @@ test("a magnet still fetching its metadata: settings refused, pause refused, rem
   expect(await api<TorrentSummary[]>("GET", "/api/v1/torrents", 200)).toEqual([]);
   expect(await daemon.stop()).toBe(0);
 }, 120_000);
+
+test("a magnet through qBittorrent's torrents/add: \"Ok.\", listed as metaDL under the link's name", async () => {
+  const dirs = { stateDir: path.join(work, "state-qbt"), downloadDir: path.join(work, "downloads-qbt"), watchDir: path.join(work, "watch-qbt") };
+  const hash = "cd".repeat(20);
+  const daemon = await startDaemon({ ...dirs, name: "daemon (qbt magnet)" });
+  const base = `http://127.0.0.1:${new URL(daemon.api).port}/api/v2`;
+  const password = fs.readFileSync(path.join(dirs.stateDir, "api-token"), "utf8").trim();
+  const login = await fetch(`${base}/auth/login`, { method: "POST", body: new URLSearchParams({ username: "admin", password }) });
+  expect(await login.text()).toBe("Ok.");
+  const headers = { cookie: `SID=${/SID=([^;]+)/.exec(login.headers.get("set-cookie") ?? "")?.[1]}` };
+  // Its one peer never answers: it stays fetching its metadata.
+  const form = new FormData();
+  form.append("urls", `magnet:?xt=urn:btih:${hash}&dn=nowhere&x.pe=127.0.0.1:${freePort()}`);
+  expect(await (await fetch(`${base}/torrents/add`, { method: "POST", headers, body: form })).text()).toBe("Ok.");
+  const rows = (await (await fetch(`${base}/torrents/info`, { headers })).json()) as { hash: string; name: string; state: string }[];
+  expect(rows.map((r) => [r.hash, r.name, r.state])).toEqual([[hash, "nowhere", "metaDL"]]);
+  expect(await daemon.stop()).toBe(0);
+}, 60_000);
