@@ -52,10 +52,11 @@ export class DaemonTorrents {
   }
 
   /** The magnet link's metadata is in: its entry takes its place, unless the link was removed meanwhile. */
-  became(magnet: MagnetEntry, entry: TorrentEntry): void {
-    if (this.magnetsByHash.get(magnet.infoHash) !== magnet) return;
+  became(magnet: MagnetEntry, entry: TorrentEntry): boolean {
+    if (this.magnetsByHash.get(magnet.infoHash) !== magnet) return false;
     this.magnetsByHash.delete(magnet.infoHash);
     this.byHash.set(magnet.infoHash, entry);
+    return true;
   }
 
   removeEntry(entry: TorrentEntry): void {

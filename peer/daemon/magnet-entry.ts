@@ -2,12 +2,16 @@
 // .torrent yet; the link itself kept as a blob so that a restart fetches the metadata again), the client's
 // MagnetTorrent, and what the views show meanwhile. Once the metadata is verified, the .torrent made from it
 // goes into the record (a restart does not fetch it again) and a TorrentEntry takes over with the Torrent
-// the client made of the magnet, on the same peers.
+// the client made of the magnet, on the same peers. A .torrent added for the same info hash hands its
+// metadata over (`handOver`) instead of waiting for peers to send it.
 import { toHex } from "../../shared/bytes.ts";
 import { MagnetError, parseMagnet, type MagnetLink } from "../../shared/magnet.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
 import type { TorrentSettings } from "../client/client.ts";
 import type { MagnetTorrent } from "../metadata/magnet-torrent.ts";
+import { type SuppliedMetadata, type SupplyRefusal, suppliedTiers } from "../metadata/supplied-metadata.ts";
+import { torrentFileFromInfo } from "../../shared/metainfo/from-info.ts";
+import { parseMetainfo } from "../../shared/metainfo/parse.ts";
 import { StorageError } from "../storage/index.ts";
 import type { PeerErrorCode } from "../torrent/exit-codes.ts";
 import { type AddTorrentRequest, DaemonError } from "./control.ts";
@@ -69,8 +73,8 @@ export class MagnetEntry {
     readonly infoHash: string,
     readonly link: MagnetLink,
     readonly record: TorrentRecord,
-    /** The metadata is in and stored: `entry` replaces this one. */
-    private readonly became: (entry: TorrentEntry) => void,
+    /** The metadata is in and stored: `entry` replaces this one (false if this was removed meanwhile). */
+    private readonly became: (entry: TorrentEntry) => boolean,
   ) {}
 
   open(): void {
@@ -94,8 +98,58 @@ export class MagnetEntry {
     magnet.start();
   }
 
+  /**
+   * A .torrent of this info hash was added: its metadata goes to the fetch (supplied-metadata.ts), which
+   * stops and goes on as with fetched metadata; a fetch that failed (no way to find a peer) is replaced by
+   * the torrent. Resolves true once the torrent made of it has taken over, false when the metadata came
+   * meanwhile or the torrent's start failed (then `error` says why).
+   */
+  async handOver(meta: Metainfo): Promise<boolean> {
+    const magnet = this.magnet;
+    if (!magnet) return false;
+    const supplied = { infoBytes: meta.infoBytes, announceList: meta.announceList, urlList: meta.urlList, private: meta.private };
+    if (magnet.state === "error") {
+      await magnet.finished; // the client lets a failed fetch go only then
+      return this.replace(supplied);
+    }
+    const refused = magnet.supplyMetadata(supplied);
+    if (refused?.code === "info-mismatch") throw mismatch(meta.name, refused);
+    if (refused) return false;
+    // open()'s handler, registered first, has made the entry take over by the time this resumes.
+    return "torrent" in (await magnet.finished);
+  }
+
+  /** The fetch ended in error (and the client let it go): a torrent of the supplied metadata takes its place. */
+  private replace(supplied: SuppliedMetadata): boolean {
+    const tiers = suppliedTiers(
+      supplied,
+      this.link.infoHash,
+      this.link.trackers.map((t) => [t]),
+    );
+    if ("code" in tiers) throw mismatch(this.infoHash, tiers);
+    const torrentFile = torrentFileFromInfo(supplied.infoBytes, tiers, supplied.urlList);
+    const entry = this.adopt(parseMetainfo(torrentFile), torrentFile);
+    if ("code" in entry) {
+      this.error = entry.message;
+      return false;
+    }
+    if (!this.became(entry)) return false; // removed meanwhile
+    entry.open();
+    return true;
+  }
+
   /** The verified metadata: stored with the record, then the torrent's settings (resume plan and all) as for any entry. */
   private prepare(meta: Metainfo, torrentFile: Uint8Array): Omit<TorrentSettings, "handover"> | { code: PeerErrorCode; message: string } {
+    const entry = this.adopt(meta, torrentFile);
+    if ("code" in entry) return entry;
+    const settings = entry.settings();
+    if (!settings) return { code: "unwritable", message: entry.error ?? "the storage cannot be opened" };
+    this.next = entry;
+    return settings;
+  }
+
+  /** The entry of the metadata, stored with the record in place of the link. */
+  private adopt(meta: Metainfo, torrentFile: Uint8Array): TorrentEntry | { code: PeerErrorCode; message: string } {
     const record: TorrentRecord = { ...this.record, metainfo: torrentFile, state: "downloading" };
     let entry: TorrentEntry;
     try {
@@ -107,12 +161,11 @@ export class MagnetEntry {
     this.ctx.store.setMetainfo(meta.infoHash, torrentFile);
     this.ctx.store.setTorrentState(meta.infoHash, "downloading");
     this.ctx.store.deleteBlob(magnetKey(this.infoHash));
-    const settings = entry.settings();
-    if (!settings) return { code: "unwritable", message: entry.error ?? "the storage cannot be opened" };
-    this.next = entry;
-    return settings;
+    return entry;
   }
 }
+
+const mismatch = (name: string, refused: SupplyRefusal) => new DaemonError("bad-torrent", `${name} is not this magnet link's torrent: ${refused.message}`);
 
 /** An x.pe "host:port" or "[v6]:port" (the magnet parser checked the form). */
 function parsePeer(text: string): { ip: string; port: number } | null {

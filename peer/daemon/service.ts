@@ -155,7 +155,16 @@ export class Daemon implements DaemonControl {
   async add(request: AddTorrentRequest): Promise<string> {
     if ("magnet" in request.source) return this.addMagnet(request, request.source.magnet);
     const { meta, record } = torrentRecord(request, request.source.torrent, path.resolve(request.savePath ?? this.options.downloadDir));
-    this.torrents.refuseAdded(toHex(meta.infoHash), meta.name);
+    const hex = toHex(meta.infoHash);
+    // A magnet link waiting for this metadata takes it (and the trackers it lacks), as qBittorrent's
+    // duplicate add does; the add is still a duplicate, and its own options are not applied.
+    if (await this.torrents.magnet(hex)?.handOver(meta)) {
+      throw new DaemonError(
+        "duplicate",
+        `${meta.name} (${hex}) is already added, as a magnet link that was fetching its metadata: it has it now, from this .torrent`,
+      );
+    }
+    this.torrents.refuseAdded(hex, meta.name);
     let entry: TorrentEntry;
     try {
       entry = new TorrentEntry(this.entryContext(), meta, record);

@@ -3,7 +3,8 @@
 // dials the link's and the tracker's peers, and fetches the info dictionary over ut_metadata (fetch in
 // metadata-fetch.ts). Once the dictionary is verified, `prepare` (the caller's: storage, resume check)
 // makes the Torrent's settings and the client swaps this for a Torrent that takes over the open peers, the
-// known addresses and the bans: same process, same port, same connections.
+// known addresses and the bans: same process, same port, same connections. Metadata can also be handed
+// over (a .torrent added for the same info hash): taken as fetched metadata is, once its SHA-1 is the info hash.
 import { toHex } from "../../shared/bytes.ts";
 import type { PeerAddress } from "../../shared/compact.ts";
 import type { MagnetLink } from "../../shared/magnet.ts";
@@ -13,7 +14,7 @@ import { parseMetainfo } from "../../shared/metainfo/parse.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
 import { Bitfield } from "../../shared/bitfield.ts";
 import { EXTENSION_HANDSHAKE_ID } from "../../shared/wire/extension.ts";
-import { encodeMetadataMessage, UT_METADATA } from "../../shared/wire/ut-metadata.ts";
+import { encodeMetadataMessage, metadataPieceCount, UT_METADATA } from "../../shared/wire/ut-metadata.ts";
 import type { Handshake, WireMessage } from "../../shared/wire/types.ts";
 import type { TorrentHost, TorrentSettings } from "../client/torrent-host.ts";
 import { peerFailed, type CloseReason } from "../net/close-reason.ts";
@@ -33,6 +34,7 @@ import { TorrentDhtLink } from "../torrent/torrent-dht.ts";
 import { TrackerAnnouncer } from "../tracker/tracker-announcer.ts";
 import { MetadataFetch } from "./metadata-fetch.ts";
 import { MetadataServer } from "./metadata-server.ts";
+import { sha1, type SupplyRefusal, type SuppliedMetadata, suppliedTiers } from "./supplied-metadata.ts";
 
 export interface MagnetOptions {
   host: TorrentHost;
@@ -135,11 +137,11 @@ export class MagnetTorrent implements ConnectionHandler {
           const theirs = peer.conn.peerExtensions?.m.get(UT_METADATA);
           if (theirs !== undefined) peer.conn.send({ type: "extended", id: theirs, payload: encodeMetadataMessage({ kind: "request", piece }) });
         },
-        verified: (infoBytes) => void this.promote(infoBytes),
+        verified: (infoBytes) => void this.promote(infoBytes, this.linkTiers(), []),
         failed: (senders, parole) => this.emit({ event: "metadata-failed", peers: senders.map((p) => p.label), parole }),
         ban: (peer, reason) => this.gate.ban(peer, reason),
       },
-      (bytes) => new Bun.CryptoHasher("sha1").update(bytes).digest() as Uint8Array,
+      sha1,
     );
     this.finished = new Promise((resolve) => (this.finish = resolve));
   }
@@ -285,10 +287,27 @@ export class MagnetTorrent implements ConnectionHandler {
 
   // ---- the metadata is in ------------------------------------------------------------------------------
 
-  private async promote(infoBytes: Uint8Array): Promise<void> {
+  /**
+   * Metadata handed over while this still fetches it: used at once, as verified fetched metadata would be
+   * (nothing more is fetched), with its trackers (supplied-metadata.ts) and web seeds. Null when taken.
+   */
+  supplyMetadata(supplied: SuppliedMetadata): SupplyRefusal | null {
+    if (this.current !== "metadata") return { code: "not-fetching", message: `its metadata phase is over (${this.current})` };
+    const tiers = suppliedTiers(supplied, this.infoHash, this.linkTiers());
+    if ("code" in tiers) return tiers;
+    void this.promote(supplied.infoBytes, tiers, supplied.urlList);
+    return null;
+  }
+
+  /** The link's trackers, each its own tier (as announced while fetching). */
+  private linkTiers(): string[][] {
+    return this.options.link.trackers.map((t) => [t]);
+  }
+
+  private async promote(infoBytes: Uint8Array, tiers: string[][], urlList: string[]): Promise<void> {
     this.current = "preparing";
-    this.emitProgress(true);
-    const torrentFile = torrentFileFromInfo(infoBytes, this.options.link.trackers);
+    this.emitProgress(metadataPieceCount(infoBytes.length));
+    const torrentFile = torrentFileFromInfo(infoBytes, tiers, urlList);
     let meta: Metainfo;
     try {
       meta = parseMetainfo(torrentFile);
@@ -328,11 +347,12 @@ export class MagnetTorrent implements ConnectionHandler {
     if (this.current !== "metadata") return;
     this.fetch.tick(now);
     this.connectMore();
-    this.emitProgress(false);
+    this.emitProgress(null);
   }
 
-  private emitProgress(done: boolean): void {
-    const { received, total } = this.fetch.progress();
-    this.emit({ event: "metadata", received: done ? (total ?? received) : received, total, peers: this.peers.size, done });
+  /** The fetch's progress, or once the metadata is in, all of its `pieces`. */
+  private emitProgress(pieces: number | null): void {
+    const { received, total } = pieces === null ? this.fetch.progress() : { received: pieces, total: pieces };
+    this.emit({ event: "metadata", received, total, peers: this.peers.size, done: pieces !== null });
   }
 }

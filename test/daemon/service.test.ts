@@ -110,18 +110,25 @@ describe("Daemon", () => {
     }
   }, 120_000);
 
-  test("a .torrent whose info hash is a magnet link still fetching its metadata is refused as a duplicate", async () => {
+  test("a .torrent whose info hash is a magnet link still fetching its metadata is a duplicate, and the link takes its metadata", async () => {
     const downloads = path.join(dir, "downloads-dup");
     const daemon = Daemon.open({ stateDir: path.join(dir, "state-dup"), downloadDir: downloads, port: 0, bind: "127.0.0.1", log: () => {} });
     try {
-      // Its one peer is a loopback port nobody listens on: the metadata never arrives, the link stays fetching it.
-      expect(await daemon.add({ source: { magnet: `magnet:?xt=urn:btih:${hex}&x.pe=127.0.0.1:${freePort()}` } })).toBe(hex);
-      expect((await errorOf(daemon.add({ source: { torrent: bytes } }))).code).toBe("duplicate");
+      // Its one peer is a loopback port nobody listens on: the metadata never arrives from peers.
+      const tracker = `http://127.0.0.1:${freePort()}/announce`;
+      expect(await daemon.add({ source: { magnet: `magnet:?xt=urn:btih:${hex}&tr=${encodeURIComponent(tracker)}&x.pe=127.0.0.1:${freePort()}` } })).toBe(hex);
+      // The add's own options are not applied (as qBittorrent's duplicate add): not paused.
+      const handed = await errorOf(daemon.add({ source: { torrent: bytes }, paused: true }));
+      expect([handed.code, handed.message]).toEqual(["duplicate", expect.stringContaining("it has it now")]);
       expect((await errorOf(daemon.add({ source: { magnet: `magnet:?xt=urn:btih:${hex.toUpperCase()}` } }))).code).toBe("duplicate");
-      // Still the one magnet link, in the list and in the state, and no file was made for the refused .torrent.
-      expect(daemon.list()).toEqual([expect.objectContaining({ infoHash: hex, state: "metadata" })]);
-      expect(daemon.store.listTorrents()).toEqual([expect.objectContaining({ state: "metadata" })]);
-      expect(fs.existsSync(path.join(downloads, "album"))).toBe(false);
+      // Now the torrent, in the list and in the state: the .torrent made of the metadata and the link's tracker, the link gone.
+      expect(daemon.list()).toEqual([expect.objectContaining({ infoHash: hex, name: "album", state: "downloading" })]);
+      const [record] = daemon.store.listTorrents();
+      expect(record?.state).toBe("downloading");
+      const stored = parseMetainfo(daemon.store.getTorrent(record!.infoHash)!.metainfo);
+      expect([Buffer.from(stored.infoHash).toString("hex"), stored.announceList]).toEqual([hex, [[tracker]]]);
+      expect(daemon.store.getBlob(`magnet:${hex}`)).toBeNull();
+      expect(fs.existsSync(path.join(downloads, "album", "one.bin"))).toBe(true);
     } finally {
       await daemon.close();
     }
