@@ -1,5 +1,5 @@
 // btpeer: the project's own client, as people run it (the compiled binary when given), default settings
-// (64 MiB piece pool, 2 hashing threads).
+// (64 MiB piece pool, 2 hashing threads, O_DIRECT piece writes on Linux).
 import { spawnService } from "../../test/support/processes.ts";
 import { doneOnExit, type BenchClient, type RunOptions } from "./adapter.ts";
 
@@ -9,7 +9,7 @@ export function btpeerClient(cmd: string[]): BenchClient {
     id: "btpeer",
     label: "btpeer",
     programs: [],
-    settings: "defaults (--pool 64 MiB), --no-dht",
+    settings: "defaults (--pool 64 MiB, O_DIRECT piece writes), --no-dht",
     dialsTrackerPeers: true,
     async seed(o) {
       const service = await spawnService({

@@ -42,6 +42,10 @@ export async function runCommand<O extends Options>(
   }
 }
 
+/** `--no-direct-io`, as download and daemon take it (peer/storage/direct-writes.ts). */
+export const DIRECT_IO_HELP = `  --no-direct-io       write verified pieces through the page cache; by default (Linux) their
+                       page-aligned bytes go to disk with O_DIRECT, skipping the kernel's copy`;
+
 /** A whole number option within [min, max], or a usage error naming the option. */
 export function intOption(name: string, text: string, min: number, max: number): number {
   const n = Number(text);

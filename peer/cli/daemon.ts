@@ -1,6 +1,7 @@
 // btpeer daemon [--port <n>] [--bind <address>] [--api <host:port>] [--state-dir <dir>] [--download-dir <dir>]
 //               [--watch <dir>] [--max-peers <n>] [--encryption prefer|require|disable]
-//               [--upload-limit <rate>] [--download-limit <rate>] [--dht-bootstrap <host:port>]... [--no-dht] [--json]
+//               [--upload-limit <rate>] [--download-limit <rate>] [--dht-bootstrap <host:port>]... [--no-dht]
+//               [--no-direct-io] [--json]
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -13,6 +14,7 @@ import { WatchFolder } from "../daemon/watch-folder.ts";
 import { ListenError } from "../net/sockets.ts";
 import { exitCodeFor } from "../torrent/exit-codes.ts";
 import { bindOption, encryptionOption, intOption, rateOption, runCommand } from "./command-args.ts";
+import { setDirectWrites } from "../storage/direct-writes.ts";
 import { daemonReporter } from "./daemon-progress.ts";
 import { CliError, dhtOption } from "./torrent-runner.ts";
 
@@ -43,6 +45,8 @@ options:
                         dht.transmissionbt.com:6881 and router.utorrent.com:6881), asked only if no
                         node of the routing table saved in the state dir answers
   --no-dht              no DHT (BEP 5): peers only from trackers; private torrents never use it
+  --no-direct-io        write verified pieces through the page cache; by default (Linux) their
+                        page-aligned bytes go to disk with O_DIRECT, skipping the kernel's copy
   --json                one JSON event per line (each torrent's events carry its infoHash)
                         instead of the live status line
 
@@ -61,6 +65,7 @@ const OPTIONS = {
   "download-limit": { type: "string" },
   "dht-bootstrap": { type: "string", multiple: true },
   "no-dht": { type: "boolean" },
+  "no-direct-io": { type: "boolean" },
   json: { type: "boolean", default: false },
 } as const;
 
@@ -78,6 +83,7 @@ export function run(argv: string[]): Promise<number> {
     const stateDir = path.resolve(values["state-dir"] ?? defaultStateDir());
     const downloadDir = path.resolve(values["download-dir"] ?? defaultDownloadDir());
     const dht = dhtOption(values);
+    if (values["no-direct-io"]) setDirectWrites(false);
     const apiAddress = parseApiAddress(values.api);
     if (!apiAddress) throw new CliError("usage", `--api wants host:port such as 127.0.0.1:9080 or [::1]:9080, got "${values.api}"`);
     const report = daemonReporter(values.json);

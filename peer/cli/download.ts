@@ -2,9 +2,10 @@
 //                 [--pool <MiB>] [--max-peers <n>] [--upload-limit <rate>] [--download-limit <rate>]
 //                 [--only <i,j> | --skip <i,j>] [--sequential] [--ratio-limit <r>] [--seed-time-limit <s>]
 //                 [--dht-bootstrap <host:port>]... [--dht-state <file>] [--no-dht]
-//                 [--encryption prefer|require|disable] [--save-torrent <file>] [--json]
+//                 [--encryption prefer|require|disable] [--save-torrent <file>] [--no-direct-io] [--json]
 import { isMagnet } from "../../shared/magnet.ts";
-import { intOption, runCommand } from "./command-args.ts";
+import { setDirectWrites } from "../storage/direct-writes.ts";
+import { DIRECT_IO_HELP, intOption, runCommand } from "./command-args.ts";
 import { runMagnet } from "./magnet-runner.ts";
 import { SWARM_HELP, SWARM_OPTIONS, swarmSettings } from "./swarm-options.ts";
 import { CliError, parseFileIndices, runTorrent, type FileSelection } from "./torrent-runner.ts";
@@ -35,6 +36,7 @@ ${SWARM_HELP.dht}
 ${SWARM_HELP.encryption}
   --save-torrent <f>   magnet links: write the .torrent made from the fetched metadata (and the
                        link's trackers) to <f>
+${DIRECT_IO_HELP}
 ${SWARM_HELP.json}`;
 
 const OPTIONS = {
@@ -47,6 +49,7 @@ const OPTIONS = {
   skip: { type: "string" },
   sequential: { type: "boolean", default: false },
   "save-torrent": { type: "string" },
+  "no-direct-io": { type: "boolean" },
 } as const;
 
 export function run(argv: string[]): Promise<number> {
@@ -58,6 +61,7 @@ export function run(argv: string[]): Promise<number> {
     let files: FileSelection | undefined;
     if (values.only !== undefined) files = { only: parseFileIndices("--only", values.only) };
     if (values.skip !== undefined) files = { skip: parseFileIndices("--skip", values.skip) };
+    if (values["no-direct-io"]) setDirectWrites(false);
     const source = positionals[0]!;
     const magnet = isMagnet(source);
     if (!magnet && values["save-torrent"] !== undefined) throw new CliError("usage", "--save-torrent is for magnet links (a .torrent is already a .torrent)");

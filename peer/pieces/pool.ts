@@ -1,6 +1,7 @@
 // A fixed pool of piece-sized buffers: ONE ArrayBuffer allocated up front, cut into slots whose views are
 // made once. acquire/release only move a slot id on a stack, so steady state allocates nothing and
 // memory stays flat whatever the torrent's size. When the pool is empty the downloader stops requesting.
+import { ptr } from "bun:ffi";
 
 export interface PoolSlot {
   readonly id: number;
@@ -13,6 +14,12 @@ export interface BufferPoolOptions {
   totalBytes: number;
   /** Back the pool with a SharedArrayBuffer so slots can be handed to workers without copying. */
   shared?: boolean;
+  /**
+   * Start slot 0 on an address that is a multiple of this (a power of two), and so every slot when the slot
+   * size is a multiple of it too: piece writes with O_DIRECT (direct-writes.ts) need page-aligned memory.
+   * The buffer is over-allocated by that much and the slots cut after the gap: no copy, no second buffer.
+   */
+  align?: number;
 }
 
 export class PoolError extends Error {
@@ -41,9 +48,14 @@ export class BufferPool {
     // At least one slot: a piece larger than the pool must still be downloadable.
     this.slotSize = slotSize;
     this.slotCount = Math.max(1, Math.floor(totalBytes / slotSize));
-    const bytes = this.slotSize * this.slotCount;
+    const align = opts.align ?? 1;
+    if (!Number.isSafeInteger(align) || align < 1 || (align & (align - 1)) !== 0)
+      throw new PoolError("bad-size", `alignment must be a power of two, got ${align}`);
+    const bytes = this.slotSize * this.slotCount + (align > 1 ? align : 0);
     this.buffer = opts.shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
-    this.#slots = Array.from({ length: this.slotCount }, (_, id) => ({ id, bytes: new Uint8Array(this.buffer, id * slotSize, slotSize) }));
+    // Large buffers come page-aligned from the allocator already (gap 0); small ones may not.
+    const start = align > 1 ? (align - (ptr(new Uint8Array(this.buffer, 0, 1)) % align)) % align : 0;
+    this.#slots = Array.from({ length: this.slotCount }, (_, id) => ({ id, bytes: new Uint8Array(this.buffer, start + id * slotSize, slotSize) }));
     this.#free = new Int32Array(this.slotCount);
     // Hand out low ids first: the stack's top is slot 0.
     for (let i = 0; i < this.slotCount; i++) this.#free[i] = this.slotCount - 1 - i;

@@ -2,8 +2,12 @@
 // must not exhaust the process's descriptors), with positional reads and writes that loop on short I/O.
 // Padding files (BEP 47) are never opened: writes to them are dropped and reads give zeros. Every open
 // file also counts against the process's budget (open-files.ts), which may close it while it is idle.
+// Asynchronous writes (verified pieces) go with O_DIRECT where they can, through a second descriptor of
+// the same file (direct-writes.ts); everything else uses the buffered one.
+import { ptr } from "bun:ffi";
 import * as fs from "node:fs";
 import type { FileSpan } from "./layout.ts";
+import { DIRECT_ALIGNMENT, directCut, directWritesEnabled, O_DIRECT } from "./direct-writes.ts";
 import { StorageError, storageErrorFrom } from "./errors.ts";
 import type { OutputFolder } from "./output-folder.ts";
 import { type OpenFileOwner, openFiles } from "./open-files.ts";
@@ -22,6 +26,13 @@ export class FileSet implements OpenFileOwner {
   readonly #writable: boolean;
   /** fileIndex -> fd; Map order is least recently used first. */
   readonly #open = new Map<number, number>();
+  /** fileIndex -> its O_DIRECT descriptor, opened at the file's first aligned write; closed with the buffered one. */
+  readonly #direct = new Map<number, number>();
+  /**
+   * Files whose file system refused O_DIRECT (EINVAL at the open on ramfs, and on tmpfs before Linux 6.6;
+   * or at a write): written buffered from then on, without asking again.
+   */
+  readonly #directRefused = new Set<number>();
   /** fileIndex -> asynchronous writes under way: such an fd is never closed to make room. */
   readonly #busy = new Map<number, number>();
   /** Asynchronous writes running now (at most WRITES_AT_ONCE), and those waiting their turn, first first. */
@@ -54,9 +65,7 @@ export class FileSet implements OpenFileOwner {
     if (this.#open.size >= MAX_OPEN) {
       for (const [oldest, oldFd] of this.#open) {
         if (this.#busy.has(oldest)) continue; // closing it would pull the fd from under a pending write
-        this.#open.delete(oldest);
-        fs.closeSync(oldFd);
-        openFiles.closed(this, oldest);
+        this.#close(oldest, oldFd);
         break;
       }
     }
@@ -72,9 +81,7 @@ export class FileSet implements OpenFileOwner {
   evict(i: number): boolean {
     const fd = this.#open.get(i);
     if (fd === undefined || this.#busy.has(i)) return false;
-    this.#open.delete(i);
-    fs.closeSync(fd);
-    openFiles.closed(this, i);
+    this.#close(i, fd);
     if (this.#open.size === 0) this.#folder.release();
     return true;
   }
@@ -94,10 +101,62 @@ export class FileSet implements OpenFileOwner {
     }
   }
 
+  #close(i: number, fd: number): void {
+    this.#open.delete(i);
+    fs.closeSync(fd);
+    const direct = this.#direct.get(i);
+    if (direct !== undefined) {
+      this.#direct.delete(i);
+      fs.closeSync(direct);
+    }
+    openFiles.closed(this, i);
+  }
+
+  #directAllowed(i: number): boolean {
+    return this.#writable && directWritesEnabled() && !this.#directRefused.has(i);
+  }
+
+  /** File `i`'s O_DIRECT descriptor (after fd(i) opened the buffered one), or -1 when its file system refuses one. */
+  #directFd(i: number): number {
+    const cached = this.#direct.get(i);
+    if (cached !== undefined) return cached;
+    try {
+      const fd = this.#folder.open(this.files[i]!.parts, fs.constants.O_RDWR | O_DIRECT);
+      this.#direct.set(i, fd);
+      return fd;
+    } catch {
+      // The same file opened buffered a moment ago: what refused this open is O_DIRECT (EINVAL), and the
+      // buffered descriptor takes the writes. A real problem with the file shows there.
+      this.#directRefused.add(i);
+      return -1;
+    }
+  }
+
+  /**
+   * Writes what it can of [offset, offset + length) with O_DIRECT (all of it unless a write comes back
+   * short by a non-multiple of the alignment, or the file system refuses it with EINVAL), and returns how
+   * many bytes it wrote; the caller writes the rest buffered. Other errors (ENOSPC, EIO) are thrown.
+   */
+  async #writeDirect(i: number, fd: number, data: Uint8Array, offset: number, length: number, position: number): Promise<number> {
+    let done = 0;
+    try {
+      while (done < length) {
+        const n = await writeAt(fd, data, offset + done, length - done, position + done);
+        done += n;
+        if (n % DIRECT_ALIGNMENT !== 0 || n === 0) break;
+      }
+    } catch (error) {
+      if ((error as { code?: string }).code !== "EINVAL") throw error;
+      this.#directRefused.add(i); // a stricter alignment than ours: buffered from now on
+    }
+    return done;
+  }
+
   /**
    * Like write, on a thread of the runtime's I/O pool: the caller's thread goes on (receiving, hashing)
-   * while the kernel copies the bytes into the page cache. `data` must stay untouched until it settles.
-   * At most WRITES_AT_ONCE run at a time; the others wait in the order they came.
+   * while the kernel writes the bytes (with O_DIRECT where aligned, else into the page cache). `data` must
+   * stay untouched until it settles. At most WRITES_AT_ONCE run at a time; the others wait in the order
+   * they came.
    */
   writeAsync(i: number, data: Uint8Array, offset: number, length: number, position: number): Promise<void> {
     if (this.files[i]!.padding) return Promise.resolve();
@@ -110,12 +169,17 @@ export class FileSet implements OpenFileOwner {
     this.#busy.set(i, (this.#busy.get(i) ?? 0) + 1);
     const run = async () => {
       try {
-        while (length > 0) {
-          const n = await writeAt(fd, data, offset, length, position);
+        // The O_DIRECT descriptor is opened only for a file that has an aligned part to write.
+        const cut = this.#directAllowed(i) ? directCut(ptr(data) + offset, position, length) : null;
+        const direct = cut ? this.#directFd(i) : -1;
+        if (cut && direct >= 0) {
+          await writeAll(fd, data, offset, cut.head, position);
+          const n = cut.head + (await this.#writeDirect(i, direct, data, offset + cut.head, cut.middle, position + cut.head));
           offset += n;
           position += n;
           length -= n;
         }
+        await writeAll(fd, data, offset, length, position);
       } catch (error) {
         throw storageErrorFrom(error, this.files[i]!.path);
       } finally {
@@ -175,9 +239,20 @@ export class FileSet implements OpenFileOwner {
 
   close(): void {
     for (const fd of this.#open.values()) fs.closeSync(fd);
+    for (const fd of this.#direct.values()) fs.closeSync(fd);
     this.#open.clear();
+    this.#direct.clear();
     openFiles.closedAll(this);
     this.#folder.close();
+  }
+}
+
+async function writeAll(fd: number, data: Uint8Array, offset: number, length: number, position: number): Promise<void> {
+  while (length > 0) {
+    const n = await writeAt(fd, data, offset, length, position);
+    offset += n;
+    position += n;
+    length -= n;
   }
 }
 

@@ -5,6 +5,7 @@ import type { Metainfo } from "../../shared/metainfo/types.ts";
 import type { PoolBudget } from "../client/pool-budget.ts";
 import type { Downloader } from "../pieces/downloader.ts";
 import { BufferPool } from "../pieces/pool.ts";
+import { DIRECT_ALIGNMENT } from "../storage/direct-writes.ts";
 import type { HashPool, PieceHasher } from "../verify/hash-pool.ts";
 
 export class PieceMemory {
@@ -23,7 +24,8 @@ export class PieceMemory {
     if (this.held) return;
     const bytes = this.budget.reserve(this.wanted);
     // Pieces are checked on hashing threads that read them in place, so the pool is shared memory.
-    const pool = new BufferPool({ slotSize: this.meta.pieceLength, totalBytes: bytes, shared: true });
+    // Page-aligned slots: a verified piece can then be written with O_DIRECT straight from its slot.
+    const pool = new BufferPool({ slotSize: this.meta.pieceLength, totalBytes: bytes, shared: true, align: DIRECT_ALIGNMENT });
     const hasher = this.hashing.register(pool.buffer as SharedArrayBuffer, this.meta.pieceHashes);
     this.held = { pool, hasher, bytes };
     this.downloader.useMemory(pool, hasher);
