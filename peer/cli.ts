@@ -2,12 +2,21 @@
 // btpeer: one binary, one subcommand per file in cli/. Each command module exports `run(argv)`
 // returning an exit code; errors that reach here become one clear line and a non-zero exit.
 
-const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
+import { execWithoutFtl } from "./cli/jit-tiers.ts";
+
+interface Command {
+  summary: string;
+  load: () => Promise<{ run(argv: string[]): Promise<number> }>;
+  /** Runs until stopped: started without the FTL JIT tier (cli/jit-tiers.ts says why). */
+  longRunning?: true;
+}
+
+const COMMANDS: Record<string, Command> = {
   create: { summary: "make a .torrent from a file or folder", load: () => import("./cli/create.ts") },
   info: { summary: "show what a .torrent or magnet link describes", load: () => import("./cli/info.ts") },
-  download: { summary: "download a torrent, then seed it", load: () => import("./cli/download.ts") },
-  seed: { summary: "verify data on disk and seed it", load: () => import("./cli/seed.ts") },
-  daemon: { summary: "run many torrents on one port, resumed across restarts", load: () => import("./cli/daemon.ts") },
+  download: { summary: "download a torrent, then seed it", load: () => import("./cli/download.ts"), longRunning: true },
+  seed: { summary: "verify data on disk and seed it", load: () => import("./cli/seed.ts"), longRunning: true },
+  daemon: { summary: "run many torrents on one port, resumed across restarts", load: () => import("./cli/daemon.ts"), longRunning: true },
   remote: { summary: "drive a running daemon: add, list, pause, remove, stats, ...", load: () => import("./cli/remote.ts") },
   "dht-lookup": { summary: "find a torrent's peers on the DHT (BEP 5)", load: () => import("./cli/dht-lookup.ts") },
   bench: { summary: "measure SHA-1 and wire codec speed on this machine", load: () => import("./cli/bench.ts") },
@@ -33,11 +42,10 @@ async function main(argv: string[]): Promise<number> {
     console.error(`btpeer: unknown command "${name}"\n\n${usage()}`);
     return 2;
   }
+  if (command.longRunning) execWithoutFtl();
   const module = await command.load();
   return module.run(rest);
 }
-
-export {};
 
 try {
   process.exitCode = await main(process.argv.slice(2));
