@@ -1,12 +1,14 @@
 // What a peer connection is given: its socket, what it knows from birth, the torrent it serves (from birth,
-// or from the peer's handshake), and the handler its events go to.
-import type { Bitfield } from "../../shared/bitfield.ts";
+// or from the peer's handshake; connection-binding.ts), and the handler its events go to.
 import type { PeerAddress } from "../../shared/compact.ts";
 import type { Handshake, WireMessage } from "../../shared/wire/types.ts";
 import type { BlockSink } from "../pieces/piece-assembly.ts";
 import type { CloseReason } from "./close-reason.ts";
+import type { TorrentBinding } from "./connection-binding.ts";
 import type { PeerConnection } from "./peer-connection.ts";
 import type { WritableSocket } from "./write-queue.ts";
+
+export type { TorrentBinding } from "./connection-binding.ts";
 
 export interface ConnectionSocket extends WritableSocket {
   end(): void;
@@ -59,29 +61,6 @@ export interface ConnectionOptions {
    * must then name the same one. Without it the peer's handshake decides (see ConnectionHandler).
    */
   torrent?: TorrentBinding;
-}
-
-/** The torrent a connection serves. */
-export interface TorrentBinding {
-  infoHash: Uint8Array;
-  /**
-   * null while it is not known: a magnet link's torrent before its metadata. The peer's `bitfield` and
-   * `have`s are then kept aside (EarlyPieces) and checked when the connection is bound again with the count.
-   */
-  pieceCount: number | null;
-  /** Our pieces, sent as a bitfield right after the handshake. */
-  ourPieces: () => Bitfield;
-  /**
-   * Our DHT node's UDP port, when this torrent uses the DHT (not a private one, BEP 27): our handshake
-   * then sets the DHT bit, and a peer that sets it too gets a BEP 5 `port` message.
-   */
-  dhtPort?: () => number | undefined;
-  /**
-   * Extensions we receive (name → our extended id) and the info dictionary's size, for our extension
-   * handshake. They must all be in that first handshake: libtorrent drops, for the whole connection, every
-   * extension a peer's first handshake leaves out. Default: those of extension-handshake.ts.
-   */
-  extensions?: { m: ReadonlyMap<string, number>; metadataSize?: number };
 }
 
 /** A handshake handler's answer for a connection that learns its torrent from the peer: serve `torrent` with `handler`. */

@@ -1,31 +1,22 @@
-// One peer wire connection (BEP 3) over a Bun socket: handshake, framing through the shared codec,
-// ordered writes with backpressure, and the wire-level state (choke/interest flags, the peer's pieces).
-// Chunks go to its MessageReader, which decodes them and streams split blocks into their slots.
-// It never parses bytes itself and knows nothing of pieces on disk: its torrent reacts to its events.
-import { Bitfield } from "../../shared/bitfield.ts";
-import { bytesEqual } from "../../shared/bytes.ts";
+// One peer wire connection (BEP 3) over a Bun socket: the handshake phase and the torrent it binds the
+// connection to (connection-handshake.ts, connection-binding.ts), framing through the shared codec,
+// ordered writes with backpressure, and the wire-level state it extends (peer-wire-state.ts: choke and
+// interest flags, the peer's pieces). Chunks go to its MessageReader, which decodes them and streams split
+// blocks into their slots. It never parses bytes itself and knows nothing of pieces on disk: its torrent
+// reacts to its events.
 import type { PeerAddress } from "../../shared/compact.ts";
-import {
-  DHT_BIT,
-  encodeHandshake,
-  encodeMessage,
-  FAST_BIT,
-  isFastMessage,
-  supportsDht,
-  supportsFast,
-  WireError,
-  writePieceHeader,
-} from "../../shared/wire/codec.ts";
+import { Bitfield } from "../../shared/bitfield.ts";
+import { encodeMessage, isFastMessage, supportsFast, WireError, writePieceHeader } from "../../shared/wire/codec.ts";
 import type { Handshake, WireMessage } from "../../shared/wire/types.ts";
-import { decodeExtensionHandshake, EXTENSION_BIT, EXTENSION_HANDSHAKE_ID, supportsExtensions, type ExtensionHandshake } from "../../shared/wire/extension.ts";
+import { supportsExtensions } from "../../shared/wire/extension.ts";
 import { describeClose, type CloseReason } from "./close-reason.ts";
-import type { ConnectionEncryption, ConnectionHandler, ConnectionOptions, ConnectionSocket, TorrentAdoption, TorrentBinding } from "./connection-types.ts";
-import { EarlyPieces } from "./early-pieces.ts";
-import { ourExtensionHandshake } from "./extension-handshake.ts";
+import { bind, type Binding, bindingFor, boundTorrent, rebind } from "./connection-binding.ts";
+import { extensionHandshakeMessage, handshakeRefusal, openingMessages, ourHandshake, selfEcho } from "./connection-handshake.ts";
+import type { ConnectionEncryption, ConnectionHandler, ConnectionOptions, ConnectionSocket, TorrentAdoption } from "./connection-types.ts";
 import { noteChunkReceived } from "./chunk-garbage.ts";
 import { readAvailable } from "./direct-read.ts";
 import { MessageReader } from "./message-reader.ts";
-import { announcedPieces, firstPiecesMessage } from "./piece-announcement.ts";
+import { PeerWireState } from "./peer-wire-state.ts";
 import { RateMeter } from "./rate-meter.ts";
 import { RequestBatch } from "./request-batch.ts";
 import { type FileRegion, WriteQueue } from "./write-queue.ts";
@@ -34,7 +25,6 @@ export type { ConnectionEncryption, ConnectionHandler, ConnectionOptions, Connec
 
 /** The 13-byte header of a piece message sent from files: borrowed by the queue (copied only if it waits). */
 const pieceHeader = new Uint8Array(13);
-const HAVE_NONE: WireMessage = { type: "have-none" };
 let nextConnectionId = 1;
 
 /** 127.0.0.0/8 or ::1 (incoming IPv4-mapped addresses arrive unmapped: see sockets.ts). */
@@ -42,7 +32,7 @@ function isLoopback(ip: string): boolean {
   return ip.startsWith("127.") || ip === "::1" || ip.startsWith("::ffff:127.");
 }
 
-export class PeerConnection {
+export class PeerConnection extends PeerWireState {
   readonly id = nextConnectionId++;
   readonly address: PeerAddress;
   readonly outgoing: boolean;
@@ -53,22 +43,6 @@ export class PeerConnection {
   /** Why it closed, once closed; `closeReason` is its text. */
   closedFor: CloseReason | null = null;
   closeReason = "";
-
-  amChoking = true;
-  amInterested = false;
-  peerChoking = true;
-  peerInterested = false;
-  peerPieces: Bitfield;
-  /** While a `bitfield` message is handled: the pieces it replaces (for availability counts). */
-  replacedPieces: Bitfield | null = null;
-  /** The peer's extension handshake (BEP 10), once it sent one; a later one replaces it. */
-  peerExtensions: ExtensionHandshake | null = null;
-  /** Both sides set the fast extension's bit (BEP 6): its messages may flow, and only then. */
-  fast = false;
-  /** Its handshake's reserved bits said it speaks BEP 10. */
-  peerSpeaksExtensions = false;
-  /** While the torrent's piece count is unknown: what the peer said it has (peerPieces is empty meanwhile). */
-  private early: EarlyPieces | null = null;
 
   /** Piece payload bytes received from / sent to this peer. */
   readonly down = new RateMeter();
@@ -84,24 +58,23 @@ export class PeerConnection {
   private readonly requests = new RequestBatch();
   /** True while a received chunk is being dispatched: request batches wait for its end. */
   private receiving = false;
-  /** The torrent served: from birth, or from the peer's handshake (null until then). */
-  private torrent: TorrentBinding | null;
+  /** The torrent served: from birth, or from the peer's handshake (unbound until then). */
+  private binding: Binding;
 
   constructor(
     private readonly socket: ConnectionSocket,
     private readonly options: ConnectionOptions,
     private handler: ConnectionHandler,
   ) {
+    super(options.torrent?.pieceCount ?? 0);
     this.address = options.address;
     this.outgoing = options.outgoing;
     this.encryption = options.encryption ?? "none";
-    this.torrent = options.torrent ?? null;
+    this.binding = bindingFor(options.torrent);
     // We speak first on a dial, so a dial must know what it is for.
-    if (this.outgoing && !this.torrent) throw new Error("PeerConnection: an outgoing connection needs its torrent");
-    this.peerPieces = new Bitfield(this.torrent?.pieceCount ?? 0);
-    if (this.torrent && this.torrent.pieceCount === null) this.early = new EarlyPieces();
+    if (this.outgoing && !options.torrent) throw new Error("PeerConnection: an outgoing connection needs its torrent");
     // One events object per connection: the reader calls back through it, no closure per chunk or message.
-    this.reader = new MessageReader(this.torrent ? this.torrent.pieceCount : undefined, {
+    this.reader = new MessageReader(options.torrent ? options.torrent.pieceCount : undefined, {
       handshake: (handshake) => this.onHandshake(handshake),
       message: (message) => this.dispatch(message),
       blockSink: (index, begin, length) => this.handler.blockSink?.(this, index, begin, length) ?? null,
@@ -114,12 +87,12 @@ export class PeerConnection {
       () => (this.encryption === "none" ? socket.fd : socket.writeFd),
       isLoopback(this.address.ip),
     );
-    if (this.outgoing) this.sendHandshake(this.torrent!);
+    if (options.outgoing && options.torrent) this.sendRaw(ourHandshake(options.torrent, options.ourPeerId));
   }
 
   /** The torrent's info hash, once known. */
   get infoHash(): Uint8Array | null {
-    return this.torrent?.infoHash ?? null;
+    return boundTorrent(this.binding)?.infoHash ?? null;
   }
 
   isClosed(): boolean {
@@ -170,89 +143,39 @@ export class PeerConnection {
   }
 
   private dispatch(message: WireMessage): void {
-    // BEP 6: its messages from a peer that did not set the bit are a protocol error.
-    if (isFastMessage(message) && !this.fast) return this.close({ code: "protocol", detail: `${message.type} from a peer without the fast extension` });
-    switch (message.type) {
-      case "choke":
-        this.peerChoking = true;
-        break;
-      case "unchoke":
-        this.peerChoking = false;
-        break;
-      case "interested":
-        this.peerInterested = true;
-        break;
-      case "not-interested":
-        this.peerInterested = false;
-        break;
-      case "have":
-        if (this.early) {
-          this.early.have(message.index);
-          break;
-        }
-        if (message.index >= this.peerPieces.pieceCount) return this.close({ code: "out-of-range", detail: `have for piece ${message.index} past the end` });
-        this.peerPieces.set(message.index);
-        break;
-      case "bitfield":
-      case "have-all":
-      case "have-none":
-        // Before the piece count is known (a magnet's metadata phase) it waits aside, checked once it is.
-        if (this.early) {
-          this.early.announced(message);
-          break;
-        }
-        // BEP 3 wants it first, but aria2 sends a bitfield late instead of `have`s: a full replacement.
-        this.replacedPieces = this.peerPieces;
-        this.peerPieces = announcedPieces(message, this.peerPieces.pieceCount);
-        break;
-
-      case "piece":
-        this.down.add(message.block.length);
-        break;
-      case "extended":
-        // A malformed handshake throws WireError: the connection closes as for any protocol violation.
-        if (message.id === EXTENSION_HANDSHAKE_ID) this.peerExtensions = decodeExtensionHandshake(message.payload);
-        break;
-    }
+    const broken = this.received(message, this.binding.kind === "count-unknown" ? this.binding.early : null);
+    if (broken) return this.close(broken);
+    if (message.type === "piece") this.down.add(message.block.length);
     this.handler.onMessage(this, message);
     this.replacedPieces = null;
   }
 
   private onHandshake(handshake: Handshake): void {
-    if (this.torrent && !bytesEqual(handshake.infoHash, this.torrent.infoHash)) return this.close({ code: "wrong-info-hash" });
-    if (bytesEqual(handshake.peerId, this.options.ourPeerId)) {
-      // Our own dial came back to us: answering in kind lets the dialling end see it too (and never retry).
-      if (!this.outgoing) this.sendRaw(encodeHandshake({ ...handshake, peerId: this.options.ourPeerId }));
-      return this.close({ code: "self" });
+    const refusal = handshakeRefusal(handshake, boundTorrent(this.binding), this.options.ourPeerId);
+    if (refusal) {
+      if (refusal.code === "self" && !this.outgoing) this.sendRaw(selfEcho(handshake, this.options.ourPeerId));
+      return this.close(refusal);
     }
     this.remotePeerId = handshake.peerId.slice();
     this.peerSpeaksExtensions = supportsExtensions(handshake.reserved);
     const answer = this.handler.onHandshake(this, handshake);
     if (answer !== null && "code" in answer) return this.close(answer);
     if (answer !== null) this.bind(answer, handshake.infoHash);
-    const torrent = this.torrent;
+    const torrent = boundTorrent(this.binding);
     // A bug in the handler, not the peer's doing: it accepted a connection without saying for what.
     if (!torrent) throw new Error("PeerConnection: handshake accepted with no torrent bound");
     this.state = "open";
     this.fast = supportsFast(handshake.reserved);
-    if (!this.outgoing) this.sendHandshake(torrent);
-    // BEP 3: the bitfield must be the first message; the extension handshake follows it.
-    // A torrent whose piece count is unknown (a magnet's metadata phase) has nothing: say so, with BEP 6.
-    const pieces = torrent.pieceCount === null ? (this.fast ? HAVE_NONE : null) : firstPiecesMessage(torrent.ourPieces(), this.fast);
-    if (pieces) this.sendRaw(encodeMessage(pieces));
-    if (this.peerSpeaksExtensions) this.sendExtensionHandshake(torrent);
-    const dhtPort = torrent.dhtPort?.();
-    if (dhtPort && supportsDht(handshake.reserved)) this.sendRaw(encodeMessage({ type: "port", port: dhtPort }));
+    if (!this.outgoing) this.sendRaw(ourHandshake(torrent, this.options.ourPeerId));
+    const peer = { reserved: handshake.reserved, fast: this.fast, extensions: this.peerSpeaksExtensions };
+    for (const bytes of openingMessages(torrent, peer, this.options.listenPort)) this.sendRaw(bytes);
   }
 
   /** The handshake named the torrent: messages from now on are bounded by it and go to its handler. */
   private bind(adoption: TorrentAdoption, named: Uint8Array): void {
-    if (this.torrent) throw new Error("PeerConnection: torrent bound twice");
-    if (!bytesEqual(adoption.torrent.infoHash, named)) throw new Error("PeerConnection: bound to a torrent the peer did not name");
-    this.torrent = adoption.torrent;
+    this.binding = bind(this.binding, adoption.torrent, named);
     this.handler = adoption.handler;
     this.peerPieces = new Bitfield(adoption.torrent.pieceCount ?? 0);
-    if (adoption.torrent.pieceCount === null) this.early = new EarlyPieces();
     this.reader.bind(adoption.torrent.pieceCount);
   }
 
@@ -264,15 +187,11 @@ export class PeerConnection {
    * Returns why the peer's earlier messages do not fit (the caller closes it), or null.
    */
   rebind(adoption: TorrentAdoption): CloseReason | null {
-    const count = adoption.torrent.pieceCount;
-    if (this.state !== "open" || !this.torrent || this.torrent.pieceCount !== null || count === null)
-      throw new Error("PeerConnection: rebind needs an open connection of unknown piece count");
-    if (!bytesEqual(adoption.torrent.infoHash, this.torrent.infoHash)) throw new Error("PeerConnection: rebound to another torrent");
-    this.torrent = adoption.torrent;
+    if (this.state !== "open") throw new Error("PeerConnection: rebind needs an open connection of unknown piece count");
+    const { binding, pieceCount: count, early } = rebind(this.binding, adoption.torrent);
+    this.binding = binding;
     this.handler = adoption.handler;
     this.reader.bind(count);
-    const early = this.early!;
-    this.early = null;
     try {
       this.peerPieces = early.resolve(count);
     } catch (error) {
@@ -282,23 +201,11 @@ export class PeerConnection {
     // No bitfield went out (we had no pieces without a count): what we have now goes as `have`s, always legal.
     const ours = adoption.torrent.ourPieces();
     for (let i = 0; i < count; i++) if (ours.has(i)) this.send({ type: "have", index: i });
-    if (this.peerSpeaksExtensions) this.sendExtensionHandshake(adoption.torrent);
+    if (this.peerSpeaksExtensions) this.sendRaw(extensionHandshakeMessage(this.options.listenPort, adoption.torrent));
     return null;
   }
 
   // ---- writing ---------------------------------------------------------------------------------------
-
-  private sendHandshake(torrent: TorrentBinding): void {
-    const reserved = new Uint8Array(8);
-    reserved[EXTENSION_BIT.byte] = EXTENSION_BIT.mask;
-    if (torrent.dhtPort?.()) reserved[DHT_BIT.byte]! |= DHT_BIT.mask;
-    reserved[FAST_BIT.byte]! |= FAST_BIT.mask;
-    this.sendRaw(encodeHandshake({ reserved, infoHash: torrent.infoHash, peerId: this.options.ourPeerId }));
-  }
-
-  private sendExtensionHandshake(torrent: TorrentBinding): void {
-    this.sendRaw(encodeMessage({ type: "extended", id: EXTENSION_HANDSHAKE_ID, payload: ourExtensionHandshake(this.options.listenPort, torrent.extensions) }));
-  }
 
   private sendRaw(bytes: Uint8Array, done?: () => void): void {
     if (this.state === "closed") {
@@ -314,20 +221,7 @@ export class PeerConnection {
     // A bug if it happens: the fast extension's messages go only to a peer that set its bit.
     if (isFastMessage(message) && !this.fast) throw new Error(`PeerConnection: ${message.type} to a peer without the fast extension`);
     this.sendRequestBatch();
-    switch (message.type) {
-      case "choke":
-        this.amChoking = true;
-        break;
-      case "unchoke":
-        this.amChoking = false;
-        break;
-      case "interested":
-        this.amInterested = true;
-        break;
-      case "not-interested":
-        this.amInterested = false;
-        break;
-    }
+    this.sending(message);
     this.sendRaw(encodeMessage(message), done);
   }
 
