@@ -14,16 +14,17 @@ import { describeClose, type CloseReason } from "../net/close-reason.ts";
 import type { MseLimits } from "../net/mse/limits.ts";
 import { listenForPeers } from "../net/sockets.ts";
 import { slotLimits, type SlotLimits } from "../swarm/connection-slots.ts";
-import { MagnetTorrent } from "../metadata/magnet-torrent.ts";
+import { type MagnetHost, type MagnetSettings, MagnetTorrent } from "../metadata/magnet-torrent.ts";
 import { Torrent } from "../torrent/torrent.ts";
 import { ClientDht, type ClientDhtOptions } from "./client-dht.ts";
 import { IncomingConnections } from "./incoming-connections.ts";
 import { PoolBudget } from "./pool-budget.ts";
-import type { MagnetSettings, TorrentHost, TorrentSettings } from "./torrent-host.ts";
+import type { TorrentSettings } from "../torrent/options.ts";
+import type { GlobalRateLimits } from "./torrent-host.ts";
 import { HashPool } from "../verify/hash-pool.ts";
 import type { DormantCarry } from "../torrent/dormancy.ts";
 import { type DormantTorrent, DormantTorrents } from "./dormant-torrents.ts";
-import { downloadLimit, uploadLimit, type GlobalRateLimits } from "../torrent/tuning.ts";
+import { downloadLimit, uploadLimit } from "../torrent/tuning.ts";
 
 export interface ClientOptions {
   /** 0 picks a free port. */
@@ -63,9 +64,11 @@ export interface GlobalLimits {
 }
 
 export type { DormantTorrent } from "./dormant-torrents.ts";
-export type { MagnetSettings, TorrentHost, TorrentSettings } from "./torrent-host.ts";
+export type { TorrentHost } from "./torrent-host.ts";
+export type { TorrentSettings } from "../torrent/options.ts";
+export type { MagnetSettings } from "../metadata/magnet-torrent.ts";
 
-export class Client implements TorrentHost {
+export class Client implements MagnetHost {
   readonly peerId: Uint8Array;
   readonly bind: string | null;
   readonly pool: PoolBudget;

@@ -1,11 +1,9 @@
-// What a torrent (or a magnet link's torrent) asks of the client that holds it, and what it is given to be
-// made: the client's side of the contract, apart from the Client itself, so that a torrent's parts depend
-// on these few members rather than on the whole process.
+// What a torrent (or a magnet link's torrent) asks of the client that holds it: the client's side of the
+// contract, apart from the Client itself, so that a torrent's parts depend on these few members rather
+// than on the whole process. (A magnet link also asks for its Torrent once its metadata is in: MagnetHost.)
 import type { EncryptionPolicy } from "../../shared/mse/policy.ts";
 import type { MseLimits } from "../net/mse/limits.ts";
-import type { MagnetOptions, MagnetTorrent } from "../metadata/magnet-torrent.ts";
-import type { Torrent, TorrentOptions } from "../torrent/torrent.ts";
-import type { GlobalRateLimits } from "../torrent/tuning.ts";
+import type { RateLimit } from "../net/rate-budget.ts";
 import type { HashPool } from "../verify/hash-pool.ts";
 import type { TorrentDht } from "./client-dht.ts";
 import type { PoolBudget } from "./pool-budget.ts";
@@ -25,13 +23,12 @@ export interface TorrentHost {
   readonly hashing: HashPool;
   /** The process's DHT, null without one (--no-dht, or before `enableDht`). */
   readonly dht: TorrentDht | null;
-  /** A magnet link's metadata is in: the Torrent it describes takes the magnet's place (and its peers). */
-  promote(magnet: MagnetTorrent, settings: TorrentSettings): Torrent;
   /** The limits shared by all torrents: each spends from these and from its own. */
   readonly limits: GlobalRateLimits;
 }
 
-/** A torrent as the client's caller describes it: the client adds itself as the host. */
-export type TorrentSettings = Omit<TorrentOptions, "host">;
-
-export type MagnetSettings = Omit<MagnetOptions, "host">;
+/** The client's limits every torrent draws from as well as its own. */
+export interface GlobalRateLimits {
+  readonly upload: RateLimit;
+  readonly download: RateLimit;
+}

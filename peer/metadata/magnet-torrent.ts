@@ -16,7 +16,7 @@ import { Bitfield } from "../../shared/bitfield.ts";
 import { EXTENSION_HANDSHAKE_ID } from "../../shared/wire/extension.ts";
 import { encodeMetadataMessage, metadataPieceCount, UT_METADATA } from "../../shared/wire/ut-metadata.ts";
 import type { Handshake, WireMessage } from "../../shared/wire/types.ts";
-import type { TorrentHost, TorrentSettings } from "../client/torrent-host.ts";
+import type { TorrentHost } from "../client/torrent-host.ts";
 import { peerFailed, type CloseReason } from "../net/close-reason.ts";
 import { OUR_EXTENSIONS, UT_METADATA_ID } from "../net/extension-handshake.ts";
 import { PeerConnection, type ConnectionHandler, type TorrentAdoption, type TorrentBinding } from "../net/peer-connection.ts";
@@ -28,7 +28,7 @@ import { PeerGate } from "../swarm/peer-gate.ts";
 import type { SwarmPeer } from "../swarm/swarm-peer.ts";
 import type { TorrentEvent, Totals } from "../torrent/events.ts";
 import { exitCodeFor, type PeerErrorCode } from "../torrent/exit-codes.ts";
-import type { Handover } from "../torrent/options.ts";
+import type { Handover, TorrentSettings } from "../torrent/options.ts";
 import type { Torrent } from "../torrent/torrent.ts";
 import { TorrentDhtLink } from "../torrent/torrent-dht.ts";
 import { TrackerAnnouncer } from "../tracker/tracker-announcer.ts";
@@ -36,8 +36,14 @@ import { MetadataFetch } from "./metadata-fetch.ts";
 import { MetadataServer } from "./metadata-server.ts";
 import { sha1, type SupplyRefusal, type SuppliedMetadata, suppliedTiers } from "./supplied-metadata.ts";
 
+/** What a magnet link's torrent asks of its client: what a torrent does, and the Torrent its metadata describes. */
+export interface MagnetHost extends TorrentHost {
+  /** The metadata is in: the Torrent it describes takes the magnet's place (and its peers). */
+  promote(magnet: MagnetTorrent, settings: TorrentSettings): Torrent;
+}
+
 export interface MagnetOptions {
-  host: TorrentHost;
+  host: MagnetHost;
   link: MagnetLink;
   /** Peers to dial besides the tracker's: the link's x.pe and --peer. */
   peers: PeerAddress[];
@@ -49,6 +55,9 @@ export interface MagnetOptions {
    */
   prepare(meta: Metainfo, torrentFile: Uint8Array): Promise<Omit<TorrentSettings, "handover"> | { code: PeerErrorCode; message: string }>;
 }
+
+/** A magnet link as the client's caller describes it: the client adds itself as the host. */
+export type MagnetSettings = Omit<MagnetOptions, "host">;
 
 /** How the metadata phase ended: a Torrent carries on, or it stopped or failed with an exit code. */
 export type MagnetOutcome = { torrent: Torrent } | { code: number };

@@ -82,3 +82,6 @@ export interface Handover {
   directory: PeerDirectory;
   bannedPeerIds: Set<string>;
 }
+
+/** A torrent as the client's caller describes it: the client adds itself as the host. */
+export type TorrentSettings = Omit<TorrentOptions, "host">;

@@ -2,6 +2,7 @@
 // order, its rate limits (drawn together with the client's global ones), and its seeding goals. The
 // torrent (torrent.ts) delegates its setters here and reacts to what changed in its lifecycle.
 import type { Metainfo } from "../../shared/metainfo/types.ts";
+import type { GlobalRateLimits } from "../client/torrent-host.ts";
 import { RateBudget, RateLimit } from "../net/rate-budget.ts";
 import type { Downloader } from "../pieces/downloader.ts";
 import { allNormal, piecePriorities, priorityProblem, type FilePriority } from "../pieces/wanted.ts";
@@ -9,12 +10,6 @@ import { BLOCK_SIZE } from "../../shared/wire/types.ts";
 import { SPAN_PAYLOAD } from "../upload/uploader.ts";
 import type { PieceStore, TorrentHistory } from "./options.ts";
 import { goalReached, goalsProblem, NO_GOALS, type GoalReached, type SeedingGoals, type SeedingRecord } from "./seeding-goals.ts";
-
-/** The client's limits every torrent draws from as well as its own. */
-export interface GlobalRateLimits {
-  readonly upload: RateLimit;
-  readonly download: RateLimit;
-}
 
 export interface RateLimits {
   /** Bytes per second, null: no limit. */
