@@ -9,7 +9,6 @@ import fs from "node:fs";
 import path from "node:path";
 import { setupTracker } from "../../edge/server-setup.ts";
 import type { DaemonEvent } from "../../peer/daemon/control.ts";
-import { Daemon } from "../../peer/daemon/service.ts";
 import { makeRandomFile, makeTempDir, removeDir, sha256File } from "../support/files.ts";
 import { stopAllServices } from "../support/processes.ts";
 import { until } from "../support/until.ts";
@@ -20,6 +19,7 @@ import { startLtPeer } from "../support/libtorrent.ts";
 import { needs, PROGRAMS } from "../support/system.ts";
 import { freePort } from "../support/ports.ts";
 import { torrentTrackers } from "../../peer/daemon/qbt/fields.ts";
+import { addUntilDormant, openDaemon } from "./dormant-fixture.ts";
 
 const DEAD_TRACKER = `http://127.0.0.1:${freePort()}/announce`;
 const FILES = { "one.bin": 300_000, "disc/two.bin": 200_000 };
@@ -74,7 +74,7 @@ function fromDaemon(port: number): URLSearchParams[] {
 
 describe.skipIf(!needs(PROGRAMS.libtorrent))("a dormant torrent with a tracker", () => {
   test("goes dormant and keeps announcing at the tracker's interval; a libtorrent leecher finds it through the tracker and gets verified data; removed, it announces stopped", async () => {
-    const daemon = Daemon.open({ stateDir: path.join(dir, "state"), downloadDir: dir, port: 0, bind: "127.0.0.1", log: () => {} });
+    const daemon = openDaemon(path.join(dir, "state"), dir);
     const said: DaemonEvent[] = [];
     daemon.subscribe((e) => said.push(e));
     try {
@@ -135,7 +135,7 @@ describe.skipIf(!needs(PROGRAMS.libtorrent))("a dormant torrent with a tracker",
 
   test("an announce while dormant that names a leecher wakes the seeder, which dials it; the daemon stopping announces stopped", async () => {
     const otherHex = Buffer.from(otherHash).toString("hex");
-    const daemon = Daemon.open({ stateDir: path.join(dir, "state-other"), downloadDir: dir, port: 0, bind: "127.0.0.1", log: () => {} });
+    const daemon = openDaemon(path.join(dir, "state-other"), dir);
     const said: DaemonEvent[] = [];
     daemon.subscribe((e) => said.push(e));
     let closed = false;
@@ -187,7 +187,7 @@ describe.skipIf(!needs(PROGRAMS.libtorrent))("a dormant torrent with a tracker",
     const deadOnly = await makeTorrent(source, path.join(dir, "dead-only.torrent"), { pieceLength: 64 * 1024, trackers: [DEAD_TRACKER] });
     const bytes = new Uint8Array(fs.readFileSync(deadOnly));
     const deadHex = Buffer.from(parseMetainfo(bytes).infoHash).toString("hex");
-    const daemon = Daemon.open({ stateDir: path.join(dir, "state-dead"), downloadDir: dir, port: 0, bind: "127.0.0.1", log: () => {} });
+    const daemon = openDaemon(path.join(dir, "state-dead"), dir);
     const warnings: DaemonEvent[] = [];
     daemon.subscribe((e) => {
       if (e.event === "warning") warnings.push(e);
@@ -209,18 +209,10 @@ describe.skipIf(!needs(PROGRAMS.libtorrent))("a dormant torrent with a tracker",
 
   test("after a restart the stored torrent starts dormant and the client announces its started, once", async () => {
     const stateDir = path.join(dir, "state-restart");
-    const open = () => Daemon.open({ stateDir, downloadDir: dir, port: 0, bind: "127.0.0.1", log: () => {} });
+    const open = () => openDaemon(stateDir, dir);
     let daemon = open();
     try {
-      await daemon.add({ source: { torrent: new Uint8Array(fs.readFileSync(torrentPath)) }, savePath: path.dirname(source) });
-      await until(
-        () => daemon.dormant(hex) && daemon.store.getResume(parseMetainfo(new Uint8Array(fs.readFileSync(torrentPath))).infoHash) !== null,
-        "dormant with its resume data",
-        {
-          tries: 600,
-          everyMs: 50,
-        },
-      );
+      await addUntilDormant(daemon, torrentPath, path.dirname(source));
       await daemon.close();
       daemon = open();
       await daemon.loaded;

@@ -7,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
 import type { DaemonEvent } from "../../peer/daemon/control.ts";
-import { Daemon } from "../../peer/daemon/service.ts";
 import { makeRandomFile, makeTempDir, removeDir, sha256File } from "../support/files.ts";
 import { startOpentracker, type Opentracker } from "../support/opentracker.ts";
 import { freePort } from "../support/ports.ts";
@@ -15,6 +14,7 @@ import { stopAllServices } from "../support/processes.ts";
 import { needs, PROGRAMS } from "../support/system.ts";
 import { until } from "../support/until.ts";
 import { makeTorrent, startBtpeer } from "../peer/btpeer-harness.ts";
+import { addUntilDormant, openDaemon } from "./dormant-fixture.ts";
 import { parseMetainfo } from "../../shared/metainfo/parse.ts";
 
 const FILES = { "one.bin": 300_000, "disc/two.bin": 200_000 };
@@ -47,15 +47,10 @@ describe.skipIf(!needs(PROGRAMS.opentracker))("a dormant torrent with a UDP trac
 
   test("restarted at another port it starts dormant, the client announces it over UDP, and a leecher that knows only the tracker finds it and wakes it", async () => {
     const stateDir = path.join(dir, "state");
-    const open = () => Daemon.open({ stateDir, downloadDir: dir, port: 0, bind: "127.0.0.1", log: () => {} });
+    const open = () => openDaemon(stateDir, dir);
     let daemon = open();
     try {
-      await daemon.add({ source: { torrent: new Uint8Array(fs.readFileSync(torrentPath)) }, savePath: path.dirname(source) });
-      await until(
-        () => daemon.dormant(hex) && daemon.store.getResume(parseMetainfo(new Uint8Array(fs.readFileSync(torrentPath))).infoHash) !== null,
-        "dormant with its resume data",
-        DORMANT,
-      );
+      await addUntilDormant(daemon, torrentPath, path.dirname(source));
       const firstPort = daemon.port;
       await daemon.close();
 
