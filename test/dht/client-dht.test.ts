@@ -13,6 +13,26 @@ import { machineAddresses } from "../../peer/net/machine-addresses.ts";
 const closers: (() => void)[] = [];
 afterAll(() => closers.forEach((c) => c()));
 
+/** Waits (3 s at most) until `at` holds the times of four lookups. */
+async function fourLookups(at: number[]): Promise<void> {
+  for (let i = 0; i < 300 && at.length < 4; i++) await Bun.sleep(10);
+  expect(at).toHaveLength(4);
+}
+
+/** The gaps between the four lookups double from `retryMs`: retryMs, 2x, 4x at least (timers never fire early). */
+function expectDoublingGaps(at: number[], retryMs: number): void {
+  const gaps = at.slice(1).map((t, i) => t - at[i]!);
+  expect(gaps[0]).toBeGreaterThanOrEqual(retryMs - 1);
+  expect(gaps[1]).toBeGreaterThanOrEqual(2 * retryMs - 1);
+  expect(gaps[2]).toBeGreaterThanOrEqual(4 * retryMs - 1);
+}
+
+/** No fifth lookup comes in the next 400 ms: it is an interval (an hour) away. */
+async function expectNoFifth(at: number[]): Promise<void> {
+  await Bun.sleep(400);
+  expect(at).toHaveLength(4);
+}
+
 test("a loopback-only node looks no router name up (DNS may leave the machine) and keeps only loopback addresses", async () => {
   const asked: string[] = [];
   const lookup = async (host: string) => {
@@ -44,17 +64,11 @@ test("a torrent that wants peers and found none is looked up again after retryMs
   closers.push(() => announcer.close());
   const results: number[] = [];
   announcer.add(randomId(), { port: 1, private: false, onPeers: () => {}, onLookup: (r) => results.push(r.peers), wantsPeers: () => at.length < 4 });
-  for (let i = 0; i < 300 && at.length < 4; i++) await Bun.sleep(10);
-  expect(at).toHaveLength(4);
+  await fourLookups(at);
   expect(results).toEqual([0, 0, 0, 0]);
-  // The gaps double: 40, 80, 160 ms at least (timers never fire early).
-  const gaps = at.slice(1).map((t, i) => t - at[i]!);
-  expect(gaps[0]).toBeGreaterThanOrEqual(39);
-  expect(gaps[1]).toBeGreaterThanOrEqual(79);
-  expect(gaps[2]).toBeGreaterThanOrEqual(159);
+  expectDoublingGaps(at, 40);
   // It no longer wants peers: the next lookup is an interval (an hour) away.
-  await Bun.sleep(400);
-  expect(at).toHaveLength(4);
+  await expectNoFifth(at);
 });
 
 test("our own address among a lookup's peers (our announce, stored by the nodes that took it) is no peer found: a downloader goes on looking soon", async () => {
@@ -108,15 +122,10 @@ test("an announce fewer than K nodes took (a small DHT's first minutes) is made 
   closers.push(() => announcer.close());
   // A seeder: it wants no peers, so only the announce's reach brings the next one closer.
   announcer.add(randomId(), { port: 1, private: false, onPeers: () => {}, wantsPeers: () => false });
-  for (let i = 0; i < 300 && at.length < 4; i++) await Bun.sleep(10);
-  expect(at).toHaveLength(4);
-  const gaps = at.slice(1).map((t, i) => t - at[i]!);
-  expect(gaps[0]).toBeGreaterThanOrEqual(39);
-  expect(gaps[1]).toBeGreaterThanOrEqual(79);
-  expect(gaps[2]).toBeGreaterThanOrEqual(159);
+  await fourLookups(at);
+  expectDoublingGaps(at, 40);
   // The fourth reached K nodes: the next is an interval (an hour) away.
-  await Bun.sleep(400);
-  expect(at).toHaveLength(4);
+  await expectNoFifth(at);
 });
 
 test("port-message nodes: at most 8 pings in flight, an address pinged once however often it is heard", async () => {
