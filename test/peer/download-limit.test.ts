@@ -8,7 +8,6 @@ import path from "node:path";
 import { Bitfield } from "../../shared/bitfield.ts";
 import { parseMetainfo } from "../../shared/metainfo/parse.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
-import { decodeMessage, HANDSHAKE_LENGTH } from "../../shared/wire/codec.ts";
 import { BLOCK_SIZE } from "../../shared/wire/types.ts";
 import { Client } from "../../peer/client/client.ts";
 import { RateBudget, RateLimit } from "../../peer/net/rate-budget.ts";
@@ -17,7 +16,7 @@ import { Downloader } from "../../peer/pieces/downloader.ts";
 import { BufferPool } from "../../peer/pieces/pool.ts";
 import { TorrentStorage, verifyExisting } from "../../peer/storage/index.ts";
 import type { SwarmPeer } from "../../peer/swarm/swarm-peer.ts";
-import { unchokedSeedPeer } from "../support/unchoked-peer.ts";
+import { recordingSocket, unchokedSeedPeer } from "../support/unchoked-peer.ts";
 import { DOWNLOAD_MIN_BURST } from "../../peer/torrent/tuning.ts";
 import { makeRandomFile, makeTempDir, removeDir, sha256File } from "../support/files.ts";
 import { stopAllServices } from "../support/processes.ts";
@@ -78,14 +77,7 @@ function downloaderWithOnePeer(limit: TokenBucket) {
     pieceHashes: new Uint8Array(20 * PIECES),
   } as unknown as Metainfo;
   const have = new Bitfield(PIECES);
-  const sent: Uint8Array[] = [];
-  const socket = {
-    write(bytes: Uint8Array, offset = 0, length = bytes.length - offset) {
-      sent.push(bytes.slice(offset, offset + length));
-      return length;
-    },
-    end() {},
-  };
+  const socket = recordingSocket(PIECES);
   const peers: SwarmPeer[] = [];
   const storage = { writePieceAsync: () => Promise.resolve() };
   const pool = new BufferPool({ slotSize: PIECE, totalBytes: PIECE * PIECES });
@@ -95,22 +87,7 @@ function downloaderWithOnePeer(limit: TokenBucket) {
   const peer = unchokedSeedPeer(socket, PIECES, have);
   peers.push(peer);
   /** Bytes asked for in `request` messages so far. */
-  const requested = () => {
-    const bytes = new Uint8Array(sent.reduce((n, b) => n + b.length, 0));
-    let at = 0;
-    for (const b of sent) {
-      bytes.set(b, at);
-      at += b.length;
-    }
-    let total = 0;
-    for (let offset = HANDSHAKE_LENGTH; offset < bytes.length; ) {
-      const d = decodeMessage(bytes, offset, { pieceCount: PIECES });
-      if (!("value" in d)) throw new Error(`a partial message at byte ${offset}`);
-      if (d.value.type === "request") total += d.value.length;
-      offset += d.size;
-    }
-    return total;
-  };
+  const requested = () => socket.messages().reduce((total, m) => total + (m.type === "request" ? m.length : 0), 0);
   return { downloader, peer, requested };
 }
 

@@ -4,14 +4,13 @@
 import { describe, expect, test } from "bun:test";
 import { Bitfield } from "../../shared/bitfield.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
-import { decodeMessage, encodeHandshake, HANDSHAKE_LENGTH } from "../../shared/wire/codec.ts";
 import { BLOCK_SIZE, type WireMessage } from "../../shared/wire/types.ts";
-import { PeerConnection } from "../../peer/net/peer-connection.ts";
 import { TokenBucket } from "../../peer/net/token-bucket.ts";
 import { SwarmPeer } from "../../peer/swarm/swarm-peer.ts";
 import { SPAN_PAYLOAD, Uploader } from "../../peer/upload/uploader.ts";
 import { rateOption } from "../../peer/cli/command-args.ts";
 import { ManualClock } from "../support/manual-clock.ts";
+import { handshookConnection, recordingSocket } from "../support/unchoked-peer.ts";
 import { until } from "../support/until.ts";
 
 describe("TokenBucket", () => {
@@ -83,43 +82,13 @@ function seedingUploader(limit?: TokenBucket) {
   };
   const uploader = new Uploader(meta, have, reader, 4 * 1024 * 1024, limit);
   const addPeer = () => {
-    const sent: Uint8Array[] = [];
-    const socket = {
-      write(bytes: Uint8Array, offset = 0, length = bytes.length - offset) {
-        sent.push(bytes.slice(offset, offset + length));
-        return length;
-      },
-      end() {},
-    };
-    const conn = new PeerConnection(
-      socket,
-      {
-        ourPeerId: new Uint8Array(20).fill(1),
-        listenPort: 0,
-        outgoing: false,
-        address: { ip: "127.0.0.1", port: 1 },
-        torrent: { infoHash: new Uint8Array(20).fill(3), pieceCount: PIECES, ourPieces: () => have },
-      },
-      { onHandshake: () => null, onMessage() {}, onDrain() {}, onClose() {} },
-    );
-    conn.receive(encodeHandshake({ reserved: new Uint8Array(8), infoHash: new Uint8Array(20).fill(3), peerId: new Uint8Array(20).fill(2) }));
+    const socket = recordingSocket(PIECES);
+    const conn = handshookConnection(socket, PIECES, have);
     conn.send({ type: "unchoke" });
     const peer = new SwarmPeer(conn, 1024);
     /** The piece messages written to this peer's socket so far, each checked against the content. */
     const blocksSent = () => {
-      const all = new Uint8Array(sent.reduce((n, b) => n + b.length, 0));
-      let at = 0;
-      for (const b of sent) {
-        all.set(b, at);
-        at += b.length;
-      }
-      const pieces: Extract<WireMessage, { type: "piece" }>[] = [];
-      for (let offset = HANDSHAKE_LENGTH; offset < all.length; ) {
-        const d = decodeMessage(all, offset, { pieceCount: PIECES });
-        if (!("value" in d)) throw new Error(`a partial message at byte ${offset}`);
-        if (d.value.type === "piece") pieces.push(d.value);
-        offset += d.size;
-      }
+      const pieces = socket.messages().filter((m): m is Extract<WireMessage, { type: "piece" }> => m.type === "piece");
       for (const p of pieces) expect(p.block).toEqual(data.subarray(p.index * PIECE + p.begin, p.index * PIECE + p.begin + p.block.length));
       return pieces;
     };
