@@ -3,7 +3,7 @@
 // split by family, or one family's compact forms written straight into the caller's buffer (the UDP
 // tracker's reply). Plain code copies the bytes: a native `set` call costs more than moving 6.
 import type { IdIndex } from "./id-index.ts";
-import { type PeerList, SLOT_BYTES } from "./memory-peer-list.ts";
+import { type PeerList, V4_BYTES, V6_BYTES } from "./memory-peer-list.ts";
 import type { PeerRecords } from "./peer-records.ts";
 import type { CompactPeers, SwarmPeer } from "./swarm-store.ts";
 
@@ -36,14 +36,17 @@ const NO_PEERS = new Uint8Array(0);
 /** The compact forms of the picked positions, split by family. */
 export function compactPeers(first: PeerList, second: PeerList, picked: Int32Array, count: number): CompactPeers {
   const split = first.length;
-  let n4 = 0;
-  for (let i = 0; i < count; i++) {
-    const at = picked[i]!;
-    if ((at < split ? first.lens[at] : second.lens[at - split]) === 6) n4++;
+  let n4 = count;
+  if (first.sixes + second.sixes > 0) {
+    n4 = 0;
+    for (let i = 0; i < count; i++) {
+      const at = picked[i]!;
+      if ((at < split ? first.lens[at] : second.lens[at - split]) === V4_BYTES) n4++;
+    }
   }
   // One shared empty list for a family with no peer (most replies have no IPv6 peer): an allocation less.
-  const v4 = n4 === 0 ? NO_PEERS : new Uint8Array(n4 * 6);
-  const v6 = n4 === count ? NO_PEERS : new Uint8Array((count - n4) * 18);
+  const v4 = n4 === 0 ? NO_PEERS : new Uint8Array(n4 * V4_BYTES);
+  const v6 = n4 === count ? NO_PEERS : new Uint8Array((count - n4) * V6_BYTES);
   writeSplit(first, second, picked, count, v4, 0, v6, 0);
   return { v4, v6 };
 }
@@ -56,11 +59,15 @@ export function writeCompact(first: PeerList, second: PeerList, picked: Int32Arr
     let at = picked[i]!;
     const list = at < split ? first : second;
     if (at >= split) at -= split;
-    if (list.lens[at] !== size) continue;
-    const bytes = list.bytes;
-    const base = at * SLOT_BYTES;
-    if (size === 6) copy6(bytes, base, out, outAt);
-    else for (let k = 0; k < 18; k++) out[outAt + k] = bytes[base + k]!;
+    if (size === V4_BYTES) {
+      if (list.sixes !== 0 && list.lens[at] !== V4_BYTES) continue;
+      copy6(list.v4, at * V4_BYTES, out, outAt);
+    } else {
+      if (list.sixes === 0 || list.lens[at] !== V6_BYTES) continue;
+      const bytes = list.v6;
+      const base = at * V6_BYTES;
+      for (let k = 0; k < V6_BYTES; k++) out[outAt + k] = bytes[base + k]!;
+    }
     outAt += size;
     written++;
   }
@@ -88,16 +95,17 @@ export function writeSplit(
     let at = picked[i]!;
     const list = at < split ? first : second;
     if (at >= split) at -= split;
-    const bytes = list.bytes;
-    const base = at * SLOT_BYTES;
-    if (list.lens[at] === 6) {
-      copy6(bytes, base, out4, at4);
-      at4 += 6;
+    // A list without IPv6 peers needs no look at `lens`: a cache line less to read per sample.
+    if (list.sixes === 0 || list.lens[at] === V4_BYTES) {
+      copy6(list.v4, at * V4_BYTES, out4, at4);
+      at4 += V4_BYTES;
     } else {
-      for (let k = 0; k < 18; k++) out6[at6++] = bytes[base + k]!;
+      const bytes = list.v6;
+      const base = at * V6_BYTES;
+      for (let k = 0; k < V6_BYTES; k++) out6[at6++] = bytes[base + k]!;
     }
   }
-  return (at4 - start4) / 6;
+  return (at4 - start4) / V4_BYTES;
 }
 
 /** An IPv4 compact form, written out: four times faster than a loop of six (50 per reply add up). */
