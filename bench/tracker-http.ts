@@ -24,8 +24,15 @@
 // announce: each from a different host) and "keep-alive" (connections reused; measures request handling
 // alone; opentracker does not keep connections open, so wrk reconnects and counts read errors there).
 //
+// --only bun-serve,bun-serve-request adds the bound of ours on Bun: Bun.serve answering a fixed reply of
+// the same size, and the same after reading the URL and the client address (tracker-http/bare-serve.ts).
+// The tables also give each tracker's context switches per request: a tracker that goes idle and is
+// woken for each connection pays that wake-up in CPU time (a few µs here), one that finds several
+// connections waiting each time does not.
+//
 //   bun bench/tracker-http.ts [--runs 5] [--duration 3] [--connections 32] [--threads 1]
-//                             [--only ours,opentracker,bittorrent-tracker] [--modes close,keep-alive] [--no-pin] [--nice N]
+//                             [--only ours,opentracker,bittorrent-tracker,bun-serve,bun-serve-request]
+//                             [--modes close,keep-alive] [--no-pin] [--nice N]
 /// <reference path="../shared/bencode-package.d.ts" />
 import bencode from "bencode";
 import fs from "node:fs";
@@ -153,6 +160,18 @@ async function startTrackers(o: Options, dir: string, hashes: string[], pin: str
   if (o.only.includes("opentracker")) {
     const ot = await startOpentracker({ infoHashes: [...hashes, CHECK_HASH], dir: path.join(dir, "opentracker"), wrap: pin });
     trackers.push({ name: "opentracker", announceUrl: ot.announceUrl, service: ot.service });
+  }
+  for (const bare of ["bun-serve", "bun-serve-request"]) {
+    if (!o.only.includes(bare)) continue;
+    const port = freePort();
+    const service = await spawnService({
+      name: `${bare} (reference)`,
+      cmd: [...pin, process.execPath, path.join(ROOT, "bench/tracker-http/bare-serve.ts")],
+      cwd: ROOT,
+      env: { PORT: String(port), BARE: bare === "bun-serve" ? "fixed" : "request" },
+      ready: { line: /^listening/ },
+    });
+    trackers.push({ name: bare, announceUrl: `http://127.0.0.1:${port}/announce`, service });
   }
   if (o.only.includes("bittorrent-tracker")) {
     const port = freePort();

@@ -33,6 +33,8 @@ export interface Run {
   trackerCpuUs: number | null;
   /** wrk's CPU time during the run, µs. */
   wrkCpuUs: number;
+  /** The tracker's context switches (all its threads, voluntary and not) during the run; null without /proc. */
+  trackerSwitches: number | null;
 }
 
 /** What a load run takes of bench:tracker's options. */
@@ -52,6 +54,25 @@ function processCpuUs(pid: number): number | null {
     // Fields after the command name (which may hold spaces) start after the last ')'.
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS_PER_S;
+  } catch {
+    return null;
+  }
+}
+
+/** Context switches of a process's threads so far, from /proc; null elsewhere. */
+function processSwitches(pid: number): number | null {
+  try {
+    let sum = 0;
+    for (const task of fs.readdirSync(`/proc/${pid}/task`)) {
+      let status: string;
+      try {
+        status = fs.readFileSync(`/proc/${pid}/task/${task}/status`, "utf8");
+      } catch {
+        continue; // a thread that ended meanwhile
+      }
+      for (const m of status.matchAll(/ctxt_switches:\s+(\d+)/g)) sum += Number(m[1]);
+    }
+    return sum;
   } catch {
     return null;
   }
@@ -78,18 +99,21 @@ export async function runWrk(t: Tracker, o: WrkOptions, hashesFile: string, mode
     mode,
   ];
   const cpuBefore = processCpuUs(t.service.pid);
+  const switchesBefore = processSwitches(t.service.pid);
   const p = Bun.spawn(cmd, { stdout: "pipe", stderr: "pipe" });
   await raisePriority(p.pid, o);
   const timer = setTimeout(() => p.kill("SIGKILL"), (seconds + 20) * 1000);
   const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
   clearTimeout(timer);
   const cpuAfter = processCpuUs(t.service.pid);
+  const switchesAfter = processSwitches(t.service.pid);
   const line = out.split("\n").find((l) => l.startsWith("WRK_JSON "));
   if (code !== 0 || !line) throw new Error(`wrk against ${t.name} failed (code ${code}):\n${out}\n${err}`);
   return {
     wrk: JSON.parse(line.slice("WRK_JSON ".length)) as WrkResult,
     trackerCpuUs: cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore,
     wrkCpuUs: Number(p.resourceUsage()?.cpuTime.total ?? 0n),
+    trackerSwitches: switchesBefore === null || switchesAfter === null ? null : switchesAfter - switchesBefore,
   };
 }
 
