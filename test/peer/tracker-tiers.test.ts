@@ -1,8 +1,11 @@
 // BEP 12 tracker tiers across HTTP and UDP (peer/tracker/tracker-client.ts), in process against real trackers
 // on loopback: our tracker (HTTP and UDP on one port number), relays in front of it that count what
-// reaches them, silent UDP sockets, and an HTTP port nobody listens on. The UDP client is the real one
-// with BEP 15's schedule shortened (50 ms, two attempts), so a silent tracker fails quickly; where a tracker
-// that answers is asked after a silent one, one send and a 3 s wait, ample on loopback under load.
+// reaches them, silent UDP sockets, and an HTTP port nobody listens on. The UDP clients are the real one
+// with BEP 15's schedule changed so that no request is ever resent to a tracker that answers (the relays
+// count announces, and a copy sent when a reply is slower than the wait, as under load, would count as
+// one more): one send and a 60 s wait (past every test's deadline) where every tracker answers; one send
+// and a 3 s wait, ample on loopback under load, where one that answers is asked after a silent one;
+// 50 ms and two attempts only where none answers.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { TrackerClient, TrackerError } from "../../peer/tracker/tracker-client.ts";
 import { UdpTrackerClient } from "../../peer/tracker/udp-tracker-client.ts";
@@ -19,14 +22,16 @@ const random20 = () => crypto.getRandomValues(new Uint8Array(20));
 let tracker: UdpTrackerProcess;
 let httpUrl = "";
 const closers: Array<() => void> = [];
-const udp = new UdpTrackerClient({ retransmitBaseMs: 50, maxAttempts: 2 });
+const udp = new UdpTrackerClient({ retransmitBaseMs: 60_000, maxAttempts: 1 });
+const patient = new UdpTrackerClient({ retransmitBaseMs: 3_000, maxAttempts: 1 });
+const quick = new UdpTrackerClient({ retransmitBaseMs: 50, maxAttempts: 2 });
 
 beforeAll(async () => {
   tracker = await startBunTracker({ host: HOST });
   httpUrl = `http://${HOST}:${tracker.port}/announce`;
 }, 60_000);
 afterAll(async () => {
-  udp.close();
+  for (const c of [udp, patient, quick]) c.close();
   for (const close of closers) close();
   await tracker?.stop();
 }, 30_000);
@@ -44,26 +49,22 @@ async function silent(): Promise<ScriptedTracker> {
 const announcesAt = (r: { requests: Uint8Array[] }) => r.requests.filter((p) => requestAction(p) === ANNOUNCE).length;
 /** http://127.0.0.1:PORT/announce with nothing listening: refused at once. */
 const refusedHttp = () => `http://${HOST}:${freePort()}/announce`;
-const newClient = (tiers: string[][], port = 6881) => new TrackerClient(tiers, random20(), random20(), port, udp);
+const newClient = (tiers: string[][], port = 6881, client = udp) => new TrackerClient(tiers, random20(), random20(), port, client);
 
 test("the next tier is tried only when every tracker of this one failed (a silent UDP tracker, a refused HTTP one); later tiers are not asked", async () => {
   const dead = await silent();
   const second = await relay();
   const third = await relay();
-  const client = newClient([[dead.url, refusedHttp()], [second.url], [third.url]]);
+  const client = newClient([[dead.url, refusedHttp()], [second.url], [third.url]], 6881, patient);
   const result = await client.announce("started", stats);
   expect(result.tracker).toBe(second.url);
-  expect(dead.requests.length).toBe(2); // the shortened schedule's two attempts at a connect
+  expect(dead.requests.length).toBe(1); // the one attempt at a connect
   expect(announcesAt(second)).toBe(1);
   expect(third.requests.length).toBe(0);
 }, 30_000);
 
 test("within a tier, a tracker that answers moves to the front and is asked first from then on (UDP and HTTP mixed)", async () => {
-  // The good tracker must answer within the wait that passes over the silent one; the shared client's
-  // 150 ms was too tight under load. One send and 3 s: ample for loopback, and no retransmitted copy
-  // reaches the relay to be counted as a second announce.
-  const patient = new UdpTrackerClient({ retransmitBaseMs: 3_000, maxAttempts: 1 });
-  closers.push(() => patient.close());
+  // The good tracker must answer within the wait that passes over the silent one (patient's 3 s).
   // The tier is shuffled: over six fresh clients the good tracker comes after a dead one in some
   // (all but 1 in 729 runs), which is the case under test; in the others nothing moves.
   for (let round = 0; round < 6; round++) {
@@ -128,7 +129,7 @@ test("a UDP tracker's error packet is a TrackerError failure carrying its text",
 
 test("when no tracker of any tier answers: TrackerError unreachable, naming the last problem", async () => {
   const dead = await silent();
-  const failure = await newClient([[refusedHttp()], [dead.url]])
+  const failure = await newClient([[refusedHttp()], [dead.url]], 6881, quick)
     .announce("started", stats)
     .catch((e) => e);
   expect(failure).toBeInstanceOf(TrackerError);
