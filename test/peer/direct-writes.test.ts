@@ -44,6 +44,15 @@ function openFlags(pid: number, file: string): number[] {
 
 const hasDirect = (flags: number[]) => flags.some((f) => (f & O_DIRECT_FLAG) !== 0);
 
+/** The single-file download into `out` holds its file open buffered only (no O_DIRECT), and is the seeder's data. */
+async function expectBufferedAndIntact(leecher: Btpeer, out: string): Promise<void> {
+  const flags = openFlags(leecher.service.pid, path.join(out, "payload.bin"));
+  expect(flags.length).toBeGreaterThan(0);
+  expect(hasDirect(flags)).toBe(false);
+  await expectSameTree(out, path.dirname(single.source));
+  await leecher.stop();
+}
+
 let single: SeedFixture;
 let multi: SeedFixture;
 let singleSeeder: Btpeer;
@@ -118,12 +127,7 @@ describe.skipIf(!linux)("direct piece writes (O_DIRECT)", () => {
 
   test("--no-direct-io writes through the page cache only, and the download is intact", async () => {
     const out = path.join(single.dir, "out-buffered");
-    const leecher = await download(single, singleSeeder, out, ["--no-direct-io"]);
-    const flags = openFlags(leecher.service.pid, path.join(out, "payload.bin"));
-    expect(flags.length).toBeGreaterThan(0);
-    expect(hasDirect(flags)).toBe(false);
-    await expectSameTree(out, path.dirname(single.source));
-    await leecher.stop();
+    await expectBufferedAndIntact(await download(single, singleSeeder, out, ["--no-direct-io"]), out);
   }, 120_000);
 });
 
@@ -134,11 +138,6 @@ describe.skipIf(!ramfsMounted)("a file system that refuses O_DIRECT (ramfs)", ()
     expect(() => fs.openSync(probe, fs.constants.O_RDWR | fs.constants.O_CREAT | O_DIRECT_FLAG)).toThrow(/EINVAL/);
     fs.rmSync(probe, { force: true });
     const out = path.join(ramfs, "out");
-    const leecher = await download(single, singleSeeder, out);
-    const flags = openFlags(leecher.service.pid, path.join(out, "payload.bin"));
-    expect(flags.length).toBeGreaterThan(0);
-    expect(hasDirect(flags)).toBe(false);
-    await expectSameTree(out, path.dirname(single.source));
-    await leecher.stop();
+    await expectBufferedAndIntact(await download(single, singleSeeder, out), out);
   }, 120_000);
 });
