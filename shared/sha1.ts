@@ -40,13 +40,14 @@ export class Sha1 implements Sha1Hasher {
     const bitsLow = (this.totalBytes * 8) >>> 0;
     const padding = new Uint8Array(this.blockUsed < 56 ? 64 - this.blockUsed : 128 - this.blockUsed);
     padding[0] = 0x80;
-    const view = new DataView(padding.buffer);
-    view.setUint32(padding.length - 8, bitsHigh);
-    view.setUint32(padding.length - 4, bitsLow);
+    putUint32(padding, padding.length - 8, bitsHigh);
+    putUint32(padding, padding.length - 4, bitsLow);
     this.update(padding);
+    // Written byte by byte, not through a DataView of `out.buffer`: reading a small Uint8Array's .buffer
+    // makes JavaScriptCore give it an ArrayBuffer of its own for life, and an info hash lives as long as
+    // its torrent (10,000 torrents added through the daemon's API held 10,000 such buffers).
     const out = new Uint8Array(20);
-    const outView = new DataView(out.buffer);
-    for (let i = 0; i < 5; i++) outView.setUint32(i * 4, this.h[i]!);
+    for (let i = 0; i < 5; i++) putUint32(out, i * 4, this.h[i]!);
     return out;
   }
 
@@ -84,6 +85,14 @@ export class Sha1 implements Sha1Hasher {
     this.h[3] = this.h[3]! + d;
     this.h[4] = this.h[4]! + e;
   }
+}
+
+/** Big-endian. */
+function putUint32(bytes: Uint8Array, at: number, value: number): void {
+  bytes[at] = value >>> 24;
+  bytes[at + 1] = value >>> 16;
+  bytes[at + 2] = value >>> 8;
+  bytes[at + 3] = value;
 }
 
 /** SHA-1 of `bytes` in one call. */

@@ -36,6 +36,11 @@ export function bytesOf(resume: ResumeData | null): ByteTotals {
   return resume && (resume.uploaded !== 0 || resume.downloaded !== 0) ? { uploaded: resume.uploaded, downloaded: resume.downloaded } : NO_BYTES;
 }
 
+/** `totals`, or the shared NO_BYTES when both are zero (what a dormant entry keeps as last written). */
+export function keptBytes(totals: ByteTotals): ByteTotals {
+  return totals.uploaded === 0 && totals.downloaded === 0 ? NO_BYTES : totals;
+}
+
 /** Totals of one run's torrents, added up over the ones let go while dormant. */
 export interface RunTotals {
   readonly uploaded: number;

@@ -17,7 +17,19 @@ import type { TorrentEvent } from "../torrent/events.ts";
 import type { Torrent } from "../torrent/torrent.ts";
 import { planResume } from "./resume-plan.ts";
 import { openStorage, stampsOf, torrentSettingsOf, wantedFilesChanged, writerLayoutOf } from "./entry-settings.ts";
-import { bytesOf, type ByteTotals, type EntryFacts, factsOf, NO_BYTES, NO_RUN, type Planned, recheckOf, type RunTotals, UNWRITTEN } from "./entry-facts.ts";
+import {
+  bytesOf,
+  type ByteTotals,
+  type EntryFacts,
+  factsOf,
+  keptBytes,
+  NO_BYTES,
+  NO_RUN,
+  type Planned,
+  recheckOf,
+  type RunTotals,
+  UNWRITTEN,
+} from "./entry-facts.ts";
 import { dormantStartEvents, type StoredStart, startsDormant } from "./dormant-start.ts";
 import { firstCarry } from "../tracker/tracker-announcer.ts";
 import type { ResumeWriter, WriterLayout } from "./resume-writer.ts";
@@ -215,7 +227,7 @@ export class TorrentEntry {
     const run = this.runTotals();
     this.slept = run.uploaded === 0 && run.downloaded === 0 && run.failedPieces === 0 ? NO_RUN : run;
     if (totals.uploaded !== this.lastTotals.uploaded || totals.downloaded !== this.lastTotals.downloaded) {
-      this.lastTotals = totals;
+      this.lastTotals = keptBytes(totals);
       this.ctx.writer.setTotals(this.record.infoHash, totals.uploaded, totals.downloaded);
     }
     this.dormantHave = torrent.have.isComplete() ? null : torrent.have;
@@ -349,7 +361,7 @@ export class TorrentEntry {
         if (event.event === "progress") this.sleepSoon(); // gone idle (a progress is said once on going idle)
         const totals = this.totals();
         if (this.tracked && (totals.uploaded !== this.lastTotals.uploaded || totals.downloaded !== this.lastTotals.downloaded)) {
-          this.lastTotals = totals;
+          this.lastTotals = keptBytes(totals);
           ctx.writer.setTotals(infoHash, totals.uploaded, totals.downloaded);
         }
         break;
