@@ -49,6 +49,8 @@ export interface ScaleFigures {
   listP99Ms: number;
   /** VmRSS after the timed lists. */
   rssAfterLists: number;
+  /** VmRSS 5 s after them: what the daemon gave back once the burst was over. */
+  rssAfterListsQuiet: number;
 }
 
 const LIST_SAMPLES = 21;
@@ -105,6 +107,8 @@ export async function measureDaemon(d: DaemonUnderTest, torrents: SmallTorrent[]
     times.push(performance.now() - t);
   }
   const rssAfterLists = vmRss(service.pid);
+  await Bun.sleep(5000);
+  const rssAfterListsQuiet = vmRss(service.pid);
   await d.stop();
   times.sort((a, b) => a - b);
   return {
@@ -121,5 +125,6 @@ export async function measureDaemon(d: DaemonUnderTest, torrents: SmallTorrent[]
     listP50Ms: times[Math.floor(times.length / 2)]!,
     listP99Ms: times[Math.min(times.length - 1, Math.floor(times.length * 0.99))]!,
     rssAfterLists,
+    rssAfterListsQuiet,
   };
 }

@@ -38,6 +38,7 @@ import { detailOf, magnetDetailOf, magnetSummaryOf, summaryOf } from "./views.ts
 import { torrentTotals } from "./daemon-stats.ts";
 import { Startup } from "./startup.ts";
 import { DormantCollection } from "./dormant-collection.ts";
+import { ListCollection } from "./list-collection.ts";
 import { DaemonTorrents } from "./daemon-torrents.ts";
 import { MagnetEntry, magnetKey, magnetRecord, storeMagnet } from "./magnet-entry.ts";
 
@@ -49,6 +50,7 @@ export class Daemon implements DaemonControl {
   private closed = false;
   private context: EntryContext | undefined;
   private readonly collection = new DormantCollection();
+  private readonly listCollection = new ListCollection();
   private readonly startup: Startup;
   /**
    * Resolves once every stored torrent is built and under way (checking, started or failed): read a page
@@ -119,6 +121,7 @@ export class Daemon implements DaemonControl {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.listCollection.stop();
     this.dht?.close(); // its table saved while the node still runs (the client's stop closes it)
     await this.client.stop();
     try {
@@ -179,7 +182,9 @@ export class Daemon implements DaemonControl {
   }
 
   list(): TorrentSummary[] {
-    return [...[...this.torrents.entries()].map(summaryOf), ...[...this.torrents.magnets()].map(magnetSummaryOf)];
+    const list = [...[...this.torrents.entries()].map(summaryOf), ...[...this.torrents.magnets()].map(magnetSummaryOf)];
+    this.listCollection.listed(list.length);
+    return list;
   }
 
   get(infoHash: string): TorrentDetail {
