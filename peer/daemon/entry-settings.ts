@@ -9,7 +9,7 @@ import type { ByteTotals } from "./entry-facts.ts";
 import { type FileStamp, planResume, type ResumeData, stampFile } from "./resume-plan.ts";
 import type { WriterLayout } from "./resume-writer.ts";
 import { ResumingStorage } from "./resuming-storage.ts";
-import type { EntryContext, EntryRecord } from "./torrent-entry.ts";
+import type { EntryContext, EntryRecord } from "./entry-run.ts";
 import { goalsOf, prioritiesOf, type StoredOptions } from "./torrent-settings.ts";
 
 /** Throws StorageError for a path that would leave the save path. */
