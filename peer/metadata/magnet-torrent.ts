@@ -7,92 +7,31 @@
 // over (a .torrent added for the same info hash): taken as fetched metadata is, once its SHA-1 is the info hash.
 import { toHex } from "../../shared/bytes.ts";
 import type { PeerAddress } from "../../shared/compact.ts";
-import type { MagnetLink } from "../../shared/magnet.ts";
-import { torrentFileFromInfo } from "../../shared/metainfo/from-info.ts";
-import { MetainfoError } from "../../shared/metainfo/errors.ts";
-import { parseMetainfo } from "../../shared/metainfo/parse.ts";
-import type { Metainfo } from "../../shared/metainfo/types.ts";
 import { Bitfield } from "../../shared/bitfield.ts";
 import { EXTENSION_HANDSHAKE_ID } from "../../shared/wire/extension.ts";
 import { encodeMetadataMessage, metadataPieceCount, UT_METADATA } from "../../shared/wire/ut-metadata.ts";
 import type { Handshake, WireMessage } from "../../shared/wire/types.ts";
-import type { TorrentHost } from "../client/torrent-host.ts";
 import { peerFailed, type CloseReason } from "../net/close-reason.ts";
 import { OUR_EXTENSIONS, UT_METADATA_ID } from "../net/extension-handshake.ts";
-import { PeerConnection, type ConnectionHandler, type TorrentAdoption, type TorrentBinding } from "../net/peer-connection.ts";
-import { Admission } from "../swarm/admission.ts";
-import { Dialer } from "../swarm/dialer.ts";
-import { checkLiveness, expireHandshakes } from "../swarm/liveness.ts";
-import { PeerDirectory } from "../swarm/peer-directory.ts";
-import { PeerGate } from "../swarm/peer-gate.ts";
+import type { ConnectionHandler, PeerConnection, TorrentAdoption, TorrentBinding } from "../net/peer-connection.ts";
 import type { SwarmPeer } from "../swarm/swarm-peer.ts";
-import type { TorrentEvent, Totals } from "../torrent/events.ts";
+import type { TorrentEvent } from "../torrent/events.ts";
 import { exitCodeFor, type PeerErrorCode } from "../torrent/exit-codes.ts";
-import type { Handover, TorrentSettings } from "../torrent/options.ts";
-import type { Torrent } from "../torrent/torrent.ts";
 import { TorrentDhtLink } from "../torrent/torrent-dht.ts";
 import { TrackerAnnouncer } from "../tracker/tracker-announcer.ts";
 import { MetadataFetch } from "./metadata-fetch.ts";
+import { arrivedMetainfo } from "./arrived-metainfo.ts";
+import { MagnetSwarm } from "./magnet-swarm.ts";
 import { MetadataServer } from "./metadata-server.ts";
 import { sha1, type SupplyRefusal, type SuppliedMetadata, suppliedTiers } from "./supplied-metadata.ts";
+import { type MagnetOptions, type MagnetOutcome, type MagnetState, NOTHING_YET, UNKNOWN_LEFT } from "./magnet-options.ts";
 
-/** What a magnet link's torrent asks of its client: what a torrent does, and the Torrent its metadata describes. */
-export interface MagnetHost extends TorrentHost {
-  /** The metadata is in: the Torrent it describes takes the magnet's place (and its peers). */
-  promote(magnet: MagnetTorrent, settings: TorrentSettings): Torrent;
-}
-
-export interface MagnetOptions {
-  host: MagnetHost;
-  link: MagnetLink;
-  /** Peers to dial besides the tracker's: the link's x.pe and --peer. */
-  peers: PeerAddress[];
-  maxPeers: number;
-  onEvent: (event: TorrentEvent) => void;
-  /**
-   * The verified metadata is in: open storage and check what is on disk for the torrent it describes
-   * (`torrentFile`: the .torrent, for those who keep it). A failure is reported with its code.
-   */
-  prepare(meta: Metainfo, torrentFile: Uint8Array): Promise<Omit<TorrentSettings, "handover"> | { code: PeerErrorCode; message: string }>;
-}
-
-/** A magnet link as the client's caller describes it: the client adds itself as the host. */
-export type MagnetSettings = Omit<MagnetOptions, "host">;
-
-/** How the metadata phase ended: a Torrent carries on, or it stopped or failed with an exit code. */
-export type MagnetOutcome = { torrent: Torrent } | { code: number };
-
-/**
- * `metadata`: fetching; `preparing`: verified, storage being opened (peers kept, nothing fetched);
- * `promoted`: a Torrent took over; `stopped`, `error`: ended here.
- */
-export type MagnetState = "metadata" | "preparing" | "promoted" | "stopped" | "error";
-
-/** A torrent's totals before it has a piece count: nothing moved yet (metadata is not payload). */
-const NOTHING_YET: Totals = {
-  have: 0,
-  pieces: 0,
-  wantedPieces: 0,
-  downloaded: 0,
-  uploaded: 0,
-  fetchedPieces: 0,
-  resumedPieces: 0,
-  failedPieces: 0,
-  uploadedByFile: 0,
-};
-
-/** Tracker `left` while the size is unknown: what libtorrent sends, so trackers count us as a leecher. */
-const UNKNOWN_LEFT = 16 * 1024;
+export type { MagnetHost, MagnetOptions, MagnetOutcome, MagnetSettings, MagnetState } from "./magnet-options.ts";
 
 export class MagnetTorrent implements ConnectionHandler {
   readonly infoHash: Uint8Array;
-  private readonly peers = new Map<number, SwarmPeer>();
-  private readonly directory = new PeerDirectory();
-  private readonly bannedPeerIds = new Set<string>();
-  private readonly admission: Admission;
-  /** Who may be a peer (bans, duplicates, then the admission's slots). */
-  private readonly gate: PeerGate;
-  private readonly dialer: Dialer;
+  /** Its peers, addresses, bans and dials (magnet-swarm.ts). */
+  private readonly swarm: MagnetSwarm;
   private readonly tracker: TrackerAnnouncer;
   /** The client's DHT, when it has one: a link with no tracker finds its peers there. */
   private readonly dht: TorrentDhtLink;
@@ -110,28 +49,19 @@ export class MagnetTorrent implements ConnectionHandler {
     this.dht = new TorrentDhtLink({ infoHash: link.infoHash, private: false }, host, {
       peersFound: (peers) => this.peersFound(peers),
       emit: (e) => this.emit(e),
-      wantsPeers: () => this.peers.size === 0,
+      wantsPeers: () => this.swarm.peers.size === 0,
     });
     const dhtPort = () => this.dht.port();
     this.binding = { infoHash: link.infoHash, pieceCount: null, ourPieces: () => new Bitfield(0), extensions: { m: OUR_EXTENSIONS }, dhtPort };
-    this.admission = new Admission(options.maxPeers, this.peers);
-    this.gate = new PeerGate(this.peers, this.directory, this.bannedPeerIds, this.admission, (e) => this.emit(e));
-    this.dialer = new Dialer(
-      this.directory,
-      {
-        room: () => Math.min(this.options.maxPeers - this.connectionCount(), host.room()),
-        seeding: () => false,
-        live: () => this.current === "metadata",
-        open: (socket, address, encryption) => {
-          if (this.current !== "metadata") return null;
-          const options = { ourPeerId: host.peerId, listenPort: host.port, outgoing: true, address, encryption, torrent: this.binding };
-          const conn = new PeerConnection(socket, options, this);
-          this.admission.opened(conn);
-          return conn;
-        },
-      },
-      { infoHash: link.infoHash, encryption: host.encryption, bind: host.bind, mseLimits: host.mseLimits },
-    );
+    this.swarm = new MagnetSwarm({
+      host,
+      binding: this.binding,
+      handler: this,
+      maxPeers: options.maxPeers,
+      dialing: () => this.current === "metadata",
+      room: () => Math.min(this.options.maxPeers - this.connectionCount(), host.room()),
+      emit: (e) => this.emit(e),
+    });
     this.tracker = new TrackerAnnouncer({ infoHash: link.infoHash, announceList: link.trackers.map((t) => [t]) }, host.peerId, {
       stats: () => ({ uploaded: 0, downloaded: 0, left: UNKNOWN_LEFT }),
       peersFound: (peers) => this.peersFound(peers),
@@ -148,7 +78,7 @@ export class MagnetTorrent implements ConnectionHandler {
         },
         verified: (infoBytes) => void this.promote(infoBytes, this.linkTiers(), []),
         failed: (senders, parole) => this.emit({ event: "metadata-failed", peers: senders.map((p) => p.label), parole }),
-        ban: (peer, reason) => this.gate.ban(peer, reason),
+        ban: (peer, reason) => this.swarm.gate.ban(peer, reason),
       },
       sha1,
     );
@@ -161,7 +91,7 @@ export class MagnetTorrent implements ConnectionHandler {
 
   /** Peers connected (for views). */
   get peerCount(): number {
-    return this.peers.size;
+    return this.swarm.peers.size;
   }
 
   private get live(): boolean {
@@ -170,7 +100,7 @@ export class MagnetTorrent implements ConnectionHandler {
 
   start(): void {
     const { link } = this.options;
-    for (const p of this.options.peers) this.directory.add(p);
+    for (const p of this.options.peers) this.swarm.directory.add(p);
     this.emit({
       event: "magnet",
       infoHash: toHex(link.infoHash),
@@ -185,13 +115,13 @@ export class MagnetTorrent implements ConnectionHandler {
   }
 
   private peersFound(peers: PeerAddress[]): void {
-    for (const p of peers) this.directory.add(p);
+    for (const p of peers) this.swarm.directory.add(p);
     this.connectMore();
   }
 
   /** Without a peer known, a tracker or a DHT that may still find one, the metadata cannot come. */
   private knowsPeers(): boolean {
-    return this.directory.size > 0 || this.peers.size > 0 || this.dht.mayFindPeers();
+    return this.swarm.directory.size > 0 || this.swarm.peers.size > 0 || this.dht.mayFindPeers();
   }
 
   /** The client's DHT came on (after this was added): look the info hash up there too. */
@@ -222,9 +152,7 @@ export class MagnetTorrent implements ConnectionHandler {
   }
 
   private async shutdown(): Promise<void> {
-    this.dialer.quiet();
-    for (const conn of [...this.admission.handshaking]) conn.close({ code: "shutting-down" });
-    for (const peer of [...this.peers.values()]) peer.conn.close({ code: "shutting-down" });
+    this.swarm.closeAll();
     this.dht.leave();
     await this.tracker.stop();
   }
@@ -234,28 +162,28 @@ export class MagnetTorrent implements ConnectionHandler {
   }
 
   connectionCount(): number {
-    return this.peers.size + this.admission.ownHandshakes();
+    return this.swarm.connectionCount();
   }
 
   private connectMore(): void {
-    if (this.current === "metadata") this.dialer.connectMore();
+    if (this.current === "metadata") this.swarm.dialer.connectMore();
   }
 
   // ---- connections -------------------------------------------------------------------------------------
 
   adopt(conn: PeerConnection, handshake: Handshake): CloseReason | TorrentAdoption {
     if (this.current !== "metadata") return { code: "shutting-down" };
-    return this.gate.admit(conn, handshake) ?? { torrent: this.binding, handler: this };
+    return this.swarm.gate.admit(conn, handshake) ?? { torrent: this.binding, handler: this };
   }
 
   onHandshake(conn: PeerConnection, handshake: Handshake): CloseReason | null {
-    return this.gate.admit(conn, handshake);
+    return this.swarm.gate.admit(conn, handshake);
   }
 
   onMessage(conn: PeerConnection, message: WireMessage): void {
-    const peer = this.peers.get(conn.id);
+    const peer = this.swarm.peers.get(conn.id);
     if (!peer) return;
-    this.admission.handled(conn, message);
+    this.swarm.admission.handled(conn, message);
     if (message.type === "port") return this.dht.portMessage(conn.address.ip, message.port);
     if (message.type === "piece") return conn.close({ code: "protocol", detail: "a block before we asked for any" });
     if (message.type !== "extended") return;
@@ -280,16 +208,17 @@ export class MagnetTorrent implements ConnectionHandler {
   onDrain(): void {}
 
   onClose(conn: PeerConnection): void {
-    this.admission.closed(conn, Date.now());
-    const peer = this.peers.get(conn.id);
+    const { swarm } = this;
+    swarm.admission.closed(conn, Date.now());
+    const peer = swarm.peers.get(conn.id);
     if (peer) {
-      this.peers.delete(conn.id);
+      swarm.peers.delete(conn.id);
       this.server.forget(conn);
       this.fetch.removeSource(peer);
     }
     if (conn.outgoing) {
       const failed = conn.closedFor === null || !peer || peerFailed(conn.closedFor);
-      this.dialer.closed(conn, { failed, seed: false });
+      swarm.dialer.closed(conn, { failed, seed: false });
     }
     if (this.current === "metadata") queueMicrotask(() => this.connectMore());
   }
@@ -316,14 +245,9 @@ export class MagnetTorrent implements ConnectionHandler {
   private async promote(infoBytes: Uint8Array, tiers: string[][], urlList: string[]): Promise<void> {
     this.current = "preparing";
     this.emitProgress(metadataPieceCount(infoBytes.length));
-    const torrentFile = torrentFileFromInfo(infoBytes, tiers, urlList);
-    let meta: Metainfo;
-    try {
-      meta = parseMetainfo(torrentFile);
-    } catch (error) {
-      if (!(error instanceof MetainfoError)) throw error;
-      return this.fail("bad-torrent", `the metadata peers sent matches the info hash but is not a valid torrent: ${error.message}`);
-    }
+    const arrived = arrivedMetainfo(infoBytes, tiers, urlList);
+    if ("code" in arrived) return this.fail(arrived.code, arrived.message);
+    const { meta, torrentFile } = arrived;
     const prepared = await this.options.prepare(meta, torrentFile);
     if ("code" in prepared) return this.fail(prepared.code, prepared.message);
     if (this.current !== "preparing") {
@@ -333,11 +257,7 @@ export class MagnetTorrent implements ConnectionHandler {
     this.current = "promoted";
     this.tracker.abandon(); // the torrent announces from now on, with what is left
     this.dht.leave(); // and joins the DHT itself, unless the metadata says it is private
-    this.dialer.quiet();
-    // Dials still handshaking cannot be bound again before their handshake: they go, the open peers stay.
-    for (const conn of [...this.admission.handshaking]) conn.close({ code: "local", detail: "metadata complete; dialled again by the torrent" });
-    const handover: Handover = { peers: [...this.peers.values()], directory: this.directory, bannedPeerIds: this.bannedPeerIds };
-    this.peers.clear();
+    const handover = this.swarm.handover();
     this.finish({ torrent: this.options.host.promote(this, { ...prepared, handover }) });
   }
 
@@ -350,9 +270,7 @@ export class MagnetTorrent implements ConnectionHandler {
   tick(): void {
     if (!this.live) return;
     const now = Date.now();
-    expireHandshakes(this.admission.handshaking, now);
-    checkLiveness(this.peers.values(), now);
-    this.admission.tick(now);
+    this.swarm.tick(now);
     if (this.current !== "metadata") return;
     this.fetch.tick(now);
     this.connectMore();
@@ -362,6 +280,6 @@ export class MagnetTorrent implements ConnectionHandler {
   /** The fetch's progress, or once the metadata is in, all of its `pieces`. */
   private emitProgress(pieces: number | null): void {
     const { received, total } = pieces === null ? this.fetch.progress() : { received: pieces, total: pieces };
-    this.emit({ event: "metadata", received, total, peers: this.peers.size, done: pieces !== null });
+    this.emit({ event: "metadata", received, total, peers: this.swarm.peers.size, done: pieces !== null });
   }
 }
