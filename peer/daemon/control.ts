@@ -86,7 +86,8 @@ export interface PeerView {
 export interface TrackerView {
   url: string;
   tier: number;
-  status: "not-contacted" | "updating" | "working" | "error";
+  /** `unsupported`: btpeer never contacts it (a wss:// tracker); `lastError` says so. */
+  status: "not-contacted" | "updating" | "working" | "error" | "unsupported";
   lastError: string | null;
   /** Peers in its last reply. */
   peers: number;

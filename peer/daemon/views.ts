@@ -8,6 +8,7 @@ import type { TorrentEntry } from "./torrent-entry.ts";
 import type { MagnetEntry } from "./magnet-entry.ts";
 import { goalsOf, prioritiesOf } from "./torrent-settings.ts";
 import { piecePriorities } from "../pieces/wanted.ts";
+import { initialStatuses } from "../tracker/tracker-client.ts";
 
 export function stateOf(entry: TorrentEntry): TorrentStateName {
   return entry.torrent?.state ?? (entry.dormant ? "seeding" : "error");
@@ -91,7 +92,6 @@ function limitsOf(entry: TorrentEntry): TorrentLimits {
 
 export function detailOf(entry: TorrentEntry): TorrentDetail {
   const { meta, torrent } = entry;
-  const trackers = entry.trackers();
   return {
     ...summaryOf(entry),
     pieceCount: meta.pieceCount,
@@ -99,9 +99,7 @@ export function detailOf(entry: TorrentEntry): TorrentDetail {
     pieces: Buffer.from(entry.pieces?.bytes ?? new Uint8Array(Math.ceil(meta.pieceCount / 8))).toString("base64"),
     files: filesOf(entry, meta),
     peerList: [...(torrent?.peers.values() ?? [])].map((p) => peerOf(p, meta.pieceCount)),
-    trackers: (trackers?.list ?? []).map(
-      (t): TrackerView => ({ ...t, nextAnnounceAt: t.status === "working" || t.status === "error" ? trackers!.nextAnnounceAt : null }),
-    ),
+    trackers: trackersOf(entry, meta),
     sequential: entry.options.sequential ?? false,
     limits: limitsOf(entry),
     goals: goalsOf(entry.options),
@@ -110,6 +108,17 @@ export function detailOf(entry: TorrentEntry): TorrentDetail {
     creationDate: meta.creationDate !== undefined ? meta.creationDate * 1000 : null,
     isPrivate: meta.private,
   };
+}
+
+/**
+ * Every tracker the torrent names, whatever announces for it: what each did last when an announcer runs
+ * (the torrent's, or the dormant scheduler's), else as before any announce. A dormant torrent that names no
+ * tracker btpeer speaks (only wss://) has no announcer, and a torrent not started yet has none either.
+ */
+function trackersOf(entry: TorrentEntry, meta: Metainfo): TrackerView[] {
+  const trackers = entry.trackers();
+  if (!trackers || trackers.list.length === 0) return initialStatuses(meta.announceList).map((t) => ({ ...t, nextAnnounceAt: null }));
+  return trackers.list.map((t) => ({ ...t, nextAnnounceAt: t.status === "working" || t.status === "error" ? trackers.nextAnnounceAt : null }));
 }
 
 function filesOf(entry: TorrentEntry, meta: Metainfo): FileView[] {

@@ -21,10 +21,31 @@ export interface AnnounceStats {
 export interface TrackerStatus {
   url: string;
   tier: number;
-  status: "not-contacted" | "updating" | "working" | "error";
+  /** `unsupported`: a scheme btpeer does not announce over (wss://, WebTorrent's): listed, never contacted. */
+  status: "not-contacted" | "updating" | "working" | "error" | "unsupported";
   lastError: string | null;
   /** Peers in its last reply. */
   peers: number;
+}
+
+/** Whether btpeer announces to the URL: HTTP(S) (BEP 3) and UDP (BEP 15); not WebSocket (wss://). */
+export function isSupportedTracker(url: string): boolean {
+  return /^https?:\/\//i.test(url) || isUdpTrackerUrl(url);
+}
+
+/**
+ * A torrent's trackers before any announce, in its order: not contacted yet, or `unsupported` with why.
+ * What the lists show of a torrent with no announcer running (dormant without one, or not started yet) too.
+ */
+export function initialStatuses(announceList: readonly (readonly string[])[]): TrackerStatus[] {
+  return announceList.flatMap((urls, tier) =>
+    urls.map((url): TrackerStatus => {
+      if (isSupportedTracker(url)) return { url, tier, status: "not-contacted", lastError: null, peers: 0 };
+      const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
+      const what = scheme ? `${scheme}:// trackers are` : "this tracker URL is";
+      return { url, tier, status: "unsupported", lastError: `${what} not supported (btpeer announces over HTTP(S) and UDP only)`, peers: 0 };
+    }),
+  );
 }
 
 const NUMWANT = 50;
@@ -47,8 +68,8 @@ export class TrackerClient {
     private readonly port: number,
     private readonly udp: UdpTrackerClient = processUdpTrackerClient(),
   ) {
-    this.tiers = announceList.map((tier) => shuffle(tier.filter((url) => /^https?:\/\//i.test(url) || isUdpTrackerUrl(url)))).filter((tier) => tier.length > 0);
-    this.statuses = announceList.flatMap((urls, tier) => urls.map((url) => ({ url, tier, status: "not-contacted" as const, lastError: null, peers: 0 })));
+    this.tiers = announceList.map((tier) => shuffle(tier.filter(isSupportedTracker))).filter((tier) => tier.length > 0);
+    this.statuses = initialStatuses(announceList);
   }
 
   /** What each tracker did last (copies). */

@@ -187,7 +187,9 @@ function fileOffset(files: readonly FileView[], index: number): number {
   return offset;
 }
 
-const TRACKER_STATUS: Record<TrackerView["status"], number> = { "not-contacted": 1, working: 2, updating: 3, error: 4 };
+// A tracker btpeer never contacts (wss://) is "Not working" with its message, as qBittorrent lists one its
+// libtorrent cannot announce to.
+const TRACKER_STATUS: Record<TrackerView["status"], number> = { "not-contacted": 1, working: 2, updating: 3, error: 4, unsupported: 4 };
 
 /** `torrents/trackers`: the DHT, PeX and LSD rows first, as qBittorrent lists them, then the trackers. */
 export function torrentTrackers(t: TorrentDetail): Record<string, string | number>[] {
