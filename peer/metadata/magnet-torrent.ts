@@ -19,6 +19,7 @@ import type { TorrentEvent } from "../torrent/events.ts";
 import { exitCodeFor, type PeerErrorCode } from "../torrent/exit-codes.ts";
 import { TorrentDhtLink } from "../torrent/torrent-dht.ts";
 import { TrackerAnnouncer } from "../tracker/tracker-announcer.ts";
+import type { TrackerStatus } from "../tracker/tracker-client.ts";
 import { MetadataFetch } from "./metadata-fetch.ts";
 import { arrivedMetainfo } from "./arrived-metainfo.ts";
 import { MagnetSwarm } from "./magnet-swarm.ts";
@@ -40,6 +41,8 @@ export class MagnetTorrent implements ConnectionHandler {
   private readonly server = new MetadataServer(null);
   private readonly binding: TorrentBinding;
   private current: MagnetState = "metadata";
+  /** Tracker tiers given since the start, in place of the link's. */
+  private tiers: string[][] | null = null;
   readonly finished: Promise<MagnetOutcome>;
   private finish!: (outcome: MagnetOutcome) => void;
 
@@ -237,9 +240,20 @@ export class MagnetTorrent implements ConnectionHandler {
     return null;
   }
 
-  /** The link's trackers, each its own tier (as announced while fetching). */
+  /** The link's trackers, each its own tier (as announced while fetching), or those setTrackers gave. */
   private linkTiers(): string[][] {
-    return this.options.link.trackers.map((t) => [t]);
+    return this.tiers ?? this.options.link.trackers.map((t) => [t]);
+  }
+
+  /** What each tracker of the link did last (views). */
+  trackerStatus(): TrackerStatus[] {
+    return this.tracker.status();
+  }
+
+  /** Its trackers changed (the daemon's API): announced to from now on, and the torrent goes on with them. */
+  setTrackers(tiers: string[][]): void {
+    this.tiers = tiers;
+    if (this.current === "metadata") this.tracker.setTrackers(tiers);
   }
 
   private async promote(infoBytes: Uint8Array, tiers: string[][], urlList: string[]): Promise<void> {

@@ -233,6 +233,11 @@ export class Torrent {
     return false;
   }
 
+  /** Its trackers changed (BEP 12 tiers): announced to from now on, at once while it works (TrackerAnnouncer). */
+  setTrackers(tiers: string[][]): void {
+    this.parts.tracker.setTrackers(tiers);
+  }
+
   /** Asks the trackers for peers now rather than at their interval. */
   reannounce(): void {
     if (this.parts.lifecycle.live) this.parts.tracker.reannounce();

@@ -71,13 +71,19 @@ export class TrackerAnnouncer {
   private base = { uploaded: 0, downloaded: 0 };
   /** Bumped by each start and stop: an announce still in flight from an earlier run is ignored. */
   private generation = 0;
+  /** The torrent's tracker tiers: the metainfo's, until setTrackers changes them. */
+  private tiers: string[][];
+  /** Our peer port, as the last start gave it. */
+  private port = 0;
 
   constructor(
     /** A magnet link's torrent has only these until its metadata arrives. */
     private readonly meta: Pick<Metainfo, "infoHash" | "announceList">,
     private readonly peerId: Uint8Array,
     private readonly hooks: AnnouncerHooks,
-  ) {}
+  ) {
+    this.tiers = meta.announceList;
+  }
 
   /** When the next announce is due (ms since the epoch), null when none is planned. */
   nextAnnounceAt: number | null = null;
@@ -101,9 +107,10 @@ export class TrackerAnnouncer {
     this.startSent = false;
     this.pendingCompleted = false;
     this.inFlight = false; // one of an earlier run is ignored
+    this.port = port;
     if (carry) return this.resume(carry);
     // A torrent naming no tracker at all (as many of a daemon's do) keeps no client: it has nothing to report.
-    const client = this.meta.announceList.length > 0 ? new TrackerClient(this.meta.announceList, this.meta.infoHash, this.peerId, port) : null;
+    const client = this.tiers.length > 0 ? new TrackerClient(this.tiers, this.meta.infoHash, this.peerId, port) : null;
     this.client = client;
     if (!client?.hasTrackers) {
       if (client) this.hooks.emit({ event: "warning", message: "the torrent names no HTTP(S) or UDP tracker" });
@@ -182,6 +189,32 @@ export class TrackerAnnouncer {
     if (!this.client?.hasTrackers || this.stopped) return;
     if (this.timer) clearTimeout(this.timer);
     this.run(undefined);
+  }
+
+  /**
+   * The torrent's trackers changed (the daemon's API): from now on it announces to these. While it runs, a
+   * tracker dropped that answered us is told `stopped`, and it announces at once with the new list (BEP 12:
+   * to the first tier with a tracker that answers, `started` if none has yet), as a reannounce does; paused
+   * or not started yet, its next start takes them.
+   */
+  setTrackers(tiers: string[][]): void {
+    this.tiers = tiers;
+    const running = !this.stopped && this.port !== 0;
+    if (!this.client) {
+      if (!running || tiers.length === 0) return;
+      this.client = new TrackerClient(tiers, this.meta.infoHash, this.peerId, this.port);
+    }
+    const client = this.client;
+    const gone = client.replaceTiers(tiers);
+    if (!running) return;
+    const stats = this.stats();
+    for (const url of gone) void client.stopAt(url, stats, STOP_TIMEOUT_MS);
+    // An announce under way (to a tracker that may be gone) is ignored: this one replaces it.
+    this.generation++;
+    this.inFlight = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.nextAnnounceAt = null;
+    if (client.hasTrackers) this.run(undefined);
   }
 
   /** Stops announcing without telling the tracker: the torrent goes on under another announcer (a magnet's, once its metadata is in). */

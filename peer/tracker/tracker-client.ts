@@ -54,12 +54,14 @@ const BACKOFF_START_S = 5;
 const BACKOFF_MAX_S = 600;
 
 export class TrackerClient {
-  private readonly tiers: string[][];
+  private tiers: string[][];
   private failures = 0;
   /** BEP 15's key: one per torrent, the same in every UDP announce. */
   private readonly key = crypto.getRandomValues(new Uint32Array(1))[0]!;
   /** Per URL, in the torrent's order. */
-  private readonly statuses: TrackerStatus[];
+  private statuses: TrackerStatus[];
+  /** Trackers that answered an announce of ours (not a `stopped`): they list us until told `stopped`. */
+  private readonly answered = new Set<string>();
 
   constructor(
     announceList: string[][],
@@ -70,6 +72,38 @@ export class TrackerClient {
   ) {
     this.tiers = announceList.map((tier) => shuffle(tier.filter(isSupportedTracker))).filter((tier) => tier.length > 0);
     this.statuses = initialStatuses(announceList);
+  }
+
+  /**
+   * The torrent's trackers changed (the daemon's API): a tracker kept keeps its place in its tier (the one
+   * that answered stays first) and its status; new ones are shuffled in after. Returns the trackers dropped
+   * that answered us (owed a `stopped`: stopAt).
+   */
+  replaceTiers(announceList: string[][]): string[] {
+    const order = new Map(this.tiers.flat().map((url, i) => [url, i]));
+    const rank = (url: string) => order.get(url) ?? Number.POSITIVE_INFINITY;
+    this.tiers = announceList
+      .map((tier) => {
+        const usable = tier.filter(isSupportedTracker);
+        const known = usable.filter((url) => order.has(url)).sort((a, b) => rank(a) - rank(b));
+        return [...known, ...shuffle(usable.filter((url) => !order.has(url)))];
+      })
+      .filter((tier) => tier.length > 0);
+    const before = new Map(this.statuses.map((s) => [s.url, s]));
+    this.statuses = initialStatuses(announceList).map((fresh) => ({ ...(before.get(fresh.url) ?? fresh), tier: fresh.tier }));
+    const kept = new Set(announceList.flat());
+    const gone = [...this.answered].filter((url) => !kept.has(url));
+    for (const url of gone) this.answered.delete(url);
+    return gone;
+  }
+
+  /** Tells one tracker, no longer the torrent's, that we leave (bounded; a failure is let go). */
+  async stopAt(url: string, stats: AnnounceStats, timeoutMs: number): Promise<void> {
+    try {
+      await this.announceTo(url, "stopped", stats, timeoutMs);
+    } catch {
+      // leaving anyway: it forgets us after its own timeout
+    }
   }
 
   /** What each tracker did last (copies). */
@@ -104,6 +138,8 @@ export class TrackerClient {
           this.note(url, { status: "updating" });
           const result = await this.announceTo(url, event, stats, timeoutMs);
           this.note(url, { status: "working", lastError: null, peers: result.peers.length });
+          if (event === "stopped") this.answered.delete(url);
+          else this.answered.add(url);
           tier.splice(i, 1);
           tier.unshift(url);
           this.failures = 0;
