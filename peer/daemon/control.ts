@@ -149,6 +149,15 @@ export interface TorrentPatch {
   goals?: Partial<SeedingGoals>;
 }
 
+/** A change to a torrent's trackers (BEP 12 tiers); applied at once, kept across restarts. */
+export type TrackerEdit =
+  /** Trackers to add after the torrent's, each a tier of its own; those it has already are passed by. */
+  | { add: string[] }
+  /** One tracker's URL changed, in its place. */
+  | { replace: string; by: string }
+  /** Trackers to remove. */
+  | { remove: string[] };
+
 export interface GlobalLimits {
   uploadLimit: number | null;
   downloadLimit: number | null;
@@ -202,7 +211,11 @@ export type DaemonErrorCode =
   /** The .torrent or magnet could not be read. */
   | "bad-torrent"
   /** A request that names something impossible (a file index out of range, a negative limit, ...). */
-  | "bad-request";
+  | "bad-request"
+  /** A tracker to replace or remove that the torrent does not have. */
+  | "no-such-tracker"
+  /** A tracker URL to change to that the torrent has already. */
+  | "tracker-exists";
 
 export class DaemonError extends Error {
   constructor(
@@ -227,6 +240,8 @@ export interface DaemonControl {
   /** Stops (announcing `stopped`), forgets the torrent, and deletes its files when asked. */
   remove(infoHash: string, deleteData: boolean): Promise<void>;
   patch(infoHash: string, patch: TorrentPatch): Promise<TorrentDetail>;
+  /** Changes its trackers (a magnet link's too, while it fetches its metadata); throws DaemonError. */
+  editTrackers(infoHash: string, edit: TrackerEdit): Promise<TorrentDetail>;
   stats(): DaemonStats;
   setLimits(limits: Partial<GlobalLimits>): GlobalLimits;
   /** Every torrent's events as they happen; returns the unsubscribe function. */

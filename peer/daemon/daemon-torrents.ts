@@ -38,6 +38,11 @@ export class DaemonTorrents {
     return entry;
   }
 
+  /** The torrent or magnet link of an info hash in any case; DaemonError if neither is added. */
+  tracked(infoHash: string): TorrentEntry | MagnetEntry {
+    return this.magnetsByHash.get(infoHash.toLowerCase()) ?? this.entry(infoHash);
+  }
+
   /** Whether the torrent is dormant (torrent-entry.ts); false for one not added. */
   dormant(infoHash: string): boolean {
     return this.byHash.get(infoHash.toLowerCase())?.dormant === true;

@@ -5,7 +5,7 @@
 // the client made of the magnet, on the same peers. A .torrent added for the same info hash hands its
 // metadata over (`handOver`) instead of waiting for peers to send it.
 import { toHex } from "../../shared/bytes.ts";
-import { MagnetError, parseMagnet, type MagnetLink } from "../../shared/magnet.ts";
+import { formatMagnet, MagnetError, parseMagnet, type MagnetLink } from "../../shared/magnet.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
 import type { TorrentSettings } from "../client/client.ts";
 import type { MagnetTorrent } from "../metadata/magnet-torrent.ts";
@@ -71,7 +71,8 @@ export class MagnetEntry {
   constructor(
     private readonly ctx: EntryContext,
     readonly infoHash: string,
-    readonly link: MagnetLink,
+    /** The link as added, with its trackers as setTrackers left them. */
+    public link: MagnetLink,
     readonly record: TorrentRecord,
     /** The metadata is in and stored: `entry` replaces this one (false if this was removed meanwhile). */
     private readonly became: (entry: TorrentEntry) => boolean,
@@ -96,6 +97,26 @@ export class MagnetEntry {
       this.became(this.next);
     });
     magnet.start();
+  }
+
+  /** Its tracker tiers: the link's trackers, each a tier of its own (as the fetch announces to them). */
+  get tiers(): string[][] {
+    return this.link.trackers.map((t) => [t]);
+  }
+
+  /**
+   * Its trackers changed: the stored link is written with them (a restart fetches with them), the fetch
+   * announces to them from now on, and the torrent its metadata makes goes on with them.
+   */
+  setTrackers(tiers: string[][]): void {
+    this.link = { ...this.link, trackers: tiers.flat() };
+    this.ctx.store.setBlob(magnetKey(this.infoHash), new TextEncoder().encode(formatMagnet(this.link)));
+    this.magnet?.setTrackers(this.tiers);
+  }
+
+  /** What its fetch's announces did last (empty before its start). */
+  trackerStatus(): ReturnType<MagnetTorrent["trackerStatus"]> {
+    return this.magnet?.trackerStatus() ?? [];
   }
 
   /**

@@ -18,7 +18,9 @@ import {
   type TorrentDetail,
   type TorrentPatch,
   type TorrentSummary,
+  type TrackerEdit,
 } from "./control.ts";
+import { editTrackers } from "./daemon-trackers.ts";
 import { DaemonDht, type DaemonDhtOptions } from "./daemon-dht.ts";
 import {
   DEFAULT_MAX_PEERS,
@@ -238,6 +240,11 @@ export class Daemon implements DaemonControl {
     entry.setOptions(settings); // kept first: a torrent in `error` takes them when it is resumed
     if (torrent) applySettings(torrent, settings, patch);
     return detailOf(entry);
+  }
+
+  async editTrackers(infoHash: string, edit: TrackerEdit): Promise<TorrentDetail> {
+    editTrackers(this.torrents, infoHash, edit);
+    return this.get(infoHash);
   }
 
   stats(): DaemonStats {

@@ -12,7 +12,8 @@ import type { DormantTorrent } from "../client/client.ts";
 import type { TorrentEvent } from "../torrent/events.ts";
 import type { Torrent } from "../torrent/torrent.ts";
 import { wantedFilesChanged } from "./entry-settings.ts";
-import { bytesOf, keptBytes, NO_RUN, recheckOf } from "./entry-facts.ts";
+import { bytesOf, factsOf, keptBytes, NO_RUN, recheckOf } from "./entry-facts.ts";
+import { withTrackers } from "../../shared/metainfo/with-trackers.ts";
 import { EntryRun } from "./entry-run.ts";
 import { dormantStartEvents, type StoredStart, startsDormant } from "./dormant-start.ts";
 import { firstCarry } from "../tracker/tracker-announcer.ts";
@@ -77,6 +78,25 @@ export class TorrentEntry extends EntryRun {
     this.ctx.writer.track(meta.infoHash, this.layout(), { bitfield: have, ...this.totals() }, true);
     torrent.start();
     return torrent;
+  }
+
+  /** Its tracker tiers (BEP 12) as configured: the stored .torrent's, changed by setTrackers. */
+  get tiers(): string[][] {
+    return this.meta.announceList;
+  }
+
+  /**
+   * Its trackers changed: stored in its .torrent (the info dictionary as it was, so a restart has them), and
+   * the torrent, made again if it is dormant, announces to them from now on (TrackerAnnouncer.setTrackers).
+   */
+  setTrackers(tiers: string[][]): void {
+    const stored = this.ctx.store.getTorrent(this.record.infoHash);
+    if (!stored) throw new Error(`torrent ${this.infoHash} is not in the state`);
+    this.ctx.store.setMetainfo(this.record.infoHash, withTrackers(stored.metainfo, tiers));
+    const torrent = this.awake(); // made again from the stored .torrent, now with these
+    if (this.current) this.current = { ...this.current, announceList: tiers };
+    this.facts = factsOf(this.meta, this.options);
+    torrent?.setTrackers(tiers);
   }
 
   /** The client announced for it while dormant: its listeners hear of it as from a running torrent. */

@@ -8,7 +8,7 @@ import type { TorrentEntry } from "./torrent-entry.ts";
 import type { MagnetEntry } from "./magnet-entry.ts";
 import { goalsOf, prioritiesOf } from "./torrent-settings.ts";
 import { piecePriorities } from "../pieces/wanted.ts";
-import { initialStatuses } from "../tracker/tracker-client.ts";
+import { initialStatuses, type TrackerStatus } from "../tracker/tracker-client.ts";
 
 export function stateOf(entry: TorrentEntry): TorrentStateName {
   return entry.torrent?.state ?? (entry.dormant ? "seeding" : "error");
@@ -117,8 +117,7 @@ export function detailOf(entry: TorrentEntry): TorrentDetail {
  */
 function trackersOf(entry: TorrentEntry, meta: Metainfo): TrackerView[] {
   const trackers = entry.trackers();
-  if (!trackers || trackers.list.length === 0) return initialStatuses(meta.announceList).map((t) => ({ ...t, nextAnnounceAt: null }));
-  return trackers.list.map((t) => ({ ...t, nextAnnounceAt: t.status === "working" || t.status === "error" ? trackers.nextAnnounceAt : null }));
+  return trackerViews(meta.announceList, trackers?.list ?? [], trackers?.nextAnnounceAt ?? null);
 }
 
 function filesOf(entry: TorrentEntry, meta: Metainfo): FileView[] {
@@ -195,6 +194,18 @@ export function magnetSummaryOf(entry: MagnetEntry): TorrentSummary {
   };
 }
 
+/**
+ * The trackers as configured (changed since the announcer's start too), each with what it did last, or as
+ * before any announce (initialStatuses: not contacted, or unsupported).
+ */
+function trackerViews(tiers: readonly (readonly string[])[], statuses: readonly TrackerStatus[], nextAnnounceAt: number | null): TrackerView[] {
+  const last = new Map(statuses.map((s) => [s.url, s]));
+  return initialStatuses(tiers).map((fresh): TrackerView => {
+    const s = last.get(fresh.url) ?? fresh;
+    return { ...s, tier: fresh.tier, nextAnnounceAt: s.status === "working" || s.status === "error" ? nextAnnounceAt : null };
+  });
+}
+
 export function magnetDetailOf(entry: MagnetEntry): TorrentDetail {
   return {
     ...magnetSummaryOf(entry),
@@ -203,7 +214,7 @@ export function magnetDetailOf(entry: MagnetEntry): TorrentDetail {
     pieces: "",
     files: [],
     peerList: [],
-    trackers: [],
+    trackers: trackerViews(entry.tiers, entry.trackerStatus(), null),
     sequential: false,
     limits: { uploadLimit: null, downloadLimit: null, maxPeers: 0 },
     goals: { ratioLimit: null, seedTimeLimit: null },

@@ -16,18 +16,26 @@ export interface ApiDaemon extends DaemonProcess {
   call(method: string, route: string, init?: { body?: BodyInit; headers?: Record<string, string> }): Promise<Response>;
   /** call() and the JSON of a reply that must have `status`. */
   json<T = unknown>(method: string, route: string, status: number, init?: { body?: BodyInit; headers?: Record<string, string> }): Promise<T>;
+  /** Stops it (as SIGTERM does) and starts a daemon again over the same folders, with the same options. */
+  restart(): Promise<ApiDaemon>;
 }
 
 export function requireBinary(): void {
   if (!fs.existsSync(BINARY)) throw new Error(`${BINARY} is missing: run \`npm run build\` first (npm test does)`);
 }
 
-/** A daemon on fresh folders (removed by stop()); `bind` is the API's address (default 127.0.0.1), requests still go to 127.0.0.1. */
-export async function startApiDaemon(options: { bind?: string } = {}): Promise<ApiDaemon> {
-  const root = makeTempDir("btpeer-api-daemon-");
+/**
+ * A daemon on fresh folders (removed by stop()); `bind` is the API's address (default 127.0.0.1), requests
+ * still go to 127.0.0.1; `extra`, more of its options.
+ */
+export async function startApiDaemon(options: { bind?: string; extra?: string[] } = {}): Promise<ApiDaemon> {
+  return startOn(makeTempDir("btpeer-api-daemon-"), options);
+}
+
+async function startOn(root: string, options: { bind?: string; extra?: string[] }): Promise<ApiDaemon> {
   const dirs = { stateDir: path.join(root, "state"), downloadDir: path.join(root, "downloads"), watchDir: path.join(root, "watch") };
   const bind = options.bind ?? "127.0.0.1";
-  const daemon = await startDaemon({ ...dirs, extra: ["--api", `${bind.includes(":") ? `[${bind}]` : bind}:0`] });
+  const daemon = await startDaemon({ ...dirs, extra: ["--api", `${bind.includes(":") ? `[${bind}]` : bind}:0`, ...(options.extra ?? [])] });
   const token = fs.readFileSync(path.join(dirs.stateDir, "api-token"), "utf8").trim();
   const api = `http://127.0.0.1:${new URL(daemon.api).port}`;
   const call: ApiDaemon["call"] = (method, route, init = {}) =>
@@ -52,6 +60,10 @@ export async function startApiDaemon(options: { bind?: string } = {}): Promise<A
       const code = await daemon.stop();
       removeDir(root);
       return code;
+    },
+    async restart() {
+      await daemon.stop();
+      return startOn(root, options);
     },
   };
 }

@@ -13,6 +13,7 @@ import { daemonMetrics } from "./metrics.ts";
 import { resource } from "./resource.ts";
 import { daemonRoutes } from "./routes/daemon.ts";
 import { torrentRoutes } from "./routes/torrents.ts";
+import { trackerRoutes } from "./routes/trackers.ts";
 import { EventStreams } from "./sse.ts";
 import { type QbtApiOptions, qbtApi } from "../qbt/app.ts";
 import { WEB_UI_PATHS, webUiRoutes } from "../webui/routes.ts";
@@ -57,6 +58,7 @@ export function createApiApp(options: ApiAppOptions): ApiApp {
   webUiRoutes(app);
   if (options.qbittorrent) app.route("/api/v2", qbtApi({ ...options.qbittorrent, control, token }));
   torrentRoutes(app, control);
+  trackerRoutes(app, control);
   daemonRoutes(app, control, streams, options.holdOpen ?? (() => {}));
   resource(app, "/metrics", {
     GET: (c) => c.body(daemonMetrics(control, streams.open), 200, { "Content-Type": PROMETHEUS_CONTENT_TYPE }),

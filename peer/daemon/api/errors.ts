@@ -19,6 +19,8 @@ export type ApiErrorCode = DaemonErrorCode | HttpErrorCode | "internal";
 const STATUS = {
   "not-found": 404,
   duplicate: 409,
+  "no-such-tracker": 404,
+  "tracker-exists": 409,
   "bad-torrent": 400,
   "bad-request": 400,
   "bad-json": 400,

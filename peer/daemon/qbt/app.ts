@@ -15,6 +15,7 @@ import { BadParam, NotFound, Params } from "./params.ts";
 import { QbtSessions } from "./sessions.ts";
 import { MainDataSync, type MainData } from "./sync.ts";
 import { torrentRoutes } from "./torrent-routes.ts";
+import { Conflict, trackerRoutes } from "./tracker-routes.ts";
 
 export const QBT_VERSION = "v4.5.2";
 export const QBT_WEBAPI_VERSION = "2.8.19";
@@ -37,6 +38,7 @@ export function qbtApi(options: QbtApiOptions): Hono {
   app.onError((error, c) => {
     if (error instanceof NotFound) return c.text("Not Found", 404);
     if (error instanceof BadParam) return c.text(error.message, 400);
+    if (error instanceof Conflict) return c.text(error.message, 409);
     if (error instanceof LabelError) return c.text(error.message, error.code === "conflict" ? 409 : 400);
     console.error(`qBittorrent API: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     return c.text("Internal Server Error", 500);
@@ -113,6 +115,7 @@ export function qbtApi(options: QbtApiOptions): Hono {
   });
 
   torrentRoutes(app, { control, labels, defaultSavePath: options.defaultSavePath });
+  trackerRoutes(app, control);
   return app;
 }
 

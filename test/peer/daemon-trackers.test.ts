@@ -1,0 +1,125 @@
+// A torrent's trackers changed through the daemon's own API (dist/btpeer daemon), watched from a real
+// tracker (ours, edge/, in this process on loopback, recording each announce and the URL it came to):
+// an added tracker is announced to at once (its torrent's only other tracker is dead, so BEP 12 gets to
+// it), a tracker replaced by another is told `stopped` and the new one is announced to, a removed one is
+// told `stopped`; a magnet link still fetching its metadata takes changes too and keeps them across a
+// restart; bad input is a 4xx naming the problem, changing nothing.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import fs from "node:fs";
+import path from "node:path";
+import type { TorrentDetail } from "../../peer/daemon/control.ts";
+import { toHex } from "../../shared/bytes.ts";
+import { parseMetainfo } from "../../shared/metainfo/parse.ts";
+import { makeRandomFile, makeTempDir, removeDir } from "../support/files.ts";
+import { freePort } from "../support/ports.ts";
+import { type RecordingTracker, startRecordingTracker } from "../support/recording-tracker.ts";
+import { makeTorrent } from "../support/seed-fixture.ts";
+import { until } from "../support/until.ts";
+import { type ApiDaemon, requireBinary, startApiDaemon } from "./daemon-api-harness.ts";
+
+const DEAD = `http://127.0.0.1:${freePort()}/announce`;
+let dir = "";
+let tracker: RecordingTracker;
+let daemon: ApiDaemon;
+/** A torrent whose data is nowhere (it downloads, from no one) and whose one tracker is dead. */
+let bytes: Uint8Array;
+let hex = "";
+/** Another torrent's info hash, added as a magnet link only (its metadata never comes). */
+let magnetHex = "";
+
+beforeAll(async () => {
+  requireBinary();
+  dir = makeTempDir("btpeer-daemon-trackers-");
+  tracker = startRecordingTracker();
+  makeRandomFile(path.join(dir, "data", "one.bin"), 200_000, 7);
+  makeRandomFile(path.join(dir, "other", "two.bin"), 100_000, 8);
+  bytes = new Uint8Array(fs.readFileSync(await makeTorrent(path.join(dir, "data", "one.bin"), path.join(dir, "one.torrent"), { trackers: [DEAD] })));
+  hex = toHex(parseMetainfo(bytes).infoHash);
+  const other = new Uint8Array(fs.readFileSync(await makeTorrent(path.join(dir, "other", "two.bin"), path.join(dir, "two.torrent"))));
+  magnetHex = toHex(parseMetainfo(other).infoHash);
+  fs.mkdirSync(path.join(dir, "empty"));
+  daemon = await startApiDaemon({ extra: ["--no-dht"] });
+  await add({ torrent: Buffer.from(bytes).toString("base64"), savePath: path.join(dir, "empty") }, 201);
+}, 90_000);
+
+afterAll(async () => {
+  await daemon?.stop();
+  tracker?.stop();
+  removeDir(dir);
+}, 30_000);
+
+const json = (body: unknown) => ({ body: JSON.stringify(body), headers: { "content-type": "application/json" } });
+const add = (body: unknown, status: number) => daemon.json("POST", "/api/v1/torrents", status, json(body));
+const trackersOf = (detail: TorrentDetail) => detail.trackers.map((t) => [t.url, t.tier]);
+const detail = (h = hex) => daemon.json<TorrentDetail>("GET", `/api/v1/torrents/${h}`, 200);
+const events = (name: string, h = hex) => tracker.to(name, h).map((a) => a.event);
+
+test("an added tracker is announced to at once; one replaced is told stopped and its replacement announced to; one removed is told stopped", async () => {
+  const added = await daemon.json<TorrentDetail>("POST", `/api/v1/torrents/${hex}/trackers`, 200, json({ urls: [tracker.url("a")] }));
+  expect(trackersOf(added)).toEqual([
+    [DEAD, 0],
+    [tracker.url("a"), 1],
+  ]);
+  await until(() => events("a").includes("started"), "a `started` at the added tracker", { tries: 600, everyMs: 50 });
+
+  const edited = await daemon.json<TorrentDetail>("PATCH", `/api/v1/torrents/${hex}/trackers`, 200, json({ url: tracker.url("a"), newUrl: tracker.url("b") }));
+  expect(trackersOf(edited)).toEqual([
+    [DEAD, 0],
+    [tracker.url("b"), 1],
+  ]);
+  await until(() => events("a").includes("stopped") && events("b").length > 0, "a told stopped, b announced to", { tries: 600, everyMs: 50 });
+
+  const removed = await daemon.json<TorrentDetail>("DELETE", `/api/v1/torrents/${hex}/trackers?url=${encodeURIComponent(tracker.url("b"))}`, 200);
+  expect(trackersOf(removed)).toEqual([[DEAD, 0]]);
+  await until(() => events("b").at(-1) === "stopped", "b told stopped", { tries: 600, everyMs: 50 });
+  expect(events("a").at(-1)).toBe("stopped");
+}, 60_000);
+
+test("bad input is a 4xx naming the problem, and changes nothing", async () => {
+  const before = trackersOf(await detail());
+  const refused = async (method: string, query: string, body: unknown, status: number, code: string, says: string) => {
+    const reply = await daemon.call(method, `/api/v1/torrents/${hex}/trackers${query}`, body === undefined ? {} : json(body));
+    const text = await reply.text();
+    expect([reply.status, JSON.parse(text).error.code]).toEqual([status, code]);
+    expect(text).toContain(says);
+  };
+  await refused("POST", "", { urls: [tracker.url("c"), "wss://127.0.0.1:1/x"] }, 400, "bad-request", "urls[1]");
+  await refused("POST", "", { urls: ["udp://127.0.0.1/announce"] }, 400, "bad-request", "port");
+  await refused("POST", "", { urls: [] }, 400, "bad-request", "urls");
+  await refused("POST", "", { url: tracker.url("c") }, 400, "bad-request", "url");
+  await refused("PATCH", "", { url: tracker.url("nowhere"), newUrl: tracker.url("c") }, 404, "no-such-tracker", tracker.url("nowhere"));
+  await refused("PATCH", "", { url: DEAD, newUrl: "not a url" }, 400, "bad-request", "newUrl");
+  await refused("DELETE", `?url=${encodeURIComponent(tracker.url("nowhere"))}`, undefined, 404, "no-such-tracker", tracker.url("nowhere"));
+  await refused("DELETE", "", undefined, 400, "bad-request", "url");
+  const unknown = await daemon.call("POST", `/api/v1/torrents/${"0".repeat(40)}/trackers`, json({ urls: [tracker.url("c")] }));
+  expect(unknown.status).toBe(404);
+  // An edit to a URL the torrent has already.
+  await daemon.json("POST", `/api/v1/torrents/${hex}/trackers`, 200, json({ urls: [tracker.url("c")] }));
+  await refused("PATCH", "", { url: tracker.url("c"), newUrl: DEAD }, 409, "tracker-exists", DEAD);
+  await daemon.json("DELETE", `/api/v1/torrents/${hex}/trackers?url=${encodeURIComponent(tracker.url("c"))}`, 200);
+  expect(trackersOf(await detail())).toEqual(before);
+}, 60_000);
+
+test("a magnet link still fetching its metadata announces to a tracker added and stops at one removed, and keeps its list across a restart", async () => {
+  await add({ magnet: `magnet:?xt=urn:btih:${magnetHex}&tr=${encodeURIComponent(tracker.url("f"))}` }, 201);
+  await until(() => events("f", magnetHex).includes("started"), "the link's tracker announced to", { tries: 600, everyMs: 50 });
+  const added = await daemon.json<TorrentDetail>("POST", `/api/v1/torrents/${magnetHex}/trackers`, 200, json({ urls: [tracker.url("g")] }));
+  expect(added.state).toBe("metadata");
+  expect(trackersOf(added)).toEqual([
+    [tracker.url("f"), 0],
+    [tracker.url("g"), 1],
+  ]);
+  const removed = await daemon.json<TorrentDetail>("DELETE", `/api/v1/torrents/${magnetHex}/trackers?url=${encodeURIComponent(tracker.url("f"))}`, 200);
+  expect(trackersOf(removed)).toEqual([[tracker.url("g"), 0]]);
+  await until(() => events("f", magnetHex).at(-1) === "stopped" && events("g", magnetHex).length > 0, "f told stopped, g announced to", {
+    tries: 600,
+    everyMs: 50,
+  });
+
+  daemon = await daemon.restart();
+  const after = await detail(magnetHex);
+  expect([after.state, trackersOf(after)]).toEqual(["metadata", [[tracker.url("g"), 0]]]);
+  // Before the restart g had a regular announce (f had answered `started`) and the stop's `stopped`.
+  await until(() => events("g", magnetHex).includes("started"), "g announced `started` by the restarted fetch", { tries: 600, everyMs: 50 });
+  expect(events("f", magnetHex).at(-1)).toBe("stopped");
+}, 90_000);
