@@ -11,6 +11,7 @@ import {
   WireError,
   WireFrame,
   writePieceHeader,
+  writeRequest,
   type WireLimits,
   type WireMessage,
 } from "../shared/wire/codec.ts";
@@ -104,6 +105,14 @@ describe("wire messages", () => {
     const header = new Uint8Array(13);
     writePieceHeader(header, 0, 9, 49152, block.length);
     expect([...header]).toEqual([...full.subarray(0, 13)]);
+  });
+
+  test("writeRequest writes the same 17 bytes as a request encode, at its offset", () => {
+    const full = encodeMessage({ type: "request", index: 70000, begin: 16384 * 63, length: 16384 });
+    const out = new Uint8Array(3 + 17).fill(0xee);
+    writeRequest(out, 3, 70000, 16384 * 63, 16384);
+    expect([...out.subarray(0, 3)]).toEqual([0xee, 0xee, 0xee]);
+    expect([...out.subarray(3)]).toEqual([...full]);
   });
 
   test("readFrame fills a reusable frame with the piece block's position", () => {

@@ -58,6 +58,8 @@ export class PeerConnection extends PeerWireState {
   private readonly requests = new RequestBatch();
   /** True while a received chunk is being dispatched: request batches wait for its end. */
   private receiving = false;
+  /** Work a message asked to run once the chunk being dispatched is all handled (see `afterChunk`). */
+  private chunkEnd: (() => void) | null = null;
   /** The torrent served: from birth, or from the peer's handshake (unbound until then). */
   private binding: Binding;
 
@@ -139,7 +141,20 @@ export class PeerConnection extends PeerWireState {
       if (error instanceof WireError) this.close({ code: "protocol", detail: error.message });
       else throw error;
     }
+    const task = this.chunkEnd;
+    this.chunkEnd = null;
+    if (task && this.state !== "closed") task();
     return this.state !== "closed";
+  }
+
+  /**
+   * Runs `task` once the messages of the chunk being received are all handled (before its requests go
+   * out), or now when no chunk is: a read of 16 KiB blocks tops the request pipeline up once, not once
+   * per block. One task at a time: the connection's one downloader asks for the same each time.
+   */
+  afterChunk(task: () => void): void {
+    if (this.receiving) this.chunkEnd = task;
+    else task();
   }
 
   private dispatch(message: WireMessage): void {

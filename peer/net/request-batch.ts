@@ -2,7 +2,7 @@
 // while a received chunk's blocks are handled leave in one write rather than one each. PeerConnection
 // decides when the batch goes; this only holds the frames. Apart from the connection so that the
 // encoding and its buffer are one small thing to read.
-import { encodeMessageInto } from "../../shared/wire/codec.ts";
+import { writeRequest } from "../../shared/wire/codec.ts";
 
 /** A request message's bytes: length prefix, id, index, begin, length. */
 const REQUEST_FRAME = 17;
@@ -19,7 +19,8 @@ export class RequestBatch {
   }
 
   add(index: number, begin: number, length: number): void {
-    this.length += encodeMessageInto({ type: "request", index, begin, length }, this.frames, this.length);
+    writeRequest(this.frames, this.length, index, begin, length);
+    this.length += REQUEST_FRAME;
   }
 
   /** The frames held, handed over and the batch emptied: a view of the reused buffer (a write borrows it); null when empty. */

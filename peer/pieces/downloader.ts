@@ -276,7 +276,8 @@ export class Downloader {
     this.downloaded += block.length;
     if (wasDuplicated || this.picker.inEndGame) this.requests.cancelElsewhere(this.hooks.peers(), peer, key, index, begin, block.length);
     if (progress.receivedCount === progress.blockCount) this.finisher.finish(progress, this.slots.hasher);
-    this.fill(peer);
+    // The pipeline is topped up once the chunk's blocks are all in: one pick for many blocks.
+    peer.conn.afterChunk((peer.topUp ??= () => this.fill(peer)));
   }
 
   /**

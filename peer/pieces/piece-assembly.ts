@@ -143,7 +143,8 @@ export class PieceAssembly implements BlockSink {
 
   #inPlace(begin: number, data: Uint8Array): boolean {
     const slot = this.slot.bytes;
-    return data.buffer === slot.buffer && data.byteOffset === slot.byteOffset + begin;
+    // The offset first: reading `buffer` is a call into the runtime, made only for a likely match.
+    return data.byteOffset === slot.byteOffset + begin && data.buffer === slot.buffer;
   }
 
   /** Only when complete: true when the piece's SHA-1 equals `expected` (20 bytes). */

@@ -135,6 +135,8 @@ export class SwarmPeer implements PickerPeer {
   readonly allowedFast = new Set<number>();
   /** BEP 6: the allowed fast set we granted it, once it showed interest: served even while we choke it. */
   granted: ReadonlySet<number> | null = null;
+  /** The downloader's top-up of this peer's requests, made once (run at the end of each received chunk). */
+  topUp: (() => void) | null = null;
 
   constructor(
     readonly conn: PeerConnection,

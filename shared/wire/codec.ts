@@ -2,7 +2,7 @@
 export { WireError, type WireErrorCode } from "./errors.ts";
 export { decodeHandshake, DHT_BIT, encodeHandshake, HANDSHAKE_LENGTH, PROTOCOL, supportsDht } from "./handshake.ts";
 export { readFrame, maxFrameLength, WireFrame, DEFAULT_MAX_OTHER, type Decoded, type WireLimits } from "./frame.ts";
-export { decodeMessage, encodeMessage, encodeMessageInto, encodedLength, messageOf, writePieceHeader } from "./messages.ts";
+export { decodeMessage, encodeMessage, encodeMessageInto, encodedLength, messageOf, writePieceHeader, writeRequest } from "./messages.ts";
 export { BLOCK_SIZE, MessageId, type Handshake, type WireMessage } from "./types.ts";
 export {
   decodeExtensionHandshake,

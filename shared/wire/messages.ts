@@ -173,6 +173,15 @@ export function encodeMessageInto(m: WireMessage, into: Uint8Array, offset: numb
   return size;
 }
 
+/** The 17 bytes of a request message at `offset` (our requests, batched per received chunk: no message object each). */
+export function writeRequest(into: Uint8Array, offset: number, index: number, begin: number, length: number): void {
+  writeU32(into, offset, 13);
+  into[offset + 4] = MessageId.Request;
+  writeU32(into, offset + 5, index);
+  writeU32(into, offset + 9, begin);
+  writeU32(into, offset + 13, length);
+}
+
 /** The 13-byte frame header of a piece message: the block itself goes out as a second write, no reframing copy. */
 export function writePieceHeader(into: Uint8Array, offset: number, index: number, begin: number, blockLength: number): void {
   writeU32(into, offset, 9 + blockLength);
