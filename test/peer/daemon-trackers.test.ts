@@ -2,14 +2,16 @@
 // tracker (ours, edge/, in this process on loopback, recording each announce and the URL it came to):
 // an added tracker is announced to at once (its torrent's only other tracker is dead, so BEP 12 gets to
 // it), a tracker replaced by another is told `stopped` and the new one is announced to, a removed one is
-// told `stopped`; a magnet link still fetching its metadata takes changes too and keeps them across a
-// restart; bad input is a 4xx naming the problem, changing nothing.
+// told `stopped`; a restart keeps the list; adding again a .torrent (through the API or the watch folder)
+// or a magnet link the daemon has merges their new trackers in (the add is still a duplicate); a magnet link still fetching its metadata
+// takes changes too and keeps them across a restart; bad input is a 4xx naming the problem, changing nothing.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
 import type { TorrentDetail } from "../../peer/daemon/control.ts";
 import { toHex } from "../../shared/bytes.ts";
 import { parseMetainfo } from "../../shared/metainfo/parse.ts";
+import { withTrackers } from "../../shared/metainfo/with-trackers.ts";
 import { makeRandomFile, makeTempDir, removeDir } from "../support/files.ts";
 import { freePort } from "../support/ports.ts";
 import { type RecordingTracker, startRecordingTracker } from "../support/recording-tracker.ts";
@@ -99,6 +101,32 @@ test("bad input is a 4xx naming the problem, and changes nothing", async () => {
   await daemon.json("DELETE", `/api/v1/torrents/${hex}/trackers?url=${encodeURIComponent(tracker.url("c"))}`, 200);
   expect(trackersOf(await detail())).toEqual(before);
 }, 60_000);
+
+test("a duplicate .torrent and a duplicate magnet link merge their new trackers in; a restart keeps every change", async () => {
+  const renamed = withTrackers(bytes, [[DEAD], [tracker.url("d")]]);
+  expect(toHex(parseMetainfo(renamed).infoHash)).toBe(hex);
+  const duplicate = await daemon.call("POST", "/api/v1/torrents", json({ torrent: Buffer.from(renamed).toString("base64") }));
+  expect([duplicate.status, ((await duplicate.json()) as { error: { code: string } }).error.code]).toEqual([409, "duplicate"]);
+  const magnet = await daemon.call("POST", "/api/v1/torrents", json({ magnet: `magnet:?xt=urn:btih:${hex}&tr=${encodeURIComponent(tracker.url("e"))}` }));
+  expect(magnet.status).toBe(409);
+  // Dropped into the watch folder: renamed .added as a duplicate, its new tracker merged in too.
+  const dropped = path.join(dir, "again.torrent");
+  fs.writeFileSync(dropped, withTrackers(bytes, [[tracker.url("w")]]));
+  daemon.drop(dropped);
+  await daemon.waitFor((e) => e.event === "watch" && e.file === "again.torrent" && e.result === "duplicate", 60_000);
+  const merged = [
+    [DEAD, 0],
+    [tracker.url("d"), 1],
+    [tracker.url("e"), 2],
+    [tracker.url("w"), 3],
+  ];
+  expect(trackersOf(await detail())).toEqual(merged);
+
+  daemon = await daemon.restart();
+  expect(trackersOf(await detail())).toEqual(merged);
+  // Started again with its list: the dead tracker fails, d answers (BEP 12).
+  await until(() => events("d").includes("started"), "d announced to after the restart", { tries: 600, everyMs: 50 });
+}, 90_000);
 
 test("a magnet link still fetching its metadata announces to a tracker added and stops at one removed, and keeps its list across a restart", async () => {
   await add({ magnet: `magnet:?xt=urn:btih:${magnetHex}&tr=${encodeURIComponent(tracker.url("f"))}` }, 201);

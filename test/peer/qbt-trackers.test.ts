@@ -2,13 +2,15 @@
 // driven by @ctrl/qbittorrent (the client the tools that speak to qBittorrent use, written by others), and
 // watched from a real tracker (ours, edge/, in this process on loopback, recording each announce):
 // addTrackers, editTrackers and removeTrackers act on the running torrent at once (announce, `stopped`);
-// their bad input gets qBittorrent 4.5.2's status codes (404, 409, 400).
+// their bad input gets qBittorrent 4.5.2's status codes (404, 409, 400); adding again a .torrent or a
+// magnet link with new trackers merges them in, though the add "fails" as a duplicate; a restart keeps it all.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
 import { QBittorrent } from "@ctrl/qbittorrent";
 import { toHex } from "../../shared/bytes.ts";
 import { parseMetainfo } from "../../shared/metainfo/parse.ts";
+import { withTrackers } from "../../shared/metainfo/with-trackers.ts";
 import { makeRandomFile, makeTempDir, removeDir } from "../support/files.ts";
 import { freePort } from "../support/ports.ts";
 import { type RecordingTracker, startRecordingTracker } from "../support/recording-tracker.ts";
@@ -96,3 +98,20 @@ test("bad input gets qBittorrent's status codes and changes nothing", async () =
   await client.removeTrackers(hash, tracker.url("qd"));
   expect(await trackers()).toEqual([[DEAD, 0]]);
 }, 60_000);
+
+test("adding again a .torrent or a magnet link merges its new trackers in; a restart keeps them", async () => {
+  await expect(client.addTorrent(Buffer.from(withTrackers(bytes, [[tracker.url("qe")]])))).rejects.toThrow("Failed to add torrent");
+  await expect(client.addMagnet(`magnet:?xt=urn:btih:${hash}&tr=${encodeURIComponent(tracker.url("qf"))}`)).rejects.toThrow("Failed to add torrent");
+  const merged = [
+    [DEAD, 0],
+    [tracker.url("qe"), 1],
+    [tracker.url("qf"), 2],
+  ];
+  expect(await trackers()).toEqual(merged);
+  await until(() => events("qe").length > 0, "the merged tracker announced to", { tries: 600, everyMs: 50 });
+
+  daemon = await daemon.restart();
+  client = login();
+  expect(await trackers()).toEqual(merged);
+  await until(() => events("qe").includes("started"), "qe announced `started` after the restart", { tries: 600, everyMs: 50 });
+}, 90_000);
