@@ -315,6 +315,24 @@ export function qbtConformance(target: () => QbtTarget): void {
     expect(changed[t().emptyInfoHash]).not.toHaveProperty("name");
   });
 
+  test("sync/maindata: a session's last rid gets a diff; an older rid of it, or an unknown one, gets a full update", async () => {
+    const headers = await cookie();
+    const get = async (rid: unknown) => (await (await raw(`sync/maindata?rid=${String(rid)}`, { headers })).json()) as Json;
+    const first = await get(0);
+    expect(first.full_update).toBe(true);
+    // Another session (the client's) polling meanwhile changes nothing for this one.
+    expect((await client.getSyncMainData(0)).full_update).toBe(true);
+    const second = await get(first.rid);
+    expect(second.full_update ?? false).toBe(false);
+    const third = await get(second.rid);
+    expect(third.full_update ?? false).toBe(false);
+    // The first rid is older than the last answer (qBittorrent keeps the last one and the last accepted).
+    const old = await get(first.rid);
+    expect(old.full_update).toBe(true);
+    expect(Object.keys(old.torrents as Json).sort()).toEqual([t().infoHash, t().emptyInfoHash].sort());
+    expect((await get(987_654)).full_update).toBe(true);
+  });
+
   test("transfer/info", async () => {
     const res = await raw("transfer/info", { headers: await cookie() });
     const transfer = (await res.json()) as Json;

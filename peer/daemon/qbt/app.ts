@@ -63,7 +63,9 @@ export function qbtApi(options: QbtApiOptions): Hono {
     return c.text("Ok.");
   });
   app.post("/auth/logout", (c) => {
-    sessions.logout(getCookie(c, "SID"));
+    const sid = getCookie(c, "SID");
+    sessions.logout(sid);
+    if (sid) sync.forget(sid);
     return c.body(null, 200);
   });
 
@@ -111,7 +113,8 @@ export function qbtApi(options: QbtApiOptions): Hono {
 
   app.get("/sync/maindata", async (c) => {
     const rid = (await Params.of(c)).number("rid") ?? 0;
-    return c.json(sync.answer(rid, mainData(control, labels)));
+    // Per session, as qBittorrent keeps it; requests with the API token (no session) share one.
+    return c.json(sync.answer(getCookie(c, "SID") ?? "", rid, mainData(control, labels)));
   });
 
   torrentRoutes(app, { control, labels, defaultSavePath: options.defaultSavePath });

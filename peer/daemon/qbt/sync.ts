@@ -1,9 +1,11 @@
 // `sync/maindata`: the first answer is the full state with a response id (`rid`); a request that names
-// a recent rid gets only what changed since that answer (changed fields of changed torrents, removed
-// torrents, categories and tags), which is how tools poll a client with thousands of torrents cheaply.
-// A few recent snapshots are kept (bounded); an unknown or old rid gets a full update, as in qBittorrent.
-// Kept snapshots share every torrent record (and tracker list) that did not change since the latest one:
-// each answer builds fresh objects, and 16 private copies of 10,000 torrents held hundreds of MiB.
+// the rid of the last answer its session got gets only what changed since that answer (changed fields of
+// changed torrents, removed torrents, categories and tags), which is how tools poll a client with
+// thousands of torrents cheaply. As in qBittorrent, what is kept is per session: the last answer each
+// session (SID) got; any other rid (older, another session's, unknown, 0) gets a full update. Requests
+// with the API token rather than a session share one. Bounded: at most KEPT_SESSIONS sessions' answers,
+// each dropped after IDLE_MS without a request (its next one is a full update).
+// Kept answers share every torrent record (and tracker list) that did not change since the latest one.
 
 type Fields = Record<string, unknown>;
 
@@ -15,29 +17,57 @@ export interface MainData {
   trackers: Record<string, string[]>;
 }
 
-const KEPT_SNAPSHOTS = 16;
+/** Sessions whose last answer is kept (qBittorrent keeps one per session; tools poll with one or two). */
+const KEPT_SESSIONS = 16;
+/** A session silent this long has stopped polling: its answer is not kept for it. */
+const IDLE_MS = 10 * 60 * 1000;
+
+/** The last answer a session got. */
+interface Sent {
+  readonly rid: number;
+  readonly data: MainData;
+  readonly at: number;
+}
 
 export class MainDataSync {
   private nextRid = 1;
-  private readonly snapshots = new Map<number, MainData>();
-  private latest: MainData | null = null;
+  /** Session → its last answer; Map order = least recently used first. */
+  private readonly sent = new Map<string, Sent>();
 
-  answer(rid: number, current: MainData): Fields {
-    const previous = this.snapshots.get(rid);
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** The answer to `session`'s request naming `rid`, `current` being the state now (kept, not copied). */
+  answer(session: string, rid: number, current: MainData): Fields {
+    const t = this.now();
+    const last = this.sent.get(session);
+    this.sent.delete(session);
+    this.expire(t);
+    const latest = [...this.sent.values()].at(-1) ?? last;
+    if (latest) shareUnchanged(latest.data, current);
     const id = this.nextRid++;
-    if (this.latest) shareUnchanged(this.latest, current);
-    this.latest = current;
-    this.snapshots.set(id, current);
-    if (this.snapshots.size > KEPT_SNAPSHOTS) this.snapshots.delete(this.snapshots.keys().next().value!);
-    if (!previous) return { rid: id, full_update: true, ...current };
-    return { rid: id, ...diff(previous, current) };
+    this.sent.set(session, { rid: id, data: current, at: t });
+    if (this.sent.size > KEPT_SESSIONS) this.sent.delete(this.sent.keys().next().value!);
+    if (!last || rid <= 0 || last.rid !== rid) return { rid: id, full_update: true, ...current };
+    return { rid: id, ...diff(last.data, current) };
   }
 
-  /** Distinct torrent records held by the kept snapshots (what their memory grows with). */
+  /** The session ended (logged out): its answer is not kept. */
+  forget(session: string): void {
+    this.sent.delete(session);
+  }
+
+  /** Distinct torrent records held by the kept answers (what their memory grows with). */
   heldTorrentRecords(): number {
     const records = new Set<Fields>();
-    for (const snapshot of this.snapshots.values()) for (const fields of Object.values(snapshot.torrents)) records.add(fields);
+    for (const { data } of this.sent.values()) for (const fields of Object.values(data.torrents)) records.add(fields);
     return records.size;
+  }
+
+  private expire(t: number): void {
+    for (const [session, { at }] of this.sent) {
+      if (t - at <= IDLE_MS) break; // least recently used first: the rest are more recent
+      this.sent.delete(session);
+    }
   }
 }
 
