@@ -1,7 +1,7 @@
 // The daemon's web UI in headless Chromium (Debian's, through puppeteer-core), served by a real
 // `btpeer daemon`: sign in with the API token, add a .torrent through the page choosing which files,
-// watch it complete from a real btpeer seeder (found through our tracker), open its detail, pause it,
-// remove it; at desktop and phone widths, with no console error, failed request or CSP violation.
+// watch it complete from a real btpeer seeder (found through our tracker), open its detail, add a tracker
+// and remove it again, pause the torrent, remove it; at desktop and phone widths, with no console error, failed request or CSP violation.
 // Screenshots go to test-artifacts/webui-*.png (CI keeps them).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import fs from "node:fs";
@@ -31,6 +31,7 @@ describe.skipIf(!puppeteer || !needs(PROGRAMS.chromium, PROGRAMS.mktorrent))("th
   let saveDir: string;
   let torrentFile: string;
   let infoHash: string;
+  let trackerUrl: string;
 
   beforeAll(async () => {
     dir = makeTempDir("btpeer-webui-");
@@ -46,7 +47,8 @@ describe.skipIf(!puppeteer || !needs(PROGRAMS.chromium, PROGRAMS.mktorrent))("th
     fs.mkdirSync(data, { recursive: true });
     makeRandomFile(path.join(data, "one.bin"), 3_000_000, 11);
     makeRandomFile(path.join(data, "two.bin"), 2_000_000, 12);
-    torrentFile = mktorrent({ source: data, out: path.join(dir, "album.torrent"), trackers: [`http://127.0.0.1:${trackerPort}/announce`] });
+    trackerUrl = `http://127.0.0.1:${trackerPort}/announce`;
+    torrentFile = mktorrent({ source: data, out: path.join(dir, "album.torrent"), trackers: [trackerUrl] });
     infoHash = infoHashHex(torrentFile);
     const seedPort = freePort();
     seeder = await spawnService({
@@ -67,7 +69,7 @@ describe.skipIf(!puppeteer || !needs(PROGRAMS.chromium, PROGRAMS.mktorrent))("th
     if (dir) removeDir(dir);
   });
 
-  test("sign in, add a torrent with one file skipped, watch it complete, pause and remove it", async () => {
+  test("sign in, add a torrent with one file skipped, watch it complete, add a tracker and remove it, pause and remove the torrent", async () => {
     const problems: string[] = [];
     const page = await browser.newPage();
     page.on("console", (msg) => {
@@ -127,6 +129,22 @@ describe.skipIf(!puppeteer || !needs(PROGRAMS.chromium, PROGRAMS.mktorrent))("th
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     expect(overflow).toBeLessThanOrEqual(0);
     await page.setViewport({ width: 1200, height: 900 });
+
+    // The trackers tab: add one (typed while the detail refreshes), then remove it; the API agrees.
+    await page.click('#detail nav button[data-tab="trackers"]');
+    await waitFor(page, () => document.querySelectorAll("#detail-body button[data-tracker]").length === 1);
+    const extra = `http://127.0.0.1:${freePort()}/extra/announce`;
+    await page.type("#tracker-url", extra);
+    await page.click("#tracker-form button[type=submit]");
+    await waitFor(page, (url: string) => document.querySelector(`#detail-body button[data-tracker="${url}"]`) !== null, extra);
+    const trackerUrls = async () => {
+      const reply = await fetch(`${daemon.api}/api/v1/torrents/${infoHash}`, { headers: { authorization: `Bearer ${daemon.token}` } });
+      return ((await reply.json()) as { trackers: { url: string }[] }).trackers.map((t) => t.url);
+    };
+    expect(await trackerUrls()).toEqual([trackerUrl, extra]);
+    await page.click(`#detail-body button[data-tracker="${extra}"]`);
+    await waitFor(page, (url: string) => document.querySelector(`#detail-body button[data-tracker="${url}"]`) === null, extra);
+    expect(await trackerUrls()).toEqual([trackerUrl]);
 
     // Pause, then remove without its data.
     await page.click(`tr[data-hash="${infoHash}"] button[data-action="pause"]`);

@@ -123,6 +123,8 @@ td button { padding: .1rem .4rem; font-size: .8rem; margin: .1rem; }
 #detail { background: #fff; border: 1px solid #dde2ea; border-radius: 8px; padding: 0 1rem 1rem; margin-top: 1rem; }
 #detail nav button { background: #fff; color: #1d2430; border-color: #c7cfdb; }
 #detail nav button.active { background: #3b6fd8; color: #fff; }
+#detail-body td:first-child { overflow-wrap: anywhere; }
+#tracker-form { display: flex; gap: .5rem; margin-top: .6rem; }
 #pieces { width: 100%; height: auto; border: 1px solid #dde2ea; }
 #pieces .have { fill: #1f9d55; }
 #pieces .missing { fill: #eef1f5; }

@@ -1,5 +1,6 @@
 // The web UI's view of one torrent (served at /webui/detail.js): its files (with a priority menu each),
-// peers, trackers and a piece map, from /api/v1/torrents/<hash>, read again every two seconds while open.
+// peers, trackers (each removable, and a field to add one) and a piece map, from /api/v1/torrents/<hash>,
+// read again every two seconds while open.
 
 export const DETAIL_JS = `import { $, SVG, bytes, clear, el, rate, status, table } from "/webui/dom.js";
 import { api } from "/webui/api.js";
@@ -32,16 +33,16 @@ function loadDetail() {
     $("detail-name").textContent = d.name;
     document.querySelectorAll("#detail nav button").forEach(function (b) { b.className = b.getAttribute("data-tab") === detailTab ? "active" : ""; });
     var body = $("detail-body");
-    // Leave the files tab alone while a priority menu has focus, so a refresh does not undo a choice.
-    if (detailTab === "files" && body.contains(document.activeElement) && document.activeElement.tagName === "SELECT") return;
+    // Leave the tab alone while a priority menu or the tracker field has focus, so a refresh does not undo a
+    // choice or wipe what is being typed.
+    var focused = body.contains(document.activeElement) ? document.activeElement.tagName : "";
+    if (focused === "SELECT" || focused === "INPUT") return;
     clear(body);
     if (detailTab === "files") body.appendChild(filesTable(d));
     else if (detailTab === "peers") body.appendChild(table(["address", "client", "down", "up", "progress", "flags"], d.peerList.map(function (p) {
       return [p.address, p.client, rate(p.downloadRate), rate(p.uploadRate), (p.progress * 100).toFixed(0) + "%", p.flags];
     })));
-    else if (detailTab === "trackers") body.appendChild(table(["url", "tier", "status", "peers", "last error"], d.trackers.map(function (t) {
-      return [t.url, t.tier, t.status, t.peers, t.lastError || ""];
-    })));
+    else if (detailTab === "trackers") trackersView(d).forEach(function (n) { body.appendChild(n); });
     else body.appendChild(pieceMap(d));
   }).catch(function (e) { if (e.message !== "unauthorized") closeDetail(); });
 }
@@ -65,6 +66,40 @@ function filesTable(d) {
     });
     return [f.path, bytes(f.length), (f.progress * 100).toFixed(1) + "%", select];
   }));
+}
+
+/** The trackers, each with a button that removes it, and a form that adds one. */
+function trackersView(d) {
+  var path = "/api/v1/torrents/" + d.infoHash + "/trackers";
+  var list = table(["url", "tier", "status", "peers", "last error", ""], d.trackers.map(function (t) {
+    var remove = el("button", "Remove", "quiet");
+    remove.type = "button";
+    remove.setAttribute("data-tracker", t.url);
+    remove.addEventListener("click", function () {
+      api("DELETE", path + "?url=" + encodeURIComponent(t.url))
+        .then(loadDetail)
+        .catch(function (e) { status("tracker not removed: " + e.message, true); });
+    });
+    return [t.url, t.tier, t.status, t.peers, t.lastError || "", remove];
+  }));
+  var form = el("form");
+  form.id = "tracker-form";
+  var input = el("input");
+  input.id = "tracker-url";
+  input.type = "text";
+  input.placeholder = "udp://tracker.example:6969/announce";
+  input.setAttribute("aria-label", "tracker URL to add");
+  var add = el("button", "Add tracker");
+  add.type = "submit";
+  form.appendChild(input);
+  form.appendChild(add);
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    api("POST", path, JSON.stringify({ urls: [input.value.trim()] }), { "Content-Type": "application/json" })
+      .then(function () { input.value = ""; input.blur(); loadDetail(); })
+      .catch(function (e) { status("tracker not added: " + e.message, true); });
+  });
+  return [list, form];
 }
 
 function pieceMap(d) {
