@@ -269,6 +269,31 @@ export function qbtConformance(target: () => QbtTarget): void {
     expect(row.seeding_time_limit).toBe(30);
   });
 
+  test("addTrackers, editTracker and removeTrackers, with their 404, 409 and 400", async () => {
+    const hash = t().emptyInfoHash;
+    const post = async (route: string, params: Record<string, string>) =>
+      (await raw(`torrents/${route}`, { method: "POST", headers: await cookie(), body: new URLSearchParams(params) })).status;
+    const urls = async () => ((await client.torrentTrackers(hash)) as unknown as Json[]).map((r) => String(r.url)).filter((url) => !url.startsWith("** ["));
+    const own = "http://127.0.0.1:9/announce";
+    const added = "http://127.0.0.1:9/added";
+    const edited = "udp://127.0.0.1:9";
+    expect(await post("addTrackers", { hash, urls: `${added}\n` })).toBe(200);
+    expect(await urls()).toEqual([own, added]);
+    expect(await post("editTracker", { hash, origUrl: added, newUrl: edited })).toBe(200);
+    expect(await urls()).toEqual([own, edited]);
+    expect(await post("editTracker", { hash, origUrl: "http://127.0.0.1:9/nowhere", newUrl: "http://127.0.0.1:9/other" })).toBe(409);
+    expect(await post("editTracker", { hash, origUrl: edited, newUrl: own })).toBe(409);
+    expect(await post("editTracker", { hash, origUrl: edited, newUrl: "" })).toBe(400);
+    expect(await post("editTracker", { hash, origUrl: edited, newUrl: edited })).toBe(200);
+    const unknown = "0".repeat(40);
+    expect(await post("addTrackers", { hash: unknown, urls: added })).toBe(404);
+    expect(await post("editTracker", { hash: unknown, origUrl: own, newUrl: added })).toBe(404);
+    expect(await post("removeTrackers", { hash: unknown, urls: own })).toBe(404);
+    expect(await post("removeTrackers", { hash, urls: `${edited}|http://127.0.0.1:9/nowhere` })).toBe(200);
+    expect(await post("removeTrackers", { hash, urls: "http://127.0.0.1:9/nowhere" })).toBe(200);
+    expect(await urls()).toEqual([own]);
+  });
+
   test("torrents/filePrio sets a file to do-not-download; a bad file id is 409", async () => {
     await client.setFilePriority(t().emptyInfoHash, ["1"], 0);
     const files = (await client.torrentFiles(t().emptyInfoHash)) as unknown as Json[];
