@@ -1,21 +1,21 @@
-// A UDP tracker client (BEP 15) for the whole process: one socket per address family, bound on first
-// use and shared by every torrent's announces and scrapes; connection ids cached per tracker address
+// A UDP tracker client (BEP 15) for the whole process: one socket per tracker address, connected to it
+// (an ICMP refusal fails that tracker's requests at once, udp-sockets.ts), shared by every torrent's
+// announces and scrapes to it; connection ids cached per tracker address
 // for a minute (one connect in flight per tracker, udp-connections.ts); every request is
 // retransmitted on BEP 15's schedule (15 × 2^n s) up to a cap of attempts; replies are taken only
 // from the tracker a request went to, with its transaction id (see udp-transactions.ts).
-import type { udp } from "bun";
 import { decodeCompactPeers, type PeerAddress } from "../../shared/compact.ts";
 import {
   encodeAnnounceRequest,
   encodeConnectRequest,
   encodeScrapeRequest,
   MAX_SCRAPE_HASHES,
-  type Family,
   type ScrapeEntry,
   type UdpEvent,
   type UdpResponse,
 } from "../../shared/udp-tracker/index.ts";
 import { Connections, type Connection } from "./udp-connections.ts";
+import { keyOf, TrackerSockets } from "./udp-sockets.ts";
 import { resolveUdpTarget, systemResolver, type Resolver, type UdpTarget } from "./udp-target.ts";
 import { UdpTrackerError } from "./udp-tracker-error.ts";
 import { Transactions, type ReplyCheck, type TransactionCounts } from "./udp-transactions.ts";
@@ -75,13 +75,11 @@ export function retransmitTimeoutMs(baseMs: number, n: number): number {
   return baseMs * 2 ** Math.min(n, SCHEDULE_MAX_N);
 }
 
-type Socket = udp.Socket<"uint8array">;
-
 export class UdpTrackerClient {
   private readonly baseMs: number;
   private readonly maxAttempts: number;
   private readonly table: Transactions;
-  private readonly sockets = new Map<Family, Promise<Socket>>();
+  private readonly sockets: TrackerSockets;
   private readonly connections: Connections;
   private connectsSent = 0;
   private requestsSent = 0;
@@ -91,7 +89,19 @@ export class UdpTrackerClient {
     this.baseMs = options.retransmitBaseMs ?? 15_000;
     this.maxAttempts = Math.max(1, options.maxAttempts ?? SCHEDULE_MAX_N + 1);
     this.connections = new Connections(options.connectionIdTtlMs ?? 60_000, options.maxTrackers ?? 4096);
+    const ttlMs = options.connectionIdTtlMs ?? 60_000;
+    this.connections = new Connections(ttlMs, options.maxTrackers ?? 4096);
     this.table = new Transactions(options.maxOutstanding ?? 1024);
+    const table = this.table;
+    // A socket lingers while its connection id may be used: the id was handed to its source port.
+    this.sockets = new TrackerSockets(
+      {
+        receive: (packet, family, address, port) => table.receive(packet, family, address, port),
+        unreachable: (target, error) => table.failTarget(target, error),
+      },
+      ttlMs,
+      options.bind,
+    );
   }
 
   async announce(url: string, a: UdpAnnounce, signal?: AbortSignal): Promise<UdpAnnounceResult> {
@@ -150,12 +160,7 @@ export class UdpTrackerClient {
     if (this.closed) return;
     this.closed = true;
     this.table.failAll(new UdpTrackerError("closed", "the UDP tracker client was closed"));
-    for (const socket of this.sockets.values())
-      socket.then(
-        (s) => s.close(),
-        () => {},
-      );
-    this.sockets.clear();
+    this.sockets.closeAll();
     this.connections.clear();
   }
 
@@ -210,13 +215,29 @@ export class UdpTrackerClient {
     signal?: AbortSignal,
     stale?: () => boolean,
   ): Promise<UdpResponse | "stale"> {
-    const socket = await this.socket(target.family);
+    if (this.closed) throw new UdpTrackerError("closed", "the UDP tracker client was closed");
+    const lease = this.sockets.acquire(target);
+    try {
+      return await this.exchangeOn(await lease.socket, target, encode, check, signal, stale);
+    } finally {
+      lease.release();
+    }
+  }
+
+  private async exchangeOn(
+    socket: { send(data: Uint8Array): boolean },
+    target: UdpTarget,
+    encode: (tx: number) => Uint8Array,
+    check: ReplyCheck,
+    signal?: AbortSignal,
+    stale?: () => boolean,
+  ): Promise<UdpResponse | "stale"> {
     const t = this.table.begin(target, check);
     try {
       const packet = encode(t.id);
       for (let n = 0; ; n++) {
         try {
-          socket.send(packet, target.port, target.address);
+          socket.send(packet);
         } catch (error) {
           // Refused in the kernel, so it would be refused again: no point in the schedule.
           throw new UdpTrackerError(
@@ -240,34 +261,4 @@ export class UdpTrackerClient {
       this.table.end(t);
     }
   }
-
-  private socket(family: Family): Promise<Socket> {
-    if (this.closed) return Promise.reject(new UdpTrackerError("closed", "the UDP tracker client was closed"));
-    let socket = this.sockets.get(family);
-    if (!socket) {
-      const table = this.table;
-      socket = Bun.udpSocket({
-        hostname: this.options.bind?.[family] ?? (family === 6 ? "::" : "0.0.0.0"),
-        binaryType: "uint8array",
-        socket: { data: (_s, data, port, address) => table.receive(data, family, address, port) },
-      }).then(
-        (s) => {
-          // The sockets outlive requests but must not keep a finished process alive; pending
-          // requests keep it alive through their timers.
-          s.unref();
-          return s;
-        },
-        (error) => {
-          this.sockets.delete(family);
-          throw new UdpTrackerError("no-socket", `cannot open an IPv${family} UDP socket: ${error instanceof Error ? error.message : String(error)}`);
-        },
-      );
-      this.sockets.set(family, socket);
-    }
-    return socket;
-  }
-}
-
-function keyOf(target: UdpTarget): string {
-  return `${target.address}|${target.port}`;
 }

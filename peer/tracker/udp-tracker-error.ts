@@ -6,6 +6,7 @@ export type UdpTrackerErrorCode =
   | "unresolvable" // the host name did not resolve
   | "no-socket" // no UDP socket of the tracker's address family could be bound (e.g. no IPv6)
   | "send-failed" // the system refused to send the datagram (no route, family not supported)
+  | "unreachable" // the system reported an ICMP error for the tracker (port unreachable: ECONNREFUSED)
   | "busy" // the table of outstanding requests is full
   | "tracker-error" // the tracker answered with an error packet; the message is its text
   | "bad-reply" // only replies we could not take (malformed, wrong action, wrong count) came back

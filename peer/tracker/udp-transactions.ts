@@ -106,6 +106,15 @@ export class Transactions {
     t.wake?.();
   }
 
+  /** Fails the outstanding requests to `target` with `error` (the system said it cannot be reached). */
+  failTarget(target: UdpTarget, error: UdpTrackerError): void {
+    for (const t of this.open.values()) {
+      if (t.reply || t.target.address !== target.address || t.target.port !== target.port) continue;
+      t.failure ??= error;
+      t.wake?.();
+    }
+  }
+
   /** Fails every outstanding request with `error` (the client is closing). */
   failAll(error: UdpTrackerError): void {
     for (const t of this.open.values()) {

@@ -159,7 +159,8 @@ describe("hostile and broken replies", () => {
       [CONNECT, 0n],
       [ANNOUNCE, 0x600dn],
     ]);
-    expect(c.counts()).toMatchObject({ outstanding: 0, dropped: 4, refused: 1 });
+    // The reply from another port never reaches the client: its socket is connected to the tracker's.
+    expect(c.counts()).toMatchObject({ outstanding: 0, dropped: 3, refused: 1 });
   }, 30_000);
 
   test("only malformed replies from the tracker: a typed bad-reply once the attempts are spent", async () => {
@@ -275,6 +276,23 @@ describe("bounds and endings", () => {
     const c = client({ retransmitBaseMs: 50, resolve: async () => ({ address: "::1", family: 4 }) });
     const e = await failureOf(c.announce("udp://tracker.invalid:6969/announce", announce));
     expect(e.code).toBe("send-failed");
+    expect(c.counts().outstanding).toBe(0);
+  }, 30_000);
+
+  test("a tracker port nothing listens on (ICMP port unreachable) fails that tracker's request as unreachable, not the schedule and not an uncaught error", async () => {
+    const probe = await Bun.udpSocket({ hostname: "127.0.0.1" });
+    const closedPort = probe.port;
+    probe.close();
+    const answering = await scripted((request) => [requestAction(request) === CONNECT ? connectReply(request) : announceReply(request)]);
+    // A schedule long enough that only the refusal can end the request before the test's safety timeout.
+    const c = client({ retransmitBaseMs: 60_000 });
+    const refused = failureOf(c.announce(`udp://127.0.0.1:${closedPort}/announce`, announce));
+    const answered = c.announce(answering.url, announce);
+    const e = await refused;
+    expect(e.code).toBe("unreachable");
+    expect(e.message).toContain(`127.0.0.1:${closedPort}: connection refused`);
+    // Another tracker's request, at the same time, is not touched by the refusal.
+    expect((await answered).interval).toBeGreaterThan(0);
     expect(c.counts().outstanding).toBe(0);
   }, 30_000);
 

@@ -71,7 +71,9 @@ export interface ScriptedReply {
 /** A "tracker" on `host` that answers each request with whatever `answer` returns (nothing: silence). */
 export async function startScriptedTracker(host: string, answer: (request: Uint8Array, index: number) => ScriptedReply[]): Promise<ScriptedTracker> {
   const requests: Uint8Array[] = [];
-  const other: Socket = await Bun.udpSocket({ hostname: host, binaryType: "uint8array" });
+  // The client's socket is connected to `socket`: the kernel drops what `other` sends and answers it with an
+  // ICMP refusal, which comes back here as an error.
+  const other: Socket = await Bun.udpSocket({ hostname: host, binaryType: "uint8array", socket: { error() {} } });
   const socket: Socket = await Bun.udpSocket({
     hostname: host,
     binaryType: "uint8array",
