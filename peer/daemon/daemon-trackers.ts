@@ -7,6 +7,9 @@ import type { DaemonTorrents } from "./daemon-torrents.ts";
 import { editedTiers, sameTiers } from "./tracker-list.ts";
 import { mergeTiers } from "../../shared/metainfo/from-info.ts";
 
+/** A magnet link's trackers as tiers: each a tier of its own, as its fetch announces to them. */
+export const eachItsTier = (trackers: readonly string[]): string[][] => trackers.map((t) => [t]);
+
 /** Applies the edit to the torrent of `infoHash` (any case); DaemonError as editedTiers says, or not-found. */
 export function editTrackers(torrents: DaemonTorrents, infoHash: string, edit: TrackerEdit): void {
   const target = torrents.tracked(infoHash);

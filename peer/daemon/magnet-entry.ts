@@ -17,6 +17,7 @@ import type { PeerErrorCode } from "../torrent/exit-codes.ts";
 import { type AddTorrentRequest, DaemonError } from "./control.ts";
 import type { StateStore, TorrentRecord } from "./state-store.ts";
 import { type EntryContext, TorrentEntry } from "./torrent-entry.ts";
+import { eachItsTier } from "./daemon-trackers.ts";
 
 /** The state store's key of a magnet link whose metadata has not arrived yet. */
 export const magnetKey = (infoHash: string): string => `magnet:${infoHash}`;
@@ -101,7 +102,7 @@ export class MagnetEntry {
 
   /** Its tracker tiers: the link's trackers, each a tier of its own (as the fetch announces to them). */
   get tiers(): string[][] {
-    return this.link.trackers.map((t) => [t]);
+    return eachItsTier(this.link.trackers);
   }
 
   /**

@@ -20,7 +20,7 @@ import {
   type TorrentSummary,
   type TrackerEdit,
 } from "./control.ts";
-import { editTrackers, mergeDuplicateTrackers } from "./daemon-trackers.ts";
+import { eachItsTier, editTrackers, mergeDuplicateTrackers } from "./daemon-trackers.ts";
 import { DaemonDht, type DaemonDhtOptions } from "./daemon-dht.ts";
 import {
   DEFAULT_MAX_PEERS,
@@ -143,12 +143,7 @@ export class Daemon implements DaemonControl {
   private async addMagnet(request: AddTorrentRequest, uri: string): Promise<string> {
     const { link, record } = magnetRecord(request, uri, path.resolve(request.savePath ?? this.options.downloadDir));
     const hex = toHex(link.infoHash);
-    mergeDuplicateTrackers(
-      this.torrents,
-      hex,
-      link.trackers.map((t) => [t]),
-      false,
-    );
+    mergeDuplicateTrackers(this.torrents, hex, eachItsTier(link.trackers), false);
     this.torrents.refuseAdded(hex, link.name ?? hex);
     storeMagnet(this.store, record, uri, hex);
     this.startMagnet(link, record);

@@ -156,7 +156,10 @@ export class StateStore {
     this.#update(infoHash, "options", JSON.stringify(options));
   }
 
-  /** A magnet link's torrent got its metadata: the .torrent made from it takes the record's empty one. */
+  /**
+   * The torrent's .torrent changed: a magnet link's metadata came (the .torrent made from it takes the
+   * record's empty one), or its trackers did (the same info dictionary, another announce-list).
+   */
   setMetainfo(infoHash: InfoHash, metainfo: Uint8Array): void {
     this.#update(infoHash, "metainfo", metainfo);
   }
