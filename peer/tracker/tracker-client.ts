@@ -60,8 +60,11 @@ export class TrackerClient {
   private readonly key = crypto.getRandomValues(new Uint32Array(1))[0]!;
   /** Per URL, in the torrent's order. */
   private statuses: TrackerStatus[];
-  /** Trackers that answered an announce of ours (not a `stopped`): they list us until told `stopped`. */
-  private readonly answered = new Set<string>();
+  /**
+   * Trackers sent an announce of ours (not a `stopped`): they may list us until told `stopped`. Counted
+   * when it is sent, not when its reply is read: one whose reply is still on its way has us already.
+   */
+  private readonly told = new Set<string>();
 
   constructor(
     announceList: string[][],
@@ -77,7 +80,7 @@ export class TrackerClient {
   /**
    * The torrent's trackers changed (the daemon's API): a tracker kept keeps its place in its tier (the one
    * that answered stays first) and its status; new ones are shuffled in after. Returns the trackers dropped
-   * that answered us (owed a `stopped`: stopAt).
+   * that we announced to (owed a `stopped`: stopAt).
    */
   replaceTiers(announceList: string[][]): string[] {
     const order = new Map(this.tiers.flat().map((url, i) => [url, i]));
@@ -92,8 +95,8 @@ export class TrackerClient {
     const before = new Map(this.statuses.map((s) => [s.url, s]));
     this.statuses = initialStatuses(announceList).map((fresh) => ({ ...(before.get(fresh.url) ?? fresh), tier: fresh.tier }));
     const kept = new Set(announceList.flat());
-    const gone = [...this.answered].filter((url) => !kept.has(url));
-    for (const url of gone) this.answered.delete(url);
+    const gone = [...this.told].filter((url) => !kept.has(url));
+    for (const url of gone) this.told.delete(url);
     return gone;
   }
 
@@ -136,10 +139,10 @@ export class TrackerClient {
         const url = tier[i]!;
         try {
           this.note(url, { status: "updating" });
+          if (event !== "stopped") this.told.add(url);
           const result = await this.announceTo(url, event, stats, timeoutMs);
           this.note(url, { status: "working", lastError: null, peers: result.peers.length });
-          if (event === "stopped") this.answered.delete(url);
-          else this.answered.add(url);
+          if (event === "stopped") this.told.delete(url);
           tier.splice(i, 1);
           tier.unshift(url);
           this.failures = 0;

@@ -77,6 +77,17 @@ test("an added tracker is announced to at once; one replaced is told stopped and
   expect(events("a").at(-1)).toBe("stopped");
 }, 60_000);
 
+test("a tracker replaced while the reply to our announce is still on its way is told stopped too", async () => {
+  tracker.hold("ha");
+  await daemon.json("POST", `/api/v1/torrents/${hex}/trackers`, 200, json({ urls: [tracker.url("ha")] }));
+  await until(() => events("ha").length === 1, "the announce at ha (its reply held)", { tries: 600, everyMs: 50 });
+  await daemon.json("PATCH", `/api/v1/torrents/${hex}/trackers`, 200, json({ url: tracker.url("ha"), newUrl: tracker.url("hb") }));
+  tracker.release("ha");
+  await until(() => events("ha").includes("stopped") && events("hb").length > 0, "ha told stopped, hb announced to", { tries: 600, everyMs: 50 });
+  await daemon.json("DELETE", `/api/v1/torrents/${hex}/trackers?url=${encodeURIComponent(tracker.url("hb"))}`, 200);
+  await until(() => events("hb").at(-1) === "stopped", "hb told stopped", { tries: 600, everyMs: 50 });
+}, 60_000);
+
 test("bad input is a 4xx naming the problem, and changes nothing", async () => {
   const before = trackersOf(await detail());
   const refused = async (method: string, query: string, body: unknown, status: number, code: string, says: string) => {

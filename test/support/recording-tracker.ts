@@ -17,6 +17,9 @@ export interface RecordingTracker {
   readonly announces: Announce[];
   /** The announces that came to `name` for the info hash (hex). */
   to(name: string, infoHash: string): Announce[];
+  /** Replies at `name` wait until release(name) (the announce is recorded when it comes). */
+  hold(name: string): void;
+  release(name: string): void;
   stop(): void;
 }
 
@@ -24,16 +27,19 @@ export interface RecordingTracker {
 export function startRecordingTracker(): RecordingTracker {
   const setup = setupTracker({ TRACKER_INTERVAL: "3600", TRACKER_INTERVAL_SPREAD: "0" }, { clientIp: () => "127.0.0.1", withoutUpstash: "memory" });
   const announces: Announce[] = [];
+  const held = new Map<string, (() => void)[]>();
   const server = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
-    fetch: (request) => {
+    fetch: async (request) => {
       const url = new URL(request.url);
       const match = /^\/([^/]+)\/announce$/.exec(url.pathname);
       if (!match) return new Response("not found", { status: 404 });
       const infoHash = rawParam(url.search, "info_hash");
       announces.push({ tracker: match[1]!, infoHash, event: url.searchParams.get("event") ?? "" });
       url.pathname = "/announce";
+      const waiting = held.get(match[1]!);
+      if (waiting) await new Promise<void>((resolve) => waiting.push(resolve));
       return setup.app.fetch(new Request(url, request));
     },
   });
@@ -41,6 +47,12 @@ export function startRecordingTracker(): RecordingTracker {
     url: (name) => `http://127.0.0.1:${server.port}/${name}/announce`,
     announces,
     to: (name, infoHash) => announces.filter((a) => a.tracker === name && a.infoHash === infoHash),
+    hold: (name) => void held.set(name, held.get(name) ?? []),
+    release(name) {
+      const waiting = held.get(name) ?? [];
+      held.delete(name);
+      for (const go of waiting) go();
+    },
     stop: () => void server.stop(true),
   };
 }
