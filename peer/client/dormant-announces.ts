@@ -55,8 +55,12 @@ export class DormantAnnounces {
     return carry ? { list: carry.client.status(), nextAnnounceAt: carry.nextAnnounceAt, failures: carry.failures } : null;
   }
 
-  /** A removed torrent's `stopped` (after an announce under way), if a `started` went out. */
+  /**
+   * A removed torrent's `stopped`, if a `started` went out. An announce under way is called off first, not
+   * waited out: against a silent tracker it would take 45 s per UDP request, and a stop must not.
+   */
   async stopped(carry: AnnounceCarry): Promise<void> {
+    carry.callOff?.();
     await carry.inFlight;
     if (carry.startSent) await announceStopped(carry.client, carry.stats);
   }
@@ -97,9 +101,11 @@ export class DormantAnnounces {
     if (!carry.startedOk) carry.startSent = true;
     let peers: PeerAddress[] = [];
     let said: AnnounceEvent;
+    const callOff = new AbortController();
+    carry.callOff = () => callOff.abort();
     carry.inFlight = (async () => {
       try {
-        const result = await carry.client.announce(carry.startedOk ? undefined : "started", carry.stats);
+        const result = await carry.client.announce(carry.startedOk ? undefined : "started", carry.stats, undefined, callOff.signal);
         carry.startedOk = true;
         carry.nextAnnounceAt = Date.now() + result.interval * 1000;
         said = { event: "tracker", tracker: result.tracker, peers: result.peers.length, ...(result.warning ? { warning: result.warning } : {}) };
@@ -115,6 +121,7 @@ export class DormantAnnounces {
     })().finally(() => {
       this.inFlight--;
       carry.inFlight = null;
+      carry.callOff = null;
       this.pump();
     });
     void carry.inFlight.then(() => {

@@ -35,6 +35,8 @@ export interface AnnounceCarry {
   stats: AnnounceStats;
   /** An announce the dormant scheduler has under way; the torrent made again waits for it before going on. */
   inFlight: Promise<void> | null;
+  /** Calls off the announce under way (the torrent is removed, or the client stops: its `stopped` goes now). */
+  callOff: (() => void) | null;
 }
 
 /**
@@ -46,7 +48,7 @@ export function firstCarry(meta: Pick<Metainfo, "infoHash" | "announceList">, pe
   const client = new TrackerClient(meta.announceList, meta.infoHash, peerId, port);
   if (!client.hasTrackers) return null;
   const stats = { uploaded: 0, downloaded: 0, left: 0 };
-  return { client, startedOk: false, startSent: false, nextAnnounceAt: Date.now() + delayMs, failures: 0, stats, inFlight: null };
+  return { client, startedOk: false, startSent: false, nextAnnounceAt: Date.now() + delayMs, failures: 0, stats, inFlight: null, callOff: null };
 }
 
 /** Tells the tracker we leave (bounded: the tracker forgets us after its timeout anyway). */
@@ -67,6 +69,8 @@ export class TrackerAnnouncer {
   private stopped = false;
   private pendingCompleted = false;
   private inFlight = false;
+  /** Calls off the announce under way: a stop must not wait for a silent tracker's schedule (45 s per UDP request). */
+  private callOff: AbortController | null = null;
   /** Totals of the torrents this one was made again from (its dormant run): added to what it reports. */
   private base = { uploaded: 0, downloaded: 0 };
   /** Bumped by each start and stop: an announce still in flight from an earlier run is ignored. */
@@ -159,6 +163,7 @@ export class TrackerAnnouncer {
       failures: this.failures,
       stats: this.stats(),
       inFlight: null,
+      callOff: null,
     };
     this.abandon();
     return carry;
@@ -221,6 +226,7 @@ export class TrackerAnnouncer {
   abandon(): void {
     this.stopped = true;
     this.generation++;
+    this.callOff?.abort();
     if (this.timer) clearTimeout(this.timer);
   }
 
@@ -229,6 +235,7 @@ export class TrackerAnnouncer {
     this.stopped = true;
     this.generation++;
     this.nextAnnounceAt = null;
+    this.callOff?.abort();
     if (this.timer) clearTimeout(this.timer);
     if (!this.client?.hasTrackers || !this.startSent) return;
     await announceStopped(this.client, this.stats());
@@ -241,9 +248,12 @@ export class TrackerAnnouncer {
     void (async () => {
       let next: number;
       this.inFlight = true;
+      const callOff = new AbortController();
+      this.callOff = callOff;
       try {
         if (!this.startedOk) this.startSent = true;
-        const result = await client.announce(this.startedOk ? event : "started", this.stats()).finally(() => {
+        const result = await client.announce(this.startedOk ? event : "started", this.stats(), undefined, callOff.signal).finally(() => {
+          if (this.callOff === callOff) this.callOff = null;
           if (run === this.generation) this.inFlight = false;
         });
         if (run !== this.generation) return;

@@ -130,9 +130,10 @@ export class TrackerClient {
   /**
    * Tries the tiers in order until one tracker answers. A `failure reason` (or UDP error packet) is
    * thrown at once (as the user must see it). `timeoutMs` bounds an HTTP request (10 s by default);
-   * a UDP request runs BEP 15's retransmission schedule unless `timeoutMs` is given.
+   * a UDP request runs BEP 15's retransmission schedule unless `timeoutMs` is given. `signal` ends the
+   * announce where it stands (the torrent stops): no further tracker is tried.
    */
-  async announce(event: AnnounceEvent, stats: AnnounceStats, timeoutMs?: number): Promise<AnnounceResult> {
+  async announce(event: AnnounceEvent, stats: AnnounceStats, timeoutMs?: number, signal?: AbortSignal): Promise<AnnounceResult> {
     let lastProblem = "no HTTP(S) or UDP tracker in the torrent";
     for (const tier of this.tiers) {
       for (let i = 0; i < tier.length; i++) {
@@ -140,7 +141,7 @@ export class TrackerClient {
         try {
           this.note(url, { status: "updating" });
           if (event !== "stopped") this.told.add(url);
-          const result = await this.announceTo(url, event, stats, timeoutMs);
+          const result = await this.announceTo(url, event, stats, timeoutMs, signal);
           this.note(url, { status: "working", lastError: null, peers: result.peers.length });
           if (event === "stopped") this.told.delete(url);
           tier.splice(i, 1);
@@ -148,6 +149,7 @@ export class TrackerClient {
           this.failures = 0;
           return result;
         } catch (error) {
+          if (signal?.aborted) throw new TrackerError("unreachable", "the announce was called off");
           this.note(url, { status: "error", lastError: error instanceof Error ? error.message : String(error) });
           if (error instanceof TrackerError && error.code === "failure") {
             this.failures++;
@@ -161,11 +163,17 @@ export class TrackerClient {
     throw new TrackerError("unreachable", `no tracker answered (${lastProblem})`);
   }
 
-  private async announceTo(url: string, event: AnnounceEvent, stats: AnnounceStats, timeoutMs: number | undefined): Promise<AnnounceResult> {
+  private async announceTo(
+    url: string,
+    event: AnnounceEvent,
+    stats: AnnounceStats,
+    timeoutMs: number | undefined,
+    signal?: AbortSignal,
+  ): Promise<AnnounceResult> {
     const numWant = event === "stopped" ? 0 : NUMWANT;
     if (isUdpTrackerUrl(url)) {
       const announce = { infoHash: this.infoHash, peerId: this.peerId, port: this.port, event, ...stats, numWant, key: this.key };
-      return udpAnnounce(this.udp, url, announce, timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs));
+      return udpAnnounce(this.udp, url, announce, anySignal(timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs), signal));
     }
     const query =
       `info_hash=${percentEncodeBytes(this.infoHash)}&peer_id=${percentEncodeBytes(this.peerId)}` +
@@ -173,9 +181,13 @@ export class TrackerClient {
       `&compact=1&numwant=${numWant}` +
       (event ? `&event=${event}` : "");
     const full = url + (url.includes("?") ? "&" : "?") + query;
-    const response = await fetch(full, { signal: AbortSignal.timeout(timeoutMs ?? TIMEOUT_MS), redirect: "follow" });
+    const response = await fetch(full, { signal: anySignal(AbortSignal.timeout(timeoutMs ?? TIMEOUT_MS), signal), redirect: "follow" });
     return readAnnounceReply(url, response.status, new Uint8Array(await response.arrayBuffer()));
   }
+}
+
+function anySignal(a: AbortSignal | undefined, b: AbortSignal | undefined): AbortSignal | undefined {
+  return a && b ? AbortSignal.any([a, b]) : (a ?? b);
 }
 
 function shuffle<T>(items: T[]): T[] {

@@ -1,8 +1,11 @@
 // A real `dist/btpeer daemon` whose torrents' only tracker is a UDP one that fails: a closed loopback port
-// (the kernel answers each datagram with an ICMP port unreachable). Before, the refusal came up as an
-// uncaught ECONNREFUSED that made the daemon exit 1 when stopped, and the tracker was said to be updating
-// until the retransmission schedule ran out. Now the refusal is that tracker's error, said through the API,
-// and the stop exits 0.
+// (the kernel answers each datagram with an ICMP port unreachable) or a socket that takes every datagram and
+// never answers. Before, the refusal came up as an uncaught ECONNREFUSED that made the daemon exit 1 when
+// stopped, and the tracker was said to be updating until the retransmission schedule ran out; and a stop
+// with an announce to the silent tracker under way overran the harness's 15 s grace and was killed (awake:
+// the announce's retransmission timers kept the process alive after `daemon-stopped`; dormant: `stopped`
+// waited for the announce, 45 s). Now the refusal is that tracker's error, said through the API, and a stop
+// calls off what is under way, sends its `stopped` (3 s each) and exits 0.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { udp } from "bun";
 import fs from "node:fs";
@@ -11,6 +14,7 @@ import type { TorrentDetail } from "../../peer/daemon/control.ts";
 import { makeRandomFile, makeTempDir, removeDir } from "../support/files.ts";
 import { stopAllServices } from "../support/processes.ts";
 import { infoHashHex, mktorrent } from "../support/torrents.ts";
+import { until } from "../support/until.ts";
 import { type ApiDaemon, requireBinary, startApiDaemon } from "./daemon-api-harness.ts";
 
 let dir = "";
@@ -78,3 +82,26 @@ test("a UDP tracker on a closed port is that tracker's error (connection refused
   expect(daemon.service.errLines.join("\n")).not.toContain("ECONNREFUSED");
   expect(code).toBe(0);
 }, 120_000);
+test("a UDP tracker that never answers: the daemon stops with exit 0 while an awake and then a dormant torrent's announce is under way", async () => {
+  const url = `udp://127.0.0.1:${silent!.port}/announce`;
+  const torrent = seedable("silent", url, 2);
+  let daemon = await startApiDaemon();
+  const codes: number[] = [];
+  try {
+    await daemon.json("POST", "/api/v1/torrents", 201, { body: torrent.body, headers: { "content-type": "application/json" } });
+    // Awake: its `started` is under way (the tracker took the connect and will never answer).
+    await until(() => heard > 0, "the silent tracker hearing the awake torrent", { tries: 600, everyMs: 50 });
+    await untilAsync(async () => (await trackerOf(daemon, torrent.hex)).status === "updating", "the awake announce under way");
+    await untilAsync(async () => (await daemon.json<TorrentDetail>("GET", `/api/v1/torrents/${torrent.hex}`, 200)).state === "seeding", "seeding");
+    // Restarted, the complete torrent starts dormant: the client's scheduler sends its `started`.
+    const before = heard;
+    const restarted = daemon.restart();
+    codes.push(await daemon.service.exited);
+    daemon = await restarted;
+    await until(() => heard > before, "the silent tracker hearing the dormant torrent", { tries: 600, everyMs: 50 });
+    await untilAsync(async () => (await trackerOf(daemon, torrent.hex)).status === "updating", "the dormant announce under way");
+  } finally {
+    codes.push(await daemon.stop());
+  }
+  expect(codes).toEqual([0, 0]);
+}, 180_000);
