@@ -5,6 +5,7 @@
 import { QBittorrent } from "@ctrl/qbittorrent";
 import { expect, test } from "bun:test";
 import fs from "node:fs";
+import { INFO_FIELDS, PROPERTY_FIELDS } from "./qbt-fields.ts";
 
 export interface QbtTarget {
   name: string;
@@ -21,96 +22,6 @@ export interface QbtTarget {
   emptyInfoHash: string;
   emptySaveDir: string;
 }
-
-// The fields qBittorrent 4.5.2 lists for a torrent in torrents/info (the reference's own answer).
-export const INFO_FIELDS = [
-  "added_on",
-  "amount_left",
-  "auto_tmm",
-  "availability",
-  "category",
-  "completed",
-  "completion_on",
-  "content_path",
-  "dl_limit",
-  "dlspeed",
-  "download_path",
-  "downloaded",
-  "downloaded_session",
-  "eta",
-  "f_l_piece_prio",
-  "force_start",
-  "hash",
-  "infohash_v1",
-  "infohash_v2",
-  "last_activity",
-  "magnet_uri",
-  "max_ratio",
-  "max_seeding_time",
-  "name",
-  "num_complete",
-  "num_incomplete",
-  "num_leechs",
-  "num_seeds",
-  "priority",
-  "progress",
-  "ratio",
-  "ratio_limit",
-  "save_path",
-  "seeding_time",
-  "seeding_time_limit",
-  "seen_complete",
-  "seq_dl",
-  "size",
-  "state",
-  "super_seeding",
-  "tags",
-  "time_active",
-  "total_size",
-  "tracker",
-  "trackers_count",
-  "up_limit",
-  "uploaded",
-  "uploaded_session",
-  "upspeed",
-];
-
-const PROPERTY_FIELDS = [
-  "addition_date",
-  "comment",
-  "completion_date",
-  "created_by",
-  "creation_date",
-  "dl_limit",
-  "dl_speed",
-  "dl_speed_avg",
-  "eta",
-  "is_private",
-  "last_seen",
-  "nb_connections",
-  "nb_connections_limit",
-  "peers",
-  "peers_total",
-  "piece_size",
-  "pieces_have",
-  "pieces_num",
-  "reannounce",
-  "save_path",
-  "seeding_time",
-  "seeds",
-  "seeds_total",
-  "share_ratio",
-  "time_elapsed",
-  "total_downloaded",
-  "total_downloaded_session",
-  "total_size",
-  "total_uploaded",
-  "total_uploaded_session",
-  "total_wasted",
-  "up_limit",
-  "up_speed",
-  "up_speed_avg",
-];
 
 const SEEDING = ["uploading", "stalledUP"];
 const DEADLINE_MS = 60_000;
