@@ -70,6 +70,15 @@ export interface UdpTrackerCounts extends TransactionCounts {
 
 const SCHEDULE_MAX_N = 8;
 
+/** One request to a tracker: its datagram for a transaction id, what counts as its reply, and when to give up. */
+interface Exchange {
+  encode: (tx: number) => Uint8Array;
+  check: ReplyCheck;
+  signal?: AbortSignal;
+  /** Connected requests only: true once the connection id they carry expired (so a connect has none). */
+  stale?: () => boolean;
+}
+
 /** How long the n-th send (n from 0) waits for its reply: BEP 15's 15 × 2^n s, with `baseMs` for the 15 s. */
 export function retransmitTimeoutMs(baseMs: number, n: number): number {
   return baseMs * 2 ** Math.min(n, SCHEDULE_MAX_N);
@@ -180,7 +189,7 @@ export class UdpTrackerClient {
       const connection = await this.connection(target, signal);
       // BEP 15: a connection id must be asked for again once expired, also between retransmissions.
       const stale = () => this.connections.isStale(connection);
-      const reply = await this.exchange(target, (tx) => encode(connection.id, tx), check, signal, stale);
+      const reply = await this.exchange(target, { encode: (tx) => encode(connection.id, tx), check, signal, stale });
       if (reply === "stale") continue;
       if (reply.action === "error") {
         // The id may be what it refused; the next request asks for a new one.
@@ -196,7 +205,8 @@ export class UdpTrackerClient {
   }
 
   private async connect(target: UdpTarget, signal: AbortSignal): Promise<bigint> {
-    const reply = await this.exchange(target, encodeConnectRequest, (r) => (r.action === "connect" ? null : `a ${r.action} reply to a connect`), signal);
+    const check: ReplyCheck = (r) => (r.action === "connect" ? null : `a ${r.action} reply to a connect`);
+    const reply = await this.exchange(target, { encode: encodeConnectRequest, check, signal });
     if (reply === "stale") throw new Error("unreachable: a connect is never stale");
     if (reply.action === "error") throw new UdpTrackerError("tracker-error", `tracker says: ${reply.message}`);
     if (reply.action !== "connect") throw new Error("unreachable: checked by the reply check");
@@ -208,17 +218,11 @@ export class UdpTrackerClient {
    * reply to an earlier copy still counts) after 15 × 2^n s, n = 0, 1, ... up to the attempt cap.
    * Only connected requests can go stale, so a call without `stale` is a connect.
    */
-  private async exchange(
-    target: UdpTarget,
-    encode: (tx: number) => Uint8Array,
-    check: ReplyCheck,
-    signal?: AbortSignal,
-    stale?: () => boolean,
-  ): Promise<UdpResponse | "stale"> {
+  private async exchange(target: UdpTarget, request: Exchange): Promise<UdpResponse | "stale"> {
     if (this.closed) throw new UdpTrackerError("closed", "the UDP tracker client was closed");
     const lease = this.sockets.acquire(target);
     try {
-      return await this.exchangeOn(await lease.socket, target, encode, check, signal, stale);
+      return await this.exchangeOn(await lease.socket, target, request);
     } finally {
       lease.release();
     }
@@ -227,10 +231,7 @@ export class UdpTrackerClient {
   private async exchangeOn(
     socket: { send(data: Uint8Array): boolean },
     target: UdpTarget,
-    encode: (tx: number) => Uint8Array,
-    check: ReplyCheck,
-    signal?: AbortSignal,
-    stale?: () => boolean,
+    { encode, check, signal, stale }: Exchange,
   ): Promise<UdpResponse | "stale"> {
     const t = this.table.begin(target, check);
     try {
