@@ -24,6 +24,7 @@ import { MetadataFetch } from "./metadata-fetch.ts";
 import { arrivedMetainfo } from "./arrived-metainfo.ts";
 import { MagnetSwarm } from "./magnet-swarm.ts";
 import { MetadataServer } from "./metadata-server.ts";
+import { noTrackerNoPeer } from "../torrent/no-peer.ts";
 import { sha1, type SupplyRefusal, type SuppliedMetadata, suppliedTiers } from "./supplied-metadata.ts";
 import { type MagnetOptions, type MagnetOutcome, type MagnetState, NOTHING_YET, UNKNOWN_LEFT } from "./magnet-options.ts";
 
@@ -135,7 +136,7 @@ export class MagnetTorrent implements ConnectionHandler {
   /** The DHT's join found no node: with no other way to find a peer, the metadata phase ends. */
   peerSourcesChanged(): void {
     if (!this.dht.joined || this.current !== "metadata" || this.tracker.mayFindPeers() || this.knowsPeers()) return;
-    this.fail("tracker-unreachable", "no usable tracker in the magnet link, no peer given, and no DHT node answered");
+    this.fail("tracker-unreachable", noTrackerNoPeer("the magnet link"));
   }
 
   /** Closes every connection; announces `stopped` to the trackers. Safe to call twice. */

@@ -24,6 +24,7 @@ import { webSeedUrls } from "./download-sources.ts";
 import { type DormantCarry, isDormant, letGo } from "./dormancy.ts";
 import { StepQueue } from "./step-queue.ts";
 import { TorrentParts } from "./torrent-parts.ts";
+import { noTrackerNoPeer } from "./no-peer.ts";
 
 export type { TorrentOptions, PieceStore } from "./options.ts";
 
@@ -278,7 +279,7 @@ export class Torrent {
   peerSourcesChanged(): void {
     const p = this.parts;
     if (!p.dht.joined || p.lifecycle.state !== "downloading" || p.tracker.mayFindPeers() || p.knowsPeers()) return;
-    p.fail("tracker-unreachable", "no usable tracker in the torrent, no --peer given, and no DHT node answered");
+    p.fail("tracker-unreachable", noTrackerNoPeer("the torrent"));
   }
 
   /** Connections this torrent holds: its peers and its dials still handshaking. */

@@ -6,6 +6,7 @@ import type { Metainfo } from "../../shared/metainfo/types.ts";
 import { TrackerClient, TrackerError, type AnnounceEvent, type AnnounceStats, type TrackerStatus } from "./tracker-client.ts";
 import type { TorrentEvent } from "../torrent/events.ts";
 import type { TrackerFailureCode } from "../torrent/exit-codes.ts";
+import { noPeerFound, noTrackerNoPeer } from "../torrent/no-peer.ts";
 
 export interface AnnouncerHooks {
   stats(): AnnounceStats;
@@ -118,7 +119,7 @@ export class TrackerAnnouncer {
     this.client = client;
     if (!client?.hasTrackers) {
       if (client) this.hooks.emit({ event: "warning", message: "the torrent names no HTTP(S) or UDP tracker" });
-      if (!this.hooks.knowsPeers()) this.hooks.fatal("tracker-unreachable", "no usable tracker in the torrent and no --peer given");
+      if (!this.hooks.knowsPeers()) this.hooks.fatal("tracker-unreachable", noTrackerNoPeer("the torrent"));
       return;
     }
     if (delayMs > 0) {
@@ -271,7 +272,7 @@ export class TrackerAnnouncer {
         this.failures++;
         const message = error instanceof Error ? error.message : String(error);
         const code = error instanceof TrackerError && error.code === "failure" ? "tracker-failure" : "tracker-unreachable";
-        if (!this.hooks.knowsPeers()) return this.hooks.fatal(code, message);
+        if (!this.hooks.knowsPeers()) return this.hooks.fatal(code, noPeerFound(message));
         next = client.backoffSeconds() * 1000;
         this.hooks.emit({ event: "warning", message: `${message}; retrying in ${Math.round(next / 1000)} s` });
       }

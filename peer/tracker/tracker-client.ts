@@ -181,9 +181,23 @@ export class TrackerClient {
       `&compact=1&numwant=${numWant}` +
       (event ? `&event=${event}` : "");
     const full = url + (url.includes("?") ? "&" : "?") + query;
-    const response = await fetch(full, { signal: anySignal(AbortSignal.timeout(timeoutMs ?? TIMEOUT_MS), signal), redirect: "follow" });
+    let response: Response;
+    try {
+      response = await fetch(full, { signal: anySignal(AbortSignal.timeout(timeoutMs ?? TIMEOUT_MS), signal), redirect: "follow" });
+    } catch (error) {
+      throw refusedOr(url, error);
+    }
     return readAnnounceReply(url, response.status, new Uint8Array(await response.arrayBuffer()));
   }
+}
+
+/**
+ * A closed port said in the same words as for a UDP tracker (udp-sockets.ts), rather than as fetch puts it
+ * ("ECONNREFUSED: Unable to connect. Is the computer able to access the url?"); other errors as they are.
+ */
+function refusedOr(url: string, error: unknown): unknown {
+  if ((error as { code?: unknown } | null)?.code !== "ECONNREFUSED") return error;
+  return new TrackerError("unreachable", `${new URL(url).host}: connection refused (nothing listens on that port)`);
 }
 
 function anySignal(a: AbortSignal | undefined, b: AbortSignal | undefined): AbortSignal | undefined {

@@ -22,6 +22,14 @@ beforeAll(async () => {
   torrent = await makeTorrent(source, path.join(dir, "data.torrent"), { pieceLength: 64 * 1024 });
 });
 
+/** A closed UDP port on loopback: bound by the system's choice, noted, closed. */
+async function closedUdpPort(): Promise<number> {
+  const probe = await Bun.udpSocket({ hostname: "127.0.0.1" });
+  const port = probe.port;
+  probe.close();
+  return port;
+}
+
 afterAll(async () => {
   await stopAllServices();
   removeDir(dir);
@@ -120,14 +128,28 @@ describe("btpeer download: errors", () => {
     }
   });
 
-  test("an unreachable tracker with no other peer gives exit code 6", async () => {
-    const t = await makeTorrent(source, path.join(dir, "dead-tracker.torrent"), {
-      pieceLength: 64 * 1024,
-      trackers: [`http://127.0.0.1:${freePort()}/announce`],
-    });
-    const r = runCli(["download", t, "--out", path.join(dir, "dead"), "--port", "0"]);
+  // The only tracker refuses (a closed loopback port: ECONNREFUSED for HTTP's connect, ICMP port unreachable
+  // for UDP's datagram) and nothing else can give a peer: exit 6 with one line naming the tracker, the
+  // refusal and what to do next. With the DHT on, the tests' BTPEER_DHT_LOOPBACK_ONLY=1 leaves the public
+  // routers unasked, so its join finds no node at once.
+  test.each([
+    ["http", "--no-dht"],
+    ["udp", "--no-dht"],
+    ["http", "a DHT that finds no node"],
+    ["udp", "a DHT that finds no node"],
+  ])("the only tracker (%s) refuses the connection, no peer, %s: exit code 6 and a line saying what to do", async (scheme, dht) => {
+    const port = scheme === "udp" ? await closedUdpPort() : freePort();
+    const url = `${scheme}://127.0.0.1:${port}/announce`;
+    const name = `refused-${scheme}-${dht === "--no-dht" ? "nodht" : "dht"}`;
+    const t = await makeTorrent(source, path.join(dir, `${name}.torrent`), { pieceLength: 64 * 1024, trackers: [url] });
+    const r = runCli(["download", t, "--out", path.join(dir, name), "--port", "0", ...(dht === "--no-dht" ? ["--no-dht"] : [])]);
     expect(r.code).toBe(6);
-    expect(r.err).toContain("no tracker answered");
+    const lines = r.err.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toStartWith("btpeer: no peer can be found: no tracker answered");
+    expect(lines[0]).toContain(`${url}: 127.0.0.1:${port}: connection refused`);
+    expect(lines[0]).toContain("To go on: check that the tracker is up");
+    expect(lines[0]).toContain("--peer host:port");
   });
 
   test("an output folder that cannot be created gives exit code 4", () => {
