@@ -28,6 +28,7 @@ import {
 import type { ResumeWriter, WriterLayout } from "./resume-writer.ts";
 import type { StateStore, TorrentRecord } from "./state-store.ts";
 import { prioritiesOf, type StoredOptions } from "./torrent-settings.ts";
+import { sameTiers } from "./tracker-list.ts";
 import { parseMetainfo } from "../../shared/metainfo/parse.ts";
 
 export type { StoredOptions } from "./torrent-settings.ts";
@@ -146,9 +147,14 @@ export abstract class EntryRun {
     this.torrent!.start();
   }
 
-  /** The torrent a magnet link's metadata made (the client started it, with `settings()`'s settings). */
+  /**
+   * The torrent a magnet link's metadata made (the client started it, with `settings()`'s settings). Trackers
+   * changed since those settings were made (MagnetEntry passes a change on to this entry before the swap)
+   * are its trackers from now on.
+   */
   attach(torrent: Torrent): void {
     this.torrent = torrent;
+    if (!sameTiers(torrent.meta.announceList, this.meta.announceList)) torrent.setTrackers(this.meta.announceList);
   }
 
   protected layout(): WriterLayout {

@@ -9,7 +9,7 @@ import { formatMagnet, MagnetError, parseMagnet, type MagnetLink } from "../../s
 import type { Metainfo } from "../../shared/metainfo/types.ts";
 import type { TorrentSettings } from "../client/client.ts";
 import type { MagnetTorrent } from "../metadata/magnet-torrent.ts";
-import { type SuppliedMetadata, type SupplyRefusal, suppliedTiers } from "../metadata/supplied-metadata.ts";
+import { type SuppliedMetadata, type SupplyRefusal, suppliedRefusal, suppliedTiers } from "../metadata/supplied-metadata.ts";
 import { torrentFileFromInfo } from "../../shared/metainfo/from-info.ts";
 import { parseMetainfo } from "../../shared/metainfo/parse.ts";
 import { StorageError } from "../storage/index.ts";
@@ -66,7 +66,11 @@ export function storeMagnet(store: StateStore, record: TorrentRecord, uri: strin
 export class MagnetEntry {
   error: string | null = null;
   magnet: MagnetTorrent | null = null;
-  /** The entry its metadata made, once `prepare` made it (it takes over when the client's torrent does). */
+  /**
+   * The entry its metadata made, once `prepare` made it (it takes over when the client's torrent does). From
+   * then on the tracker list is that entry's (its stored .torrent, its torrent's): this one only passes
+   * changes on, so that one made before the swap is neither lost nor written back as a link.
+   */
   private next: TorrentEntry | null = null;
 
   constructor(
@@ -100,16 +104,18 @@ export class MagnetEntry {
     magnet.start();
   }
 
-  /** Its tracker tiers: the link's trackers, each a tier of its own (as the fetch announces to them). */
+  /** Its tracker tiers: the link's trackers, each a tier of its own (as the fetch announces to them); then its entry's. */
   get tiers(): string[][] {
-    return eachItsTier(this.link.trackers);
+    return this.next?.tiers ?? eachItsTier(this.link.trackers);
   }
 
   /**
    * Its trackers changed: the stored link is written with them (a restart fetches with them), the fetch
-   * announces to them from now on, and the torrent its metadata makes goes on with them.
+   * announces to them from now on, and the torrent its metadata makes goes on with them (the fetch reads them
+   * when it makes the .torrent); once its entry is made, that entry takes the change.
    */
   setTrackers(tiers: string[][]): void {
+    if (this.next) return this.next.setTrackers(tiers);
     this.link = { ...this.link, trackers: tiers.flat() };
     this.ctx.store.setBlob(magnetKey(this.infoHash), new TextEncoder().encode(formatMagnet(this.link)));
     this.magnet?.setTrackers(this.tiers);
@@ -143,12 +149,9 @@ export class MagnetEntry {
 
   /** The fetch ended in error (and the client let it go): a torrent of the supplied metadata takes its place. */
   private replace(supplied: SuppliedMetadata): boolean {
-    const tiers = suppliedTiers(
-      supplied,
-      this.link.infoHash,
-      this.link.trackers.map((t) => [t]),
-    );
-    if ("code" in tiers) throw mismatch(this.infoHash, tiers);
+    const refused = suppliedRefusal(supplied, this.link.infoHash);
+    if (refused) throw mismatch(this.infoHash, refused);
+    const tiers = suppliedTiers(supplied, this.tiers);
     const torrentFile = torrentFileFromInfo(supplied.infoBytes, tiers, supplied.urlList);
     const entry = this.adopt(parseMetainfo(torrentFile), torrentFile);
     if ("code" in entry) {

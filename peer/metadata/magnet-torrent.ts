@@ -25,7 +25,7 @@ import { arrivedMetainfo } from "./arrived-metainfo.ts";
 import { MagnetSwarm } from "./magnet-swarm.ts";
 import { MetadataServer } from "./metadata-server.ts";
 import { noTrackerNoPeer } from "../torrent/no-peer.ts";
-import { sha1, type SupplyRefusal, type SuppliedMetadata, suppliedTiers } from "./supplied-metadata.ts";
+import { sha1, type SupplyRefusal, type SuppliedMetadata, suppliedRefusal, suppliedTiers } from "./supplied-metadata.ts";
 import { type MagnetOptions, type MagnetOutcome, type MagnetState, NOTHING_YET, UNKNOWN_LEFT } from "./magnet-options.ts";
 
 export type { MagnetHost, MagnetOptions, MagnetOutcome, MagnetSettings, MagnetState } from "./magnet-options.ts";
@@ -80,7 +80,7 @@ export class MagnetTorrent implements ConnectionHandler {
           const theirs = peer.conn.peerExtensions?.m.get(UT_METADATA);
           if (theirs !== undefined) peer.conn.send({ type: "extended", id: theirs, payload: encodeMetadataMessage({ kind: "request", piece }) });
         },
-        verified: (infoBytes) => void this.promote(infoBytes, this.linkTiers(), []),
+        verified: (infoBytes) => void this.promote(infoBytes, () => this.linkTiers(), []),
         failed: (senders, parole) => this.emit({ event: "metadata-failed", peers: senders.map((p) => p.label), parole }),
         ban: (peer, reason) => this.swarm.gate.ban(peer, reason),
       },
@@ -235,9 +235,9 @@ export class MagnetTorrent implements ConnectionHandler {
    */
   supplyMetadata(supplied: SuppliedMetadata): SupplyRefusal | null {
     if (this.current !== "metadata") return { code: "not-fetching", message: `its metadata phase is over (${this.current})` };
-    const tiers = suppliedTiers(supplied, this.infoHash, this.linkTiers());
-    if ("code" in tiers) return tiers;
-    void this.promote(supplied.infoBytes, tiers, supplied.urlList);
+    const refused = suppliedRefusal(supplied, this.infoHash);
+    if (refused) return refused;
+    void this.promote(supplied.infoBytes, () => suppliedTiers(supplied, this.linkTiers()), supplied.urlList);
     return null;
   }
 
@@ -251,16 +251,21 @@ export class MagnetTorrent implements ConnectionHandler {
     return this.tracker.status();
   }
 
-  /** Its trackers changed (the daemon's API): announced to from now on, and the torrent goes on with them. */
+  /**
+   * Its trackers changed (the daemon's API): announced to from now on, and the .torrent its metadata makes has
+   * them (read when it is made, after the `metadata` event). Once `prepare` has that .torrent, the list is
+   * its caller's (the daemon's entry of the torrent): a change then is not this one's to keep.
+   */
   setTrackers(tiers: string[][]): void {
     this.tiers = tiers;
     if (this.current === "metadata") this.tracker.setTrackers(tiers);
   }
 
-  private async promote(infoBytes: Uint8Array, tiers: string[][], urlList: string[]): Promise<void> {
+  /** `tiers`: the trackers the torrent goes on with, read only once the `metadata` event is out (its listeners may change them). */
+  private async promote(infoBytes: Uint8Array, tiers: () => string[][], urlList: string[]): Promise<void> {
     this.current = "preparing";
     this.emitProgress(metadataPieceCount(infoBytes.length));
-    const arrived = arrivedMetainfo(infoBytes, tiers, urlList);
+    const arrived = arrivedMetainfo(infoBytes, tiers(), urlList);
     if ("code" in arrived) return this.fail(arrived.code, arrived.message);
     const { meta, torrentFile } = arrived;
     const prepared = await this.options.prepare(meta, torrentFile);

@@ -20,14 +20,17 @@ export interface SupplyRefusal {
 
 export const sha1 = (bytes: Uint8Array): Uint8Array => new Bun.CryptoHasher("sha1").update(bytes).digest() as Uint8Array;
 
-/**
- * The tracker tiers the torrent goes on with, or why the metadata is not this info hash's. A private
- * torrent's trackers are its own alone (BEP 27): the link's are not added to them.
- */
-export function suppliedTiers(supplied: SuppliedMetadata, infoHash: Uint8Array, linkTiers: string[][]): string[][] | SupplyRefusal {
+/** Why the supplied metadata is not this info hash's (its info dictionary's SHA-1 is another), or null. */
+export function suppliedRefusal(supplied: SuppliedMetadata, infoHash: Uint8Array): SupplyRefusal | null {
   const hash = sha1(supplied.infoBytes);
-  if (!bytesEqual(hash, infoHash)) {
-    return { code: "info-mismatch", message: `its info dictionary's SHA-1 is ${toHex(hash)}, not the info hash ${toHex(infoHash)}` };
-  }
+  if (bytesEqual(hash, infoHash)) return null;
+  return { code: "info-mismatch", message: `its info dictionary's SHA-1 is ${toHex(hash)}, not the info hash ${toHex(infoHash)}` };
+}
+
+/**
+ * The tracker tiers the torrent goes on with: the link's (as they are now), then the .torrent's it lacks.
+ * A private torrent's trackers are its own alone (BEP 27): the link's are not added to them.
+ */
+export function suppliedTiers(supplied: Pick<SuppliedMetadata, "announceList" | "private">, linkTiers: string[][]): string[][] {
   return supplied.private ? supplied.announceList : mergeTiers(linkTiers, supplied.announceList);
 }
