@@ -79,27 +79,29 @@ function load(): SpliceOps | null {
   }
   const c = libc.symbols;
   const errno = () => read.i32(c.__errno_location()!);
-  const fds = new Int32Array(2);
-  const fdsPointer = ptr(fds);
+  // Cells the kernel reads or writes, each on an ArrayBuffer of its own and its address taken at each
+  // call, never cached: the collector may move a small typed array's storage, and a cached address then
+  // points at memory the array left (seen with a cached iovec list on branch recv-slot: the kernel filled
+  // an earlier read's regions). Here that would be a stale file offset, so blocks from the wrong place.
+  const fds = new Int32Array(new ArrayBuffer(8));
   // loff_t in and out for splice's file side: one cell serves every call. Written as a BigInt: the same
-  // cell as two Uint32Array halves sent stale offsets once the code was optimised (blocks from the wrong
-  // place, seen as failed pieces in the tests), so stores to it are not left to the JIT's judgement.
-  const offset = new BigInt64Array(1);
-  const offsetPointer = ptr(offset);
+  // cell as two Uint32Array halves once sent stale offsets (blocks from the wrong place, seen as failed
+  // pieces in the tests), at the time blamed on the JIT; a cached address was taken then too.
+  const offset = new BigInt64Array(new ArrayBuffer(8));
   /** A negative result's errno, after EINTR (0: call again). */
   const failure = (name: string): 0 => {
     const e = errno();
     if (e !== EINTR) throw new SpliceError(name, e);
     return 0;
   };
-  const intValue = new Int32Array(1);
+  const intValue = new Int32Array(new ArrayBuffer(4));
   return {
     setSendBuffer(fd, bytes) {
       intValue[0] = bytes;
       c.setsockopt(fd, SOL_SOCKET, SO_SNDBUF, ptr(intValue), 4); // refused: the kernel's own sizing stays
     },
     openPipe() {
-      if (c.pipe2(fdsPointer, O_NONBLOCK | O_CLOEXEC) !== 0) return null;
+      if (c.pipe2(ptr(fds), O_NONBLOCK | O_CLOEXEC) !== 0) return null;
       const pipe = { readFd: fds[0]!, writeFd: fds[1]!, pages: 0 };
       c.fcntl(pipe.writeFd, F_SETPIPE_SZ, PIPE_BYTES); // may be refused (limits): the size below says what we got
       pipe.pages = Math.max(0, c.fcntl(pipe.writeFd, F_GETPIPE_SZ, 0)) / PAGE;
@@ -114,7 +116,7 @@ function load(): SpliceOps | null {
       while (moved < length) {
         const at = position + moved;
         offset[0] = BigInt(at);
-        const n = Number(c.splice(fd, offsetPointer, pipe.writeFd, null, length - moved, SPLICE_F_MOVE | SPLICE_F_NONBLOCK));
+        const n = Number(c.splice(fd, ptr(offset), pipe.writeFd, null, length - moved, SPLICE_F_MOVE | SPLICE_F_NONBLOCK));
         if (n === 0) throw new SpliceError("splice", 0); // end of file: shorter than the torrent says
         moved += n > 0 ? n : failure("splice");
       }
