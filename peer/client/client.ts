@@ -5,6 +5,8 @@
 // and the DHT node (client-dht.ts). Each torrent keeps its
 // own peers, slots (--max-peers), tracker and pieces. An incoming connection is the client's until its
 // handshake names a torrent (incoming-connections.ts); what a torrent asks of the client is torrent-host.ts.
+import { scopeOf, type AnnounceScope } from "../tracker/announce-scope.ts";
+import { DEFAULT_ANNOUNCE_SETTINGS, type AnnounceSettings } from "../tracker/announce-settings.ts";
 import { toHex } from "../../shared/bytes.ts";
 import type { PeerAddress } from "../../shared/compact.ts";
 import { generatePeerId } from "../../shared/ids.ts";
@@ -50,6 +52,8 @@ export interface ClientOptions {
   onIncomingDropped?: (address: PeerAddress, reason: CloseReason) => void;
   /** Tests: shorter MSE deadlines. */
   mseLimits?: Partial<MseLimits>;
+  /** Announce to all tiers / all trackers (qBittorrent's settings); default DEFAULT_ANNOUNCE_SETTINGS. */
+  announce?: Partial<AnnounceSettings>;
 }
 
 export const DEFAULT_MAX_CONNECTIONS = 200;
@@ -77,6 +81,7 @@ export class Client implements MagnetHost {
   readonly mseLimits?: Partial<MseLimits>;
   readonly limits: GlobalRateLimits;
   port = 0;
+  private announce: AnnounceSettings;
   private slots: SlotLimits;
   /** By info hash: torrents, and magnet links' torrents until their metadata is in. */
   private readonly torrents = new Map<string, Torrent | MagnetTorrent>();
@@ -105,6 +110,7 @@ export class Client implements MagnetHost {
     this.encryption = options.encryption ?? "prefer";
     this.mseLimits = options.mseLimits;
     this.onIncomingDropped = options.onIncomingDropped;
+    this.announce = { ...DEFAULT_ANNOUNCE_SETTINGS, ...options.announce };
     // The same bounds as one torrent's slots, over all torrents: with one torrent they never bind first.
     this.slots = slotLimits(options.maxConnections ?? DEFAULT_MAX_CONNECTIONS);
     this.pool = new PoolBudget(options.poolBytes ?? DEFAULT_POOL_BYTES);
@@ -129,6 +135,20 @@ export class Client implements MagnetHost {
     if (limits.maxPeers !== undefined) this.slots = slotLimits(limits.maxPeers);
     for (const torrent of this.torrents.values()) torrent.setRateLimits({}); // a raised limit is used at once
     return this.globalLimits;
+  }
+
+  get announceSettings(): AnnounceSettings {
+    return { ...this.announce };
+  }
+
+  /** Changes which trackers are announced to; each torrent goes by it from its next announce. */
+  setAnnounceSettings(settings: Partial<AnnounceSettings>): AnnounceSettings {
+    this.announce = { ...this.announce, ...settings };
+    return this.announceSettings;
+  }
+
+  announceScope(): AnnounceScope {
+    return scopeOf(this.announce);
   }
 
   get globalLimits(): GlobalLimits {

@@ -1,8 +1,9 @@
 // The announces of dormant torrents (peer/daemon/torrent-entry.ts): a torrent let go keeps announcing to
-// its trackers from what it handed over (AnnounceCarry, one TrackerClient each: BEP 12 tier order, key,
-// statuses), on the client's one-second tick rather than a timer of its own. An answer naming leechers
-// makes the torrent again (a seeder dials leechers); the torrent made again takes the carry back. Each
-// announce's outcome is said as a running torrent says it (`tracker`, or a `warning` when it failed).
+// its trackers from what it handed over (AnnounceCarry, one TrackerClient each: its lanes with their tier
+// order, events and intervals, key, statuses), on the client's one-second tick rather than a timer of its
+// own: a round to the lanes due, as an awake torrent's. An answer naming leechers makes the torrent again (a
+// seeder dials leechers); the torrent made again takes the carry back. Each lane's outcome is said as a
+// running torrent says it (`tracker`, or a `warning` when it failed).
 import type { PeerAddress } from "../../shared/compact.ts";
 import type { TorrentEvent } from "../torrent/events.ts";
 import type { TrackerStatus } from "../tracker/tracker-client.ts";
@@ -17,7 +18,7 @@ export type AnnounceEvent = Extract<TorrentEvent, { event: "tracker" | "warning"
 export interface DormantAnnounceHooks {
   /** A tracker named peers worth dialling: make the torrent (hex info hash) again, with them. */
   wake(key: string, peers: PeerAddress[]): void;
-  /** An announce for the torrent (hex info hash) was answered, or failed: its `tracker` or `warning`. */
+  /** An announce for the torrent (hex info hash) was answered, or failed: its `tracker` or `warning` (one per lane). */
   announced(key: string, event: AnnounceEvent): void;
 }
 
@@ -56,13 +57,13 @@ export class DormantAnnounces {
   }
 
   /**
-   * A removed torrent's `stopped`, if a `started` went out. An announce under way is called off first, not
+   * A removed torrent's `stopped`, to each tracker an announce of ours went to. An announce under way is called off first, not
    * waited out: against a silent tracker it would take 45 s per UDP request, and a stop must not.
    */
   async stopped(carry: AnnounceCarry): Promise<void> {
     carry.callOff?.();
     await carry.inFlight;
-    if (carry.startSent) await announceStopped(carry.client, carry.stats);
+    await announceStopped(carry.client, carry.stats);
   }
 
   /**
@@ -98,26 +99,21 @@ export class DormantAnnounces {
 
   private announce(key: string, carry: AnnounceCarry): void {
     this.inFlight++;
-    if (!carry.startedOk) carry.startSent = true;
     let peers: PeerAddress[] = [];
-    let said: AnnounceEvent;
+    const said: AnnounceEvent[] = [];
     const callOff = new AbortController();
     carry.callOff = () => callOff.abort();
     carry.inFlight = (async () => {
-      try {
-        const result = await carry.client.announce(carry.startedOk ? undefined : "started", carry.stats, undefined, callOff.signal);
-        carry.startedOk = true;
-        carry.nextAnnounceAt = Date.now() + result.interval * 1000;
-        said = { event: "tracker", tracker: result.tracker, peers: result.peers.length, ...(result.warning ? { warning: result.warning } : {}) };
+      const outcome = await carry.client.round(undefined, carry.stats, { all: false, signal: callOff.signal });
+      carry.nextAnnounceAt = carry.client.nextDueAt();
+      for (const result of outcome.answers) {
+        said.push({ event: "tracker", tracker: result.tracker, peers: result.peers.length, ...(result.warning ? { warning: result.warning } : {}) });
         // Without a count, any peer may be a leecher. Seeders only: nothing to do (we are one of them).
-        if (result.peers.length > 0 && (result.leechers ?? 1) > 0) peers = result.peers;
-      } catch (error) {
-        // TrackerClient noted the error in its statuses; it backs off as a running torrent's announcer does.
-        carry.failures++;
-        const backoff = carry.client.backoffSeconds();
-        carry.nextAnnounceAt = Date.now() + backoff * 1000;
-        said = { event: "warning", message: `${error instanceof Error ? error.message : String(error)}; retrying in ${backoff} s` };
+        if (result.peers.length > 0 && (result.leechers ?? 1) > 0) peers = [...peers, ...result.peers];
       }
+      // TrackerClient noted the errors in its statuses; each lane backs off as a running torrent's do.
+      carry.failures += outcome.failures.length;
+      for (const { error, retryInS } of outcome.failures) said.push({ event: "warning", message: `${error.message}; retrying in ${retryInS} s` });
     })().finally(() => {
       this.inFlight--;
       carry.inFlight = null;
@@ -127,7 +123,7 @@ export class DormantAnnounces {
     void carry.inFlight.then(() => {
       if (this.carries.get(key) !== carry) return; // made again or removed meanwhile: the torrent goes on from the carry
       this.soonest = Math.min(this.soonest, carry.nextAnnounceAt);
-      this.hooks.announced(key, said);
+      for (const event of said) this.hooks.announced(key, event);
       if (peers.length > 0) this.hooks.wake(key, peers);
     });
   }

@@ -4,6 +4,7 @@
 import type { EncryptionPolicy } from "../../shared/mse/policy.ts";
 import type { MseLimits } from "../net/mse/limits.ts";
 import type { RateLimit } from "../net/rate-budget.ts";
+import type { AnnounceScope } from "../tracker/announce-scope.ts";
 import type { HashPool } from "../verify/hash-pool.ts";
 import type { TorrentDht } from "./client-dht.ts";
 import type { PoolBudget } from "./pool-budget.ts";
@@ -25,6 +26,8 @@ export interface TorrentHost {
   readonly dht: TorrentDht | null;
   /** The limits shared by all torrents: each spends from these and from its own. */
   readonly limits: GlobalRateLimits;
+  /** Which of a torrent's trackers are announced to, as the settings stand now (read at each announce). */
+  announceScope(): AnnounceScope;
 }
 
 /** The client's limits every torrent draws from as well as its own. */

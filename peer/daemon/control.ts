@@ -2,6 +2,7 @@
 // through the API, the watch folder. One interface so that the service and its front ends can change apart.
 // Views are plain JSON-ready values; rates are bytes per second, sizes bytes, times ms since the epoch
 // unless a field says seconds.
+import type { DaemonSettings } from "./daemon-settings.ts";
 import type { TorrentEvent } from "../torrent/events.ts";
 
 export type TorrentStateName = "metadata" | "checking" | "downloading" | "paused" | "seeding" | "stopped" | "error";
@@ -244,6 +245,10 @@ export interface DaemonControl {
   editTrackers(infoHash: string, edit: TrackerEdit): Promise<TorrentDetail>;
   stats(): DaemonStats;
   setLimits(limits: Partial<GlobalLimits>): GlobalLimits;
+  /** The settings kept across restarts (daemon-settings.ts). */
+  settings(): DaemonSettings;
+  /** Changes and stores them; each torrent goes by them from its next announce. */
+  setSettings(settings: Partial<DaemonSettings>): DaemonSettings;
   /** Every torrent's events as they happen; returns the unsubscribe function. */
   subscribe(listener: (event: DaemonEvent) => void): () => void;
 }

@@ -2,6 +2,7 @@
 // batches resume data into it. Torrents are added through DaemonControl (the API, the watch folder), kept
 // in the store with their .torrent bytes, save path and options, and resumed at the next start from their
 // resume data: unchanged files are trusted, only what changed (or was in flight) is hashed again.
+import { storedSettings, storeSettings, type DaemonSettings } from "./daemon-settings.ts";
 import * as path from "node:path";
 import { toHex } from "../../shared/bytes.ts";
 import type { MagnetLink } from "../../shared/magnet.ts";
@@ -83,7 +84,9 @@ export class Daemon implements DaemonControl {
    */
   static open(options: DaemonOptions): Daemon {
     const store = StateStore.open(options.stateDir);
+    const log = daemonLog(options);
     const client = new Client({
+      announce: storedSettings(store, log),
       port: options.port,
       bind: options.bind,
       encryption: options.encryption,
@@ -96,7 +99,6 @@ export class Daemon implements DaemonControl {
       store.close();
       throw error;
     }
-    const log = daemonLog(options);
     const writer = new ResumeWriter(store, { intervalMs: options.resumeFlushMs, onError: (error) => log(`saving resume data failed: ${String(error)}`) });
     const daemon = new Daemon(options, store, client, writer, log);
     daemon.loaded = daemon.startup.run();
@@ -269,6 +271,16 @@ export class Daemon implements DaemonControl {
       if (error instanceof RangeError) throw new DaemonError("bad-request", error.message);
       throw error;
     }
+  }
+
+  settings(): DaemonSettings {
+    return this.client.announceSettings;
+  }
+
+  setSettings(settings: Partial<DaemonSettings>): DaemonSettings {
+    const now = this.client.setAnnounceSettings(settings);
+    storeSettings(this.store, now);
+    return now;
   }
 
   /** Whether the torrent is dormant: let go while it had nothing to do, its record kept (torrent-entry.ts). */

@@ -148,7 +148,10 @@ export class TorrentEntry extends EntryRun {
     this.lastTotals = this.base;
     this.tracked = true; // the state holds its resume data as it stands
     this.dormantHave = start.have.isComplete() ? null : start.have;
-    ctx.client.addDormant(meta.infoHash, this, { announce: firstCarry(meta, ctx.client.peerId, ctx.client.port, announceDelayMs), dht: !meta.private });
+    ctx.client.addDormant(meta.infoHash, this, {
+      announce: firstCarry(meta, ctx.client.peerId, ctx.client.port, announceDelayMs, () => ctx.client.announceScope()),
+      dht: !meta.private,
+    });
     this.asleep = true;
     this.current = null;
     this.writerLayout = null;

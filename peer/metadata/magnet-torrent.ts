@@ -66,13 +66,18 @@ export class MagnetTorrent implements ConnectionHandler {
       room: () => Math.min(this.options.maxPeers - this.connectionCount(), host.room()),
       emit: (e) => this.emit(e),
     });
-    this.tracker = new TrackerAnnouncer({ infoHash: link.infoHash, announceList: link.trackers.map((t) => [t]) }, host.peerId, {
-      stats: () => ({ uploaded: 0, downloaded: 0, left: UNKNOWN_LEFT }),
-      peersFound: (peers) => this.peersFound(peers),
-      emit: (e) => this.emit(e),
-      knowsPeers: () => this.knowsPeers(),
-      fatal: (code, message) => this.fail(code, message),
-    });
+    this.tracker = new TrackerAnnouncer(
+      { infoHash: link.infoHash, announceList: link.trackers.map((t) => [t]) },
+      host.peerId,
+      {
+        stats: () => ({ uploaded: 0, downloaded: 0, left: UNKNOWN_LEFT }),
+        peersFound: (peers) => this.peersFound(peers),
+        emit: (e) => this.emit(e),
+        knowsPeers: () => this.knowsPeers(),
+        fatal: (code, message) => this.fail(code, message),
+      },
+      () => host.announceScope(),
+    );
     this.fetch = new MetadataFetch<SwarmPeer>(
       link.infoHash,
       {

@@ -1,9 +1,11 @@
-// Drives the tracker client over a torrent's life: `started`, re-announces at the tracker's interval,
-// `completed`, and `stopped` at shutdown. When no tracker answers it backs off and keeps trying as long
-// as we know peers some other way; with no peers at all it is a fatal error for the torrent.
+// Drives the tracker client over a torrent's life: `started`, re-announces at each lane's interval (one
+// timer, at the lane due first: tracker-client.ts), `completed`, and `stopped` at shutdown. A lane that gets
+// no answer backs off and keeps trying; when no lane works and we know no peers some other way, it is a
+// fatal error for the torrent.
 import type { PeerAddress } from "../../shared/compact.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
-import { TrackerClient, TrackerError, type AnnounceEvent, type AnnounceStats, type TrackerStatus } from "./tracker-client.ts";
+import type { AnnounceScope } from "./announce-scope.ts";
+import { TrackerClient, type AnnounceResult, type AnnounceStats, type TrackerStatus } from "./tracker-client.ts";
 import type { TorrentEvent } from "../torrent/events.ts";
 import type { TrackerFailureCode } from "../torrent/exit-codes.ts";
 import { noPeerFound, noTrackerNoPeer } from "../torrent/no-peer.ts";
@@ -20,16 +22,13 @@ const STOP_TIMEOUT_MS = 3_000;
 
 /**
  * A torrent's announcing as it stood when the torrent went dormant (handOver): the client's DormantAnnounces
- * goes on from it with the same TrackerClient (tier order, key, statuses), and the torrent made again takes
- * it back (start's `carry`), so no announce is repeated or skipped. Mutable: whoever holds it updates it.
+ * goes on from it with the same TrackerClient (its lanes: tier order, events, intervals; key, statuses), and
+ * the torrent made again takes it back (start's `carry`), so no announce is repeated or skipped. Mutable:
+ * whoever holds it updates it.
  */
 export interface AnnounceCarry {
   readonly client: TrackerClient;
-  /** `started` was answered: later announces carry no event. */
-  startedOk: boolean;
-  /** A `started` went out: a `stopped` is owed when the torrent goes. */
-  startSent: boolean;
-  /** When the next announce is due (ms since the epoch). */
+  /** When the next announce is due (ms since the epoch): the lane due first. */
   nextAnnounceAt: number;
   failures: number;
   /** What the torrent reports (nothing moves while it is dormant). */
@@ -44,29 +43,28 @@ export interface AnnounceCarry {
  * The announcing of a torrent that starts dormant (a daemon's stored seeder): its `started` is due after
  * `delayMs`, as TrackerAnnouncer.start would send it. Null when it names no HTTP(S) or UDP tracker.
  */
-export function firstCarry(meta: Pick<Metainfo, "infoHash" | "announceList">, peerId: Uint8Array, port: number, delayMs: number): AnnounceCarry | null {
+export function firstCarry(
+  meta: Pick<Metainfo, "infoHash" | "announceList">,
+  peerId: Uint8Array,
+  port: number,
+  delayMs: number,
+  scope: () => AnnounceScope,
+): AnnounceCarry | null {
   if (meta.announceList.length === 0) return null;
-  const client = new TrackerClient(meta.announceList, meta.infoHash, peerId, port);
+  const client = new TrackerClient(meta.announceList, meta.infoHash, peerId, port, undefined, scope);
   if (!client.hasTrackers) return null;
   const stats = { uploaded: 0, downloaded: 0, left: 0 };
-  return { client, startedOk: false, startSent: false, nextAnnounceAt: Date.now() + delayMs, failures: 0, stats, inFlight: null, callOff: null };
+  return { client, nextAnnounceAt: Date.now() + delayMs, failures: 0, stats, inFlight: null, callOff: null };
 }
 
-/** Tells the tracker we leave (bounded: the tracker forgets us after its timeout anyway). */
+/** Tells each tracker announced to that we leave (bounded: a tracker forgets us after its timeout anyway). */
 export async function announceStopped(client: TrackerClient, stats: AnnounceStats): Promise<void> {
-  try {
-    await client.announce("stopped", stats, STOP_TIMEOUT_MS);
-  } catch {
-    // leaving anyway
-  }
+  await client.stopAll(stats, STOP_TIMEOUT_MS);
 }
 
 export class TrackerAnnouncer {
   private client: TrackerClient | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
-  private startedOk = false;
-  /** A `started` went out (answered or not): the tracker may count us until it hears `stopped`. */
-  private startSent = false;
   private stopped = false;
   private pendingCompleted = false;
   private inFlight = false;
@@ -86,6 +84,8 @@ export class TrackerAnnouncer {
     private readonly meta: Pick<Metainfo, "infoHash" | "announceList">,
     private readonly peerId: Uint8Array,
     private readonly hooks: AnnouncerHooks,
+    /** Which trackers it announces to (the client's settings), read at each round. */
+    private readonly scope: () => AnnounceScope = () => "first-tier",
   ) {
     this.tiers = meta.announceList;
   }
@@ -108,14 +108,12 @@ export class TrackerAnnouncer {
   start(port: number, _seeding: boolean, delayMs = 0, carry?: AnnounceCarry): void {
     this.generation++;
     this.stopped = false;
-    this.startedOk = false;
-    this.startSent = false;
     this.pendingCompleted = false;
     this.inFlight = false; // one of an earlier run is ignored
     this.port = port;
     if (carry) return this.resume(carry);
     // A torrent naming no tracker at all (as many of a daemon's do) keeps no client: it has nothing to report.
-    const client = this.tiers.length > 0 ? new TrackerClient(this.tiers, this.meta.infoHash, this.peerId, port) : null;
+    const client = this.tiers.length > 0 ? this.newClient(this.tiers, port) : null;
     this.client = client;
     if (!client?.hasTrackers) {
       if (client) this.hooks.emit({ event: "warning", message: "the torrent names no HTTP(S) or UDP tracker" });
@@ -124,8 +122,12 @@ export class TrackerAnnouncer {
     }
     if (delayMs > 0) {
       this.nextAnnounceAt = Date.now() + delayMs;
-      this.timer = setTimeout(() => this.run("started"), delayMs);
-    } else this.run("started");
+      this.timer = setTimeout(() => this.run(undefined, true), delayMs);
+    } else this.run(undefined, true);
+  }
+
+  private newClient(tiers: string[][], port: number): TrackerClient {
+    return new TrackerClient(tiers, this.meta.infoHash, this.peerId, port, undefined, this.scope);
   }
 
   private resume(carry: AnnounceCarry): void {
@@ -134,11 +136,9 @@ export class TrackerAnnouncer {
     const run = this.generation;
     const go = () => {
       if (run !== this.generation) return;
-      this.startedOk = carry.startedOk;
-      this.startSent = carry.startSent;
       this.failures = carry.failures;
       this.nextAnnounceAt = carry.nextAnnounceAt;
-      this.timer = setTimeout(() => this.run(undefined), Math.max(0, carry.nextAnnounceAt - Date.now()));
+      this.timer = setTimeout(() => this.run(undefined, false), Math.max(0, carry.nextAnnounceAt - Date.now()));
     };
     if (carry.inFlight) void carry.inFlight.then(go);
     else go();
@@ -158,8 +158,6 @@ export class TrackerAnnouncer {
     if (!client?.hasTrackers || this.stopped) return null;
     const carry: AnnounceCarry = {
       client,
-      startedOk: this.startedOk,
-      startSent: this.startSent,
       nextAnnounceAt: this.nextAnnounceAt ?? Date.now(),
       failures: this.failures,
       stats: this.stats(),
@@ -180,27 +178,28 @@ export class TrackerAnnouncer {
     return this.client?.hasTrackers === true && !this.stopped;
   }
 
+  /** `completed` to every lane that announced (`started` to one that has not yet), after a round under way. */
   completed(): void {
     if (!this.client?.hasTrackers || this.stopped) return;
-    if (!this.startedOk) {
+    if (this.inFlight) {
       this.pendingCompleted = true;
       return;
     }
     if (this.timer) clearTimeout(this.timer);
-    this.run("completed");
+    this.run("completed", true);
   }
 
-  /** Announces now rather than at the tracker's interval (asked by the user). */
+  /** Announces to every lane now rather than at their intervals (asked by the user). */
   reannounce(): void {
     if (!this.client?.hasTrackers || this.stopped) return;
     if (this.timer) clearTimeout(this.timer);
-    this.run(undefined);
+    this.run(undefined, true);
   }
 
   /**
    * The torrent's trackers changed (the daemon's API): from now on it announces to these. While it runs, a
-   * tracker dropped that answered us is told `stopped`, and it announces at once with the new list (BEP 12:
-   * to the first tier with a tracker that answers, `started` if none has yet), as a reannounce does; paused
+   * tracker dropped that we announced to is told `stopped`, and it announces at once to every lane of the new
+   * list (`started` to a lane that has not announced yet), as a reannounce does; paused
    * or not started yet, its next start takes them.
    */
   setTrackers(tiers: string[][]): void {
@@ -208,7 +207,7 @@ export class TrackerAnnouncer {
     const running = !this.stopped && this.port !== 0;
     if (!this.client) {
       if (!running || tiers.length === 0) return;
-      this.client = new TrackerClient(tiers, this.meta.infoHash, this.peerId, this.port);
+      this.client = this.newClient(tiers, this.port);
     }
     const client = this.client;
     const gone = client.replaceTiers(tiers);
@@ -220,7 +219,7 @@ export class TrackerAnnouncer {
     this.inFlight = false;
     if (this.timer) clearTimeout(this.timer);
     this.nextAnnounceAt = null;
-    if (client.hasTrackers) this.run(undefined);
+    if (client.hasTrackers) this.run(undefined, true);
   }
 
   /** Stops announcing without telling the tracker: the torrent goes on under another announcer (a magnet's, once its metadata is in). */
@@ -238,47 +237,46 @@ export class TrackerAnnouncer {
     this.nextAnnounceAt = null;
     this.callOff?.abort();
     if (this.timer) clearTimeout(this.timer);
-    if (!this.client?.hasTrackers || !this.startSent) return;
+    if (!this.client?.owesStopped) return;
     await announceStopped(this.client, this.stats());
   }
 
-  private run(event: AnnounceEvent): void {
+  /** A round: to every lane (`all`) or to those due; then the timer for the lane due next. */
+  private run(want: "completed" | undefined, all: boolean): void {
     const client = this.client;
     if (!client || this.stopped) return;
     const run = this.generation;
     void (async () => {
-      let next: number;
       this.inFlight = true;
       const callOff = new AbortController();
       this.callOff = callOff;
-      try {
-        if (!this.startedOk) this.startSent = true;
-        const result = await client.announce(this.startedOk ? event : "started", this.stats(), undefined, callOff.signal).finally(() => {
-          if (this.callOff === callOff) this.callOff = null;
-          if (run === this.generation) this.inFlight = false;
-        });
-        if (run !== this.generation) return;
-        this.startedOk = true;
-        this.hooks.emit({ event: "tracker", tracker: result.tracker, peers: result.peers.length, ...(result.warning ? { warning: result.warning } : {}) });
-        this.hooks.peersFound(result.peers);
-        next = result.interval * 1000;
-        if (this.pendingCompleted) {
-          this.pendingCompleted = false;
-          next = 0;
-          event = "completed";
-        } else event = undefined;
-      } catch (error) {
-        if (run !== this.generation) return;
-        this.failures++;
-        const message = error instanceof Error ? error.message : String(error);
-        const code = error instanceof TrackerError && error.code === "failure" ? "tracker-failure" : "tracker-unreachable";
-        if (!this.hooks.knowsPeers()) return this.hooks.fatal(code, noPeerFound(message));
-        next = client.backoffSeconds() * 1000;
-        this.hooks.emit({ event: "warning", message: `${message}; retrying in ${Math.round(next / 1000)} s` });
+      const onAnswer = (result: AnnounceResult) => {
+        if (run === this.generation) this.answered(result);
+      };
+      const outcome = await client.round(want, this.stats(), { all, signal: callOff.signal, onAnswer }).finally(() => {
+        if (this.callOff === callOff) this.callOff = null;
+        if (run === this.generation) this.inFlight = false;
+      });
+      if (run !== this.generation) return;
+      this.failures += outcome.failures.length;
+      if (outcome.answers.length === 0 && outcome.failures.length > 0 && !client.anyWorking && !this.hooks.knowsPeers()) {
+        const first = outcome.failures.find((f) => f.error.code === "failure") ?? outcome.failures[0]!;
+        return this.hooks.fatal(first.error.code === "failure" ? "tracker-failure" : "tracker-unreachable", noPeerFound(first.error.message));
       }
-      const again = event;
+      for (const { error, retryInS } of outcome.failures) this.hooks.emit({ event: "warning", message: `${error.message}; retrying in ${retryInS} s` });
+      if (this.pendingCompleted && outcome.answers.length > 0) {
+        this.pendingCompleted = false;
+        this.nextAnnounceAt = Date.now();
+        return this.run("completed", true);
+      }
+      const next = Math.max(0, client.nextDueAt() - Date.now());
       this.nextAnnounceAt = Date.now() + next;
-      this.timer = setTimeout(() => this.run(again), next);
+      this.timer = setTimeout(() => this.run(undefined, false), next);
     })();
+  }
+
+  private answered(result: AnnounceResult): void {
+    this.hooks.emit({ event: "tracker", tracker: result.tracker, peers: result.peers.length, ...(result.warning ? { warning: result.warning } : {}) });
+    this.hooks.peersFound(result.peers);
   }
 }

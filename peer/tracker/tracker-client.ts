@@ -1,13 +1,19 @@
-// Announces over the tracker tiers of BEP 12, HTTP(S) (BEP 3, compact peers BEP 23, IPv6 `peers6` BEP 7)
-// and UDP (BEP 15, tracker/udp-announce.ts) alike: trackers in a tier are shuffled once, tried in order,
-// and one that answers moves to the front of its tier; the next tier is tried only when every tracker
-// of this one failed. Re-announces at the tracker's `interval`; backs off (doubling, capped) while none answers.
+// Announces to a torrent's trackers, HTTP(S) (BEP 3, compact peers BEP 23, IPv6 `peers6` BEP 7) and UDP
+// (BEP 15, tracker/udp-announce.ts) alike, over the lanes its AnnounceScope cuts the tiers into (one lane of
+// all tiers under strict BEP 12, one per tier by default, one per tracker). Within a lane BEP 12 holds:
+// trackers in a tier are shuffled once, tried in order, and one that answers moves to the front of its tier;
+// the lane's next tier is tried only when every tracker of this one failed. Lanes are announced to at once,
+// each with its own event, interval and backoff (tracker-lane.ts).
 import { percentEncodeBytes } from "../../shared/ids.ts";
+import { lanesOf, type AnnounceScope } from "./announce-scope.ts";
+import { TrackerLane } from "./tracker-lane.ts";
 import { readAnnounceReply, TrackerError, type AnnounceResult } from "./tracker-reply.ts";
+import { initialStatuses, isSupportedTracker, type TrackerStatus } from "./tracker-status.ts";
 import { isUdpTrackerUrl, processUdpTrackerClient, udpAnnounce } from "./udp-announce.ts";
 import type { UdpTrackerClient } from "./udp-tracker-client.ts";
 
 export { TrackerError, type AnnounceResult } from "./tracker-reply.ts";
+export { initialStatuses, isSupportedTracker, type TrackerStatus } from "./tracker-status.ts";
 
 export type AnnounceEvent = "started" | "completed" | "stopped" | undefined;
 
@@ -17,45 +23,23 @@ export interface AnnounceStats {
   left: number;
 }
 
-/** What one tracker URL did last, for views (the daemon's API); never used to decide anything. */
-export interface TrackerStatus {
-  url: string;
-  tier: number;
-  /** `unsupported`: a scheme btpeer does not announce over (wss://, WebTorrent's): listed, never contacted. */
-  status: "not-contacted" | "updating" | "working" | "error" | "unsupported";
-  lastError: string | null;
-  /** Peers in its last reply. */
-  peers: number;
-}
-
-/** Whether btpeer announces to the URL: HTTP(S) (BEP 3) and UDP (BEP 15); not WebSocket (wss://). */
-export function isSupportedTracker(url: string): boolean {
-  return /^https?:\/\//i.test(url) || isUdpTrackerUrl(url);
-}
-
-/**
- * A torrent's trackers before any announce, in its order: not contacted yet, or `unsupported` with why.
- * What the lists show of a torrent with no announcer running (dormant without one, or not started yet) too.
- */
-export function initialStatuses(announceList: readonly (readonly string[])[]): TrackerStatus[] {
-  return announceList.flatMap((urls, tier) =>
-    urls.map((url): TrackerStatus => {
-      if (isSupportedTracker(url)) return { url, tier, status: "not-contacted", lastError: null, peers: 0 };
-      const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
-      const what = scheme ? `${scheme}:// trackers are` : "this tracker URL is";
-      return { url, tier, status: "unsupported", lastError: `${what} not supported (btpeer announces over HTTP(S) and UDP only)`, peers: 0 };
-    }),
-  );
+/** What a round of announces came to: each lane's answer or failure. */
+export interface RoundOutcome {
+  answers: AnnounceResult[];
+  /** Per lane that failed: why, and the seconds it waits before trying again. */
+  failures: { error: TrackerError; retryInS: number }[];
 }
 
 const NUMWANT = 50;
 const TIMEOUT_MS = 10_000;
-const BACKOFF_START_S = 5;
-const BACKOFF_MAX_S = 600;
+/** Lanes due within this of the round are asked with it, rather than a second later by a round of their own. */
+const DUE_SLACK_MS = 1_000;
 
 export class TrackerClient {
+  /** The torrent's usable tiers, each in its BEP 12 order; the lanes hold these same arrays. */
   private tiers: string[][];
-  private failures = 0;
+  private lanes: TrackerLane[] = [];
+  private laneScope: AnnounceScope;
   /** BEP 15's key: one per torrent, the same in every UDP announce. */
   private readonly key = crypto.getRandomValues(new Uint32Array(1))[0]!;
   /** Per URL, in the torrent's order. */
@@ -72,9 +56,13 @@ export class TrackerClient {
     private readonly peerId: Uint8Array,
     private readonly port: number,
     private readonly udp: UdpTrackerClient = processUdpTrackerClient(),
+    /** Read at each round: a change of the settings applies from the torrent's next announce. */
+    private readonly scope: () => AnnounceScope = () => "first-tier",
   ) {
     this.tiers = announceList.map((tier) => shuffle(tier.filter(isSupportedTracker))).filter((tier) => tier.length > 0);
     this.statuses = initialStatuses(announceList);
+    this.laneScope = scope();
+    this.relane();
   }
 
   /**
@@ -92,12 +80,25 @@ export class TrackerClient {
         return [...known, ...shuffle(usable.filter((url) => !order.has(url)))];
       })
       .filter((tier) => tier.length > 0);
+    this.relane();
     const before = new Map(this.statuses.map((s) => [s.url, s]));
     this.statuses = initialStatuses(announceList).map((fresh) => ({ ...(before.get(fresh.url) ?? fresh), tier: fresh.tier }));
     const kept = new Set(announceList.flat());
     const gone = [...this.told].filter((url) => !kept.has(url));
     for (const url of gone) this.told.delete(url);
     return gone;
+  }
+
+  /** Cuts the tiers into lanes anew; a lane goes on from the old one whose last answer came from a tracker of its. */
+  private relane(): void {
+    const old = this.lanes;
+    this.lanes = lanesOf(this.laneScope, this.tiers).map((tiers) => {
+      const lane = new TrackerLane(tiers);
+      const urls = new Set(tiers.flat());
+      const from = old.find((o) => o.current !== null && urls.has(o.current));
+      if (from) lane.inherit(from);
+      return lane;
+    });
   }
 
   /** Tells one tracker, no longer the torrent's, that we leave (bounded; a failure is let go). */
@@ -107,6 +108,18 @@ export class TrackerClient {
     } catch {
       // leaving anyway: it forgets us after its own timeout
     }
+  }
+
+  /** Tells every tracker we announced to that we leave, all at once (each bounded; failures let go). */
+  async stopAll(stats: AnnounceStats, timeoutMs: number): Promise<void> {
+    const urls = [...this.told];
+    this.told.clear();
+    await Promise.all(urls.map((url) => this.stopAt(url, stats, timeoutMs)));
+  }
+
+  /** Whether a `stopped` is owed: some tracker was sent an announce of ours. */
+  get owesStopped(): boolean {
+    return this.told.size > 0;
   }
 
   /** What each tracker did last (copies). */
@@ -122,44 +135,96 @@ export class TrackerClient {
     return this.tiers.length > 0;
   }
 
-  /** Seconds to wait before the next try after a failed round. */
-  backoffSeconds(): number {
-    return Math.min(BACKOFF_MAX_S, BACKOFF_START_S * 2 ** Math.max(0, this.failures - 1));
+  /** When the next lane is due (ms since the epoch). */
+  nextDueAt(): number {
+    return Math.min(...this.lanes.map((lane) => lane.nextAt));
+  }
+
+  /** Whether some lane's last announce was answered (a lane that failed is then not the torrent's end). */
+  get anyWorking(): boolean {
+    return this.lanes.some((lane) => lane.working);
   }
 
   /**
-   * Tries the tiers in order until one tracker answers. A `failure reason` (or UDP error packet) is
-   * thrown at once (as the user must see it). `timeoutMs` bounds an HTTP request (10 s by default);
-   * a UDP request runs BEP 15's retransmission schedule unless `timeoutMs` is given. `signal` ends the
-   * announce where it stands (the torrent stops): no further tracker is tried.
+   * Announces to every lane (`all`: the torrent starts, completes, is reannounced or has new trackers) or to
+   * those due, at once: a lane with no answer yet sends `started`, one that has `want`. `onAnswer` hears each
+   * answer as it comes (a slow lane does not hold the peers of a quick one). `timeoutMs` bounds an HTTP
+   * request (10 s by default); a UDP request runs BEP 15's schedule unless it is given. `signal` ends the
+   * round where it stands (the torrent stops): no further tracker is tried.
+   */
+  async round(
+    want: "completed" | undefined,
+    stats: AnnounceStats,
+    options: { all: boolean; timeoutMs?: number; signal?: AbortSignal; onAnswer?: (result: AnnounceResult) => void },
+  ): Promise<RoundOutcome> {
+    const scope = this.scope();
+    if (scope !== this.laneScope) {
+      this.laneScope = scope;
+      this.relane();
+    }
+    const now = Date.now();
+    const due = options.all ? this.lanes : this.lanes.filter((lane) => lane.nextAt <= now + DUE_SLACK_MS);
+    const outcome: RoundOutcome = { answers: [], failures: [] };
+    await Promise.all(
+      due.map(async (lane) => {
+        try {
+          const result = await this.announceLane(lane, lane.current === null ? "started" : want, stats, options.timeoutMs, options.signal);
+          outcome.answers.push(result);
+          options.onAnswer?.(result);
+        } catch (error) {
+          outcome.failures.push({ error: asTrackerError(error), retryInS: lane.backoffSeconds() });
+        }
+      }),
+    );
+    return outcome;
+  }
+
+  /**
+   * Announces `event` to every lane at once and merges their answers (peers of all, the shortest interval);
+   * throws when no lane answered: a tracker's refusal (`failure`) first, else `unreachable`.
    */
   async announce(event: AnnounceEvent, stats: AnnounceStats, timeoutMs?: number, signal?: AbortSignal): Promise<AnnounceResult> {
+    if (this.lanes.length === 0) throw new TrackerError("unreachable", "no tracker answered (no HTTP(S) or UDP tracker in the torrent)");
+    const settled = await Promise.allSettled(this.lanes.map((lane) => this.announceLane(lane, event, stats, timeoutMs, signal)));
+    const answers = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+    if (answers.length === 0) {
+      const errors = settled.map((s) => asTrackerError((s as PromiseRejectedResult).reason));
+      throw errors.find((e) => e.code === "failure") ?? errors[errors.length - 1]!;
+    }
+    const peers = new Map(answers.flatMap((a) => a.peers).map((p) => [`${p.ip}:${p.port}`, p]));
+    return { ...answers[0]!, peers: [...peers.values()], interval: Math.min(...answers.map((a) => a.interval)) };
+  }
+
+  /** One lane, BEP 12: its tiers in order until a tracker answers; a `failure reason` (or UDP error packet) ends it at once. */
+  private async announceLane(
+    lane: TrackerLane,
+    event: AnnounceEvent,
+    stats: AnnounceStats,
+    timeoutMs: number | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<AnnounceResult> {
     let lastProblem = "no HTTP(S) or UDP tracker in the torrent";
-    for (const tier of this.tiers) {
-      for (let i = 0; i < tier.length; i++) {
-        const url = tier[i]!;
-        try {
-          this.note(url, { status: "updating" });
-          if (event !== "stopped") this.told.add(url);
-          const result = await this.announceTo(url, event, stats, timeoutMs, signal);
-          this.note(url, { status: "working", lastError: null, peers: result.peers.length });
-          if (event === "stopped") this.told.delete(url);
-          tier.splice(i, 1);
-          tier.unshift(url);
-          this.failures = 0;
-          return result;
-        } catch (error) {
-          if (signal?.aborted) throw new TrackerError("unreachable", "the announce was called off");
-          this.note(url, { status: "error", lastError: error instanceof Error ? error.message : String(error) });
-          if (error instanceof TrackerError && error.code === "failure") {
-            this.failures++;
-            throw error;
-          }
-          lastProblem = `${url}: ${error instanceof Error ? error.message : String(error)}`;
+    const urls = lane.tiers.flat(); // a copy: an answer reorders the tiers
+    for (const url of urls) {
+      try {
+        this.note(url, { status: "updating" });
+        if (event !== "stopped") this.told.add(url);
+        const result = await this.announceTo(url, event, stats, timeoutMs, signal);
+        this.note(url, { status: "working", lastError: null, peers: result.peers.length });
+        if (event === "stopped") this.told.delete(url);
+        else lane.answered(url, result.interval, Date.now());
+        return result;
+      } catch (error) {
+        if (signal?.aborted) throw new TrackerError("unreachable", "the announce was called off");
+        this.note(url, { status: "error", lastError: error instanceof Error ? error.message : String(error) });
+        if (error instanceof TrackerError && error.code === "failure") {
+          if (event !== "stopped") lane.failed(Date.now());
+          throw error;
         }
+        lastProblem = `${url}: ${error instanceof Error ? error.message : String(error)}`;
       }
     }
-    this.failures++;
+    if (event !== "stopped") lane.failed(Date.now());
     throw new TrackerError("unreachable", `no tracker answered (${lastProblem})`);
   }
 
@@ -198,6 +263,10 @@ export class TrackerClient {
 function refusedOr(url: string, error: unknown): unknown {
   if ((error as { code?: unknown } | null)?.code !== "ECONNREFUSED") return error;
   return new TrackerError("unreachable", `${new URL(url).host}: connection refused (nothing listens on that port)`);
+}
+
+function asTrackerError(error: unknown): TrackerError {
+  return error instanceof TrackerError ? error : new TrackerError("unreachable", error instanceof Error ? error.message : String(error));
 }
 
 function anySignal(a: AbortSignal | undefined, b: AbortSignal | undefined): AbortSignal | undefined {

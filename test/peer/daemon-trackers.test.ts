@@ -1,7 +1,7 @@
 // A torrent's trackers changed through the daemon's own API (dist/btpeer daemon), watched from a real
 // tracker (ours, edge/, in this process on loopback, recording each announce and the URL it came to):
-// an added tracker is announced to at once (its torrent's only other tracker is dead, so BEP 12 gets to
-// it), a tracker replaced by another is told `stopped` and the new one is announced to, a removed one is
+// an added tracker is announced to at once (every tier is, by default: daemon-tiers.test.ts; its torrent's
+// only other tracker is dead, so strict BEP 12 would get to it too), a tracker replaced by another is told `stopped` and the new one is announced to, a removed one is
 // told `stopped`; a restart keeps the list; adding again a .torrent (through the API or the watch folder)
 // or a magnet link the daemon has merges their new trackers in (the add is still a duplicate); a magnet link still fetching its metadata
 // takes changes too and keeps them across a restart; bad input is a 4xx naming the problem, changing nothing.
@@ -135,7 +135,7 @@ test("a duplicate .torrent and a duplicate magnet link merge their new trackers 
 
   daemon = await daemon.restart();
   expect(trackersOf(await detail())).toEqual(merged);
-  // Started again with its list: the dead tracker fails, d answers (BEP 12).
+  // Started again with its list: every tier is announced to, d answers (the dead one fails).
   await until(() => events("d").includes("started"), "d announced to after the restart", { tries: 600, everyMs: 50 });
 }, 90_000);
 

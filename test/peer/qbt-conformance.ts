@@ -78,6 +78,23 @@ export function qbtConformance(target: () => QbtTarget): void {
     for (const key of ["listen_port", "dl_limit", "up_limit", "max_connec", "save_path", "dht", "pex"]) expect(prefs).toHaveProperty(key);
   });
 
+  // qbittorrent-nox 4.5.2's own defaults are all tiers on, all trackers off (btpeer's too: daemon-settings.test.ts);
+  // the suite's qBittorrent profile turns all trackers on (test/support/qbittorrent.ts), so this reads them back.
+  test("app/preferences: announce_to_all_tiers and announce_to_all_trackers are booleans that setPreferences changes", async () => {
+    const announcing = async () => {
+      const prefs = (await client.getPreferences()) as unknown as Json;
+      return [prefs.announce_to_all_tiers, prefs.announce_to_all_trackers];
+    };
+    const [tiers, trackers] = await announcing();
+    expect([typeof tiers, typeof trackers]).toEqual(["boolean", "boolean"]);
+    await client.setPreferences({ announce_to_all_tiers: false, announce_to_all_trackers: true });
+    expect(await announcing()).toEqual([false, true]);
+    await client.setPreferences({ announce_to_all_tiers: true, announce_to_all_trackers: false });
+    expect(await announcing()).toEqual([true, false]);
+    await client.setPreferences({ announce_to_all_tiers: tiers as boolean, announce_to_all_trackers: trackers as boolean });
+    expect(await announcing()).toEqual([tiers, trackers]);
+  });
+
   test("torrents/add (multipart) with savepath, category and tags; it checks and seeds", async () => {
     await client.createCategory("conformance", "");
     const ok = await client.addTorrent(fs.readFileSync(t().torrentFile), { savepath: t().dataDir, category: "conformance", tags: "one,two" });

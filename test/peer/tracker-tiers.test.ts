@@ -1,4 +1,5 @@
-// BEP 12 tracker tiers across HTTP and UDP (peer/tracker/tracker-client.ts), in process against real trackers
+// BEP 12 tracker tiers across HTTP and UDP (peer/tracker/tracker-client.ts; strict BEP 12 unless a test
+// gives another AnnounceScope: every tier, every tracker), in process against real trackers
 // on loopback: our tracker (HTTP and UDP on one port number), relays in front of it that count what
 // reaches them, silent UDP sockets, and an HTTP port nobody listens on. The UDP clients are the real one
 // with BEP 15's schedule changed so that no request is ever resent to a tracker that answers (the relays
@@ -145,4 +146,34 @@ test("a stop announce with a deadline gives up on a silent UDP tracker at the de
   expect(failure.code).toBe("unreachable");
   expect(failure.message).toContain("aborted");
   expect(slow.counts().outstanding).toBe(0);
+}, 30_000);
+
+test("announcing to every tier: each tier on its own, with its own event and backoff; a round between asks only the tiers due", async () => {
+  const dead = await silent();
+  const good = await relay();
+  const client = new TrackerClient([[dead.url], [good.url]], random20(), random20(), 6881, quick, () => "every-tier");
+  const first = await client.round(undefined, stats, { all: true });
+  expect(first.answers.map((a) => a.tracker)).toEqual([good.url]);
+  expect(first.failures.map((f) => [f.error.code, f.retryInS])).toEqual([["unreachable", 5]]);
+  const deadTries = dead.requests.length;
+  // Due first: the dead tier, at its backoff (the good one's interval is the tracker's, far later).
+  expect(client.nextDueAt()).toBeLessThan(Date.now() + 6_000);
+  while (Date.now() < client.nextDueAt()) await Bun.sleep(100);
+  const second = await client.round(undefined, stats, { all: false });
+  expect([second.answers.length, second.failures.map((f) => f.retryInS)]).toEqual([0, [10]]);
+  expect(dead.requests.length).toBeGreaterThan(deadTries);
+  expect(announcesAt(good)).toBe(1);
+  // Every tier again (a reannounce): the good tier, started already, sends no event; the dead one still `started`.
+  await client.round(undefined, stats, { all: true });
+  const sent = good.requests.filter((p) => requestAction(p) === ANNOUNCE).map((p) => (decodeRequest(p) as AnnounceRequest).event);
+  expect(sent).toEqual(["started", "none"]);
+}, 30_000);
+
+test("announcing to every tracker: both trackers of one tier are asked", async () => {
+  const a = await relay();
+  const b = await relay();
+  const client = new TrackerClient([[a.url, b.url]], random20(), random20(), 6881, udp, () => "every-tracker");
+  const outcome = await client.round(undefined, stats, { all: true });
+  expect(outcome.answers.map((r) => r.tracker).sort()).toEqual([a.url, b.url].sort());
+  expect([announcesAt(a), announcesAt(b)]).toEqual([1, 1]);
 }, 30_000);

@@ -1,6 +1,8 @@
 // Typed fields of API requests, checked one by one; each failure names the field and what it wants.
 // The same checks read JSON values and, through textValue, query parameters and form fields.
 import type { FilePriority, GlobalLimits, SeedingGoals, TorrentLimits } from "../control.ts";
+import type { DaemonSettings } from "../daemon-settings.ts";
+import { announceSettingsOf } from "../../tracker/announce-settings.ts";
 import { badRequest, HttpError } from "./errors.ts";
 
 const HASH = /^[0-9a-fA-F]{40}$/;
@@ -101,6 +103,14 @@ export function goalsField(value: unknown, field: string): Partial<SeedingGoals>
 /** PATCH /api/v1/limits: the global limits, any of them (the same fields as a torrent's). */
 export function globalLimitsOf(object: Record<string, unknown>): Partial<GlobalLimits> {
   return limitsField(object, "");
+}
+
+/** PATCH /api/v1/settings: any of them; an unknown key is refused by name (a typo must not pass silently). */
+export function settingsOf(object: Record<string, unknown>): Partial<DaemonSettings> {
+  const known = ["announceToAllTiers", "announceToAllTrackers"];
+  for (const key of Object.keys(object)) if (!known.includes(key)) throw badRequest(key, `is not a setting (known: ${known.join(", ")})`);
+  for (const key of known) if (key in object && typeof object[key] !== "boolean") throw badRequest(key, `must be true or false, got ${shown(object[key])}`);
+  return announceSettingsOf(object);
 }
 
 /**

@@ -74,7 +74,7 @@ export function qbtApi(options: QbtApiOptions): Hono {
   // qBittorrent names the libraries it is built on; btpeer uses none of them.
   app.get("/app/buildInfo", (c) => c.json({ bitness: 64, boost: "", libtorrent: "", openssl: "", qt: "", zlib: "" }));
   app.get("/app/defaultSavePath", (c) => c.text(options.defaultSavePath));
-  app.get("/app/preferences", (c) => c.json(preferences(control.stats(), options.defaultSavePath)));
+  app.get("/app/preferences", (c) => c.json(preferences(control, options.defaultSavePath)));
   app.post("/app/setPreferences", async (c) => {
     const p = await Params.of(c);
     let prefs: Record<string, unknown>;
@@ -89,6 +89,10 @@ export function qbtApi(options: QbtApiOptions): Hono {
       ...("dl_limit" in prefs ? { downloadLimit: limit(prefs.dl_limit) } : {}),
       ...(typeof prefs.max_connec === "number" && prefs.max_connec > 0 ? { maxPeers: prefs.max_connec } : {}),
     });
+    const flag = (v: unknown) => (typeof v === "boolean" ? v : undefined);
+    const announce = { announceToAllTiers: flag(prefs.announce_to_all_tiers), announceToAllTrackers: flag(prefs.announce_to_all_trackers) };
+    const changed = Object.fromEntries(Object.entries(announce).filter(([, v]) => v !== undefined));
+    if (Object.keys(changed).length > 0) control.setSettings(changed);
     return c.body(null, 200);
   });
 
@@ -172,9 +176,16 @@ function serverState(s: DaemonStats) {
   };
 }
 
-/** The preferences btpeer has, under qBittorrent's names; settable ones: up_limit, dl_limit, max_connec. */
-function preferences(s: DaemonStats, savePath: string) {
+/**
+ * The preferences btpeer has, under qBittorrent's names; settable ones: up_limit, dl_limit, max_connec,
+ * announce_to_all_tiers and announce_to_all_trackers (kept across restarts, as qBittorrent keeps them).
+ */
+function preferences(control: DaemonControl, savePath: string) {
+  const s = control.stats();
+  const settings = control.settings();
   return {
+    announce_to_all_tiers: settings.announceToAllTiers,
+    announce_to_all_trackers: settings.announceToAllTrackers,
     dht: false,
     dl_limit: s.limits.downloadLimit ?? 0,
     listen_port: s.port,

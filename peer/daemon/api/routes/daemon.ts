@@ -2,11 +2,13 @@
 //   GET   /api/v1/stats                 DaemonStats
 //   GET   /api/v1/limits                GlobalLimits
 //   PATCH /api/v1/limits                Partial<GlobalLimits> → GlobalLimits
+//   GET   /api/v1/settings              DaemonSettings (kept across restarts)
+//   PATCH /api/v1/settings              Partial<DaemonSettings> → DaemonSettings
 //   GET   /api/v1/events?hash=          Server-Sent Events of DaemonEvent (sse.ts)
 import type { Hono } from "hono";
 import type { DaemonControl } from "../../control.ts";
 import { readJsonObject } from "../body.ts";
-import { globalLimitsOf, infoHashOf } from "../fields.ts";
+import { globalLimitsOf, infoHashOf, settingsOf } from "../fields.ts";
 import { resource } from "../resource.ts";
 import type { EventStreams } from "../sse.ts";
 
@@ -15,6 +17,10 @@ export function daemonRoutes(app: Hono, control: DaemonControl, streams: EventSt
   resource(app, "/api/v1/limits", {
     GET: (c) => c.json(control.stats().limits),
     PATCH: async (c) => c.json(control.setLimits(globalLimitsOf(await readJsonObject(c.req.raw)))),
+  });
+  resource(app, "/api/v1/settings", {
+    GET: (c) => c.json(control.settings()),
+    PATCH: async (c) => c.json(control.setSettings(settingsOf(await readJsonObject(c.req.raw)))),
   });
   resource(app, "/api/v1/events", {
     GET: (c) => {
