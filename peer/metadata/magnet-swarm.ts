@@ -74,11 +74,11 @@ export class MagnetSwarm {
   }
 
   /** The metadata is in: the open peers, the known addresses and the bans, for the Torrent. */
-  handover(): Handover {
+  handover(): Omit<Handover, "trackersTold"> {
     this.dialer.quiet();
     // Dials still handshaking cannot be bound again before their handshake: they go, the open peers stay.
     for (const conn of [...this.admission.handshaking]) conn.close({ code: "local", detail: "metadata complete; dialled again by the torrent" });
-    const handover: Handover = { peers: [...this.peers.values()], directory: this.directory, bannedPeerIds: this.bannedPeerIds };
+    const handover = { peers: [...this.peers.values()], directory: this.directory, bannedPeerIds: this.bannedPeerIds };
     this.peers.clear();
     return handover;
   }

@@ -282,7 +282,7 @@ export class MagnetTorrent implements ConnectionHandler {
     this.current = "promoted";
     this.tracker.abandon(); // the torrent announces from now on, with what is left
     this.dht.leave(); // and joins the DHT itself, unless the metadata says it is private
-    const handover = this.swarm.handover();
+    const handover = { ...this.swarm.handover(), trackersTold: this.tracker.told() };
     this.finish({ torrent: this.options.host.promote(this, { ...prepared, handover }) });
   }
 

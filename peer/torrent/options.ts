@@ -81,6 +81,8 @@ export interface Handover {
   peers: SwarmPeer[];
   directory: PeerDirectory;
   bannedPeerIds: Set<string>;
+  /** Trackers its announces went to: owed a `stopped` by the torrent, at once if its list lacks them. */
+  trackersTold: readonly string[];
 }
 
 /** A torrent as the client's caller describes it: the client adds itself as the host. */

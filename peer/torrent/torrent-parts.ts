@@ -72,7 +72,7 @@ export class TorrentParts implements HookedTorrent {
     this.lifecycle = new TorrentLifecycle(options.check ? "checking" : options.paused ? "paused" : this.downloader.complete ? "seeding" : "downloading");
     this.uploader = new Uploader(meta, have, options.storage, undefined, this.tuning.uploadBudget, (error) => hooks.storageFailed(error), options.storage);
     this.report = new ProgressReport(meta, have, this.downloader, this.uploader, this.downloader.picker);
-    this.tracker = new TrackerAnnouncer(meta, this.host.peerId, hooks, () => this.host.announceScope());
+    this.tracker = new TrackerAnnouncer(meta, this.host.peerId, hooks, () => this.host.announceScope(), options.handover?.trackersTold);
     const { host, maxPeers, handover } = options;
     this.swarm = new TorrentPeers({ meta, have, host, maxPeers, handover, peers: this.peers, downloader: this.downloader, uploader: this.uploader }, hooks);
     this.finished = new Promise((resolve) => (this.finish = resolve));

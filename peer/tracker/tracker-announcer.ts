@@ -86,6 +86,8 @@ export class TrackerAnnouncer {
     private readonly hooks: AnnouncerHooks,
     /** Which trackers it announces to (the client's settings), read at each round. */
     private readonly scope: () => AnnounceScope = () => "first-tier",
+    /** Trackers the magnet link's fetch announced to (a torrent its metadata made): taken over by the first client. */
+    private inherited: readonly string[] = [],
   ) {
     this.tiers = meta.announceList;
   }
@@ -115,6 +117,7 @@ export class TrackerAnnouncer {
     // A torrent naming no tracker at all (as many of a daemon's do) keeps no client: it has nothing to report.
     const client = this.tiers.length > 0 ? this.newClient(this.tiers, port) : null;
     this.client = client;
+    if (this.inherited.length > 0) this.takeOver(client ?? new TrackerClient([], this.meta.infoHash, this.peerId, port));
     if (!client?.hasTrackers) {
       if (client) this.hooks.emit({ event: "warning", message: "the torrent names no HTTP(S) or UDP tracker" });
       if (!this.hooks.knowsPeers()) this.hooks.fatal("tracker-unreachable", noTrackerNoPeer("the torrent"));
@@ -208,6 +211,7 @@ export class TrackerAnnouncer {
     if (!this.client) {
       if (!running || tiers.length === 0) return;
       this.client = this.newClient(tiers, this.port);
+      if (this.inherited.length > 0) this.takeOver(this.client);
     }
     const client = this.client;
     const gone = client.replaceTiers(tiers);
@@ -220,6 +224,22 @@ export class TrackerAnnouncer {
     if (this.timer) clearTimeout(this.timer);
     this.nextAnnounceAt = null;
     if (client.hasTrackers) this.run(undefined, true);
+  }
+
+  /** Trackers announced to and not told `stopped` (handed to the torrent a magnet link's metadata makes). */
+  told(): string[] {
+    return this.client?.toldTrackers() ?? [];
+  }
+
+  /**
+   * The fetch's trackers become this client's: those the torrent keeps are told `stopped` when it leaves
+   * them, the others now (an edit or a private .torrent dropped them during the handover).
+   */
+  private takeOver(client: TrackerClient): void {
+    const dropped = client.adoptTold(this.inherited);
+    this.inherited = [];
+    const stats = this.stats();
+    for (const url of dropped) void client.stopAt(url, stats, STOP_TIMEOUT_MS);
   }
 
   /** Stops announcing without telling the tracker: the torrent goes on under another announcer (a magnet's, once its metadata is in). */

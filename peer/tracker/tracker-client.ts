@@ -101,6 +101,22 @@ export class TrackerClient {
     });
   }
 
+  /** The trackers sent an announce of ours and not told `stopped` since. */
+  toldTrackers(): string[] {
+    return [...this.told];
+  }
+
+  /**
+   * Trackers another client of this torrent announced to (a magnet link's fetch, before its metadata was
+   * in): those in our tiers are owed a `stopped` as if we had announced to them; returns the others, owed
+   * one now (stopAt), since nothing of ours will ever tell them.
+   */
+  adoptTold(urls: readonly string[]): string[] {
+    const ours = new Set(this.tiers.flat());
+    for (const url of urls) if (ours.has(url)) this.told.add(url);
+    return urls.filter((url) => !ours.has(url));
+  }
+
   /** Tells one tracker, no longer the torrent's, that we leave (bounded; a failure is let go). */
   async stopAt(url: string, stats: AnnounceStats, timeoutMs: number): Promise<void> {
     try {

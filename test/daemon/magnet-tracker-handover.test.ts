@@ -7,7 +7,7 @@
 // that says the metadata is in (the .torrent is about to be made), and at the Torrent's first event (its
 // entry is made, the swap has not happened). Either way the torrent goes on with the edited list: in the
 // edit's answer, the view, the stored .torrent (so after a restart) and its running announcer's announces;
-// no magnet link is left in the state.
+// no magnet link is left in the state, and the tracker replaced, announced to by the fetch, hears `stopped`.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
@@ -55,7 +55,7 @@ test.each([
   // The Torrent's first event: it checks what is on disk, made by the client from the daemon's settings.
   ["the torrent starts its check", (e: DaemonEvent) => e.event === "checking"],
 ])(
-  "a tracker replaced when %s: the torrent goes on with the new one (listed, stored, announced to)",
+  "a tracker replaced when %s: the torrent goes on with the new one (listed, stored, announced to), the old one told `stopped`",
   async (when, at) => {
     const name = when.replaceAll(/\W+/g, "-");
     const state = path.join(dir, `state-${name}`);
@@ -80,6 +80,8 @@ test.each([
       expect(stored.announceList).toEqual([[tracker.url(`b-${name}`)]]);
       expect(daemon.store.getBlob(`magnet:${hex}`)).toBeNull();
       await until(() => tracker.to(`b-${name}`, hex).length > 0, "an announce to the new tracker", { tries: 600, everyMs: 50 });
+      // The replaced one, which the fetch announced to, is told that we left it (as after any replacement).
+      await until(() => tracker.to(`a-${name}`, hex).at(-1)?.event === "stopped", "`stopped` to the replaced tracker", { tries: 600, everyMs: 50 });
     } finally {
       await daemon.close();
     }
