@@ -1,6 +1,7 @@
 // How `btpeer remote` shows the daemon's answers to a person: a table of torrents, one torrent's
 // details, the daemon's figures. (--json prints the API's JSON as it is, for scripts.)
 import type { DaemonStats, GlobalLimits, TorrentDetail, TorrentSummary } from "../daemon/control.ts";
+import type { DaemonSettings } from "../daemon/daemon-settings.ts";
 import { formatBytes, formatDuration } from "./progress.ts";
 
 const rate = (n: number) => `${formatBytes(n)}/s`;
@@ -82,4 +83,12 @@ export function statsText(s: DaemonStats): string {
 
 export function limitsText(l: GlobalLimits): string {
   return `limits      ↓ ${limit(l.downloadLimit)}  ↑ ${limit(l.uploadLimit)}  peers ${l.maxPeers}`;
+}
+
+/** The daemon's settings, one a line, under the names the web UI and qBittorrent give them. */
+export function settingsText(s: DaemonSettings): string {
+  const onOff = (b: boolean) => (b ? "on" : "off");
+  const tiers = `announce to all tiers               ${onOff(s.announceToAllTiers)}`;
+  const trackers = `announce to all trackers in a tier  ${onOff(s.announceToAllTrackers)}`;
+  return `${tiers}\n${trackers}`;
 }

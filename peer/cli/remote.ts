@@ -4,10 +4,11 @@ import * as path from "node:path";
 import { isMagnet } from "../../shared/magnet.ts";
 import { loadToken, TOKEN_FILE, TokenError } from "../daemon/api-token.ts";
 import type { DaemonStats, GlobalLimits, TorrentDetail, TorrentSummary } from "../daemon/control.ts";
+import type { DaemonSettings } from "../daemon/daemon-settings.ts";
 import { intOption, rateOption, runCommand } from "./command-args.ts";
 import { defaultStateDir } from "./daemon.ts";
 import { RemoteApi, RemoteError, type RemoteToken } from "./remote-client.ts";
-import { limitsText, statsText, torrentDetail, torrentTable } from "./remote-format.ts";
+import { limitsText, settingsText, statsText, torrentDetail, torrentTable } from "./remote-format.ts";
 import { CliError } from "./torrent-runner.ts";
 
 export const DEFAULT_API = "http://127.0.0.1:9080";
@@ -26,6 +27,11 @@ commands:
   stats                         the daemon's rates, totals, peers and limits
   limits [--upload-limit R] [--download-limit R] [--max-peers N]
                                 show the global limits, or change them (0 = no limit)
+  settings [--announce-to-all-tiers on|off] [--announce-to-all-trackers on|off]
+                                show the daemon's settings, or change them (kept across restarts):
+                                announce to every tier of a torrent on its own (default on; off:
+                                BEP 12, the next tier only when the ones before failed), and to every
+                                tracker within a tier (default off)
 <hash> is the info hash, or a prefix of at least 4 hex digits naming one torrent.
 
 options:
@@ -50,6 +56,8 @@ const OPTIONS = {
   "upload-limit": { type: "string" },
   "download-limit": { type: "string" },
   "max-peers": { type: "string" },
+  "announce-to-all-tiers": { type: "string" },
+  "announce-to-all-trackers": { type: "string" },
 } as const;
 
 type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]["type"] extends "boolean" ? boolean : string };
@@ -111,6 +119,14 @@ async function execute(api: RemoteApi, command: string, args: string[], values: 
           : await api.call<GlobalLimits>("PATCH", "/api/v1/limits", { json: change });
       return { json: limits, text: limitsText(limits) };
     }
+    case "settings": {
+      const change = settingsChange(values);
+      const settings =
+        Object.keys(change).length === 0
+          ? await api.call<DaemonSettings>("GET", "/api/v1/settings")
+          : await api.call<DaemonSettings>("PATCH", "/api/v1/settings", { json: change });
+      return { json: settings, text: settingsText(settings) };
+    }
     default:
       throw new CliError("usage", `unknown command "${command}"`);
   }
@@ -147,6 +163,18 @@ function limitChange(values: Values): Partial<GlobalLimits> {
   if (values["upload-limit"] !== undefined) change.uploadLimit = rateOption("--upload-limit", values["upload-limit"]) ?? null;
   if (values["download-limit"] !== undefined) change.downloadLimit = rateOption("--download-limit", values["download-limit"]) ?? null;
   if (values["max-peers"] !== undefined) change.maxPeers = intOption("--max-peers", values["max-peers"], 1, 65_535);
+  return change;
+}
+
+/** --announce-to-all-tiers and --announce-to-all-trackers (on|off), as the API's fields. */
+function settingsChange(values: Values): Partial<DaemonSettings> {
+  const change: Partial<DaemonSettings> = {};
+  const onOff = (name: string, text: string) => {
+    if (text === "on" || text === "off") return text === "on";
+    throw new CliError("usage", `--${name} wants on or off, got "${text}"`);
+  };
+  if (values["announce-to-all-tiers"] !== undefined) change.announceToAllTiers = onOff("announce-to-all-tiers", values["announce-to-all-tiers"]);
+  if (values["announce-to-all-trackers"] !== undefined) change.announceToAllTrackers = onOff("announce-to-all-trackers", values["announce-to-all-trackers"]);
   return change;
 }
 

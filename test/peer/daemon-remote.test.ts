@@ -1,6 +1,7 @@
 // `btpeer remote` (the compiled binary) against the real daemon: the token read from the daemon's state
 // dir, each command as a table or text and as --json, and errors that say what to do next.
 import type { DaemonStats, GlobalLimits, TorrentDetail, TorrentSummary } from "../../peer/daemon/control.ts";
+import type { DaemonSettings } from "../../peer/daemon/daemon-settings.ts";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import * as fs from "node:fs";
 import path from "node:path";
@@ -68,7 +69,22 @@ describe("btpeer remote against the daemon", () => {
   test("--help lists the commands; `btpeer --help` lists remote", async () => {
     const help = await remote(["--help"]);
     expect(help.code).toBe(0);
-    for (const command of ["list", "add", "info", "pause", "resume", "recheck", "reannounce", "remove", "stats", "limits", "--delete-data", "--json"]) {
+    for (const command of [
+      "list",
+      "add",
+      "info",
+      "pause",
+      "resume",
+      "recheck",
+      "reannounce",
+      "remove",
+      "stats",
+      "limits",
+      "settings",
+      "--announce-to-all-tiers",
+      "--delete-data",
+      "--json",
+    ]) {
       expect(help.stdout).toContain(command);
     }
     const top = Bun.spawnSync([BINARY, "--help"], { stdout: "pipe" });
@@ -109,6 +125,32 @@ describe("btpeer remote against the daemon", () => {
     expect(Object.keys(limits).sort()).toEqual(["downloadLimit", "maxPeers", "uploadLimit"]);
     expect((await remote(["limits"])).stdout).toStartWith("limits      ↓ ");
   });
+
+  test("settings: shown, changed one at a time, refused by name when not on|off; the daemon keeps them across a restart", async () => {
+    expect(await remote(["settings"])).toMatchObject({
+      code: 0,
+      stdout: "announce to all tiers               on\nannounce to all trackers in a tier  off\n",
+    });
+    expect(await remoteJson<DaemonSettings>(["settings", "--announce-to-all-tiers", "off"])).toEqual({
+      announceToAllTiers: false,
+      announceToAllTrackers: false,
+    });
+    const both = await remote(["settings", "--announce-to-all-trackers", "on"]);
+    expect(both).toMatchObject({ code: 0, stdout: "announce to all tiers               off\nannounce to all trackers in a tier  on\n" });
+    expect(await daemon.json("GET", "/api/v1/settings", 200)).toEqual({ announceToAllTiers: false, announceToAllTrackers: true });
+
+    const bad = await remote(["settings", "--announce-to-all-tiers", "yes"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--announce-to-all-tiers wants on or off, got "yes"');
+    expect(await daemon.json("GET", "/api/v1/settings", 200)).toEqual({ announceToAllTiers: false, announceToAllTrackers: true });
+
+    daemon = await daemon.restart();
+    expect(await remoteJson<DaemonSettings>(["settings"])).toEqual({ announceToAllTiers: false, announceToAllTrackers: true });
+    expect(await remoteJson<DaemonSettings>(["settings", "--announce-to-all-tiers", "on", "--announce-to-all-trackers", "off"])).toEqual({
+      announceToAllTiers: true,
+      announceToAllTrackers: false,
+    });
+  }, 90_000);
 
   test("remove --delete-data: gone from the list", async () => {
     const removed = await remote(["remove", infoHash, "--delete-data"]);

@@ -19,6 +19,7 @@ export interface BrowserPage {
   type(selector: string, text: string): Promise<void>;
   click(selector: string): Promise<void>;
   $(selector: string): Promise<{ uploadFile(...paths: string[]): Promise<void> } | null>;
+  close(): Promise<void>;
 }
 
 export interface Browser {

@@ -74,6 +74,15 @@ export const WEBUI_HTML = `<!doctype html>
 <nav><button type="button" data-tab="files">Files</button><button type="button" data-tab="peers">Peers</button><button type="button" data-tab="trackers">Trackers</button><button type="button" data-tab="pieces">Pieces</button></nav>
 <div id="detail-body"></div>
 </section>
+<section id="settings">
+<h2>Settings</h2>
+<form id="settings-form">
+<label class="inline"><input id="setting-all-tiers" type="checkbox" data-setting="announceToAllTiers" disabled> Announce to all tiers</label>
+<label class="inline"><input id="setting-all-trackers" type="checkbox" data-setting="announceToAllTrackers" disabled> Announce to all trackers in a tier</label>
+<p class="hint">Which of a torrent's trackers are announced to: every tier on its own (off: a tier only when every tracker before it failed), and every tracker of a tier, not only the first that answers. Saved at once and kept across restarts; every torrent follows them from its next announce.</p>
+<p id="settings-error" class="error" role="alert"></p>
+</form>
+</section>
 <dialog id="remove-dialog">
 <form method="dialog">
 <p>Remove <strong id="remove-name"></strong>?</p>
@@ -106,7 +115,9 @@ input[type=text], input[type=password] { width: 100%; max-width: 40rem; padding:
 button { font: inherit; padding: .3rem .7rem; border: 1px solid #3b6fd8; background: #3b6fd8; color: #fff; border-radius: 6px; cursor: pointer; }
 button.quiet, td button { background: #fff; color: #1d2430; border-color: #c7cfdb; }
 #login { max-width: 26rem; margin: 4rem auto; }
-#add { background: #fff; border: 1px solid #dde2ea; border-radius: 8px; padding: .2rem 1rem .8rem; }
+#add, #settings { background: #fff; border: 1px solid #dde2ea; border-radius: 8px; padding: .2rem 1rem .8rem; }
+#settings { margin-top: 1rem; }
+#settings label.inline { margin-right: 1.5rem; }
 #add-files ul { list-style: none; padding: 0; margin: 0; max-height: 12rem; overflow: auto; }
 .toolbar { display: flex; align-items: center; justify-content: space-between; gap: 1rem; }
 table { border-collapse: collapse; width: 100%; background: #fff; border: 1px solid #dde2ea; }

@@ -10,6 +10,7 @@ import { DOM_JS } from "./scripts/dom.ts";
 import { EVENTS_JS } from "./scripts/events.ts";
 import { LIST_JS } from "./scripts/list.ts";
 import { MAIN_JS } from "./scripts/main.ts";
+import { SETTINGS_JS } from "./scripts/settings.ts";
 import { STATS_JS } from "./scripts/stats.ts";
 
 const common = { "content-security-policy": WEBUI_CSP, "x-content-type-options": "nosniff", "referrer-policy": "no-referrer", "cache-control": "no-cache" };
@@ -24,6 +25,7 @@ const SCRIPTS: Record<string, string> = {
   "/webui/list.js": LIST_JS,
   "/webui/detail.js": DETAIL_JS,
   "/webui/add.js": ADD_JS,
+  "/webui/settings.js": SETTINGS_JS,
 };
 
 export const WEB_UI_PATHS: ReadonlySet<string> = new Set(["/", "/webui.css", ...Object.keys(SCRIPTS)]);

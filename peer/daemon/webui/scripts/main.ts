@@ -1,6 +1,6 @@
 // The web UI's entry module (served at /webui/main.js, the one the page names): signing in and out, and
 // while signed in the live data: the events stream, the list every 10 s, the header and an open detail
-// every 2 s. The modules it imports set up their own parts of the page as they load.
+// every 2 s, the settings once. The modules it imports set up their own parts of the page as they load.
 
 export const MAIN_JS = `import { $ } from "/webui/dom.js";
 import { api, onUnauthorized, setToken } from "/webui/api.js";
@@ -8,6 +8,7 @@ import { closeEvents, openEvents } from "/webui/events.js";
 import { loadList, onEvent } from "/webui/list.js";
 import { loadStats } from "/webui/stats.js";
 import { refreshDetail } from "/webui/detail.js";
+import { loadSettings } from "/webui/settings.js";
 import "/webui/add.js";
 
 var TOKEN_KEY = "btpeer-token";
@@ -44,6 +45,7 @@ $("logout").addEventListener("click", function () {
 function start() {
   loadList();
   loadStats();
+  loadSettings();
   timers.push(setInterval(loadStats, 2000));
   timers.push(setInterval(loadList, 10000));
   timers.push(setInterval(refreshDetail, 2000));
