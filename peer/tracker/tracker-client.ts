@@ -95,7 +95,10 @@ export class TrackerClient {
     this.lanes = lanesOf(this.laneScope, this.tiers).map((tiers) => {
       const lane = new TrackerLane(tiers);
       const urls = new Set(tiers.flat());
-      const from = old.find((o) => o.current !== null && urls.has(o.current));
+      const from =
+        old.find((o) => o.current !== null && urls.has(o.current)) ??
+        // A lane whose first announce is under way: its answer must reach the new lane (else a second `started`).
+        old.find((o) => o.current === null && o.underWay !== null && o.tiers.some((tier) => tier.some((url) => urls.has(url))));
       if (from) lane.inherit(from);
       return lane;
     });
@@ -183,12 +186,22 @@ export class TrackerClient {
     const outcome: RoundOutcome = { answers: [], failures: [] };
     await Promise.all(
       due.map(async (lane) => {
+        // One announce at a time per lane: a round asked for during another (a reannounce, an edit) follows it.
+        while (lane.underWay) {
+          const before = lane.underWay;
+          await before.catch(() => {});
+          if (lane.underWay === before) lane.underWay = null;
+        }
+        const announce = this.announceLane(lane, lane.current === null ? "started" : want, stats, options.timeoutMs, options.signal);
+        lane.underWay = announce;
         try {
-          const result = await this.announceLane(lane, lane.current === null ? "started" : want, stats, options.timeoutMs, options.signal);
+          const result = await announce;
           outcome.answers.push(result);
           options.onAnswer?.(result);
         } catch (error) {
           outcome.failures.push({ error: asTrackerError(error), retryInS: lane.backoffSeconds() });
+        } finally {
+          if (lane.underWay === announce) lane.underWay = null;
         }
       }),
     );

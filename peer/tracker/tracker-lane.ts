@@ -12,6 +12,13 @@ export class TrackerLane {
   failures = 0;
   /** When it is due again (ms since the epoch); 0: at once. */
   nextAt = 0;
+  /**
+   * The announce under way to this lane, if any. Another waits for it rather than going alongside: its event
+   * depends on whether this one's `started` was answered.
+   */
+  underWay: Promise<unknown> | null = null;
+  /** The lane that replaced this one (a tracker edit) while its announce was under way: its outcome goes there. */
+  private successor: TrackerLane | null = null;
 
   constructor(readonly tiers: string[][]) {}
 
@@ -25,9 +32,22 @@ export class TrackerLane {
     this.current = from.current;
     this.failures = from.failures;
     this.nextAt = from.nextAt;
+    if (from.underWay) {
+      this.underWay = from.underWay;
+      from.successor = this;
+    }
+  }
+
+  has(url: string): boolean {
+    return this.tiers.some((tier) => tier.includes(url));
   }
 
   answered(url: string, intervalS: number, now: number): void {
+    if (this.successor) {
+      // Answered by a tracker the new list dropped: the lane's own trackers still owe their `started`.
+      if (this.successor.has(url)) this.successor.answered(url, intervalS, now);
+      return;
+    }
     for (const tier of this.tiers) {
       const i = tier.indexOf(url);
       if (i < 0) continue;
@@ -40,6 +60,7 @@ export class TrackerLane {
   }
 
   failed(now: number): void {
+    if (this.successor) return this.successor.failed(now);
     this.failures++;
     this.nextAt = now + this.backoffSeconds() * 1000;
   }

@@ -10,6 +10,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { TrackerClient, TrackerError } from "../../peer/tracker/tracker-client.ts";
 import { UdpTrackerClient } from "../../peer/tracker/udp-tracker-client.ts";
+import { encode } from "../../shared/bencode.ts";
 import { decodeRequest, encodeConnectResponse, encodeErrorResponse, type AnnounceRequest } from "../../shared/udp-tracker/index.ts";
 import { freePort } from "../support/ports.ts";
 import { requestAction, requestTx, startScriptedTracker, startUdpRelay, type ScriptedTracker, type UdpRelay } from "../support/udp-relay.ts";
@@ -176,4 +177,50 @@ test("announcing to every tracker: both trackers of one tier are asked", async (
   const outcome = await client.round(undefined, stats, { all: true });
   expect(outcome.answers.map((r) => r.tracker).sort()).toEqual([a.url, b.url].sort());
   expect([announcesAt(a), announcesAt(b)]).toEqual([1, 1]);
+}, 30_000);
+
+/** An HTTP tracker that records each announce's event ("" for none) and holds its answers while `held`. */
+function holdingTracker() {
+  const events: string[] = [];
+  let release = () => {};
+  let gate: Promise<void> | null = null;
+  const server = Bun.serve({
+    hostname: HOST,
+    port: 0,
+    async fetch(request) {
+      events.push(new URL(request.url).searchParams.get("event") ?? "");
+      if (gate) await gate;
+      return new Response(encode({ interval: 1800, peers: new Uint8Array(0) }) as Uint8Array<ArrayBuffer>);
+    },
+  });
+  closers.push(() => server.stop(true));
+  return {
+    url: `http://${HOST}:${server.port}/announce`,
+    events,
+    hold() {
+      gate = new Promise((resolve) => {
+        release = resolve;
+      });
+    },
+    release() {
+      gate = null;
+      release();
+    },
+  };
+}
+
+test("a tracker edit while a tier's `started` is under way: that tier's answer is kept, and no second `started` goes to it", async () => {
+  const first = holdingTracker();
+  const added = holdingTracker();
+  const client = new TrackerClient([[first.url]], random20(), random20(), 6881, udp, () => "every-tier");
+  first.hold();
+  const before = client.round(undefined, stats, { all: true });
+  while (first.events.length === 0) await Bun.sleep(10);
+  // The edit's round, while the first `started` waits for its answer (as a daemon's tracker edit runs one).
+  client.replaceTiers([[first.url], [added.url]]);
+  const after = client.round(undefined, stats, { all: true });
+  first.release();
+  await Promise.all([before, after]);
+  expect(first.events).toEqual(["started", ""]);
+  expect(added.events).toEqual(["started"]);
 }, 30_000);
