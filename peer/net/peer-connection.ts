@@ -27,11 +27,6 @@ export type { ConnectionEncryption, ConnectionHandler, ConnectionOptions, Connec
 const pieceHeader = new Uint8Array(13);
 let nextConnectionId = 1;
 
-/** 127.0.0.0/8 or ::1 (incoming IPv4-mapped addresses arrive unmapped: see sockets.ts). */
-function isLoopback(ip: string): boolean {
-  return ip.startsWith("127.") || ip === "::1" || ip.startsWith("::ffff:127.");
-}
-
 export class PeerConnection extends PeerWireState {
   readonly id = nextConnectionId++;
   readonly address: PeerAddress;
@@ -87,7 +82,6 @@ export class PeerConnection extends PeerWireState {
       (error) => this.close({ code: "local", detail: String(error) }),
       // A plain socket is written to directly; under MSE only while MseSocket says so (plaintext payload).
       () => (this.encryption === "none" ? socket.fd : socket.writeFd),
-      isLoopback(this.address.ip),
     );
     if (options.outgoing && options.torrent) this.sendRaw(ourHandshake(options.torrent, options.ourPeerId));
   }

@@ -5,6 +5,7 @@
 import type { Socket, SocketHandler, TCPSocketListener } from "bun";
 import type { PeerAddress } from "../../shared/compact.ts";
 import type { CloseReason } from "./close-reason.ts";
+import { boundLocalSendBuffer } from "./local-send-buffer.ts";
 
 /** What reads a socket: PeerConnection is one. */
 export interface SocketSink {
@@ -25,9 +26,13 @@ export interface SocketData {
   failed?: (reason: string) => void;
 }
 
+/** The socket's descriptor: Bun has it, bun-types does not declare it. */
+const fdOf = (socket: Socket<SocketData>): number | undefined => (socket as unknown as { fd?: number }).fd;
+
 const handlers: SocketHandler<SocketData, "uint8array"> = {
   binaryType: "uint8array",
   open(socket) {
+    boundLocalSendBuffer(fdOf(socket), socket.remoteAddress);
     const make = socket.data?.open;
     if (!make) return;
     socket.data.sink = make(socket);
@@ -96,6 +101,7 @@ export function listenForPeers(
     socket: {
       ...handlers,
       open(socket: Socket<SocketData>) {
+        boundLocalSendBuffer(fdOf(socket), socket.remoteAddress); // before its first bytes say what it is
         socket.data = { sink: null };
         const ip = socket.remoteAddress.startsWith("::ffff:") ? socket.remoteAddress.slice(7) : socket.remoteAddress;
         socket.data.sink = accept(socket, { ip, port: (socket as unknown as { remotePort?: number }).remotePort ?? 0 });

@@ -19,8 +19,6 @@ const SPLICE_F_NONBLOCK = 2;
 /** Asked of the kernel for each connection's pipe (the default, /proc/sys/fs/pipe-max-size, allows it). */
 const PIPE_BYTES = 1024 * 1024;
 export const PAGE = 4096;
-const SOL_SOCKET = 1;
-const SO_SNDBUF = 7;
 
 export class SpliceError extends Error {
   override readonly name = "SpliceError";
@@ -40,8 +38,6 @@ export interface Pipe {
 }
 
 export interface SpliceOps {
-  /** Fixes the socket's send buffer (SO_SNDBUF; the kernel doubles it and stops growing it). */
-  setSendBuffer(fd: number, bytes: number): void;
   /** A non-blocking pipe as large as the kernel allows (up to 1 MiB), or null when none can be made. */
   openPipe(): Pipe | null;
   closePipe(pipe: Pipe): void;
@@ -71,7 +67,6 @@ function load(): SpliceOps | null {
       write: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64_fast },
       read: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64_fast },
       close: { args: [FFIType.i32], returns: FFIType.i32 },
-      setsockopt: { args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
       __errno_location: { args: [], returns: FFIType.ptr },
     });
   } catch {
@@ -94,12 +89,7 @@ function load(): SpliceOps | null {
     if (e !== EINTR) throw new SpliceError(name, e);
     return 0;
   };
-  const intValue = new Int32Array(new ArrayBuffer(4));
   return {
-    setSendBuffer(fd, bytes) {
-      intValue[0] = bytes;
-      c.setsockopt(fd, SOL_SOCKET, SO_SNDBUF, ptr(intValue), 4); // refused: the kernel's own sizing stays
-    },
     openPipe() {
       if (c.pipe2(ptr(fds), O_NONBLOCK | O_CLOEXEC) !== 0) return null;
       const pipe = { readFd: fds[0]!, writeFd: fds[1]!, pages: 0 };

@@ -8,9 +8,6 @@
 // way: Bun sees that write fall short and wakes us with `drain` once the socket takes bytes again.
 import { type Pipe, PAGE, type SpliceOps, spliceOps } from "./splice.ts";
 
-/** Asked of SO_SNDBUF for a peer on this host (the kernel doubles it: 512 KiB). */
-const LOCAL_SEND_BUFFER = 256 * 1024;
-
 export interface WritableSocket {
   write(data: Uint8Array, byteOffset?: number, byteLength?: number): number;
 }
@@ -67,12 +64,8 @@ export class WriteQueue {
      * (undefined: none now, e.g. an RC4 payload); none given: never splice.
      */
     private readonly rawFd: () => number | undefined = () => undefined,
-    /** The peer is on this host (loopback): see boundLocalSendBuffer. */
-    private readonly localPeer = false,
   ) {
     this.splice = spliceOps();
-    const fd = rawFd();
-    if (fd !== undefined && fd >= 0) this.boundLocalSendBuffer(fd); // before the kernel grows it
   }
 
   /** True while piece blocks may go through the pipe (false: callers read blocks into buffers). */
@@ -245,7 +238,6 @@ export class WriteQueue {
     const fd = this.rawFd();
     if (this.pipe === undefined && this.splice && !this.closed && fd !== undefined && fd >= 0) {
       this.target = fd;
-      this.boundLocalSendBuffer(fd);
       this.pipe = this.splice.openPipe();
       // Too small for a block with its header (limits on pipe memory reached): buffers it is.
       if (this.pipe && this.pipe.pages < 8) {
@@ -254,18 +246,6 @@ export class WriteQueue {
       }
     }
     return this.pipe ?? null;
-  }
-
-  /**
-   * To a peer on this host, a send buffer of LOCAL_SEND_BUFFER rather than the kernel's own growth to
-   * megabytes. There is no round trip to cover, and a local receiver acks bytes only as it reads them, so a
-   * grown buffer is that many bytes waiting unread in its socket, out of its CPU's cache by the time it
-   * copies them: a libtorrent leecher held 2-10 MiB unread from us. Farther away the buffer must cover
-   * rate x round trip, so the kernel keeps sizing it (a round trip measured here says nothing: on a busy
-   * machine loopback's was 0.7 ms).
-   */
-  private boundLocalSendBuffer(fd: number): void {
-    if (this.localPeer) this.splice?.setSendBuffer(fd, LOCAL_SEND_BUFFER);
   }
 
   /** Drops everything still queued, releasing handed-over buffers and the pipe. */
