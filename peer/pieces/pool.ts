@@ -2,6 +2,7 @@
 // made once. acquire/release only move a slot id on a stack, so steady state allocates nothing and
 // memory stays flat whatever the torrent's size. When the pool is empty the downloader stops requesting.
 import { ptr } from "bun:ffi";
+import { adviseHugePages } from "./huge-pages.ts";
 
 export interface PoolSlot {
   readonly id: number;
@@ -20,6 +21,8 @@ export interface BufferPoolOptions {
    * The buffer is over-allocated by that much and the slots cut after the gap: no copy, no second buffer.
    */
   align?: number;
+  /** Ask for 2 MiB pages (huge-pages.ts): for memory every received byte passes through. */
+  hugePages?: boolean;
 }
 
 export class PoolError extends Error {
@@ -53,6 +56,7 @@ export class BufferPool {
       throw new PoolError("bad-size", `alignment must be a power of two, got ${align}`);
     const bytes = this.slotSize * this.slotCount + (align > 1 ? align : 0);
     this.buffer = opts.shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+    if (opts.hugePages) adviseHugePages(this.buffer); // before the first touch, or it comes too late
     // Large buffers come page-aligned from the allocator already (gap 0); small ones may not.
     const start = align > 1 ? (align - (ptr(new Uint8Array(this.buffer, 0, 1)) % align)) % align : 0;
     this.#slots = Array.from({ length: this.slotCount }, (_, id) => ({ id, bytes: new Uint8Array(this.buffer, start + id * slotSize, slotSize) }));

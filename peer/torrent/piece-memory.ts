@@ -24,8 +24,10 @@ export class PieceMemory {
     if (this.held) return;
     const bytes = this.budget.reserve(this.wanted);
     // Pieces are checked on hashing threads that read them in place, so the pool is shared memory.
-    // Page-aligned slots: a verified piece can then be written with O_DIRECT straight from its slot.
-    const pool = new BufferPool({ slotSize: this.meta.pieceLength, totalBytes: bytes, shared: true, align: DIRECT_ALIGNMENT });
+    // Page-aligned slots: a verified piece can then be written with O_DIRECT straight from its slot. Every
+    // block passes through this memory three times (copied in, hashed, written): on huge pages where the
+    // system allows.
+    const pool = new BufferPool({ slotSize: this.meta.pieceLength, totalBytes: bytes, shared: true, align: DIRECT_ALIGNMENT, hugePages: true });
     const hasher = this.hashing.register(pool.buffer as SharedArrayBuffer, this.meta.pieceHashes);
     this.held = { pool, hasher, bytes };
     this.downloader.useMemory(pool, hasher);
