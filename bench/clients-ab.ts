@@ -1,10 +1,12 @@
 // Alternated A/B pairs of one bench:clients cell, btpeer → btpeer, for comparing two builds (or two
 // settings) of the leecher on a machine that other work shares: each pair runs back to back, and the
-// comparison is made within pairs. The seeder is the same build in every transfer (--seeder, default A).
+// comparison is made within pairs. The seeder is the same build in every transfer (--seeder, default A),
+// unless --seeder-b gives B's transfers a seeder of their own (to compare seeders, with --a = --b).
 // Each side is a command line, so a setting can ride on `env`:
 //
 //   bun bench/clients-ab.ts --a "/tmp/old/btpeer" --b "dist/btpeer" [--pairs 5] [--size 1G] [--piece 1M]
 //   bun bench/clients-ab.ts --a "env BTPEER_DIRECT_IO=0 dist/btpeer" --b "dist/btpeer"
+//   bun bench/clients-ab.ts --a dist/btpeer --b dist/btpeer --seeder-b "env BTPEER_SPLICE=0 dist/btpeer"
 //
 // Prints per transfer MB/s, the leecher's CPU s/GiB and the machine's CPU s/GiB (as bench:clients does),
 // then per pair B against A, and the medians.
@@ -27,6 +29,8 @@ const command = (text: string) => text.split(/\s+/).filter((part) => part.length
 const a = command(arg("a"));
 const b = command(arg("b"));
 const seederCmd = command(arg("seeder", arg("a")));
+/** The seeder of B's transfers, to compare seeder builds or settings; default: the same seeder as A's. */
+const seederBCmd = command(arg("seeder-b", seederCmd.join(" ")));
 const pairs = Number(arg("pairs", "5"));
 const o = parseOptions(["--size", arg("size", "1G"), "--piece", arg("piece", "1M")]);
 
@@ -40,7 +44,7 @@ const results: { a: Cell; b: Cell }[] = [];
 try {
   bench.prepare();
   await bench.sumsOfSeed();
-  const seeder = btpeerClient(seederCmd);
+  const seeders = { a: btpeerClient(seederCmd), b: btpeerClient(seederBCmd) };
   for (let p = 1; p <= pairs; p++) {
     // A first in odd pairs, B first in even ones: neither side always runs on the warmer machine.
     const order: ["a" | "b", string[]][] =
@@ -55,7 +59,7 @@ try {
           ];
     const pair: Partial<Record<"a" | "b", Cell>> = {};
     for (const [side, cmd] of order) {
-      pair[side] = await bench.cell("from-btpeer", seeder, btpeerClient(cmd));
+      pair[side] = await bench.cell("from-btpeer", seeders[side], btpeerClient(cmd));
       console.log(`pair ${p} ${side.toUpperCase()}: ${line(pair[side]!)}`);
     }
     results.push({ a: pair.a!, b: pair.b! });
@@ -66,7 +70,9 @@ try {
   await tracker.stop();
   removeDir(tmp);
 }
-console.log(`A = ${a.join(" ")}\nB = ${b.join(" ")}\nseeder = ${seederCmd.join(" ")}`);
+console.log(
+  `A = ${a.join(" ")}\nB = ${b.join(" ")}\nseeder = ${seederCmd.join(" ")}${seederBCmd.join(" ") === seederCmd.join(" ") ? "" : `, of B: ${seederBCmd.join(" ")}`}`,
+);
 for (const [i, r] of results.entries()) {
   console.log(
     `pair ${i + 1}: MB/s ${r.a.mbps.toFixed(0)} → ${r.b.mbps.toFixed(0)}; leecher s/GiB ${r.a.leecherCpuPerGiB.toFixed(2)} → ${r.b.leecherCpuPerGiB.toFixed(2)}; machine s/GiB ${r.a.machineCpuPerGiB.toFixed(2)} → ${r.b.machineCpuPerGiB.toFixed(2)}`,
