@@ -7,12 +7,15 @@
 //   bun bench/clients-ab.ts --a "/tmp/old/btpeer" --b "dist/btpeer" [--pairs 5] [--size 1G] [--piece 1M]
 //   bun bench/clients-ab.ts --a "env BTPEER_DIRECT_IO=0 dist/btpeer" --b "dist/btpeer"
 //   bun bench/clients-ab.ts --a dist/btpeer --b dist/btpeer --seeder-b "env BTPEER_SPLICE=0 dist/btpeer"
+//   bun bench/clients-ab.ts --a "env BTPEER_HUGE_PAGES=0 dist/btpeer" --b dist/btpeer --seeder libtorrent
 //
 // Prints per transfer MB/s, the leecher's CPU s/GiB and the machine's CPU s/GiB (as bench:clients does),
 // then per pair B against A, and the medians.
 import { makeTempDir, removeDir } from "../test/support/files.ts";
 import { stopAllServices } from "../test/support/processes.ts";
+import type { BenchClient } from "./clients/adapter.ts";
 import { btpeerClient } from "./clients/btpeer.ts";
+import { libtorrentClient } from "./clients/libtorrent.ts";
 import { parseOptions } from "./clients/options.ts";
 import type { Cell } from "./clients/report.ts";
 import { BenchTracker } from "./clients/tracker.ts";
@@ -44,7 +47,9 @@ const results: { a: Cell; b: Cell }[] = [];
 try {
   bench.prepare();
   await bench.sumsOfSeed();
-  const seeders = { a: btpeerClient(seederCmd), b: btpeerClient(seederBCmd) };
+  // `--seeder libtorrent`: the bench's libtorrent seeder (python3-libtorrent), as bench:clients runs it.
+  const seederOf = (cmd: string[]): BenchClient => (cmd.join(" ") === "libtorrent" ? libtorrentClient : btpeerClient(cmd));
+  const seeders = { a: seederOf(seederCmd), b: seederOf(seederBCmd) };
   for (let p = 1; p <= pairs; p++) {
     // A first in odd pairs, B first in even ones: neither side always runs on the warmer machine.
     const order: ["a" | "b", string[]][] =
@@ -59,7 +64,7 @@ try {
           ];
     const pair: Partial<Record<"a" | "b", Cell>> = {};
     for (const [side, cmd] of order) {
-      pair[side] = await bench.cell("from-btpeer", seeders[side], btpeerClient(cmd));
+      pair[side] = await bench.cell(seeders[side] === libtorrentClient ? "from-libtorrent" : "from-btpeer", seeders[side], btpeerClient(cmd));
       console.log(`pair ${p} ${side.toUpperCase()}: ${line(pair[side]!)}`);
     }
     results.push({ a: pair.a!, b: pair.b! });
