@@ -6,7 +6,7 @@
 import { toBinaryString } from "../../shared/bytes.ts";
 import { DEFAULT_ANNOUNCER_OPTIONS, DhtAnnouncer, type AnnouncerOptions, type DhtTorrentEntry } from "../dht/announcer.ts";
 import { DhtError } from "../dht/errors.ts";
-import { isLoopbackAddress } from "../dht/node-id.ts";
+import { isLoopbackAddress } from "../net/loopback.ts";
 import { DhtNode, type DhtStats } from "../dht/node.ts";
 import { decodeSavedTable } from "../dht/table-file.ts";
 

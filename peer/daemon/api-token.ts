@@ -4,6 +4,7 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { isLoopbackAddress } from "../net/loopback.ts";
 
 export const TOKEN_FILE = "api-token";
 
@@ -120,58 +121,14 @@ export function tokenRequired(host: string): boolean {
 }
 
 /**
- * True only for addresses reachable from this machine alone: 127.0.0.0/8, ::1, IPv4-mapped loopback
- * (::ffff:127.x.y.z) and the name `localhost`. The wildcard addresses (0.0.0.0, ::) listen on every
- * interface and are not loopback; anything unparsable counts as not loopback, so the token is required.
+ * True only for hosts reachable from this machine alone: a loopback address (net/loopback.ts, which also
+ * reads a zone as in `::1%lo`), in brackets or not, and the name `localhost`. The wildcard addresses
+ * (0.0.0.0, ::) listen on every interface and are not loopback; anything unparsable counts as not
+ * loopback, so the token is required.
  */
 export function isLoopbackHost(host: string): boolean {
   let h = host.trim().toLowerCase();
   if (h.startsWith("[") && h.endsWith("]")) h = h.slice(1, -1);
   if (h === "localhost" || h === "localhost.") return true;
-  const v4 = parseIPv4(h);
-  if (v4) return v4[0] === 127;
-  const v6 = parseIPv6(h.replace(/%[^%]+$/, "")); // a zone (`::1%lo`) does not change the address
-  if (!v6) return false;
-  const zeros = (from: number, to: number) => v6.slice(from, to).every((w) => w === 0);
-  if (zeros(0, 7) && v6[7] === 1) return true; // ::1
-  if (zeros(0, 5) && v6[5] === 0xffff) return v6[6]! >>> 8 === 127; // ::ffff:127.x.y.z
-  return false;
-}
-
-/** Strict dotted quad (four decimal parts 0-255), else null. */
-function parseIPv4(text: string): number[] | null {
-  const parts = text.split(".");
-  if (parts.length !== 4 || !parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255)) return null;
-  return parts.map(Number);
-}
-
-/** The eight 16-bit words of an IPv6 address (with `::` and a trailing dotted quad), else null. */
-function parseIPv6(text: string): number[] | null {
-  if (!text.includes(":")) return null;
-  let tail: number[] = [];
-  let rest = text;
-  const lastColon = text.lastIndexOf(":");
-  if (text.slice(lastColon + 1).includes(".")) {
-    const v4 = parseIPv4(text.slice(lastColon + 1));
-    if (!v4) return null;
-    tail = [(v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!];
-    rest = `${text.slice(0, lastColon + 1)}0`; // a placeholder word, dropped below
-  }
-  const halves = rest.split("::");
-  if (halves.length > 2) return null;
-  const words = (s: string) => (s === "" ? [] : s.split(":"));
-  const head = words(halves[0]!);
-  const back = halves.length === 2 ? words(halves[1]!) : [];
-  if (![...head, ...back].every((w) => /^[0-9a-f]{1,4}$/.test(w))) return null;
-  const parsed = (ws: string[]) => ws.map((w) => parseInt(w, 16));
-  let backWords = parsed(back);
-  let headWords = parsed(head);
-  if (tail.length > 0) {
-    // The placeholder is the last word of the text, so of its last half: swap it for the quad's two words.
-    if (halves.length === 2) backWords = [...backWords.slice(0, -1), ...tail];
-    else headWords = [...headWords.slice(0, -1), ...tail];
-  }
-  const fill = 8 - headWords.length - backWords.length;
-  if (halves.length === 1 ? fill !== 0 : fill < 1) return null;
-  return [...headWords, ...new Array<number>(halves.length === 2 ? fill : 0).fill(0), ...backWords];
+  return isLoopbackAddress(h);
 }

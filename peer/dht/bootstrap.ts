@@ -2,7 +2,7 @@
 import { lookup } from "node:dns/promises";
 import { isIPv6, parseIPv4, parseIPv6 } from "../../shared/compact.ts";
 import { DhtError } from "./errors.ts";
-import { isLoopbackAddress } from "./node-id.ts";
+import { isLoopbackAddress } from "../net/loopback.ts";
 
 export const DEFAULT_BOOTSTRAP = ["router.bittorrent.com:6881", "dht.transmissionbt.com:6881", "router.utorrent.com:6881"];
 

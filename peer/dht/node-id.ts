@@ -123,11 +123,3 @@ export function isGlobalAddress(ip: string): boolean {
   if (a === 192 && b === 168) return false;
   return true;
 }
-
-export function isLoopbackAddress(ip: string): boolean {
-  const addr = addressBytes(ip);
-  if (!addr) return false;
-  if (addr.length === 4) return addr[0] === 127;
-  if (addr.subarray(0, 15).every((b) => b === 0) && addr[15] === 1) return true;
-  return addr.subarray(0, 10).every((b) => b === 0) && addr[10] === 0xff && addr[11] === 0xff && addr[12] === 127;
-}

@@ -1,7 +1,7 @@
 // What the node sends and receives through: one UDP socket per address family. An interface, so the
 // node's packet handling can be driven without sockets (fuzz) and tests can forbid leaving loopback.
 import { DhtError } from "./errors.ts";
-import { isLoopbackAddress } from "./node-id.ts";
+import { isLoopbackAddress } from "../net/loopback.ts";
 
 export type Family = 4 | 6;
 

@@ -8,6 +8,7 @@
 // Set on the raw socket as it opens (accepted or dialled), before anything reads or writes it: the bound
 // needs only the descriptor, so plain, MSE and RC4 connections, spliced or not, all get it.
 import { dlopen, FFIType, ptr } from "bun:ffi";
+import { isLoopbackAddress } from "./loopback.ts";
 
 /** Asked of SO_SNDBUF for a peer on this host (the kernel doubles it: 512 KiB). */
 const LOCAL_SEND_BUFFER = 256 * 1024;
@@ -31,14 +32,9 @@ function load(): SetSockOpt | null {
   }
 }
 
-/** 127.0.0.0/8 or ::1, IPv4-mapped or not. */
-export function isLoopback(ip: string): boolean {
-  return ip.startsWith("127.") || ip === "::1" || ip.startsWith("::ffff:127.");
-}
-
 /** Bounds the send buffer of `fd` when `remoteIp` is on this host; anything else keeps the kernel's sizing. */
 export function boundLocalSendBuffer(fd: number | undefined, remoteIp: string): void {
-  if (fd === undefined || fd < 0 || !isLoopback(remoteIp)) return;
+  if (fd === undefined || fd < 0 || !isLoopbackAddress(remoteIp)) return;
   if (setsockopt === undefined) setsockopt = load();
   if (!setsockopt) return;
   value[0] = LOCAL_SEND_BUFFER;
