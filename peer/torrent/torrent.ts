@@ -239,9 +239,16 @@ export class Torrent {
     this.parts.tracker.setTrackers(tiers);
   }
 
-  /** Asks the trackers for peers now rather than at their interval. */
+  /**
+   * Asks the trackers for peers now rather than at their interval. A step: a torrent woken from dormancy is
+   * live at once, but its announcer starts in its start step (a reannounce before it was lost).
+   */
   reannounce(): void {
-    if (this.parts.lifecycle.live) this.parts.tracker.reannounce();
+    const p = this.parts;
+    if (!p.lifecycle.live) return;
+    void this.steps.run(async () => {
+      if (p.lifecycle.live) p.tracker.reannounce();
+    });
   }
 
   /** Announces `stopped`, closes every connection and the files. Safe to call twice, and in any state. */

@@ -2,7 +2,8 @@
 // call), watched from a real tracker (ours, edge/, in this process on loopback, recording each announce):
 // the change makes the torrent again and applies at once (the tracker removed is told `stopped`, the
 // one left is announced to), it goes dormant again, and a daemon started again over the same state starts
-// it dormant with the changed list, announcing `started` to it.
+// it dormant with the changed list, announcing `started` to it. A reannounce asked of a dormant torrent
+// (the APIs' reannounce) makes it again and announces at once.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import path from "node:path";
 import fs from "node:fs";
@@ -66,4 +67,22 @@ test("a dormant torrent's trackers change at once, and a restart starts it dorma
   } finally {
     await again.close();
   }
+}, 60_000);
+
+test("a reannounce asked of a dormant torrent announces to its tracker at once", async () => {
+  // The same file in other pieces (another info hash), announcing to "r".
+  const other = await makeTorrent(path.join(dir, "seed", "one.bin"), path.join(dir, "other.torrent"), { trackers: [tracker.url("r")], pieceLength: 16 * 1024 });
+  const otherHex = toHex(parseMetainfo(new Uint8Array(fs.readFileSync(other))).infoHash);
+  const at = () => tracker.to("r", otherHex).map((a) => a.event);
+  const daemon = openDaemon(path.join(dir, "state-reannounce"), dir);
+  try {
+    await addUntilDormant(daemon, other, path.join(dir, "seed"));
+    expect(at()).toEqual(["started"]); // its interval is an hour: nothing else comes unless asked
+    await daemon.reannounce(otherHex);
+    await until(() => at().length > 1, "the reannounce at the tracker", { tries: 600, everyMs: 50 });
+    expect(at()).toEqual(["started", ""]);
+  } finally {
+    await daemon.close();
+  }
+  expect(at()).toEqual(["started", "", "stopped"]);
 }, 60_000);
