@@ -67,9 +67,11 @@ export class TrackerAnnouncer {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private stopped = false;
   private pendingCompleted = false;
-  private inFlight = false;
-  /** Calls off the announce under way: a stop must not wait for a silent tracker's schedule (45 s per UDP request). */
-  private callOff: AbortController | null = null;
+  /**
+   * The rounds under way, each by what calls it off (a stop must not wait for a silent tracker's schedule,
+   * 45 s per UDP request). More than one when rounds overlap (a reannounce during one waits for its lane).
+   */
+  private readonly rounds = new Set<AbortController>();
   /** Totals of the torrents this one was made again from (its dormant run): added to what it reports. */
   private base = { uploaded: 0, downloaded: 0 };
   /** Bumped by each start and stop: an announce still in flight from an earlier run is ignored. */
@@ -111,7 +113,6 @@ export class TrackerAnnouncer {
     this.generation++;
     this.stopped = false;
     this.pendingCompleted = false;
-    this.inFlight = false; // one of an earlier run is ignored
     this.port = port;
     if (carry) return this.resume(carry);
     // A torrent naming no tracker at all (as many of a daemon's do) keeps no client: it has nothing to report.
@@ -149,7 +150,7 @@ export class TrackerAnnouncer {
 
   /** Nothing under way: no announce in flight and no `completed` owed (a torrent may go dormant). */
   get settled(): boolean {
-    return !this.inFlight && !this.pendingCompleted;
+    return this.rounds.size === 0 && !this.pendingCompleted;
   }
 
   /**
@@ -184,7 +185,7 @@ export class TrackerAnnouncer {
   /** `completed` to every lane that announced (`started` to one that has not yet), after a round under way. */
   completed(): void {
     if (!this.client?.hasTrackers || this.stopped) return;
-    if (this.inFlight) {
+    if (this.rounds.size > 0) {
       this.pendingCompleted = true;
       return;
     }
@@ -220,7 +221,6 @@ export class TrackerAnnouncer {
     for (const url of gone) void client.stopAt(url, stats, STOP_TIMEOUT_MS);
     // An announce under way (to a tracker that may be gone) is ignored: this one replaces it.
     this.generation++;
-    this.inFlight = false;
     if (this.timer) clearTimeout(this.timer);
     this.nextAnnounceAt = null;
     if (client.hasTrackers) this.run(undefined, true);
@@ -246,7 +246,7 @@ export class TrackerAnnouncer {
   abandon(): void {
     this.stopped = true;
     this.generation++;
-    this.callOff?.abort();
+    for (const round of this.rounds) round.abort();
     if (this.timer) clearTimeout(this.timer);
   }
 
@@ -255,7 +255,7 @@ export class TrackerAnnouncer {
     this.stopped = true;
     this.generation++;
     this.nextAnnounceAt = null;
-    this.callOff?.abort();
+    for (const round of this.rounds) round.abort();
     if (this.timer) clearTimeout(this.timer);
     if (!this.client?.owesStopped) return;
     await announceStopped(this.client, this.stats());
@@ -267,16 +267,12 @@ export class TrackerAnnouncer {
     if (!client || this.stopped) return;
     const run = this.generation;
     void (async () => {
-      this.inFlight = true;
       const callOff = new AbortController();
-      this.callOff = callOff;
+      this.rounds.add(callOff);
       const onAnswer = (result: AnnounceResult) => {
         if (run === this.generation) this.answered(result);
       };
-      const outcome = await client.round(want, this.stats(), { all, signal: callOff.signal, onAnswer }).finally(() => {
-        if (this.callOff === callOff) this.callOff = null;
-        if (run === this.generation) this.inFlight = false;
-      });
+      const outcome = await client.round(want, this.stats(), { all, signal: callOff.signal, onAnswer }).finally(() => this.rounds.delete(callOff));
       if (run !== this.generation) return;
       this.failures += outcome.failures.length;
       if (outcome.answers.length === 0 && outcome.failures.length > 0 && !client.anyWorking && !this.hooks.knowsPeers()) {

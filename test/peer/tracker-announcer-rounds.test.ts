@@ -1,0 +1,54 @@
+// TrackerAnnouncer's rounds that overlap (peer/tracker/tracker-announcer.ts): a reannounce asked while a
+// round is under way waits for that round's announce on the lane, then sends its own. Until both are done
+// the announcer is not settled (a settled announcer lets a seeding torrent go dormant, which calls off what
+// is under way). In process, against our recording tracker on loopback, holding its replies.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { toHex } from "../../shared/bytes.ts";
+import { asInfoHash } from "../../shared/ids.ts";
+import { TrackerAnnouncer } from "../../peer/tracker/tracker-announcer.ts";
+import { type RecordingTracker, startRecordingTracker } from "../support/recording-tracker.ts";
+import { until } from "../support/until.ts";
+
+let tracker: RecordingTracker;
+beforeAll(() => {
+  tracker = startRecordingTracker();
+});
+afterAll(() => tracker?.stop());
+
+const random20 = () => crypto.getRandomValues(new Uint8Array(20));
+const wait = { tries: 600, everyMs: 50 };
+
+test("a reannounce during a round under way keeps the announcer unsettled until its own announce is answered", async () => {
+  const infoHash = asInfoHash(random20());
+  const events = () => tracker.to("t", toHex(infoHash)).map((a) => a.event);
+  const fatal: string[] = [];
+  const announcer = new TrackerAnnouncer({ infoHash, announceList: [[tracker.url("t")]] }, random20(), {
+    stats: () => ({ uploaded: 0, downloaded: 0, left: 0 }),
+    peersFound: () => {},
+    emit: () => {},
+    knowsPeers: () => true,
+    fatal: (_code, message) => void fatal.push(message),
+  });
+  try {
+    announcer.start(6881, true);
+    await until(() => announcer.status()[0]?.status === "working" && announcer.settled, "`started` answered", wait);
+
+    tracker.hold("t");
+    announcer.completed(); // round 1: `completed`, its reply held
+    await until(() => events().length === 2, "`completed` at the tracker", wait);
+    expect(announcer.settled).toBe(false);
+    announcer.reannounce(); // round 2: waits for round 1's announce on the lane
+    tracker.release("t"); // round 1 answered...
+    tracker.hold("t"); // ...round 2's reply held
+    await until(() => events().length === 3, "the reannounce at the tracker", wait);
+    expect(events()).toEqual(["started", "completed", ""]);
+    expect(announcer.settled).toBe(false); // round 2 is under way
+    tracker.release("t");
+    await until(() => announcer.settled, "round 2 answered", wait);
+  } finally {
+    tracker.release("t");
+    await announcer.stop();
+  }
+  expect(events()).toEqual(["started", "completed", "", "stopped"]);
+  expect(fatal).toEqual([]);
+}, 60_000);
