@@ -9,37 +9,30 @@
 // edit's answer, the view, the stored .torrent (so after a restart) and its running announcer's announces;
 // no magnet link is left in the state, and the tracker replaced, announced to by the fetch, hears `stopped`.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import fs from "node:fs";
 import path from "node:path";
-import { toHex } from "../../shared/bytes.ts";
 import type { InfoHash } from "../../shared/ids.ts";
 import { formatMagnet } from "../../shared/magnet.ts";
 import { parseMetainfo } from "../../shared/metainfo/parse.ts";
 import type { DaemonEvent, TorrentDetail } from "../../peer/daemon/control.ts";
 import type { Daemon } from "../../peer/daemon/service.ts";
-import { type Btpeer, startBtpeer } from "../peer/btpeer-harness.ts";
-import { makeRandomFile, makeTempDir, removeDir } from "../support/files.ts";
+import type { Btpeer } from "../peer/btpeer-harness.ts";
+import { makeTempDir, removeDir } from "../support/files.ts";
 import { stopAllServices } from "../support/processes.ts";
 import { type RecordingTracker, startRecordingTracker } from "../support/recording-tracker.ts";
-import { makeTorrent } from "../support/seed-fixture.ts";
 import { until } from "../support/until.ts";
 import { openDaemon } from "./dormant-fixture.ts";
+import { seedOneFile } from "./magnet-handover-fixture.ts";
 
 let dir = "";
 let tracker: RecordingTracker;
 let seeder: Btpeer;
-let torrentPath = "";
 let hex = "";
 let infoHash: InfoHash;
 
 beforeAll(async () => {
   dir = makeTempDir("btpeer-magnet-tracker-handover-");
   tracker = startRecordingTracker();
-  makeRandomFile(path.join(dir, "seed", "one.bin"), 150_000, 21);
-  torrentPath = await makeTorrent(path.join(dir, "seed", "one.bin"), path.join(dir, "one.torrent"), { trackers: [tracker.url("s")] });
-  infoHash = parseMetainfo(new Uint8Array(fs.readFileSync(torrentPath))).infoHash as InfoHash;
-  hex = toHex(infoHash);
-  seeder = await startBtpeer(["seed", torrentPath, "--dir", path.join(dir, "seed"), "--no-dht"], { name: "metadata seeder" });
+  ({ infoHash, hex, seeder } = await seedOneFile(dir, { trackers: [tracker.url("s")] }));
 });
 
 afterAll(async () => {
