@@ -3,7 +3,8 @@
 // MagnetTorrent, and what the views show meanwhile. Once the metadata is verified, the .torrent made from it
 // goes into the record (a restart does not fetch it again) and a TorrentEntry takes over with the Torrent
 // the client made of the magnet, on the same peers. A .torrent added for the same info hash hands its
-// metadata over (`handOver`) instead of waiting for peers to send it.
+// metadata over (`handOver`) instead of waiting for peers to send it (a private one, none of the fetch's
+// peers: BEP 27, they came from the link).
 import { toHex } from "../../shared/bytes.ts";
 import { formatMagnet, MagnetError, parseMagnet, type MagnetLink } from "../../shared/magnet.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";

@@ -1,6 +1,6 @@
 // The peers of a magnet link's torrent while it fetches its metadata: who is connected, the addresses known,
 // the bans, the slots and the dials. The MagnetTorrent handles their messages; once the metadata is in, all
-// of it but the dials still handshaking goes over to the Torrent.
+// of it but the dials still handshaking goes over to the Torrent (for a private .torrent handed over, the bans alone).
 import type { TorrentHost } from "../client/torrent-host.ts";
 import { PeerConnection, type ConnectionHandler, type TorrentBinding } from "../net/peer-connection.ts";
 import { Admission } from "../swarm/admission.ts";
@@ -11,6 +11,9 @@ import { PeerGate } from "../swarm/peer-gate.ts";
 import type { SwarmPeer } from "../swarm/swarm-peer.ts";
 import type { TorrentEvent } from "../torrent/events.ts";
 import type { Handover } from "../torrent/options.ts";
+
+/** What of the fetch's peers goes over to the Torrent: everything, or the bans alone (every connection closed, no address kept). */
+export type PeersHandedOver = "all" | "bans-only";
 
 export interface MagnetSwarmOptions {
   host: TorrentHost;
@@ -73,11 +76,19 @@ export class MagnetSwarm {
     this.admission.tick(now);
   }
 
-  /** The metadata is in: the open peers, the known addresses and the bans, for the Torrent. */
-  handover(): Omit<Handover, "trackersTold"> {
+  /** The metadata is in: the open peers, the known addresses and the bans (or the bans alone), for the Torrent. */
+  handover(what: PeersHandedOver): Omit<Handover, "trackersTold"> {
     this.dialer.quiet();
     // Dials still handshaking cannot be bound again before their handshake: they go, the open peers stay.
     for (const conn of [...this.admission.handshaking]) conn.close({ code: "local", detail: "metadata complete; dialled again by the torrent" });
+    if (what === "bans-only") {
+      // BEP 27: a private torrent's peers come from its own trackers alone. These came from the link (its
+      // trackers, its x.pe, the DHT) or found us through it, and which from where is not kept: all go.
+      const detail = "the torrent is private (BEP 27): its peers come from its own trackers";
+      for (const peer of [...this.peers.values()]) peer.conn.close({ code: "local", detail });
+      this.peers.clear();
+      return { peers: [], directory: this.directory.bansOnly(), bannedPeerIds: this.bannedPeerIds };
+    }
     const handover = { peers: [...this.peers.values()], directory: this.directory, bannedPeerIds: this.bannedPeerIds };
     this.peers.clear();
     return handover;

@@ -4,7 +4,8 @@
 // metadata-fetch.ts). Once the dictionary is verified, `prepare` (the caller's: storage, resume check)
 // makes the Torrent's settings and the client swaps this for a Torrent that takes over the open peers, the
 // known addresses and the bans: same process, same port, same connections. Metadata can also be handed
-// over (a .torrent added for the same info hash): taken as fetched metadata is, once its SHA-1 is the info hash.
+// over (a .torrent added for the same info hash): taken as fetched metadata is, once its SHA-1 is the info hash
+// (a private .torrent's torrent takes the bans alone: its peers come from its own trackers, BEP 27).
 import { toHex } from "../../shared/bytes.ts";
 import type { PeerAddress } from "../../shared/compact.ts";
 import { Bitfield } from "../../shared/bitfield.ts";
@@ -22,7 +23,7 @@ import { TrackerAnnouncer } from "../tracker/tracker-announcer.ts";
 import type { TrackerStatus } from "../tracker/tracker-client.ts";
 import { MetadataFetch } from "./metadata-fetch.ts";
 import { arrivedMetainfo } from "./arrived-metainfo.ts";
-import { MagnetSwarm } from "./magnet-swarm.ts";
+import { MagnetSwarm, type PeersHandedOver } from "./magnet-swarm.ts";
 import { MetadataServer } from "./metadata-server.ts";
 import { noTrackerNoPeer } from "../torrent/no-peer.ts";
 import { sha1, type SupplyRefusal, type SuppliedMetadata, suppliedRefusal, suppliedTiers } from "./supplied-metadata.ts";
@@ -85,7 +86,7 @@ export class MagnetTorrent implements ConnectionHandler {
           const theirs = peer.conn.peerExtensions?.m.get(UT_METADATA);
           if (theirs !== undefined) peer.conn.send({ type: "extended", id: theirs, payload: encodeMetadataMessage({ kind: "request", piece }) });
         },
-        verified: (infoBytes) => void this.promote(infoBytes, () => this.linkTiers(), []),
+        verified: (infoBytes) => void this.promote(infoBytes, () => this.linkTiers(), [], "all"),
         failed: (senders, parole) => this.emit({ event: "metadata-failed", peers: senders.map((p) => p.label), parole }),
         ban: (peer, reason) => this.swarm.gate.ban(peer, reason),
       },
@@ -237,12 +238,15 @@ export class MagnetTorrent implements ConnectionHandler {
   /**
    * Metadata handed over while this still fetches it: used at once, as verified fetched metadata would be
    * (nothing more is fetched), with its trackers (supplied-metadata.ts) and web seeds. Null when taken.
+   * A private torrent keeps none of the fetch's peers (BEP 27: its peers come from its own trackers alone;
+   * the fetch's came from the link), only its bans.
    */
   supplyMetadata(supplied: SuppliedMetadata): SupplyRefusal | null {
     if (this.current !== "metadata") return { code: "not-fetching", message: `its metadata phase is over (${this.current})` };
     const refused = suppliedRefusal(supplied, this.infoHash);
     if (refused) return refused;
-    void this.promote(supplied.infoBytes, () => suppliedTiers(supplied, this.linkTiers()), supplied.urlList);
+    const peers = supplied.private ? "bans-only" : "all";
+    void this.promote(supplied.infoBytes, () => suppliedTiers(supplied, this.linkTiers()), supplied.urlList, peers);
     return null;
   }
 
@@ -266,8 +270,11 @@ export class MagnetTorrent implements ConnectionHandler {
     if (this.current === "metadata") this.tracker.setTrackers(tiers);
   }
 
-  /** `tiers`: the trackers the torrent goes on with, read only once the `metadata` event is out (its listeners may change them). */
-  private async promote(infoBytes: Uint8Array, tiers: () => string[][], urlList: string[]): Promise<void> {
+  /**
+   * `tiers`: the trackers the torrent goes on with, read only once the `metadata` event is out (its listeners
+   * may change them); `peers`: what of the fetch's peers the torrent takes.
+   */
+  private async promote(infoBytes: Uint8Array, tiers: () => string[][], urlList: string[], peers: PeersHandedOver): Promise<void> {
     this.current = "preparing";
     this.emitProgress(metadataPieceCount(infoBytes.length));
     const arrived = arrivedMetainfo(infoBytes, tiers(), urlList);
@@ -282,7 +289,7 @@ export class MagnetTorrent implements ConnectionHandler {
     this.current = "promoted";
     this.tracker.abandon(); // the torrent announces from now on, with what is left
     this.dht.leave(); // and joins the DHT itself, unless the metadata says it is private
-    const handover = { ...this.swarm.handover(), trackersTold: this.tracker.told() };
+    const handover = { ...this.swarm.handover(peers), trackersTold: this.tracker.told() };
     this.finish({ torrent: this.options.host.promote(this, { ...prepared, handover }) });
   }
 

@@ -83,6 +83,13 @@ export class PeerDirectory {
     return this.banned.has(ipKey(ip));
   }
 
+  /** A directory with no address, banning the IPs this one bans. */
+  bansOnly(): PeerDirectory {
+    const copy = new PeerDirectory();
+    for (const ip of this.banned) copy.banned.add(ip);
+    return copy;
+  }
+
   /** Bans an IP for the torrent: it is neither dialled nor let in again. */
   ban(ip: string): void {
     this.banned.add(ipKey(ip));
