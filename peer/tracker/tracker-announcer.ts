@@ -126,7 +126,7 @@ export class TrackerAnnouncer {
     }
     if (delayMs > 0) {
       this.nextAnnounceAt = Date.now() + delayMs;
-      this.timer = setTimeout(() => this.run(undefined, true), delayMs);
+      this.schedule(delayMs, true);
     } else this.run(undefined, true);
   }
 
@@ -142,7 +142,7 @@ export class TrackerAnnouncer {
       if (run !== this.generation) return;
       this.failures = carry.failures;
       this.nextAnnounceAt = carry.nextAnnounceAt;
-      this.timer = setTimeout(() => this.run(undefined, false), Math.max(0, carry.nextAnnounceAt - Date.now()));
+      this.schedule(Math.max(0, carry.nextAnnounceAt - Date.now()), false);
     };
     if (carry.inFlight) void carry.inFlight.then(go);
     else go();
@@ -287,8 +287,17 @@ export class TrackerAnnouncer {
       }
       const next = Math.max(0, client.nextDueAt() - Date.now());
       this.nextAnnounceAt = Date.now() + next;
-      this.timer = setTimeout(() => this.run(undefined, false), next);
+      this.schedule(next, false);
     })();
+  }
+
+  /**
+   * The one timer for the next round. Rounds that overlapped each plan the next as they end: the last to
+   * end replaces what the others planned, or two timers would come due together and announce twice.
+   */
+  private schedule(delayMs: number, all: boolean): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.run(undefined, all), delayMs);
   }
 
   private answered(result: AnnounceResult): void {

@@ -182,7 +182,8 @@ export class TrackerClient {
       this.relane();
     }
     const now = Date.now();
-    const due = options.all ? this.lanes : this.lanes.filter((lane) => lane.nextAt <= now + DUE_SLACK_MS);
+    // A lane with an announce under way is not due: that announce's answer sets when it is due next.
+    const due = options.all ? this.lanes : this.lanes.filter((lane) => lane.underWay === null && lane.nextAt <= now + DUE_SLACK_MS);
     const outcome: RoundOutcome = { answers: [], failures: [] };
     await Promise.all(
       due.map(async (lane) => {

@@ -52,3 +52,45 @@ test("a reannounce during a round under way keeps the announcer unsettled until 
   expect(events()).toEqual(["started", "completed", "", "stopped"]);
   expect(fatal).toEqual([]);
 }, 60_000);
+
+test("overlapping rounds leave one schedule: the regular announce after them goes out once", async () => {
+  // Each round, as it ends, plans the next. Two rounds that overlapped (a `completed`, a reannounce asked
+  // during it) must not leave two timers: both would come due together, and the second would send the
+  // regular announce again right after the first.
+  const short = startRecordingTracker(5); // btpeer waits at least 5 s between announces
+  const infoHash = asInfoHash(random20());
+  const events = () => short.to("t", toHex(infoHash)).map((a) => a.event);
+  const fatal: string[] = [];
+  const announcer = new TrackerAnnouncer({ infoHash, announceList: [[short.url("t")]] }, random20(), {
+    stats: () => ({ uploaded: 0, downloaded: 0, left: 0 }),
+    peersFound: () => {},
+    emit: () => {},
+    knowsPeers: () => true,
+    fatal: (_code, message) => void fatal.push(message),
+  });
+  try {
+    announcer.start(6881, true);
+    await until(() => announcer.status()[0]?.status === "working" && announcer.settled, "`started` answered", wait);
+    short.hold("t");
+    announcer.completed();
+    await until(() => events().length === 2, "`completed` at the tracker", wait);
+    announcer.reannounce(); // a second round, under way beside the first
+    short.release("t");
+    await until(() => events().length === 3 && announcer.settled, "both rounds answered", wait);
+
+    // The regular announce, about 5 s later: its reply is held long enough for any second timer, due at
+    // the same moment, to fire too.
+    short.hold("t");
+    await until(() => events().length === 4, "the regular announce", { tries: 400, everyMs: 50 });
+    await Bun.sleep(1500);
+    short.release("t");
+    await until(() => announcer.settled, "the regular announce answered", wait);
+    await Bun.sleep(500); // a duplicate waiting on the lane would go out now
+    expect(events()).toEqual(["started", "completed", "", ""]);
+  } finally {
+    short.release("t");
+    await announcer.stop();
+    short.stop();
+  }
+  expect(fatal).toEqual([]);
+}, 60_000);

@@ -23,9 +23,12 @@ export interface RecordingTracker {
   stop(): void;
 }
 
-/** Its interval is an hour: the announces that come are the ones a test causes. */
-export function startRecordingTracker(): RecordingTracker {
-  const setup = setupTracker({ TRACKER_INTERVAL: "3600", TRACKER_INTERVAL_SPREAD: "0" }, { clientIp: () => "127.0.0.1", withoutUpstash: "memory" });
+/**
+ * Its interval is an hour unless `intervalS` says otherwise: the announces that come are the ones a test
+ * causes (a shorter one lets a test watch the regular announces too).
+ */
+export function startRecordingTracker(intervalS = 3600): RecordingTracker {
+  const setup = setupTracker({ TRACKER_INTERVAL: String(intervalS), TRACKER_INTERVAL_SPREAD: "0" }, { clientIp: () => "127.0.0.1", withoutUpstash: "memory" });
   const announces: Announce[] = [];
   const held = new Map<string, (() => void)[]>();
   const server = Bun.serve({
