@@ -30,8 +30,9 @@ describe("compact peers", () => {
     expect(toHex(parseIPv6("::")!)).toBe("0".repeat(32));
     expect(toHex(parseIPv6("::ffff:1.2.3.4")!)).toBe("00000000000000000000ffff01020304");
     expect(toHex(parseIPv6("fe80::1%eth0")!)).toBe("fe800000000000000000000000000001");
+    expect(toHex(parseIPv6("[fe80::1%3]")!)).toBe("fe800000000000000000000000000001");
     expect(toHex(parseIPv6("1:2:3:4:5:6:7::")!)).toBe("00010002000300040005000600070000");
-    for (const bad of ["1::2::3", ":1::", "12345::", "1:2:3:4:5:6:7:8:9", "1:2:3:4:5:6:7", "g::1", "1.2.3.4", "::1.2.3"]) {
+    for (const bad of ["1::2::3", ":1::", "12345::", "1:2:3:4:5:6:7:8:9", "1:2:3:4:5:6:7", "g::1", "1.2.3.4", "::1.2.3", "::1%", "fe80::1%", "fe80::1%eth 0"]) {
       expect(parseIPv6(bad)).toBeNull();
     }
   });

@@ -38,8 +38,12 @@ export function parseIPv4(ip: string): Uint8Array | null {
 /** Parses any textual IPv6 (with "::", or an embedded IPv4 tail) into 16 bytes, or returns null. */
 export function parseIPv6(ip: string): Uint8Array | null {
   let text = ip.startsWith("[") && ip.endsWith("]") ? ip.slice(1, -1) : ip;
+  // A zone ("fe80::1%eth0") names an interface, not part of the address: it must name one (RFC 4007).
   const zone = text.indexOf("%");
-  if (zone >= 0) text = text.slice(0, zone);
+  if (zone >= 0) {
+    if (!/^[0-9A-Za-z._~-]+$/.test(text.slice(zone + 1))) return null;
+    text = text.slice(0, zone);
+  }
   const words: number[] = [];
   let tail: Uint8Array | null = null;
   const lastColon = text.lastIndexOf(":");
