@@ -4,7 +4,7 @@
 // is under way). In process, against our recording tracker on loopback, holding its replies.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { toHex } from "../../shared/bytes.ts";
-import { asInfoHash } from "../../shared/ids.ts";
+import { asInfoHash, type InfoHash } from "../../shared/ids.ts";
 import { TrackerAnnouncer } from "../../peer/tracker/tracker-announcer.ts";
 import { type RecordingTracker, startRecordingTracker } from "../support/recording-tracker.ts";
 import { until } from "../support/until.ts";
@@ -18,17 +18,22 @@ afterAll(() => tracker?.stop());
 const random20 = () => crypto.getRandomValues(new Uint8Array(20));
 const wait = { tries: 600, everyMs: 50 };
 
-test("a reannounce during a round under way keeps the announcer unsettled until its own announce is answered", async () => {
-  const infoHash = asInfoHash(random20());
-  const events = () => tracker.to("t", toHex(infoHash)).map((a) => a.event);
-  const fatal: string[] = [];
-  const announcer = new TrackerAnnouncer({ infoHash, announceList: [[tracker.url("t")]] }, random20(), {
+/** A seeding torrent's announcer for one tracker, that knows peers (a failed round is not its end); fatal errors go to `fatal`. */
+function seederAnnouncer(infoHash: InfoHash, url: string, fatal: string[]): TrackerAnnouncer {
+  return new TrackerAnnouncer({ infoHash, announceList: [[url]] }, random20(), {
     stats: () => ({ uploaded: 0, downloaded: 0, left: 0 }),
     peersFound: () => {},
     emit: () => {},
     knowsPeers: () => true,
     fatal: (_code, message) => void fatal.push(message),
   });
+}
+
+test("a reannounce during a round under way keeps the announcer unsettled until its own announce is answered", async () => {
+  const infoHash = asInfoHash(random20());
+  const events = () => tracker.to("t", toHex(infoHash)).map((a) => a.event);
+  const fatal: string[] = [];
+  const announcer = seederAnnouncer(infoHash, tracker.url("t"), fatal);
   try {
     announcer.start(6881, true);
     await until(() => announcer.status()[0]?.status === "working" && announcer.settled, "`started` answered", wait);
@@ -61,13 +66,7 @@ test("overlapping rounds leave one schedule: the regular announce after them goe
   const infoHash = asInfoHash(random20());
   const events = () => short.to("t", toHex(infoHash)).map((a) => a.event);
   const fatal: string[] = [];
-  const announcer = new TrackerAnnouncer({ infoHash, announceList: [[short.url("t")]] }, random20(), {
-    stats: () => ({ uploaded: 0, downloaded: 0, left: 0 }),
-    peersFound: () => {},
-    emit: () => {},
-    knowsPeers: () => true,
-    fatal: (_code, message) => void fatal.push(message),
-  });
+  const announcer = seederAnnouncer(infoHash, short.url("t"), fatal);
   try {
     announcer.start(6881, true);
     await until(() => announcer.status()[0]?.status === "working" && announcer.settled, "`started` answered", wait);
