@@ -106,6 +106,17 @@ function syscall(s: Sample): string {
   return "(interrupt / other)";
 }
 
+/** The JavaScript function nearest the leaf of a sample's stack (tier and JSC's hash left off), if any. */
+function nearestFunction(s: Sample): string | null {
+  for (const f of s.chain) {
+    if (!/perf-\d+\.map/.test(f.dso)) continue;
+    const m = /^JSC-(\w+): (.*?)(#\w+)?$/.exec(f.sym);
+    if (!m || /Thunk|InlineCache/.test(m[1]!)) continue; // trampolines and stubs: their caller says more
+    return m[2] || "(anonymous)";
+  }
+  return /perf-\d+\.map/.test(s.chain.map((f) => f.dso).join(" ")) ? "(stubs only)" : "(no JavaScript on the stack)";
+}
+
 function threadKind(comm: string, pid: number, tid: number): string {
   if (tid === pid) return "main";
   if (comm === "Worker") return "SHA-1 worker";
@@ -150,6 +161,8 @@ function countRun(r: Run): Map<string, number> {
     if (kind === "main") {
       add(`main\t${proc}\t${category(s)}`);
       add(`syscall\t${proc}\t${syscall(s)}`);
+      const js = nearestFunction(s);
+      if (js) add(`js\t${proc}\t${js}`);
     } else add(`other thread\t${proc}\t${kind}\t${category(s)}`);
   }
   return counts;

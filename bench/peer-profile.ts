@@ -5,7 +5,10 @@
 // --perf a machine-wide `perf record -g` cut to the same window (CLOCK_MONOTONIC), whose samples
 // bench/peer-profile-report.ts sorts into categories.
 //
-//   bun bench/peer-profile.ts [--btpeer dist/btpeer] [--runs 3] [--size 1G] [--perf DIR [--perf-events LIST]]
+// With --js (and --perf), both processes write JSC's jitdump into DIR/jit, turned into perf maps after the runs
+// (bench/jitdump-map.ts): the report then names the JavaScript functions of the main threads.
+//
+//   bun bench/peer-profile.ts [--btpeer dist/btpeer] [--runs 3] [--size 1G] [--perf DIR [--perf-events LIST] [--js]]
 import { dlopen, FFIType } from "bun:ffi";
 import fs from "node:fs";
 import path from "node:path";
@@ -17,6 +20,7 @@ import { btpeerClient } from "./clients/btpeer.ts";
 import { parseOptions } from "./clients/options.ts";
 import { firstByte } from "./clients/timing.ts";
 import { BenchTracker } from "./clients/tracker.ts";
+import { jitdumpsToPerfMaps } from "./jitdump-map.ts";
 import { warmMemory } from "./measure.ts";
 
 function arg(name: string, fallback?: string): string | undefined {
@@ -29,6 +33,14 @@ const runs = Number(arg("runs", "3"));
 const perfDir = arg("perf");
 /** Instead of sampling call chains, record these events (tracepoints such as syscalls:sys_exit_recvfrom). */
 const perfEvents = arg("perf-events");
+/** JIT-compiled JavaScript named in perf (jitdump → perf map); the dump itself costs the processes some CPU. */
+const jitDir = perfDir && process.argv.includes("--js") ? path.join(perfDir, "jit") : null;
+if (jitDir) {
+  fs.mkdirSync(jitDir, { recursive: true });
+  // Inherited by the seeder and leecher this script spawns (Bun reads BUN_JSC_* at start).
+  process.env.BUN_JSC_useJITDump = "1";
+  process.env.BUN_JSC_jitDumpDirectory = jitDir;
+}
 const o = parseOptions(["--size", arg("size", "1G") as string, "--piece", arg("piece", "1M") as string]);
 const GiB = 2 ** 30;
 
@@ -185,4 +197,5 @@ try {
   await stopAllServices();
   await tracker.stop();
   removeDir(tmp);
+  if (jitDir) console.error(`perf maps: ${jitdumpsToPerfMaps(jitDir).join(" ")}`);
 }
