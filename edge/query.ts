@@ -19,7 +19,9 @@ export class RawQuery {
    */
   private constructor(
     private readonly source: string,
-    private readonly bounds: number[],
+    /** Sized for one parameter per "&" and one more; the first `used` entries are filled. */
+    private readonly bounds: Int32Array,
+    private readonly used: number,
     /** The decoded name of each parameter whose name had escapes (by parameter number); null when none had. */
     private readonly decodedNames: Array<string | undefined> | null,
   ) {}
@@ -43,9 +45,14 @@ export class RawQuery {
 
   /** The parameters of `source` from `start` to `end` (a leading "?" there is skipped, as parse does). */
   private static scan(source: string, start: number, end: number): RawQuery {
-    const bounds: number[] = [];
-    let decodedNames: Array<string | undefined> | null = null;
     let at = start < end && source.charCodeAt(start) === 63 /* ? */ ? start + 1 : start;
+    // One typed array of the right size, counted first: an array grown by push() is reallocated
+    // several times for an announce's ten parameters, garbage the server's collector then meets.
+    let params = 1;
+    for (let amp = source.indexOf("&", at); amp >= 0 && amp < end; amp = source.indexOf("&", amp + 1)) params++;
+    const bounds = new Int32Array(params * STRIDE);
+    let used = 0;
+    let decodedNames: Array<string | undefined> | null = null;
     while (at < end) {
       let amp = source.indexOf("&", at);
       if (amp < 0 || amp > end) amp = end;
@@ -54,13 +61,17 @@ export class RawQuery {
         if (eq < 0 || eq > amp) eq = amp;
         if (!isPlain(source, at, eq)) {
           decodedNames ??= [];
-          decodedNames[bounds.length / STRIDE] = latin1(percentDecode(source, "parameter name", at, eq));
+          decodedNames[used / STRIDE] = latin1(percentDecode(source, "parameter name", at, eq));
         }
-        bounds.push(at, eq, eq < amp ? eq + 1 : amp, amp);
+        bounds[used + NAME_START] = at;
+        bounds[used + NAME_END] = eq;
+        bounds[used + VALUE_START] = eq < amp ? eq + 1 : amp;
+        bounds[used + VALUE_END] = amp;
+        used += STRIDE;
       }
       at = amp + 1;
     }
-    return new RawQuery(source, bounds, decodedNames);
+    return new RawQuery(source, bounds, used, decodedNames);
   }
 
   has(name: string): boolean {
@@ -129,9 +140,9 @@ export class RawQuery {
 
   /** The position in `bounds` of the first parameter from `from` on named `name`, or -1. */
   private find(name: string, from: number): number {
-    const { bounds, source, decodedNames } = this;
+    const { bounds, source, decodedNames, used } = this;
     const length = name.length;
-    for (let p = from; p < bounds.length; p += STRIDE) {
+    for (let p = from; p < used; p += STRIDE) {
       const decoded = decodedNames === null ? undefined : decodedNames[p / STRIDE];
       if (decoded !== undefined) {
         if (decoded === name) return p;
