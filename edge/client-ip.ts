@@ -64,8 +64,20 @@ export function resolveClientIp(
       return ip;
     }
   }
-  const fromRuntime = runtimeIp();
-  const ip = fromRuntime === undefined ? null : canonicalIp(fromRuntime);
+  return connectionIp(runtimeIp());
+}
+
+/**
+ * Whether resolveClientIp reads only the connection's address under `config` (neither the `ip`
+ * parameter nor a proxy header trusted): a caller may then call connectionIp directly.
+ */
+export function trustsConnectionOnly(config: TrackerConfig): boolean {
+  return !config.trustIpParam && config.trustedProxyHeader === "";
+}
+
+/** The connection's address as the runtime gave it (`raw`), canonical; the requester's address when nothing else is trusted. */
+export function connectionIp(raw: string | undefined): string {
+  const ip = raw === undefined ? null : canonicalIp(raw);
   if (!ip) throw new TrackerError("no-client-ip", "the tracker could not determine your IP address");
   return ip;
 }

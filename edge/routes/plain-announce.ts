@@ -4,7 +4,7 @@
 // one announce per connection 54.4 -> 52.5 µs, keep-alive 35.0 -> 31.8). The answer is the route's
 // own (announce.ts), errors included: the same body, headers and status as app.ts's errorResponse
 // gives on /announce. Anything else goes through Hono as before.
-import { resolveClientIp } from "../client-ip.ts";
+import { connectionIp, resolveClientIp, trustsConnectionOnly } from "../client-ip.ts";
 import { RawQuery, rawSearchLength } from "../query.ts";
 import { answerAnnounce } from "./announce.ts";
 import { checkQuerySize, failureBody, trackerFailure, type RequestIp, type TrackerContext } from "./common.ts";
@@ -52,12 +52,16 @@ function answer(request: Request, url: string, env: unknown, t: TrackerContext, 
   // request fails with the same error either way.
   checkQuerySize(rawSearchLength(url), t.config);
   const query = RawQuery.fromUrl(url);
-  const ip = resolveClientIp(
-    query,
-    t.config,
-    (name) => request.headers.get(name) ?? undefined,
-    () => requestIp(request, env),
-  );
+  // Nothing but the connection trusted (the default): its address read directly, without the two
+  // closures resolveClientIp takes, made per announce.
+  const ip = trustsConnectionOnly(t.config)
+    ? connectionIp(requestIp(request, env))
+    : resolveClientIp(
+        query,
+        t.config,
+        (name) => request.headers.get(name) ?? undefined,
+        () => requestIp(request, env),
+      );
   return answerAnnounce(query, ip, t);
 }
 
