@@ -118,6 +118,27 @@ export class RawQuery {
   }
 
   /**
+   * Which of `choices` the first value is, compared in place (no string made): its index, or -1 when
+   * the value is absent, escaped or none of them (the caller then reads text()).
+   */
+  plainChoice(name: string, choices: readonly string[]): number {
+    const p = this.find(name, 0);
+    if (p < 0) return -1;
+    const start = this.bounds[p + VALUE_START]!;
+    const length = this.bounds[p + VALUE_END]! - start;
+    const source = this.source;
+    for (let c = 0; c < choices.length; c++) {
+      const choice = choices[c]!;
+      if (choice.length !== length) continue;
+      let i = 0;
+      while (i < length && source.charCodeAt(start + i) === choice.charCodeAt(i)) i++;
+      // A choice is plain text: a value equal to it character for character has no escape to decode.
+      if (i === length) return c;
+    }
+    return -1;
+  }
+
+  /**
    * The first value as a number when it is 1 to `maxDigits` (at most 15) decimal digits written as
    * themselves; otherwise -1 (absent, empty, escaped, anything else), and the caller reads text().
    * Up to 15 digits the sum below is exact, so it is the number Number() would give.

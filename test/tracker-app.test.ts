@@ -63,6 +63,19 @@ describe("raw query parsing", () => {
   test("an unescaped non-ASCII character is refused rather than guessed at", () => {
     expect(() => RawQuery.parse("info_hash=é").bytes("info_hash")).toThrow("percent-encode every byte");
   });
+
+  test("an event sent escaped counts as the same event sent as itself", async () => {
+    const app = createApp({ store: new MemorySwarmStore(), config: loadConfig({}), clientIp: () => "10.0.0.1" });
+    const infoHash = randomId();
+    const peerId = randomId();
+    const url = (event: string) => `http://tracker.test/announce?${announceQuery({ infoHash, peerId, port: 7001, left: 100 })}&event=${event}`;
+    await call(app, url("started"));
+    const counts = (await call(app, url("%63ompleted"))).dict;
+    expect([num(counts.complete), num(counts.incomplete), num(counts.downloaded)]).toEqual([1, 0, 1]);
+    const stopped = (await call(app, url("st%6Fpped"))).dict;
+    expect([num(stopped.complete), num(stopped.incomplete)]).toEqual([0, 0]);
+    expect(text((await call(app, url("%73tart"))).dict["failure reason"])).toContain('got "start"');
+  });
 });
 
 describe("private mode", () => {

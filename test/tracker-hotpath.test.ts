@@ -68,6 +68,18 @@ describe("query parser", () => {
     expect(q.text("info_hash")).toBe("x");
     expect(q.text("port")).toBe("7");
   });
+
+  test("plainChoice names the choice the first value is as sent, and leaves escaped or other values to text()", () => {
+    const choices = ["started", "stopped", ""];
+    const q = RawQuery.parse("event=stopped&event=started&e2=&e3=%73tarted&e4=start&e5=started+");
+    expect(q.plainChoice("event", choices)).toBe(1);
+    expect(q.plainChoice("e2", choices)).toBe(2);
+    expect(q.plainChoice("e3", choices)).toBe(-1);
+    expect(q.text("e3")).toBe("started");
+    expect(q.plainChoice("e4", choices)).toBe(-1);
+    expect(q.plainChoice("e5", choices)).toBe(-1);
+    expect(q.plainChoice("missing", choices)).toBe(-1);
+  });
 });
 
 describe("compact announce reply", () => {

@@ -28,6 +28,9 @@ function announceEvent(text: string): AnnounceEvent | undefined {
   }
 }
 
+/** The `event` values announceEvent knows, for RawQuery.plainChoice. */
+const EVENT_TEXTS: readonly string[] = ["started", "completed", "stopped", "paused", ""];
+
 export interface AnnounceRequest {
   input: Omit<AnnounceInput, "now" | "peerTtlMs">;
   compact: boolean;
@@ -76,7 +79,9 @@ function readFields(query: RawQuery, maxNumwant: number, defaultNumwant: number,
   into.uploaded = readCount(query, "uploaded", false);
   into.downloaded = readCount(query, "downloaded", false);
   into.left = readCount(query, "left", true)!;
-  const eventText = query.text("event") ?? "";
+  // The events as sent (nearly always) are recognised in place: no string made per announce.
+  const known = query.plainChoice("event", EVENT_TEXTS);
+  const eventText = known >= 0 ? EVENT_TEXTS[known]! : (query.text("event") ?? "");
   const event = announceEvent(eventText);
   if (event === undefined) {
     throw new TrackerError("bad-param", `event must be started, completed, stopped or empty, got "${eventText.slice(0, 32)}"`);
@@ -146,6 +151,9 @@ const CALL: BytesAnnounceFields = {
   v6At: 0,
 };
 
+/** `peers6` of a reply without IPv6 peers: empty, so nothing can be written into it. */
+const NO_V6 = new Uint8Array(0);
+
 /** Where the sample's compact forms are written: IPv4 ones from 0, IPv6 ones from CALL.v6At. Grown to the configured numwant. */
 let samples = new Uint8Array(0);
 
@@ -167,7 +175,8 @@ function answerInto(query: RawQuery, ip: string, t: Omit<TrackerContext, "client
   call.v6At = v6At;
   const result = announcePeerInto(t, call, samples, 0)!;
   const v4 = samples.subarray(0, result.written * 6);
-  const v6 = samples.subarray(v6At, v6At + result.written6 * 18);
+  // Nearly every reply has no IPv6 peer: one shared empty array rather than a view made per announce.
+  const v6 = result.written6 === 0 ? NO_V6 : samples.subarray(v6At, v6At + result.written6 * 18);
   return bencodeOk(compactReply(result, nextInterval(config), config.minIntervalSec, v4, v6, t.warning));
 }
 
