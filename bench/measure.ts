@@ -6,11 +6,16 @@ import { makeRandomFile } from "../test/support/files.ts";
 
 const USER_HZ = 100; // Linux reports /proc CPU times in USER_HZ ticks, 100 per second
 
-/** CPU seconds all cores have spent busy since boot (/proc/stat: everything but idle and iowait). */
+/**
+ * CPU seconds all cores have spent busy since boot (/proc/stat: everything but idle, iowait and steal).
+ * Steal is time a virtual machine's CPU wanted to run while the hypervisor ran other guests: no work of
+ * this machine's, and on a shared host it grows with a transfer's length, so counting it would make the
+ * slower of two clients look costlier per GiB for the host's sake.
+ */
 export function machineBusySeconds(): number {
   const fields = fs.readFileSync("/proc/stat", "utf8").split("\n", 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
-  return (user + nice + system + irq + softirq + steal) / USER_HZ;
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0] = fields;
+  return (user + nice + system + irq + softirq) / USER_HZ;
 }
 
 /**
