@@ -26,12 +26,14 @@
 //
 // --only bun-serve,bun-serve-request adds the bound of ours on Bun: Bun.serve answering a fixed reply of
 // the same size, and the same after reading the URL and the client address (tracker-http/bare-serve.ts).
+// --only ffi-serve adds a probe of the same reply (after reading the request line and the client's
+// address) from a listener on raw syscalls through bun:ffi, Linux only (tracker-http/ffi-serve.ts).
 // The tables also give each tracker's context switches per request: a tracker that goes idle and is
 // woken for each connection pays that wake-up in CPU time (a few µs here), one that finds several
 // connections waiting each time does not.
 //
 //   bun bench/tracker-http.ts [--runs 5] [--duration 3] [--connections 32] [--threads 1]
-//                             [--only ours,opentracker,bittorrent-tracker,bun-serve,bun-serve-request]
+//                             [--only ours,opentracker,bittorrent-tracker,bun-serve,bun-serve-request,ffi-serve]
 //                             [--modes close,keep-alive] [--no-pin] [--nice N]
 /// <reference path="../shared/bencode-package.d.ts" />
 import bencode from "bencode";
@@ -172,6 +174,17 @@ async function startTrackers(o: Options, dir: string, hashes: string[], pin: str
       ready: { line: /^listening/ },
     });
     trackers.push({ name: bare, announceUrl: `http://127.0.0.1:${port}/announce`, service });
+  }
+  if (o.only.includes("ffi-serve")) {
+    const port = freePort();
+    const service = await spawnService({
+      name: "ffi-serve (probe)",
+      cmd: [...pin, process.execPath, path.join(ROOT, "bench/tracker-http/ffi-serve.ts")],
+      cwd: ROOT,
+      env: { PORT: String(port) },
+      ready: { line: /^listening/ },
+    });
+    trackers.push({ name: "ffi-serve", announceUrl: `http://127.0.0.1:${port}/announce`, service });
   }
   if (o.only.includes("bittorrent-tracker")) {
     const port = freePort();
