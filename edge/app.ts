@@ -10,7 +10,7 @@ import { RawQuery, rawSearch } from "./query.ts";
 import { HostCheck, requestPath } from "./request-url.ts";
 import { createAdminApp } from "./routes/admin/routes.ts";
 import { handleAnnounce } from "./routes/announce.ts";
-import { isPlainAnnounce, plainAnnounce } from "./routes/plain-announce.ts";
+import { isPlainAnnounce, plainAnnounce, plainAnnounceBody } from "./routes/plain-announce.ts";
 import { bencodeReply, checkQuerySize, failureBody, trackerFailure, type RequestIp, type TrackerContext } from "./routes/common.ts";
 import { handleScrape } from "./routes/scrape.ts";
 import { handleDashboardAsset, handleDashboardData, handleDashboardPage } from "./routes/dashboard.ts";
@@ -45,6 +45,25 @@ const NOT_CONFIGURED = "tracker not configured: no swarm store. The operator mus
 
 /** BitTorrent's paths, also under a passkey (`/<passkey>/announce`): failures there are answered with 200. */
 const TRACKER_PATH = /^(?:\/[^/]+)?\/(?:announce|scrape)$/;
+
+/**
+ * A plain `GET /announce` (isPlainAnnounce) answered for a server that writes its own HTTP
+ * (adapter/ffi-http-server.ts): request target, the connection's remote address, the request's
+ * headers. The common reply comes as a 200's bencoded body, anything else as a Response (see
+ * plainAnnounceBody).
+ */
+export type PlainAnnouncer = (
+  target: string,
+  address: string | undefined,
+  header: (name: string) => string | undefined,
+) => Uint8Array | Response | Promise<Response>;
+
+const plainAnnouncers = new WeakMap<Hono, PlainAnnouncer>();
+
+/** The PlainAnnouncer of an app createApp made. */
+export function plainAnnouncerOf(app: Hono): PlainAnnouncer | undefined {
+  return plainAnnouncers.get(app);
+}
 
 export function createApp(opts: AppOptions): Hono {
   const { store, config } = opts;
@@ -118,6 +137,7 @@ export function createApp(opts: AppOptions): Hono {
     return errorResponse(c, new TrackerError("not-found", `no such path ${c.req.path}; announce at /announce`), log, counters);
   });
   app.onError((err, c) => errorResponse(c, err, log, counters));
+  plainAnnouncers.set(app, (target, address, header) => plainAnnounceBody(target, address, header, t));
   const { requestIp } = opts;
   if (requestIp) {
     // app.request (the tests) calls app.fetch too, so both ways in take the same path.

@@ -9,16 +9,21 @@
 // pending across turns: pipelined and half-closed requests got no answer at all, so that tracker
 // speaks HTTP/1.1 itself (http1-server.ts), where neither ends the answering.
 import type { Context, Hono } from "hono";
+import { plainAnnouncerOf } from "../app.ts";
 import type { Logger } from "../log.ts";
 import type { StoreKind } from "../server-setup.ts";
 import type { ConnectionInfo } from "./http1-connection.ts";
+import { serveFfiHttp } from "./ffi-http-server.ts";
 import { serveHttp1 } from "./http1-server.ts";
+import { TcpFfiError } from "./linux-tcp.ts";
 
 export interface BunServeOptions {
   hostname: string;
   port: number;
   log: Logger;
   storeKind: StoreKind;
+  /** Serve HTTP from the listener on raw syscalls (ffi-http-server.ts) where it can be had (TRACKER_HTTP_FFI=1). */
+  ffi?: boolean;
 }
 
 export interface TrackerServer {
@@ -46,6 +51,21 @@ export function serveTracker(app: Hono, opts: BunServeOptions): TrackerServer {
   // The app answers its own errors; this is the last resort, and the client sees no stack.
   const lastResort = (error: unknown) =>
     opts.log.error(`unhandled error in request handling: ${error instanceof Error ? `${error.name}: ${error.message}` : typeof error}`);
+  if (opts.ffi) {
+    try {
+      const server = serveFfiHttp({
+        hostname: opts.hostname,
+        port: opts.port,
+        handler: (request, info) => app.fetch(request, info),
+        plain: plainAnnouncerOf(app),
+        onHandlerError: lastResort,
+      });
+      return { hostname: server.hostname, port: server.port, stop: () => server.stop() };
+    } catch (err) {
+      if (!(err instanceof TcpFfiError) || err.code === "bind") throw err;
+      opts.log.warn(`HTTP: ${err.message}; serving through Bun`);
+    }
+  }
   if (opts.storeKind !== "memory") {
     const server = serveHttp1({ hostname: opts.hostname, port: opts.port, handler: (request, info) => app.fetch(request, info), onHandlerError: lastResort });
     return { hostname: server.hostname, port: server.port, stop: async () => server.stop() };

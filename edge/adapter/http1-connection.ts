@@ -31,7 +31,7 @@ const EMPTY = new Uint8Array(0);
 /** The Date header's text, made at most once a second. */
 let dateText = "";
 let dateSecond = -1;
-function httpDate(): string {
+export function httpDate(): string {
   const second = Math.floor(Date.now() / 1000);
   if (second !== dateSecond) {
     dateSecond = second;
@@ -172,7 +172,7 @@ export class Http1Connection {
     const { head } = next;
     let request: Request;
     try {
-      request = this.toRequest(head, next.body);
+      request = requestFromHead(head, next.body, this.noHostOrigin);
     } catch {
       // A method or header value the Fetch API refuses: refused like an unparsable request, and
       // like one, nothing after it is answered.
@@ -194,21 +194,6 @@ export class Http1Connection {
     const close = !head.keepAlive;
     const headBytes = encodeResponseHead(response.status, response.headers, body.length, { close, version: head.version, date });
     this.send(headBytes, head.method === "HEAD" ? EMPTY : body);
-  }
-
-  /** `noHostOrigin` stands in for a missing or malformed Host: a Request needs an absolute URL. */
-  private toRequest(head: RequestHead, body: Uint8Array): Request {
-    const init: RequestInit = { method: head.method, headers: head.headers };
-    if (body.length > 0 && head.method !== "GET" && head.method !== "HEAD") init.body = body as Uint8Array<ArrayBuffer>;
-    if (/^https?:\/\//i.test(head.target)) return new Request(head.target, init);
-    if (head.host !== undefined && head.host !== "") {
-      try {
-        return new Request(`http://${head.host}${head.target}`, init);
-      } catch {
-        // a malformed Host: answered like a missing one
-      }
-    }
-    return new Request(`${this.noHostOrigin}${head.target}`, init);
   }
 
   private send(head: string, body: Uint8Array): void {
@@ -237,4 +222,22 @@ export class Http1Connection {
     this.state = "closing";
     if (!this.outbox) this.socket.end();
   }
+}
+
+/**
+ * The Request for a parsed head and its body; throws where the Fetch API refuses a method or header
+ * value. `noHostOrigin` stands in for a missing or malformed Host: a Request needs an absolute URL.
+ */
+export function requestFromHead(head: RequestHead, body: Uint8Array, noHostOrigin: string): Request {
+  const init: RequestInit = { method: head.method, headers: head.headers };
+  if (body.length > 0 && head.method !== "GET" && head.method !== "HEAD") init.body = body as Uint8Array<ArrayBuffer>;
+  if (/^https?:\/\//i.test(head.target)) return new Request(head.target, init);
+  if (head.host !== undefined && head.host !== "") {
+    try {
+      return new Request(`http://${head.host}${head.target}`, init);
+    } catch {
+      // a malformed Host: answered like a missing one
+    }
+  }
+  return new Request(`${noHostOrigin}${head.target}`, init);
 }

@@ -111,11 +111,21 @@ export function handleAnnounce(c: Context, query: RawQuery, t: TrackerContext, p
  * then thrown here, as it is for a bad query either way.
  */
 export function answerAnnounce(query: RawQuery, ip: string, t: Omit<TrackerContext, "clientIp">, passkey?: string): Response | Promise<Response> {
-  if (passkey === undefined && query.text("compact") !== "0" && writesInto(t)) return answerInto(query, ip, t);
+  if (passkey === undefined && query.text("compact") !== "0" && writesInto(t)) return bencodeOk(answerInto(query, ip, t));
   const req = parseAnnounce(query, ip, t.config.maxNumwant, t.config.defaultNumwant);
   const input = passkey === undefined ? req.input : { ...req.input, passkey };
   const now = announcePeerNow(t, input);
   return now !== null ? announceReply(req, now, t) : announcePeer(t, input).then((outcome) => announceReply(req, outcome, t));
+}
+
+/**
+ * answerAnnounce without a passkey, for a server that writes its own HTTP (adapter/ffi-http-server.ts):
+ * the reply most announces get (compact, from the memory store) as its body's bytes, no Response made;
+ * any other reply as answerAnnounce gives it.
+ */
+export function answerAnnounceBody(query: RawQuery, ip: string, t: Omit<TrackerContext, "clientIp">): Uint8Array | Response | Promise<Response> {
+  if (query.text("compact") !== "0" && writesInto(t)) return answerInto(query, ip, t);
+  return answerAnnounce(query, ip, t);
 }
 
 /** Whether the store takes announces with byte ids and writes the sample into a buffer (announceInto). */
@@ -163,7 +173,7 @@ let samples = new Uint8Array(0);
  * result or peer list is made per announce; only the reply's bytes. The same checks and failures as
  * the general path, in the same order.
  */
-function answerInto(query: RawQuery, ip: string, t: Omit<TrackerContext, "clientIp">): Response {
+function answerInto(query: RawQuery, ip: string, t: Omit<TrackerContext, "clientIp">): Uint8Array {
   const { config } = t;
   readIdInto(query, "info_hash", INFO_HASH);
   readIdInto(query, "peer_id", PEER_ID);
@@ -177,7 +187,7 @@ function answerInto(query: RawQuery, ip: string, t: Omit<TrackerContext, "client
   const v4 = samples.subarray(0, result.written * 6);
   // Nearly every reply has no IPv6 peer: one shared empty array rather than a view made per announce.
   const v6 = result.written6 === 0 ? NO_V6 : samples.subarray(v6At, v6At + result.written6 * 18);
-  return bencodeOk(compactReply(result, nextInterval(config), config.minIntervalSec, v4, v6, t.warning));
+  return compactReply(result, nextInterval(config), config.minIntervalSec, v4, v6, t.warning);
 }
 
 function announceReply(req: AnnounceRequest, { result, interval }: AnnounceOutcome, t: Omit<TrackerContext, "clientIp">): Response {

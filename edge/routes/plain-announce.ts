@@ -6,7 +6,7 @@
 // gives on /announce. Anything else goes through Hono as before.
 import { connectionIp, resolveClientIp, trustsConnectionOnly } from "../client-ip.ts";
 import { RawQuery, rawSearchLength } from "../query.ts";
-import { answerAnnounce } from "./announce.ts";
+import { answerAnnounce, answerAnnounceBody } from "./announce.ts";
 import { checkQuerySize, failureBody, trackerFailure, type RequestIp, type TrackerContext } from "./common.ts";
 
 const PATH = "/announce";
@@ -63,6 +63,30 @@ function answer(request: Request, url: string, env: unknown, t: TrackerContext, 
         () => requestIp(request, env),
       );
   return answerAnnounce(query, ip, t);
+}
+
+/**
+ * plainAnnounce for a server that writes its own HTTP (adapter/ffi-http-server.ts): the URL (a request
+ * target such as "/announce?...") passed isPlainAnnounce, `address` is the connection's remote address
+ * and `header` reads the request's headers (only looked at when proxies are trusted). The common reply
+ * comes as the bytes of a 200's body (with the Content-Type and Cache-Control a bencoded reply has);
+ * anything else, failures included, as a Response.
+ */
+export function plainAnnounceBody(
+  url: string,
+  address: string | undefined,
+  header: (name: string) => string | undefined,
+  t: TrackerContext,
+): Uint8Array | Response | Promise<Response> {
+  try {
+    checkQuerySize(rawSearchLength(url), t.config);
+    const query = RawQuery.fromUrl(url);
+    const ip = trustsConnectionOnly(t.config) ? connectionIp(address) : resolveClientIp(query, t.config, header, () => address);
+    const reply = answerAnnounceBody(query, ip, t);
+    return reply instanceof Promise ? reply.catch((err: unknown) => failureReply(err, t)) : reply;
+  } catch (err) {
+    return failureReply(err, t);
+  }
 }
 
 /** A failure as errorResponse answers it on /announce: 200 (clients read only a 200's body), the code in X-Tracker-Error. */
