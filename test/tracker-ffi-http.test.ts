@@ -155,6 +155,7 @@ describe.skipIf(!linuxX64)("the tracker's HTTP/1.1 server on raw syscalls", () =
   test("a client that does not read its answers is held back by TCP, not buffered, and gets every answer once it reads", async () => {
     // 2,000 pipelined dashboard pages (several MB of answers) against a client that reads nothing at first.
     const count = 2000;
+    const STATUS = "HTTP/1.1 200 OK\r\n";
     const page = get("/");
     const socket = connect({ host: "127.0.0.1", port: direct.port });
     await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
@@ -167,9 +168,13 @@ describe.skipIf(!linuxX64)("the tracker's HTTP/1.1 server on raw syscalls", () =
     const done = new Promise<void>((resolve) => {
       socket.on("data", (d: Buffer) => {
         text += d.toString("latin1");
-        // Count status lines as they come; keep only the tail where the next one may be split.
-        statuses += text.split("HTTP/1.1 200 OK\r\n").length - 1;
-        text = text.slice(-32);
+        // Count status lines as they come; keep only what may be the start of the next one.
+        let from = 0;
+        for (let at = text.indexOf(STATUS); at >= 0; at = text.indexOf(STATUS, from)) {
+          statuses++;
+          from = at + STATUS.length;
+        }
+        text = text.slice(Math.max(from, text.length - STATUS.length + 1));
         if (statuses >= count) resolve();
       });
       socket.on("close", () => resolve());
@@ -196,6 +201,32 @@ describe.skipIf(!linuxX64)("the tracker's HTTP/1.1 server on raw syscalls", () =
       expect(handlerErrors).toEqual([]);
     });
   }
+
+  test("behind a trusted proxy, a plain announce's peer address is the proxy header's", async () => {
+    const app = createApp({
+      store: new MemorySwarmStore(),
+      config: loadConfig({ TRACKER_TRUSTED_PROXY_HEADER: "X-Forwarded-For" }),
+      ...BUN_CLIENT_ADDRESS,
+      log: createLogger("error"),
+    });
+    const proxied = serveFfiHttp({
+      hostname: "127.0.0.1",
+      port: 0,
+      handler: (r, info) => app.fetch(r, info),
+      plain: plainAnnouncerOf(app),
+      onHandlerError: () => {},
+    });
+    try {
+      const hash = randomId();
+      const first = get(announceTarget(hash, 6881, "&compact=1"), "X-Forwarded-For: 203.0.113.9\r\n");
+      const second = get(announceTarget(hash, 6882, "&compact=1"), "Connection: close\r\n");
+      const { replies } = await rawExchange(baseOf(proxied), first + second, { expect: 2 });
+      const peers = (decode(replies[1]!.body) as BDict).peers as Uint8Array;
+      expect([...peers]).toEqual([203, 0, 113, 9, 6881 >> 8, 6881 & 255]);
+    } finally {
+      await proxied.stop();
+    }
+  });
 
   test("once every connection is done, the server holds none and no bytes", async () => {
     await rawExchange(baseOf(direct), get("/health", "Connection: close\r\n"), { expect: 1 });

@@ -21,7 +21,7 @@ import { parseIPv4, parseIPv6 } from "../../shared/compact.ts";
 import { NO_HOST_ORIGIN } from "../request-url.ts";
 import { isPlainAnnounce } from "../routes/plain-announce.ts";
 import { POLLER_ARMED, POLLER_FLAGS, POLLER_READY, POLLER_STOP, type PollerData } from "./bun-udp-poller-state.ts";
-import { encodeResponseHead, parseRequestHead, type HeadError, type RequestHead } from "./http1-codec.ts";
+import { encodeResponseHead, parseRequestHead, scanSimpleGet, type HeadError, type RequestHead } from "./http1-codec.ts";
 import { httpDate, requestFromHead, type ConnectionInfo, type RequestHandler } from "./http1-connection.ts";
 import { ipv6Text } from "./linux-mmsg.ts";
 import {
@@ -170,6 +170,16 @@ class Server {
   private readonly peerLengthAt: number;
   private readonly eventsAt: number;
   private readonly eventAt: number;
+
+  /** The head plain() is reading, for simpleHeader (only while that call runs). */
+  private headBuf: Uint8Array = EMPTY;
+  private headAt = 0;
+  private headEnd = 0;
+  /** A header of that head (read only where proxies are trusted): parsed in full then. */
+  private readonly simpleHeader = (name: string): string | undefined => {
+    const result = parseRequestHead(this.headBuf, this.headAt, this.headEnd);
+    return "head" in result ? headerOf(result.head, name) : undefined;
+  };
 
   constructor(
     private readonly c: TcpLibc,
@@ -353,7 +363,23 @@ class Server {
   /** Parses the requests in buf[0..end) into answers while there is room; the bytes used. */
   private parse(conn: Connection, buf: Uint8Array, end: number): number {
     let offset = 0;
+    const plain = this.opts.plain;
     while (conn.reading && conn.answers.length < MAX_QUEUED && offset < end) {
+      // Nearly every request: a plain announce with a simple head, answered without parsing it further.
+      const simple = plain === undefined ? null : scanSimpleGet(buf, offset, end);
+      if (simple !== null && isPlainAnnounce(simple.target)) {
+        conn.lastProgress = Date.now();
+        this.headBuf = buf;
+        this.headAt = offset;
+        this.headEnd = offset + simple.size;
+        const reply = plain!(simple.target, conn.address, this.simpleHeader);
+        this.headBuf = EMPTY;
+        if (reply instanceof Uint8Array) conn.answers.push({ bytes: bencodedReply(reply, !simple.keepAlive, simple.version), close: !simple.keepAlive });
+        else this.later(conn, reply, "GET", simple.version, !simple.keepAlive);
+        offset += simple.size;
+        if (!simple.keepAlive) conn.reading = false;
+        continue;
+      }
       const result = parseRequestHead(buf, offset, end);
       if ("incomplete" in result) break;
       if ("error" in result) {
@@ -392,7 +418,7 @@ class Server {
         conn.answers.push({ bytes: bencodedReply(reply, close, head.version), close });
         return;
       }
-      return this.later(conn, reply, head, close);
+      return this.later(conn, reply, head.method, head.version, close);
     }
     let request: Request;
     try {
@@ -409,13 +435,13 @@ class Server {
     } catch (error) {
       response = Promise.reject(error);
     }
-    this.later(conn, response, head, close);
+    this.later(conn, response, head.method, head.version, close);
   }
 
-  private later(conn: Connection, response: Response | Promise<Response>, head: RequestHead, close: boolean): void {
+  private later(conn: Connection, response: Response | Promise<Response>, method: string, version: "1.0" | "1.1", close: boolean): void {
     const slot: Answer = { bytes: null, close };
     conn.answers.push(slot);
-    void responseBytes(response, head, close, this.opts.onHandlerError).then((bytes) => {
+    void responseBytes(response, method, version, close, this.opts.onHandlerError).then((bytes) => {
       slot.bytes = bytes;
       if (!conn.closed) this.pump(conn);
     });
@@ -586,7 +612,13 @@ function bencodedReply(body: Uint8Array, close: boolean, version: "1.0" | "1.1")
 }
 
 /** A Response (or its promise) as bytes to send; an error becomes a 500, as http1-connection.ts answers it. */
-async function responseBytes(pending: Response | Promise<Response>, head: RequestHead, close: boolean, onError: (error: unknown) => void): Promise<Uint8Array> {
+async function responseBytes(
+  pending: Response | Promise<Response>,
+  method: string,
+  version: "1.0" | "1.1",
+  close: boolean,
+  onError: (error: unknown) => void,
+): Promise<Uint8Array> {
   let response: Response;
   let body: Uint8Array;
   try {
@@ -597,6 +629,6 @@ async function responseBytes(pending: Response | Promise<Response>, head: Reques
     response = new Response(null, { status: 500, headers: { "content-type": "text/plain" } });
     body = encoder.encode("internal server error\n");
   }
-  const text = encodeResponseHead(response.status, response.headers, body.length, { close, version: head.version, date: httpDate() });
-  return join(encoder.encode(text), head.method === "HEAD" ? EMPTY : body);
+  const text = encodeResponseHead(response.status, response.headers, body.length, { close, version, date: httpDate() });
+  return join(encoder.encode(text), method === "HEAD" ? EMPTY : body);
 }

@@ -9,11 +9,12 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { BUN_CLIENT_ADDRESS } from "../../edge/adapter/bun-serve.ts";
 import { serveHttp1 } from "../../edge/adapter/http1-server.ts";
-import { createApp } from "../../edge/app.ts";
+import { createApp, plainAnnouncerOf } from "../../edge/app.ts";
+import { serveFfiHttp } from "../../edge/adapter/ffi-http-server.ts";
 import { loadConfig } from "../../edge/config.ts";
 import { createLogger } from "../../edge/log.ts";
 import { MemorySwarmStore } from "../../edge/store/memory.ts";
-import { MAX_BODY_BYTES, MAX_HEAD_BYTES, parseRequestHead, type HeadResult } from "../../edge/adapter/http1-codec.ts";
+import { MAX_BODY_BYTES, MAX_HEAD_BYTES, parseRequestHead, scanSimpleGet, type HeadResult } from "../../edge/adapter/http1-codec.ts";
 import { utf8 } from "../../shared/bytes.ts";
 import { install, metered, uninstall } from "./alloc-meter.ts";
 import { queryCorpus } from "./corpus.ts";
@@ -83,6 +84,21 @@ function checkResult(r: HeadResult, start: number, end: number): void {
   }
 }
 
+/** Throws unless scanSimpleGet, where it reads a head, reads the one parseRequestHead gives. */
+function checkSimple(buf: Uint8Array, start: number, end: number, full: HeadResult): void {
+  const simple = scanSimpleGet(buf, start, end);
+  if (simple === null) return;
+  const same =
+    "head" in full &&
+    full.head.method === "GET" &&
+    full.head.target === simple.target &&
+    full.head.version === simple.version &&
+    full.head.keepAlive === simple.keepAlive &&
+    full.head.bodyLength === 0 &&
+    full.size === simple.size;
+  if (!same) throw new Error(`scanSimpleGet read ${JSON.stringify(simple).slice(0, 200)}, parseRequestHead ${JSON.stringify(full).slice(0, 200)}`);
+}
+
 function checkOne(input: Uint8Array, rng: Rng): void {
   const run = metered(() => parseRequestHead(input, 0, input.length));
   if (run.threw) throw run.error;
@@ -94,11 +110,14 @@ function checkOne(input: Uint8Array, rng: Rng): void {
   const bigger = new Uint8Array(pad + input.length + 32);
   bigger.set(input, pad);
   bigger.set(rng.bytes(32), pad + input.length);
+  checkSimple(input, 0, input.length, whole);
   const within = parseRequestHead(bigger, pad, pad + input.length);
+  checkSimple(bigger, pad, pad + input.length, within);
   if (JSON.stringify(within) !== JSON.stringify(whole)) throw new Error(`parsing inside a larger buffer differs: ${JSON.stringify(within).slice(0, 200)}`);
   if ("head" in whole) {
     // What follows a complete head does not change it; no shorter prefix is a head.
     const more = parseRequestHead(bigger, pad, bigger.length);
+    checkSimple(bigger, pad, bigger.length, more);
     if (JSON.stringify(more) !== JSON.stringify(whole)) throw new Error(`bytes after the head change it: ${JSON.stringify(more).slice(0, 200)}`);
     const cut = rng.int(whole.size);
     const prefix = parseRequestHead(input, 0, cut);
@@ -111,6 +130,8 @@ test(
   async () => {
     const corpus = requestCorpus();
     for (const r of corpus) expect("head" in parseRequestHead(r, 0, r.length)).toBe(true);
+    // The simple scan reads the first (the common announce) itself, not only by falling back.
+    expect(scanSimpleGet(corpus[0]!, 0, corpus[0]!.length)?.keepAlive).toBe(false);
     const mutator = new Mutator(corpus, TOKENS, 1 << 16);
     const heapBefore = heapAfterGc();
     await runFuzz("http1 head", settings, (rng) => mutator.next(rng), checkOne);
@@ -137,48 +158,83 @@ function responsesIn(bytes: Uint8Array): number[] {
   return statuses;
 }
 
+/** A server under the TCP fuzz: its port, what it holds, and how to stop it. */
+interface FuzzedServer {
+  port: number;
+  held(): { connections: number; heldBytes: number };
+  stop(): Promise<void> | void;
+}
+
+type Handler = (r: Request, info: { remoteAddress: string }) => Promise<Response>;
+
+/** Mutated pipelined requests over TCP to `start`'s server get framed answers, never a 5xx; nothing is held afterwards. */
+async function fuzzServer(name: string, start: (handler: Handler, onHandlerError: (e: unknown) => void, app: ReturnType<typeof createApp>) => FuzzedServer) {
+  // Each case is a TCP connection: a hundredth of the count.
+  const tcp: FuzzSettings = { ...settings, cases: Math.max(1, Math.floor(settings.cases / 100)) };
+  const app = createApp({ store: new MemorySwarmStore(), config: loadConfig({}), ...BUN_CLIENT_ADDRESS, log: createLogger("error") });
+  const handlerErrors: unknown[] = [];
+  // Answers wait a timer turn, as on Redis, so pipelined requests queue behind them.
+  const server = start(
+    async (r, info) => (await Bun.sleep(0), app.fetch(r, info)),
+    (e) => handlerErrors.push(e),
+    app,
+  );
+  // A kept-alive connection is left once it has been quiet for a moment.
+  const exchange = (bytes: Uint8Array, rng: Rng) =>
+    tcpExchange({
+      port: server.port,
+      quietMs: 200,
+      send: async (socket) => {
+        await writeInPieces(socket, bytes, rng, 8, 2048);
+        if (rng.chance(0.3)) socket.end();
+      },
+    });
+  try {
+    const mutator = new Mutator(requestCorpus(), TOKENS, 1 << 16);
+    await runFuzz(
+      name,
+      tcp,
+      (rng) => mutator.next(rng),
+      async (input, rng) => {
+        const statuses = responsesIn(await exchange(input, rng));
+        if (statuses.some((s) => s >= 500 && s !== 501 && s !== 505)) throw new Error(`answered ${statuses.join(", ")}`);
+        if (handlerErrors.length > 0) throw new Error(`the handler threw: ${String(handlerErrors[0])}`);
+      },
+      { shrinkAttempts: 30 },
+    );
+    for (let waited = 0; waited < 30_000 && server.held().connections > 0; waited += 20) await Bun.sleep(20);
+    expect(server.held()).toEqual({ connections: 0, heldBytes: 0 });
+  } finally {
+    await server.stop();
+  }
+}
+
 test(
   "http1 server: mutated pipelined requests over TCP get framed answers, never a 5xx; nothing is held afterwards",
   async () => {
-    // Each case is a TCP connection: a hundredth of the count.
-    const tcp: FuzzSettings = { ...settings, cases: Math.max(1, Math.floor(settings.cases / 100)) };
-    const app = createApp({ store: new MemorySwarmStore(), config: loadConfig({}), ...BUN_CLIENT_ADDRESS, log: createLogger("error") });
-    const handlerErrors: unknown[] = [];
-    // Answers wait a timer turn, as on Redis, so pipelined requests queue behind them.
-    const server = serveHttp1({
-      hostname: "127.0.0.1",
-      port: 0,
-      handler: async (r, info) => (await Bun.sleep(0), app.fetch(r, info)),
-      onHandlerError: (e) => handlerErrors.push(e),
-    });
-    // A kept-alive connection is left once it has been quiet for a moment.
-    const exchange = (bytes: Uint8Array, rng: Rng) =>
-      tcpExchange({
+    await fuzzServer("http1 server", (handler, onHandlerError) => {
+      const server = serveHttp1({ hostname: "127.0.0.1", port: 0, handler, onHandlerError });
+      return {
         port: server.port,
-        quietMs: 200,
-        send: async (socket) => {
-          await writeInPieces(socket, bytes, rng, 8, 2048);
-          if (rng.chance(0.3)) socket.end();
+        held: () => {
+          const { connections, heldBytes, pausedConnections } = server.load();
+          return { connections: connections + pausedConnections, heldBytes };
         },
-      });
-    try {
-      const mutator = new Mutator(requestCorpus(), TOKENS, 1 << 16);
-      await runFuzz(
-        "http1 server",
-        tcp,
-        (rng) => mutator.next(rng),
-        async (input, rng) => {
-          const statuses = responsesIn(await exchange(input, rng));
-          if (statuses.some((s) => s >= 500 && s !== 501 && s !== 505)) throw new Error(`answered ${statuses.join(", ")}`);
-          if (handlerErrors.length > 0) throw new Error(`the handler threw: ${String(handlerErrors[0])}`);
-        },
-        { shrinkAttempts: 30 },
-      );
-      for (let waited = 0; waited < 30_000 && server.load().connections > 0; waited += 20) await Bun.sleep(20);
-      expect(server.load()).toEqual({ connections: 0, heldBytes: 0, pausedConnections: 0 });
-    } finally {
-      server.stop();
-    }
+        stop: () => server.stop(),
+      };
+    });
+  },
+  fuzzTimeout(settings, 100),
+);
+
+test.skipIf(process.platform !== "linux" || process.arch !== "x64")(
+  "ffi http server: mutated pipelined requests over TCP get framed answers, never a 5xx; nothing is held afterwards",
+  async () => {
+    // Plain announces answered from their bytes as in production, everything else a timer turn later.
+    await fuzzServer("ffi http server", (handler, onHandlerError, app) => {
+      const server = serveFfiHttp({ hostname: "127.0.0.1", port: 0, handler, plain: plainAnnouncerOf(app), onHandlerError });
+      return { port: server.port, held: () => server.load(), stop: () => server.stop() };
+    });
   },
   fuzzTimeout(settings, 100),
 );
