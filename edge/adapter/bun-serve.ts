@@ -29,6 +29,8 @@ export interface BunServeOptions {
 export interface TrackerServer {
   hostname: string;
   port: number;
+  /** Which HTTP server answers: Bun.serve, the own one on Bun.listen, or the one on raw syscalls. */
+  kind: "Bun.serve" | "Bun.listen" | "ffi";
   /** Stops listening and closes every connection. */
   stop(): Promise<void>;
 }
@@ -60,7 +62,7 @@ export function serveTracker(app: Hono, opts: BunServeOptions): TrackerServer {
         plain: plainAnnouncerOf(app),
         onHandlerError: lastResort,
       });
-      return { hostname: server.hostname, port: server.port, stop: () => server.stop() };
+      return { hostname: server.hostname, port: server.port, kind: "ffi", stop: () => server.stop() };
     } catch (err) {
       if (!(err instanceof TcpFfiError) || err.code === "bind") throw err;
       opts.log.warn(`HTTP: ${err.message}; serving through Bun`);
@@ -68,7 +70,7 @@ export function serveTracker(app: Hono, opts: BunServeOptions): TrackerServer {
   }
   if (opts.storeKind !== "memory") {
     const server = serveHttp1({ hostname: opts.hostname, port: opts.port, handler: (request, info) => app.fetch(request, info), onHandlerError: lastResort });
-    return { hostname: server.hostname, port: server.port, stop: async () => server.stop() };
+    return { hostname: server.hostname, port: server.port, kind: "Bun.listen", stop: async () => server.stop() };
   }
   const server = Bun.serve({
     hostname: opts.hostname,
@@ -81,5 +83,5 @@ export function serveTracker(app: Hono, opts: BunServeOptions): TrackerServer {
       return new Response("internal server error\n", { status: 500, headers: { "content-type": "text/plain" } });
     },
   });
-  return { hostname: server.hostname ?? opts.hostname, port: server.port ?? opts.port, stop: () => server.stop(true) };
+  return { hostname: server.hostname ?? opts.hostname, port: server.port ?? opts.port, kind: "Bun.serve", stop: () => server.stop(true) };
 }

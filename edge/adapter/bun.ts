@@ -13,7 +13,7 @@ const hostname = process.env.HOST ?? "127.0.0.1";
 const ffi = process.env.TRACKER_HTTP_FFI?.trim() === "1";
 const server = serveTracker(setup.app, { hostname, port: Number(process.env.PORT ?? 8787), log, storeKind, ffi });
 const shown = hostname.includes(":") ? `[${hostname}]` : hostname;
-console.log(`btswarm tracker (${storeKind} store) at http://${shown}:${server.port}/announce`);
+console.log(`btswarm tracker (${storeKind} store) at http://${shown}:${server.port}/announce${server.kind === "ffi" ? " (HTTP on raw syscalls)" : ""}`);
 
 const udp = setupUdpTracker(setup, server.port!);
 if (udp) {
