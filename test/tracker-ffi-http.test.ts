@@ -228,6 +228,45 @@ describe.skipIf(!linuxX64)("the tracker's HTTP/1.1 server on raw syscalls", () =
     }
   });
 
+  test("a kept-alive connection left idle, and one whose request never completes, are closed after the idle time; one waiting for its answer is not", async () => {
+    const app = createApp({ store: new MemorySwarmStore(), config: loadConfig({}), ...BUN_CLIENT_ADDRESS, log: createLogger("error") });
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const server = serveFfiHttp({
+      hostname: "127.0.0.1",
+      port: 0,
+      // /health waits until the test releases it, far past the idle time.
+      handler: async (r, info) => (new URL(r.url).pathname === "/health" ? (await held, app.fetch(r, info)) : app.fetch(r, info)),
+      plain: plainAnnouncerOf(app),
+      onHandlerError: () => {},
+      idleMs: 100,
+    });
+    const open = (bytes: string) => {
+      const socket = connect({ host: "127.0.0.1", port: server.port });
+      let text = "";
+      let closed = false;
+      socket.on("data", (d: Buffer) => (text += d.toString("latin1")));
+      socket.on("close", () => (closed = true));
+      socket.on("error", () => {});
+      socket.write(bytes);
+      return { socket, text: () => text, closed: () => closed };
+    };
+    try {
+      const idle = open(get(announceTarget(randomId(), 6881)));
+      const partial = open("GET /announce?info_hash=");
+      const waiting = open(get("/health"));
+      for (let i = 0; i < 300 && !(idle.closed() && partial.closed()); i++) await Bun.sleep(10);
+      expect(idle.text()).toStartWith("HTTP/1.1 200 OK\r\n");
+      expect([idle.closed(), partial.closed(), waiting.closed()]).toEqual([true, true, false]);
+      release();
+      for (let i = 0; i < 300 && !waiting.text().includes('{"ok":true}'); i++) await Bun.sleep(10);
+      expect(waiting.text()).toContain('{"ok":true}');
+      waiting.socket.destroy();
+    } finally {
+      await server.stop();
+    }
+  });
+
   test("once every connection is done, the server holds none and no bytes", async () => {
     await rawExchange(baseOf(direct), get("/health", "Connection: close\r\n"), { expect: 1 });
     // The server learns of clients that went away (earlier tests') in its own turns: given a few.

@@ -85,6 +85,8 @@ export interface FfiHttpOptions {
   /** Answers a plain GET /announce from its target without a Request (app.ts's plainAnnouncerOf). */
   plain: PlainAnnouncer | undefined;
   onHandlerError: (error: unknown) => void;
+  /** A connection that makes no progress this long is closed (default IDLE_MS; tests shorten it). */
+  idleMs?: number;
 }
 
 export interface FfiHttpServer {
@@ -154,6 +156,7 @@ class Server {
   private readonly poller: Worker;
   private readonly pollerStopped: Promise<void>;
   private readonly sweeper: ReturnType<typeof setInterval>;
+  private readonly idleMs: number;
   // Every buffer the kernel reads or writes is a view of one ArrayBuffer made as such, whose storage
   // never moves (a small typed array made alone may move once its .buffer is first asked for, and a
   // pointer taken before then goes stale).
@@ -213,7 +216,8 @@ class Server {
     this.poller = new Worker(new URL("./bun-udp-poller.ts", import.meta.url), { workerData: data });
     this.pollerStopped = new Promise((resolve) => this.poller.once("exit", () => resolve()));
     this.poller.on("error", (err) => opts.onHandlerError(err));
-    this.sweeper = setInterval(() => this.sweep(), SWEEP_MS);
+    this.idleMs = opts.idleMs ?? IDLE_MS;
+    this.sweeper = setInterval(() => this.sweep(), Math.min(SWEEP_MS, this.idleMs / 2));
     this.sweeper.unref();
     this.drain();
   }
@@ -561,9 +565,9 @@ class Server {
     this.c.close(conn.fd);
   }
 
-  /** Closes connections that made no progress for IDLE_MS, unless an answer is being computed for them. */
+  /** Closes connections that made no progress for idleMs, unless an answer is being computed for them. */
   private sweep(): void {
-    const before = Date.now() - IDLE_MS;
+    const before = Date.now() - this.idleMs;
     for (const conn of [...this.open.values()]) {
       const computing = conn.answers.length > 0 && conn.outbox === null;
       if (conn.lastProgress < before && !computing) this.destroy(conn);
