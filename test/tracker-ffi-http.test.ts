@@ -152,6 +152,29 @@ describe.skipIf(!linuxX64)("the tracker's HTTP/1.1 server on raw syscalls", () =
     expect(replies.map((r) => r.status)).toEqual([405, 200]);
   });
 
+  test("a refused request whose body is still coming: the client gets its 413, then the connection ends without a reset", async () => {
+    const socket = connect({ host: "127.0.0.1", port: direct.port });
+    let text = "";
+    let failure: string | null = null;
+    // A FIN from the server, not a reset: the kernel resets a connection closed with bytes unread.
+    let finished = false;
+    const ended = new Promise<void>((resolve) => {
+      socket.on("data", (d: Buffer) => (text += d.toString("latin1")));
+      socket.on("end", () => (finished = true));
+      socket.on("error", (e) => {
+        failure = e.message;
+        resolve();
+      });
+      socket.on("close", () => resolve());
+    });
+    await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+    // More than the server reads at once: some is still unread when it has refused the request.
+    socket.write(`POST /announce HTTP/1.1\r\nHost: x\r\nContent-Length: 300000\r\n\r\n${"x".repeat(300_000)}`);
+    await ended;
+    expect(text).toStartWith("HTTP/1.1 413 ");
+    expect({ failure, finished }).toEqual({ failure: null, finished: true });
+  });
+
   test("a client that does not read its answers is held back by TCP, not buffered, and gets every answer once it reads", async () => {
     // 2,000 pipelined dashboard pages (several MB of answers) against a client that reads nothing at first.
     const count = 2000;

@@ -15,7 +15,8 @@
 // store, a client slow to take its answer) gets a Connection object registered with epoll; answers go
 // out in request order. Bounds: MAX_QUEUED answers per connection before reading stops, the codec's
 // head and body limits per request, MAX_HELD_BYTES read or written but not yet handled over all
-// connections, MAX_OPEN connections, and IDLE_MS without progress.
+// connections, MAX_OPEN connections, and IDLE_MS without progress. A connection closed while its client
+// may still be sending lingers first (LINGER_MS), so that the client is not reset before it reads.
 import type { PlainAnnouncer } from "../app.ts";
 import { parseIPv4, parseIPv6 } from "../../shared/compact.ts";
 import { NO_HOST_ORIGIN } from "../request-url.ts";
@@ -43,6 +44,7 @@ import {
   errno,
   listenTcp,
   MSG_NOSIGNAL,
+  SHUT_WR,
   SOCK_CLOEXEC,
   SOCK_NONBLOCK,
   TcpFfiError,
@@ -67,6 +69,14 @@ export const MAX_OPEN = 16384;
 /** A connection that makes no progress (no whole request read, no answer byte taken) for this long is closed. */
 export const IDLE_MS = 30_000;
 const SWEEP_MS = 5_000;
+/**
+ * A connection closed while its client may still be sending (a refused request's body, requests after
+ * a Connection: close) first lingers: our side is shut down and what arrives is read and dropped until
+ * the client closes too, for at most this long and LINGER_BYTES. Closing with bytes unread would send
+ * a reset, which can make the client lose the answer it has not read yet.
+ */
+const LINGER_MS = 2_000;
+const LINGER_BYTES = 1024 * 1024;
 /** After accept failed for want of descriptors or memory, accepting pauses this long. */
 const ACCEPT_PAUSE_MS = 100;
 
@@ -113,6 +123,13 @@ class Connection {
   outbox: Uint8Array | null = null;
   /** false once no more requests are read: the client half-closed, asked to close, or sent garbage. */
   reading = true;
+  /** The client half-closed: nothing more can arrive. */
+  peerClosed = false;
+  /** Bytes may arrive, or wait unread, after the last request read: closing lingers (LINGER_MS). */
+  mayHaveUnread = false;
+  /** Shut down on our side, reading and dropping until the client closes; bytes dropped so far. */
+  lingering = false;
+  dropped = 0;
   closed = false;
   /** The epoll events asked for; -1 while not in the epoll set. */
   interest = -1;
@@ -326,10 +343,19 @@ class Server {
 
   private readFrom(conn: Connection): void {
     const n = this.c.recv(conn.fd, this.base, RX_BYTES, 0);
+    if (conn.lingering) {
+      if (n > 0 && (conn.dropped += n) <= LINGER_BYTES) return;
+      if (n < 0) {
+        const e = errno(this.c);
+        if (e === EAGAIN || e === EINTR) return;
+      }
+      return this.destroy(conn); // the client closed (or failed, or sent too much)
+    }
     if (n > 0) {
       this.feed(conn, n);
     } else if (n === 0) {
       conn.reading = false; // the client half-closed: what it sent is still answered
+      conn.peerClosed = true;
       this.dropPending(conn);
     } else {
       const e = errno(this.c);
@@ -340,7 +366,10 @@ class Server {
 
   /** `n` new bytes of `conn` in rx. */
   private feed(conn: Connection, n: number): void {
-    if (!conn.reading) return; // nothing after the last request is read
+    if (!conn.reading) {
+      conn.mayHaveUnread = true; // nothing after the last request is read
+      return;
+    }
     let buf: Uint8Array;
     let end: number;
     if (conn.pending.length === 0) {
@@ -355,6 +384,7 @@ class Server {
       conn.pending = EMPTY;
     }
     const used = this.parse(conn, buf, end);
+    if (used < end && !conn.reading) conn.mayHaveUnread = true;
     if (used < end && conn.reading) {
       // Kept for later: a copy, since rx is read into again next time.
       const rest = buf === this.rx ? buf.slice(used, end) : buf.subarray(used, end);
@@ -403,6 +433,7 @@ class Server {
 
   private refuse(conn: Connection, error: HeadError): void {
     conn.reading = false;
+    conn.mayHaveUnread = true; // the rest of what it sends, a body say, may still be coming
     const body = encoder.encode(`${error.reason}\n`);
     const head = encodeResponseHead(error.status, new Headers({ "content-type": "text/plain" }), body.length, {
       close: true,
@@ -445,6 +476,8 @@ class Server {
   private later(conn: Connection, response: Response | Promise<Response>, method: string, version: "1.0" | "1.1", close: boolean): void {
     const slot: Answer = { bytes: null, close };
     conn.answers.push(slot);
+    // While the answer is computed the client is not read from: something may wait unread.
+    if (close) conn.mayHaveUnread = true;
     void responseBytes(response, method, version, close, this.opts.onHandlerError).then((bytes) => {
       slot.bytes = bytes;
       if (!conn.closed) this.pump(conn);
@@ -525,9 +558,15 @@ class Server {
 
   /** Closes a connection that is done, or asks epoll for what it waits for. */
   private settle(conn: Connection): void {
-    if (!conn.reading && conn.answers.length === 0 && conn.outbox === null) return this.destroy(conn);
+    if (!conn.reading && conn.answers.length === 0 && conn.outbox === null && !conn.lingering) {
+      if (!conn.mayHaveUnread || conn.peerClosed) return this.destroy(conn);
+      this.c.shutdown(conn.fd, SHUT_WR);
+      conn.lingering = true;
+      conn.lastProgress = Date.now();
+    }
     let want = 0;
-    if (conn.outbox !== null) want = EPOLLOUT;
+    if (conn.lingering) want = EPOLLIN;
+    else if (conn.outbox !== null) want = EPOLLOUT;
     else if (conn.reading && conn.answers.length < MAX_QUEUED) want = EPOLLIN;
     if (want === conn.interest) return;
     if (conn.interest < 0) {
@@ -567,10 +606,11 @@ class Server {
 
   /** Closes connections that made no progress for idleMs, unless an answer is being computed for them. */
   private sweep(): void {
-    const before = Date.now() - this.idleMs;
+    const now = Date.now();
     for (const conn of [...this.open.values()]) {
       const computing = conn.answers.length > 0 && conn.outbox === null;
-      if (conn.lastProgress < before && !computing) this.destroy(conn);
+      const limit = conn.lingering ? Math.min(LINGER_MS, this.idleMs) : this.idleMs;
+      if (conn.lastProgress < now - limit && !computing) this.destroy(conn);
     }
   }
 }

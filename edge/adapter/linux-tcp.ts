@@ -13,6 +13,7 @@ export const EMFILE = 24;
 export const ENOBUFS = 105;
 export const ECONNABORTED = 103;
 export const MSG_NOSIGNAL = 0x4000;
+export const SHUT_WR = 1;
 export const SOCK_NONBLOCK = 0o4000;
 export const SOCK_CLOEXEC = 0o2000000;
 export const EPOLL_CTL_ADD = 1;
@@ -55,6 +56,7 @@ function openLibc() {
     recv: { args: ["i32", "ptr", "u64", "i32"], returns: "i32" },
     send: { args: ["i32", "ptr", "u64", "i32"], returns: "i32" },
     close: { args: ["i32"], returns: "i32" },
+    shutdown: { args: ["i32", "i32"], returns: "i32" },
     epoll_create1: { args: ["i32"], returns: "i32" },
     epoll_ctl: { args: ["i32", "i32", "i32", "ptr"], returns: "i32" },
     epoll_wait: { args: ["i32", "ptr", "i32", "i32"], returns: "i32" },
