@@ -26,7 +26,8 @@
 //
 // --only bun-serve,bun-serve-request adds the bound of ours on Bun: Bun.serve answering a fixed reply of
 // the same size, and the same after reading the URL and the client address (tracker-http/bare-serve.ts).
-// --only ours-ffi adds ours with TRACKER_HTTP_FFI=1 (HTTP from edge/adapter/ffi-http-server.ts).
+// ours serves HTTP from its listener on raw syscalls (edge/adapter/ffi-http-server.ts) as `npm start` does on
+// Linux x86-64; --only ours-bun-serve adds ours with TRACKER_HTTP_FFI=0 (HTTP from Bun.serve, as elsewhere).
 // --only ffi-serve adds a probe of the same reply (after reading the request line and the client's
 // address) from a listener on raw syscalls through bun:ffi, Linux only (tracker-http/ffi-serve.ts).
 // The tables also give each tracker's context switches per request: a tracker that goes idle and is
@@ -34,7 +35,7 @@
 // connections waiting each time does not.
 //
 //   bun bench/tracker-http.ts [--runs 5] [--duration 3] [--connections 32] [--threads 1]
-//                             [--only ours,opentracker,bittorrent-tracker,bun-serve,bun-serve-request,ffi-serve,ours-ffi]
+//                             [--only ours,opentracker,bittorrent-tracker,bun-serve,bun-serve-request,ffi-serve,ours-bun-serve]
 //                             [--modes close,keep-alive] [--no-pin] [--nice N]
 /// <reference path="../shared/bencode-package.d.ts" />
 import bencode from "bencode";
@@ -160,16 +161,16 @@ async function startTrackers(o: Options, dir: string, hashes: string[], pin: str
     });
     trackers.push({ name: "ours", announceUrl: `http://127.0.0.1:${port}/announce`, service });
   }
-  if (o.only.includes("ours-ffi")) {
+  if (o.only.includes("ours-bun-serve")) {
     const port = freePort();
     const service = await spawnService({
-      name: "ours-ffi (Bun, memory store, HTTP on raw syscalls)",
+      name: "ours-bun-serve (Bun, memory store, HTTP from Bun.serve)",
       cmd: [...pin, process.execPath, path.join(ROOT, "edge/adapter/bun.ts")],
       cwd: ROOT,
-      env: { PORT: String(port), HOST: "127.0.0.1", TRACKER_HTTP_FFI: "1", UPSTASH_REDIS_REST_URL: undefined, UPSTASH_REDIS_REST_TOKEN: undefined },
+      env: { PORT: String(port), HOST: "127.0.0.1", TRACKER_HTTP_FFI: "0", UPSTASH_REDIS_REST_URL: undefined, UPSTASH_REDIS_REST_TOKEN: undefined },
       ready: { port },
     });
-    trackers.push({ name: "ours-ffi", announceUrl: `http://127.0.0.1:${port}/announce`, service });
+    trackers.push({ name: "ours-bun-serve", announceUrl: `http://127.0.0.1:${port}/announce`, service });
   }
   if (o.only.includes("opentracker")) {
     const ot = await startOpentracker({ infoHashes: [...hashes, CHECK_HASH], dir: path.join(dir, "opentracker"), wrap: pin });

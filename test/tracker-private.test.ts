@@ -12,11 +12,13 @@ import { startBunOnRedis, startDeno, startWorkerd, type RunningTracker } from ".
 
 const ENV = { ...PRIVATE_ENV, TRACKER_ADMIN_TOKEN: ADMIN_TOKEN };
 
-runPrivateConformance("Bun in process, memory store", async () => {
-  const { app, log, storeKind } = setupTracker(ENV, { ...BUN_CLIENT_ADDRESS, withoutUpstash: "memory" });
-  const server = serveTracker(app, { hostname: "127.0.0.1", port: 0, log, storeKind });
-  return { baseUrl: `http://127.0.0.1:${server.port}`, stop: async () => void (await server.stop()) };
-});
+for (const ffi of [true, false]) {
+  runPrivateConformance(`Bun in process, memory store, HTTP ${ffi ? "on raw syscalls" : "from Bun.serve"}`, async () => {
+    const { app, log, storeKind } = setupTracker(ENV, { ...BUN_CLIENT_ADDRESS, withoutUpstash: "memory" });
+    const server = serveTracker(app, { hostname: "127.0.0.1", port: 0, log, storeKind, ffi });
+    return { baseUrl: `http://127.0.0.1:${server.port}`, stop: async () => void (await server.stop()) };
+  });
+}
 
 /** A tracker on 127.0.0.1 over its own redis-server, stopped together. */
 async function onRedis(start: (redis: Awaited<ReturnType<typeof startRedisStack>>) => Promise<RunningTracker>): Promise<PrivateTrackerUnderTest> {

@@ -22,7 +22,7 @@ export interface BunServeOptions {
   port: number;
   log: Logger;
   storeKind: StoreKind;
-  /** Serve HTTP from the listener on raw syscalls (ffi-http-server.ts) where it can be had (TRACKER_HTTP_FFI=1). */
+  /** Serve HTTP from the listener on raw syscalls (ffi-http-server.ts) where it can be had (bun.ts: unless TRACKER_HTTP_FFI=0). */
   ffi?: boolean;
 }
 
