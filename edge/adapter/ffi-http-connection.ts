@@ -11,22 +11,29 @@ export interface Answer {
   close: boolean;
 }
 
+/**
+ * Where a connection stands; it only moves forward, and to "closed" from anywhere.
+ * - reading: requests are read and answered;
+ * - answering: no more requests are read (the client half-closed, asked to close, or sent garbage),
+ *   those read are still answered;
+ * - lingering: all answered and shut down on our side; what arrives is dropped until the client closes;
+ * - closed: the descriptor is closed.
+ */
+export type ConnectionState = "reading" | "answering" | "lingering" | "closed";
+
 export class Connection {
   /** Bytes of requests not yet parsed (a partial request, or pipelined ones past the queue's room). */
   pending: Uint8Array = EMPTY;
   readonly answers: Answer[] = [];
   /** Answer bytes the kernel did not take yet. */
   outbox: Uint8Array | null = null;
-  /** false once no more requests are read: the client half-closed, asked to close, or sent garbage. */
-  reading = true;
-  /** The client half-closed: nothing more can arrive. */
+  state: ConnectionState = "reading";
+  /** The client half-closed: nothing more can arrive (closing need not linger). */
   peerClosed = false;
   /** Bytes may arrive, or wait unread, after the last request read: closing lingers (LINGER_MS). */
   mayHaveUnread = false;
-  /** Shut down on our side, reading and dropping until the client closes; bytes dropped so far. */
-  lingering = false;
+  /** Bytes dropped while lingering. */
   dropped = 0;
-  closed = false;
   /** The epoll events asked for; -1 while not in the epoll set. */
   interest = -1;
   lastProgress = 0;

@@ -68,7 +68,7 @@ export class Http1Protocol {
   readFrom(conn: Connection): void {
     const io = this.io;
     const n = io.recv(conn.fd);
-    if (conn.lingering) {
+    if (conn.state === "lingering") {
       if (n > 0 && (conn.dropped += n) <= LINGER_BYTES) return;
       if (n < 0) {
         const e = errno(io.c);
@@ -79,7 +79,7 @@ export class Http1Protocol {
     if (n > 0) {
       this.feed(conn, n);
     } else if (n === 0) {
-      conn.reading = false; // the client half-closed: what it sent is still answered
+      conn.state = "answering"; // the client half-closed: what it sent is still answered
       conn.peerClosed = true;
       this.dropPending(conn);
     } else {
@@ -91,7 +91,7 @@ export class Http1Protocol {
 
   /** `n` new bytes of `conn` in rx. */
   private feed(conn: Connection, n: number): void {
-    if (!conn.reading) {
+    if (conn.state !== "reading") {
       conn.mayHaveUnread = true; // nothing after the last request is read
       return;
     }
@@ -110,8 +110,8 @@ export class Http1Protocol {
       conn.pending = EMPTY;
     }
     const used = this.parse(conn, buf, end);
-    if (used < end && !conn.reading) conn.mayHaveUnread = true;
-    if (used < end && conn.reading) {
+    if (used < end && conn.state !== "reading") conn.mayHaveUnread = true;
+    if (used < end && conn.state === "reading") {
       // Kept for later: a copy, since rx is read into again next time.
       const rest = buf === rx ? buf.slice(used, end) : buf.subarray(used, end);
       if (this.heldBytes + rest.length > MAX_HELD_BYTES) return this.destroy(conn);
@@ -123,7 +123,7 @@ export class Http1Protocol {
   private parse(conn: Connection, buf: Uint8Array, end: number): number {
     let offset = 0;
     const plain = this.opts.plain;
-    while (conn.reading && conn.answers.length < MAX_QUEUED && offset < end) {
+    while (conn.state === "reading" && conn.answers.length < MAX_QUEUED && offset < end) {
       // Nearly every request: a plain announce with a simple head, answered without parsing it further.
       const simple = plain === undefined ? null : scanSimpleGet(buf, offset, end);
       if (simple !== null && isPlainAnnounce(simple.target)) {
@@ -136,7 +136,7 @@ export class Http1Protocol {
         if (reply instanceof Uint8Array) conn.answers.push({ bytes: bencodedReply(reply, !simple.keepAlive, simple.version), close: !simple.keepAlive });
         else this.later(conn, reply, "GET", simple.version, !simple.keepAlive);
         offset += simple.size;
-        if (!simple.keepAlive) conn.reading = false;
+        if (!simple.keepAlive) conn.state = "answering";
         continue;
       }
       const result = parseRequestHead(buf, offset, end);
@@ -151,13 +151,13 @@ export class Http1Protocol {
       conn.lastProgress = Date.now();
       this.answer(conn, result.head, buf.subarray(bodyStart, bodyEnd));
       offset = bodyEnd;
-      if (!result.head.keepAlive) conn.reading = false;
+      if (!result.head.keepAlive) conn.state = "answering";
     }
     return offset;
   }
 
   private refuse(conn: Connection, error: HeadError): void {
-    conn.reading = false;
+    conn.state = "answering";
     conn.mayHaveUnread = true; // the rest of what it sends, a body say, may still be coming
     conn.answers.push({ bytes: refusalBytes(error.status, error.reason), close: true });
   }
@@ -199,7 +199,7 @@ export class Http1Protocol {
     if (close) conn.mayHaveUnread = true;
     void responseBytes(response, method, version, close, this.opts.onHandlerError).then((bytes) => {
       slot.bytes = bytes;
-      if (!conn.closed) this.pump(conn);
+      if (conn.state !== "closed") this.pump(conn);
     });
   }
 
@@ -207,22 +207,22 @@ export class Http1Protocol {
   private pump(conn: Connection): void {
     const answers = conn.answers;
     for (;;) {
-      while (!conn.closed && answers.length > 0 && answers[0]!.bytes !== null) {
+      while (conn.state !== "closed" && answers.length > 0 && answers[0]!.bytes !== null) {
         const a = answers.shift()!;
         this.write(conn, a.bytes!);
         if (a.close) {
-          conn.reading = false;
+          if (conn.state === "reading") conn.state = "answering"; // not when the write closed it
           answers.length = 0;
         }
       }
-      if (conn.closed) return;
+      if (conn.state === "closed") return;
       // Requests that waited behind a full queue, while the client takes its answers.
-      if (!conn.reading || conn.pending.length === 0 || answers.length >= MAX_QUEUED || conn.outbox !== null) break;
+      if (conn.state !== "reading" || conn.pending.length === 0 || answers.length >= MAX_QUEUED || conn.outbox !== null) break;
       const pending = conn.pending;
       this.heldBytes -= pending.length;
       conn.pending = EMPTY;
       const used = this.parse(conn, pending, pending.length);
-      if (used < pending.length && conn.reading) {
+      if (used < pending.length && conn.state === "reading") {
         conn.pending = pending.subarray(used);
         this.heldBytes += conn.pending.length;
       }
@@ -262,16 +262,16 @@ export class Http1Protocol {
 
   /** Closes a connection that is done, or asks epoll for what it waits for. */
   private settle(conn: Connection): void {
-    if (!conn.reading && conn.answers.length === 0 && conn.outbox === null && !conn.lingering) {
+    if (conn.state === "answering" && conn.answers.length === 0 && conn.outbox === null) {
       if (!conn.mayHaveUnread || conn.peerClosed) return this.destroy(conn);
       this.io.c.shutdown(conn.fd, SHUT_WR);
-      conn.lingering = true;
+      conn.state = "lingering";
       conn.lastProgress = Date.now();
     }
     let want = 0;
-    if (conn.lingering) want = EPOLLIN;
+    if (conn.state === "lingering") want = EPOLLIN;
     else if (conn.outbox !== null) want = EPOLLOUT;
-    else if (conn.reading && conn.answers.length < MAX_QUEUED) want = EPOLLIN;
+    else if (conn.state === "reading" && conn.answers.length < MAX_QUEUED) want = EPOLLIN;
     if (want === conn.interest) return;
     if (conn.interest < 0) {
       if (this.open.size >= MAX_OPEN) return this.destroy(conn);
@@ -289,8 +289,8 @@ export class Http1Protocol {
   }
 
   destroy(conn: Connection): void {
-    if (conn.closed) return;
-    conn.closed = true;
+    if (conn.state === "closed") return;
+    conn.state = "closed";
     this.heldBytes -= conn.held;
     conn.pending = EMPTY;
     conn.outbox = null;
@@ -305,7 +305,7 @@ export class Http1Protocol {
     const now = Date.now();
     for (const conn of [...this.open.values()]) {
       const computing = conn.answers.length > 0 && conn.outbox === null;
-      const limit = conn.lingering ? Math.min(LINGER_MS, this.idleMs) : this.idleMs;
+      const limit = conn.state === "lingering" ? Math.min(LINGER_MS, this.idleMs) : this.idleMs;
       if (conn.lastProgress < now - limit && !computing) this.destroy(conn);
     }
   }

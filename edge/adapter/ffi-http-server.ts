@@ -174,7 +174,7 @@ class Server {
         did++;
         const events = io.eventMask(i);
         if (events & EPOLLOUT) protocol.flush(conn);
-        if (conn.closed) continue;
+        if (conn.state === "closed") continue;
         if (events & EPOLLIN) protocol.readFrom(conn);
         else if (events & (EPOLLERR | EPOLLHUP)) protocol.destroy(conn);
       }
