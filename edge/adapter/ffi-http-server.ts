@@ -1,4 +1,4 @@
-// The tracker's HTTP/1.1 server on raw syscalls through bun:ffi (Linux x86-64; opt-in, TRACKER_HTTP_FFI=1).
+// The tracker's HTTP/1.1 server on raw syscalls through bun:ffi (Linux x86-64; bun.ts uses it unless TRACKER_HTTP_FFI=0).
 //
 // Why: a client announces over a fresh TCP connection each time, and Bun.serve costs about as much CPU
 // per connection as opentracker's whole announce (bench/tracker-http.ts's close mode: a bare Bun.serve
