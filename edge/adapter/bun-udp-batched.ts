@@ -5,21 +5,17 @@
 //
 // States: "draining" (this thread reads the socket turn after turn), "waiting" (the poller is armed),
 // "stopped".
-import { Worker } from "node:worker_threads";
 import type { Logger } from "../log.ts";
 import { MAX_REPLY_BYTES, type UdpTracker } from "../udp/udp-tracker.ts";
 import { FfiUdpSocket, linkTable } from "./bun-udp-ffi.ts";
-import { POLLER_ARMED, POLLER_FLAGS, POLLER_READY, POLLER_STOP, type PollerData } from "./bun-udp-poller-state.ts";
 import { AF_INET, AF_INET6, ipv4Text, ipv6Text, MessageTable, type SocketAddress } from "./linux-mmsg.ts";
+import { PollerThread } from "./poller-thread.ts";
 
 /** Datagrams per recvmmsg and per sendmmsg. */
 export const BATCH = 256;
 /** Bytes per datagram slot: more than any request or reply of BEP 15 (a longer datagram is still seen whole in length). */
 const SLOT_BYTES = 2048;
 if (SLOT_BYTES < MAX_REPLY_BYTES) throw new Error("a send slot must hold the largest reply");
-
-/** ES2024's Atomics.waitAsync (Bun has it; this project's TypeScript library is ES2023). */
-const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, index: number, value: number): { async: boolean; value: unknown } }).waitAsync;
 
 type State = "draining" | "waiting" | "stopped";
 
@@ -30,9 +26,7 @@ export class BatchedUdpServer {
   private readonly tx = new MessageTable(BATCH, SLOT_BYTES);
   private readonly rxBase: number;
   private readonly txBase: number;
-  private readonly flags = new Int32Array(new SharedArrayBuffer(POLLER_FLAGS * 4));
-  private readonly poller: Worker;
-  private readonly pollerStopped: Promise<void>;
+  private readonly poller: PollerThread;
   private state: State = "draining";
   private turnScheduled = false;
   private replies: Uint8Array[] = [];
@@ -51,18 +45,13 @@ export class BatchedUdpServer {
     this.port = this.socket.port;
     this.rxBase = linkTable(this.rx);
     this.txBase = linkTable(this.tx);
-    const data: PollerData = { fd: this.socket.fd, state: this.flags.buffer as SharedArrayBuffer };
     try {
-      this.poller = new Worker(new URL("./bun-udp-poller.ts", import.meta.url), { workerData: data });
+      // Without its poller the socket would be read no more once idle: say so loudly.
+      this.poller = new PollerThread(this.socket.fd, (err) => log.error(`UDP poller thread failed: ${err instanceof Error ? err.message : String(err)}`));
     } catch (err) {
       this.socket.close();
       throw err;
     }
-    this.pollerStopped = new Promise((resolve) => this.poller.once("exit", () => resolve()));
-    // Without its poller the socket would be read no more once idle: say so loudly.
-    this.poller.on("error", (err) => log.error(`UDP poller thread failed: ${err instanceof Error ? err.message : String(err)}`));
-    // Not unref'd: like any open socket, the poller keeps the process alive until stop() (a pending
-    // Atomics.waitAsync does not).
     this.drain();
   }
 
@@ -70,10 +59,7 @@ export class BatchedUdpServer {
   async stop(): Promise<void> {
     if (this.state === "stopped") return;
     this.state = "stopped";
-    Atomics.store(this.flags, POLLER_STOP, 1);
-    Atomics.notify(this.flags, POLLER_ARMED);
-    Atomics.notify(this.flags, POLLER_READY);
-    await this.pollerStopped;
+    await this.poller.stop();
     this.socket.close();
   }
 
@@ -156,12 +142,7 @@ export class BatchedUdpServer {
   /** Nothing waits: arm the poller and sleep until it says something does. */
   private wait(): void {
     this.state = "waiting";
-    Atomics.store(this.flags, POLLER_READY, 0);
-    Atomics.store(this.flags, POLLER_ARMED, 1);
-    Atomics.notify(this.flags, POLLER_ARMED);
-    const woken = waitAsync(this.flags, POLLER_READY, 0);
-    if (woken.async) (woken.value as Promise<unknown>).then(this.onReadable);
-    else this.onReadable();
+    this.poller.arm(this.onReadable);
   }
 
   private readonly onReadable = (): void => {

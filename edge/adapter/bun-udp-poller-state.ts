@@ -1,4 +1,4 @@
-// What the batched UDP server's main thread and its poller thread share: one Int32Array of flags.
+// What a poller thread (bun-udp-poller.ts) and the main thread (poller-thread.ts) share: one Int32Array of flags.
 export const POLLER_ARMED = 0; // main -> poller: wait for the socket to have input
 export const POLLER_READY = 1; // poller -> main: it has
 export const POLLER_STOP = 2; // main -> poller: exit

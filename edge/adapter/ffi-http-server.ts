@@ -15,7 +15,6 @@
 // the epoll set linux-tcp-io.ts, the answers' bytes http1-reply.ts.
 import type { PlainAnnouncer } from "../app.ts";
 import { parseIPv4, parseIPv6 } from "../../shared/compact.ts";
-import { POLLER_ARMED, POLLER_FLAGS, POLLER_READY, POLLER_STOP, type PollerData } from "./bun-udp-poller-state.ts";
 import { Connection } from "./ffi-http-connection.ts";
 import { Http1Protocol } from "./ffi-http-protocol.ts";
 import type { RequestHandler } from "./http1-connection.ts";
@@ -39,7 +38,7 @@ import {
   type TcpLibc,
 } from "./linux-tcp.ts";
 import { BATCH, TcpIo } from "./linux-tcp-io.ts";
-import { Worker } from "node:worker_threads";
+import { PollerThread } from "./poller-thread.ts";
 
 export { MAX_HELD_BYTES, MAX_OPEN } from "./ffi-http-protocol.ts";
 /** A connection that makes no progress (no whole request read, no answer byte taken) for this long is closed. */
@@ -47,9 +46,6 @@ export const IDLE_MS = 30_000;
 const SWEEP_MS = 5_000;
 /** After accept failed for want of descriptors or memory, accepting pauses this long. */
 const ACCEPT_PAUSE_MS = 100;
-
-/** ES2024's Atomics.waitAsync (Bun has it; this project's TypeScript library is ES2023). */
-const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, index: number, value: number): { async: boolean; value: unknown } }).waitAsync;
 
 export interface FfiHttpOptions {
   /** An IPv4 or IPv6 address literal. */
@@ -94,9 +90,7 @@ class Server {
   private readonly io: TcpIo;
   private state: State = "draining";
   private acceptPaused = false;
-  private readonly flags = new Int32Array(new SharedArrayBuffer(POLLER_FLAGS * 4));
-  private readonly poller: Worker;
-  private readonly pollerStopped: Promise<void>;
+  private readonly poller: PollerThread;
   private readonly sweeper: ReturnType<typeof setInterval>;
 
   constructor(
@@ -109,10 +103,7 @@ class Server {
     this.protocol = new Http1Protocol(this.io, opts, idleMs);
     // The listening socket is in the set only so that the poller wakes for it.
     this.io.control(EPOLL_CTL_ADD, lfd, EPOLLIN);
-    const data: PollerData = { fd: this.io.epfd, state: this.flags.buffer as SharedArrayBuffer };
-    this.poller = new Worker(new URL("./bun-udp-poller.ts", import.meta.url), { workerData: data });
-    this.pollerStopped = new Promise((resolve) => this.poller.once("exit", () => resolve()));
-    this.poller.on("error", (err) => opts.onHandlerError(err));
+    this.poller = new PollerThread(this.io.epfd, (err) => opts.onHandlerError(err));
     this.sweeper = setInterval(() => this.protocol.sweep(), Math.min(SWEEP_MS, idleMs / 2));
     this.sweeper.unref();
     this.drain();
@@ -126,10 +117,7 @@ class Server {
     if (this.state === "stopped") return;
     this.state = "stopped";
     clearInterval(this.sweeper);
-    Atomics.store(this.flags, POLLER_STOP, 1);
-    Atomics.notify(this.flags, POLLER_ARMED);
-    Atomics.notify(this.flags, POLLER_READY);
-    await this.pollerStopped;
+    await this.poller.stop();
     for (const conn of [...this.protocol.open.values()]) this.protocol.destroy(conn);
     this.io.c.close(this.lfd);
     this.io.c.close(this.io.epfd);
@@ -144,12 +132,7 @@ class Server {
       return;
     }
     this.state = "waiting";
-    Atomics.store(this.flags, POLLER_READY, 0);
-    Atomics.store(this.flags, POLLER_ARMED, 1);
-    Atomics.notify(this.flags, POLLER_ARMED);
-    const woken = waitAsync(this.flags, POLLER_READY, 0);
-    if (woken.async) (woken.value as Promise<unknown>).then(this.onReadable);
-    else this.onReadable();
+    this.poller.arm(this.onReadable);
   }
 
   private readonly next = (): void => this.drain();
