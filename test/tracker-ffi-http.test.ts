@@ -12,7 +12,7 @@ import { createLogger } from "../edge/log.ts";
 import { MemorySwarmStore } from "../edge/store/memory.ts";
 import { decode, type BDict } from "../shared/bencode.ts";
 import { announceQuery, randomId } from "./tracker/http.ts";
-import { rawExchange } from "./tracker/raw-http.ts";
+import { get, rawExchange, trickle } from "./tracker/raw-http.ts";
 
 const linuxX64 = process.platform === "linux" && process.arch === "x64";
 
@@ -45,27 +45,7 @@ afterAll(async () => {
 const baseOf = (s: FfiHttpServer) => `http://127.0.0.1:${s.port}`;
 const announceTarget = (hash: Uint8Array, port: number, extra = "") =>
   `/announce?${announceQuery({ infoHash: hash, peerId: randomId(), port, left: 1 })}${extra}`;
-const get = (target: string, extra = "") => `GET ${target} HTTP/1.1\r\nHost: tracker.test\r\n${extra}\r\n`;
 const incomplete = (body: Uint8Array) => (decode(body) as BDict).incomplete;
-
-/** Writes the bytes one at a time, each in its own write, and reads to the end of the connection. */
-async function trickle(server: FfiHttpServer, bytes: string): Promise<string> {
-  return new Promise((resolve) => {
-    let got = "";
-    const socket = connect({ host: "127.0.0.1", port: server.port }, async () => {
-      for (const ch of bytes) {
-        socket.write(ch);
-        await Bun.sleep(1);
-      }
-    });
-    const timer = setTimeout(() => socket.destroy(), 15_000);
-    socket.on("data", (d: Buffer) => (got += d.toString("latin1")));
-    socket.on("close", () => {
-      clearTimeout(timer);
-      resolve(got);
-    });
-  });
-}
 
 describe.skipIf(!linuxX64)("the tracker's HTTP/1.1 server on raw syscalls", () => {
   test("one announce per connection, 200 connections at once: each gets its bencoded reply, and the peers are the clients' addresses", async () => {
@@ -110,7 +90,7 @@ describe.skipIf(!linuxX64)("the tracker's HTTP/1.1 server on raw syscalls", () =
     });
 
     test(`${name}: a request written one byte at a time is answered; Connection: close ends the connection after the answer`, async () => {
-      const text = await trickle(server(), get("/health", "Connection: close\r\n"));
+      const text = await trickle(server().port, get("/health", "Connection: close\r\n"));
       expect(text).toStartWith("HTTP/1.1 200 OK\r\n");
       expect(text).toContain("\r\nconnection: close\r\n");
       expect(text).toEndWith('{"ok":true}');

@@ -2,7 +2,6 @@
 // The handler waits a timer turn before the real app answers, as an announce on the Upstash store
 // waits for Redis: every answer is still pending when the next bytes arrive.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { connect } from "node:net";
 import { BUN_CLIENT_ADDRESS } from "../edge/adapter/bun-serve.ts";
 import { serveHttp1, type Http1Server } from "../edge/adapter/http1-server.ts";
 import { createApp } from "../edge/app.ts";
@@ -11,7 +10,7 @@ import { createLogger } from "../edge/log.ts";
 import { MemorySwarmStore } from "../edge/store/memory.ts";
 import { decode, type BDict } from "../shared/bencode.ts";
 import { announceQuery, randomId } from "./tracker/http.ts";
-import { rawExchange } from "./tracker/raw-http.ts";
+import { get, rawExchange, trickle } from "./tracker/raw-http.ts";
 
 let server: Http1Server;
 let base: string;
@@ -34,27 +33,7 @@ beforeAll(() => {
 afterAll(() => server.stop());
 
 const announceTarget = (hash: Uint8Array, port: number) => `/announce?${announceQuery({ infoHash: hash, peerId: randomId(), port, left: 1 })}`;
-const get = (target: string, extra = "") => `GET ${target} HTTP/1.1\r\nHost: tracker.test\r\n${extra}\r\n`;
 const incomplete = (body: Uint8Array) => (decode(body) as BDict).incomplete;
-
-/** Writes the bytes one at a time, each in its own write, and reads to the end of the connection. */
-async function trickle(bytes: string): Promise<string> {
-  return new Promise((resolve) => {
-    let got = "";
-    const socket = connect({ host: "127.0.0.1", port: server.port }, async () => {
-      for (const ch of bytes) {
-        socket.write(ch);
-        await Bun.sleep(1);
-      }
-    });
-    const timer = setTimeout(() => socket.destroy(), 15_000);
-    socket.on("data", (d: Buffer) => (got += d.toString("latin1")));
-    socket.on("close", () => {
-      clearTimeout(timer);
-      resolve(got);
-    });
-  });
-}
 
 describe("the tracker's HTTP/1.1 server", () => {
   test("twenty pipelined announces (more than it parses ahead) are all answered, in order", async () => {
@@ -69,7 +48,7 @@ describe("the tracker's HTTP/1.1 server", () => {
   });
 
   test("a request written one byte at a time is answered; Connection: close ends the connection after the answer", async () => {
-    const text = await trickle(get("/health", "Connection: close\r\n"));
+    const text = await trickle(server.port, get("/health", "Connection: close\r\n"));
     expect(text).toStartWith("HTTP/1.1 200 OK\r\n");
     expect(text).toContain("\r\nconnection: close\r\n");
     expect(text).toEndWith('{"ok":true}');

@@ -73,3 +73,25 @@ function parseReplies(data: Buffer, atEnd: boolean): RawReply[] {
   }
   return replies;
 }
+
+/** Writes the bytes to 127.0.0.1:`port` one at a time, each in its own write, and reads to the end of the connection. */
+export async function trickle(port: number, bytes: string): Promise<string> {
+  return new Promise((resolve) => {
+    let got = "";
+    const socket = connect({ host: "127.0.0.1", port }, async () => {
+      for (const ch of bytes) {
+        socket.write(ch);
+        await Bun.sleep(1);
+      }
+    });
+    const timer = setTimeout(() => socket.destroy(), 15_000);
+    socket.on("data", (d: Buffer) => (got += d.toString("latin1")));
+    socket.on("close", () => {
+      clearTimeout(timer);
+      resolve(got);
+    });
+  });
+}
+
+/** An HTTP/1.1 GET of `target` with a Host and the `extra` header lines. */
+export const get = (target: string, extra = "") => `GET ${target} HTTP/1.1\r\nHost: tracker.test\r\n${extra}\r\n`;
