@@ -12,7 +12,7 @@ import { createLogger } from "../edge/log.ts";
 import { MemorySwarmStore } from "../edge/store/memory.ts";
 import { decode, type BDict } from "../shared/bencode.ts";
 import { announceQuery, randomId } from "./tracker/http.ts";
-import { get, rawExchange, trickle } from "./tracker/raw-http.ts";
+import { get, rawExchange, REFUSED_REQUESTS, trickle } from "./tracker/raw-http.ts";
 
 const linuxX64 = process.platform === "linux" && process.arch === "x64";
 
@@ -189,14 +189,7 @@ describe.skipIf(!linuxX64)("the tracker's HTTP/1.1 server on raw syscalls", () =
     expect(held).toBeLessThan(4 * 1024 * 1024);
   });
 
-  const refused: Array<[string, string, number]> = [
-    ["a malformed request line", "GARBAGE\r\n\r\n", 400],
-    ["an unknown HTTP version", "GET / HTTP/2.0\r\n\r\n", 505],
-    ["a header line without a name", "GET / HTTP/1.1\r\n: x\r\n\r\n", 400],
-    ["a chunked body", "POST /announce HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 501],
-    ["a body over 64 KiB", "POST /announce HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n", 413],
-  ];
-  for (const [what, bytes, status] of refused) {
+  for (const [what, bytes, status] of REFUSED_REQUESTS) {
     test(`${what} gets a plain ${status} and the connection closes`, async () => {
       const { replies } = await rawExchange(baseOf(direct), bytes + get("/health"), { expect: 2, timeoutMs: 3000 });
       expect(replies.map((r) => r.status)).toEqual([status]);

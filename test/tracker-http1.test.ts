@@ -10,7 +10,7 @@ import { createLogger } from "../edge/log.ts";
 import { MemorySwarmStore } from "../edge/store/memory.ts";
 import { decode, type BDict } from "../shared/bencode.ts";
 import { announceQuery, randomId } from "./tracker/http.ts";
-import { get, rawExchange, trickle } from "./tracker/raw-http.ts";
+import { get, rawExchange, REFUSED_REQUESTS, trickle } from "./tracker/raw-http.ts";
 
 let server: Http1Server;
 let base: string;
@@ -81,14 +81,7 @@ describe("the tracker's HTTP/1.1 server", () => {
     expect(replies.map((r) => r.status)).toEqual([405, 200]);
   });
 
-  const refused: Array<[string, string, number]> = [
-    ["a malformed request line", "GARBAGE\r\n\r\n", 400],
-    ["an unknown HTTP version", "GET / HTTP/2.0\r\n\r\n", 505],
-    ["a header line without a name", "GET / HTTP/1.1\r\n: x\r\n\r\n", 400],
-    ["a chunked body", "POST /announce HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 501],
-    ["a body over 64 KiB", "POST /announce HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n", 413],
-  ];
-  for (const [what, bytes, status] of refused) {
+  for (const [what, bytes, status] of REFUSED_REQUESTS) {
     test(`${what} gets a plain ${status} and the connection closes`, async () => {
       const { replies } = await rawExchange(base, bytes + get("/health"), { expect: 2, timeoutMs: 3000 });
       expect(replies.map((r) => r.status)).toEqual([status]);

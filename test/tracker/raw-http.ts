@@ -95,3 +95,12 @@ export async function trickle(port: number, bytes: string): Promise<string> {
 
 /** An HTTP/1.1 GET of `target` with a Host and the `extra` header lines. */
 export const get = (target: string, extra = "") => `GET ${target} HTTP/1.1\r\nHost: tracker.test\r\n${extra}\r\n`;
+
+/** Requests the HTTP/1.1 codec refuses (what, the bytes, the status answered) before the connection closes. */
+export const REFUSED_REQUESTS: ReadonlyArray<[string, string, number]> = [
+  ["a malformed request line", "GARBAGE\r\n\r\n", 400],
+  ["an unknown HTTP version", "GET / HTTP/2.0\r\n\r\n", 505],
+  ["a header line without a name", "GET / HTTP/1.1\r\n: x\r\n\r\n", 400],
+  ["a chunked body", "POST /announce HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 501],
+  ["a body over 64 KiB", "POST /announce HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n", 413],
+];
