@@ -54,7 +54,9 @@ const handlers: SocketHandler<SocketData, "uint8array"> = {
     socket.data?.sink?.closed({ code: "socket-error", detail: error.message });
   },
   connectError(socket, error) {
-    socket.data?.failed?.(error.message);
+    // Bun's message is only "Failed to connect": the code says how (ECONNREFUSED, ETIMEDOUT, ...).
+    const code = (error as { code?: string }).code;
+    socket.data?.failed?.(code ? `${error.message} (${code})` : error.message);
   },
 };
 

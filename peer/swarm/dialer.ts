@@ -11,7 +11,7 @@ import { isIP } from "node:net";
 import type { PeerAddress } from "../../shared/compact.ts";
 import { MseInitiator } from "../../shared/mse/initiator.ts";
 import { nextAttempt, offeredMethods, type Attempt, type EncryptionPolicy } from "../../shared/mse/policy.ts";
-import type { CloseReason } from "../net/close-reason.ts";
+import { describeClose, type CloseReason } from "../net/close-reason.ts";
 import type { ConnectionEncryption, ConnectionSocket, PeerConnection } from "../net/peer-connection.ts";
 import type { MseLimits } from "../net/mse/limits.ts";
 import { encryptionOf, MseLink } from "../net/mse/mse-link.ts";
@@ -37,6 +37,14 @@ export interface DialerOptions {
   encryption: EncryptionPolicy;
   bind?: string | null;
   mseLimits?: Partial<MseLimits>;
+}
+
+/**
+ * BTPEER_DEBUG: a dial that never became a connection (refused, timed out, MSE failed) leaves no other
+ * trace, while a connection's close is logged (peer-connection.ts): with this, every dial ends in a line.
+ */
+function debugDialFailed(address: PeerAddress, attempt: Attempt, why: string): void {
+  if (process.env.BTPEER_DEBUG) console.error(`dial ${address.ip}:${address.port} (${attempt}) failed: ${why}`);
 }
 
 /** A peer that hangs up before the BitTorrent handshake may be refusing how we opened: worth the other way. */
@@ -112,7 +120,9 @@ export class Dialer {
       return true;
     };
     const timeout = setTimeout(() => {
-      if (state === "connecting" && settle()) this.directory.disconnected(address, Date.now(), { failed: true });
+      if (state !== "connecting" || !settle()) return;
+      debugDialFailed(address, attempt, `not connected after ${DIAL_TIMEOUT_MS} ms`);
+      this.directory.disconnected(address, Date.now(), { failed: true });
     }, DIAL_TIMEOUT_MS);
     const open = (socket: ConnectionSocket, encryption: ConnectionEncryption) => {
       if (!settle()) return null;
@@ -141,6 +151,7 @@ export class Dialer {
             },
             failed: (reason) => {
               this.handshakes.delete(link);
+              debugDialFailed(address, attempt, describeClose(reason));
               if (settle() && !this.retry(address, attempts, reason)) this.directory.disconnected(address, Date.now(), { failed: true });
             },
           },
@@ -150,8 +161,10 @@ export class Dialer {
         link.start();
         return link;
       },
-      () => {
-        if (settle()) this.directory.disconnected(address, Date.now(), { failed: true });
+      (reason) => {
+        if (!settle()) return;
+        debugDialFailed(address, attempt, reason);
+        this.directory.disconnected(address, Date.now(), { failed: true });
       },
       this.localAddress,
     );
