@@ -37,7 +37,7 @@ describe.skipIf(!needs(PROGRAMS.libtorrent))("dialling a --peer that is not ther
     const leecher = await startBtpeer(["download", torrent, "--out", out, "--no-seed", "--peer", `127.0.0.1:${port}`], { env: { BTPEER_DEBUG: "1" } });
     await logged(leecher, new RegExp(`^dial 127\\.0\\.0\\.1:${port} .*failed: .*ECONNREFUSED`));
     const lt = await startLtPeer({ mode: "seed", torrent, dir: path.join(dir, "src"), port, noTrackers: true });
-    await leecher.waitFor(isEvent("completed"), 60_000);
+    await lt.whileRunning(leecher.waitFor(isEvent("completed"), 60_000));
     expect(await sha256File(path.join(out, "data.bin"))).toBe(await sha256File(source));
     await lt.stop();
   }, 90_000);
@@ -66,7 +66,7 @@ describe.skipIf(!needs(PROGRAMS.libtorrent))("dialling a --peer that is not ther
     hangUp.stop(true);
     expect(accepted).toBeGreaterThanOrEqual(2);
     const lt = await startLtPeer({ mode: "seed", torrent, dir: path.join(dir, "src"), port, noTrackers: true });
-    await leecher.waitFor(isEvent("completed"), 60_000);
+    await lt.whileRunning(leecher.waitFor(isEvent("completed"), 60_000));
     expect(await sha256File(path.join(out, "data.bin"))).toBe(await sha256File(source));
     await lt.stop();
   }, 90_000);

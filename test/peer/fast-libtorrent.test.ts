@@ -54,7 +54,7 @@ describe.skipIf(!needs(PROGRAMS.libtorrent))("fast extension with libtorrent", (
     const leecher = await startBtpeer(["download", torrent, "--out", out, "--no-seed", "--peer", lt.address], { name: "btpeer leecher" });
     // libtorrent grants its allowed_fast_set_size (5) pieces; btpeer fetches every one of them, and nothing else.
     const ALLOWED = 5;
-    await leecher.waitFor((e) => e.event === "progress" && Number(e.have) >= ALLOWED, 60_000);
+    await lt.whileRunning(leecher.waitFor((e) => e.event === "progress" && Number(e.have) >= ALLOWED, 60_000));
     await leecher.stop();
     const granted = (e: LtEvent) => e.event === "peer-log" && (e as LtPeerLog).msg === "ALLOWED_FAST" && (e as LtPeerLog).dir === "out";
     const port = (lt.lines.find(granted) as LtPeerLog).port;
@@ -89,7 +89,7 @@ describe.skipIf(!needs(PROGRAMS.libtorrent))("fast extension with libtorrent", (
       name: "btpeer leecher",
       env: { BTPEER_DEBUG: "1" },
     });
-    const done = await leecher.waitFor(isEvent("completed"), 90_000);
+    const done = await lt.whileRunning(leecher.waitFor(isEvent("completed"), 90_000));
     expect(done.have).toBe(meta.pieceCount);
     expect(await sha256File(path.join(dir, "reject-out", "data.bin"))).toBe(await sha256File(source));
     const rejects = lt.lines.filter((e) => e.event === "peer-log" && (e as LtPeerLog).msg === "REJECT_PIECE" && (e as LtPeerLog).dir === "out");

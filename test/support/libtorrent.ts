@@ -117,6 +117,12 @@ export interface LtPeer {
   finished(timeoutMs?: number): Promise<LtEvent>;
   /** The last `status` event, if any. */
   lastStatus(): LtStatus | undefined;
+  /**
+   * `wait` (another client's wait for what this peer should bring about), failed at once if this peer exits
+   * first, and failing with this peer's output either way: the other client's own output cannot say that
+   * the peer it waits on is gone.
+   */
+  whileRunning<T>(wait: Promise<T>): Promise<T>;
   /** SIGTERM (lt_peer flushes and prints `stopped`), SIGKILL after a grace period. */
   stop(): Promise<number>;
 }
@@ -175,6 +181,23 @@ export async function startLtPeer(options: LtPeerOptions): Promise<LtPeer> {
       return e;
     },
     lastStatus: () => events().findLast((e) => e.event === "status") as LtStatus | undefined,
+    whileRunning: (wait) => whileRunning(service, wait),
     stop: () => service.stop(),
   };
+}
+
+async function whileRunning<T>(service: Service, wait: Promise<T>): Promise<T> {
+  let waiting = true;
+  // Never settles once the wait is over: a peer stopped afterwards is no failure.
+  const gone = service.exited.then((code) =>
+    waiting ? Promise.reject(new Error(`${service.name} exited (code ${code}) during the wait`)) : new Promise<never>(() => {}),
+  );
+  try {
+    return await Promise.race([wait, gone]);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(`${message}\n${service.output()}`, { cause: error });
+  } finally {
+    waiting = false;
+  }
 }
