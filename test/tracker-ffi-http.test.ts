@@ -12,6 +12,8 @@ import { createLogger } from "../edge/log.ts";
 import { MemorySwarmStore } from "../edge/store/memory.ts";
 import { decode, type BDict } from "../shared/bencode.ts";
 import { announceQuery, randomId } from "./tracker/http.ts";
+import { needs, PROGRAMS } from "./support/system.ts";
+import { until } from "./support/until.ts";
 import { get, rawExchange, REFUSED_REQUESTS, trickle } from "./tracker/raw-http.ts";
 
 const linuxX64 = process.platform === "linux" && process.arch === "x64";
@@ -114,6 +116,23 @@ describe.skipIf(!linuxX64)("the tracker's HTTP/1.1 server on raw syscalls", () =
     const kept = await rawExchange(baseOf(direct), announce("Connection: keep-alive\r\n") + announce(), { expect: 2 });
     expect(kept.replies.map((r) => r.status)).toEqual([200, 200]);
     expect(kept.replies[0]!.headers.get("connection")).toBe("keep-alive");
+  });
+
+  test.skipIf(!needs(PROGRAMS.ss))("its connections use Reno, whatever the system's congestion control (BBR would pace each one)", async () => {
+    // A request left incomplete keeps the connection open (and accepted, past TCP_DEFER_ACCEPT) while ss looks.
+    const socket = connect(direct.port, "127.0.0.1");
+    await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));
+    socket.write("GET /health HTTP/1.1\r\n");
+    try {
+      let shown = "";
+      await until(() => {
+        shown = Bun.spawnSync(["ss", "-tin", `sport = :${direct.port}`], { stdout: "pipe" }).stdout.toString();
+        return shown.includes("ESTAB");
+      }, "ss to show the server's side of the connection");
+      expect(shown).toMatch(/^\s+reno /m);
+    } finally {
+      socket.destroy();
+    }
   });
 
   test("HEAD gets the headers and no body", async () => {

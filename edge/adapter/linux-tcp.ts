@@ -31,6 +31,9 @@ const SOL_SOCKET = 1;
 const SO_REUSEADDR = 2;
 const IPPROTO_TCP = 6;
 const TCP_DEFER_ACCEPT = 9;
+const TCP_CONGESTION = 13;
+/** Always allowed to unprivileged processes (net.ipv4.tcp_allowed_congestion_control). */
+const RENO = new TextEncoder().encode("reno");
 const IPPROTO_IPV6 = 41;
 const IPV6_V6ONLY = 26;
 const LISTEN_BACKLOG = 4096;
@@ -89,6 +92,7 @@ export function errno(c: TcpLibc): number {
  * A non-blocking listening socket on `ip` (4 or 16 bytes) and `port`; throws TcpFfiError. With
  * TCP_DEFER_ACCEPT the kernel hands over a connection once its first bytes arrived (or a few
  * seconds passed), so a fresh connection's request can be read at once, without waiting for it.
+ * Its connections use Reno (see below).
  */
 export function listenTcp(c: TcpLibc, ip: Uint8Array, port: number): { fd: number; port: number } {
   const family = ip.length === 4 ? 2 : 10;
@@ -97,6 +101,10 @@ export function listenTcp(c: TcpLibc, ip: Uint8Array, port: number): { fd: numbe
   const one = new Int32Array([1]);
   c.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, ptr(one), 4);
   c.setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, ptr(one), 4);
+  // Accepted connections inherit the listener's congestion control. A tracker's answer fits in the
+  // first window, so none ever acts; but BBR, the default on many servers, paces every socket: a
+  // timer armed per connection. Reno costs nothing. Where it cannot be set, the system's stays.
+  c.setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, ptr(RENO), RENO.length);
   // "::" takes IPv4 connections too (as IPv4-mapped addresses), whatever the system's default.
   if (family === 10) c.setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, ptr(new Int32Array([0])), 4);
   const name = encodeSockaddr(ip, port);

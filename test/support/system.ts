@@ -32,6 +32,8 @@ export const PROGRAMS = {
   qbittorrent: { label: "qbittorrent-nox", probe: () => onPath("qbittorrent-nox"), install: "sudo apt-get install -y qbittorrent-nox" },
   mktorrent: { label: "mktorrent", probe: () => onPath("mktorrent"), install: "sudo apt-get install -y mktorrent" },
   opentracker: { label: "opentracker", probe: () => onPath("opentracker"), install: "sudo apt-get install -y opentracker" },
+  // Socket statistics: what congestion control a connection really uses.
+  ss: { label: "ss", probe: () => onPath("ss"), install: "sudo apt-get install -y iproute2" },
   ctorrent: { label: "ctorrent", probe: () => onPath("ctorrent"), install: "sudo apt-get install -y ctorrent" },
   // Prometheus's own checker of the text exposition format (the server is not started: only promtool is used).
   // Debian's Chromium, driven headless by puppeteer-core (which never downloads a browser of its own).
