@@ -9,7 +9,7 @@
 //   bun bench/clients-ab.ts --a dist/btpeer --b dist/btpeer --seeder-b "env BTPEER_SPLICE=0 dist/btpeer"
 //   bun bench/clients-ab.ts --a "env BTPEER_HUGE_PAGES=0 dist/btpeer" --b dist/btpeer --seeder libtorrent
 //
-// Prints per transfer MB/s, the leecher's CPU s/GiB and the machine's CPU s/GiB (as bench:clients does),
+// Prints per transfer MB/s, the leecher's and the seeder's CPU s/GiB and the machine's CPU s/GiB (as bench:clients does),
 // then per pair B against A, and the medians.
 import { makeTempDir, removeDir } from "../test/support/files.ts";
 import { stopAllServices } from "../test/support/processes.ts";
@@ -38,7 +38,8 @@ const pairs = Number(arg("pairs", "5"));
 const o = parseOptions(["--size", arg("size", "1G"), "--piece", arg("piece", "1M")]);
 
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
-const line = (c: Cell) => `${c.mbps.toFixed(0)} MB/s, leecher ${c.leecherCpuPerGiB.toFixed(2)} s/GiB, machine ${c.machineCpuPerGiB.toFixed(2)} s/GiB`;
+const line = (c: Cell) =>
+  `${c.mbps.toFixed(0)} MB/s, leecher ${c.leecherCpuPerGiB.toFixed(2)} s/GiB, seeder ${c.seederCpuPerGiB.toFixed(2)} s/GiB, machine ${c.machineCpuPerGiB.toFixed(2)} s/GiB`;
 
 const tmp = makeTempDir("bench-clients-ab-");
 const tracker = await BenchTracker.start();
@@ -80,12 +81,13 @@ console.log(
 );
 for (const [i, r] of results.entries()) {
   console.log(
-    `pair ${i + 1}: MB/s ${r.a.mbps.toFixed(0)} → ${r.b.mbps.toFixed(0)}; leecher s/GiB ${r.a.leecherCpuPerGiB.toFixed(2)} → ${r.b.leecherCpuPerGiB.toFixed(2)}; machine s/GiB ${r.a.machineCpuPerGiB.toFixed(2)} → ${r.b.machineCpuPerGiB.toFixed(2)}`,
+    `pair ${i + 1}: MB/s ${r.a.mbps.toFixed(0)} → ${r.b.mbps.toFixed(0)}; leecher s/GiB ${r.a.leecherCpuPerGiB.toFixed(2)} → ${r.b.leecherCpuPerGiB.toFixed(2)}; seeder s/GiB ${r.a.seederCpuPerGiB.toFixed(2)} → ${r.b.seederCpuPerGiB.toFixed(2)}; machine s/GiB ${r.a.machineCpuPerGiB.toFixed(2)} → ${r.b.machineCpuPerGiB.toFixed(2)}`,
   );
 }
 for (const [key, label] of [
   ["mbps", "MB/s"],
   ["leecherCpuPerGiB", "leecher CPU s/GiB"],
+  ["seederCpuPerGiB", "seeder CPU s/GiB"],
   ["machineCpuPerGiB", "machine CPU s/GiB"],
 ] as const) {
   const wins = results.filter((r) => (key === "mbps" ? r.b[key] > r.a[key] : r.b[key] < r.a[key])).length;
