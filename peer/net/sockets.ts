@@ -5,7 +5,7 @@
 import type { Socket, SocketHandler, TCPSocketListener } from "bun";
 import type { PeerAddress } from "../../shared/compact.ts";
 import type { CloseReason } from "./close-reason.ts";
-import { boundLocalSendBuffer } from "./local-send-buffer.ts";
+import { boundLocalSendBuffer, unpacedListener } from "./local-send-buffer.ts";
 
 /** What reads a socket: PeerConnection is one. */
 export interface SocketSink {
@@ -103,7 +103,7 @@ export function listenForPeers(
     socket: {
       ...handlers,
       open(socket: Socket<SocketData>) {
-        boundLocalSendBuffer(fdOf(socket), socket.remoteAddress); // before its first bytes say what it is
+        boundLocalSendBuffer(fdOf(socket), socket.remoteAddress, true); // before its first bytes say what it is
         socket.data = { sink: null };
         const ip = socket.remoteAddress.startsWith("::ffff:") ? socket.remoteAddress.slice(7) : socket.remoteAddress;
         socket.data.sink = accept(socket, { ip, port: (socket as unknown as { remotePort?: number }).remotePort ?? 0 });
@@ -120,11 +120,14 @@ export function listenForPeers(
     return new ListenError("listen-failed", `cannot listen on ${hostname} port ${port}: ${error instanceof Error ? error.message : String(error)}`);
   };
   const listen = (hostname: string) => {
+    let listener: TCPSocketListener<SocketData>;
     try {
-      return Bun.listen<SocketData>(options(hostname) as never);
+      listener = Bun.listen<SocketData>(options(hostname) as never);
     } catch (error) {
       throw explain(error, hostname);
     }
+    unpacedListener((listener as unknown as { fd?: number }).fd); // before any connection is accepted
+    return listener;
   };
   if (bind !== null) return listen(bind);
   try {
