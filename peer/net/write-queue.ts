@@ -235,8 +235,9 @@ export class WriteQueue {
   }
 
   private openPipe(): Pipe | null {
+    if (this.pipe !== undefined) return this.pipe;
     const fd = this.rawFd();
-    if (this.pipe === undefined && this.splice && !this.closed && fd !== undefined && fd >= 0) {
+    if (this.splice && !this.closed && fd !== undefined && fd >= 0) {
       this.target = fd;
       this.pipe = this.splice.openPipe();
       // Too small for a block with its header (limits on pipe memory reached): buffers it is.

@@ -33,8 +33,13 @@ export class FileSet implements OpenFileOwner {
    * or at a write): written buffered from then on, without asking again.
    */
   readonly #directRefused = new Set<number>();
-  /** fileIndex -> asynchronous writes under way: such an fd is never closed to make room. */
-  readonly #busy = new Map<number, number>();
+  /**
+   * Per file index, asynchronous writes under way and blocks being spliced: such an fd is never closed to
+   * make room. Counts in an array, not a Map: an upload pins and unpins a file for every block it sends.
+   */
+  readonly #busy: Int32Array;
+  /** The file `fd` returned last, already the most recently used here and in `openFiles`: no reordering. */
+  #recent = -1;
   /** Asynchronous writes running now (at most WRITES_AT_ONCE), and those waiting their turn, first first. */
   #writing = 0;
   readonly #waiting: (() => void)[] = [];
@@ -44,6 +49,7 @@ export class FileSet implements OpenFileOwner {
 
   constructor(files: readonly FileSpan[], writable: boolean, folder: OutputFolder) {
     this.files = files;
+    this.#busy = new Int32Array(files.length);
     this.#writable = writable;
     this.#folder = folder;
   }
@@ -52,9 +58,13 @@ export class FileSet implements OpenFileOwner {
   fd(i: number): number {
     const cached = this.#open.get(i);
     if (cached !== undefined) {
+      // An upload asks for the same file block after block: it is the newest already, unless another
+      // torrent's file was used since (openFiles.isNewest).
+      if (i === this.#recent && openFiles.isNewest(this, i)) return cached;
       this.#open.delete(i);
       this.#open.set(i, cached);
       openFiles.use(this, i);
+      this.#recent = i;
       return cached;
     }
     const file = this.files[i]!;
@@ -64,13 +74,14 @@ export class FileSet implements OpenFileOwner {
     if (fd < 0) return -1;
     if (this.#open.size >= MAX_OPEN) {
       for (const [oldest, oldFd] of this.#open) {
-        if (this.#busy.has(oldest)) continue; // closing it would pull the fd from under a pending write
+        if (this.#busy[oldest]! > 0) continue; // closing it would pull the fd from under a pending write
         this.#close(oldest, oldFd);
         break;
       }
     }
     this.#open.set(i, fd);
     openFiles.use(this, i);
+    this.#recent = i;
     return fd;
   }
 
@@ -80,7 +91,7 @@ export class FileSet implements OpenFileOwner {
    */
   evict(i: number): boolean {
     const fd = this.#open.get(i);
-    if (fd === undefined || this.#busy.has(i)) return false;
+    if (fd === undefined || this.#busy[i]! > 0) return false;
     this.#close(i, fd);
     if (this.#open.size === 0) this.#folder.release();
     return true;
@@ -103,6 +114,7 @@ export class FileSet implements OpenFileOwner {
 
   #close(i: number, fd: number): void {
     this.#open.delete(i);
+    if (i === this.#recent) this.#recent = -1;
     fs.closeSync(fd);
     const direct = this.#direct.get(i);
     if (direct !== undefined) {
@@ -166,7 +178,7 @@ export class FileSet implements OpenFileOwner {
     } catch (error) {
       return Promise.reject(error); // a refused (re)open reaches the caller's handler, not the event loop
     }
-    this.#busy.set(i, (this.#busy.get(i) ?? 0) + 1);
+    this.#busy[i]!++;
     const run = async () => {
       try {
         // The O_DIRECT descriptor is opened only for a file that has an aligned part to write.
@@ -183,9 +195,7 @@ export class FileSet implements OpenFileOwner {
       } catch (error) {
         throw storageErrorFrom(error, this.files[i]!.path);
       } finally {
-        const left = this.#busy.get(i)! - 1;
-        if (left === 0) this.#busy.delete(i);
-        else this.#busy.set(i, left);
+        this.#busy[i]!--;
         // The turn passes straight to the next write waiting, so a newcomer cannot slip in between.
         const next = this.#waiting.shift();
         if (next) next();
@@ -205,14 +215,12 @@ export class FileSet implements OpenFileOwner {
    */
   pin(i: number): number {
     const fd = this.fd(i);
-    if (fd >= 0) this.#busy.set(i, (this.#busy.get(i) ?? 0) + 1);
+    if (fd >= 0) this.#busy[i]!++;
     return fd;
   }
 
   unpin(i: number): void {
-    const left = (this.#busy.get(i) ?? 1) - 1;
-    if (left <= 0) this.#busy.delete(i);
-    else this.#busy.set(i, left);
+    if (this.#busy[i]! > 0) this.#busy[i]!--;
   }
 
   /** Reads exactly `length` bytes; returns false when the file is missing or ends first. A padding file reads as zeros. */

@@ -29,6 +29,15 @@ export class OpenFiles {
     return this.#order.size;
   }
 
+  /** The entry `use` put last (the most recently used), or null once it left. */
+  #newest: Entry | null = null;
+
+  /** True when file `index` of `owner` is the most recently used of all: `use` would change nothing. */
+  isNewest(owner: OpenFileOwner, index: number): boolean {
+    const newest = this.#newest;
+    return newest !== null && newest.owner === owner && newest.index === index;
+  }
+
   /** A file just opened (or used again): closes the least recently used others beyond the limit. */
   use(owner: OpenFileOwner, index: number): void {
     let files = this.#entries.get(owner);
@@ -43,6 +52,7 @@ export class OpenFiles {
       files.set(index, entry);
     }
     this.#order.add(entry);
+    this.#newest = entry;
     if (this.#order.size > this.limit) this.#shrink(entry);
   }
 
@@ -51,6 +61,7 @@ export class OpenFiles {
     const files = this.#entries.get(owner);
     const entry = files?.get(index);
     if (!entry) return;
+    if (entry === this.#newest) this.#newest = null;
     this.#order.delete(entry);
     files!.delete(index);
     if (files!.size === 0) this.#entries.delete(owner);
@@ -58,6 +69,7 @@ export class OpenFiles {
 
   /** The owner closed all its files. */
   closedAll(owner: OpenFileOwner): void {
+    if (this.#newest?.owner === owner) this.#newest = null;
     for (const entry of this.#entries.get(owner)?.values() ?? []) this.#order.delete(entry);
     this.#entries.delete(owner);
   }
