@@ -8,6 +8,7 @@ import fs from "node:fs";
 import { networkInterfaces } from "node:os";
 import { removeDir } from "../support/files.ts";
 import { stopAllServices } from "../support/processes.ts";
+import { needs, PROGRAMS } from "../support/system.ts";
 import { type Btpeer, startRandomFileSeeder } from "./btpeer-harness.ts";
 
 /** The congestion control of each established socket the seeder's process holds on its port. */
@@ -44,7 +45,7 @@ const systemDefault = fs.existsSync("/proc/sys/net/ipv4/tcp_congestion_control")
   ? fs.readFileSync("/proc/sys/net/ipv4/tcp_congestion_control", "utf8").trim()
   : null;
 
-describe.skipIf(process.platform !== "linux" || systemDefault === null)("congestion control of a seeder's accepted connections", () => {
+describe.skipIf(process.platform !== "linux" || systemDefault === null || !needs(PROGRAMS.ss))("congestion control of a seeder's accepted connections", () => {
   let dir: string;
   let seeder: Btpeer;
 
