@@ -12,9 +12,9 @@ import type { PlainAnnouncer } from "../app.ts";
 import { NO_HOST_ORIGIN } from "../request-url.ts";
 import { isPlainAnnounce } from "../routes/plain-announce.ts";
 import { parseRequestHead, scanSimpleGet, type HeadError, type RequestHead } from "./http1-codec.ts";
-import type { Answer, Connection } from "./ffi-http-connection.ts";
+import { type Answer, Connection } from "./ffi-http-connection.ts";
 import { requestFromHead, type RequestHandler } from "./http1-connection.ts";
-import { bencodedReply, headerOf, join, refusalBytes, responseBytes } from "./http1-reply.ts";
+import { bencodedReply, bencodedReplyInto, headerOf, join, refusalBytes, responseBytes } from "./http1-reply.ts";
 import { EAGAIN, EINTR, EPOLL_CTL_ADD, EPOLL_CTL_MOD, EPOLLIN, EPOLLOUT, errno, SHUT_WR } from "./linux-tcp.ts";
 import type { TcpIo } from "./linux-tcp-io.ts";
 
@@ -34,6 +34,8 @@ const LINGER_MS = 2_000;
 const LINGER_BYTES = 1024 * 1024;
 
 const EMPTY = new Uint8Array(0);
+/** Room an answer's head takes in tx beyond its body (bencodedReply's head is about 150 bytes). */
+const TX_HEAD_ROOM = 512;
 
 /** What the protocol needs of the server's options. */
 export interface ProtocolOptions {
@@ -64,16 +66,67 @@ export class Http1Protocol {
     private readonly idleMs: number,
   ) {}
 
+  /**
+   * A connection accept just took (`address` its peer): read, and answered at once when it brought one
+   * whole plain announce asking to close (one announce per connection, as clients announce), with no
+   * object kept for it; anything else goes the way of readFrom.
+   */
+  accepted(fd: number, address: string): void {
+    const io = this.io;
+    const n = io.recv(fd);
+    const e = n < 0 ? errno(io.c) : 0;
+    const plain = this.opts.plain;
+    if (n > 0 && plain !== undefined) {
+      const rx = io.rx;
+      const simple = scanSimpleGet(rx, 0, n);
+      if (simple !== null && !simple.keepAlive && simple.size === n && isPlainAnnounce(simple.target)) {
+        const reply = this.plainReply(plain, rx, 0, simple.size, simple.target, address);
+        if (reply instanceof Uint8Array && reply.length + TX_HEAD_ROOM <= io.tx.length) {
+          const length = bencodedReplyInto(io.tx, reply, true, simple.version);
+          const sent = io.sendTx(fd, length);
+          if (sent === length) {
+            io.c.close(fd);
+            return;
+          }
+          // The kernel took part of it, or the connection failed: it is kept (or closed) as any other.
+          const conn = this.answering(fd, address);
+          if (sent < 0) return this.destroy(conn);
+          if (this.heldBytes + length - sent > MAX_HELD_BYTES) return this.destroy(conn);
+          conn.outbox = io.tx.slice(sent, length);
+          this.heldBytes += conn.outbox.length;
+          return this.settle(conn);
+        }
+        const conn = this.answering(fd, address);
+        if (reply instanceof Uint8Array) conn.answers.push({ bytes: bencodedReply(reply, true, simple.version), close: true });
+        else this.later(conn, reply, "GET", simple.version, true);
+        return this.pump(conn);
+      }
+    }
+    const conn = new Connection(fd, address);
+    conn.lastProgress = Date.now();
+    this.received(conn, n, e);
+  }
+
+  /** A Connection for `fd`, whose one request was read whole and is being answered. */
+  private answering(fd: number, address: string): Connection {
+    const conn = new Connection(fd, address);
+    conn.lastProgress = Date.now();
+    conn.state = "answering";
+    return conn;
+  }
+
   /** Reads what `conn` sent, answers what can be, and settles it. */
   readFrom(conn: Connection): void {
     const io = this.io;
     const n = io.recv(conn.fd);
+    this.received(conn, n, n < 0 ? errno(io.c) : 0);
+  }
+
+  /** recv for `conn` answered `n` (and, when negative, errno `e`). */
+  private received(conn: Connection, n: number, e: number): void {
     if (conn.state === "lingering") {
       if (n > 0 && (conn.dropped += n) <= LINGER_BYTES) return;
-      if (n < 0) {
-        const e = errno(io.c);
-        if (e === EAGAIN || e === EINTR) return;
-      }
+      if (n < 0 && (e === EAGAIN || e === EINTR)) return;
       return this.destroy(conn); // the client closed (or failed, or sent too much)
     }
     if (n > 0) {
@@ -82,11 +135,20 @@ export class Http1Protocol {
       conn.state = "answering"; // the client half-closed: what it sent is still answered
       conn.peerClosed = true;
       this.dropPending(conn);
-    } else {
-      const e = errno(io.c);
-      if (e !== EAGAIN && e !== EINTR) return this.destroy(conn);
+    } else if (e !== EAGAIN && e !== EINTR) {
+      return this.destroy(conn);
     }
     this.pump(conn);
+  }
+
+  /** The plain announcer's answer to the simple head buf[at..at+size) for `target`. */
+  private plainReply(plain: PlainAnnouncer, buf: Uint8Array, at: number, size: number, target: string, address: string): ReturnType<PlainAnnouncer> {
+    this.headBuf = buf;
+    this.headAt = at;
+    this.headEnd = at + size;
+    const reply = plain(target, address, this.simpleHeader);
+    this.headBuf = EMPTY;
+    return reply;
   }
 
   /** `n` new bytes of `conn` in rx. */
@@ -128,11 +190,7 @@ export class Http1Protocol {
       const simple = plain === undefined ? null : scanSimpleGet(buf, offset, end);
       if (simple !== null && isPlainAnnounce(simple.target)) {
         conn.lastProgress = Date.now();
-        this.headBuf = buf;
-        this.headAt = offset;
-        this.headEnd = offset + simple.size;
-        const reply = plain!(simple.target, conn.address, this.simpleHeader);
-        this.headBuf = EMPTY;
+        const reply = this.plainReply(plain!, buf, offset, simple.size, simple.target, conn.address);
         if (reply instanceof Uint8Array) conn.answers.push({ bytes: bencodedReply(reply, !simple.keepAlive, simple.version), close: !simple.keepAlive });
         else this.later(conn, reply, "GET", simple.version, !simple.keepAlive);
         offset += simple.size;

@@ -15,7 +15,6 @@
 // the epoll set linux-tcp-io.ts, the answers' bytes http1-reply.ts.
 import type { PlainAnnouncer } from "../app.ts";
 import { parseIPv4, parseIPv6 } from "../../shared/compact.ts";
-import { Connection } from "./ffi-http-connection.ts";
 import { Http1Protocol } from "./ffi-http-protocol.ts";
 import type { RequestHandler } from "./http1-connection.ts";
 import {
@@ -178,10 +177,8 @@ class Server {
       }
       n++;
       const address = io.peerAddress();
-      const conn = new Connection(fd, address);
-      conn.lastProgress = Date.now();
-      if (address === "") this.protocol.destroy(conn);
-      else this.protocol.readFrom(conn);
+      if (address === "") io.c.close(fd);
+      else this.protocol.accepted(fd, address);
     }
     return n;
   }

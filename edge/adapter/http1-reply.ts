@@ -31,22 +31,50 @@ const END = latin1("\r\n\r\n");
 
 /** A 200 with a bencoded body, in one allocation. */
 export function bencodedReply(body: Uint8Array, close: boolean, version: "1.0" | "1.1"): Uint8Array {
+  const out = new Uint8Array(bencodedReplyBytes(body, close, version));
+  bencodedReplyInto(out, body, close, version);
+  return out;
+}
+
+/** The length of bencodedReply's answer. */
+export function bencodedReplyBytes(body: Uint8Array, close: boolean, version: "1.0" | "1.1"): number {
+  const end = close ? CLOSE_END : version === "1.0" ? KEEP_ALIVE_10_END : END;
+  return okHeadNow().length + CONTENT_LENGTH.length + decimalDigits(body.length) + end.length + body.length;
+}
+
+/** bencodedReply's answer written at the start of `out` (room for bencodedReplyBytes); its length. */
+export function bencodedReplyInto(out: Uint8Array, body: Uint8Array, close: boolean, version: "1.0" | "1.1"): number {
+  const head = okHeadNow();
+  const end = close ? CLOSE_END : version === "1.0" ? KEEP_ALIVE_10_END : END;
+  out.set(head);
+  let at = head.length;
+  out.set(CONTENT_LENGTH, at);
+  at += CONTENT_LENGTH.length;
+  const digits = decimalDigits(body.length);
+  for (let i = digits - 1, n = body.length; i >= 0; i--, n = Math.floor(n / 10)) out[at + i] = 48 + (n % 10);
+  at += digits;
+  out.set(end, at);
+  at += end.length;
+  out.set(body, at);
+  return at + body.length;
+}
+
+function okHeadNow(): Uint8Array {
   const date = httpDate();
   if (date !== okDate) {
     okDate = date;
     okHead = latin1(`HTTP/1.1 200 OK\r\ncontent-type: text/plain; charset=binary\r\ncache-control: no-store\r\ndate: ${date}\r\n`);
   }
-  const length = String(body.length);
-  const end = close ? CLOSE_END : version === "1.0" ? KEEP_ALIVE_10_END : END;
-  const out = new Uint8Array(okHead.length + CONTENT_LENGTH.length + length.length + end.length + body.length);
-  out.set(okHead);
-  let at = okHead.length;
-  out.set(CONTENT_LENGTH, at);
-  at += CONTENT_LENGTH.length;
-  for (let i = 0; i < length.length; i++) out[at++] = length.charCodeAt(i);
-  out.set(end, at);
-  out.set(body, at + end.length);
-  return out;
+  return okHead;
+}
+
+function decimalDigits(n: number): number {
+  let digits = 1;
+  while (n >= 10) {
+    n = Math.floor(n / 10);
+    digits++;
+  }
+  return digits;
 }
 
 /** A plain-text answer to a request we refuse; the connection closes after it. */

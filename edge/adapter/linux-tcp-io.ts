@@ -2,7 +2,7 @@
 // its syscalls read and write. Every such buffer is a view of one ArrayBuffer made as such, whose
 // storage never moves (a small typed array made alone may move once its .buffer is first asked for,
 // and a pointer taken before then goes stale).
-import { ipv6Text } from "./linux-mmsg.ts";
+import { ipv4Text, ipv6Text } from "./linux-mmsg.ts";
 import { EAGAIN, EINTR, EPOLL_EVENT_BYTES, errno, MSG_NOSIGNAL, SOCK_CLOEXEC, SOCK_NONBLOCK, TcpFfiError, type TcpLibc } from "./linux-tcp.ts";
 import { ptr } from "bun:ffi";
 
@@ -19,7 +19,8 @@ export class TcpIo {
   private readonly base: number;
   /** What recv read last. */
   readonly rx: Uint8Array;
-  private readonly tx: Uint8Array;
+  /** Where an answer is written to go out with sendTx. */
+  readonly tx: Uint8Array;
   private readonly peer: Uint8Array;
   private readonly peerLength: Uint32Array;
   private readonly events: DataView;
@@ -89,7 +90,8 @@ export class TcpIo {
   peerAddress(): string {
     const p = this.peer;
     const family = p[0]! | (p[1]! << 8);
-    if (family === 2) return `${p[4]}.${p[5]}.${p[6]}.${p[7]}`;
+    // Remembered text: no string made per connection, and the store's lookups by it find its hash computed.
+    if (family === 2) return ipv4Text(((p[4]! << 24) | (p[5]! << 16) | (p[6]! << 8) | p[7]!) >>> 0);
     if (family === 10) return ipv6Text(p.subarray(8, 24));
     return "";
   }
@@ -101,14 +103,20 @@ export class TcpIo {
 
   /** Bytes the kernel took (0 when its buffer is full), or -1 when the connection failed. */
   send(fd: number, bytes: Uint8Array): number {
-    let at: number;
     if (bytes.length <= TX_BYTES) {
       this.tx.set(bytes);
-      at = this.txAt;
-    } else {
-      at = ptr(bytes); // used at once, before anything can move it
+      return this.sendAt(fd, this.txAt, bytes.length);
     }
-    const sent = this.c.send(fd, at, bytes.length, MSG_NOSIGNAL);
+    return this.sendAt(fd, ptr(bytes), bytes.length); // used at once, before anything can move it
+  }
+
+  /** send() of the first `length` bytes of tx, written there already. */
+  sendTx(fd: number, length: number): number {
+    return this.sendAt(fd, this.txAt, length);
+  }
+
+  private sendAt(fd: number, at: number, length: number): number {
+    const sent = this.c.send(fd, at, length, MSG_NOSIGNAL);
     if (sent >= 0) return sent;
     const e = errno(this.c);
     return e === EAGAIN || e === EINTR ? 0 : -1;
