@@ -15,7 +15,7 @@ import { parseRequestHead, scanSimpleGet, type HeadError, type RequestHead } fro
 import { type Answer, Connection } from "./ffi-http-connection.ts";
 import { requestFromHead, type RequestHandler } from "./http1-connection.ts";
 import { bencodedReply, bencodedReplyInto, headerOf, join, refusalBytes, responseBytes } from "./http1-reply.ts";
-import { EAGAIN, EINTR, EPOLL_CTL_ADD, EPOLL_CTL_MOD, EPOLLIN, EPOLLOUT, errno, SHUT_WR } from "./linux-tcp.ts";
+import { EAGAIN, EINTR, EPOLL_CTL_ADD, EPOLL_CTL_MOD, EPOLLIN, EPOLLOUT, errno, MSG_MORE, SHUT_WR } from "./linux-tcp.ts";
 import type { TcpIo } from "./linux-tcp-io.ts";
 
 /** Answers waiting per connection (pipelined requests) before its reading stops. */
@@ -83,7 +83,7 @@ export class Http1Protocol {
         const reply = this.plainReply(plain, rx, 0, simple.size, simple.target, address);
         if (reply instanceof Uint8Array && reply.length + TX_HEAD_ROOM <= io.tx.length) {
           const length = bencodedReplyInto(io.tx, reply, true, simple.version);
-          const sent = io.sendTx(fd, length);
+          const sent = io.sendTx(fd, length, MSG_MORE);
           if (sent === length) {
             io.c.close(fd);
             return;
@@ -267,7 +267,7 @@ export class Http1Protocol {
     for (;;) {
       while (conn.state !== "closed" && answers.length > 0 && answers[0]!.bytes !== null) {
         const a = answers.shift()!;
-        this.write(conn, a.bytes!);
+        this.write(conn, a.bytes!, a.close);
         if (a.close) {
           if (conn.state === "reading") conn.state = "answering"; // not when the write closed it
           answers.length = 0;
@@ -289,14 +289,15 @@ export class Http1Protocol {
     this.settle(conn);
   }
 
-  private write(conn: Connection, bytes: Uint8Array): void {
+  /** `last`: the connection ends after these bytes (its FIN may ride in their last segment: see MSG_MORE). */
+  private write(conn: Connection, bytes: Uint8Array, last: boolean): void {
     if (conn.outbox !== null) {
       if (this.heldBytes + bytes.length > MAX_HELD_BYTES) return this.destroy(conn);
       conn.outbox = join(conn.outbox, bytes);
       this.heldBytes += bytes.length;
       return;
     }
-    const sent = this.io.send(conn.fd, bytes);
+    const sent = this.io.send(conn.fd, bytes, last ? MSG_MORE : 0);
     if (sent < 0) return this.destroy(conn);
     if (sent > 0) conn.lastProgress = Date.now();
     if (sent < bytes.length) {

@@ -101,22 +101,22 @@ export class TcpIo {
     return this.c.recv(fd, this.base, RX_BYTES, 0);
   }
 
-  /** Bytes the kernel took (0 when its buffer is full), or -1 when the connection failed. */
-  send(fd: number, bytes: Uint8Array): number {
+  /** Bytes the kernel took (0 when its buffer is full), or -1 when the connection failed; `flags` as send(2)'s (MSG_MORE). */
+  send(fd: number, bytes: Uint8Array, flags = 0): number {
     if (bytes.length <= TX_BYTES) {
       this.tx.set(bytes);
-      return this.sendAt(fd, this.txAt, bytes.length);
+      return this.sendAt(fd, this.txAt, bytes.length, flags);
     }
-    return this.sendAt(fd, ptr(bytes), bytes.length); // used at once, before anything can move it
+    return this.sendAt(fd, ptr(bytes), bytes.length, flags); // used at once, before anything can move it
   }
 
   /** send() of the first `length` bytes of tx, written there already. */
-  sendTx(fd: number, length: number): number {
-    return this.sendAt(fd, this.txAt, length);
+  sendTx(fd: number, length: number, flags = 0): number {
+    return this.sendAt(fd, this.txAt, length, flags);
   }
 
-  private sendAt(fd: number, at: number, length: number): number {
-    const sent = this.c.send(fd, at, length, MSG_NOSIGNAL);
+  private sendAt(fd: number, at: number, length: number, flags: number): number {
+    const sent = this.c.send(fd, at, length, MSG_NOSIGNAL | flags);
     if (sent >= 0) return sent;
     const e = errno(this.c);
     return e === EAGAIN || e === EINTR ? 0 : -1;
