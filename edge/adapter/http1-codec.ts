@@ -28,6 +28,13 @@ export const MAX_HEAD_BYTES = 1024 * 1024 + 16 * 1024;
 export const MAX_BODY_BYTES = 64 * 1024;
 
 const latin1 = new TextDecoder("latin1");
+/**
+ * Bytes as one character each, straight from the bytes and with no view made: Buffer's latin1Slice on
+ * any Uint8Array, half the time of TextDecoder per announce's target (0.20 against 0.42 µs for 250
+ * bytes). Used where only printable ASCII is kept, on which the two agree (TextDecoder's "latin1" is
+ * windows-1252 above 0x7f).
+ */
+const latin1Slice = Buffer.prototype.latin1Slice as (this: Uint8Array, start: number, end: number) => string;
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) (\S+) HTTP\/(\d)\.(\d)$/;
 
@@ -196,7 +203,7 @@ export function scanSimpleGet(buf: Uint8Array, start: number, end: number): Simp
     i += 2;
   }
   if (i - start > MAX_HEAD_BYTES) return null;
-  const target = latin1.decode(buf.subarray(start + 4, targetEnd));
+  const target = latin1Slice.call(buf, start + 4, targetEnd);
   if (!VISIBLE_ASCII.test(target)) return null;
   const version = minor === 49 ? "1.1" : "1.0";
   return { target, version, keepAlive: version === "1.1" ? !close : keepAlive, size: i - start };
