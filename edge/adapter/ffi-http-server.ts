@@ -5,7 +5,9 @@
 // 42-47 µs per request, opentracker 45-51, a bare listener like this one 27-32). Here a connection
 // that brings one whole request costs four syscalls (accept4, recv, send, close) and no Bun object:
 // TCP_DEFER_ACCEPT makes accept return it once the request has arrived, and a plain GET /announce is
-// answered from its bytes (app.ts's PlainAnnouncer) without a Request or Response.
+// answered from its bytes (app.ts's PlainAnnouncer) without a Request or Response. When it asked to
+// close, no object is kept for it either (Http1Protocol.accepted), and its answer leaves in one
+// segment with our FIN (MSG_MORE, linux-tcp.ts).
 //
 // Each turn accepts the connections waiting and reads the open ones epoll reports ready, up to a
 // batch each; when nothing is ready, the UDP server's poller thread (bun-udp-poller.ts) blocks in
