@@ -84,6 +84,24 @@ describe("memory store sampling", () => {
     }
   });
 
+  test("a sample is a random subset: any two others are handed out together now and then, and samples differ", async () => {
+    const store = new MemorySwarmStore({ random: seeded(11) });
+    const hash = hex40(3);
+    const at = (n: number) => ({ infoHash: hash, peerId: hex40(n), ip: ipOf(n), port: 7000, left: 1000, event: "" as const, now: T0, peerTtlMs: 3_600_000 });
+    for (let n = 1; n <= 20; n++) await store.announce({ ...at(n), numwant: 0 });
+    const together = new Set<string>();
+    const samples = new Set<string>();
+    for (let i = 0; i < 4000; i++) {
+      const r = await store.announce({ ...at(1), numwant: 5, compactOnly: true });
+      const got = [...entries(r.compact!.v4, 6), ...entries(r.compact!.v6, 18)].sort();
+      samples.add(got.join());
+      for (const a of got) for (const b of got) if (a < b) together.add(`${a} ${b}`);
+    }
+    // 19 others: 171 pairs, each expected together about 4000 * (5/19)^2 = 277 times.
+    expect(together.size).toBe((19 * 18) / 2);
+    expect(samples.size).toBeGreaterThan(1000);
+  });
+
   for (const numwant of [5, 14]) {
     test(`every peer is handed out about equally often (numwant ${numwant} of 19 others)`, async () => {
       const store = new MemorySwarmStore({ random: seeded(numwant) });

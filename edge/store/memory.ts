@@ -259,8 +259,9 @@ export class MemorySwarmStore implements SwarmStore {
   }
 
   /**
-   * Up to `want` distinct peers other than `self`, picked uniformly at random: leechers only for a
-   * seeder, anyone for a leecher, from the virtual concatenation [leechers..., seeders...].
+   * Up to `want` distinct peers other than `self`, picked at random (each equally likely, see
+   * memory-sample.ts): leechers only for a seeder, anyone for a leecher, from the virtual
+   * concatenation [leechers..., seeders...].
    */
   private sample(swarm: Swarm, seeder: boolean, self: number, want: number, sink: Sink, counts: SwarmCounts): void {
     const first = swarm.leechers;
