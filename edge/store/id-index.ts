@@ -14,6 +14,8 @@ const EMPTY = -1;
 export class IdIndex {
   /** The key of the last load*(): what find() and insert() look for. */
   private readonly probe = new Int32Array(KEY_WORDS);
+  /** Its hash, made once per load for both find() and insert(). */
+  private probeHash = 0;
   /** Each handle's key: words[handle * KEY_WORDS ...]. */
   private words: Int32Array;
   /** Table slots holding handles (EMPTY when free); its length is a power of two. */
@@ -36,6 +38,7 @@ export class IdIndex {
     const p = this.probe;
     for (let i = 0; i < 5; i++, at += 4) p[i] = (bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!;
     p[5] = scope;
+    this.probeHash = hashKey(p, 0);
   }
 
   /** Loads 40 hex digits (either case) and `scope` as the key; false (nothing loaded) when `hex` is not that. */
@@ -52,6 +55,7 @@ export class IdIndex {
       p[i] = w;
     }
     p[5] = scope;
+    this.probeHash = hashKey(p, 0);
     return true;
   }
 
@@ -61,7 +65,7 @@ export class IdIndex {
     const table = this.table;
     const words = this.words;
     const mask = this.mask;
-    for (let slot = hashKey(p, 0) & mask; ; slot = (slot + 1) & mask) {
+    for (let slot = this.probeHash & mask; ; slot = (slot + 1) & mask) {
       const h = table[slot]!;
       if (h === EMPTY) return -1;
       const k = h * KEY_WORDS;
@@ -80,8 +84,12 @@ export class IdIndex {
       words.set(this.words);
       this.words = words;
     }
-    this.words.set(this.probe, handle * KEY_WORDS);
-    this.place(handle);
+    // Six words copied by a loop, and the slot found from the hash load*() made: a native `set`
+    // call and a second hash cost more.
+    const words = this.words;
+    const p = this.probe;
+    for (let i = 0, k = handle * KEY_WORDS; i < KEY_WORDS; i++) words[k + i] = p[i]!;
+    this.placeAt(handle, this.probeHash);
     this.count++;
   }
 
@@ -125,9 +133,13 @@ export class IdIndex {
   }
 
   private place(handle: number): void {
+    this.placeAt(handle, hashKey(this.words, handle * KEY_WORDS));
+  }
+
+  private placeAt(handle: number, hash: number): void {
     const table = this.table;
     const mask = this.mask;
-    let slot = hashKey(this.words, handle * KEY_WORDS) & mask;
+    let slot = hash & mask;
     while (table[slot] !== EMPTY) slot = (slot + 1) & mask;
     table[slot] = handle;
   }

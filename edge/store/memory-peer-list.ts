@@ -39,9 +39,10 @@ export class PeerList {
    * beside the handles rather than by handle, so a sample reads them from one swarm's array. Made
    * only on demand: an object (and its hex id) kept for every peer, though nearly every client asks
    * for compact replies, grew the heap with each new peer and cost the collector (wrk, fresh peer
-   * ids: about 0.15 page faults and 1 µs of CPU per announce).
+   * ids: about 0.15 page faults and 1 µs of CPU per announce). The array itself is made with the
+   * first non-compact reply from the list (null until then), so a compact-only swarm keeps none in step.
    */
-  readonly objects: Array<SwarmPeer | null> = [];
+  objects: Array<SwarmPeer | null> | null = null;
 
   /** Appends `handle` with the compact form of `address` (4 or 16 bytes) and `port` (its object not made yet). */
   add(records: Positions, handle: number, address: Uint8Array, port: number): void {
@@ -60,10 +61,16 @@ export class PeerList {
     this.lens[i] = n + 2;
   }
 
+  /** The peers' objects, one slot per peer (null: not made yet), made with the first call. */
+  objectSlots(): Array<SwarmPeer | null> {
+    if (this.objects === null) this.objects = new Array<SwarmPeer | null>(this.length).fill(null);
+    return this.objects;
+  }
+
   /** Moves the peer at position `at` of `from` to the end of this list (a peer changing role). */
   takeFrom(records: Positions, from: PeerList, at: number): void {
     const handle = from.handles[at]!;
-    const i = this.claim(records, handle, from.objects[at]!);
+    const i = this.claim(records, handle, from.objects === null ? null : from.objects[at]!);
     const len = from.lens[at]!;
     if (len === V4_BYTES) copyForm(from.v4, at * V4_BYTES, this.v4, i * V4_BYTES, V4_BYTES);
     else {
@@ -78,8 +85,10 @@ export class PeerList {
   removeAt(records: Positions, at: number): void {
     const last = --this.length;
     const objects = this.objects;
-    if (at !== last) objects[at] = objects[last]!;
-    objects.pop();
+    if (objects !== null) {
+      if (at !== last) objects[at] = objects[last]!;
+      objects.pop();
+    }
     if (this.lens[at] === V6_BYTES) this.sixes--;
     if (at === last) return;
     const moved = this.handles[last]!;
@@ -95,14 +104,14 @@ export class PeerList {
   clear(): void {
     this.length = 0;
     this.sixes = 0;
-    this.objects.length = 0;
+    this.objects = null;
   }
 
   private claim(records: Positions, handle: number, object: SwarmPeer | null): number {
     const i = this.length++;
     if (i === this.handles.length) this.grow();
     this.handles[i] = handle;
-    this.objects.push(object);
+    if (this.objects !== null) this.objects.push(object);
     records.pos[handle] = i;
     return i;
   }

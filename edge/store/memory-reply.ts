@@ -18,12 +18,13 @@ export function peerObjects(first: PeerList, second: PeerList, picked: Int32Arra
     let at = picked[i]!;
     const list = at < split ? first : second;
     if (at >= split) at -= split;
-    let peer = list.objects[at] as SwarmPeer | null;
+    const objects = list.objectSlots();
+    let peer = objects[at] as SwarmPeer | null;
     // Compared with null, not tested for truth: a truth test reads the object (a cache miss each).
     if (peer === null) {
       const h = list.handles[at]!;
       peer = { peerId: ids.hexOf(h), ip: records.ips[h]!, port: records.port[h]! };
-      list.objects[at] = peer;
+      objects[at] = peer;
     }
     peers[i] = peer;
   }
