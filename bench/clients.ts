@@ -20,6 +20,11 @@
 //
 //   bun bench/clients.ts [--clients btpeer,libtorrent,...] [--size 1G] [--rounds 3] [--piece 1M]
 //                        [--btpeer dist/btpeer] [--json FILE] [--svg FILE] [--max-minutes 20]
+//                        [--groups from-btpeer,from-libtorrent,btpeer-from]
+// `--groups` runs only those groups of each round: `--clients btpeer,libtorrent --groups from-libtorrent
+// --rounds 8` is btpeer and libtorrent leeching from the libtorrent seeder back to back, eight times, and
+// the targets then add btpeer's ratio to the next client round by round (a round's transfers run back to
+// back, so on a shared machine each round is a fairer pair than the medians).
 import { opensslSha1 } from "../peer/bench/openssl.ts";
 import { makeTempDir, removeDir } from "../test/support/files.ts";
 import { stopAllServices } from "../test/support/processes.ts";
@@ -93,9 +98,9 @@ async function main(): Promise<void> {
         ...clients.map((c): [Cell["group"], BenchClient, BenchClient] => ["from-btpeer", btpeer, c]),
         ...clients.map((c): [Cell["group"], BenchClient, BenchClient] => ["from-libtorrent", libtorrent, c]),
         ...clients.filter((c) => c !== btpeer && c !== libtorrent).map((c): [Cell["group"], BenchClient, BenchClient] => ["btpeer-from", c, btpeer]),
-      ];
+      ].filter(([group]) => o.groups.includes(group));
       for (const [group, seederClient, leecherClient] of plan) {
-        const cell = await bench.cell(group, seederClient, leecherClient);
+        const cell = { ...(await bench.cell(group, seederClient, leecherClient)), round };
         bench.cells.push(cell);
         progress(round, cell);
       }

@@ -2,9 +2,15 @@
 import path from "node:path";
 import { BTPEER } from "../../test/support/btpeer.ts";
 import { parseSize } from "../swarm/data.ts";
+import type { Cell } from "./report.ts";
+
+/** The three groups of a round, in the order they run (see the header of bench/clients.ts). */
+export const GROUPS: readonly Cell["group"][] = ["from-btpeer", "from-libtorrent", "btpeer-from"];
 
 export interface Options {
   clients: string[];
+  /** The groups each round runs (default all): `--groups from-libtorrent` repeats just those cells. */
+  groups: Cell["group"][];
   size: number;
   rounds: number;
   pieceLength: number;
@@ -19,6 +25,7 @@ export interface Options {
 export class OptionError extends Error {}
 
 export const USAGE = `usage: bun bench/clients.ts [--clients btpeer,libtorrent,qbittorrent,transmission,rtorrent,deluge,aria2]
+                          [--groups from-btpeer,from-libtorrent,btpeer-from]
                           [--size 1G] [--rounds 3] [--piece 1M] [--btpeer dist/btpeer]
                           [--json FILE] [--svg FILE] [--max-minutes 20]
 (what each cell measures: the header of bench/clients.ts)`;
@@ -26,6 +33,7 @@ export const USAGE = `usage: bun bench/clients.ts [--clients btpeer,libtorrent,q
 export function parseOptions(argv: string[]): Options {
   const o: Options = {
     clients: [],
+    groups: [...GROUPS],
     size: parseSize("1G"),
     rounds: 3,
     pieceLength: parseSize("1M"),
@@ -43,6 +51,7 @@ export function parseOptions(argv: string[]): Options {
       return v;
     };
     if (a === "--clients") o.clients = next().split(",");
+    else if (a === "--groups") o.groups = parseGroups(next());
     else if (a === "--size") o.size = parseSize(next());
     else if (a === "--rounds") o.rounds = Math.max(1, Number(next()));
     else if (a === "--piece") o.pieceLength = parseSize(next());
@@ -54,4 +63,12 @@ export function parseOptions(argv: string[]): Options {
     else throw new OptionError(`unknown option ${a}`);
   }
   return o;
+}
+
+function parseGroups(text: string): Cell["group"][] {
+  const groups = text.split(",");
+  for (const g of groups) {
+    if (!(GROUPS as readonly string[]).includes(g)) throw new OptionError(`unknown group ${g}; pick from ${GROUPS.join(", ")}`);
+  }
+  return GROUPS.filter((g) => groups.includes(g));
 }

@@ -18,6 +18,8 @@ export interface Cell {
   machineCpuPerGiB: number;
   peakRss: number;
   peakAnon: number;
+  /** The round it ran in (bench:clients; clients-ab leaves it out). */
+  round?: number;
 }
 
 /** What the report takes of bench:clients' options. */
@@ -57,6 +59,7 @@ export function report(cells: Cell[], clients: BenchClient[], sha1: number | nul
     summarize(cells.filter((c) => c.group === group && (seeder === null || c.seeder === seeder) && (leecher === null || c.leecher === leecher)));
   const label = (id: string) => clients.find((c) => c.id === id)?.label ?? id;
   const table = (title: string, rows: [string, Summary | null][], who: string) => {
+    if (rows.every(([, s]) => !s)) return; // a group left out (--groups)
     console.log(`\n${title}`);
     console.log(`| ${who} | MB/s | leecher CPU s/GiB | seeder CPU s/GiB | machine CPU s/GiB | leecher peak RSS | leecher peak anon RSS |`);
     console.log("|---|---:|---:|---:|---:|---:|---:|");
@@ -90,10 +93,10 @@ export function report(cells: Cell[], clients: BenchClient[], sha1: number | nul
     const rates = clients.map((c) => [c.id, pick(group, null, c.id)?.mbps ?? 0] as const).sort((a, b) => b[1] - a[1]);
     const ours = rates.find(([id]) => id === "btpeer")![1];
     const next = rates.find(([id]) => id !== "btpeer");
-    if (next)
-      console.log(
-        `  fastest leecher ${group.replace("from-", "from the ")} seeder: btpeer ${ours.toFixed(0)} MB/s ÷ next (${label(next[0])} ${next[1].toFixed(0)}) = ${(ours / next[1]).toFixed(2)}× (target ≥ 1.2)`,
-      );
+    if (!next || ours === 0 || next[1] === 0) continue; // the group did not run (--groups)
+    console.log(
+      `  fastest leecher ${group.replace("from-", "from the ")} seeder: btpeer ${ours.toFixed(0)} MB/s ÷ next (${label(next[0])} ${next[1].toFixed(0)}) = ${(ours / next[1]).toFixed(2)}× (target ≥ 1.2)${roundByRound(cells, group, next[0])}`,
+    );
   }
   for (const c of clients.filter((x) => x.id !== "btpeer")) {
     const fromUs = pick("from-btpeer", null, c.id)?.mbps;
@@ -134,4 +137,15 @@ export function report(cells: Cell[], clients: BenchClient[], sha1: number | nul
     fs.writeFileSync(o.json, `${JSON.stringify({ size: o.size, pieceLength: o.pieceLength, rounds: o.rounds, opensslSha1: sha1, cells }, null, 1)}\n`);
     console.log(`figures: ${o.json}`);
   }
+}
+
+/** btpeer's rate over `other`'s in each round where both leeched in `group` (empty with fewer than two such rounds). */
+function roundByRound(cells: Cell[], group: Cell["group"], other: string): string {
+  const ratios: string[] = [];
+  for (const c of cells) {
+    if (c.group !== group || c.leecher !== "btpeer" || c.round === undefined) continue;
+    const them = cells.find((x) => x.group === group && x.leecher === other && x.round === c.round);
+    if (them) ratios.push(`${(c.mbps / them.mbps).toFixed(2)}×`);
+  }
+  return ratios.length > 1 ? `; round by round ${ratios.join(", ")}` : "";
 }
