@@ -1,0 +1,97 @@
+// The native SHA-1 (machine code from peer/verify/native/sha1-x2.c, run through bun:ffi) against
+// Bun.CryptoHasher: one stream and two streams of different contents and lengths.
+import { describe, expect, test } from "bun:test";
+import { nativeSha1 } from "../../peer/verify/sha1-native.ts";
+
+const sha1 = nativeSha1();
+const canRun =
+  process.platform === "linux" &&
+  process.arch === "x64" &&
+  /\bsha_ni\b/.test(
+    await Bun.file("/proc/cpuinfo")
+      .text()
+      .catch(() => ""),
+  );
+
+function reference(data: Uint8Array): string {
+  return new Bun.CryptoHasher("sha1").update(data).digest("hex");
+}
+
+function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.subarray(0, 20)).toString("hex");
+}
+
+/** Deterministic bytes that differ by seed (no two streams alike). */
+function bytes(length: number, seed: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let x = seed * 2654435761 + 1;
+  for (let i = 0; i < length; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    out[i] = x >>> 24;
+  }
+  return out;
+}
+
+const M = 1024 * 1024;
+const LENGTHS = [0, 1, 3, 55, 56, 57, 63, 64, 65, 119, 120, 127, 128, 129, 1000, 4096, M - 1, M, M + 1];
+
+describe.skipIf(!canRun)("native SHA-1 (SHA-NI)", () => {
+  test("loads on a CPU with the SHA extensions", () => {
+    expect(sha1).not.toBeNull();
+  });
+
+  test("one stream matches Bun.CryptoHasher at every length around the block and padding edges", () => {
+    const out = new Uint8Array(20);
+    for (const length of LENGTHS) {
+      const data = bytes(length, length);
+      sha1!.hash(data, out);
+      expect({ length, digest: hex(out) }).toEqual({ length, digest: reference(data) });
+    }
+  });
+
+  test("two streams of different contents and lengths each get their own digest", () => {
+    const outA = new Uint8Array(20);
+    const outB = new Uint8Array(20);
+    for (const a of LENGTHS) {
+      for (const b of [0, 55, 64, 65, M, M + 1]) {
+        const x = bytes(a, a + 1);
+        const y = bytes(b, b + 7);
+        sha1!.hash2(x, y, outA, outB);
+        expect({ a, b, digests: [hex(outA), hex(outB)] }).toEqual({ a, b, digests: [reference(x), reference(y)] });
+      }
+    }
+  });
+
+  test("views at any offset into a shared buffer, random lengths", () => {
+    const pool = new Uint8Array(new SharedArrayBuffer(4 * M));
+    pool.set(bytes(pool.length, 99));
+    const outA = new Uint8Array(20);
+    const outB = new Uint8Array(20);
+    let seed = 12345;
+    const next = (n: number) => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return seed % n;
+    };
+    for (let round = 0; round < 40; round++) {
+      const lengthA = next(2 * M);
+      const lengthB = next(2 * M);
+      const a = pool.subarray(next(M), undefined).subarray(0, lengthA);
+      const b = pool.subarray(next(M) + 3, undefined).subarray(0, lengthB);
+      sha1!.hash2(a, b, outA, outB);
+      expect([hex(outA), hex(outB)]).toEqual([reference(a), reference(b)]);
+    }
+  });
+
+  test("a changed byte changes the digest (a corrupt piece cannot pass)", () => {
+    const data = bytes(M, 5);
+    const good = new Uint8Array(20);
+    const bad = new Uint8Array(20);
+    const other = new Uint8Array(20);
+    sha1!.hash(data, good);
+    const corrupt = data.slice();
+    corrupt[M / 2]! ^= 1;
+    sha1!.hash2(corrupt, data, bad, other);
+    expect(hex(bad)).not.toBe(hex(good));
+    expect(hex(other)).toBe(hex(good));
+  });
+});
