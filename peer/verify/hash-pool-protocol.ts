@@ -6,11 +6,21 @@
 // ranges of pieces that the thread reads and hashes itself (disk-check.ts).
 import type { DiskRange } from "./disk-check.ts";
 
+/** Does the registration's pool[offset, offset + length) hash to piece `index`'s SHA-1? */
+export interface PieceCheck {
+  job: number;
+  registration: number;
+  index: number;
+  offset: number;
+  length: number;
+}
+
 export type HashPoolRequest =
   | { type: "register"; registration: number; pool: SharedArrayBuffer; pieceHashes: Uint8Array }
   | { type: "unregister"; registration: number }
-  /** Does the registration's pool[offset, offset + length) hash to piece `index`'s SHA-1? */
-  | { type: "check"; job: number; registration: number; index: number; offset: number; length: number }
+  | ({ type: "check" } & PieceCheck)
+  /** Two checks at once, hashed together where the CPU allows (sha1-native.ts); answered as two "result"s. */
+  | { type: "check2"; first: PieceCheck; second: PieceCheck }
   /** Which pieces of the range are on disk and correct? */
   | { type: "check-disk"; job: number; range: DiskRange };
 

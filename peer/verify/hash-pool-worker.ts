@@ -1,17 +1,50 @@
 // One of the client's hashing threads: checks finished pieces where they lie in their torrent's (shared)
 // piece pool, so the main thread only receives blocks. Nothing is copied between threads: a job names a
 // registered pool and a piece's place in it. A torrent's check of its data on disk sends ranges of pieces the
-// thread reads and hashes itself. Built into the binary as its own entry point (see `build`).
+// thread reads and hashes itself. Two pieces sent together ("check2") are hashed together where the CPU has
+// SHA-NI (sha1-native.ts: ≈1.25x the throughput of two Bun.CryptoHasher hashes). Built into the binary as its
+// own entry point (see `build`).
 import { StorageError } from "../storage/errors.ts";
 import { checkRange } from "./disk-check.ts";
-import { matchesPieceHash, type HashPoolReply, type HashPoolRequest } from "./hash-pool-protocol.ts";
+import { matchesPieceHash, type HashPoolReply, type HashPoolRequest, type PieceCheck } from "./hash-pool-protocol.ts";
+import { nativeSha1 } from "./sha1-native.ts";
 
 declare const self: Worker;
 
 const hasher = new Bun.CryptoHasher("sha1");
 // digest(into) needs at least 64 bytes; SHA-1 fills the first 20.
 const digest = new Uint8Array(64);
+const digest2 = new Uint8Array(64);
 const pools = new Map<number, { bytes: Uint8Array; pieceHashes: Uint8Array }>();
+const native = nativeSha1();
+
+function unknown(c: PieceCheck): HashPoolReply {
+  return { type: "error", job: c.job, message: `hash job for unknown registration ${c.registration}` };
+}
+
+function checkOne(c: PieceCheck): HashPoolReply {
+  const pool = pools.get(c.registration);
+  if (!pool) return unknown(c);
+  hasher.update(pool.bytes.subarray(c.offset, c.offset + c.length));
+  hasher.digest(digest); // also resets the hasher for the next piece
+  return { type: "result", job: c.job, ok: matchesPieceHash(digest, pool.pieceHashes, c.index) };
+}
+
+function checkTwo(first: PieceCheck, second: PieceCheck): void {
+  const a = pools.get(first.registration);
+  const b = pools.get(second.registration);
+  if (!native || !a || !b) {
+    self.postMessage(checkOne(first));
+    self.postMessage(checkOne(second));
+    return;
+  }
+  native.hash2(a.bytes.subarray(first.offset, first.offset + first.length), b.bytes.subarray(second.offset, second.offset + second.length), digest, digest2);
+  const replies: HashPoolReply[] = [
+    { type: "result", job: first.job, ok: matchesPieceHash(digest, a.pieceHashes, first.index) },
+    { type: "result", job: second.job, ok: matchesPieceHash(digest2, b.pieceHashes, second.index) },
+  ];
+  for (const reply of replies) self.postMessage(reply);
+}
 
 self.onmessage = (event: MessageEvent<HashPoolRequest>) => {
   const m = event.data;
@@ -22,18 +55,12 @@ self.onmessage = (event: MessageEvent<HashPoolRequest>) => {
     case "unregister":
       pools.delete(m.registration); // the pool's memory is the main thread's to free now
       return;
-    case "check": {
-      const pool = pools.get(m.registration);
-      let reply: HashPoolReply;
-      if (!pool) reply = { type: "error", job: m.job, message: `hash job for unknown registration ${m.registration}` };
-      else {
-        hasher.update(pool.bytes.subarray(m.offset, m.offset + m.length));
-        hasher.digest(digest); // also resets the hasher for the next piece
-        reply = { type: "result", job: m.job, ok: matchesPieceHash(digest, pool.pieceHashes, m.index) };
-      }
-      self.postMessage(reply);
+    case "check":
+      self.postMessage(checkOne(m));
       return;
-    }
+    case "check2":
+      checkTwo(m.first, m.second);
+      return;
     case "check-disk": {
       let reply: HashPoolReply;
       try {

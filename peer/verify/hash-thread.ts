@@ -1,10 +1,15 @@
 // One hashing thread of the HashPool, seen from the main thread: its worker, the jobs it holds, and which
 // registered piece pools it has been told of (a pool is sent to a thread with its first job there, so an
 // idle thread never holds a torrent's memory, and a new thread needs no catching up).
+//
+// Pieces go out in pairs when they can: the thread hashes two pieces together faster than one after the other
+// (sha1-native.ts). A piece that arrives while the thread is busy is held here instead of queued behind the
+// work; the next piece makes a pair with it ("check2"), or it goes alone the moment the thread has nothing
+// left to do. So no piece waits longer than it would have in the thread's queue.
 import { StorageError, type StorageErrorCode } from "../storage/errors.ts";
 import type { DiskRange } from "./disk-check.ts";
 import { workerUrl } from "./verify.ts";
-import type { HashPoolReply, HashPoolRequest } from "./hash-pool-protocol.ts";
+import type { HashPoolReply, HashPoolRequest, PieceCheck } from "./hash-pool-protocol.ts";
 
 /** A piece handed to the pool and not answered yet. */
 export interface HashJob {
@@ -45,6 +50,12 @@ export class HashThread {
   /** Registrations this thread has been sent (and not told to forget). */
   readonly #known = new Set<number>();
   #state: "running" | "ended" = "running";
+  /** Messages with jobs sent and not fully answered (a "check2" counts once): the thread is busy while > 0. */
+  #busy = 0;
+  /** Jobs of each message sent, not answered yet, by job id: a message is done when its last job is. */
+  readonly #messageOf = new Map<number, { left: number }>();
+  /** A piece that came while the thread was busy, waiting for a partner or for the thread to be free. */
+  #held: PieceCheck | null = null;
 
   constructor(
     private readonly events: HashThreadEvents,
@@ -67,6 +78,8 @@ export class HashThread {
   send(id: number, job: ThreadJob): void {
     if (job.kind === "disk") {
       this.#jobs.set(id, job);
+      this.#busy++;
+      this.#messageOf.set(id, { left: 1 });
       this.#post({ type: "check-disk", job: id, range: job.range });
       return;
     }
@@ -76,12 +89,37 @@ export class HashThread {
       this.#post({ type: "register", registration: r.id, pool: r.pool, pieceHashes: r.pieceHashes });
     }
     this.#jobs.set(id, job);
-    this.#post({ type: "check", job: id, registration: r.id, index: job.index, offset: job.bytes.byteOffset, length: job.bytes.length });
+    const check: PieceCheck = { job: id, registration: r.id, index: job.index, offset: job.bytes.byteOffset, length: job.bytes.length };
+    if (this.#busy === 0) return this.#sendChecks(check);
+    if (!this.#held) {
+      this.#held = check;
+      return;
+    }
+    const first = this.#held;
+    this.#held = null;
+    this.#sendChecks(first, check);
+  }
+
+  #sendChecks(first: PieceCheck, second?: PieceCheck): void {
+    const message = { left: second ? 2 : 1 };
+    this.#busy++;
+    this.#messageOf.set(first.job, message);
+    if (!second) return this.#post({ type: "check", ...first });
+    this.#messageOf.set(second.job, message);
+    this.#post({ type: "check2", first, second });
   }
 
   /** The registration is released: the thread drops its pool once the jobs already sent for it are answered. */
   forget(registration: number): void {
+    // A held piece of it goes first: the thread must know the pool when its check arrives.
+    if (this.#held?.registration === registration) this.#sendHeld();
     if (this.#known.delete(registration)) this.#post({ type: "unregister", registration });
+  }
+
+  #sendHeld(): void {
+    const held = this.#held;
+    this.#held = null;
+    if (held) this.#sendChecks(held);
   }
 
   /** Ends the thread now; its unanswered jobs are returned for the caller to hash. */
@@ -91,6 +129,9 @@ export class HashThread {
     this.#worker.terminate();
     const jobs = [...this.#jobs.values()];
     this.#jobs.clear();
+    this.#messageOf.clear();
+    this.#held = null;
+    this.#busy = 0;
     return jobs;
   }
 
@@ -102,6 +143,9 @@ export class HashThread {
     const job = this.#jobs.get(m.job);
     if (!job) return;
     this.#jobs.delete(m.job);
+    const message = this.#messageOf.get(m.job);
+    this.#messageOf.delete(m.job);
+    if (message && --message.left === 0 && --this.#busy === 0) this.#sendHeld();
     if (m.type === "error") this.events.refused(this, job, m.message);
     else if (m.type === "result" && job.kind === "piece") this.events.answered(this, job, m.ok);
     else if (m.type === "disk-result" && job.kind === "disk") this.events.answeredDisk(this, job, { ok: m.ok });
