@@ -153,6 +153,47 @@ describe("memory store records", () => {
     expect(byBoth.footprint()).toEqual(byHex.footprint());
   });
 
+  test("an IPv4 reply from swarms without IPv6 peers (copied by 16-bit words) is announceNow's sample, at an even or an odd place in the buffer", () => {
+    const byHex = new MemorySwarmStore({ random: seeded(31) });
+    const even = new MemorySwarmStore({ random: seeded(31) });
+    const odd = new MemorySwarmStore({ random: seeded(31) });
+    const ops = seeded(37);
+    const out = new Uint8Array(2048).fill(0xee);
+    let written = 0;
+    for (let i = 0; i < 3000; i++) {
+      // Up to 300 peers in 3 swarms: the lists grow several times, peers change role and leave.
+      const peer = 1 + Math.floor(ops() * 300);
+      const r = ops();
+      const common = {
+        ip: `10.1.${peer >> 8}.${peer & 255}`,
+        port: 6881 + (peer % 7),
+        left: r < 0.3 ? 0 : 1000,
+        event: (r > 0.95 ? "stopped" : "") as AnnounceInput["event"],
+        numwant: 1 + Math.floor(ops() * 80),
+        now: T0 + i * 1000,
+        peerTtlMs: 3_000_000,
+      };
+      const infoHash = hex40(0xbee0 + (peer % 3));
+      const a = byHex.announceNow({ ...common, infoHash, peerId: hex40(peer), compactOnly: true });
+      const ids = new Uint8Array(40);
+      ids.set(fromHex(infoHash)!, 0);
+      ids.set(fromHex(hex40(peer))!, 20);
+      const expected = toHex(a.compact?.v4 ?? new Uint8Array(0));
+      for (const [store, at] of [
+        [even, 20],
+        [odd, 21],
+      ] as const) {
+        const b = store.announceInto({ ...common, ids, idsAt: 0, key: undefined, family: 4 }, out, at);
+        expect([b.complete, b.incomplete, b.written]).toEqual([a.complete, a.incomplete, expected.length / 12]);
+        expect(toHex(out.subarray(at, at + b.written * 6))).toBe(expected);
+        expect([out[at - 1], out[at + b.written * 6]]).toEqual([0xee, 0xee]);
+        out.fill(0xee, at, at + b.written * 6);
+        written += b.written;
+      }
+    }
+    expect(written).toBeGreaterThan(100_000);
+  });
+
   test("family both through the general path (an allowlist): the same sample, IPv4 and IPv6 forms where asked", async () => {
     const byHex = new MemorySwarmStore({ random: seeded(5) });
     const byBoth = new MemorySwarmStore({ random: seeded(5) });

