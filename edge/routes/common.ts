@@ -55,7 +55,7 @@ export function callStoreNow<T>(t: Pick<TrackerContext, "outage" | "counters">, 
 }
 
 /** What a failed store operation is answered with; an outage is logged and counted. */
-function storeFailure(t: Pick<TrackerContext, "outage" | "counters">, what: string, cause: unknown): TrackerError {
+export function storeFailure(t: Pick<TrackerContext, "outage" | "counters">, what: string, cause: unknown): TrackerError {
   if (cause instanceof TrackerError) return cause;
   t.outage.failed(what, cause);
   t.counters.storeFailed(cause);
