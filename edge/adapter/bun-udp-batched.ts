@@ -6,7 +6,7 @@
 // States: "draining" (this thread reads the socket turn after turn), "waiting" (the poller is armed),
 // "stopped".
 import type { Logger } from "../log.ts";
-import { MAX_REPLY_BYTES, type UdpTracker } from "../udp/udp-tracker.ts";
+import { MAX_REPLY_BYTES, type Response, type UdpTracker } from "../udp/udp-tracker.ts";
 import { FfiUdpSocket, linkTable } from "./bun-udp-ffi.ts";
 import { AF_INET, AF_INET6, ipv4Text, ipv6Text, MessageTable, type SocketAddress } from "./linux-mmsg.ts";
 import { PollerThread } from "./poller-thread.ts";
@@ -82,11 +82,12 @@ export class BatchedUdpServer {
   private dispatch(i: number, replies: number): number {
     const rx = this.rx;
     const family = rx.family(i);
-    let address: string;
-    if (family === AF_INET) address = ipv4Text(rx.ip4(i));
-    else if (family === AF_INET6) address = ipv6Text(rx.ip6(i));
+    const at = replies * SLOT_BYTES;
+    let reply: Response;
+    // ipv4Text is canonical already; IPv6 text is looked up (an IPv4-mapped address becomes IPv4).
+    if (family === AF_INET) reply = this.tracker.respondFrom(rx.data(i), ipv4Text(rx.ip4(i)), rx.port(i), this.tx.bytes, at);
+    else if (family === AF_INET6) reply = this.tracker.respond(rx.data(i), ipv6Text(rx.ip6(i)), rx.port(i), this.tx.bytes, at);
     else return replies;
-    const reply = this.tracker.respond(rx.data(i), address, rx.port(i), this.tx.bytes, replies * SLOT_BYTES);
     if (typeof reply === "number") {
       if (reply === 0) return replies;
       this.tx.setReplyTo(replies, reply, rx, i);

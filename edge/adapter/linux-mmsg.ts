@@ -140,16 +140,22 @@ export class MessageTable {
     if (length > this.slotBytes) throw new RangeError(`a datagram of ${length} bytes does not fit a ${this.slotBytes}-byte slot`);
     const w = this.words;
     w[(this.iovsAt + i * IOVEC_BYTES + 8) >> 2] = length;
-    const src = from.namesAt + j * NAME_STRIDE;
-    const at = this.namesAt + i * NAME_STRIDE;
-    const b = this.bytes;
-    const fb = from.bytes;
+    // The address copied as 32-bit words (names sit on word boundaries): 4 for IPv4, 7 for IPv6.
+    const src = (from.namesAt + j * NAME_STRIDE) >> 2;
+    const at = (this.namesAt + i * NAME_STRIDE) >> 2;
+    const fw = from.words;
+    w[at] = fw[src]!;
+    w[at + 2] = fw[src + 2]!;
+    w[at + 3] = fw[src + 3]!;
     const v6 = from.family(j) === AF_INET6;
-    const n = v6 ? SOCKADDR_BYTES : 16;
-    for (let k = 0; k < n; k++) b[at + k] = fb[src + k]!;
-    // No flow label of ours: the received one is not echoed.
-    if (v6) b[at + 4] = b[at + 5] = b[at + 6] = b[at + 7] = 0;
-    w[(this.headersAt + i * MMSGHDR_BYTES + HDR_NAMELEN) >> 2] = n;
+    if (v6) {
+      // No flow label of ours (bytes 4-7): the received one is not echoed.
+      w[at + 1] = 0;
+      w[at + 4] = fw[src + 4]!;
+      w[at + 5] = fw[src + 5]!;
+      w[at + 6] = fw[src + 6]!;
+    } else w[at + 1] = fw[src + 1]!;
+    w[(this.headersAt + i * MMSGHDR_BYTES + HDR_NAMELEN) >> 2] = v6 ? SOCKADDR_BYTES : 16;
   }
 
   /** Sets message `i` to send `payload` (at most a slot) to `to`. */

@@ -116,9 +116,16 @@ export class UdpTracker {
    * path. Never throws: a failure is logged and answered with nothing.
    */
   respond(packet: Uint8Array, address: string, port: number, out: Uint8Array, outAt: number): Response {
+    const ip = canonicalIp(address);
+    return ip === null ? null : this.respondFrom(packet, ip, port, out, outAt);
+  }
+
+  /**
+   * respond for a sender whose address is canonical text already (client-ip.ts normalizeIp), as an
+   * adapter that formats IPv4 addresses itself has it: no lookup of the text in canonicalIp's memo.
+   */
+  respondFrom(packet: Uint8Array, ip: string, port: number, out: Uint8Array, outAt: number): Response {
     try {
-      const ip = canonicalIp(address);
-      if (ip === null) return null;
       const fast = this.announceInPlace(packet, ip, port, out, outAt);
       if (fast !== SKIPPED) return fast;
       const reply = this.general(packet, ip, port);
