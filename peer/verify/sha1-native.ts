@@ -1,22 +1,14 @@
-// SHA-1 on Intel's SHA extensions from machine code carried in the binary (native/sha1-x2.c, its bytes in
-// native/sha1-x2-code.ts), for two pieces at once. One SHA-1 stream is bound by the latency of its round
+// SHA-1 on Intel's SHA extensions from machine code carried in the binary (../native/sha1-x2.c, loaded by
+// ../native/machine-code.ts), for two pieces at once. One SHA-1 stream is bound by the latency of its round
 // instructions, so Bun.CryptoHasher (like libcrypto) runs at ≈1.6 GB/s on a core that could do about twice
-// that: sha1_x2 hashes two independent pieces interleaved in one loop. The bytes are copied into memory
-// mapped executable through libc (mmap, then mprotect), so no compiler is needed at run time.
+// that: sha1_x2 hashes two independent pieces interleaved in one loop.
 //
-// Only on x86-64 Linux with glibc whose CPU reports sha_ni, ssse3, sse4_1 and avx (the code is built -mavx), and unless BTPEER_SHA_X2=0;
-// elsewhere nativeSha1() is null and callers keep Bun.CryptoHasher. A known-answer check runs on load.
-import { readFileSync } from "node:fs";
-import { CFunction, dlopen, FFIType, toArrayBuffer } from "bun:ffi";
-import { SHA1_CODE_BASE64, SHA1_X1_OFFSET, SHA1_X2_OFFSET } from "./native/sha1-x2-code.ts";
+// Where machine code can run (x86-64 Linux, a CPU with SHA-NI and AVX) and unless BTPEER_SHA_X2=0; elsewhere
+// nativeSha1() is null and callers keep Bun.CryptoHasher. A known-answer check runs on load.
+import { FFIType } from "bun:ffi";
+import { loadMachineCode } from "../native/machine-code.ts";
+import { CODE_BASE64, OFFSETS } from "../native/sha1-x2-code.ts";
 
-const PROT_READ = 1;
-const PROT_WRITE = 2;
-const PROT_EXEC = 4;
-const MAP_PRIVATE = 0x02;
-const MAP_ANONYMOUS = 0x20;
-const MAP_FAILED = 2 ** 64 - 1;
-const PAGE = 4096;
 const INITIAL = [0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0];
 
 type X1 = (state: Uint32Array, data: Uint8Array, blocks: number) => void;
@@ -91,42 +83,15 @@ export function nativeSha1(): NativeSha1 | null {
   return loaded;
 }
 
-function cpuCanRun(): boolean {
-  try {
-    const cpuinfo = readFileSync("/proc/cpuinfo", "latin1");
-    const flags = new Set((/^flags\s*:(.*)$/m.exec(cpuinfo)?.[1] ?? "").trim().split(/\s+/));
-    return flags.has("sha_ni") && flags.has("ssse3") && flags.has("sse4_1") && flags.has("avx");
-  } catch {
-    return false;
-  }
-}
-
 function load(): NativeSha1 | null {
-  if (process.env.BTPEER_SHA_X2 === "0" || process.platform !== "linux" || process.arch !== "x64") return null;
-  if (!cpuCanRun()) return null;
-  try {
-    const libc = dlopen("libc.so.6", {
-      mmap: { args: [FFIType.u64, FFIType.u64, FFIType.i32, FFIType.i32, FFIType.i32, FFIType.i64], returns: FFIType.u64 },
-      mprotect: { args: [FFIType.u64, FFIType.u64, FFIType.i32], returns: FFIType.i32 },
-    });
-    const code = Buffer.from(SHA1_CODE_BASE64, "base64");
-    const size = Math.ceil(code.length / PAGE) * PAGE;
-    const base = Number(libc.symbols.mmap(0, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
-    if (base === MAP_FAILED || base === 0) return null;
-    new Uint8Array(toArrayBuffer(base as never, 0, size)).set(code);
-    // Never unmapped: one page per thread for the process's life.
-    if (libc.symbols.mprotect(base, size, PROT_READ | PROT_EXEC) !== 0) return null;
-    const x1 = CFunction({ ptr: (base + SHA1_X1_OFFSET) as never, args: [FFIType.ptr, FFIType.ptr, FFIType.u64], returns: FFIType.void });
-    const x2 = CFunction({
-      ptr: (base + SHA1_X2_OFFSET) as never,
-      args: [FFIType.ptr, FFIType.ptr, FFIType.ptr, FFIType.ptr, FFIType.u64],
-      returns: FFIType.void,
-    });
-    const sha1 = new NativeSha1(x1 as unknown as X1, x2 as unknown as X2);
-    return knownAnswer(sha1) ? sha1 : null;
-  } catch {
-    return null;
-  }
+  if (process.env.BTPEER_SHA_X2 === "0") return null;
+  const code = loadMachineCode(CODE_BASE64, OFFSETS, {
+    sha1_x1: { args: [FFIType.ptr, FFIType.ptr, FFIType.u64], returns: FFIType.void },
+    sha1_x2: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr, FFIType.ptr, FFIType.u64], returns: FFIType.void },
+  });
+  if (code === null) return null;
+  const sha1 = new NativeSha1(code.sha1_x1 as unknown as X1, code.sha1_x2 as unknown as X2);
+  return knownAnswer(sha1) ? sha1 : null;
 }
 
 /** The code agrees with Bun.CryptoHasher on two short inputs of different lengths, hashed together. */

@@ -1,4 +1,4 @@
-// The native SHA-1 (machine code from peer/verify/native/sha1-x2.c, run through bun:ffi) against
+// The native SHA-1 (machine code from peer/native/sha1-x2.c, run through bun:ffi) against
 // Bun.CryptoHasher: one stream and two streams of different contents and lengths.
 import { describe, expect, test } from "bun:test";
 import { nativeSha1 } from "../../peer/verify/sha1-native.ts";

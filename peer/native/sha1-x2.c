@@ -5,8 +5,8 @@
  * one loop can share the unit; but sha1msg2 (one every ≈4 cycles) uses the same unit, so the second stream's
  * message schedule is computed with ordinary vector instructions instead (msg2 below).
  *
- * Built as position-independent code with no relocations (gen-sha1-x2.sh checks), copied into the
- * binary as bytes and run from executable memory (see ../sha1-native.ts): no data section, no calls.
+ * Built as position-independent code with no relocations (gen-code.sh checks), copied into the
+ * binary as bytes and run from executable memory (see machine-code.ts and ../verify/sha1-native.ts): no data section, no calls.
  *
  * state: five 32-bit words h0..h4 in host order. data: `blocks` 64-byte blocks, no padding (the caller pads).
  */
