@@ -4,7 +4,8 @@
 #   sh peer/native/gen-code.sh stream-copy stream_copy
 # writes peer/native/<name>-code.ts: the bytes of .text (base64) and each named function's offset in them.
 # Fails if the object has relocations or anything outside .text: the bytes must run wherever they are
-# copied (machine-code.ts maps them executable at run time, so the binary needs no compiler).
+# copied (machine-code.ts maps them executable at run time, so the binary needs no compiler), and may call
+# nothing (no memcpy made out of a loop).
 set -eu
 [ $# -ge 2 ] || { echo "usage: sh peer/native/gen-code.sh NAME FUNCTION..." >&2; exit 2; }
 dir=$(cd "$(dirname "$0")" && pwd)
@@ -13,7 +14,7 @@ shift
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 gcc -O2 -msha -mavx -fPIC -fno-stack-protector -fno-asynchronous-unwind-tables -fcf-protection=none \
-  -fno-exceptions -c "$dir/$name.c" -o "$tmp/o.o"
+  -fno-exceptions -fno-tree-loop-distribute-patterns -c "$dir/$name.c" -o "$tmp/o.o"
 if [ -n "$(objdump -r "$tmp/o.o" | grep -E '^[0-9a-f]{8,}')" ]; then
   objdump -r "$tmp/o.o" >&2
   echo "gen-code: $name.o has relocations" >&2

@@ -6,6 +6,7 @@
 // writeBlockPart / endStream): still one copy per byte, with no staging buffer in between.
 import { BLOCK_SIZE } from "../../shared/wire/types.ts";
 import type { PoolSlot } from "./pool.ts";
+import { copyIntoSlot } from "./slot-copy.ts";
 
 interface SlotState {
   /** Reused piece after piece: Bun's digest() resets a hasher, so one per slot is enough. */
@@ -102,7 +103,7 @@ export class PieceAssembly implements BlockSink {
     const received = this.#state.received;
     if (received[blockIndex] === 1 || data.length !== this.blockLength(blockIndex)) return false;
     // A streamed block (endStream) is already in place: nothing to copy.
-    if (!this.#inPlace(begin, data)) this.slot.bytes.set(data, begin);
+    if (!this.#inPlace(begin, data)) this.#copy(data, begin);
     received[blockIndex] = 1;
     this.#receivedBlocks++;
     if (this.#hashOnArrival && blockIndex === this.#hashedBlocks) this.#hashContiguous();
@@ -127,7 +128,7 @@ export class PieceAssembly implements BlockSink {
     // Another peer's copy of the block won (end game), or the piece is gone: keep our hands off the slot.
     if (this.#retired || this.#state.received[blockIndex] === 1) return false;
     if (at < 0 || at + bytes.length > this.blockLength(blockIndex)) return false;
-    this.slot.bytes.set(bytes, begin + at);
+    this.#copy(bytes, begin + at);
     return true;
   }
 
@@ -139,6 +140,12 @@ export class PieceAssembly implements BlockSink {
   /** The slot goes back to the pool: refuse every later write (a stream may still be under way). */
   retire(): void {
     this.#retired = true;
+  }
+
+  /** Into the slot: with streaming stores when another thread hashes the piece later, cached when we hash it now. */
+  #copy(bytes: Uint8Array, at: number): void {
+    if (this.#hashOnArrival) this.slot.bytes.set(bytes, at);
+    else copyIntoSlot(this.slot.bytes, bytes, at);
   }
 
   #inPlace(begin: number, data: Uint8Array): boolean {
