@@ -10,6 +10,7 @@
 //
 //   bun bench/announce-cpu-inprocess.ts [ROOT] [http|udp|both]
 import path from "node:path";
+import { randomPeerAnnounce, udpLoadPeerIds } from "./udp-load.ts";
 
 const root = path.resolve(process.argv[2] ?? path.join(import.meta.dir, ".."));
 const mode = process.argv[3] ?? "both";
@@ -22,7 +23,6 @@ const { createLogger } = await import(`${root}/edge/log.ts`);
 const { plainAnnounceBody } = await import(`${root}/edge/routes/plain-announce.ts`);
 const { ConnectionIds } = await import(`${root}/edge/udp/connection-id.ts`);
 const { UdpTracker } = await import(`${root}/edge/udp/udp-tracker.ts`);
-const { randomPeerAnnounce } = await import(`${root}/bench/udp-load.ts`);
 
 function cpuUs(): number {
   const u = process.cpuUsage();
@@ -78,12 +78,7 @@ function udpRun(warm: number, measured: number): number {
   const tracker = new UdpTracker({ core: newCore(), connectionIds: ids });
   const connectionId = ids.issue("127.0.0.1", 40000, Date.now());
   const swarms = Array.from({ length: 200 }, () => crypto.getRandomValues(new Uint8Array(20)));
-  const peerIds = Array.from({ length: 20_000 }, (_, i) => {
-    const peerId = new Uint8Array(20);
-    new DataView(peerId.buffer).setUint32(16, i);
-    peerId.set([0x2d, 0x55, 0x44, 0x50, 0x2d], 0);
-    return peerId;
-  });
+  const peerIds = udpLoadPeerIds(20_000);
   const SEQUENCE = 65536;
   const packets = Array.from({ length: SEQUENCE }, (_, i) => randomPeerAnnounce(connectionId, i, swarms, peerIds, 50));
   const out = new Uint8Array(1472);

@@ -8,6 +8,7 @@
 //
 //   bun bench/announce-cpu-interleaved.ts ROOT_A ROOT_B [ROUNDS]
 import path from "node:path";
+import { randomPeerAnnounce, udpLoadPeerIds } from "./udp-load.ts";
 
 const roots = [process.argv[2], process.argv[3]].map((r) => {
   if (r === undefined) throw new Error("usage: bun bench/announce-cpu-interleaved.ts ROOT_A ROOT_B [ROUNDS]");
@@ -22,14 +23,8 @@ function cpuUs(): number {
   return u.user + u.system;
 }
 
-const { randomPeerAnnounce } = await import(`${roots[0]}/bench/udp-load.ts`);
 const swarms = Array.from({ length: 200 }, () => crypto.getRandomValues(new Uint8Array(20)));
-const peerIds = Array.from({ length: 20_000 }, (_, i) => {
-  const peerId = new Uint8Array(20);
-  new DataView(peerId.buffer).setUint32(16, i);
-  peerId.set([0x2d, 0x55, 0x44, 0x50, 0x2d], 0);
-  return peerId;
-});
+const peerIds = udpLoadPeerIds(20_000);
 
 /** A tracker from `root` on a fresh memory store; returns a function answering `count` announces. */
 async function trackerFrom(root: string): Promise<(count: number, full: boolean) => void> {

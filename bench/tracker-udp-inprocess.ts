@@ -12,7 +12,7 @@ import { MemorySwarmStore } from "../edge/store/memory.ts";
 import { ConnectionIds } from "../edge/udp/connection-id.ts";
 import { UdpTracker } from "../edge/udp/udp-tracker.ts";
 import { toHex } from "../shared/bytes.ts";
-import { randomPeerAnnounce } from "./udp-load.ts";
+import { randomPeerAnnounce, udpLoadPeerIds } from "./udp-load.ts";
 
 const SWARMS = 200;
 const PEERS = 20_000;
@@ -36,12 +36,7 @@ const tracker = new UdpTracker({ core, connectionIds: ids });
 const connectionId = ids.issue(SENDER, SENDER_PORT, Date.now());
 
 const swarms = Array.from({ length: SWARMS }, () => crypto.getRandomValues(new Uint8Array(20)));
-const peerIds = Array.from({ length: PEERS }, (_, i) => {
-  const id = new Uint8Array(20);
-  new DataView(id.buffer).setUint32(16, i);
-  id.set([0x2d, 0x55, 0x44, 0x50, 0x2d], 0);
-  return id;
-});
+const peerIds = udpLoadPeerIds(PEERS);
 // A fixed sequence of packets (random peers, as the load sends them), replayed round after round.
 const SEQUENCE = 65536;
 const packets = Array.from({ length: SEQUENCE }, (_, i) => randomPeerAnnounce(connectionId, i, swarms, peerIds, 50));

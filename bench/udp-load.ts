@@ -55,13 +55,18 @@ export interface UdpLoadResult {
 
 const LOST_AFTER_MS = 1000;
 
-export async function runUdpLoad(o: UdpLoadOptions): Promise<UdpLoadResult> {
-  const peerIds = Array.from({ length: o.peers }, (_, i) => {
+/** The load's peer ids: "-UDP-", then the peer's number in the last four bytes. */
+export function udpLoadPeerIds(count: number): Uint8Array[] {
+  return Array.from({ length: count }, (_, i) => {
     const id = new Uint8Array(20);
     new DataView(id.buffer).setUint32(16, i);
     id.set([0x2d, 0x55, 0x44, 0x50, 0x2d], 0); // "-UDP-"
     return id;
   });
+}
+
+export async function runUdpLoad(o: UdpLoadOptions): Promise<UdpLoadResult> {
+  const peerIds = udpLoadPeerIds(o.peers);
   const result: UdpLoadResult = { answered: 0, refused: 0, lost: 0, peersReturned: 0, seconds: 0 };
   let sent = 0;
   const started = performance.now();
