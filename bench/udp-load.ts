@@ -2,7 +2,13 @@
 // each a client that connects once and then keeps a fixed number of announces in flight. It stops at
 // a fixed count of announces or a time limit, whichever comes first. A request unanswered after a
 // second counts as lost and is replaced, so a dropped datagram never stalls the run.
+//
+// Two engines send the same requests: "batched" (udp-load-batched.ts: sendmmsg/recvmmsg through
+// bun:ffi, the default on Linux), fast enough that the tracker measured is the one that is busy; and
+// "bun-socket" (Bun.udpSocket, a datagram per call), which runs anywhere but takes a core to keep a
+// tracker busy part of the time.
 import type { udp } from "bun";
+import { runBatchedUdpLoad } from "./udp-load-batched.ts";
 import { decodeResponse, encodeAnnounceRequest, encodeConnectRequest } from "../shared/udp-tracker/index.ts";
 
 /**
@@ -41,7 +47,13 @@ export interface UdpLoadOptions {
   /** Distinct peers, each in one swarm, picked at random for each announce. */
   peers: number;
   numWant: number;
+  /** Default "batched" on Linux, else "bun-socket". */
+  engine?: UdpLoadEngine;
 }
+
+export type UdpLoadEngine = "batched" | "bun-socket";
+
+export const defaultUdpLoadEngine = (): UdpLoadEngine => (process.platform === "linux" ? "batched" : "bun-socket");
 
 export interface UdpLoadResult {
   answered: number;
@@ -67,6 +79,7 @@ export function udpLoadPeerIds(count: number): Uint8Array[] {
 
 export async function runUdpLoad(o: UdpLoadOptions): Promise<UdpLoadResult> {
   const peerIds = udpLoadPeerIds(o.peers);
+  if ((o.engine ?? defaultUdpLoadEngine()) === "batched") return runBatchedUdpLoad(o, (i) => randomPeerAnnounce(0n, i, o.swarms, peerIds, o.numWant));
   const result: UdpLoadResult = { answered: 0, refused: 0, lost: 0, peersReturned: 0, seconds: 0 };
   let sent = 0;
   const started = performance.now();
