@@ -14,7 +14,7 @@ const MAP_ANONYMOUS = 0x20;
 const MAP_FAILED = 2 ** 64 - 1;
 const PAGE = 4096;
 
-/** What gen-code.sh builds with (-msha -mavx): every function here may use these. */
+/** What gen-code.sh builds with (-msha -mavx): every function here may use these, some more (below). */
 const REQUIRED_FLAGS = ["sha_ni", "ssse3", "sse4_1", "avx"];
 
 export interface FunctionShape {
@@ -24,35 +24,40 @@ export interface FunctionShape {
 
 export type NativeFunction = (...args: unknown[]) => unknown;
 
-let cpuOk: boolean | undefined;
+let cpuFlags: Set<string> | undefined;
 
-/** x86-64 Linux whose CPU has every feature the code may use. */
-export function machineCodeCanRun(): boolean {
-  if (cpuOk === undefined) cpuOk = process.platform === "linux" && process.arch === "x64" && cpuHasFlags(REQUIRED_FLAGS);
-  return cpuOk;
+/**
+ * x86-64 Linux whose CPU has every feature the code may use: the base set, and `extra` for code built for
+ * more (sha1-x2-avx512.c: avx512f, avx512vl).
+ */
+export function machineCodeCanRun(extra: readonly string[] = []): boolean {
+  if (cpuFlags === undefined) cpuFlags = process.platform === "linux" && process.arch === "x64" ? readCpuFlags() : new Set();
+  const flags = cpuFlags;
+  return REQUIRED_FLAGS.every((f) => flags.has(f)) && extra.every((f) => flags.has(f));
 }
 
-function cpuHasFlags(wanted: string[]): boolean {
+function readCpuFlags(): Set<string> {
   try {
     const cpuinfo = readFileSync("/proc/cpuinfo", "latin1");
-    const flags = new Set((/^flags\s*:(.*)$/m.exec(cpuinfo)?.[1] ?? "").trim().split(/\s+/));
-    return wanted.every((f) => flags.has(f));
+    return new Set((/^flags\s*:(.*)$/m.exec(cpuinfo)?.[1] ?? "").trim().split(/\s+/));
   } catch {
-    return false;
+    return new Set();
   }
 }
 
 /**
  * Maps `base64` (one generated module's CODE_BASE64) executable and returns its functions, called by
- * name through `shapes` at `offsets`; null where machine code cannot run or the mapping fails. The
- * mapping lives as long as the process (a page or two per thread that loads it).
+ * name through `shapes` at `offsets`; null where machine code cannot run (or the CPU lacks one of the
+ * `extraFlags` the code was built for) or the mapping fails. The mapping lives as long as the process
+ * (a page or two per thread that loads it).
  */
 export function loadMachineCode<N extends string>(
   base64: string,
   offsets: Record<N, number>,
   shapes: Record<N, FunctionShape>,
+  extraFlags: readonly string[] = [],
 ): Record<N, NativeFunction> | null {
-  if (!machineCodeCanRun()) return null;
+  if (!machineCodeCanRun(extraFlags)) return null;
   try {
     const libc = dlopen("libc.so.6", {
       mmap: { args: [FFIType.u64, FFIType.u64, FFIType.i32, FFIType.i32, FFIType.i32, FFIType.i64], returns: FFIType.u64 },

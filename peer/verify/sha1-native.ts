@@ -4,10 +4,13 @@
 // that: sha1_x2 hashes two independent pieces interleaved in one loop.
 //
 // Where machine code can run (x86-64 Linux, a CPU with SHA-NI and AVX) and unless BTPEER_SHA_X2=0; elsewhere
-// nativeSha1() is null and callers keep Bun.CryptoHasher. A known-answer check runs on load.
+// nativeSha1() is null and callers keep Bun.CryptoHasher. The same C is built twice: on a CPU with AVX-512F
+// and VL the build for them runs (unless BTPEER_SHA_AVX512=0), else the base one. A known-answer check runs
+// on load.
 import { FFIType } from "bun:ffi";
 import { loadMachineCode } from "../native/machine-code.ts";
-import { CODE_BASE64, OFFSETS } from "../native/sha1-x2-code.ts";
+import * as avx512 from "../native/sha1-x2-avx512-code.ts";
+import * as base from "../native/sha1-x2-code.ts";
 
 const INITIAL = [0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0];
 
@@ -23,6 +26,8 @@ export class NativeSha1 {
   readonly #padB = new Uint8Array(128);
 
   constructor(
+    /** Which build of sha1-x2.c runs: "avx512" or "base". */
+    readonly variant: string,
     private readonly x1: X1,
     private readonly x2: X2,
   ) {}
@@ -75,22 +80,57 @@ export class NativeSha1 {
   }
 }
 
+/** One build of sha1-x2.c: its code, its functions' offsets, the CPU flags it needs beyond machine-code.ts's. */
+export interface Sha1Build {
+  readonly name: string;
+  readonly flags: readonly string[];
+  readonly code: string;
+  readonly x1: number;
+  readonly x2: number;
+}
+
+/** The builds, preferred first. */
+const VARIANTS: readonly Sha1Build[] = [
+  { name: "avx512", flags: ["avx512f", "avx512vl"], code: avx512.CODE_BASE64, x1: avx512.OFFSETS.sha1_x1_avx512, x2: avx512.OFFSETS.sha1_x2_avx512 },
+  { name: "base", flags: [], code: base.CODE_BASE64, x1: base.OFFSETS.sha1_x1, x2: base.OFFSETS.sha1_x2 },
+];
+
 let loaded: NativeSha1 | null | undefined;
 
 /** This thread's native SHA-1, or null where it cannot or should not run (then use Bun.CryptoHasher). */
 export function nativeSha1(): NativeSha1 | null {
-  if (loaded === undefined) loaded = load();
+  if (loaded === undefined) loaded = process.env.BTPEER_SHA_X2 === "0" ? null : load();
   return loaded;
 }
 
 function load(): NativeSha1 | null {
-  if (process.env.BTPEER_SHA_X2 === "0") return null;
-  const code = loadMachineCode(CODE_BASE64, OFFSETS, {
-    sha1_x1: { args: [FFIType.ptr, FFIType.ptr, FFIType.u64], returns: FFIType.void },
-    sha1_x2: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr, FFIType.ptr, FFIType.u64], returns: FFIType.void },
-  });
+  const skipAvx512 = process.env.BTPEER_SHA_AVX512 === "0";
+  for (const variant of VARIANTS) {
+    if (skipAvx512 && variant.name === "avx512") continue;
+    const sha1 = loadBuild(variant);
+    if (sha1 !== null) return sha1;
+  }
+  return null;
+}
+
+/** Every build this CPU can run, each loaded and checked (tests and benches compare them). */
+export function nativeSha1Variants(): NativeSha1[] {
+  return VARIANTS.map(loadBuild).filter((sha1) => sha1 !== null);
+}
+
+/** `variant` mapped and checked against Bun.CryptoHasher; null where the CPU cannot run it or it disagrees. */
+export function loadBuild(variant: Sha1Build): NativeSha1 | null {
+  const code = loadMachineCode(
+    variant.code,
+    { x1: variant.x1, x2: variant.x2 },
+    {
+      x1: { args: [FFIType.ptr, FFIType.ptr, FFIType.u64], returns: FFIType.void },
+      x2: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr, FFIType.ptr, FFIType.u64], returns: FFIType.void },
+    },
+    variant.flags,
+  );
   if (code === null) return null;
-  const sha1 = new NativeSha1(code.sha1_x1 as unknown as X1, code.sha1_x2 as unknown as X2);
+  const sha1 = new NativeSha1(variant.name, code.x1 as unknown as X1, code.x2 as unknown as X2);
   return knownAnswer(sha1) ? sha1 : null;
 }
 

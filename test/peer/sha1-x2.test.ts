@@ -1,18 +1,17 @@
 // The native SHA-1 (machine code from peer/native/sha1-x2.c, run through bun:ffi) against
-// Bun.CryptoHasher: one stream and two streams of different contents and lengths.
+// Bun.CryptoHasher: one stream and two streams of different contents and lengths, for every build of the
+// code this CPU can run (the AVX-512 one and the base one on a CPU with AVX-512).
 import { describe, expect, test } from "bun:test";
-import { nativeSha1 } from "../../peer/verify/sha1-native.ts";
+import { type NativeSha1, nativeSha1Variants } from "../../peer/verify/sha1-native.ts";
 
-const sha1 = nativeSha1();
-// Where the code is meant to run: x86-64 Linux, a CPU with SHA-NI and AVX, not switched off.
+// Where the code is meant to run: x86-64 Linux, a CPU with SHA-NI and AVX (the AVX-512 build: and AVX-512F, VL).
 const cpuinfo = await Bun.file("/proc/cpuinfo")
   .text()
   .catch(() => "");
-const canRun =
-  process.platform === "linux" &&
-  process.arch === "x64" &&
-  process.env.BTPEER_SHA_X2 !== "0" &&
-  ["sha_ni", "ssse3", "sse4_1", "avx"].every((flag) => new RegExp(`\\b${flag}\\b`).test(cpuinfo));
+const hasFlags = (flags: string[]) => flags.every((flag) => new RegExp(`\\b${flag}\\b`).test(cpuinfo));
+const canRun = process.platform === "linux" && process.arch === "x64" && hasFlags(["sha_ni", "ssse3", "sse4_1", "avx"]);
+const hasAvx512 = canRun && hasFlags(["avx512f", "avx512vl"]);
+const variants = nativeSha1Variants();
 
 function reference(data: Uint8Array): string {
   return new Bun.CryptoHasher("sha1").update(data).digest("hex");
@@ -36,16 +35,18 @@ function bytes(length: number, seed: number): Uint8Array {
 const M = 1024 * 1024;
 const LENGTHS = [0, 1, 3, 55, 56, 57, 63, 64, 65, 119, 120, 127, 128, 129, 1000, 4096, M - 1, M, M + 1];
 
-describe.skipIf(!canRun)("native SHA-1 (SHA-NI)", () => {
-  test("loads on a CPU with the SHA extensions", () => {
-    expect(sha1).not.toBeNull();
+describe.skipIf(!canRun)("native SHA-1 builds", () => {
+  test("every build the CPU can run loads, the AVX-512 one first where the CPU has it", () => {
+    expect(variants.map((v) => v.variant)).toEqual(hasAvx512 ? ["avx512", "base"] : ["base"]);
   });
+});
 
+describe.each(variants.map((sha1) => [sha1.variant, sha1] as [string, NativeSha1]))("native SHA-1, %s build", (_, sha1) => {
   test("one stream matches Bun.CryptoHasher at every length around the block and padding edges", () => {
     const out = new Uint8Array(20);
     for (const length of LENGTHS) {
       const data = bytes(length, length);
-      sha1!.hash(data, out);
+      sha1.hash(data, out);
       expect({ length, digest: hex(out) }).toEqual({ length, digest: reference(data) });
     }
   });
@@ -57,7 +58,7 @@ describe.skipIf(!canRun)("native SHA-1 (SHA-NI)", () => {
       for (const b of [0, 55, 64, 65, M, M + 1]) {
         const x = bytes(a, a + 1);
         const y = bytes(b, b + 7);
-        sha1!.hash2(x, y, outA, outB);
+        sha1.hash2(x, y, outA, outB);
         expect({ a, b, digests: [hex(outA), hex(outB)] }).toEqual({ a, b, digests: [reference(x), reference(y)] });
       }
     }
@@ -78,7 +79,7 @@ describe.skipIf(!canRun)("native SHA-1 (SHA-NI)", () => {
       const lengthB = next(2 * M);
       const a = pool.subarray(next(M), undefined).subarray(0, lengthA);
       const b = pool.subarray(next(M) + 3, undefined).subarray(0, lengthB);
-      sha1!.hash2(a, b, outA, outB);
+      sha1.hash2(a, b, outA, outB);
       expect([hex(outA), hex(outB)]).toEqual([reference(a), reference(b)]);
     }
   });
@@ -88,20 +89,29 @@ describe.skipIf(!canRun)("native SHA-1 (SHA-NI)", () => {
     const good = new Uint8Array(20);
     const bad = new Uint8Array(20);
     const other = new Uint8Array(20);
-    sha1!.hash(data, good);
+    sha1.hash(data, good);
     const corrupt = data.slice();
     corrupt[M / 2]! ^= 1;
-    sha1!.hash2(corrupt, data, bad, other);
+    sha1.hash2(corrupt, data, bad, other);
     expect(hex(bad)).not.toBe(hex(good));
     expect(hex(other)).toBe(hex(good));
   });
 });
 
-test("BTPEER_SHA_X2=0 leaves the hashing to Bun.CryptoHasher (no native code loaded)", () => {
+function variantIn(env: Record<string, string>): string {
   const modulePath = new URL("../../peer/verify/sha1-native.ts", import.meta.url).pathname;
   const run = Bun.spawnSync({
-    cmd: [process.execPath, "-e", `import { nativeSha1 } from ${JSON.stringify(modulePath)}; console.log(nativeSha1() === null)`],
-    env: { ...process.env, BTPEER_SHA_X2: "0" },
+    cmd: [process.execPath, "-e", `import { nativeSha1 } from ${JSON.stringify(modulePath)}; console.log(nativeSha1()?.variant ?? "none")`],
+    env: { ...process.env, ...env },
   });
-  expect(run.stdout.toString().trim()).toBe("true");
+  return run.stdout.toString().trim();
+}
+
+test("BTPEER_SHA_X2=0 leaves the hashing to Bun.CryptoHasher (no native code loaded)", () => {
+  expect(variantIn({ BTPEER_SHA_X2: "0" })).toBe("none");
+});
+
+test.skipIf(!canRun)("BTPEER_SHA_AVX512=0 keeps the base build on any CPU", () => {
+  expect(variantIn({ BTPEER_SHA_X2: "1", BTPEER_SHA_AVX512: "0" })).toBe("base");
+  expect(variantIn({ BTPEER_SHA_X2: "1", BTPEER_SHA_AVX512: "1" })).toBe(hasAvx512 ? "avx512" : "base");
 });
