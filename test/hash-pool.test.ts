@@ -36,6 +36,10 @@ const throwingWorker = path.join(dir, "throws.ts");
 writeFileSync(throwingWorker, `self.onmessage = (e) => { if (e.data.type === "check") throw new Error("boom"); };\n`);
 const exitingWorker = path.join(dir, "exits.ts");
 writeFileSync(exitingWorker, `self.onmessage = (e) => { if (e.data.type === "check") process.exit(3); };\n`);
+// The real hashing thread where native SHA-1 is off (BTPEER_SHA_X2=0, or a CPU without SHA-NI): Bun.CryptoHasher.
+const withoutNativeWorker = path.join(dir, "without-native.ts");
+const realWorker = path.join(import.meta.dir, "../peer/verify/hash-pool-worker.ts");
+writeFileSync(withoutNativeWorker, `process.env.BTPEER_SHA_X2 = "0";\nrequire(${JSON.stringify(realWorker)});\n`);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("HashPool (the client's hashing threads, shared by its torrents' piece pools)", () => {
@@ -80,40 +84,46 @@ describe("HashPool (the client's hashing threads, shared by its torrents' piece 
     }
   });
 
-  test("pieces handed over while the thread is busy are hashed in pairs, each answered by its own bytes, length and torrent", async () => {
-    const hashing = new HashPool({ threads: 1 });
-    const a = poolWithPieces(9, 3);
-    const b = poolWithPieces(8, 4);
-    // A short last piece of b, paired with a whole one: each is hashed over its own length.
-    const short = 1000 + 17;
-    b.hashes.set(createHash("sha1").update(b.slots[7]!.bytes.subarray(0, short)).digest(), 7 * 20);
-    a.slots[2]!.bytes[PIECE / 2]! ^= 1;
-    a.slots[5]!.bytes[PIECE - 1]! ^= 0x80;
-    b.slots[4]!.bytes[0]! ^= 1;
-    const ha = hashing.register(a.buffer, a.hashes);
-    const hb = hashing.register(b.buffer, b.hashes);
-    try {
-      // Interleaved, all at once: the first goes alone, the rest wait while the thread is busy and pair up.
-      const checks: Promise<boolean>[] = [];
-      for (let i = 0; i < 9; i++) {
-        checks.push(ha.check(i, a.slots[i]!.bytes));
-        if (i < 7) checks.push(hb.check(i, b.slots[i]!.bytes));
+  for (const [sha1, workerUrl] of [
+    ["native SHA-1 where the CPU allows", undefined],
+    ["Bun.CryptoHasher (BTPEER_SHA_X2=0)", withoutNativeWorker],
+  ] as const) {
+    test(`pieces handed over while the thread is busy are hashed in pairs, each answered by its own bytes, length and torrent (${sha1})`, async () => {
+      const hashing = new HashPool({ threads: 1, workerUrl });
+      const a = poolWithPieces(9, 3);
+      const b = poolWithPieces(8, 4);
+      // A short last piece of b, paired with a whole one: each is hashed over its own length.
+      const short = 1000 + 17;
+      b.hashes.set(createHash("sha1").update(b.slots[7]!.bytes.subarray(0, short)).digest(), 7 * 20);
+      a.slots[2]!.bytes[PIECE / 2]! ^= 1;
+      a.slots[5]!.bytes[PIECE - 1]! ^= 0x80;
+      b.slots[4]!.bytes[0]! ^= 1;
+      const ha = hashing.register(a.buffer, a.hashes);
+      const hb = hashing.register(b.buffer, b.hashes);
+      try {
+        // Interleaved, all at once: the first goes alone, the rest wait while the thread is busy and pair up.
+        const checks: Promise<boolean>[] = [];
+        for (let i = 0; i < 9; i++) {
+          checks.push(ha.check(i, a.slots[i]!.bytes));
+          if (i < 7) checks.push(hb.check(i, b.slots[i]!.bytes));
+        }
+        checks.push(hb.check(7, b.slots[7]!.bytes.subarray(0, short)));
+        const expected: boolean[] = [];
+        for (let i = 0; i < 9; i++) {
+          expected.push(i !== 2 && i !== 5);
+          if (i < 7) expected.push(i !== 4);
+        }
+        expected.push(true);
+        expect(await Promise.all(checks)).toEqual(expected);
+        expect(hashing.pending).toBe(0);
+        expect(hashing.threads).toBe(1); // answered by the thread, not by the main thread's fallback
+      } finally {
+        ha.release();
+        hb.release();
+        hashing.stopThreads();
       }
-      checks.push(hb.check(7, b.slots[7]!.bytes.subarray(0, short)));
-      const expected: boolean[] = [];
-      for (let i = 0; i < 9; i++) {
-        expected.push(i !== 2 && i !== 5);
-        if (i < 7) expected.push(i !== 4);
-      }
-      expected.push(true);
-      expect(await Promise.all(checks)).toEqual(expected);
-      expect(hashing.pending).toBe(0);
-    } finally {
-      ha.release();
-      hb.release();
-      hashing.stopThreads();
-    }
-  });
+    });
+  }
 
   test("released while a piece of it waits for a partner: that piece is still checked, right", async () => {
     const hashing = new HashPool({ threads: 1 });

@@ -33,17 +33,27 @@ function checkOne(c: PieceCheck): HashPoolReply {
 function checkTwo(first: PieceCheck, second: PieceCheck): void {
   const a = pools.get(first.registration);
   const b = pools.get(second.registration);
-  if (!native || !a || !b) {
+  if (!a || !b) {
     self.postMessage(checkOne(first));
     self.postMessage(checkOne(second));
     return;
   }
-  native.hash2(a.bytes.subarray(first.offset, first.offset + first.length), b.bytes.subarray(second.offset, second.offset + second.length), digest, digest2);
-  const replies: HashPoolReply[] = [
-    { type: "result", job: first.job, ok: matchesPieceHash(digest, a.pieceHashes, first.index) },
-    { type: "result", job: second.job, ok: matchesPieceHash(digest2, b.pieceHashes, second.index) },
-  ];
-  for (const reply of replies) self.postMessage(reply);
+  const bytesA = a.bytes.subarray(first.offset, first.offset + first.length);
+  const bytesB = b.bytes.subarray(second.offset, second.offset + second.length);
+  if (native) native.hash2(bytesA, bytesB, digest, digest2);
+  else {
+    hasher.update(bytesA);
+    hasher.digest(digest);
+    hasher.update(bytesB);
+    hasher.digest(digest2);
+  }
+  self.postMessage({
+    type: "result2",
+    first: first.job,
+    firstOk: matchesPieceHash(digest, a.pieceHashes, first.index),
+    second: second.job,
+    secondOk: matchesPieceHash(digest2, b.pieceHashes, second.index),
+  } satisfies HashPoolReply);
 }
 
 self.onmessage = (event: MessageEvent<HashPoolRequest>) => {

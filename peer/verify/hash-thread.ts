@@ -140,18 +140,38 @@ export class HashThread {
   }
 
   #reply(m: HashPoolReply): void {
-    const job = this.#jobs.get(m.job);
+    if (m.type === "result2") {
+      // Both jobs are taken first: the thread is free, and a held piece goes out before either is answered.
+      const first = this.#take(m.first);
+      const second = this.#take(m.second);
+      this.#answer(first, m.firstOk);
+      this.#answer(second, m.secondOk);
+      return;
+    }
+    const job = this.#take(m.job);
     if (!job) return;
-    this.#jobs.delete(m.job);
-    const message = this.#messageOf.get(m.job);
-    this.#messageOf.delete(m.job);
-    if (message && --message.left === 0 && --this.#busy === 0) this.#sendHeld();
     if (m.type === "error") this.events.refused(this, job, m.message);
     else if (m.type === "result" && job.kind === "piece") this.events.answered(this, job, m.ok);
     else if (m.type === "disk-result" && job.kind === "disk") this.events.answeredDisk(this, job, { ok: m.ok });
     else if (m.type === "disk-error" && job.kind === "disk") {
       this.events.answeredDisk(this, job, { error: new StorageError(m.code as StorageErrorCode, m.message) });
     } else this.events.refused(this, job, `reply ${m.type} to a ${job.kind} job`);
+  }
+
+  /** Removes job `id` (null when it is not this thread's); the thread is free once its message's last job is. */
+  #take(id: number): ThreadJob | null {
+    const job = this.#jobs.get(id);
+    if (!job) return null;
+    this.#jobs.delete(id);
+    const message = this.#messageOf.get(id);
+    this.#messageOf.delete(id);
+    if (message && --message.left === 0 && --this.#busy === 0) this.#sendHeld();
+    return job;
+  }
+
+  #answer(job: ThreadJob | null, ok: boolean): void {
+    if (job?.kind === "piece") this.events.answered(this, job, ok);
+    else if (job) this.events.refused(this, job, `reply result2 to a ${job.kind} job`);
   }
 
   #die(message: string): void {
