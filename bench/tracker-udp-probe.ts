@@ -5,7 +5,10 @@
 // is stopped with SIGINT when the load ends.
 //
 //   bun bench/tracker-udp-probe.ts [--trackers ours,opentracker] [--runs 1] [--announces 200000]
-//     [--seconds 20] [--threads] [--attach "strace -f -c -p {pid}"]
+//     [--seconds 20] [--rate N] [--threads] [--attach "strace -f -c -p {pid}"]
+//
+// --rate N paces the load at N announces per second at most (udp-load.ts): the tracker below
+// saturation, where how it sleeps and wakes counts.
 //
 // Trackers: "ours" (this checkout), "ours=DIR" (another checkout, for A/B), "opentracker"; runs alternate
 // between them, medians at the end. Trackers on core 0, load on core 1.
@@ -40,8 +43,8 @@ export function pinSelfToCore1(): void {
   if (PIN.length > 0) Bun.spawnSync(["taskset", "-pc", "1", String(process.pid)], { stdout: "ignore" });
 }
 
-export function loadOptions(swarms: Uint8Array[], announces: number, seconds: number): Omit<UdpLoadOptions, "port"> {
-  return { announces, seconds, sockets: 16, window: 8, swarms, peers: 20_000, numWant: 50 };
+export function loadOptions(swarms: Uint8Array[], announces: number, seconds: number, rate?: number): Omit<UdpLoadOptions, "port"> {
+  return { announces, seconds, sockets: 16, window: 8, swarms, peers: 20_000, numWant: 50, rate };
 }
 
 interface ThreadStat {
@@ -172,6 +175,9 @@ async function main() {
   const runs = Math.min(Number(opt("runs", "1")), 20);
   const announces = Math.min(Number(opt("announces", "200000")), 2_000_000);
   const seconds = Math.min(Number(opt("seconds", "20")), 60);
+  const rateText = opt("rate", "");
+  const rate = rateText === "" ? undefined : Number(rateText);
+  if (rate !== undefined && !(rate > 0)) throw new Error("--rate takes announces per second");
   const attach = opt("attach", "");
   const verbose = args.includes("--threads");
   const dir = makeTempDir("bench-udp-probe-");
@@ -194,7 +200,7 @@ async function main() {
     for (let run = 0; run < runs; run++) {
       // Every other round in reverse order, so that neither tracker always runs first after the other.
       for (const t of run % 2 === 0 ? trackers : [...trackers].reverse()) {
-        const p = await probe(t.pid, t.port, loadOptions(swarms, announces, seconds), attach, verbose);
+        const p = await probe(t.pid, t.port, loadOptions(swarms, announces, seconds, rate), attach, verbose);
         t.runs.push(p);
         console.log(`  run ${run + 1} ${t.name} (pid ${t.pid}): ${show(p)}; load avg ${os.loadavg()[0]!.toFixed(2)}`);
       }

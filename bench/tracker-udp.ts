@@ -15,9 +15,10 @@
 // The load goes out through sendmmsg/recvmmsg (udp-load.ts's "batched" engine) so that the tracker,
 // not the load generator, is the one kept busy: each run prints the share of its time the tracker was
 // on the CPU. `--load bun-socket` sends it through Bun.udpSocket instead, a datagram per call, which
-// keeps a tracker busy only part of the time.
+// keeps a tracker busy only part of the time. `--rate N` paces the batched load at N announces per
+// second at most (in 1 ms ticks): a tracker below saturation, which sleeps and wakes between ticks.
 //
-//   bun bench/tracker-udp.ts [--runs 3] [--announces 200000] [--seconds 20] [--sockets 16] [--window 8] [--load batched|bun-socket]
+//   bun bench/tracker-udp.ts [--runs 3] [--announces 200000] [--seconds 20] [--sockets 16] [--window 8] [--load batched|bun-socket] [--rate N]
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -38,12 +39,14 @@ interface Options {
   sockets: number;
   window: number;
   load: UdpLoadEngine;
+  /** Announces per second at most; 0: as fast as the tracker answers. */
+  rate: number;
 }
 
-const USAGE = "usage: bun bench/tracker-udp.ts [--runs N] [--announces N] [--seconds N] [--sockets N] [--window N] [--load batched|bun-socket]";
+const USAGE = "usage: bun bench/tracker-udp.ts [--runs N] [--announces N] [--seconds N] [--sockets N] [--window N] [--load batched|bun-socket] [--rate N]";
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { runs: 3, announces: 200_000, seconds: 20, sockets: 16, window: 8, load: defaultUdpLoadEngine() };
+  const o: Options = { runs: 3, announces: 200_000, seconds: 20, sockets: 16, window: 8, load: defaultUdpLoadEngine(), rate: 0 };
   for (let i = 0; i < argv.length; i++) {
     const key = argv[i]!.replace(/^--/, "");
     const text = argv[++i];
@@ -59,6 +62,7 @@ function parseOptions(argv: string[]): Options {
   // Bounds on the bounds: a mistyped figure must not turn into an hour-long flood.
   o.announces = Math.min(o.announces, 5_000_000);
   o.seconds = Math.min(o.seconds, 120);
+  if (o.rate > 0 && o.load !== "batched") throw new Error("--rate needs --load batched");
   return o;
 }
 
@@ -132,10 +136,11 @@ async function main() {
       { name: "ours-bun", port: bunSocketPort, service: oursOnBunSocket },
       { name: "opentracker", port: otPort, service: ot.service },
     ];
-    const load = { announces: o.announces, seconds: o.seconds, sockets: o.sockets, window: o.window, swarms, peers: 20_000, numWant: 50, engine: o.load };
+    const rate = o.rate > 0 ? o.rate : undefined;
+    const load = { announces: o.announces, seconds: o.seconds, sockets: o.sockets, window: o.window, swarms, peers: 20_000, numWant: 50, engine: o.load, rate };
     console.log(
       `UDP announces per tracker CPU-second: ${o.runs} runs of ${o.announces} announces (at most ${o.seconds} s), ${o.sockets} sockets x ${o.window} in flight, ` +
-        `${swarms.length} swarms, 20000 peer ids, numwant 50, load sent ${o.load === "batched" ? "in batches (sendmmsg)" : "through Bun.udpSocket"}; ${pinned ? "trackers on core 0, load on core 1" : "not pinned"}; load average ${os
+        `${swarms.length} swarms, 20000 peer ids, numwant 50, load sent ${o.load === "batched" ? "in batches (sendmmsg)" : "through Bun.udpSocket"}${rate ? ` at ${rate}/s at most` : ""}; ${pinned ? "trackers on core 0, load on core 1" : "not pinned"}; load average ${os
           .loadavg()
           .map((l) => l.toFixed(2))
           .join(" ")}`,

@@ -9,6 +9,10 @@
 // swarm), drawn from a sequence made before the run and patched with the connection and transaction
 // ids as they go out. Bounded as the other engine is: a count of announces, a time limit, a request
 // unanswered after a second counted lost and replaced.
+//
+// Paced (o.rate): the requests go out in 1 ms ticks, rate / 1000 per tick (each socket still bounded by
+// its window), the sockets taking turns to go first; a tick missed (the generator descheduled) is
+// made up for, but at most MAX_TICKS_OWED of them at once, so a stall does not end in a flood.
 import { ptr } from "bun:ffi";
 import { FfiUdpSocket, linkTable, linuxLibc } from "../edge/adapter/bun-udp-ffi.ts";
 import { MessageTable } from "../edge/adapter/linux-mmsg.ts";
@@ -20,6 +24,8 @@ const SEQUENCE = 1 << 16;
 const SLOT_BYTES = 2048;
 const LOST_AFTER_MS = 1000;
 const POLL_MS = 10;
+const TICK_MS = 1;
+const MAX_TICKS_OWED = 10;
 const ACTION_CONNECT = 0;
 const ACTION_ANNOUNCE = 1;
 const LOOPBACK = new Uint8Array([127, 0, 0, 1]);
@@ -68,13 +74,25 @@ export function runBatchedUdpLoad(o: UdpLoadOptions, packet: (i: number) => Uint
     const started = performance.now();
     const deadline = started + o.seconds * 1000;
     let sweptAt = started;
+    const paced = o.rate !== undefined;
+    const perTick = ((o.rate ?? 0) * TICK_MS) / 1000;
+    let ticks = 0;
+    /** Requests the pace allows now (whole ones are sent, the fraction carries to the next tick). */
+    let credit = 0;
+    let first = 0;
     for (;;) {
       const now = performance.now();
       const sending = sent < o.announces && now <= deadline;
+      if (paced) {
+        const tick = Math.floor((now - started) / TICK_MS);
+        credit = Math.min(credit + (tick + 1 - ticks) * perTick, Math.max(perTick, 1) * MAX_TICKS_OWED);
+        ticks = tick + 1;
+      }
       let waiting = 0;
-      for (const client of clients) {
+      for (let j = 0; j < clients.length; j++) {
+        const client = clients[(first + j) % clients.length]!;
         let k = 0;
-        while (sending && sent < o.announces && client.outstanding.size < o.window) {
+        while (sending && sent < o.announces && client.outstanding.size < o.window && (!paced || credit >= 1)) {
           const slot = k * SLOT_BYTES;
           const bytes = client.tx.bytes;
           bytes.set(sequence[next]!, slot);
@@ -88,11 +106,13 @@ export function runBatchedUdpLoad(o: UdpLoadOptions, packet: (i: number) => Uint
           next = (next + 1) % SEQUENCE;
           sent++;
           k++;
+          if (paced) credit--;
         }
         if (k > 0) client.socket.send(client.tx, client.txBase, k);
         waiting += client.outstanding.size;
       }
-      if (waiting === 0) break;
+      first = (first + 1) % clients.length;
+      if (waiting === 0 && !(paced && sending)) break;
       if (now - sweptAt >= 200) {
         sweptAt = now;
         for (const client of clients) {
@@ -103,7 +123,9 @@ export function runBatchedUdpLoad(o: UdpLoadOptions, packet: (i: number) => Uint
           }
         }
       }
-      if (c.poll(ptr(pollfds), o.sockets, POLL_MS) <= 0) continue;
+      // Paced, the generator wakes for the next tick even when no reply comes.
+      const timeout = paced && sending ? Math.max(0, Math.ceil(started + ticks * TICK_MS - performance.now())) : POLL_MS;
+      if (c.poll(ptr(pollfds), o.sockets, timeout) <= 0) continue;
       for (let i = 0; i < o.sockets; i++) {
         if ((pollView.getInt16(8 * i + 6, true) & 1) === 0) continue;
         const client = clients[i]!;

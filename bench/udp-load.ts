@@ -6,7 +6,8 @@
 // Two engines send the same requests: "batched" (udp-load-batched.ts: sendmmsg/recvmmsg through
 // bun:ffi, the default on Linux), fast enough that the tracker measured is the one that is busy; and
 // "bun-socket" (Bun.udpSocket, a datagram per call), which runs anywhere but takes a core to keep a
-// tracker busy part of the time.
+// tracker busy part of the time. The batched engine can also be paced (`rate`): a tracker below
+// saturation sleeps and wakes between requests, and that is what most trackers do most of the time.
 import type { udp } from "bun";
 import { runBatchedUdpLoad } from "./udp-load-batched.ts";
 import { decodeResponse, encodeAnnounceRequest, encodeConnectRequest } from "../shared/udp-tracker/index.ts";
@@ -49,6 +50,11 @@ export interface UdpLoadOptions {
   numWant: number;
   /** Default "batched" on Linux, else "bun-socket". */
   engine?: UdpLoadEngine;
+  /**
+   * Announces per second at most (batched engine only): the tracker below saturation, as most run.
+   * Absent, every socket keeps its window full.
+   */
+  rate?: number;
 }
 
 export type UdpLoadEngine = "batched" | "bun-socket";
@@ -80,6 +86,7 @@ export function udpLoadPeerIds(count: number): Uint8Array[] {
 export async function runUdpLoad(o: UdpLoadOptions): Promise<UdpLoadResult> {
   const peerIds = udpLoadPeerIds(o.peers);
   if ((o.engine ?? defaultUdpLoadEngine()) === "batched") return runBatchedUdpLoad(o, (i) => randomPeerAnnounce(0n, i, o.swarms, peerIds, o.numWant));
+  if (o.rate !== undefined) throw new Error("a paced load (rate) needs the batched engine");
   const result: UdpLoadResult = { answered: 0, refused: 0, lost: 0, peersReturned: 0, seconds: 0 };
   let sent = 0;
   const started = performance.now();
