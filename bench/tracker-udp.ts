@@ -18,7 +18,7 @@
 // keeps a tracker busy only part of the time. `--rate N` paces the batched load at N announces per
 // second at most (in 1 ms ticks): a tracker below saturation, which sleeps and wakes between ticks.
 //
-//   bun bench/tracker-udp.ts [--runs 3] [--announces 200000] [--seconds 20] [--sockets 16] [--window 8] [--load batched|bun-socket] [--rate N]
+//   bun bench/tracker-udp.ts [--runs 3] [--announces 1000000] [--seconds 20] [--sockets 16] [--window 8] [--load batched|bun-socket] [--rate N]
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -46,7 +46,7 @@ interface Options {
 const USAGE = "usage: bun bench/tracker-udp.ts [--runs N] [--announces N] [--seconds N] [--sockets N] [--window N] [--load batched|bun-socket] [--rate N]";
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { runs: 3, announces: 200_000, seconds: 20, sockets: 16, window: 8, load: defaultUdpLoadEngine(), rate: 0 };
+  const o: Options = { runs: 3, announces: 1_000_000, seconds: 20, sockets: 16, window: 8, load: defaultUdpLoadEngine(), rate: 0 };
   for (let i = 0; i < argv.length; i++) {
     const key = argv[i]!.replace(/^--/, "");
     const text = argv[++i];
