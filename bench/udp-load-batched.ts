@@ -14,7 +14,7 @@
 // its window), the sockets taking turns to go first; a tick missed (the generator descheduled) is
 // made up for, but at most MAX_TICKS_OWED of them at once, so a stall does not end in a flood.
 import { ptr } from "bun:ffi";
-import { FfiUdpSocket, linkTable, linuxLibc } from "../edge/adapter/bun-udp-ffi.ts";
+import { FfiUdpSocket, linkTable, linuxLibc, pollfdFor } from "../edge/adapter/bun-udp-ffi.ts";
 import { MessageTable } from "../edge/adapter/linux-mmsg.ts";
 import { encodeConnectRequest } from "../shared/udp-tracker/index.ts";
 import type { UdpLoadOptions, UdpLoadResult } from "./udp-load.ts";
@@ -62,8 +62,7 @@ export function runBatchedUdpLoad(o: UdpLoadOptions, packet: (i: number) => Uint
       const tx = new MessageTable(slots, SLOT_BYTES);
       const rx = new MessageTable(slots, SLOT_BYTES);
       clients.push({ socket, tx, txBase: linkTable(tx), rx, rxBase: linkTable(rx), connectionId: null, outstanding: new Map(), nextTx: (i + 1) << 20 });
-      pollView.setInt32(8 * i, socket.fd, true);
-      pollView.setInt16(8 * i + 4, 1, true); // POLLIN
+      pollfds.set(pollfdFor(socket.fd), 8 * i);
     }
     connectAll(clients, o.port);
     // Every slot sends a request of the same length to the same tracker: set once, then only the bytes change.
@@ -159,12 +158,9 @@ function connectAll(clients: Client[], port: number): void {
       client.socket.send(client.tx, client.txBase, 1);
     }
     const until = performance.now() + 500;
-    const one = new Uint8Array(8);
     for (const client of clients) {
+      const one = pollfdFor(client.socket.fd);
       while (client.connectionId === null && performance.now() < until) {
-        const view = new DataView(one.buffer);
-        view.setInt32(0, client.socket.fd, true);
-        view.setInt16(4, 1, true);
         if (c.poll(ptr(one), 1, 50) <= 0) continue;
         const n = client.socket.receive(client.rx, client.rxBase);
         for (let m = 0; m < n; m++) {
