@@ -23,6 +23,16 @@ export const MAX_QUEUED_REQUESTS = 16_384;
  */
 export const OUR_REQQ = 4096;
 
+/**
+ * The longest request we serve, and ask of peers that serve as much (ExtensionHandshake.maxRequest): 8
+ * blocks. BEP 3 fixed requests at 16 KiB, and mainstream clients close a connection that asks for more, so
+ * only peers that advertise it get requests this long. Per byte, a 128 KiB request costs the seeder an
+ * eighth of the request parsing, header writes and splices, and the leecher an eighth of the requests and
+ * piece headers: in a 1 GiB btpeer → btpeer transfer the two spend about 0.2 s less CPU per GiB (issue 16).
+ * Blocks stay 16 KiB inside (picker, pool slots, end game): a long piece message is read as its blocks.
+ */
+export const OUR_MAX_REQUEST = 128 * 1024;
+
 const CLIENT = "btpeer 0.1.0";
 
 /** The extended message id we receive ut_pex (BEP 11) on. */
@@ -49,5 +59,11 @@ export function ourExtensionHandshake(
   listenPort: number,
   extensions: { m: ReadonlyMap<string, number>; metadataSize?: number } = { m: OUR_EXTENSIONS },
 ): Uint8Array {
-  return encodeExtensionHandshake({ ...extensions, reqq: OUR_REQQ, client: CLIENT, ...(listenPort > 0 ? { port: listenPort } : {}) });
+  return encodeExtensionHandshake({
+    ...extensions,
+    reqq: OUR_REQQ,
+    maxRequest: OUR_MAX_REQUEST,
+    client: CLIENT,
+    ...(listenPort > 0 ? { port: listenPort } : {}),
+  });
 }

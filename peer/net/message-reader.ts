@@ -2,11 +2,15 @@
 // wire messages, without a socket. Bytes are copied once at most: a message split across chunks keeps
 // only its own bytes (copied from the chunk's tail), and the block of a split `piece` message goes
 // straight into the slot a `BlockSink` names, part by part as chunks arrive.
-import { decodeHandshake, decodeMessage } from "../../shared/wire/codec.ts";
+// A `piece` message longer than a block (the answer to a long request, OUR_MAX_REQUEST) is delivered as the
+// 16 KiB blocks it carries, each as if it had come in a message of its own: everything past the reader
+// deals in blocks only.
+import { decodeHandshake, decodeMessage, writePieceHeader } from "../../shared/wire/codec.ts";
 import { BLOCK_SIZE, MessageId, type Handshake, type WireMessage } from "../../shared/wire/types.ts";
 import type { WireLimits } from "../../shared/wire/frame.ts";
 import type { BlockSink } from "../pieces/piece-assembly.ts";
 import { MAX_UNKNOWN_PIECES } from "./early-pieces.ts";
+import { OUR_MAX_REQUEST } from "./extension-handshake.ts";
 
 /** Where decoded input goes; given once at construction so no closure is made per chunk or message. */
 export interface ReaderEvents {
@@ -42,6 +46,10 @@ export class MessageReader {
   private streamFilled = 0;
   /** False once the sink refused a part (another peer's copy won): the rest is read and dropped. */
   private streamWanted = true;
+  /** A long piece message under way: its piece, the next block's offset, and the bytes not yet handed out as blocks. */
+  private wideIndex = 0;
+  private wideBegin = 0;
+  private wideLeft = 0;
   /** Set by `bind`: messages after the handshake are bounded by the torrent's piece count. */
   private limits: Required<WireLimits> | null = null;
 
@@ -65,7 +73,8 @@ export class MessageReader {
    */
   bind(pieceCount: number | null): void {
     // Extension messages we care about are small; a peer cannot make us buffer more than 64 KiB for one.
-    this.limits = { pieceCount: pieceCount ?? MAX_UNKNOWN_PIECES, pieceCountKnown: pieceCount !== null, maxBlock: BLOCK_SIZE, maxOther: 1 << 16 };
+    // Requests (and their answers) up to the length we advertise; each block in a piece message is checked downstream.
+    this.limits = { pieceCount: pieceCount ?? MAX_UNKNOWN_PIECES, pieceCountKnown: pieceCount !== null, maxBlock: OUR_MAX_REQUEST, maxOther: 1 << 16 };
   }
 
   private get pieceCount(): number {
@@ -92,10 +101,14 @@ export class MessageReader {
         offset = this.feedStream(chunk, offset);
         continue;
       }
+      if (this.wideLeft > 0) {
+        offset = this.feedWide(chunk, offset);
+        continue;
+      }
       const decoded = this.decode(chunk, offset);
       if ("need" in decoded) {
         if (chunk.length - offset >= PIECE_HEADER && this.openStream(chunk, offset)) {
-          offset = this.feedStream(chunk, offset + PIECE_HEADER);
+          offset += PIECE_HEADER; // the loop goes on with the stream (or the long message's blocks) it opened
           continue;
         }
         this.keepRemainder(chunk.subarray(offset));
@@ -109,6 +122,7 @@ export class MessageReader {
   /** The connection closed: decode nothing more, and end a block stream left half-way (its slot part is released). */
   stop(): void {
     this.stopped = true;
+    this.wideLeft = 0;
     if (this.stream) {
       this.stream.endStream(this.streamBegin, this.streamLength);
       this.stream = null;
@@ -138,20 +152,34 @@ export class MessageReader {
       offset += take;
       if (this.remainderLength === PIECE_HEADER && !this.expectHandshake && this.openStream(this.remainder, 0)) {
         this.remainderLength = 0;
-        return this.feedStream(chunk, offset);
+        return offset; // feed's loop goes on with the stream (or the long message's blocks) it opened
       }
     }
   }
 
-  /** For a `piece` whose header is at `at` in `bytes` and whose block is not all there: true when a sink takes it. */
+  /**
+   * For a `piece` whose header is at `at` in `bytes` and whose block is not all there: true when a sink takes
+   * it, or when it is longer than a block (its blocks then come one by one, feedWide).
+   */
   private openStream(bytes: Uint8Array, at: number): boolean {
     if (this.expectHandshake || !this.events.blockSink || bytes[at + 4] !== MessageId.Piece) return false;
     const length = readU32(bytes, at) - 9;
     const index = readU32(bytes, at + 5);
     const begin = readU32(bytes, at + 9);
     // Anything odd goes the buffered way, where the codec reports it.
-    if (index >= this.pieceCount || length < 1 || length > BLOCK_SIZE) return false;
-    const sink = this.events.blockSink(index, begin, length);
+    if (index >= this.pieceCount || length < 1 || length > this.boundLimits().maxBlock) return false;
+    if (length > BLOCK_SIZE) {
+      this.wideIndex = index;
+      this.wideBegin = begin;
+      this.wideLeft = length;
+      return true;
+    }
+    return this.openSink(index, begin, length);
+  }
+
+  /** Streams the block into the slot its sink names; false when there is none (the block is buffered). */
+  private openSink(index: number, begin: number, length: number): boolean {
+    const sink = this.events.blockSink!(index, begin, length);
     if (!sink) return false;
     this.stream = sink;
     this.streamIndex = index;
@@ -177,6 +205,29 @@ export class MessageReader {
     return offset + take;
   }
 
+  /**
+   * The next block of a long piece message, from `offset`: delivered from the chunk when it is all there,
+   * else streamed into its slot, else buffered behind a header of its own as a message of one block.
+   */
+  private feedWide(chunk: Uint8Array, offset: number): number {
+    const index = this.wideIndex;
+    const begin = this.wideBegin;
+    const length = Math.min(BLOCK_SIZE, this.wideLeft);
+    this.wideBegin += length;
+    this.wideLeft -= length;
+    if (chunk.length - offset >= length) {
+      this.events.message({ type: "piece", index, begin, block: chunk.subarray(offset, offset + length) });
+      return offset + length;
+    }
+    if (this.events.blockSink && this.openSink(index, begin, length)) return this.feedStream(chunk, offset);
+    const tail = chunk.subarray(offset);
+    this.ensureRemainder(PIECE_HEADER + length);
+    writePieceHeader(this.remainder, 0, index, begin, length);
+    this.remainder.set(tail, PIECE_HEADER);
+    this.remainderLength = PIECE_HEADER + tail.length;
+    return chunk.length;
+  }
+
   private keepRemainder(tail: Uint8Array): void {
     this.ensureRemainder(tail.length);
     this.remainder.set(tail, 0);
@@ -200,6 +251,15 @@ export class MessageReader {
       this.expectHandshake = false;
       return this.events.handshake(value as Handshake);
     }
-    this.events.message(value as WireMessage);
+    const message = value as WireMessage;
+    if (message.type === "piece" && message.block.length > BLOCK_SIZE) return this.deliverBlocks(message.index, message.begin, message.block);
+    this.events.message(message);
+  }
+
+  /** A long piece message, all here: its blocks one by one. */
+  private deliverBlocks(index: number, begin: number, bytes: Uint8Array): void {
+    for (let at = 0; at < bytes.length && !this.stopped; at += BLOCK_SIZE) {
+      this.events.message({ type: "piece", index, begin: begin + at, block: bytes.subarray(at, Math.min(bytes.length, at + BLOCK_SIZE)) });
+    }
   }
 }

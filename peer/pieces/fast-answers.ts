@@ -19,19 +19,29 @@ export interface AnswerHost {
 }
 
 /**
- * The peer will not serve this request: the block goes back to the picker for the other peers. This one
- * is asked again at the next tick at the soonest, so a peer that rejects everything costs a round a second.
+ * The peer will not serve this request: its blocks go back to the picker for the other peers (a long
+ * request, requests.ts, is rejected whole). They are asked of this one again at the next tick at the
+ * soonest, so a peer that rejects everything costs a round a second.
  */
 export function rejectReceived(host: AnswerHost, peer: SwarmPeer, index: number, begin: number, length: number): void {
   const key = host.picker.keyAt(index, begin);
-  if (key < 0 || !peer.outstanding.has(key)) return host.unrequested(peer, key);
+  if (key < 0) return host.unrequested(peer, key);
+  const blocks = Math.ceil(length / BLOCK_SIZE);
   const progress = host.picker.inProgress.get(index);
-  const asked = progress?.blockLength(begin / BLOCK_SIZE);
-  if (asked !== undefined && length !== asked) {
-    return peer.conn.close({ code: "protocol", detail: `reject of ${index}:${begin} for ${length} bytes, ${asked} asked for` });
+  if (progress && peer.outstanding.has(key)) {
+    const first = begin / BLOCK_SIZE;
+    let asked = 0;
+    for (let b = first; b < first + blocks && b < progress.blockCount; b++) asked += progress.blockLength(b);
+    if (length !== asked) return peer.conn.close({ code: "protocol", detail: `reject of ${index}:${begin} for ${length} bytes, not a request we made` });
   }
-  peer.outstanding.delete(key);
-  host.picker.requestLost(key);
+  let given = 0;
+  for (let b = 0; b < blocks; b++) {
+    if (peer.outstanding.delete(key + b)) {
+      host.picker.requestLost(key + b);
+      given++;
+    } else host.unrequested(peer, key + b); // a block given up meanwhile (end game) is fine, like a late block
+  }
+  if (given === 0) return;
   if (peer.conn.peerChoking) peer.allowedFast.delete(index); // it will not serve that piece while choking us after all
   host.fillOthers(peer);
 }

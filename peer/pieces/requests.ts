@@ -3,6 +3,7 @@
 // (cancelled), those of a peer that choked us or left (back to the picker), and in end game the copies
 // asked of other peers once one sent the block. Answers nobody asked for are counted against the peer.
 import { BLOCK_SIZE } from "../../shared/wire/types.ts";
+import { OUR_MAX_REQUEST } from "../net/extension-handshake.ts";
 import type { ByteBudget } from "../net/rate-budget.ts";
 import type { SwarmPeer } from "../swarm/swarm-peer.ts";
 import { allowedFastView } from "./allowed-fast-view.ts";
@@ -14,6 +15,11 @@ import { RequestBudget } from "./request-budget.ts";
 
 /** Blocks nobody asked for (beyond late ones, see SwarmPeer.released) a peer may send before it is dropped. */
 export const MAX_UNREQUESTED_BLOCKS = 16;
+
+/** Blocks one request to the peer may ask for: as many as both sides serve (OUR_MAX_REQUEST), 1 for a peer that did not say. */
+export function blocksPerRequest(peerMaxRequest: number | undefined): number {
+  return Math.max(1, Math.floor(Math.min(peerMaxRequest ?? BLOCK_SIZE, OUR_MAX_REQUEST) / BLOCK_SIZE));
+}
 
 export class Requests {
   /** Blocks (and rejects) dropped because the peer that sent them had not been asked for them. */
@@ -44,6 +50,11 @@ export class Requests {
     if (!asked) return;
     let room = pipelineDepth(conn.down.rate(), conn.peerExtensions?.reqq ?? null) - peer.outstanding.size;
     if (room <= 0) return;
+    // In end game a block may be asked of several peers and cancelled at the others once one sends it:
+    // requests stay one block each there, so a cancel always names a request exactly.
+    const most = this.picker.inEndGame ? 1 : blocksPerRequest(conn.peerExtensions?.maxRequest);
+    // A long request's blocks arrive one by one: wait for room for a whole one while one is still out.
+    if (room < most && peer.outstanding.size >= most) return;
     const budget = this.budget;
     if (budget) {
       room = budget.affordable(room);
@@ -53,13 +64,21 @@ export class Requests {
     picked.length = 0;
     this.picker.pick(asked, room, slots.mayStart(writing) ? slots.starter : null, picked);
     if (picked.length > 0 && peer.outstanding.size === 0) conn.lastBlockAt = Date.now(); // stall clock starts now
-    for (const key of picked) {
-      const { index, block } = this.picker.splitKey(key);
+    for (let i = 0; i < picked.length; ) {
+      const first = picked[i]!;
+      const { index, block } = this.picker.splitKey(first);
       const progress = this.picker.inProgress.get(index)!;
-      peer.outstanding.add(key);
-      const length = progress.blockLength(block);
+      // The picker hands out a piece's free blocks in order: a run of them goes as one request.
+      let blocks = 1;
+      while (blocks < most && i + blocks < picked.length && picked[i + blocks] === first + blocks && block + blocks < progress.blockCount) blocks++;
+      let length = 0;
+      for (let b = 0; b < blocks; b++) {
+        peer.outstanding.add(first + b);
+        length += progress.blockLength(block + b);
+      }
       budget?.spend(length);
       conn.request(index, block * BLOCK_SIZE, length);
+      i += blocks;
     }
     conn.flushRequests();
   }

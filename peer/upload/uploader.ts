@@ -1,5 +1,5 @@
 // The sending half of a torrent: answers unchoked peers' requests for pieces we have. Queued requests are
-// answered a span at a time: up to SPAN_FRAMES blocks are read from disk straight into a pooled buffer,
+// answered a span at a time: up to SPAN_PAYLOAD bytes of blocks are read from disk straight into a pooled buffer,
 // each right after its 13-byte piece header, and the whole span goes to the socket as ONE write (one
 // syscall for many blocks, no reframing copy); the buffer returns to the pool once the kernel took it.
 // Requests are served at the end of the turn that queued them, so a batch of requests becomes one span.
@@ -167,9 +167,10 @@ export class Uploader {
   serve(peer: SwarmPeer): void {
     const conn = peer.conn;
     const limit = this.limited();
-    while (peer.uploads.length > 0 && conn.state === "open" && conn.queuedBytes < HIGH_WATER) {
+    while (peer.uploads.peek(ITEM) && conn.state === "open" && conn.queuedBytes < HIGH_WATER) {
       const budget = limit ? limit.available() : Number.POSITIVE_INFINITY;
-      if (limit && budget < Math.min(this.minSpan(limit), peer.uploads.length * BLOCK_SIZE)) {
+      // The next request whole (a long one is up to 8 blocks), and a few blocks' worth of them at low rates.
+      if (limit && budget < Math.max(ITEM[2]!, Math.min(this.minSpan(limit), peer.uploads.length * BLOCK_SIZE))) {
         this.waitForBudget(peer);
         return;
       }
@@ -198,7 +199,8 @@ export class Uploader {
     let used = 0;
     let payload = 0;
     try {
-      while (used + FRAME <= slot.bytes.length && payload + BLOCK_SIZE <= budget && peer.uploads.shift(ITEM)) {
+      while (peer.uploads.peek(ITEM) && used + HEADER + ITEM[2]! <= slot.bytes.length && payload + ITEM[2]! <= budget) {
+        peer.uploads.shift(ITEM);
         const index = ITEM[0]!;
         const begin = ITEM[1]!;
         const length = ITEM[2]!;
@@ -226,7 +228,7 @@ export class Uploader {
     const files = this.files!;
     const regions = REGIONS;
     let payload = 0;
-    for (let frames = 0; frames < SPAN_FRAMES && payload + BLOCK_SIZE <= budget && peer.uploads.peek(ITEM); frames++) {
+    while (payload < SPAN_PAYLOAD && peer.uploads.peek(ITEM) && payload + ITEM[2]! <= budget) {
       const index = ITEM[0]!;
       const begin = ITEM[1]!;
       const length = ITEM[2]!;

@@ -23,6 +23,11 @@ export interface ExtensionHandshake {
   readonly client?: string;
   /** Requests the sender queues without dropping (`reqq`). */
   readonly reqq?: number;
+  /**
+   * The longest request the sender serves, in bytes (`btpeer_max_request`, our own key; BEP 3's clients
+   * close a connection asked for more than 16 KiB, so a peer that does not say gets 16 KiB requests).
+   */
+  readonly maxRequest?: number;
   /** Our address as the sender sees it (4 or 16 bytes). */
   readonly yourIp?: Uint8Array;
   /** The sender's own IPv6 / IPv4 address (16 / 4 bytes), for a peer behind another family. */
@@ -35,6 +40,8 @@ export interface ExtensionHandshake {
 }
 
 const MAX_EXTENDED_ID = 255;
+/** The handshake key of ExtensionHandshake.maxRequest. */
+export const MAX_REQUEST_KEY = "btpeer_max_request";
 
 /**
  * Reads an extension handshake payload (the bytes after the extended id). A payload that is not a
@@ -65,6 +72,7 @@ export function decodeExtensionHandshake(payload: Uint8Array): ExtensionHandshak
     ...optional("port", isIntIn(value.p, 1, 65535) ? value.p : undefined),
     ...optional("client", value.v instanceof Uint8Array ? new TextDecoder("utf-8", { fatal: false }).decode(value.v) : undefined),
     ...optional("reqq", isIntIn(value.reqq, 1, 2 ** 31 - 1) ? value.reqq : undefined),
+    ...optional("maxRequest", isIntIn(value[MAX_REQUEST_KEY], 1, 2 ** 31 - 1) ? value[MAX_REQUEST_KEY] : undefined),
     ...optional("yourIp", isBytesOf(value.yourip, 4, 16) ? value.yourip : undefined),
     ...optional("ipv6", isBytesOf(value.ipv6, 16) ? value.ipv6 : undefined),
     ...optional("ipv4", isBytesOf(value.ipv4, 4) ? value.ipv4 : undefined),
@@ -86,6 +94,7 @@ export function encodeExtensionHandshake(h: ExtensionHandshake): Uint8Array {
     p: h.port,
     v: h.client,
     reqq: h.reqq,
+    [MAX_REQUEST_KEY]: h.maxRequest,
     yourip: h.yourIp,
     ipv6: h.ipv6,
     ipv4: h.ipv4,

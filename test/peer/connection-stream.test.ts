@@ -2,6 +2,7 @@
 // piece whose block is split across chunks is copied straight into its pool slot (no staging copy).
 import { describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
+import { OUR_MAX_REQUEST } from "../../peer/net/extension-handshake.ts";
 import { PeerConnection, type ConnectionHandler } from "../../peer/net/peer-connection.ts";
 import { PieceAssembly } from "../../peer/pieces/piece-assembly.ts";
 import { BufferPool } from "../../peer/pieces/pool.ts";
@@ -25,10 +26,18 @@ function pieceBytes(seed: number): Uint8Array {
 
 /** The wire bytes of a peer that handshakes, then sends control messages around one whole piece. */
 function peerStream(piece: Uint8Array, order: number[]): Uint8Array {
+  return peerStreamOfRuns(
+    piece,
+    order.map((b) => [b, 1]),
+  );
+}
+
+/** The same, with each piece message carrying a run of blocks: [first block, blocks] (the answer to a long request). */
+function peerStreamOfRuns(piece: Uint8Array, runs: [number, number][]): Uint8Array {
   const parts: Uint8Array[] = [encodeHandshake({ reserved: new Uint8Array(8), infoHash: INFO_HASH, peerId: THEIR_ID })];
   parts.push(encodeMessage({ type: "keep-alive" }), encodeMessage({ type: "have", index: 1 }));
-  for (const b of order) {
-    parts.push(encodeMessage({ type: "piece", index: 0, begin: b * BLOCK_SIZE, block: piece.subarray(b * BLOCK_SIZE, (b + 1) * BLOCK_SIZE) }));
+  for (const [b, n] of runs) {
+    parts.push(encodeMessage({ type: "piece", index: 0, begin: b * BLOCK_SIZE, block: piece.subarray(b * BLOCK_SIZE, (b + n) * BLOCK_SIZE) }));
     parts.push(encodeMessage({ type: "keep-alive" }));
   }
   parts.push(encodeMessage({ type: "unchoke" }));
@@ -50,8 +59,11 @@ interface Run {
   closeReason: string;
 }
 
-/** Feeds `bytes` to a fresh connection in fresh chunks of `chunkSize` bytes, as Bun's socket does. */
-function receiveInChunks(bytes: Uint8Array, chunkSize: number, stream = true): Run {
+/**
+ * Feeds `bytes` to a fresh connection in fresh chunks of `chunkSize` bytes, as Bun's socket does. With
+ * `stream`, split blocks go to a sink, but those `refuse` names (by offset), which are buffered instead.
+ */
+function receiveInChunks(bytes: Uint8Array, chunkSize: number, stream = true, refuse: (begin: number) => boolean = () => false): Run {
   const pool = new BufferPool({ slotSize: PIECE, totalBytes: PIECE });
   const assembly = new PieceAssembly(pool.acquire()!, 0, PIECE);
   const run: Run = { assembly, types: [], inPlace: [], streamsOpened: 0, closeReason: "" };
@@ -70,7 +82,7 @@ function receiveInChunks(bytes: Uint8Array, chunkSize: number, stream = true): R
   };
   if (stream) {
     handler.blockSink = (_conn, index, begin, length) => {
-      if (index !== 0 || !assembly.openStream(begin, length)) return null;
+      if (index !== 0 || refuse(begin) || !assembly.openStream(begin, length)) return null;
       run.streamsOpened++;
       return assembly;
     };
@@ -118,8 +130,47 @@ describe("PeerConnection receive path", () => {
     expect(run.assembly.verify(digest)).toBe(true);
   });
 
-  test("a piece message over the block size is refused from its header, streamed or not", () => {
-    const bad = encodeMessage({ type: "piece", index: 0, begin: 0, block: new Uint8Array(BLOCK_SIZE + 1) });
+  // The answer to a long request (OUR_MAX_REQUEST) reaches the handler as its blocks, one message each.
+  const LONG_TYPES = ["keep-alive", "have", "piece", "piece", "piece", "keep-alive", "piece", "keep-alive", "unchoke"];
+  for (const chunkSize of [1, 5, 13, 14, 100, 4099, BLOCK_SIZE + 12, 50_000, 1 << 20]) {
+    test(`a piece message of several blocks in chunks of ${chunkSize} bytes arrives as its blocks, and the piece verifies`, () => {
+      const run = receiveInChunks(
+        peerStreamOfRuns(piece, [
+          [0, 3],
+          [3, 1],
+        ]),
+        chunkSize,
+      );
+      expect(run.closeReason).toBe("");
+      expect(run.types).toEqual(LONG_TYPES);
+      expect(run.assembly.verify(digest)).toBe(true);
+      expect(run.inPlace.filter(Boolean).length).toBe(run.streamsOpened);
+      if (chunkSize < BLOCK_SIZE) expect(run.streamsOpened).toBe(4);
+    });
+  }
+
+  test("blocks of a long piece message that no sink takes are buffered one by one and still arrive whole", () => {
+    for (const chunkSize of [7, 1000, BLOCK_SIZE + 12]) {
+      const run = receiveInChunks(
+        peerStreamOfRuns(piece, [
+          [1, 3],
+          [0, 1],
+        ]),
+        chunkSize,
+        true,
+        (begin) => begin === BLOCK_SIZE || begin === 3 * BLOCK_SIZE,
+      );
+      expect(run.closeReason).toBe("");
+      expect(run.types).toEqual(LONG_TYPES);
+      expect(run.assembly.verify(digest)).toBe(true);
+    }
+    const unstreamed = receiveInChunks(peerStreamOfRuns(piece, [[0, 4]]), 1000, false);
+    expect(unstreamed.inPlace).toEqual([false, false, false, false]);
+    expect(unstreamed.assembly.verify(digest)).toBe(true);
+  });
+
+  test("a piece message over the longest request we serve is refused from its header, streamed or not", () => {
+    const bad = encodeMessage({ type: "piece", index: 0, begin: 0, block: new Uint8Array(OUR_MAX_REQUEST + 1) });
     const hs = encodeHandshake({ reserved: new Uint8Array(8), infoHash: INFO_HASH, peerId: THEIR_ID });
     const bytes = new Uint8Array(hs.length + bad.length);
     bytes.set(hs);

@@ -203,31 +203,38 @@ describe("a btpeer leecher and scripted fast peers", () => {
     await completes(leecher, "allowed");
   }, 120_000);
 
-  test("a peer that rejects every request keeps its connection; the rejected blocks come from the honest seeder", async () => {
-    let rejected = 0;
-    let firstReject!: () => void;
-    const rejectedOnce = new Promise<void>((resolve) => (firstReject = resolve));
-    const hostile = listenScripted(
-      meta,
-      HOSTILE_HOST,
-      "rejecter",
-      {
-        start: (wire) => wire.send({ type: "unchoke" }),
-        message: (m, wire) => {
-          if (m.type !== "request") return;
-          rejected++;
-          wire.send({ type: "reject", index: m.index, begin: m.begin, length: m.length });
-          firstReject();
+  // Once with 16 KiB requests, once with requests of two blocks (a peer that serves long ones), rejected whole.
+  for (const maxRequest of [undefined, 128 * 1024]) {
+    test(`a peer that rejects every request${maxRequest ? " (of two blocks)" : ""} keeps its connection; the rejected blocks come from the honest seeder`, async () => {
+      let rejected = 0;
+      let longest = 0;
+      let firstReject!: () => void;
+      const rejectedOnce = new Promise<void>((resolve) => (firstReject = resolve));
+      const hostile = listenScripted(
+        meta,
+        HOSTILE_HOST,
+        "rejecter",
+        {
+          start: (wire) => wire.send({ type: "unchoke" }),
+          message: (m, wire) => {
+            if (m.type !== "request") return;
+            rejected++;
+            longest = Math.max(longest, m.length);
+            wire.send({ type: "reject", index: m.index, begin: m.begin, length: m.length });
+            firstReject();
+          },
         },
-      },
-      { fast: true },
-    );
-    // Its rejects come before any honest block; the seeder dialling in must then bring the rejected blocks.
-    const leecher = await leechAlone(hostile, "rejecter");
-    await Promise.race([rejectedOnce, Bun.sleep(30_000)]);
-    expect(rejected).toBeGreaterThan(0);
-    await seederDialsIn(leecher);
-    await completes(leecher, "rejecter");
-    expect(leecher.service.output()).not.toContain(`${HOSTILE_HOST}:${hostile.port} closed: protocol`);
-  }, 120_000);
+        { fast: true, ...(maxRequest ? { maxRequest } : {}) },
+      );
+      // Its rejects come before any honest block; the seeder dialling in must then bring the rejected blocks.
+      const name = maxRequest ? "long-rejecter" : "rejecter";
+      const leecher = await leechAlone(hostile, name);
+      await Promise.race([rejectedOnce, Bun.sleep(30_000)]);
+      expect(rejected).toBeGreaterThan(0);
+      expect(longest).toBe(maxRequest ? PIECE : 16 * 1024);
+      await seederDialsIn(leecher);
+      await completes(leecher, name);
+      expect(leecher.service.output()).not.toContain(`${HOSTILE_HOST}:${hostile.port} closed: protocol`);
+    }, 120_000);
+  }
 });

@@ -5,6 +5,7 @@ import type { Socket, TCPSocketConnectOptions } from "bun";
 import { encode } from "../../shared/bencode.ts";
 import type { Metainfo } from "../../shared/metainfo/types.ts";
 import { encodeHandshake, encodeMessage } from "../../shared/wire/codec.ts";
+import { MAX_REQUEST_KEY } from "../../shared/wire/extension.ts";
 import type { WireMessage } from "../../shared/wire/types.ts";
 import { fullBitfield, newWireReadState, readWire, refusedOpening, type WireReadState } from "./scripted-peer.ts";
 
@@ -32,6 +33,8 @@ export interface ScriptOptions {
   extensions?: Record<string, number>;
   /** Its listen port, told in its BEP 10 handshake (`p`). */
   listenPort?: number;
+  /** The longest request it serves, told in its BEP 10 handshake (`btpeer_max_request`). */
+  maxRequest?: number;
 }
 
 /** Counters of one scripted peer, over all its connections. */
@@ -63,7 +66,7 @@ function wireOf(socket: Socket<State>): Wire {
 
 function handshakeBytes(meta: Metainfo, tag: string, options: ScriptOptions): Uint8Array {
   const reserved = new Uint8Array(8);
-  if (options.reqq || options.extensions) reserved[5] = 0x10;
+  if (options.reqq || options.extensions || options.maxRequest) reserved[5] = 0x10;
   if (options.fast) reserved[7] = 0x04;
   return encodeHandshake({ reserved, infoHash: meta.infoHash, peerId: freshPeerId(tag) });
 }
@@ -71,10 +74,11 @@ function handshakeBytes(meta: Metainfo, tag: string, options: ScriptOptions): Ui
 function afterHandshake(meta: Metainfo, wire: Wire, script: Script, options: ScriptOptions): void {
   if (options.fast && !options.bitfield) wire.send({ type: "have-all" });
   else wire.send({ type: "bitfield", bits: options.bitfield ?? fullBitfield(meta.pieceCount) });
-  if (options.reqq || options.extensions) {
+  if (options.reqq || options.extensions || options.maxRequest) {
     const handshake = {
       m: options.extensions ?? {},
       ...(options.reqq ? { reqq: options.reqq } : {}),
+      ...(options.maxRequest ? { [MAX_REQUEST_KEY]: options.maxRequest } : {}),
       ...(options.listenPort ? { p: options.listenPort } : {}),
     };
     wire.send({ type: "extended", id: 0, payload: encode(handshake) });

@@ -51,7 +51,8 @@ export function readWire(
     on.handshake(hs.value);
   }
   for (;;) {
-    const decoded = decodeMessage(joined, offset, { pieceCount });
+    // Requests and pieces up to 1 MiB: a test peer may ask for (or answer) long requests (btpeer_max_request).
+    const decoded = decodeMessage(joined, offset, { pieceCount, maxBlock: 1 << 20 });
     if ("need" in decoded) break;
     offset += decoded.size;
     on.message(decoded.value);
