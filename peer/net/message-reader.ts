@@ -47,9 +47,9 @@ export class MessageReader {
   /** False once the sink refused a part (another peer's copy won): the rest is read and dropped. */
   private streamWanted = true;
   /** A long piece message under way: its piece, the next block's offset, and the bytes not yet handed out as blocks. */
-  private wideIndex = 0;
-  private wideBegin = 0;
-  private wideLeft = 0;
+  private longIndex = 0;
+  private longBegin = 0;
+  private longLeft = 0;
   /** Set by `bind`: messages after the handshake are bounded by the torrent's piece count. */
   private limits: Required<WireLimits> | null = null;
 
@@ -101,8 +101,8 @@ export class MessageReader {
         offset = this.feedStream(chunk, offset);
         continue;
       }
-      if (this.wideLeft > 0) {
-        offset = this.feedWide(chunk, offset);
+      if (this.longLeft > 0) {
+        offset = this.feedLong(chunk, offset);
         continue;
       }
       const decoded = this.decode(chunk, offset);
@@ -122,7 +122,7 @@ export class MessageReader {
   /** The connection closed: decode nothing more, and end a block stream left half-way (its slot part is released). */
   stop(): void {
     this.stopped = true;
-    this.wideLeft = 0;
+    this.longLeft = 0;
     if (this.stream) {
       this.stream.endStream(this.streamBegin, this.streamLength);
       this.stream = null;
@@ -159,7 +159,7 @@ export class MessageReader {
 
   /**
    * For a `piece` whose header is at `at` in `bytes` and whose block is not all there: true when a sink takes
-   * it, or when it is longer than a block (its blocks then come one by one, feedWide).
+   * it, or when it is longer than a block (its blocks then come one by one, feedLong).
    */
   private openStream(bytes: Uint8Array, at: number): boolean {
     if (this.expectHandshake || !this.events.blockSink || bytes[at + 4] !== MessageId.Piece) return false;
@@ -169,9 +169,9 @@ export class MessageReader {
     // Anything odd goes the buffered way, where the codec reports it.
     if (index >= this.pieceCount || length < 1 || length > this.boundLimits().maxBlock) return false;
     if (length > BLOCK_SIZE) {
-      this.wideIndex = index;
-      this.wideBegin = begin;
-      this.wideLeft = length;
+      this.longIndex = index;
+      this.longBegin = begin;
+      this.longLeft = length;
       return true;
     }
     return this.openSink(index, begin, length);
@@ -209,12 +209,12 @@ export class MessageReader {
    * The next block of a long piece message, from `offset`: delivered from the chunk when it is all there,
    * else streamed into its slot, else buffered behind a header of its own as a message of one block.
    */
-  private feedWide(chunk: Uint8Array, offset: number): number {
-    const index = this.wideIndex;
-    const begin = this.wideBegin;
-    const length = Math.min(BLOCK_SIZE, this.wideLeft);
-    this.wideBegin += length;
-    this.wideLeft -= length;
+  private feedLong(chunk: Uint8Array, offset: number): number {
+    const index = this.longIndex;
+    const begin = this.longBegin;
+    const length = Math.min(BLOCK_SIZE, this.longLeft);
+    this.longBegin += length;
+    this.longLeft -= length;
     if (chunk.length - offset >= length) {
       this.events.message({ type: "piece", index, begin, block: chunk.subarray(offset, offset + length) });
       return offset + length;
