@@ -1,6 +1,6 @@
 // The native SHA-1 (machine code from peer/native/sha1-x2.c, run through bun:ffi) against
-// Bun.CryptoHasher: one stream and two streams of different contents and lengths, for every build of the
-// code this CPU can run (the AVX-512 one and the base one on a CPU with AVX-512).
+// Bun.CryptoHasher: one, two and four streams of different contents and lengths, and batches of any size,
+// for every build of the code this CPU can run (sha-unit and base everywhere, avx512 where the CPU has it).
 import { describe, expect, test } from "bun:test";
 import { type NativeSha1, nativeSha1Variants } from "../../peer/verify/sha1-native.ts";
 
@@ -36,8 +36,8 @@ const M = 1024 * 1024;
 const LENGTHS = [0, 1, 3, 55, 56, 57, 63, 64, 65, 119, 120, 127, 128, 129, 1000, 4096, M - 1, M, M + 1];
 
 describe.skipIf(!canRun)("native SHA-1 builds", () => {
-  test("every build the CPU can run loads, the AVX-512 one first where the CPU has it", () => {
-    expect(variants.map((v) => v.variant)).toEqual(hasAvx512 ? ["avx512", "base"] : ["base"]);
+  test("every build the CPU can run loads", () => {
+    expect(variants.map((v) => v.variant)).toEqual(hasAvx512 ? ["sha-unit", "avx512", "base"] : ["sha-unit", "base"]);
   });
 });
 
@@ -61,6 +61,39 @@ describe.each(variants.map((sha1) => [sha1.variant, sha1] as [string, NativeSha1
         sha1.hash2(x, y, outA, outB);
         expect({ a, b, digests: [hex(outA), hex(outB)] }).toEqual({ a, b, digests: [reference(x), reference(y)] });
       }
+    }
+  });
+
+  test("four streams of different contents and lengths each get their own digest", () => {
+    const outs = [0, 1, 2, 3].map(() => new Uint8Array(20));
+    const shapes = [
+      [M, M, M, M],
+      [0, 1, 55, 56],
+      [64, 65, 128, 129],
+      [M, M + 1, 1000, M - 1],
+      [4096, 0, M, 63],
+    ];
+    for (const lengths of shapes) {
+      const data = lengths.map((length, k) => bytes(length, length + 11 * k));
+      sha1.hash4(data, outs);
+      expect({ lengths, digests: outs.map(hex) }).toEqual({ lengths, digests: data.map(reference) });
+    }
+  });
+
+  test("a batch of any size, at two or four lanes, gets each piece's own digest", () => {
+    const lanes = sha1.lanes;
+    try {
+      for (const lanesNow of [2, 4] as const) {
+        sha1.lanes = lanesNow;
+        for (let n = 1; n <= 9; n++) {
+          const data = Array.from({ length: n }, (_, k) => bytes(k === n - 1 ? 70_000 + n : 65_536, 100 * n + k));
+          const outs = data.map(() => new Uint8Array(20));
+          sha1.hashMany(data, outs);
+          expect({ lanesNow, n, digests: outs.map(hex) }).toEqual({ lanesNow, n, digests: data.map(reference) });
+        }
+      }
+    } finally {
+      sha1.lanes = lanes;
     }
   });
 
@@ -111,7 +144,8 @@ test("BTPEER_SHA_X2=0 leaves the hashing to Bun.CryptoHasher (no native code loa
   expect(variantIn({ BTPEER_SHA_X2: "0" })).toBe("none");
 });
 
-test.skipIf(!canRun)("BTPEER_SHA_AVX512=0 keeps the base build on any CPU", () => {
-  expect(variantIn({ BTPEER_SHA_X2: "1", BTPEER_SHA_AVX512: "0" })).toBe("base");
-  expect(variantIn({ BTPEER_SHA_X2: "1", BTPEER_SHA_AVX512: "1" })).toBe(hasAvx512 ? "avx512" : "base");
+test.skipIf(!canRun)("BTPEER_SHA_BUILD names the build; without it the fastest build the CPU runs is taken", () => {
+  expect(variantIn({ BTPEER_SHA_X2: "1", BTPEER_SHA_BUILD: "base" })).toBe("base");
+  expect(variantIn({ BTPEER_SHA_X2: "1", BTPEER_SHA_BUILD: "sha-unit" })).toBe("sha-unit");
+  expect(variants.map((v) => v.variant)).toContain(variantIn({ BTPEER_SHA_X2: "1", BTPEER_SHA_BUILD: "" }));
 });
