@@ -1,9 +1,9 @@
 // One of the client's hashing threads: checks finished pieces where they lie in their torrent's (shared)
 // piece pool, so the main thread only receives blocks. Nothing is copied between threads: a job names a
 // registered pool and a piece's place in it. A torrent's check of its data on disk sends ranges of pieces the
-// thread reads and hashes itself. Two pieces sent together ("check2") are hashed together where the CPU has
-// SHA-NI (sha1-native.ts: ≈1.25x the throughput of two Bun.CryptoHasher hashes). Built into the binary as its
-// own entry point (see `build`).
+// thread reads and hashes itself. Pieces sent together ("checks", up to four) are hashed together where the CPU
+// has SHA-NI (sha1-native.ts: four at once 2.4x the throughput of Bun.CryptoHasher on AMD Zen 4). Built into
+// the binary as its own entry point (see `build`).
 import { StorageError } from "../storage/errors.ts";
 import { checkRange } from "./disk-check.ts";
 import { matchesPieceHash, type HashPoolReply, type HashPoolRequest, type PieceCheck } from "./hash-pool-protocol.ts";
@@ -14,7 +14,8 @@ declare const self: Worker;
 const hasher = new Bun.CryptoHasher("sha1");
 // digest(into) needs at least 64 bytes; SHA-1 fills the first 20.
 const digest = new Uint8Array(64);
-const digest2 = new Uint8Array(64);
+/** checkMany's digests, one per check of the largest batch yet. */
+const digestsOf: Uint8Array[] = [];
 const pools = new Map<number, { bytes: Uint8Array; pieceHashes: Uint8Array }>();
 const native = nativeSha1();
 
@@ -30,30 +31,31 @@ function checkOne(c: PieceCheck): HashPoolReply {
   return { type: "result", job: c.job, ok: matchesPieceHash(digest, pool.pieceHashes, c.index) };
 }
 
-function checkTwo(first: PieceCheck, second: PieceCheck): void {
-  const a = pools.get(first.registration);
-  const b = pools.get(second.registration);
-  if (!a || !b) {
-    self.postMessage(checkOne(first));
-    self.postMessage(checkOne(second));
-    return;
+function checkMany(checks: PieceCheck[]): void {
+  const jobs: number[] = [];
+  const oks: boolean[] = [];
+  const data: Uint8Array[] = [];
+  const digests: Uint8Array[] = [];
+  const known: { pieceHashes: Uint8Array; index: number }[] = [];
+  for (const c of checks) {
+    const pool = pools.get(c.registration);
+    if (!pool) {
+      self.postMessage(unknown(c));
+      continue;
+    }
+    jobs.push(c.job);
+    data.push(pool.bytes.subarray(c.offset, c.offset + c.length));
+    digests.push((digestsOf[digests.length] ??= new Uint8Array(64)));
+    known.push({ pieceHashes: pool.pieceHashes, index: c.index });
   }
-  const bytesA = a.bytes.subarray(first.offset, first.offset + first.length);
-  const bytesB = b.bytes.subarray(second.offset, second.offset + second.length);
-  if (native) native.hash2(bytesA, bytesB, digest, digest2);
-  else {
-    hasher.update(bytesA);
-    hasher.digest(digest);
-    hasher.update(bytesB);
-    hasher.digest(digest2);
-  }
-  self.postMessage({
-    type: "result2",
-    first: first.job,
-    firstOk: matchesPieceHash(digest, a.pieceHashes, first.index),
-    second: second.job,
-    secondOk: matchesPieceHash(digest2, b.pieceHashes, second.index),
-  } satisfies HashPoolReply);
+  if (native) native.hashMany(data, digests);
+  else
+    for (let i = 0; i < data.length; i++) {
+      hasher.update(data[i]!);
+      hasher.digest(digests[i]!);
+    }
+  for (let i = 0; i < known.length; i++) oks.push(matchesPieceHash(digests[i]!, known[i]!.pieceHashes, known[i]!.index));
+  if (jobs.length > 0) self.postMessage({ type: "results", jobs, oks } satisfies HashPoolReply);
 }
 
 self.onmessage = (event: MessageEvent<HashPoolRequest>) => {
@@ -68,8 +70,8 @@ self.onmessage = (event: MessageEvent<HashPoolRequest>) => {
     case "check":
       self.postMessage(checkOne(m));
       return;
-    case "check2":
-      checkTwo(m.first, m.second);
+    case "checks":
+      checkMany(m.checks);
       return;
     case "check-disk": {
       let reply: HashPoolReply;

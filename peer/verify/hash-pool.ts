@@ -6,6 +6,12 @@
 // many torrents share them. If a thread fails, its pieces are hashed on the main thread: a download never
 // stalls on it. A torrent's check of its data on disk (verify/pool-check.ts) sends ranges of pieces that a
 // thread reads and hashes itself, so thousands of torrents checked by one client use these same threads.
+//
+// Finished pieces go to a thread in batches of up to four, hashed together (sha1-native.ts: four pieces at
+// once hash at 2.4x the rate of one on AMD Zen 4) and answered in one message. A batch goes when it is full
+// or BATCH_WAIT_MS after its first piece: at 1 GB/s of 1 MiB pieces four come in about 4 ms, and a slower
+// download's pieces wait that long at most, which nothing downstream notices (the piece's slot is held a
+// few milliseconds longer, its `have` goes out as much later).
 import { availableParallelism } from "node:os";
 import { StorageError } from "../storage/errors.ts";
 import { checkRange, type DiskRange } from "./disk-check.ts";
@@ -30,6 +36,10 @@ export function defaultHashThreads(): number {
 }
 
 const DEFAULT_IDLE_MS = 10_000;
+/** Pieces hashed together at most (sha1_x4's lanes). */
+const BATCH_PIECES = 4;
+/** How long a batch's first piece waits for the others. */
+const BATCH_WAIT_MS = 5;
 /** After this many thread failures the pool hashes on the main thread for good (a thread that cannot start would fail on every piece). */
 const MAX_THREAD_FAILURES = 3;
 
@@ -125,6 +135,9 @@ export class HashPool implements HashThreadEvents {
   #lastActivity = 0;
   /** A disk range was checked since the threads last ended: more checks may follow (a daemon adding torrents). */
   #checkedDisk = false;
+  /** Pieces waiting to go to a thread together (counted in #pending). */
+  #batch: { id: number; job: HashJob }[] = [];
+  #batchTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(options: HashPoolOptions = {}) {
     this.size = Math.max(1, Math.floor(options.threads ?? defaultHashThreads()));
@@ -156,6 +169,7 @@ export class HashPool implements HashThreadEvents {
 
   /** Ends every thread now; pieces they held are hashed here first. Threads start again on the next piece. */
   stopThreads(): void {
+    this.#hashHere(this.#takeBatch().map((b) => b.job));
     if (this.#idleTimer) clearTimeout(this.#idleTimer);
     this.#idleTimer = null;
     this.#checkedDisk = false;
@@ -176,14 +190,42 @@ export class HashPool implements HashThreadEvents {
 
   /** PieceHasher.check's and checkDisk's way in. */
   submit(job: ThreadJob): void {
+    if (this.#mode === "main-thread") return runHere(job);
+    if (job.kind === "piece") {
+      // A batch's first piece starts a thread if none runs, so it is up by the time the batch goes.
+      if (this.#batch.length === 0 && this.#threads.length === 0 && !this.#pick()) return runHere(job);
+      this.#pending++;
+      this.#batch.push({ id: this.#nextJob++, job });
+      if (this.#batch.length >= BATCH_PIECES) this.#sendBatch();
+      else this.#batchTimer ??= setTimeout(() => this.#sendBatch(), BATCH_WAIT_MS);
+      return;
+    }
     const thread = this.#pick();
     if (!thread) return runHere(job);
     this.#pending++;
-    thread.send(this.#nextJob++, job);
+    thread.sendDisk(this.#nextJob++, job);
+  }
+
+  #takeBatch(): { id: number; job: HashJob }[] {
+    if (this.#batchTimer) clearTimeout(this.#batchTimer);
+    this.#batchTimer = null;
+    const batch = this.#batch;
+    this.#batch = [];
+    return batch;
+  }
+
+  #sendBatch(): void {
+    const batch = this.#takeBatch();
+    if (batch.length === 0) return;
+    const thread = this.#pick();
+    if (thread) thread.sendPieces(batch);
+    else this.#hashHere(batch.map((b) => b.job));
   }
 
   /** PieceHasher.release's way in. */
   unregister(hasher: PieceHasher): void {
+    // Its waiting pieces go first: a thread must know the pool when their checks arrive.
+    if (this.#batch.some((b) => b.job.registration === hasher)) this.#sendBatch();
     this.#registrations.delete(hasher);
     for (const thread of this.#threads) thread.forget(hasher.id);
     this.#maybeIdle();

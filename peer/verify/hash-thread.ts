@@ -1,11 +1,7 @@
 // One hashing thread of the HashPool, seen from the main thread: its worker, the jobs it holds, and which
 // registered piece pools it has been told of (a pool is sent to a thread with its first job there, so an
-// idle thread never holds a torrent's memory, and a new thread needs no catching up).
-//
-// Pieces go out in pairs when they can: the thread hashes two pieces together faster than one after the other
-// (sha1-native.ts). A piece that arrives while the thread is busy is held here instead of queued behind the
-// work; the next piece makes a pair with it ("check2"), or it goes alone the moment the thread has nothing
-// left to do. So no piece waits longer than it would have in the thread's queue.
+// idle thread never holds a torrent's memory, and a new thread needs no catching up). Pieces come in
+// batches (the HashPool makes them): one message, hashed together, answered by one message.
 import { StorageError, type StorageErrorCode } from "../storage/errors.ts";
 import type { DiskRange } from "./disk-check.ts";
 import { workerUrl } from "./verify.ts";
@@ -50,12 +46,6 @@ export class HashThread {
   /** Registrations this thread has been sent (and not told to forget). */
   readonly #known = new Set<number>();
   #state: "running" | "ended" = "running";
-  /** Messages with jobs sent and not fully answered (a "check2" counts once): the thread is busy while > 0. */
-  #busy = 0;
-  /** Jobs of each message sent, not answered yet, by job id: a message is done when its last job is. */
-  readonly #messageOf = new Map<number, { left: number }>();
-  /** A piece that came while the thread was busy, waiting for a partner or for the thread to be free. */
-  #held: PieceCheck | null = null;
 
   constructor(
     private readonly events: HashThreadEvents,
@@ -75,51 +65,31 @@ export class HashThread {
     return this.#jobs.size;
   }
 
-  send(id: number, job: ThreadJob): void {
-    if (job.kind === "disk") {
-      this.#jobs.set(id, job);
-      this.#busy++;
-      this.#messageOf.set(id, { left: 1 });
-      this.#post({ type: "check-disk", job: id, range: job.range });
-      return;
-    }
-    const r = job.registration;
-    if (!this.#known.has(r.id)) {
-      this.#known.add(r.id);
-      this.#post({ type: "register", registration: r.id, pool: r.pool, pieceHashes: r.pieceHashes });
-    }
+  /** A check of pieces on disk. */
+  sendDisk(id: number, job: DiskJob): void {
     this.#jobs.set(id, job);
-    const check: PieceCheck = { job: id, registration: r.id, index: job.index, offset: job.bytes.byteOffset, length: job.bytes.length };
-    if (this.#busy === 0) return this.#sendChecks(check);
-    if (!this.#held) {
-      this.#held = check;
-      return;
-    }
-    const first = this.#held;
-    this.#held = null;
-    this.#sendChecks(first, check);
+    this.#post({ type: "check-disk", job: id, range: job.range });
   }
 
-  #sendChecks(first: PieceCheck, second?: PieceCheck): void {
-    const message = { left: second ? 2 : 1 };
-    this.#busy++;
-    this.#messageOf.set(first.job, message);
-    if (!second) return this.#post({ type: "check", ...first });
-    this.#messageOf.set(second.job, message);
-    this.#post({ type: "check2", first, second });
+  /** Pieces to hash together, in one message. */
+  sendPieces(batch: readonly { id: number; job: HashJob }[]): void {
+    const checks: PieceCheck[] = [];
+    for (const { id, job } of batch) {
+      const r = job.registration;
+      if (!this.#known.has(r.id)) {
+        this.#known.add(r.id);
+        this.#post({ type: "register", registration: r.id, pool: r.pool, pieceHashes: r.pieceHashes });
+      }
+      this.#jobs.set(id, job);
+      checks.push({ job: id, registration: r.id, index: job.index, offset: job.bytes.byteOffset, length: job.bytes.length });
+    }
+    if (checks.length === 1) this.#post({ type: "check", ...checks[0]! });
+    else if (checks.length > 1) this.#post({ type: "checks", checks });
   }
 
   /** The registration is released: the thread drops its pool once the jobs already sent for it are answered. */
   forget(registration: number): void {
-    // A held piece of it goes first: the thread must know the pool when its check arrives.
-    if (this.#held?.registration === registration) this.#sendHeld();
     if (this.#known.delete(registration)) this.#post({ type: "unregister", registration });
-  }
-
-  #sendHeld(): void {
-    const held = this.#held;
-    this.#held = null;
-    if (held) this.#sendChecks(held);
   }
 
   /** Ends the thread now; its unanswered jobs are returned for the caller to hash. */
@@ -129,9 +99,6 @@ export class HashThread {
     this.#worker.terminate();
     const jobs = [...this.#jobs.values()];
     this.#jobs.clear();
-    this.#messageOf.clear();
-    this.#held = null;
-    this.#busy = 0;
     return jobs;
   }
 
@@ -140,12 +107,10 @@ export class HashThread {
   }
 
   #reply(m: HashPoolReply): void {
-    if (m.type === "result2") {
-      // Both jobs are taken first: the thread is free, and a held piece goes out before either is answered.
-      const first = this.#take(m.first);
-      const second = this.#take(m.second);
-      this.#answer(first, m.firstOk);
-      this.#answer(second, m.secondOk);
+    if (m.type === "results") {
+      // Every job is taken before any is answered: an answer may lead to more jobs for this thread.
+      const jobs = m.jobs.map((id) => this.#take(id));
+      jobs.forEach((job, i) => this.#answer(job, m.oks[i] === true));
       return;
     }
     const job = this.#take(m.job);
@@ -158,20 +123,17 @@ export class HashThread {
     } else this.events.refused(this, job, `reply ${m.type} to a ${job.kind} job`);
   }
 
-  /** Removes job `id` (null when it is not this thread's); the thread is free once its message's last job is. */
+  /** Removes job `id`; null when it is not this thread's. */
   #take(id: number): ThreadJob | null {
     const job = this.#jobs.get(id);
     if (!job) return null;
     this.#jobs.delete(id);
-    const message = this.#messageOf.get(id);
-    this.#messageOf.delete(id);
-    if (message && --message.left === 0 && --this.#busy === 0) this.#sendHeld();
     return job;
   }
 
   #answer(job: ThreadJob | null, ok: boolean): void {
     if (job?.kind === "piece") this.events.answered(this, job, ok);
-    else if (job) this.events.refused(this, job, `reply result2 to a ${job.kind} job`);
+    else if (job) this.events.refused(this, job, `reply results to a ${job.kind} job`);
   }
 
   #die(message: string): void {
