@@ -51,7 +51,7 @@ export class NativeSha1 {
     state.set(INITIAL);
     const blocks = data.length >>> 6;
     if (blocks > 0) this.x1(state, data, blocks);
-    this.#finish(state, this.#padA, data, out);
+    this.#finishAll(state, this.#padA, data, out);
   }
 
   /** The SHA-1s of `a` and `b`, hashed together for as many whole blocks as both have. */
@@ -66,8 +66,8 @@ export class NativeSha1 {
     if (common > 0) this.x2(sa, sb, a, b, common);
     if (blocksA > common) this.x1(sa, a.subarray(common * 64), blocksA - common);
     if (blocksB > common) this.x1(sb, b.subarray(common * 64), blocksB - common);
-    this.#finish(sa, this.#padA, a, outA);
-    this.#finish(sb, this.#padB, b, outB);
+    this.#finishAll(sa, this.#padA, a, outA);
+    this.#finishAll(sb, this.#padB, b, outB);
   }
 
   /** The SHA-1s of four ranges, hashed together for as many whole blocks as all four have. */
@@ -83,7 +83,7 @@ export class NativeSha1 {
       const d = data[i]!;
       const blocks = d.length >>> 6;
       if (blocks > common) this.x1(lanes[i]!, d.subarray(common * 64), blocks - common);
-      this.#finish(lanes[i]!, this.#padA, d, outs[i]!);
+      this.#finishAll(lanes[i]!, this.#padA, d, outs[i]!);
     }
   }
 
@@ -104,15 +104,44 @@ export class NativeSha1 {
     if (i < data.length) this.hash(data[i]!, outs[i]!);
   }
 
-  #finish(state: Uint32Array, pad: Uint8Array, data: Uint8Array, out: Uint8Array): void {
-    const tail = data.length & 63;
+  // Streams fed a chunk at a time, on the four lanes (a check of data on disk reads pieces in chunks).
+
+  /** Starts lane `lane` (0-3) on a new stream. */
+  begin(lane: number): void {
+    this.#lanes4[lane]!.set(INITIAL);
+  }
+
+  /** The next bytes of all four lanes' streams, the same length, whole 64-byte blocks. */
+  update4(chunks: readonly Uint8Array[]): void {
+    const blocks = chunks[0]!.length >>> 6;
+    if (blocks > 0) this.x4(this.#states4, chunks[0]!, chunks[1]!, chunks[2]!, chunks[3]!, blocks);
+  }
+
+  /** The next bytes of lane `lane`'s stream; only its last ones may end in a partial block (passed to `end`). */
+  update(lane: number, bytes: Uint8Array): void {
+    const blocks = bytes.length >>> 6;
+    if (blocks > 0) this.x1(this.#lanes4[lane]!, bytes, blocks);
+  }
+
+  /** Lane `lane`'s digest, its stream `length` bytes long; `last` is its last update's bytes (or empty). */
+  end(lane: number, last: Uint8Array, length: number, out: Uint8Array): void {
+    this.#finish(this.#lanes4[lane]!, this.#padA, last.subarray(last.length - (last.length & 63)), length, out);
+  }
+
+  #finishAll(state: Uint32Array, pad: Uint8Array, data: Uint8Array, out: Uint8Array): void {
+    this.#finish(state, pad, data.subarray(data.length - (data.length & 63)), data.length, out);
+  }
+
+  /** Pads and hashes the final partial block `rest` of a stream `length` bytes long; the digest to `out`. */
+  #finish(state: Uint32Array, pad: Uint8Array, rest: Uint8Array, length: number, out: Uint8Array): void {
+    const tail = rest.length;
     pad.fill(0);
-    pad.set(data.subarray(data.length - tail));
+    pad.set(rest);
     pad[tail] = 0x80;
     const padBlocks = tail < 56 ? 1 : 2;
     const end = padBlocks * 64;
-    const bitsHigh = Math.floor(data.length / 0x20000000); // length * 8 / 2^32
-    const bitsLow = (data.length * 8) >>> 0;
+    const bitsHigh = Math.floor(length / 0x20000000); // length * 8 / 2^32
+    const bitsLow = (length * 8) >>> 0;
     for (let i = 0; i < 4; i++) {
       pad[end - 8 + i] = (bitsHigh >>> (24 - 8 * i)) & 0xff;
       pad[end - 4 + i] = (bitsLow >>> (24 - 8 * i)) & 0xff;

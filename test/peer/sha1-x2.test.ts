@@ -97,6 +97,25 @@ describe.each(variants.map((sha1) => [sha1.variant, sha1] as [string, NativeSha1
     }
   });
 
+  test("streams fed a chunk at a time, on four lanes together or one lane at a time, get each stream's digest", () => {
+    const CHUNK = 4096;
+    const lengths = [3 * CHUNK, 3 * CHUNK, 2 * CHUNK + 100, 3 * CHUNK - 1];
+    const data = lengths.map((length, k) => bytes(length, 500 + k));
+    const outs = lengths.map(() => new Uint8Array(20));
+    for (let lane = 0; lane < 4; lane++) sha1.begin(lane);
+    for (let done = 0; done < 3 * CHUNK; done += CHUNK) {
+      const parts = data.map((d) => d.subarray(done, done + CHUNK));
+      const together = parts.every((p) => p.length === CHUNK);
+      if (together) sha1.update4(parts);
+      parts.forEach((part, lane) => {
+        if (part.length === 0) return;
+        if (!together) sha1.update(lane, part);
+        if (done + part.length === lengths[lane]) sha1.end(lane, part, lengths[lane]!, outs[lane]!);
+      });
+    }
+    expect(outs.map(hex)).toEqual(data.map(reference));
+  });
+
   test("views at any offset into a shared buffer, random lengths", () => {
     const pool = new Uint8Array(new SharedArrayBuffer(4 * M));
     pool.set(bytes(pool.length, 99));
