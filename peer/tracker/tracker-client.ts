@@ -49,6 +49,12 @@ export class TrackerClient {
    * when it is sent, not when its reply is read: one whose reply is still on its way has us already.
    */
   private readonly told = new Set<string>();
+  /**
+   * HTTP announces still on their way, by tracker: one called off is no longer waited for but runs to its
+   * end, and a `stopped` to that tracker waits for it (stopAt). Sent at once on another connection, the
+   * `stopped` could be handled first, and the tracker would then keep us as a peer until it timed us out.
+   */
+  private readonly httpInFlight = new Map<string, Promise<void>>();
 
   constructor(
     announceList: string[][],
@@ -122,8 +128,11 @@ export class TrackerClient {
 
   /** Tells one tracker, no longer the torrent's, that we leave (bounded; a failure is let go). */
   async stopAt(url: string, stats: AnnounceStats, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const before = this.httpInFlight.get(url);
+    if (before) await Promise.race([before, Bun.sleep(timeoutMs / 2)]);
     try {
-      await this.announceTo(url, "stopped", stats, timeoutMs);
+      await this.announceTo(url, "stopped", stats, Math.max(timeoutMs / 2, deadline - Date.now()));
     } catch {
       // leaving anyway: it forgets us after its own timeout
     }
@@ -276,13 +285,26 @@ export class TrackerClient {
       `&compact=1&numwant=${numWant}` +
       (event ? `&event=${event}` : "");
     const full = url + (url.includes("?") ? "&" : "?") + query;
-    let response: Response;
+    // Only the timeout ends the request itself; `signal` ends the wait for it (see httpInFlight).
+    const request = fetch(full, { signal: AbortSignal.timeout(timeoutMs ?? TIMEOUT_MS), redirect: "follow" }).then(async (response) => ({
+      status: response.status,
+      body: new Uint8Array(await response.arrayBuffer()),
+    }));
+    const done = request.then(
+      () => {},
+      () => {},
+    );
+    this.httpInFlight.set(url, done);
+    void done.then(() => {
+      if (this.httpInFlight.get(url) === done) this.httpInFlight.delete(url);
+    });
+    let reply: { status: number; body: Uint8Array };
     try {
-      response = await fetch(full, { signal: anySignal(AbortSignal.timeout(timeoutMs ?? TIMEOUT_MS), signal), redirect: "follow" });
+      reply = await (signal ? untilAborted(request, signal) : request);
     } catch (error) {
       throw refusedOr(url, error);
     }
-    return readAnnounceReply(url, response.status, new Uint8Array(await response.arrayBuffer()));
+    return readAnnounceReply(url, reply.status, reply.body);
   }
 }
 
@@ -297,6 +319,25 @@ function refusedOr(url: string, error: unknown): unknown {
 
 function asTrackerError(error: unknown): TrackerError {
   return error instanceof TrackerError ? error : new TrackerError("unreachable", error instanceof Error ? error.message : String(error));
+}
+
+/** `promise`, or a rejection as soon as `signal` aborts (the promise itself goes on). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 function anySignal(a: AbortSignal | undefined, b: AbortSignal | undefined): AbortSignal | undefined {

@@ -93,3 +93,45 @@ test("overlapping rounds leave one schedule: the regular announce after them goe
   }
   expect(fatal).toEqual([]);
 }, 60_000);
+
+test("a stop while `started` awaits its reply sends `stopped` only after that reply, so the tracker handles them in order", async () => {
+  // Sent at once on a second connection, the `stopped` could be handled before the `started` still on its
+  // way (the lifecycle test's pause right after start once saw the tracker keep the peer that way).
+  const infoHash = asInfoHash(random20());
+  const events = () => tracker.to("t", toHex(infoHash)).map((a) => a.event);
+  const fatal: string[] = [];
+  const announcer = seederAnnouncer(infoHash, tracker.url("t"), fatal);
+  tracker.hold("t");
+  let stopped = false;
+  try {
+    announcer.start(6881, true);
+    await until(() => events().length === 1, "`started` at the tracker", wait);
+    const stopping = announcer.stop().then(() => {
+      stopped = true;
+    });
+    await Bun.sleep(300); // time enough for a `stopped` sent at once to arrive
+    expect(events()).toEqual(["started"]);
+    expect(stopped).toBe(false);
+    tracker.release("t"); // `started` answered: now the `stopped`
+    await stopping;
+  } finally {
+    tracker.release("t");
+  }
+  expect(events()).toEqual(["started", "stopped"]);
+  expect(fatal).toEqual([]);
+}, 60_000);
+
+test("a stop while `started` gets no reply still sends `stopped`, within the stop's bound", async () => {
+  const infoHash = asInfoHash(random20());
+  const events = () => tracker.to("t", toHex(infoHash)).map((a) => a.event);
+  const announcer = seederAnnouncer(infoHash, tracker.url("t"), []);
+  tracker.hold("t"); // never answered while the stop runs
+  try {
+    announcer.start(6881, true);
+    await until(() => events().length === 1, "`started` at the tracker", wait);
+    await announcer.stop(); // the wait for `started` and the `stopped` itself are both bounded
+    expect(events()).toEqual(["started", "stopped"]);
+  } finally {
+    tracker.release("t");
+  }
+}, 60_000);
